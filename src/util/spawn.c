@@ -1,0 +1,124 @@
+/*
+ * spawn.c - argv-only process spawning; see spawn.h.
+ *
+ * fork + execvp, with a close-on-exec pipe through which the child reports
+ * a failed exec (its errno) to the parent: a missing program is an error of
+ * spawn_run(), not an exit status the caller could mistake for the
+ * program's own.
+ */
+#include "util/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int cloexec_pipe(int fd[2])
+{
+	if (pipe(fd) < 0)
+		return -1;
+	if (fcntl(fd[0], F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fd[1], F_SETFD, FD_CLOEXEC) < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static void read_all(int fd, struct strbuf *out)
+{
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(out, 4096);
+		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		out->len += (size_t)n;
+		out->buf[out->len] = '\0';
+	}
+}
+
+/* In the child: set up fds and exec; never returns. */
+static void child(const struct spawn_opts *opts, int errfd, int outfd)
+{
+	int errnum;
+
+	if (outfd >= 0 && dup2(outfd, STDOUT_FILENO) < 0)
+		goto fail;
+	if (opts->quiet_stderr) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(null, STDERR_FILENO) < 0)
+			goto fail;
+	}
+	if (opts->dir && chdir(opts->dir) < 0)
+		goto fail;
+	if (opts->env)
+		environ = (char **)opts->env;
+	execvp(opts->argv[0], (char *const *)opts->argv);
+fail:
+	errnum = errno;
+	(void)!write(errfd, &errnum, sizeof(errnum));
+	_exit(127);
+}
+
+int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
+{
+	int errpipe[2] = { -1, -1 }, outpipe[2] = { -1, -1 };
+	int wstatus, errnum = 0, ret = -1;
+	ssize_t n;
+	pid_t pid;
+
+	if (cloexec_pipe(errpipe) < 0 ||
+	    (opts->out && cloexec_pipe(outpipe) < 0)) {
+		err_errno(e, errno, "cannot start '%s'", opts->argv[0]);
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err_errno(e, errno, "cannot start '%s'", opts->argv[0]);
+		goto out;
+	}
+	if (pid == 0)
+		child(opts, errpipe[1], outpipe[1]);
+	close(errpipe[1]);
+	errpipe[1] = -1;
+	if (opts->out) {
+		close(outpipe[1]);
+		outpipe[1] = -1;
+		read_all(outpipe[0], opts->out);
+	}
+	do
+		n = read(errpipe[0], &errnum, sizeof(errnum));
+	while (n < 0 && errno == EINTR);
+	while (waitpid(pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			err_errno(e, errno, "cannot wait for '%s'",
+				  opts->argv[0]);
+			goto out;
+		}
+	}
+	if (n == (ssize_t)sizeof(errnum)) {
+		err_errno(e, errnum, "cannot run '%s'", opts->argv[0]);
+		goto out;
+	}
+	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+				     : 128 + WTERMSIG(wstatus);
+	ret = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (errpipe[i] >= 0)
+			close(errpipe[i]);
+		if (outpipe[i] >= 0)
+			close(outpipe[i]);
+	}
+	return ret;
+}
