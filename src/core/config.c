@@ -1,0 +1,555 @@
+/*
+ * config.c - pve-gitops.yaml: defaults and decoding; see config.h.
+ */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ydecode.h"
+#include "util/xalloc.h"
+
+#define CFG(t) ((struct config *)(t))
+
+static void set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+void config_init(struct config *cfg)
+{
+	static const struct {
+		const char *pattern, *group;
+	} rules[] = {
+		{ "^haproxy(-.*)?$", "haproxy" },
+		{ "^talos-[^-]+-cp[0-9]+$", "talos_control_plane" },
+		{ "^talos-[^-]+-w[0-9]+$", "talos_workers" },
+		{ "^k8s-[^-]+$", "k3s" },
+	};
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	set_str(&cfg->root, ".");
+	cfg->color = true;
+	set_str(&cfg->vms_dir, "proxmox/vms");
+	set_str(&cfg->inventory, "proxmox/k8s.ini");
+	set_str(&cfg->new_hosts, "proxmox/new_hosts.txt");
+	set_str(&cfg->playbooks_dir, "proxmox/playbooks");
+	set_str(&cfg->outputs, "proxmox/.pve-gitops/outputs.json");
+	set_str(&cfg->host_vars_dir, "proxmox/host_vars");
+	set_str(&cfg->clusters_dir, "clusters");
+	strvec_init(&cfg->exclude);
+	strvec_pushl(&cfg->exclude, "k8s-home.yaml", "boot-server.yaml", NULL);
+	set_str(&cfg->ansible_user, "ubuntu");
+	cfg->validate_with_ansible = ANSIBLE_CHECK_AUTO;
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		ALLOC_GROW(cfg->groups, cfg->nr_groups + 1, cfg->alloc_groups);
+		cfg->groups[cfg->nr_groups].pattern = xstrdup(rules[i].pattern);
+		cfg->groups[cfg->nr_groups].group = xstrdup(rules[i].group);
+		cfg->nr_groups++;
+	}
+	cfg->proxmox.parallel = 4;
+	cfg->proxmox.per_node_limit = 4;
+	cfg->proxmox.timeout_seconds = 600;
+	set_str(&cfg->vault.mount, "kv");
+	set_str(&cfg->vault.path, "cluster-secret-store/secrets/KUBECONFIG");
+	set_str(&cfg->vault.key, "KUBECONFIG");
+	cfg->ssh.port = 22;
+	cfg->ssh.wait_seconds = 300;
+	set_str(&cfg->ssh.known_hosts, "~/.ssh/known_hosts");
+	set_str(&cfg->git.author_name, "pve-gitops");
+	set_str(&cfg->git.author_email, "pve-gitops@localhost");
+	set_str(&cfg->git.remote, "origin");
+	set_str(&cfg->git.branch, "main");
+}
+
+static void free_groups(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nr_groups; i++) {
+		free(cfg->groups[i].pattern);
+		free(cfg->groups[i].group);
+	}
+	free(cfg->groups);
+	cfg->groups = NULL;
+	cfg->nr_groups = cfg->alloc_groups = 0;
+}
+
+void config_release(struct config *cfg)
+{
+	char **strs[] = {
+		&cfg->root,
+		&cfg->vms_dir,
+		&cfg->inventory,
+		&cfg->new_hosts,
+		&cfg->playbooks_dir,
+		&cfg->outputs,
+		&cfg->host_vars_dir,
+		&cfg->clusters_dir,
+		&cfg->ansible_user,
+		&cfg->proxmox.endpoint,
+		&cfg->proxmox.tls_ca_file,
+		&cfg->proxmox.tls_fingerprint,
+		&cfg->proxmox.token_id,
+		&cfg->proxmox.user,
+		&cfg->vault.addr,
+		&cfg->vault.mount,
+		&cfg->vault.path,
+		&cfg->vault.key,
+		&cfg->vault.namespace,
+		&cfg->ssh.user,
+		&cfg->ssh.known_hosts,
+		&cfg->git.author_name,
+		&cfg->git.author_email,
+		&cfg->git.remote,
+		&cfg->git.branch,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	strvec_clear(&cfg->exclude);
+	free_groups(cfg);
+}
+
+/* ---- checks ----------------------------------------------------------- */
+
+static int check_repo_path(const char *s, struct strbuf *why)
+{
+	const char *p = s;
+
+	if (!*s || s[0] == '/') {
+		strbuf_addstr(why,
+			      "not a path relative to the repository root");
+		return -1;
+	}
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			strbuf_addstr(why, "a path that leaves the repository");
+			return -1;
+		}
+		p += n;
+		p += strspn(p, "/");
+	}
+	for (p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20) {
+			strbuf_addstr(why, "a path with control characters");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_file_base(const char *s, struct strbuf *why)
+{
+	if (*s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, ".."))
+		return 0;
+	strbuf_addstr(why, "not a file name (no '/')");
+	return -1;
+}
+
+static int check_url(const char *s, struct strbuf *why)
+{
+	const char *host;
+
+	if (!strncmp(s, "https://", 8))
+		host = s + 8;
+	else if (!strncmp(s, "http://", 7))
+		host = s + 7;
+	else {
+		strbuf_addstr(why, "not an http:// or https:// URL");
+		return -1;
+	}
+	if (!*host || *host == '/' || strpbrk(s, " \t\r\n")) {
+		strbuf_addstr(why, "a URL without a host");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_fingerprint(const char *s, struct strbuf *why)
+{
+	size_t i, hex = 0;
+
+	for (i = 0; s[i]; i++) {
+		if (isxdigit((unsigned char)s[i]))
+			hex++;
+		else if (s[i] != ':')
+			break;
+	}
+	if (!s[i] && hex == 64)
+		return 0;
+	strbuf_addstr(why, "not a SHA-256 fingerprint (64 hex digits, "
+			   "optionally in ':'-separated pairs)");
+	return -1;
+}
+
+static int check_any_path(const char *s, struct strbuf *why)
+{
+	if (*s && !strpbrk(s, "\r\n"))
+		return 0;
+	strbuf_addstr(why, "not a path");
+	return -1;
+}
+
+static int check_word(const char *s, struct strbuf *why)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			break;
+	if (i && !s[i] && s[0] != '-')
+		return 0;
+	strbuf_addstr(why, "empty, starts with '-' or contains spaces or "
+			   "control characters");
+	return -1;
+}
+
+static int check_kv_path(const char *s, struct strbuf *why)
+{
+	if (*s && s[0] != '/' && !strstr(s, "..") && !strpbrk(s, " \t\r\n?#"))
+		return 0;
+	strbuf_addstr(why, "not a Vault secret path (relative, no '..', "
+			   "spaces, '?' or '#')");
+	return -1;
+}
+
+static int check_group(const char *s, struct strbuf *why)
+{
+	size_t i;
+
+	/* Ansible group names: letters, digits and underscores */
+	if (!*s || isdigit((unsigned char)s[0]))
+		goto bad;
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			goto bad;
+	return 0;
+bad:
+	strbuf_addstr(why, "not an Ansible group name (letters, digits and "
+			   "'_', not starting with a digit)");
+	return -1;
+}
+
+/* ---- field handlers --------------------------------------------------- */
+
+#define CFG_STRING(fn, member, check)                                         \
+	static int fn(struct ydecoder *d, void *t, const struct ynode *k,     \
+		      const struct ynode *v, const char *path)                \
+	{                                                                     \
+		(void)k;                                                      \
+		return yd_checked_string(d, v, path, &CFG(t)->member, check); \
+	}
+#define CFG_BOOL(fn, member)                                              \
+	static int fn(struct ydecoder *d, void *t, const struct ynode *k, \
+		      const struct ynode *v, const char *path)            \
+	{                                                                 \
+		int b;                                                    \
+		(void)k;                                                  \
+		if (yd_bool(d, v, path, &b) < 0)                          \
+			return -1;                                        \
+		CFG(t)->member = b;                                       \
+		return 0;                                                 \
+	}
+#define CFG_UINT(fn, member, min, max)                                    \
+	static int fn(struct ydecoder *d, void *t, const struct ynode *k, \
+		      const struct ynode *v, const char *path)            \
+	{                                                                 \
+		(void)k;                                                  \
+		return yd_uint(d, v, path, min, max, &CFG(t)->member);    \
+	}
+
+CFG_STRING(c_vms_dir, vms_dir, check_repo_path)
+CFG_STRING(c_inventory, inventory, check_repo_path)
+CFG_STRING(c_new_hosts, new_hosts, check_repo_path)
+CFG_STRING(c_playbooks_dir, playbooks_dir, check_repo_path)
+CFG_STRING(c_outputs, outputs, check_repo_path)
+CFG_STRING(c_host_vars_dir, host_vars_dir, check_repo_path)
+CFG_STRING(c_clusters_dir, clusters_dir, check_repo_path)
+CFG_STRING(c_ansible_user, ansible_user, check_word)
+CFG_BOOL(c_strict_secrets, strict_secrets)
+CFG_BOOL(c_prune, prune)
+CFG_BOOL(c_release, release)
+
+CFG_STRING(p_endpoint, proxmox.endpoint, check_url)
+CFG_STRING(p_tls_ca_file, proxmox.tls_ca_file, check_any_path)
+CFG_STRING(p_tls_fingerprint, proxmox.tls_fingerprint, check_fingerprint)
+CFG_STRING(p_token_id, proxmox.token_id, check_word)
+CFG_STRING(p_user, proxmox.user, check_word)
+CFG_BOOL(p_tls_insecure, proxmox.tls_insecure)
+CFG_UINT(p_parallel, proxmox.parallel, 1, 64)
+CFG_UINT(p_per_node_limit, proxmox.per_node_limit, 1, 64)
+CFG_UINT(p_timeout, proxmox.timeout_seconds, 1, 86400)
+
+CFG_STRING(v_addr, vault.addr, check_url)
+CFG_STRING(v_mount, vault.mount, check_kv_path)
+CFG_STRING(v_path, vault.path, check_kv_path)
+CFG_STRING(v_key, vault.key, check_word)
+CFG_STRING(v_namespace, vault.namespace, check_kv_path)
+
+CFG_UINT(s_port, ssh.port, 1, 65535)
+CFG_UINT(s_wait, ssh.wait_seconds, 0, 86400)
+CFG_STRING(s_user, ssh.user, check_word)
+CFG_STRING(s_known_hosts, ssh.known_hosts, check_any_path)
+
+CFG_STRING(g_author_name, git.author_name, check_any_path)
+CFG_STRING(g_author_email, git.author_email, check_word)
+CFG_STRING(g_remote, git.remote, check_word)
+CFG_STRING(g_branch, git.branch, check_word)
+
+/* A secret written into the config file: refuse it and say where it goes. */
+static int c_secret(struct ydecoder *d, void *t, const struct ynode *k,
+		    const struct ynode *v, const char *path)
+{
+	(void)t;
+	(void)v;
+	yd_error(d, k, path,
+		 "secrets do not belong in the repository; set %s "
+		 "in the environment",
+		 !strcmp(path, "vault.token")	     ? "VAULT_TOKEN"
+		 : !strcmp(path, "proxmox.password") ? "PM_PASS"
+						     : "PM_API_TOKEN_SECRET");
+	return -1;
+}
+
+static const struct yd_field proxmox_fields[] = {
+	{ "endpoint", p_endpoint, 0 },
+	{ "tls_insecure", p_tls_insecure, 0 },
+	{ "tls_ca_file", p_tls_ca_file, 0 },
+	{ "tls_fingerprint", p_tls_fingerprint, 0 },
+	{ "token_id", p_token_id, 0 },
+	{ "user", p_user, 0 },
+	{ "parallel", p_parallel, 0 },
+	{ "per_node_limit", p_per_node_limit, 0 },
+	{ "timeout_seconds", p_timeout, 0 },
+	{ "token_secret", c_secret, 1 },
+	{ "password", c_secret, 1 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct yd_field vault_fields[] = {
+	{ "addr", v_addr, 0 },
+	{ "mount", v_mount, 0 },
+	{ "path", v_path, 0 },
+	{ "key", v_key, 0 },
+	{ "namespace", v_namespace, 0 },
+	{ "token", c_secret, 1 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct yd_field ssh_fields[] = {
+	{ "port", s_port, 0 },
+	{ "user", s_user, 0 },
+	{ "known_hosts", s_known_hosts, 0 },
+	{ "wait_seconds", s_wait, 0 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct yd_field git_fields[] = {
+	{ "author_name", g_author_name, 0 },
+	{ "author_email", g_author_email, 0 },
+	{ "remote", g_remote, 0 },
+	{ "branch", g_branch, 0 },
+	{ NULL, NULL, 0 },
+};
+
+#define CFG_SECTION(fn, fields)                                           \
+	static int fn(struct ydecoder *d, void *t, const struct ynode *k, \
+		      const struct ynode *v, const char *path)            \
+	{                                                                 \
+		(void)k;                                                  \
+		return yd_map(d, v, path, fields, t);                     \
+	}
+CFG_SECTION(c_proxmox, proxmox_fields)
+CFG_SECTION(c_vault, vault_fields)
+CFG_SECTION(c_ssh, ssh_fields)
+CFG_SECTION(c_git, git_fields)
+
+static int c_exclude(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	struct strvec list = STRVEC_INIT;
+	size_t i;
+	int ret = 0;
+
+	(void)k;
+	if (v->kind != YNODE_SEQ) {
+		yd_error(d, v, path, "expected a list of file names, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	for (i = 0; i < v->nr; i++) {
+		char *s = NULL;
+
+		if (yd_checked_string(d, v->kids[i], path, &s,
+				      check_file_base) < 0) {
+			ret = -1;
+			continue;
+		}
+		strvec_push(&list, s);
+		free(s);
+	}
+	if (!ret) {
+		strvec_clear(&CFG(t)->exclude);
+		CFG(t)->exclude = list;
+	} else {
+		strvec_clear(&list);
+	}
+	return ret;
+}
+
+static int c_validate_with_ansible(struct ydecoder *d, void *t,
+				   const struct ynode *k, const struct ynode *v,
+				   const char *path)
+{
+	static const char *const modes[] = { "auto", "always", "never", NULL };
+	char *s = NULL;
+	int i;
+
+	(void)k;
+	if (yd_enum(d, v, path, modes, &s) < 0)
+		return -1;
+	for (i = 0; modes[i]; i++)
+		if (!strcmp(modes[i], s))
+			CFG(t)->validate_with_ansible = (enum ansible_check)i;
+	free(s);
+	return 0;
+}
+
+struct rulectx {
+	char *pattern, *group;
+};
+
+static int r_pattern(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	struct rulectx *r = t;
+	regex_t re;
+	int rc;
+
+	(void)k;
+	if (yd_string(d, v, path, &r->pattern) < 0)
+		return -1;
+	rc = regcomp(&re, r->pattern, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char msg[128];
+
+		regerror(rc, &re, msg, sizeof(msg));
+		yd_error(d, v, path,
+			 "not a POSIX extended regular expression: "
+			 "%s",
+			 msg);
+		free(r->pattern);
+		r->pattern = NULL;
+		return -1;
+	}
+	regfree(&re);
+	return 0;
+}
+
+static int r_group(struct ydecoder *d, void *t, const struct ynode *k,
+		   const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &((struct rulectx *)t)->group,
+				 check_group);
+}
+
+static const struct yd_field rule_fields[] = {
+	{ "pattern", r_pattern, 0 },
+	{ "group", r_group, 0 },
+	{ NULL, NULL, 0 },
+};
+
+static int c_inventory_groups(struct ydecoder *d, void *t,
+			      const struct ynode *k, const struct ynode *v,
+			      const char *path)
+{
+	struct config *cfg = CFG(t);
+	struct strbuf p = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	(void)k;
+	if (v->kind != YNODE_SEQ) {
+		yd_error(d, v, path,
+			 "expected a list of {pattern, group} "
+			 "rules, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	free_groups(cfg);
+	for (i = 0; i < v->nr; i++) {
+		struct rulectx r = { NULL, NULL };
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s[%zu]", path, i);
+		if (yd_map(d, v->kids[i], p.buf, rule_fields, &r) == 0 &&
+		    (!r.pattern || !r.group))
+			yd_error(d, v->kids[i], p.buf,
+				 "a rule needs both pattern and group");
+		if (!r.pattern || !r.group) {
+			free(r.pattern);
+			free(r.group);
+			ret = -1;
+			continue;
+		}
+		ALLOC_GROW(cfg->groups, cfg->nr_groups + 1, cfg->alloc_groups);
+		cfg->groups[cfg->nr_groups].pattern = r.pattern;
+		cfg->groups[cfg->nr_groups].group = r.group;
+		cfg->nr_groups++;
+	}
+	strbuf_release(&p);
+	return ret;
+}
+
+static const struct yd_field config_fields[] = {
+	{ "vms_dir", c_vms_dir, 0 },
+	{ "exclude", c_exclude, 0 },
+	{ "inventory", c_inventory, 0 },
+	{ "new_hosts", c_new_hosts, 0 },
+	{ "playbooks_dir", c_playbooks_dir, 0 },
+	{ "outputs", c_outputs, 0 },
+	{ "host_vars_dir", c_host_vars_dir, 0 },
+	{ "clusters_dir", c_clusters_dir, 0 },
+	{ "ansible_user", c_ansible_user, 0 },
+	{ "strict_secrets", c_strict_secrets, 0 },
+	{ "prune", c_prune, 0 },
+	{ "release", c_release, 0 },
+	{ "validate_with_ansible", c_validate_with_ansible, 0 },
+	{ "inventory_groups", c_inventory_groups, 0 },
+	{ "proxmox", c_proxmox, 0 },
+	{ "vault", c_vault, 0 },
+	{ "ssh", c_ssh, 0 },
+	{ "git", c_git, 0 },
+	{ NULL, NULL, 0 },
+};
+
+int config_decode(struct config *cfg, struct diag_list *dl, const char *file,
+		  const struct ynode *root)
+{
+	struct ydecoder d = { dl, file, 0 };
+
+	if (!root || (root->kind == YNODE_SCALAR && root->stype == YS_NULL))
+		return 0; /* an empty config file means all defaults */
+	return yd_map(&d, root, "", config_fields, cfg);
+}
+
+int config_is_excluded(const struct config *cfg, const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->exclude.nr; i++)
+		if (!strcmp(cfg->exclude.v[i], base))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * config.h - struct config: the repository's pve-gitops.yaml with its
+ * defaults, plus the global command-line flags.
+ *
+ * Read once at start-up (main.c) and passed down as const. config_decode()
+ * is pure: it decodes a parsed document; finding and reading the file is
+ * io/ work. Secrets never live here: tokens and passwords come from the
+ * environment when a client needs them.
+ */
+#ifndef PVE_GITOPS_CONFIG_H
+#define PVE_GITOPS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/ytree.h"
+#include "util/strvec.h"
+
+#define CONFIG_FILE_NAME "pve-gitops.yaml"
+
+enum ansible_check {
+	ANSIBLE_CHECK_AUTO,
+	ANSIBLE_CHECK_ALWAYS,
+	ANSIBLE_CHECK_NEVER
+};
+
+struct group_rule {
+	char *pattern; /* POSIX extended regular expression */
+	char *group;
+};
+
+struct config {
+	/* global flags */
+	char *root; /* repository root, "." unless -C */
+	bool json, color;
+	int verbosity; /* -1 quiet, 0 normal, 1 verbose */
+
+	/* repository layout, relative to root */
+	char *vms_dir, *inventory, *new_hosts, *playbooks_dir, *outputs;
+	char *host_vars_dir, *clusters_dir;
+	struct strvec exclude;
+
+	char *ansible_user;
+	bool strict_secrets, prune, release;
+	enum ansible_check validate_with_ansible;
+	struct group_rule *groups;
+	size_t nr_groups, alloc_groups;
+
+	struct {
+		char *endpoint, *tls_ca_file, *tls_fingerprint, *token_id;
+		char *user;
+		bool tls_insecure;
+		uint64_t parallel, per_node_limit, timeout_seconds;
+	} proxmox;
+	struct {
+		char *addr, *mount, *path, *key, *namespace;
+	} vault;
+	struct {
+		uint64_t port, wait_seconds;
+		char *user, *known_hosts;
+	} ssh;
+	struct {
+		char *author_name, *author_email, *remote, *branch;
+	} git;
+};
+
+/* Fill *cfg with the defaults of SPEC section 2. */
+void config_init(struct config *cfg);
+void config_release(struct config *cfg);
+
+/*
+ * Decode the document root of the config file named file over the defaults
+ * already in *cfg. Returns 0, or -1 after adding errors to dl.
+ */
+int config_decode(struct config *cfg, struct diag_list *dl, const char *file,
+		  const struct ynode *root);
+
+/* 1 when the VM file base name is excluded by the config. */
+int config_is_excluded(const struct config *cfg, const char *base);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * pve_format.h - what Proxmox VE accepts, as pure checks.
+ *
+ * The facts come from the PVE API schema (qemu config parameters, PVE 9.x)
+ * and the format verifiers in pve-common's JSONSchema.pm: disk-size,
+ * pve-storage-id, pve-bridge-id, dns-name, pve-qm-ipconfig, address-list,
+ * pve-tag, the enums of net[n].model, scsihw and the drive format. Where
+ * pve-gitops is stricter than Proxmox (a gateway inside the subnet, a size
+ * with an explicit unit, a DNS label for VM names), the function says so.
+ *
+ * Every check returns 0 when the value is acceptable, or -1 with a lower-case
+ * reason (no subject, no full stop) appended to why.
+ */
+#ifndef PVE_GITOPS_PVE_FORMAT_H
+#define PVE_GITOPS_PVE_FORMAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/strbuf.h"
+
+/* Proxmox limits (qemu-server). */
+#define PVE_VMID_MIN   100
+#define PVE_VMID_MAX   999999999
+#define PVE_MEMORY_MIN 16      /* MiB, schema minimum of memory.current */
+#define PVE_MEMORY_MAX 4194304 /* MiB, qemu-server's MAX_MEM (4 TiB) */
+#define PVE_MAX_NETS   32
+#define PVE_MAX_SERIAL 4
+
+/* Disk size "50G", "512M", "1.5T", "4096K": decimal with a K/M/G/T unit. */
+int pve_parse_size(uint64_t *bytes, const char *s, struct strbuf *why);
+/* Render bytes the way Proxmox does ("50G", "512M", "1536K"). */
+void pve_format_size(struct strbuf *out, uint64_t bytes);
+
+int pve_check_storage_id(const char *s, struct strbuf *why);
+int pve_check_bridge(const char *s, struct strbuf *why);
+/* One DNS label: what a VM name must be to be an inventory host name. */
+int pve_check_dns_label(const char *s, struct strbuf *why);
+/* Dotted DNS name (format dns-name), e.g. a template name. */
+int pve_check_dns_name(const char *s, struct strbuf *why);
+int pve_check_node_name(const char *s, struct strbuf *why);
+/* pve-tag: [a-z0-9_][a-z0-9_-+.]*, case-insensitive. */
+int pve_check_tag(const char *s, size_t len, struct strbuf *why);
+/* address-list: IPv4/IPv6 addresses separated by spaces, ',' or ';'. */
+int pve_check_address_list(const char *s, struct strbuf *why);
+int pve_check_mac(const char *s, struct strbuf *why);
+/* serial[n]: "socket" or a host device path /dev/... */
+int pve_check_serial(const char *s, struct strbuf *why);
+/* boot: "order=dev[;dev...]" or legacy "[acdn]{1,4}". */
+int pve_check_boot(const char *s, struct strbuf *why);
+/* One OpenSSH public key per non-empty line. */
+int pve_check_sshkeys(const char *s, struct strbuf *why);
+
+struct pve_ipconfig {
+	bool has_ip4, dhcp4, has_gw4;
+	uint32_t ip4, gw4; /* host byte order */
+	unsigned prefix4;
+	bool has_ip6, dhcp6, auto6, has_gw6;
+};
+
+/* Parse and check an ipconfig0 value such as "ip=10.0.0.5/24,gw=10.0.0.1". */
+int pve_parse_ipconfig(struct pve_ipconfig *out, const char *s,
+		       struct strbuf *why);
+/* Strict dotted quad (no leading zeros), as Proxmox's IPV4RE. */
+int pve_parse_ipv4(uint32_t *out, const char *s, size_t len);
+void pve_format_ipv4(struct strbuf *out, uint32_t ip);
+
+/* Disk slot "scsi0".."scsi30", "virtio0".."15", "sata0".."5", "ide0".."3". */
+int pve_parse_disk_slot(const char *s, struct strbuf *why);
+
+/* NULL-terminated value lists, for checks and "did you mean". */
+extern const char *const pve_cpu_types[];
+extern const char *const pve_net_models[];
+extern const char *const pve_scsihw_models[];
+extern const char *const pve_disk_formats[];
+extern const char *const pve_disk_caches[];
+
+/* 1 when s is in list (exact match). */
+int pve_in_list(const char *s, const char *const *list);
+/* CPU type from the list, or "custom-NAME". */
+int pve_check_cpu_type(const char *s, struct strbuf *why);
+
+#endif

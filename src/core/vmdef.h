@@ -1,0 +1,111 @@
+/*
+ * vmdef.h - one VM definition (proxmox/vms/NAME.yaml), decoded and checked.
+ *
+ * vmdef_decode() turns a parsed YAML document into a struct vmdef, applying
+ * the defaults of SPEC section 3 and every check that needs only this one
+ * file: types, ranges, Proxmox formats, disk layouts in all three accepted
+ * forms (the seed's slot map, Telmate 3.x nested_disks, the list form),
+ * secrets in clear text. Checks across files (duplicate names, vmids,
+ * addresses) are vmset's. Pure: no I/O.
+ */
+#ifndef PVE_GITOPS_VMDEF_H
+#define PVE_GITOPS_VMDEF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/pve_format.h"
+#include "core/ytree.h"
+#include "util/strvec.h"
+
+#define VMDEF_DEFAULT_CORES   1
+#define VMDEF_DEFAULT_SOCKETS 1
+#define VMDEF_DEFAULT_MEMORY  1024
+#define VMDEF_DEFAULT_CPU     "host"
+#define VMDEF_DEFAULT_BRIDGE  "vmbr0"
+#define VMDEF_DEFAULT_MODEL   "virtio"
+#define VMDEF_MAX_CORES	      1024
+#define VMDEF_MAX_SOCKETS     16
+/* Proxmox tags reserved for pve-gitops' own bookkeeping. */
+#define VMDEF_MANAGED_TAG "pve-gitops"
+
+enum vm_state { VM_STATE_RUNNING, VM_STATE_STOPPED };
+enum disk_kind { DISK_DISK, DISK_CLOUDINIT, DISK_CDROM, DISK_PASSTHROUGH };
+
+/* Tri-state flags: -1 means "not set, leave Proxmox's default". */
+struct vm_disk {
+	char *slot; /* "scsi0" */
+	enum disk_kind kind;
+	char *storage;
+	uint64_t size; /* bytes; 0 when not given */
+	char *format, *mount, *file, *iso, *cache, *asyncio;
+	int discard, ssd, iothread, backup, replicate, readonly;
+	int cdrom_passthrough;
+	int line, col;
+};
+
+struct vm_net {
+	unsigned index; /* net<index> */
+	char *bridge, *model, *macaddr;
+	int firewall, link_down;
+	uint64_t tag, mtu, queues; /* 0: not set */
+	int line, col;
+};
+
+struct vm_serial {
+	unsigned id;
+	char *type;
+};
+
+struct vmdef {
+	char *file;
+	char *name;
+	int name_line, name_col;
+	char *target_node;
+	uint64_t cores, sockets, memory;
+	char *clone;
+	char *cpu_type;
+	char *ipconfig0;
+	struct pve_ipconfig ip;
+	int ip_line, ip_col;
+	char *ciuser;
+	struct vm_net *nets;
+	size_t nr_nets, alloc_nets;
+	struct vm_disk *disks;
+	size_t nr_disks, alloc_disks;
+	int onboot, agent, full_clone;
+	enum vm_state vm_state;
+	char *boot, *scsihw, *nameserver, *searchdomain, *sshkeys;
+	char *cipassword, *cipassword_env, *description;
+	struct vm_serial serials[PVE_MAX_SERIAL];
+	size_t nr_serials;
+	struct strvec tags;
+	uint64_t vmid; /* 0: Proxmox picks */
+	int vmid_line, vmid_col;
+};
+
+struct vmdef_opts {
+	bool strict_secrets; /* clear-text cipassword is an error */
+};
+
+/*
+ * Decode root (the document of file) into *out. Diagnostics go to dl.
+ * Returns 0 when no error was found (warnings allowed), -1 otherwise; *out
+ * must be released with vmdef_release() either way.
+ */
+int vmdef_decode(struct vmdef *out, struct diag_list *dl, const char *file,
+		 const struct ynode *root, const struct vmdef_opts *opts);
+void vmdef_init(struct vmdef *vm);
+void vmdef_release(struct vmdef *vm);
+
+/*
+ * Parse and decode buf[0..len) in one step (the fuzzing and test entry).
+ */
+int vmdef_parse(struct vmdef *out, struct diag_list *dl, const char *file,
+		const char *buf, size_t len, const struct vmdef_opts *opts);
+
+/* The IPv4 address of ipconfig0 as a string, or NULL for none/DHCP. */
+const char *vmdef_ipv4(const struct vmdef *vm, struct strbuf *buf);
+
+#endif
