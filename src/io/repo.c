@@ -1,0 +1,164 @@
+/*
+ * repo.c - loading the config and the VM definitions; see repo.h.
+ */
+#include "io/repo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/ytree.h"
+#include "util/fileio.h"
+#include "util/xalloc.h"
+
+int repo_load_config(struct config *cfg, struct diag_list *dl, const char *file,
+		     struct err *e)
+{
+	struct strbuf buf = STRBUF_INIT;
+	struct ytree tree = YTREE_INIT;
+	const char *path = file ? file : CONFIG_FILE_NAME;
+	int ret = -1;
+
+	if (!file && access(path, F_OK) < 0)
+		return 0; /* no config file: defaults */
+	if (file_read_all(&buf, path, REPO_MAX_DEF_SIZE, e) < 0) {
+		e->exit_code = EXIT_INVALID;
+		return -1;
+	}
+	if (ytree_parse(&tree, dl, path, buf.buf, buf.len) == 0 &&
+	    config_decode(cfg, dl, path, tree.root) == 0)
+		ret = 0;
+	ytree_release(&tree);
+	strbuf_release(&buf);
+	return ret;
+}
+
+void repo_load_release(struct repo_load *rl)
+{
+	strvec_clear(&rl->read);
+	strvec_clear(&rl->excluded);
+	strvec_clear(&rl->ignored);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted names of the regular entries of dir. */
+static int list_dir(struct strvec *out, const char *dir, struct err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return err_errno(e, errno, "cannot read directory '%s'", dir);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		strvec_push(out, de->d_name);
+	}
+	closedir(d);
+	qsort(out->v, out->nr, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+static void load_one(struct vmset *set, struct diag_list *dl,
+		     const struct config *cfg, const char *path, bool focus)
+{
+	struct vmdef_opts opts = { cfg->strict_secrets };
+	struct strbuf buf = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	struct vmdef vm;
+
+	if (file_read_all(&buf, path, REPO_MAX_DEF_SIZE, &e) < 0) {
+		diag_add(dl, DIAG_ERROR, path, 0, 0, "%s", e.msg.buf);
+		err_release(&e);
+		return;
+	}
+	vmdef_parse(&vm, dl, path, buf.buf, buf.len, &opts);
+	vmset_add(set, &vm, focus);
+	strbuf_release(&buf);
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static int is_named(const char *path, const char *const *files, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (same_file(path, files[i]))
+			return 1;
+	return 0;
+}
+
+int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
+		  const struct config *cfg, const char *const *files,
+		  size_t nr_files, struct err *e)
+{
+	struct strvec names = STRVEC_INIT;
+	struct diag_list quiet = DIAG_LIST_INIT;
+	struct strbuf path = STRBUF_INIT;
+	size_t i;
+	int have_dir = 1;
+
+	if (list_dir(&names, cfg->vms_dir, e) < 0) {
+		if (!nr_files) {
+			e->exit_code = EXIT_INVALID;
+			err_prefix(e,
+				   "no VM definitions (set vms_dir in %s or "
+				   "use -C DIR)",
+				   CONFIG_FILE_NAME);
+			return -1;
+		}
+		have_dir = 0; /* named files can be checked on their own */
+		err_release(e);
+	}
+	for (i = 0; i < nr_files; i++) {
+		load_one(set, dl, cfg, files[i], true);
+		strvec_push(&rl->read, files[i]);
+	}
+	for (i = 0; have_dir && i < names.nr; i++) {
+		const char *name = names.v[i];
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", cfg->vms_dir, name);
+		if (!ends_with(name, ".yaml")) {
+			if (!nr_files)
+				strvec_push(&rl->ignored, path.buf);
+			continue;
+		}
+		if (config_is_excluded(cfg, name)) {
+			if (!nr_files)
+				strvec_push(&rl->excluded, path.buf);
+			continue;
+		}
+		if (nr_files && is_named(path.buf, files, nr_files))
+			continue;
+		load_one(set, nr_files ? &quiet : dl, cfg, path.buf, !nr_files);
+		if (!nr_files)
+			strvec_push(&rl->read, path.buf);
+	}
+	diag_list_release(&quiet);
+	strvec_clear(&names);
+	strbuf_release(&path);
+	return 0;
+}
