@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# `pve-gitops validate` as a user runs it: the example repository, --json,
+# FILE arguments checked against the rest of the repository, --config,
+# exit codes, escaping of hostile file names, and no writes.
+# Usage: cli_validate.sh PVE_GITOPS_BINARY SOURCE_DIR
+bin=$1
+src=$2
+. "$src/tests/integration/lib.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$src/examples/infra" "$work/infra"
+repo=$work/infra
+
+# --- the example repository ---------------------------------------------
+run "$bin" -C "$repo" validate
+expect_eq "example validates" "$rc" 0
+for vm in k8s-observability haproxy-prod talos-prod-cp01 talos-prod-w01 ci-runner; do
+	expect_contains "lists $vm" "$out" "$vm"
+done
+expect_contains "k8s-observability row" "$out" \
+	"k8s-observability        node03         8  16384 MiB  ubuntu24-template      192.168.1.20     2 disks"
+expect_contains "excluded k8s-home" "$out" "excluded: proxmox/vms/k8s-home.yaml"
+expect_contains "excluded boot-server" "$out" "excluded: proxmox/vms/boot-server.yaml"
+expect_not_contains "excluded file not validated" "$out" "boot-server   "
+expect_contains "summary" "$out" "5 definitions valid, 2 warnings"
+expect_contains "Telmate-only key warning" "$err" \
+	"proxmox/vms/ci-runner.yaml:16:1: warning: define_connection_info: a Terraform provider setting with no meaning for pve-gitops; ignored"
+expect_not_contains "no colour when stderr is not a terminal" "$err" $'\033'
+
+run "$bin" -C "$repo" -q validate
+expect_eq "quiet success prints nothing" "$rc:$out:$err" "0::"
+
+run "$bin" -C "$repo" validate --json
+expect_eq "--json exit code" "$rc" 0
+summary=$(printf '%s' "$out" | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(len(d), sorted(set(x["severity"] for x in d)), sorted(d[0].keys()))')
+expect_eq "--json is an array of diagnostics" "$summary" \
+	"2 ['warning'] ['column', 'file', 'line', 'message', 'severity']"
+
+# --- FILE arguments are checked against the whole repository -------------
+cat > "$work/new.yaml" <<'YAML'
+name: k8s-dev
+target_node: node01
+clone: ubuntu24-template
+ipconfig0: "ip=192.168.1.20/24,gw=192.168.1.1"
+YAML
+run "$bin" -C "$repo" -q validate "$work/new.yaml"
+expect_eq "duplicate address in a new file: exit 2" "$rc" 2
+expect_contains "duplicate address names the other file" "$err" \
+	"$work/new.yaml:4:13: error: IPv4 address '192.168.1.20' is also used by proxmox/vms/k8s-observability.yaml"
+expect_contains "error summary" "$err" "pve-gitops: error: 1 error in 1 file"
+
+run "$bin" -C "$repo" validate proxmox/vms/haproxy-prod.yaml
+expect_eq "one file of the repository" "$rc" 0
+expect_contains "only that file is listed" "$out" "1 definition valid, 0 warnings"
+
+# --- --config --------------------------------------------------------------
+mkdir -p "$work/alt/defs"
+cp "$repo/proxmox/vms/haproxy-prod.yaml" "$work/alt/defs/"
+printf 'vms_dir: defs\nexclude: []\n' > "$work/alt/cfg.yaml"
+run "$bin" -C "$work/alt" --config cfg.yaml validate
+expect_eq "--config with another vms_dir" "$rc:$(printf '%s' "$out" | tail -n1)" \
+	"0:1 definition valid, 0 warnings"
+
+# --- exit codes and usage errors -----------------------------------------
+run "$bin"
+expect_eq "no command: exit 2" "$rc" 2
+expect_contains "no command: usage" "$err" "usage: pve-gitops"
+run "$bin" --help
+expect_eq "--help: exit 0" "$rc" 0
+expect_contains "--help lists validate" "$out" "validate     parse and check VM definitions offline"
+run "$bin" --version
+expect_eq "--version" "$rc:$out" "0:pve-gitops 0.1.0"
+run "$bin" frobnicate
+expect_eq "unknown command" "$rc:$err" "2:pve-gitops: error: unknown command 'frobnicate'
+try 'pve-gitops --help'"
+run "$bin" validate --frob
+expect_eq "unknown option" "$rc:$err" "2:pve-gitops: error: validate: unknown option '--frob'"
+run "$bin" -C "$work/nowhere" validate
+expect_eq "missing -C directory" "$rc:$err" \
+	"2:pve-gitops: error: cannot change to directory '$work/nowhere': No such file or directory"
+run "$bin" -C "$work" validate
+expect_eq "no vms directory" "$rc" 2
+expect_contains "no vms directory: says what to do" "$err" "no VM definitions (set vms_dir in pve-gitops.yaml or use -C DIR)"
+run "$bin" -C "$repo" --config missing.yaml validate
+expect_eq "missing --config file" "$rc:$err" \
+	"2:pve-gitops: error: cannot read 'missing.yaml': No such file or directory"
+run "$bin" validate --help
+expect_eq "command --help" "$rc" 0
+expect_contains "command usage" "$out" "usage: pve-gitops validate [OPTIONS] [FILE...]"
+
+# --- hostile file names are escaped; non-yaml files are reported ---------
+mkdir -p "$work/evil/proxmox/vms"
+printf 'name: x\n' > "$work/evil/proxmox/vms/$(printf 'a\033[2Jb.yaml')"
+printf 'name: y\ntarget_node: n\n' > "$work/evil/proxmox/vms/y.yml"
+run "$bin" -C "$work/evil" validate
+expect_eq "bad file in the repository: exit 2" "$rc" 2
+expect_contains "escape sequence in a file name is escaped" "$err" 'proxmox/vms/a\x1b[2Jb.yaml:1:1: error:'
+expect_not_contains "no raw escape reaches the terminal" "$err" $'\033'
+
+rm "$work/evil/proxmox/vms/"a*
+run "$bin" -C "$work/evil" validate
+expect_contains "a .yml file is reported, not read" "$out" "ignored (not *.yaml): proxmox/vms/y.yml"
+
+# --- validate writes nothing ---------------------------------------------
+before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
+"$bin" -C "$repo" validate >/dev/null 2>&1
+"$bin" -C "$repo" validate "$work/new.yaml" >/dev/null 2>&1
+after=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
+expect_eq "the repository is unchanged" "$after" "$before"
+
+finish

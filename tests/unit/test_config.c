@@ -1,0 +1,142 @@
+/*
+ * test_config.c - pve-gitops.yaml defaults and decoding.
+ */
+#include "test.h"
+#include "core/config.h"
+
+static int decode(struct config *cfg, struct diag_list *dl, const char *text)
+{
+	struct ytree t = YTREE_INIT;
+	int rc;
+
+	config_init(cfg);
+	rc = ytree_parse(&t, dl, "pve-gitops.yaml", text, strlen(text));
+	if (rc == 0)
+		rc = config_decode(cfg, dl, "pve-gitops.yaml", t.root);
+	ytree_release(&t);
+	return rc;
+}
+
+static void config__defaults_follow_the_seed(void **state)
+{
+	struct config cfg;
+	struct diag_list dl = DIAG_LIST_INIT;
+
+	(void)state;
+	assert_int_equal(decode(&cfg, &dl, ""), 0);
+	assert_string_equal(cfg.vms_dir, "proxmox/vms");
+	assert_string_equal(cfg.inventory, "proxmox/k8s.ini");
+	assert_string_equal(cfg.new_hosts, "proxmox/new_hosts.txt");
+	assert_string_equal(cfg.playbooks_dir, "proxmox/playbooks");
+	assert_string_equal(cfg.outputs, "proxmox/.pve-gitops/outputs.json");
+	assert_string_equal(cfg.vault.mount, "kv");
+	assert_string_equal(cfg.vault.path,
+			    "cluster-secret-store/secrets/KUBECONFIG");
+	assert_string_equal(cfg.vault.key, "KUBECONFIG");
+	assert_int_equal(cfg.ssh.port, 22);
+	assert_int_equal(cfg.ssh.wait_seconds, 300);
+	assert_int_equal(cfg.proxmox.parallel, 4);
+	assert_true(config_is_excluded(&cfg, "k8s-home.yaml"));
+	assert_true(config_is_excluded(&cfg, "boot-server.yaml"));
+	assert_false(config_is_excluded(&cfg, "k8s-dev.yaml"));
+	assert_int_equal(cfg.nr_groups, 4);
+	assert_string_equal(cfg.groups[3].pattern, "^k8s-[^-]+$");
+	assert_string_equal(cfg.groups[3].group, "k3s");
+	config_release(&cfg);
+	diag_list_release(&dl);
+}
+
+static void config__overrides(void **state)
+{
+	struct config cfg;
+	struct diag_list dl = DIAG_LIST_INIT;
+
+	(void)state;
+	assert_int_equal(decode(&cfg, &dl,
+				"vms_dir: infra/vms\nexclude: [old.yaml]\n"
+				"strict_secrets: true\n"
+				"inventory_groups:\n"
+				"  - {pattern: '^web-', group: web}\n"
+				"proxmox: {endpoint: 'https://pve:8006', "
+				"parallel: 8}\n"
+				"ssh: {port: 2222}\n"),
+			 0);
+	assert_string_equal(cfg.vms_dir, "infra/vms");
+	assert_true(config_is_excluded(&cfg, "old.yaml"));
+	assert_false(config_is_excluded(&cfg, "k8s-home.yaml"));
+	assert_true(cfg.strict_secrets);
+	assert_int_equal(cfg.nr_groups, 1);
+	assert_string_equal(cfg.groups[0].group, "web");
+	assert_string_equal(cfg.proxmox.endpoint, "https://pve:8006");
+	assert_int_equal(cfg.proxmox.parallel, 8);
+	assert_int_equal(cfg.ssh.port, 2222);
+	config_release(&cfg);
+	diag_list_release(&dl);
+}
+
+static void config__errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+		{ "vms_dirs: x\n", "unknown key 'vms_dirs'; did you mean "
+				   "'vms_dir'?" },
+		{ "vms_dir: /etc\n", "vms_dir: '/etc': not a path relative to "
+				     "the repository root" },
+		{ "inventory: ../../x.ini\n",
+		  "inventory: '../../x.ini': a path "
+		  "that leaves the repository" },
+		{ "exclude: a.yaml\n",
+		  "exclude: expected a list of file names, "
+		  "got a string" },
+		{ "inventory_groups: [{pattern: '(', group: x}]\n",
+		  "inventory_groups[0].pattern: not a POSIX extended regular "
+		  "expression: Unmatched ( or \\(" },
+		{ "inventory_groups: [{pattern: 'x'}]\n",
+		  "inventory_groups[0]: a rule needs both pattern and group" },
+		{ "inventory_groups: [{pattern: 'x', group: 'a-b'}]\n",
+		  "inventory_groups[0].group: 'a-b': not an Ansible group name "
+		  "(letters, digits and '_', not starting with a digit)" },
+		{ "proxmox: {endpoint: 'pve:8006'}\n",
+		  "proxmox.endpoint: 'pve:8006': not an http:// or https:// URL" },
+		{ "proxmox: {tls_fingerprint: 'AB:CD'}\n",
+		  "proxmox.tls_fingerprint: 'AB:CD': not a SHA-256 fingerprint "
+		  "(64 hex digits, optionally in ':'-separated pairs)" },
+		{ "proxmox: {parallel: 0}\n",
+		  "proxmox.parallel: 0 is out of range (1 to 64)" },
+		{ "ssh: {port: 70000}\n",
+		  "ssh.port: 70000 is out of range (1 to 65535)" },
+		{ "validate_with_ansible: sometimes\n",
+		  "validate_with_ansible: 'sometimes' is not allowed (allowed: "
+		  "auto, always, never)" },
+		{ "git: {remote: '--upload-pack=x'}\n",
+		  "git.remote: '--upload-pack=x': empty, starts with '-' or "
+		  "contains spaces or control characters" },
+		{ "- a\n", "expected a mapping, got a list" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct config cfg;
+		struct diag_list dl = DIAG_LIST_INIT;
+
+		assert_int_equal(decode(&cfg, &dl, cases[i].text), -1);
+		assert_int_equal(dl.errors, 1);
+		assert_string_equal(dl.items[0].msg, cases[i].msg);
+		config_release(&cfg);
+		diag_list_release(&dl);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(config__defaults_follow_the_seed),
+		cmocka_unit_test(config__overrides),
+		cmocka_unit_test(config__errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
