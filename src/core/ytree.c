@@ -20,6 +20,8 @@ struct builder {
 	struct ytree *tree;
 	struct diag_list *dl;
 	const char *file;
+	const char *src; /* the whole input, for single-quoted scalars */
+	size_t src_len;
 	struct ynode *stack[YTREE_MAX_DEPTH];
 	char *stack_anchor[YTREE_MAX_DEPTH]; /* registered when complete */
 	size_t depth;
@@ -153,6 +155,15 @@ static struct ynode *new_node(struct builder *b, enum ynode_kind kind,
 	n = xcalloc(1, sizeof(*n));
 	n->kind = kind;
 	mark_of(ev, &n->line, &n->col);
+	if (!n->line && b->depth) {
+		/* An empty scalar has no mark: use its neighbour's. */
+		const struct ynode *p = b->stack[b->depth - 1];
+
+		if (p->nr)
+			p = p->kids[p->nr - 1];
+		n->line = p->line;
+		n->col = p->col;
+	}
 	ALLOC_GROW(t->all, st_add(t->nr_all, 1), t->alloc_all);
 	t->all[t->nr_all++] = n;
 	return n;
@@ -266,26 +277,127 @@ static int apply_tag(struct builder *b, struct ynode *n, struct fy_token *tag)
 	return -1;
 }
 
+static int is_break(char c)
+{
+	return c == '\n' || c == '\r';
+}
+
+/* Length of the line break at p (CRLF counts as one), or 0. */
+static size_t break_len(const char *p, const char *end)
+{
+	if (p < end && *p == '\r')
+		return p + 1 < end && p[1] == '\n' ? 2 : 1;
+	return p < end && *p == '\n';
+}
+
+/*
+ * Decode the body of a single-quoted scalar (YAML 1.2, 7.3.2): "''" is
+ * one quote; a line break folds to a space, n > 1 breaks to n - 1
+ * newlines; white space around breaks is dropped.
+ */
+void ytree_unquote_single(struct strbuf *out, const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+	int first = 1;
+
+	while (p < end) {
+		const char *eol = p, *stop;
+		size_t breaks = 0;
+
+		while (eol < end && !is_break(*eol))
+			eol++;
+		stop = eol;
+		if (!first) /* continuation lines lose their indentation */
+			while (p < stop && (*p == ' ' || *p == '\t'))
+				p++;
+		if (eol < end) /* and every line but the last its tail */
+			while (stop > p &&
+			       (stop[-1] == ' ' || stop[-1] == '\t'))
+				stop--;
+		for (; p < stop; p++) {
+			strbuf_addch(out, *p);
+			if (*p == '\'' && p + 1 < stop && p[1] == '\'')
+				p++;
+		}
+		if (eol == end)
+			break;
+		/* Count this break and any blank lines after it. */
+		p = eol;
+		for (;;) {
+			const char *q;
+
+			p += break_len(p, end);
+			breaks++;
+			q = p;
+			while (q < end && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < end && is_break(*q))
+				p = q;
+			else
+				break;
+		}
+		if (breaks == 1)
+			strbuf_addch(out, ' ');
+		else
+			while (--breaks)
+				strbuf_addch(out, '\n');
+		first = 0;
+	}
+}
+
+/*
+ * libfyaml 0.7.12 leaks memory formatting single-quoted scalars with
+ * many "''" escapes, so decode those from the source span ourselves.
+ * Returns 1 with out filled, 0 to fall back to libfyaml.
+ */
+static int single_quoted_text(struct builder *b, struct fy_token *tok,
+			      struct strbuf *out)
+{
+	const struct fy_mark *start, *end;
+
+	if (fy_token_scalar_style(tok) != FYSS_SINGLE_QUOTED)
+		return 0;
+	start = fy_token_start_mark(tok);
+	end = fy_token_end_mark(tok);
+	/* The marks span the body, between the quotes. */
+	if (!start || !end || !start->input_pos ||
+	    end->input_pos >= b->src_len || end->input_pos < start->input_pos ||
+	    b->src[start->input_pos - 1] != '\'' ||
+	    b->src[end->input_pos] != '\'')
+		return 0;
+	ytree_unquote_single(out, b->src + start->input_pos,
+			     end->input_pos - start->input_pos);
+	return 1;
+}
+
 static void on_scalar(struct builder *b, struct fy_event *ev)
 {
 	struct ynode *n = new_node(b, YNODE_SCALAR, ev);
+	struct strbuf sq = STRBUF_INIT;
 	const char *text;
 	size_t len = 0;
 
 	if (!n)
 		return;
-	text = fy_token_get_text(ev->scalar.value, &len);
-	if (!text)
-		text = "";
+	if (single_quoted_text(b, ev->scalar.value, &sq)) {
+		text = sq.buf;
+		len = sq.len;
+	} else {
+		text = fy_token_get_text(ev->scalar.value, &len);
+		if (!text)
+			text = "";
+	}
 	if (len > YTREE_MAX_SCALAR) {
 		fail(b, n->line, n->col, "scalar longer than %d bytes",
 		     YTREE_MAX_SCALAR);
+		strbuf_release(&sq);
 		return;
 	}
 	n->str = xstrndup(text, len);
 	n->len = len;
 	if (memchr(text, '\0', len))
 		n->len = strlen(n->str); /* a "\0" escape ends the string */
+	strbuf_release(&sq);
 	if (fy_token_scalar_style(ev->scalar.value) == FYSS_PLAIN)
 		resolve_plain(n);
 	else
@@ -541,7 +653,9 @@ static void report_syntax(struct builder *b, struct fy_diag *diag,
 int ytree_parse(struct ytree *out, struct diag_list *dl, const char *file,
 		const char *buf, size_t len)
 {
-	struct builder b = { .tree = out, .dl = dl, .file = file };
+	struct builder b = {
+		.tree = out, .dl = dl, .file = file, .src = buf, .src_len = len
+	};
 	struct fy_diag_cfg dcfg;
 	struct fy_diag *diag = NULL;
 	struct fy_parser *fyp = NULL;

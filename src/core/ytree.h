@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "core/diag.h"
+#include "util/strbuf.h"
 
 enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 enum yscalar_type { YS_NULL, YS_BOOL, YS_INT, YS_FLOAT, YS_STR };
@@ -57,6 +58,12 @@ struct ytree {
 int ytree_parse(struct ytree *out, struct diag_list *dl, const char *file,
 		const char *buf, size_t len);
 void ytree_release(struct ytree *t);
+
+/*
+ * Append the value of a single-quoted scalar whose body (between the quotes)
+ * is s[0..n). Exposed for tests.
+ */
+void ytree_unquote_single(struct strbuf *out, const char *s, size_t n);
 
 /* Mapping access: number of pairs, i-th key and value. */
 static inline size_t ymap_size(const struct ynode *n)
