@@ -27,6 +27,7 @@ int repo_load_config(struct config *cfg, struct diag_list *dl, const char *file,
 		return 0; /* no config file: defaults */
 	if (file_read_all(&buf, path, REPO_MAX_DEF_SIZE, e) < 0) {
 		e->exit_code = EXIT_INVALID;
+		strbuf_release(&buf);
 		return -1;
 	}
 	if (ytree_parse(&tree, dl, path, buf.buf, buf.len) == 0 &&
@@ -85,6 +86,7 @@ static void load_one(struct vmset *set, struct diag_list *dl,
 	if (file_read_all(&buf, path, REPO_MAX_DEF_SIZE, &e) < 0) {
 		diag_add(dl, DIAG_ERROR, path, 0, 0, "%s", e.msg.buf);
 		err_release(&e);
+		strbuf_release(&buf);
 		return;
 	}
 	vmdef_parse(&vm, dl, path, buf.buf, buf.len, &opts);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,12 @@ int file_read_all(struct strbuf *out, const char *path, size_t max,
 	if (S_ISDIR(st.st_mode)) {
 		err_set(e, EXIT_INVALID, "cannot read '%s': is a directory",
 			path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+		err_set(e, EXIT_INVALID,
+			"cannot read '%s': larger than the limit of %zu bytes",
+			path, max);
 		goto out;
 	}
 	for (;;) {
