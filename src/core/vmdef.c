@@ -1314,6 +1314,17 @@ static void check_required(struct ydecoder *d, const struct ynode *root,
 			 "on)");
 }
 
+/* Whether the mapping has the key at all (whatever its value). */
+static int has_key(const struct ynode *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ymap_size(map); i++)
+		if (!strcmp(ymap_key(map, i)->str, key))
+			return 1;
+	return 0;
+}
+
 static void check_consistency(struct ydecoder *d, const struct ynode *root,
 			      struct vmctx *ctx)
 {
@@ -1344,11 +1355,11 @@ static void check_consistency(struct ydecoder *d, const struct ynode *root,
 				 "mounted",
 				 disk->slot, kind_name(disk->kind));
 	}
-	if (!vm->clone && vm->name)
+	if (!has_key(root, "clone") && vm->name)
 		yd_warning(d, root, NULL,
 			   "no 'clone': an empty VM will be created (for a "
 			   "PXE or ISO install)");
-	if (vm->clone && !vm->ipconfig0 && vm->name)
+	if (vm->clone && !has_key(root, "ipconfig0") && vm->name)
 		yd_warning(d, root, NULL,
 			   "no 'ipconfig0': the VM will use DHCP and its "
 			   "address is known only once its guest agent "

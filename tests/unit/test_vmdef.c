@@ -294,6 +294,27 @@ static void vmdef__reports_every_error(void **state)
 		     "pve-gitops' own bookkeeping\n");
 }
 
+static void vmdef__bad_value_is_not_a_missing_key(void **state)
+{
+	(void)state;
+	/* A wrong ipconfig0 or clone is an error, not "no ipconfig0". */
+	expect_diags(
+		"name: a\ntarget_node: n1\nclone: t\n"
+		"ipconfig0: ip=10.0.0.300/24\n",
+		&lax,
+		"4:12: error: ipconfig0: 'ip=10.0.0.300/24': ip "
+		"'10.0.0.300/24' is not dhcp or an IPv4 address with a "
+		"prefix length between 8 and 32 (such as 192.168.1.20/24)\n");
+	expect_diags("name: a\ntarget_node: n1\nclone: [t]\n"
+		     "ipconfig0: ip=dhcp\n",
+		     &lax,
+		     "3:8: error: clone: expected a string, got a list\n");
+	expect_diags("name: a\ntarget_node: n1\nclone: t\n", &lax,
+		     "1:1: warning: no 'ipconfig0': the VM will use DHCP and "
+		     "its address is known only once its guest agent reports "
+		     "it\n");
+}
+
 static void vmdef__required_and_shape(void **state)
 {
 	(void)state;
@@ -353,6 +374,7 @@ int main(void)
 		cmocka_unit_test(vmdef__telmate_era_file),
 		cmocka_unit_test(vmdef__secrets),
 		cmocka_unit_test(vmdef__reports_every_error),
+		cmocka_unit_test(vmdef__bad_value_is_not_a_missing_key),
 		cmocka_unit_test(vmdef__required_and_shape),
 		cmocka_unit_test(vmdef__disk_errors),
 	};
