@@ -19,12 +19,12 @@ for target in vmdef config; do
 	rc=$?
 	set -e
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
-	crashes=$(ls "$work" | grep -c '^crash-\|^leak-\|^timeout-' || true)
+	crashes=$(ls "$work" | grep -c '^crash-\|^leak-\|^timeout-\|^oom-' || true)
 	echo "fuzz_$target: ${runs:-0} executions in ${seconds}s, $crashes crashes (exit $rc)"
 	if [ "$rc" -ne 0 ]; then
 		tail -n 30 "$log"
 		mkdir -p "$root/fuzz/findings"
-		cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$root/fuzz/findings/" 2>/dev/null || true
+		cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$root/fuzz/findings/" 2>/dev/null || true
 		status=1
 	fi
 	rm -rf "$work"

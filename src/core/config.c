@@ -2,6 +2,7 @@
  * config.c - pve-gitops.yaml: defaults and decoding; see config.h.
  */
 #include "core/config.h"
+#include "core/recost.h"
 
 #include <ctype.h>
 #include <regex.h>
@@ -439,6 +440,15 @@ static int r_pattern(struct ydecoder *d, void *t, const struct ynode *k,
 	(void)k;
 	if (yd_string(d, v, path, &r->pattern) < 0)
 		return -1;
+	if (regex_expanded_size(r->pattern) > REGEX_MAX_EXPANDED) {
+		yd_error(d, v, path,
+			 "regular expression too large once its counted "
+			 "repetitions are expanded (limit %d elements)",
+			 REGEX_MAX_EXPANDED);
+		free(r->pattern);
+		r->pattern = NULL;
+		return -1;
+	}
 	rc = regcomp(&re, r->pattern, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
 		char msg[128];

@@ -1,0 +1,58 @@
+/*
+ * test_recost.c - the expanded size of regular expressions, which keeps
+ * glibc's regcomp from taking gigabytes on nested counted repetitions.
+ */
+#include "test.h"
+#include "core/recost.h"
+
+static void recost__plain_patterns_count_their_atoms(void **state)
+{
+	(void)state;
+	assert_int_equal(regex_expanded_size(""), 0);
+	assert_int_equal(regex_expanded_size("^haproxy(-.*)?$"), 9);
+	assert_int_equal(regex_expanded_size("^talos-[^-]+-cp[0-9]+$"), 11);
+	assert_int_equal(regex_expanded_size("a\\{b"), 3);
+	assert_int_equal(regex_expanded_size("[]{}]x"), 2);
+	assert_int_equal(regex_expanded_size("[[:digit:]]{3}"), 3);
+}
+
+static void recost__counted_repetitions_multiply(void **state)
+{
+	(void)state;
+	assert_int_equal(regex_expanded_size("a{5}"), 5);
+	assert_int_equal(regex_expanded_size("a{2,7}"), 7);
+	assert_int_equal(regex_expanded_size("a{3,}"), 4);
+	assert_int_equal(regex_expanded_size("(ab){10}"), 20);
+	assert_int_equal(regex_expanded_size("((a{10}){10}){10}"), 1000);
+	assert_true(regex_expanded_size("((a{1,200}){1,200}){1,50}") >
+		    REGEX_MAX_EXPANDED);
+	assert_true(regex_expanded_size("(((a{0,255}){0,255}){0,255})") >
+		    REGEX_MAX_EXPANDED);
+	/* a brace that is no interval is a literal */
+	assert_int_equal(regex_expanded_size("a{x}"), 4);
+}
+
+static void recost__hostile_nesting_saturates(void **state)
+{
+	char deep[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		deep[i] = '(';
+	deep[100] = '\0';
+	assert_true(regex_expanded_size(deep) > REGEX_MAX_EXPANDED);
+	assert_true(regex_expanded_size("a{99999999999999999999}") >
+		    REGEX_MAX_EXPANDED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(recost__plain_patterns_count_their_atoms),
+		cmocka_unit_test(recost__counted_repetitions_multiply),
+		cmocka_unit_test(recost__hostile_nesting_saturates),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
