@@ -1,0 +1,634 @@
+/*
+ * sim.c - the model of the simulated cluster: configuration lists, nodes,
+ * VMs, volumes, tasks and their effects when they end.
+ */
+#include "sim.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/xalloc.h"
+
+int64_t sim_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *kv_get(const struct kvlist *l, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].key, key))
+			return l->v[i].val;
+	return NULL;
+}
+
+void kv_set(struct kvlist *l, const char *key, const char *val)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].key, key)) {
+			free(l->v[i].val);
+			l->v[i].val = val ? xstrdup(val) : NULL;
+			return;
+		}
+	ALLOC_GROW(l->v, st_add(l->nr, 1), l->alloc);
+	l->v[l->nr].key = xstrdup(key);
+	l->v[l->nr].val = val ? xstrdup(val) : NULL;
+	l->nr++;
+}
+
+int kv_del(struct kvlist *l, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].key, key)) {
+			free(l->v[i].key);
+			free(l->v[i].val);
+			memmove(l->v + i, l->v + i + 1,
+				(l->nr - i - 1) * sizeof(*l->v));
+			l->nr--;
+			return 1;
+		}
+	return 0;
+}
+
+void kv_clear(struct kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		free(l->v[i].key);
+		free(l->v[i].val);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->nr = l->alloc = 0;
+}
+
+void kv_copy(struct kvlist *dst, const struct kvlist *src)
+{
+	size_t i;
+
+	kv_clear(dst);
+	for (i = 0; i < src->nr; i++)
+		kv_set(dst, src->v[i].key, src->v[i].val);
+}
+
+void sim_init(struct sim *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+	s->opts.default_task_ms = 100;
+	s->opts.boot_ms = 500;
+	s->opts.ticket_lifetime = 7200;
+	s->next_pid = 100000;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, &s->rng, sizeof(s->rng)) < 0)
+		s->rng = (uint64_t)time(NULL);
+	s->rng |= 1;
+}
+
+uint64_t sim_random(struct sim *s)
+{
+	/* xorshift64*: good enough for MACs and names; secrets use gnutls */
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return s->rng * 0x2545F4914F6CDD1DULL;
+}
+
+void sim_random_hex(struct sim *s, char *out, size_t nbytes)
+{
+	unsigned char buf[64];
+	size_t i;
+
+	if (nbytes > sizeof(buf))
+		nbytes = sizeof(buf);
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, buf, nbytes) < 0)
+		for (i = 0; i < nbytes; i++)
+			buf[i] = (unsigned char)sim_random(s);
+	for (i = 0; i < nbytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", buf[i]);
+}
+
+void sim_new_mac(struct sim *s, char out[18])
+{
+	uint64_t r = sim_random(s);
+
+	snprintf(out, 18, "BC:24:11:%02X:%02X:%02X", (unsigned)(r & 0xff),
+		 (unsigned)((r >> 8) & 0xff), (unsigned)((r >> 16) & 0xff));
+}
+
+static void vm_free(struct sim_vm *vm)
+{
+	if (!vm)
+		return;
+	free(vm->node);
+	kv_clear(&vm->conf);
+	kv_clear(&vm->pending);
+	kv_clear(&vm->ci_done);
+	free(vm->hostkey);
+	free(vm);
+}
+
+static void task_free(struct sim_task *t)
+{
+	if (!t)
+		return;
+	free(t->upid);
+	free(t->node);
+	free(t->type);
+	free(t->id);
+	free(t->user);
+	free(t->exitstatus);
+	free(t->fail);
+	strvec_clear(&t->log);
+	free(t);
+}
+
+void sim_release(struct sim *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nr_nodes; i++) {
+		for (j = 0; j < s->nodes[i].nr_st; j++) {
+			free(s->nodes[i].st[j].name);
+			free(s->nodes[i].st[j].type);
+			free(s->nodes[i].st[j].content);
+		}
+		free(s->nodes[i].st);
+		free(s->nodes[i].name);
+	}
+	free(s->nodes);
+	for (i = 0; i < s->nr_vms; i++)
+		vm_free(s->vms[i]);
+	free(s->vms);
+	for (i = 0; i < s->nr_vols; i++) {
+		free(s->vols[i].storage);
+		free(s->vols[i].name);
+		free(s->vols[i].node);
+	}
+	free(s->vols);
+	for (i = 0; i < s->nr_tasks; i++)
+		task_free(s->tasks[i]);
+	free(s->tasks);
+	for (i = 0; i < s->nr_users; i++) {
+		free(s->users[i].userid);
+		free(s->users[i].password);
+	}
+	free(s->users);
+	for (i = 0; i < s->nr_tokens; i++) {
+		free(s->tokens[i].tokenid);
+		free(s->tokens[i].secret);
+	}
+	free(s->tokens);
+	for (i = 0; i < s->nr_tickets; i++) {
+		free(s->tickets[i].ticket);
+		free(s->tickets[i].csrf);
+		free(s->tickets[i].userid);
+	}
+	free(s->tickets);
+	for (i = 0; i < s->nr_guest_keys; i++) {
+		free(s->guest_keys[i].addr);
+		free(s->guest_keys[i].key);
+	}
+	free(s->guest_keys);
+	for (i = 0; i < s->opts.nr_task_ms; i++)
+		free(s->opts.task_ms[i].type);
+	free(s->opts.task_ms);
+	pthread_mutex_destroy(&s->mu);
+}
+
+void sim_add_user(struct sim *s, const char *userid, const char *password)
+{
+	ALLOC_GROW(s->users, st_add(s->nr_users, 1), s->alloc_users);
+	s->users[s->nr_users].userid = xstrdup(userid);
+	s->users[s->nr_users].password = xstrdup(password);
+	s->nr_users++;
+}
+
+void sim_add_token(struct sim *s, const char *tokenid, const char *secret)
+{
+	ALLOC_GROW(s->tokens, st_add(s->nr_tokens, 1), s->alloc_tokens);
+	s->tokens[s->nr_tokens].tokenid = xstrdup(tokenid);
+	s->tokens[s->nr_tokens].secret = xstrdup(secret);
+	s->nr_tokens++;
+}
+
+struct sim_node *sim_node(struct sim *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_nodes; i++)
+		if (!strcmp(s->nodes[i].name, name))
+			return &s->nodes[i];
+	return NULL;
+}
+
+struct sim_storage *sim_storage(struct sim_node *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; n && i < n->nr_st; i++)
+		if (!strcmp(n->st[i].name, name))
+			return &n->st[i];
+	return NULL;
+}
+
+struct sim_vm *sim_vm(struct sim *s, int vmid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		if (s->vms[i]->vmid == vmid)
+			return s->vms[i];
+	return NULL;
+}
+
+static void make_hostkey(struct sim *s, struct sim_vm *vm)
+{
+	/* "ssh-ed25519" key blob: string type, string 32-byte key */
+	unsigned char blob[4 + 11 + 4 + 32];
+	gnutls_datum_t in = { blob, sizeof(blob) }, out = { NULL, 0 };
+	size_t i;
+
+	memcpy(blob, "\0\0\0\013ssh-ed25519\0\0\0\040", 4 + 11 + 4);
+	for (i = 0; i < 32; i++)
+		blob[19 + i] = (unsigned char)sim_random(s);
+	free(vm->hostkey);
+	vm->hostkey = NULL;
+	if (gnutls_base64_encode2(&in, &out) == 0) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, "ssh-ed25519 ");
+		strbuf_add(&sb, out.data, out.size);
+		strbuf_addf(&sb, " root@vm%d", vm->vmid);
+		vm->hostkey = strbuf_detach(&sb, NULL);
+		gnutls_free(out.data);
+	}
+}
+
+static int cmp_vm(const void *a, const void *b)
+{
+	const struct sim_vm *x = *(const struct sim_vm *const *)a;
+	const struct sim_vm *y = *(const struct sim_vm *const *)b;
+
+	return (x->vmid > y->vmid) - (x->vmid < y->vmid);
+}
+
+struct sim_vm *sim_vm_new(struct sim *s, int vmid, const char *node)
+{
+	struct sim_vm *vm = xcalloc(1, sizeof(*vm));
+
+	vm->vmid = vmid;
+	vm->node = xstrdup(node);
+	make_hostkey(s, vm);
+	ALLOC_GROW(s->vms, st_add(s->nr_vms, 1), s->alloc_vms);
+	s->vms[s->nr_vms++] = vm;
+	qsort(s->vms, s->nr_vms, sizeof(*s->vms), cmp_vm);
+	return vm;
+}
+
+void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		if (s->vms[i]->vmid == vmid) {
+			vm_free(s->vms[i]);
+			memmove(s->vms + i, s->vms + i + 1,
+				(s->nr_vms - i - 1) * sizeof(*s->vms));
+			s->nr_vms--;
+			break;
+		}
+	if (!destroy_volumes)
+		return;
+	for (i = 0; i < s->nr_vols;) {
+		if (s->vols[i].vmid == vmid) {
+			free(s->vols[i].storage);
+			free(s->vols[i].name);
+			free(s->vols[i].node);
+			memmove(s->vols + i, s->vols + i + 1,
+				(s->nr_vols - i - 1) * sizeof(*s->vols));
+			s->nr_vols--;
+		} else {
+			i++;
+		}
+	}
+}
+
+uint64_t sim_storage_used(struct sim *s, const char *node,
+			  const struct sim_storage *st)
+{
+	uint64_t used = 0;
+	size_t i;
+
+	for (i = 0; i < s->nr_vols; i++)
+		if (!strcmp(s->vols[i].storage, st->name) &&
+		    (st->shared || !strcmp(s->vols[i].node, node)))
+			used += s->vols[i].size;
+	return used;
+}
+
+struct sim_task *sim_task_find(struct sim *s, const char *upid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_tasks; i++)
+		if (!strcmp(s->tasks[i]->upid, upid))
+			return s->tasks[i];
+	return NULL;
+}
+
+/* Cloud-init keys: what the drive holds is regenerated on start. */
+static const char *const ci_keys[] = {
+	"ciuser",    "cipassword", "sshkeys", "nameserver", "searchdomain",
+	"ipconfig0", "ipconfig1",  "citype",  "cicustom",   NULL
+};
+
+void sim_ci_snapshot(struct sim_vm *vm)
+{
+	size_t i;
+
+	kv_clear(&vm->ci_done);
+	for (i = 0; ci_keys[i]; i++) {
+		const char *v = kv_get(&vm->conf, ci_keys[i]);
+
+		if (v)
+			kv_set(&vm->ci_done, ci_keys[i], v);
+	}
+}
+
+/* Apply the pending changes (at start or reboot). */
+static void apply_pending(struct sim_vm *vm)
+{
+	size_t i;
+
+	for (i = 0; i < vm->pending.nr; i++) {
+		if (vm->pending.v[i].val)
+			kv_set(&vm->conf, vm->pending.v[i].key,
+			       vm->pending.v[i].val);
+		else
+			kv_del(&vm->conf, vm->pending.v[i].key);
+	}
+	kv_clear(&vm->pending);
+}
+
+static void finish_task(struct sim *s, struct sim_task *t)
+{
+	struct sim_vm *vm = sim_vm(s, t->vmid), *src;
+	bool ok = !t->fail;
+
+	switch (t->fx) {
+	case FX_CLONE:
+		if (vm && ok)
+			kv_del(&vm->conf, "lock");
+		else if (vm)
+			sim_vm_remove(s, t->vmid, true);
+		break;
+	case FX_CREATE:
+		if (vm && ok) {
+			kv_del(&vm->conf, "lock");
+			if (t->start_after) {
+				sim_ci_snapshot(vm);
+				vm->running = true;
+				vm->started_ms = t->end_ms;
+			}
+		} else if (vm)
+			sim_vm_remove(s, t->vmid, true);
+		break;
+	case FX_START:
+		if (vm && ok) {
+			apply_pending(vm);
+			sim_ci_snapshot(vm);
+			vm->running = true;
+			vm->started_ms = t->end_ms;
+		}
+		break;
+	case FX_STOP:
+		if (vm && ok)
+			vm->running = false;
+		break;
+	case FX_REBOOT:
+		if (vm && ok) {
+			apply_pending(vm);
+			sim_ci_snapshot(vm);
+			vm->started_ms = t->end_ms;
+		}
+		break;
+	case FX_DESTROY:
+		if (vm && ok)
+			sim_vm_remove(s, t->vmid, true);
+		else if (vm)
+			kv_del(&vm->conf, "lock");
+		break;
+	case FX_TEMPLATE:
+		if (vm && ok)
+			kv_set(&vm->conf, "template", "1");
+		break;
+	case FX_NONE:
+		break;
+	}
+	if ((src = sim_vm(s, t->lock_excl_vmid)) && src->flock_excl > 0)
+		src->flock_excl--;
+	if ((src = sim_vm(s, t->lock_shared_vmid)) && src->flock_shared > 0)
+		src->flock_shared--;
+	if (ok) {
+		strvec_push(&t->log, "TASK OK");
+		t->exitstatus = xstrdup("OK");
+	} else {
+		strvec_pushf(&t->log, "TASK ERROR: %s", t->fail);
+		t->exitstatus = xstrdup(t->fail);
+	}
+	t->done = true;
+}
+
+void sim_tick(struct sim *s)
+{
+	int64_t now = sim_now_ms();
+	size_t i;
+
+	for (i = 0; i < s->nr_tasks; i++)
+		if (!s->tasks[i]->done && s->tasks[i]->end_ms <= now)
+			finish_task(s, s->tasks[i]);
+}
+
+void sim_format_size(struct strbuf *out, uint64_t b)
+{
+	static const char units[] = "TGMK";
+	static const int shifts[] = { 40, 30, 20, 10 };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (b && !(b & ((1ULL << shifts[i]) - 1))) {
+			strbuf_addf(out, "%" PRIu64 "%c", b >> shifts[i],
+				    units[i]);
+			return;
+		}
+	strbuf_addf(out, "%" PRIu64, b);
+}
+
+int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
+		   char default_unit)
+{
+	uint64_t whole = 0, frac = 0, fdiv = 1;
+	int shift, digits = 0;
+	char unit;
+
+	*relative = *s == '+';
+	if (*relative)
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -1;
+		whole = whole * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if (fdiv < 1000000000ULL) {
+				frac = frac * 10 + (uint64_t)(*s - '0');
+				fdiv *= 10;
+			}
+	}
+	if (!digits)
+		return -1;
+	unit = *s ? *s++ : default_unit;
+	if (*s)
+		return -1;
+	switch (unit) {
+	case 'T':
+		shift = 40;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'B':
+		shift = 0;
+		break;
+	default:
+		return -1;
+	}
+	if (whole > (UINT64_MAX >> shift) / 2)
+		return -1;
+	*bytes = (whole << shift) + (frac << shift) / fdiv;
+	return 0;
+}
+
+void sim_config_digest(const struct sim_vm *vm, char out[41])
+{
+	struct strbuf sb = STRBUF_INIT;
+	unsigned char md[20];
+	size_t i;
+
+	for (i = 0; i < vm->conf.nr; i++)
+		strbuf_addf(&sb, "%s: %s\n", vm->conf.v[i].key,
+			    vm->conf.v[i].val);
+	for (i = 0; i < vm->pending.nr; i++)
+		strbuf_addf(&sb, "[PENDING]%s: %s\n", vm->pending.v[i].key,
+			    vm->pending.v[i].val ? vm->pending.v[i].val : "-");
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, sb.buf, sb.len, md) < 0)
+		memset(md, 0, sizeof(md));
+	for (i = 0; i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	strbuf_release(&sb);
+}
+
+static void add_node(struct sim *s, const char *name)
+{
+	struct sim_node *n;
+
+	ALLOC_GROW(s->nodes, st_add(s->nr_nodes, 1), s->alloc_nodes);
+	n = &s->nodes[s->nr_nodes++];
+	memset(n, 0, sizeof(*n));
+	n->name = xstrdup(name);
+	n->maxcpu = 16;
+	n->maxmem = 64ULL << 30;
+}
+
+void sim_node_add_storage(struct sim_node *n, const char *name,
+			  const char *type, const char *content, uint64_t total,
+			  bool shared)
+{
+	struct sim_storage *st;
+
+	ALLOC_GROW(n->st, st_add(n->nr_st, 1), n->alloc_st);
+	st = &n->st[n->nr_st++];
+	st->name = xstrdup(name);
+	st->type = xstrdup(type);
+	st->content = xstrdup(content);
+	st->total = total;
+	st->shared = shared;
+}
+
+struct sim_node *sim_add_node(struct sim *s, const char *name)
+{
+	add_node(s, name);
+	return &s->nodes[s->nr_nodes - 1];
+}
+
+void sim_add_volume(struct sim *s, const char *storage, const char *name,
+		    const char *node, int vmid, uint64_t size)
+{
+	struct sim_volume *v;
+
+	ALLOC_GROW(s->vols, st_add(s->nr_vols, 1), s->alloc_vols);
+	v = &s->vols[s->nr_vols++];
+	v->storage = xstrdup(storage);
+	v->name = xstrdup(name);
+	v->node = xstrdup(node);
+	v->vmid = vmid;
+	v->size = size;
+}
+
+void sim_default_topology(struct sim *s)
+{
+	static const char *const names[] = { "node01", "node02", "node03" };
+	struct sim_vm *t;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		struct sim_node *n = sim_add_node(s, names[i]);
+
+		sim_node_add_storage(n, "local", "dir", "iso,vztmpl,backup",
+				     100ULL << 30, false);
+		sim_node_add_storage(n, "local-lvm", "lvmthin",
+				     "images,rootdir", 1ULL << 40, false);
+		sim_node_add_storage(n, "data2", "lvmthin", "images,rootdir",
+				     2ULL << 40, false);
+	}
+	t = sim_vm_new(s, 9000, "node01");
+	kv_set(&t->conf, "name", "ubuntu24-template");
+	kv_set(&t->conf, "cores", "1");
+	kv_set(&t->conf, "memory", "1024");
+	kv_set(&t->conf, "ostype", "l26");
+	kv_set(&t->conf, "scsihw", "virtio-scsi-pci");
+	kv_set(&t->conf, "agent", "1");
+	kv_set(&t->conf, "net0", "virtio=BC:24:11:00:90:00,bridge=vmbr0");
+	kv_set(&t->conf, "scsi0", "local-lvm:base-9000-disk-0,size=3584M");
+	kv_set(&t->conf, "ide2", "local-lvm:vm-9000-cloudinit,media=cdrom");
+	kv_set(&t->conf, "boot", "order=scsi0");
+	kv_set(&t->conf, "serial0", "socket");
+	kv_set(&t->conf, "vga", "serial0");
+	kv_set(&t->conf, "template", "1");
+	sim_add_volume(s, "local-lvm", "base-9000-disk-0", "node01", 9000,
+		       3584ULL << 20);
+	sim_add_volume(s, "local-lvm", "vm-9000-cloudinit", "node01", 9000,
+		       4ULL << 20);
+}

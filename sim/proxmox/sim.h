@@ -1,0 +1,205 @@
+/*
+ * sim.h - the simulated Proxmox VE cluster: nodes and storages, VMs with
+ * their configuration as Proxmox stores it (ordered "key: value" pairs),
+ * volumes, tasks, and the users and tokens that may call the API.
+ *
+ * One mutex guards the whole model; it is held only while a request is
+ * handled, never across a task's duration: tasks carry their end time and
+ * take effect when the clock passes it (sim_tick), the way a client sees a
+ * worker finish.
+ */
+#ifndef PVE_SIM_SIM_H
+#define PVE_SIM_SIM_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+struct kv {
+	char *key;
+	char *val; /* NULL in a pending list: a pending delete */
+};
+
+struct kvlist {
+	struct kv *v;
+	size_t nr, alloc;
+};
+
+const char *kv_get(const struct kvlist *l, const char *key);
+void kv_set(struct kvlist *l, const char *key, const char *val);
+int kv_del(struct kvlist *l, const char *key);
+void kv_clear(struct kvlist *l);
+void kv_copy(struct kvlist *dst, const struct kvlist *src);
+
+struct sim_storage {
+	char *name, *type, *content;
+	uint64_t total; /* bytes */
+	bool shared;
+};
+
+struct sim_node {
+	char *name;
+	int maxcpu;
+	uint64_t maxmem; /* bytes */
+	struct sim_storage *st;
+	size_t nr_st, alloc_st;
+};
+
+struct sim_volume {
+	char *storage, *name; /* volid = storage:name */
+	char *node;	      /* where it lives (local storages) */
+	int vmid;
+	uint64_t size; /* bytes */
+};
+
+struct sim_vm {
+	int vmid;
+	char *node;
+	struct kvlist conf;    /* includes "lock" while locked */
+	struct kvlist pending; /* changes waiting for a restart */
+	struct kvlist ci_done; /* cloud-init keys as last generated */
+	bool running;
+	int64_t started_ms;
+	int flock_excl, flock_shared; /* file locks held by tasks */
+	char *hostkey;		      /* the guest's SSH host public key */
+};
+
+enum task_effect {
+	FX_NONE,
+	FX_CLONE,
+	FX_CREATE,
+	FX_START,
+	FX_STOP,
+	FX_REBOOT,
+	FX_DESTROY,
+	FX_TEMPLATE,
+};
+
+struct sim_task {
+	char *upid, *node, *type, *id, *user;
+	unsigned pid, pstart;
+	int64_t start_ms, end_ms;
+	bool done;
+	char *exitstatus;
+	struct strvec log;
+	/* what happens when it ends */
+	enum task_effect fx;
+	int vmid, src_vmid;
+	int lock_excl_vmid, lock_shared_vmid; /* flocks released at the end */
+	char *fail;			      /* the task fails with this */
+	bool purge;
+	bool start_after; /* qmcreate with start=1 */
+};
+
+struct sim_token {
+	char *tokenid; /* user@realm!name */
+	char *secret;
+};
+
+struct sim_user {
+	char *userid; /* user@realm */
+	char *password;
+};
+
+struct sim_ticket {
+	char *ticket, *csrf, *userid;
+	int64_t expires_ms;
+};
+
+struct sim_guest_key {
+	char *addr, *key; /* IPv4 address and "TYPE BASE64 [comment]" */
+};
+
+struct sim_task_ms {
+	char *type; /* NULL: every type */
+	int ms;
+};
+
+struct sim_opts {
+	struct sim_task_ms *task_ms;
+	size_t nr_task_ms, alloc_task_ms;
+	int default_task_ms;
+	int boot_ms;	     /* from start until the guest agent answers */
+	int ticket_lifetime; /* seconds */
+	const char *state_file;
+};
+
+struct sim {
+	pthread_mutex_t mu;
+	struct sim_opts opts;
+	struct sim_node *nodes;
+	size_t nr_nodes, alloc_nodes;
+	struct sim_vm **vms;
+	size_t nr_vms, alloc_vms;
+	struct sim_volume *vols;
+	size_t nr_vols, alloc_vols;
+	struct sim_task **tasks;
+	size_t nr_tasks, alloc_tasks;
+	struct sim_user *users;
+	size_t nr_users, alloc_users;
+	struct sim_token *tokens;
+	size_t nr_tokens, alloc_tokens;
+	struct sim_ticket *tickets;
+	size_t nr_tickets, alloc_tickets;
+	struct sim_guest_key *guest_keys;
+	size_t nr_guest_keys, alloc_guest_keys;
+	unsigned next_pid;
+	char fingerprint[96];  /* of the HTTPS certificate, for /certificates */
+	const char *fail_task; /* fault injection: the next task fails so */
+	uint64_t rng; /* for MACs, keys and tickets; not the fault stream */
+};
+
+int64_t sim_now_ms(void);
+
+void sim_init(struct sim *s);
+void sim_release(struct sim *s);
+/* The built-in cluster: node01..node03, local-lvm and data2, template 9000. */
+void sim_default_topology(struct sim *s);
+/* Load a topology YAML file (nodes, storages, templates, vms, users). */
+int sim_load_topology(struct sim *s, const char *path, struct err *e);
+int sim_state_load(struct sim *s, const char *path, struct err *e);
+int sim_state_save(struct sim *s, struct err *e);
+
+struct sim_node *sim_node(struct sim *s, const char *name);
+struct sim_storage *sim_storage(struct sim_node *n, const char *name);
+struct sim_vm *sim_vm(struct sim *s, int vmid);
+struct sim_vm *sim_vm_new(struct sim *s, int vmid, const char *node);
+void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes);
+struct sim_task *sim_task_find(struct sim *s, const char *upid);
+/* Complete every task whose time has come. */
+void sim_tick(struct sim *s);
+
+/* Add a user or token ("user@realm!id", secret). */
+void sim_add_user(struct sim *s, const char *userid, const char *password);
+void sim_add_token(struct sim *s, const char *tokenid, const char *secret);
+uint64_t sim_random(struct sim *s);
+void sim_random_hex(struct sim *s, char *out, size_t nbytes);
+
+struct sim_node *sim_add_node(struct sim *s, const char *name);
+void sim_node_add_storage(struct sim_node *n, const char *name,
+			  const char *type, const char *content, uint64_t total,
+			  bool shared);
+void sim_add_volume(struct sim *s, const char *storage, const char *name,
+		    const char *node, int vmid, uint64_t size);
+/* A fresh MAC address in Proxmox's BC:24:11 range. */
+void sim_new_mac(struct sim *s, char out[18]);
+/* Record the cloud-init keys as generated onto the drive. */
+void sim_ci_snapshot(struct sim_vm *vm);
+
+/* Bytes used on a storage of a node. */
+uint64_t sim_storage_used(struct sim *s, const char *node,
+			  const struct sim_storage *st);
+/* "32G", "3584M", ... as Proxmox prints sizes. */
+void sim_format_size(struct strbuf *out, uint64_t bytes);
+/* Parse "32", "32G", "0.5T", "+10G" (GiB by default); sets *relative. */
+int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
+		   char default_unit);
+/* SHA-1 digest of a VM's configuration, 40 hex digits. */
+void sim_config_digest(const struct sim_vm *vm, char out[41]);
+
+#endif

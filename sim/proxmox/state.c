@@ -1,0 +1,506 @@
+/*
+ * state.c - where the simulated cluster comes from and goes to: the
+ * topology file (YAML, read with libfyaml) and the --state file (JSON,
+ * written atomically after every change and at exit).
+ */
+#include <libfyaml.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim.h"
+#include "util/exitcode.h"
+#include "util/fileio.h"
+#include "util/parse.h"
+#include "util/xalloc.h"
+
+/* ---- topology --------------------------------------------------------- */
+
+struct topo {
+	const char *file;
+	struct err *e;
+};
+
+static const char *scalar(struct fy_node *map, const char *key)
+{
+	struct fy_node *n =
+		map && fy_node_is_mapping(map)
+			? fy_node_mapping_lookup_by_string(map, key, FY_NT)
+			: NULL;
+
+	return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+}
+
+/* A node's line: its own token's, or its first scalar's. */
+static int node_line(struct fy_node *n)
+{
+	void *it = NULL;
+	struct fy_node_pair *p;
+	const struct fy_mark *m;
+
+	if (!n)
+		return 0;
+	if (fy_node_is_scalar(n)) {
+		m = fy_token_start_mark(fy_node_get_scalar_token(n));
+		return m ? m->line + 1 : 0;
+	}
+	if (fy_node_is_mapping(n))
+		return (p = fy_node_mapping_iterate(n, &it))
+			       ? node_line(fy_node_pair_key(p))
+			       : 0;
+	return node_line(fy_node_sequence_iterate(n, &it));
+}
+
+static int topo_fail(struct topo *t, struct fy_node *n, const char *what)
+{
+	return err_set(t->e, EXIT_INVALID, "%s:%d: %s", t->file, node_line(n),
+		       what);
+}
+
+static int need_str(struct topo *t, struct fy_node *map, const char *key,
+		    const char **out)
+{
+	*out = scalar(map, key);
+	if (!*out) {
+		struct strbuf sb = STRBUF_INIT;
+		int r;
+
+		strbuf_addf(&sb, "'%s' is required (a string)", key);
+		r = topo_fail(t, map, sb.buf);
+		strbuf_release(&sb);
+		return r;
+	}
+	return 0;
+}
+
+static int get_size(struct topo *t, struct fy_node *map, const char *key,
+		    uint64_t def, uint64_t *out)
+{
+	const char *v = scalar(map, key);
+	bool rel;
+
+	*out = def;
+	if (v && (sim_parse_size(v, out, &rel, 'G') < 0 || rel))
+		return topo_fail(t, map, "bad size (like 32G, 512M, 1T)");
+	return 0;
+}
+
+static bool get_bool(struct fy_node *map, const char *key, bool def)
+{
+	const char *v = scalar(map, key);
+
+	if (!v)
+		return def;
+	return !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes");
+}
+
+static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
+{
+	struct fy_node *n, *st, *sts;
+	void *it = NULL, *it2;
+	const char *name, *sname;
+	uint64_t v;
+
+	while ((n = fy_node_sequence_iterate(seq, &it))) {
+		struct sim_node *node;
+
+		if (need_str(t, n, "name", &name) < 0)
+			return -1;
+		if (sim_node(s, name))
+			return topo_fail(t, n, "node listed twice");
+		node = sim_add_node(s, name);
+		if (scalar(n, "cpus") &&
+		    parse_u64z(&v, scalar(n, "cpus"), 1, 4096) == 0)
+			node->maxcpu = (int)v;
+		if (get_size(t, n, "memory", node->maxmem, &node->maxmem) < 0)
+			return -1;
+		sts = fy_node_mapping_lookup_by_string(n, "storages", FY_NT);
+		it2 = NULL;
+		while (sts && (st = fy_node_sequence_iterate(sts, &it2))) {
+			const char *type = scalar(st, "type");
+			const char *content = scalar(st, "content");
+
+			if (need_str(t, st, "name", &sname) < 0 ||
+			    get_size(t, st, "capacity", 1ULL << 40, &v) < 0)
+				return -1;
+			sim_node_add_storage(
+				node, sname, type ? type : "lvmthin",
+				content ? content : "images,rootdir", v,
+				get_bool(st, "shared", false));
+		}
+	}
+	return 0;
+}
+
+/* disks: {scsi0: {storage: local-lvm, size: 32G}} */
+static int load_disks(struct sim *s, struct topo *t, struct sim_vm *vm,
+		      struct fy_node *map, bool base)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+	int n = 0;
+
+	while (map && (p = fy_node_mapping_iterate(map, &it))) {
+		const char *slot = fy_node_get_scalar0(fy_node_pair_key(p));
+		struct fy_node *d = fy_node_pair_value(p);
+		struct strbuf name = STRBUF_INIT, val = STRBUF_INIT;
+		const char *storage;
+		uint64_t size;
+
+		if (!slot || need_str(t, d, "storage", &storage) < 0 ||
+		    get_size(t, d, "size", 8ULL << 30, &size) < 0)
+			return -1;
+		if (!sim_storage(sim_node(s, vm->node), storage))
+			return topo_fail(t, d, "no such storage on the node");
+		strbuf_addf(&name, "%s-%d-disk-%d", base ? "base" : "vm",
+			    vm->vmid, n++);
+		sim_add_volume(s, storage, name.buf, vm->node, vm->vmid, size);
+		strbuf_addf(&val, "%s:%s,size=", storage, name.buf);
+		sim_format_size(&val, size);
+		kv_set(&vm->conf, slot, val.buf);
+		strbuf_release(&name);
+		strbuf_release(&val);
+	}
+	return 0;
+}
+
+static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
+		    bool templates)
+{
+	struct fy_node *n, *conf;
+	void *it = NULL;
+
+	while ((n = fy_node_sequence_iterate(seq, &it))) {
+		const char *name, *node, *id = scalar(n, "vmid");
+		const char *ci = scalar(n, "cloudinit");
+		struct fy_node_pair *p;
+		struct sim_vm *vm;
+		void *it2 = NULL;
+		uint64_t vmid;
+		char mac[18];
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!id || parse_u64z(&vmid, id, 100, 999999999) < 0)
+			return topo_fail(t, n, "'vmid' must be 100-999999999");
+		if (need_str(t, n, "name", &name) < 0 ||
+		    need_str(t, n, "node", &node) < 0)
+			return -1;
+		if (!sim_node(s, node))
+			return topo_fail(t, n, "no such node");
+		if (sim_vm(s, (int)vmid))
+			return topo_fail(t, n, "vmid listed twice");
+		vm = sim_vm_new(s, (int)vmid, node);
+		kv_set(&vm->conf, "name", name);
+		kv_set(&vm->conf, "cores", "1");
+		kv_set(&vm->conf, "memory", "1024");
+		kv_set(&vm->conf, "scsihw", "virtio-scsi-pci");
+		sim_new_mac(s, mac);
+		strbuf_addf(&sb, "virtio=%s,bridge=vmbr0", mac);
+		kv_set(&vm->conf, "net0", sb.buf);
+		strbuf_release(&sb);
+		if (get_bool(n, "agent", true))
+			kv_set(&vm->conf, "agent", "1");
+		if (load_disks(
+			    s, t, vm,
+			    fy_node_mapping_lookup_by_string(n, "disks", FY_NT),
+			    templates) < 0)
+			return -1;
+		if (ci) {
+			struct strbuf v = STRBUF_INIT, nm = STRBUF_INIT;
+
+			strbuf_addf(&nm, "vm-%d-cloudinit", vm->vmid);
+			sim_add_volume(s, ci, nm.buf, node, vm->vmid,
+				       4ULL << 20);
+			strbuf_addf(&v, "%s:%s,media=cdrom", ci, nm.buf);
+			kv_set(&vm->conf, "ide2", v.buf);
+			strbuf_release(&v);
+			strbuf_release(&nm);
+		}
+		conf = fy_node_mapping_lookup_by_string(n, "config", FY_NT);
+		while (conf && (p = fy_node_mapping_iterate(conf, &it2))) {
+			const char *k =
+				fy_node_get_scalar0(fy_node_pair_key(p));
+			const char *v =
+				fy_node_get_scalar0(fy_node_pair_value(p));
+
+			if (!k || !v)
+				return topo_fail(t, conf,
+						 "config values must be "
+						 "scalars");
+			kv_set(&vm->conf, k, v);
+		}
+		if (templates)
+			kv_set(&vm->conf, "template", "1");
+		else if (scalar(n, "status") &&
+			 !strcmp(scalar(n, "status"), "running")) {
+			vm->running = true;
+			vm->started_ms = sim_now_ms() - 3600 * 1000;
+			sim_ci_snapshot(vm);
+		}
+	}
+	return 0;
+}
+
+static int load_users(struct sim *s, struct topo *t, struct fy_node *seq)
+{
+	struct fy_node *n, *toks, *tk;
+	void *it = NULL, *it2;
+	const char *userid, *id, *secret;
+
+	while ((n = fy_node_sequence_iterate(seq, &it))) {
+		if (need_str(t, n, "userid", &userid) < 0)
+			return -1;
+		if (scalar(n, "password"))
+			sim_add_user(s, userid, scalar(n, "password"));
+		toks = fy_node_mapping_lookup_by_string(n, "tokens", FY_NT);
+		it2 = NULL;
+		while (toks && (tk = fy_node_sequence_iterate(toks, &it2))) {
+			struct strbuf sb = STRBUF_INIT;
+
+			if (need_str(t, tk, "id", &id) < 0 ||
+			    need_str(t, tk, "secret", &secret) < 0)
+				return -1;
+			strbuf_addf(&sb, "%s!%s", userid, id);
+			sim_add_token(s, sb.buf, secret);
+			strbuf_release(&sb);
+		}
+	}
+	return 0;
+}
+
+int sim_load_topology(struct sim *s, const char *path, struct err *e)
+{
+	struct fy_document *doc = fy_document_build_from_file(NULL, path);
+	struct topo t = { path, e };
+	struct fy_node *root, *n;
+	int ret = -1;
+
+	if (!doc)
+		return err_set(e, EXIT_INVALID,
+			       "cannot read topology '%s' (see above)", path);
+	root = fy_document_root(doc);
+	if (!root || !fy_node_is_mapping(root)) {
+		topo_fail(&t, root, "expected a mapping with 'nodes'");
+		goto out;
+	}
+	n = fy_node_mapping_lookup_by_string(root, "nodes", FY_NT);
+	if (!n || !fy_node_is_sequence(n)) {
+		topo_fail(&t, root, "'nodes' is required (a list)");
+		goto out;
+	}
+	if (load_nodes(s, &t, n) < 0)
+		goto out;
+	if ((n = fy_node_mapping_lookup_by_string(root, "templates", FY_NT)) &&
+	    load_vms(s, &t, n, true) < 0)
+		goto out;
+	if ((n = fy_node_mapping_lookup_by_string(root, "vms", FY_NT)) &&
+	    load_vms(s, &t, n, false) < 0)
+		goto out;
+	if ((n = fy_node_mapping_lookup_by_string(root, "users", FY_NT)) &&
+	    load_users(s, &t, n) < 0)
+		goto out;
+	ret = 0;
+out:
+	fy_document_destroy(doc);
+	return ret;
+}
+
+/* ---- --state ---------------------------------------------------------- */
+
+static json_t *kv_json(const struct kvlist *l)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		json_array_append_new(
+			a, json_pack("[s, o]", l->v[i].key,
+				     l->v[i].val ? json_string(l->v[i].val)
+						 : json_null()));
+	return a;
+}
+
+int sim_state_save(struct sim *s, struct err *e)
+{
+	json_t *root = json_object(), *vms = json_array(), *vols = json_array(),
+	       *tasks = json_array();
+	char *text;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < s->nr_vms; i++) {
+		const struct sim_vm *vm = s->vms[i];
+
+		json_array_append_new(
+			vms, json_pack("{s:i, s:s, s:b, s:I, s:o, s:o, s:o, "
+				       "s:s?}",
+				       "vmid", vm->vmid, "node", vm->node,
+				       "running", vm->running, "started_ms",
+				       (json_int_t)vm->started_ms, "conf",
+				       kv_json(&vm->conf), "pending",
+				       kv_json(&vm->pending), "ci_done",
+				       kv_json(&vm->ci_done), "hostkey",
+				       vm->hostkey));
+	}
+	for (i = 0; i < s->nr_vols; i++)
+		json_array_append_new(vols,
+				      json_pack("{s:s, s:s, s:s, s:i, s:I}",
+						"storage", s->vols[i].storage,
+						"name", s->vols[i].name, "node",
+						s->vols[i].node, "vmid",
+						s->vols[i].vmid, "size",
+						(json_int_t)s->vols[i].size));
+	for (i = 0; i < s->nr_tasks; i++) {
+		const struct sim_task *t = s->tasks[i];
+		json_t *log = json_array();
+		size_t j;
+
+		for (j = 0; j < t->log.nr; j++)
+			json_array_append_new(log, json_string(t->log.v[j]));
+		json_array_append_new(
+			tasks,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+				  "s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
+				  "s:i, s:s?, s:b}",
+				  "upid", t->upid, "node", t->node, "type",
+				  t->type, "id", t->id, "user", t->user, "pid",
+				  (json_int_t)t->pid, "pstart",
+				  (json_int_t)t->pstart, "start_ms",
+				  (json_int_t)t->start_ms, "end_ms",
+				  (json_int_t)t->end_ms, "done", t->done,
+				  "exitstatus", t->exitstatus, "log", log, "fx",
+				  (int)t->fx, "vmid", t->vmid, "src_vmid",
+				  t->src_vmid, "lock_excl", t->lock_excl_vmid,
+				  "lock_shared", t->lock_shared_vmid, "fail",
+				  t->fail, "start_after", t->start_after));
+	}
+	json_object_set_new(root, "vms", vms);
+	json_object_set_new(root, "volumes", vols);
+	json_object_set_new(root, "tasks", tasks);
+	json_object_set_new(root, "next_pid", json_integer(s->next_pid));
+	text = json_dumps(root, JSON_INDENT(1));
+	ret = file_write_atomic(s->opts.state_file, text, strlen(text), 0600,
+				e);
+	free(text);
+	json_decref(root);
+	return ret;
+}
+
+static void kv_load(struct kvlist *l, json_t *a)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(a, i, p)
+	{
+		const char *k = json_string_value(json_array_get(p, 0));
+		json_t *v = json_array_get(p, 1);
+
+		if (k)
+			kv_set(l, k,
+			       json_is_string(v) ? json_string_value(v) : NULL);
+	}
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+int sim_state_load(struct sim *s, const char *path, struct err *e)
+{
+	json_error_t jerr;
+	json_t *root, *o;
+	size_t i, j;
+
+	if (access(path, F_OK) < 0)
+		return 0; /* first run */
+	root = json_load_file(path, 0, &jerr);
+	if (!root || !json_is_object(root)) {
+		json_decref(root);
+		return err_set(e, EXIT_INVALID, "%s:%d: %s", path, jerr.line,
+			       jerr.text);
+	}
+	while (s->nr_vms)
+		sim_vm_remove(s, s->vms[0]->vmid, true);
+	json_array_foreach(json_object_get(root, "vms"), i, o)
+	{
+		struct sim_vm *vm = sim_vm_new(
+			s, (int)json_integer_value(json_object_get(o, "vmid")),
+			jstr(o, "node"));
+
+		vm->running = json_is_true(json_object_get(o, "running"));
+		vm->started_ms =
+			json_integer_value(json_object_get(o, "started_ms"));
+		kv_load(&vm->conf, json_object_get(o, "conf"));
+		kv_load(&vm->pending, json_object_get(o, "pending"));
+		kv_load(&vm->ci_done, json_object_get(o, "ci_done"));
+		if (json_string_value(json_object_get(o, "hostkey"))) {
+			free(vm->hostkey);
+			vm->hostkey = xstrdup(jstr(o, "hostkey"));
+		}
+	}
+	json_array_foreach(json_object_get(root, "volumes"), i, o)
+		sim_add_volume(
+			s, jstr(o, "storage"), jstr(o, "name"), jstr(o, "node"),
+			(int)json_integer_value(json_object_get(o, "vmid")),
+			(uint64_t)json_integer_value(
+				json_object_get(o, "size")));
+	json_array_foreach(json_object_get(root, "tasks"), i, o)
+	{
+		struct sim_task *t = xcalloc(1, sizeof(*t));
+		json_t *line;
+
+		t->upid = xstrdup(jstr(o, "upid"));
+		t->node = xstrdup(jstr(o, "node"));
+		t->type = xstrdup(jstr(o, "type"));
+		t->id = xstrdup(jstr(o, "id"));
+		t->user = xstrdup(jstr(o, "user"));
+		t->pid =
+			(unsigned)json_integer_value(json_object_get(o, "pid"));
+		t->pstart = (unsigned)json_integer_value(
+			json_object_get(o, "pstart"));
+		t->start_ms =
+			json_integer_value(json_object_get(o, "start_ms"));
+		t->end_ms = json_integer_value(json_object_get(o, "end_ms"));
+		t->done = json_is_true(json_object_get(o, "done"));
+		if (json_string_value(json_object_get(o, "exitstatus")))
+			t->exitstatus = xstrdup(jstr(o, "exitstatus"));
+		if (json_string_value(json_object_get(o, "fail")))
+			t->fail = xstrdup(jstr(o, "fail"));
+		strvec_init(&t->log);
+		json_array_foreach(json_object_get(o, "log"), j, line)
+			strvec_push(&t->log, json_string_value(line)
+						     ? json_string_value(line)
+						     : "");
+		t->fx = (enum task_effect)json_integer_value(
+			json_object_get(o, "fx"));
+		t->vmid = (int)json_integer_value(json_object_get(o, "vmid"));
+		t->src_vmid =
+			(int)json_integer_value(json_object_get(o, "src_vmid"));
+		t->lock_excl_vmid = (int)json_integer_value(
+			json_object_get(o, "lock_excl"));
+		t->lock_shared_vmid = (int)json_integer_value(
+			json_object_get(o, "lock_shared"));
+		t->start_after =
+			json_is_true(json_object_get(o, "start_after"));
+		ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
+		s->tasks[s->nr_tasks++] = t;
+		if (!t->done) {
+			struct sim_vm *vm;
+
+			if ((vm = sim_vm(s, t->lock_excl_vmid)))
+				vm->flock_excl++;
+			if ((vm = sim_vm(s, t->lock_shared_vmid)))
+				vm->flock_shared++;
+		}
+	}
+	if (json_integer_value(json_object_get(root, "next_pid")))
+		s->next_pid = (unsigned)json_integer_value(
+			json_object_get(root, "next_pid"));
+	json_decref(root);
+	return 0;
+}

@@ -1,0 +1,806 @@
+/*
+ * vmconfig.c - VM configuration as Proxmox keeps it: create, read, write
+ * (PUT sync, POST async) with digest checks and "delete", pending changes
+ * for a running VM, disk allocation on storages, NIC normalisation, and
+ * the cloud-init drive's view of the configuration.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "util/parse.h"
+#include "util/xalloc.h"
+
+static bool key_is(const char *key, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p = key + n;
+
+	if (strncmp(key, prefix, n) || !*p)
+		return false;
+	for (; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static bool is_disk_key(const char *key)
+{
+	return key_is(key, "ide") || key_is(key, "sata") ||
+	       key_is(key, "scsi") || key_is(key, "virtio") ||
+	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
+}
+
+/* Keys that take effect on a running VM at once (hotplug default). */
+static bool is_hot(const char *key)
+{
+	static const char *const hot[] = { "name",   "description", "tags",
+					   "onboot", "protection",  "startup",
+					   "lock",   "hotplug",	    NULL };
+	size_t i;
+
+	for (i = 0; hot[i]; i++)
+		if (!strcmp(key, hot[i]))
+			return true;
+	return key_is(key, "net") || is_disk_key(key) ||
+	       key_is(key, "unused") || key_is(key, "usb");
+}
+
+int vm_ipv4(const struct sim_vm *vm, char addr[16], int *prefix)
+{
+	const char *ipc = kv_get(&vm->conf, "ipconfig0");
+	const char *p = ipc;
+	uint64_t len;
+
+	while (p && *p) {
+		if (!strncmp(p, "ip=", 3)) {
+			size_t n = strcspn(p + 3, "/,");
+
+			if (n < 16 && p[3 + n] == '/') {
+				memcpy(addr, p + 3, n);
+				addr[n] = '\0';
+				if (parse_u64(&len, p + 4 + n,
+					      strcspn(p + 4 + n, ","), 0,
+					      32) == 0) {
+					*prefix = (int)len;
+					return 1;
+				}
+			}
+			return 0;
+		}
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* ---- disks ------------------------------------------------------------ */
+
+static struct sim_volume *find_volume(struct sim *s, const char *storage,
+				      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vols; i++)
+		if (!strcmp(s->vols[i].storage, storage) &&
+		    !strcmp(s->vols[i].name, name))
+			return &s->vols[i];
+	return NULL;
+}
+
+static void destroy_volume(struct sim *s, const char *volid)
+{
+	char *copy = xstrdup(volid), *colon = strchr(copy, ':');
+	size_t i;
+
+	if (colon) {
+		*colon = '\0';
+		for (i = 0; i < s->nr_vols; i++)
+			if (!strcmp(s->vols[i].storage, copy) &&
+			    !strcmp(s->vols[i].name, colon + 1)) {
+				free(s->vols[i].storage);
+				free(s->vols[i].name);
+				free(s->vols[i].node);
+				memmove(s->vols + i, s->vols + i + 1,
+					(s->nr_vols - i - 1) *
+						sizeof(*s->vols));
+				s->nr_vols--;
+				break;
+			}
+	}
+	free(copy);
+}
+
+/* The volume id ("storage:name") of a disk value, or NULL. */
+static char *disk_volid(const char *val)
+{
+	size_t n = strcspn(val, ",");
+
+	if (!strncmp(val, "none", n) && n == 4)
+		return NULL;
+	if (!memchr(val, ':', n) || strstr(val, "media=cdrom,") == val)
+		return NULL;
+	return xstrndup(val, n);
+}
+
+static bool is_cloudinit_volid(const char *volid)
+{
+	return strstr(volid, "-cloudinit") != NULL;
+}
+
+static struct sim_storage *usable_storage(struct sim *s,
+					  const struct sim_vm *vm,
+					  const char *name, struct sim_resp *rs)
+{
+	struct sim_storage *st = sim_storage(sim_node(s, vm->node), name);
+
+	if (!st) {
+		resp_fail(rs, 500, "storage '%s' does not exist", name);
+		return NULL;
+	}
+	if (!strstr(st->content, "images")) {
+		resp_fail(rs, 500, "storage '%s' does not support vm images",
+			  name);
+		return NULL;
+	}
+	return st;
+}
+
+/* A fresh "vm-VMID-disk-N" name on a storage. */
+static void next_disk_name(struct sim *s, const char *storage, int vmid,
+			   struct strbuf *out)
+{
+	int n;
+
+	for (n = 0;; n++) {
+		strbuf_reset(out);
+		strbuf_addf(out, "vm-%d-disk-%d", vmid, n);
+		if (!find_volume(s, storage, out->buf))
+			return;
+	}
+}
+
+static void add_unused(struct sim_vm *vm, const char *volid)
+{
+	char key[16];
+	int n;
+
+	for (n = 0; n < 256; n++) {
+		snprintf(key, sizeof(key), "unused%d", n);
+		if (!kv_get(&vm->conf, key)) {
+			kv_set(&vm->conf, key, volid);
+			return;
+		}
+	}
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Turn a disk value from a request into what Proxmox stores: allocations
+ * ("local-lvm:32", "local-lvm:cloudinit") become volumes, other options
+ * follow sorted, size last. Returns 0 with out set, or -1 with rs set.
+ */
+static int normalize_disk(struct sim *s, struct sim_vm *vm, const char *key,
+			  const char *value, struct strbuf *out,
+			  struct sim_resp *rs)
+{
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT,
+		      opts = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
+	const char *file = NULL, *colon;
+	uint64_t size = 0;
+	bool cdrom = false, rel;
+	size_t i;
+	int ret = -1;
+
+	if (schema_parse_propstring(key, value, &keys, &vals, &err) < 0) {
+		param_fail(rs, key, "invalid format - %s", err.buf);
+		goto out;
+	}
+	for (i = 0; i < keys.nr; i++) {
+		if (!strcmp(keys.v[i], "file"))
+			file = vals.v[i];
+		else if (!strcmp(keys.v[i], "size"))
+			continue;
+		else {
+			if (!strcmp(keys.v[i], "media") &&
+			    !strcmp(vals.v[i], "cdrom"))
+				cdrom = true;
+			strvec_pushf(&opts, "%s=%s", keys.v[i], vals.v[i]);
+		}
+	}
+	if (!file) {
+		param_fail(rs, key, "missing property - 'file'");
+		goto out;
+	}
+	colon = strchr(file, ':');
+	if (!strcmp(file, "none") || !strcmp(file, "cdrom") || !colon) {
+		strbuf_addstr(out, value);
+		ret = 0;
+		goto out;
+	}
+	{
+		char *storage = xstrndup(file, (size_t)(colon - file));
+		const char *rest = colon + 1;
+		struct sim_storage *st = usable_storage(s, vm, storage, rs);
+
+		if (!st) {
+			free(storage);
+			goto out;
+		}
+		if (!strcmp(rest, "cloudinit")) {
+			strbuf_addf(&name, "vm-%d-cloudinit", vm->vmid);
+			if (!find_volume(s, storage, name.buf))
+				sim_add_volume(s, storage, name.buf, vm->node,
+					       vm->vmid, 4ULL << 20);
+			strbuf_addf(out, "%s:%s,media=cdrom", storage,
+				    name.buf);
+			free(storage);
+			ret = 0;
+			goto out;
+		}
+		if (sim_parse_size(rest, &size, &rel, 'G') == 0 && !rel &&
+		    strchr("0123456789", rest[0]) && !strpbrk(rest, "KMGTB")) {
+			uint64_t used = sim_storage_used(s, vm->node, st);
+
+			if (size == 0)
+				size = 1ULL << 20;
+			if (used + size > st->total) {
+				resp_fail(rs, 500,
+					  "unable to create image: not enough "
+					  "space on storage '%s'",
+					  storage);
+				free(storage);
+				goto out;
+			}
+			next_disk_name(s, storage, vm->vmid, &name);
+			sim_add_volume(s, storage, name.buf, vm->node, vm->vmid,
+				       size);
+		} else {
+			struct sim_volume *v = find_volume(s, storage, rest);
+
+			if (!v) {
+				resp_fail(rs, 500, "volume '%s' does not exist",
+					  file);
+				free(storage);
+				goto out;
+			}
+			strbuf_addstr(&name, rest);
+			size = v->size;
+		}
+		strbuf_addf(out, "%s:%s", storage, name.buf);
+		free(storage);
+	}
+	qsort(opts.v, opts.nr, sizeof(*opts.v), cmp_pair);
+	for (i = 0; i < opts.nr; i++)
+		strbuf_addf(out, ",%s", opts.v[i]);
+	if (!cdrom) {
+		strbuf_addstr(out, ",size=");
+		sim_format_size(out, size);
+	}
+	ret = 0;
+out:
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	strvec_clear(&opts);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	return ret;
+}
+
+/* "model=virtio,bridge=vmbr0" -> "virtio=BC:24:11:..,bridge=vmbr0". */
+static int normalize_net(struct sim *s, const char *key, const char *value,
+			 struct strbuf *out, struct sim_resp *rs)
+{
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT,
+		      opts = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const char *model = NULL, *mac = NULL;
+	char fresh[18];
+	size_t i;
+	int ret = -1;
+
+	if (schema_parse_propstring(key, value, &keys, &vals, &err) < 0) {
+		param_fail(rs, key, "invalid format - %s", err.buf);
+		goto out;
+	}
+	for (i = 0; i < keys.nr; i++) {
+		if (!strcmp(keys.v[i], "model"))
+			model = vals.v[i];
+		else if (!strcmp(keys.v[i], "macaddr"))
+			mac = vals.v[i];
+		else
+			strvec_pushf(&opts, "%s=%s", keys.v[i], vals.v[i]);
+	}
+	if (!model) {
+		param_fail(rs, key,
+			   "invalid format - missing property 'model'");
+		goto out;
+	}
+	if (!mac) {
+		sim_new_mac(s, fresh);
+		mac = fresh;
+	}
+	strbuf_addf(out, "%s=%s", model, mac);
+	qsort(opts.v, opts.nr, sizeof(*opts.v), cmp_pair);
+	for (i = 0; i < opts.nr; i++)
+		strbuf_addf(out, ",%s", opts.v[i]);
+	ret = 0;
+out:
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	strvec_clear(&opts);
+	strbuf_release(&err);
+	return ret;
+}
+
+/* ---- writing the configuration --------------------------------------- */
+
+static bool is_control_param(const char *name)
+{
+	static const char *const ctl[] = {
+		"node",	   "vmid",     "digest",       "delete",
+		"revert",  "skiplock", "force",	       "background_delay",
+		"start",   "archive",  "unique",       "pool",
+		"storage", "bwlimit",  "live-restore", "import-working-storage",
+		NULL
+	};
+	size_t i;
+
+	for (i = 0; ctl[i]; i++)
+		if (!strcmp(name, ctl[i]))
+			return true;
+	return false;
+}
+
+/* Remove key now: a disk's volume becomes unusedN, unusedN is destroyed. */
+static void delete_now(struct sim *s, struct sim_vm *vm, const char *key)
+{
+	const char *val = kv_get(&vm->conf, key);
+	char *volid;
+
+	if (!val)
+		return;
+	volid = is_disk_key(key) || key_is(key, "unused") ? disk_volid(val)
+							  : NULL;
+	if (volid && (key_is(key, "unused") || is_cloudinit_volid(volid)))
+		destroy_volume(s, volid);
+	else if (volid)
+		add_unused(vm, volid);
+	free(volid);
+	kv_del(&vm->conf, key);
+}
+
+static void set_now(struct sim_vm *vm, const char *key, const char *val)
+{
+	const char *old = kv_get(&vm->conf, key);
+	char *oldvol, *newvol;
+
+	if (old && is_disk_key(key)) {
+		oldvol = disk_volid(old);
+		newvol = disk_volid(val);
+		if (oldvol && (!newvol || strcmp(oldvol, newvol)))
+			add_unused(vm, oldvol);
+		free(oldvol);
+		free(newvol);
+	}
+	kv_set(&vm->conf, key, val);
+}
+
+int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
+		    struct sim_resp *rs, bool create)
+{
+	const char *del = req_param(rq, "delete");
+	const char *digest = req_param(rq, "digest");
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
+	struct strbuf norm = STRBUF_INIT;
+	char cur[41];
+	size_t i;
+	int ret = -1;
+
+	if (digest && !create) {
+		sim_config_digest(vm, cur);
+		if (strcmp(digest, cur)) {
+			resp_fail(rs, 500,
+				  "detected modified configuration - file "
+				  "changed by other user? Try again.");
+			goto out;
+		}
+	}
+	/* Normalise every value first: nothing changes if one is bad. */
+	for (i = 0; i < rq->names.nr; i++) {
+		const char *k = rq->names.v[i], *v = rq->values.v[i];
+
+		if (is_control_param(k))
+			continue;
+		strbuf_reset(&norm);
+		if (is_disk_key(k)) {
+			if (normalize_disk(s, vm, k, v, &norm, rs) < 0)
+				goto out;
+		} else if (key_is(k, "net")) {
+			if (normalize_net(s, k, v, &norm, rs) < 0)
+				goto out;
+		} else {
+			strbuf_addstr(&norm, v);
+		}
+		strvec_push(&keys, k);
+		strvec_push(&vals, norm.buf);
+	}
+	for (i = 0; i < keys.nr; i++) {
+		if (vm->running && !is_hot(keys.v[i]))
+			kv_set(&vm->pending, keys.v[i], vals.v[i]);
+		else
+			set_now(vm, keys.v[i], vals.v[i]);
+	}
+	if (del) {
+		char *list = xstrdup(del), *tok, *save = NULL;
+
+		for (tok = strtok_r(list, ",; \t", &save); tok;
+		     tok = strtok_r(NULL, ",; \t", &save)) {
+			if (vm->running && !is_hot(tok))
+				kv_set(&vm->pending, tok, NULL);
+			else
+				delete_now(s, vm, tok);
+		}
+		free(list);
+	}
+	ret = 0;
+out:
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	strbuf_release(&norm);
+	return ret;
+}
+
+static void config_write(struct sim *s, struct sim_req *rq, struct sim_resp *rs,
+			 bool async)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+
+	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+		return;
+	if (vm_apply_config(s, vm, rq, rs, false) < 0)
+		return;
+	if (async) {
+		struct sim_task *t =
+			start_task(s, rs, vm->node, "qmconfig", vm->vmid,
+				   rq->userid, FX_NONE, NULL);
+
+		vm->flock_excl++;
+		t->lock_excl_vmid = vm->vmid;
+	} else {
+		rs->data = json_null();
+	}
+}
+
+void h_config_put(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	config_write(s, rq, rs, false);
+}
+
+void h_config_post(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	config_write(s, rq, rs, true);
+}
+
+void h_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_node *n = need_node(s, rq, rs);
+	int vmid = vmid_of(rq, "vmid");
+	struct sim_vm *vm;
+	struct sim_task *t;
+	char uuid[33], gen[33];
+
+	if (!n)
+		return;
+	if (req_param(rq, "archive")) {
+		resp_fail(rs, 501, "proxmox-sim does not restore backups");
+		return;
+	}
+	if (sim_vm(s, vmid)) {
+		resp_fail(rs, 500,
+			  "unable to create VM %d: config file already exists",
+			  vmid);
+		return;
+	}
+	vm = sim_vm_new(s, vmid, n->name);
+	if (vm_apply_config(s, vm, rq, rs, true) < 0) {
+		sim_vm_remove(s, vmid, true);
+		return;
+	}
+	sim_random_hex(s, uuid, 16);
+	sim_random_hex(s, gen, 16);
+	if (!kv_get(&vm->conf, "smbios1")) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "uuid=%.8s-%.4s-%.4s-%.4s-%.12s", uuid,
+			    uuid + 8, uuid + 12, uuid + 16, uuid + 20);
+		kv_set(&vm->conf, "smbios1", sb.buf);
+		strbuf_release(&sb);
+	}
+	if (!kv_get(&vm->conf, "vmgenid")) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "%.8s-%.4s-%.4s-%.4s-%.12s", gen, gen + 8,
+			    gen + 12, gen + 16, gen + 20);
+		kv_set(&vm->conf, "vmgenid", sb.buf);
+		strbuf_release(&sb);
+	}
+	kv_set(&vm->conf, "lock", "create");
+	t = start_task(s, rs, n->name, "qmcreate", vmid, rq->userid, FX_CREATE,
+		       NULL);
+	t->start_after = param_true(rq, "start");
+	vm->flock_excl++;
+	t->lock_excl_vmid = vmid;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* The schema type of a configuration key ("net3" is net[n]). */
+static enum schema_type config_type(const char *key)
+{
+	const struct schema_endpoint *ep =
+		schema_find("/nodes/{node}/qemu/{vmid}/config", "POST");
+	size_t i, n;
+
+	for (i = 0; ep && i < ep->nparams; i++) {
+		const struct schema_prop *p = &ep->params[i];
+
+		n = strlen(p->name);
+		if (strncmp(key, p->name, n))
+			continue;
+		if (!p->count ? !key[n] : key_is(key, p->name))
+			return p->type;
+	}
+	return SCHEMA_T_STRING;
+}
+
+static json_t *typed_value(const char *key, const char *val)
+{
+	enum schema_type type = config_type(key);
+	uint64_t u;
+
+	if ((type == SCHEMA_T_INTEGER || type == SCHEMA_T_BOOLEAN) &&
+	    parse_u64z(&u, val, 0, INT64_MAX) == 0)
+		return json_integer((json_int_t)u);
+	if (type == SCHEMA_T_NUMBER) {
+		char *end;
+		double d = strtod(val, &end);
+
+		if (!*end)
+			return json_real(d);
+	}
+	return json_string(val);
+}
+
+void h_config_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	bool current = param_true(rq, "current");
+	char digest[41];
+	size_t i;
+
+	if (!vm)
+		return;
+	if (req_param(rq, "snapshot")) {
+		resp_fail(rs, 500, "snapshot '%s' does not exist",
+			  req_param(rq, "snapshot"));
+		return;
+	}
+	rs->data = json_object();
+	for (i = 0; i < vm->conf.nr; i++)
+		json_object_set_new(
+			rs->data, vm->conf.v[i].key,
+			typed_value(vm->conf.v[i].key, vm->conf.v[i].val));
+	if (!current)
+		for (i = 0; i < vm->pending.nr; i++) {
+			if (vm->pending.v[i].val)
+				json_object_set_new(
+					rs->data, vm->pending.v[i].key,
+					typed_value(vm->pending.v[i].key,
+						    vm->pending.v[i].val));
+			else
+				json_object_del(rs->data, vm->pending.v[i].key);
+		}
+	sim_config_digest(vm, digest);
+	json_object_set_new(rs->data, "digest", json_string(digest));
+}
+
+void h_pending(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	size_t i;
+
+	if (!vm)
+		return;
+	rs->data = json_array();
+	for (i = 0; i < vm->conf.nr; i++) {
+		const char *k = vm->conf.v[i].key;
+		json_t *o = json_pack("{s:s, s:o}", "key", k, "value",
+				      typed_value(k, vm->conf.v[i].val));
+		size_t j;
+
+		for (j = 0; j < vm->pending.nr; j++)
+			if (!strcmp(vm->pending.v[j].key, k)) {
+				if (vm->pending.v[j].val)
+					json_object_set_new(
+						o, "pending",
+						typed_value(
+							k,
+							vm->pending.v[j].val));
+				else
+					json_object_set_new(o, "delete",
+							    json_integer(1));
+			}
+		json_array_append_new(rs->data, o);
+	}
+	for (i = 0; i < vm->pending.nr; i++)
+		if (vm->pending.v[i].val &&
+		    !kv_get(&vm->conf, vm->pending.v[i].key))
+			json_array_append_new(
+				rs->data,
+				json_pack("{s:s, s:o}", "key",
+					  vm->pending.v[i].key, "pending",
+					  typed_value(vm->pending.v[i].key,
+						      vm->pending.v[i].val)));
+}
+
+/* ---- cloud-init ------------------------------------------------------- */
+
+static bool has_cloudinit_drive(const struct sim_vm *vm)
+{
+	size_t i;
+
+	for (i = 0; i < vm->conf.nr; i++)
+		if (is_disk_key(vm->conf.v[i].key) &&
+		    strstr(vm->conf.v[i].val, "-cloudinit"))
+			return true;
+	return false;
+}
+
+void h_cloudinit_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	static const char *const keys[] = {
+		"ciuser",     "cipassword",   "sshkeys",
+		"nameserver", "searchdomain", "ipconfig0",
+		"citype",     "cicustom",     NULL
+	};
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	size_t i;
+
+	if (!vm)
+		return;
+	rs->data = json_array();
+	for (i = 0; keys[i]; i++) {
+		const char *now = kv_get(&vm->conf, keys[i]);
+		const char *done = kv_get(&vm->ci_done, keys[i]);
+		json_t *o;
+
+		if (!now && !done)
+			continue;
+		o = json_pack("{s:s}", "key", keys[i]);
+		if (done)
+			json_object_set_new(o, "value", json_string(done));
+		if (now && (!done || strcmp(now, done)))
+			json_object_set_new(o, "pending", json_string(now));
+		if (!now)
+			json_object_set_new(o, "delete", json_integer(1));
+		json_array_append_new(rs->data, o);
+	}
+}
+
+void h_cloudinit_put(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+
+	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+		return;
+	if (!has_cloudinit_drive(vm)) {
+		resp_fail(rs, 500, "no cloudinit disk found");
+		return;
+	}
+	sim_ci_snapshot(vm);
+	rs->data = json_null();
+}
+
+static void url_decode(struct strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2])) {
+			char hex[3] = { s[1], s[2], 0 };
+
+			strbuf_addch(out, (int)strtol(hex, NULL, 16));
+			s += 2;
+		} else {
+			strbuf_addch(out, *s);
+		}
+	}
+}
+
+static void dump_user(const struct sim_vm *vm, struct strbuf *out)
+{
+	const char *name = kv_get(&vm->conf, "name");
+	const char *user = kv_get(&vm->conf, "ciuser");
+	const char *keys = kv_get(&vm->conf, "sshkeys");
+
+	strbuf_addstr(out, "#cloud-config\n");
+	strbuf_addf(out, "hostname: %s\nmanage_etc_hosts: true\nfqdn: %s\n",
+		    name ? name : "vm", name ? name : "vm");
+	if (user)
+		strbuf_addf(out, "user: %s\n", user);
+	if (kv_get(&vm->conf, "cipassword"))
+		strbuf_addstr(out, "password: **********\n");
+	if (keys) {
+		struct strbuf dec = STRBUF_INIT;
+		char *save = NULL, *line;
+
+		url_decode(&dec, keys);
+		strbuf_addstr(out, "ssh_authorized_keys:\n");
+		for (line = strtok_r(dec.buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			if (*line)
+				strbuf_addf(out, "  - %s\n", line);
+		strbuf_release(&dec);
+	}
+	strbuf_addstr(out, "chpasswd:\n  expire: False\nusers:\n  - default\n"
+			   "package_upgrade: true\n");
+}
+
+static void dump_network(const struct sim_vm *vm, struct strbuf *out)
+{
+	const char *net0 = kv_get(&vm->conf, "net0");
+	const char *ipc = kv_get(&vm->conf, "ipconfig0");
+	const char *mac = net0 ? strchr(net0, '=') : NULL;
+	char addr[16];
+	int prefix;
+
+	strbuf_addstr(out, "version: 1\nconfig:\n    - type: physical\n"
+			   "      name: eth0\n");
+	if (mac)
+		strbuf_addf(out, "      mac_address: '%.17s'\n", mac + 1);
+	strbuf_addstr(out, "      subnets:\n");
+	if (vm_ipv4(vm, addr, &prefix)) {
+		uint32_t mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+		const char *gw = ipc ? strstr(ipc, "gw=") : NULL;
+
+		strbuf_addf(out,
+			    "      - type: static\n        address: '%s'\n"
+			    "        netmask: '%u.%u.%u.%u'\n",
+			    addr, mask >> 24, (mask >> 16) & 255,
+			    (mask >> 8) & 255, mask & 255);
+		if (gw)
+			strbuf_addf(out, "        gateway: '%.*s'\n",
+				    (int)strcspn(gw + 3, ","), gw + 3);
+	} else {
+		strbuf_addstr(out, "      - type: dhcp4\n");
+	}
+}
+
+void h_cloudinit_dump(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	const char *type = req_param(rq, "type");
+	struct strbuf out = STRBUF_INIT;
+
+	if (!vm)
+		return;
+	if (!strcmp(type, "user"))
+		dump_user(vm, &out);
+	else if (!strcmp(type, "network"))
+		dump_network(vm, &out);
+	else
+		strbuf_addf(&out, "instance-id: %d-%s\n", vm->vmid,
+			    kv_get(&vm->conf, "vmgenid")
+				    ? kv_get(&vm->conf, "vmgenid")
+				    : "0");
+	rs->data = json_string(out.buf);
+	strbuf_release(&out);
+}

@@ -1,0 +1,648 @@
+/*
+ * vmlife.c - VM lifecycle endpoints: clone, resize, template, destroy,
+ * start/stop/shutdown/reboot, current status, and the guest agent of a
+ * booted VM (interfaces from ipconfig0, SSH host key through file-read).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "util/parse.h"
+#include "util/xalloc.h"
+
+static bool disk_slot(const char *key)
+{
+	static const char *const buses[] = { "ide",    "sata",	  "scsi",
+					     "virtio", "efidisk", "tpmstate",
+					     NULL };
+	size_t i, n;
+
+	for (i = 0; buses[i]; i++) {
+		n = strlen(buses[i]);
+		if (!strncmp(key, buses[i], n) && key[n] >= '0' &&
+		    key[n] <= '9')
+			return true;
+	}
+	return false;
+}
+
+/* Split "storage:name,opts" of a disk value; false for none/cdrom. */
+static bool disk_parts(const char *val, char **storage, char **name,
+		       const char **opts)
+{
+	size_t n = strcspn(val, ",");
+	const char *colon = memchr(val, ':', n);
+
+	if (!colon || (strstr(val, "media=cdrom") && !strstr(val, "cloudinit")))
+		return false;
+	*storage = xstrndup(val, (size_t)(colon - val));
+	*name = xstrndup(colon + 1, n - (size_t)(colon - val) - 1);
+	*opts = val + n;
+	return true;
+}
+
+static struct sim_volume *volume_of(struct sim *s, const char *storage,
+				    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vols; i++)
+		if (!strcmp(s->vols[i].storage, storage) &&
+		    !strcmp(s->vols[i].name, name))
+			return &s->vols[i];
+	return NULL;
+}
+
+/* ---- clone ------------------------------------------------------------ */
+
+struct clone_plan {
+	const char *target, *storage;
+	bool full;
+};
+
+static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
+		       struct clone_plan *p, struct sim_resp *rs)
+{
+	const char *full = req_param(rq, "full");
+	struct sim_node *tn;
+	size_t i;
+
+	p->target =
+		req_param(rq, "target") ? req_param(rq, "target") : src->node;
+	p->storage = req_param(rq, "storage");
+	p->full = full ? !strcmp(full, "1") : !is_template(src);
+	if (!(tn = sim_node(s, p->target))) {
+		resp_fail(rs, 500, "no such cluster node '%s'", p->target);
+		return -1;
+	}
+	if (!p->full && !is_template(src)) {
+		resp_fail(rs, 500,
+			  "linked clone feature is only available for "
+			  "templates");
+		return -1;
+	}
+	if (!p->full && p->storage) {
+		param_fail(rs, "storage",
+			   "parameter 'storage' not allowed for linked clones");
+		return -1;
+	}
+	if (!p->full && req_param(rq, "format")) {
+		param_fail(rs, "format",
+			   "parameter 'format' not allowed for linked clones");
+		return -1;
+	}
+	if (req_param(rq, "pool")) {
+		resp_fail(rs, 500, "pool '%s' does not exist",
+			  req_param(rq, "pool"));
+		return -1;
+	}
+	if (p->storage) {
+		struct sim_storage *st = sim_storage(tn, p->storage);
+
+		if (!st) {
+			resp_fail(rs, 500, "storage '%s' does not exist",
+				  p->storage);
+			return -1;
+		}
+	}
+	if (strcmp(p->target, src->node))
+		for (i = 0; i < src->conf.nr; i++) {
+			char *st, *nm;
+			const char *opts;
+			struct sim_storage *sst;
+
+			if (!disk_slot(src->conf.v[i].key) ||
+			    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
+				continue;
+			sst = sim_storage(sim_node(s, src->node), st);
+			free(st);
+			free(nm);
+			if (!sst || !sst->shared) {
+				resp_fail(rs, 500,
+					  "can't clone VM to node '%s' (VM "
+					  "uses local storage)",
+					  p->target);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+/* Copy src's disks as volumes of vm; -1 when a storage is full. */
+static int clone_disks(struct sim *s, const struct sim_vm *src,
+		       struct sim_vm *vm, const struct clone_plan *p,
+		       struct sim_resp *rs)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < src->conf.nr; i++) {
+		const char *key = src->conf.v[i].key, *opts;
+		char *st, *nm;
+		struct sim_volume *v;
+		struct strbuf name = STRBUF_INIT, val = STRBUF_INIT;
+		const char *dst_st;
+		struct sim_storage *dst;
+
+		if (!disk_slot(key) ||
+		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
+			continue;
+		v = volume_of(s, st, nm);
+		dst_st = p->full && p->storage ? p->storage : st;
+		dst = sim_storage(sim_node(s, vm->node), dst_st);
+		if (strstr(nm, "-cloudinit"))
+			strbuf_addf(&name, "vm-%d-cloudinit", vm->vmid);
+		else if (p->full)
+			strbuf_addf(&name, "vm-%d-disk-%d", vm->vmid, n++);
+		else
+			strbuf_addf(&name, "%s/vm-%d-disk-%d", nm, vm->vmid,
+				    n++);
+		if (!dst || (v && sim_storage_used(s, vm->node, dst) + v->size >
+					  dst->total)) {
+			resp_fail(rs, 500,
+				  "clone failed: not enough space on storage "
+				  "'%s'",
+				  dst_st);
+			free(st);
+			free(nm);
+			strbuf_release(&name);
+			return -1;
+		}
+		sim_add_volume(s, dst_st, name.buf, vm->node, vm->vmid,
+			       v ? v->size : 0);
+		strbuf_addf(&val, "%s:%s%s", dst_st, name.buf, opts);
+		kv_set(&vm->conf, key, val.buf);
+		free(st);
+		free(nm);
+		strbuf_release(&name);
+		strbuf_release(&val);
+	}
+	return 0;
+}
+
+static void clone_config(struct sim *s, const struct sim_vm *src,
+			 struct sim_vm *vm, const struct sim_req *rq)
+{
+	const char *name = req_param(rq, "name");
+	const char *descr = req_param(rq, "description");
+	size_t i;
+
+	for (i = 0; i < src->conf.nr; i++) {
+		const char *k = src->conf.v[i].key, *v = src->conf.v[i].val;
+
+		if (!strcmp(k, "template") || !strcmp(k, "lock") ||
+		    !strncmp(k, "unused", 6) || disk_slot(k))
+			continue;
+		if (!strncmp(k, "net", 3)) {
+			const char *eq = strchr(v, '='), *rest;
+			char mac[18];
+
+			if (eq) {
+				struct strbuf sb = STRBUF_INIT;
+
+				rest = strchr(eq, ',');
+				sim_new_mac(s, mac);
+				strbuf_addf(&sb, "%.*s=%s%s", (int)(eq - v), v,
+					    mac, rest ? rest : "");
+				kv_set(&vm->conf, k, sb.buf);
+				strbuf_release(&sb);
+				continue;
+			}
+		}
+		kv_set(&vm->conf, k, v);
+	}
+	/* disk slots keep their order: add placeholders now */
+	for (i = 0; i < src->conf.nr; i++)
+		if (disk_slot(src->conf.v[i].key))
+			kv_set(&vm->conf, src->conf.v[i].key,
+			       src->conf.v[i].val);
+	if (name)
+		kv_set(&vm->conf, "name", name);
+	else {
+		struct strbuf sb = STRBUF_INIT;
+		const char *old = kv_get(&src->conf, "name");
+
+		strbuf_addf(&sb, "Copy-of-VM-%s", old ? old : "");
+		kv_set(&vm->conf, "name", sb.buf);
+		strbuf_release(&sb);
+	}
+	if (descr)
+		kv_set(&vm->conf, "description", descr);
+	kv_set(&vm->conf, "lock", "clone");
+}
+
+void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *src = need_vm(s, rq, rs), *vm;
+	int newid = vmid_of(rq, "newid");
+	struct clone_plan p;
+	struct sim_task *t;
+
+	if (!src)
+		return;
+	if (sim_vm(s, newid)) {
+		resp_fail(rs, 500,
+			  "unable to create VM %d: config file already exists",
+			  newid);
+		return;
+	}
+	if (check_clone(s, src, rq, &p, rs) < 0 ||
+	    check_flock(src, src->running, rs) < 0 ||
+	    check_lock(src, rq, rs) < 0)
+		return;
+	vm = sim_vm_new(s, newid, p.target);
+	clone_config(s, src, vm, rq);
+	if (clone_disks(s, src, vm, &p, rs) < 0) {
+		sim_vm_remove(s, newid, true);
+		return;
+	}
+	t = start_task(s, rs, src->node, "qmclone", src->vmid, rq->userid,
+		       FX_CLONE, NULL);
+	t->vmid = newid;
+	t->src_vmid = src->vmid;
+	strvec_pushf(&t->log, "create %s clone of drives",
+		     p.full ? "full" : "linked");
+	if (src->running) {
+		src->flock_excl++;
+		t->lock_excl_vmid = src->vmid;
+	} else {
+		src->flock_shared++;
+		t->lock_shared_vmid = src->vmid;
+	}
+}
+
+/* ---- resize, template, destroy ---------------------------------------- */
+
+static uint64_t disk_size(const char *val)
+{
+	const char *p = strstr(val, "size=");
+	char buf[32];
+	uint64_t b = 0;
+	bool rel;
+	size_t n;
+
+	if (!p)
+		return 0;
+	n = strcspn(p + 5, ",");
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, p + 5, n);
+	buf[n] = '\0';
+	return sim_parse_size(buf, &b, &rel, 'B') < 0 ? 0 : b;
+}
+
+static void set_disk_size(struct sim_vm *vm, const char *key, uint64_t size)
+{
+	const char *val = kv_get(&vm->conf, key);
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = strstr(val, ",size=");
+
+	if (p) {
+		strbuf_add(&sb, val, (size_t)(p - val));
+		p = strchr(p + 1, ',');
+	} else {
+		strbuf_addstr(&sb, val);
+	}
+	if (p)
+		strbuf_addstr(&sb, p);
+	strbuf_addstr(&sb, ",size=");
+	sim_format_size(&sb, size);
+	kv_set(&vm->conf, key, sb.buf);
+	strbuf_release(&sb);
+}
+
+void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	const char *disk = req_param(rq, "disk");
+	const char *size = req_param(rq, "size");
+	const char *val, *opts;
+	uint64_t want, cur;
+	char *st = NULL, *nm = NULL;
+	struct sim_volume *v;
+	struct sim_task *t;
+	bool rel;
+
+	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+		return;
+	val = kv_get(&vm->conf, disk);
+	if (!val) {
+		resp_fail(rs, 500, "disk '%s' does not exist", disk);
+		return;
+	}
+	if (strstr(val, "media=cdrom") || !disk_parts(val, &st, &nm, &opts)) {
+		resp_fail(rs, 500, "you can't resize a cdrom");
+		goto out;
+	}
+	if (sim_parse_size(size, &want, &rel, 'B') < 0) {
+		param_fail(rs, "size",
+			   "value does not match the regex pattern");
+		goto out;
+	}
+	cur = disk_size(val);
+	if (rel)
+		want += cur;
+	if (want < cur) {
+		resp_fail(rs, 500, "shrinking disks is not supported");
+		goto out;
+	}
+	v = volume_of(s, st, nm);
+	if (v) {
+		struct sim_storage *sst =
+			sim_storage(sim_node(s, vm->node), st);
+
+		if (sst && sim_storage_used(s, vm->node, sst) - v->size + want >
+				   sst->total) {
+			resp_fail(rs, 500,
+				  "resize failed: not enough space on storage "
+				  "'%s'",
+				  st);
+			goto out;
+		}
+		v->size = want;
+	}
+	set_disk_size(vm, disk, want);
+	t = start_task(s, rs, vm->node, "qmresize", vm->vmid, rq->userid,
+		       FX_NONE, NULL);
+	vm->flock_excl++;
+	t->lock_excl_vmid = vm->vmid;
+out:
+	free(st);
+	free(nm);
+}
+
+void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	struct sim_task *t;
+	size_t i;
+
+	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+		return;
+	if (is_template(vm)) {
+		resp_fail(rs, 500,
+			  "you can't convert a template to a template");
+		return;
+	}
+	if (vm->running) {
+		resp_fail(
+			rs, 500,
+			"you can't convert a VM to template if VM is running");
+		return;
+	}
+	/* vm-N-disk-M volumes become base-N-disk-M */
+	for (i = 0; i < vm->conf.nr; i++) {
+		char *st, *nm;
+		const char *opts;
+		struct sim_volume *v;
+
+		if (!disk_slot(vm->conf.v[i].key) ||
+		    !disk_parts(vm->conf.v[i].val, &st, &nm, &opts))
+			continue;
+		v = volume_of(s, st, nm);
+		if (v && !strncmp(nm, "vm-", 3) && !strstr(nm, "cloudinit")) {
+			struct strbuf nn = STRBUF_INIT, sb = STRBUF_INIT;
+
+			strbuf_addf(&nn, "base-%s", nm + 3);
+			free(v->name);
+			v->name = strbuf_detach(&nn, NULL);
+			strbuf_addf(&sb, "%s:%s%s", st, v->name, opts);
+			free(vm->conf.v[i].val);
+			vm->conf.v[i].val = strbuf_detach(&sb, NULL);
+		}
+		free(st);
+		free(nm);
+	}
+	t = start_task(s, rs, vm->node, "qmtemplate", vm->vmid, rq->userid,
+		       FX_TEMPLATE, NULL);
+	vm->flock_excl++;
+	t->lock_excl_vmid = vm->vmid;
+}
+
+void h_destroy(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	const char *prot;
+	struct sim_task *t;
+
+	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+		return;
+	prot = kv_get(&vm->conf, "protection");
+	if (prot && !strcmp(prot, "1")) {
+		resp_fail(rs, 500,
+			  "can't remove VM %d - protection mode enabled",
+			  vm->vmid);
+		return;
+	}
+	if (vm->running) {
+		resp_fail(rs, 500, "VM %d is running - destroy failed",
+			  vm->vmid);
+		return;
+	}
+	t = start_task(s, rs, vm->node, "qmdestroy", vm->vmid, rq->userid,
+		       FX_DESTROY, NULL);
+	t->purge = param_true(rq, "purge");
+	vm->flock_excl++;
+	t->lock_excl_vmid = vm->vmid;
+}
+
+/* ---- power ------------------------------------------------------------ */
+
+static bool agent_enabled(const struct sim_vm *vm)
+{
+	const char *a = kv_get(&vm->conf, "agent");
+
+	return a && (!strncmp(a, "1", 1) || strstr(a, "enabled=1"));
+}
+
+void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+
+	if (!vm)
+		return;
+	rs->data = vm_summary(vm);
+	json_object_set_new(rs->data, "qmpstatus",
+			    json_string(vm->running ? "running" : "stopped"));
+	json_object_set_new(rs->data, "agent",
+			    json_integer(agent_enabled(vm) ? 1 : 0));
+	json_object_set_new(rs->data, "ha", json_pack("{s:i}", "managed", 0));
+	if (vm->running)
+		json_object_set_new(rs->data, "pid",
+				    json_integer(10000 + vm->vmid));
+}
+
+static struct sim_vm *power_vm(struct sim *s, struct sim_req *rq,
+			       struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+
+	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+		return NULL;
+	return vm;
+}
+
+static void power_task(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
+		       struct sim_resp *rs, const char *type,
+		       enum task_effect fx)
+{
+	struct sim_task *t = start_task(s, rs, vm->node, type, vm->vmid,
+					rq->userid, fx, NULL);
+
+	vm->flock_excl++;
+	t->lock_excl_vmid = vm->vmid;
+}
+
+void h_start(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = power_vm(s, rq, rs);
+
+	if (!vm)
+		return;
+	if (is_template(vm)) {
+		resp_fail(rs, 500, "you can't start a vm if it's a template");
+		return;
+	}
+	if (vm->running) {
+		resp_fail(rs, 500, "VM %d already running", vm->vmid);
+		return;
+	}
+	power_task(s, vm, rq, rs, "qmstart", FX_START);
+}
+
+void h_stop(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = power_vm(s, rq, rs);
+
+	if (vm)
+		power_task(s, vm, rq, rs, "qmstop", FX_STOP);
+}
+
+void h_shutdown(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = power_vm(s, rq, rs);
+
+	if (!vm)
+		return;
+	if (!vm->running) {
+		resp_fail(rs, 500, "VM %d not running", vm->vmid);
+		return;
+	}
+	power_task(s, vm, rq, rs, "qmshutdown", FX_STOP);
+}
+
+void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = power_vm(s, rq, rs);
+
+	if (!vm)
+		return;
+	if (!vm->running) {
+		resp_fail(rs, 500, "VM %d not running", vm->vmid);
+		return;
+	}
+	power_task(s, vm, rq, rs, "qmreboot", FX_REBOOT);
+}
+
+/* ---- guest agent -------------------------------------------------------- */
+
+static struct sim_vm *agent_vm(struct sim *s, struct sim_req *rq,
+			       struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+
+	if (!vm)
+		return NULL;
+	if (!vm->running) {
+		resp_fail(rs, 500, "VM %d is not running", vm->vmid);
+		return NULL;
+	}
+	if (!agent_enabled(vm)) {
+		resp_fail(rs, 500, "No QEMU guest agent configured");
+		return NULL;
+	}
+	if (sim_now_ms() - vm->started_ms < s->opts.boot_ms) {
+		resp_fail(rs, 500, "QEMU guest agent is not running");
+		return NULL;
+	}
+	return vm;
+}
+
+void h_agent_ping(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	if (agent_vm(s, rq, rs))
+		rs->data = json_pack("{s:{}}", "result");
+}
+
+void h_agent_ifaces(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = agent_vm(s, rq, rs);
+	const char *net0;
+	char addr[16], mac[18] = "bc:24:11:00:00:00";
+	int prefix = 24;
+	json_t *eth;
+	size_t i;
+
+	if (!vm)
+		return;
+	net0 = kv_get(&vm->conf, "net0");
+	if (net0 && strchr(net0, '=') && strlen(strchr(net0, '=') + 1) >= 17) {
+		memcpy(mac, strchr(net0, '=') + 1, 17);
+		for (i = 0; i < 17; i++)
+			mac[i] = (char)(mac[i] >= 'A' && mac[i] <= 'F'
+						? mac[i] - 'A' + 'a'
+						: mac[i]);
+	}
+	if (!vm_ipv4(vm, addr, &prefix))
+		snprintf(addr, sizeof(addr), "127.0.100.%d",
+			 2 + vm->vmid % 250);
+	eth = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "name", "eth0",
+			"hardware-address", mac, "ip-addresses", "ip-address",
+			addr, "ip-address-type", "ipv4", "prefix", prefix);
+	rs->data = json_pack(
+		"{s:[{s:s, s:s, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i}]}, o]}",
+		"result", "name", "lo", "hardware-address", "00:00:00:00:00:00",
+		"ip-addresses", "ip-address", "127.0.0.1", "ip-address-type",
+		"ipv4", "prefix", 8, "ip-address", "::1", "ip-address-type",
+		"ipv6", "prefix", 128, eth);
+}
+
+/* The key type's file name part: "ssh-ed25519" -> "ed25519". */
+static const char *key_file_type(const char *key)
+{
+	if (!strncmp(key, "ssh-ed25519 ", 12))
+		return "ed25519";
+	if (!strncmp(key, "ssh-rsa ", 8))
+		return "rsa";
+	if (!strncmp(key, "ecdsa-", 6))
+		return "ecdsa";
+	return "";
+}
+
+void h_agent_file(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = agent_vm(s, rq, rs);
+	const char *file = req_param(rq, "file"), *key;
+	char addr[16], want[128];
+	int prefix;
+	size_t i;
+
+	if (!vm)
+		return;
+	key = vm->hostkey;
+	if (vm_ipv4(vm, addr, &prefix))
+		for (i = 0; i < s->nr_guest_keys; i++)
+			if (!strcmp(s->guest_keys[i].addr, addr))
+				key = s->guest_keys[i].key;
+	snprintf(want, sizeof(want), "/etc/ssh/ssh_host_%s_key.pub",
+		 key ? key_file_type(key) : "");
+	if (!key || strcmp(file, want)) {
+		resp_fail(rs, 500,
+			  "Agent error: Failed to open file '%s': No such file "
+			  "or directory",
+			  file);
+		return;
+	}
+	rs->data = json_pack("{s:s++}", "content", key, "\n");
+}

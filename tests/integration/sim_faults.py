@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""Fault injection in proxmox-sim is reproducible: the same seed gives the
+same faults on the same requests, a different seed different ones; every
+kind happens; an injected task failure shows in the task's exitstatus and
+a dropped answer leaves the work done.
+
+Usage: sim_faults.py PROXMOX_SIM
+"""
+
+import json
+import sys
+import time
+
+import requests
+
+from simlib import Sim, Tap
+
+SECRET = "8c1f3e2a-7b6d-4e5f-9a0b-1c2d3e4f5a6b"
+AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
+
+
+def run(binary, seed, rate="0.3"):
+    """Send a fixed sequence; return [(path, status, fault)] from the log."""
+    with Sim(binary, "--token", "root@pam!ci=" + SECRET, "--seed", seed,
+             "--fault-rate", rate, "--fault-delay-ms", "5",
+             "--task-ms", "0", http=True) as sim:
+        s = requests.Session()
+        for i in range(120):
+            try:
+                k = i % 4
+                if k == 0:
+                    s.get(sim.api("/nodes"), headers=AUTH, timeout=10)
+                elif k == 1:
+                    s.put(sim.api("/nodes/node01/qemu/9000/config"),
+                          data={"description": "n%d" % i}, headers=AUTH,
+                          timeout=10)
+                elif k == 2:
+                    s.post(sim.api("/nodes/node01/qemu/9000/clone"),
+                           data={"newid": 200 + i, "name": "c%d" % i},
+                           headers=AUTH, timeout=10)
+                else:
+                    s.get(sim.api("/cluster/tasks"), headers=AUTH,
+                          timeout=10)
+            except requests.ConnectionError:
+                s = requests.Session()  # a dropped connection
+        tasks = s.get(sim.api("/cluster/tasks"), headers=AUTH,
+                      timeout=10).json()["data"]
+        resources = s.get(sim.api("/cluster/resources?type=vm"),
+                          headers=AUTH, timeout=10).json()["data"]
+        sim.stop()
+        with open(sim.log) as f:
+            log = [json.loads(line) for line in f]
+    seq = [(e["method"], e["path"], e["status"], e.get("fault"))
+           for e in log]
+    dropped = [int(e["params"]["newid"]) for e in log[:120]
+               if e.get("fault") == "drop" and e["method"] == "POST"]
+    return seq[:120], tasks, (resources, dropped)
+
+
+def main():
+    t = Tap()
+    a, tasks, resources = run(sys.argv[1], "42")
+    b, _, _ = run(sys.argv[1], "42")
+    c, _, _ = run(sys.argv[1], "43")
+    faults = [f for (_, _, _, f) in a if f]
+    t.ok(len(faults) > 10, "faults are injected (%d of 120)" % len(faults),
+         a)
+    t.eq(a, b, "the same seed gives the same faults in the same order")
+    t.ok(a != c, "another seed gives other faults")
+    t.eq(sorted(set(faults)), ["delay", "drop", "http500", "lock", "task"],
+         "every kind of fault happens")
+    t.ok(all(f != "lock" or m != "GET" for (m, _, _, f) in a),
+         "lock faults only hit writes")
+    failed = [x for x in tasks if x.get("status", "OK") != "OK"]
+    t.ok(failed and all("injected" in x["status"] for x in failed),
+         "an injected task failure shows in the task's status", failed)
+    resources, dropped = resources
+    vmids = {r["vmid"] for r in resources}
+    t.ok(dropped and set(dropped) <= vmids,
+         "a clone whose answer was dropped was made", (dropped, vmids))
+    t.eq([(m, p, s) for (m, p, s, f) in a if f == "http500" and s != 500],
+         [], "http500 faults answer 500")
+    t.done()
+
+
+main()
