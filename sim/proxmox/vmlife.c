@@ -644,5 +644,5 @@ void h_agent_file(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			  file);
 		return;
 	}
-	rs->data = json_pack("{s:s++}", "content", key, "\n");
+	rs->data = json_pack("{s:s+}", "content", key, "\n");
 }

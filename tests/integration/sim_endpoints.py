@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""The rest of proxmox-sim's endpoints: linked clones, pending changes of
+a running VM, delete, template, cloud-init, task logs, the guest agent's
+file-read with --guest-host-key, ticket expiry and 64 simultaneous
+connections.
+
+Usage: sim_endpoints.py PROXMOX_SIM
+"""
+
+import http.client
+import os
+import sys
+import tempfile
+import time
+
+import requests
+import urllib3
+
+from simlib import Sim, Tap
+
+urllib3.disable_warnings()
+SECRET = "c0ffee00-1111-4222-8333-444455556666"
+AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
+HOSTKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx0ZXN0a2V5 root@e2e"
+
+
+def main():
+    t = Tap()
+    work = tempfile.mkdtemp(prefix="sim-endpoints.")
+    keyfile = os.path.join(work, "ssh_host_ed25519_key.pub")
+    with open(keyfile, "w") as f:
+        f.write(HOSTKEY + "\n")
+    with Sim(sys.argv[1], "--token", "root@pam!ci=" + SECRET, "--user",
+             "root@pam:pw", "--task-ms", "20", "--boot-ms", "0",
+             "--ticket-lifetime", "1", "--guest-host-key",
+             "127.0.0.77=" + keyfile) as sim:
+        def call(method, path, data=None, **kw):
+            r = requests.request(method, sim.api(path), data=data,
+                                 headers=kw.pop("headers", AUTH),
+                                 verify=False, timeout=30, **kw)
+            return r.status_code, r.reason, r.json()["data"]
+
+        def wait(upid):
+            node = upid.split(":")[1]
+            for _ in range(500):
+                st = call("GET", "/nodes/%s/tasks/%s/status" %
+                          (node, upid))[2]
+                if st["status"] == "stopped":
+                    return st
+                time.sleep(0.01)
+            raise RuntimeError("task hangs")
+
+        upid = call("POST", "/nodes/node01/qemu/9000/clone",
+                    {"newid": 150, "name": "linked", "full": 0})[2]
+        st = wait(upid)
+        conf = call("GET", "/nodes/node01/qemu/150/config")[2]
+        t.eq(conf["scsi0"],
+             "local-lvm:base-9000-disk-0/vm-150-disk-0,size=3584M",
+             "a linked clone's disk is based on the template's")
+        log = call("GET", "/nodes/node01/tasks/%s/log" % upid)[2]
+        t.eq(log[-1], {"n": len(log), "t": "TASK OK"},
+             "the task log ends with TASK OK")
+        t.eq(call("POST", "/nodes/node01/qemu/150/clone",
+                  {"newid": 151, "full": 0})[:2],
+             (500, "linked clone feature is only available for templates"),
+             "a linked clone of a VM that is no template is refused")
+
+        call("PUT", "/nodes/node01/qemu/150/config",
+             {"ipconfig0": "ip=127.0.0.77/8", "ciuser": "ops",
+              "cores": 1})
+        wait(call("POST", "/nodes/node01/qemu/150/status/start")[2])
+        call("PUT", "/nodes/node01/qemu/150/config",
+             {"cores": 4, "description": "now", "delete": "ciuser"})
+        pending = {p["key"]: p for p in
+                   call("GET", "/nodes/node01/qemu/150/pending")[2]}
+        t.eq((pending["cores"]["value"], pending["cores"].get("pending")),
+             (1, 4), "cores changed on a running VM is pending")
+        t.eq(pending["ciuser"].get("delete"), 1,
+             "a delete on a running VM is pending")
+        t.eq(pending["description"].get("pending"), None,
+             "description applies at once")
+        t.eq(call("GET", "/nodes/node01/qemu/150/config")[2]["cores"], 4,
+             "config shows pending values")
+        t.eq(call("GET", "/nodes/node01/qemu/150/config",
+                  params={"current": 1})[2]["cores"], 1,
+             "config?current=1 shows the running ones")
+        ci = {c["key"]: c for c in
+              call("GET", "/nodes/node01/qemu/150/cloudinit")[2]}
+        t.eq(ci["ipconfig0"].get("value"), "ip=127.0.0.77/8",
+             "cloud-init shows what the drive holds")
+        dump = call("GET", "/nodes/node01/qemu/150/cloudinit/dump",
+                    params={"type": "network"})[2]
+        t.ok("address: '127.0.0.77'" in dump, "cloud-init network dump",
+             dump)
+
+        got = call("GET", "/nodes/node01/qemu/150/agent/file-read",
+                   params={"file": "/etc/ssh/ssh_host_ed25519_key.pub"})
+        t.eq(got[2], {"content": HOSTKEY + "\n"},
+             "file-read returns the --guest-host-key key for the address")
+        got = call("GET", "/nodes/node01/qemu/150/agent/file-read",
+                   params={"file": "/etc/shadow"})
+        t.eq(got[0], 500, "other files are not there")
+        t.eq(call("POST", "/nodes/node01/qemu/150/agent/ping")[2],
+             {"result": {}}, "agent ping")
+
+        wait(call("POST", "/nodes/node01/qemu/150/status/reboot")[2])
+        conf = call("GET", "/nodes/node01/qemu/150/config",
+                    params={"current": 1})[2]
+        t.ok(conf["cores"] == 4 and "ciuser" not in conf,
+             "a reboot applies pending changes", conf)
+        wait(call("POST", "/nodes/node01/qemu/150/status/shutdown")[2])
+        t.eq(call("POST", "/nodes/node01/qemu/150/status/shutdown")[:2],
+             (500, "VM 150 not running"), "shutdown of a stopped VM")
+
+        call("PUT", "/nodes/node01/qemu/150/config", {"scsi1": "data2:4"})
+        call("PUT", "/nodes/node01/qemu/150/config", {"delete": "scsi1"})
+        conf = call("GET", "/nodes/node01/qemu/150/config")[2]
+        t.eq((conf.get("scsi1"), conf.get("unused0")),
+             (None, "data2:vm-150-disk-0"),
+             "a deleted disk becomes unused0")
+        call("PUT", "/nodes/node01/qemu/150/config", {"protection": 1})
+        t.eq(call("DELETE", "/nodes/node01/qemu/150")[:2],
+             (500, "can't remove VM 150 - protection mode enabled"),
+             "a protected VM is not destroyed")
+        call("PUT", "/nodes/node01/qemu/150/config", {"delete": "protection"})
+        st = wait(call("POST", "/nodes/node01/qemu/150/template")[2])
+        conf = call("GET", "/nodes/node01/qemu/150/config")[2]
+        t.eq((st["exitstatus"], conf.get("template")), ("OK", 1),
+             "template conversion")
+        t.eq(call("POST", "/nodes/node01/qemu/150/status/start")[:2],
+             (500, "you can't start a vm if it's a template"),
+             "a template does not start")
+
+        _, _, tk = call("POST", "/access/ticket",
+                        {"username": "root@pam", "password": "pw"},
+                        headers={})
+        cookie = {"PVEAuthCookie": tk["ticket"]}
+        t.eq(call("GET", "/nodes", headers={}, cookies=cookie)[0], 200,
+             "a fresh ticket works")
+        _, _, renewed = call("POST", "/access/ticket",
+                             {"username": "root@pam",
+                              "password": tk["ticket"]}, headers={})
+        t.ok(renewed and renewed["ticket"] != tk["ticket"],
+             "a ticket renews itself")
+        time.sleep(1.2)
+        t.eq(call("GET", "/nodes", headers={}, cookies=cookie)[0], 401,
+             "an expired ticket is refused")
+
+        conns = [http.client.HTTPSConnection(
+            "127.0.0.1", sim.port, timeout=30,
+            context=__import__("ssl")._create_unverified_context())
+            for _ in range(64)]
+        for c in conns:
+            c.connect()
+        for c in conns:
+            c.request("GET", "/api2/json/version", headers=AUTH)
+        codes = [c.getresponse().status for c in conns]
+        t.eq(codes, [200] * 64, "64 simultaneous connections are served")
+        for c in conns:
+            c.close()
+        t.eq(sim.stop(), 0, "proxmox-sim exits cleanly")
+        t.ok("ERROR" not in sim.stderr_text(), "no sanitizer report",
+             sim.stderr_text())
+    t.done()
+
+
+main()
