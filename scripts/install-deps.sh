@@ -8,7 +8,7 @@ packages=(
 	# build
 	cmake make gcc pkg-config clang libclang-rt-14-dev clang-format
 	# libraries
-	libcurl4-openssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev
+	libcurl4-openssl-dev libssl-dev libjansson-dev libfyaml-dev libmicrohttpd-dev
 	libgnutls28-dev libcmocka-dev
 	# runtime tools the binary spawns, and the end-to-end peers
 	git ansible-core openssh-server openssh-client

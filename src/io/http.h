@@ -1,0 +1,77 @@
+/*
+ * http.h - one HTTPS client connection (libcurl), as the Proxmox and Vault
+ * clients use it: TLS verified by default, a CA file, or a pinned SHA-256
+ * certificate fingerprint for a self-signed node certificate (verification
+ * replaced by the pin, never simply turned off); connect and total
+ * timeouts; the status line's reason phrase kept, because Proxmox puts its
+ * error message there.
+ *
+ * One http_client per thread; it keeps its connection alive between calls.
+ */
+#ifndef PVE_GITOPS_HTTP_H
+#define PVE_GITOPS_HTTP_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+struct http_opts {
+	const char *ca_file;	 /* trust these CAs instead of the system's */
+	const char *fingerprint; /* "AB:CD:..." SHA-256 of the certificate */
+	bool insecure;		 /* no verification at all (warned about) */
+	long connect_timeout_ms; /* 0: 10 s */
+	long timeout_ms;	 /* whole request; 0: 60 s */
+};
+
+struct http_client {
+	void *curl; /* CURL * */
+	struct http_opts opts;
+	unsigned char pin[32];
+	bool has_pin;
+};
+
+struct http_response {
+	long status;	      /* 0 when no response arrived */
+	struct strbuf reason; /* "VM 101 is locked (clone)" */
+	struct strbuf body;
+};
+
+#define HTTP_RESPONSE_INIT                  \
+	{                                   \
+		0, STRBUF_INIT, STRBUF_INIT \
+	}
+
+enum http_error {
+	HTTP_ERR_NONE,
+	HTTP_ERR_CONNECT, /* could not connect; nothing was sent */
+	HTTP_ERR_TIMEOUT, /* the request may or may not have arrived */
+	HTTP_ERR_TLS,	  /* verification or pin failed: never retried */
+	HTTP_ERR_OTHER,	  /* reset, malformed answer, ... */
+};
+
+/* Parse "AB:CD:..." (32 pairs, case-insensitive). Returns 0 or -1. */
+int http_parse_fingerprint(unsigned char out[32], const char *s);
+
+int http_client_init(struct http_client *c, const struct http_opts *o,
+		     struct err *e);
+void http_client_release(struct http_client *c);
+
+/*
+ * Send a request. headers are "Name: value" lines (secrets allowed: they are
+ * never logged); body may be NULL. Returns 0 when an HTTP response arrived
+ * (whatever its status), or -1 with *kind set and e describing the
+ * transport failure (with the URL, never a header).
+ */
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const struct strvec *headers, const char *body,
+		 struct http_response *out, enum http_error *kind,
+		 struct err *e);
+void http_response_release(struct http_response *r);
+
+/* Append s percent-encoded for a form body or query (RFC 3986 unreserved
+ * characters stay). */
+void http_form_escape(struct strbuf *out, const char *s);
+
+#endif

@@ -1,0 +1,507 @@
+/*
+ * pve.c - the Proxmox VE API client; see pve.h.
+ *
+ * Retry policy: a call is retried when the failure says it did not happen
+ * (connection refused, "can't lock file ... got timeout", "VM N is locked",
+ * "got no worker upid") whatever the call; when the answer was lost
+ * (timeout, reset, HTTP 5xx from a proxy) only idempotent calls are
+ * retried, and the caller of a non-idempotent one (a clone) looks the
+ * result up instead. Backoff doubles from retry_base_ms up to retry_max_ms,
+ * with jitter so that parallel workers do not retry in step.
+ */
+#include "io/pve.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/exitcode.h"
+#include "util/xalloc.h"
+
+#define TICKET_RENEW_MS (3600 * 1000) /* tickets live two hours */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+int pve_conn_from_env(struct pve_conn *out, const char *cfg_endpoint,
+		      const char *cfg_token_id, const char *cfg_user,
+		      struct err *e)
+{
+	const char *bpg = env("PROXMOX_VE_API_TOKEN");
+	const char *insecure = env("PM_TLS_INSECURE");
+
+	memset(out, 0, sizeof(*out));
+	out->endpoint = cfg_endpoint ? cfg_endpoint : env("PM_API_URL");
+	if (!out->endpoint)
+		out->endpoint = env("PROXMOX_VE_ENDPOINT");
+	if (!out->endpoint)
+		return err_set(e, EXIT_INVALID,
+			       "no Proxmox endpoint: set proxmox.endpoint in "
+			       "pve-gitops.yaml, or PM_API_URL");
+	out->token_id = cfg_token_id ? cfg_token_id : env("PM_API_TOKEN_ID");
+	out->token_secret = env("PM_API_TOKEN_SECRET");
+	out->user = cfg_user ? cfg_user : env("PM_USER");
+	out->password = env("PM_PASS");
+	if (bpg && !out->token_secret) {
+		/* "user@realm!id=secret": the secret follows the first '='
+		 * after the '!'; keep pointers into the environment */
+		const char *bang = strchr(bpg, '!');
+		const char *eq = bang ? strchr(bang, '=') : NULL;
+
+		if (!eq)
+			return err_set(e, EXIT_INVALID,
+				       "PROXMOX_VE_API_TOKEN: expected "
+				       "USER@REALM!ID=SECRET");
+		out->token_secret = eq + 1;
+		out->token_id = NULL; /* set by pve_client_init from bpg */
+	}
+	if (insecure && (!strcmp(insecure, "1") || !strcmp(insecure, "true")))
+		out->http.insecure = true;
+	if (!(out->token_id || bpg) && !(out->user && out->password))
+		return err_set(e, EXIT_INVALID,
+			       "no Proxmox credentials: set PM_API_TOKEN_ID "
+			       "and PM_API_TOKEN_SECRET (or "
+			       "PROXMOX_VE_API_TOKEN), or PM_USER and "
+			       "PM_PASS");
+	if (out->token_id && !out->token_secret)
+		return err_set(e, EXIT_INVALID,
+			       "PM_API_TOKEN_ID is set but PM_API_TOKEN_SECRET "
+			       "is not");
+	return 0;
+}
+
+void pve_param(struct pve_params *p, const char *key, const char *value)
+{
+	strvec_push(&p->kv, key);
+	strvec_push(&p->kv, value);
+}
+
+void pve_paramf(struct pve_params *p, const char *key, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	pve_param(p, key, sb.buf);
+	strbuf_release(&sb);
+}
+
+void pve_params_release(struct pve_params *p)
+{
+	strvec_clear(&p->kv);
+}
+
+static void encode_params(struct strbuf *out, const struct pve_params *p)
+{
+	size_t i;
+
+	for (i = 0; p && i + 1 < p->kv.nr; i += 2) {
+		if (out->len)
+			strbuf_addch(out, '&');
+		http_form_escape(out, p->kv.v[i]);
+		strbuf_addch(out, '=');
+		http_form_escape(out, p->kv.v[i + 1]);
+	}
+}
+
+bool pve_transient(long status, const char *msg)
+{
+	/* Proxmox answers 500 for everything; these never get better */
+	static const char *const permanent[] = {
+		"does not exist",    "already exists",
+		"already running",   "not running",
+		"protection mode",   "not supported",
+		"not allowed",	     "Permission check failed",
+		"permission denied", "no such",
+		"invalid",	     "can't convert",
+		"you can't",	     NULL,
+	};
+	size_t i;
+
+	if (status < 500)
+		return false;
+	if (strstr(msg, "is locked") || strstr(msg, "can't lock file"))
+		return true;
+	for (i = 0; permanent[i]; i++)
+		if (strstr(msg, permanent[i]))
+			return false;
+	return true;
+}
+
+/* Whether the failure proves the request was not carried out. */
+static bool not_carried_out(long status, const char *msg)
+{
+	return status >= 500 &&
+	       (strstr(msg, "can't lock file") || strstr(msg, "is locked") ||
+		strstr(msg, "got no worker upid"));
+}
+
+static long backoff(struct pve_client *pc, int attempt)
+{
+	long ms = pc->conn.retry_base_ms;
+	uint64_t r;
+
+	while (attempt-- > 0 && ms < pc->conn.retry_max_ms)
+		ms *= 2;
+	if (ms > pc->conn.retry_max_ms)
+		ms = pc->conn.retry_max_ms;
+	pc->rng ^= pc->rng << 13;
+	pc->rng ^= pc->rng >> 7;
+	pc->rng ^= pc->rng << 17;
+	r = pc->rng % (uint64_t)(ms / 2 + 1);
+	return ms / 2 + (long)r; /* between half and the whole */
+}
+
+static void describe(struct strbuf *out, const char *method, const char *path,
+		     const struct http_response *r)
+{
+	json_t *body = json_loadb(r->body.buf, r->body.len, 0, NULL);
+	json_t *errors = body ? json_object_get(body, "errors") : NULL;
+	const char *k;
+	json_t *v;
+
+	strbuf_addf(out, "%s %s: %ld ", method, path, r->status);
+	strbuf_add_escaped(out, r->reason.buf, r->reason.len);
+	if (json_is_object(errors))
+		json_object_foreach(errors, k, v)
+		{
+			const char *m = json_string_value(v);
+
+			strbuf_addf(out, "; %s: ", k);
+			if (m)
+				strbuf_add_escaped(out, m, strlen(m));
+		}
+	strbuf_trim(out);
+	json_decref(body);
+}
+
+static int login(struct pve_client *pc, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	json_t *data = NULL;
+	const char *ticket, *csrf;
+	int ret;
+
+	pve_param(&p, "username", pc->conn.user);
+	pve_param(&p, "password", pc->password.buf);
+	ret = pve_call(pc, "POST", "/access/ticket", &p, PVE_RETRY_SAFE, &data,
+		       NULL, e);
+	pve_params_release(&p);
+	if (ret < 0)
+		return err_prefix(e, "cannot log in as '%s'", pc->conn.user);
+	ticket = json_string_value(json_object_get(data, "ticket"));
+	csrf = json_string_value(json_object_get(data, "CSRFPreventionToken"));
+	if (!ticket || !csrf) {
+		json_decref(data);
+		return err_set(e, EXIT_FAIL,
+			       "cannot log in as '%s': no ticket in the answer",
+			       pc->conn.user);
+	}
+	strbuf_wipe(&pc->ticket);
+	strbuf_wipe(&pc->csrf);
+	strbuf_addstr(&pc->ticket, "Cookie: PVEAuthCookie=");
+	http_form_escape(&pc->ticket, ticket);
+	strbuf_addf(&pc->csrf, "CSRFPreventionToken: %s", csrf);
+	pc->ticket_ms = now_ms();
+	json_decref(data);
+	return 0;
+}
+
+int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
+		    struct err *e)
+{
+	const char *bpg = getenv("PROXMOX_VE_API_TOKEN");
+	size_t n;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->conn = *conn;
+	strbuf_init(&pc->base, 0);
+	strbuf_init(&pc->auth, 0);
+	strbuf_init(&pc->ticket, 0);
+	strbuf_init(&pc->csrf, 0);
+	strbuf_init(&pc->password, 0);
+	if (!pc->conn.retries)
+		pc->conn.retries = 5;
+	if (!pc->conn.retry_base_ms)
+		pc->conn.retry_base_ms = 500;
+	if (!pc->conn.retry_max_ms)
+		pc->conn.retry_max_ms = 10000;
+	if (!pc->conn.task_poll_ms)
+		pc->conn.task_poll_ms = 200;
+	pc->rng = (uint64_t)now_ms() * 2654435761u | 1;
+	if (strncmp(conn->endpoint, "https://", 8) &&
+	    strncmp(conn->endpoint, "http://", 7))
+		return err_set(
+			e, EXIT_INVALID,
+			"proxmox endpoint '%s': expected https://HOST:8006",
+			conn->endpoint);
+	strbuf_addstr(&pc->base, conn->endpoint);
+	while (pc->base.len && pc->base.buf[pc->base.len - 1] == '/')
+		strbuf_setlen(&pc->base, pc->base.len - 1);
+	n = strlen("/api2/json");
+	if (pc->base.len < n ||
+	    strcmp(pc->base.buf + pc->base.len - n, "/api2/json"))
+		strbuf_addstr(&pc->base, "/api2/json");
+	if (http_client_init(&pc->http, &conn->http, e) < 0)
+		return -1;
+	if (conn->token_secret) {
+		if (conn->token_id)
+			strbuf_addf(&pc->auth,
+				    "Authorization: PVEAPIToken=%s=%s",
+				    conn->token_id, conn->token_secret);
+		else
+			strbuf_addf(&pc->auth, "Authorization: PVEAPIToken=%s",
+				    bpg ? bpg : "");
+		return 0;
+	}
+	strbuf_addstr(&pc->password, conn->password);
+	return login(pc, e);
+}
+
+void pve_client_release(struct pve_client *pc)
+{
+	http_client_release(&pc->http);
+	strbuf_release(&pc->base);
+	strbuf_wipe(&pc->auth);
+	strbuf_wipe(&pc->ticket);
+	strbuf_wipe(&pc->csrf);
+	strbuf_wipe(&pc->password);
+}
+
+static void add_auth(struct pve_client *pc, struct strvec *h, bool write)
+{
+	if (pc->auth.len) {
+		strvec_push(h, pc->auth.buf);
+		return;
+	}
+	if (pc->ticket.len)
+		strvec_push(h, pc->ticket.buf);
+	if (write && pc->csrf.len)
+		strvec_push(h, pc->csrf.buf);
+}
+
+static void trace(struct pve_client *pc, const char *method, const char *path,
+		  long status, int64_t ms, int attempt)
+{
+	if (!pc->conn.trace)
+		return;
+	fprintf(pc->conn.trace, "pve: %s %s -> %ld (%lld ms)%s\n", method, path,
+		status, (long long)ms, attempt ? " retry" : "");
+}
+
+int pve_call(struct pve_client *pc, const char *method, const char *path,
+	     const struct pve_params *params, enum pve_retry retry,
+	     json_t **data, long *status, struct err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT;
+	bool write = strcmp(method, "GET") != 0;
+	bool query = !strcmp(method, "GET") || !strcmp(method, "DELETE");
+	bool relogged = false;
+	int attempt, ret = -1;
+
+	*data = NULL;
+	encode_params(&body, params);
+	for (attempt = 0;; attempt++) {
+		struct strvec h = STRVEC_INIT;
+		enum http_error kind;
+		int64_t t0 = now_ms();
+		bool again;
+
+		if (!pc->auth.len && pc->ticket.len &&
+		    now_ms() - pc->ticket_ms > TICKET_RENEW_MS &&
+		    strcmp(path, "/access/ticket") && login(pc, e) < 0)
+			break;
+		err_release(e);
+		strbuf_reset(&url);
+		strbuf_addf(&url, "%s%s", pc->base.buf, path);
+		if (query && body.len)
+			strbuf_addf(&url, "?%s", body.buf);
+		if (strcmp(path, "/access/ticket"))
+			add_auth(pc, &h, write);
+		if (!query)
+			strvec_push(&h, "Content-Type: "
+					"application/x-www-form-urlencoded");
+		pc->calls++;
+		if (http_request(&pc->http, method, url.buf, &h,
+				 query ? NULL : body.buf, &r, &kind, e) < 0) {
+			strvec_clear(&h);
+			trace(pc, method, path, 0, now_ms() - t0, attempt);
+			if (status)
+				*status = 0;
+			again = kind == HTTP_ERR_CONNECT ||
+				(retry == PVE_RETRY_SAFE &&
+				 kind != HTTP_ERR_TLS);
+			if (!again || attempt >= pc->conn.retries)
+				break;
+			sleep_ms(backoff(pc, attempt));
+			continue;
+		}
+		strvec_clear(&h);
+		trace(pc, method, path, r.status, now_ms() - t0, attempt);
+		if (status)
+			*status = r.status;
+		if (r.status == 200) {
+			json_t *root =
+				json_loadb(r.body.buf, r.body.len, 0, NULL);
+
+			if (!json_is_object(root)) {
+				json_decref(root);
+				err_set(e, EXIT_FAIL,
+					"%s %s: the answer is not JSON", method,
+					path);
+				break;
+			}
+			*data = json_incref(json_object_get(root, "data"));
+			if (!*data)
+				*data = json_null();
+			json_decref(root);
+			ret = 0;
+			break;
+		}
+		strbuf_reset(&url);
+		describe(&url, method, path, &r);
+		err_set(e, r.status == 400 ? EXIT_INVALID : EXIT_FAIL, "%s",
+			url.buf);
+		if (r.status == 401 && pc->password.len && !relogged &&
+		    strcmp(path, "/access/ticket")) {
+			relogged = true;
+			if (login(pc, e) < 0)
+				break;
+			continue;
+		}
+		again = not_carried_out(r.status, r.reason.buf) ||
+			(retry == PVE_RETRY_SAFE &&
+			 pve_transient(r.status, r.reason.buf));
+		if (!again || attempt >= pc->conn.retries)
+			break;
+		sleep_ms(backoff(pc, attempt));
+	}
+	http_response_release(&r);
+	strbuf_release(&url);
+	strbuf_wipe(&body); /* may hold a password */
+	return ret;
+}
+
+/* The node field of "UPID:node:...". */
+static char *upid_node(const char *upid)
+{
+	const char *p = strncmp(upid, "UPID:", 5) ? NULL : upid + 5;
+	const char *end = p ? strchr(p, ':') : NULL;
+
+	return end ? xstrndup(p, (size_t)(end - p)) : NULL;
+}
+
+static void add_log_tail(struct pve_client *pc, const char *node,
+			 const char *upid, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct err ignore = ERR_INIT;
+	json_t *log = NULL, *line;
+	size_t i, n;
+
+	strbuf_addf(&path, "/nodes/%s/tasks/", node);
+	http_form_escape(&path, upid);
+	strbuf_addstr(&path, "/log");
+	pve_param(&p, "limit", "1000");
+	if (pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &log, NULL,
+		     &ignore) == 0 &&
+	    json_is_array(log)) {
+		n = json_array_size(log);
+		json_array_foreach(log, i, line)
+		{
+			const char *t =
+				json_string_value(json_object_get(line, "t"));
+
+			if (i + 5 >= n && t) {
+				strbuf_addstr(&e->msg, "\n  ");
+				strbuf_add_escaped(&e->msg, t, strlen(t));
+			}
+		}
+	}
+	json_decref(log);
+	err_release(&ignore);
+	pve_params_release(&p);
+	strbuf_release(&path);
+}
+
+int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
+		  struct err *e)
+{
+	char *node = upid_node(upid);
+	struct strbuf path = STRBUF_INIT;
+	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	long interval = pc->conn.task_poll_ms;
+	int ret = -1;
+
+	if (!node)
+		return err_set(e, EXIT_FAIL, "not a task id: '%s'", upid);
+	strbuf_addf(&path, "/nodes/%s/tasks/", node);
+	http_form_escape(&path, upid);
+	strbuf_addstr(&path, "/status");
+	for (;;) {
+		json_t *st = NULL;
+		const char *status, *exit;
+
+		if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &st,
+			     NULL, e) < 0)
+			break;
+		status = json_string_value(json_object_get(st, "status"));
+		exit = json_string_value(json_object_get(st, "exitstatus"));
+		if (status && !strcmp(status, "stopped")) {
+			if (exit && (!strcmp(exit, "OK") ||
+				     !strncmp(exit, "WARNINGS: ", 10))) {
+				ret = 0;
+			} else {
+				err_set(e, EXIT_FAIL, "task %s failed: %s",
+					json_string_value(
+						json_object_get(st, "type"))
+						? json_string_value(
+							  json_object_get(
+								  st, "type"))
+						: "?",
+					exit ? exit : "unknown exit status");
+				add_log_tail(pc, node, upid, e);
+			}
+			json_decref(st);
+			break;
+		}
+		json_decref(st);
+		if (now_ms() > deadline) {
+			err_set(e, EXIT_FAIL,
+				"task %s still running after %d s", upid,
+				timeout_s);
+			break;
+		}
+		sleep_ms(interval);
+		if (interval < 2000)
+			interval = interval * 3 / 2;
+	}
+	strbuf_release(&path);
+	free(node);
+	return ret;
+}

@@ -1,0 +1,106 @@
+/*
+ * pve.h - the Proxmox VE API client: /api2/json calls with API-token or
+ * ticket authentication (renewed before it expires, CSRF token on writes),
+ * retries with exponential backoff and jitter for what is transient, and
+ * task waiting with the task's exit status and log tail in the error.
+ *
+ * Errors name the method, the endpoint and Proxmox's own message, e.g.
+ * "PUT /nodes/node01/qemu/101/config: 500 VM 101 is locked (clone)".
+ * Secrets (token secret, password, ticket) never reach an error, a trace
+ * or argv, and are wiped when the client is released.
+ */
+#ifndef PVE_GITOPS_PVE_H
+#define PVE_GITOPS_PVE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "io/http.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+
+/* Where to connect and as whom; filled from config and environment. */
+struct pve_conn {
+	const char *endpoint; /* https://host:8006[/api2/json] */
+	const char *token_id; /* user@realm!name */
+	const char *token_secret;
+	const char *user; /* user@realm, with password */
+	const char *password;
+	struct http_opts http;
+	int retries;	    /* attempts after the first; default 5 */
+	long retry_base_ms; /* first backoff; default 500 */
+	long retry_max_ms;  /* backoff cap; default 10000 */
+	long task_poll_ms;  /* first task poll interval; default 200 */
+	FILE *trace;	    /* --verbose: one line per call, no secrets */
+};
+
+struct pve_client {
+	struct http_client http;
+	struct pve_conn conn;
+	struct strbuf base;	/* ".../api2/json" */
+	struct strbuf auth;	/* "Authorization: PVEAPIToken=..." */
+	struct strbuf ticket;	/* "Cookie: PVEAuthCookie=..." */
+	struct strbuf csrf;	/* "CSRFPreventionToken: ..." */
+	struct strbuf password; /* kept to log in again */
+	int64_t ticket_ms;	/* when the ticket was issued */
+	uint64_t rng;
+	unsigned long calls; /* HTTP requests sent */
+};
+
+/*
+ * Read the connection from config values and the environment the
+ * Terraform providers use: PM_API_URL, PM_API_TOKEN_ID + PM_API_TOKEN_SECRET,
+ * PM_USER + PM_PASS, PM_TLS_INSECURE, PROXMOX_VE_ENDPOINT,
+ * PROXMOX_VE_API_TOKEN ("user@realm!id=secret"). Pointers stay valid as
+ * long as the environment and config do.
+ */
+int pve_conn_from_env(struct pve_conn *out, const char *cfg_endpoint,
+		      const char *cfg_token_id, const char *cfg_user,
+		      struct err *e);
+
+int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
+		    struct err *e);
+void pve_client_release(struct pve_client *pc);
+
+/* Form parameters of a call ("key", "value" pairs; values escaped here). */
+struct pve_params {
+	struct strvec kv;
+};
+#define PVE_PARAMS_INIT     \
+	{                   \
+		STRVEC_INIT \
+	}
+void pve_param(struct pve_params *p, const char *key, const char *value);
+void pve_paramf(struct pve_params *p, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pve_params_release(struct pve_params *p);
+
+enum pve_retry {
+	PVE_RETRY_SAFE, /* idempotent (GET, PUT config): retry transients */
+	PVE_RETRY_NONE, /* a lost answer may mean it happened: caller checks */
+};
+
+/*
+ * Call method path (below /api2/json). On success *data is the response's
+ * "data" member (a new reference; json null when absent). Returns 0, or -1
+ * with e set; *status (may be NULL) holds the last HTTP status, 0 when no
+ * answer arrived.
+ */
+int pve_call(struct pve_client *pc, const char *method, const char *path,
+	     const struct pve_params *params, enum pve_retry retry,
+	     json_t **data, long *status, struct err *e);
+
+/*
+ * Wait for a task (its UPID) to stop, polling with a growing interval up to
+ * timeout_s. Returns 0 when its exitstatus is OK or "WARNINGS: n"; -1 with
+ * the exit status and the last log lines in e otherwise.
+ */
+int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
+		  struct err *e);
+
+/* Whether a Proxmox failure (status + message) is worth retrying. */
+bool pve_transient(long status, const char *message);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * test_pve.c - the pure parts of the HTTP and Proxmox clients: fingerprint
+ * parsing, form escaping and which Proxmox failures are transient.
+ */
+#include "test.h"
+#include "io/http.h"
+#include "io/pve.h"
+
+static void pve__fingerprints(void **state)
+{
+	unsigned char fp[32];
+	const char *ok = "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:C4:75:5D:"
+			 "EC:07:9C:C9:44:FC:E8:AC:A6:5B:4B:F2:25:69:20:b0";
+
+	(void)state;
+	assert_int_equal(http_parse_fingerprint(fp, ok), 0);
+	assert_int_equal(fp[0], 0x7a);
+	assert_int_equal(fp[31], 0xb0);
+	assert_int_equal(http_parse_fingerprint(fp, "7A:05"), -1);
+	assert_int_equal(http_parse_fingerprint(fp, ""), -1);
+	/* SHA-1 length, trailing colon, junk */
+	assert_int_equal(http_parse_fingerprint(
+				 fp, "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
+				     "C4:75:5D:EC:07:9C:C9"),
+			 -1);
+	assert_int_equal(http_parse_fingerprint(
+				 fp, "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
+				     "C4:75:5D:EC:07:9C:C9:44:FC:E8:AC:A6:5B:"
+				     "4B:F2:25:69:20:B0:"),
+			 -1);
+	assert_int_equal(http_parse_fingerprint(
+				 fp, "7A-05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
+				     "C4:75:5D:EC:07:9C:C9:44:FC:E8:AC:A6:5B:"
+				     "4B:F2:25:69:20:B0"),
+			 -1);
+}
+
+static void pve__form_escape(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	http_form_escape(&sb, "ssh-ed25519 AAAA+/= a@b\n");
+	assert_string_equal(sb.buf, "ssh-ed25519%20AAAA%2B%2F%3D%20a%40b%0A");
+	strbuf_release(&sb);
+}
+
+static void pve__transient_failures(void **state)
+{
+	static const struct {
+		long status;
+		const char *msg;
+		bool transient;
+	} rows[] = {
+		{ 500, "VM 101 is locked (clone)", true },
+		{ 500,
+		  "can't lock file '/var/lock/qemu-server/lock-101.conf' "
+		  "- got timeout",
+		  true },
+		{ 500, "got no worker upid - start worker failed", true },
+		{ 500, "Internal Server Error", true },
+		{ 503, "Service Unavailable", true },
+		{ 595, "Connection refused", true },
+		{ 500,
+		  "Configuration file 'nodes/n/qemu-server/1.conf' does not "
+		  "exist",
+		  false },
+		{ 500, "unable to create VM 101: config file already exists",
+		  false },
+		{ 500, "VM 101 already running", false },
+		{ 500, "can't remove VM 101 - protection mode enabled", false },
+		{ 400, "Parameter verification failed.", false },
+		{ 401, "No ticket", false },
+		{ 403, "Permission check failed", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		assert_int_equal(pve_transient(rows[i].status, rows[i].msg),
+				 rows[i].transient);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pve__fingerprints),
+		cmocka_unit_test(pve__form_escape),
+		cmocka_unit_test(pve__transient_failures),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
