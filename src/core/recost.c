@@ -108,8 +108,13 @@ size_t regex_expanded_size(const char *p)
 				continue;
 			}
 			break;
-		case '*':
 		case '+':
+			/* glibc compiles X+ as X X*: one more copy */
+			cur = sat_add(cur, last);
+			last = sat_mul(last, 2);
+			p++;
+			continue;
+		case '*':
 		case '?':
 		case '|':
 		case '^':

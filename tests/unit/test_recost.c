@@ -10,7 +10,7 @@ static void recost__plain_patterns_count_their_atoms(void **state)
 	(void)state;
 	assert_int_equal(regex_expanded_size(""), 0);
 	assert_int_equal(regex_expanded_size("^haproxy(-.*)?$"), 9);
-	assert_int_equal(regex_expanded_size("^talos-[^-]+-cp[0-9]+$"), 11);
+	assert_int_equal(regex_expanded_size("^talos-[^-]+-cp[0-9]+$"), 13);
 	assert_int_equal(regex_expanded_size("a\\{b"), 3);
 	assert_int_equal(regex_expanded_size("[]{}]x"), 2);
 	assert_int_equal(regex_expanded_size("[[:digit:]]{3}"), 3);
@@ -27,6 +27,12 @@ static void recost__counted_repetitions_multiply(void **state)
 	assert_true(regex_expanded_size("((a{1,200}){1,200}){1,50}") >
 		    REGEX_MAX_EXPANDED);
 	assert_true(regex_expanded_size("(((a{0,255}){0,255}){0,255})") >
+		    REGEX_MAX_EXPANDED);
+	/* X+ is X X*, and a++ copies that again */
+	assert_int_equal(regex_expanded_size("a+"), 2);
+	assert_int_equal(regex_expanded_size("(ab)+"), 4);
+	assert_int_equal(regex_expanded_size("a+++"), 8);
+	assert_true(regex_expanded_size("6++++++++++++++++++++++++++++++++") >
 		    REGEX_MAX_EXPANDED);
 	/* a brace that is no interval is a literal */
 	assert_int_equal(regex_expanded_size("a{x}"), 4);
