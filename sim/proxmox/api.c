@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include "api_int.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
@@ -142,7 +144,7 @@ static void url_decode_inplace(char *s)
 	*o = '\0';
 }
 
-int api_route(struct sim_req *rq, struct strbuf *tmpl)
+int api_route(struct sim_req *rq, struct strbuf *tmpl, struct sim_resp *rs)
 {
 	char *path = xstrdup(rq->path), *t = NULL;
 	char *ps[16], *ts[16];
@@ -167,9 +169,21 @@ int api_route(struct sim_req *rq, struct strbuf *tmpl)
 				continue;
 			ts[j][strlen(ts[j]) - 1] = '\0';
 			url_decode_inplace(ps[j]);
+			if (req_param(rq, ts[j] + 1)) {
+				if (!strcmp(req_param(rq, ts[j] + 1), ps[j]))
+					continue;
+				param_fail(
+					rs, ts[j] + 1,
+					"duplicate parameter (already defined "
+					"in URI) with conflicting values!");
+				ret = -2;
+				break;
+			}
 			strvec_push(&rq->names, ts[j] + 1);
 			strvec_push(&rq->values, ps[j]);
 		}
+		if (ret == -2)
+			break;
 		strbuf_reset(tmpl);
 		strbuf_addstr(tmpl, templates[i]);
 		ret = schema_find(tmpl->buf, rq->method) ? 0 : -1;
@@ -248,30 +262,97 @@ struct sim_vm *need_vm(struct sim *s, const struct sim_req *rq,
 	return vm;
 }
 
+/* Proxmox lets only root@pam skip locks (a token of root is not root). */
+static bool skiplock_ok(const struct sim_req *rq, struct sim_resp *rs)
+{
+	if (!param_true(rq, "skiplock"))
+		return false;
+	if (!rq->userid || strcmp(rq->userid, "root@pam")) {
+		param_fail(rs, "skiplock", "Only root may use this option.");
+		return false;
+	}
+	return true;
+}
+
+int vm_lock_error(const struct sim_vm *vm, const struct sim_req *rq,
+		  struct sim_resp *rs, struct strbuf *why)
+{
+	const char *lock = kv_get(&vm->conf, "lock");
+	bool skip = skiplock_ok(rq, rs); /* checked first, lock or not */
+
+	if (rs->errors)
+		return -1;
+	if (!lock || skip)
+		return 0;
+	strbuf_addf(why, "VM %d is locked (%s)", vm->vmid, lock);
+	return -1;
+}
+
 int check_lock(const struct sim_vm *vm, const struct sim_req *rq,
 	       struct sim_resp *rs)
 {
-	const char *lock = kv_get(&vm->conf, "lock");
+	struct strbuf why = STRBUF_INIT;
+	int ret = vm_lock_error(vm, rq, rs, &why);
 
-	if (lock && !param_true(rq, "skiplock")) {
-		resp_fail(rs, 500, "VM %d is locked (%s)", vm->vmid, lock);
-		return -1;
-	}
-	return 0;
+	if (why.len)
+		resp_fail(rs, 500, "%s", why.buf);
+	strbuf_release(&why);
+	return ret;
 }
 
-/* The per-VM lock file, held by running tasks; no waiting here. */
-int check_flock(const struct sim_vm *vm, bool exclusive, struct sim_resp *rs)
+static void msleep(int64_t ms)
 {
-	if (vm->flock_excl || (exclusive && vm->flock_shared)) {
-		resp_fail(
-			rs, 500,
-			"can't lock file '/var/lock/qemu-server/lock-%d.conf' "
-			"- got timeout",
-			vm->vmid);
-		return -1;
+	struct timespec ts = { (time_t)(ms / 1000),
+			       (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+struct sim_vm *flock_wait(struct sim *s, int vmid, bool exclusive,
+			  int timeout_ms, struct strbuf *why)
+{
+	int64_t deadline = sim_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct sim_vm *vm = sim_vm(s, vmid);
+		int64_t now;
+
+		if (!vm) {
+			strbuf_addf(why, "VM %d does not exist", vmid);
+			return NULL;
+		}
+		if (!vm->flock_excl && !(exclusive && vm->flock_shared))
+			return vm;
+		now = sim_now_ms();
+		if (now >= deadline) {
+			strbuf_addf(
+				why,
+				"can't lock file "
+				"'/var/lock/qemu-server/lock-%d.conf' - got "
+				"timeout",
+				vmid);
+			return NULL;
+		}
+		/* let the holder's task end while we wait */
+		pthread_mutex_unlock(&s->mu);
+		msleep(deadline - now < 20 ? deadline - now : 20);
+		pthread_mutex_lock(&s->mu);
+		sim_tick(s);
 	}
-	return 0;
+}
+
+struct sim_vm *lock_vm(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
+		       struct sim_resp *rs, struct strbuf *why)
+{
+	int vmid = vm->vmid;
+
+	if (vm_lock_error(vm, rq, rs, why) < 0)
+		return NULL;
+	vm = flock_wait(s, vmid, true, s->opts.lock_wait_ms, why);
+	if (vm && vm_lock_error(vm, rq, rs, why) < 0)
+		return NULL;
+	return vm;
 }
 
 bool is_template(const struct sim_vm *vm)
@@ -303,8 +384,9 @@ struct sim_task *start_task(struct sim *s, struct sim_resp *rs,
 
 	t->node = xstrdup(node);
 	t->type = xstrdup(type);
-	strbuf_addf(&sb, "%d", vmid);
-	t->id = vmid > 0 ? strbuf_detach(&sb, NULL) : xstrdup("");
+	if (vmid > 0)
+		strbuf_addf(&sb, "%d", vmid);
+	t->id = strbuf_detach(&sb, NULL);
 	t->user = xstrdup(user);
 	t->pid = s->next_pid++;
 	t->pstart = (unsigned)(now / 10) & 0x7fffffff;
@@ -320,6 +402,7 @@ struct sim_task *start_task(struct sim *s, struct sim_resp *rs,
 	strbuf_addf(&sb, "UPID:%s:%08X:%08X:%08X:%s:%s:%s:", node, t->pid,
 		    t->pstart, (unsigned)(now / 1000), type, t->id, user);
 	t->upid = strbuf_detach(&sb, NULL);
+	sim_prune_tasks(s, 5000);
 	ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
 	s->tasks[s->nr_tasks++] = t;
 	json_decref(rs->data);
@@ -438,6 +521,12 @@ static void h_resources(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			json_object_set_new(o, "type", json_string("qemu"));
 			json_object_set_new(o, "node",
 					    json_string(s->vms[i]->node));
+			if (sim_pool_of(s, s->vms[i]->vmid))
+				json_object_set_new(
+					o, "pool",
+					json_string(
+						sim_pool_of(s, s->vms[i]->vmid)
+							->id));
 			json_object_set_new(
 				o, "id",
 				json_sprintf("qemu/%d", s->vms[i]->vmid));
@@ -830,6 +919,13 @@ static const struct route routes[] = {
 	  h_agent_ifaces },
 	{ "POST", "/nodes/{node}/qemu/{vmid}/agent/ping", h_agent_ping },
 	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/file-read", h_agent_file },
+	{ "GET", "/pools", h_pools_list },
+	{ "POST", "/pools", h_pool_create },
+	{ "PUT", "/pools", h_pool_update },
+	{ "DELETE", "/pools", h_pool_delete },
+	{ "GET", "/pools/{poolid}", h_pool_get },
+	{ "PUT", "/pools/{poolid}", h_pool_update },
+	{ "DELETE", "/pools/{poolid}", h_pool_delete },
 	{ "GET", "/nodes/{node}/tasks", h_node_tasks },
 	{ "GET", "/nodes/{node}/tasks/{upid}", h_task_index },
 	{ "DELETE", "/nodes/{node}/tasks/{upid}", h_task_stop },

@@ -34,10 +34,11 @@ const char *req_param(const struct sim_req *rq, const char *name);
 
 /*
  * The route for method + path: fills tmpl (the schema's path template) and
- * adds the path parameters (node, vmid, upid, storage) to rq. Returns 0, or
- * -1 when no endpoint matches.
+ * adds the path parameters (node, vmid, upid, storage) to rq. Returns 0;
+ * -1 when no endpoint matches; -2 (with a 400 in rs) when the query or
+ * body gives a path parameter another value.
  */
-int api_route(struct sim_req *rq, struct strbuf *tmpl);
+int api_route(struct sim_req *rq, struct strbuf *tmpl, struct sim_resp *rs);
 
 /* Whether a task started by this request may be failed by a fault. */
 bool api_is_async(const char *method, const char *tmpl);

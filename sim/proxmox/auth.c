@@ -66,7 +66,8 @@ static int check_token(struct sim *s, const char *value, char **userid)
 		if (n == (size_t)(eq - value) &&
 		    !memcmp(s->tokens[i].tokenid, value, n) &&
 		    same_secret(s->tokens[i].secret, eq + 1)) {
-			*userid = xstrndup(value, (size_t)(bang - value));
+			/* the token id is the caller: "user@realm!name" */
+			*userid = xstrndup(value, n);
 			return 0;
 		}
 	}
@@ -93,7 +94,9 @@ int auth_check(struct sim *s, struct MHD_Connection *c, bool mutating,
 
 		free(t);
 		if (!tk)
-			resp_fail(rs, 401, "invalid PVE ticket");
+			resp_fail(rs, 401,
+				  "permission denied - invalid PVE "
+				  "ticket");
 		else if (mutating && (!csrf || !same_secret(csrf, tk->csrf)))
 			resp_fail(rs, 401,
 				  "Permission denied - invalid csrf token");

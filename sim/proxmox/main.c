@@ -48,6 +48,10 @@ static const char usage[] =
 	"  --boot-ms MS             from start until the guest agent answers "
 	"(default 500)\n"
 	"  --ticket-lifetime SECS   ticket validity (default 7200)\n"
+	"  --lock-wait-ms MS        how long an operation waits for a VM's "
+	"lock file\n"
+	"                           held by a running task (default 10000, as "
+	"Proxmox)\n"
 	"  --guest-host-key ADDR=FILE\n"
 	"                           the SSH host public key the guest agent "
 	"returns for\n"
@@ -91,6 +95,7 @@ enum {
 	OPT_LATENCY,
 	OPT_REQUEST_LOG,
 	OPT_STATE,
+	OPT_LOCK_WAIT,
 	OPT_VERSION,
 };
 
@@ -113,6 +118,7 @@ static const struct option longopts[] = {
 	{ "latency-ms", required_argument, NULL, OPT_LATENCY },
 	{ "request-log", required_argument, NULL, OPT_REQUEST_LOG },
 	{ "state", required_argument, NULL, OPT_STATE },
+	{ "lock-wait-ms", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -295,6 +301,10 @@ static int parse_args(struct cli *cli, struct sim *s, int argc, char **argv,
 			break;
 		case OPT_STATE:
 			s->opts.state_file = optarg;
+			break;
+		case OPT_LOCK_WAIT:
+			r = parse_ms(&s->opts.lock_wait_ms, "--lock-wait-ms",
+				     optarg, e);
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -236,10 +236,25 @@ static bool is_secret_param(const char *name)
 	       !strcmp(name, "new-password");
 }
 
+/* s as valid UTF-8 for the log: other bytes become \xNN. */
+static const char *safe_text(struct strbuf *buf, const char *s)
+{
+	json_t *j = json_string(s);
+
+	if (j) {
+		json_decref(j);
+		return s;
+	}
+	strbuf_reset(buf);
+	strbuf_add_escaped(buf, s, strlen(s));
+	return buf->buf;
+}
+
 static void log_request(struct server *sv, const char *method, const char *path,
 			const struct sim_req *rq, unsigned status,
 			const char *fault)
 {
+	struct strbuf k = STRBUF_INIT, v = STRBUF_INIT;
 	json_t *params, *line;
 	char *text;
 	size_t i;
@@ -248,21 +263,27 @@ static void log_request(struct server *sv, const char *method, const char *path,
 		return;
 	params = json_object();
 	for (i = 0; i < rq->names.nr; i++)
-		json_object_set_new(params, rq->names.v[i],
-				    json_string(is_secret_param(rq->names.v[i])
-							? "********"
-							: rq->values.v[i]));
-	line = json_pack("{s:s, s:s, s:o, s:i}", "method", method, "path", path,
+		json_object_set_new(
+			params, safe_text(&k, rq->names.v[i]),
+			json_string(is_secret_param(rq->names.v[i])
+					    ? "********"
+					    : safe_text(&v, rq->values.v[i])));
+	line = json_pack("{s:s, s:s, s:o, s:i}", "method",
+			 safe_text(&k, method), "path", safe_text(&v, path),
 			 "params", params, "status", (int)status);
-	if (fault)
+	if (line && fault)
 		json_object_set_new(line, "fault", json_string(fault));
-	text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
-	pthread_mutex_lock(&sv->log_mu);
-	fprintf(sv->log, "%s\n", text);
-	fflush(sv->log);
-	pthread_mutex_unlock(&sv->log_mu);
+	text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	if (text) {
+		pthread_mutex_lock(&sv->log_mu);
+		fprintf(sv->log, "%s\n", text);
+		fflush(sv->log);
+		pthread_mutex_unlock(&sv->log_mu);
+	}
 	free(text);
 	json_decref(line);
+	strbuf_release(&k);
+	strbuf_release(&v);
 }
 
 static const char *fault_name(unsigned f)
@@ -296,7 +317,8 @@ static void handle(struct server *sv, struct MHD_Connection *c,
 	struct strbuf tmpl = STRBUF_INIT;
 	const struct schema_endpoint *ep;
 	const char *ctype;
-	char *userid = NULL;
+	char *userid = NULL, lockmsg[128];
+	const char *fail_task = NULL;
 	json_t *errors;
 	bool mutating = strcmp(method, "GET") != 0;
 
@@ -321,9 +343,16 @@ static void handle(struct server *sv, struct MHD_Connection *c,
 			goto out;
 		}
 	}
-	if (api_route(rq, &tmpl) < 0) {
-		resp_fail(rs, 501, "Method '%s %s' not implemented", method,
-			  rq->path);
+	switch (api_route(rq, &tmpl, rs)) {
+	case 0:
+		break;
+	case -2:
+		goto out; /* a path parameter given twice */
+	default:
+		/* Proxmox authenticates before it looks for a handler */
+		if (auth_check(sv->sim, c, mutating, &userid, rs) == 0)
+			resp_fail(rs, 501, "Method '%s %s' not implemented",
+				  method, rq->path);
 		goto out;
 	}
 	if (!path_param_free(tmpl.buf) &&
@@ -373,21 +402,24 @@ static void handle(struct server *sv, struct MHD_Connection *c,
 		goto out;
 	}
 	if (*fault == FAULT_LOCK) {
-		resp_fail(
-			rs, 500,
-			"can't lock file '/var/lock/qemu-server/lock-%s.conf' "
-			"- got timeout",
-			req_param(rq, "vmid"));
-		goto out;
+		snprintf(lockmsg, sizeof(lockmsg),
+			 "can't lock file '/var/lock/qemu-server/lock-%s.conf' "
+			 "- got timeout",
+			 req_param(rq, "vmid"));
+		if (!api_is_async(method, tmpl.buf)) {
+			resp_fail(rs, 500, "%s", lockmsg);
+			goto out;
+		}
+		/* a worker that cannot get the lock: the task fails */
+		fail_task = lockmsg;
 	}
 	if (*fault == FAULT_DELAY)
 		msleep(sv->opts.fault_delay_ms);
 	pthread_mutex_lock(&sv->sim->mu);
 	sim_tick(sv->sim);
-	api_handle(sv->sim, rq, tmpl.buf, rs,
-		   *fault == FAULT_TASK ? "task failed: got timeout "
-					  "(injected fault)"
-					: NULL);
+	if (*fault == FAULT_TASK)
+		fail_task = "task failed: got timeout (injected fault)";
+	api_handle(sv->sim, rq, tmpl.buf, rs, fail_task);
 	if (mutating && rs->status == 200 && sv->sim->opts.state_file) {
 		struct err e = ERR_INIT;
 
@@ -430,6 +462,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	set_reason(NULL);
 	if (sv->opts.latency_ms)
 		msleep(sv->opts.latency_ms);
 	strvec_init(&rq.names);
@@ -472,6 +505,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
 	(void)cls;
 	(void)c;
 	(void)toe;
+	set_reason(NULL);
 	if (cn) {
 		strbuf_release(&cn->body);
 		free(cn);

@@ -93,6 +93,7 @@ void sim_init(struct sim *s)
 	s->opts.default_task_ms = 100;
 	s->opts.boot_ms = 500;
 	s->opts.ticket_lifetime = 7200;
+	s->opts.lock_wait_ms = 10000;
 	s->next_pid = 100000;
 	if (gnutls_rnd(GNUTLS_RND_NONCE, &s->rng, sizeof(s->rng)) < 0)
 		s->rng = (uint64_t)time(NULL);
@@ -183,6 +184,12 @@ void sim_release(struct sim *s)
 	for (i = 0; i < s->nr_tasks; i++)
 		task_free(s->tasks[i]);
 	free(s->tasks);
+	for (i = 0; i < s->nr_pools; i++) {
+		free(s->pools[i].id);
+		free(s->pools[i].comment);
+		free(s->pools[i].vmids);
+	}
+	free(s->pools);
 	for (i = 0; i < s->nr_users; i++) {
 		free(s->users[i].userid);
 		free(s->users[i].password);
@@ -300,10 +307,35 @@ struct sim_vm *sim_vm_new(struct sim *s, int vmid, const char *node)
 	return vm;
 }
 
+struct sim_pool *sim_pool_of(struct sim *s, int vmid)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nr_pools; i++)
+		for (j = 0; j < s->pools[i].nr; j++)
+			if (s->pools[i].vmids[j] == vmid)
+				return &s->pools[i];
+	return NULL;
+}
+
+void sim_pool_forget(struct sim *s, int vmid)
+{
+	struct sim_pool *p;
+	size_t j;
+
+	while ((p = sim_pool_of(s, vmid)))
+		for (j = 0; j < p->nr; j++)
+			if (p->vmids[j] == vmid) {
+				p->vmids[j] = p->vmids[--p->nr];
+				break;
+			}
+}
+
 void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes)
 {
 	size_t i;
 
+	sim_pool_forget(s, vmid);
 	for (i = 0; i < s->nr_vms; i++)
 		if (s->vms[i]->vmid == vmid) {
 			vm_free(s->vms[i]);
@@ -385,6 +417,68 @@ static void apply_pending(struct sim_vm *vm)
 	kv_clear(&vm->pending);
 }
 
+static void drop_volume(struct sim *s, size_t i)
+{
+	free(s->vols[i].storage);
+	free(s->vols[i].name);
+	free(s->vols[i].node);
+	memmove(s->vols + i, s->vols + i + 1,
+		(s->nr_vols - i - 1) * sizeof(*s->vols));
+	s->nr_vols--;
+}
+
+/* Is volume v named in the configuration (disks and unusedN)? */
+static bool referenced(const struct sim_vm *vm, const struct sim_volume *v)
+{
+	size_t i, n = strlen(v->storage), m = strlen(v->name);
+
+	for (i = 0; i < vm->conf.nr; i++) {
+		const char *val = vm->conf.v[i].val;
+
+		if (!strncmp(val, v->storage, n) && val[n] == ':' &&
+		    !strncmp(val + n + 1, v->name, m) &&
+		    (!val[n + 1 + m] || val[n + 1 + m] == ','))
+			return true;
+	}
+	return false;
+}
+
+/* Destroy a VM: its referenced volumes, and with unref all it owns. */
+static void destroy_vm(struct sim *s, struct sim_vm *vm, bool unref)
+{
+	int vmid = vm->vmid;
+	size_t i;
+
+	for (i = 0; i < s->nr_vols;)
+		if (s->vols[i].vmid == vmid &&
+		    (unref || referenced(vm, &s->vols[i])))
+			drop_volume(s, i);
+		else
+			i++;
+	sim_vm_remove(s, vmid, false);
+}
+
+void sim_truncate_volumes(struct sim *s, size_t n)
+{
+	while (s->nr_vols > n)
+		drop_volume(s, s->nr_vols - 1);
+}
+
+void sim_prune_tasks(struct sim *s, size_t max)
+{
+	size_t i, w = 0, excess = s->nr_tasks > max ? s->nr_tasks - max : 0;
+
+	for (i = 0; i < s->nr_tasks; i++) {
+		if (excess && s->tasks[i]->done) {
+			task_free(s->tasks[i]);
+			excess--;
+			continue;
+		}
+		s->tasks[w++] = s->tasks[i];
+	}
+	s->nr_tasks = w;
+}
+
 static void finish_task(struct sim *s, struct sim_task *t)
 {
 	struct sim_vm *vm = sim_vm(s, t->vmid), *src;
@@ -429,9 +523,7 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		break;
 	case FX_DESTROY:
 		if (vm && ok)
-			sim_vm_remove(s, t->vmid, true);
-		else if (vm)
-			kv_del(&vm->conf, "lock");
+			destroy_vm(s, vm, t->destroy_unref);
 		break;
 	case FX_TEMPLATE:
 		if (vm && ok)
@@ -441,6 +533,8 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		break;
 	}
 	if ((src = sim_vm(s, t->lock_excl_vmid)) && src->flock_excl > 0)
+		src->flock_excl--;
+	if ((src = sim_vm(s, t->lock_new_vmid)) && src->flock_excl > 0)
 		src->flock_excl--;
 	if ((src = sim_vm(s, t->lock_shared_vmid)) && src->flock_shared > 0)
 		src->flock_shared--;

@@ -91,9 +91,17 @@ struct sim_task {
 	enum task_effect fx;
 	int vmid, src_vmid;
 	int lock_excl_vmid, lock_shared_vmid; /* flocks released at the end */
+	int lock_new_vmid;		      /* a clone's new VM */
 	char *fail;			      /* the task fails with this */
 	bool purge;
-	bool start_after; /* qmcreate with start=1 */
+	bool destroy_unref; /* destroy-unreferenced-disks=1 */
+	bool start_after;   /* qmcreate with start=1 */
+};
+
+struct sim_pool {
+	char *id, *comment;
+	int *vmids;
+	size_t nr, alloc;
 };
 
 struct sim_token {
@@ -126,6 +134,7 @@ struct sim_opts {
 	int default_task_ms;
 	int boot_ms;	     /* from start until the guest agent answers */
 	int ticket_lifetime; /* seconds */
+	int lock_wait_ms;    /* how long a lock file is waited for */
 	const char *state_file;
 };
 
@@ -140,6 +149,8 @@ struct sim {
 	size_t nr_vols, alloc_vols;
 	struct sim_task **tasks;
 	size_t nr_tasks, alloc_tasks;
+	struct sim_pool *pools;
+	size_t nr_pools, alloc_pools;
 	struct sim_user *users;
 	size_t nr_users, alloc_users;
 	struct sim_token *tokens;
@@ -173,6 +184,8 @@ void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes);
 struct sim_task *sim_task_find(struct sim *s, const char *upid);
 /* Complete every task whose time has come. */
 void sim_tick(struct sim *s);
+/* Forget the oldest finished tasks beyond max. */
+void sim_prune_tasks(struct sim *s, size_t max);
 
 /* Add a user or token ("user@realm!id", secret). */
 void sim_add_user(struct sim *s, const char *userid, const char *password);
@@ -190,6 +203,13 @@ void sim_add_volume(struct sim *s, const char *storage, const char *name,
 void sim_new_mac(struct sim *s, char out[18]);
 /* Record the cloud-init keys as generated onto the drive. */
 void sim_ci_snapshot(struct sim_vm *vm);
+
+/* The pool holding vmid, or NULL; remove vmid from every pool. */
+struct sim_pool *sim_pool_of(struct sim *s, int vmid);
+void sim_pool_forget(struct sim *s, int vmid);
+
+/* Forget the volumes added after the first n (undo of a failed write). */
+void sim_truncate_volumes(struct sim *s, size_t n);
 
 /* Bytes used on a storage of a node. */
 uint64_t sim_storage_used(struct sim *s, const char *node,

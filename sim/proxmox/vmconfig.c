@@ -401,16 +401,23 @@ int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
 	const char *digest = req_param(rq, "digest");
 	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
 	struct strbuf norm = STRBUF_INIT;
+	size_t nr_vols = s->nr_vols, i, nr_opts = 0;
 	char cur[41];
-	size_t i;
 	int ret = -1;
 
+	for (i = 0; i < rq->names.nr; i++)
+		if (!is_control_param(rq->names.v[i]))
+			nr_opts++;
+	if (!create && !nr_opts && !del && !req_param(rq, "revert")) {
+		resp_fail(rs, 500, "no options specified");
+		goto out;
+	}
 	if (digest && !create) {
 		sim_config_digest(vm, cur);
 		if (strcmp(digest, cur)) {
 			resp_fail(rs, 500,
-				  "detected modified configuration - file "
-				  "changed by other user? Try again.");
+				  "checksum mismatch (file change by other "
+				  "user?)");
 			goto out;
 		}
 	}
@@ -422,11 +429,16 @@ int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
 			continue;
 		strbuf_reset(&norm);
 		if (is_disk_key(k)) {
-			if (normalize_disk(s, vm, k, v, &norm, rs) < 0)
+			if (normalize_disk(s, vm, k, v, &norm, rs) < 0) {
+				/* volumes allocated so far go again */
+				sim_truncate_volumes(s, nr_vols);
 				goto out;
+			}
 		} else if (key_is(k, "net")) {
-			if (normalize_net(s, k, v, &norm, rs) < 0)
+			if (normalize_net(s, k, v, &norm, rs) < 0) {
+				sim_truncate_volumes(s, nr_vols);
 				goto out;
+			}
 		} else {
 			strbuf_addstr(&norm, v);
 		}
@@ -463,10 +475,14 @@ static void config_write(struct sim *s, struct sim_req *rq, struct sim_resp *rs,
 			 bool async)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
+	struct strbuf why = STRBUF_INIT;
 
-	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
-		return;
-	if (vm_apply_config(s, vm, rq, rs, false) < 0)
+	if (vm)
+		vm = lock_vm(s, vm, rq, rs, &why);
+	if (why.len)
+		resp_fail(rs, 500, "%s", why.buf);
+	strbuf_release(&why);
+	if (!vm || vm_apply_config(s, vm, rq, rs, false) < 0)
 		return;
 	if (async) {
 		struct sim_task *t =
@@ -510,6 +526,8 @@ void h_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			  vmid);
 		return;
 	}
+	if (req_param(rq, "pool") && !need_pool(s, req_param(rq, "pool"), rs))
+		return;
 	vm = sim_vm_new(s, vmid, n->name);
 	if (vm_apply_config(s, vm, rq, rs, true) < 0) {
 		sim_vm_remove(s, vmid, true);
@@ -534,6 +552,8 @@ void h_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		strbuf_release(&sb);
 	}
 	kv_set(&vm->conf, "lock", "create");
+	if (req_param(rq, "pool"))
+		pool_add_vm(s, need_pool(s, req_param(rq, "pool"), rs), vmid);
 	t = start_task(s, rs, n->name, "qmcreate", vmid, rq->userid, FX_CREATE,
 		       NULL);
 	t->start_after = param_true(rq, "start");
@@ -699,9 +719,17 @@ void h_cloudinit_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 void h_cloudinit_put(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
+	struct strbuf why = STRBUF_INIT;
 
-	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+	if (vm)
+		vm = lock_vm(s, vm, rq, rs, &why);
+	if (!vm) {
+		if (why.len)
+			resp_fail(rs, 500, "%s", why.buf);
+		strbuf_release(&why);
 		return;
+	}
+	strbuf_release(&why);
 	if (!has_cloudinit_drive(vm)) {
 		resp_fail(rs, 500, "no cloudinit disk found");
 		return;

@@ -77,10 +77,22 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 		return -1;
 	}
 	if (!p->full && !is_template(src)) {
-		resp_fail(rs, 500,
-			  "linked clone feature is only available for "
-			  "templates");
-		return -1;
+		for (i = 0; i < src->conf.nr; i++) {
+			char *st, *nm;
+			const char *opts;
+
+			if (!disk_slot(src->conf.v[i].key) ||
+			    strstr(src->conf.v[i].val, "-cloudinit") ||
+			    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
+				continue;
+			resp_fail(rs, 500,
+				  "Linked clone feature is not supported for "
+				  "'%s:%s' (%s)",
+				  st, nm, src->conf.v[i].key);
+			free(st);
+			free(nm);
+			return -1;
+		}
 	}
 	if (!p->full && p->storage) {
 		param_fail(rs, "storage",
@@ -92,11 +104,8 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 			   "parameter 'format' not allowed for linked clones");
 		return -1;
 	}
-	if (req_param(rq, "pool")) {
-		resp_fail(rs, 500, "pool '%s' does not exist",
-			  req_param(rq, "pool"));
+	if (req_param(rq, "pool") && !need_pool(s, req_param(rq, "pool"), rs))
 		return -1;
-	}
 	if (p->storage) {
 		struct sim_storage *st = sim_storage(tn, p->storage);
 
@@ -132,7 +141,7 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 /* Copy src's disks as volumes of vm; -1 when a storage is full. */
 static int clone_disks(struct sim *s, const struct sim_vm *src,
 		       struct sim_vm *vm, const struct clone_plan *p,
-		       struct sim_resp *rs)
+		       struct strbuf *why)
 {
 	size_t i;
 	int n = 0;
@@ -160,10 +169,10 @@ static int clone_disks(struct sim *s, const struct sim_vm *src,
 				    n++);
 		if (!dst || (v && sim_storage_used(s, vm->node, dst) + v->size >
 					  dst->total)) {
-			resp_fail(rs, 500,
-				  "clone failed: not enough space on storage "
-				  "'%s'",
-				  dst_st);
+			strbuf_addf(why,
+				    "clone failed: not enough space on storage "
+				    "'%s'",
+				    dst_st);
 			free(st);
 			free(nm);
 			strbuf_release(&name);
@@ -223,7 +232,10 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 		struct strbuf sb = STRBUF_INIT;
 		const char *old = kv_get(&src->conf, "name");
 
-		strbuf_addf(&sb, "Copy-of-VM-%s", old ? old : "");
+		if (old)
+			strbuf_addf(&sb, "Copy-of-VM-%s", old);
+		else
+			strbuf_addf(&sb, "Copy-of-VM-%d", src->vmid);
 		kv_set(&vm->conf, "name", sb.buf);
 		strbuf_release(&sb);
 	}
@@ -235,41 +247,64 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *src = need_vm(s, rq, rs), *vm;
-	int newid = vmid_of(rq, "newid");
+	int newid = vmid_of(rq, "newid"), srcid;
+	struct strbuf why = STRBUF_INIT;
 	struct clone_plan p;
 	struct sim_task *t;
+	char node[64];
+	bool running;
 
 	if (!src)
 		return;
+	srcid = src->vmid;
+	snprintf(node, sizeof(node), "%s", src->node);
 	if (sim_vm(s, newid)) {
 		resp_fail(rs, 500,
 			  "unable to create VM %d: config file already exists",
 			  newid);
 		return;
 	}
-	if (check_clone(s, src, rq, &p, rs) < 0 ||
-	    check_flock(src, src->running, rs) < 0 ||
-	    check_lock(src, rq, rs) < 0)
-		return;
-	vm = sim_vm_new(s, newid, p.target);
-	clone_config(s, src, vm, rq);
-	if (clone_disks(s, src, vm, &p, rs) < 0) {
-		sim_vm_remove(s, newid, true);
-		return;
+	/* the source's lock file: shared when stopped, for one second */
+	src = flock_wait(s, srcid, src->running,
+			 s->opts.lock_wait_ms < 1000 ? s->opts.lock_wait_ms
+						     : 1000,
+			 &why);
+	if (!src || check_lock(src, rq, rs) < 0 ||
+	    check_clone(s, src, rq, &p, rs) < 0)
+		goto out;
+	if (sim_vm(s, newid)) { /* taken while we waited */
+		resp_fail(rs, 500,
+			  "unable to create VM %d: config file already exists",
+			  newid);
+		goto out;
 	}
-	t = start_task(s, rs, src->node, "qmclone", src->vmid, rq->userid,
-		       FX_CLONE, NULL);
+	running = src->running;
+	vm = sim_vm_new(s, newid, p.target);
+	src = sim_vm(s, srcid); /* sim_vm_new may have moved it */
+	clone_config(s, src, vm, rq);
+	clone_disks(s, src, vm, &p, &why);
+	if (req_param(rq, "pool"))
+		pool_add_vm(s, need_pool(s, req_param(rq, "pool"), rs), newid);
+	t = start_task(s, rs, node, "qmclone", srcid, rq->userid, FX_CLONE,
+		       why.len ? why.buf : NULL);
 	t->vmid = newid;
-	t->src_vmid = src->vmid;
+	t->src_vmid = srcid;
 	strvec_pushf(&t->log, "create %s clone of drives",
 		     p.full ? "full" : "linked");
-	if (src->running) {
+	vm->flock_excl++;
+	t->lock_new_vmid = newid;
+	if (running) {
 		src->flock_excl++;
-		t->lock_excl_vmid = src->vmid;
+		t->lock_excl_vmid = srcid;
 	} else {
 		src->flock_shared++;
-		t->lock_shared_vmid = src->vmid;
+		t->lock_shared_vmid = srcid;
 	}
+	strbuf_reset(&why);
+out:
+	if (why.len)
+		resp_fail(rs, 500, "%s", why.buf);
+	strbuf_release(&why);
 }
 
 /* ---- resize, template, destroy ---------------------------------------- */
@@ -312,28 +347,51 @@ static void set_disk_size(struct sim_vm *vm, const char *key, uint64_t size)
 	strbuf_release(&sb);
 }
 
+/* Fail in the worker, as Proxmox does: a task that ends with why. */
+static void task_fails(struct sim *s, struct sim_resp *rs, const char *node,
+		       const char *type, int vmid, struct sim_req *rq,
+		       const char *why)
+{
+	start_task(s, rs, node, type, vmid, rq->userid, FX_NONE, why);
+}
+
 void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
 	const char *disk = req_param(rq, "disk");
 	const char *size = req_param(rq, "size");
+	const char *digest = req_param(rq, "digest");
+	struct strbuf why = STRBUF_INIT;
 	const char *val, *opts;
 	uint64_t want, cur;
-	char *st = NULL, *nm = NULL;
+	char *st = NULL, *nm = NULL, node[64], d[41];
 	struct sim_volume *v;
 	struct sim_task *t;
+	int vmid;
 	bool rel;
 
-	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+	if (!vm)
 		return;
+	vmid = vm->vmid;
+	snprintf(node, sizeof(node), "%s", vm->node);
+	vm = lock_vm(s, vm, rq, rs, &why);
+	if (rs->errors)
+		goto out;
+	if (!vm)
+		goto fail;
+	if (digest && (sim_config_digest(vm, d), strcmp(digest, d))) {
+		strbuf_addstr(&why,
+			      "checksum mismatch (file change by other user?)");
+		goto fail;
+	}
 	val = kv_get(&vm->conf, disk);
 	if (!val) {
-		resp_fail(rs, 500, "disk '%s' does not exist", disk);
-		return;
+		strbuf_addf(&why, "disk '%s' does not exist", disk);
+		goto fail;
 	}
 	if (strstr(val, "media=cdrom") || !disk_parts(val, &st, &nm, &opts)) {
-		resp_fail(rs, 500, "you can't resize a cdrom");
-		goto out;
+		strbuf_addstr(&why, "you can't resize a cdrom");
+		goto fail;
 	}
 	if (sim_parse_size(size, &want, &rel, 'B') < 0) {
 		param_fail(rs, "size",
@@ -344,8 +402,8 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	if (rel)
 		want += cur;
 	if (want < cur) {
-		resp_fail(rs, 500, "shrinking disks is not supported");
-		goto out;
+		strbuf_addstr(&why, "shrinking disks is not supported");
+		goto fail;
 	}
 	v = volume_of(s, st, nm);
 	if (v) {
@@ -354,20 +412,23 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 
 		if (sst && sim_storage_used(s, vm->node, sst) - v->size + want >
 				   sst->total) {
-			resp_fail(rs, 500,
-				  "resize failed: not enough space on storage "
-				  "'%s'",
-				  st);
-			goto out;
+			strbuf_addf(&why,
+				    "resize failed: not enough space on "
+				    "storage '%s'",
+				    st);
+			goto fail;
 		}
 		v->size = want;
 	}
 	set_disk_size(vm, disk, want);
-	t = start_task(s, rs, vm->node, "qmresize", vm->vmid, rq->userid,
-		       FX_NONE, NULL);
+	t = start_task(s, rs, node, "resize", vmid, rq->userid, FX_NONE, NULL);
 	vm->flock_excl++;
-	t->lock_excl_vmid = vm->vmid;
+	t->lock_excl_vmid = vmid;
+	goto out;
+fail:
+	task_fails(s, rs, node, "resize", vmid, rq, why.buf);
 out:
+	strbuf_release(&why);
 	free(st);
 	free(nm);
 }
@@ -375,10 +436,16 @@ out:
 void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
+	struct strbuf why = STRBUF_INIT;
 	struct sim_task *t;
 	size_t i;
 
-	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+	if (vm)
+		vm = lock_vm(s, vm, rq, rs, &why);
+	if (why.len)
+		resp_fail(rs, 500, "%s", why.buf);
+	strbuf_release(&why);
+	if (!vm)
 		return;
 	if (is_template(vm)) {
 		resp_fail(rs, 500,
@@ -423,28 +490,38 @@ void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 void h_destroy(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
+	struct strbuf why = STRBUF_INIT;
 	const char *prot;
 	struct sim_task *t;
+	char node[64];
+	int vmid;
 
-	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
+	if (!vm)
 		return;
+	vmid = vm->vmid;
+	snprintf(node, sizeof(node), "%s", vm->node);
 	prot = kv_get(&vm->conf, "protection");
 	if (prot && !strcmp(prot, "1")) {
 		resp_fail(rs, 500,
-			  "can't remove VM %d - protection mode enabled",
-			  vm->vmid);
+			  "can't remove VM %d - protection mode enabled", vmid);
 		return;
 	}
 	if (vm->running) {
-		resp_fail(rs, 500, "VM %d is running - destroy failed",
-			  vm->vmid);
+		resp_fail(rs, 500, "VM %d is running - destroy failed", vmid);
 		return;
 	}
-	t = start_task(s, rs, vm->node, "qmdestroy", vm->vmid, rq->userid,
-		       FX_DESTROY, NULL);
+	vm = lock_vm(s, vm, rq, rs, &why);
+	if (!rs->errors && !vm)
+		task_fails(s, rs, node, "qmdestroy", vmid, rq, why.buf);
+	strbuf_release(&why);
+	if (!vm)
+		return;
+	t = start_task(s, rs, node, "qmdestroy", vmid, rq->userid, FX_DESTROY,
+		       NULL);
 	t->purge = param_true(rq, "purge");
+	t->destroy_unref = param_true(rq, "destroy-unreferenced-disks");
 	vm->flock_excl++;
-	t->lock_excl_vmid = vm->vmid;
+	t->lock_excl_vmid = vmid;
 }
 
 /* ---- power ------------------------------------------------------------ */
@@ -473,68 +550,69 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 				    json_integer(10000 + vm->vmid));
 }
 
-static struct sim_vm *power_vm(struct sim *s, struct sim_req *rq,
-			       struct sim_resp *rs)
+/*
+ * A power operation: the lock checks and the state checks happen in the
+ * worker, so a refusal is a task that fails. check(vm) returns the reason
+ * or NULL.
+ */
+static void power(struct sim *s, struct sim_req *rq, struct sim_resp *rs,
+		  const char *type, enum task_effect fx,
+		  bool (*check)(const struct sim_vm *vm, struct strbuf *why))
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
+	struct strbuf why = STRBUF_INIT;
+	struct sim_task *t;
+	char node[64];
+	int vmid;
 
-	if (!vm || check_lock(vm, rq, rs) < 0 || check_flock(vm, true, rs) < 0)
-		return NULL;
-	return vm;
+	if (!vm)
+		return;
+	vmid = vm->vmid;
+	snprintf(node, sizeof(node), "%s", vm->node);
+	vm = lock_vm(s, vm, rq, rs, &why);
+	if (rs->errors)
+		goto out;
+	if (vm && check && !check(vm, &why))
+		vm = NULL;
+	if (!vm) {
+		task_fails(s, rs, node, type, vmid, rq, why.buf);
+		goto out;
+	}
+	t = start_task(s, rs, node, type, vmid, rq->userid, fx, NULL);
+	vm->flock_excl++;
+	t->lock_excl_vmid = vmid;
+out:
+	strbuf_release(&why);
 }
 
-static void power_task(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
-		       struct sim_resp *rs, const char *type,
-		       enum task_effect fx)
+static bool can_start(const struct sim_vm *vm, struct strbuf *why)
 {
-	struct sim_task *t = start_task(s, rs, vm->node, type, vm->vmid,
-					rq->userid, fx, NULL);
-
-	vm->flock_excl++;
-	t->lock_excl_vmid = vm->vmid;
+	if (is_template(vm))
+		strbuf_addstr(why, "you can't start a vm if it's a template");
+	else if (vm->running)
+		strbuf_addf(why, "VM %d already running", vm->vmid);
+	return !why->len;
 }
 
 void h_start(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	struct sim_vm *vm = power_vm(s, rq, rs);
-
-	if (!vm)
-		return;
-	if (is_template(vm)) {
-		resp_fail(rs, 500, "you can't start a vm if it's a template");
-		return;
-	}
-	if (vm->running) {
-		resp_fail(rs, 500, "VM %d already running", vm->vmid);
-		return;
-	}
-	power_task(s, vm, rq, rs, "qmstart", FX_START);
+	power(s, rq, rs, "qmstart", FX_START, can_start);
 }
 
 void h_stop(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	struct sim_vm *vm = power_vm(s, rq, rs);
-
-	if (vm)
-		power_task(s, vm, rq, rs, "qmstop", FX_STOP);
+	power(s, rq, rs, "qmstop", FX_STOP, NULL);
 }
 
 void h_shutdown(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	struct sim_vm *vm = power_vm(s, rq, rs);
-
-	if (!vm)
-		return;
-	if (!vm->running) {
-		resp_fail(rs, 500, "VM %d not running", vm->vmid);
-		return;
-	}
-	power_task(s, vm, rq, rs, "qmshutdown", FX_STOP);
+	/* shutting down a stopped VM is a task that has nothing to do */
+	power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
 }
 
 void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	struct sim_vm *vm = power_vm(s, rq, rs);
+	struct sim_vm *vm = need_vm(s, rq, rs);
 
 	if (!vm)
 		return;
@@ -542,7 +620,7 @@ void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		resp_fail(rs, 500, "VM %d not running", vm->vmid);
 		return;
 	}
-	power_task(s, vm, rq, rs, "qmreboot", FX_REBOOT);
+	power(s, rq, rs, "qmreboot", FX_REBOOT, NULL);
 }
 
 /* ---- guest agent -------------------------------------------------------- */

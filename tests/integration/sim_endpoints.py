@@ -50,6 +50,22 @@ def main():
                 time.sleep(0.01)
             raise RuntimeError("task hangs")
 
+        call("POST", "/nodes/node01/qemu/9000/clone",
+             {"newid": 160, "name": "waits"})
+        t.eq(call("PUT", "/nodes/node01/qemu/9000/config",
+                  {"description": "while cloning"})[0], 200,
+             "a write waits for the lock file a clone holds")
+
+        def used():
+            return {x["storage"]: x["used"] for x in
+                    call("GET", "/nodes/node01/storage")[2]}["local-lvm"]
+        before = used()
+        got = call("PUT", "/nodes/node01/qemu/160/config",
+                   {"scsi1": "local-lvm:100", "scsi2": "nosuch:1"})
+        t.eq((got[:2], used()), ((500, "storage 'nosuch' does not exist"),
+                                 before),
+             "a refused write allocates nothing")
+
         upid = call("POST", "/nodes/node01/qemu/9000/clone",
                     {"newid": 150, "name": "linked", "full": 0})[2]
         st = wait(upid)
@@ -62,7 +78,8 @@ def main():
              "the task log ends with TASK OK")
         t.eq(call("POST", "/nodes/node01/qemu/150/clone",
                   {"newid": 151, "full": 0})[:2],
-             (500, "linked clone feature is only available for templates"),
+             (500, "Linked clone feature is not supported for "
+              "'local-lvm:base-9000-disk-0/vm-150-disk-0' (scsi0)"),
              "a linked clone of a VM that is no template is refused")
 
         call("PUT", "/nodes/node01/qemu/150/config",
@@ -109,8 +126,8 @@ def main():
         t.ok(conf["cores"] == 4 and "ciuser" not in conf,
              "a reboot applies pending changes", conf)
         wait(call("POST", "/nodes/node01/qemu/150/status/shutdown")[2])
-        t.eq(call("POST", "/nodes/node01/qemu/150/status/shutdown")[:2],
-             (500, "VM 150 not running"), "shutdown of a stopped VM")
+        st = wait(call("POST", "/nodes/node01/qemu/150/status/shutdown")[2])
+        t.eq(st["exitstatus"], "OK", "shutdown of a stopped VM does nothing")
 
         call("PUT", "/nodes/node01/qemu/150/config", {"scsi1": "data2:4"})
         call("PUT", "/nodes/node01/qemu/150/config", {"delete": "scsi1"})
@@ -127,9 +144,9 @@ def main():
         conf = call("GET", "/nodes/node01/qemu/150/config")[2]
         t.eq((st["exitstatus"], conf.get("template")), ("OK", 1),
              "template conversion")
-        t.eq(call("POST", "/nodes/node01/qemu/150/status/start")[:2],
-             (500, "you can't start a vm if it's a template"),
-             "a template does not start")
+        st = wait(call("POST", "/nodes/node01/qemu/150/status/start")[2])
+        t.eq(st["exitstatus"], "you can't start a vm if it's a template",
+             "a template does not start (the task fails)")
 
         _, _, tk = call("POST", "/access/ticket",
                         {"username": "root@pam", "password": "pw"},
@@ -145,6 +162,22 @@ def main():
         time.sleep(1.2)
         t.eq(call("GET", "/nodes", headers={}, cookies=cookie)[0], 401,
              "an expired ticket is refused")
+
+        t.eq(call("POST", "/pools", {"poolid": "prod",
+                                     "comment": "production"})[0], 200,
+             "create a pool")
+        t.eq(call("POST", "/nodes/node01/qemu/9000/clone",
+                  {"newid": 170, "pool": "nosuch"})[:2],
+             (500, "pool 'nosuch' does not exist"), "clone into no pool")
+        wait(call("POST", "/nodes/node01/qemu/9000/clone",
+                  {"newid": 170, "pool": "prod", "name": "pooled"})[2])
+        members = call("GET", "/pools/prod")[2]["members"]
+        t.eq([m["vmid"] for m in members], [170], "the clone joined the pool")
+        t.eq(call("DELETE", "/pools/prod")[:2],
+             (500, "pool 'prod' is not empty"), "a pool in use stays")
+        vms = {r["vmid"]: r for r in
+               call("GET", "/cluster/resources", params={"type": "vm"})[2]}
+        t.eq(vms[170].get("pool"), "prod", "resources show the pool")
 
         conns = [http.client.HTTPSConnection(
             "127.0.0.1", sim.port, timeout=30,

@@ -52,7 +52,8 @@ def wait_task(sim, upid):
 def main():
     t = Tap()
     with Sim(sys.argv[1], "--token", "root@pam!ci=" + SECRET, "--user",
-             "root@pam:pw", "--task-ms", "50,qmclone=1500") as sim:
+             "root@pam:pw", "--task-ms", "50,qmclone=1500",
+             "--lock-wait-ms", "200") as sim:
         cfg = "/nodes/node01/qemu/9000/config"
         param_error(t, call(sim, "PUT", cfg, {"cores": 2, "bogus": 1}),
                     "bogus", "property is not defined in schema",
@@ -116,19 +117,33 @@ def main():
 
         got = call(sim, "PUT", "/nodes/node01/qemu/101/resize",
                    {"disk": "scsi0", "size": "1G"})
-        t.eq(got[:2], (500, "shrinking disks is not supported"),
-             "a shrink is refused")
+        t.eq(wait_task(sim, got[2]["data"])["exitstatus"],
+             "shrinking disks is not supported",
+             "a shrink is refused (by the resize task, as in Proxmox)")
         _, _, body = call(sim, "GET", "/nodes/node01/qemu/101/config")
         digest = body["data"]["digest"]
         t.eq(call(sim, "PUT", "/nodes/node01/qemu/101/config",
                   {"cores": 3, "digest": "0" * 40})[:2],
-             (500, "detected modified configuration - file changed by "
-              "other user? Try again."), "a stale digest is refused")
+             (500, "checksum mismatch (file change by other user?)"),
+             "a stale digest is refused")
         t.eq(call(sim, "PUT", "/nodes/node01/qemu/101/config",
                   {"cores": 3, "digest": digest})[0], 200,
              "the current digest is accepted")
         t.eq(call(sim, "GET", "/nodes/node01/qemu/101/config",
                   {"current": 1})[0], 200, "GET with a body is fine")
+        got = call(sim, "DELETE", "/nodes/node01/qemu/101",
+                   params={"vmid": 9000})
+        t.ok(got[0] == 400 and "conflicting values" in
+             got[2]["errors"]["vmid"],
+             "a query may not override a path parameter", got)
+        t.ok(call(sim, "GET", "/nodes/node01/qemu/9000/config")[0] == 200,
+             "and nothing was destroyed")
+        t.eq(call(sim, "PUT", "/nodes/node01/qemu/101/config", {})[:2],
+             (500, "no options specified"), "a write without options")
+        got = call(sim, "POST", "/nodes/node01/qemu/101/status/start",
+                   {"skiplock": 1})
+        t.ok(got[0] == 400 and "Only root may use this option." in
+             str(got), "skiplock is for root@pam only", got)
         got = call(sim, "GET", "/cluster/nextid", params={"vmid": 101})
         t.ok(got[0] == 400 and "already exists" in
              got[2]["errors"]["vmid"], "nextid?vmid= of a taken id", got)

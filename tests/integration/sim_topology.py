@@ -119,7 +119,7 @@ def main():
              "--user", "--topology", "--task-ms", "--boot-ms",
              "--ticket-lifetime", "--guest-host-key", "--fault-rate",
              "--faults", "--fault-delay-ms", "--seed", "--latency-ms",
-             "--request-log", "--state"]
+             "--request-log", "--state", "--lock-wait-ms"]
     t.eq([f for f in flags if f not in p.stdout], [],
          "--help documents every flag")
     t.done()
