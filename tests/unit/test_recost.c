@@ -24,6 +24,13 @@ static void recost__counted_repetitions_multiply(void **state)
 	assert_int_equal(regex_expanded_size("a{3,}"), 4);
 	assert_int_equal(regex_expanded_size("(ab){10}"), 20);
 	assert_int_equal(regex_expanded_size("((a{10}){10}){10}"), 1000);
+	assert_true(regex_expanded_size("((a{10}){10}){10}") >
+		    REGEX_MAX_EXPANDED);
+	assert_true(
+		regex_expanded_size("^k8s-[a-z0-9]{1,20}-(cp|w)[0-9]{1,3}$") <
+		REGEX_MAX_EXPANDED);
+	/* 0.7 s and 60 MB in glibc for ten of them, 14 s for twelve */
+	assert_true(regex_expanded_size("2a?++++++++++9") > REGEX_MAX_EXPANDED);
 	assert_true(regex_expanded_size("((a{1,200}){1,200}){1,50}") >
 		    REGEX_MAX_EXPANDED);
 	assert_true(regex_expanded_size("(((a{0,255}){0,255}){0,255})") >
