@@ -375,6 +375,25 @@ int sim_state_save(struct sim *s, struct err *e)
 				  "lock_shared", t->lock_shared_vmid, "fail",
 				  t->fail, "start_after", t->start_after));
 	}
+	{
+		json_t *pools = json_array();
+
+		for (i = 0; i < s->nr_pools; i++) {
+			json_t *ids = json_array();
+			size_t j;
+
+			for (j = 0; j < s->pools[i].nr; j++)
+				json_array_append_new(
+					ids,
+					json_integer(s->pools[i].vmids[j]));
+			json_array_append_new(
+				pools,
+				json_pack("{s:s, s:s, s:o}", "id",
+					  s->pools[i].id, "comment",
+					  s->pools[i].comment, "vmids", ids));
+		}
+		json_object_set_new(root, "pools", pools);
+	}
 	json_object_set_new(root, "vms", vms);
 	json_object_set_new(root, "volumes", vols);
 	json_object_set_new(root, "tasks", tasks);
@@ -496,6 +515,22 @@ int sim_state_load(struct sim *s, const char *path, struct err *e)
 				vm->flock_excl++;
 			if ((vm = sim_vm(s, t->lock_shared_vmid)))
 				vm->flock_shared++;
+		}
+	}
+	json_array_foreach(json_object_get(root, "pools"), i, o)
+	{
+		struct sim_pool *p;
+		json_t *id;
+
+		ALLOC_GROW(s->pools, st_add(s->nr_pools, 1), s->alloc_pools);
+		p = &s->pools[s->nr_pools++];
+		memset(p, 0, sizeof(*p));
+		p->id = xstrdup(jstr(o, "id"));
+		p->comment = xstrdup(jstr(o, "comment"));
+		json_array_foreach(json_object_get(o, "vmids"), j, id)
+		{
+			ALLOC_GROW(p->vmids, st_add(p->nr, 1), p->alloc);
+			p->vmids[p->nr++] = (int)json_integer_value(id);
 		}
 	}
 	if (json_integer_value(json_object_get(root, "next_pid")))

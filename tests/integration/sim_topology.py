@@ -68,10 +68,12 @@ def main():
               vms[120]["tags"]), (1, "running", "db;prod"),
              "templates and existing VMs")
         # a cross-node clone works from shared storage
+        requests.post(sim.api("/pools"), data={"poolid": "web"},
+                      headers=auth, verify=False, timeout=10)
         r = requests.post(sim.api("/nodes/pve-a/qemu/8000/clone"),
                           data={"newid": 130, "name": "web", "target":
-                                "pve-b", "full": 1}, headers=auth,
-                          verify=False, timeout=10)
+                                "pve-b", "full": 1, "pool": "web"},
+                          headers=auth, verify=False, timeout=10)
         t.eq(r.status_code, 200, "clone to another node (shared storage)")
         r = requests.post(sim.api("/nodes/pve-b/qemu/120/clone"),
                           data={"newid": 131, "target": "pve-a"},
@@ -87,6 +89,8 @@ def main():
                                      verify=False, timeout=10).json()["data"]
         vms = {v["vmid"] for v in get("/cluster/resources?type=vm")}
         t.ok(130 in vms, "--state keeps VMs across a restart", vms)
+        members = get("/pools/web")["members"]
+        t.eq([m["vmid"] for m in members], [130], "and pools")
         t.eq(os.stat(state).st_mode & 0o777, 0o600, "the state file is 0600")
 
     with Sim(sys.argv[1], "--listen", "127.0.0.1:0") as sim:
