@@ -331,6 +331,40 @@ void sim_pool_forget(struct sim *s, int vmid)
 			}
 }
 
+static void drop_volume(struct sim *s, size_t i)
+{
+	free(s->vols[i].storage);
+	free(s->vols[i].name);
+	free(s->vols[i].node);
+	memmove(s->vols + i, s->vols + i + 1,
+		(s->nr_vols - i - 1) * sizeof(*s->vols));
+	s->nr_vols--;
+}
+
+struct sim_volume *sim_volume_find(struct sim *s, const char *storage,
+				   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vols; i++)
+		if (!strcmp(s->vols[i].storage, storage) &&
+		    !strcmp(s->vols[i].name, name))
+			return &s->vols[i];
+	return NULL;
+}
+
+void sim_volume_destroy(struct sim *s, const char *volid)
+{
+	const char *colon = strchr(volid, ':');
+	char *storage = colon ? xstrndup(volid, (size_t)(colon - volid)) : NULL;
+	struct sim_volume *v =
+		colon ? sim_volume_find(s, storage, colon + 1) : NULL;
+
+	if (v)
+		drop_volume(s, (size_t)(v - s->vols));
+	free(storage);
+}
+
 void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes)
 {
 	size_t i;
@@ -346,18 +380,11 @@ void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes)
 		}
 	if (!destroy_volumes)
 		return;
-	for (i = 0; i < s->nr_vols;) {
-		if (s->vols[i].vmid == vmid) {
-			free(s->vols[i].storage);
-			free(s->vols[i].name);
-			free(s->vols[i].node);
-			memmove(s->vols + i, s->vols + i + 1,
-				(s->nr_vols - i - 1) * sizeof(*s->vols));
-			s->nr_vols--;
-		} else {
+	for (i = 0; i < s->nr_vols;)
+		if (s->vols[i].vmid == vmid)
+			drop_volume(s, i);
+		else
 			i++;
-		}
-	}
 }
 
 uint64_t sim_storage_used(struct sim *s, const char *node,
@@ -415,16 +442,6 @@ static void apply_pending(struct sim_vm *vm)
 			kv_del(&vm->conf, vm->pending.v[i].key);
 	}
 	kv_clear(&vm->pending);
-}
-
-static void drop_volume(struct sim *s, size_t i)
-{
-	free(s->vols[i].storage);
-	free(s->vols[i].name);
-	free(s->vols[i].node);
-	memmove(s->vols + i, s->vols + i + 1,
-		(s->nr_vols - i - 1) * sizeof(*s->vols));
-	s->nr_vols--;
 }
 
 /* Is volume v named in the configuration (disks and unusedN)? */

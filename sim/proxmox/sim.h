@@ -208,6 +208,11 @@ void sim_ci_snapshot(struct sim_vm *vm);
 struct sim_pool *sim_pool_of(struct sim *s, int vmid);
 void sim_pool_forget(struct sim *s, int vmid);
 
+/* The volume storage:name, or NULL; destroy one by its volid. */
+struct sim_volume *sim_volume_find(struct sim *s, const char *storage,
+				   const char *name);
+void sim_volume_destroy(struct sim *s, const char *volid);
+
 /* Forget the volumes added after the first n (undo of a failed write). */
 void sim_truncate_volumes(struct sim *s, size_t n);
 

@@ -79,41 +79,6 @@ int vm_ipv4(const struct sim_vm *vm, char addr[16], int *prefix)
 
 /* ---- disks ------------------------------------------------------------ */
 
-static struct sim_volume *find_volume(struct sim *s, const char *storage,
-				      const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_vols; i++)
-		if (!strcmp(s->vols[i].storage, storage) &&
-		    !strcmp(s->vols[i].name, name))
-			return &s->vols[i];
-	return NULL;
-}
-
-static void destroy_volume(struct sim *s, const char *volid)
-{
-	char *copy = xstrdup(volid), *colon = strchr(copy, ':');
-	size_t i;
-
-	if (colon) {
-		*colon = '\0';
-		for (i = 0; i < s->nr_vols; i++)
-			if (!strcmp(s->vols[i].storage, copy) &&
-			    !strcmp(s->vols[i].name, colon + 1)) {
-				free(s->vols[i].storage);
-				free(s->vols[i].name);
-				free(s->vols[i].node);
-				memmove(s->vols + i, s->vols + i + 1,
-					(s->nr_vols - i - 1) *
-						sizeof(*s->vols));
-				s->nr_vols--;
-				break;
-			}
-	}
-	free(copy);
-}
-
 /* The volume id ("storage:name") of a disk value, or NULL. */
 static char *disk_volid(const char *val)
 {
@@ -158,7 +123,7 @@ static void next_disk_name(struct sim *s, const char *storage, int vmid,
 	for (n = 0;; n++) {
 		strbuf_reset(out);
 		strbuf_addf(out, "vm-%d-disk-%d", vmid, n);
-		if (!find_volume(s, storage, out->buf))
+		if (!sim_volume_find(s, storage, out->buf))
 			return;
 	}
 }
@@ -237,7 +202,7 @@ static int normalize_disk(struct sim *s, struct sim_vm *vm, const char *key,
 		}
 		if (!strcmp(rest, "cloudinit")) {
 			strbuf_addf(&name, "vm-%d-cloudinit", vm->vmid);
-			if (!find_volume(s, storage, name.buf))
+			if (!sim_volume_find(s, storage, name.buf))
 				sim_add_volume(s, storage, name.buf, vm->node,
 					       vm->vmid, 4ULL << 20);
 			strbuf_addf(out, "%s:%s,media=cdrom", storage,
@@ -264,7 +229,8 @@ static int normalize_disk(struct sim *s, struct sim_vm *vm, const char *key,
 			sim_add_volume(s, storage, name.buf, vm->node, vm->vmid,
 				       size);
 		} else {
-			struct sim_volume *v = find_volume(s, storage, rest);
+			struct sim_volume *v =
+				sim_volume_find(s, storage, rest);
 
 			if (!v) {
 				resp_fail(rs, 500, "volume '%s' does not exist",
@@ -371,7 +337,7 @@ static void delete_now(struct sim *s, struct sim_vm *vm, const char *key)
 	volid = is_disk_key(key) || key_is(key, "unused") ? disk_volid(val)
 							  : NULL;
 	if (volid && (key_is(key, "unused") || is_cloudinit_volid(volid)))
-		destroy_volume(s, volid);
+		sim_volume_destroy(s, volid);
 	else if (volid)
 		add_unused(vm, volid);
 	free(volid);

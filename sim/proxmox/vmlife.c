@@ -42,18 +42,6 @@ static bool disk_parts(const char *val, char **storage, char **name,
 	return true;
 }
 
-static struct sim_volume *volume_of(struct sim *s, const char *storage,
-				    const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_vols; i++)
-		if (!strcmp(s->vols[i].storage, storage) &&
-		    !strcmp(s->vols[i].name, name))
-			return &s->vols[i];
-	return NULL;
-}
-
 /* ---- clone ------------------------------------------------------------ */
 
 struct clone_plan {
@@ -157,7 +145,7 @@ static int clone_disks(struct sim *s, const struct sim_vm *src,
 		if (!disk_slot(key) ||
 		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
 			continue;
-		v = volume_of(s, st, nm);
+		v = sim_volume_find(s, st, nm);
 		dst_st = p->full && p->storage ? p->storage : st;
 		dst = sim_storage(sim_node(s, vm->node), dst_st);
 		if (strstr(nm, "-cloudinit"))
@@ -405,7 +393,7 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		strbuf_addstr(&why, "shrinking disks is not supported");
 		goto fail;
 	}
-	v = volume_of(s, st, nm);
+	v = sim_volume_find(s, st, nm);
 	if (v) {
 		struct sim_storage *sst =
 			sim_storage(sim_node(s, vm->node), st);
@@ -467,7 +455,7 @@ void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		if (!disk_slot(vm->conf.v[i].key) ||
 		    !disk_parts(vm->conf.v[i].val, &st, &nm, &opts))
 			continue;
-		v = volume_of(s, st, nm);
+		v = sim_volume_find(s, st, nm);
 		if (v && !strncmp(nm, "vm-", 3) && !strstr(nm, "cloudinit")) {
 			struct strbuf nn = STRBUF_INIT, sb = STRBUF_INIT;
 
