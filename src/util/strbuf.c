@@ -130,8 +130,7 @@ void strbuf_insert(struct strbuf *sb, size_t pos, const void *data, size_t len)
 	sb->buf[sb->len] = '\0';
 }
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
 	size_t want, i;
 	unsigned int cp;
@@ -159,9 +158,22 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	}
 	if ((want == 2 && cp < 0x80) || (want == 3 && cp < 0x800) ||
 	    (want == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x2028 || cp == 0x2029 ||
-	    (cp >= 0x80 && cp < 0xa0))
+	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	return want;
+}
+
+/* Like utf8_seq_len, but 0 also for what a terminal would act on: C1
+ * controls and the Unicode line and paragraph separators. */
+static size_t printable_seq_len(const unsigned char *s, size_t n)
+{
+	size_t want = utf8_seq_len(s, n);
+
+	if (want == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+		return 0; /* U+0080..U+009F */
+	if (want == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
+	    (s[2] == 0xa8 || s[2] == 0xa9))
+		return 0; /* U+2028, U+2029 */
 	return want;
 }
 
@@ -183,7 +195,7 @@ void strbuf_add_escaped(struct strbuf *sb, const char *s, size_t len)
 			strbuf_addstr(sb, "\\\\");
 		} else if (c < 0x20 || c == 0x7f) {
 			strbuf_addf(sb, "\\x%02x", c);
-		} else if ((n = utf8_seq_len(p + i, len - i)) > 0) {
+		} else if ((n = printable_seq_len(p + i, len - i)) > 0) {
 			strbuf_add(sb, p + i, n);
 			i += n;
 			continue;
