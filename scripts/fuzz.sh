@@ -15,7 +15,7 @@ for target in vmdef config; do
 	[ -f "$root/fuzz/$target.dict" ] && dict=(-dict="$root/fuzz/$target.dict")
 	set +e
 	(cd "$work" && "$root/$bin/fuzz_$target" -max_total_time="$seconds" \
-		-max_len=16384 -print_final_stats=1 "${dict[@]}" "$work" >"$log" 2>&1)
+		-max_len=16384 -timeout=10 -print_final_stats=1 "${dict[@]}" "$work" >"$log" 2>&1)
 	rc=$?
 	set -e
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
