@@ -1,0 +1,594 @@
+/*
+ * plan.c - the reconciler's decisions; see plan.h.
+ *
+ * Values are compared the way Proxmox normalises them: a NIC reads back as
+ * "virtio=BC:24:11:..,bridge=vmbr0" for "model=virtio,bridge=vmbr0", memory
+ * may read "current=2048", the agent "enabled=1,...", sshkeys come back
+ * percent-encoded, and tags in any order. Anything not in the definition
+ * is left alone.
+ */
+#include "core/plan.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+void actual_vm_init(struct actual_vm *a)
+{
+	memset(a, 0, sizeof(*a));
+	strvec_init(&a->keys);
+	strvec_init(&a->vals);
+}
+
+void actual_vm_release(struct actual_vm *a)
+{
+	free(a->name);
+	free(a->node);
+	free(a->status);
+	free(a->tags);
+	free(a->lock);
+	strvec_clear(&a->keys);
+	strvec_clear(&a->vals);
+}
+
+const char *actual_get(const struct actual_vm *a, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < a->keys.nr; i++)
+		if (!strcmp(a->keys.v[i], key))
+			return a->vals.v[i];
+	return NULL;
+}
+
+/* Is word one of the items of a list separated by ';', ',' or ' '? */
+static bool list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while (p && *p) {
+		size_t l = strcspn(p, ";, ");
+
+		if (l == n && !strncmp(p, word, n))
+			return true;
+		p += l;
+		p += strspn(p, ";, ");
+	}
+	return false;
+}
+
+bool actual_is_managed(const struct actual_vm *a)
+{
+	return a->tags && list_has(a->tags, VMDEF_MANAGED_TAG);
+}
+
+const char *plan_op_name(enum plan_op op)
+{
+	static const char *const names[] = { "no-op", "create", "update",
+					     "destroy", "blocked" };
+
+	return names[op];
+}
+
+/* ---- value comparison ---------------------------------------------- */
+
+/* The value of key in a property string "a=1,b=2" (default_key: the
+ * value of a first item without "="), into out; false when absent. */
+static bool prop(const char *s, const char *key, const char *default_key,
+		 struct strbuf *out)
+{
+	size_t n = strlen(key);
+	bool first = true;
+
+	strbuf_reset(out);
+	while (s && *s) {
+		size_t l = strcspn(s, ",");
+		const char *eq = memchr(s, '=', l);
+
+		if (eq && (size_t)(eq - s) == n && !strncmp(s, key, n)) {
+			strbuf_add(out, eq + 1, l - n - 1);
+			return true;
+		}
+		if (!eq && first && default_key && !strcmp(key, default_key)) {
+			strbuf_add(out, s, l);
+			return true;
+		}
+		first = false;
+		s += l;
+		if (*s)
+			s++;
+	}
+	return false;
+}
+
+static const char *const nic_models[] = {
+	"virtio",	 "e1000",	  "e1000e",	   "rtl8139", "vmxnet3",
+	"e1000-82540em", "e1000-82544gc", "e1000-82545em", "i82551",  "i82557b",
+	"i82559er",	 "ne2k_isa",	  "ne2k_pci",	   "pcnet",   NULL,
+};
+
+/* A NIC's model and MAC from "virtio=MAC,..." or "model=virtio,...". */
+static void nic_model(const char *s, struct strbuf *model, struct strbuf *mac)
+{
+	size_t i, l = strcspn(s, "=,");
+
+	strbuf_reset(model);
+	strbuf_reset(mac);
+	for (i = 0; nic_models[i]; i++)
+		if (strlen(nic_models[i]) == l &&
+		    !strncmp(s, nic_models[i], l)) {
+			strbuf_add(model, s, l);
+			if (s[l] == '=')
+				strbuf_add(mac, s + l + 1,
+					   strcspn(s + l + 1, ","));
+			return;
+		}
+	prop(s, "model", NULL, model);
+	prop(s, "macaddr", NULL, mac);
+}
+
+static bool nic_equal(const char *want, const char *have)
+{
+	static const struct {
+		const char *key, *def;
+	} keys[] = { { "bridge", "" },	   { "firewall", "0" },
+		     { "link_down", "0" }, { "tag", "" },
+		     { "mtu", "" },	   { "queues", "" } };
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, m = STRBUF_INIT,
+		      n = STRBUF_INIT;
+	bool eq;
+	size_t i;
+
+	nic_model(want, &a, &m);
+	nic_model(have, &b, &n);
+	eq = !strcmp(a.buf, b.buf) && (!m.len || !strcasecmp(m.buf, n.buf));
+	for (i = 0; eq && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!prop(want, keys[i].key, NULL, &a))
+			strbuf_addstr(&a, keys[i].def);
+		if (!prop(have, keys[i].key, NULL, &b))
+			strbuf_addstr(&b, keys[i].def);
+		eq = !strcmp(a.buf, b.buf);
+	}
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&m);
+	strbuf_release(&n);
+	return eq;
+}
+
+static void percent_decode(struct strbuf *out, const char *s)
+{
+	strbuf_reset(out);
+	for (; *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2])) {
+			char hex[3] = { s[1], s[2], 0 };
+
+			strbuf_addch(out, (int)strtol(hex, NULL, 16));
+			s += 2;
+		} else {
+			strbuf_addch(out, *s);
+		}
+	}
+	strbuf_trim(out);
+}
+
+static bool same_tag_set(const char *a, const char *b)
+{
+	struct strbuf w = STRBUF_INIT;
+	const char *lists[2] = { a, b };
+	bool eq = true;
+	int k;
+
+	for (k = 0; k < 2 && eq; k++) {
+		const char *p = lists[k];
+
+		while (eq && *p) {
+			size_t l = strcspn(p, ";, ");
+
+			strbuf_reset(&w);
+			strbuf_add(&w, p, l);
+			if (l && !list_has(lists[1 - k], w.buf))
+				eq = false;
+			p += l;
+			p += strspn(p, ";, ");
+		}
+	}
+	strbuf_release(&w);
+	return eq;
+}
+
+bool plan_value_equal(const char *key, const char *want, const char *have)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	bool eq;
+
+	if (!have)
+		return false;
+	if (!strncmp(key, "net", 3))
+		return nic_equal(want, have);
+	if (!strcmp(key, "tags"))
+		return same_tag_set(want, have);
+	if (!strcmp(key, "sshkeys")) {
+		percent_decode(&a, want);
+		percent_decode(&b, have);
+	} else if (!strcmp(key, "cpu")) {
+		prop(want, "cputype", "cputype", &a);
+		prop(have, "cputype", "cputype", &b);
+	} else if (!strcmp(key, "agent")) {
+		prop(want, "enabled", "enabled", &a);
+		prop(have, "enabled", "enabled", &b);
+	} else if (!strcmp(key, "memory")) {
+		prop(want, "current", "current", &a);
+		prop(have, "current", "current", &b);
+	} else {
+		strbuf_addstr(&a, want);
+		strbuf_addstr(&b, have);
+	}
+	eq = !strcmp(a.buf, b.buf);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return eq;
+}
+
+/* Keys whose change waits for the next boot of a running VM. */
+static bool needs_reboot(const char *key)
+{
+	static const char *const live[] = { "name",   "description", "tags",
+					    "onboot", "protection",  NULL };
+	size_t i;
+
+	for (i = 0; live[i]; i++)
+		if (!strcmp(key, live[i]))
+			return false;
+	return strncmp(key, "net", 3) != 0;
+}
+
+/* ---- items ----------------------------------------------------------- */
+
+static struct plan_item *add_item(struct plan *p, enum plan_op op,
+				  const char *name, const char *node)
+{
+	struct plan_item *it;
+
+	ALLOC_GROW(p->items, st_add(p->nr, 1), p->alloc);
+	it = &p->items[p->nr++];
+	memset(it, 0, sizeof(*it));
+	it->op = op;
+	it->name = xstrdup(name ? name : "");
+	it->node = xstrdup(node ? node : "");
+	return it;
+}
+
+static void add_change(struct plan_item *it, const char *key, const char *from,
+		       const char *to, bool reboot)
+{
+	struct plan_change *c;
+
+	ALLOC_GROW(it->changes, st_add(it->nr_changes, 1), it->alloc_changes);
+	c = &it->changes[it->nr_changes++];
+	c->key = xstrdup(key);
+	c->from = from ? xstrdup(from) : NULL;
+	c->to = to ? xstrdup(to) : NULL;
+	c->reboot = reboot;
+	if (reboot)
+		it->needs_reboot = true;
+}
+
+static void block(struct plan_item *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void block(struct plan_item *it, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	it->op = PLAN_BLOCKED;
+	free(it->reason);
+	it->reason = strbuf_detach(&sb, NULL);
+}
+
+/* The size= of a disk value, in bytes; 0 when absent. */
+static uint64_t disk_size(const char *val)
+{
+	struct strbuf s = STRBUF_INIT;
+	uint64_t n = 0, mult = 1;
+	const char *p;
+
+	if (val && prop(val, "size", NULL, &s) && s.len) {
+		for (p = s.buf; *p >= '0' && *p <= '9'; p++)
+			n = n * 10 + (uint64_t)(*p - '0');
+		switch (*p) {
+		case 'T':
+			mult = 1ULL << 40;
+			break;
+		case 'G':
+			mult = 1ULL << 30;
+			break;
+		case 'M':
+			mult = 1ULL << 20;
+			break;
+		case 'K':
+			mult = 1ULL << 10;
+			break;
+		}
+	}
+	strbuf_release(&s);
+	return n * mult;
+}
+
+static void fmt_size(struct strbuf *out, uint64_t b)
+{
+	static const char units[] = "TGMK";
+	int i;
+
+	strbuf_reset(out);
+	for (i = 0; i < 4; i++) {
+		int shift = 40 - 10 * i;
+
+		if (b && !(b & ((1ULL << shift) - 1))) {
+			strbuf_addf(out, "%llu%c",
+				    (unsigned long long)(b >> shift), units[i]);
+			return;
+		}
+	}
+	strbuf_addf(out, "%llu", (unsigned long long)b);
+}
+
+static void compare_disks(struct plan_item *it, const struct desired *want,
+			  const struct actual_vm *have)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++) {
+		const struct desired_disk *d = &want->disks[i];
+		const char *cur = actual_get(have, d->slot);
+		uint64_t now;
+
+		if (!cur) {
+			add_change(it, d->slot, NULL, d->value, false);
+			continue;
+		}
+		if (d->kind == DISK_CLOUDINIT) {
+			if (!strstr(cur, "cloudinit"))
+				add_change(it, d->slot, cur, d->value, true);
+			continue;
+		}
+		if (d->kind != DISK_DISK || !d->size)
+			continue;
+		now = disk_size(cur);
+		if (now == d->size)
+			continue;
+		fmt_size(&a, now);
+		fmt_size(&b, d->size);
+		if (d->size < now) {
+			block(it,
+			      "%s: %s is %s, the definition says %s; Proxmox "
+			      "cannot shrink a disk",
+			      it->name, d->slot, a.buf, b.buf);
+			break;
+		}
+		strbuf_insert(&a, 0, "size=", 5);
+		strbuf_insert(&b, 0, "size=", 5);
+		add_change(it, d->slot, a.buf, b.buf, false);
+	}
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+static void compare(struct plan_item *it, const struct vmdef *def,
+		    const struct desired *want, const struct actual_vm *have)
+{
+	bool running = have->status && !strcmp(have->status, "running");
+	size_t i;
+
+	for (i = 0; i < want->keys.nr; i++) {
+		const char *k = want->keys.v[i], *v = want->vals.v[i];
+		const char *cur = actual_get(have, k);
+
+		if (!strcmp(k, "tags") && !cur)
+			cur = have->tags;
+		if (!plan_value_equal(k, v, cur))
+			add_change(it, k, cur, v, running && needs_reboot(k));
+	}
+	compare_disks(it, want, have);
+	if (it->op == PLAN_BLOCKED)
+		return;
+	if (def->vm_state == VM_STATE_RUNNING && !running)
+		add_change(it, "state", have->status, "running", false);
+	else if (def->vm_state == VM_STATE_STOPPED && running)
+		add_change(it, "state", have->status, "stopped", false);
+	it->op = it->nr_changes ? PLAN_UPDATE : PLAN_NOOP;
+}
+
+static bool digest_matches(const struct actual_vm *a, const struct desired *d)
+{
+	size_t len;
+	const char *tag = a->tags ? desired_find_digest(a->tags, &len) : NULL;
+
+	return tag &&
+	       !memcmp(tag + strlen(DESIRED_DIGEST_PREFIX), d->digest, 8);
+}
+
+static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
+		     bool *used)
+{
+	const struct vmdef *def = in->defs[k];
+	const struct desired *want = &in->wants[k];
+	const struct actual_vm *mine = NULL, *theirs = NULL;
+	struct plan_item *it;
+	size_t i, nr_mine = 0, nr_theirs = 0;
+
+	for (i = 0; i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+
+		if (a->template_ || !a->name || strcmp(a->name, def->name))
+			continue;
+		if (actual_is_managed(a)) {
+			mine = a;
+			nr_mine++;
+			used[i] = true;
+		} else {
+			theirs = a;
+			nr_theirs++;
+		}
+	}
+	it = add_item(p, PLAN_CREATE, def->name, def->target_node);
+	it->def = def;
+	it->want = want;
+	it->vmid = (int)def->vmid;
+	if (nr_mine > 1) {
+		block(it,
+		      "%zu VMs managed by pve-gitops are named '%s'; delete "
+		      "all but one by hand",
+		      nr_mine, def->name);
+		return;
+	}
+	if (!mine && theirs && !(in->adopt && nr_theirs == 1)) {
+		it->vmid = theirs->vmid;
+		block(it,
+		      "VM %d '%s' exists and is not managed by pve-gitops; "
+		      "apply --adopt takes it over",
+		      theirs->vmid, def->name);
+		return;
+	}
+	if (!mine && theirs)
+		mine = theirs; /* adopted */
+	if (!mine) {
+		for (i = 0; def->vmid && i < in->nr_vms; i++)
+			if (in->vms[i].vmid == (int)def->vmid)
+				block(it, "vmid %d is taken by '%s'",
+				      in->vms[i].vmid,
+				      in->vms[i].name ? in->vms[i].name : "");
+		return; /* create */
+	}
+	it->have = mine;
+	it->vmid = mine->vmid;
+	if (mine->node && strcmp(mine->node, def->target_node)) {
+		block(it,
+		      "'%s' is on node %s, the definition says %s; pve-gitops "
+		      "does not migrate VMs",
+		      def->name, mine->node, def->target_node);
+		return;
+	}
+	if (def->vmid && (int)def->vmid != mine->vmid) {
+		block(it, "'%s' has vmid %d, the definition pins %llu",
+		      def->name, mine->vmid, (unsigned long long)def->vmid);
+		return;
+	}
+	if (mine->lock && strcmp(mine->lock, "")) {
+		block(it, "VM %d is locked (%s); try again when it is done",
+		      mine->vmid, mine->lock);
+		return;
+	}
+	if (digest_matches(mine, want) && !in->refresh) {
+		bool running = mine->status && !strcmp(mine->status, "running");
+
+		it->op = PLAN_NOOP;
+		/* the power state is not in the tags: the list shows it */
+		if (def->vm_state == VM_STATE_RUNNING && !running)
+			add_change(it, "state", mine->status, "running", false);
+		else if (def->vm_state == VM_STATE_STOPPED && running)
+			add_change(it, "state", mine->status, "stopped", false);
+		if (it->nr_changes)
+			it->op = PLAN_UPDATE;
+		return;
+	}
+	if (!mine->has_config) {
+		it->op = PLAN_UPDATE;
+		it->needs_config = true;
+		return;
+	}
+	compare(it, def, want, mine);
+}
+
+static bool kept(const struct plan_input *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; in->keep_names && i < in->keep_names->nr; i++)
+		if (!strcmp(in->keep_names->v[i], name))
+			return true;
+	return false;
+}
+
+void plan_build(struct plan *p, const struct plan_input *in)
+{
+	bool *used = xcalloc(in->nr_vms + 1, sizeof(*used));
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < in->nr_defs; i++)
+		plan_one(p, in, i, used);
+	for (i = 0; in->prune && i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+		struct plan_item *it;
+		const char *prot;
+
+		if (used[i] || a->template_ || !actual_is_managed(a) ||
+		    (a->name && kept(in, a->name)))
+			continue;
+		it = add_item(p, PLAN_DESTROY, a->name, a->node);
+		it->have = a;
+		it->vmid = a->vmid;
+		if (!a->has_config) {
+			it->needs_config = true; /* protection is in it */
+			continue;
+		}
+		prot = actual_get(a, "protection");
+		if (prot && !strcmp(prot, "1"))
+			block(it,
+			      "VM %d '%s' has protection set; clear it in "
+			      "Proxmox to let --prune delete it",
+			      a->vmid, a->name ? a->name : "");
+	}
+	for (i = 0; i < p->nr; i++) {
+		switch (p->items[i].op) {
+		case PLAN_CREATE:
+			p->add++;
+			break;
+		case PLAN_UPDATE:
+			p->change++;
+			break;
+		case PLAN_DESTROY:
+			p->destroy++;
+			break;
+		case PLAN_BLOCKED:
+			p->blocked++;
+			break;
+		case PLAN_NOOP:
+			break;
+		}
+	}
+	free(used);
+}
+
+void plan_release(struct plan *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nr; i++) {
+		struct plan_item *it = &p->items[i];
+
+		for (j = 0; j < it->nr_changes; j++) {
+			free(it->changes[j].key);
+			free(it->changes[j].from);
+			free(it->changes[j].to);
+		}
+		free(it->changes);
+		free(it->name);
+		free(it->node);
+		free(it->reason);
+	}
+	free(p->items);
+	memset(p, 0, sizeof(*p));
+}

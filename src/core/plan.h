@@ -1,0 +1,96 @@
+/*
+ * plan.h - desired VMs against what Proxmox has, as a list of actions:
+ * create, update (with the attribute changes and whether they need a
+ * reboot), destroy (only with prune), and blocked (with the reason and
+ * what to do about it). Pure: the caller fetches the cluster's VMs (and,
+ * for --refresh or changed VMs, their configurations) and hands them in.
+ *
+ * Rules (SPEC section 6): a VM is ours when its tags hold "pve-gitops";
+ * its "pg-XXXXXXXX" tag says which definition it was built from, so an
+ * unchanged VM needs no configuration read. A VM of the same name that is
+ * not ours is never touched: plan blocks and suggests --adopt. Deleting
+ * needs prune, and never touches a VM with protection set.
+ */
+#ifndef PVE_GITOPS_PLAN_H
+#define PVE_GITOPS_PLAN_H
+
+#include <stdbool.h>
+
+#include "core/desired.h"
+#include "core/vmdef.h"
+#include "util/strvec.h"
+
+/* A VM as /cluster/resources shows it, plus its config when read. */
+struct actual_vm {
+	int vmid;
+	char *name, *node, *status, *tags, *lock;
+	bool template_;
+	bool has_config;	  /* config below was read */
+	struct strvec keys, vals; /* its configuration (GET .../config) */
+};
+
+void actual_vm_init(struct actual_vm *a);
+void actual_vm_release(struct actual_vm *a);
+const char *actual_get(const struct actual_vm *a, const char *key);
+bool actual_is_managed(const struct actual_vm *a);
+
+enum plan_op {
+	PLAN_NOOP,
+	PLAN_CREATE,
+	PLAN_UPDATE,
+	PLAN_DESTROY,
+	PLAN_BLOCKED,
+};
+
+struct plan_change {
+	char *key, *from, *to; /* from NULL: added; to NULL: removed */
+	bool reboot;	       /* takes effect on the next boot */
+};
+
+struct plan_item {
+	enum plan_op op;
+	char *name;
+	int vmid; /* 0: chosen at apply */
+	char *node;
+	const struct vmdef *def;      /* NULL for a destroy */
+	const struct desired *want;   /* NULL for a destroy */
+	const struct actual_vm *have; /* NULL for a create */
+	struct plan_change *changes;
+	size_t nr_changes, alloc_changes;
+	char *reason; /* blocked: why and what to do */
+	bool needs_reboot;
+	bool needs_config; /* changed digest, config not read yet */
+};
+
+struct plan {
+	struct plan_item *items;
+	size_t nr, alloc;
+	unsigned add, change, destroy, blocked;
+};
+
+struct plan_input {
+	const struct vmdef *const *defs;
+	const struct desired *wants; /* wants[i] built from defs[i] */
+	size_t nr_defs;
+	const struct actual_vm *vms;
+	size_t nr_vms;
+	bool prune, adopt, refresh;
+	/* defs the repository has that are not in defs (excluded, focused
+	 * out): their VMs are not "gone" */
+	const struct strvec *keep_names;
+};
+
+/*
+ * Build the plan. Items with needs_config set want the VM's configuration
+ * (the caller reads it into the actual_vm and builds again); with
+ * every needed config present, no item has needs_config.
+ */
+void plan_build(struct plan *out, const struct plan_input *in);
+void plan_release(struct plan *p);
+
+/* Compare one desired key with the VM's value as Proxmox normalised it. */
+bool plan_value_equal(const char *key, const char *want, const char *have);
+
+const char *plan_op_name(enum plan_op op);
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * test_plan.c - the reconciler's decisions: create, no-op by digest,
+ * update with changes and reboots, blocked same-name VMs and --adopt,
+ * prune and protection, disks, and Proxmox's normalised values.
+ */
+#include "test.h"
+#include "core/plan.h"
+#include "util/xalloc.h"
+
+static const struct vmdef_opts lax = { false };
+
+struct fixture {
+	struct vmdef vm;
+	struct desired want;
+	const struct vmdef *defs[1];
+	struct actual_vm vms[4];
+	size_t nr_vms;
+	struct plan plan;
+	struct plan_input in;
+};
+
+static const char base[] =
+	"name: web\ntarget_node: node01\ncores: 2\nmemory: 2048\n"
+	"clone: tpl\nipconfig0: ip=10.0.0.5/24\nciuser: ops\n"
+	"network: {bridge: vmbr0}\n"
+	"disks: {scsi0: {size: 20G, storage: local-lvm}}\n";
+
+static void setup(struct fixture *f, const char *text)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(
+		vmdef_parse(&f->vm, &dl, "web.yaml", text, strlen(text), &lax),
+		0);
+	diag_list_release(&dl);
+	desired_build(&f->want, &f->vm);
+	f->defs[0] = &f->vm;
+	f->in.defs = f->defs;
+	f->in.wants = &f->want;
+	f->in.nr_defs = 1;
+	f->in.vms = f->vms;
+}
+
+/* A VM built from the definition as Proxmox would read it back. */
+static struct actual_vm *add_vm(struct fixture *f, int vmid, const char *name,
+				const char *tags, const char *status)
+{
+	struct actual_vm *a = &f->vms[f->nr_vms++];
+
+	actual_vm_init(a);
+	a->vmid = vmid;
+	a->name = xstrdup(name);
+	a->node = xstrdup("node01");
+	a->status = xstrdup(status);
+	a->tags = tags ? xstrdup(tags) : NULL;
+	f->in.nr_vms = f->nr_vms;
+	return a;
+}
+
+static void add_config(struct actual_vm *a, const char *key, const char *val)
+{
+	strvec_push(&a->keys, key);
+	strvec_push(&a->vals, val);
+	a->has_config = true;
+}
+
+/* The config Proxmox holds after an apply of the definition. */
+static void applied_config(struct fixture *f, struct actual_vm *a)
+{
+	add_config(a, "name", "web");
+	add_config(a, "cores", "2");
+	add_config(a, "sockets", "1");
+	add_config(a, "memory", "2048");
+	add_config(a, "cpu", "host");
+	add_config(a, "net0", "virtio=BC:24:11:AA:BB:CC,bridge=vmbr0");
+	add_config(a, "ipconfig0", "ip=10.0.0.5/24");
+	add_config(a, "ciuser", "ops");
+	add_config(a, "scsi0", "local-lvm:vm-101-disk-0,size=20G");
+	add_config(a, "tags",
+		   a->tags ? a->tags : desired_get(&f->want, "tags"));
+}
+
+static void run(struct fixture *f)
+{
+	plan_build(&f->plan, &f->in);
+}
+
+static void teardown(struct fixture *f)
+{
+	size_t i;
+
+	plan_release(&f->plan);
+	for (i = 0; i < f->nr_vms; i++)
+		actual_vm_release(&f->vms[i]);
+	desired_release(&f->want);
+	vmdef_release(&f->vm);
+}
+
+static void plan__create_and_noop(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, base);
+	run(&f);
+	assert_int_equal(f.plan.nr, 1);
+	assert_int_equal(f.plan.items[0].op, PLAN_CREATE);
+	assert_int_equal(f.plan.add, 1);
+	plan_release(&f.plan);
+
+	add_vm(&f, 101, "web", desired_get(&f.want, "tags"), "running");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_NOOP);
+	assert_false(f.plan.items[0].needs_config);
+	assert_int_equal(f.plan.add + f.plan.change + f.plan.destroy, 0);
+	teardown(&f);
+}
+
+static void plan__changed_digest_reads_config(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, base);
+	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "running");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_true(f.plan.items[0].needs_config);
+	plan_release(&f.plan);
+
+	applied_config(&f, a);
+	free((char *)a->vals.v[3]);
+	a->vals.v[3] = xstrdup("current=1024"); /* memory, as PVE 9 says */
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_false(f.plan.items[0].needs_config);
+	assert_true(f.plan.items[0].needs_reboot);
+	assert_int_equal(f.plan.items[0].nr_changes, 2); /* memory, tags */
+	assert_string_equal(f.plan.items[0].changes[0].key, "memory");
+	assert_string_equal(f.plan.items[0].changes[0].from, "current=1024");
+	assert_string_equal(f.plan.items[0].changes[0].to, "2048");
+	assert_string_equal(f.plan.items[0].changes[1].key, "tags");
+	assert_false(f.plan.items[0].changes[1].reboot);
+	teardown(&f);
+}
+
+static void plan__refresh_finds_nothing_when_nothing_changed(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, base);
+	a = add_vm(&f, 101, "web", desired_get(&f.want, "tags"), "running");
+	applied_config(&f, a);
+	f.in.refresh = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_NOOP);
+	assert_int_equal(f.plan.items[0].nr_changes, 0);
+	teardown(&f);
+}
+
+static void plan__same_name_unmanaged(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, base);
+	add_vm(&f, 120, "web", "prod", "running");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_string_equal(f.plan.items[0].reason,
+			    "VM 120 'web' exists and is not managed by "
+			    "pve-gitops; apply --adopt takes it over");
+	assert_int_equal(f.plan.blocked, 1);
+	plan_release(&f.plan);
+	f.in.adopt = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_int_equal(f.plan.items[0].vmid, 120);
+	assert_true(f.plan.items[0].needs_config);
+	teardown(&f);
+}
+
+static void plan__prune_and_protection(void **state)
+{
+	struct fixture f;
+	struct actual_vm *gone, *kept;
+	struct strvec keep = STRVEC_INIT;
+
+	(void)state;
+	setup(&f, base);
+	gone = add_vm(&f, 130, "old", "pve-gitops;pg-12345678", "stopped");
+	add_vm(&f, 131, "theirs", NULL, "running");
+	kept = add_vm(&f, 132, "excluded", "pve-gitops", "running");
+	strvec_push(&keep, "excluded");
+	f.in.keep_names = &keep;
+	run(&f);
+	assert_int_equal(f.plan.nr, 1); /* no prune: only the create */
+	plan_release(&f.plan);
+
+	f.in.prune = true;
+	run(&f);
+	assert_int_equal(f.plan.nr, 2);
+	assert_int_equal(f.plan.items[1].op, PLAN_DESTROY);
+	assert_int_equal(f.plan.items[1].vmid, 130);
+	assert_true(f.plan.items[1].needs_config);
+	plan_release(&f.plan);
+
+	add_config(gone, "protection", "1");
+	run(&f);
+	assert_int_equal(f.plan.items[1].op, PLAN_BLOCKED);
+	assert_non_null(strstr(f.plan.items[1].reason, "protection"));
+	(void)kept;
+	strvec_clear(&keep);
+	teardown(&f);
+}
+
+static void plan__disks_and_state(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, "name: web\ntarget_node: node01\ncores: 2\nmemory: 2048\n"
+		  "clone: tpl\nipconfig0: ip=10.0.0.5/24\nciuser: ops\n"
+		  "network: {bridge: vmbr0}\n"
+		  "disks:\n  scsi0: {size: 30G, storage: local-lvm}\n"
+		  "  scsi1: {size: 5G, storage: local-lvm}\n");
+	a = add_vm(&f, 101, "web", desired_get(&f.want, "tags"), "stopped");
+	applied_config(&f, a);
+	f.in.refresh = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_int_equal(f.plan.items[0].nr_changes, 3);
+	assert_string_equal(f.plan.items[0].changes[0].key, "scsi0");
+	assert_string_equal(f.plan.items[0].changes[0].from, "size=20G");
+	assert_string_equal(f.plan.items[0].changes[0].to, "size=30G");
+	assert_string_equal(f.plan.items[0].changes[1].to, "local-lvm:5");
+	assert_string_equal(f.plan.items[0].changes[2].key, "state");
+	assert_false(f.plan.items[0].needs_reboot); /* it is stopped */
+	plan_release(&f.plan);
+
+	free((char *)a->vals.v[8]);
+	a->vals.v[8] = xstrdup("local-lvm:vm-101-disk-0,size=40G");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_string_equal(f.plan.items[0].reason,
+			    "web: scsi0 is 40G, the definition says 30G; "
+			    "Proxmox cannot shrink a disk");
+	teardown(&f);
+}
+
+static void plan__normalised_values(void **state)
+{
+	(void)state;
+	assert_true(plan_value_equal("net0", "model=virtio,bridge=vmbr0",
+				     "virtio=BC:24:11:AA:BB:CC,bridge=vmbr0"));
+	assert_false(plan_value_equal("net0", "model=virtio,bridge=vmbr0",
+				      "virtio=BC:24:11:AA:BB:CC,bridge=vmbr1"));
+	assert_false(plan_value_equal("net0", "model=virtio,bridge=vmbr0",
+				      "e1000=BC:24:11:AA:BB:CC,bridge=vmbr0"));
+	assert_false(plan_value_equal(
+		"net0", "model=virtio,bridge=vmbr0",
+		"virtio=BC:24:11:AA:BB:CC,bridge=vmbr0,firewall=1"));
+	assert_true(plan_value_equal(
+		"net0", "model=virtio,bridge=vmbr0,macaddr=bc:24:11:aa:bb:cc",
+		"virtio=BC:24:11:AA:BB:CC,bridge=vmbr0"));
+	assert_true(plan_value_equal("memory", "2048", "current=2048"));
+	assert_true(plan_value_equal("agent", "1", "enabled=1,type=virtio"));
+	assert_true(plan_value_equal("agent", "1", "1,fstrim_cloned_disks=1"));
+	assert_true(plan_value_equal("cpu", "host", "cputype=host"));
+	assert_true(
+		plan_value_equal("tags", "a;b;pve-gitops", "pve-gitops,b a"));
+	assert_false(plan_value_equal("tags", "a;b", "a"));
+	assert_true(plan_value_equal("sshkeys", "ssh-ed25519%20AAAA%20x%0A",
+				     "ssh-ed25519%20AAAA%20x"));
+	assert_false(plan_value_equal("cores", "2", NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(plan__create_and_noop),
+		cmocka_unit_test(plan__changed_digest_reads_config),
+		cmocka_unit_test(
+			plan__refresh_finds_nothing_when_nothing_changed),
+		cmocka_unit_test(plan__same_name_unmanaged),
+		cmocka_unit_test(plan__prune_and_protection),
+		cmocka_unit_test(plan__disks_and_state),
+		cmocka_unit_test(plan__normalised_values),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
