@@ -23,6 +23,7 @@
 
 static const struct cmd *const commands[] = {
 	&cmd_validate,
+	&cmd_plan,
 	NULL,
 };
 
@@ -94,8 +95,12 @@ static int fail(struct err *e)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_add_escaped(&sb, e->msg.buf, e->msg.len);
-	fprintf(stderr, "pve-gitops: error: %s\n", sb.buf);
+	/* an empty message is a status, not an error (plan
+	 * --detailed-exitcode with changes) */
+	if (e->msg.len) {
+		strbuf_add_escaped(&sb, e->msg.buf, e->msg.len);
+		fprintf(stderr, "pve-gitops: error: %s\n", sb.buf);
+	}
 	strbuf_release(&sb);
 	return e->exit_code ? e->exit_code : EXIT_FAIL;
 }

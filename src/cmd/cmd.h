@@ -62,5 +62,6 @@ void opts_help(FILE *fp, const struct opt *opts);
 void report_diags(const struct config *cfg, const struct diag_list *dl);
 
 extern const struct cmd cmd_validate;
+extern const struct cmd cmd_plan;
 
 #endif

@@ -1,0 +1,105 @@
+/*
+ * common.c - shared set-up of plan and apply; see common.h.
+ */
+#include "cmd/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/exitcode.h"
+#include "util/xalloc.h"
+
+int repo_plan_load(struct repo_plan *rp, const struct config *cfg,
+		   struct err *e)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	size_t i, n = 0;
+	int ret = -1;
+
+	static const struct repo_load rl0 = REPO_LOAD_INIT;
+	static const struct vmset set0 = VMSET_INIT;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->set = set0;
+	rp->rl = rl0;
+	strvec_init(&rp->keep);
+	if (repo_load_vms(&rp->set, &dl, &rp->rl, cfg, NULL, 0, e) < 0)
+		goto out;
+	vmset_check(&rp->set, &dl);
+	vmset_sort(&rp->set);
+	diag_list_sort(&dl);
+	report_diags(cfg, &dl);
+	if (dl.errors) {
+		err_set(e, EXIT_INVALID,
+			"%zu error%s in the definitions; nothing was sent to "
+			"Proxmox",
+			dl.errors, dl.errors == 1 ? "" : "s");
+		goto out;
+	}
+	rp->defs = xcalloc(rp->set.nr + 1, sizeof(*rp->defs));
+	rp->wants = xcalloc(rp->set.nr + 1, sizeof(*rp->wants));
+	for (i = 0; i < rp->set.nr; i++) {
+		rp->defs[n] = &rp->set.items[i];
+		desired_build(&rp->wants[n], &rp->set.items[i]);
+		n++;
+	}
+	for (i = 0; i < rp->rl.excluded.nr; i++) {
+		const char *base = strrchr(rp->rl.excluded.v[i], '/');
+		const char *dot;
+
+		base = base ? base + 1 : rp->rl.excluded.v[i];
+		dot = strrchr(base, '.');
+		strvec_pushf(&rp->keep, "%.*s",
+			     (int)(dot ? (size_t)(dot - base) : strlen(base)),
+			     base);
+	}
+	rp->in.defs = rp->defs;
+	rp->in.wants = rp->wants;
+	rp->in.nr_defs = n;
+	rp->in.keep_names = &rp->keep;
+	ret = 0;
+out:
+	diag_list_release(&dl);
+	return ret;
+}
+
+void repo_plan_release(struct repo_plan *rp)
+{
+	size_t i;
+
+	plan_release(&rp->plan);
+	cluster_release(&rp->cluster);
+	for (i = 0; rp->wants && i < rp->in.nr_defs; i++)
+		desired_release(&rp->wants[i]);
+	free(rp->wants);
+	free(rp->defs);
+	strvec_clear(&rp->keep);
+	repo_load_release(&rp->rl);
+	vmset_release(&rp->set);
+}
+
+int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
+		    struct err *e)
+{
+	struct pve_conn conn;
+
+	memset(pc, 0, sizeof(*pc));
+	if (pve_conn_from_env(&conn, cfg->proxmox.endpoint,
+			      cfg->proxmox.token_id, cfg->proxmox.user, e) < 0)
+		return -1;
+	conn.http.ca_file = cfg->proxmox.tls_ca_file;
+	conn.http.fingerprint = cfg->proxmox.tls_fingerprint;
+	if (cfg->proxmox.tls_insecure)
+		conn.http.insecure = true;
+	if (conn.http.insecure)
+		fprintf(stderr,
+			"pve-gitops: warning: TLS verification of %s is "
+			"off; pin the certificate with "
+			"proxmox.tls_fingerprint instead\n",
+			conn.endpoint);
+	if (cfg->verbosity > 0)
+		conn.trace = stderr;
+	return pve_client_init(pc, &conn, e);
+}

@@ -1,0 +1,40 @@
+/*
+ * common.h - what plan and apply share: the repository's definitions,
+ * checked and turned into desired configurations, and a Proxmox client
+ * from the configuration and the environment.
+ */
+#ifndef PVE_GITOPS_CMD_COMMON_H
+#define PVE_GITOPS_CMD_COMMON_H
+
+#include "core/config.h"
+#include "core/desired.h"
+#include "core/plan.h"
+#include "core/vmset.h"
+#include "io/cluster.h"
+#include "io/pve.h"
+#include "io/repo.h"
+
+struct repo_plan {
+	struct vmset set;
+	struct repo_load rl;
+	const struct vmdef **defs;
+	struct desired *wants;
+	struct strvec keep; /* names of excluded definitions */
+	struct cluster cluster;
+	struct plan_input in;
+	struct plan plan;
+};
+
+/*
+ * Read and check every definition (errors are printed and end it with
+ * EXIT_INVALID before anything talks to Proxmox), and fill rp->in.
+ */
+int repo_plan_load(struct repo_plan *rp, const struct config *cfg,
+		   struct err *e);
+void repo_plan_release(struct repo_plan *rp);
+
+/* A Proxmox client for cfg (warns when TLS verification is off). */
+int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
+		    struct err *e);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * plan.c - `pve-gitops plan`: what apply would do, like `terraform plan`.
+ *
+ * Definitions are read and checked first: any error stops here, before a
+ * single API call. Then one GET /cluster/resources; configurations are read
+ * only for VMs whose digest tag changed (or all of ours with --refresh).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "core/plan.h"
+#include "io/cluster.h"
+#include "util/exitcode.h"
+
+struct plan_opts {
+	int refresh, detailed_exitcode, prune, adopt;
+};
+
+static const struct opt plan_options[] = {
+	{ "refresh", 0, OPT_BOOL, offsetof(struct plan_opts, refresh), NULL,
+	  "read every managed VM's configuration to find hand-made drift" },
+	{ "detailed-exitcode", 0, OPT_BOOL,
+	  offsetof(struct plan_opts, detailed_exitcode), NULL,
+	  "exit 0 without changes, 2 with changes, 1 on error" },
+	{ "prune", 0, OPT_BOOL, offsetof(struct plan_opts, prune), NULL,
+	  "plan to delete managed VMs whose definition is gone" },
+	{ "adopt", 0, OPT_BOOL, offsetof(struct plan_opts, adopt), NULL,
+	  "plan to take over unmanaged VMs of the same name" },
+	OPT_END,
+};
+
+static const char *sign(enum plan_op op)
+{
+	switch (op) {
+	case PLAN_CREATE:
+		return "+";
+	case PLAN_UPDATE:
+		return "~";
+	case PLAN_DESTROY:
+		return "-";
+	case PLAN_BLOCKED:
+		return "!";
+	case PLAN_NOOP:
+		break;
+	}
+	return " ";
+}
+
+static void print_value(const char *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_escaped(&sb, v, strlen(v));
+	printf("%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void print_item(const struct plan_item *it)
+{
+	size_t i;
+
+	if (it->op == PLAN_NOOP)
+		return;
+	printf("  %s %s", sign(it->op), it->name);
+	if (it->vmid)
+		printf(" (vmid %d, %s)", it->vmid, it->node);
+	else
+		printf(" (%s)", it->node);
+	if (it->op == PLAN_BLOCKED) {
+		printf(": ");
+		print_value(it->reason);
+		printf("\n");
+		return;
+	}
+	printf("%s\n", it->op == PLAN_CREATE	? " will be created"
+		       : it->op == PLAN_DESTROY ? " will be destroyed"
+						: " will be updated in place");
+	if (it->op == PLAN_CREATE) {
+		if (it->def->clone)
+			printf("      + %-12s = %s (%s clone)\n", "clone",
+			       it->def->clone,
+			       it->def->full_clone ? "full" : "linked");
+		else
+			printf("      + %-12s = (an empty VM)\n", "clone");
+		printf("      + %-12s = %s\n", "state",
+		       it->def->vm_state == VM_STATE_RUNNING ? "running"
+							     : "stopped");
+		for (i = 0; i < it->want->keys.nr; i++) {
+			printf("      + %-12s = ", it->want->keys.v[i]);
+			print_value(it->want->vals.v[i]);
+			printf("\n");
+		}
+		for (i = 0; i < it->want->nr_disks; i++) {
+			printf("      + %-12s = ", it->want->disks[i].slot);
+			print_value(it->want->disks[i].value);
+			printf("\n");
+		}
+		return;
+	}
+	for (i = 0; i < it->nr_changes; i++) {
+		const struct plan_change *c = &it->changes[i];
+
+		printf("      ~ %-12s = ", c->key);
+		print_value(c->from ? c->from : "(none)");
+		printf(" -> ");
+		print_value(c->to ? c->to : "(removed)");
+		printf("%s\n", c->reboot ? "   (after a reboot)" : "");
+	}
+}
+
+static void print_text(const struct plan *p)
+{
+	size_t i;
+
+	if (!p->add && !p->change && !p->destroy && !p->blocked) {
+		printf("No changes. Proxmox matches the definitions.\n");
+		return;
+	}
+	printf("pve-gitops will perform the following actions:\n\n");
+	for (i = 0; i < p->nr; i++)
+		print_item(&p->items[i]);
+	printf("\nPlan: %u to add, %u to change, %u to destroy.\n", p->add,
+	       p->change, p->destroy);
+	if (p->blocked)
+		printf("%u blocked: apply leaves %s alone until %s resolved.\n",
+		       p->blocked, p->blocked == 1 ? "it" : "them",
+		       p->blocked == 1 ? "that is" : "those are");
+}
+
+static json_t *change_json(const struct plan_change *c)
+{
+	return json_pack("{s:s, s:o, s:o, s:b}", "key", c->key, "before",
+			 c->from ? json_string(c->from) : json_null(), "after",
+			 c->to ? json_string(c->to) : json_null(), "reboot",
+			 c->reboot);
+}
+
+static void print_json(const struct plan *p, unsigned long calls)
+{
+	json_t *items = json_array(), *root;
+	char *text;
+	size_t i, j;
+
+	for (i = 0; i < p->nr; i++) {
+		const struct plan_item *it = &p->items[i];
+		json_t *o, *ch = json_array();
+
+		if (it->op == PLAN_CREATE) {
+			for (j = 0; j < it->want->keys.nr; j++)
+				json_array_append_new(
+					ch,
+					json_pack("{s:s, s:n, s:s, s:b}", "key",
+						  it->want->keys.v[j], "before",
+						  "after", it->want->vals.v[j],
+						  "reboot", 0));
+			for (j = 0; j < it->want->nr_disks; j++)
+				json_array_append_new(
+					ch,
+					json_pack("{s:s, s:n, s:s, s:b}", "key",
+						  it->want->disks[j].slot,
+						  "before", "after",
+						  it->want->disks[j].value,
+						  "reboot", 0));
+		}
+		for (j = 0; j < it->nr_changes; j++)
+			json_array_append_new(ch, change_json(&it->changes[j]));
+		o = json_pack("{s:s, s:s, s:s, s:o, s:b}", "name", it->name,
+			      "action", plan_op_name(it->op), "node", it->node,
+			      "changes", ch, "needs_reboot", it->needs_reboot);
+		json_object_set_new(o, "vmid",
+				    it->vmid ? json_integer(it->vmid)
+					     : json_null());
+		if (it->reason)
+			json_object_set_new(o, "reason",
+					    json_string(it->reason));
+		json_array_append_new(items, o);
+	}
+	root = json_pack("{s:s, s:o, s:{s:i, s:i, s:i, s:i}, s:I}",
+			 "format_version", "1", "items", items, "summary",
+			 "add", p->add, "change", p->change, "destroy",
+			 p->destroy, "blocked", p->blocked, "api_calls",
+			 (json_int_t)calls);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	json_decref(root);
+}
+
+/* Read the configs the plan asks for (and all of ours with refresh). */
+static int read_configs(struct repo_plan *rp, struct pve_client *pc,
+			bool refresh, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < rp->plan.nr; i++) {
+		const struct plan_item *it = &rp->plan.items[i];
+		struct actual_vm *a = (struct actual_vm *)it->have;
+
+		if (!a || a->has_config || !(it->needs_config || refresh))
+			continue;
+		if (cluster_read_config(a, pc, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
+		    struct err *e)
+{
+	struct plan_opts *o = opts;
+	struct repo_plan rp;
+	struct pve_client pc;
+	int ret = -1;
+
+	(void)argv;
+	if (argc)
+		return err_set(e, EXIT_INVALID,
+			       "plan takes no arguments (it plans the whole "
+			       "repository)");
+	if (repo_plan_load(&rp, cfg, e) < 0)
+		return -1;
+	rp.in.prune = o->prune || cfg->prune;
+	rp.in.adopt = o->adopt;
+	rp.in.refresh = o->refresh;
+	if (cmd_pve_connect(&pc, cfg, e) < 0)
+		goto out_rp;
+	if (cluster_read_vms(&rp.cluster, &pc, e) < 0)
+		goto out;
+	rp.in.vms = rp.cluster.vms;
+	rp.in.nr_vms = rp.cluster.nr;
+	plan_build(&rp.plan, &rp.in);
+	if (read_configs(&rp, &pc, o->refresh, e) < 0)
+		goto out;
+	plan_release(&rp.plan);
+	plan_build(&rp.plan, &rp.in);
+	if (cfg->json)
+		print_json(&rp.plan, pc.calls);
+	else if (cfg->verbosity >= 0)
+		print_text(&rp.plan);
+	ret = 0;
+	if (o->detailed_exitcode && (rp.plan.add || rp.plan.change ||
+				     rp.plan.destroy || rp.plan.blocked))
+		ret = err_set(e, EXIT_CHANGES, "%s", "");
+out:
+	pve_client_release(&pc);
+out_rp:
+	repo_plan_release(&rp);
+	return ret;
+}
+
+const struct cmd cmd_plan = {
+	.name = "plan",
+	.summary = "show what apply would change in Proxmox",
+	.args = "",
+	.opts = plan_options,
+	.opts_size = sizeof(struct plan_opts),
+	.run = run_plan,
+};

@@ -1,0 +1,121 @@
+/*
+ * cluster.c - reading the cluster's VMs; see cluster.h.
+ */
+#include "io/cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/exitcode.h"
+#include "util/xalloc.h"
+
+static char *str_of(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A config value as text: numbers as Proxmox would print them. */
+static void value_text(struct strbuf *out, json_t *v)
+{
+	strbuf_reset(out);
+	if (json_is_string(v))
+		strbuf_addstr(out, json_string_value(v));
+	else if (json_is_integer(v))
+		strbuf_addf(out, "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+	else if (json_is_real(v))
+		strbuf_addf(out, "%g", json_real_value(v));
+	else if (json_is_boolean(v))
+		strbuf_addstr(out, json_is_true(v) ? "1" : "0");
+}
+
+int cluster_read_vms(struct cluster *out, struct pve_client *pc, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+	int ret = -1;
+
+	pve_param(&p, "type", "vm");
+	if (pve_call(pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE, &data,
+		     NULL, e) < 0)
+		goto out;
+	if (!json_is_array(data)) {
+		err_set(e, EXIT_FAIL,
+			"GET /cluster/resources: expected a list of resources");
+		goto out;
+	}
+	json_array_foreach(data, i, o)
+	{
+		const char *type =
+			json_string_value(json_object_get(o, "type"));
+		struct actual_vm *a;
+		json_t *vmid = json_object_get(o, "vmid");
+
+		if (!type || strcmp(type, "qemu") || !json_is_integer(vmid))
+			continue;
+		ALLOC_GROW(out->vms, st_add(out->nr, 1), out->alloc);
+		a = &out->vms[out->nr++];
+		actual_vm_init(a);
+		a->vmid = (int)json_integer_value(vmid);
+		a->name = str_of(o, "name");
+		a->node = str_of(o, "node");
+		a->status = str_of(o, "status");
+		a->tags = str_of(o, "tags");
+		a->lock = str_of(o, "lock");
+		a->template_ =
+			json_integer_value(json_object_get(o, "template")) == 1;
+	}
+	ret = 0;
+out:
+	json_decref(data);
+	pve_params_release(&p);
+	return ret;
+}
+
+int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
+			struct err *e)
+{
+	struct strbuf path = STRBUF_INIT, v = STRBUF_INIT;
+	json_t *data = NULL, *val;
+	const char *key;
+	int ret = -1;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", vm->node, vm->vmid);
+	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &data, NULL,
+		     e) < 0)
+		goto out;
+	if (!json_is_object(data)) {
+		err_set(e, EXIT_FAIL, "GET %s: expected an object", path.buf);
+		goto out;
+	}
+	strvec_clear(&vm->keys);
+	strvec_clear(&vm->vals);
+	json_object_foreach(data, key, val)
+	{
+		value_text(&v, val);
+		strvec_push(&vm->keys, key);
+		strvec_push(&vm->vals, v.buf);
+	}
+	vm->has_config = true;
+	ret = 0;
+out:
+	json_decref(data);
+	strbuf_release(&path);
+	strbuf_release(&v);
+	return ret;
+}
+
+void cluster_release(struct cluster *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		actual_vm_release(&c->vms[i]);
+	free(c->vms);
+	c->vms = NULL;
+	c->nr = c->alloc = 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * cluster.h - what the cluster has, read through the Proxmox client into
+ * the plan's actual_vm records: the VM list (one GET /cluster/resources)
+ * and, when needed, a VM's configuration.
+ */
+#ifndef PVE_GITOPS_CLUSTER_H
+#define PVE_GITOPS_CLUSTER_H
+
+#include "core/plan.h"
+#include "io/pve.h"
+
+struct cluster {
+	struct actual_vm *vms;
+	size_t nr, alloc;
+};
+
+#define CLUSTER_INIT       \
+	{                  \
+		NULL, 0, 0 \
+	}
+
+/* GET /cluster/resources?type=vm, qemu guests only. */
+int cluster_read_vms(struct cluster *out, struct pve_client *pc, struct err *e);
+/* GET /nodes/{node}/qemu/{vmid}/config into vm (keys as strings). */
+int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
+			struct err *e);
+void cluster_release(struct cluster *c);
+
+#endif

@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""pve-gitops plan against proxmox-sim: a plan of the example repository
+from nothing; a no-op plan costs one request; hand-made drift shows with
+--refresh only; a same-name unmanaged VM blocks and names --adopt; prune
+and protection; bad definitions stop before any request; exit codes; and
+no secret in any output.
+
+Usage: plan.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+import urllib3
+
+from simlib import Sim, Tap
+
+urllib3.disable_warnings()
+BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+SECRET = "7e5b1a2c-9d8f-4e3a-b6c1-0f2e3d4c5b6a"
+AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
+OUTPUTS = []
+
+
+def repo(sim):
+    d = tempfile.mkdtemp(prefix="plan-test.")
+    shutil.copytree(os.path.join(SRC, "examples", "infra"), d,
+                    dirs_exist_ok=True)
+    cfg = os.path.join(d, "pve-gitops.yaml")
+    with open(cfg) as f:
+        text = f.read()
+    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
+                  "\"%s\"" % (sim.url, sim.fingerprint), text)
+    with open(cfg, "w") as f:
+        f.write(text)
+    return d
+
+
+def pg(d, *args):
+    env = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
+               PM_API_TOKEN_SECRET=SECRET)
+    env.pop("PM_API_URL", None)
+    p = subprocess.run([BIN, "-C", d, "--no-color"] + list(args),
+                       capture_output=True, text=True, env=env, timeout=120)
+    OUTPUTS.append(p.stdout + p.stderr)
+    return p
+
+
+def log_lines(sim):
+    with open(sim.log) as f:
+        return [json.loads(l) for l in f]
+
+
+def api(sim, method, path, **data):
+    r = requests.request(method, sim.api(path), data=data, headers=AUTH,
+                         verify=False, timeout=30)
+    return r.json()["data"]
+
+
+def wait(sim, upid):
+    node = upid.split(":")[1]
+    for _ in range(500):
+        st = api(sim, "GET", "/nodes/%s/tasks/%s/status" % (node, upid))
+        if st["status"] == "stopped":
+            return st
+        time.sleep(0.01)
+
+
+def main():
+    t = Tap()
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET,
+             "--task-ms", "10") as sim:
+        d = repo(sim)
+        n0 = len(log_lines(sim))
+        p = pg(d, "plan")
+        t.eq(p.returncode, 0, "plan of the examples exits 0")
+        t.ok("Plan: 5 to add, 0 to change, 0 to destroy." in p.stdout,
+             "five VMs to add", p.stdout + p.stderr)
+        t.eq(len(log_lines(sim)) - n0, 1, "one API request for the plan")
+        p = pg(d, "plan", "--detailed-exitcode")
+        t.eq((p.returncode, p.stderr.count("error")), (2, 0),
+             "--detailed-exitcode: 2 with changes, no error printed")
+        p = pg(d, "--json", "plan")
+        plan = json.loads(p.stdout)
+        t.eq((plan["summary"]["add"], plan["api_calls"]), (5, 1),
+             "--json summary and API calls")
+        haproxy = [i for i in plan["items"] if i["name"] == "haproxy-prod"][0]
+        want = {c["key"]: c["after"] for c in haproxy["changes"]}
+        t.eq((haproxy["action"], want["memory"], want["scsi0"]),
+             ("create", "2048", "local-lvm:20"), "the create's attributes")
+
+        # haproxy-prod as an apply would have made it
+        wait(sim, api(sim, "POST", "/nodes/node01/qemu/9000/clone",
+                      newid=101, name="haproxy-prod", full=1))
+        cfg = {k: v for k, v in want.items() if not k.startswith("scsi")}
+        api(sim, "PUT", "/nodes/node01/qemu/101/config", **cfg)
+        wait(sim, api(sim, "PUT", "/nodes/node01/qemu/101/resize",
+                      disk="scsi0", size="20G"))
+        wait(sim, api(sim, "POST", "/nodes/node01/qemu/101/status/start"))
+        n0 = len(log_lines(sim))
+        p = pg(d, "--json", "plan")
+        plan = json.loads(p.stdout)
+        item = [i for i in plan["items"] if i["name"] == "haproxy-prod"][0]
+        t.eq((item["action"], item["vmid"]), ("no-op", 101),
+             "an unchanged managed VM is a no-op")
+        t.eq(len(log_lines(sim)) - n0, 1, "still one request")
+
+        api(sim, "PUT", "/nodes/node01/qemu/101/config", memory=1024)
+        p = pg(d, "--json", "plan")
+        item = [i for i in json.loads(p.stdout)["items"]
+                if i["name"] == "haproxy-prod"][0]
+        t.eq(item["action"], "no-op", "drift is not seen without --refresh")
+        p = pg(d, "--json", "plan", "--refresh")
+        item = [i for i in json.loads(p.stdout)["items"]
+                if i["name"] == "haproxy-prod"][0]
+        t.eq((item["action"], [(c["key"], c["before"], c["after"],
+                                c["reboot"]) for c in item["changes"]]),
+             ("update", [("memory", "1024", "2048", True)]),
+             "--refresh finds the hand-made change (and the reboot)")
+        api(sim, "PUT", "/nodes/node01/qemu/101/config", memory=2048)
+        p = pg(d, "plan", "--refresh")
+        t.ok("haproxy-prod" not in p.stdout,
+             "a no-op --refresh reports nothing for it", p.stdout)
+
+        wait(sim, api(sim, "POST", "/nodes/node01/qemu/9000/clone",
+                      newid=102, name="ci-runner", full=1))
+        p = pg(d, "plan")
+        t.ok("! ci-runner (vmid 102, node02): VM 102 'ci-runner' exists and "
+             "is not managed by pve-gitops; apply --adopt takes it over"
+             in p.stdout,
+             "a same-name unmanaged VM blocks and names --adopt", p.stdout)
+        p = pg(d, "--json", "plan", "--adopt")
+        item = [i for i in json.loads(p.stdout)["items"]
+                if i["name"] == "ci-runner"][0]
+        t.ok(item["action"] in ("update", "blocked") and item["vmid"] == 102,
+             "--adopt plans to take it over", item)
+
+        wait(sim, api(sim, "POST", "/nodes/node01/qemu/9000/clone",
+                      newid=130, name="old-web", full=1))
+        api(sim, "PUT", "/nodes/node01/qemu/130/config",
+            tags="pve-gitops;pg-00000000")
+        p = pg(d, "plan")
+        t.ok("old-web" not in p.stdout, "without --prune nothing is deleted")
+        p = pg(d, "plan", "--prune")
+        t.ok("- old-web (vmid 130, node01) will be destroyed" in p.stdout,
+             "--prune plans to destroy it", p.stdout)
+        api(sim, "PUT", "/nodes/node01/qemu/130/config", protection=1)
+        p = pg(d, "plan", "--prune")
+        t.ok("! old-web (vmid 130, node01): VM 130 'old-web' has protection "
+             "set" in p.stdout, "never a protected VM", p.stdout)
+
+        with open(os.path.join(d, "proxmox/vms/broken.yaml"), "w") as f:
+            f.write("name: broken\ntarget_node: node01\ncores: lots\n")
+        n0 = len(log_lines(sim))
+        p = pg(d, "plan")
+        t.ok(p.returncode == 2 and "broken.yaml:3:8" in p.stderr and
+             "nothing was sent to Proxmox" in p.stderr,
+             "a bad definition stops the plan", p.stderr)
+        t.eq(len(log_lines(sim)) - n0, 0, "and no request was made")
+        shutil.rmtree(d)
+
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET) as sim:
+        d = repo(sim)
+        with open(os.path.join(d, "pve-gitops.yaml")) as f:
+            text = f.read()
+        with open(os.path.join(d, "pve-gitops.yaml"), "w") as f:
+            f.write(re.sub(r"  tls_fingerprint: .*\n", "", text))
+        p = pg(d, "plan")
+        t.ok(p.returncode == 1 and "certificate" in p.stderr.lower(),
+             "an unpinned self-signed certificate is refused", p.stderr)
+        shutil.rmtree(d)
+    t.eq([o for o in OUTPUTS if SECRET in o], [],
+         "the token secret appears in no output")
+    t.done()
+
+
+main()
