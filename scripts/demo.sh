@@ -36,6 +36,27 @@ echo "(exit status 2: invalid input; nothing was changed)"
 say "3. Machine-readable diagnostics for CI annotations"
 show "$bin/pve-gitops" -q validate --json proxmox/vms/k8s-dev.yaml
 
+say "4. Plan against a simulated Proxmox VE cluster (proxmox-sim)"
+echo "proxmox-sim speaks the real /api2/json API over HTTPS with a self-signed"
+echo "certificate; pve-gitops pins its fingerprint instead of turning TLS off."
+rm -f proxmox/vms/k8s-dev.yaml
+"$bin/proxmox-sim" --listen 127.0.0.1:0 >"$work/sim.out" 2>"$work/sim.err" &
+sim=$!
+trap 'kill $sim 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do
+	grep -q '^token ' "$work/sim.out" 2>/dev/null && break
+	sleep 0.1
+done
+url=$(sed -n 's/^listening on //p' "$work/sim.out")
+fp=$(sed -n 's/^fingerprint //p' "$work/sim.out")
+token=$(sed -n 's/^token //p' "$work/sim.out")
+sed -i "s|^  endpoint: .*|  endpoint: $url\n  tls_fingerprint: \"$fp\"|" pve-gitops.yaml
+echo "proxmox-sim: $url (fingerprint ${fp:0:23}...)"
+export PM_API_TOKEN_ID=${token%%=*}
+# the secret goes through the environment, never the command line
+export PM_API_TOKEN_SECRET=${token#*=}
+show "$bin/pve-gitops" -q plan
+
 say "Done"
-echo "Next in the chain (later issues): plan/apply against proxmox-sim, the"
-echo "inventory rewrite, the tagged automated commit, ansible-playbook and Vault."
+echo "Next in the chain (later issues): apply, the inventory rewrite, the tagged"
+echo "automated commit, ansible-playbook and the kubeconfig in Vault."

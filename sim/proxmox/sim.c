@@ -708,10 +708,51 @@ void sim_add_volume(struct sim *s, const char *storage, const char *name,
 	v->size = size;
 }
 
+/* A cloud-init template like the ones the examples clone. */
+static void add_template(struct sim *s, int vmid, const char *name,
+			 const char *node)
+{
+	struct sim_vm *t = sim_vm_new(s, vmid, node);
+	struct strbuf v = STRBUF_INIT;
+	char mac[18];
+
+	kv_set(&t->conf, "name", name);
+	kv_set(&t->conf, "cores", "1");
+	kv_set(&t->conf, "memory", "1024");
+	kv_set(&t->conf, "ostype", "l26");
+	kv_set(&t->conf, "scsihw", "virtio-scsi-pci");
+	kv_set(&t->conf, "agent", "1");
+	sim_new_mac(s, mac);
+	strbuf_addf(&v, "virtio=%s,bridge=vmbr0", mac);
+	kv_set(&t->conf, "net0", v.buf);
+	strbuf_reset(&v);
+	strbuf_addf(&v, "local-lvm:base-%d-disk-0,size=3584M", vmid);
+	kv_set(&t->conf, "scsi0", v.buf);
+	strbuf_reset(&v);
+	strbuf_addf(&v, "local-lvm:vm-%d-cloudinit,media=cdrom", vmid);
+	kv_set(&t->conf, "ide2", v.buf);
+	kv_set(&t->conf, "boot", "order=scsi0");
+	kv_set(&t->conf, "serial0", "socket");
+	kv_set(&t->conf, "vga", "serial0");
+	kv_set(&t->conf, "template", "1");
+	strbuf_reset(&v);
+	strbuf_addf(&v, "base-%d-disk-0", vmid);
+	sim_add_volume(s, "local-lvm", v.buf, node, vmid, 3584ULL << 20);
+	strbuf_reset(&v);
+	strbuf_addf(&v, "vm-%d-cloudinit", vmid);
+	sim_add_volume(s, "local-lvm", v.buf, node, vmid, 4ULL << 20);
+	strbuf_release(&v);
+}
+
+/*
+ * Three nodes with local storages, and on each the templates the example
+ * repository clones (same names, as clusters without shared storage keep
+ * them): ubuntu24-template is vmid 9000 on node01 (9001, 9002 on the
+ * others), talos-template 9100..9102.
+ */
 void sim_default_topology(struct sim *s)
 {
 	static const char *const names[] = { "node01", "node02", "node03" };
-	struct sim_vm *t;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
@@ -724,22 +765,8 @@ void sim_default_topology(struct sim *s)
 		sim_node_add_storage(n, "data2", "lvmthin", "images,rootdir",
 				     2ULL << 40, false);
 	}
-	t = sim_vm_new(s, 9000, "node01");
-	kv_set(&t->conf, "name", "ubuntu24-template");
-	kv_set(&t->conf, "cores", "1");
-	kv_set(&t->conf, "memory", "1024");
-	kv_set(&t->conf, "ostype", "l26");
-	kv_set(&t->conf, "scsihw", "virtio-scsi-pci");
-	kv_set(&t->conf, "agent", "1");
-	kv_set(&t->conf, "net0", "virtio=BC:24:11:00:90:00,bridge=vmbr0");
-	kv_set(&t->conf, "scsi0", "local-lvm:base-9000-disk-0,size=3584M");
-	kv_set(&t->conf, "ide2", "local-lvm:vm-9000-cloudinit,media=cdrom");
-	kv_set(&t->conf, "boot", "order=scsi0");
-	kv_set(&t->conf, "serial0", "socket");
-	kv_set(&t->conf, "vga", "serial0");
-	kv_set(&t->conf, "template", "1");
-	sim_add_volume(s, "local-lvm", "base-9000-disk-0", "node01", 9000,
-		       3584ULL << 20);
-	sim_add_volume(s, "local-lvm", "vm-9000-cloudinit", "node01", 9000,
-		       4ULL << 20);
+	for (i = 0; i < 3; i++) {
+		add_template(s, 9000 + (int)i, "ubuntu24-template", names[i]);
+		add_template(s, 9100 + (int)i, "talos-template", names[i]);
+	}
 }

@@ -240,7 +240,7 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 	plan_build(&rp.plan, &rp.in);
 	if (cfg->json)
 		print_json(&rp.plan, pc.calls);
-	else if (cfg->verbosity >= 0)
+	else /* the plan is the result: -q hides warnings only */
 		print_text(&rp.plan);
 	ret = 0;
 	if (o->detailed_exitcode && (rp.plan.add || rp.plan.change ||

@@ -419,6 +419,37 @@ static bool digest_matches(const struct actual_vm *a, const struct desired *d)
 	       !memcmp(tag + strlen(DESIRED_DIGEST_PREFIX), d->digest, 8);
 }
 
+/*
+ * The VM to clone: a template of that name, on the target node when there
+ * are several (as the Telmate provider prefers); else a plain VM of that
+ * name. None is a blocked create.
+ */
+static void find_source(struct plan_item *it, const struct plan_input *in,
+			const struct vmdef *def)
+{
+	const struct actual_vm *best = NULL;
+	int best_score = -1;
+	size_t i;
+
+	for (i = 0; i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+		int score;
+
+		if (!a->name || strcmp(a->name, def->clone))
+			continue;
+		score = (a->template_ ? 2 : 0) +
+			(a->node && !strcmp(a->node, def->target_node) ? 1 : 0);
+		if (score > best_score) {
+			best = a;
+			best_score = score;
+		}
+	}
+	if (!best)
+		block(it, "there is no template '%s' to clone in the cluster",
+		      def->clone);
+	it->source = best;
+}
+
 static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		     bool *used)
 {
@@ -469,6 +500,8 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 				block(it, "vmid %d is taken by '%s'",
 				      in->vms[i].vmid,
 				      in->vms[i].name ? in->vms[i].name : "");
+		if (it->op == PLAN_CREATE && def->clone)
+			find_source(it, in, def);
 		return; /* create */
 	}
 	it->have = mine;

@@ -57,7 +57,8 @@ struct plan_item {
 	const struct actual_vm *have; /* NULL for a create */
 	struct plan_change *changes;
 	size_t nr_changes, alloc_changes;
-	char *reason; /* blocked: why and what to do */
+	char *reason;			/* blocked: why and what to do */
+	const struct actual_vm *source; /* create: the template to clone */
 	bool needs_reboot;
 	bool needs_config; /* changed digest, config not read yet */
 };

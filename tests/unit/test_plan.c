@@ -13,7 +13,7 @@ struct fixture {
 	struct vmdef vm;
 	struct desired want;
 	const struct vmdef *defs[1];
-	struct actual_vm vms[4];
+	struct actual_vm vms[6];
 	size_t nr_vms;
 	struct plan plan;
 	struct plan_input in;
@@ -105,7 +105,16 @@ static void plan__create_and_noop(void **state)
 	setup(&f, base);
 	run(&f);
 	assert_int_equal(f.plan.nr, 1);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_string_equal(f.plan.items[0].reason,
+			    "there is no template 'tpl' to clone in the "
+			    "cluster");
+	plan_release(&f.plan);
+
+	add_vm(&f, 9000, "tpl", NULL, "stopped")->template_ = true;
+	run(&f);
 	assert_int_equal(f.plan.items[0].op, PLAN_CREATE);
+	assert_int_equal(f.plan.items[0].source->vmid, 9000);
 	assert_int_equal(f.plan.add, 1);
 	plan_release(&f.plan);
 
