@@ -223,7 +223,7 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 			       "plan takes no arguments (it plans the whole "
 			       "repository)");
 	if (repo_plan_load(&rp, cfg, e) < 0)
-		return -1;
+		goto out_rp;
 	rp.in.prune = o->prune || cfg->prune;
 	rp.in.adopt = o->adopt;
 	rp.in.refresh = o->refresh;
