@@ -24,6 +24,7 @@
 static const struct cmd *const commands[] = {
 	&cmd_validate,
 	&cmd_plan,
+	&cmd_apply,
 	NULL,
 };
 

@@ -37,4 +37,13 @@ void repo_plan_release(struct repo_plan *rp);
 int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
 		    struct err *e);
 
+/* Read the cluster, plan, read the configurations the plan needs (all of
+ * ours with refresh) and plan again. */
+int cmd_build_plan(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		   struct err *e);
+int cmd_read_configs(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		     struct err *e);
+/* The Terraform-like text of a plan, on stdout. */
+void cmd_print_plan(const struct plan *p);
+
 #endif

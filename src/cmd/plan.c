@@ -112,7 +112,7 @@ static void print_item(const struct plan_item *it)
 	}
 }
 
-static void print_text(const struct plan *p)
+void cmd_print_plan(const struct plan *p)
 {
 	size_t i;
 
@@ -191,9 +191,8 @@ static void print_json(const struct plan *p, unsigned long calls)
 	json_decref(root);
 }
 
-/* Read the configs the plan asks for (and all of ours with refresh). */
-static int read_configs(struct repo_plan *rp, struct pve_client *pc,
-			bool refresh, struct err *e)
+int cmd_read_configs(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		     struct err *e)
 {
 	size_t i;
 
@@ -206,6 +205,21 @@ static int read_configs(struct repo_plan *rp, struct pve_client *pc,
 		if (cluster_read_config(a, pc, e) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int cmd_build_plan(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		   struct err *e)
+{
+	if (cluster_read_vms(&rp->cluster, pc, e) < 0)
+		return -1;
+	rp->in.vms = rp->cluster.vms;
+	rp->in.nr_vms = rp->cluster.nr;
+	plan_build(&rp->plan, &rp->in);
+	if (cmd_read_configs(rp, pc, refresh, e) < 0)
+		return -1;
+	plan_release(&rp->plan);
+	plan_build(&rp->plan, &rp->in);
 	return 0;
 }
 
@@ -229,19 +243,12 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 	rp.in.refresh = o->refresh;
 	if (cmd_pve_connect(&pc, cfg, e) < 0)
 		goto out_rp;
-	if (cluster_read_vms(&rp.cluster, &pc, e) < 0)
+	if (cmd_build_plan(&rp, &pc, o->refresh, e) < 0)
 		goto out;
-	rp.in.vms = rp.cluster.vms;
-	rp.in.nr_vms = rp.cluster.nr;
-	plan_build(&rp.plan, &rp.in);
-	if (read_configs(&rp, &pc, o->refresh, e) < 0)
-		goto out;
-	plan_release(&rp.plan);
-	plan_build(&rp.plan, &rp.in);
 	if (cfg->json)
 		print_json(&rp.plan, pc.calls);
 	else /* the plan is the result: -q hides warnings only */
-		print_text(&rp.plan);
+		cmd_print_plan(&rp.plan);
 	ret = 0;
 	if (o->detailed_exitcode && (rp.plan.add || rp.plan.change ||
 				     rp.plan.destroy || rp.plan.blocked))

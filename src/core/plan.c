@@ -484,6 +484,19 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		      nr_mine, def->name);
 		return;
 	}
+	if (!mine && theirs && nr_theirs == 1 && !theirs->has_config) {
+		/* an apply interrupted before the tags were set? */
+		it->op = PLAN_BLOCKED;
+		it->have = theirs;
+		it->vmid = theirs->vmid;
+		it->needs_config = true;
+		return;
+	}
+	if (!mine && theirs && nr_theirs == 1 &&
+	    actual_get(theirs, "description") &&
+	    !strncmp(actual_get(theirs, "description"), PLAN_CREATING_MARKER,
+		     strlen(PLAN_CREATING_MARKER)))
+		mine = theirs; /* ours, half made: finish it */
 	if (!mine && theirs && !(in->adopt && nr_theirs == 1)) {
 		it->vmid = theirs->vmid;
 		block(it,

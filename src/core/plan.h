@@ -20,6 +20,9 @@
 #include "core/vmdef.h"
 #include "util/strvec.h"
 
+/* The description of a VM an apply is still creating. */
+#define PLAN_CREATING_MARKER "pve-gitops: being created"
+
 /* A VM as /cluster/resources shows it, plus its config when read. */
 struct actual_vm {
 	int vmid;

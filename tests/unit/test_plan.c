@@ -174,10 +174,17 @@ static void plan__refresh_finds_nothing_when_nothing_changed(void **state)
 static void plan__same_name_unmanaged(void **state)
 {
 	struct fixture f;
+	struct actual_vm *a;
 
 	(void)state;
 	setup(&f, base);
-	add_vm(&f, 120, "web", "prod", "running");
+	a = add_vm(&f, 120, "web", "prod", "running");
+	run(&f);
+	/* first its config: a half-made clone of ours would say so */
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_true(f.plan.items[0].needs_config);
+	plan_release(&f.plan);
+	add_config(a, "description", "the old web server");
 	run(&f);
 	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
 	assert_string_equal(f.plan.items[0].reason,
@@ -189,7 +196,22 @@ static void plan__same_name_unmanaged(void **state)
 	run(&f);
 	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
 	assert_int_equal(f.plan.items[0].vmid, 120);
-	assert_true(f.plan.items[0].needs_config);
+	teardown(&f);
+}
+
+static void plan__half_made_clone_is_finished(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, base);
+	a = add_vm(&f, 140, "web", NULL, "stopped");
+	add_config(a, "description", PLAN_CREATING_MARKER);
+	add_config(a, "cores", "1");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_int_equal(f.plan.items[0].vmid, 140);
 	teardown(&f);
 }
 
@@ -297,6 +319,7 @@ int main(void)
 		cmocka_unit_test(
 			plan__refresh_finds_nothing_when_nothing_changed),
 		cmocka_unit_test(plan__same_name_unmanaged),
+		cmocka_unit_test(plan__half_made_clone_is_finished),
 		cmocka_unit_test(plan__prune_and_protection),
 		cmocka_unit_test(plan__disks_and_state),
 		cmocka_unit_test(plan__normalised_values),

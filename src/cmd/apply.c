@@ -1,0 +1,188 @@
+/*
+ * apply.c - `pve-gitops apply`: plan, show it, and carry it out.
+ *
+ * Without --auto-approve it asks on a terminal and refuses elsewhere. VMs
+ * the plan blocks are left alone and make the exit status 1 once the rest
+ * is done, so a pipeline does not pass with a VM missing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "io/apply.h"
+#include "util/exitcode.h"
+#include "util/parse.h"
+
+struct apply_cmd_opts {
+	int auto_approve, refresh, prune, adopt;
+	char *target;
+	char *parallel;
+};
+
+static const struct opt apply_options[] = {
+	{ "auto-approve", 0, OPT_BOOL,
+	  offsetof(struct apply_cmd_opts, auto_approve), NULL,
+	  "do not ask before applying" },
+	{ "parallel", 0, OPT_STRING, offsetof(struct apply_cmd_opts, parallel),
+	  "N", "VMs worked on at once (default: proxmox.parallel, 4)" },
+	{ "target", 0, OPT_STRING, offsetof(struct apply_cmd_opts, target),
+	  "NAME", "apply the plan for this VM only" },
+	{ "refresh", 0, OPT_BOOL, offsetof(struct apply_cmd_opts, refresh),
+	  NULL, "read every managed VM's configuration first (drift)" },
+	{ "prune", 0, OPT_BOOL, offsetof(struct apply_cmd_opts, prune), NULL,
+	  "delete managed VMs whose definition is gone" },
+	{ "adopt", 0, OPT_BOOL, offsetof(struct apply_cmd_opts, adopt), NULL,
+	  "take over unmanaged VMs of the same name" },
+	OPT_END,
+};
+
+/* --target: everything else becomes a no-op. */
+static int restrict_to(struct plan *p, const char *name, struct err *e)
+{
+	size_t i;
+	bool found = false;
+
+	p->add = p->change = p->destroy = p->blocked = 0;
+	for (i = 0; i < p->nr; i++) {
+		struct plan_item *it = &p->items[i];
+
+		if (strcmp(it->name, name)) {
+			it->op = PLAN_NOOP;
+			continue;
+		}
+		found = true;
+		p->add += it->op == PLAN_CREATE;
+		p->change += it->op == PLAN_UPDATE;
+		p->destroy += it->op == PLAN_DESTROY;
+		p->blocked += it->op == PLAN_BLOCKED;
+	}
+	if (!found)
+		return err_set(e, EXIT_INVALID,
+			       "--target: no definition or managed VM is named "
+			       "'%s'",
+			       name);
+	return 0;
+}
+
+/* Every cipassword_env variable of a VM to create or update is set. */
+static int check_secrets(const struct plan *p, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++) {
+		const struct plan_item *it = &p->items[i];
+		const char *var = it->def ? it->def->cipassword_env : NULL;
+
+		if ((it->op == PLAN_CREATE || it->op == PLAN_UPDATE) && var &&
+		    !getenv(var))
+			return err_set(e, EXIT_INVALID,
+				       "%s: cipassword_env names %s, which is "
+				       "not set; nothing was changed",
+				       it->name, var);
+	}
+	return 0;
+}
+
+static int confirm(struct err *e)
+{
+	char answer[16];
+
+	if (!isatty(STDIN_FILENO))
+		return err_set(e, EXIT_INVALID,
+			       "apply asks before changing anything; not on a "
+			       "terminal, pass --auto-approve");
+	printf("\nDo you want to perform these actions?\n"
+	       "  Only 'yes' will be accepted to approve.\n\n"
+	       "  Enter a value: ");
+	fflush(stdout);
+	if (!fgets(answer, sizeof(answer), stdin) || strcmp(answer, "yes\n"))
+		return err_set(e, EXIT_FAIL, "apply cancelled");
+	return 0;
+}
+
+static int run_apply(const struct config *cfg, void *opts, int argc,
+		     char **argv, struct err *e)
+{
+	struct apply_cmd_opts *o = opts;
+	struct apply_opts ao = { 0 };
+	struct apply_result res;
+	struct repo_plan rp;
+	struct pve_client pc;
+	struct pve_conn conn;
+	uint64_t parallel = cfg->proxmox.parallel;
+	size_t i;
+	int ret = -1;
+
+	(void)argv;
+	memset(&pc, 0, sizeof(pc));
+	if (argc)
+		return err_set(e, EXIT_INVALID,
+			       "apply takes no arguments (saved plans are not "
+			       "supported yet)");
+	if (o->parallel && parse_u64z(&parallel, o->parallel, 1, 64) < 0)
+		return err_set(e, EXIT_INVALID,
+			       "--parallel: '%s' is not a number from 1 to 64",
+			       o->parallel);
+	if (repo_plan_load(&rp, cfg, e) < 0)
+		goto out;
+	rp.in.prune = o->prune || cfg->prune;
+	rp.in.adopt = o->adopt;
+	rp.in.refresh = o->refresh;
+	if (cmd_pve_connect(&pc, cfg, e) < 0 ||
+	    cmd_build_plan(&rp, &pc, o->refresh, e) < 0)
+		goto out;
+	if (o->target && restrict_to(&rp.plan, o->target, e) < 0)
+		goto out;
+	cmd_print_plan(&rp.plan);
+	if (!rp.plan.add && !rp.plan.change && !rp.plan.destroy) {
+		ret = rp.plan.blocked
+			      ? err_set(e, EXIT_FAIL,
+					"%u VM%s blocked; see above",
+					rp.plan.blocked,
+					rp.plan.blocked == 1 ? " is" : "s are")
+			      : 0;
+		goto out;
+	}
+	if (check_secrets(&rp.plan, e) < 0 ||
+	    (!o->auto_approve && confirm(e) < 0))
+		goto out;
+	printf("\n");
+	fflush(stdout);
+	conn = pc.conn;
+	ao.parallel = (unsigned)parallel;
+	ao.per_node = (unsigned)cfg->proxmox.per_node_limit;
+	ao.task_timeout_s = (int)cfg->proxmox.timeout_seconds;
+	ao.progress = stdout;
+	apply_plan(&rp.plan, &conn, &ao, &res);
+	for (i = 0; i < res.errors.nr; i++)
+		fprintf(stderr, "pve-gitops: error: %s\n", res.errors.v[i]);
+	printf("\nApply %s! Resources: %u added, %u changed, %u destroyed%s.\n",
+	       res.failed ? "incomplete" : "complete", res.added, res.changed,
+	       res.destroyed, res.failed ? ", some failed" : "");
+	if (res.failed)
+		err_set(e, EXIT_FAIL, "%u VM%s failed; the next apply resumes",
+			res.failed, res.failed == 1 ? "" : "s");
+	else if (rp.plan.blocked)
+		err_set(e, EXIT_FAIL, "%u VM%s blocked; see the plan above",
+			rp.plan.blocked,
+			rp.plan.blocked == 1 ? " is" : "s are");
+	else
+		ret = 0;
+	apply_result_release(&res);
+out:
+	pve_client_release(&pc);
+	repo_plan_release(&rp);
+	return ret;
+}
+
+const struct cmd cmd_apply = {
+	.name = "apply",
+	.summary = "make Proxmox match the definitions",
+	.args = "",
+	.opts = apply_options,
+	.opts_size = sizeof(struct apply_cmd_opts),
+	.run = run_apply,
+};

@@ -1,0 +1,761 @@
+/*
+ * apply.c - the reconciler's actions; see apply.h.
+ *
+ * Workers take the next item whose node is under its limit. VM ids are
+ * reserved in-process under a mutex (/cluster/nextid reserves nothing), and
+ * a clone that another process beat to the id is retried with a new one.
+ * A clone whose answer was lost is looked up (by vmid and name) before it
+ * is sent again. The digest tag is written last: until then the VM reads
+ * as unfinished and the next plan finishes it.
+ */
+#include "io/apply.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/exitcode.h"
+#include "util/xalloc.h"
+
+struct shared {
+	const struct plan *plan;
+	const struct pve_conn *conn;
+	const struct apply_opts *o;
+	struct apply_result *res;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool *taken;
+	size_t left;		  /* actionable items not taken yet */
+	struct strvec busy_nodes; /* one entry per item running on a node */
+	int *reserved;
+	size_t nr_reserved, alloc_reserved;
+	struct timespec t0;
+};
+
+struct worker {
+	struct shared *sh;
+	struct pve_client pc;
+	bool ready;
+	const struct plan_item *it;
+	struct timespec start;
+};
+
+static bool actionable(const struct plan_item *it)
+{
+	return it->op == PLAN_CREATE || it->op == PLAN_UPDATE ||
+	       it->op == PLAN_DESTROY;
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void say(struct worker *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct worker *w, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT, esc = STRBUF_INIT;
+	va_list ap;
+
+	if (!w->sh->o->progress)
+		return;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strbuf_add_escaped(&esc, sb.buf, sb.len);
+	pthread_mutex_lock(&w->sh->mu);
+	fprintf(w->sh->o->progress, "%s: %s [%.0fs elapsed]\n", w->it->name,
+		esc.buf, elapsed(&w->start));
+	fflush(w->sh->o->progress);
+	pthread_mutex_unlock(&w->sh->mu);
+	strbuf_release(&sb);
+	strbuf_release(&esc);
+}
+
+static int timeout_s(const struct worker *w)
+{
+	return w->sh->o->task_timeout_s ? w->sh->o->task_timeout_s : 600;
+}
+
+/* A call whose answer does not matter beyond success. */
+static int pve_call_ok(struct pve_client *pc, const char *method,
+		       const char *path, const struct pve_params *p,
+		       struct err *e)
+{
+	json_t *data = NULL;
+	int r = pve_call(pc, method, path, p, PVE_RETRY_SAFE, &data, NULL, e);
+
+	json_decref(data);
+	return r;
+}
+
+/* Call and, when the answer is a task id, wait for the task. */
+static int call_wait(struct worker *w, const char *method, const char *path,
+		     const struct pve_params *p, enum pve_retry retry,
+		     struct err *e)
+{
+	json_t *data = NULL;
+	int ret = pve_call(&w->pc, method, path, p, retry, &data, NULL, e);
+
+	if (ret == 0 && json_is_string(data))
+		ret = pve_wait_task(&w->pc, json_string_value(data),
+				    timeout_s(w), e);
+	json_decref(data);
+	return ret;
+}
+
+/* ---- vmids --------------------------------------------------------- */
+
+static bool is_reserved(struct shared *sh, int vmid)
+{
+	size_t i;
+
+	for (i = 0; i < sh->nr_reserved; i++)
+		if (sh->reserved[i] == vmid)
+			return true;
+	return false;
+}
+
+static int reserve_vmid(struct worker *w, int *out, struct err *e)
+{
+	struct shared *sh = w->sh;
+	json_t *data = NULL;
+	long n;
+	int ret = -1;
+
+	pthread_mutex_lock(&sh->mu);
+	if (pve_call(&w->pc, "GET", "/cluster/nextid", NULL, PVE_RETRY_SAFE,
+		     &data, NULL, e) < 0)
+		goto out;
+	n = json_is_string(data) ? strtol(json_string_value(data), NULL, 10)
+				 : (long)json_integer_value(data);
+	json_decref(data);
+	data = NULL;
+	if (n < 100) {
+		err_set(e, EXIT_FAIL, "GET /cluster/nextid: no usable id");
+		goto out;
+	}
+	while (is_reserved(sh, (int)n)) {
+		/* taken by one of our own workers: ask for the next one */
+		struct pve_params p = PVE_PARAMS_INIT;
+		long status;
+		int r;
+
+		n++;
+		pve_paramf(&p, "vmid", "%ld", n);
+		r = pve_call(&w->pc, "GET", "/cluster/nextid", &p,
+			     PVE_RETRY_SAFE, &data, &status, e);
+		pve_params_release(&p);
+		json_decref(data);
+		data = NULL;
+		if (r < 0 && status != 400)
+			goto out;
+		if (r < 0) {
+			err_release(e);
+			continue; /* taken in the cluster too */
+		}
+	}
+	ALLOC_GROW(sh->reserved, st_add(sh->nr_reserved, 1),
+		   sh->alloc_reserved);
+	sh->reserved[sh->nr_reserved++] = (int)n;
+	*out = (int)n;
+	ret = 0;
+out:
+	pthread_mutex_unlock(&sh->mu);
+	return ret;
+}
+
+/* ---- create ---------------------------------------------------------- */
+
+/* Is VM vmid named name in the cluster? (a clone whose answer was lost) */
+static int lookup_vm(struct worker *w, int vmid, const char *name, bool *found,
+		     struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+
+	*found = false;
+	pve_param(&p, "type", "vm");
+	if (pve_call(&w->pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE,
+		     &data, NULL, e) < 0) {
+		pve_params_release(&p);
+		return -1;
+	}
+	json_array_foreach(data, i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (json_integer_value(json_object_get(o, "vmid")) == vmid &&
+		    n && !strcmp(n, name))
+			*found = true;
+	}
+	json_decref(data);
+	pve_params_release(&p);
+	return 0;
+}
+
+/* Wait until the VM's config lock (clone, create) is gone. */
+static int wait_unlocked(struct worker *w, const char *node, int vmid,
+			 struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	int i, ret = -1;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/status/current", node, vmid);
+	for (i = 0; i < timeout_s(w) * 5; i++) {
+		json_t *st = NULL;
+		bool locked;
+
+		if (pve_call(&w->pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &st,
+			     NULL, e) < 0)
+			break;
+		locked = json_object_get(st, "lock") != NULL;
+		json_decref(st);
+		if (!locked) {
+			ret = 0;
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, 200000000L }, NULL);
+	}
+	if (ret && !e->msg.len)
+		err_set(e, EXIT_FAIL, "VM %d stays locked", vmid);
+	strbuf_release(&path);
+	return ret;
+}
+
+static int clone_vm(struct worker *w, int *vmid, struct err *e)
+{
+	const struct plan_item *it = w->it;
+	const struct actual_vm *src = it->source;
+	struct strbuf path = STRBUF_INIT;
+	int attempt, ret = -1;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/clone", src->node, src->vmid);
+	for (attempt = 0; attempt < 6; attempt++) {
+		struct pve_params p = PVE_PARAMS_INIT;
+		json_t *data = NULL;
+		long status = 0;
+		bool found;
+		int r;
+
+		if (!*vmid && reserve_vmid(w, vmid, e) < 0)
+			break;
+		pve_paramf(&p, "newid", "%d", *vmid);
+		pve_param(&p, "name", it->name);
+		pve_param(&p, "target", it->node);
+		pve_param(&p, "full", it->def->full_clone ? "1" : "0");
+		pve_param(&p, "description", APPLY_MARKER);
+		r = pve_call(&w->pc, "POST", path.buf, &p, PVE_RETRY_NONE,
+			     &data, &status, e);
+		pve_params_release(&p);
+		if (r == 0) {
+			say(w, "cloning %s to vmid %d...", it->def->clone,
+			    *vmid);
+			r = json_is_string(data)
+				    ? pve_wait_task(&w->pc,
+						    json_string_value(data),
+						    timeout_s(w), e)
+				    : 0;
+			json_decref(data);
+			ret = r;
+			break;
+		}
+		json_decref(data);
+		if (status == 0 || strstr(e->msg.buf, "already exists")) {
+			/* the answer was lost, or an earlier attempt whose
+			 * answer was lost made it: is it ours? */
+			struct err e2 = ERR_INIT;
+
+			if (lookup_vm(w, *vmid, it->name, &found, &e2) < 0) {
+				err_release(e);
+				*e = e2;
+				break;
+			}
+			if (found) {
+				err_release(e);
+				say(w,
+				    "the clone's answer was lost; it exists");
+				ret = wait_unlocked(w, it->node, *vmid, e);
+				break;
+			}
+			if (status == 0)
+				continue; /* not there: send it again */
+		}
+		if (strstr(e->msg.buf, "already exists") && !it->def->vmid) {
+			*vmid = 0; /* someone else took it: a new id */
+			err_release(e);
+			continue;
+		}
+		break;
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
+/* The size= of a config disk value, in bytes. */
+static uint64_t size_of(const char *val)
+{
+	const char *p = val ? strstr(val, "size=") : NULL;
+	uint64_t n = 0;
+
+	if (!p)
+		return 0;
+	for (p += 5; *p >= '0' && *p <= '9'; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	switch (*p) {
+	case 'T':
+		return n << 40;
+	case 'G':
+		return n << 30;
+	case 'M':
+		return n << 20;
+	case 'K':
+		return n << 10;
+	}
+	return n;
+}
+
+static void size_text(struct strbuf *out, uint64_t b)
+{
+	if (!(b % (1ULL << 30)))
+		strbuf_addf(out, "%lluG", (unsigned long long)(b >> 30));
+	else if (!(b % (1ULL << 20)))
+		strbuf_addf(out, "%lluM", (unsigned long long)(b >> 20));
+	else
+		strbuf_addf(out, "%lluK",
+			    (unsigned long long)((b + 1023) >> 10));
+}
+
+static int read_config(struct worker *w, const char *node, int vmid,
+		       json_t **conf, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", node, vmid);
+	r = pve_call(&w->pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, conf, NULL,
+		     e);
+	strbuf_release(&path);
+	return r;
+}
+
+static const char *conf_str(json_t *conf, const char *key)
+{
+	return json_string_value(json_object_get(conf, key));
+}
+
+static bool has_cloudinit(json_t *conf, const struct desired *want)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++)
+		if (want->disks[i].kind == DISK_CLOUDINIT)
+			return true;
+	json_object_foreach(conf, k, v)
+	{
+		const char *s = json_string_value(v);
+
+		if (s && strstr(s, "cloudinit"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Set the configuration: every desired key (keys says which, NULL: all),
+ * new disks, a cloud-init drive when there is none, cipassword from its
+ * environment variable, and "pve-gitops" in the tags (the digest comes
+ * last).
+ */
+static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
+		     const struct strvec *keys, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < want->keys.nr; i++) {
+		const char *k = want->keys.v[i];
+		bool wanted = !keys;
+
+		for (j = 0; keys && j < keys->nr; j++)
+			if (!strcmp(keys->v[j], k))
+				wanted = true;
+		if (!wanted || !strcmp(k, "tags") || !strcmp(k, "description"))
+			continue;
+		pve_param(&p, k, want->vals.v[i]);
+	}
+	for (i = 0; i < want->nr_disks; i++)
+		if (!json_object_get(conf, want->disks[i].slot))
+			pve_param(&p, want->disks[i].slot,
+				  want->disks[i].value);
+	if (!has_cloudinit(conf, want) && w->it->def->clone &&
+	    !json_object_get(conf, "ide2")) {
+		/* cloud-init needs a drive to carry ipconfig0 and the keys */
+		const char *st = want->nr_disks ? want->disks[0].storage : NULL;
+
+		pve_paramf(&p, "ide2", "%s:cloudinit", st ? st : "local-lvm");
+	}
+	if (w->it->def->cipassword_env) {
+		const char *pw = getenv(w->it->def->cipassword_env);
+
+		if (pw)
+			pve_param(&p, "cipassword", pw);
+	}
+	pve_param(&p, "tags", VMDEF_MANAGED_TAG);
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", node, vmid);
+	ret = pve_call_ok(&w->pc, "PUT", path.buf, &p, e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+static int resize_disks(struct worker *w, const char *node, int vmid,
+			json_t *conf, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	struct strbuf path = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/resize", node, vmid);
+	for (i = 0; i < want->nr_disks && !ret; i++) {
+		const struct desired_disk *d = &want->disks[i];
+		const char *cur = conf_str(conf, d->slot);
+		struct pve_params p = PVE_PARAMS_INIT;
+		struct strbuf sz = STRBUF_INIT;
+
+		if (d->kind != DISK_DISK || !d->size || !cur ||
+		    size_of(cur) >= d->size)
+			continue;
+		size_text(&sz, d->size);
+		pve_param(&p, "disk", d->slot);
+		pve_param(&p, "size", sz.buf);
+		ret = call_wait(w, "PUT", path.buf, &p, PVE_RETRY_SAFE, e);
+		if (!ret)
+			say(w, "%s resized to %s", d->slot, sz.buf);
+		pve_params_release(&p);
+		strbuf_release(&sz);
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
+static int set_power(struct worker *w, const char *node, int vmid,
+		     bool running_now, struct err *e)
+{
+	bool want = w->it->def->vm_state == VM_STATE_RUNNING;
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+
+	if (want == running_now)
+		return 0;
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/status/%s", node, vmid,
+		    want ? "start" : "stop");
+	ret = call_wait(w, "POST", path.buf, NULL, PVE_RETRY_SAFE, e);
+	if (!ret)
+		say(w, want ? "started" : "stopped");
+	strbuf_release(&path);
+	return ret;
+}
+
+/* Last: the digest tag and the real description (the marker goes). */
+static int finish(struct worker *w, const char *node, int vmid, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	const char *descr = desired_get(want, "description");
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	pve_param(&p, "tags", desired_get(want, "tags"));
+	if (descr)
+		pve_param(&p, "description", descr);
+	else
+		pve_param(&p, "delete", "description");
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", node, vmid);
+	ret = pve_call_ok(&w->pc, "PUT", path.buf, &p, e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+static int do_create(struct worker *w, struct err *e)
+{
+	const struct plan_item *it = w->it;
+	int vmid = it->vmid;
+	json_t *conf = NULL;
+	int ret = -1;
+
+	if (!it->def->clone) {
+		err_set(e, EXIT_FAIL,
+			"%s: creating a VM without 'clone' is not supported "
+			"yet",
+			it->name);
+		return -1;
+	}
+	if (clone_vm(w, &vmid, e) < 0)
+		return -1;
+	say(w, "cloned (vmid %d)", vmid);
+	if (read_config(w, it->node, vmid, &conf, e) < 0 ||
+	    configure(w, it->node, vmid, conf, NULL, e) < 0)
+		goto out;
+	json_decref(conf);
+	conf = NULL;
+	say(w, "configured");
+	if (read_config(w, it->node, vmid, &conf, e) < 0 ||
+	    resize_disks(w, it->node, vmid, conf, e) < 0 ||
+	    set_power(w, it->node, vmid, false, e) < 0 ||
+	    finish(w, it->node, vmid, e) < 0)
+		goto out;
+	say(w, "created (vmid %d)", vmid);
+	ret = 0;
+out:
+	json_decref(conf);
+	return ret;
+}
+
+static bool is_disk_slot(const struct desired *want, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++)
+		if (!strcmp(want->disks[i].slot, key))
+			return true;
+	return false;
+}
+
+static int do_update(struct worker *w, struct err *e)
+{
+	const struct plan_item *it = w->it;
+	const struct actual_vm *have = it->have;
+	struct strvec keys = STRVEC_INIT;
+	json_t *conf = NULL;
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < it->nr_changes; i++) {
+		const char *k = it->changes[i].key;
+
+		if (strcmp(k, "state") && !is_disk_slot(it->want, k))
+			strvec_push(&keys, k);
+	}
+	if (read_config(w, have->node, have->vmid, &conf, e) < 0 ||
+	    configure(w, have->node, have->vmid, conf, &keys, e) < 0)
+		goto out;
+	json_decref(conf);
+	conf = NULL;
+	if (read_config(w, have->node, have->vmid, &conf, e) < 0 ||
+	    resize_disks(w, have->node, have->vmid, conf, e) < 0 ||
+	    set_power(w, have->node, have->vmid,
+		      have->status && !strcmp(have->status, "running"),
+		      e) < 0 ||
+	    finish(w, have->node, have->vmid, e) < 0)
+		goto out;
+	say(w, it->needs_reboot ? "updated; needs a reboot to take effect"
+				: "updated");
+	ret = 0;
+out:
+	json_decref(conf);
+	strvec_clear(&keys);
+	return ret;
+}
+
+static int do_destroy(struct worker *w, struct err *e)
+{
+	const struct actual_vm *have = w->it->have;
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	int ret = -1;
+
+	if (have->status && !strcmp(have->status, "running")) {
+		strbuf_addf(&path, "/nodes/%s/qemu/%d/status/stop", have->node,
+			    have->vmid);
+		if (call_wait(w, "POST", path.buf, NULL, PVE_RETRY_SAFE, e) < 0)
+			goto out;
+		say(w, "stopped");
+	}
+	strbuf_reset(&path);
+	strbuf_addf(&path, "/nodes/%s/qemu/%d", have->node, have->vmid);
+	pve_param(&p, "purge", "1");
+	pve_param(&p, "destroy-unreferenced-disks", "1");
+	if (call_wait(w, "DELETE", path.buf, &p, PVE_RETRY_SAFE, e) < 0)
+		goto out;
+	say(w, "destroyed (vmid %d)", have->vmid);
+	ret = 0;
+out:
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static unsigned busy_on(const struct shared *sh, const char *node)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < sh->busy_nodes.nr; i++)
+		if (!strcmp(sh->busy_nodes.v[i], node))
+			n++;
+	return n;
+}
+
+static void unbusy(struct shared *sh, const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < sh->busy_nodes.nr; i++)
+		if (!strcmp(sh->busy_nodes.v[i], node)) {
+			free((char *)sh->busy_nodes.v[i]);
+			sh->busy_nodes.v[i] =
+				sh->busy_nodes.v[--sh->busy_nodes.nr];
+			sh->busy_nodes.v[sh->busy_nodes.nr] = NULL;
+			return;
+		}
+}
+
+/* The next item a worker may take, or NULL (set *done when none left). */
+static const struct plan_item *take(struct shared *sh, bool *done)
+{
+	unsigned limit = sh->o->per_node ? sh->o->per_node : 1000000;
+	size_t i;
+
+	*done = !sh->left;
+	for (i = 0; !*done && i < sh->plan->nr; i++) {
+		const struct plan_item *it = &sh->plan->items[i];
+
+		if (sh->taken[i] || !actionable(it) ||
+		    busy_on(sh, it->node) >= limit)
+			continue;
+		sh->taken[i] = true;
+		sh->left--;
+		strvec_push(&sh->busy_nodes, it->node);
+		return it;
+	}
+	return NULL;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	struct err init_err = ERR_INIT;
+
+	w->ready = pve_client_init(&w->pc, sh->conn, &init_err) == 0;
+	pthread_mutex_lock(&sh->mu);
+	for (;;) {
+		struct err e = ERR_INIT;
+		bool done;
+		int r;
+
+		w->it = take(sh, &done);
+		if (!w->it) {
+			if (done)
+				break;
+			pthread_cond_wait(&sh->cv, &sh->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&sh->mu);
+		clock_gettime(CLOCK_MONOTONIC, &w->start);
+		if (!w->ready) {
+			err_set(&e, EXIT_FAIL, "%s", init_err.msg.buf);
+			r = -1;
+		} else if (w->it->op == PLAN_CREATE) {
+			say(w, "creating...");
+			r = do_create(w, &e);
+		} else if (w->it->op == PLAN_UPDATE) {
+			say(w, "updating...");
+			r = do_update(w, &e);
+		} else {
+			say(w, "destroying...");
+			r = do_destroy(w, &e);
+		}
+		pthread_mutex_lock(&sh->mu);
+		unbusy(sh, w->it->node);
+		if (r < 0) {
+			sh->res->failed++;
+			strvec_pushf(&sh->res->errors, "%s: %s", w->it->name,
+				     e.msg.buf);
+		} else if (w->it->op == PLAN_CREATE) {
+			sh->res->added++;
+		} else if (w->it->op == PLAN_UPDATE) {
+			sh->res->changed++;
+		} else {
+			sh->res->destroyed++;
+		}
+		err_release(&e);
+		pthread_cond_broadcast(&sh->cv);
+	}
+	pthread_cond_broadcast(&sh->cv);
+	pthread_mutex_unlock(&sh->mu);
+	pve_client_release(&w->pc);
+	err_release(&init_err);
+	return NULL;
+}
+
+int apply_plan(const struct plan *plan, const struct pve_conn *conn,
+	       const struct apply_opts *o, struct apply_result *res)
+{
+	struct shared sh;
+	struct worker *ws;
+	pthread_t *th;
+	unsigned n = o->parallel ? o->parallel : 4, i, started = 0;
+	size_t k;
+
+	memset(&sh, 0, sizeof(sh));
+	memset(res, 0, sizeof(*res));
+	strvec_init(&res->errors);
+	sh.plan = plan;
+	sh.conn = conn;
+	sh.o = o;
+	sh.res = res;
+	strvec_init(&sh.busy_nodes);
+	pthread_mutex_init(&sh.mu, NULL);
+	pthread_cond_init(&sh.cv, NULL);
+	sh.taken = xcalloc(plan->nr + 1, sizeof(*sh.taken));
+	for (k = 0; k < plan->nr; k++)
+		if (actionable(&plan->items[k]))
+			sh.left++;
+	if (n > sh.left)
+		n = sh.left ? (unsigned)sh.left : 1;
+	ws = xcalloc(n, sizeof(*ws));
+	th = xcalloc(n, sizeof(*th));
+	for (i = 0; i < n; i++) {
+		ws[i].sh = &sh;
+		if (pthread_create(&th[i], NULL, work, &ws[i]) == 0)
+			started++;
+		else
+			break;
+	}
+	if (!started)
+		work(&ws[0]);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	free(ws);
+	free(th);
+	free(sh.taken);
+	free(sh.reserved);
+	strvec_clear(&sh.busy_nodes);
+	pthread_cond_destroy(&sh.cv);
+	pthread_mutex_destroy(&sh.mu);
+	return res->failed ? -1 : 0;
+}
+
+void apply_result_release(struct apply_result *r)
+{
+	strvec_clear(&r->errors);
+}
