@@ -250,7 +250,7 @@ int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 	if (!pc->conn.retry_max_ms)
 		pc->conn.retry_max_ms = 10000;
 	if (!pc->conn.task_poll_ms)
-		pc->conn.task_poll_ms = 200;
+		pc->conn.task_poll_ms = 100;
 	pc->rng = (uint64_t)now_ms() * 2654435761u | 1;
 	if (strncmp(conn->endpoint, "https://", 8) &&
 	    strncmp(conn->endpoint, "http://", 7))
@@ -497,9 +497,10 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 				timeout_s);
 			break;
 		}
+		/* short at first (most tasks take seconds), then up to 1 s */
 		sleep_ms(interval);
-		if (interval < 2000)
-			interval = interval * 3 / 2;
+		if (interval < 1000)
+			interval = interval * 6 / 5;
 	}
 	strbuf_release(&path);
 	free(node);

@@ -32,7 +32,7 @@ struct pve_conn {
 	int retries;	    /* attempts after the first; default 5 */
 	long retry_base_ms; /* first backoff; default 500 */
 	long retry_max_ms;  /* backoff cap; default 10000 */
-	long task_poll_ms;  /* first task poll interval; default 200 */
+	long task_poll_ms;  /* first task poll interval; default 100 */
 	FILE *trace;	    /* --verbose: one line per call, no secrets */
 };
 
