@@ -22,10 +22,7 @@
 #endif
 
 static const struct cmd *const commands[] = {
-	&cmd_validate,
-	&cmd_plan,
-	&cmd_apply,
-	NULL,
+	&cmd_validate, &cmd_plan, &cmd_apply, &cmd_output, NULL,
 };
 
 struct global_opts {
@@ -217,6 +214,13 @@ int main(int argc, char **argv)
 		e.exit_code = EXIT_INVALID;
 		status = fail(&e);
 		goto out;
+	}
+	if (c == &cmd_output) { /* terraform's spelling, -json */
+		int k;
+
+		for (k = consumed + 2; k < argc; k++)
+			if (!strcmp(argv[k], "-json"))
+				argv[k] = (char *)"--json";
 	}
 	npos = parse_command(c, &g, &values, argc - consumed - 2,
 			     argv + consumed + 2, &e);

@@ -138,12 +138,12 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 		goto out;
 	cmd_print_plan(&rp.plan);
 	if (!rp.plan.add && !rp.plan.change && !rp.plan.destroy) {
-		ret = rp.plan.blocked
-			      ? err_set(e, EXIT_FAIL,
-					"%u VM%s blocked; see above",
-					rp.plan.blocked,
-					rp.plan.blocked == 1 ? " is" : "s are")
-			      : 0;
+		ret = outputs_write(&rp, cfg, e);
+		if (!ret && rp.plan.blocked)
+			ret = err_set(e, EXIT_FAIL,
+				      "%u VM%s blocked; see above",
+				      rp.plan.blocked,
+				      rp.plan.blocked == 1 ? " is" : "s are");
 		goto out;
 	}
 	if (check_secrets(&rp.plan, e) < 0 ||
@@ -162,6 +162,13 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	printf("\nApply %s! Resources: %u added, %u changed, %u destroyed%s.\n",
 	       res.failed ? "incomplete" : "complete", res.added, res.changed,
 	       res.destroyed, res.failed ? ", some failed" : "");
+	/* the outputs describe what is there now, failures or not */
+	cluster_release(&rp.cluster);
+	if (cluster_read_vms(&rp.cluster, &pc, e) < 0 ||
+	    outputs_write(&rp, cfg, e) < 0) {
+		apply_result_release(&res);
+		goto out;
+	}
 	if (res.failed)
 		err_set(e, EXIT_FAIL, "%u VM%s failed; the next apply resumes",
 			res.failed, res.failed == 1 ? "" : "s");

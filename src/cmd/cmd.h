@@ -64,5 +64,6 @@ void report_diags(const struct config *cfg, const struct diag_list *dl);
 extern const struct cmd cmd_validate;
 extern const struct cmd cmd_plan;
 extern const struct cmd cmd_apply;
+extern const struct cmd cmd_output;
 
 #endif

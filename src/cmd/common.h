@@ -43,6 +43,11 @@ int cmd_build_plan(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		   struct err *e);
 int cmd_read_configs(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		     struct err *e);
+/* The outputs (terraform output -json shape) of the managed VMs the
+ * cluster holds, written atomically to cfg->outputs. */
+int outputs_write(const struct repo_plan *rp, const struct config *cfg,
+		  struct err *e);
+
 /* The Terraform-like text of a plan, on stdout. */
 void cmd_print_plan(const struct plan *p);
 

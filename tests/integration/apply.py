@@ -157,6 +157,21 @@ def main():
              p.stdout + p.stderr)
         t.eq(check_state(t, sim, d), [],
              "the simulator matches every field of every definition")
+        p = pg(d, "output", "-json")
+        out = json.loads(p.stdout)
+        with open(os.path.join(d, "proxmox/.pve-gitops/outputs.json")) as f:
+            saved = json.load(f)
+        t.ok(out == saved and out["vm_ips"]["value"]["haproxy-prod"] ==
+             "ip=192.168.1.30/24,gw=192.168.1.1" and
+             out["k8s_nodes"]["value"] == {"k8s-observability": {
+                 "ip": "192.168.1.20", "node": "node03"}} and
+             out["vm_ips"]["sensitive"] is False and
+             out["vm_ips"]["type"] == ["map", "string"],
+             "outputs in terraform output -json shape, in the outputs file",
+             out)
+        p = pg(d, "output", "vm_ips")
+        t.ok(json.loads(p.stdout)["ci-runner"].startswith("ip=192.168.1.60"),
+             "output NAME", p.stdout)
         with open(sim.log) as f:
             n0 = len(f.readlines())
         p = pg(d, "plan")
