@@ -5,6 +5,7 @@
  * the plan blocks are left alone and make the exit status 1 once the rest
  * is done, so a pipeline does not pass with a VM missing.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,50 @@ static int check_secrets(const struct plan *p, struct err *e)
 	return 0;
 }
 
+struct saved_plan {
+	char fingerprint[17];
+};
+
+/* A plan file from 'plan --out': its fingerprint and options. */
+static int load_saved(const char *file, struct apply_cmd_opts *o,
+		      struct saved_plan *sp, struct err *e)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(file, 0, &jerr), *opts;
+	const char *fp =
+		json_string_value(json_object_get(root, "fingerprint"));
+	const char *kind = json_string_value(json_object_get(root, "kind"));
+	int ret = -1;
+
+	if (!root) {
+		err_set(e, EXIT_INVALID, "cannot read the saved plan '%s': %s",
+			file, jerr.text);
+		goto out;
+	}
+	if (!kind || strcmp(kind, "pve-gitops-plan") || !fp ||
+	    strlen(fp) != 16) {
+		err_set(e, EXIT_INVALID,
+			"'%s' is not a plan saved by 'pve-gitops plan --out'",
+			file);
+		goto out;
+	}
+	if (o->prune || o->adopt || o->refresh || o->target) {
+		err_set(e, EXIT_INVALID,
+			"a saved plan carries its own options; give only the "
+			"file");
+		goto out;
+	}
+	opts = json_object_get(root, "options");
+	o->prune = json_is_true(json_object_get(opts, "prune"));
+	o->adopt = json_is_true(json_object_get(opts, "adopt"));
+	o->refresh = json_is_true(json_object_get(opts, "refresh"));
+	memcpy(sp->fingerprint, fp, 17);
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
+}
+
 static int confirm(struct err *e)
 {
 	char answer[16];
@@ -112,23 +157,24 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	struct repo_plan rp;
 	struct pve_client pc;
 	struct pve_conn conn;
+	struct saved_plan saved;
 	uint64_t parallel = cfg->proxmox.parallel;
 	size_t i;
 	int ret = -1;
 
-	(void)argv;
 	memset(&pc, 0, sizeof(pc));
-	if (argc)
+	if (argc > 1)
 		return err_set(e, EXIT_INVALID,
-			       "apply takes no arguments (saved plans are not "
-			       "supported yet)");
+			       "apply takes at most one saved plan file");
+	if (argc && load_saved(argv[0], o, &saved, e) < 0)
+		return -1;
 	if (o->parallel && parse_u64z(&parallel, o->parallel, 1, 64) < 0)
 		return err_set(e, EXIT_INVALID,
 			       "--parallel: '%s' is not a number from 1 to 64",
 			       o->parallel);
 	if (repo_plan_load(&rp, cfg, e) < 0)
 		goto out;
-	rp.in.prune = o->prune || cfg->prune;
+	rp.in.prune = o->prune || (cfg->prune && !argc);
 	rp.in.adopt = o->adopt;
 	rp.in.refresh = o->refresh;
 	if (cmd_pve_connect(&pc, cfg, e) < 0 ||
@@ -136,6 +182,21 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 		goto out;
 	if (o->target && restrict_to(&rp.plan, o->target, e) < 0)
 		goto out;
+	if (argc) {
+		char fp[17];
+
+		cmd_plan_fingerprint(&rp.plan, &rp.in, fp);
+		if (strcmp(fp, saved.fingerprint)) {
+			cmd_print_plan(&rp.plan);
+			err_set(e, EXIT_FAIL,
+				"the saved plan %s is stale: the cluster or the "
+				"definitions changed since it was made, and "
+				"the plan is now the one above; run plan again",
+				argv[0]);
+			goto out;
+		}
+		o->auto_approve = 1; /* the plan was reviewed when saved */
+	}
 	cmd_print_plan(&rp.plan);
 	if (!rp.plan.add && !rp.plan.change && !rp.plan.destroy) {
 		ret = outputs_write(&rp, cfg, e);
@@ -188,7 +249,7 @@ out:
 const struct cmd cmd_apply = {
 	.name = "apply",
 	.summary = "make Proxmox match the definitions",
-	.args = "",
+	.args = "[PLANFILE]",
 	.opts = apply_options,
 	.opts_size = sizeof(struct apply_cmd_opts),
 	.run = run_apply,

@@ -48,6 +48,11 @@ int cmd_read_configs(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 int outputs_write(const struct repo_plan *rp, const struct config *cfg,
 		  struct err *e);
 
+/* A fingerprint of everything a plan would do (and its options), for
+ * saved plans: 16 hex digits. */
+void cmd_plan_fingerprint(const struct plan *p, const struct plan_input *in,
+			  char out[17]);
+
 /* The Terraform-like text of a plan, on stdout. */
 void cmd_print_plan(const struct plan *p);
 

@@ -15,9 +15,11 @@
 #include "core/plan.h"
 #include "io/cluster.h"
 #include "util/exitcode.h"
+#include "util/fileio.h"
 
 struct plan_opts {
-	int refresh, detailed_exitcode, prune, adopt;
+	int refresh, detailed_exitcode, prune, adopt, markdown;
+	char *out;
 };
 
 static const struct opt plan_options[] = {
@@ -30,6 +32,10 @@ static const struct opt plan_options[] = {
 	  "plan to delete managed VMs whose definition is gone" },
 	{ "adopt", 0, OPT_BOOL, offsetof(struct plan_opts, adopt), NULL,
 	  "plan to take over unmanaged VMs of the same name" },
+	{ "markdown", 0, OPT_BOOL, offsetof(struct plan_opts, markdown), NULL,
+	  "print the plan for a pull-request comment" },
+	{ "out", 0, OPT_STRING, offsetof(struct plan_opts, out), "FILE",
+	  "save the plan; 'apply FILE' runs it if nothing changed since" },
 	OPT_END,
 };
 
@@ -50,85 +56,133 @@ static const char *sign(enum plan_op op)
 	return " ";
 }
 
-static void print_value(const char *v)
+static void print_value(FILE *out, const char *v)
 {
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_add_escaped(&sb, v, strlen(v));
-	printf("%s", sb.buf);
+	fputs(sb.buf, out);
 	strbuf_release(&sb);
 }
 
-static void print_item(const struct plan_item *it)
+static void print_item(FILE *out, const struct plan_item *it)
 {
 	size_t i;
 
 	if (it->op == PLAN_NOOP)
 		return;
-	printf("  %s %s", sign(it->op), it->name);
+	fprintf(out, "  %s %s", sign(it->op), it->name);
 	if (it->vmid)
-		printf(" (vmid %d, %s)", it->vmid, it->node);
+		fprintf(out, " (vmid %d, %s)", it->vmid, it->node);
 	else
-		printf(" (%s)", it->node);
+		fprintf(out, " (%s)", it->node);
 	if (it->op == PLAN_BLOCKED) {
-		printf(": ");
-		print_value(it->reason);
-		printf("\n");
+		fprintf(out, ": ");
+		print_value(out, it->reason);
+		fprintf(out, "\n");
 		return;
 	}
-	printf("%s\n", it->op == PLAN_CREATE	? " will be created"
-		       : it->op == PLAN_DESTROY ? " will be destroyed"
-						: " will be updated in place");
+	fprintf(out, "%s\n",
+		it->op == PLAN_CREATE	 ? " will be created"
+		: it->op == PLAN_DESTROY ? " will be destroyed"
+					 : " will be updated in place");
 	if (it->op == PLAN_CREATE) {
 		if (it->def->clone)
-			printf("      + %-12s = %s (%s clone)\n", "clone",
-			       it->def->clone,
-			       it->def->full_clone ? "full" : "linked");
+			fprintf(out, "      + %-12s = %s (%s clone)\n", "clone",
+				it->def->clone,
+				it->def->full_clone ? "full" : "linked");
 		else
-			printf("      + %-12s = (an empty VM)\n", "clone");
-		printf("      + %-12s = %s\n", "state",
-		       it->def->vm_state == VM_STATE_RUNNING ? "running"
-							     : "stopped");
+			fprintf(out, "      + %-12s = (an empty VM)\n",
+				"clone");
+		fprintf(out, "      + %-12s = %s\n", "state",
+			it->def->vm_state == VM_STATE_RUNNING ? "running"
+							      : "stopped");
 		for (i = 0; i < it->want->keys.nr; i++) {
-			printf("      + %-12s = ", it->want->keys.v[i]);
-			print_value(it->want->vals.v[i]);
-			printf("\n");
+			fprintf(out, "      + %-12s = ", it->want->keys.v[i]);
+			print_value(out, it->want->vals.v[i]);
+			fprintf(out, "\n");
 		}
 		for (i = 0; i < it->want->nr_disks; i++) {
-			printf("      + %-12s = ", it->want->disks[i].slot);
-			print_value(it->want->disks[i].value);
-			printf("\n");
+			fprintf(out,
+				"      + %-12s = ", it->want->disks[i].slot);
+			print_value(out, it->want->disks[i].value);
+			fprintf(out, "\n");
 		}
 		return;
 	}
 	for (i = 0; i < it->nr_changes; i++) {
 		const struct plan_change *c = &it->changes[i];
 
-		printf("      ~ %-12s = ", c->key);
-		print_value(c->from ? c->from : "(none)");
-		printf(" -> ");
-		print_value(c->to ? c->to : "(removed)");
-		printf("%s\n", c->reboot ? "   (after a reboot)" : "");
+		fprintf(out, "      ~ %-12s = ", c->key);
+		print_value(out, c->from ? c->from : "(none)");
+		fprintf(out, " -> ");
+		print_value(out, c->to ? c->to : "(removed)");
+		fprintf(out, "%s\n", c->reboot ? "   (after a reboot)" : "");
 	}
 }
 
-void cmd_print_plan(const struct plan *p)
+static void print_plan(FILE *out, const struct plan *p)
 {
 	size_t i;
 
 	if (!p->add && !p->change && !p->destroy && !p->blocked) {
-		printf("No changes. Proxmox matches the definitions.\n");
+		fprintf(out, "No changes. Proxmox matches the definitions.\n");
 		return;
 	}
-	printf("pve-gitops will perform the following actions:\n\n");
+	fprintf(out, "pve-gitops will perform the following actions:\n\n");
 	for (i = 0; i < p->nr; i++)
-		print_item(&p->items[i]);
-	printf("\nPlan: %u to add, %u to change, %u to destroy.\n", p->add,
-	       p->change, p->destroy);
+		print_item(out, &p->items[i]);
+	fprintf(out, "\nPlan: %u to add, %u to change, %u to destroy.\n",
+		p->add, p->change, p->destroy);
 	if (p->blocked)
-		printf("%u blocked: apply leaves %s alone until %s resolved.\n",
-		       p->blocked, p->blocked == 1 ? "it" : "them",
-		       p->blocked == 1 ? "that is" : "those are");
+		fprintf(out,
+			"%u blocked: apply leaves %s alone until %s resolved.\n",
+			p->blocked, p->blocked == 1 ? "it" : "them",
+			p->blocked == 1 ? "that is" : "those are");
+}
+
+void cmd_print_plan(const struct plan *p)
+{
+	print_plan(stdout, p);
+}
+
+/*
+ * For a pull-request comment: the same text in a collapsible diff block,
+ * the sign of every line in the first column so that it is coloured.
+ */
+static void print_markdown(const struct plan *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	const char *line, *end;
+
+	if (!mem)
+		return;
+	print_plan(mem, p);
+	fclose(mem);
+	printf("<details><summary>pve-gitops plan: %u to add, %u to change, "
+	       "%u to destroy%s</summary>\n\n```diff\n",
+	       p->add, p->change, p->destroy,
+	       p->blocked ? ", some blocked" : "");
+	for (line = text; line && *line; line = end) {
+		size_t n;
+
+		end = strchr(line, '\n');
+		end = end ? end + 1 : line + strlen(line);
+		n = (size_t)(end - line);
+		if (n > 4 && !strncmp(line, "  ", 2) &&
+		    strchr("+~-!", line[2]) && line[3] == ' ')
+			printf("%.*s", (int)(n - 2), line + 2);
+		else if (n > 8 && !strncmp(line, "      ", 6) &&
+			 strchr("+~", line[6]))
+			printf("%c     %.*s", line[6] == '+' ? '+' : '!',
+			       (int)(n - 8), line + 8);
+		else
+			printf("  %.*s", (int)n, line);
+	}
+	printf("```\n\n</details>\n");
+	free(text);
 }
 
 static json_t *change_json(const struct plan_change *c)
@@ -208,6 +262,68 @@ int cmd_read_configs(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 	return 0;
 }
 
+static uint64_t fnv64(uint64_t h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h ^ 0xff; /* a separator between fields */
+}
+
+void cmd_plan_fingerprint(const struct plan *p, const struct plan_input *in,
+			  char out[17])
+{
+	uint64_t h = 14695981039346656037ULL;
+	char num[32];
+	size_t i, j;
+
+	h = fnv64(h, in->prune ? "prune" : "-");
+	h = fnv64(h, in->adopt ? "adopt" : "-");
+	h = fnv64(h, in->refresh ? "refresh" : "-");
+	for (i = 0; i < p->nr; i++) {
+		const struct plan_item *it = &p->items[i];
+
+		h = fnv64(h, plan_op_name(it->op));
+		h = fnv64(h, it->name);
+		h = fnv64(h, it->node);
+		snprintf(num, sizeof(num), "%d", it->vmid);
+		h = fnv64(h, num);
+		h = fnv64(h, it->reason ? it->reason : "");
+		h = fnv64(h, it->want ? it->want->digest : "");
+		for (j = 0; j < it->nr_changes; j++) {
+			h = fnv64(h, it->changes[j].key);
+			h = fnv64(h, it->changes[j].from ? it->changes[j].from
+							 : "\1");
+			h = fnv64(h,
+				  it->changes[j].to ? it->changes[j].to : "\1");
+		}
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static int save_plan(const char *file, const struct repo_plan *rp,
+		     struct err *e)
+{
+	char fp[17], *text;
+	json_t *o;
+	int ret;
+
+	cmd_plan_fingerprint(&rp->plan, &rp->in, fp);
+	o = json_pack("{s:s, s:s, s:s, s:{s:b, s:b, s:b}, s:{s:i, s:i, s:i, "
+		      "s:i}}",
+		      "format_version", "1", "kind", "pve-gitops-plan",
+		      "fingerprint", fp, "options", "prune", rp->in.prune,
+		      "adopt", rp->in.adopt, "refresh", rp->in.refresh,
+		      "summary", "add", rp->plan.add, "change", rp->plan.change,
+		      "destroy", rp->plan.destroy, "blocked", rp->plan.blocked);
+	text = json_dumps(o, JSON_INDENT(2));
+	ret = file_write_atomic(file, text, strlen(text), 0600, e);
+	free(text);
+	json_decref(o);
+	return ret;
+}
+
 int cmd_build_plan(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		   struct err *e)
 {
@@ -245,10 +361,18 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 		goto out_rp;
 	if (cmd_build_plan(&rp, &pc, o->refresh, e) < 0)
 		goto out;
+	if (o->out && save_plan(o->out, &rp, e) < 0)
+		goto out;
 	if (cfg->json)
 		print_json(&rp.plan, pc.calls);
+	else if (o->markdown)
+		print_markdown(&rp.plan);
 	else /* the plan is the result: -q hides warnings only */
 		cmd_print_plan(&rp.plan);
+	if (o->out && !cfg->json)
+		printf("\nSaved the plan to %s: 'pve-gitops apply %s' carries "
+		       "it out if nothing changed since.\n",
+		       o->out, o->out);
 	ret = 0;
 	if (o->detailed_exitcode && (rp.plan.add || rp.plan.change ||
 				     rp.plan.destroy || rp.plan.blocked))

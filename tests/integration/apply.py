@@ -151,10 +151,20 @@ def main():
         t.ok(p.returncode == 2 and "--auto-approve" in p.stderr,
              "without a terminal apply wants --auto-approve", p.stderr)
         t.eq(vms(sim), {}, "and changed nothing")
-        p = pg(d, "apply", "--auto-approve")
+        saved = os.path.join(d, "tfplan.json")
+        p = pg(d, "plan", "--markdown", "--out", saved)
+        t.ok(p.returncode == 0 and "```diff\n" in p.stdout and
+             "\n+ haproxy-prod (node01) will be created" in p.stdout and
+             os.stat(saved).st_mode & 0o777 == 0o600,
+             "plan --markdown --out: a diff block and a 0600 plan file",
+             p.stdout)
+        p = pg(d, "apply", saved)
         t.ok(p.returncode == 0 and "Apply complete! Resources: 5 added, 0 "
-             "changed, 0 destroyed." in p.stdout, "the examples are created",
-             p.stdout + p.stderr)
+             "changed, 0 destroyed." in p.stdout,
+             "apply PLANFILE creates the examples", p.stdout + p.stderr)
+        p = pg(d, "apply", saved)
+        t.ok(p.returncode == 1 and "is stale" in p.stderr,
+             "the same plan file again is refused as stale", p.stderr)
         t.eq(check_state(t, sim, d), [],
              "the simulator matches every field of every definition")
         p = pg(d, "output", "-json")
