@@ -492,6 +492,56 @@ static int finish(struct worker *w, const char *node, int vmid, struct err *e)
 	return ret;
 }
 
+/*
+ * Two applies that plan the same create both clone. The one whose clone
+ * has the lowest vmid goes on; the other removes its own clone and says
+ * so, which a plan or apply after them sees as done.
+ */
+static int check_race(struct worker *w, int vmid, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL, *o;
+	int lowest = vmid, ret = -1;
+	size_t i;
+
+	pve_param(&p, "type", "vm");
+	if (pve_call(&w->pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE,
+		     &data, NULL, e) < 0)
+		goto out;
+	json_array_foreach(data, i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+		int id = (int)json_integer_value(json_object_get(o, "vmid"));
+
+		if (n && !strcmp(n, w->it->name) &&
+		    json_integer_value(json_object_get(o, "template")) != 1 &&
+		    id < lowest)
+			lowest = id;
+	}
+	if (lowest == vmid) {
+		ret = 0;
+		goto out;
+	}
+	say(w, "another apply is creating it (vmid %d); removing vmid %d",
+	    lowest, vmid);
+	strbuf_addf(&path, "/nodes/%s/qemu/%d", w->it->node, vmid);
+	pve_params_release(&p);
+	pve_param(&p, "purge", "1");
+	pve_param(&p, "destroy-unreferenced-disks", "1");
+	if (wait_unlocked(w, w->it->node, vmid, e) == 0 &&
+	    call_wait(w, "DELETE", path.buf, &p, PVE_RETRY_SAFE, e) == 0)
+		err_set(e, EXIT_FAIL,
+			"another apply is creating '%s' (vmid %d); this one "
+			"removed its own clone (vmid %d) and left it to that one",
+			w->it->name, lowest, vmid);
+out:
+	json_decref(data);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
 static int do_create(struct worker *w, struct err *e)
 {
 	const struct plan_item *it = w->it;
@@ -506,7 +556,7 @@ static int do_create(struct worker *w, struct err *e)
 			it->name);
 		return -1;
 	}
-	if (clone_vm(w, &vmid, e) < 0)
+	if (clone_vm(w, &vmid, e) < 0 || check_race(w, vmid, e) < 0)
 		return -1;
 	say(w, "cloned (vmid %d)", vmid);
 	if (read_config(w, it->node, vmid, &conf, e) < 0 ||
