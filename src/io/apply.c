@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/exitcode.h"
 #include "util/xalloc.h"
@@ -32,10 +33,14 @@ struct shared {
 	int *reserved;
 	size_t nr_reserved, alloc_reserved;
 	struct timespec t0;
+	struct worker *workers;
+	unsigned nr_workers;
+	bool finished;
 };
 
 struct worker {
 	struct shared *sh;
+	char state[96]; /* what it is doing, for the ticker */
 	struct pve_client pc;
 	bool ready;
 	const struct plan_item *it;
@@ -71,6 +76,7 @@ static void say(struct worker *w, const char *fmt, ...)
 	va_end(ap);
 	strbuf_add_escaped(&esc, sb.buf, sb.len);
 	pthread_mutex_lock(&w->sh->mu);
+	snprintf(w->state, sizeof(w->state), "%s", esc.buf);
 	fprintf(w->sh->o->progress, "%s: %s [%.0fs elapsed]\n", w->it->name,
 		esc.buf, elapsed(&w->start));
 	fflush(w->sh->o->progress);
@@ -542,6 +548,74 @@ out:
 	return ret;
 }
 
+/* A VM without a template (PXE or ISO installs): POST /nodes/N/qemu. */
+static int create_empty(struct worker *w, int *vmid, struct err *e)
+{
+	const struct plan_item *it = w->it;
+	const struct desired *want = it->want;
+	struct strbuf path = STRBUF_INIT;
+	int attempt, ret = -1;
+	size_t i;
+
+	strbuf_addf(&path, "/nodes/%s/qemu", it->node);
+	for (attempt = 0; attempt < 6; attempt++) {
+		struct pve_params p = PVE_PARAMS_INIT;
+		json_t *data = NULL;
+		long status = 0;
+		bool found;
+
+		if (!*vmid && reserve_vmid(w, vmid, e) < 0)
+			break;
+		pve_paramf(&p, "vmid", "%d", *vmid);
+		for (i = 0; i < want->keys.nr; i++)
+			if (strcmp(want->keys.v[i], "tags") &&
+			    strcmp(want->keys.v[i], "description"))
+				pve_param(&p, want->keys.v[i], want->vals.v[i]);
+		for (i = 0; i < want->nr_disks; i++)
+			pve_param(&p, want->disks[i].slot,
+				  want->disks[i].value);
+		pve_param(&p, "description", APPLY_MARKER);
+		pve_param(&p, "tags", VMDEF_MANAGED_TAG);
+		if (pve_call(&w->pc, "POST", path.buf, &p, PVE_RETRY_NONE,
+			     &data, &status, e) == 0) {
+			pve_params_release(&p);
+			ret = json_is_string(data)
+				      ? pve_wait_task(&w->pc,
+						      json_string_value(data),
+						      timeout_s(w), e)
+				      : 0;
+			json_decref(data);
+			break;
+		}
+		pve_params_release(&p);
+		json_decref(data);
+		if (status == 0 || strstr(e->msg.buf, "already exists")) {
+			struct err e2 = ERR_INIT;
+
+			if (lookup_vm(w, *vmid, it->name, &found, &e2) < 0) {
+				err_release(e);
+				*e = e2;
+				break;
+			}
+			if (found) {
+				err_release(e);
+				ret = wait_unlocked(w, it->node, *vmid, e);
+				break;
+			}
+			if (status == 0)
+				continue;
+		}
+		if (strstr(e->msg.buf, "already exists") && !it->def->vmid) {
+			*vmid = 0;
+			err_release(e);
+			continue;
+		}
+		break;
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
 static int do_create(struct worker *w, struct err *e)
 {
 	const struct plan_item *it = w->it;
@@ -550,11 +624,13 @@ static int do_create(struct worker *w, struct err *e)
 	int ret = -1;
 
 	if (!it->def->clone) {
-		err_set(e, EXIT_FAIL,
-			"%s: creating a VM without 'clone' is not supported "
-			"yet",
-			it->name);
-		return -1;
+		if (create_empty(w, &vmid, e) < 0 ||
+		    check_race(w, vmid, e) < 0 ||
+		    set_power(w, it->node, vmid, false, e) < 0 ||
+		    finish(w, it->node, vmid, e) < 0)
+			return -1;
+		say(w, "created (vmid %d)", vmid);
+		return 0;
 	}
 	if (clone_vm(w, &vmid, e) < 0 || check_race(w, vmid, e) < 0)
 		return -1;
@@ -757,12 +833,46 @@ static void *work(void *arg)
 	return NULL;
 }
 
+/*
+ * On a terminal: every 10 s, what each busy worker is at ("k8s-obs:
+ * cloning ... [20s elapsed]"), so a long clone does not look stuck.
+ */
+static void *tick(void *arg)
+{
+	struct shared *sh = arg;
+	struct timespec until;
+	unsigned i;
+
+	pthread_mutex_lock(&sh->mu);
+	while (!sh->finished) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 10;
+		pthread_cond_timedwait(&sh->cv, &sh->mu, &until);
+		if (sh->finished)
+			break;
+		for (i = 0; i < sh->nr_workers; i++) {
+			struct worker *w = &sh->workers[i];
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (!w->it || now.tv_sec < until.tv_sec)
+				continue;
+			fprintf(sh->o->progress, "%s: %s [%.0fs elapsed]\n",
+				w->it->name, w->state, elapsed(&w->start));
+		}
+		fflush(sh->o->progress);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return NULL;
+}
+
 int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 	       const struct apply_opts *o, struct apply_result *res)
 {
 	struct shared sh;
 	struct worker *ws;
-	pthread_t *th;
+	pthread_t *th, ticker;
+	bool ticking = false;
 	unsigned n = o->parallel ? o->parallel : 4, i, started = 0;
 	size_t k;
 
@@ -784,6 +894,11 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 		n = sh.left ? (unsigned)sh.left : 1;
 	ws = xcalloc(n, sizeof(*ws));
 	th = xcalloc(n, sizeof(*th));
+	sh.workers = ws;
+	sh.nr_workers = n;
+	if (o->progress && isatty(fileno(o->progress)) &&
+	    pthread_create(&ticker, NULL, tick, &sh) == 0)
+		ticking = true;
 	for (i = 0; i < n; i++) {
 		ws[i].sh = &sh;
 		if (pthread_create(&th[i], NULL, work, &ws[i]) == 0)
@@ -795,6 +910,12 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 		work(&ws[0]);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	pthread_mutex_lock(&sh.mu);
+	sh.finished = true;
+	pthread_cond_broadcast(&sh.cv);
+	pthread_mutex_unlock(&sh.mu);
+	if (ticking)
+		pthread_join(ticker, NULL);
 	free(ws);
 	free(th);
 	free(sh.taken);

@@ -261,6 +261,21 @@ def main():
              "an interrupted create is finished, not duplicated",
              (p.stdout + p.stderr, named))
         t.eq(check_state(t, sim, d), [], "and everything matches")
+
+        with open(os.path.join(d, "proxmox/vms/pxe-01.yaml"), "w") as f:
+            f.write("name: pxe-01\ntarget_node: node01\ncores: 2\n"
+                    "memory: 2048\nboot: order=net0\n"
+                    "network: {bridge: vmbr0}\n"
+                    "disks: {scsi0: {size: 16G, storage: data2}}\n")
+        p = pg(d, "apply", "--auto-approve")
+        pxe = vms(sim).get("pxe-01")
+        conf = api(sim, "GET", "/nodes/node01/qemu/%d/config" % pxe["vmid"]) \
+            if pxe else {}
+        t.ok(p.returncode == 0 and pxe and pxe["status"] == "running" and
+             conf.get("scsi0", "").endswith("size=16G") and
+             conf.get("boot") == "order=net0",
+             "a definition without clone gives an empty VM",
+             (p.stdout + p.stderr, conf))
         shutil.rmtree(d)
 
     for seed in os.environ.get("APPLY_SEEDS", "1 2 3").split():
