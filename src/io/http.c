@@ -145,6 +145,12 @@ static void set_tls(struct http_client *c, CURL *h)
 	if (c->opts.ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->opts.ca_file);
 	if (c->has_pin) {
+		/* the pin decides: no need to load the system CA store
+		 * (it costs megabytes of memory and milliseconds) */
+		if (!c->opts.ca_file) {
+			curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+			curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		}
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);

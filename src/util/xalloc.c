@@ -76,7 +76,9 @@ void array_grow(void **items, size_t elem, size_t need, size_t *alloc)
 
 	if (need <= *alloc)
 		return;
-	n = *alloc < 8 ? 8 : st_add(*alloc, *alloc / 2);
+	/* exact the first time (most arrays hold one or two items: a VM's
+	 * disks, its NICs), then by half again */
+	n = *alloc ? st_add(*alloc, *alloc / 2 + 1) : need;
 	if (n < need)
 		n = need;
 	*items = xrealloc(*items, st_mult(n, elem));
