@@ -153,8 +153,9 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 {
 	struct apply_cmd_opts *o = opts;
 	struct apply_opts ao = { 0 };
-	struct apply_result res;
+	struct apply_result res, totals;
 	struct repo_plan rp;
+	int round;
 	struct pve_client pc;
 	struct pve_conn conn;
 	struct saved_plan saved;
@@ -218,11 +219,36 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	ao.task_timeout_s = (int)cfg->proxmox.timeout_seconds;
 	ao.progress = stdout;
 	apply_plan(&rp.plan, &conn, &ao, &res);
+	totals = res;
+	/*
+	 * What failed (a task that died, a lock held too long) gets a fresh
+	 * plan and another go, twice at most: what a second apply would do.
+	 */
+	for (round = 2; res.failed && round <= 3 && !o->target && !argc;
+	     round++) {
+		for (i = 0; i < res.errors.nr; i++)
+			fprintf(stderr, "pve-gitops: warning: %s\n",
+				res.errors.v[i]);
+		printf("\n%u failed; planning again (round %d of 3)\n",
+		       res.failed, round);
+		fflush(stdout);
+		apply_result_release(&res);
+		plan_release(&rp.plan);
+		cluster_release(&rp.cluster);
+		if (cmd_build_plan(&rp, &pc, o->refresh, e) < 0)
+			goto out;
+		apply_plan(&rp.plan, &conn, &ao, &res);
+		totals.added += res.added;
+		totals.changed += res.changed;
+		totals.destroyed += res.destroyed;
+		totals.failed = res.failed;
+	}
 	for (i = 0; i < res.errors.nr; i++)
 		fprintf(stderr, "pve-gitops: error: %s\n", res.errors.v[i]);
 	printf("\nApply %s! Resources: %u added, %u changed, %u destroyed%s.\n",
-	       res.failed ? "incomplete" : "complete", res.added, res.changed,
-	       res.destroyed, res.failed ? ", some failed" : "");
+	       res.failed ? "incomplete" : "complete", totals.added,
+	       totals.changed, totals.destroyed,
+	       res.failed ? ", some failed" : "");
 	/* the outputs describe what is there now, failures or not */
 	cluster_release(&rp.cluster);
 	if (cluster_read_vms(&rp.cluster, &pc, e) < 0 ||
