@@ -421,6 +421,9 @@ static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 			pve_param(&p, "cipassword", pw);
 	}
 	pve_param(&p, "tags", VMDEF_MANAGED_TAG);
+	/* a change made meanwhile by someone else fails the write */
+	if (conf_str(conf, "digest"))
+		pve_param(&p, "digest", conf_str(conf, "digest"));
 	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", node, vmid);
 	ret = pve_call_ok(&w->pc, "PUT", path.buf, &p, e);
 	pve_params_release(&p);
@@ -459,6 +462,34 @@ static int resize_disks(struct worker *w, const char *node, int vmid,
 	return ret;
 }
 
+/* After the start task: until Proxmox reports the VM running. */
+static int wait_running(struct worker *w, const char *node, int vmid,
+			struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	int i, ret = -1;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/status/current", node, vmid);
+	for (i = 0; i < 300; i++) {
+		json_t *st = NULL;
+		const char *s;
+
+		if (pve_call(&w->pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &st,
+			     NULL, e) < 0)
+			break;
+		s = json_string_value(json_object_get(st, "status"));
+		ret = s && !strcmp(s, "running") ? 0 : -1;
+		json_decref(st);
+		if (!ret)
+			break;
+		nanosleep(&(struct timespec){ 0, 200000000L }, NULL);
+	}
+	if (ret && !e->msg.len)
+		err_set(e, EXIT_FAIL, "VM %d did not start running", vmid);
+	strbuf_release(&path);
+	return ret;
+}
+
 static int set_power(struct worker *w, const char *node, int vmid,
 		     bool running_now, struct err *e)
 {
@@ -471,6 +502,8 @@ static int set_power(struct worker *w, const char *node, int vmid,
 	strbuf_addf(&path, "/nodes/%s/qemu/%d/status/%s", node, vmid,
 		    want ? "start" : "stop");
 	ret = call_wait(w, "POST", path.buf, NULL, PVE_RETRY_SAFE, e);
+	if (!ret && want)
+		ret = wait_running(w, node, vmid, e);
 	if (!ret)
 		say(w, want ? "started" : "stopped");
 	strbuf_release(&path);
