@@ -532,17 +532,21 @@ static int finish(struct worker *w, const char *node, int vmid, struct err *e)
 }
 
 /*
- * Two applies that plan the same create both clone. The one whose clone
- * has the lowest vmid goes on; the other removes its own clone and says
- * so, which a plan or apply after them sees as done.
+ * Two applies that plan the same create both clone. Each checks, after
+ * its clone and again before it writes the digest tag, for another VM of
+ * that name: one that is finished (has a digest tag) wins; among ones in
+ * progress the lowest vmid wins. The loser removes its own clone and says
+ * so. The second check covers a rival whose clone came later but got a
+ * lower vmid (vmids are reused), and one finished in between.
  */
 static int check_race(struct worker *w, int vmid, struct err *e)
 {
 	struct pve_params p = PVE_PARAMS_INIT;
 	struct strbuf path = STRBUF_INIT;
 	json_t *data = NULL, *o;
-	int lowest = vmid, ret = -1;
-	size_t i;
+	bool finished = false;
+	int rival = 0, ret = -1;
+	size_t i, len;
 
 	pve_param(&p, "type", "vm");
 	if (pve_call(&w->pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE,
@@ -551,29 +555,40 @@ static int check_race(struct worker *w, int vmid, struct err *e)
 	json_array_foreach(data, i, o)
 	{
 		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *tags =
+			json_string_value(json_object_get(o, "tags"));
 		int id = (int)json_integer_value(json_object_get(o, "vmid"));
 
-		if (n && !strcmp(n, w->it->name) &&
-		    json_integer_value(json_object_get(o, "template")) != 1 &&
-		    id < lowest)
-			lowest = id;
+		if (!n || strcmp(n, w->it->name) || id == vmid ||
+		    json_integer_value(json_object_get(o, "template")) == 1)
+			continue;
+		if (tags && desired_find_digest(tags, &len)) {
+			finished = true; /* done: it wins whatever its id */
+			rival = id;
+		} else if (!finished && id < vmid && (!rival || id < rival)) {
+			rival = id;
+		}
 	}
-	if (lowest == vmid) {
+	if (!rival) {
 		ret = 0;
 		goto out;
 	}
-	say(w, "another apply is creating it (vmid %d); removing vmid %d",
-	    lowest, vmid);
-	strbuf_addf(&path, "/nodes/%s/qemu/%d", w->it->node, vmid);
+	say(w, "another apply made it (vmid %d); removing vmid %d", rival,
+	    vmid);
 	pve_params_release(&p);
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/status/stop", w->it->node, vmid);
+	if (wait_unlocked(w, w->it->node, vmid, e) < 0 ||
+	    call_wait(w, "POST", path.buf, NULL, PVE_RETRY_SAFE, e) < 0)
+		goto out;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "/nodes/%s/qemu/%d", w->it->node, vmid);
 	pve_param(&p, "purge", "1");
 	pve_param(&p, "destroy-unreferenced-disks", "1");
-	if (wait_unlocked(w, w->it->node, vmid, e) == 0 &&
-	    call_wait(w, "DELETE", path.buf, &p, PVE_RETRY_SAFE, e) == 0)
+	if (call_wait(w, "DELETE", path.buf, &p, PVE_RETRY_SAFE, e) == 0)
 		err_set(e, EXIT_FAIL,
 			"another apply is creating '%s' (vmid %d); this one "
 			"removed its own clone (vmid %d) and left it to that one",
-			w->it->name, lowest, vmid);
+			w->it->name, rival, vmid);
 out:
 	json_decref(data);
 	pve_params_release(&p);
@@ -677,7 +692,7 @@ static int do_create(struct worker *w, struct err *e)
 	if (read_config(w, it->node, vmid, &conf, e) < 0 ||
 	    resize_disks(w, it->node, vmid, conf, e) < 0 ||
 	    set_power(w, it->node, vmid, false, e) < 0 ||
-	    finish(w, it->node, vmid, e) < 0)
+	    check_race(w, vmid, e) < 0 || finish(w, it->node, vmid, e) < 0)
 		goto out;
 	say(w, "created (vmid %d)", vmid);
 	ret = 0;
