@@ -237,14 +237,19 @@ static int wait_unlocked(struct worker *w, const char *node, int vmid,
 	return ret;
 }
 
-static int clone_vm(struct worker *w, int *vmid, struct err *e)
+typedef void create_params_fn(struct worker *w, int vmid, struct pve_params *p);
+
+/*
+ * POST a create (a clone, or a new empty VM) and wait for its task. A lost
+ * answer, or "already exists" after one, is looked up by vmid and name
+ * before anything is sent again; an id another process took gets a new one.
+ */
+static int post_create(struct worker *w, const char *path, const char *what,
+		       create_params_fn *fill, int *vmid, struct err *e)
 {
 	const struct plan_item *it = w->it;
-	const struct actual_vm *src = it->source;
-	struct strbuf path = STRBUF_INIT;
 	int attempt, ret = -1;
 
-	strbuf_addf(&path, "/nodes/%s/qemu/%d/clone", src->node, src->vmid);
 	for (attempt = 0; attempt < 6; attempt++) {
 		struct pve_params p = PVE_PARAMS_INIT;
 		json_t *data = NULL;
@@ -254,30 +259,22 @@ static int clone_vm(struct worker *w, int *vmid, struct err *e)
 
 		if (!*vmid && reserve_vmid(w, vmid, e) < 0)
 			break;
-		pve_paramf(&p, "newid", "%d", *vmid);
-		pve_param(&p, "name", it->name);
-		pve_param(&p, "target", it->node);
-		pve_param(&p, "full", it->def->full_clone ? "1" : "0");
-		pve_param(&p, "description", APPLY_MARKER);
-		r = pve_call(&w->pc, "POST", path.buf, &p, PVE_RETRY_NONE,
-			     &data, &status, e);
+		fill(w, *vmid, &p);
+		r = pve_call(&w->pc, "POST", path, &p, PVE_RETRY_NONE, &data,
+			     &status, e);
 		pve_params_release(&p);
 		if (r == 0) {
-			say(w, "cloning %s to vmid %d...", it->def->clone,
-			    *vmid);
-			r = json_is_string(data)
-				    ? pve_wait_task(&w->pc,
-						    json_string_value(data),
-						    timeout_s(w), e)
-				    : 0;
+			say(w, "%s to vmid %d...", what, *vmid);
+			ret = json_is_string(data)
+				      ? pve_wait_task(&w->pc,
+						      json_string_value(data),
+						      timeout_s(w), e)
+				      : 0;
 			json_decref(data);
-			ret = r;
 			break;
 		}
 		json_decref(data);
 		if (status == 0 || strstr(e->msg.buf, "already exists")) {
-			/* the answer was lost, or an earlier attempt whose
-			 * answer was lost made it: is it ours? */
 			struct err e2 = ERR_INIT;
 
 			if (lookup_vm(w, *vmid, it->name, &found, &e2) < 0) {
@@ -287,8 +284,8 @@ static int clone_vm(struct worker *w, int *vmid, struct err *e)
 			}
 			if (found) {
 				err_release(e);
-				say(w,
-				    "the clone's answer was lost; it exists");
+				say(w, "the answer was lost; vmid %d exists",
+				    *vmid);
 				ret = wait_unlocked(w, it->node, *vmid, e);
 				break;
 			}
@@ -302,7 +299,29 @@ static int clone_vm(struct worker *w, int *vmid, struct err *e)
 		}
 		break;
 	}
+	return ret;
+}
+
+static void clone_params(struct worker *w, int vmid, struct pve_params *p)
+{
+	pve_paramf(p, "newid", "%d", vmid);
+	pve_param(p, "name", w->it->name);
+	pve_param(p, "target", w->it->node);
+	pve_param(p, "full", w->it->def->full_clone ? "1" : "0");
+	pve_param(p, "description", APPLY_MARKER);
+}
+
+static int clone_vm(struct worker *w, int *vmid, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT, what = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/clone", w->it->source->node,
+		    w->it->source->vmid);
+	strbuf_addf(&what, "cloning %s", w->it->def->clone);
+	ret = post_create(w, path.buf, what.buf, clone_params, vmid, e);
 	strbuf_release(&path);
+	strbuf_release(&what);
 	return ret;
 }
 
@@ -597,69 +616,30 @@ out:
 }
 
 /* A VM without a template (PXE or ISO installs): POST /nodes/N/qemu. */
-static int create_empty(struct worker *w, int *vmid, struct err *e)
+static void empty_params(struct worker *w, int vmid, struct pve_params *p)
 {
-	const struct plan_item *it = w->it;
-	const struct desired *want = it->want;
-	struct strbuf path = STRBUF_INIT;
-	int attempt, ret = -1;
+	const struct desired *want = w->it->want;
 	size_t i;
 
-	strbuf_addf(&path, "/nodes/%s/qemu", it->node);
-	for (attempt = 0; attempt < 6; attempt++) {
-		struct pve_params p = PVE_PARAMS_INIT;
-		json_t *data = NULL;
-		long status = 0;
-		bool found;
+	pve_paramf(p, "vmid", "%d", vmid);
+	for (i = 0; i < want->keys.nr; i++)
+		if (strcmp(want->keys.v[i], "tags") &&
+		    strcmp(want->keys.v[i], "description"))
+			pve_param(p, want->keys.v[i], want->vals.v[i]);
+	for (i = 0; i < want->nr_disks; i++)
+		pve_param(p, want->disks[i].slot, want->disks[i].value);
+	pve_param(p, "description", APPLY_MARKER);
+	pve_param(p, "tags", VMDEF_MANAGED_TAG);
+}
 
-		if (!*vmid && reserve_vmid(w, vmid, e) < 0)
-			break;
-		pve_paramf(&p, "vmid", "%d", *vmid);
-		for (i = 0; i < want->keys.nr; i++)
-			if (strcmp(want->keys.v[i], "tags") &&
-			    strcmp(want->keys.v[i], "description"))
-				pve_param(&p, want->keys.v[i], want->vals.v[i]);
-		for (i = 0; i < want->nr_disks; i++)
-			pve_param(&p, want->disks[i].slot,
-				  want->disks[i].value);
-		pve_param(&p, "description", APPLY_MARKER);
-		pve_param(&p, "tags", VMDEF_MANAGED_TAG);
-		if (pve_call(&w->pc, "POST", path.buf, &p, PVE_RETRY_NONE,
-			     &data, &status, e) == 0) {
-			pve_params_release(&p);
-			ret = json_is_string(data)
-				      ? pve_wait_task(&w->pc,
-						      json_string_value(data),
-						      timeout_s(w), e)
-				      : 0;
-			json_decref(data);
-			break;
-		}
-		pve_params_release(&p);
-		json_decref(data);
-		if (status == 0 || strstr(e->msg.buf, "already exists")) {
-			struct err e2 = ERR_INIT;
+static int create_empty(struct worker *w, int *vmid, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
 
-			if (lookup_vm(w, *vmid, it->name, &found, &e2) < 0) {
-				err_release(e);
-				*e = e2;
-				break;
-			}
-			if (found) {
-				err_release(e);
-				ret = wait_unlocked(w, it->node, *vmid, e);
-				break;
-			}
-			if (status == 0)
-				continue;
-		}
-		if (strstr(e->msg.buf, "already exists") && !it->def->vmid) {
-			*vmid = 0;
-			err_release(e);
-			continue;
-		}
-		break;
-	}
+	strbuf_addf(&path, "/nodes/%s/qemu", w->it->node);
+	ret = post_create(w, path.buf, "creating an empty VM", empty_params,
+			  vmid, e);
 	strbuf_release(&path);
 	return ret;
 }

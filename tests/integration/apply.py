@@ -12,9 +12,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
@@ -22,7 +20,7 @@ import requests
 import urllib3
 import yaml
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, example_repo, pve_gitops
 
 urllib3.disable_warnings()
 BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -32,28 +30,11 @@ OUTPUTS = []
 
 
 def repo(sim):
-    d = tempfile.mkdtemp(prefix="apply-test.")
-    shutil.copytree(os.path.join(SRC, "examples", "infra"), d,
-                    dirs_exist_ok=True)
-    cfg = os.path.join(d, "pve-gitops.yaml")
-    with open(cfg) as f:
-        text = f.read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (sim.url, sim.fingerprint), text)
-    with open(cfg, "w") as f:
-        f.write(text)
-    return d
+    return example_repo(sim, SRC)
 
 
 def pg(d, *args):
-    env = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
-               PM_API_TOKEN_SECRET=SECRET)
-    env.pop("PM_API_URL", None)
-    p = subprocess.run([BIN, "-C", d, "--no-color"] + list(args),
-                       capture_output=True, text=True, env=env, timeout=300,
-                       stdin=subprocess.DEVNULL)
-    OUTPUTS.append(p.stdout + p.stderr)
-    return p
+    return pve_gitops(BIN, d, SECRET, *args, outputs=OUTPUTS)
 
 
 def api(sim, method, path, **data):

@@ -11,18 +11,16 @@ Usage: apply_race.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import requests
 import urllib3
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, example_repo
 
 urllib3.disable_warnings()
 BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -31,15 +29,7 @@ AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
 
 
 def repo(sim):
-    d = tempfile.mkdtemp(prefix="race-test.")
-    shutil.copytree(os.path.join(SRC, "examples", "infra"), d,
-                    dirs_exist_ok=True)
-    cfg = os.path.join(d, "pve-gitops.yaml")
-    text = open(cfg).read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (sim.url, sim.fingerprint), text)
-    open(cfg, "w").write(text)
-    return d
+    return example_repo(sim, SRC)
 
 
 def start(d):

@@ -69,6 +69,35 @@ class Sim:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def example_repo(sim, src):
+    """A copy of examples/infra pointed at sim (its certificate pinned)."""
+    import re
+    d = tempfile.mkdtemp(prefix="pve-gitops-repo.")
+    shutil.copytree(os.path.join(src, "examples", "infra"), d,
+                    dirs_exist_ok=True)
+    cfg = os.path.join(d, "pve-gitops.yaml")
+    with open(cfg) as f:
+        text = f.read()
+    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
+                  "\"%s\"" % (sim.url, sim.fingerprint), text)
+    with open(cfg, "w") as f:
+        f.write(text)
+    return d
+
+
+def pve_gitops(binary, d, secret, *args, outputs=None):
+    """Run pve-gitops in d with the API token in the environment."""
+    env = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
+               PM_API_TOKEN_SECRET=secret)
+    env.pop("PM_API_URL", None)
+    p = subprocess.run([binary, "-C", d, "--no-color"] + list(args),
+                       capture_output=True, text=True, env=env, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    if outputs is not None:
+        outputs.append(p.stdout + p.stderr)
+    return p
+
+
 class Tap:
     """Minimal TAP output: ok / not ok lines and an exit status."""
 
