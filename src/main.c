@@ -22,7 +22,7 @@
 #endif
 
 static const struct cmd *const commands[] = {
-	&cmd_validate, &cmd_plan, &cmd_apply, &cmd_output, NULL,
+	&cmd_validate, &cmd_plan, &cmd_apply, &cmd_output, &cmd_tag, NULL,
 };
 
 struct global_opts {

@@ -65,5 +65,6 @@ extern const struct cmd cmd_validate;
 extern const struct cmd cmd_plan;
 extern const struct cmd cmd_apply;
 extern const struct cmd cmd_output;
+extern const struct cmd cmd_tag;
 
 #endif

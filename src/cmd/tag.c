@@ -1,0 +1,97 @@
+/*
+ * tag.c - `pve-gitops tag [MESSAGE | --commit REV]`: print the playbook a
+ * commit message names with [ansible NAME]. Exit 1 when there is no tag,
+ * 2 when the name is refused (the error says why). Without arguments, the
+ * message of HEAD.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/tag.h"
+#include "util/exitcode.h"
+#include "util/spawn.h"
+#include "util/strvec.h"
+
+struct tag_opts {
+	char *commit;
+};
+
+static const struct opt tag_options[] = {
+	{ "commit", 0, OPT_STRING, offsetof(struct tag_opts, commit), "REV",
+	  "read the message of this commit (default: HEAD)" },
+	OPT_END,
+};
+
+/* git show -s --format=%B REV, with REV never read as an option. */
+static int commit_message(const char *rev, struct strbuf *out, struct err *e)
+{
+	const char *argv[] = {
+		"git", "show", "-s", "--format=%B", "--end-of-options",
+		rev,   NULL
+	};
+	struct spawn_opts so = { .argv = argv, .out = out };
+	int status;
+
+	if (rev[0] == '-')
+		return err_set(e, EXIT_INVALID,
+			       "--commit: '%s' is not a revision", rev);
+	if (spawn_run(&so, &status, e) < 0)
+		return err_prefix(e, "cannot read the message of '%s'", rev);
+	if (status)
+		return err_set(e, EXIT_INVALID,
+			       "cannot read the message of '%s' (git exit "
+			       "status %d)",
+			       rev, status);
+	return 0;
+}
+
+static int run_tag(const struct config *cfg, void *opts, int argc, char **argv,
+		   struct err *e)
+{
+	struct tag_opts *o = opts;
+	struct strbuf msg = STRBUF_INIT, name = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = -1;
+
+	(void)cfg;
+	if (argc > 1 || (argc && o->commit))
+		return err_set(e, EXIT_INVALID,
+			       "tag takes one MESSAGE or --commit REV");
+	if (argc)
+		strbuf_addstr(&msg, argv[0]);
+	else if (commit_message(o->commit ? o->commit : "HEAD", &msg, e) < 0)
+		goto out;
+	switch (tag_extract(msg.buf, msg.len, &name, &why)) {
+	case TAG_FOUND:
+		printf("%s\n", name.buf);
+		ret = 0;
+		break;
+	case TAG_NONE:
+		err_set(e, EXIT_FAIL, "no [ansible NAME] tag in the message");
+		break;
+	case TAG_REFUSED: {
+		struct strbuf esc = STRBUF_INIT;
+
+		strbuf_add_escaped(&esc, name.buf, name.len);
+		err_set(e, EXIT_INVALID, "refused playbook name '%s': %s",
+			esc.buf, why.buf);
+		strbuf_release(&esc);
+		break;
+	}
+	}
+out:
+	strbuf_release(&msg);
+	strbuf_release(&name);
+	strbuf_release(&why);
+	return ret;
+}
+
+const struct cmd cmd_tag = {
+	.name = "tag",
+	.summary = "print the playbook a commit names with [ansible NAME]",
+	.args = "[MESSAGE]",
+	.opts = tag_options,
+	.opts_size = sizeof(struct tag_opts),
+	.run = run_tag,
+};

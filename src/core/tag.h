@@ -1,0 +1,42 @@
+/*
+ * tag.h - the playbook a commit asks for, and the playbook file it runs.
+ *
+ * A commit message names a playbook with "[ansible NAME]": the first match
+ * of the seed's \[ansible[[:space:]]+([^]]+)\] in the whole message,
+ * trimmed. The name must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ and hold
+ * no "..", so it is safe as a file name and as an argument before it
+ * reaches either. Pure: no I/O.
+ */
+#ifndef PVE_GITOPS_TAG_H
+#define PVE_GITOPS_TAG_H
+
+#include <stddef.h>
+
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+enum tag_result {
+	TAG_FOUND,   /* name holds the playbook name */
+	TAG_NONE,    /* no [ansible NAME] in the message */
+	TAG_REFUSED, /* a tag, but the name is not safe; why says why */
+};
+
+enum tag_result tag_extract(const char *msg, size_t len, struct strbuf *name,
+			    struct strbuf *why);
+
+/* What to run for a playbook name. */
+struct playbook {
+	char *file;	    /* "k8s.yml" (relative to the playbooks dir) */
+	char *target_hosts; /* for k8s-* names run by k8s.yml, else NULL */
+};
+
+/*
+ * Resolve name against the files of the playbooks directory: NAME.yml
+ * wins; else a k8s-* name runs k8s.yml with target_hosts=NAME; else -1
+ * with why listing the playbooks there are.
+ */
+int playbook_resolve(struct playbook *out, const struct strvec *files,
+		     const char *name, struct strbuf *why);
+void playbook_release(struct playbook *p);
+
+#endif
