@@ -57,6 +57,17 @@ export PM_API_TOKEN_ID=${token%%=*}
 export PM_API_TOKEN_SECRET=${token#*=}
 show "$bin/pve-gitops" -q plan
 
+say "5. Apply: clone, configure, resize, start, tag (five VMs, four at a time)"
+show "$bin/pve-gitops" -q apply --auto-approve
+
+say "6. Outputs (terraform output -json shape) and a plan with nothing to do"
+show "$bin/pve-gitops" output vm_ips
+show "$bin/pve-gitops" -q plan
+
+say "7. The playbook the commit asks for"
+show "$bin/pve-gitops" tag "feat: add observability cluster [ansible k8s-observability]"
+show "$bin/pve-gitops" tag 'fix: [ansible $(reboot)]'
+
 say "Done"
-echo "Next in the chain (later issues): apply, the inventory rewrite, the tagged"
-echo "automated commit, ansible-playbook and the kubeconfig in Vault."
+echo "Next in the chain (later issues): the inventory rewrite, the tagged automated"
+echo "commit, ansible-playbook on the new hosts and the kubeconfig in Vault."
