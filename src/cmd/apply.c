@@ -68,6 +68,21 @@ static int restrict_to(struct plan *p, const char *name, struct err *e)
 	return 0;
 }
 
+/* Keep the items named in names; the rest become no-ops. */
+static void only_these(struct plan *p, const struct strvec *names)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nr; i++) {
+		bool keep = false;
+
+		for (j = 0; j < names->nr && !keep; j++)
+			keep = !strcmp(p->items[i].name, names->v[j]);
+		if (!keep)
+			p->items[i].op = PLAN_NOOP;
+	}
+}
+
 /* Every cipassword_env variable of a VM to create or update is set. */
 static int check_secrets(const struct plan *p, struct err *e)
 {
@@ -226,17 +241,35 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	 */
 	for (round = 2; res.failed && round <= 3 && !o->target && !argc;
 	     round++) {
-		for (i = 0; i < res.errors.nr; i++)
-			fprintf(stderr, "pve-gitops: warning: %s\n",
-				res.errors.v[i]);
-		printf("\n%u failed; planning again (round %d of 3)\n",
+		struct strvec again = STRVEC_INIT;
+
+		for (i = 0; i < res.errors.nr; i++) {
+			const char *m = res.errors.v[i];
+
+			fprintf(stderr, "pve-gitops: warning: %s\n", m);
+			/* a task that ran out of time may still be running:
+			 * not again in this run */
+			if (!strstr(m, "still running after"))
+				strvec_pushf(&again, "%.*s",
+					     (int)strcspn(m, ":"), m);
+		}
+		if (!again.nr) {
+			strvec_clear(&again);
+			break;
+		}
+		printf("\n%u failed; planning again for them (round %d of 3)\n",
 		       res.failed, round);
 		fflush(stdout);
 		apply_result_release(&res);
 		plan_release(&rp.plan);
 		cluster_release(&rp.cluster);
-		if (cmd_build_plan(&rp, &pc, o->refresh, e) < 0)
+		if (cmd_build_plan(&rp, &pc, o->refresh, e) < 0) {
+			strvec_clear(&again);
 			goto out;
+		}
+		/* only what was approved and failed: nothing new */
+		only_these(&rp.plan, &again);
+		strvec_clear(&again);
 		apply_plan(&rp.plan, &conn, &ao, &res);
 		totals.added += res.added;
 		totals.changed += res.changed;

@@ -6,10 +6,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "util/exitcode.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
+
+/*
+ * An excluded definition's VM is not "gone": keep its name (the name:
+ * inside, read leniently; the file name when it has none) from prune.
+ */
+static void keep_excluded(struct repo_plan *rp, const struct config *cfg,
+			  const char *file)
+{
+	struct vmdef_opts opts = { false };
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct strbuf buf = STRBUF_INIT, path = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	struct vmdef vm;
+	const char *base = strrchr(file, '/'), *dot;
+
+	strbuf_addstr(&path, file);
+	if (access(path.buf, F_OK) < 0) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", cfg->vms_dir, file);
+	}
+	vmdef_init(&vm);
+	if (file_read_all(&buf, path.buf, 1 << 20, &e) == 0)
+		vmdef_parse(&vm, &dl, path.buf, buf.buf, buf.len, &opts);
+	if (vm.name) {
+		strvec_push(&rp->keep, vm.name);
+	} else {
+		base = base ? base + 1 : file;
+		dot = strrchr(base, '.');
+		strvec_pushf(&rp->keep, "%.*s",
+			     (int)(dot ? (size_t)(dot - base) : strlen(base)),
+			     base);
+	}
+	vmdef_release(&vm);
+	diag_list_release(&dl);
+	err_release(&e);
+	strbuf_release(&buf);
+	strbuf_release(&path);
+}
 
 int repo_plan_load(struct repo_plan *rp, const struct config *cfg,
 		   struct err *e)
@@ -45,16 +85,8 @@ int repo_plan_load(struct repo_plan *rp, const struct config *cfg,
 		desired_build(&rp->wants[n], &rp->set.items[i]);
 		n++;
 	}
-	for (i = 0; i < rp->rl.excluded.nr; i++) {
-		const char *base = strrchr(rp->rl.excluded.v[i], '/');
-		const char *dot;
-
-		base = base ? base + 1 : rp->rl.excluded.v[i];
-		dot = strrchr(base, '.');
-		strvec_pushf(&rp->keep, "%.*s",
-			     (int)(dot ? (size_t)(dot - base) : strlen(base)),
-			     base);
-	}
+	for (i = 0; i < rp->rl.excluded.nr; i++)
+		keep_excluded(rp, cfg, rp->rl.excluded.v[i]);
 	rp->in.defs = rp->defs;
 	rp->in.wants = rp->wants;
 	rp->in.nr_defs = n;
@@ -93,6 +125,16 @@ int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
 	conn.http.fingerprint = cfg->proxmox.tls_fingerprint;
 	if (cfg->proxmox.tls_insecure)
 		conn.http.insecure = true;
+	if (conn.http.insecure && conn.http.fingerprint) {
+		fprintf(stderr, "pve-gitops: warning: tls_insecure is ignored: "
+				"the pinned tls_fingerprint is checked\n");
+		conn.http.insecure = false;
+	}
+	if (!strncmp(conn.endpoint, "http://", 7))
+		fprintf(stderr,
+			"pve-gitops: warning: %s is plain HTTP: the "
+			"API token travels in clear text\n",
+			conn.endpoint);
 	if (conn.http.insecure)
 		fprintf(stderr,
 			"pve-gitops: warning: TLS verification of %s is "

@@ -347,6 +347,7 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 	struct pve_client pc;
 	int ret = -1;
 
+	memset(&pc, 0, sizeof(pc));
 	(void)argv;
 	if (argc)
 		return err_set(e, EXIT_INVALID,
@@ -358,7 +359,7 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 	rp.in.adopt = o->adopt;
 	rp.in.refresh = o->refresh;
 	if (cmd_pve_connect(&pc, cfg, e) < 0)
-		goto out_rp;
+		goto out;
 	if (cmd_build_plan(&rp, &pc, o->refresh, e) < 0)
 		goto out;
 	if (o->out && save_plan(o->out, &rp, e) < 0)

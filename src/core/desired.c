@@ -231,6 +231,8 @@ void desired_build(struct desired *d, const struct vmdef *vm)
 		h = fnv1a(h, "cipassword_env=");
 		h = fnv1a(h, vm->cipassword_env);
 	}
+	if (vm->cipassword) /* that there is one, never the password */
+		h = fnv1a(h, "cipassword=set");
 	for (i = 0; i < vm->tags.nr; i++)
 		h = fnv1a(h, vm->tags.v[i]);
 	snprintf(d->digest, sizeof(d->digest), "%08x", h);

@@ -359,12 +359,28 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 			continue;
 		}
 		if (d->kind == DISK_CLOUDINIT) {
-			if (!strstr(cur, "cloudinit"))
-				add_change(it, d->slot, cur, d->value, true);
+			if (!strstr(cur, "cloudinit")) {
+				block(it,
+				      "%s: %s holds '%.*s', the definition wants "
+				      "a cloud-init drive there; pve-gitops does "
+				      "not replace disks",
+				      it->name, d->slot, (int)strcspn(cur, ","),
+				      cur);
+				break;
+			}
 			continue;
 		}
 		if (d->kind != DISK_DISK || !d->size)
 			continue;
+		if (d->storage &&
+		    strncmp(cur, d->storage, strlen(d->storage))) {
+			block(it,
+			      "%s: %s is on '%.*s', the definition says '%s'; "
+			      "pve-gitops does not move disks",
+			      it->name, d->slot, (int)strcspn(cur, ":"), cur,
+			      d->storage);
+			break;
+		}
 		now = disk_size(cur);
 		if (now == d->size)
 			continue;
@@ -515,6 +531,20 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 				      in->vms[i].name ? in->vms[i].name : "");
 		if (it->op == PLAN_CREATE && def->clone)
 			find_source(it, in, def);
+		/* Proxmox shows a clone's name only once it is written: an
+		 * unnamed VM being made could be this one */
+		for (i = 0; it->op == PLAN_CREATE && i < in->nr_vms; i++) {
+			const struct actual_vm *a = &in->vms[i];
+
+			if ((!a->name || !*a->name) && a->lock &&
+			    (!strcmp(a->lock, "clone") ||
+			     !strcmp(a->lock, "create")))
+				block(it,
+				      "VM %d is being created and has no name "
+				      "yet (it may be this one); plan again when "
+				      "it is done",
+				      a->vmid);
+		}
 		return; /* create */
 	}
 	it->have = mine;

@@ -25,7 +25,7 @@ struct shared {
 	const struct pve_conn *conn;
 	const struct apply_opts *o;
 	struct apply_result *res;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu, vmid_mu;
 	pthread_cond_t cv;
 	bool *taken;
 	size_t left;		  /* actionable items not taken yet */
@@ -121,22 +121,29 @@ static int call_wait(struct worker *w, const char *method, const char *path,
 
 static bool is_reserved(struct shared *sh, int vmid)
 {
+	bool found = false;
 	size_t i;
 
-	for (i = 0; i < sh->nr_reserved; i++)
-		if (sh->reserved[i] == vmid)
-			return true;
-	return false;
+	pthread_mutex_lock(&sh->mu);
+	for (i = 0; i < sh->nr_reserved && !found; i++)
+		found = sh->reserved[i] == vmid;
+	pthread_mutex_unlock(&sh->mu);
+	return found;
 }
 
+/*
+ * The next id that is neither taken in the cluster nor reserved by one of
+ * our workers. /cluster/nextid reserves nothing, so ours are kept here,
+ * under a mutex of their own (the calls may take a while with retries).
+ */
 static int reserve_vmid(struct worker *w, int *out, struct err *e)
 {
 	struct shared *sh = w->sh;
 	json_t *data = NULL;
-	long n;
-	int ret = -1;
+	long n = 0;
+	int ret = -1, tries;
 
-	pthread_mutex_lock(&sh->mu);
+	pthread_mutex_lock(&sh->vmid_mu);
 	if (pve_call(&w->pc, "GET", "/cluster/nextid", NULL, PVE_RETRY_SAFE,
 		     &data, NULL, e) < 0)
 		goto out;
@@ -148,64 +155,99 @@ static int reserve_vmid(struct worker *w, int *out, struct err *e)
 		err_set(e, EXIT_FAIL, "GET /cluster/nextid: no usable id");
 		goto out;
 	}
-	while (is_reserved(sh, (int)n)) {
-		/* taken by one of our own workers: ask for the next one */
+	for (tries = 0; tries < 1000; tries++, n++) {
 		struct pve_params p = PVE_PARAMS_INIT;
-		long status;
+		long status = 0;
 		int r;
 
-		n++;
+		if (is_reserved(sh, (int)n))
+			continue;
+		if (!tries) /* nextid just said this one is free */
+			break;
 		pve_paramf(&p, "vmid", "%ld", n);
 		r = pve_call(&w->pc, "GET", "/cluster/nextid", &p,
 			     PVE_RETRY_SAFE, &data, &status, e);
 		pve_params_release(&p);
 		json_decref(data);
 		data = NULL;
-		if (r < 0 && status != 400)
+		if (r == 0)
+			break; /* free in the cluster too */
+		if (status != 400)
 			goto out;
-		if (r < 0) {
-			err_release(e);
-			continue; /* taken in the cluster too */
-		}
+		err_release(e); /* taken in the cluster: the next one */
 	}
+	if (tries == 1000) {
+		err_set(e, EXIT_FAIL, "no free vmid after %ld", n);
+		goto out;
+	}
+	pthread_mutex_lock(&sh->mu);
 	ALLOC_GROW(sh->reserved, st_add(sh->nr_reserved, 1),
 		   sh->alloc_reserved);
 	sh->reserved[sh->nr_reserved++] = (int)n;
+	pthread_mutex_unlock(&sh->mu);
 	*out = (int)n;
 	ret = 0;
 out:
-	pthread_mutex_unlock(&sh->mu);
+	pthread_mutex_unlock(&sh->vmid_mu);
 	return ret;
 }
 
 /* ---- create ---------------------------------------------------------- */
 
-/* Is VM vmid named name in the cluster? (a clone whose answer was lost) */
-static int lookup_vm(struct worker *w, int vmid, const char *name, bool *found,
-		     struct err *e)
+/*
+ * After a create whose answer was lost: does vmid exist, and is it ours?
+ * A clone in progress may not show its name yet, so wait for its lock to
+ * go, then read the config: ours has our name and the "being created"
+ * description. Sets *exists; -1 when it exists and is somebody else's.
+ */
+static int wait_unlocked(struct worker *w, const char *node, int vmid,
+			 struct err *e);
+
+static int ours_after_lost(struct worker *w, int vmid, bool *exists,
+			   struct err *e)
 {
 	struct pve_params p = PVE_PARAMS_INIT;
-	json_t *data = NULL, *o;
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL, *o, *conf = NULL;
+	const char *node = NULL, *name, *descr;
 	size_t i;
+	int ret = -1;
 
-	*found = false;
+	*exists = false;
 	pve_param(&p, "type", "vm");
 	if (pve_call(&w->pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE,
-		     &data, NULL, e) < 0) {
-		pve_params_release(&p);
-		return -1;
+		     &data, NULL, e) < 0)
+		goto out;
+	json_array_foreach(data, i, o) if (json_integer_value(json_object_get(
+						   o, "vmid")) == vmid) node =
+		json_string_value(json_object_get(o, "node"));
+	if (!node) {
+		ret = 0; /* not there: it never happened */
+		goto out;
 	}
-	json_array_foreach(data, i, o)
-	{
-		const char *n = json_string_value(json_object_get(o, "name"));
-
-		if (json_integer_value(json_object_get(o, "vmid")) == vmid &&
-		    n && !strcmp(n, name))
-			*found = true;
-	}
+	*exists = true;
+	if (wait_unlocked(w, node, vmid, e) < 0)
+		goto out;
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", node, vmid);
+	if (pve_call(&w->pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &conf, NULL,
+		     e) < 0)
+		goto out;
+	name = json_string_value(json_object_get(conf, "name"));
+	descr = json_string_value(json_object_get(conf, "description"));
+	if (name && !strcmp(name, w->it->name) && descr &&
+	    !strncmp(descr, APPLY_MARKER, strlen(APPLY_MARKER)))
+		ret = 0;
+	else
+		err_set(e, EXIT_FAIL,
+			"vmid %d exists but is not the VM this apply created "
+			"for '%s'; nothing was changed on it",
+			vmid, w->it->name);
+out:
 	json_decref(data);
+	json_decref(conf);
 	pve_params_release(&p);
-	return 0;
+	strbuf_release(&path);
+	return ret;
 }
 
 /* Wait until the VM's config lock (clone, create) is gone. */
@@ -248,6 +290,7 @@ static int post_create(struct worker *w, const char *path, const char *what,
 		       create_params_fn *fill, int *vmid, struct err *e)
 {
 	const struct plan_item *it = w->it;
+	bool lost = false; /* an answer on this id went missing */
 	int attempt, ret = -1;
 
 	for (attempt = 0; attempt < 6; attempt++) {
@@ -274,26 +317,35 @@ static int post_create(struct worker *w, const char *path, const char *what,
 			break;
 		}
 		json_decref(data);
-		if (status == 0 || strstr(e->msg.buf, "already exists")) {
+		if (status == 0 || status == 502 || status == 504 ||
+		    status == 596)
+			lost = true; /* no answer, or a proxy's: it may be done
+				      */
+		if (lost && (status == 0 || status >= 502 ||
+			     strstr(e->msg.buf, "already exists"))) {
 			struct err e2 = ERR_INIT;
 
-			if (lookup_vm(w, *vmid, it->name, &found, &e2) < 0) {
+			if (ours_after_lost(w, *vmid, &found, &e2) < 0) {
 				err_release(e);
 				*e = e2;
 				break;
 			}
+			err_release(&e2);
 			if (found) {
 				err_release(e);
-				say(w, "the answer was lost; vmid %d exists",
+				say(w, "the answer was lost; vmid %d is ours",
 				    *vmid);
-				ret = wait_unlocked(w, it->node, *vmid, e);
+				ret = 0;
 				break;
 			}
-			if (status == 0)
+			if (!strstr(e->msg.buf, "already exists")) {
+				err_release(e);
 				continue; /* not there: send it again */
+			}
 		}
 		if (strstr(e->msg.buf, "already exists") && !it->def->vmid) {
 			*vmid = 0; /* someone else took it: a new id */
+			lost = false;
 			err_release(e);
 			continue;
 		}
@@ -402,6 +454,19 @@ static bool has_cloudinit(json_t *conf, const struct desired *want)
  * environment variable, and "pve-gitops" in the tags (the digest comes
  * last).
  */
+/* ",macaddr=XX:.." of a NIC value "virtio=XX:..,bridge=..", or "". */
+static const char *nic_mac(const char *val)
+{
+	static _Thread_local char buf[32];
+	const char *eq = strchr(val, '=');
+	size_t n = eq ? strcspn(eq + 1, ",") : 0;
+
+	buf[0] = '\0';
+	if (eq && n == 17 && (size_t)(eq - val) == strcspn(val, "=,"))
+		snprintf(buf, sizeof(buf), ",macaddr=%.17s", eq + 1);
+	return buf;
+}
+
 static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 		     const struct strvec *keys, struct err *e)
 {
@@ -420,6 +485,18 @@ static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 				wanted = true;
 		if (!wanted || !strcmp(k, "tags") || !strcmp(k, "description"))
 			continue;
+		if (!strncmp(k, "net", 3) &&
+		    !strstr(want->vals.v[i], "macaddr=") && conf_str(conf, k)) {
+			/* keep the NIC's MAC: a new one changes a DHCP
+			 * guest's address */
+			struct strbuf v = STRBUF_INIT;
+
+			strbuf_addf(&v, "%s%s", want->vals.v[i],
+				    nic_mac(conf_str(conf, k)));
+			pve_param(&p, k, v.buf);
+			strbuf_release(&v);
+			continue;
+		}
 		pve_param(&p, k, want->vals.v[i]);
 	}
 	for (i = 0; i < want->nr_disks; i++)
@@ -438,6 +515,9 @@ static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 
 		if (pw)
 			pve_param(&p, "cipassword", pw);
+	} else if (w->it->def->cipassword && !keys) {
+		/* clear text in the repository (validate warned) */
+		pve_param(&p, "cipassword", w->it->def->cipassword);
 	}
 	pve_param(&p, "tags", VMDEF_MANAGED_TAG);
 	/* a change made meanwhile by someone else fails the write */
@@ -509,23 +589,39 @@ static int wait_running(struct worker *w, const char *node, int vmid,
 	return ret;
 }
 
+static struct pve_params *stop_params(struct pve_params *p)
+{
+	pve_param(p, "timeout", "60");
+	pve_param(p, "forceStop", "1");
+	return p;
+}
+
 static int set_power(struct worker *w, const char *node, int vmid,
 		     bool running_now, struct err *e)
 {
+	struct pve_params p = PVE_PARAMS_INIT;
 	bool want = w->it->def->vm_state == VM_STATE_RUNNING;
 	struct strbuf path = STRBUF_INIT;
 	int ret = 0;
 
 	if (want == running_now)
 		return 0;
+	/* stopping asks the guest first, then forces it after 60 s */
 	strbuf_addf(&path, "/nodes/%s/qemu/%d/status/%s", node, vmid,
-		    want ? "start" : "stop");
-	ret = call_wait(w, "POST", path.buf, NULL, PVE_RETRY_SAFE, e);
+		    want ? "start" : "shutdown");
+	ret = call_wait(w, "POST", path.buf, want ? NULL : stop_params(&p),
+			PVE_RETRY_SAFE, e);
+	/* a retry after a lost answer finds the work done */
+	if (ret && want && strstr(e->msg.buf, "already running")) {
+		err_release(e);
+		ret = 0;
+	}
 	if (!ret && want)
 		ret = wait_running(w, node, vmid, e);
 	if (!ret)
 		say(w, want ? "started" : "stopped");
 	strbuf_release(&path);
+	pve_params_release(&p);
 	return ret;
 }
 
@@ -536,12 +632,20 @@ static int finish(struct worker *w, const char *node, int vmid, struct err *e)
 	const char *descr = desired_get(want, "description");
 	struct pve_params p = PVE_PARAMS_INIT;
 	struct strbuf path = STRBUF_INIT;
+	json_t *conf = NULL;
+	bool marked;
 	int ret;
 
+	if (read_config(w, node, vmid, &conf, e) < 0)
+		return -1;
+	marked = conf_str(conf, "description") &&
+		 !strncmp(conf_str(conf, "description"), APPLY_MARKER,
+			  strlen(APPLY_MARKER));
+	json_decref(conf);
 	pve_param(&p, "tags", desired_get(want, "tags"));
 	if (descr)
 		pve_param(&p, "description", descr);
-	else
+	else if (marked) /* only our marker goes; a hand-made note stays */
 		pve_param(&p, "delete", "description");
 	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", node, vmid);
 	ret = pve_call_ok(&w->pc, "PUT", path.buf, &p, e);
@@ -727,13 +831,64 @@ out:
 	return ret;
 }
 
+/* Whether the VM still exists (after a DELETE whose answer was lost). */
+static int vm_exists(struct worker *w, int vmid, bool *exists, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+	int r;
+
+	*exists = false;
+	pve_param(&p, "type", "vm");
+	r = pve_call(&w->pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE,
+		     &data, NULL, e);
+	json_array_foreach(data, i, o) if (json_integer_value(json_object_get(
+						   o, "vmid")) ==
+					   vmid) *exists = true;
+	json_decref(data);
+	pve_params_release(&p);
+	return r;
+}
+
+/*
+ * Destroy: check once more that the VM is the one planned (same name, ours,
+ * not protected: things may have changed since the plan), stop it, delete
+ * it. The DELETE is not blindly re-sent: after a lost answer the VM is
+ * looked for, so a new VM that reused the id is never hit.
+ */
 static int do_destroy(struct worker *w, struct err *e)
 {
 	const struct actual_vm *have = w->it->have;
 	struct pve_params p = PVE_PARAMS_INIT;
 	struct strbuf path = STRBUF_INIT;
+	json_t *conf = NULL, *data = NULL;
+	const char *name, *tags, *prot;
+	long status = 0;
+	bool exists;
 	int ret = -1;
 
+	/* our own workers must not reuse this id meanwhile */
+	pthread_mutex_lock(&w->sh->mu);
+	ALLOC_GROW(w->sh->reserved, st_add(w->sh->nr_reserved, 1),
+		   w->sh->alloc_reserved);
+	w->sh->reserved[w->sh->nr_reserved++] = have->vmid;
+	pthread_mutex_unlock(&w->sh->mu);
+	if (read_config(w, have->node, have->vmid, &conf, e) < 0)
+		goto out;
+	name = conf_str(conf, "name");
+	tags = conf_str(conf, "tags");
+	prot = conf_str(conf, "protection");
+	if (!name || strcmp(name, w->it->name) || !tags ||
+	    !strstr(tags, VMDEF_MANAGED_TAG) ||
+	    json_integer_value(json_object_get(conf, "protection")) == 1 ||
+	    (prot && !strcmp(prot, "1"))) {
+		err_set(e, EXIT_FAIL,
+			"VM %d changed since the plan (name, tags or "
+			"protection); left alone",
+			have->vmid);
+		goto out;
+	}
 	if (have->status && !strcmp(have->status, "running")) {
 		strbuf_addf(&path, "/nodes/%s/qemu/%d/status/stop", have->node,
 			    have->vmid);
@@ -745,11 +900,22 @@ static int do_destroy(struct worker *w, struct err *e)
 	strbuf_addf(&path, "/nodes/%s/qemu/%d", have->node, have->vmid);
 	pve_param(&p, "purge", "1");
 	pve_param(&p, "destroy-unreferenced-disks", "1");
-	if (call_wait(w, "DELETE", path.buf, &p, PVE_RETRY_SAFE, e) < 0)
-		goto out;
-	say(w, "destroyed (vmid %d)", have->vmid);
-	ret = 0;
+	if (pve_call(&w->pc, "DELETE", path.buf, &p, PVE_RETRY_NONE, &data,
+		     &status, e) == 0) {
+		ret = json_is_string(data)
+			      ? pve_wait_task(&w->pc, json_string_value(data),
+					      timeout_s(w), e)
+			      : 0;
+	} else if (status == 0 && vm_exists(w, have->vmid, &exists, e) == 0 &&
+		   !exists) {
+		err_release(e); /* the answer was lost; it is gone */
+		ret = 0;
+	}
+	if (!ret)
+		say(w, "destroyed (vmid %d)", have->vmid);
 out:
+	json_decref(conf);
+	json_decref(data);
 	pve_params_release(&p);
 	strbuf_release(&path);
 	return ret;
@@ -783,7 +949,8 @@ static void unbusy(struct shared *sh, const char *node)
 }
 
 /* The next item a worker may take, or NULL (set *done when none left). */
-static const struct plan_item *take(struct shared *sh, bool *done)
+static const struct plan_item *take(struct shared *sh, struct worker *w,
+				    bool *done)
 {
 	unsigned limit = sh->o->per_node ? sh->o->per_node : 1000000;
 	size_t i;
@@ -798,6 +965,8 @@ static const struct plan_item *take(struct shared *sh, bool *done)
 		sh->taken[i] = true;
 		sh->left--;
 		strvec_push(&sh->busy_nodes, it->node);
+		clock_gettime(CLOCK_MONOTONIC,
+			      &w->start); /* the ticker reads it */
 		return it;
 	}
 	return NULL;
@@ -807,16 +976,14 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
-	struct err init_err = ERR_INIT;
 
-	w->ready = pve_client_init(&w->pc, sh->conn, &init_err) == 0;
 	pthread_mutex_lock(&sh->mu);
 	for (;;) {
 		struct err e = ERR_INIT;
 		bool done;
 		int r;
 
-		w->it = take(sh, &done);
+		w->it = take(sh, w, &done);
 		if (!w->it) {
 			if (done)
 				break;
@@ -824,11 +991,7 @@ static void *work(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&sh->mu);
-		clock_gettime(CLOCK_MONOTONIC, &w->start);
-		if (!w->ready) {
-			err_set(&e, EXIT_FAIL, "%s", init_err.msg.buf);
-			r = -1;
-		} else if (w->it->op == PLAN_CREATE) {
+		if (w->it->op == PLAN_CREATE) {
 			say(w, "creating...");
 			r = do_create(w, &e);
 		} else if (w->it->op == PLAN_UPDATE) {
@@ -856,8 +1019,6 @@ static void *work(void *arg)
 	}
 	pthread_cond_broadcast(&sh->cv);
 	pthread_mutex_unlock(&sh->mu);
-	pve_client_release(&w->pc);
-	err_release(&init_err);
 	return NULL;
 }
 
@@ -913,6 +1074,7 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 	sh.res = res;
 	strvec_init(&sh.busy_nodes);
 	pthread_mutex_init(&sh.mu, NULL);
+	pthread_mutex_init(&sh.vmid_mu, NULL);
 	pthread_cond_init(&sh.cv, NULL);
 	sh.taken = xcalloc(plan->nr + 1, sizeof(*sh.taken));
 	for (k = 0; k < plan->nr; k++)
@@ -927,17 +1089,35 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 	if (o->progress && isatty(fileno(o->progress)) &&
 	    pthread_create(&ticker, NULL, tick, &sh) == 0)
 		ticking = true;
+	/* every worker's connection first: a login that fails stops the
+	 * apply before it has started anything */
 	for (i = 0; i < n; i++) {
+		struct err e = ERR_INIT;
+
 		ws[i].sh = &sh;
+		if (pve_client_init(&ws[i].pc, conn, &e) < 0) {
+			res->failed = (unsigned)sh.left;
+			strvec_pushf(&res->errors, "cannot connect: %s",
+				     e.msg.buf);
+			err_release(&e);
+			sh.left = 0;
+			n = i + 1;
+			break;
+		}
+		ws[i].ready = true;
+	}
+	for (i = 0; i < n && sh.left; i++) {
 		if (pthread_create(&th[i], NULL, work, &ws[i]) == 0)
 			started++;
 		else
 			break;
 	}
-	if (!started)
+	if (!started && sh.left)
 		work(&ws[0]);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	for (i = 0; i < n; i++)
+		pve_client_release(&ws[i].pc);
 	pthread_mutex_lock(&sh.mu);
 	sh.finished = true;
 	pthread_cond_broadcast(&sh.cv);
@@ -951,6 +1131,7 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 	strvec_clear(&sh.busy_nodes);
 	pthread_cond_destroy(&sh.cv);
 	pthread_mutex_destroy(&sh.mu);
+	pthread_mutex_destroy(&sh.vmid_mu);
 	return res->failed ? -1 : 0;
 }
 

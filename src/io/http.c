@@ -137,7 +137,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 static void set_tls(struct http_client *c, CURL *h)
 {
-	if (c->opts.insecure) {
+	if (c->opts.insecure && !c->has_pin) { /* a pin always verifies */
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		return;
@@ -158,7 +158,7 @@ static void set_tls(struct http_client *c, CURL *h)
 }
 
 int http_request(struct http_client *c, const char *method, const char *url,
-		 const struct strvec *headers, const char *body,
+		 const struct strvec *headers, const char *body, int flags,
 		 struct http_response *out, enum http_error *kind,
 		 struct err *e)
 {
@@ -187,6 +187,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out->body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
+	if (flags & HTTP_ONCE)
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	set_tls(c, h);
 	if (c->has_pin)
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c);
@@ -198,6 +200,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	rc = curl_easy_perform(h);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL); /* errbuf dies here */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);

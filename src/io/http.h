@@ -64,8 +64,16 @@ void http_client_release(struct http_client *c);
  * (whatever its status), or -1 with *kind set and e describing the
  * transport failure (with the URL, never a header).
  */
+/*
+ * HTTP_ONCE: a request that must not be sent twice. libcurl re-sends a
+ * request on its own when a reused keep-alive connection turns out dead,
+ * which for a POST that the server did carry out means doing it twice;
+ * such requests get a connection of their own instead.
+ */
+#define HTTP_ONCE 0x1
+
 int http_request(struct http_client *c, const char *method, const char *url,
-		 const struct strvec *headers, const char *body,
+		 const struct strvec *headers, const char *body, int flags,
 		 struct http_response *out, enum http_error *kind,
 		 struct err *e);
 void http_response_release(struct http_response *r);

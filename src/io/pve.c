@@ -137,7 +137,8 @@ bool pve_transient(long status, const char *msg)
 		"not allowed",	     "Permission check failed",
 		"permission denied", "no such",
 		"invalid",	     "can't convert",
-		"you can't",	     NULL,
+		"you can't",	     "checksum mismatch",
+		"detected modified", NULL,
 	};
 	size_t i;
 
@@ -251,7 +252,9 @@ int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 		pc->conn.retry_max_ms = 10000;
 	if (!pc->conn.task_poll_ms)
 		pc->conn.task_poll_ms = 100;
-	pc->rng = (uint64_t)now_ms() * 2654435761u | 1;
+	/* per client, so parallel workers do not back off in step */
+	pc->rng = ((uint64_t)now_ms() * 2654435761u) ^ (uint64_t)(uintptr_t)pc;
+	pc->rng |= 1;
 	if (strncmp(conn->endpoint, "https://", 8) &&
 	    strncmp(conn->endpoint, "http://", 7))
 		return err_set(
@@ -347,7 +350,9 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
 					"application/x-www-form-urlencoded");
 		pc->calls++;
 		if (http_request(&pc->http, method, url.buf, &h,
-				 query ? NULL : body.buf, &r, &kind, e) < 0) {
+				 query ? NULL : body.buf,
+				 retry == PVE_RETRY_NONE ? HTTP_ONCE : 0, &r,
+				 &kind, e) < 0) {
 			strvec_clear(&h);
 			trace(pc, method, path, 0, now_ms() - t0, attempt);
 			if (status)

@@ -199,6 +199,44 @@ static void plan__same_name_unmanaged(void **state)
 	teardown(&f);
 }
 
+static void plan__unnamed_clone_blocks_creates(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, base);
+	add_vm(&f, 9000, "tpl", NULL, "stopped")->template_ = true;
+	a = add_vm(&f, 150, "", NULL, "stopped");
+	a->lock = xstrdup("clone");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_string_equal(f.plan.items[0].reason,
+			    "VM 150 is being created and has no name yet (it "
+			    "may be this one); plan again when it is done");
+	teardown(&f);
+}
+
+static void plan__disks_are_not_replaced_or_moved(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, "name: web\ntarget_node: node01\ncores: 2\nmemory: 2048\n"
+		  "clone: tpl\nipconfig0: ip=10.0.0.5/24\nciuser: ops\n"
+		  "network: {bridge: vmbr0}\n"
+		  "disks: {scsi0: {size: 20G, storage: data2}}\n");
+	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "running");
+	applied_config(&f, a);
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_string_equal(f.plan.items[0].reason,
+			    "web: scsi0 is on 'local-lvm', the definition says "
+			    "'data2'; pve-gitops does not move disks");
+	teardown(&f);
+}
+
 static void plan__half_made_clone_is_finished(void **state)
 {
 	struct fixture f;
@@ -319,6 +357,8 @@ int main(void)
 		cmocka_unit_test(
 			plan__refresh_finds_nothing_when_nothing_changed),
 		cmocka_unit_test(plan__same_name_unmanaged),
+		cmocka_unit_test(plan__unnamed_clone_blocks_creates),
+		cmocka_unit_test(plan__disks_are_not_replaced_or_moved),
 		cmocka_unit_test(plan__half_made_clone_is_finished),
 		cmocka_unit_test(plan__prune_and_protection),
 		cmocka_unit_test(plan__disks_and_state),
