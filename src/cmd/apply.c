@@ -68,6 +68,27 @@ static int restrict_to(struct plan *p, const char *name, struct err *e)
 	return 0;
 }
 
+/* --json: what happened, as one object on stdout. */
+static void print_summary(const struct apply_result *t, const struct plan *p,
+			  const struct strvec *errors)
+{
+	json_t *errs = json_array(), *o;
+	char *s;
+	size_t i;
+
+	for (i = 0; errors && i < errors->nr; i++)
+		json_array_append_new(errs, json_string(errors->v[i]));
+	o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:o}", "added", t->added,
+		      "changed", t->changed, "destroyed", t->destroyed,
+		      "failed", t->failed, "blocked", p->blocked, "errors",
+		      errs);
+	s = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
 /* Keep the items named in names; the rest become no-ops. */
 static void only_these(struct plan *p, const struct strvec *names)
 {
@@ -169,6 +190,7 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	struct apply_cmd_opts *o = opts;
 	struct apply_opts ao = { 0 };
 	struct apply_result res, totals;
+	FILE *text = cfg->json ? stderr : stdout; /* --json: stdout is JSON */
 	struct repo_plan rp;
 	int round;
 	struct pve_client pc;
@@ -203,7 +225,7 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 
 		cmd_plan_fingerprint(&rp.plan, &rp.in, fp);
 		if (strcmp(fp, saved.fingerprint)) {
-			cmd_print_plan(&rp.plan);
+			cmd_print_plan_to(text, &rp.plan);
 			err_set(e, EXIT_FAIL,
 				"the saved plan %s is stale: the cluster or the "
 				"definitions changed since it was made, and "
@@ -213,8 +235,11 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 		}
 		o->auto_approve = 1; /* the plan was reviewed when saved */
 	}
-	cmd_print_plan(&rp.plan);
+	cmd_print_plan_to(text, &rp.plan);
 	if (!rp.plan.add && !rp.plan.change && !rp.plan.destroy) {
+		memset(&totals, 0, sizeof(totals));
+		if (cfg->json)
+			print_summary(&totals, &rp.plan, NULL);
 		ret = outputs_write(&rp, cfg, e);
 		if (!ret && rp.plan.blocked)
 			ret = err_set(e, EXIT_FAIL,
@@ -226,13 +251,13 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	if (check_secrets(&rp.plan, e) < 0 ||
 	    (!o->auto_approve && confirm(e) < 0))
 		goto out;
-	printf("\n");
-	fflush(stdout);
+	fprintf(text, "\n");
+	fflush(text);
 	conn = pc.conn;
 	ao.parallel = (unsigned)parallel;
 	ao.per_node = (unsigned)cfg->proxmox.per_node_limit;
 	ao.task_timeout_s = (int)cfg->proxmox.timeout_seconds;
-	ao.progress = stdout;
+	ao.progress = text;
 	apply_plan(&rp.plan, &conn, &ao, &res);
 	totals = res;
 	/*
@@ -257,9 +282,10 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 			strvec_clear(&again);
 			break;
 		}
-		printf("\n%u failed; planning again for them (round %d of 3)\n",
-		       res.failed, round);
-		fflush(stdout);
+		fprintf(text,
+			"\n%u failed; planning again for them (round %d of 3)\n",
+			res.failed, round);
+		fflush(text);
 		apply_result_release(&res);
 		plan_release(&rp.plan);
 		cluster_release(&rp.cluster);
@@ -278,10 +304,14 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	}
 	for (i = 0; i < res.errors.nr; i++)
 		fprintf(stderr, "pve-gitops: error: %s\n", res.errors.v[i]);
-	printf("\nApply %s! Resources: %u added, %u changed, %u destroyed%s.\n",
-	       res.failed ? "incomplete" : "complete", totals.added,
-	       totals.changed, totals.destroyed,
-	       res.failed ? ", some failed" : "");
+	fprintf(text,
+		"\nApply %s! Resources: %u added, %u changed, %u destroyed%s.\n",
+		res.failed ? "incomplete" : "complete", totals.added,
+		totals.changed, totals.destroyed,
+		res.failed ? ", some failed" : "");
+	totals.failed = res.failed;
+	if (cfg->json)
+		print_summary(&totals, &rp.plan, &res.errors);
 	/* the outputs describe what is there now, failures or not */
 	cluster_release(&rp.cluster);
 	if (cluster_read_vms(&rp.cluster, &pc, e) < 0 ||

@@ -6,6 +6,8 @@
 #ifndef PVE_GITOPS_CMD_COMMON_H
 #define PVE_GITOPS_CMD_COMMON_H
 
+#include <stdio.h>
+
 #include "core/config.h"
 #include "core/desired.h"
 #include "core/plan.h"
@@ -53,7 +55,8 @@ int outputs_write(const struct repo_plan *rp, const struct config *cfg,
 void cmd_plan_fingerprint(const struct plan *p, const struct plan_input *in,
 			  char out[17]);
 
-/* The Terraform-like text of a plan, on stdout. */
+/* The Terraform-like text of a plan, on stdout (or out). */
 void cmd_print_plan(const struct plan *p);
+void cmd_print_plan_to(FILE *out, const struct plan *p);
 
 #endif

@@ -146,6 +146,11 @@ void cmd_print_plan(const struct plan *p)
 	print_plan(stdout, p);
 }
 
+void cmd_print_plan_to(FILE *out, const struct plan *p)
+{
+	print_plan(out, p);
+}
+
 /*
  * For a pull-request comment: the same text in a collapsible diff block,
  * the sign of every line in the first column so that it is coloured.

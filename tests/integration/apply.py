@@ -204,6 +204,15 @@ def main():
              conf["cores"] == 4, "an update in place, reboot reported",
              p.stdout)
 
+        with open(path, "w") as f:
+            f.write(text.replace("cores: 2", "cores: 3"))
+        p = pg(d, "--json", "apply", "--auto-approve")
+        summary = json.loads(p.stdout)
+        t.ok(p.returncode == 0 and summary["changed"] == 1 and
+             summary["added"] == 0 and summary["errors"] == [] and
+             "will be updated" in p.stderr,
+             "--json: the summary on stdout, the plan on stderr",
+             (p.stdout, p.stderr))
         os.remove(os.path.join(d, "proxmox/vms/talos-prod-w01.yaml"))
         p = pg(d, "apply", "--auto-approve")
         t.ok("talos-prod-w01" in vms(sim), "no prune, no delete")
