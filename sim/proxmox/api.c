@@ -476,15 +476,22 @@ json_t *vm_summary(const struct sim_vm *vm)
 	const char *name = kv_get(&vm->conf, "name");
 	const char *tags = kv_get(&vm->conf, "tags");
 	const char *lock = kv_get(&vm->conf, "lock");
-	json_t *o = json_pack(
-		"{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:f, s:I, s:I}",
-		"vmid", (json_int_t)vm->vmid, "status",
-		vm->running ? "running" : "stopped", "name", name ? name : "",
-		"cpus", vm_cpus(vm), "maxmem", (json_int_t)vm_maxmem(vm),
-		"maxdisk", (json_int_t)vm_maxdisk(vm), "mem",
-		(json_int_t)(vm->running ? vm_maxmem(vm) / 4 : 0), "uptime",
-		(json_int_t)vm_uptime(vm), "cpu", 0.0, "disk", (json_int_t)0,
-		"netin", (json_int_t)0);
+	json_t *o;
+
+	/* Proxmox's lists take the name from node statistics, refreshed
+	 * every few seconds, and a clone's config has none until its
+	 * disks are copied: a VM being cloned shows no name */
+	if (lock && !strcmp(lock, "clone"))
+		name = NULL;
+	o = json_pack("{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:f, s:I, s:I}",
+		      "vmid", (json_int_t)vm->vmid, "status",
+		      vm->running ? "running" : "stopped", "name",
+		      name ? name : "", "cpus", vm_cpus(vm), "maxmem",
+		      (json_int_t)vm_maxmem(vm), "maxdisk",
+		      (json_int_t)vm_maxdisk(vm), "mem",
+		      (json_int_t)(vm->running ? vm_maxmem(vm) / 4 : 0),
+		      "uptime", (json_int_t)vm_uptime(vm), "cpu", 0.0, "disk",
+		      (json_int_t)0, "netin", (json_int_t)0);
 
 	if (is_template(vm))
 		json_object_set_new(o, "template", json_integer(1));
