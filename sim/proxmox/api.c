@@ -123,25 +123,14 @@ static size_t split_path(char *p, char **seg, size_t max)
 	return *p ? max + 1 : n;
 }
 
+/* Decode a path segment where it is (the result is never longer). */
 static void url_decode_inplace(char *s)
 {
-	char *o = s;
+	struct strbuf sb = STRBUF_INIT;
 
-	for (; *s; s++) {
-		if (*s == '%' && s[1] && s[2]) {
-			char hex[3] = { s[1], s[2], 0 };
-			char *end;
-			long v = strtol(hex, &end, 16);
-
-			if (!*end) {
-				*o++ = (char)v;
-				s += 2;
-				continue;
-			}
-		}
-		*o++ = *s;
-	}
-	*o = '\0';
+	strbuf_add_percent_decoded(&sb, s, strlen(s), 0);
+	memcpy(s, sb.buf, sb.len + 1);
+	strbuf_release(&sb);
 }
 
 int api_route(struct sim_req *rq, struct strbuf *tmpl, struct sim_resp *rs)

@@ -26,17 +26,7 @@ static char *url_decoded(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	for (; *s; s++) {
-		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
-		    isxdigit((unsigned char)s[2])) {
-			char hex[3] = { s[1], s[2], 0 };
-
-			strbuf_addch(&sb, (int)strtol(hex, NULL, 16));
-			s += 2;
-		} else {
-			strbuf_addch(&sb, *s);
-		}
-	}
+	strbuf_add_percent_decoded(&sb, s, strlen(s), 0);
 	return strbuf_detach(&sb, NULL);
 }
 

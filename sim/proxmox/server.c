@@ -62,26 +62,6 @@ static void msleep(int ms)
 
 /* ---- parameters ------------------------------------------------------- */
 
-static void form_decode(struct strbuf *out, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			strbuf_addch(out, ' ');
-		} else if (s[i] == '%' && i + 2 < n + 0 &&
-			   isxdigit((unsigned char)s[i + 1]) &&
-			   isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = { s[i + 1], s[i + 2], 0 };
-
-			strbuf_addch(out, (int)strtol(hex, NULL, 16));
-			i += 2;
-		} else {
-			strbuf_addch(out, s[i]);
-		}
-	}
-}
-
 static void add_param(struct sim_req *rq, const char *k, const char *v)
 {
 	size_t i;
@@ -108,9 +88,11 @@ static int parse_form(struct sim_req *rq, const char *body, size_t len)
 
 		strbuf_reset(&k);
 		strbuf_reset(&v);
-		form_decode(&k, p, (size_t)((eq ? eq : stop) - p));
+		strbuf_add_percent_decoded(&k, p,
+					   (size_t)((eq ? eq : stop) - p), 1);
 		if (eq)
-			form_decode(&v, eq + 1, (size_t)(stop - eq - 1));
+			strbuf_add_percent_decoded(&v, eq + 1,
+						   (size_t)(stop - eq - 1), 1);
 		if (k.len)
 			add_param(rq, k.buf, v.buf);
 		p = stop + 1;

@@ -704,21 +704,6 @@ void h_cloudinit_put(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	rs->data = json_null();
 }
 
-static void url_decode(struct strbuf *out, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
-		    isxdigit((unsigned char)s[2])) {
-			char hex[3] = { s[1], s[2], 0 };
-
-			strbuf_addch(out, (int)strtol(hex, NULL, 16));
-			s += 2;
-		} else {
-			strbuf_addch(out, *s);
-		}
-	}
-}
-
 static void dump_user(const struct sim_vm *vm, struct strbuf *out)
 {
 	const char *name = kv_get(&vm->conf, "name");
@@ -736,7 +721,7 @@ static void dump_user(const struct sim_vm *vm, struct strbuf *out)
 		struct strbuf dec = STRBUF_INIT;
 		char *save = NULL, *line;
 
-		url_decode(&dec, keys);
+		strbuf_add_percent_decoded(&dec, keys, strlen(keys), 0);
 		strbuf_addstr(out, "ssh_authorized_keys:\n");
 		for (line = strtok_r(dec.buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save))

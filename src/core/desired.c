@@ -31,20 +31,9 @@ static void putu(struct desired *d, const char *key, uint64_t v)
 
 void desired_encode_sshkeys(struct strbuf *out, const char *keys)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)keys;
 	size_t n = strlen(keys);
 
-	for (; *p; p++) {
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' ||
-		    *p == '~') {
-			strbuf_addch(out, *p);
-		} else {
-			strbuf_addch(out, '%');
-			strbuf_addch(out, hex[*p >> 4]);
-			strbuf_addch(out, hex[*p & 15]);
-		}
-	}
+	strbuf_add_percent_encoded(out, keys);
 	if (n && keys[n - 1] != '\n')
 		strbuf_addstr(out, "%0A");
 }

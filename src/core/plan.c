@@ -165,17 +165,7 @@ static bool nic_equal(const char *want, const char *have)
 static void percent_decode(struct strbuf *out, const char *s)
 {
 	strbuf_reset(out);
-	for (; *s; s++) {
-		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
-		    isxdigit((unsigned char)s[2])) {
-			char hex[3] = { s[1], s[2], 0 };
-
-			strbuf_addch(out, (int)strtol(hex, NULL, 16));
-			s += 2;
-		} else {
-			strbuf_addch(out, *s);
-		}
-	}
+	strbuf_add_percent_decoded(out, s, strlen(s), 0);
 	strbuf_trim(out);
 }
 
@@ -296,8 +286,7 @@ static void block(struct plan_item *it, const char *fmt, ...)
 	it->reason = strbuf_detach(&sb, NULL);
 }
 
-/* The size= of a disk value, in bytes; 0 when absent. */
-static uint64_t disk_size(const char *val)
+uint64_t plan_disk_size(const char *val)
 {
 	struct strbuf s = STRBUF_INIT;
 	uint64_t n = 0, mult = 1;
@@ -323,24 +312,6 @@ static uint64_t disk_size(const char *val)
 	}
 	strbuf_release(&s);
 	return n * mult;
-}
-
-static void fmt_size(struct strbuf *out, uint64_t b)
-{
-	static const char units[] = "TGMK";
-	int i;
-
-	strbuf_reset(out);
-	for (i = 0; i < 4; i++) {
-		int shift = 40 - 10 * i;
-
-		if (b && !(b & ((1ULL << shift) - 1))) {
-			strbuf_addf(out, "%llu%c",
-				    (unsigned long long)(b >> shift), units[i]);
-			return;
-		}
-	}
-	strbuf_addf(out, "%llu", (unsigned long long)b);
 }
 
 static void compare_disks(struct plan_item *it, const struct desired *want,
@@ -381,11 +352,13 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 			      d->storage);
 			break;
 		}
-		now = disk_size(cur);
+		now = plan_disk_size(cur);
 		if (now == d->size)
 			continue;
-		fmt_size(&a, now);
-		fmt_size(&b, d->size);
+		strbuf_reset(&a);
+		strbuf_reset(&b);
+		pve_format_size(&a, now);
+		pve_format_size(&b, d->size);
 		if (d->size < now) {
 			block(it,
 			      "%s: %s is %s, the definition says %s; Proxmox "

@@ -92,6 +92,10 @@ struct plan_input {
 void plan_build(struct plan *out, const struct plan_input *in);
 void plan_release(struct plan *p);
 
+/* The size= of a disk value ("local-lvm:vm-1-disk-0,size=32G") in bytes;
+ * 0 when it has none. */
+uint64_t plan_disk_size(const char *val);
+
 /* Compare one desired key with the VM's value as Proxmox normalised it. */
 bool plan_value_equal(const char *key, const char *want, const char *have);
 

@@ -377,40 +377,6 @@ static int clone_vm(struct worker *w, int *vmid, struct err *e)
 	return ret;
 }
 
-/* The size= of a config disk value, in bytes. */
-static uint64_t size_of(const char *val)
-{
-	const char *p = val ? strstr(val, "size=") : NULL;
-	uint64_t n = 0;
-
-	if (!p)
-		return 0;
-	for (p += 5; *p >= '0' && *p <= '9'; p++)
-		n = n * 10 + (uint64_t)(*p - '0');
-	switch (*p) {
-	case 'T':
-		return n << 40;
-	case 'G':
-		return n << 30;
-	case 'M':
-		return n << 20;
-	case 'K':
-		return n << 10;
-	}
-	return n;
-}
-
-static void size_text(struct strbuf *out, uint64_t b)
-{
-	if (!(b % (1ULL << 30)))
-		strbuf_addf(out, "%lluG", (unsigned long long)(b >> 30));
-	else if (!(b % (1ULL << 20)))
-		strbuf_addf(out, "%lluM", (unsigned long long)(b >> 20));
-	else
-		strbuf_addf(out, "%lluK",
-			    (unsigned long long)((b + 1023) >> 10));
-}
-
 static int read_config(struct worker *w, const char *node, int vmid,
 		       json_t **conf, struct err *e)
 {
@@ -546,9 +512,9 @@ static int resize_disks(struct worker *w, const char *node, int vmid,
 		struct strbuf sz = STRBUF_INIT;
 
 		if (d->kind != DISK_DISK || !d->size || !cur ||
-		    size_of(cur) >= d->size)
+		    plan_disk_size(cur) >= d->size)
 			continue;
-		size_text(&sz, d->size);
+		pve_format_size(&sz, d->size);
 		pve_param(&p, "disk", d->slot);
 		pve_param(&p, "size", sz.buf);
 		ret = call_wait(w, "PUT", path.buf, &p, PVE_RETRY_SAFE, e);

@@ -226,21 +226,3 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	return err_set(e, EXIT_FAIL, "%s %s: %s", method, url,
 		       errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
-
-void http_form_escape(struct strbuf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' ||
-		    ch == '~') {
-			strbuf_addch(out, ch);
-		} else {
-			strbuf_addch(out, '%');
-			strbuf_addch(out, hex[ch >> 4]);
-			strbuf_addch(out, hex[ch & 15]);
-		}
-	}
-}

@@ -78,8 +78,4 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		 struct err *e);
 void http_response_release(struct http_response *r);
 
-/* Append s percent-encoded for a form body or query (RFC 3986 unreserved
- * characters stay). */
-void http_form_escape(struct strbuf *out, const char *s);
-
 #endif

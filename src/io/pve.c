@@ -121,9 +121,9 @@ static void encode_params(struct strbuf *out, const struct pve_params *p)
 	for (i = 0; p && i + 1 < p->kv.nr; i += 2) {
 		if (out->len)
 			strbuf_addch(out, '&');
-		http_form_escape(out, p->kv.v[i]);
+		strbuf_add_percent_encoded(out, p->kv.v[i]);
 		strbuf_addch(out, '=');
-		http_form_escape(out, p->kv.v[i + 1]);
+		strbuf_add_percent_encoded(out, p->kv.v[i + 1]);
 	}
 }
 
@@ -224,7 +224,7 @@ static int login(struct pve_client *pc, struct err *e)
 	strbuf_wipe(&pc->ticket);
 	strbuf_wipe(&pc->csrf);
 	strbuf_addstr(&pc->ticket, "Cookie: PVEAuthCookie=");
-	http_form_escape(&pc->ticket, ticket);
+	strbuf_add_percent_encoded(&pc->ticket, ticket);
 	strbuf_addf(&pc->csrf, "CSRFPreventionToken: %s", csrf);
 	pc->ticket_ms = now_ms();
 	json_decref(data);
@@ -430,7 +430,7 @@ static void add_log_tail(struct pve_client *pc, const char *node,
 	size_t i, n;
 
 	strbuf_addf(&path, "/nodes/%s/tasks/", node);
-	http_form_escape(&path, upid);
+	strbuf_add_percent_encoded(&path, upid);
 	strbuf_addstr(&path, "/log");
 	pve_param(&p, "limit", "1000");
 	if (pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &log, NULL,
@@ -466,7 +466,7 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 	if (!node)
 		return err_set(e, EXIT_FAIL, "not a task id: '%s'", upid);
 	strbuf_addf(&path, "/nodes/%s/tasks/", node);
-	http_form_escape(&path, upid);
+	strbuf_add_percent_encoded(&path, upid);
 	strbuf_addstr(&path, "/status");
 	for (;;) {
 		json_t *st = NULL;

@@ -3,6 +3,7 @@
  */
 #include "util/strbuf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,4 +221,53 @@ void strbuf_trim(struct strbuf *sb)
 		return;
 	memmove(sb->buf, sb->buf + start, end - start);
 	strbuf_setlen(sb, end - start);
+}
+
+void strbuf_add_percent_encoded(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' ||
+		    ch == '~') {
+			strbuf_addch(sb, ch);
+		} else {
+			strbuf_addch(sb, '%');
+			strbuf_addch(sb, hex[ch >> 4]);
+			strbuf_addch(sb, hex[ch & 15]);
+		}
+	}
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void strbuf_add_percent_decoded(struct strbuf *sb, const char *s, size_t n,
+				int plus_space)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+' && plus_space) {
+			strbuf_addch(sb, ' ');
+		} else if (s[i] == '%' && i + 2 < n &&
+			   hex_digit(s[i + 1]) >= 0 &&
+			   hex_digit(s[i + 2]) >= 0) {
+			strbuf_addch(sb, hex_digit(s[i + 1]) << 4 |
+						 hex_digit(s[i + 2]));
+			i += 2;
+		} else {
+			strbuf_addch(sb, s[i]);
+		}
+	}
 }

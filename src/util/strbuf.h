@@ -59,6 +59,18 @@ void strbuf_add_escaped(struct strbuf *sb, const char *s, size_t len);
  */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 
+/*
+ * Append s percent-encoded for a URL or a form body: RFC 3986 unreserved
+ * characters (letters, digits, "-._~") stay, every other byte is %XX.
+ */
+void strbuf_add_percent_encoded(struct strbuf *sb, const char *s);
+/*
+ * Append s[0..n) percent-decoded; with plus_space, '+' is a space (form
+ * encoding). A '%' not followed by two hex digits stays as it is.
+ */
+void strbuf_add_percent_decoded(struct strbuf *sb, const char *s, size_t n,
+				int plus_space);
+
 /* Remove trailing and leading ASCII whitespace. */
 void strbuf_trim(struct strbuf *sb);
 

@@ -40,7 +40,7 @@ static void pve__form_escape(void **state)
 	struct strbuf sb = STRBUF_INIT;
 
 	(void)state;
-	http_form_escape(&sb, "ssh-ed25519 AAAA+/= a@b\n");
+	strbuf_add_percent_encoded(&sb, "ssh-ed25519 AAAA+/= a@b\n");
 	assert_string_equal(sb.buf, "ssh-ed25519%20AAAA%2B%2F%3D%20a%40b%0A");
 	strbuf_release(&sb);
 }
