@@ -2,6 +2,7 @@
  * config.c - pve-gitops.yaml: defaults and decoding; see config.h.
  */
 #include "core/config.h"
+#include "core/pve_format.h"
 #include "core/recost.h"
 
 #include <ctype.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "core/ydecode.h"
+#include "util/parse.h"
 #include "util/xalloc.h"
 
 #define CFG(t) ((struct config *)(t))
@@ -226,16 +228,9 @@ static int check_kv_path(const char *s, struct strbuf *why)
 
 static int check_group(const char *s, struct strbuf *why)
 {
-	size_t i;
-
 	/* Ansible group names: letters, digits and underscores */
-	if (!*s || isdigit((unsigned char)s[0]))
-		goto bad;
-	for (i = 0; s[i]; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			goto bad;
-	return 0;
-bad:
+	if (is_identifier(s))
+		return 0;
 	strbuf_addstr(why, "not an Ansible group name (letters, digits and "
 			   "'_', not starting with a digit)");
 	return -1;
@@ -276,7 +271,7 @@ CFG_STRING(c_playbooks_dir, playbooks_dir, check_repo_path)
 CFG_STRING(c_outputs, outputs, check_repo_path)
 CFG_STRING(c_host_vars_dir, host_vars_dir, check_repo_path)
 CFG_STRING(c_clusters_dir, clusters_dir, check_repo_path)
-CFG_STRING(c_ansible_user, ansible_user, check_word)
+CFG_STRING(c_ansible_user, ansible_user, pve_check_user)
 CFG_BOOL(c_strict_secrets, strict_secrets)
 CFG_BOOL(c_prune, prune)
 CFG_BOOL(c_release, release)

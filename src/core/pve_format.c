@@ -777,3 +777,22 @@ int pve_check_sshkeys(const char *s, struct strbuf *why)
 	}
 	return 0;
 }
+
+int pve_check_user(const char *s, struct strbuf *why)
+{
+	/* what useradd and cloud-init accept: [a-z_][a-z0-9_-]*[$]? */
+	size_t n = strlen(s), i;
+
+	if (!n || n > 32 || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		goto bad;
+	for (i = 1; i < n; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && !strchr("_-", s[i]) &&
+		    !(s[i] == '$' && i == n - 1))
+			goto bad;
+	return 0;
+bad:
+	strbuf_addstr(why, "not a user name (lower-case letters, digits, '_' "
+			   "or '-', starting with a letter or '_')");
+	return -1;
+}

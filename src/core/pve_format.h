@@ -50,6 +50,8 @@ int pve_check_serial(const char *s, struct strbuf *why);
 int pve_check_boot(const char *s, struct strbuf *why);
 /* One OpenSSH public key per non-empty line. */
 int pve_check_sshkeys(const char *s, struct strbuf *why);
+/* A user name cloud-init and useradd accept: [a-z_][a-z0-9_-]*[$]?, <= 32. */
+int pve_check_user(const char *s, struct strbuf *why);
 
 struct pve_ipconfig {
 	bool has_ip4, dhcp4, has_gw4;

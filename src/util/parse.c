@@ -1,8 +1,9 @@
 /*
- * parse.c - bounded number parsing; see parse.h.
+ * parse.c - bounded number parsing and identifiers; see parse.h.
  */
 #include "util/parse.h"
 
+#include <ctype.h>
 #include <string.h>
 
 int parse_u64(uint64_t *out, const char *s, size_t len, uint64_t min,
@@ -32,4 +33,16 @@ int parse_u64(uint64_t *out, const char *s, size_t len, uint64_t min,
 int parse_u64z(uint64_t *out, const char *s, uint64_t min, uint64_t max)
 {
 	return parse_u64(out, s, strlen(s), min, max);
+}
+
+int is_identifier(const char *s)
+{
+	size_t i;
+
+	if (!*s || isdigit((unsigned char)s[0]))
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return 0;
+	return 1;
 }

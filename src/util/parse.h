@@ -19,4 +19,11 @@ int parse_u64(uint64_t *out, const char *s, size_t len, uint64_t min,
 /* The same for a NUL-terminated string. */
 int parse_u64z(uint64_t *out, const char *s, uint64_t min, uint64_t max);
 
+/*
+ * 1 when s is a non-empty identifier of letters, digits and '_' that does
+ * not start with a digit: what an environment variable and an Ansible group
+ * (without its warning) may be called.
+ */
+int is_identifier(const char *s);
+
 #endif
