@@ -13,6 +13,7 @@
 
 #include "core/suggest.h"
 #include "core/ydecode.h"
+#include "util/parse.h"
 #include "util/xalloc.h"
 
 struct vmctx {
@@ -35,36 +36,10 @@ static int check_not_empty(const char *s, struct strbuf *why)
 	return -1;
 }
 
-static int check_user(const char *s, struct strbuf *why)
-{
-	/* what useradd and cloud-init accept: [a-z_][a-z0-9_-]*[$]? */
-	size_t n = strlen(s), i;
-
-	if (!n || n > 32 || !(islower((unsigned char)s[0]) || s[0] == '_'))
-		goto bad;
-	for (i = 1; i < n; i++)
-		if (!islower((unsigned char)s[i]) &&
-		    !isdigit((unsigned char)s[i]) && !strchr("_-", s[i]) &&
-		    !(s[i] == '$' && i == n - 1))
-			goto bad;
-	return 0;
-bad:
-	strbuf_addstr(why, "not a user name (lower-case letters, digits, '_' "
-			   "or '-', starting with a letter or '_')");
-	return -1;
-}
-
 static int check_env_name(const char *s, struct strbuf *why)
 {
-	size_t i;
-
-	if (!*s || isdigit((unsigned char)s[0]))
-		goto bad;
-	for (i = 0; s[i]; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			goto bad;
-	return 0;
-bad:
+	if (is_identifier(s))
+		return 0;
 	strbuf_addstr(why, "not an environment variable name");
 	return -1;
 }
@@ -204,7 +179,7 @@ static int f_ciuser(struct ydecoder *d, void *t, const struct ynode *k,
 		    const struct ynode *v, const char *path)
 {
 	(void)k;
-	return yd_checked_string(d, v, path, &VM(t)->ciuser, check_user);
+	return yd_checked_string(d, v, path, &VM(t)->ciuser, pve_check_user);
 }
 
 static int f_onboot(struct ydecoder *d, void *t, const struct ynode *k,
@@ -417,6 +392,42 @@ static int f_tags(struct ydecoder *d, void *t, const struct ynode *k,
 		if (n)
 			ret |= add_tag(d, vm, v, path, v->str + i, n);
 		i += n ? n : 1;
+	}
+	return ret;
+}
+
+/* ansible_groups: [a, b]: inventory groups beyond those the rules give. */
+static int f_ansible_groups(struct ydecoder *d, void *t, const struct ynode *k,
+			    const struct ynode *v, const char *path)
+{
+	struct vmdef *vm = VM(t);
+	int ret = 0;
+	size_t i, j;
+
+	(void)k;
+	if (v->kind != YNODE_SEQ) {
+		yd_error(d, v, path, "expected a list of group names, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	for (i = 0; i < v->nr; i++) {
+		const struct ynode *it = v->kids[i];
+
+		if (it->kind != YNODE_SCALAR || strlen(it->str) != it->len ||
+		    !is_identifier(it->str) || !strcmp(it->str, "all") ||
+		    !strcmp(it->str, "ungrouped")) {
+			yd_error(d, it, path,
+				 "expected an Ansible group name (letters, "
+				 "digits and '_', not starting with a digit, "
+				 "not 'all' or 'ungrouped')");
+			ret = -1;
+			continue;
+		}
+		for (j = 0; j < vm->ansible_groups.nr; j++)
+			if (!strcmp(vm->ansible_groups.v[j], it->str))
+				break;
+		if (j == vm->ansible_groups.nr)
+			strvec_push(&vm->ansible_groups, it->str);
 	}
 	return ret;
 }
@@ -1290,6 +1301,7 @@ static const struct yd_field vm_fields[] = {
 	{ "cipassword", f_cipassword, 0 },
 	{ "cipassword_env", f_cipassword_env, 0 },
 	{ "tags", f_tags, 0 },
+	{ "ansible_groups", f_ansible_groups, 0 },
 	{ "description", f_description, 0 },
 	{ "vmid", f_vmid, 0 },
 	{ "define_connection_info", f_terraform_only, 1 },
@@ -1376,6 +1388,7 @@ void vmdef_init(struct vmdef *vm)
 	vm->full_clone = 1;
 	vm->vm_state = VM_STATE_RUNNING;
 	strvec_init(&vm->tags);
+	strvec_init(&vm->ansible_groups);
 }
 
 int vmdef_decode(struct vmdef *out, struct diag_list *dl, const char *file,
@@ -1469,6 +1482,7 @@ void vmdef_release(struct vmdef *vm)
 	free(vm->cipassword_env);
 	free(vm->description);
 	strvec_clear(&vm->tags);
+	strvec_clear(&vm->ansible_groups);
 	vmdef_init(vm);
 }
 

@@ -81,7 +81,8 @@ struct vmdef {
 	struct vm_serial serials[PVE_MAX_SERIAL];
 	size_t nr_serials;
 	struct strvec tags;
-	uint64_t vmid; /* 0: Proxmox picks */
+	struct strvec ansible_groups; /* extra inventory groups */
+	uint64_t vmid;		      /* 0: Proxmox picks */
 	int vmid_line, vmid_col;
 };
 
