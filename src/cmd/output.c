@@ -83,29 +83,6 @@ static json_t *outputs_build(const struct repo_plan *rp,
 				      "string", "vmid", "number")));
 }
 
-/* mkdir -p for the directory part of path. */
-static int make_parents(const char *path, struct err *e)
-{
-	struct strbuf dir = STRBUF_INIT;
-	size_t i;
-	int ret = 0;
-
-	strbuf_addstr(&dir, path);
-	for (i = 1; i < dir.len; i++) {
-		if (dir.buf[i] != '/')
-			continue;
-		dir.buf[i] = '\0';
-		if (mkdir(dir.buf, 0755) < 0 && errno != EEXIST) {
-			ret = err_errno(e, errno, "cannot create '%s'",
-					dir.buf);
-			break;
-		}
-		dir.buf[i] = '/';
-	}
-	strbuf_release(&dir);
-	return ret;
-}
-
 int outputs_write(const struct repo_plan *rp, const struct config *cfg,
 		  struct err *e)
 {
@@ -115,7 +92,7 @@ int outputs_write(const struct repo_plan *rp, const struct config *cfg,
 	int ret;
 
 	strbuf_addf(&sb, "%s\n", text);
-	ret = make_parents(cfg->outputs, e) < 0
+	ret = file_make_parents(cfg->outputs, NULL, e) < 0
 		      ? -1
 		      : file_write_atomic(cfg->outputs, sb.buf, sb.len, 0644,
 					  e);

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/xalloc.h"
+
 int file_read_all(struct strbuf *out, const char *path, size_t max,
 		  struct err *e)
 {
@@ -103,46 +105,236 @@ static int fsync_dir_of(const char *path)
 	return ret;
 }
 
+/*
+ * Write data to a new temp file next to path (its name in *tmp), with mode,
+ * and fsync it. On failure nothing is left behind.
+ */
+static int write_temp(const char *path, const void *data, size_t len,
+		      mode_t mode, struct strbuf *tmp, struct err *e)
+{
+	int fd;
+
+	strbuf_setlen(tmp, 0);
+	strbuf_addf(tmp, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp->buf);
+	if (fd < 0)
+		return err_errno(e, errno, "cannot write '%s'", path);
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0) {
+		err_errno(e, errno, "cannot write '%s'", path);
+		close(fd);
+		unlink(tmp->buf);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		err_errno(e, errno, "cannot write '%s'", path);
+		unlink(tmp->buf);
+		return -1;
+	}
+	return 0;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, struct err *e)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	int fd = -1, ret = -1;
+	int ret = -1;
 
-	strbuf_addf(&tmp, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp.buf);
-	if (fd < 0) {
-		err_errno(e, errno, "cannot write '%s'", path);
-		strbuf_release(&tmp);
-		return -1;
-	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||
-	    fsync(fd) < 0) {
-		err_errno(e, errno, "cannot write '%s'", path);
+	if (write_temp(path, data, len, mode, &tmp, e) < 0)
 		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		err_errno(e, errno, "cannot write '%s'", path);
-		goto out;
-	}
-	fd = -1;
 	if (rename(tmp.buf, path) < 0) {
 		err_errno(e, errno, "cannot replace '%s'", path);
+		unlink(tmp.buf);
 		goto out;
 	}
 	if (fsync_dir_of(path) < 0) {
 		/* The new file is in place; only durability is in doubt. */
 		err_errno(e, errno, "cannot sync the directory of '%s'", path);
-		strbuf_release(&tmp);
-		return -1;
+		goto out;
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (ret)
-		unlink(tmp.buf);
 	strbuf_release(&tmp);
 	return ret;
+}
+
+int file_make_parents(const char *path, struct strvec *created, struct err *e)
+{
+	struct strbuf dir = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	strbuf_addstr(&dir, path);
+	for (i = 1; i < dir.len; i++) {
+		if (dir.buf[i] != '/')
+			continue;
+		dir.buf[i] = '\0';
+		if (mkdir(dir.buf, 0755) == 0) {
+			if (created)
+				strvec_push(created, dir.buf);
+		} else if (errno != EEXIST) {
+			ret = err_errno(e, errno, "cannot create '%s'",
+					dir.buf);
+			break;
+		}
+		dir.buf[i] = '/';
+	}
+	strbuf_release(&dir);
+	return ret;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+void file_txn_init(struct file_txn *t)
+{
+	memset(t, 0, sizeof(*t));
+	strvec_init(&t->dirs);
+}
+
+static struct file_txn_op *txn_push(struct file_txn *t, const char *path)
+{
+	struct file_txn_op *op;
+
+	ALLOC_GROW(t->ops, t->nr + 1, t->alloc);
+	op = &t->ops[t->nr++];
+	memset(op, 0, sizeof(*op));
+	op->path = xstrdup(path);
+	return op;
+}
+
+int file_txn_put(struct file_txn *t, const char *path, const void *data,
+		 size_t len, mode_t mode, struct err *e)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	struct file_txn_op *op;
+
+	if (file_make_parents(path, &t->dirs, e) < 0 ||
+	    write_temp(path, data, len, mode, &tmp, e) < 0) {
+		strbuf_release(&tmp);
+		return -1;
+	}
+	op = txn_push(t, path);
+	op->tmp = strbuf_detach(&tmp, NULL);
+	return 0;
+}
+
+void file_txn_remove(struct file_txn *t, const char *path)
+{
+	txn_push(t, path);
+}
+
+/* Hard-link path to a fresh name next to it, so it can be put back. */
+static int backup(struct file_txn_op *op, struct err *e)
+{
+	struct strbuf name = STRBUF_INIT;
+	struct stat st;
+	int tries, fd;
+
+	if (lstat(op->path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return err_errno(e, errno, "cannot read '%s'", op->path);
+	}
+	for (tries = 0; tries < 16; tries++) {
+		strbuf_setlen(&name, 0);
+		strbuf_addf(&name, "%s.old.XXXXXX", op->path);
+		fd = mkstemp(name.buf);
+		if (fd < 0)
+			break;
+		close(fd);
+		unlink(name.buf);
+		if (link(op->path, name.buf) == 0) {
+			op->backup = strbuf_detach(&name, NULL);
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	err_errno(e, errno, "cannot keep a copy of '%s'", op->path);
+	strbuf_release(&name);
+	return -1;
+}
+
+/* Undo ops [0, n) in reverse; 0, or -1 with the first failure noted. */
+static int rollback(struct file_txn *t, size_t n, struct err *e)
+{
+	int ret = 0;
+
+	while (n--) {
+		struct file_txn_op *op = &t->ops[n];
+
+		if (op->backup) {
+			if (rename(op->backup, op->path) < 0 && !ret)
+				ret = err_prefix(e,
+						 "and '%s' could not be put "
+						 "back from '%s'",
+						 op->path, op->backup);
+			else if (!ret) {
+				free(op->backup);
+				op->backup = NULL;
+			}
+		} else if (op->tmp) {
+			unlink(op->path);
+		}
+	}
+	return ret;
+}
+
+int file_txn_commit(struct file_txn *t, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++)
+		if (backup(&t->ops[i], e) < 0)
+			goto undo_backups;
+	for (i = 0; i < t->nr; i++) {
+		struct file_txn_op *op = &t->ops[i];
+		int rc = op->tmp ? rename(op->tmp, op->path)
+				 : (op->backup ? unlink(op->path) : 0);
+
+		if (rc < 0) {
+			err_errno(e, errno, "cannot %s '%s'",
+				  op->tmp ? "replace" : "remove", op->path);
+			rollback(t, i, e);
+			goto undo_backups;
+		}
+		if (op->tmp) {
+			free(op->tmp);
+			op->tmp = NULL;
+		}
+	}
+	t->committed = true;
+	for (i = 0; i < t->nr; i++)
+		fsync_dir_of(t->ops[i].path);
+	for (i = 0; i < t->nr; i++)
+		if (t->ops[i].backup)
+			unlink(t->ops[i].backup);
+	return 0;
+undo_backups:
+	for (i = 0; i < t->nr; i++)
+		if (t->ops[i].backup) {
+			unlink(t->ops[i].backup);
+			free(t->ops[i].backup);
+			t->ops[i].backup = NULL;
+		}
+	return -1;
+}
+
+void file_txn_release(struct file_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		if (t->ops[i].tmp)
+			unlink(t->ops[i].tmp);
+		free(t->ops[i].path);
+		free(t->ops[i].tmp);
+		free(t->ops[i].backup);
+	}
+	free(t->ops);
+	if (!t->committed)
+		for (i = t->dirs.nr; i--;)
+			rmdir(t->dirs.v[i]);
+	strvec_clear(&t->dirs);
+	memset(t, 0, sizeof(*t));
 }

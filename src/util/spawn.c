@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,10 +54,13 @@ static void child(const struct spawn_opts *opts, int errfd, int outfd)
 
 	if (outfd >= 0 && dup2(outfd, STDOUT_FILENO) < 0)
 		goto fail;
-	if (opts->quiet_stderr) {
-		int null = open("/dev/null", O_WRONLY);
+	if (opts->quiet_stderr || opts->stderr_path) {
+		int fd = opts->stderr_path
+				 ? open(opts->stderr_path,
+					O_WRONLY | O_CREAT | O_TRUNC, 0600)
+				 : open("/dev/null", O_WRONLY);
 
-		if (null < 0 || dup2(null, STDERR_FILENO) < 0)
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			goto fail;
 	}
 	if (opts->dir && chdir(opts->dir) < 0)
@@ -121,4 +125,30 @@ out:
 			close(outpipe[i]);
 	}
 	return ret;
+}
+
+bool spawn_program_exists(const char *name)
+{
+	const char *path = getenv("PATH"), *p;
+	struct strbuf full = STRBUF_INIT;
+	bool found = false;
+
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	for (p = path ? path : "/usr/bin:/bin"; !found; p++) {
+		size_t n = strcspn(p, ":");
+
+		strbuf_setlen(&full, 0);
+		if (n)
+			strbuf_add(&full, p, n);
+		else
+			strbuf_addch(&full, '.');
+		strbuf_addf(&full, "/%s", name);
+		found = access(full.buf, X_OK) == 0;
+		p += n;
+		if (!*p)
+			break;
+	}
+	strbuf_release(&full);
+	return found;
 }

@@ -8,6 +8,8 @@
 #ifndef PVE_GITOPS_SPAWN_H
 #define PVE_GITOPS_SPAWN_H
 
+#include <stdbool.h>
+
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -17,6 +19,7 @@ struct spawn_opts {
 	const char *dir;	 /* NULL: current directory */
 	struct strbuf *out;	 /* NULL: inherit stdout; else captured */
 	int quiet_stderr;	 /* send the child's stderr to /dev/null */
+	const char *stderr_path; /* else: the child's stderr goes here (0600) */
 };
 
 /*
@@ -25,5 +28,8 @@ struct spawn_opts {
  * could not be started.
  */
 int spawn_run(const struct spawn_opts *opts, int *status, struct err *e);
+
+/* true when name (or a file of that name on PATH) is executable. */
+bool spawn_program_exists(const char *name);
 
 #endif
