@@ -66,5 +66,6 @@ extern const struct cmd cmd_plan;
 extern const struct cmd cmd_apply;
 extern const struct cmd cmd_output;
 extern const struct cmd cmd_tag;
+extern const struct cmd cmd_inventory;
 
 #endif

@@ -1,0 +1,480 @@
+/*
+ * invsource.c - the VMs the inventory lists, from the outputs file or from
+ * Proxmox, and the ansible-inventory check; see invsource.h.
+ */
+#include "io/invsource.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/pve_format.h"
+#include "io/cluster.h"
+#include "util/exitcode.h"
+#include "util/fileio.h"
+#include "util/spawn.h"
+#include "util/xalloc.h"
+
+#define OUTPUTS_MAX (64 << 20)
+
+void inv_vms_init(struct inv_vms *vms)
+{
+	memset(vms, 0, sizeof(*vms));
+	strvec_init(&vms->warnings);
+}
+
+void inv_vms_release(struct inv_vms *vms)
+{
+	size_t i;
+
+	for (i = 0; i < vms->nr; i++) {
+		free(vms->v[i].ip);
+		free(vms->v[i].user);
+		free(vms->v[i].node);
+	}
+	free(vms->v);
+	strvec_clear(&vms->warnings);
+	memset(vms, 0, sizeof(*vms));
+}
+
+static struct inv_vm *vm_push(struct inv_vms *vms, const struct vmdef *def)
+{
+	struct inv_vm *v;
+
+	ALLOC_GROW(vms->v, vms->nr + 1, vms->alloc);
+	v = &vms->v[vms->nr++];
+	memset(v, 0, sizeof(*v));
+	v->def = def;
+	return v;
+}
+
+/* An IPv4 address Proxmox would accept, or NULL. */
+static char *checked_ip(const char *s)
+{
+	uint32_t ip;
+
+	return s && !pve_parse_ipv4(&ip, s, strlen(s)) ? xstrdup(s) : NULL;
+}
+
+static int outputs_entry(struct inv_vms *out, const struct vmdef *def,
+			 json_t *e, const struct config *cfg, struct err *err)
+{
+	json_t *host = json_object_get(e, "ansible_host");
+	json_t *user = json_object_get(e, "ansible_user");
+	json_t *node = json_object_get(e, "node");
+	json_t *vmid = json_object_get(e, "vmid");
+	struct strbuf why = STRBUF_INIT;
+	struct inv_vm *v;
+
+	if (!json_is_object(e) || !json_is_string(node) ||
+	    !json_is_integer(vmid) || json_integer_value(vmid) < 1 ||
+	    json_integer_value(vmid) > 999999999 ||
+	    (host && !json_is_null(host) && !json_is_string(host)) ||
+	    (user && !json_is_string(user)))
+		return err_set(err, EXIT_INVALID,
+			       "%s: ansible_inventory.value.%s: expected "
+			       "{ansible_host, ansible_user, node, vmid}",
+			       cfg->outputs, def->name);
+	if (pve_check_node_name(json_string_value(node), &why) < 0) {
+		err_set(err, EXIT_INVALID,
+			"%s: ansible_inventory.value.%s.node: %s", cfg->outputs,
+			def->name, why.buf);
+		strbuf_release(&why);
+		return -1;
+	}
+	v = vm_push(out, def);
+	v->ip = checked_ip(json_string_value(host));
+	if (json_is_string(host) && !v->ip)
+		strvec_pushf(&out->warnings,
+			     "%s: ansible_host of %s is not an IPv4 address",
+			     cfg->outputs, def->name);
+	v->user = xstrdup(def->ciuser ? def->ciuser : cfg->ansible_user);
+	v->node = xstrdup(json_string_value(node));
+	v->vmid = (int)json_integer_value(vmid);
+	return 0;
+}
+
+int inv_vms_from_outputs(struct inv_vms *out, const struct config *cfg,
+			 const struct vmdef *const *defs, size_t n,
+			 struct err *e)
+{
+	struct strbuf buf = STRBUF_INIT;
+	json_error_t jerr;
+	json_t *root = NULL, *inv;
+	size_t i;
+	int ret = -1;
+
+	if (file_read_all(&buf, cfg->outputs, OUTPUTS_MAX, e) < 0) {
+		err_prefix(e, "no outputs to read (apply writes them; "
+			      "--live reads Proxmox instead)");
+		goto out;
+	}
+	root = json_loadb(buf.buf, buf.len, 0, &jerr);
+	if (!root) {
+		err_set(e, EXIT_INVALID, "%s:%d: %s", cfg->outputs, jerr.line,
+			jerr.text);
+		goto out;
+	}
+	inv = json_object_get(json_object_get(root, "ansible_inventory"),
+			      "value");
+	if (!json_is_object(inv)) {
+		err_set(e, EXIT_INVALID,
+			"%s: no ansible_inventory.value object", cfg->outputs);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *entry = json_object_get(inv, defs[i]->name);
+
+		if (entry && outputs_entry(out, defs[i], entry, cfg, e) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	strbuf_release(&buf);
+	return ret;
+}
+
+/* The first IPv4 address the guest agent reports that is not loopback or
+ * link-local, or NULL. */
+static char *agent_ipv4(struct pve_client *pc, const struct actual_vm *a)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	json_t *data = NULL, *ifs, *nic, *addr;
+	size_t i, j;
+	char *ip = NULL;
+
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/agent/network-get-interfaces",
+		    a->node, a->vmid);
+	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &data, NULL,
+		     &e) < 0)
+		goto out;
+	ifs = json_object_get(data, "result");
+	json_array_foreach(ifs, i, nic)
+	{
+		json_array_foreach(json_object_get(nic, "ip-addresses"), j,
+				   addr)
+		{
+			const char *t = json_string_value(
+				json_object_get(addr, "ip-address-type"));
+			const char *s = json_string_value(
+				json_object_get(addr, "ip-address"));
+
+			if (ip || !t || strcmp(t, "ipv4") || !s ||
+			    !strncmp(s, "127.", 4) ||
+			    !strncmp(s, "169.254.", 8))
+				continue;
+			ip = checked_ip(s);
+		}
+	}
+out:
+	json_decref(data);
+	err_release(&e);
+	strbuf_release(&path);
+	return ip;
+}
+
+static int live_entry(struct inv_vms *out, struct pve_client *pc,
+		      const struct config *cfg, const struct vmdef *def,
+		      struct actual_vm *a, struct err *e)
+{
+	struct pve_ipconfig ipc;
+	struct strbuf why = STRBUF_INIT;
+	const char *ipconfig, *ciuser;
+	struct inv_vm *v;
+	struct strbuf addr = STRBUF_INIT;
+
+	if (!a->has_config && cluster_read_config(a, pc, e) < 0)
+		return -1;
+	v = vm_push(out, def);
+	v->node = xstrdup(a->node);
+	v->vmid = a->vmid;
+	ciuser = actual_get(a, "ciuser");
+	if (ciuser && pve_check_user(ciuser, &why) < 0) {
+		strvec_pushf(&out->warnings,
+			     "%s: Proxmox's ciuser is %s; using the "
+			     "definition's user",
+			     def->name, why.buf);
+		ciuser = NULL;
+		strbuf_setlen(&why, 0);
+	}
+	v->user = xstrdup(ciuser && *ciuser ? ciuser
+			  : def->ciuser	    ? def->ciuser
+					    : cfg->ansible_user);
+	ipconfig = actual_get(a, "ipconfig0");
+	if (ipconfig && !pve_parse_ipconfig(&ipc, ipconfig, &why) &&
+	    ipc.has_ip4 && !ipc.dhcp4) {
+		pve_format_ipv4(&addr, ipc.ip4);
+		v->ip = strbuf_detach(&addr, NULL);
+	} else {
+		v->ip = agent_ipv4(pc, a);
+	}
+	strbuf_release(&why);
+	strbuf_release(&addr);
+	return 0;
+}
+
+int inv_vms_from_proxmox(struct inv_vms *out, struct pve_client *pc,
+			 const struct config *cfg,
+			 const struct vmdef *const *defs, size_t n,
+			 struct err *e)
+{
+	struct cluster c = CLUSTER_INIT;
+	size_t i, j;
+	int ret = -1;
+
+	if (cluster_read_vms(&c, pc, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < c.nr; j++) {
+			struct actual_vm *a = &c.vms[j];
+
+			if (!a->name || strcmp(a->name, defs[i]->name) ||
+			    !actual_is_managed(a) || a->template_)
+				continue;
+			if (live_entry(out, pc, cfg, defs[i], a, e) < 0)
+				goto out;
+			break;
+		}
+	ret = 0;
+out:
+	cluster_release(&c);
+	return ret;
+}
+
+/* ---- ansible-inventory ----------------------------------------------------
+ */
+
+static bool list_has(json_t *list, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+	{
+		if (json_is_string(v) && !strcmp(json_string_value(v), s))
+			return true;
+	}
+	return false;
+}
+
+/* Ansible's view (the --list JSON) against what w asked for. */
+static int compare_view(json_t *view, const struct inv_want *w,
+			const char *target, struct err *e)
+{
+	json_t *hv =
+		json_object_get(json_object_get(view, "_meta"), "hostvars");
+	size_t i, g;
+
+	for (i = 0; i < w->nr; i++) {
+		const struct inv_host *h = &w->hosts[i];
+		const char *got = json_string_value(json_object_get(
+			json_object_get(hv, h->name), "ansible_host"));
+
+		if (!h->ip)
+			continue;
+		if (!got || strcmp(got, h->ip))
+			return err_set(e, EXIT_FAIL,
+				       "ansible-inventory reads '%s' with "
+				       "ansible_host %s, not %s",
+				       target, got ? got : "(none)", h->ip);
+		for (g = 0; g < h->groups.nr; g++)
+			if (!list_has(json_object_get(
+					      json_object_get(view,
+							      h->groups.v[g]),
+					      "hosts"),
+				      h->name))
+				return err_set(e, EXIT_FAIL,
+					       "ansible-inventory does not "
+					       "see '%s' in group [%s] of '%s'",
+					       h->name, h->groups.v[g], target);
+	}
+	return 0;
+}
+
+/* The environment of ansible-inventory: ours, plus strict parsing. */
+static void ansible_env(struct strvec *env)
+{
+	extern char **environ;
+	char **p;
+
+	for (p = environ; *p; p++)
+		if (strncmp(*p, "ANSIBLE_INVENTORY_", 18))
+			strvec_push(env, *p);
+	strvec_push(env, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=True");
+	strvec_push(env, "ANSIBLE_INVENTORY_ENABLED=ini");
+	strvec_push(env, "ANSIBLE_INVENTORY_UNPARSED_WARNING=False");
+	strvec_push(env, "ANSIBLE_NOCOLOR=1");
+}
+
+int inv_check_with_ansible(const char *dir, const char *name,
+			   const struct inv_want *w, enum ansible_check mode,
+			   struct err *e)
+{
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
+	struct strbuf file = STRBUF_INIT, errfile = STRBUF_INIT;
+	struct strvec env;
+	json_t *view = NULL;
+	int status, ret = -1;
+
+	if (mode == ANSIBLE_CHECK_NEVER)
+		return 0;
+	if (!spawn_program_exists("ansible-inventory")) {
+		if (mode == ANSIBLE_CHECK_AUTO)
+			return 0;
+		return err_set(e, EXIT_FAIL,
+			       "validate_with_ansible is 'always' but "
+			       "ansible-inventory is not on PATH");
+	}
+	strvec_init(&env);
+	ansible_env(&env);
+	strbuf_addf(&file, "%s/%s", dir, name);
+	strbuf_addf(&errfile, "%s/ansible-inventory.err", dir);
+	{
+		const char *argv[] = { "ansible-inventory", "-i", file.buf,
+				       "--list", NULL };
+		struct spawn_opts so = { .argv = argv,
+					 .env = (const char *const *)env.v,
+					 .out = &out,
+					 .stderr_path = errfile.buf };
+
+		if (spawn_run(&so, &status, e) < 0)
+			goto out;
+	}
+	if (status) {
+		struct err ignore = ERR_INIT;
+
+		file_read_all(&errs, errfile.buf, 1 << 20, &ignore);
+		err_release(&ignore);
+		strbuf_trim(&errs);
+		err_set(e, EXIT_FAIL,
+			"ansible-inventory refuses the new '%s' (exit %d): %s",
+			name, status, errs.len ? errs.buf : "(no message)");
+		goto out;
+	}
+	view = json_loadb(out.buf, out.len, 0, NULL);
+	if (!json_is_object(view)) {
+		err_set(e, EXIT_FAIL,
+			"ansible-inventory --list printed no JSON object");
+		goto out;
+	}
+	if (compare_view(view, w, name, e) < 0)
+		goto out;
+	ret = 1;
+out:
+	unlink(errfile.buf);
+	json_decref(view);
+	strvec_clear(&env);
+	strbuf_release(&out);
+	strbuf_release(&errs);
+	strbuf_release(&file);
+	strbuf_release(&errfile);
+	return ret;
+}
+
+/* ---- host vars ------------------------------------------------------------
+ */
+
+static json_t *disk_vars(const struct vm_disk *d)
+{
+	json_t *o = json_pack("{s:s}", "slot", d->slot);
+	struct strbuf size = STRBUF_INIT;
+
+	if (d->size) {
+		pve_format_size(&size, d->size);
+		json_object_set_new(o, "size", json_string(size.buf));
+		json_object_set_new(o, "size_bytes",
+				    json_integer((json_int_t)d->size));
+	}
+	if (d->storage)
+		json_object_set_new(o, "storage", json_string(d->storage));
+	if (d->format)
+		json_object_set_new(o, "format", json_string(d->format));
+	if (d->mount)
+		json_object_set_new(o, "mount", json_string(d->mount));
+	strbuf_release(&size);
+	return o;
+}
+
+json_t *inv_host_vars(const struct inv_vm *vm)
+{
+	json_t *tags = json_array(), *disks = json_array();
+	size_t i;
+
+	for (i = 0; i < vm->def->tags.nr; i++)
+		json_array_append_new(tags, json_string(vm->def->tags.v[i]));
+	for (i = 0; i < vm->def->nr_disks; i++)
+		if (vm->def->disks[i].kind == DISK_DISK)
+			json_array_append_new(disks,
+					      disk_vars(&vm->def->disks[i]));
+	return json_pack("{s:s, s:i, s:o, s:o}", "pve_node", vm->node,
+			 "pve_vmid", vm->vmid, "pve_tags", tags, "pve_disks",
+			 disks);
+}
+
+static void yaml_scalar(struct strbuf *out, json_t *v)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+	/* JSON strings and integers are YAML 1.2 flow scalars as they are */
+	strbuf_addstr(out, s ? s : "null");
+	free(s);
+}
+
+static bool yaml_is_block(json_t *v)
+{
+	return (json_is_object(v) && json_object_size(v)) ||
+	       (json_is_array(v) && json_array_size(v));
+}
+
+static void yaml_node(struct strbuf *out, json_t *v, int indent,
+		      bool inline_first)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+	bool first = true;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, val)
+		{
+			if (!(first && inline_first))
+				strbuf_addf(out, "%*s", indent, "");
+			first = false;
+			strbuf_addf(out, "%s:", key);
+			if (yaml_is_block(val)) {
+				strbuf_addch(out, '\n');
+				yaml_node(out, val,
+					  indent + (json_is_array(val) ? 2 : 2),
+					  false);
+				continue;
+			}
+			strbuf_addch(out, ' ');
+			if (json_is_object(val))
+				strbuf_addstr(out, "{}");
+			else if (json_is_array(val))
+				strbuf_addstr(out, "[]");
+			else
+				yaml_scalar(out, val);
+			strbuf_addch(out, '\n');
+		}
+		return;
+	}
+	json_array_foreach(v, i, val)
+	{
+		strbuf_addf(out, "%*s- ", indent, "");
+		if (yaml_is_block(val) && json_is_object(val)) {
+			yaml_node(out, val, indent + 2, true);
+			continue;
+		}
+		yaml_scalar(out, val);
+		strbuf_addch(out, '\n');
+	}
+}
+
+void inv_yaml_emit(struct strbuf *out, json_t *v)
+{
+	yaml_node(out, v, 0, false);
+}
