@@ -518,16 +518,17 @@ static void report(const struct inv_run *r, bool dry_run, int changed)
 	const struct inv_change *c = &r->change;
 	size_t i;
 
-	for (i = 0; i < c->unknown_ip.nr; i++) {
+	for (i = 0; i < c->unknown_ip.nr + c->unknown_kept.nr; i++) {
 		struct strbuf m = STRBUF_INIT;
+		bool kept = i >= c->unknown_ip.nr;
 
 		strbuf_addf(&m,
-			    "%s has no known IPv4 address (DHCP and no "
-			    "guest agent answer): %s",
-			    c->unknown_ip.v[i],
-			    strmap_has(&r->want.by_name, c->unknown_ip.v[i])
-				    ? "its inventory line is left as it is"
-				    : "left out");
+			    "%s has no known IPv4 address (DHCP, and no "
+			    "address from the guest agent): %s",
+			    kept ? c->unknown_kept.v[i - c->unknown_ip.nr]
+				 : c->unknown_ip.v[i],
+			    kept ? "its inventory line is left as it is"
+				 : "left out of the inventory");
 		warn(r->cfg, m.buf);
 		strbuf_release(&m);
 	}
@@ -535,16 +536,16 @@ static void report(const struct inv_run *r, bool dry_run, int changed)
 		json_t *o = json_pack("{s:b, s:i}", "dry_run", dry_run,
 				      "files_changed", changed);
 		const struct strvec *lists[] = {
-			&c->added,	&c->updated,	  &c->removed,
-			&c->unknown_ip, &c->groups_added, &c->groups_removed,
-			&c->new_hosts
+			&c->added,	    &c->updated,      &c->removed,
+			&c->unknown_ip,	    &c->unknown_kept, &c->groups_added,
+			&c->groups_removed, &c->new_hosts
 		};
-		const char *names[] = { "added",	"updated",
-					"removed",	"unknown_ip",
-					"groups_added", "groups_removed",
-					"new_hosts" };
+		const char *names[] = { "added",	   "updated",
+					"removed",	   "unknown_ip",
+					"unknown_ip_kept", "groups_added",
+					"groups_removed",  "new_hosts" };
 
-		for (i = 0; i < 7; i++) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			json_t *a = json_array();
 
 			for (size_t j = 0; j < lists[i]->nr; j++)

@@ -146,6 +146,7 @@ void inv_change_init(struct inv_change *c)
 	strvec_init(&c->updated);
 	strvec_init(&c->removed);
 	strvec_init(&c->unknown_ip);
+	strvec_init(&c->unknown_kept);
 	strvec_init(&c->groups_added);
 	strvec_init(&c->groups_removed);
 	strvec_init(&c->new_hosts);
@@ -157,6 +158,7 @@ void inv_change_release(struct inv_change *c)
 	strvec_clear(&c->updated);
 	strvec_clear(&c->removed);
 	strvec_clear(&c->unknown_ip);
+	strvec_clear(&c->unknown_kept);
 	strvec_clear(&c->groups_added);
 	strvec_clear(&c->groups_removed);
 	strvec_clear(&c->new_hosts);
@@ -290,7 +292,10 @@ static void rewrite_block(struct ini *ini, size_t marker,
 		const struct inv_host *h = &w->hosts[i];
 
 		if (!h->ip) {
-			strvec_push(&out->unknown_ip, h->name);
+			strvec_push(strmap_has(old, h->name)
+					    ? &out->unknown_kept
+					    : &out->unknown_ip,
+				    h->name);
 			continue;
 		}
 		if (strmap_has(old, h->name))

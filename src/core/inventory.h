@@ -76,7 +76,8 @@ void inv_want_release(struct inv_want *w);
 /* What a rewrite did, host names in the order of the want list. */
 struct inv_change {
 	struct strvec added, updated, removed;
-	struct strvec unknown_ip; /* wanted, no address: left as they were */
+	struct strvec unknown_ip;   /* wanted, no address: left out */
+	struct strvec unknown_kept; /* the same, already listed: line kept */
 	struct strvec groups_added, groups_removed;
 	struct strvec new_hosts; /* "IP,NAME" lines for new_hosts.txt */
 	bool marker_added;

@@ -136,9 +136,10 @@ out:
 	return ret;
 }
 
-/* The first IPv4 address the guest agent reports that is not loopback or
- * link-local, or NULL. */
-static char *agent_ipv4(struct pve_client *pc, const struct actual_vm *a)
+/* The first IPv4 address the guest agent reports on an interface other
+ * than lo that is not link-local, or NULL (with a warning saying why). */
+static char *agent_ipv4(struct inv_vms *out, struct pve_client *pc,
+			const struct actual_vm *a)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct err e = ERR_INIT;
@@ -148,12 +149,20 @@ static char *agent_ipv4(struct pve_client *pc, const struct actual_vm *a)
 
 	strbuf_addf(&path, "/nodes/%s/qemu/%d/agent/network-get-interfaces",
 		    a->node, a->vmid);
-	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &data, NULL,
-		     &e) < 0)
+	/* no retries: an agent that is not up yet is not a transient error */
+	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_NONE, &data, NULL,
+		     &e) < 0) {
+		strvec_pushf(&out->warnings, "%s: %s", a->name, e.msg.buf);
 		goto out;
+	}
 	ifs = json_object_get(data, "result");
 	json_array_foreach(ifs, i, nic)
 	{
+		const char *ifname =
+			json_string_value(json_object_get(nic, "name"));
+
+		if (!ifname || !strcmp(ifname, "lo"))
+			continue;
 		json_array_foreach(json_object_get(nic, "ip-addresses"), j,
 				   addr)
 		{
@@ -163,7 +172,6 @@ static char *agent_ipv4(struct pve_client *pc, const struct actual_vm *a)
 				json_object_get(addr, "ip-address"));
 
 			if (ip || !t || strcmp(t, "ipv4") || !s ||
-			    !strncmp(s, "127.", 4) ||
 			    !strncmp(s, "169.254.", 8))
 				continue;
 			ip = checked_ip(s);
@@ -209,7 +217,7 @@ static int live_entry(struct inv_vms *out, struct pve_client *pc,
 		pve_format_ipv4(&addr, ipc.ip4);
 		v->ip = strbuf_detach(&addr, NULL);
 	} else {
-		v->ip = agent_ipv4(pc, a);
+		v->ip = agent_ipv4(out, pc, a);
 	}
 	strbuf_release(&why);
 	strbuf_release(&addr);

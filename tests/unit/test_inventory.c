@@ -1,0 +1,252 @@
+/*
+ * test_inventory.c - the rewrite of the managed parts of an INI inventory,
+ * case by case, each also run a second time to prove it changes nothing.
+ * (tests/integration/inventory.py checks the same through the command and
+ * ansible-inventory.)
+ */
+#include "test.h"
+
+#include <string.h>
+
+#include "core/inventory.h"
+
+struct vm {
+	const char *name, *ip, *user;
+	const char *extra; /* one ansible_groups entry, or NULL */
+};
+
+static void want_of(struct inv_want *w, struct inv_rules *r,
+		    const struct config *cfg, const struct vm *vms, size_t n,
+		    const char *keep)
+{
+	struct strbuf why = STRBUF_INIT;
+	size_t i;
+
+	assert_int_equal(inv_rules_compile(r, cfg, &why), 0);
+	inv_want_init(w, r);
+	for (i = 0; i < n; i++) {
+		struct strvec extra;
+
+		strvec_init(&extra);
+		if (vms[i].extra)
+			strvec_push(&extra, vms[i].extra);
+		inv_want_add(w, r, vms[i].name, vms[i].ip,
+			     vms[i].user ? vms[i].user : "ubuntu", 22, &extra);
+		strvec_clear(&extra);
+	}
+	if (keep)
+		inv_want_keep(w, keep);
+	strbuf_release(&why);
+}
+
+/* Rewrite text; returns the result (caller frees) and fills *c. */
+static char *rewrite(const char *text, const struct inv_want *w,
+		     struct inv_change *c, int *rc)
+{
+	struct ini ini = INI_INIT;
+	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	int line;
+
+	assert_int_equal(ini_parse(&ini, text, strlen(text), &line, &why), 0);
+	*rc = inventory_rewrite(&ini, w, c, &why);
+	if (*rc)
+		strbuf_add(&out, why.buf, why.len);
+	else
+		ini_render(&ini, &out);
+	ini_release(&ini);
+	strbuf_release(&why);
+	return strbuf_detach(&out, NULL);
+}
+
+static void check(const char *before, const char *after, const struct vm *vms,
+		  size_t n, const char *keep, const char *new_hosts)
+{
+	struct config cfg;
+	struct inv_rules r;
+	struct inv_want w;
+	struct inv_change c, c2;
+	struct strbuf nh = STRBUF_INIT;
+	char *got, *again;
+	size_t i;
+	int rc;
+
+	config_init(&cfg);
+	want_of(&w, &r, &cfg, vms, n, keep);
+	inv_change_init(&c);
+	got = rewrite(before, &w, &c, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, after);
+	for (i = 0; i < c.new_hosts.nr; i++)
+		strbuf_addf(&nh, "%s\n", c.new_hosts.v[i]);
+	assert_string_equal(nh.buf, new_hosts);
+	inv_change_init(&c2);
+	again = rewrite(got, &w, &c2, &rc);
+	assert_string_equal(again, got);
+	assert_int_equal(c2.added.nr + c2.updated.nr + c2.removed.nr +
+				 c2.groups_added.nr + c2.groups_removed.nr,
+			 0);
+	free(got);
+	free(again);
+	strbuf_release(&nh);
+	inv_change_release(&c);
+	inv_change_release(&c2);
+	inv_want_release(&w);
+	inv_rules_release(&r);
+	config_release(&cfg);
+}
+
+static void inventory__add_to_block_and_groups(void **state)
+{
+	static const struct vm vms[] = {
+		{ "haproxy-a", "10.0.0.1", NULL, NULL },
+		{ "k8s-x", "10.0.0.2", "admin", "monitored" },
+		{ "plain", "10.0.0.3", NULL, NULL },
+	};
+
+	(void)state;
+	check("# Individual hosts\nplain ansible_host=10.0.0.3 "
+	      "ansible_user=ubuntu\n\n[all:vars]\nx=1\n",
+	      "# Individual hosts\nplain ansible_host=10.0.0.3 "
+	      "ansible_user=ubuntu\nhaproxy-a ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\nk8s-x ansible_host=10.0.0.2 "
+	      "ansible_user=admin\n\n[all:vars]\nx=1\n\n[haproxy]\nhaproxy-a\n"
+	      "\n[k3s]\nk8s-x\n\n[monitored]\nk8s-x\n",
+	      vms, ARRAY_SIZE(vms), NULL,
+	      "10.0.0.1,haproxy-a\n10.0.0.2,k8s-x\n");
+}
+
+static void inventory__removal_everywhere_and_duplicates(void **state)
+{
+	static const struct vm vms[] = { { "k8s-a", "10.0.0.1", NULL, NULL } };
+
+	(void)state;
+	check("# Individual hosts\nk8s-a ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\nk8s-a ansible_host=9.9.9.9\n"
+	      "gone ansible_host=10.0.0.9\n\n[k3s]\nk8s-a\ngone\n\n[hand]\n"
+	      "gone x=1\nother\n",
+	      "# Individual hosts\nk8s-a ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\n\n[k3s]\nk8s-a\n\n[hand]\nother\n",
+	      vms, ARRAY_SIZE(vms), NULL, "");
+}
+
+static void inventory__wrong_group_left_and_kept_names(void **state)
+{
+	static const struct vm vms[] = {
+		{ "k8s-a", "10.0.0.1", NULL, NULL },
+		{ "dhcp", NULL, NULL, NULL },
+	};
+
+	(void)state;
+	/* k8s-a listed in [haproxy] by an older rule: out of a managed group
+	 * it no longer matches; the kept name and the DHCP host stay */
+	check("# Individual hosts\nk8s-a ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\nhome ansible_host=10.0.0.7\n"
+	      "dhcp ansible_host=10.0.0.8 ansible_user=ubuntu\n\n"
+	      "[haproxy]\nk8s-a\n\n[k3s]\nk8s-a\nhome\n",
+	      "# Individual hosts\nk8s-a ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\nhome ansible_host=10.0.0.7\n"
+	      "dhcp ansible_host=10.0.0.8 ansible_user=ubuntu\n\n"
+	      "[k3s]\nk8s-a\nhome\n",
+	      vms, ARRAY_SIZE(vms), "home", "");
+}
+
+static void inventory__empty_groups(void **state)
+{
+	static const struct vm vms[] = { { "web", "10.0.0.1", NULL, NULL } };
+
+	(void)state;
+	check("# Individual hosts\nweb ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\n\n[k3s]\n# was here\n\n[haproxy]\n"
+	      "\n[haproxy:vars]\nx=1\n\n[talos_workers]\n",
+	      "# Individual hosts\nweb ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\n\n[haproxy]\n\n[haproxy:vars]\nx=1\n",
+	      vms, ARRAY_SIZE(vms), NULL, "");
+}
+
+static void inventory__marker_added(void **state)
+{
+	static const struct vm vms[] = { { "a", "10.0.0.1", NULL, NULL } };
+
+	(void)state;
+	check("# top\n\n# about g\n[g]\nh\n",
+	      "# top\n\n# Individual hosts\na ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\n\n# about g\n[g]\nh\n",
+	      vms, ARRAY_SIZE(vms), NULL, "10.0.0.1,a\n");
+	check("",
+	      "# Individual hosts\na ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\n",
+	      vms, ARRAY_SIZE(vms), NULL, "10.0.0.1,a\n");
+	check("x",
+	      "x\n\n# Individual hosts\na ansible_host=10.0.0.1 "
+	      "ansible_user=ubuntu\n",
+	      vms, ARRAY_SIZE(vms), NULL, "10.0.0.1,a\n");
+}
+
+static void inventory__marker_in_vars_refused(void **state)
+{
+	static const struct vm vms[] = { { "a", "10.0.0.1", NULL, NULL } };
+	struct config cfg;
+	struct inv_rules r;
+	struct inv_want w;
+	struct inv_change c;
+	char *msg;
+	int rc;
+
+	(void)state;
+	config_init(&cfg);
+	want_of(&w, &r, &cfg, vms, 1, NULL);
+	inv_change_init(&c);
+	msg = rewrite("[all:vars]\nx=1\n# Individual hosts\n", &w, &c, &rc);
+	assert_int_equal(rc, -1);
+	assert_string_equal(msg, "line 3: '# Individual hosts' is in "
+				 "[all:vars], where host lines would be read "
+				 "as variables; move it above the first "
+				 "section");
+	free(msg);
+	msg = rewrite("[p:children]\n#  individual HOSTS  \n", &w, &c, &rc);
+	assert_int_equal(rc, -1);
+	free(msg);
+	inv_change_release(&c);
+	inv_want_release(&w);
+	inv_rules_release(&r);
+	config_release(&cfg);
+}
+
+static void inventory__rules(void **state)
+{
+	struct config cfg;
+	struct inv_rules r;
+	struct strbuf why = STRBUF_INIT;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(inv_rules_compile(&r, &cfg, &why), 0);
+	assert_string_equal(inv_rules_match(&r, "haproxy"), "haproxy");
+	assert_string_equal(inv_rules_match(&r, "haproxy-prod"), "haproxy");
+	assert_null(inv_rules_match(&r, "haproxyx"));
+	assert_string_equal(inv_rules_match(&r, "talos-prod-cp01"),
+			    "talos_control_plane");
+	assert_string_equal(inv_rules_match(&r, "talos-prod-w01"),
+			    "talos_workers");
+	assert_null(inv_rules_match(&r, "talos-a-b-w01"));
+	assert_string_equal(inv_rules_match(&r, "k8s-dev"), "k3s");
+	assert_null(inv_rules_match(&r, "k8s-dev-2"));
+	inv_rules_release(&r);
+	strbuf_release(&why);
+	config_release(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(inventory__add_to_block_and_groups),
+		cmocka_unit_test(inventory__removal_everywhere_and_duplicates),
+		cmocka_unit_test(inventory__wrong_group_left_and_kept_names),
+		cmocka_unit_test(inventory__empty_groups),
+		cmocka_unit_test(inventory__marker_added),
+		cmocka_unit_test(inventory__marker_in_vars_refused),
+		cmocka_unit_test(inventory__rules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
