@@ -64,10 +64,20 @@ say "6. Outputs (terraform output -json shape) and a plan with nothing to do"
 show "$bin/pve-gitops" output vm_ips
 show "$bin/pve-gitops" -q plan
 
-say "7. The playbook the commit asks for"
+say "7. The Ansible inventory, rewritten from what was created"
+echo "Only the '# Individual hosts' block and the managed groups change; the"
+echo "header, [all:vars] and hand-made groups stay byte for byte."
+show "$bin/pve-gitops" -q inventory --dry-run
+show "$bin/pve-gitops" inventory
+show cat proxmox/new_hosts.txt
+show "$bin/pve-gitops" inventory
+echo "(a second run changes nothing but emptying new_hosts.txt)"
+show "$bin/pve-gitops" inventory --host k8s-observability
+
+say "8. The playbook the commit asks for"
 show "$bin/pve-gitops" tag "feat: add observability cluster [ansible k8s-observability]"
 show "$bin/pve-gitops" tag 'fix: [ansible $(reboot)]'
 
 say "Done"
-echo "Next in the chain (later issues): the inventory rewrite, the tagged automated"
-echo "commit, ansible-playbook on the new hosts and the kubeconfig in Vault."
+echo "Next in the chain (later issues): the tagged automated commit,"
+echo "ansible-playbook on the new hosts and the kubeconfig in Vault."
