@@ -632,6 +632,7 @@ static int run_inventory(const struct config *cfg, void *opts, int argc,
 			 char **argv, struct err *e)
 {
 	struct inventory_opts *o = opts;
+	struct config quiet;
 	struct inv_run r;
 	int ret = -1;
 
@@ -644,9 +645,16 @@ static int run_inventory(const struct config *cfg, void *opts, int argc,
 			       "other");
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
+	if (o->list || o->host) {
+		/* Ansible shows a dynamic inventory's stderr as errors:
+		 * warnings stay out of it, errors do not */
+		quiet = *cfg;
+		quiet.verbosity = -1;
+		r.cfg = &quiet;
+	}
 	inv_vms_init(&r.vms);
 	inv_change_init(&r.change);
-	if (repo_plan_load(&r.rp, cfg, e) < 0 || load_vms(&r, o, e) < 0)
+	if (repo_plan_load(&r.rp, r.cfg, e) < 0 || load_vms(&r, o, e) < 0)
 		goto out;
 	if (o->list || o->host)
 		ret = print_dynamic(&r, o->host, e);

@@ -672,6 +672,8 @@ def dynamic():
                         "--list"], capture_output=True, text=True, env=env)
     ok = q.returncode == 0
     view = json.loads(q.stdout) if ok else {}
+    t.eq(q.stderr.strip(), "", "the wrapper prints nothing Ansible would "
+         "show as an error")
     t.ok(ok and view.get("k3s", {}).get("hosts") == ["k8s-a"]
          and view["_meta"]["hostvars"]["web"]["ansible_port"] == 2200,
          "ansible-inventory runs the wrapper as a dynamic inventory",
