@@ -828,29 +828,50 @@ static void end_previous(struct ini *ini, size_t at)
 	}
 }
 
+size_t ini_insert_lines(struct ini *ini, size_t at, enum ini_kind kind,
+			int section, const struct strvec *texts,
+			const struct strvec *names)
+{
+	size_t n = texts->nr, e = strlen(ini->eol), i;
+
+	if (!n)
+		return at;
+	end_previous(ini, at);
+	ALLOC_GROW(ini->lines, st_add(ini->nr_lines, n), ini->alloc_lines);
+	memmove(ini->lines + at + n, ini->lines + at,
+		(ini->nr_lines - at) * sizeof(*ini->lines));
+	ini->nr_lines += n;
+	for (i = 0; i < ini->nr_sections; i++)
+		if (ini->sections[i].line >= at)
+			ini->sections[i].line += n;
+	for (i = 0; i < n; i++) {
+		struct ini_line *l = &ini->lines[at + i];
+		size_t tl = strlen(texts->v[i]);
+
+		memset(l, 0, sizeof(*l));
+		l->raw = xmalloc(st_add(st_add(tl, e), 1));
+		memcpy(l->raw, texts->v[i], tl);
+		memcpy(l->raw + tl, ini->eol, e + 1);
+		l->len = tl + e;
+		l->kind = kind;
+		l->section = section;
+		l->name = names && names->v[i][0] ? xstrdup(names->v[i]) : NULL;
+	}
+	return at + n - 1;
+}
+
 size_t ini_insert(struct ini *ini, size_t at, enum ini_kind kind, int section,
 		  const char *text, const char *name)
 {
-	struct ini_line *l;
-	size_t tl = strlen(text), e = strlen(ini->eol), i;
+	struct strvec t, nm;
 
-	end_previous(ini, at);
-	ALLOC_GROW(ini->lines, ini->nr_lines + 1, ini->alloc_lines);
-	memmove(ini->lines + at + 1, ini->lines + at,
-		(ini->nr_lines - at) * sizeof(*ini->lines));
-	ini->nr_lines++;
-	for (i = 0; i < ini->nr_sections; i++)
-		if (ini->sections[i].line >= at)
-			ini->sections[i].line++;
-	l = &ini->lines[at];
-	memset(l, 0, sizeof(*l));
-	l->raw = xmalloc(st_add(st_add(tl, e), 1));
-	memcpy(l->raw, text, tl);
-	memcpy(l->raw + tl, ini->eol, e + 1);
-	l->len = tl + e;
-	l->kind = kind;
-	l->section = section;
-	l->name = name ? xstrdup(name) : NULL;
+	strvec_init(&t);
+	strvec_init(&nm);
+	strvec_push(&t, text);
+	strvec_push(&nm, name ? name : "");
+	ini_insert_lines(ini, at, kind, section, &t, &nm);
+	strvec_clear(&t);
+	strvec_clear(&nm);
 	return at;
 }
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "util/strbuf.h"
+#include "util/strvec.h"
 
 enum ini_kind {
 	INI_BLANK,
@@ -84,6 +85,13 @@ void ini_release(struct ini *ini);
  */
 size_t ini_insert(struct ini *ini, size_t at, enum ini_kind kind, int section,
 		  const char *text, const char *name);
+/*
+ * Insert texts (names: the matching names, "" for none; may be NULL) before
+ * index at in one move. Returns the index of the last line inserted.
+ */
+size_t ini_insert_lines(struct ini *ini, size_t at, enum ini_kind kind,
+			int section, const struct strvec *texts,
+			const struct strvec *names);
 /* Replace the text of line i, keeping its line ending. */
 void ini_replace(struct ini *ini, size_t i, const char *text);
 /* Append a section header at the end; returns the section's index. */

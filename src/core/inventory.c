@@ -258,7 +258,10 @@ static void rewrite_block(struct ini *ini, size_t marker,
 {
 	size_t end = next_header(ini, marker), i, last = marker, idx;
 	struct strbuf line = STRBUF_INIT;
+	struct strvec texts;
 	int section = ini->lines[marker].section;
+
+	strvec_init(&texts);
 
 	for (i = marker + 1; i < end; i++) {
 		struct ini_line *l = &ini->lines[i];
@@ -302,11 +305,12 @@ static void rewrite_block(struct ini *ini, size_t marker,
 			continue;
 		strbuf_setlen(&line, 0);
 		inventory_host_line(&line, h);
-		last = ini_insert(ini, last + 1, INI_HOST, section, line.buf,
-				  h->name);
+		strvec_push(&texts, line.buf);
 		strvec_push(&out->added, h->name);
 		strvec_pushf(&out->new_hosts, "%s,%s", h->ip, h->name);
 	}
+	ini_insert_lines(ini, last + 1, INI_HOST, section, &texts, &out->added);
+	strvec_clear(&texts);
 	strbuf_release(&line);
 }
 
@@ -411,12 +415,15 @@ static void add_members(struct ini *ini, const struct inv_want *w,
 			struct inv_change *out)
 {
 	struct strbuf key = STRBUF_INIT;
-	size_t gi, i, at = 0;
+	struct strvec missing;
+	size_t gi, i;
+	int s;
 
+	strvec_init(&missing);
 	for (gi = 0; gi < w->groups.nr; gi++) {
 		const char *g = w->groups.v[gi];
-		int s = -1;
 
+		strvec_clear(&missing);
 		for (i = 0; i < w->nr; i++) {
 			const struct inv_host *h = &w->hosts[i];
 
@@ -424,22 +431,20 @@ static void add_members(struct ini *ini, const struct inv_want *w,
 				continue;
 			strbuf_setlen(&key, 0);
 			strbuf_addf(&key, "%s\n%s", g, h->name);
-			if (strmap_has(present, key.buf))
-				continue;
-			if (s < 0) {
-				s = last_hosts_section(ini, g);
-				if (s >= 0) {
-					at = last_member(ini, s);
-				} else {
-					s = new_section(ini, g);
-					at = ini->sections[s].line;
-					strvec_push(&out->groups_added, g);
-				}
-			}
-			at = ini_insert(ini, at + 1, INI_HOST, s, h->name,
-					h->name);
+			if (!strmap_has(present, key.buf))
+				strvec_push(&missing, h->name);
 		}
+		if (!missing.nr)
+			continue;
+		s = last_hosts_section(ini, g);
+		if (s < 0) {
+			s = new_section(ini, g);
+			strvec_push(&out->groups_added, g);
+		}
+		ini_insert_lines(ini, last_member(ini, s) + 1, INI_HOST, s,
+				 &missing, &missing);
 	}
+	strvec_clear(&missing);
 	strbuf_release(&key);
 }
 
@@ -478,7 +483,7 @@ static void delete_section(struct ini *ini, int s)
 static void drop_empty_groups(struct ini *ini, const struct inv_want *w,
 			      size_t marker, struct inv_change *out)
 {
-	size_t gi, i, members;
+	size_t gi, i, members, end;
 	int s;
 
 	for (gi = 0; gi < w->groups.nr; gi++) {
@@ -494,7 +499,8 @@ static void drop_empty_groups(struct ini *ini, const struct inv_want *w,
 			    strcmp(ini->sections[s].group, g))
 				continue;
 			seen = true;
-			for (i = h + 1; i < next_header(ini, h); i++)
+			end = next_header(ini, h);
+			for (i = h + 1; i < end; i++)
 				if ((ini->lines[i].kind == INI_HOST &&
 				     !ini->lines[i].deleted) ||
 				    i == marker)
