@@ -22,6 +22,7 @@
 #include "cmd/common.h"
 #include "core/ini.h"
 #include "core/inventory.h"
+#include "core/yemit.h"
 #include "io/invsource.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -318,7 +319,7 @@ static int plan_host_vars(struct inv_run *r, struct err *e)
 			    INVENTORY_HOST_VARS_MARK
 			    " from %s; `pve-gitops inventory` rewrites it.\n",
 			    v->def->file);
-		inv_yaml_emit(&f->new, vars);
+		yemit(&f->new, vars);
 		json_decref(vars);
 	}
 	d = opendir(cfg->host_vars_dir);

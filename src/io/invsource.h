@@ -67,8 +67,4 @@ int inv_check_with_ansible(const char *dir, const char *name,
  */
 json_t *inv_host_vars(const struct inv_vm *vm);
 
-/* v as a YAML block document (objects, arrays, strings, integers); the
- * host_vars files are written with it. */
-void inv_yaml_emit(struct strbuf *out, json_t *v);
-
 #endif
