@@ -410,10 +410,11 @@ static int stage(struct inv_run *r, struct strvec *staged, struct err *e)
 				    base_name(f->path));
 		else
 			strbuf_addf(&path, "%s/new.%zu", r->stage, i);
+		/* listed first: a failed write may still leave the file */
+		strvec_push(staged, path.buf);
 		if (file_write_atomic(path.buf, f->new.buf, f->new.len, 0600,
 				      e) < 0)
 			goto out;
-		strvec_push(staged, path.buf);
 	}
 	ret = 0;
 out:
@@ -490,7 +491,9 @@ static int commit(struct inv_run *r, struct err *e)
 			goto out;
 	}
 	if (file_txn_commit(&t, e) < 0) {
-		err_prefix(e, "nothing was changed");
+		/* unless putting an old file back failed too (it says so) */
+		if (!strstr(e->msg.buf, "could not be put back"))
+			err_prefix(e, "nothing was changed");
 		goto out;
 	}
 	ret = 0;

@@ -309,8 +309,11 @@ static void ansible_env(struct strvec *env)
 	char **p;
 
 	for (p = environ; *p; p++)
-		if (strncmp(*p, "ANSIBLE_INVENTORY_", 18))
+		if (strncmp(*p, "ANSIBLE_INVENTORY_", 18) &&
+		    strncmp(*p, "LC_ALL=", 7))
 			strvec_push(env, *p);
+	/* Ansible refuses to start in a locale that is not UTF-8 */
+	strvec_push(env, "LC_ALL=C.UTF-8");
 	strvec_push(env, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=True");
 	strvec_push(env, "ANSIBLE_INVENTORY_ENABLED=ini");
 	strvec_push(env, "ANSIBLE_INVENTORY_UNPARSED_WARNING=False");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,12 +224,33 @@ void file_txn_remove(struct file_txn *t, const char *path)
 	txn_push(t, path);
 }
 
-/* Hard-link path to a fresh name next to it, so it can be put back. */
+/* Set name to "path.old.XXXXXX" with six random letters or digits. */
+static int backup_name(struct strbuf *name, const char *path)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	strbuf_setlen(name, 0);
+	strbuf_addf(name, "%s.old.", path);
+	for (i = 0; i < sizeof(r); i++)
+		strbuf_addch(name, chars[r[i] % (sizeof(chars) - 1)]);
+	return 0;
+}
+
+/*
+ * Hard-link path to a fresh name next to it, so it can be put back. The
+ * name is tried with link() itself (EEXIST: another name), so nothing is
+ * created that would have to be removed again.
+ */
 static int backup(struct file_txn_op *op, struct err *e)
 {
 	struct strbuf name = STRBUF_INIT;
 	struct stat st;
-	int tries, fd;
+	int tries;
 
 	if (lstat(op->path, &st) < 0) {
 		if (errno == ENOENT)
@@ -236,13 +258,8 @@ static int backup(struct file_txn_op *op, struct err *e)
 		return err_errno(e, errno, "cannot read '%s'", op->path);
 	}
 	for (tries = 0; tries < 16; tries++) {
-		strbuf_setlen(&name, 0);
-		strbuf_addf(&name, "%s.old.XXXXXX", op->path);
-		fd = mkstemp(name.buf);
-		if (fd < 0)
+		if (backup_name(&name, op->path) < 0)
 			break;
-		close(fd);
-		unlink(name.buf);
 		if (link(op->path, name.buf) == 0) {
 			op->backup = strbuf_detach(&name, NULL);
 			return 0;
@@ -255,29 +272,50 @@ static int backup(struct file_txn_op *op, struct err *e)
 	return -1;
 }
 
-/* Undo ops [0, n) in reverse; 0, or -1 with the first failure noted. */
-static int rollback(struct file_txn *t, size_t n, struct err *e)
+/*
+ * Undo ops [0, n), which were carried out, in reverse: put each old file
+ * back, remove each file that did not exist before. A backup that cannot be
+ * put back is kept (op->backup stays set) and named in the error.
+ */
+static void rollback(struct file_txn *t, size_t n, struct err *e)
 {
-	int ret = 0;
+	bool noted = false;
 
 	while (n--) {
 		struct file_txn_op *op = &t->ops[n];
 
 		if (op->backup) {
-			if (rename(op->backup, op->path) < 0 && !ret)
-				ret = err_prefix(e,
-						 "and '%s' could not be put "
-						 "back from '%s'",
-						 op->path, op->backup);
-			else if (!ret) {
+			if (rename(op->backup, op->path) == 0) {
 				free(op->backup);
 				op->backup = NULL;
+			} else if (!noted) {
+				noted = true;
+				err_prefix(e,
+					   "'%s' could not be put back; its "
+					   "old content is in '%s'",
+					   op->path, op->backup);
 			}
 		} else if (op->tmp) {
 			unlink(op->path);
 		}
+		free(op->tmp);
+		op->tmp = NULL;
 	}
-	return ret;
+}
+
+/* Remove the backups of ops [from, nr), whose files were not touched. */
+static void drop_backups(struct file_txn *t, size_t from)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		struct file_txn_op *op = &t->ops[i];
+
+		if (op->backup && i >= from)
+			unlink(op->backup);
+		free(op->backup);
+		op->backup = NULL;
+	}
 }
 
 int file_txn_commit(struct file_txn *t, struct err *e)
@@ -285,8 +323,10 @@ int file_txn_commit(struct file_txn *t, struct err *e)
 	size_t i;
 
 	for (i = 0; i < t->nr; i++)
-		if (backup(&t->ops[i], e) < 0)
-			goto undo_backups;
+		if (backup(&t->ops[i], e) < 0) {
+			drop_backups(t, 0);
+			return -1;
+		}
 	for (i = 0; i < t->nr; i++) {
 		struct file_txn_op *op = &t->ops[i];
 		int rc = op->tmp ? rename(op->tmp, op->path)
@@ -296,28 +336,21 @@ int file_txn_commit(struct file_txn *t, struct err *e)
 			err_errno(e, errno, "cannot %s '%s'",
 				  op->tmp ? "replace" : "remove", op->path);
 			rollback(t, i, e);
-			goto undo_backups;
-		}
-		if (op->tmp) {
-			free(op->tmp);
-			op->tmp = NULL;
+			drop_backups(t, i);
+			return -1;
 		}
 	}
 	t->committed = true;
+	for (i = 0; i < t->nr; i++) {
+		free(t->ops[i].tmp);
+		t->ops[i].tmp = NULL;
+	}
 	for (i = 0; i < t->nr; i++)
 		fsync_dir_of(t->ops[i].path);
 	for (i = 0; i < t->nr; i++)
 		if (t->ops[i].backup)
 			unlink(t->ops[i].backup);
 	return 0;
-undo_backups:
-	for (i = 0; i < t->nr; i++)
-		if (t->ops[i].backup) {
-			unlink(t->ops[i].backup);
-			free(t->ops[i].backup);
-			t->ops[i].backup = NULL;
-		}
-	return -1;
 }
 
 void file_txn_release(struct file_txn *t)
