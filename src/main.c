@@ -22,8 +22,8 @@
 #endif
 
 static const struct cmd *const commands[] = {
-	&cmd_validate, &cmd_plan,      &cmd_apply, &cmd_output,
-	&cmd_tag,      &cmd_inventory, NULL,
+	&cmd_validate, &cmd_plan,      &cmd_apply,	&cmd_output,
+	&cmd_tag,      &cmd_inventory, &cmd_kubeconfig, NULL,
 };
 
 struct global_opts {

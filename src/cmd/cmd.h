@@ -67,5 +67,6 @@ extern const struct cmd cmd_apply;
 extern const struct cmd cmd_output;
 extern const struct cmd cmd_tag;
 extern const struct cmd cmd_inventory;
+extern const struct cmd cmd_kubeconfig;
 
 #endif

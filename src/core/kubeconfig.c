@@ -476,6 +476,9 @@ static json_t *entry(const char *body_key, const json_t *body, const char *name)
 {
 	json_t *e = json_object();
 
+	/* kubectl writes keys in alphabetical order: "name" before "user" */
+	if (strcmp(body_key, "name") > 0)
+		json_object_set_new(e, "name", json_string(name));
 	json_object_set_new(e, body_key,
 			    body ? json_deep_copy(body) : json_object());
 	json_object_set_new(e, "name", json_string(name));
@@ -615,4 +618,36 @@ json_t *kubeconfig_select(const json_t *kc, const char *context)
 		json_object_set(out, "preferences",
 				json_object_get(kc, "preferences"));
 	return out;
+}
+
+void kubeconfig_generate_name(struct strbuf *out, uint64_t r)
+{
+	static const char *const adj[64] = {
+		"amber",  "bold",   "brave",  "bright", "calm",	  "clever",
+		"cosmic", "cozy",   "crisp",  "dapper", "eager",  "early",
+		"fancy",  "fast",   "fluffy", "gentle", "glad",	  "golden",
+		"grand",  "happy",  "hidden", "honest", "humble", "jolly",
+		"keen",	  "kind",   "lively", "lucky",	"merry",  "mighty",
+		"misty",  "modest", "noble",  "polite", "proud",  "quick",
+		"quiet",  "rapid",  "ready",  "rosy",	"royal",  "rustic",
+		"shiny",  "silent", "silver", "sleek",	"smart",  "snowy",
+		"solid",  "sunny",  "swift",  "tidy",	"tiny",	  "urban",
+		"vivid",  "warm",   "wild",   "wise",	"witty",  "young",
+		"zany",	  "zesty",  "agile",  "breezy",
+	};
+	static const char *const noun[64] = {
+		"anchor",  "aurora", "badger", "beacon",  "birch",   "breeze",
+		"brook",   "canyon", "cedar",  "comet",	  "coral",   "crane",
+		"delta",   "dune",   "ember",  "falcon",  "fern",    "fjord",
+		"forest",  "galaxy", "garden", "glacier", "grove",   "harbor",
+		"haven",   "hawk",   "heron",  "island",  "lagoon",  "lake",
+		"lantern", "maple",  "meadow", "mesa",	  "moon",    "otter",
+		"panda",   "pebble", "pine",   "planet",  "prairie", "quartz",
+		"raven",   "reef",   "ridge",  "river",	  "robin",   "sage",
+		"shore",   "sky",    "spruce", "star",	  "stone",   "summit",
+		"thicket", "tide",   "trail",  "valley",  "willow",  "wind",
+		"wren",	   "yarrow", "zenith", "zephyr",
+	};
+
+	strbuf_addf(out, "%s-%s", adj[r % 64], noun[(r / 64) % 64]);
 }

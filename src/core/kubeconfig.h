@@ -16,6 +16,7 @@
 #define PVE_GITOPS_KUBECONFIG_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "core/diag.h"
 #include "util/strbuf.h"
@@ -73,6 +74,12 @@ json_t *kubeconfig_select(const json_t *kc, const char *context);
 
 /* Context names (in order) of kc. */
 void kubeconfig_context_names(const json_t *kc, struct strvec *out);
+
+/*
+ * An adjective-noun cluster name ("cozy-haven") picked by r, a random
+ * number: 64 x 64 names.
+ */
+void kubeconfig_generate_name(struct strbuf *out, uint64_t r);
 
 /* 1 when host is 127.0.0.0/8, localhost or ::1 (with or without []). */
 int kubeconfig_is_loopback(const char *host, size_t len);

@@ -1,0 +1,414 @@
+/*
+ * vault.c - the Vault KV client; see vault.h.
+ */
+#include "io/vault.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/exitcode.h"
+#include "util/fileio.h"
+#include "util/xalloc.h"
+
+#define VAULT_CAS_MISMATCH \
+	"check-and-set parameter did not match the current version"
+#define TOKEN_FILE_MAX 4096
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static bool truthy(const char *v)
+{
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
+}
+
+/* The token: the flag, else VAULT_TOKEN, else ~/.vault-token. */
+static int load_token(struct vault_client *vc, const struct vault_flags *f,
+		      struct err *e)
+{
+	const char *home = env("HOME");
+	struct strbuf path = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+
+	if (f && f->token) {
+		fprintf(stderr, "pve-gitops: warning: --vault-token puts the "
+				"token in the process list; VAULT_TOKEN or "
+				"~/.vault-token is safer\n");
+		strbuf_addstr(&vc->token, f->token);
+	} else if (env("VAULT_TOKEN")) {
+		strbuf_addstr(&vc->token, env("VAULT_TOKEN"));
+	} else if (home) {
+		strbuf_addf(&path, "%s/.vault-token", home);
+		file_read_all(&vc->token, path.buf, TOKEN_FILE_MAX, &ignore);
+		strbuf_trim(&vc->token);
+	}
+	strbuf_release(&path);
+	err_release(&ignore);
+	if (!vc->token.len)
+		return err_set(e, EXIT_INVALID,
+			       "no Vault token: set VAULT_TOKEN (or write "
+			       "~/.vault-token)");
+	if (strpbrk(vc->token.buf, "\r\n"))
+		return err_set(e, EXIT_INVALID,
+			       "the Vault token holds a line break");
+	return 0;
+}
+
+int vault_client_init(struct vault_client *vc, const struct config *cfg,
+		      const struct vault_flags *f, struct err *e)
+{
+	struct http_opts ho = { 0 };
+	const char *addr = f && f->addr ? f->addr : cfg->vault.addr;
+
+	memset(vc, 0, sizeof(*vc));
+	strbuf_init(&vc->token, 0);
+	if (!addr)
+		addr = env("VAULT_ADDR");
+	if (!addr)
+		return err_set(
+			e, EXIT_INVALID,
+			"no Vault address: set VAULT_ADDR, or vault.addr "
+			"in pve-gitops.yaml");
+	if (strncmp(addr, "https://", 8) && strncmp(addr, "http://", 7))
+		return err_set(e, EXIT_INVALID,
+			       "the Vault address '%s' is not an http(s) URL",
+			       addr);
+	vc->addr = xstrdup(addr);
+	while (strlen(vc->addr) > 8 && vc->addr[strlen(vc->addr) - 1] == '/')
+		vc->addr[strlen(vc->addr) - 1] = '\0';
+	vc->namespace = cfg->vault.namespace ? xstrdup(cfg->vault.namespace)
+			: env("VAULT_NAMESPACE")
+				? xstrdup(env("VAULT_NAMESPACE"))
+				: NULL;
+	vc->max_attempts = 6;
+	vc->retry_base_ms = 100;
+	vc->retry_max_ms = 3000;
+	vc->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
+		  (uint64_t)(uintptr_t)vc;
+	vc->verbose = cfg->verbosity > 0;
+	if (load_token(vc, f, e) < 0)
+		return -1;
+	ho.ca_file = env("VAULT_CACERT");
+	ho.insecure = truthy(env("VAULT_SKIP_VERIFY"));
+	if (ho.insecure)
+		fprintf(stderr,
+			"pve-gitops: warning: VAULT_SKIP_VERIFY: TLS "
+			"verification of %s is off\n",
+			vc->addr);
+	if (!strncmp(vc->addr, "http://", 7))
+		fprintf(stderr,
+			"pve-gitops: warning: %s is plain HTTP: the Vault "
+			"token travels in clear text\n",
+			vc->addr);
+	return http_client_init(&vc->http, &ho, e);
+}
+
+void vault_client_release(struct vault_client *vc)
+{
+	http_client_release(&vc->http);
+	strbuf_wipe(&vc->token);
+	free(vc->addr);
+	free(vc->namespace);
+	memset(vc, 0, sizeof(*vc));
+}
+
+static long backoff(struct vault_client *vc, int attempt)
+{
+	long ms = vc->retry_base_ms;
+
+	while (attempt-- > 0 && ms < vc->retry_max_ms)
+		ms *= 2;
+	if (ms > vc->retry_max_ms)
+		ms = vc->retry_max_ms;
+	vc->rng ^= vc->rng << 13;
+	vc->rng ^= vc->rng >> 7;
+	vc->rng ^= vc->rng << 17;
+	return ms / 2 + (long)(vc->rng % (uint64_t)(ms / 2 + 1));
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Vault's {"errors": [...]} joined with "; ", or the body's start. */
+static void describe_errors(struct strbuf *out, const struct strbuf *body)
+{
+	json_t *j = json_loadb(body->buf, body->len, 0, NULL);
+	json_t *errs = json_object_get(j, "errors"), *m;
+	size_t i;
+
+	if (json_is_array(errs)) {
+		json_array_foreach(errs, i, m)
+		{
+			if (!json_is_string(m))
+				continue;
+			if (i)
+				strbuf_addstr(out, "; ");
+			strbuf_add_escaped(out, json_string_value(m),
+					   strlen(json_string_value(m)));
+		}
+		if (!json_array_size(errs))
+			strbuf_addstr(out, "(no message)");
+	} else {
+		strbuf_add_escaped(out, body->buf,
+				   body->len > 200 ? 200 : body->len);
+	}
+	json_decref(j);
+}
+
+static bool retryable(long status, enum http_error kind)
+{
+	if (!status)
+		return kind != HTTP_ERR_TLS;
+	return status == 500 || status == 502 || status == 503 ||
+	       status == 504 || status == 429 || status == 412;
+}
+
+int vault_call(struct vault_client *vc, const char *method, const char *path,
+	       const json_t *body, json_t **out, long *status, struct err *e)
+{
+	struct strbuf url = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strvec headers;
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct http_response r = HTTP_RESPONSE_INIT;
+	enum http_error kind = HTTP_ERR_NONE;
+	int attempt, ret = -1;
+
+	*out = NULL;
+	*status = 0;
+	strvec_init(&headers);
+	strbuf_addf(&url, "%s/v1/%s", vc->addr, path);
+	strvec_pushf(&headers, "X-Vault-Token: %s", vc->token.buf);
+	strvec_push(&headers, "X-Vault-Request: true");
+	if (vc->namespace)
+		strvec_pushf(&headers, "X-Vault-Namespace: %s", vc->namespace);
+	if (!strcmp(method, "PATCH"))
+		strvec_push(&headers,
+			    "Content-Type: application/merge-patch+json");
+	else if (text)
+		strvec_push(&headers, "Content-Type: application/json");
+	for (attempt = 0; attempt < vc->max_attempts; attempt++) {
+		if (attempt)
+			sleep_ms(backoff(vc, attempt - 1));
+		http_response_release(&r);
+		r = (struct http_response)HTTP_RESPONSE_INIT;
+		err_release(e);
+		if (http_request(&vc->http, method, url.buf, &headers, text, 0,
+				 &r, &kind, e) < 0) {
+			if (vc->verbose)
+				fprintf(stderr, "vault: %s /v1/%s -> %s\n",
+					method, path, e->msg.buf);
+			if (retryable(0, kind))
+				continue;
+			goto out;
+		}
+		if (vc->verbose)
+			fprintf(stderr, "vault: %s /v1/%s -> %ld\n", method,
+				path, r.status);
+		if (!retryable(r.status, kind))
+			break;
+	}
+	*status = r.status;
+	if (!r.status)
+		goto out; /* e holds the last transport error */
+	if (r.status >= 200 && r.status < 300) {
+		if (r.status != 204 && r.body.len) {
+			*out = json_loadb(r.body.buf, r.body.len, 0, NULL);
+			if (!*out) {
+				err_set(e, EXIT_FAIL,
+					"%s /v1/%s: the answer is not JSON",
+					method, path);
+				goto out;
+			}
+		}
+		ret = 0;
+		goto out;
+	}
+	describe_errors(&msg, &r.body);
+	err_set(e, EXIT_FAIL, "%s /v1/%s: HTTP %ld: %s", method, path, r.status,
+		msg.buf);
+out:
+	http_response_release(&r);
+	strvec_clear(&headers); /* the token line goes with it */
+	strbuf_release(&url);
+	strbuf_release(&msg);
+	free(text);
+	return ret;
+}
+
+/* ---- KV --------------------------------------------------------------------
+ */
+
+void vault_kv_release(struct vault_kv *kv)
+{
+	free(kv->mount);
+	free(kv->key);
+	memset(kv, 0, sizeof(*kv));
+}
+
+/* A secret path: relative, no empty segment, "..", '?' or '#'. */
+static bool valid_path(const char *p)
+{
+	return *p && *p != '/' && !strstr(p, "//") && !strstr(p, "..") &&
+	       !strpbrk(p, "?#% \t\r\n") && p[strlen(p) - 1] != '/';
+}
+
+int vault_kv_locate(struct vault_client *vc, const char *path,
+		    struct vault_kv *out, struct err *e)
+{
+	struct strbuf p = STRBUF_INIT;
+	json_t *data = NULL;
+	const char *mount, *version;
+	long status;
+	size_t n;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!valid_path(path))
+		return err_set(e, EXIT_INVALID,
+			       "'%s' is not a Vault secret path (MOUNT/PATH)",
+			       path);
+	strbuf_addf(&p, "sys/internal/ui/mounts/%s", path);
+	if (vault_call(vc, "GET", p.buf, NULL, &data, &status, e) < 0) {
+		if (status != 404)
+			goto out;
+		/* a Vault too old to answer: KV v1 at the first segment */
+		err_release(e);
+		n = strcspn(path, "/");
+		out->mount = xstrndup(path, n);
+		out->version = 1;
+	} else {
+		json_t *d = json_object_get(data, "data");
+
+		mount = json_string_value(json_object_get(d, "path"));
+		version = json_string_value(json_object_get(
+			json_object_get(d, "options"), "version"));
+		if (!mount || !*mount ||
+		    strncmp(path, mount, strlen(mount) - 1)) {
+			err_set(e, EXIT_FAIL,
+				"GET /v1/%s: no mount path in the answer",
+				p.buf);
+			goto out;
+		}
+		out->mount = xstrndup(mount, strlen(mount) - 1);
+		out->version = version && !strcmp(version, "2") ? 2 : 1;
+		if (strcmp(json_string_value(json_object_get(d, "type"))
+				   ? json_string_value(
+					     json_object_get(d, "type"))
+				   : "",
+			   "kv")) {
+			err_set(e, EXIT_INVALID, "%s is not a KV mount",
+				out->mount);
+			goto out;
+		}
+	}
+	n = strlen(out->mount);
+	if (path[n] != '/' || !path[n + 1]) {
+		err_set(e, EXIT_INVALID,
+			"'%s' names the mount %s itself, not a secret in it",
+			path, out->mount);
+		goto out;
+	}
+	out->key = xstrdup(path + n + 1);
+	ret = 0;
+out:
+	if (ret)
+		vault_kv_release(out);
+	json_decref(data);
+	strbuf_release(&p);
+	return ret;
+}
+
+int vault_kv_read(struct vault_client *vc, const struct vault_kv *kv,
+		  json_t **data, int *version, struct err *e)
+{
+	struct strbuf p = STRBUF_INIT;
+	json_t *body = NULL, *d;
+	long status;
+	int ret = -1;
+
+	*data = NULL;
+	*version = 0;
+	if (kv->version == 2)
+		strbuf_addf(&p, "%s/data/%s", kv->mount, kv->key);
+	else
+		strbuf_addf(&p, "%s/%s", kv->mount, kv->key);
+	if (vault_call(vc, "GET", p.buf, NULL, &body, &status, e) < 0) {
+		if (status == 404) {
+			err_release(e);
+			ret = 1;
+		}
+		goto out;
+	}
+	d = json_object_get(body, "data");
+	if (kv->version == 2) {
+		json_t *meta = json_object_get(d, "metadata");
+
+		*version = (int)json_integer_value(
+			json_object_get(meta, "version"));
+		d = json_object_get(d, "data");
+		if (json_is_null(d) || !d) {
+			/* the latest version is deleted: empty, but not new */
+			d = NULL;
+		}
+	}
+	if (d && !json_is_object(d)) {
+		err_set(e, EXIT_FAIL, "GET /v1/%s: no data object", p.buf);
+		goto out;
+	}
+	*data = d ? json_incref(d) : json_object();
+	ret = 0;
+out:
+	json_decref(body);
+	strbuf_release(&p);
+	return ret;
+}
+
+int vault_kv_write(struct vault_client *vc, const struct vault_kv *kv,
+		   const json_t *data, int cas, int *version, struct err *e)
+{
+	struct strbuf p = STRBUF_INIT;
+	json_t *body, *answer = NULL;
+	long status;
+	int ret = -1;
+
+	*version = 0;
+	if (kv->version == 2) {
+		strbuf_addf(&p, "%s/data/%s", kv->mount, kv->key);
+		body = json_pack("{s:O}", "data", data);
+		if (cas >= 0)
+			json_object_set_new(body, "options",
+					    json_pack("{s:i}", "cas", cas));
+	} else {
+		strbuf_addf(&p, "%s/%s", kv->mount, kv->key);
+		body = json_deep_copy(data);
+	}
+	if (vault_call(vc, "POST", p.buf, body, &answer, &status, e) < 0) {
+		if (status == 400 && strstr(e->msg.buf, VAULT_CAS_MISMATCH)) {
+			err_release(e);
+			ret = 1;
+		}
+		goto out;
+	}
+	*version = (int)json_integer_value(
+		json_object_get(json_object_get(answer, "data"), "version"));
+	ret = 0;
+out:
+	json_decref(body);
+	json_decref(answer);
+	strbuf_release(&p);
+	return ret;
+}
