@@ -174,10 +174,11 @@ void inventory_host_line(struct strbuf *out, const struct inv_host *h)
 
 /* ---- the block under the marker ------------------------------------------ */
 
+/* "# Individual hosts": '#', blanks, the words (any case), blanks. */
 static bool is_marker(const struct ini_line *l)
 {
-	const char *s = l->raw, *m = INVENTORY_MARKER + 1;
-	size_t n = strlen(m);
+	static const char words[] = "Individual hosts";
+	const char *s = l->raw;
 
 	if (l->kind != INI_COMMENT)
 		return false;
@@ -187,9 +188,9 @@ static bool is_marker(const struct ini_line *l)
 		return false;
 	while (*s == ' ' || *s == '\t')
 		s++;
-	if (strncasecmp(s, m + 1, n - 1))
+	if (strncasecmp(s, words, sizeof(words) - 1))
 		return false;
-	for (s += n - 1; *s; s++)
+	for (s += sizeof(words) - 1; *s; s++)
 		if (!isspace((unsigned char)*s))
 			return false;
 	return true;

@@ -1,0 +1,80 @@
+/*
+ * fuzz_kubeconfig.c - libFuzzer target for kubeconfig parsing, the K3s
+ * merge and the YAML writer: whatever the shared file holds, a merge that
+ * succeeds gives a kubeconfig that passes the shape check, holds the new
+ * context, and reads back (written as YAML, parsed again) as the same value;
+ * a merge that fails leaves the shared config unchanged.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/kubeconfig.h"
+#include "core/yemit.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char k3s[] =
+	"apiVersion: v1\nclusters:\n- cluster:\n"
+	"    certificate-authority-data: QUJD\n"
+	"    server: https://127.0.0.1:6443\n  name: default\n"
+	"contexts:\n- context:\n    cluster: default\n    user: default\n"
+	"  name: default\ncurrent-context: default\nkind: Config\n"
+	"preferences: {}\nusers:\n- name: default\n  user:\n"
+	"    client-certificate-data: REVG\n    client-key-data: R0hJ\n";
+
+/* Written as YAML and parsed again, v must come back equal. */
+static void round_trip(const json_t *v)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct strbuf text = STRBUF_INIT;
+	json_t *back = NULL;
+
+	yemit(&text, v);
+	if (kubeconfig_parse(&back, &dl, "emitted", text.buf, text.len) < 0 ||
+	    !json_equal((json_t *)v, back))
+		abort();
+	json_decref(back);
+	diag_list_release(&dl);
+	strbuf_release(&text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct kubeconfig_merge_opts o = { "k8s-fuzz", NULL, "10.0.0.1",
+					   "fuzzy-name" };
+	struct kubeconfig_merge_report rep;
+	struct strbuf why = STRBUF_INIT;
+	json_t *into = NULL, *from = NULL, *before;
+	struct strvec names;
+
+	if (kubeconfig_parse(&into, &dl, "fuzz", (const char *)data, size) < 0)
+		goto out;
+	round_trip(into);
+	if (kubeconfig_parse(&from, &dl, "k3s", k3s, strlen(k3s)) < 0)
+		abort();
+	before = json_deep_copy(into);
+	kubeconfig_merge_report_init(&rep);
+	if (kubeconfig_merge(into, from, &o, &rep, &why) < 0) {
+		if (!json_equal(into, before))
+			abort();
+	} else {
+		strvec_init(&names);
+		kubeconfig_context_names(into, &names);
+		strbuf_reset(&why);
+		if (kubeconfig_check(into, &why) < 0)
+			abort();
+		round_trip(into);
+		strvec_clear(&names);
+	}
+	json_decref(before);
+	kubeconfig_merge_report_release(&rep);
+out:
+	json_decref(into);
+	json_decref(from);
+	diag_list_release(&dl);
+	strbuf_release(&why);
+	return 0;
+}
