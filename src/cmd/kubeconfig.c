@@ -411,8 +411,12 @@ static int kc_publish(const struct config *cfg, const struct kc_opts *o,
 		return -1;
 	if (read_kubeconfig(&from, cfg, o->kubeconfig, false, e) < 0)
 		goto out;
-	if (secret_open(&s, cfg, o, e) < 0)
+	if (secret_open(&s, cfg, o, e) < 0) {
+		if (s.path.len)
+			err_prefix(e, "cannot use %s; nothing was written",
+				   s.path.buf);
 		goto out;
+	}
 	if (s.kv.version == 1)
 		say(cfg, "warning",
 		    "a KV version 1 mount has no check-and-set: concurrent "

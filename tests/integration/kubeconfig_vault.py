@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""pve-gitops kubeconfig publish and get against vault-sim: hvac reads
+what publish wrote and kubectl accepts it; other keys of the secret are
+kept; 20 publishes started at the same moment all land (CAS conflicts
+visible in the request log); bad input, a bad token, a missing mount, a
+500 from Vault and a value that is not a kubeconfig change nothing (unless
+--force); the seed's flags work; the token never shows.
+
+Usage: kubeconfig_vault.py PVE_GITOPS VAULT_SIM
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import hvac
+
+from simlib import Tap
+from vault_simlib import VaultSim
+
+BIN, VSIM = sys.argv[1], sys.argv[2]
+TOKEN = "s.kcvaulttest0123456789abcdef"
+PATH = "cluster-secret-store/secrets/KUBECONFIG"
+t = Tap()
+D = tempfile.mkdtemp(prefix="pve-gitops-kcv.")
+OUTPUTS = []
+
+K3S = """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: QUJD
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user:
+    client-certificate-data: REVG
+    client-key-data: R0hJ
+"""
+
+
+def write(name, text):
+    p = os.path.join(D, name)
+    with open(p, "w") as f:
+        f.write(text)
+    return p
+
+
+K3S_FILE = write("k3s.yaml", K3S)
+
+
+def run(sim, *args, token=TOKEN, env_extra=None, check_out=True):
+    env = dict(os.environ, VAULT_ADDR=sim.url, VAULT_TOKEN=token,
+               HOME=D)
+    env.update(env_extra or {})
+    p = subprocess.run([BIN, "-C", D] + list(args), capture_output=True,
+                       text=True, env=env, timeout=120)
+    OUTPUTS.append(p.stdout + p.stderr)
+    return p
+
+
+def publish(sim, ctx, host, *extra, **kw):
+    return run(sim, "kubeconfig", "publish", "--kubeconfig", K3S_FILE,
+               "--inventory-name", ctx, "--host-address", host, *extra, **kw)
+
+
+def client(sim):
+    return hvac.Client(url=sim.url, token=sim.token)
+
+
+def stored(sim):
+    """(version, data) of the secret, or (0, None)."""
+    try:
+        r = client(sim).secrets.kv.v2.read_secret_version(
+            path=PATH, mount_point="kv")
+    except hvac.exceptions.InvalidPath:
+        return 0, None
+    return r["data"]["metadata"]["version"], r["data"]["data"]
+
+
+def kubectl_ok(text, name):
+    path = write("check.yaml", text)
+    p = subprocess.run(["kubectl", "config", "view", "--kubeconfig", path,
+                        "--minify", "-o", "json"], capture_output=True,
+                       text=True)
+    t.ok(p.returncode == 0, name + ": kubectl accepts it", p.stderr)
+    p = subprocess.run(["kubectl", "config", "get-contexts", "--kubeconfig",
+                        path, "-o", "name"], capture_output=True, text=True)
+    return sorted(p.stdout.split())
+
+
+def basics():
+    with VaultSim(VSIM, token=TOKEN) as sim:
+        client(sim).secrets.kv.v2.create_or_update_secret(
+            path=PATH, mount_point="kv", secret={"OTHER": "keep me"})
+        p = publish(sim, "k8s-obs", "10.0.0.20")
+        t.eq(p.returncode, 0, "publish: exit 0")
+        t.ok("version 2" in p.stdout, "publish: says the version", p.stdout)
+        version, data = stored(sim)
+        t.eq(version, 2, "hvac reads version 2")
+        t.eq(data.get("OTHER"), "keep me", "other keys of the secret kept")
+        t.eq(kubectl_ok(data["KUBECONFIG"], "published"), ["k8s-obs"],
+             "the published kubeconfig has the context")
+        t.ok("https://10.0.0.20:6443" in data["KUBECONFIG"],
+             "the server address replaced")
+        # again: nothing to do, no new version
+        p = publish(sim, "k8s-obs", "10.0.0.20")
+        t.ok(p.returncode == 0 and stored(sim)[0] == 2,
+             "publishing the same thing again writes nothing", p.stdout)
+        # the seed's flags, the token on the command line (warned)
+        p = run(sim, "kubeconfig", "publish", "--kubeconfig-file", K3S_FILE,
+                "--inventory-name", "k8s-seed", "--cluster-name", "seedy",
+                "--host-address", "10.0.0.21", "--vault-addr", sim.url,
+                "--vault-token", TOKEN, token="")
+        t.eq(p.returncode, 0, "the seed's flags work")
+        t.ok("--vault-token puts the token in the process list" in p.stderr,
+             "--vault-token is warned about", p.stderr)
+        # get
+        out = os.path.join(D, "got.yaml")
+        p = run(sim, "kubeconfig", "get", "--out", out)
+        t.eq(p.returncode, 0, "get: exit 0")
+        t.eq(oct(os.stat(out).st_mode & 0o777), "0o600", "get: mode 0600")
+        t.eq(kubectl_ok(open(out).read(), "get"), ["k8s-obs", "k8s-seed"],
+             "get: both contexts")
+        p = run(sim, "kubeconfig", "get", "--context", "k8s-seed")
+        t.eq(kubectl_ok(p.stdout, "get --context"), ["k8s-seed"],
+             "get --context: only that context")
+        t.ok("seedy" in p.stdout and "10.0.0.20" not in p.stdout,
+             "get --context: only its cluster")
+        p = run(sim, "kubeconfig", "get", "--context", "nope")
+        t.ok(p.returncode == 1 and "no context 'nope'" in p.stderr
+             and "k8s-obs k8s-seed" in p.stderr,
+             "get of an unknown context lists the ones there are", p.stderr)
+        # ~/.vault-token
+        with open(os.path.join(D, ".vault-token"), "w") as f:
+            f.write(TOKEN + "\n")
+        p = run(sim, "kubeconfig", "get", token="")
+        t.eq(p.returncode, 0, "the token from ~/.vault-token")
+        os.unlink(os.path.join(D, ".vault-token"))
+        t.ok(TOKEN not in sim.log_text(), "the token is not in the request "
+             "log")
+
+
+def race():
+    with VaultSim(VSIM, "--storage-latency-ms", "5", token=TOKEN) as sim:
+        env = dict(os.environ, VAULT_ADDR=sim.url, VAULT_TOKEN=TOKEN)
+        procs = [subprocess.Popen(
+            [BIN, "-C", D, "kubeconfig", "publish", "--kubeconfig",
+             K3S_FILE, "--inventory-name", "k8s-r%02d" % i,
+             "--host-address", "10.1.0.%d" % (i + 1)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env) for i in range(20)]
+        results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read())
+                   for p in procs]
+        for p in procs:
+            p.stdout.close()
+            p.stderr.close()
+        ok = sum(1 for rc, _, _ in results if rc == 0)
+        t.eq(ok, 20, "20 concurrent publishes exit 0")
+        version, data = stored(sim)
+        ctxs = kubectl_ok(data["KUBECONFIG"], "after the race")
+        t.eq(ctxs, ["k8s-r%02d" % i for i in range(20)],
+             "all 20 contexts are in the stored kubeconfig (20/20)")
+        conflicts = [e for e in sim.log_entries() if e.get("cas_conflict")]
+        t.ok(len(conflicts) > 0, "check-and-set conflicts happened and are "
+             "in the request log (%d)" % len(conflicts))
+        t.eq(version, 20, "one version per publish, none lost")
+        print("# race: 20 publishes, %d CAS conflicts, final version %d"
+              % (len(conflicts), version))
+
+
+def refusals():
+    bad_yaml = write("bad.yaml", "clusters: [\n")
+    no_clusters = write("empty.yaml", "apiVersion: v1\nkind: Config\n"
+                        "contexts:\n- {name: a, context: {cluster: x, "
+                        "user: y}}\n")
+    with VaultSim(VSIM, token=TOKEN) as sim:
+        publish(sim, "k8s-a", "10.2.0.1")
+        v0 = stored(sim)
+
+        def unchanged(name):
+            t.eq(stored(sim), v0, name + ": nothing changed in Vault")
+            writes = [e for e in sim.log_entries()
+                      if e["method"] in ("POST", "PUT", "PATCH", "DELETE")]
+            return writes
+
+        n_writes = len(unchanged("baseline"))
+        for name, path, msg in [("invalid YAML", bad_yaml, "bad.yaml:2"),
+                                ("no clusters", no_clusters,
+                                 "names a cluster it does not define")]:
+            p = run(sim, "kubeconfig", "publish", "--kubeconfig", path,
+                    "--inventory-name", "k8s-b", "--host-address",
+                    "10.2.0.2")
+            t.ok(p.returncode == 2 and msg in p.stderr,
+                 "refused: " + name, p.stderr)
+            t.eq(len(unchanged(name)), n_writes, name + ": no write sent")
+        p = publish(sim, "k8s-b", "10.2.0.2", token="wrong-token")
+        t.ok(p.returncode == 1 and "HTTP 403" in p.stderr
+             and "permission denied" in p.stderr
+             and "wrong-token" not in p.stderr, "a bad token: 403, said, "
+             "token not shown", p.stderr)
+        unchanged("bad token")
+        p = publish(sim, "k8s-b", "10.2.0.2", "--vault-path",
+                    "nosuchmount/x/KUBECONFIG")
+        t.ok(p.returncode == 1 and "HTTP 403" in p.stderr,
+             "a KV path that does not exist: refused", p.stderr)
+        unchanged("missing mount")
+        # a value that is not a kubeconfig
+        c = client(sim)
+        c.secrets.kv.v2.create_or_update_secret(
+            path="other/secret", mount_point="kv",
+            secret={"KUBECONFIG": "just: [a, list]\n- broken"})
+        p = publish(sim, "k8s-b", "10.2.0.2", "--vault-path",
+                    "kv/other/secret")
+        t.ok(p.returncode == 2 and "is not a kubeconfig" in p.stderr
+             and "--force" in p.stderr, "a stored value that is not a "
+             "kubeconfig is refused", p.stderr)
+        r = c.secrets.kv.v2.read_secret_version(path="other/secret",
+                                                mount_point="kv")
+        t.eq(r["data"]["metadata"]["version"], 1, "and left as it was")
+        p = publish(sim, "k8s-b", "10.2.0.2", "--vault-path",
+                    "kv/other/secret", "--force")
+        r = c.secrets.kv.v2.read_secret_version(path="other/secret",
+                                                mount_point="kv")
+        t.ok(p.returncode == 0 and "k8s-b" in r["data"]["data"]["KUBECONFIG"],
+             "--force replaces it", p.stderr)
+    # a 500 on every request: the read fails, nothing is written
+    with VaultSim(VSIM, "--fault-rate", "1", "--faults", "http500",
+                  token=TOKEN) as sim:
+        p = publish(sim, "k8s-c", "10.2.0.3")
+        t.ok(p.returncode == 1 and "HTTP 500" in p.stderr
+             and "nothing was written" in p.stderr,
+             "a 500 from Vault: retried, then refused", p.stderr)
+        writes = [e for e in sim.log_entries() if e["method"] == "POST"]
+        reads = [e for e in sim.log_entries() if e["method"] == "GET"]
+        t.eq(writes, [], "a 500 from Vault: no write was sent")
+        t.ok(len(reads) >= 2, "a 500 from Vault: the read was retried (%d)"
+             % len(reads))
+
+
+def kv1():
+    with VaultSim(VSIM, "--kv1", "secret", "--kv2", "kv", token=TOKEN) as sim:
+        p = publish(sim, "k8s-v1", "10.3.0.1", "--vault-path",
+                    "secret/kube")
+        t.ok(p.returncode == 0 and "no check-and-set" in p.stderr,
+             "a KV v1 mount works, with a warning", p.stderr)
+        r = client(sim).secrets.kv.v1.read_secret(path="kube",
+                                                  mount_point="secret")
+        t.ok("k8s-v1" in r["data"]["KUBECONFIG"], "hvac reads it (v1)")
+
+
+basics()
+race()
+refusals()
+kv1()
+t.ok(not any(TOKEN in o for o in OUTPUTS), "the token never appears in "
+     "any output")
+shutil.rmtree(D)
+t.done()
