@@ -3,26 +3,43 @@
  *
  * The checks mirror ansible-core 2.14's ini plugin closely enough that a
  * file it accepts is accepted here and a file it refuses is refused with the
- * same line. Where Python and C disagree about text (str.splitlines()
- * breaking on form feeds, surrogate-escaped bytes), the file is refused
- * rather than read differently from Ansible.
+ * same line, including what InventoryData adds (group loops, empty host
+ * names, ansible_group_priority) and what reconcile_inventory() refuses.
+ * Where Python and C disagree about text (str.splitlines() breaking on form
+ * feeds, surrogate-escaped bytes, Unicode digits and word characters) or
+ * where Ansible's limit is Python's stack, the file is refused rather than
+ * read differently: NUL, lone CR, \v, \f, \x1c-\x1e, U+0085, U+2028,
+ * U+2029, invalid UTF-8 outside comment lines, more than 65 ranges in a
+ * pattern, range numbers beyond 64 bits or in non-ASCII digits, a non-ASCII
+ * host in "[host]:port", values nesting over 1000 operators deep, and an
+ * ansible_group_priority that is not an integer.
  */
 #include "core/ini.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 struct pending {
 	char *group;
 	int line;
-	bool vars;	  /* a :vars section for a group not yet declared */
-	char *parent;	  /* the last :children section that named it */
-	bool children_ok; /* resolved */
+	bool vars; /* a :vars section for a group not yet declared */
+	struct strvec parents; /* the :children sections that named it */
+	bool children_ok;      /* resolved */
+};
+
+/* A declared group and the groups it is a child of (indexes). */
+struct group {
+	char *name;
+	size_t *parents;
+	size_t nr_parents, alloc_parents;
+	size_t seen; /* is_ancestor()'s mark */
 };
 
 struct parser {
@@ -33,8 +50,11 @@ struct parser {
 		struct pending *v;
 		size_t nr, alloc;
 	} pend;
-	char **groups; /* declared groups */
+	struct group *groups; /* declared groups */
 	size_t nr_groups, alloc_groups;
+	size_t mark;	  /* the last mark is_ancestor() used */
+	int all_child;	  /* the first line making "all" a child, or 0 */
+	char *all_parent; /* its parent */
 };
 
 static int fail(struct parser *p, int line, const char *fmt, ...)
@@ -54,14 +74,20 @@ static int fail(struct parser *p, int line, const char *fmt, ...)
 
 /* ---- groups and pending declarations ----------------------------------- */
 
-static bool group_known(const struct parser *p, const char *g)
+/* The index of declared group g, or nr_groups. */
+static size_t group_index(const struct parser *p, const char *g)
 {
 	size_t i;
 
 	for (i = 0; i < p->nr_groups; i++)
-		if (!strcmp(p->groups[i], g))
-			return true;
-	return false;
+		if (!strcmp(p->groups[i].name, g))
+			break;
+	return i;
+}
+
+static bool group_known(const struct parser *p, const char *g)
+{
+	return group_index(p, g) < p->nr_groups;
 }
 
 static void group_add(struct parser *p, const char *g)
@@ -69,7 +95,61 @@ static void group_add(struct parser *p, const char *g)
 	if (group_known(p, g))
 		return;
 	ALLOC_GROW(p->groups, p->nr_groups + 1, p->alloc_groups);
-	p->groups[p->nr_groups++] = xstrdup(g);
+	memset(&p->groups[p->nr_groups], 0, sizeof(*p->groups));
+	p->groups[p->nr_groups++].name = xstrdup(g);
+}
+
+/* 1 when group a is an ancestor of group b; each group is visited once. */
+static bool is_ancestor(struct parser *p, size_t a, size_t b)
+{
+	size_t *todo = xcalloc(p->nr_groups, sizeof(*todo));
+	size_t nr = 0, i, mark = ++p->mark;
+	bool found = false;
+
+	todo[nr++] = b;
+	while (nr && !found) {
+		const struct group *g = &p->groups[todo[--nr]];
+
+		for (i = 0; i < g->nr_parents && !found; i++) {
+			size_t up = g->parents[i];
+
+			if (p->groups[up].seen == mark)
+				continue;
+			p->groups[up].seen = mark;
+			found = up == a;
+			todo[nr++] = up;
+		}
+	}
+	free(todo);
+	return found;
+}
+
+/*
+ * Make child (declared) a child group of parent, the way Ansible's
+ * Group.add_child_group() does: refused when that makes a loop.
+ */
+static int add_child(struct parser *p, const char *parent, const char *child)
+{
+	size_t a = group_index(p, parent), b = group_index(p, child), i;
+	struct group *c = &p->groups[b];
+
+	for (i = 0; i < c->nr_parents; i++)
+		if (c->parents[i] == a)
+			return 0;
+	if (a == b)
+		return fail(p, 0, "can't add group to itself");
+	if (is_ancestor(p, b, a))
+		return fail(p, 0,
+			    "Adding group '%s' as child to '%s' creates a "
+			    "recursive dependency loop.",
+			    child, parent);
+	ALLOC_GROW(c->parents, c->nr_parents + 1, c->alloc_parents);
+	c->parents[c->nr_parents++] = a;
+	if (!strcmp(child, "all") && !p->all_child) {
+		p->all_child = p->lineno;
+		p->all_parent = xstrdup(parent);
+	}
+	return 0;
 }
 
 static struct pending *pending_find(struct parser *p, const char *g)
@@ -82,8 +162,7 @@ static struct pending *pending_find(struct parser *p, const char *g)
 	return NULL;
 }
 
-static void pending_add(struct parser *p, const char *g, bool vars,
-			const char *parent)
+static struct pending *pending_add(struct parser *p, const char *g, bool vars)
 {
 	struct pending *d;
 
@@ -92,40 +171,53 @@ static void pending_add(struct parser *p, const char *g, bool vars,
 	d->group = xstrdup(g);
 	d->line = p->lineno;
 	d->vars = vars;
-	d->parent = parent ? xstrdup(parent) : NULL;
+	strvec_init(&d->parents);
 	d->children_ok = false;
+	return d;
 }
 
-/* A header [g] or [g:children] declares g; [g:vars] does not. */
-static void section_seen(struct parser *p, const char *g, bool vars)
+/*
+ * A header [g] or [g:children] declares g; [g:vars] does not. Declaring a
+ * group named in earlier :children sections makes it their child.
+ */
+static int section_seen(struct parser *p, const char *g, bool vars)
 {
 	struct pending *d;
+	size_t i;
 
 	if (!group_known(p, g)) {
 		if (vars && !pending_find(p, g))
-			pending_add(p, g, true, NULL);
+			pending_add(p, g, true);
 		group_add(p, g);
 	}
 	d = pending_find(p, g);
-	if (d && !vars)
-		d->children_ok = true;
+	if (!d || vars)
+		return 0;
+	d->children_ok = true;
+	for (i = 0; i < d->parents.nr; i++)
+		if (add_child(p, d->parents.v[i], g) < 0)
+			return -1;
+	return 0;
 }
 
-static void child_seen(struct parser *p, const char *parent, const char *child)
+static int child_seen(struct parser *p, const char *parent, const char *child)
 {
 	struct pending *d;
 
 	if (group_known(p, child))
-		return;
+		return add_child(p, parent, child);
 	d = pending_find(p, child);
-	if (d) {
-		free(d->parent);
-		d->parent = xstrdup(parent);
-	} else {
-		pending_add(p, child, false, parent);
-	}
+	if (!d)
+		d = pending_add(p, child, false);
+	strvec_push(&d->parents, parent);
+	return 0;
 }
 
+/*
+ * What Ansible checks once the file is read: pending declarations, then
+ * (reconcile_inventory) every group without a parent becomes a child of
+ * "all", which loops when "all" itself is somebody's child.
+ */
 static int pending_check(struct parser *p)
 {
 	size_t i;
@@ -143,9 +235,83 @@ static int pending_check(struct parser *p)
 		return fail(
 			p, d->line,
 			"Section [%s:children] includes undefined group: %s",
-			d->parent, d->group);
+			d->parents.v[d->parents.nr - 1], d->group);
+	}
+	if (p->all_child)
+		return fail(p, p->all_child,
+			    "group 'all' is a child of '%s', which makes a "
+			    "recursive dependency loop",
+			    p->all_parent);
+	return 0;
+}
+
+/* ---- Python's idea of text -------------------------------------------- */
+
+/*
+ * The length of the character at s[0..n) that Python's str.isspace() takes
+ * for white space (so str.strip() and the regex \s), or 0. Those that are
+ * line breaks to str.splitlines() never get this far: bad_separator().
+ */
+static size_t py_space(const char *s, size_t n)
+{
+	static const char *const wide[] = {
+		"\xc2\x85",	/* U+0085 */
+		"\xc2\xa0",	/* U+00A0 */
+		"\xe1\x9a\x80", /* U+1680 */
+		"\xe2\x80\x80", "\xe2\x80\x81", "\xe2\x80\x82", "\xe2\x80\x83",
+		"\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87",
+		"\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a", /* ..U+200A */
+		"\xe2\x80\xa8", "\xe2\x80\xa9", /* U+2028, U+2029 */
+		"\xe2\x80\xaf",			/* U+202F */
+		"\xe2\x81\x9f",			/* U+205F */
+		"\xe3\x80\x80",			/* U+3000 */
+	};
+	unsigned char c = n ? (unsigned char)s[0] : 0;
+	size_t i, k;
+
+	if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f))
+		return 1;
+	for (i = 0; c >= 0xc2 && i < sizeof(wide) / sizeof(wide[0]); i++) {
+		k = strlen(wide[i]);
+		if (k <= n && !memcmp(s, wide[i], k))
+			return k;
 	}
 	return 0;
+}
+
+/* The same for the character that ends s[0..n). */
+static size_t py_space_end(const char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 1; k <= 3 && k <= n; k++)
+		if (py_space(s + n - k, k) == k)
+			return k;
+	return 0;
+}
+
+/* Python's str.strip() on s[0..len), as a new string. */
+static char *py_strip(const char *s, size_t len)
+{
+	size_t k;
+
+	while ((k = py_space(s, len))) {
+		s += k;
+		len -= k;
+	}
+	while ((k = py_space_end(s, len)))
+		len -= k;
+	return xstrndup(s, len);
+}
+
+/* The number of characters (not bytes) of UTF-8 text s, as Python's len(). */
+static size_t py_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
 }
 
 /* ---- host patterns ------------------------------------------------------ */
@@ -217,16 +383,97 @@ static bool is_hostname(const char *s, size_t len)
 	}
 }
 
+static const char hexdigits[] = "0123456789abcdefABCDEF";
+
+/*
+ * One component of Ansible's IPv6 pattern at s: [0-9a-f]{1,4} or a range
+ * \[[0-9a-f]+:[0-9a-f]+(:[0-9]+)?\] (any case), followed by sep; with sep
+ * 0, a component that a match may end inside. Its length or 0.
+ */
+static size_t v6_part(const char *s, char sep)
+{
+	size_t n, a, b, c;
+
+	if (*s == '[') {
+		a = strspn(s + 1, hexdigits);
+		if (!a || s[1 + a] != ':')
+			return 0;
+		b = strspn(s + 2 + a, hexdigits);
+		if (!b)
+			return 0;
+		n = 2 + a + b;
+		if (s[n] == ':') {
+			c = strspn(s + n + 1, "0123456789");
+			if (!c)
+				return 0;
+			n += 1 + c;
+		}
+		if (s[n++] != ']')
+			return 0;
+	} else {
+		n = strspn(s, hexdigits);
+		if (!n || (n > 4 && sep))
+			return 0;
+		if (n > 4)
+			n = 4;
+	}
+	return !sep || s[n] == sep ? n : 0;
+}
+
+/* (C\.){3}C at s: to the end of s when full, else as a prefix. */
+static bool v6_v4_tail(const char *s, bool full)
+{
+	size_t i = 0, k, c;
+
+	for (c = 0; c < 3; c++) {
+		k = v6_part(s + i, '.');
+		if (!k)
+			return false;
+		i += k + 1;
+	}
+	k = v6_part(s + i, 0);
+	return k && (!full || !s[i + k]);
+}
+
+/*
+ * Ansible's IPv6 pattern (parsing/utils/addresses.py) the way re.match()
+ * applies it: only its first alternative is anchored at the start and only
+ * its last one at the end, so the others match any text they begin. That
+ * leaves: "::" at the start, (C:){1,6}: or (C:){7}C at the start,
+ * (0:){6}(C.){3}C at the start, or exactly (0:){5}ffff:(C.){3}C.
+ */
+static bool py_ipv6(const char *s)
+{
+	size_t i = 0, k, c;
+
+	if (s[0] == ':' && s[1] == ':')
+		return true;
+	for (c = 0; c < 7; c++) {
+		k = v6_part(s + i, ':');
+		if (!k)
+			break;
+		i += k + 1;
+		if (c < 6 && s[i] == ':')
+			return true;
+	}
+	if (c == 7 && v6_part(s + i, 0))
+		return true;
+	if (strncmp(s, "0:0:0:0:0:", 10))
+		return false;
+	if (!strncmp(s + 10, "0:", 2) && v6_v4_tail(s + 12, false))
+		return true;
+	return !strncasecmp(s + 10, "ffff:", 5) && v6_v4_tail(s + 15, true);
+}
+
 static bool is_host_identifier(const char *s, size_t len)
 {
-	unsigned char buf[sizeof(struct in6_addr)];
 	char *tmp;
 	bool v6;
 
 	if (is_hostname(s, len))
 		return true;
 	tmp = xstrndup(s, len);
-	v6 = inet_pton(AF_INET6, tmp, buf) == 1;
+	v6 = py_ipv6(tmp);
 	free(tmp);
 	return v6;
 }
@@ -284,39 +531,82 @@ static size_t split_port(const char *s, size_t len, size_t *start)
 	return n;
 }
 
-/* Python's int() on an ASCII string, well enough for range bounds. */
-static bool py_int(const char *s, long long *out)
+/*
+ * Python's int() on s, for ASCII digits: white space around, a sign,
+ * digits with single '_' between them. A value beyond 64 bits (which Python
+ * would take) sets *big.
+ */
+static bool py_int(const char *s, long long *out, bool *big)
 {
-	char *end;
+	size_t n = strlen(s), k, i = 0;
+	bool neg = false;
+	long long v = 0;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s || strchr(s, '_'))
+	while ((k = py_space(s, n))) {
+		s += k;
+		n -= k;
+	}
+	while ((k = py_space_end(s, n)))
+		n -= k;
+	if (n && (s[0] == '+' || s[0] == '-'))
+		neg = s[i++] == '-';
+	if (i == n || !isdigit((unsigned char)s[i]))
 		return false;
-	*out = strtoll(s, &end, 10);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	return *end == '\0' && end != s;
+	for (; i < n; i++) {
+		int d = s[i] - '0';
+
+		if (s[i] == '_' && i + 1 < n &&
+		    isdigit((unsigned char)s[i + 1]))
+			continue;
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		if (v > (LLONG_MAX - d) / 10)
+			*big = true;
+		else
+			v = v * 10 + d;
+	}
+	*out = neg ? -v : v;
+	return true;
 }
 
 static const char letters[] =
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /*
+ * The delimiters expand_hostname_range() cuts pattern at: it turns the
+ * first '[' and the first ']' into '|' and wants exactly three parts, so a
+ * '|' can stand in for a missing ']'. Sets *a < *b, or returns -1.
+ */
+static int range_cut(struct parser *p, const char *pattern, const char *open,
+		     const char **a, const char **b)
+{
+	const char *close = strchr(pattern, ']'), *bar = strchr(pattern, '|');
+
+	if (close ? bar != NULL : !bar || strchr(bar + 1, '|'))
+		return fail(p, 0, "%s values to unpack (expected 3)",
+			    close || bar ? "too many" : "not enough");
+	if (!close)
+		close = bar;
+	*a = open < close ? open : close;
+	*b = open < close ? close : open;
+	return 0;
+}
+
+/*
  * Check pattern the way expand_hostname_range() expands it: the first '['
  * and the first ']' split it into head, range and tail; the range is
  * letters (found as a substring of string.ascii_letters) or integers, with
  * an optional step; the tail is expanded the same way when the range is not
- * empty. Nothing is expanded here, so a huge range costs nothing.
+ * empty. Nothing is expanded here, so a huge range costs nothing; numbers
+ * beyond 64 bits are refused rather than compared.
  */
 static int check_range(struct parser *p, const char *pattern, int depth)
 {
-	const char *open = strchr(pattern, '['), *close = strchr(pattern, ']');
-	const char *a, *b, *lb, *le;
+	const char *open = strchr(pattern, '['), *a = NULL, *b = NULL, *lb, *le;
 	char *range = NULL, *end, *step = NULL, *c;
 	const char *beg;
 	long long ib, ie, is = 1;
-	bool nonempty;
+	bool nonempty, big = false;
 	int ret = -1;
 
 	if (!open)
@@ -324,11 +614,8 @@ static int check_range(struct parser *p, const char *pattern, int depth)
 	if (depth > 64)
 		return fail(p, 0, "host pattern '%s' holds too many ranges",
 			    pattern);
-	if (!close || strchr(pattern, '|'))
-		return fail(p, 0, "%s values to unpack (expected 3)",
-			    close ? "too many" : "not enough");
-	a = open < close ? open : close;
-	b = open < close ? close : open;
+	if (range_cut(p, pattern, open, &a, &b) < 0)
+		return -1;
 	range = xstrndup(a + 1, (size_t)(b - a) - 1);
 	beg = range;
 	end = strchr(range, ':');
@@ -351,12 +638,12 @@ static int check_range(struct parser *p, const char *pattern, int depth)
 		fail(p, 0, "host range must specify end value");
 		goto out;
 	}
-	if (beg[0] == '0' && strlen(beg) > 1 && strlen(beg) != strlen(end)) {
+	if (beg[0] == '0' && py_len(beg) > 1 && py_len(beg) != py_len(end)) {
 		fail(p, 0,
 		     "host range must specify equal-length begin and end formats");
 		goto out;
 	}
-	if (step && !py_int(step, &is)) {
+	if (step && !py_int(step, &is, &big)) {
 		fail(p, 0, "invalid literal for int() with base 10: '%s'",
 		     step);
 		goto out;
@@ -370,17 +657,23 @@ static int check_range(struct parser *p, const char *pattern, int depth)
 		}
 		nonempty = is > 0;
 	} else {
-		if (!py_int(beg, &ib) || !py_int(end, &ie)) {
+		if (!py_int(beg, &ib, &big) || !py_int(end, &ie, &big)) {
 			fail(p, 0,
 			     "invalid literal for int() with base 10: '%s'",
-			     py_int(beg, &ib) ? end : beg);
+			     py_int(beg, &ib, &big) ? end : beg);
 			goto out;
 		}
 		if (is == 0) {
 			fail(p, 0, "range() arg 3 must not be zero");
 			goto out;
 		}
-		nonempty = is > 0 ? ib <= ie : ib >= ie;
+		/* range(ib, ie + 1, is) */
+		nonempty = is > 0 ? ib <= ie : ie < LLONG_MAX && ib > ie + 1;
+	}
+	if (big) {
+		fail(p, 0, "host range '%s' holds a number beyond 64 bits",
+		     pattern);
+		goto out;
 	}
 	c = xstrdup(b + 1);
 	ret = nonempty ? check_range(p, c, depth + 1) : 0;
@@ -388,6 +681,327 @@ static int check_range(struct parser *p, const char *pattern, int depth)
 out:
 	free(range);
 	return ret;
+}
+
+/* ---- values: what ast.literal_eval() does with them ---------------------- */
+
+/*
+ * Ansible passes every value through ast.literal_eval() and catches only
+ * ValueError and SyntaxError. A literal with a list, dict or set as a set
+ * element or dict key raises TypeError, and an expression nested a few
+ * thousand deep raises RecursionError or MemoryError: the file is refused.
+ * The recogniser below knows a subset of Python literals (plain strings,
+ * decimal numbers, True/False/None, containers); anything else is "unsure"
+ * and accepted, as literal_eval() would mostly turn it into a string.
+ */
+enum lit_kind { LIT_UNSURE, LIT_HASHABLE, LIT_UNHASHABLE };
+
+struct lit {
+	const char *s;
+	int depth;
+	bool type_error;
+};
+
+#define LIT_MAX_DEPTH	100
+#define LIT_MAX_NESTING 1000
+
+static enum lit_kind lit_expr(struct lit *l);
+
+static void lit_ws(struct lit *l)
+{
+	while (*l->s == ' ' || *l->s == '\t')
+		l->s++;
+}
+
+/* Adjacent '...' / "..." strings without prefix, triple quotes or \N, \x,
+ * \u, \U escapes (which can be syntax errors). */
+static enum lit_kind lit_string(struct lit *l)
+{
+	do {
+		char q = *l->s++, c;
+
+		if (l->s[0] == q && l->s[1] == q)
+			return LIT_UNSURE;
+		while ((c = *l->s) != q) {
+			if (!c)
+				return LIT_UNSURE; /* not closed */
+			l->s++;
+			if (c == '\\') {
+				if (!*l->s || strchr("NxuU", *l->s))
+					return LIT_UNSURE;
+				l->s++;
+			}
+		}
+		l->s++; /* the closing quote */
+		lit_ws(l);
+	} while (*l->s == '\'' || *l->s == '"');
+	return LIT_HASHABLE;
+}
+
+/* A decimal integer without '_' or a float digits.digits. */
+static enum lit_kind lit_number(struct lit *l)
+{
+	const char *s = l->s;
+	size_t n = strspn(s, "0123456789"), f;
+
+	if (s[n] == '.') {
+		f = strspn(s + n + 1, "0123456789");
+		if (!n || !f)
+			return LIT_UNSURE;
+		n += 1 + f;
+	} else if (n > 1 && s[0] == '0' && strspn(s, "0") != n) {
+		return LIT_UNSURE; /* 007 is a syntax error */
+	}
+	if (!n || isalnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '.')
+		return LIT_UNSURE;
+	l->s += n;
+	return LIT_HASHABLE;
+}
+
+static enum lit_kind lit_name(struct lit *l)
+{
+	static const char *const names[] = { "True", "False", "None" };
+	size_t i, n;
+
+	for (i = 0; i < 3; i++) {
+		n = strlen(names[i]);
+		if (!strncmp(l->s, names[i], n) &&
+		    !isalnum((unsigned char)l->s[n]) && l->s[n] != '_' &&
+		    (unsigned char)l->s[n] < 0x80) {
+			l->s += n;
+			return LIT_HASHABLE;
+		}
+	}
+	return LIT_UNSURE;
+}
+
+/* A hashed position (set element, dict key) holding kind. */
+static enum lit_kind lit_hashed(struct lit *l, enum lit_kind kind)
+{
+	if (kind == LIT_UNHASHABLE)
+		l->type_error = true;
+	return kind;
+}
+
+/* Elements up to close after an opening bracket; *all: all hashable. */
+static bool lit_items(struct lit *l, char close, bool hashed, bool *all,
+		      size_t *nr, bool *comma)
+{
+	enum lit_kind k;
+
+	*all = true;
+	*nr = 0;
+	*comma = false;
+	for (;;) {
+		lit_ws(l);
+		if (*l->s == close) {
+			l->s++;
+			return true;
+		}
+		k = lit_expr(l);
+		if (k == LIT_UNSURE)
+			return false;
+		if (hashed)
+			lit_hashed(l, k);
+		*all = *all && k == LIT_HASHABLE;
+		(*nr)++;
+		lit_ws(l);
+		if (*l->s == ',') {
+			l->s++;
+			*comma = true;
+		} else if (*l->s != close) {
+			return false;
+		}
+	}
+}
+
+/* {} {k: v, ...} or {e, ...}, after the '{'. */
+static enum lit_kind lit_brace(struct lit *l)
+{
+	enum lit_kind k;
+	bool all, comma;
+	size_t nr;
+
+	lit_ws(l);
+	if (*l->s == '}') {
+		l->s++;
+		return LIT_UNHASHABLE;
+	}
+	k = lit_expr(l);
+	if (k == LIT_UNSURE)
+		return k;
+	lit_ws(l);
+	if (*l->s != ':') { /* a set */
+		lit_hashed(l, k);
+		if (*l->s == ',')
+			l->s++;
+		else if (*l->s != '}')
+			return LIT_UNSURE;
+		return lit_items(l, '}', true, &all, &nr, &comma)
+			       ? LIT_UNHASHABLE
+			       : LIT_UNSURE;
+	}
+	for (;;) { /* a dict: k is the key, *l->s the ':' */
+		lit_hashed(l, k);
+		l->s++;
+		lit_ws(l);
+		if (lit_expr(l) == LIT_UNSURE)
+			return LIT_UNSURE;
+		lit_ws(l);
+		if (*l->s == ',') {
+			l->s++;
+			lit_ws(l);
+		}
+		if (*l->s == '}') {
+			l->s++;
+			return LIT_UNHASHABLE;
+		}
+		if (l->s[-1] != ',' && l->s[-1] != ' ' && l->s[-1] != '\t')
+			return LIT_UNSURE;
+		k = lit_expr(l);
+		if (k == LIT_UNSURE)
+			return k;
+		lit_ws(l);
+		if (*l->s != ':')
+			return LIT_UNSURE;
+	}
+}
+
+static enum lit_kind lit_expr(struct lit *l)
+{
+	enum lit_kind k = LIT_UNSURE;
+	bool all, comma;
+	size_t nr;
+	char c = *l->s;
+
+	if (++l->depth > LIT_MAX_DEPTH)
+		return LIT_UNSURE;
+	if (c == '-' || c == '+') {
+		l->s++;
+		lit_ws(l);
+		k = isdigit((unsigned char)*l->s) ? lit_number(l) : LIT_UNSURE;
+	} else if (isdigit((unsigned char)c)) {
+		k = lit_number(l);
+	} else if (c == '\'' || c == '"') {
+		k = lit_string(l);
+	} else if (c == '[') {
+		l->s++;
+		k = lit_items(l, ']', false, &all, &nr, &comma) ? LIT_UNHASHABLE
+								: LIT_UNSURE;
+	} else if (c == '(') {
+		l->s++;
+		if (!lit_items(l, ')', false, &all, &nr, &comma))
+			k = LIT_UNSURE;
+		else if (nr == 1 && !comma) /* (x) is x */
+			k = all ? LIT_HASHABLE : LIT_UNHASHABLE;
+		else
+			k = all ? LIT_HASHABLE : LIT_UNHASHABLE;
+	} else if (c == '{') {
+		l->s++;
+		k = lit_brace(l);
+	} else {
+		k = lit_name(l);
+	}
+	l->depth--;
+	return k;
+}
+
+/*
+ * A bound on how deep Python's parser nests v: the operators, opening
+ * brackets and nesting keywords outside strings (numbers and names are
+ * leaves; commas, colons and comparisons do not nest).
+ */
+static size_t lit_nesting(const char *v)
+{
+	static const char word[] = "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+	size_t n = 0, w;
+	char q = 0;
+
+	for (; *v; v++) {
+		if (q) {
+			if (*v == '\\' && v[1])
+				v++;
+			else if (*v == q)
+				q = 0;
+		} else if (*v == '\'' || *v == '"') {
+			q = *v;
+		} else if (isdigit((unsigned char)*v)) {
+			v += strspn(v, word) - 1; /* a number, dots included */
+			while (v[1] == '.' && isdigit((unsigned char)v[2]))
+				v += 1 + strspn(v + 2, word);
+		} else if (isalpha((unsigned char)*v) || *v == '_') {
+			w = strspn(v, word);
+			if ((w == 3 && !strncmp(v, "not", 3)) ||
+			    (w == 6 && !strncmp(v, "lambda", 6)) ||
+			    (w == 2 && !strncmp(v, "if", 2)) ||
+			    (w == 5 && !strncmp(v, "await", 5)))
+				n++;
+			v += w - 1;
+		} else if (strchr("+-*/%@&|^~<>.([{", *v)) {
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Refuse value v of key k when literal_eval() would raise what Ansible
+ * does not catch. */
+static int check_value(struct parser *p, const char *k, const char *v)
+{
+	struct lit l = { v, 0, false };
+	enum lit_kind kind;
+	size_t nest = lit_nesting(v);
+
+	if (nest > LIT_MAX_NESTING)
+		return fail(p, 0,
+			    "the value of '%s' nests %zu operators deep; "
+			    "Python's literal_eval gives up on such values",
+			    k, nest);
+	lit_ws(&l);
+	kind = lit_expr(&l);
+	while (kind != LIT_UNSURE && (lit_ws(&l), *l.s == ',')) {
+		l.s++; /* a tuple: 1, 2 */
+		lit_ws(&l);
+		if (*l.s)
+			kind = lit_expr(&l);
+	}
+	if (kind != LIT_UNSURE && !*l.s && l.type_error)
+		return fail(p, 0,
+			    "the value of '%s' is a literal with an "
+			    "unhashable set element or dict key",
+			    k);
+	return 0;
+}
+
+/*
+ * ansible_group_priority goes through int(): an integer, optionally quoted,
+ * a float or True/False; refused otherwise (even where Python would find a
+ * number, as in 0x10).
+ */
+static int check_priority(struct parser *p, const char *value)
+{
+	char *v = py_strip(value, strlen(value));
+	size_t n = strlen(v);
+	long long x;
+	bool big = false, ok;
+
+	if (n >= 2 && (v[0] == '\'' || v[0] == '"') && v[n - 1] == v[0]) {
+		v[n - 1] = '\0';
+		ok = !strchr(v + 1, '\\') && py_int(v + 1, &x, &big);
+	} else {
+		struct lit l = { v, 0, false };
+
+		ok = py_int(v, &x, &big) || !strcmp(v, "True") ||
+		     !strcmp(v, "False") ||
+		     (isdigit((unsigned char)*v) &&
+		      lit_number(&l) == LIT_HASHABLE && !*l.s);
+	}
+	free(v);
+	if (ok)
+		return 0;
+	return fail(p, 0, "ansible_group_priority must be an integer, got: %s",
+		    value);
 }
 
 /* ---- host lines: shlex.split(line, comments=True) ---------------------- */
@@ -476,12 +1090,97 @@ static const char *shlex_split(struct tokens *out, const char *s)
 	return err;
 }
 
+static bool valid_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * The host pattern checks of _expand_hostpattern(): ranges, a trailing ':'
+ * without a port, "---". Sets *host to the pattern without its port.
+ */
+static int check_pattern(struct parser *p, const char *pat, char **host)
+{
+	size_t start, len = strlen(pat), n = split_port(pat, len, &start);
+	char *stripped = py_strip(pat, len);
+	int ret = -1;
+
+	*host = xstrndup(pat + start, n);
+	if (start && !valid_ascii(*host)) {
+		fail(p, 0,
+		     "host pattern '%s': a bracketed host with a port must be "
+		     "ASCII",
+		     pat);
+		goto out;
+	}
+	if (check_range(p, *host, 0) < 0)
+		goto out;
+	if (n == len && *stripped && stripped[strlen(stripped) - 1] == ':') {
+		fail(p, 0,
+		     "Invalid host pattern '%s' supplied, ending in ':' is not "
+		     "allowed, this character is reserved to provide a port.",
+		     pat);
+		goto out;
+	}
+	free(stripped);
+	stripped = py_strip(*host, strlen(*host));
+	if (!strchr(*host, '[') && !strcmp(stripped, "---")) {
+		fail(p, 0,
+		     "Invalid host pattern '%s' supplied, '---' is normally a "
+		     "sign this is a YAML file.",
+		     pat);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(stripped);
+	return ret;
+}
+
+/*
+ * The key=value tokens after the host, in order. A host named like a
+ * declared group sets that group's variables (InventoryData.set_variable()
+ * looks for a group first), ansible_group_priority included.
+ */
+static int check_host_vars(struct parser *p, const struct tokens *t,
+			   const char *host)
+{
+	bool group = !strchr(host, '[') && group_known(p, host);
+	size_t i;
+
+	for (i = 1; i < t->nr; i++) {
+		const char *eq = strchr(t->v[i], '=');
+		char *k;
+		int r;
+
+		if (!eq)
+			return fail(p, p->lineno,
+				    "Expected key=value host variable "
+				    "assignment, got: %s",
+				    t->v[i]);
+		k = xstrndup(t->v[i], (size_t)(eq - t->v[i]));
+		r = check_value(p, k, eq + 1);
+		free(k);
+		if (r < 0)
+			return -1;
+	}
+	if (!*host)
+		return fail(p, 0, "Invalid empty host name provided: ");
+	for (i = 1; group && i < t->nr; i++)
+		if (!strncmp(t->v[i], "ansible_group_priority=", 23) &&
+		    check_priority(p, t->v[i] + 23) < 0)
+			return -1;
+	return 0;
+}
+
 /* The host line (stripped) in line; sets *name (NULL for a range). */
 static int parse_host(struct parser *p, const char *line, char **name)
 {
 	struct tokens t = { NULL, 0, 0 };
-	const char *err = shlex_split(&t, line), *pat;
-	size_t i, start, n, len;
+	const char *err = shlex_split(&t, line);
 	char *host = NULL;
 	int ret = -1;
 
@@ -495,34 +1194,9 @@ static int parse_host(struct parser *p, const char *line, char **name)
 		fail(p, p->lineno, "Expected a host, got: %s", line);
 		goto out;
 	}
-	for (i = 1; i < t.nr; i++)
-		if (!strchr(t.v[i], '=')) {
-			fail(p, p->lineno,
-			     "Expected key=value host variable assignment, "
-			     "got: %s",
-			     t.v[i]);
-			goto out;
-		}
-	pat = t.v[0];
-	len = strlen(pat);
-	n = split_port(pat, len, &start);
-	host = xstrndup(pat + start, n);
-	if (n == len && len && pat[len - 1] == ':') {
-		fail(p, 0,
-		     "Invalid host pattern '%s' supplied, ending in ':' is not "
-		     "allowed, this character is reserved to provide a port.",
-		     pat);
+	if (check_pattern(p, t.v[0], &host) < 0 ||
+	    check_host_vars(p, &t, host) < 0)
 		goto out;
-	}
-	if (check_range(p, host, 0) < 0)
-		goto out;
-	if (!strcmp(host, "---")) {
-		fail(p, 0,
-		     "Invalid host pattern '%s' supplied, '---' is normally a "
-		     "sign this is a YAML file.",
-		     pat);
-		goto out;
-	}
 	if (!strchr(host, '[')) {
 		*name = host;
 		host = NULL;
@@ -539,10 +1213,9 @@ out:
 /* Ansible's [^:\]\s]+ group name at s; its length. */
 static size_t group_span(const char *s)
 {
-	size_t i = 0;
+	size_t i = 0, n = strlen(s);
 
-	while (s[i] && s[i] != ':' && s[i] != ']' &&
-	       !isspace((unsigned char)s[i]))
+	while (i < n && s[i] != ':' && s[i] != ']' && !py_space(s + i, n - i))
 		i++;
 	return i;
 }
@@ -550,8 +1223,12 @@ static size_t group_span(const char *s)
 /* \s*(#.*)?$ at s. */
 static bool rest_is_comment(const char *s)
 {
-	while (isspace((unsigned char)*s))
-		s++;
+	size_t n = strlen(s), k;
+
+	while ((k = py_space(s, n))) {
+		s += k;
+		n -= k;
+	}
 	return !*s || *s == '#';
 }
 
@@ -657,16 +1334,22 @@ static bool valid_utf8(const char *s, size_t len)
 	return true;
 }
 
-/* The stripped text of raw (Python's str.strip() on ASCII whitespace). */
-static char *strip(const char *raw, size_t len)
+/* A key=value line in a :vars section; the key stripped, like the value. */
+static int parse_var(struct parser *p, struct ini_line *l, const char *text)
 {
-	while (len && isspace((unsigned char)*raw)) {
-		raw++;
-		len--;
-	}
-	while (len && isspace((unsigned char)raw[len - 1]))
-		len--;
-	return xstrndup(raw, len);
+	const char *eq = strchr(text, '=');
+	char *value;
+	int ret;
+
+	if (!eq)
+		return fail(p, p->lineno, "Expected key=value, got: %s", text);
+	l->name = py_strip(text, (size_t)(eq - text));
+	value = py_strip(eq + 1, strlen(eq + 1));
+	ret = check_value(p, l->name, value);
+	if (!ret && !strcmp(l->name, "ansible_group_priority"))
+		ret = check_priority(p, value);
+	free(value);
+	return ret;
 }
 
 static int parse_line(struct parser *p, struct ini_line *l, const char *text)
@@ -695,8 +1378,7 @@ static int parse_line(struct parser *p, struct ini_line *l, const char *text)
 		ini->sections[ini->nr_sections].line = ini->nr_lines - 1;
 		l->section = (int)ini->nr_sections++;
 		l->kind = INI_SECTION;
-		section_seen(p, group, type == INI_SEC_VARS);
-		return 0;
+		return section_seen(p, group, type == INI_SEC_VARS);
 	}
 	type = l->section < 0 ? INI_SEC_HOSTS : ini->sections[l->section].type;
 	switch (type) {
@@ -705,11 +1387,7 @@ static int parse_line(struct parser *p, struct ini_line *l, const char *text)
 		return parse_host(p, text, &l->name);
 	case INI_SEC_VARS:
 		l->kind = INI_VAR;
-		if (!strchr(text, '='))
-			return fail(p, p->lineno, "Expected key=value, got: %s",
-				    text);
-		l->name = strip(text, (size_t)(strchr(text, '=') - text));
-		return 0;
+		return parse_var(p, l, text);
 	case INI_SEC_CHILDREN: {
 		size_t g = group_span(text);
 
@@ -718,8 +1396,7 @@ static int parse_line(struct parser *p, struct ini_line *l, const char *text)
 			return fail(p, p->lineno,
 				    "Expected group name, got: %s", text);
 		l->name = xstrndup(text, g);
-		child_seen(p, ini->sections[l->section].group, l->name);
-		return 0;
+		return child_seen(p, ini->sections[l->section].group, l->name);
 	}
 	}
 	return 0;
@@ -731,24 +1408,28 @@ static void parser_release(struct parser *p)
 
 	for (i = 0; i < p->pend.nr; i++) {
 		free(p->pend.v[i].group);
-		free(p->pend.v[i].parent);
+		strvec_clear(&p->pend.v[i].parents);
 	}
 	free(p->pend.v);
-	for (i = 0; i < p->nr_groups; i++)
-		free(p->groups[i]);
+	for (i = 0; i < p->nr_groups; i++) {
+		free(p->groups[i].name);
+		free(p->groups[i].parents);
+	}
 	free(p->groups);
+	free(p->all_parent);
 }
 
 int ini_parse(struct ini *out, const char *buf, size_t len, int *err_line,
 	      struct strbuf *why)
 {
-	struct parser p = { out, why, 0, { NULL, 0, 0 }, NULL, 0, 0 };
+	struct parser p = { .ini = out, .why = why };
 	size_t pos = 0;
 	int ret = -1;
 
 	*err_line = 0;
 	group_add(&p, "all");
 	group_add(&p, "ungrouped");
+	add_child(&p, "all", "ungrouped");
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - buf - pos) + 1 : len - pos;
@@ -763,9 +1444,9 @@ int ini_parse(struct ini *out, const char *buf, size_t len, int *err_line,
 			fail(&p, p.lineno, "the line holds %s", bad);
 			goto out;
 		}
-		text = strip(buf + pos, n);
-		if (!valid_utf8(buf + pos, n) && buf[pos] != '#' &&
-		    buf[pos] != ';') {
+		text = py_strip(buf + pos, n);
+		if (!valid_utf8(buf + pos, n) && text[0] != '#' &&
+		    text[0] != ';') {
 			free(text);
 			fail(&p, p.lineno, "the line is not valid UTF-8");
 			goto out;
@@ -815,13 +1496,19 @@ static void end_previous(struct ini *ini, size_t at)
 {
 	while (at--) {
 		struct ini_line *l = &ini->lines[at];
-		size_t e = strlen(ini->eol);
+		const char *eol = ini->eol;
+		size_t e;
 
 		if (l->deleted)
 			continue;
 		if (!has_eol(l)) {
+			/* "x\r" at the end of the file: a CR alone is no line
+			 * ending, but CR + LF is one */
+			if (l->len && l->raw[l->len - 1] == '\r')
+				eol = "\n";
+			e = strlen(eol);
 			l->raw = xrealloc(l->raw, l->len + e + 1);
-			memcpy(l->raw + l->len, ini->eol, e + 1);
+			memcpy(l->raw + l->len, eol, e + 1);
 			l->len += e;
 		}
 		return;

@@ -71,7 +71,8 @@ struct ini {
 
 /*
  * Parse buf[0..len). Returns 0, or -1 with *err_line set to the 1-based line
- * Ansible would name (0 when it names none) and why holding its message.
+ * Ansible would name (the line being read when Ansible names none) and why
+ * holding its message.
  * *out must be released with ini_release() either way.
  */
 int ini_parse(struct ini *out, const char *buf, size_t len, int *err_line,
