@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "cmd/cmd.h"
 #include "core/config.h"
 #include "core/desired.h"
 #include "core/plan.h"
@@ -38,6 +39,13 @@ void repo_plan_release(struct repo_plan *rp);
 /* A Proxmox client for cfg (warns when TLS verification is off). */
 int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
 		    struct err *e);
+
+/*
+ * Run command c as if its arguments were args (NULL-terminated): the same
+ * option parsing and handler as on the command line.
+ */
+int cmd_invoke(const struct cmd *c, const struct config *cfg,
+	       const char *const *args, struct err *e);
 
 /* Read the cluster, plan, read the configurations the plan needs (all of
  * ours with refresh) and plan again. */

@@ -10,8 +10,8 @@
 
 #include "cmd/cmd.h"
 #include "core/tag.h"
+#include "io/git.h"
 #include "util/exitcode.h"
-#include "util/spawn.h"
 #include "util/strvec.h"
 
 struct tag_opts {
@@ -23,29 +23,6 @@ static const struct opt tag_options[] = {
 	  "read the message of this commit (default: HEAD)" },
 	OPT_END,
 };
-
-/* git show -s --format=%B REV, with REV never read as an option. */
-static int commit_message(const char *rev, struct strbuf *out, struct err *e)
-{
-	const char *argv[] = {
-		"git", "show", "-s", "--format=%B", "--end-of-options",
-		rev,   NULL
-	};
-	struct spawn_opts so = { .argv = argv, .out = out };
-	int status;
-
-	if (rev[0] == '-')
-		return err_set(e, EXIT_INVALID,
-			       "--commit: '%s' is not a revision", rev);
-	if (spawn_run(&so, &status, e) < 0)
-		return err_prefix(e, "cannot read the message of '%s'", rev);
-	if (status)
-		return err_set(e, EXIT_INVALID,
-			       "cannot read the message of '%s' (git exit "
-			       "status %d)",
-			       rev, status);
-	return 0;
-}
 
 static int run_tag(const struct config *cfg, void *opts, int argc, char **argv,
 		   struct err *e)
@@ -60,7 +37,8 @@ static int run_tag(const struct config *cfg, void *opts, int argc, char **argv,
 			       "tag takes one MESSAGE or --commit REV");
 	if (argc)
 		strbuf_addstr(&msg, argv[0]);
-	else if (commit_message(o->commit ? o->commit : "HEAD", &msg, e) < 0)
+	else if (git_commit_message(o->commit ? o->commit : "HEAD", &msg, e) <
+		 0)
 		goto out;
 	switch (tag_extract(msg.buf, msg.len, &name, &why)) {
 	case TAG_FOUND:

@@ -1,0 +1,46 @@
+/*
+ * chain.h - the two stages of the chain, shared by pipeline, provision,
+ * run and watch.
+ *
+ * Stage one (pipeline.c): tag from the commit, apply, inventory, the
+ * automated commit "Auto-update Ansible inventory [ansible NAME]", push.
+ * Stage two (provision.c): the playbook the tag names, run on the hosts
+ * the provisioned commit added to new_hosts.txt once they answer on SSH
+ * and their host keys are recorded.
+ */
+#ifndef PVE_GITOPS_CHAIN_H
+#define PVE_GITOPS_CHAIN_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+
+struct stage_one {
+	const char *commit; /* the commit whose message carries the tag */
+	bool push;
+	const char *remote; /* NULL: git.remote of the config */
+	/* out */
+	struct strbuf tag;	 /* the playbook name, empty without a tag */
+	struct strbuf automated; /* the automated commit's hash, or empty */
+};
+
+void stage_one_init(struct stage_one *s);
+void stage_one_release(struct stage_one *s);
+int chain_stage_one(const struct config *cfg, struct stage_one *s,
+		    struct err *e);
+
+struct stage_two {
+	const char *commit;   /* the commit to provision (HEAD) */
+	const char *playbook; /* NULL: from the commit's tag */
+};
+
+/* Returns 0, 1 when there is nothing to do (no tag), -1 on failure. */
+int chain_stage_two(const struct config *cfg, const struct stage_two *s,
+		    struct err *e);
+
+/* The tag of the commit rev into name: 1 found, 0 none, -1 refused. */
+int chain_commit_tag(const char *rev, struct strbuf *name, struct err *e);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * git.c - git through the git program; see git.h.
+ */
+#include "io/git.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/exitcode.h"
+#include "util/fileio.h"
+#include "util/spawn.h"
+
+extern char **environ;
+
+/* A private file for a child's stderr, read back afterwards. */
+static int run(const char *const *args, const char *const *env,
+	       struct strbuf *out, struct strbuf *err_out, int *status,
+	       struct err *e)
+{
+	struct strvec argv;
+	char errpath[] = "/tmp/pve-gitops-git.XXXXXX";
+	int fd = -1, ret;
+	struct spawn_opts so = { 0 };
+
+	strvec_init(&argv);
+	strvec_push(&argv, "git");
+	for (; *args; args++)
+		strvec_push(&argv, *args);
+	so.argv = (const char *const *)argv.v;
+	so.env = env;
+	so.out = out;
+	if (err_out) {
+		fd = mkstemp(errpath);
+		if (fd < 0) {
+			strvec_clear(&argv);
+			return err_errno(e, errno, "cannot create '%s'",
+					 errpath);
+		}
+		close(fd);
+		so.stderr_path = errpath;
+	}
+	ret = spawn_run(&so, status, e);
+	if (err_out) {
+		struct err ignore = ERR_INIT;
+
+		file_read_all(err_out, errpath, 1 << 20, &ignore);
+		err_release(&ignore);
+		unlink(errpath);
+	}
+	strvec_clear(&argv);
+	return ret;
+}
+
+int git_run(const char *const *args, struct strbuf *out, struct strbuf *err_out,
+	    int *status, struct err *e)
+{
+	return run(args, NULL, out, err_out, status, e);
+}
+
+int git_run_as(const struct config *cfg, const char *const *args,
+	       struct strbuf *out, struct strbuf *err_out, int *status,
+	       struct err *e)
+{
+	static const char *const names[] = {
+		"GIT_AUTHOR_NAME=",
+		"GIT_AUTHOR_EMAIL=",
+		"GIT_COMMITTER_NAME=",
+		"GIT_COMMITTER_EMAIL=",
+	};
+	struct strvec env;
+	char **p;
+	size_t i;
+	int ret;
+
+	strvec_init(&env);
+	for (p = environ; *p; p++) {
+		for (i = 0; i < 4; i++)
+			if (!strncmp(*p, names[i], strlen(names[i])))
+				break;
+		if (i == 4)
+			strvec_push(&env, *p);
+	}
+	for (i = 0; i < 4; i++)
+		strvec_pushf(&env, "%s%s", names[i],
+			     i % 2 ? cfg->git.author_email
+				   : cfg->git.author_name);
+	ret = run(args, (const char *const *)env.v, out, err_out, status, e);
+	strvec_clear(&env);
+	return ret;
+}
+
+static int check_rev(const char *rev, struct err *e)
+{
+	if (!*rev || rev[0] == '-')
+		return err_set(e, EXIT_INVALID, "'%s' is not a revision", rev);
+	return 0;
+}
+
+/* git ARGS with rev last (after --end-of-options); git's stderr goes into
+ * the error when it fails. */
+static int simple(const char *what, const char *const *args, struct strbuf *out,
+		  int *status, struct err *e)
+{
+	struct strbuf errs = STRBUF_INIT;
+	int ret = 0;
+
+	if (git_run(args, out, &errs, status, e) < 0)
+		ret = -1;
+	else if (*status) {
+		strbuf_trim(&errs);
+		ret = err_set(e, EXIT_FAIL, "%s: git exit status %d: %s", what,
+			      *status, errs.buf);
+	}
+	strbuf_release(&errs);
+	return ret;
+}
+
+int git_commit_message(const char *rev, struct strbuf *out, struct err *e)
+{
+	const char *args[] = { "show", "-s", "--format=%B", "--end-of-options",
+			       rev,    NULL };
+	int status;
+
+	if (check_rev(rev, e) < 0)
+		return -1;
+	if (simple("cannot read the message", args, out, &status, e) < 0)
+		return err_prefix(e, "'%s'", rev);
+	return 0;
+}
+
+int git_rev_parse(const char *rev, struct strbuf *out, struct err *e)
+{
+	struct strbuf spec = STRBUF_INIT;
+	const char *args[] = { "rev-parse", "--verify", "--end-of-options",
+			       NULL, NULL };
+	int status, ret;
+
+	if (check_rev(rev, e) < 0)
+		return -1;
+	strbuf_addf(&spec, "%s^{commit}", rev);
+	args[3] = spec.buf;
+	ret = simple("cannot find the commit", args, out, &status, e);
+	strbuf_trim(out);
+	if (ret < 0)
+		err_prefix(e, "'%s'", rev);
+	strbuf_release(&spec);
+	return ret;
+}
+
+int git_commit_touches(const char *rev, const char *path, struct err *e)
+{
+	const char *args[] = {
+		"diff-tree", "--no-commit-id", "--name-only", "-r", "--root",
+		"-m",	     "--first-parent", rev,	      "--", path,
+		NULL
+	};
+	struct strbuf out = STRBUF_INIT;
+	int status, ret;
+
+	if (check_rev(rev, e) < 0)
+		return -1;
+	ret = simple("cannot list what the commit changed", args, &out, &status,
+		     e);
+	if (!ret)
+		ret = out.len > 0;
+	strbuf_release(&out);
+	return ret;
+}
+
+int git_show_file(const char *rev, const char *path, struct strbuf *out,
+		  struct err *e)
+{
+	struct strbuf spec = STRBUF_INIT, errs = STRBUF_INIT;
+	const char *args[] = { "show", NULL, NULL };
+	int status, ret = -1;
+
+	if (check_rev(rev, e) < 0)
+		return -1;
+	strbuf_addf(&spec, "%s:%s", rev, path);
+	args[1] = spec.buf;
+	if (git_run(args, out, &errs, &status, e) < 0)
+		goto out;
+	if (status) {
+		ret = strstr(errs.buf, "does not exist") ||
+				      strstr(errs.buf,
+					     "exists on disk, but not")
+			      ? 1
+			      : err_set(e, EXIT_FAIL,
+					"cannot read %s: git exit status %d",
+					spec.buf, status);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&spec);
+	strbuf_release(&errs);
+	return ret;
+}

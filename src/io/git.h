@@ -1,0 +1,46 @@
+/*
+ * git.h - the git operations the chain needs, through the `git` program
+ * (argv only, never a shell), so the user's configuration, credential
+ * helpers and CI checkout settings (http.extraheader) apply as they do for
+ * git itself. Revisions given by users are passed after --end-of-options
+ * and refused when they start with '-'.
+ */
+#ifndef PVE_GITOPS_GIT_H
+#define PVE_GITOPS_GIT_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+/*
+ * Run git with args (NULL-terminated) in the current directory; stdout is
+ * captured into out when out is not NULL, stderr into err_out when it is
+ * not NULL (else inherited). *status is git's exit status. Returns -1 only
+ * when git could not be started.
+ */
+int git_run(const char *const *args, struct strbuf *out, struct strbuf *err_out,
+	    int *status, struct err *e);
+
+/* The same with the config's author as author and committer. */
+int git_run_as(const struct config *cfg, const char *const *args,
+	       struct strbuf *out, struct strbuf *err_out, int *status,
+	       struct err *e);
+
+/* The full message of rev. */
+int git_commit_message(const char *rev, struct strbuf *out, struct err *e);
+
+/* The full hash of rev. */
+int git_rev_parse(const char *rev, struct strbuf *out, struct err *e);
+
+/* 1 when the commit rev changed path (compared with its first parent, or
+ * added it as a root commit), 0 when not. */
+int git_commit_touches(const char *rev, const char *path, struct err *e);
+
+/* The content of path at rev; 1 when it does not exist there. */
+int git_show_file(const char *rev, const char *path, struct strbuf *out,
+		  struct err *e);
+
+#endif

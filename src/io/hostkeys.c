@@ -1,0 +1,315 @@
+/*
+ * hostkeys.c - SSH readiness and host keys; see hostkeys.h.
+ */
+#include "io/hostkeys.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/exitcode.h"
+#include "util/fileio.h"
+#include "util/spawn.h"
+#include "util/xalloc.h"
+
+#define KNOWN_HOSTS_MAX (16 << 20)
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* One try: connect within ms and read "SSH-" within ms. 0 on success. */
+static int try_banner(const struct sockaddr_in *sa, int ms)
+{
+	struct pollfd p;
+	char buf[4];
+	int fd, err = 0, ret = -1;
+	socklen_t len = sizeof(err);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 &&
+	    errno != EINPROGRESS)
+		goto out;
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, ms) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
+		goto out;
+	p.events = POLLIN;
+	if (poll(&p, 1, ms) != 1 || recv(fd, buf, 4, MSG_PEEK) != 4 ||
+	    memcmp(buf, "SSH-", 4))
+		goto out;
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
+		      long *waited_ms, struct err *e)
+{
+	struct sockaddr_in sa;
+	long start = now_ms(), deadline = start + (long)wait_s * 1000L;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+		return err_set(e, EXIT_INVALID, "'%s' is not an IPv4 address",
+			       ip);
+	for (;;) {
+		long left = deadline - now_ms();
+
+		if (!try_banner(&sa, left > 3000 ? 3000
+				     : left > 0	 ? (int)left
+						 : 1)) {
+			*waited_ms = now_ms() - start;
+			return 0;
+		}
+		if (now_ms() >= deadline)
+			break;
+		left = deadline - now_ms();
+		nanosleep(&(struct timespec){ 0, (left > 500 ? 500 : left) *
+							 1000000L },
+			  NULL);
+	}
+	return err_set(e, EXIT_FAIL,
+		       "%s port %u did not answer as an SSH server within %u s "
+		       "(ssh.wait_seconds)",
+		       ip, port, wait_s);
+}
+
+/* "TYPE BASE64[ comment]" with a known type: the first two fields. */
+static int parse_key(const char *line, struct strbuf *out)
+{
+	static const char *const types[] = { "ssh-ed25519",
+					     "ecdsa-sha2-nistp256",
+					     "ecdsa-sha2-nistp384",
+					     "ecdsa-sha2-nistp521",
+					     "ssh-rsa",
+					     NULL };
+	size_t t = strcspn(line, " \t"), b, i;
+
+	for (i = 0; types[i]; i++)
+		if (t == strlen(types[i]) && !strncmp(line, types[i], t))
+			break;
+	if (!types[i] || (line[t] != ' ' && line[t] != '\t'))
+		return -1;
+	line += t + 1;
+	b = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789+/=");
+	if (b < 16 || (line[b] && line[b] != ' ' && line[b] != '\t' &&
+		       line[b] != '\n' && line[b] != '\r'))
+		return -1;
+	strbuf_reset(out);
+	strbuf_add(out, types[i], strlen(types[i]));
+	strbuf_addch(out, ' ');
+	strbuf_add(out, line, b);
+	return 0;
+}
+
+int hostkeys_from_agent(struct pve_client *pc, const char *node, int vmid,
+			struct strvec *keys, struct err *e)
+{
+	static const char *const files[] = { "ed25519", "ecdsa", "rsa", NULL };
+	struct strbuf path = STRBUF_INIT, key = STRBUF_INIT;
+	struct err last = ERR_INIT;
+	size_t i;
+
+	for (i = 0; files[i]; i++) {
+		struct pve_params p = { STRVEC_INIT };
+		json_t *data = NULL;
+		const char *content;
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "/nodes/%s/qemu/%d/agent/file-read", node,
+			    vmid);
+		pve_paramf(&p, "file", "/etc/ssh/ssh_host_%s_key.pub",
+			   files[i]);
+		err_release(&last);
+		if (pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &data,
+			     NULL, &last) == 0) {
+			content = json_string_value(
+				json_object_get(data, "content"));
+			if (content && !parse_key(content, &key))
+				strvec_push(keys, key.buf);
+		}
+		json_decref(data);
+		pve_params_release(&p);
+	}
+	strbuf_release(&path);
+	strbuf_release(&key);
+	if (!keys->nr) {
+		err_set(e, EXIT_FAIL,
+			"the guest agent of VM %d read no SSH host key%s%s",
+			vmid, last.msg.len ? ": " : "", last.msg.buf);
+		err_release(&last);
+		return -1;
+	}
+	err_release(&last);
+	return 0;
+}
+
+int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
+		  struct err *e)
+{
+	struct strbuf out = STRBUF_INIT, portstr = STRBUF_INIT;
+	struct strbuf key = STRBUF_INIT;
+	char *line, *save = NULL;
+	int status, ret = -1;
+
+	strbuf_addf(&portstr, "%u", port);
+	{
+		const char *argv[] = { "ssh-keyscan", "-T", "10", "-p",
+				       portstr.buf,   "--", ip,	  NULL };
+		struct spawn_opts so = { .argv = argv,
+					 .out = &out,
+					 .quiet_stderr = 1 };
+
+		if (spawn_run(&so, &status, e) < 0)
+			goto out;
+	}
+	for (line = strtok_r(out.buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *sp = strchr(line, ' ');
+
+		if (line[0] != '#' && sp && !parse_key(sp + 1, &key))
+			strvec_push(keys, key.buf);
+	}
+	if (!keys->nr) {
+		err_set(e, EXIT_FAIL,
+			"ssh-keyscan found no host key at %s port %u (exit %d)",
+			ip, port, status);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&out);
+	strbuf_release(&portstr);
+	strbuf_release(&key);
+	return ret;
+}
+
+void hostkeys_hostspec(struct strbuf *out, const char *ip, unsigned port)
+{
+	if (port == 22)
+		strbuf_addstr(out, ip);
+	else
+		strbuf_addf(out, "[%s]:%u", ip, port);
+}
+
+/* Whether a hashed "|1|salt|hash" field names spec. */
+static bool hashed_match(const char *field, size_t n, const char *spec)
+{
+	unsigned char salt[64], hash[64], mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char tmp[256];
+	const char *bar;
+	int sl, hl;
+
+	if (n < 4 || n >= sizeof(tmp) || strncmp(field, "|1|", 3))
+		return false;
+	memcpy(tmp, field + 3, n - 3);
+	tmp[n - 3] = '\0';
+	bar = strchr(tmp, '|');
+	if (!bar)
+		return false;
+	sl = EVP_DecodeBlock(salt, (const unsigned char *)tmp,
+			     (int)(bar - tmp));
+	hl = EVP_DecodeBlock(hash, (const unsigned char *)bar + 1,
+			     (int)strlen(bar + 1));
+	if (sl < 20 || hl < 20)
+		return false;
+	HMAC(EVP_sha1(), salt, 20, (const unsigned char *)spec, strlen(spec),
+	     mac, &maclen);
+	return maclen == 20 && !memcmp(mac, hash, 20);
+}
+
+/* Whether a known_hosts line names spec (its host field). */
+static bool line_names(const char *line, const char *spec)
+{
+	const char *f = line;
+	size_t n;
+
+	if (*f == '@') /* @cert-authority / @revoked: leave them */
+		return false;
+	n = strcspn(f, " \t");
+	if (hashed_match(f, n, spec))
+		return true;
+	while (n) {
+		size_t m = strcspn(f, ",");
+
+		if (m > n)
+			m = n;
+		if (m == strlen(spec) && !strncmp(f, spec, m))
+			return true;
+		if (m >= n)
+			break;
+		f += m + 1;
+		n -= m + 1;
+	}
+	return false;
+}
+
+int hostkeys_record(const char *file, const char *ip, unsigned port,
+		    const struct strvec *keys, struct err *e)
+{
+	struct strbuf old = STRBUF_INIT, out = STRBUF_INIT, spec = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT;
+	struct err e2 = ERR_INIT;
+	const char *p, *slash;
+	size_t i;
+	int ret = -1;
+
+	hostkeys_hostspec(&spec, ip, port);
+	if (access(file, F_OK) == 0 &&
+	    file_read_all(&old, file, KNOWN_HOSTS_MAX, &e2) < 0) {
+		err_set(e, EXIT_FAIL, "%s", e2.msg.buf);
+		goto out;
+	}
+	for (p = old.buf; *p;) {
+		size_t n = strcspn(p, "\n");
+		char *line = xstrndup(p, n);
+
+		if (!line_names(line, spec.buf)) {
+			strbuf_add(&out, p, n);
+			strbuf_addch(&out, '\n');
+		}
+		free(line);
+		p += n + (p[n] == '\n');
+	}
+	for (i = 0; i < keys->nr; i++)
+		strbuf_addf(&out, "%s %s\n", spec.buf, keys->v[i]);
+	slash = strrchr(file, '/');
+	if (slash && slash != file) {
+		strbuf_add(&dir, file, (size_t)(slash - file));
+		if (mkdir(dir.buf, 0700) < 0 && errno != EEXIST) {
+			err_errno(e, errno, "cannot create '%s'", dir.buf);
+			goto out;
+		}
+	}
+	ret = file_write_atomic(file, out.buf, out.len, 0600, e);
+out:
+	err_release(&e2);
+	strbuf_release(&old);
+	strbuf_release(&out);
+	strbuf_release(&spec);
+	strbuf_release(&dir);
+	return ret;
+}

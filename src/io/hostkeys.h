@@ -1,0 +1,41 @@
+/*
+ * hostkeys.h - the SSH side of provisioning: waiting until a new host's
+ * SSH server answers, learning its host keys (through Proxmox's guest
+ * agent, a channel already authenticated, else ssh-keyscan), and recording
+ * them in a known_hosts file so that host key checking can stay on.
+ */
+#ifndef PVE_GITOPS_HOSTKEYS_H
+#define PVE_GITOPS_HOSTKEYS_H
+
+#include "io/pve.h"
+#include "util/err.h"
+#include "util/strvec.h"
+
+/*
+ * Wait until ip:port accepts a connection and sends an SSH banner, for at
+ * most wait_s seconds. Returns 0 (with *waited_ms), or -1 with e saying
+ * how long it tried.
+ */
+int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
+		      long *waited_ms, struct err *e);
+
+/* The host keys ("TYPE BASE64") the guest agent reads from the VM's
+ * /etc/ssh/ssh_host_*_key.pub files. */
+int hostkeys_from_agent(struct pve_client *pc, const char *node, int vmid,
+			struct strvec *keys, struct err *e);
+
+/* The host keys ssh-keyscan sees at ip:port. */
+int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
+		  struct err *e);
+
+/*
+ * Replace what file (created 0600, its directory 0700) says about ip:port
+ * (plain or hashed entries) with keys. Written atomically.
+ */
+int hostkeys_record(const char *file, const char *ip, unsigned port,
+		    const struct strvec *keys, struct err *e);
+
+/* "ip" for port 22, else "[ip]:port": how known_hosts names a host. */
+void hostkeys_hostspec(struct strbuf *out, const char *ip, unsigned port);
+
+#endif
