@@ -22,10 +22,9 @@
 #endif
 
 static const struct cmd *const commands[] = {
-	&cmd_validate,	 &cmd_plan,	&cmd_apply,
-	&cmd_output,	 &cmd_tag,	&cmd_inventory,
-	&cmd_kubeconfig, &cmd_pipeline, &cmd_provision,
-	&cmd_run,	 NULL,
+	&cmd_validate,	&cmd_plan,	&cmd_apply,	 &cmd_output,
+	&cmd_tag,	&cmd_inventory, &cmd_kubeconfig, &cmd_pipeline,
+	&cmd_provision, &cmd_run,	&cmd_watch,	 NULL,
 };
 
 struct global_opts {

@@ -71,5 +71,6 @@ extern const struct cmd cmd_kubeconfig;
 extern const struct cmd cmd_pipeline;
 extern const struct cmd cmd_provision;
 extern const struct cmd cmd_run;
+extern const struct cmd cmd_watch;
 
 #endif

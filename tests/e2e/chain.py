@@ -25,9 +25,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -282,8 +284,78 @@ def stage_rejected_push(env):
          log)
 
 
+def wait_for(cond, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def runs_log():
+    p = os.path.join(D, "haproxy-runs.log")
+    return open(p).read().split() if os.path.exists(p) else []
+
+
+def stage_watch(env):
+    wc = os.path.join(D, "watcher")
+    git("clone", "-q", REMOTE, wc, cwd=D)
+    git("config", "user.name", "Watcher", cwd=wc)
+    git("config", "user.email", "watch@example.test", cwd=wc)
+    out = open(os.path.join(D, "watch.out"), "w")
+    w = subprocess.Popen([BIN, "-C", wc, "--no-color", "watch", "--remote",
+                          REMOTE, "--interval", "1"], stdout=out,
+                         stderr=subprocess.STDOUT, env=env)
+    git("pull", "-q", "--rebase", "origin", "main")
+    vm_file("haproxy-w1", "127.0.0.6")
+    commit("feat: first balancer [ansible haproxy]", push=False)
+    vm_file("haproxy-w2", "127.0.0.7")
+    commit("feat: second balancer [ansible haproxy]", push=False)
+    git("push", "-q", "origin", "HEAD:main")
+    done = wait_for(lambda: runs_log()[-2:] == ["haproxy-w1", "haproxy-w2"])
+    t.ok(done, "watch: two pushed commits provisioned, in order",
+         open(os.path.join(D, "watch.out")).read()[-3000:])
+    log = remote_log()
+    # both arrived in one push: each got its automated commit, the first
+    # one rebased onto the second feature commit
+    t.eq(log[:4], ["Auto-update Ansible inventory [ansible haproxy]",
+                   "Auto-update Ansible inventory [ansible haproxy]",
+                   "feat: second balancer [ansible haproxy]",
+                   "feat: first balancer [ansible haproxy]"],
+         "watch: an automated commit for each, in order")
+    # SIGTERM while a commit is being processed
+    git("pull", "-q", "--rebase", "origin", "main")
+    vm_file("haproxy-w3", "127.0.0.8")
+    commit("feat: third balancer [ansible haproxy]")
+    head = git("rev-parse", "HEAD")
+    wait_for(lambda: ("watch: " + head[:12]) in
+             open(os.path.join(D, "watch.out")).read(), 60)
+    w.send_signal(signal.SIGTERM)
+    rc = w.wait(timeout=300)
+    out.close()
+    text = open(os.path.join(D, "watch.out")).read()
+    t.ok(rc == 0 and "watch: stopped" in text, "watch: SIGTERM stops it "
+         "cleanly", text[-2000:])
+    p = subprocess.run([BIN, "-C", wc, "--no-color", "watch", "--remote",
+                        REMOTE, "--once"], capture_output=True, text=True,
+                       env=env, timeout=600)
+    p2 = subprocess.run([BIN, "-C", wc, "--no-color", "watch", "--remote",
+                         REMOTE, "--once"], capture_output=True, text=True,
+                        env=env, timeout=600)
+    t.ok(p.returncode == 0 and p2.returncode == 0 and
+         runs_log()[-1] == "haproxy-w3",
+         "watch: the next start finishes what was left",
+         p.stdout + p.stderr + p2.stdout + p2.stderr)
+    t.eq(remote_log()[0], "Auto-update Ansible inventory [ansible haproxy]",
+         "watch: the third commit's automated commit is on the remote")
+    state = open(os.path.join(wc, ".git", "pve-gitops-watch")).read().strip()
+    t.eq(state, git("rev-parse", "main", cwd=REMOTE),
+         "watch: the state file holds the last commit done")
+
+
 def main():
-    with Sshds(["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]) as sshd, \
+    with Sshds(["127.0.0.%d" % i for i in range(2, 9)]) as sshd, \
             VaultSim(VSIM, token=VTOKEN) as vsim, \
             Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",
                 "--boot-ms", "0", "--guest-host-key",
@@ -294,6 +366,7 @@ def main():
         stage_direct(env)
         stage_refusals(env, psim)
         stage_rejected_push(env)
+        stage_watch(env)
     shutil.rmtree(D, ignore_errors=True)
     t.done()
 
