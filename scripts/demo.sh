@@ -42,7 +42,7 @@ echo "certificate; pve-gitops pins its fingerprint instead of turning TLS off."
 rm -f proxmox/vms/k8s-dev.yaml
 "$bin/proxmox-sim" --listen 127.0.0.1:0 >"$work/sim.out" 2>"$work/sim.err" &
 sim=$!
-trap 'kill $sim 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $sim 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do
 	grep -q '^token ' "$work/sim.out" 2>/dev/null && break
 	sleep 0.1
@@ -78,6 +78,8 @@ say "8. The playbook the commit asks for"
 show "$bin/pve-gitops" tag "feat: add observability cluster [ansible k8s-observability]"
 show "$bin/pve-gitops" tag 'fix: [ansible $(reboot)]'
 
+kill $sim 2>/dev/null || true
+bash "$root/scripts/demo-chain.sh" "$bin"
+
 say "Done"
-echo "Next in the chain (later issues): the tagged automated commit,"
-echo "ansible-playbook on the new hosts and the kubeconfig in Vault."
+echo "Every process the demo started is stopped and its files are removed."
