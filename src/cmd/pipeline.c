@@ -106,24 +106,6 @@ static void owned_paths(const struct config *cfg, const char **out)
 	out[n] = NULL;
 }
 
-/* git ARGS, failing with git's stderr. */
-static int git_ok(const struct config *cfg, const char *what,
-		  const char *const *args, struct strbuf *out, struct err *e)
-{
-	struct strbuf errs = STRBUF_INIT;
-	int status, ret = 0;
-
-	if (git_run_as(cfg, args, out, &errs, &status, e) < 0)
-		ret = -1;
-	else if (status) {
-		strbuf_trim(&errs);
-		ret = err_set(e, EXIT_FAIL, "%s: git exit status %d: %s", what,
-			      status, errs.buf);
-	}
-	strbuf_release(&errs);
-	return ret;
-}
-
 /* Stage the owned files (deletions too); 1 when that changes anything. */
 static int stage_owned(const struct config *cfg, struct err *e)
 {
@@ -140,7 +122,7 @@ static int stage_owned(const struct config *cfg, struct err *e)
 		add[3 + i] = paths[i];
 		diff[4 + i] = paths[i];
 	}
-	if (git_ok(cfg, "cannot stage the inventory", add, NULL, e) < 0)
+	if (git_checked(cfg, "cannot stage the inventory", add, NULL, e) < 0)
 		return -1;
 	if (git_run_as(cfg, diff, NULL, NULL, &status, e) < 0)
 		return -1;
@@ -176,9 +158,9 @@ static int automated_commit(const struct config *cfg, struct stage_one *s,
 	owned_paths(cfg, paths);
 	for (i = 0; i < 4; i++)
 		commit[5 + i] = paths[i];
-	if (git_ok(cfg, "cannot make the automated commit", commit, NULL, e) <
-		    0 ||
-	    git_ok(cfg, "cannot read HEAD", head, &s->automated, e) < 0)
+	if (git_checked(cfg, "cannot make the automated commit", commit, NULL,
+			e) < 0 ||
+	    git_checked(cfg, "cannot read HEAD", head, &s->automated, e) < 0)
 		goto out;
 	strbuf_trim(&s->automated);
 	if (cfg->verbosity >= 0)
@@ -209,7 +191,7 @@ static int owned_conflicts(const struct config *cfg, struct strvec *out,
 	char *line, *save = NULL;
 	int ret = 0;
 
-	if (git_ok(cfg, "cannot list the conflicts", args, &o, e) < 0) {
+	if (git_checked(cfg, "cannot list the conflicts", args, &o, e) < 0) {
 		strbuf_release(&o);
 		return -1;
 	}
@@ -266,8 +248,8 @@ static int regenerate(const struct config *cfg, struct err *e)
 		if (git_run_as(cfg, co, NULL, NULL, &status, e) < 0)
 			goto out;
 		if (status) { /* gone on the other side */
-			if (git_ok(cfg, "cannot drop a conflicted file", rm,
-				   NULL, e) < 0)
+			if (git_checked(cfg, "cannot drop a conflicted file",
+					rm, NULL, e) < 0)
 				goto out;
 			unlink(paths.v[i]);
 		}
@@ -280,8 +262,8 @@ static int regenerate(const struct config *cfg, struct err *e)
 	rc = stage_owned(cfg, e);
 	if (rc < 0)
 		goto out;
-	ret = git_ok(cfg, "cannot continue the rebase", rc ? cont : skip, NULL,
-		     e);
+	ret = git_checked(cfg, "cannot continue the rebase", rc ? cont : skip,
+			  NULL, e);
 out:
 	strvec_clear(&paths);
 	return ret;
@@ -320,7 +302,7 @@ static int rebase_on_remote(const struct config *cfg, const char *remote,
 	struct err ignore = ERR_INIT;
 	int status, round;
 
-	if (git_ok(cfg, "cannot fetch", fetch, NULL, e) < 0)
+	if (git_checked(cfg, "cannot fetch", fetch, NULL, e) < 0)
 		return -1;
 	if (git_run_as(cfg, rebase, NULL, NULL, &status, e) < 0)
 		return -1;

@@ -100,23 +100,6 @@ static int take_lock(struct watcher *w, struct err *e)
 	return 0;
 }
 
-static int git_ok(const char *what, const char *const *args, struct strbuf *out,
-		  struct err *e)
-{
-	struct strbuf errs = STRBUF_INIT;
-	int status, ret = 0;
-
-	if (git_run(args, out, &errs, &status, e) < 0)
-		ret = -1;
-	else if (status) {
-		strbuf_trim(&errs);
-		ret = err_set(e, EXIT_FAIL, "%s: git exit status %d: %s", what,
-			      status, errs.buf);
-	}
-	strbuf_release(&errs);
-	return ret;
-}
-
 /* The last commit done, or the commit checked out at the first start. */
 static int last_done(struct watcher *w, struct strbuf *out, struct err *e)
 {
@@ -154,11 +137,11 @@ static int new_commits(struct watcher *w, const char *last, struct strvec *out,
 	char *line, *save = NULL;
 	int ret = -1;
 
-	if (git_ok("cannot fetch", fetch, NULL, e) < 0)
+	if (git_checked(NULL, "cannot fetch", fetch, NULL, e) < 0)
 		goto out;
 	strbuf_addf(&range, "%s..FETCH_HEAD", last);
 	list[3] = range.buf;
-	if (git_ok("cannot list the new commits", list, &o, e) < 0)
+	if (git_checked(NULL, "cannot list the new commits", list, &o, e) < 0)
 		goto out;
 	for (line = strtok_r(o.buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
@@ -191,7 +174,8 @@ static int process(struct watcher *w, const char *rev, struct err *e)
 	struct strbuf tag = STRBUF_INIT;
 	int rc, ret = -1;
 
-	if (git_ok("cannot check out the commit", reset, NULL, e) < 0)
+	if (git_checked(NULL, "cannot check out the commit", reset, NULL, e) <
+	    0)
 		goto out;
 	rc = chain_commit_tag(rev, &tag, e);
 	if (rc < 0) {

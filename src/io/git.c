@@ -98,20 +98,19 @@ static int check_rev(const char *rev, struct err *e)
 	return 0;
 }
 
-/* git ARGS with rev last (after --end-of-options); git's stderr goes into
- * the error when it fails. */
-static int simple(const char *what, const char *const *args, struct strbuf *out,
-		  int *status, struct err *e)
+int git_checked(const struct config *as, const char *what,
+		const char *const *args, struct strbuf *out, struct err *e)
 {
 	struct strbuf errs = STRBUF_INIT;
-	int ret = 0;
+	int status, ret = 0;
 
-	if (git_run(args, out, &errs, status, e) < 0)
+	if ((as ? git_run_as(as, args, out, &errs, &status, e)
+		: git_run(args, out, &errs, &status, e)) < 0)
 		ret = -1;
-	else if (*status) {
+	else if (status) {
 		strbuf_trim(&errs);
 		ret = err_set(e, EXIT_FAIL, "%s: git exit status %d: %s", what,
-			      *status, errs.buf);
+			      status, errs.buf);
 	}
 	strbuf_release(&errs);
 	return ret;
@@ -121,11 +120,10 @@ int git_commit_message(const char *rev, struct strbuf *out, struct err *e)
 {
 	const char *args[] = { "show", "-s", "--format=%B", "--end-of-options",
 			       rev,    NULL };
-	int status;
 
 	if (check_rev(rev, e) < 0)
 		return -1;
-	if (simple("cannot read the message", args, out, &status, e) < 0)
+	if (git_checked(NULL, "cannot read the message", args, out, e) < 0)
 		return err_prefix(e, "'%s'", rev);
 	return 0;
 }
@@ -135,13 +133,13 @@ int git_rev_parse(const char *rev, struct strbuf *out, struct err *e)
 	struct strbuf spec = STRBUF_INIT;
 	const char *args[] = { "rev-parse", "--verify", "--end-of-options",
 			       NULL, NULL };
-	int status, ret;
+	int ret;
 
 	if (check_rev(rev, e) < 0)
 		return -1;
 	strbuf_addf(&spec, "%s^{commit}", rev);
 	args[3] = spec.buf;
-	ret = simple("cannot find the commit", args, out, &status, e);
+	ret = git_checked(NULL, "cannot find the commit", args, out, e);
 	strbuf_trim(out);
 	if (ret < 0)
 		err_prefix(e, "'%s'", rev);
@@ -157,12 +155,12 @@ int git_commit_touches(const char *rev, const char *path, struct err *e)
 		NULL
 	};
 	struct strbuf out = STRBUF_INIT;
-	int status, ret;
+	int ret;
 
 	if (check_rev(rev, e) < 0)
 		return -1;
-	ret = simple("cannot list what the commit changed", args, &out, &status,
-		     e);
+	ret = git_checked(NULL, "cannot list what the commit changed", args,
+			  &out, e);
 	if (!ret)
 		ret = out.len > 0;
 	strbuf_release(&out);

@@ -29,6 +29,13 @@ int git_run_as(const struct config *cfg, const char *const *args,
 	       struct strbuf *out, struct strbuf *err_out, int *status,
 	       struct err *e);
 
+/*
+ * git ARGS (as the config's author when as is not NULL); a non-zero exit
+ * is an error "WHAT: git exit status N: git's stderr".
+ */
+int git_checked(const struct config *as, const char *what,
+		const char *const *args, struct strbuf *out, struct err *e);
+
 /* The full message of rev. */
 int git_commit_message(const char *rev, struct strbuf *out, struct err *e);
 
