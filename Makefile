@@ -56,6 +56,7 @@ demo: deps
 
 bench: build
 	$(BUILD)/bin/bench_validate $(BUILD)/bin/pve-gitops
+	$(BUILD)/bin/bench_inventory $(BUILD)/bin/pve-gitops
 	/usr/bin/python3 bench/plan.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
 	/usr/bin/python3 bench/apply.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
 

@@ -412,8 +412,7 @@ static int stage(struct inv_run *r, struct strvec *staged, struct err *e)
 			strbuf_addf(&path, "%s/new.%zu", r->stage, i);
 		/* listed first: a failed write may still leave the file */
 		strvec_push(staged, path.buf);
-		if (file_write_atomic(path.buf, f->new.buf, f->new.len, 0600,
-				      e) < 0)
+		if (file_write_scratch(path.buf, f->new.buf, f->new.len, e) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -607,19 +606,23 @@ static int rewrite(struct inv_run *r, bool dry_run, struct err *e)
 	struct strvec staged;
 	size_t i;
 	int changed = 0, ret = -1;
+	bool check;
 
 	strvec_init(&staged);
-	if (plan_inventory(r, e) < 0 || plan_host_vars(r, e) < 0 ||
-	    stage(r, &staged, e) < 0)
+	if (plan_inventory(r, e) < 0 || plan_host_vars(r, e) < 0)
 		goto out;
-	if (inv_check_with_ansible(r->stage, base_name(r->cfg->inventory),
-				   &r->want, r->cfg->validate_with_ansible,
-				   e) < 0) {
+	for (i = 0; i < r->nr_files; i++)
+		changed += planned_changes(&r->files[i]);
+	/* a private copy only for Ansible's check and for the diff */
+	check = inv_ansible_will_check(r->cfg->validate_with_ansible);
+	if ((check || (dry_run && changed)) && stage(r, &staged, e) < 0)
+		goto out;
+	if (check && inv_check_with_ansible(
+			     r->stage, base_name(r->cfg->inventory), &r->want,
+			     r->cfg->validate_with_ansible, e) < 0) {
 		err_prefix(e, "nothing was changed");
 		goto out;
 	}
-	for (i = 0; i < r->nr_files; i++)
-		changed += planned_changes(&r->files[i]);
 	if (dry_run && !r->cfg->json && changed && show_diff(r, &staged, e) < 0)
 		goto out;
 	if (!dry_run && changed && commit(r, e) < 0)

@@ -123,8 +123,12 @@ int git_commit_message(const char *rev, struct strbuf *out, struct err *e)
 
 	if (check_rev(rev, e) < 0)
 		return -1;
-	if (git_checked(NULL, "cannot read the message", args, out, e) < 0)
+	if (git_checked(NULL, "cannot read the message", args, out, e) < 0) {
+		/* git ran and refused the revision: the input is wrong */
+		if (strstr(e->msg.buf, "git exit status"))
+			e->exit_code = EXIT_INVALID;
 		return err_prefix(e, "'%s'", rev);
+	}
 	return 0;
 }
 

@@ -320,6 +320,13 @@ static void ansible_env(struct strvec *env)
 	strvec_push(env, "ANSIBLE_NOCOLOR=1");
 }
 
+bool inv_ansible_will_check(enum ansible_check mode)
+{
+	return mode == ANSIBLE_CHECK_ALWAYS ||
+	       (mode == ANSIBLE_CHECK_AUTO &&
+		spawn_program_exists("ansible-inventory"));
+}
+
 int inv_check_with_ansible(const char *dir, const char *name,
 			   const struct inv_want *w, enum ansible_check mode,
 			   struct err *e)

@@ -49,6 +49,10 @@ int inv_vms_from_proxmox(struct inv_vms *out, struct pve_client *pc,
 			 const struct vmdef *const *defs, size_t n,
 			 struct err *e);
 
+/* Whether inv_check_with_ansible() would run ansible-inventory (or fail
+ * for want of it). */
+bool inv_ansible_will_check(enum ansible_check mode);
+
 /*
  * Run `ansible-inventory -i DIR/NAME --list` on an inventory staged in dir
  * (with its host_vars) and check that Ansible sees every host of w with

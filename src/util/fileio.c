@@ -43,7 +43,13 @@ int file_read_all(struct strbuf *out, const char *path, size_t max,
 	for (;;) {
 		ssize_t n;
 
-		strbuf_grow(out, 8192);
+		/* the first read takes a regular file whole, and no read
+		 * grows a buffer that still has room */
+		if (out->alloc - out->len <= 1)
+			strbuf_grow(out,
+				    S_ISREG(st.st_mode) && out->len == start
+					    ? (size_t)st.st_size + 1
+					    : 8192);
 		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -111,7 +117,7 @@ static int fsync_dir_of(const char *path)
  * and fsync it. On failure nothing is left behind.
  */
 static int write_temp(const char *path, const void *data, size_t len,
-		      mode_t mode, struct strbuf *tmp, struct err *e)
+		      mode_t mode, bool sync, struct strbuf *tmp, struct err *e)
 {
 	int fd;
 
@@ -121,7 +127,7 @@ static int write_temp(const char *path, const void *data, size_t len,
 	if (fd < 0)
 		return err_errno(e, errno, "cannot write '%s'", path);
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||
-	    fsync(fd) < 0) {
+	    (sync && fsync(fd) < 0)) {
 		err_errno(e, errno, "cannot write '%s'", path);
 		close(fd);
 		unlink(tmp->buf);
@@ -141,7 +147,7 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 	struct strbuf tmp = STRBUF_INIT;
 	int ret = -1;
 
-	if (write_temp(path, data, len, mode, &tmp, e) < 0)
+	if (write_temp(path, data, len, mode, true, &tmp, e) < 0)
 		goto out;
 	if (rename(tmp.buf, path) < 0) {
 		err_errno(e, errno, "cannot replace '%s'", path);
@@ -190,6 +196,7 @@ void file_txn_init(struct file_txn *t)
 {
 	memset(t, 0, sizeof(*t));
 	strvec_init(&t->dirs);
+	strbuf_init(&t->last_dir, 0);
 }
 
 static struct file_txn_op *txn_push(struct file_txn *t, const char *path)
@@ -208,9 +215,18 @@ int file_txn_put(struct file_txn *t, const char *path, const void *data,
 {
 	struct strbuf tmp = STRBUF_INIT;
 	struct file_txn_op *op;
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
 
-	if (file_make_parents(path, &t->dirs, e) < 0 ||
-	    write_temp(path, data, len, mode, &tmp, e) < 0) {
+	/* many files in one directory: make it once */
+	if (t->last_dir.len != dlen || memcmp(t->last_dir.buf, path, dlen)) {
+		if (file_make_parents(path, &t->dirs, e) < 0)
+			return -1;
+		strbuf_reset(&t->last_dir);
+		strbuf_add(&t->last_dir, path, dlen);
+	}
+	/* no fsync per file: file_txn_commit flushes them all at once */
+	if (write_temp(path, data, len, mode, false, &tmp, e) < 0) {
 		strbuf_release(&tmp);
 		return -1;
 	}
@@ -318,10 +334,37 @@ static void drop_backups(struct file_txn *t, size_t from)
 	}
 }
 
+/* fsync each directory that holds one of the targets, once. */
+static void sync_dirs(const struct file_txn *t)
+{
+	struct strvec done;
+	size_t i, j;
+
+	strvec_init(&done);
+	for (i = 0; i < t->nr; i++) {
+		const char *p = t->ops[i].path, *slash = strrchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : 0;
+
+		for (j = 0; j < done.nr; j++)
+			if (strlen(done.v[j]) == n && !memcmp(done.v[j], p, n))
+				break;
+		if (j < done.nr)
+			continue;
+		strvec_pushf(&done, "%.*s", (int)n, p);
+		fsync_dir_of(p);
+	}
+	strvec_clear(&done);
+}
+
 int file_txn_commit(struct file_txn *t, struct err *e)
 {
 	size_t i;
 
+	/*
+	 * One sync() makes every temp file durable before any rename: with
+	 * thousands of host_vars files, one fsync each costs seconds.
+	 */
+	sync();
 	for (i = 0; i < t->nr; i++)
 		if (backup(&t->ops[i], e) < 0) {
 			drop_backups(t, 0);
@@ -345,8 +388,7 @@ int file_txn_commit(struct file_txn *t, struct err *e)
 		free(t->ops[i].tmp);
 		t->ops[i].tmp = NULL;
 	}
-	for (i = 0; i < t->nr; i++)
-		fsync_dir_of(t->ops[i].path);
+	sync_dirs(t);
 	for (i = 0; i < t->nr; i++)
 		if (t->ops[i].backup)
 			unlink(t->ops[i].backup);
@@ -369,5 +411,23 @@ void file_txn_release(struct file_txn *t)
 		for (i = t->dirs.nr; i--;)
 			rmdir(t->dirs.v[i]);
 	strvec_clear(&t->dirs);
+	strbuf_release(&t->last_dir);
 	memset(t, 0, sizeof(*t));
+}
+
+int file_write_scratch(const char *path, const void *data, size_t len,
+		       struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return err_errno(e, errno, "cannot write '%s'", path);
+	if (write_all(fd, data, len) < 0) {
+		err_errno(e, errno, "cannot write '%s'", path);
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return err_errno(e, errno, "cannot write '%s'", path);
+	return 0;
 }

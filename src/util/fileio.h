@@ -24,6 +24,13 @@
 int file_read_all(struct strbuf *out, const char *path, size_t max,
 		  struct err *e);
 
+/*
+ * Write a scratch file (mode 0600) in a private directory: no temp file, no
+ * fsync, for copies that only live as long as the run.
+ */
+int file_write_scratch(const char *path, const void *data, size_t len,
+		       struct err *e);
+
 /* Replace path with data[0..len), created with permissions mode. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, struct err *e);
@@ -52,7 +59,8 @@ struct file_txn_op {
 struct file_txn {
 	struct file_txn_op *ops;
 	size_t nr, alloc;
-	struct strvec dirs; /* created by file_txn_put() */
+	struct strvec dirs;	/* created by file_txn_put() */
+	struct strbuf last_dir; /* the last directory made sure of */
 	bool committed;
 };
 
