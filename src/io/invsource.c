@@ -230,24 +230,26 @@ int inv_vms_from_proxmox(struct inv_vms *out, struct pve_client *pc,
 			 struct err *e)
 {
 	struct cluster c = CLUSTER_INIT;
+	struct strmap by_name = STRMAP_INIT;
 	size_t i, j;
 	int ret = -1;
 
 	if (cluster_read_vms(&c, pc, e) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
-		for (j = 0; j < c.nr; j++) {
-			struct actual_vm *a = &c.vms[j];
+	for (j = 0; j < c.nr; j++) {
+		const struct actual_vm *a = &c.vms[j];
 
-			if (!a->name || strcmp(a->name, defs[i]->name) ||
-			    !actual_is_managed(a) || a->template_)
-				continue;
-			if (live_entry(out, pc, cfg, defs[i], a, e) < 0)
-				goto out;
-			break;
-		}
+		if (a->name && actual_is_managed(a) && !a->template_ &&
+		    !strmap_has(&by_name, a->name))
+			strmap_put(&by_name, a->name, j);
+	}
+	for (i = 0; i < n; i++)
+		if (strmap_get(&by_name, defs[i]->name, &j) &&
+		    live_entry(out, pc, cfg, defs[i], &c.vms[j], e) < 0)
+			goto out;
 	ret = 0;
 out:
+	strmap_release(&by_name);
 	cluster_release(&c);
 	return ret;
 }
@@ -255,17 +257,27 @@ out:
 /* ---- ansible-inventory ----------------------------------------------------
  */
 
-static bool list_has(json_t *list, const char *s)
+/* "group\nhost" for every member Ansible lists, for lookups. */
+static void members_of(json_t *view, struct strmap *out)
 {
+	struct strbuf key = STRBUF_INIT;
+	const char *group;
+	json_t *g, *h;
 	size_t i;
-	json_t *v;
 
-	json_array_foreach(list, i, v)
+	json_object_foreach(view, group, g)
 	{
-		if (json_is_string(v) && !strcmp(json_string_value(v), s))
-			return true;
+		json_array_foreach(json_object_get(g, "hosts"), i, h)
+		{
+			if (!json_is_string(h))
+				continue;
+			strbuf_reset(&key);
+			strbuf_addf(&key, "%s\n%s", group,
+				    json_string_value(h));
+			strmap_put(out, key.buf, 0);
+		}
 	}
-	return false;
+	strbuf_release(&key);
 }
 
 /* Ansible's view (the --list JSON) against what w asked for. */
@@ -274,32 +286,40 @@ static int compare_view(json_t *view, const struct inv_want *w,
 {
 	json_t *hv =
 		json_object_get(json_object_get(view, "_meta"), "hostvars");
+	struct strmap members = STRMAP_INIT;
+	struct strbuf key = STRBUF_INIT;
 	size_t i, g;
+	int ret = 0;
 
-	for (i = 0; i < w->nr; i++) {
+	members_of(view, &members);
+	for (i = 0; i < w->nr && !ret; i++) {
 		const struct inv_host *h = &w->hosts[i];
 		const char *got = json_string_value(json_object_get(
 			json_object_get(hv, h->name), "ansible_host"));
 
 		if (!h->ip)
 			continue;
-		if (!got || strcmp(got, h->ip))
-			return err_set(e, EXIT_FAIL,
-				       "ansible-inventory reads '%s' with "
-				       "ansible_host %s, not %s",
-				       target, got ? got : "(none)", h->ip);
-		for (g = 0; g < h->groups.nr; g++)
-			if (!list_has(json_object_get(
-					      json_object_get(view,
-							      h->groups.v[g]),
-					      "hosts"),
-				      h->name))
-				return err_set(e, EXIT_FAIL,
-					       "ansible-inventory does not "
-					       "see '%s' in group [%s] of '%s'",
-					       h->name, h->groups.v[g], target);
+		if (!got || strcmp(got, h->ip)) {
+			ret = err_set(e, EXIT_FAIL,
+				      "ansible-inventory reads %s in '%s' with "
+				      "ansible_host %s, not %s",
+				      h->name, target, got ? got : "(none)",
+				      h->ip);
+			break;
+		}
+		for (g = 0; g < h->groups.nr && !ret; g++) {
+			strbuf_reset(&key);
+			strbuf_addf(&key, "%s\n%s", h->groups.v[g], h->name);
+			if (!strmap_has(&members, key.buf))
+				ret = err_set(e, EXIT_FAIL,
+					      "ansible-inventory does not see "
+					      "'%s' in group [%s] of '%s'",
+					      h->name, h->groups.v[g], target);
+		}
 	}
-	return 0;
+	strmap_release(&members);
+	strbuf_release(&key);
+	return ret;
 }
 
 /* The environment of ansible-inventory: ours, plus strict parsing. */
