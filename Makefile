@@ -59,6 +59,7 @@ bench: build
 	$(BUILD)/bin/bench_inventory $(BUILD)/bin/pve-gitops
 	/usr/bin/python3 bench/plan.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
 	/usr/bin/python3 bench/apply.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
+	/usr/bin/python3 bench/provision.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim $(BUILD)/bin/vault-sim .
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -230,7 +230,7 @@ static int host_keys(struct prov *p, struct new_host *h, struct pve_client *pc,
 
 		if (!hostkeys_from_agent(pc, h->vm->node, h->vm->vmid, keys,
 					 &ae)) {
-			h->key_source = "guest agent";
+			h->key_source = "the guest agent";
 			err_release(&ae);
 			return 0;
 		}
@@ -319,7 +319,7 @@ static int prepare_host(struct prov *p, struct new_host *h,
 		err_prefix(e, "%s", h->name);
 		goto out;
 	}
-	say(p, "%s: %zu host key%s from the %s recorded in %s", h->name,
+	say(p, "%s: %zu host key%s from %s recorded in %s", h->name,
 	    keys.nr, keys.nr == 1 ? "" : "s", h->key_source, p->known_hosts);
 	wait_cloud_init(p, h);
 	say(p, "%s: cloud-init %s", h->name, h->cloud_init);
