@@ -319,8 +319,8 @@ static int prepare_host(struct prov *p, struct new_host *h,
 		err_prefix(e, "%s", h->name);
 		goto out;
 	}
-	say(p, "%s: %zu host key%s from %s recorded in %s", h->name,
-	    keys.nr, keys.nr == 1 ? "" : "s", h->key_source, p->known_hosts);
+	say(p, "%s: %zu host key%s from %s recorded in %s", h->name, keys.nr,
+	    keys.nr == 1 ? "" : "s", h->key_source, p->known_hosts);
 	wait_cloud_init(p, h);
 	say(p, "%s: cloud-init %s", h->name, h->cloud_init);
 	ret = 0;
