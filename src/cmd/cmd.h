@@ -68,6 +68,7 @@ extern const struct cmd cmd_output;
 extern const struct cmd cmd_tag;
 extern const struct cmd cmd_inventory;
 extern const struct cmd cmd_kubeconfig;
+extern const struct cmd cmd_release;
 extern const struct cmd cmd_pipeline;
 extern const struct cmd cmd_provision;
 extern const struct cmd cmd_run;
