@@ -15,6 +15,7 @@
 #include "cmd/chain.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "core/release.h"
 #include "core/tag.h"
 #include "io/git.h"
 #include "util/exitcode.h"
@@ -42,12 +43,14 @@ void stage_one_init(struct stage_one *s)
 	memset(s, 0, sizeof(*s));
 	strbuf_init(&s->tag, 0);
 	strbuf_init(&s->automated, 0);
+	strbuf_init(&s->release_tag, 0);
 }
 
 void stage_one_release(struct stage_one *s)
 {
 	strbuf_release(&s->tag);
 	strbuf_release(&s->automated);
+	strbuf_release(&s->release_tag);
 }
 
 int chain_commit_tag(const char *rev, struct strbuf *name, struct err *e)
@@ -370,6 +373,20 @@ out:
 /* ---- the stage ------------------------------------------------------------
  */
 
+static int release_first(const struct config *cfg, struct stage_one *s,
+			 struct err *e)
+{
+	struct release_result r;
+
+	memset(&r, 0, sizeof(r));
+	if (release_run(cfg, false, &r, e) < 0)
+		return err_prefix(e, "release");
+	if (r.tag)
+		strbuf_addstr(&s->release_tag, r.tag);
+	release_result_release(&r);
+	return 0;
+}
+
 int chain_stage_one(const struct config *cfg, struct stage_one *s,
 		    struct err *e)
 {
@@ -384,6 +401,9 @@ int chain_stage_one(const struct config *cfg, struct stage_one *s,
 		printf("pipeline: %s: %s\n", rev,
 		       s->tag.len ? s->tag.buf : "no [ansible NAME] tag");
 	fflush(stdout);
+	/* the release first, in process, instead of polling for it */
+	if (cfg->release && release_first(cfg, s, e) < 0)
+		return -1;
 	if (cmd_invoke(&cmd_apply, cfg, apply_args, e) < 0)
 		return err_prefix(e, "apply");
 	fflush(stdout);
@@ -395,6 +415,22 @@ int chain_stage_one(const struct config *cfg, struct stage_one *s,
 	if (s->push &&
 	    push(cfg, s->remote ? s->remote : cfg->git.remote, e) < 0)
 		return -1;
+	if (s->push && s->release_tag.len) {
+		const char *remote = s->remote ? s->remote : cfg->git.remote;
+		struct strbuf ref = STRBUF_INIT;
+		const char *args[] = { "push", "-q", "--end-of-options",
+				       remote, NULL, NULL };
+		int ret;
+
+		/* lightweight tags are not pushed by --follow-tags */
+		strbuf_addf(&ref, "refs/tags/%s", s->release_tag.buf);
+		args[4] = ref.buf;
+		ret = git_checked(cfg, "cannot push the release tag", args,
+				  NULL, e);
+		strbuf_release(&ref);
+		if (ret < 0)
+			return -1;
+	}
 	return 0;
 }
 

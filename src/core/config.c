@@ -82,6 +82,17 @@ static void free_groups(struct config *cfg)
 	cfg->nr_groups = cfg->alloc_groups = 0;
 }
 
+static void free_release_rules(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nr_release_rules; i++)
+		free((char *)cfg->release_rules[i].type);
+	free(cfg->release_rules);
+	cfg->release_rules = NULL;
+	cfg->nr_release_rules = cfg->alloc_release_rules = 0;
+}
+
 void config_release(struct config *cfg)
 {
 	char **strs[] = {
@@ -110,6 +121,7 @@ void config_release(struct config *cfg)
 		&cfg->git.author_email,
 		&cfg->git.remote,
 		&cfg->git.branch,
+		&cfg->release_tag_format,
 	};
 	size_t i;
 
@@ -119,6 +131,7 @@ void config_release(struct config *cfg)
 	}
 	strvec_clear(&cfg->exclude);
 	free_groups(cfg);
+	free_release_rules(cfg);
 }
 
 /* ---- checks ----------------------------------------------------------- */
@@ -272,6 +285,71 @@ CFG_STRING(c_outputs, outputs, check_repo_path)
 CFG_STRING(c_host_vars_dir, host_vars_dir, check_repo_path)
 CFG_STRING(c_clusters_dir, clusters_dir, check_repo_path)
 CFG_STRING(c_ansible_user, ansible_user, pve_check_user)
+
+static int check_tag_format(const char *s, struct strbuf *why)
+{
+	const char *v = strstr(s, "${version}");
+
+	if (v && !strstr(v + 1, "${version}") && strlen(s) <= 100 &&
+	    !strpbrk(s, " ~^:?*[\\"))
+		return 0;
+	strbuf_addstr(why, "a tag name holding ${version} once (at most 100 "
+			   "characters, no spaces or ~^:?*[\\)");
+	return -1;
+}
+
+CFG_STRING(c_release_tag_format, release_tag_format, check_tag_format)
+
+/* release_types: {chore: patch, docs: patch}: extra release rules. */
+static int c_release_types(struct ydecoder *d, void *t, const struct ynode *k,
+			   const struct ynode *v, const char *path)
+{
+	struct config *cfg = CFG(t);
+	size_t i;
+	int ret = 0;
+
+	(void)k;
+	if (v->kind != YNODE_MAP) {
+		yd_error(d, v, path,
+			 "expected a mapping of commit type to patch, minor "
+			 "or major, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	free_release_rules(cfg);
+	for (i = 0; i < ymap_size(v); i++) {
+		const struct ynode *key = ymap_key(v, i),
+				   *val = ymap_value(v, i);
+		enum release_type rt;
+		size_t n = key->kind == YNODE_SCALAR ? strlen(key->str) : 0;
+
+		if (!n || n > 32 || n != key->len ||
+		    strspn(key->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+				     "opqrstuvwxyz0123456789_") != n) {
+			yd_error(d, key, path,
+				 "a commit type is 1 to 32 letters, digits "
+				 "or '_'");
+			ret = -1;
+			continue;
+		}
+		if (val->kind != YNODE_SCALAR ||
+		    release_type_parse(&rt, val->str) < 0) {
+			yd_error(d, val, path,
+				 "%s: expected patch, minor or "
+				 "major",
+				 key->str);
+			ret = -1;
+			continue;
+		}
+		ALLOC_GROW(cfg->release_rules, cfg->nr_release_rules + 1,
+			   cfg->alloc_release_rules);
+		cfg->release_rules[cfg->nr_release_rules].type =
+			xstrdup(key->str);
+		cfg->release_rules[cfg->nr_release_rules].release = rt;
+		cfg->nr_release_rules++;
+	}
+	return ret;
+}
 CFG_BOOL(c_strict_secrets, strict_secrets)
 CFG_BOOL(c_prune, prune)
 CFG_BOOL(c_release, release)
@@ -530,6 +608,8 @@ static const struct yd_field config_fields[] = {
 	{ "strict_secrets", c_strict_secrets, 0 },
 	{ "prune", c_prune, 0 },
 	{ "release", c_release, 0 },
+	{ "release_tag_format", c_release_tag_format, 0 },
+	{ "release_types", c_release_types, 0 },
 	{ "validate_with_ansible", c_validate_with_ansible, 0 },
 	{ "inventory_groups", c_inventory_groups, 0 },
 	{ "proxmox", c_proxmox, 0 },

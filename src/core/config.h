@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/diag.h"
+#include "core/release.h"
 #include "core/ytree.h"
 #include "util/strvec.h"
 
@@ -46,6 +47,9 @@ struct config {
 	enum ansible_check validate_with_ansible;
 	struct group_rule *groups;
 	size_t nr_groups, alloc_groups;
+	char *release_tag_format;	    /* NULL: "v${version}" */
+	struct release_rule *release_rules; /* extra release types */
+	size_t nr_release_rules, alloc_release_rules;
 
 	struct {
 		char *endpoint, *tls_ca_file, *tls_fingerprint, *token_id;
