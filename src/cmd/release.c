@@ -56,43 +56,6 @@ static void release_opts_from(struct release_opts *o, const struct config *cfg)
 	o->nr_rules = cfg->nr_release_rules;
 }
 
-/* git ARGS; a non-zero exit is an error naming what failed and git's
- * message. */
-static int git_ok(const char *what, const char *const *args, struct strbuf *out,
-		  struct err *e)
-{
-	struct strbuf errs = STRBUF_INIT;
-	int status, ret = 0;
-
-	if (git_run(args, out, &errs, &status, e) < 0)
-		ret = err_prefix(e, "cannot %s", what);
-	else if (status) {
-		strbuf_trim(&errs);
-		ret = err_set(e, EXIT_FAIL, "cannot %s: git exit status %d%s%s",
-			      what, status, errs.len ? ": " : "", errs.buf);
-	}
-	strbuf_release(&errs);
-	return ret;
-}
-
-/* The same, as the configured author and committer. */
-static int git_ok_as(const struct config *cfg, const char *what,
-		     const char *const *args, struct err *e)
-{
-	struct strbuf errs = STRBUF_INIT;
-	int status, ret = 0;
-
-	if (git_run_as(cfg, args, NULL, &errs, &status, e) < 0)
-		ret = err_prefix(e, "cannot %s", what);
-	else if (status) {
-		strbuf_trim(&errs);
-		ret = err_set(e, EXIT_FAIL, "cannot %s: git exit status %d%s%s",
-			      what, status, errs.len ? ": " : "", errs.buf);
-	}
-	strbuf_release(&errs);
-	return ret;
-}
-
 /* 1 when git exits 0, 0 when not, -1 when it cannot run. */
 static int git_test(const char *const *args, struct strbuf *out, struct err *e)
 {
@@ -147,7 +110,8 @@ static int check_clean(const char *changelog, struct err *e)
 	size_t i = 0, n = 0, len;
 	int ret = 0;
 
-	if (git_ok("read the state of the work tree", args, &out, e) < 0) {
+	if (git_checked(NULL, "cannot read the state of the work tree", args,
+			&out, e) < 0) {
 		strbuf_release(&out);
 		return -1;
 	}
@@ -185,7 +149,7 @@ static int read_tags(struct strvec *tags, struct err *e)
 	struct strbuf out = STRBUF_INIT, line = STRBUF_INIT;
 	const char *p, *nl;
 
-	if (git_ok("list the tags", args, &out, e) < 0) {
+	if (git_checked(NULL, "cannot list the tags", args, &out, e) < 0) {
 		strbuf_release(&out);
 		return -1;
 	}
@@ -254,7 +218,7 @@ static int read_commits(struct strbuf *buf, struct release_raw **out,
 	else
 		strbuf_addstr(&range, "HEAD");
 	args[4] = range.buf;
-	if (git_ok("read the commits", args, buf, e) < 0)
+	if (git_checked(NULL, "cannot read the commits", args, buf, e) < 0)
 		goto out;
 	while (i < buf->len) {
 		if (buf->buf[i] == '\n') {
@@ -404,15 +368,17 @@ static int commit_release(const struct config *cfg,
 	struct strbuf path = STRBUF_INIT, msg = STRBUF_INIT;
 	int ret = -1;
 
-	if (git_ok("find the git directory", where, &path, e) < 0)
+	if (git_checked(NULL, "cannot find the git directory", where, &path,
+			e) < 0)
 		goto out;
 	strbuf_trim(&path);
 	release_commit_message(&msg, r->version, r->notes);
 	if (file_write_atomic(path.buf, msg.buf, msg.len, 0600, e) < 0)
 		goto out;
 	commit[4] = path.buf;
-	if (git_ok("stage '" CHANGELOG "'", add, NULL, e) < 0 ||
-	    git_ok_as(cfg, "commit the release", commit, e) < 0)
+	if (git_checked(NULL, "cannot stage '" CHANGELOG "'", add, NULL, e) <
+		    0 ||
+	    git_checked(cfg, "cannot commit the release", commit, NULL, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -429,7 +395,7 @@ static int tag_release(const struct release_result *r, struct err *e)
 	const char *args[] = { "tag", "--end-of-options", r->tag, "HEAD",
 			       NULL };
 
-	if (git_ok("create the tag", args, NULL, e) < 0)
+	if (git_checked(NULL, "cannot create the tag", args, NULL, e) < 0)
 		return err_prefix(e, "the release commit of %s is made, but",
 				  r->version);
 	return 0;
@@ -441,7 +407,7 @@ static int changelog_path(struct strbuf *out, struct err *e)
 {
 	const char *args[] = { "rev-parse", "--show-prefix", NULL };
 
-	if (git_ok("find the work tree", args, out, e) < 0)
+	if (git_checked(NULL, "cannot find the work tree", args, out, e) < 0)
 		return -1;
 	strbuf_trim(out);
 	strbuf_addstr(out, CHANGELOG);

@@ -106,11 +106,11 @@ int git_checked(const struct config *as, const char *what,
 
 	if ((as ? git_run_as(as, args, out, &errs, &status, e)
 		: git_run(args, out, &errs, &status, e)) < 0)
-		ret = -1;
+		ret = err_prefix(e, "%s", what);
 	else if (status) {
 		strbuf_trim(&errs);
-		ret = err_set(e, EXIT_FAIL, "%s: git exit status %d: %s", what,
-			      status, errs.buf);
+		ret = err_set(e, EXIT_FAIL, "%s: git exit status %d%s%s", what,
+			      status, errs.len ? ": " : "", errs.buf);
 	}
 	strbuf_release(&errs);
 	return ret;
