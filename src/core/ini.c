@@ -1606,8 +1606,3 @@ void ini_render(const struct ini *ini, struct strbuf *out)
 		if (!ini->lines[i].deleted)
 			strbuf_add(out, ini->lines[i].raw, ini->lines[i].len);
 }
-
-bool ini_is_filler(const struct ini_line *l)
-{
-	return l->kind == INI_BLANK || l->kind == INI_COMMENT;
-}

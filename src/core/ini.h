@@ -102,7 +102,4 @@ int ini_add_section(struct ini *ini, const char *group,
 /* The lines that are not deleted, in order. */
 void ini_render(const struct ini *ini, struct strbuf *out);
 
-/* 1 when line i is blank or a comment (it holds nothing Ansible reads). */
-bool ini_is_filler(const struct ini_line *l);
-
 #endif

@@ -544,7 +544,6 @@ int inventory_rewrite(struct ini *ini, const struct inv_want *w,
 		}
 	} else {
 		marker = add_marker(ini);
-		out->marker_added = true;
 	}
 	rewrite_block(ini, marker, w, out, &old, &removed);
 	prune_members(ini, marker, next_header(ini, marker), w, &removed,

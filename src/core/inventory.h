@@ -80,7 +80,6 @@ struct inv_change {
 	struct strvec unknown_kept; /* the same, already listed: line kept */
 	struct strvec groups_added, groups_removed;
 	struct strvec new_hosts; /* "IP,NAME" lines for new_hosts.txt */
-	bool marker_added;
 };
 
 void inv_change_init(struct inv_change *c);
