@@ -14,8 +14,12 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/env.h"
 #include "io/repo.h"
+#include "util/report.h"
 #include "util/xalloc.h"
+
+extern char **environ;
 
 #ifndef PVE_GITOPS_VERSION
 #define PVE_GITOPS_VERSION "0.0.0"
@@ -94,29 +98,24 @@ static const struct cmd *find_command(const char *name)
 
 static int fail(struct err *e)
 {
-	struct strbuf sb = STRBUF_INIT;
-
 	/* an empty message is a status, not an error (plan
 	 * --detailed-exitcode with changes) */
-	if (e->msg.len) {
-		strbuf_add_escaped(&sb, e->msg.buf, e->msg.len);
-		fprintf(stderr, "pve-gitops: error: %s\n", sb.buf);
-	}
-	strbuf_release(&sb);
+	if (e->msg.len)
+		report_error("%s", e->msg.buf);
 	return e->exit_code ? e->exit_code : EXIT_FAIL;
 }
 
-static int setup_config(struct config *cfg, const struct global_opts *g,
-			struct err *e)
+static int setup_config(struct config *cfg, const struct env *env,
+			const struct global_opts *g, struct err *e)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
-	const char *no_color = getenv("NO_COLOR");
 
 	config_init(cfg);
+	cfg->env = env;
 	cfg->json = g->json;
 	cfg->verbosity = g->quiet ? -1 : g->verbose ? 1 : 0;
-	cfg->color = !g->no_color && !(no_color && *no_color) &&
-		     isatty(STDERR_FILENO);
+	cfg->color = !g->no_color && !env->no_color && isatty(STDERR_FILENO);
+	report_setup(cfg->verbosity, cfg->color);
 	if (repo_load_config(cfg, &dl, g->config, e) < 0) {
 		if (dl.nr) {
 			diag_list_sort(&dl);
@@ -183,12 +182,15 @@ int main(int argc, char **argv)
 {
 	struct global_opts g = { 0 };
 	struct config cfg;
+	struct env env;
 	struct err e = ERR_INIT;
 	const struct cmd *c;
 	int consumed = 0, npos, status = EXIT_OK;
 	void *values = NULL;
 
 	config_init(&cfg);
+	env_init(&env);
+	env_parse(&env, (const char *const *)environ);
 	if (opts_parse(global_options, &g, argc - 1, argv + 1, 1, &consumed,
 		       &e) < 0) {
 		status = fail(&e);
@@ -236,12 +238,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	config_release(&cfg);
-	if (setup_config(&cfg, &g, &e) < 0 ||
+	if (setup_config(&cfg, &env, &g, &e) < 0 ||
 	    c->run(&cfg, values, npos, argv + consumed + 2, &e) < 0)
 		status = fail(&e);
 out:
 	free(values);
 	config_release(&cfg);
+	env_release(&env);
 	err_release(&e);
 	return status;
 }

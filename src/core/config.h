@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/diag.h"
+#include "core/env.h"
 #include "core/release.h"
 #include "core/ytree.h"
 #include "util/strvec.h"
@@ -32,6 +33,8 @@ struct group_rule {
 };
 
 struct config {
+	const struct env *env; /* the environment, read once by main */
+
 	/* global flags */
 	char *root; /* repository root, "." unless -C */
 	bool json, color;

@@ -47,8 +47,76 @@ static void read_all(int fd, struct strbuf *out)
 	}
 }
 
+void env_delta_init(struct env_delta *d)
+{
+	strvec_init(&d->set);
+	strvec_init(&d->unset);
+}
+
+void env_delta_set(struct env_delta *d, const char *name, const char *value)
+{
+	strvec_pushf(&d->set, "%s=%s", name, value);
+}
+
+void env_delta_unset(struct env_delta *d, const char *pattern)
+{
+	strvec_push(&d->unset, pattern);
+}
+
+void env_delta_release(struct env_delta *d)
+{
+	strvec_clear(&d->set);
+	strvec_clear(&d->unset);
+}
+
+/* Does the entry "NAME=..." match the pattern "NAME", "NAME=..." or "P*"? */
+static bool env_matches(const char *entry, const char *pattern)
+{
+	size_t n = strcspn(pattern, "=*");
+
+	if (pattern[n] == '*')
+		return !strncmp(entry, pattern, n);
+	return !strncmp(entry, pattern, n) && entry[n] == '=';
+}
+
+static bool env_dropped(const char *entry, const struct env_delta *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->unset.nr; i++)
+		if (env_matches(entry, d->unset.v[i]))
+			return true;
+	for (i = 0; i < d->set.nr; i++)
+		if (env_matches(entry, d->set.v[i]))
+			return true;
+	return false;
+}
+
+void env_delta_apply(struct strvec *out, const char *const *base,
+		     const struct env_delta *d)
+{
+	const char *const *p = base ? base : (const char *const *)environ;
+	size_t i, j;
+
+	strvec_init(out);
+	for (; *p; p++)
+		if (strchr(*p, '=') && (!d || !env_dropped(*p, d)))
+			strvec_push(out, *p);
+	if (!d)
+		return;
+	for (i = 0; i < d->set.nr; i++) {
+		/* a later set of the same name wins */
+		for (j = i + 1; j < d->set.nr; j++)
+			if (env_matches(d->set.v[j], d->set.v[i]))
+				break;
+		if (j == d->set.nr)
+			strvec_push(out, d->set.v[i]);
+	}
+}
+
 /* In the child: set up fds and exec; never returns. */
-static void child(const struct spawn_opts *opts, int errfd, int outfd)
+static void child(const struct spawn_opts *opts, const char *const *env,
+		  int errfd, int outfd)
 {
 	int errnum;
 
@@ -65,8 +133,8 @@ static void child(const struct spawn_opts *opts, int errfd, int outfd)
 	}
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;
-	if (opts->env)
-		environ = (char **)opts->env;
+	if (env)
+		environ = (char **)env;
 	execvp(opts->argv[0], (char *const *)opts->argv);
 fail:
 	errnum = errno;
@@ -78,8 +146,15 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 {
 	int errpipe[2] = { -1, -1 }, outpipe[2] = { -1, -1 };
 	int wstatus, errnum = 0, ret = -1;
+	struct strvec env = STRVEC_INIT;
+	const char *const *envp = opts->env;
 	ssize_t n;
 	pid_t pid;
+
+	if (opts->env_delta) {
+		env_delta_apply(&env, opts->env, opts->env_delta);
+		envp = env.v;
+	}
 
 	if (cloexec_pipe(errpipe) < 0 ||
 	    (opts->out && cloexec_pipe(outpipe) < 0)) {
@@ -92,7 +167,7 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 		goto out;
 	}
 	if (pid == 0)
-		child(opts, errpipe[1], outpipe[1]);
+		child(opts, envp, errpipe[1], outpipe[1]);
 	close(errpipe[1]);
 	errpipe[1] = -1;
 	if (opts->out) {
@@ -124,6 +199,7 @@ out:
 		if (outpipe[i] >= 0)
 			close(outpipe[i]);
 	}
+	strvec_clear(&env);
 	return ret;
 }
 

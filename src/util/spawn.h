@@ -12,11 +12,41 @@
 
 #include "util/err.h"
 #include "util/strbuf.h"
+#include "util/strvec.h"
+
+/*
+ * A change to the environment a child inherits, as git's run-command takes
+ * it: names to set and names to drop, applied over the current environment
+ * in the parent, before the fork. A name set twice keeps its last value;
+ * an unset entry "PREFIX*" drops every name that starts with PREFIX. Sets
+ * are applied after unsets, so a set always wins.
+ */
+struct env_delta {
+	struct strvec set;   /* "NAME=VALUE", owned */
+	struct strvec unset; /* "NAME" or "PREFIX*", owned */
+};
+
+#define ENV_DELTA_INIT                   \
+	{                                \
+		STRVEC_INIT, STRVEC_INIT \
+	}
+
+void env_delta_init(struct env_delta *d);
+void env_delta_set(struct env_delta *d, const char *name, const char *value);
+void env_delta_unset(struct env_delta *d, const char *pattern);
+void env_delta_release(struct env_delta *d);
+/*
+ * The environment base (NULL: the process's own) with d applied, as a
+ * NULL-terminated vector in out (initialised here; the caller clears it).
+ */
+void env_delta_apply(struct strvec *out, const char *const *base,
+		     const struct env_delta *d);
 
 struct spawn_opts {
-	const char *const *argv; /* required, NULL-terminated */
-	const char *const *env;	 /* NULL: inherit the environment */
-	const char *dir;	 /* NULL: current directory */
+	const char *const *argv;	   /* required, NULL-terminated */
+	const char *const *env;		   /* NULL: inherit the environment */
+	const struct env_delta *env_delta; /* applied over env (or ours) */
+	const char *dir;		   /* NULL: current directory */
 	struct strbuf *out;	 /* NULL: inherit stdout; else captured */
 	int quiet_stderr;	 /* send the child's stderr to /dev/null */
 	const char *stderr_path; /* else: the child's stderr goes here (0600) */
