@@ -115,35 +115,7 @@ void repo_plan_release(struct repo_plan *rp)
 int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
 		    struct err *e)
 {
-	struct pve_conn conn;
-
-	memset(pc, 0, sizeof(*pc));
-	if (pve_conn_from_env(&conn, cfg->proxmox.endpoint,
-			      cfg->proxmox.token_id, cfg->proxmox.user, e) < 0)
-		return -1;
-	conn.http.ca_file = cfg->proxmox.tls_ca_file;
-	conn.http.fingerprint = cfg->proxmox.tls_fingerprint;
-	if (cfg->proxmox.tls_insecure)
-		conn.http.insecure = true;
-	if (conn.http.insecure && conn.http.fingerprint) {
-		fprintf(stderr, "pve-gitops: warning: tls_insecure is ignored: "
-				"the pinned tls_fingerprint is checked\n");
-		conn.http.insecure = false;
-	}
-	if (!strncmp(conn.endpoint, "http://", 7))
-		fprintf(stderr,
-			"pve-gitops: warning: %s is plain HTTP: the "
-			"API token travels in clear text\n",
-			conn.endpoint);
-	if (conn.http.insecure)
-		fprintf(stderr,
-			"pve-gitops: warning: TLS verification of %s is "
-			"off; pin the certificate with "
-			"proxmox.tls_fingerprint instead\n",
-			conn.endpoint);
-	if (cfg->verbosity > 0)
-		conn.trace = stderr;
-	return pve_client_init(pc, &conn, e);
+	return pve_client_open(pc, cfg, e);
 }
 
 int cmd_invoke(const struct cmd *c, const struct config *cfg,

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "util/exitcode.h"
+#include "util/report.h"
 #include "util/xalloc.h"
 
 #define TICKET_RENEW_MS (3600 * 1000) /* tickets live two hours */
@@ -37,32 +38,24 @@ static void sleep_ms(long ms)
 		;
 }
 
-static const char *env(const char *name)
+int pve_conn_from_env(struct pve_conn *out, const struct env *env,
+		      const char *cfg_endpoint, const char *cfg_token_id,
+		      const char *cfg_user, struct err *e)
 {
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
-int pve_conn_from_env(struct pve_conn *out, const char *cfg_endpoint,
-		      const char *cfg_token_id, const char *cfg_user,
-		      struct err *e)
-{
-	const char *bpg = env("PROXMOX_VE_API_TOKEN");
-	const char *insecure = env("PM_TLS_INSECURE");
+	const char *bpg = env->proxmox_ve_api_token;
 
 	memset(out, 0, sizeof(*out));
-	out->endpoint = cfg_endpoint ? cfg_endpoint : env("PM_API_URL");
+	out->endpoint = cfg_endpoint ? cfg_endpoint : env->pm_api_url;
 	if (!out->endpoint)
-		out->endpoint = env("PROXMOX_VE_ENDPOINT");
+		out->endpoint = env->proxmox_ve_endpoint;
 	if (!out->endpoint)
 		return err_set(e, EXIT_INVALID,
 			       "no Proxmox endpoint: set proxmox.endpoint in "
 			       "pve-gitops.yaml, or PM_API_URL");
-	out->token_id = cfg_token_id ? cfg_token_id : env("PM_API_TOKEN_ID");
-	out->token_secret = env("PM_API_TOKEN_SECRET");
-	out->user = cfg_user ? cfg_user : env("PM_USER");
-	out->password = env("PM_PASS");
+	out->token_id = cfg_token_id ? cfg_token_id : env->pm_api_token_id;
+	out->token_secret = env->pm_api_token_secret;
+	out->user = cfg_user ? cfg_user : env->pm_user;
+	out->password = env->pm_pass;
 	if (bpg && !out->token_secret) {
 		/* "user@realm!id=secret": the secret follows the first '='
 		 * after the '!'; keep pointers into the environment */
@@ -74,10 +67,10 @@ int pve_conn_from_env(struct pve_conn *out, const char *cfg_endpoint,
 				       "PROXMOX_VE_API_TOKEN: expected "
 				       "USER@REALM!ID=SECRET");
 		out->token_secret = eq + 1;
-		out->token_id = NULL; /* set by pve_client_init from bpg */
+		out->token_full = bpg;
+		out->token_id = NULL; /* the whole of token_full is sent */
 	}
-	if (insecure && (!strcmp(insecure, "1") || !strcmp(insecure, "true")))
-		out->http.insecure = true;
+	out->http.insecure = env->pm_tls_insecure;
 	if (!(out->token_id || bpg) && !(out->user && out->password))
 		return err_set(e, EXIT_INVALID,
 			       "no Proxmox credentials: set PM_API_TOKEN_ID "
@@ -89,6 +82,38 @@ int pve_conn_from_env(struct pve_conn *out, const char *cfg_endpoint,
 			       "PM_API_TOKEN_ID is set but PM_API_TOKEN_SECRET "
 			       "is not");
 	return 0;
+}
+
+int pve_client_open(struct pve_client *pc, const struct config *cfg,
+		    struct err *e)
+{
+	struct pve_conn conn;
+
+	memset(pc, 0, sizeof(*pc));
+	if (pve_conn_from_env(&conn, cfg->env, cfg->proxmox.endpoint,
+			      cfg->proxmox.token_id, cfg->proxmox.user, e) < 0)
+		return -1;
+	conn.http.ca_file = cfg->proxmox.tls_ca_file;
+	conn.http.fingerprint = cfg->proxmox.tls_fingerprint;
+	if (cfg->proxmox.tls_insecure)
+		conn.http.insecure = true;
+	if (conn.http.insecure && conn.http.fingerprint) {
+		report_warning("tls_insecure is ignored: the pinned "
+			       "tls_fingerprint is checked");
+		conn.http.insecure = false;
+	}
+	if (!strncmp(conn.endpoint, "http://", 7))
+		report_warning("%s is plain HTTP: the API token travels in "
+			       "clear text",
+			       conn.endpoint);
+	if (conn.http.insecure)
+		report_warning("TLS verification of %s is off; pin the "
+			       "certificate with proxmox.tls_fingerprint "
+			       "instead",
+			       conn.endpoint);
+	if (cfg->verbosity > 0)
+		conn.trace = stderr;
+	return pve_client_init(pc, &conn, e);
 }
 
 void pve_param(struct pve_params *p, const char *key, const char *value)
@@ -234,7 +259,6 @@ static int login(struct pve_client *pc, struct err *e)
 int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 		    struct err *e)
 {
-	const char *bpg = getenv("PROXMOX_VE_API_TOKEN");
 	size_t n;
 
 	memset(pc, 0, sizeof(*pc));
@@ -277,7 +301,7 @@ int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 				    conn->token_id, conn->token_secret);
 		else
 			strbuf_addf(&pc->auth, "Authorization: PVEAPIToken=%s",
-				    bpg ? bpg : "");
+				    conn->token_full ? conn->token_full : "");
 		return 0;
 	}
 	strbuf_addstr(&pc->password, conn->password);

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/config.h"
+#include "core/env.h"
 #include "io/http.h"
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -26,7 +28,8 @@ struct pve_conn {
 	const char *endpoint; /* https://host:8006[/api2/json] */
 	const char *token_id; /* user@realm!name */
 	const char *token_secret;
-	const char *user; /* user@realm, with password */
+	const char *token_full; /* PROXMOX_VE_API_TOKEN, sent as it is */
+	const char *user;	/* user@realm, with password */
 	const char *password;
 	struct http_opts http;
 	int retries;	    /* attempts after the first; default 5 */
@@ -56,9 +59,17 @@ struct pve_client {
  * PROXMOX_VE_API_TOKEN ("user@realm!id=secret"). Pointers stay valid as
  * long as the environment and config do.
  */
-int pve_conn_from_env(struct pve_conn *out, const char *cfg_endpoint,
-		      const char *cfg_token_id, const char *cfg_user,
-		      struct err *e);
+int pve_conn_from_env(struct pve_conn *out, const struct env *env,
+		      const char *cfg_endpoint, const char *cfg_token_id,
+		      const char *cfg_user, struct err *e);
+
+/*
+ * Open a client for cfg: the connection from the config and cfg->env,
+ * warnings (through report_warning) when TLS verification is off or the
+ * endpoint is plain HTTP, a trace on stderr with -v.
+ */
+int pve_client_open(struct pve_client *pc, const struct config *cfg,
+		    struct err *e);
 
 int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 		    struct err *e);

@@ -19,10 +19,13 @@
 #include "util/exitcode.h"
 #include "util/parse.h"
 
+extern char **environ;
+
 int main(int argc, char **argv)
 {
 	struct pve_conn conn;
 	struct pve_client pc;
+	struct env env;
 	struct pve_params p = PVE_PARAMS_INIT;
 	struct err e = ERR_INIT;
 	json_t *data = NULL;
@@ -34,7 +37,9 @@ int main(int argc, char **argv)
 				"[KEY=VALUE...]\n");
 		return EXIT_INVALID;
 	}
-	if (pve_conn_from_env(&conn, NULL, NULL, NULL, &e) < 0)
+	env_init(&env);
+	env_parse(&env, (const char *const *)environ);
+	if (pve_conn_from_env(&conn, &env, NULL, NULL, NULL, &e) < 0)
 		goto fail_noclient;
 	conn.http.fingerprint = getenv("PROBE_FINGERPRINT");
 	conn.http.ca_file = getenv("PROBE_CA_FILE");
@@ -89,5 +94,6 @@ done:
 	json_decref(data);
 	pve_params_release(&p);
 	err_release(&e);
+	env_release(&env);
 	return ret;
 }
