@@ -1,25 +1,28 @@
 /*
- * server.h - vault-sim's HTTP(S) front: libmicrohttpd with one thread per
- * connection, Vault's request parsing (methods, LIST, JSON bodies, merge
- * patch content type), token authentication, namespaces, added latency,
- * fault injection and the request log.
+ * server.h - vault-sim's HTTP(S) front on util/httpd: Vault's request
+ * parsing (methods, LIST, JSON bodies, merge patch content type), token
+ * authentication, namespaces, added latency, fault injection and the
+ * request log (sim/common).
  */
 #ifndef VAULT_SIM_SERVER_H
 #define VAULT_SIM_SERVER_H
 
-#include <pthread.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
 
-#include "tls.h"
+#include "common/fault.h"
+#include "common/reqlog.h"
+#include "common/tls.h"
 #include "vault.h"
+
+struct httpd;
 
 enum fault_kind {
 	FAULT_HTTP500 = 1 << 0, /* answer 500 without doing the work */
 	FAULT_DROP = 1 << 1,	/* do the work, close without an answer */
-	FAULT_ALL = (1 << 2) - 1,
 };
+
+/* The names of enum fault_kind's bits, in bit order (for --faults). */
+extern const char *const vault_fault_names[];
 
 struct server_opts {
 	const char *listen_host; /* an IPv4 address */
@@ -37,23 +40,15 @@ struct server {
 	struct vault *vault;
 	struct server_opts opts;
 	const struct sim_tls *tls;
-	struct MHD_Daemon *daemon;
+	struct httpd *httpd;
 	unsigned port; /* the one bound */
-	FILE *log;
-	pthread_mutex_t log_mu, fault_mu;
-	uint64_t fault_seq;
+	struct reqlog log;
+	struct sim_faults faults;
 };
 
 /* Open the log and start serving; sv->port is the port bound. */
 int server_start(struct server *sv, struct err *e);
 /* Stop serving (waits for the connection threads) and close the log. */
 void server_stop(struct server *sv);
-
-/*
- * The fault for the n-th faultable request with this seed: 0 or one enum
- * fault_kind bit of mask. Deterministic: the same seed and rate give the
- * same sequence.
- */
-unsigned fault_pick(uint64_t seed, uint64_t n, double rate, unsigned mask);
 
 #endif
