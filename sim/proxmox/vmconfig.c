@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
+#include "handlers.h"
+#include "pools.h"
+#include "schema.h"
+#include "vmconfig.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
