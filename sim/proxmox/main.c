@@ -13,6 +13,7 @@
 
 #include "server.h"
 #include "sim.h"
+#include "common/front.h"
 #include "common/opts.h"
 #include "common/tls.h"
 #include "util/exitcode.h"
@@ -278,19 +279,6 @@ static int add_credentials(struct sim *s, struct cli *cli, char *generated,
 	return 0;
 }
 
-static void server_opts_from(struct server_opts *so, const struct cli *cli)
-{
-	so->listen_host = cli->co.host;
-	so->port = cli->co.port;
-	so->http = cli->http;
-	so->fault_rate = cli->co.fault_rate;
-	so->faults = cli->co.faults;
-	so->seed = cli->co.seed;
-	so->latency_ms = cli->co.latency_ms;
-	so->fault_delay_ms = cli->fault_delay_ms;
-	so->request_log = cli->co.request_log;
-}
-
 /* Everything before serving: options, cluster, credentials, certificate. */
 static int set_up(struct cli *cli, struct sim *s, struct sim_tls *tls,
 		  char *generated, size_t size, int argc, char **argv,
@@ -329,7 +317,7 @@ int main(int argc, char **argv)
 	struct err e = ERR_INIT;
 	char generated[128] = "";
 	sigset_t set;
-	int sig, code = EXIT_OK;
+	int code = EXIT_OK;
 
 	sim_common_opts_init(&cli.co, "proxmox-sim", usage, pve_fault_names,
 			     8006);
@@ -337,29 +325,22 @@ int main(int argc, char **argv)
 	if (set_up(&cli, &s, &tls, generated, sizeof(generated), argc, argv,
 		   &e) < 0)
 		goto fail;
-	/* the server threads must not take these signals */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sim_signals_block(&set);
 	sv.sim = &s;
-	server_opts_from(&sv.opts, &cli);
+	sv.opts.co = &cli.co;
+	sv.opts.http = cli.http;
+	sv.opts.fault_delay_ms = cli.fault_delay_ms;
 	sv.tls = &tls;
 	if (server_start(&sv, &e) < 0)
 		goto fail;
 	printf("listening on %s://%s:%u\n", cli.http ? "http" : "https",
-	       cli.co.host, sv.port);
+	       cli.co.host, sv.front.port);
 	if (!cli.http)
 		printf("fingerprint %s\n", tls.fingerprint);
 	if (generated[0])
 		printf("token %s\n", generated);
 	fflush(stdout);
-	sigdelset(&set, SIGPIPE);
-	do {
-		if (sigwait(&set, &sig) != 0)
-			break;
-	} while (sig != SIGINT && sig != SIGTERM);
+	sim_signals_wait(&set);
 	server_stop(&sv);
 	if (s.opts.state_file) {
 		pthread_mutex_lock(&s.mu);

@@ -131,7 +131,7 @@ static void log_request(struct server *sv, const char *method, const char *path,
 {
 	json_t *line;
 
-	if (!reqlog_enabled(&sv->log))
+	if (!reqlog_enabled(&sv->front.log))
 		return;
 	line = reqlog_line(method, path);
 	json_object_set_new(line, "params",
@@ -141,7 +141,7 @@ static void log_request(struct server *sv, const char *method, const char *path,
 		json_object_set_new(
 			line, "fault",
 			json_string(sim_fault_name(pve_fault_names, fault)));
-	reqlog_write(&sv->log, line);
+	reqlog_write(&sv->front.log, line);
 	json_decref(line);
 }
 
@@ -244,7 +244,7 @@ static int apply_fault(struct server *sv, const struct sim_req *rq,
 	bool mutating = strcmp(rq->method, "GET") != 0;
 	bool async = api_is_async(rq->method, tmpl);
 
-	*fault = sim_faults_next(&sv->faults);
+	*fault = sim_faults_next(&sv->front.faults);
 	if (*fault == FAULT_LOCK && (!mutating || !req_param(rq, "vmid")))
 		*fault = 0;
 	if (*fault == FAULT_TASK && !async)
@@ -329,8 +329,7 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 	struct sim_resp rs = { 0 };
 	unsigned fault = 0;
 
-	if (sv->opts.latency_ms)
-		sleep_ms(sv->opts.latency_ms);
+	sleep_ms(sv->opts.co->latency_ms);
 	strvec_init(&rq.names);
 	strvec_init(&rq.values);
 	strbuf_init(&rs.message, 0);
@@ -355,35 +354,12 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 
 int server_start(struct server *sv, struct err *e)
 {
-	struct httpd_opts ho = {
-		.host = sv->opts.listen_host,
-		.port = sv->opts.port,
-		.max_body = MAX_BODY,
-		.pass_too_large = true,
-		.handler = on_request,
-		.ctx = sv,
-	};
-
-	sim_faults_init(&sv->faults, pve_fault_names);
-	sv->faults.rate = sv->opts.fault_rate;
-	sv->faults.mask = sv->opts.faults;
-	sv->faults.seed = sv->opts.seed;
-	if (reqlog_open(&sv->log, sv->opts.request_log, e) < 0)
-		return -1;
-	if (!sv->opts.http) {
-		ho.cert_pem = sv->tls->cert_pem.buf;
-		ho.key_pem = sv->tls->key_pem.buf;
-	}
-	if (httpd_start(&sv->httpd, &ho, e) < 0)
-		return -1;
-	sv->port = httpd_port(sv->httpd);
-	return 0;
+	return sim_front_start(&sv->front, sv->opts.co,
+			       sv->opts.http ? NULL : sv->tls, MAX_BODY,
+			       on_request, sv, e);
 }
 
 void server_stop(struct server *sv)
 {
-	httpd_stop(sv->httpd);
-	sv->httpd = NULL;
-	reqlog_close(&sv->log);
-	sim_faults_release(&sv->faults);
+	sim_front_stop(&sv->front);
 }

@@ -9,12 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/fault.h"
-#include "common/reqlog.h"
+#include "common/front.h"
+#include "common/opts.h"
 #include "common/tls.h"
 #include "sim.h"
-
-struct httpd;
 
 enum fault_kind {
 	FAULT_HTTP500 = 1 << 0,
@@ -28,27 +26,19 @@ enum fault_kind {
 extern const char *const pve_fault_names[];
 
 struct server_opts {
-	const char *listen_host;
-	unsigned port;
-	bool http; /* plain HTTP instead of HTTPS */
-	double fault_rate;
-	unsigned faults; /* enum fault_kind mask */
-	uint64_t seed;
-	int latency_ms, fault_delay_ms;
-	const char *request_log;
+	const struct sim_common_opts *co; /* --listen, faults, log, ... */
+	bool http;			  /* plain HTTP instead of HTTPS */
+	int fault_delay_ms;
 };
 
 struct server {
 	struct sim *sim;
 	struct server_opts opts;
 	struct sim_tls *tls;
-	struct httpd *httpd;
-	unsigned port;
-	struct reqlog log;
-	struct sim_faults faults;
+	struct sim_front front; /* front.port: the port bound */
 };
 
-/* Open the log and start serving; sv->port is the port bound. */
+/* Open the log and start serving; sv->front.port is the port bound. */
 int server_start(struct server *sv, struct err *e);
 /* Stop serving (waits for the connection threads) and close the log. */
 void server_stop(struct server *sv);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "common/front.h"
 #include "common/opts.h"
 #include "common/tls.h"
 #include "vault.h"
@@ -204,30 +205,6 @@ static int add_mounts(struct vault *v, const struct cli *cli, struct err *e)
 	return 0;
 }
 
-static void wait_for_signal(sigset_t *set)
-{
-	int sig;
-
-	sigdelset(set, SIGPIPE);
-	do {
-		if (sigwait(set, &sig) != 0)
-			break;
-	} while (sig != SIGINT && sig != SIGTERM);
-}
-
-static void server_opts_from(struct server_opts *so, const struct cli *cli)
-{
-	so->listen_host = cli->co.host;
-	so->port = cli->co.port;
-	so->https = cli->co.tls_cert != NULL;
-	so->fault_rate = cli->co.fault_rate;
-	so->faults = cli->co.faults;
-	so->seed = cli->co.seed;
-	so->latency_ms = cli->co.latency_ms;
-	so->storage_latency_ms = cli->storage_latency_ms;
-	so->request_log = cli->co.request_log;
-}
-
 int main(int argc, char **argv)
 {
 	struct cli cli = { .mounts = STRVEC_INIT };
@@ -247,26 +224,23 @@ int main(int argc, char **argv)
 	    add_mounts(&v, &cli, &e) < 0 ||
 	    set_root_token(&v, &cli, &generated, &e) < 0)
 		goto fail;
-	server_opts_from(&sv.opts, &cli);
+	sv.opts.co = &cli.co;
+	sv.opts.https = cli.co.tls_cert != NULL;
+	sv.opts.storage_latency_ms = cli.storage_latency_ms;
 	if (sv.opts.https &&
 	    sim_tls_load(&tls, cli.co.tls_cert, cli.co.tls_key, &e) < 0)
 		goto fail;
-	/* the server threads must not take these signals */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sim_signals_block(&set);
 	sv.vault = &v;
 	sv.tls = &tls;
 	if (server_start(&sv, &e) < 0)
 		goto fail;
 	printf("listening on %s://%s:%u\n", sv.opts.https ? "https" : "http",
-	       cli.co.host, sv.port);
+	       cli.co.host, sv.front.port);
 	if (generated)
 		printf("root-token %s\n", v.root_token);
 	fflush(stdout);
-	wait_for_signal(&set);
+	sim_signals_wait(&set);
 	server_stop(&sv);
 	goto out;
 fail:

@@ -14,8 +14,8 @@
 
 #include "handlers.h"
 #include "router.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
-#include "util/httpd.h"
 #include "util/strbuf.h"
 
 /* Vault's default max_request_size */
@@ -31,7 +31,7 @@ static void log_request(struct server *sv, const char *method, const char *url,
 	struct strbuf a = STRBUF_INIT;
 	json_t *line;
 
-	if (!reqlog_enabled(&sv->log))
+	if (!reqlog_enabled(&sv->front.log))
 		return;
 	line = reqlog_line(method, url);
 	json_object_set_new(
@@ -49,7 +49,7 @@ static void log_request(struct server *sv, const char *method, const char *url,
 		json_object_set_new(
 			line, "fault",
 			json_string(sim_fault_name(vault_fault_names, fault)));
-	reqlog_write(&sv->log, line);
+	reqlog_write(&sv->front.log, line);
 	json_decref(line);
 	strbuf_release(&a);
 }
@@ -289,7 +289,7 @@ static void handle(struct server *sv, const struct httpd_request *hr,
 	token = authenticate(sv, hr, &r->rs);
 	if (!token)
 		return;
-	r->fault = sim_faults_next(&sv->faults);
+	r->fault = sim_faults_next(&sv->front.faults);
 	if (r->fault == FAULT_HTTP500) {
 		resp_error(&r->rs, 500, "internal error");
 		return;
@@ -314,8 +314,7 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 			     .path = STRBUF_INIT,
 			     .ns = STRBUF_INIT };
 
-	if (sv->opts.latency_ms)
-		time_sleep_ms(sv->opts.latency_ms);
+	sleep_ms(sv->opts.co->latency_ms);
 	r.rs.status = 200;
 	handle(sv, hr, &r);
 	log_request(sv, hr->method, hr->path, r.ns.buf, &r.rs, r.fault);
@@ -336,35 +335,12 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 
 int server_start(struct server *sv, struct err *e)
 {
-	struct httpd_opts ho = {
-		.host = sv->opts.listen_host,
-		.port = sv->opts.port,
-		.max_body = MAX_BODY,
-		.pass_too_large = true,
-		.handler = on_request,
-		.ctx = sv,
-	};
-
-	sim_faults_init(&sv->faults, vault_fault_names);
-	sv->faults.rate = sv->opts.fault_rate;
-	sv->faults.mask = sv->opts.faults;
-	sv->faults.seed = sv->opts.seed;
-	if (reqlog_open(&sv->log, sv->opts.request_log, e) < 0)
-		return -1;
-	if (sv->opts.https) {
-		ho.cert_pem = sv->tls->cert_pem.buf;
-		ho.key_pem = sv->tls->key_pem.buf;
-	}
-	if (httpd_start(&sv->httpd, &ho, e) < 0)
-		return -1;
-	sv->port = httpd_port(sv->httpd);
-	return 0;
+	return sim_front_start(&sv->front, sv->opts.co,
+			       sv->opts.https ? sv->tls : NULL, MAX_BODY,
+			       on_request, sv, e);
 }
 
 void server_stop(struct server *sv)
 {
-	httpd_stop(sv->httpd);
-	sv->httpd = NULL;
-	reqlog_close(&sv->log);
-	sim_faults_release(&sv->faults);
+	sim_front_stop(&sv->front);
 }
