@@ -5,11 +5,11 @@
 #include "auth.h"
 
 #include <ctype.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/httpd.h"
 #include "util/xalloc.h"
 
 static bool same_secret(const char *a, const char *b)
@@ -64,13 +64,11 @@ static int check_token(struct sim *s, const char *value, char **userid)
 	return -1;
 }
 
-int auth_check(struct sim *s, struct MHD_Connection *c, bool mutating,
+int auth_check(struct sim *s, const struct httpd_request *hr, bool mutating,
 	       char **userid, struct sim_resp *rs)
 {
-	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-							 "PVEAuthCookie");
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						       "Authorization");
+	const char *cookie = httpd_cookie(hr, "PVEAuthCookie");
+	const char *auth = httpd_header(hr, "Authorization");
 	int ret = -1;
 
 	if (!cookie && auth && !strncmp(auth, "PVEAuthCookie=", 14))
@@ -79,8 +77,7 @@ int auth_check(struct sim *s, struct MHD_Connection *c, bool mutating,
 	if (cookie) {
 		char *t = url_decoded(cookie);
 		struct sim_ticket *tk = find_ticket(s, t);
-		const char *csrf = MHD_lookup_connection_value(
-			c, MHD_HEADER_KIND, "CSRFPreventionToken");
+		const char *csrf = httpd_header(hr, "CSRFPreventionToken");
 
 		free(t);
 		if (!tk)

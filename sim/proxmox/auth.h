@@ -9,15 +9,16 @@
 
 #include <stdbool.h>
 
-#include "api.h"
+#include "resp.h"
+#include "sim.h"
 
-struct MHD_Connection;
+struct httpd_request;
 
 /*
  * Authenticate a request; takes s->mu itself. Returns 0 with *userid set
  * (free it), or -1 with a 401 in rs.
  */
-int auth_check(struct sim *s, struct MHD_Connection *c, bool mutating,
+int auth_check(struct sim *s, const struct httpd_request *hr, bool mutating,
 	       char **userid, struct sim_resp *rs);
 /* POST /access/ticket (and GET, which answers null); caller holds s->mu. */
 void auth_ticket(struct sim *s, struct sim_req *rq, struct sim_resp *rs);

@@ -13,7 +13,9 @@
 
 #include "server.h"
 #include "sim.h"
-#include "tls.h"
+#include "common/front.h"
+#include "common/opts.h"
+#include "common/tls.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/parse.h"
@@ -77,10 +79,7 @@ static const char usage[] =
 	"(generated token) 'token USER@REALM!ID=SECRET', before serving.\n";
 
 enum {
-	OPT_LISTEN = 256,
-	OPT_HTTP,
-	OPT_TLS_CERT,
-	OPT_TLS_KEY,
+	OPT_HTTP = SIMOPT_OWN,
 	OPT_TOKEN,
 	OPT_USER,
 	OPT_TOPOLOGY,
@@ -88,22 +87,14 @@ enum {
 	OPT_BOOT_MS,
 	OPT_TICKET_LIFETIME,
 	OPT_GUEST_KEY,
-	OPT_FAULT_RATE,
-	OPT_FAULTS,
 	OPT_FAULT_DELAY,
-	OPT_SEED,
-	OPT_LATENCY,
-	OPT_REQUEST_LOG,
 	OPT_STATE,
 	OPT_LOCK_WAIT,
-	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
-	{ "listen", required_argument, NULL, OPT_LISTEN },
+	SIM_COMMON_LONGOPTS,
 	{ "http", no_argument, NULL, OPT_HTTP },
-	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
-	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "topology", required_argument, NULL, OPT_TOPOLOGY },
@@ -111,40 +102,19 @@ static const struct option longopts[] = {
 	{ "boot-ms", required_argument, NULL, OPT_BOOT_MS },
 	{ "ticket-lifetime", required_argument, NULL, OPT_TICKET_LIFETIME },
 	{ "guest-host-key", required_argument, NULL, OPT_GUEST_KEY },
-	{ "fault-rate", required_argument, NULL, OPT_FAULT_RATE },
-	{ "faults", required_argument, NULL, OPT_FAULTS },
 	{ "fault-delay-ms", required_argument, NULL, OPT_FAULT_DELAY },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "latency-ms", required_argument, NULL, OPT_LATENCY },
-	{ "request-log", required_argument, NULL, OPT_REQUEST_LOG },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "lock-wait-ms", required_argument, NULL, OPT_LOCK_WAIT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
-	struct server_opts so;
-	const char *tls_cert, *tls_key, *topology;
+	struct sim_common_opts co;
+	bool http;
+	int fault_delay_ms;
+	const char *topology;
 	struct strvec tokens, users, guest_keys;
 };
-
-static int bad(struct err *e, const char *opt, const char *val,
-	       const char *what)
-{
-	return err_set(e, EXIT_INVALID, "%s: '%s' is not %s", opt, val, what);
-}
-
-static int parse_ms(int *out, const char *opt, const char *v, struct err *e)
-{
-	uint64_t n;
-
-	if (parse_u64z(&n, v, 0, 3600000) < 0)
-		return bad(e, opt, v, "a number of milliseconds (0-3600000)");
-	*out = (int)n;
-	return 0;
-}
 
 static int parse_task_ms(struct sim_opts *o, const char *spec, struct err *e)
 {
@@ -156,12 +126,12 @@ static int parse_task_ms(struct sim_opts *o, const char *spec, struct err *e)
 		char *eq = strchr(tok, '=');
 
 		if (!eq) {
-			ret = parse_ms(&o->default_task_ms, "--task-ms", tok,
-				       e);
+			ret = sim_parse_ms(&o->default_task_ms, "--task-ms",
+					   tok, e);
 			continue;
 		}
 		*eq = '\0';
-		if (!*tok || (ret = parse_ms(&ms, "--task-ms", eq + 1, e)))
+		if (!*tok || (ret = sim_parse_ms(&ms, "--task-ms", eq + 1, e)))
 			break;
 		ALLOC_GROW(o->task_ms, st_add(o->nr_task_ms, 1),
 			   o->alloc_task_ms);
@@ -173,159 +143,88 @@ static int parse_task_ms(struct sim_opts *o, const char *spec, struct err *e)
 	return ret;
 }
 
-static int parse_faults(unsigned *mask, const char *list, struct err *e)
+/* The credentials and keys given: checked now, added after the topology. */
+static int parse_credential(struct cli *cli, int c, const char *arg,
+			    struct err *e)
 {
-	static const char *const names[] = { "http500", "drop", "delay",
-					     "lock",	"task", NULL };
-	char *copy = xstrdup(list), *tok, *save = NULL;
-	int ret = 0;
-	size_t i;
+	int r = 0;
 
-	*mask = 0;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		for (i = 0; names[i] && strcmp(names[i], tok); i++)
-			;
-		if (!names[i]) {
-			ret = bad(e, "--faults", tok,
-				  "one of http500, drop, delay, lock, task");
-			break;
-		}
-		*mask |= 1u << i;
+	switch (c) {
+	case OPT_TOKEN:
+		if (!strchr(arg, '!') || !strchr(arg, '=') || !strchr(arg, '@'))
+			r = sim_bad_value(e, "--token", "...",
+					  "USER@REALM!ID=SECRET");
+		strvec_push(&cli->tokens, arg);
+		break;
+	case OPT_USER:
+		if (!strchr(arg, '@') || !strchr(arg, ':'))
+			r = sim_bad_value(e, "--user", "...",
+					  "USER@REALM:PASSWORD");
+		strvec_push(&cli->users, arg);
+		break;
+	case OPT_GUEST_KEY:
+		if (!strchr(arg, '='))
+			r = sim_bad_value(e, "--guest-host-key", arg,
+					  "ADDR=FILE");
+		strvec_push(&cli->guest_keys, arg);
+		break;
 	}
-	free(copy);
-	return ret;
+	return r;
 }
 
-static int parse_listen(struct server_opts *so, const char *v, struct err *e)
+static int parse_opt(struct cli *cli, struct sim *s, int c, const char *arg,
+		     struct err *e)
 {
-	const char *colon = strrchr(v, ':');
-	uint64_t port;
-	static char host[64];
+	uint64_t n;
 
-	if (!colon || (size_t)(colon - v) >= sizeof(host) ||
-	    parse_u64z(&port, colon + 1, 0, 65535) < 0)
-		return bad(e, "--listen", v, "HOST:PORT");
-	memcpy(host, v, (size_t)(colon - v));
-	host[colon - v] = '\0';
-	so->listen_host = host;
-	so->port = (unsigned)port;
-	return 0;
+	switch (c) {
+	case OPT_HTTP:
+		cli->http = true;
+		return 0;
+	case OPT_TOKEN:
+	case OPT_USER:
+	case OPT_GUEST_KEY:
+		return parse_credential(cli, c, arg, e);
+	case OPT_TOPOLOGY:
+		cli->topology = arg;
+		return 0;
+	case OPT_TASK_MS:
+		return parse_task_ms(&s->opts, arg, e);
+	case OPT_BOOT_MS:
+		return sim_parse_ms(&s->opts.boot_ms, "--boot-ms", arg, e);
+	case OPT_TICKET_LIFETIME:
+		if (parse_u64z(&n, arg, 1, 86400 * 365) < 0)
+			return sim_bad_value(e, "--ticket-lifetime", arg,
+					     "a number of seconds");
+		s->opts.ticket_lifetime = (int)n;
+		return 0;
+	case OPT_FAULT_DELAY:
+		return sim_parse_ms(&cli->fault_delay_ms, "--fault-delay-ms",
+				    arg, e);
+	case OPT_STATE:
+		s->opts.state_file = arg;
+		return 0;
+	case OPT_LOCK_WAIT:
+		return sim_parse_ms(&s->opts.lock_wait_ms, "--lock-wait-ms",
+				    arg, e);
+	}
+	return err_set(e, EXIT_INVALID, "try 'proxmox-sim --help'");
 }
 
 static int parse_args(struct cli *cli, struct sim *s, int argc, char **argv,
 		      struct err *e)
 {
-	uint64_t n;
-	int c;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		int r = 0;
-
-		switch (c) {
-		case OPT_LISTEN:
-			r = parse_listen(&cli->so, optarg, e);
-			break;
-		case OPT_HTTP:
-			cli->so.http = true;
-			break;
-		case OPT_TLS_CERT:
-			cli->tls_cert = optarg;
-			break;
-		case OPT_TLS_KEY:
-			cli->tls_key = optarg;
-			break;
-		case OPT_TOKEN:
-			if (!strchr(optarg, '!') || !strchr(optarg, '=') ||
-			    !strchr(optarg, '@'))
-				r = bad(e, "--token", "...",
-					"USER@REALM!ID=SECRET");
-			strvec_push(&cli->tokens, optarg);
-			break;
-		case OPT_USER:
-			if (!strchr(optarg, '@') || !strchr(optarg, ':'))
-				r = bad(e, "--user", "...",
-					"USER@REALM:PASSWORD");
-			strvec_push(&cli->users, optarg);
-			break;
-		case OPT_TOPOLOGY:
-			cli->topology = optarg;
-			break;
-		case OPT_TASK_MS:
-			r = parse_task_ms(&s->opts, optarg, e);
-			break;
-		case OPT_BOOT_MS:
-			r = parse_ms(&s->opts.boot_ms, "--boot-ms", optarg, e);
-			break;
-		case OPT_TICKET_LIFETIME:
-			if (parse_u64z(&n, optarg, 1, 86400 * 365) < 0)
-				r = bad(e, "--ticket-lifetime", optarg,
-					"a number of seconds");
-			s->opts.ticket_lifetime = (int)n;
-			break;
-		case OPT_GUEST_KEY:
-			if (!strchr(optarg, '='))
-				r = bad(e, "--guest-host-key", optarg,
-					"ADDR=FILE");
-			strvec_push(&cli->guest_keys, optarg);
-			break;
-		case OPT_FAULT_RATE: {
-			char *end;
-
-			errno = 0;
-			cli->so.fault_rate = strtod(optarg, &end);
-			if (errno || *end || end == optarg ||
-			    cli->so.fault_rate < 0 || cli->so.fault_rate > 1)
-				r = bad(e, "--fault-rate", optarg,
-					"a number from 0 to 1");
-			break;
-		}
-		case OPT_FAULTS:
-			r = parse_faults(&cli->so.faults, optarg, e);
-			break;
-		case OPT_FAULT_DELAY:
-			r = parse_ms(&cli->so.fault_delay_ms,
-				     "--fault-delay-ms", optarg, e);
-			break;
-		case OPT_SEED:
-			if (parse_u64z(&cli->so.seed, optarg, 0, UINT64_MAX) <
-			    0)
-				r = bad(e, "--seed", optarg, "a number");
-			break;
-		case OPT_LATENCY:
-			r = parse_ms(&cli->so.latency_ms, "--latency-ms",
-				     optarg, e);
-			break;
-		case OPT_REQUEST_LOG:
-			cli->so.request_log = optarg;
-			break;
-		case OPT_STATE:
-			s->opts.state_file = optarg;
-			break;
-		case OPT_LOCK_WAIT:
-			r = parse_ms(&s->opts.lock_wait_ms, "--lock-wait-ms",
-				     optarg, e);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			exit(EXIT_OK);
-		case OPT_VERSION:
-			printf("proxmox-sim %s\n", PVE_GITOPS_VERSION);
-			exit(EXIT_OK);
-		default:
-			return err_set(e, EXIT_INVALID,
-				       "try 'proxmox-sim --help'");
-		}
-		if (r)
+		r = sim_common_opt(&cli->co, c, optarg, e);
+		if (r < 0 || (!r && parse_opt(cli, s, c, optarg, e) < 0))
 			return -1;
 	}
 	if (optind < argc)
 		return err_set(e, EXIT_INVALID, "unexpected argument '%s'",
 			       argv[optind]);
-	if (!cli->tls_cert != !cli->tls_key)
-		return err_set(e, EXIT_INVALID,
-			       "--tls-cert and --tls-key go together");
-	return 0;
+	return sim_common_opts_check(&cli->co, e);
 }
 
 static int add_credentials(struct sim *s, struct cli *cli, char *generated,
@@ -347,7 +246,8 @@ static int add_credentials(struct sim *s, struct cli *cli, char *generated,
 		char *id;
 
 		if (!colon)
-			return bad(e, "--user", "...", "USER@REALM:PASSWORD");
+			return sim_bad_value(e, "--user", "...",
+					     "USER@REALM:PASSWORD");
 		id = xstrndup(u, (size_t)(colon - u));
 		sim_add_user(s, id, colon + 1);
 		free(id);
@@ -379,13 +279,35 @@ static int add_credentials(struct sim *s, struct cli *cli, char *generated,
 	return 0;
 }
 
+/* Everything before serving: options, cluster, credentials, certificate. */
+static int set_up(struct cli *cli, struct sim *s, struct sim_tls *tls,
+		  char *generated, size_t size, int argc, char **argv,
+		  struct err *e)
+{
+	if (parse_args(cli, s, argc, argv, e) < 0)
+		return -1;
+	if (cli->topology ? sim_load_topology(s, cli->topology, e) < 0
+			  : (sim_default_topology(s), 0))
+		return -1;
+	if (s->opts.state_file && sim_state_load(s, s->opts.state_file, e) < 0)
+		return -1;
+	if (add_credentials(s, cli, generated, size, e) < 0)
+		return -1;
+	if (cli->http)
+		return 0;
+	if ((cli->co.tls_cert
+		     ? sim_tls_load(tls, cli->co.tls_cert, cli->co.tls_key, e)
+		     : sim_tls_generate(tls, cli->co.host, "proxmox-sim", e)) <
+	    0)
+		return -1;
+	snprintf(s->fingerprint, sizeof(s->fingerprint), "%s",
+		 tls->fingerprint);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct cli cli = { .so = { .listen_host = "127.0.0.1",
-				   .port = 8006,
-				   .faults = FAULT_ALL,
-				   .seed = 1,
-				   .fault_delay_ms = 2000 },
+	struct cli cli = { .fault_delay_ms = 2000,
 			   .tokens = STRVEC_INIT,
 			   .users = STRVEC_INIT,
 			   .guest_keys = STRVEC_INIT };
@@ -395,48 +317,30 @@ int main(int argc, char **argv)
 	struct err e = ERR_INIT;
 	char generated[128] = "";
 	sigset_t set;
-	int sig, code = EXIT_OK;
+	int code = EXIT_OK;
 
+	sim_common_opts_init(&cli.co, "proxmox-sim", usage, pve_fault_names,
+			     8006);
 	sim_init(&s);
-	if (parse_args(&cli, &s, argc, argv, &e) < 0)
+	if (set_up(&cli, &s, &tls, generated, sizeof(generated), argc, argv,
+		   &e) < 0)
 		goto fail;
-	if (cli.topology ? sim_load_topology(&s, cli.topology, &e) < 0
-			 : (sim_default_topology(&s), 0))
-		goto fail;
-	if (s.opts.state_file && sim_state_load(&s, s.opts.state_file, &e) < 0)
-		goto fail;
-	if (add_credentials(&s, &cli, generated, sizeof(generated), &e) < 0)
-		goto fail;
-	if (!cli.so.http &&
-	    (cli.tls_cert ? sim_tls_load(&tls, cli.tls_cert, cli.tls_key, &e)
-			  : sim_tls_generate(&tls, cli.so.listen_host, &e)) < 0)
-		goto fail;
-	if (!cli.so.http)
-		snprintf(s.fingerprint, sizeof(s.fingerprint), "%s",
-			 tls.fingerprint);
-	/* the server threads must not take these signals */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sim_signals_block(&set);
 	sv.sim = &s;
-	sv.opts = cli.so;
+	sv.opts.co = &cli.co;
+	sv.opts.http = cli.http;
+	sv.opts.fault_delay_ms = cli.fault_delay_ms;
 	sv.tls = &tls;
 	if (server_start(&sv, &e) < 0)
 		goto fail;
-	printf("listening on %s://%s:%u\n", cli.so.http ? "http" : "https",
-	       cli.so.listen_host, sv.port);
-	if (!cli.so.http)
+	printf("listening on %s://%s:%u\n", cli.http ? "http" : "https",
+	       cli.co.host, sv.front.port);
+	if (!cli.http)
 		printf("fingerprint %s\n", tls.fingerprint);
 	if (generated[0])
 		printf("token %s\n", generated);
 	fflush(stdout);
-	sigdelset(&set, SIGPIPE);
-	do {
-		if (sigwait(&set, &sig) != 0)
-			break;
-	} while (sig != SIGINT && sig != SIGTERM);
+	sim_signals_wait(&set);
 	server_stop(&sv);
 	if (s.opts.state_file) {
 		pthread_mutex_lock(&s.mu);

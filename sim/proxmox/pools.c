@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
+#include "handlers.h"
+#include "pools.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 

@@ -321,6 +321,56 @@ static json_t *kv_json(const struct kvlist *l)
 	return a;
 }
 
+static json_t *vm_state(const struct sim_vm *vm)
+{
+	return json_pack("{s:i, s:s, s:b, s:I, s:o, s:o, s:o, s:s?}", "vmid",
+			 vm->vmid, "node", vm->node, "running", vm->running,
+			 "started_ms", (json_int_t)vm->started_ms, "conf",
+			 kv_json(&vm->conf), "pending", kv_json(&vm->pending),
+			 "ci_done", kv_json(&vm->ci_done), "hostkey",
+			 vm->hostkey);
+}
+
+static json_t *task_state(const struct sim_task *t)
+{
+	json_t *log = json_array();
+	size_t j;
+
+	for (j = 0; j < t->log.nr; j++)
+		json_array_append_new(log, json_string(t->log.v[j]));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+			 "s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
+			 "s:i, s:s?, s:b}",
+			 "upid", t->upid, "node", t->node, "type", t->type,
+			 "id", t->id, "user", t->user, "pid",
+			 (json_int_t)t->pid, "pstart", (json_int_t)t->pstart,
+			 "start_ms", (json_int_t)t->start_ms, "end_ms",
+			 (json_int_t)t->end_ms, "done", t->done, "exitstatus",
+			 t->exitstatus, "log", log, "fx", (int)t->fx, "vmid",
+			 t->vmid, "src_vmid", t->src_vmid, "lock_excl",
+			 t->lock_excl_vmid, "lock_shared", t->lock_shared_vmid,
+			 "fail", t->fail, "start_after", t->start_after);
+}
+
+static json_t *pools_state(const struct sim *s)
+{
+	json_t *pools = json_array();
+	size_t i, j;
+
+	for (i = 0; i < s->nr_pools; i++) {
+		json_t *ids = json_array();
+
+		for (j = 0; j < s->pools[i].nr; j++)
+			json_array_append_new(
+				ids, json_integer(s->pools[i].vmids[j]));
+		json_array_append_new(
+			pools, json_pack("{s:s, s:s, s:o}", "id",
+					 s->pools[i].id, "comment",
+					 s->pools[i].comment, "vmids", ids));
+	}
+	return pools;
+}
+
 int sim_state_save(struct sim *s, struct err *e)
 {
 	json_t *root = json_object(), *vms = json_array(), *vols = json_array(),
@@ -329,20 +379,8 @@ int sim_state_save(struct sim *s, struct err *e)
 	size_t i;
 	int ret;
 
-	for (i = 0; i < s->nr_vms; i++) {
-		const struct sim_vm *vm = s->vms[i];
-
-		json_array_append_new(
-			vms, json_pack("{s:i, s:s, s:b, s:I, s:o, s:o, s:o, "
-				       "s:s?}",
-				       "vmid", vm->vmid, "node", vm->node,
-				       "running", vm->running, "started_ms",
-				       (json_int_t)vm->started_ms, "conf",
-				       kv_json(&vm->conf), "pending",
-				       kv_json(&vm->pending), "ci_done",
-				       kv_json(&vm->ci_done), "hostkey",
-				       vm->hostkey));
-	}
+	for (i = 0; i < s->nr_vms; i++)
+		json_array_append_new(vms, vm_state(s->vms[i]));
 	for (i = 0; i < s->nr_vols; i++)
 		json_array_append_new(vols,
 				      json_pack("{s:s, s:s, s:s, s:i, s:I}",
@@ -351,49 +389,9 @@ int sim_state_save(struct sim *s, struct err *e)
 						s->vols[i].node, "vmid",
 						s->vols[i].vmid, "size",
 						(json_int_t)s->vols[i].size));
-	for (i = 0; i < s->nr_tasks; i++) {
-		const struct sim_task *t = s->tasks[i];
-		json_t *log = json_array();
-		size_t j;
-
-		for (j = 0; j < t->log.nr; j++)
-			json_array_append_new(log, json_string(t->log.v[j]));
-		json_array_append_new(
-			tasks,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-				  "s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
-				  "s:i, s:s?, s:b}",
-				  "upid", t->upid, "node", t->node, "type",
-				  t->type, "id", t->id, "user", t->user, "pid",
-				  (json_int_t)t->pid, "pstart",
-				  (json_int_t)t->pstart, "start_ms",
-				  (json_int_t)t->start_ms, "end_ms",
-				  (json_int_t)t->end_ms, "done", t->done,
-				  "exitstatus", t->exitstatus, "log", log, "fx",
-				  (int)t->fx, "vmid", t->vmid, "src_vmid",
-				  t->src_vmid, "lock_excl", t->lock_excl_vmid,
-				  "lock_shared", t->lock_shared_vmid, "fail",
-				  t->fail, "start_after", t->start_after));
-	}
-	{
-		json_t *pools = json_array();
-
-		for (i = 0; i < s->nr_pools; i++) {
-			json_t *ids = json_array();
-			size_t j;
-
-			for (j = 0; j < s->pools[i].nr; j++)
-				json_array_append_new(
-					ids,
-					json_integer(s->pools[i].vmids[j]));
-			json_array_append_new(
-				pools,
-				json_pack("{s:s, s:s, s:o}", "id",
-					  s->pools[i].id, "comment",
-					  s->pools[i].comment, "vmids", ids));
-		}
-		json_object_set_new(root, "pools", pools);
-	}
+	for (i = 0; i < s->nr_tasks; i++)
+		json_array_append_new(tasks, task_state(s->tasks[i]));
+	json_object_set_new(root, "pools", pools_state(s));
 	json_object_set_new(root, "vms", vms);
 	json_object_set_new(root, "volumes", vols);
 	json_object_set_new(root, "tasks", tasks);
@@ -429,11 +427,91 @@ static const char *jstr(json_t *o, const char *key)
 	return v ? v : "";
 }
 
+static json_int_t jint(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void load_vm(struct sim *s, json_t *o)
+{
+	struct sim_vm *vm =
+		sim_vm_new(s, (int)jint(o, "vmid"), jstr(o, "node"));
+
+	vm->running = json_is_true(json_object_get(o, "running"));
+	vm->started_ms = jint(o, "started_ms");
+	kv_load(&vm->conf, json_object_get(o, "conf"));
+	kv_load(&vm->pending, json_object_get(o, "pending"));
+	kv_load(&vm->ci_done, json_object_get(o, "ci_done"));
+	if (json_string_value(json_object_get(o, "hostkey"))) {
+		free(vm->hostkey);
+		vm->hostkey = xstrdup(jstr(o, "hostkey"));
+	}
+}
+
+static void load_task(struct sim *s, json_t *o)
+{
+	struct sim_task *t = xcalloc(1, sizeof(*t));
+	struct sim_vm *vm;
+	json_t *line;
+	size_t j;
+
+	t->upid = xstrdup(jstr(o, "upid"));
+	t->node = xstrdup(jstr(o, "node"));
+	t->type = xstrdup(jstr(o, "type"));
+	t->id = xstrdup(jstr(o, "id"));
+	t->user = xstrdup(jstr(o, "user"));
+	t->pid = (unsigned)jint(o, "pid");
+	t->pstart = (unsigned)jint(o, "pstart");
+	t->start_ms = jint(o, "start_ms");
+	t->end_ms = jint(o, "end_ms");
+	t->done = json_is_true(json_object_get(o, "done"));
+	if (json_string_value(json_object_get(o, "exitstatus")))
+		t->exitstatus = xstrdup(jstr(o, "exitstatus"));
+	if (json_string_value(json_object_get(o, "fail")))
+		t->fail = xstrdup(jstr(o, "fail"));
+	strvec_init(&t->log);
+	json_array_foreach(json_object_get(o, "log"), j, line) strvec_push(
+		&t->log,
+		json_string_value(line) ? json_string_value(line) : "");
+	t->fx = (enum task_effect)jint(o, "fx");
+	t->vmid = (int)jint(o, "vmid");
+	t->src_vmid = (int)jint(o, "src_vmid");
+	t->lock_excl_vmid = (int)jint(o, "lock_excl");
+	t->lock_shared_vmid = (int)jint(o, "lock_shared");
+	t->start_after = json_is_true(json_object_get(o, "start_after"));
+	ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
+	s->tasks[s->nr_tasks++] = t;
+	if (t->done)
+		return;
+	if ((vm = sim_vm(s, t->lock_excl_vmid)))
+		vm->flock_excl++;
+	if ((vm = sim_vm(s, t->lock_shared_vmid)))
+		vm->flock_shared++;
+}
+
+static void load_pool(struct sim *s, json_t *o)
+{
+	struct sim_pool *p;
+	json_t *id;
+	size_t j;
+
+	ALLOC_GROW(s->pools, st_add(s->nr_pools, 1), s->alloc_pools);
+	p = &s->pools[s->nr_pools++];
+	memset(p, 0, sizeof(*p));
+	p->id = xstrdup(jstr(o, "id"));
+	p->comment = xstrdup(jstr(o, "comment"));
+	json_array_foreach(json_object_get(o, "vmids"), j, id)
+	{
+		ALLOC_GROW(p->vmids, st_add(p->nr, 1), p->alloc);
+		p->vmids[p->nr++] = (int)json_integer_value(id);
+	}
+}
+
 int sim_state_load(struct sim *s, const char *path, struct err *e)
 {
 	json_error_t jerr;
 	json_t *root, *o;
-	size_t i, j;
+	size_t i;
 
 	if (access(path, F_OK) < 0)
 		return 0; /* first run */
@@ -445,97 +523,17 @@ int sim_state_load(struct sim *s, const char *path, struct err *e)
 	}
 	while (s->nr_vms)
 		sim_vm_remove(s, s->vms[0]->vmid, true);
-	json_array_foreach(json_object_get(root, "vms"), i, o)
-	{
-		struct sim_vm *vm = sim_vm_new(
-			s, (int)json_integer_value(json_object_get(o, "vmid")),
-			jstr(o, "node"));
-
-		vm->running = json_is_true(json_object_get(o, "running"));
-		vm->started_ms =
-			json_integer_value(json_object_get(o, "started_ms"));
-		kv_load(&vm->conf, json_object_get(o, "conf"));
-		kv_load(&vm->pending, json_object_get(o, "pending"));
-		kv_load(&vm->ci_done, json_object_get(o, "ci_done"));
-		if (json_string_value(json_object_get(o, "hostkey"))) {
-			free(vm->hostkey);
-			vm->hostkey = xstrdup(jstr(o, "hostkey"));
-		}
-	}
+	json_array_foreach(json_object_get(root, "vms"), i, o) load_vm(s, o);
 	json_array_foreach(json_object_get(root, "volumes"), i, o)
-		sim_add_volume(
-			s, jstr(o, "storage"), jstr(o, "name"), jstr(o, "node"),
-			(int)json_integer_value(json_object_get(o, "vmid")),
-			(uint64_t)json_integer_value(
-				json_object_get(o, "size")));
+		sim_add_volume(s, jstr(o, "storage"), jstr(o, "name"),
+			       jstr(o, "node"), (int)jint(o, "vmid"),
+			       (uint64_t)jint(o, "size"));
 	json_array_foreach(json_object_get(root, "tasks"), i, o)
-	{
-		struct sim_task *t = xcalloc(1, sizeof(*t));
-		json_t *line;
-
-		t->upid = xstrdup(jstr(o, "upid"));
-		t->node = xstrdup(jstr(o, "node"));
-		t->type = xstrdup(jstr(o, "type"));
-		t->id = xstrdup(jstr(o, "id"));
-		t->user = xstrdup(jstr(o, "user"));
-		t->pid =
-			(unsigned)json_integer_value(json_object_get(o, "pid"));
-		t->pstart = (unsigned)json_integer_value(
-			json_object_get(o, "pstart"));
-		t->start_ms =
-			json_integer_value(json_object_get(o, "start_ms"));
-		t->end_ms = json_integer_value(json_object_get(o, "end_ms"));
-		t->done = json_is_true(json_object_get(o, "done"));
-		if (json_string_value(json_object_get(o, "exitstatus")))
-			t->exitstatus = xstrdup(jstr(o, "exitstatus"));
-		if (json_string_value(json_object_get(o, "fail")))
-			t->fail = xstrdup(jstr(o, "fail"));
-		strvec_init(&t->log);
-		json_array_foreach(json_object_get(o, "log"), j, line)
-			strvec_push(&t->log, json_string_value(line)
-						     ? json_string_value(line)
-						     : "");
-		t->fx = (enum task_effect)json_integer_value(
-			json_object_get(o, "fx"));
-		t->vmid = (int)json_integer_value(json_object_get(o, "vmid"));
-		t->src_vmid =
-			(int)json_integer_value(json_object_get(o, "src_vmid"));
-		t->lock_excl_vmid = (int)json_integer_value(
-			json_object_get(o, "lock_excl"));
-		t->lock_shared_vmid = (int)json_integer_value(
-			json_object_get(o, "lock_shared"));
-		t->start_after =
-			json_is_true(json_object_get(o, "start_after"));
-		ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
-		s->tasks[s->nr_tasks++] = t;
-		if (!t->done) {
-			struct sim_vm *vm;
-
-			if ((vm = sim_vm(s, t->lock_excl_vmid)))
-				vm->flock_excl++;
-			if ((vm = sim_vm(s, t->lock_shared_vmid)))
-				vm->flock_shared++;
-		}
-	}
+		load_task(s, o);
 	json_array_foreach(json_object_get(root, "pools"), i, o)
-	{
-		struct sim_pool *p;
-		json_t *id;
-
-		ALLOC_GROW(s->pools, st_add(s->nr_pools, 1), s->alloc_pools);
-		p = &s->pools[s->nr_pools++];
-		memset(p, 0, sizeof(*p));
-		p->id = xstrdup(jstr(o, "id"));
-		p->comment = xstrdup(jstr(o, "comment"));
-		json_array_foreach(json_object_get(o, "vmids"), j, id)
-		{
-			ALLOC_GROW(p->vmids, st_add(p->nr, 1), p->alloc);
-			p->vmids[p->nr++] = (int)json_integer_value(id);
-		}
-	}
-	if (json_integer_value(json_object_get(root, "next_pid")))
-		s->next_pid = (unsigned)json_integer_value(
-			json_object_get(root, "next_pid"));
+		load_pool(s, o);
+	if (jint(root, "next_pid"))
+		s->next_pid = (unsigned)jint(root, "next_pid");
 	json_decref(root);
 	return 0;
 }

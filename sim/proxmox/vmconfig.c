@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
+#include "handlers.h"
+#include "pools.h"
+#include "schema.h"
+#include "vmconfig.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
@@ -148,6 +151,65 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /*
+ * The volume of a disk's file "STORAGE:REST" into out ("STORAGE:NAME"):
+ * a new cloud-init drive (1: out is complete), a new disk of REST GiB, or
+ * an existing volume; its size into *size. -1 with rs set on failure.
+ */
+static int disk_volume(struct sim *s, struct sim_vm *vm, const char *file,
+		       struct strbuf *out, uint64_t *size, struct sim_resp *rs)
+{
+	const char *colon = strchr(file, ':'), *rest = colon + 1;
+	char *storage = xstrndup(file, (size_t)(colon - file));
+	struct sim_storage *st = usable_storage(s, vm, storage, rs);
+	struct strbuf name = STRBUF_INIT;
+	int ret = -1;
+	bool rel;
+
+	if (!st)
+		goto out;
+	if (!strcmp(rest, "cloudinit")) {
+		strbuf_addf(&name, "vm-%d-cloudinit", vm->vmid);
+		if (!sim_volume_find(s, storage, name.buf))
+			sim_add_volume(s, storage, name.buf, vm->node, vm->vmid,
+				       4ULL << 20);
+		strbuf_addf(out, "%s:%s,media=cdrom", storage, name.buf);
+		ret = 1;
+		goto out;
+	}
+	if (sim_parse_size(rest, size, &rel, 'G') == 0 && !rel &&
+	    strchr("0123456789", rest[0]) && !strpbrk(rest, "KMGTB")) {
+		uint64_t used = sim_storage_used(s, vm->node, st);
+
+		if (*size == 0)
+			*size = 1ULL << 20;
+		if (used + *size > st->total) {
+			resp_fail(rs, 500,
+				  "unable to create image: not enough "
+				  "space on storage '%s'",
+				  storage);
+			goto out;
+		}
+		next_disk_name(s, storage, vm->vmid, &name);
+		sim_add_volume(s, storage, name.buf, vm->node, vm->vmid, *size);
+	} else {
+		struct sim_volume *v = sim_volume_find(s, storage, rest);
+
+		if (!v) {
+			resp_fail(rs, 500, "volume '%s' does not exist", file);
+			goto out;
+		}
+		strbuf_addstr(&name, rest);
+		*size = v->size;
+	}
+	strbuf_addf(out, "%s:%s", storage, name.buf);
+	ret = 0;
+out:
+	free(storage);
+	strbuf_release(&name);
+	return ret;
+}
+
+/*
  * Turn a disk value from a request into what Proxmox stores: allocations
  * ("local-lvm:32", "local-lvm:cloudinit") become volumes, other options
  * follow sorted, size last. Returns 0 with out set, or -1 with rs set.
@@ -158,10 +220,10 @@ static int normalize_disk(struct sim *s, struct sim_vm *vm, const char *key,
 {
 	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT,
 		      opts = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT;
-	const char *file = NULL, *colon;
+	struct strbuf err = STRBUF_INIT;
+	const char *file = NULL;
 	uint64_t size = 0;
-	bool cdrom = false, rel;
+	bool cdrom = false;
 	size_t i;
 	int ret = -1;
 
@@ -185,64 +247,18 @@ static int normalize_disk(struct sim *s, struct sim_vm *vm, const char *key,
 		param_fail(rs, key, "missing property - 'file'");
 		goto out;
 	}
-	colon = strchr(file, ':');
-	if (!strcmp(file, "none") || !strcmp(file, "cdrom") || !colon) {
+	if (!strcmp(file, "none") || !strcmp(file, "cdrom") ||
+	    !strchr(file, ':')) {
 		strbuf_addstr(out, value);
 		ret = 0;
 		goto out;
 	}
-	{
-		char *storage = xstrndup(file, (size_t)(colon - file));
-		const char *rest = colon + 1;
-		struct sim_storage *st = usable_storage(s, vm, storage, rs);
-
-		if (!st) {
-			free(storage);
-			goto out;
-		}
-		if (!strcmp(rest, "cloudinit")) {
-			strbuf_addf(&name, "vm-%d-cloudinit", vm->vmid);
-			if (!sim_volume_find(s, storage, name.buf))
-				sim_add_volume(s, storage, name.buf, vm->node,
-					       vm->vmid, 4ULL << 20);
-			strbuf_addf(out, "%s:%s,media=cdrom", storage,
-				    name.buf);
-			free(storage);
-			ret = 0;
-			goto out;
-		}
-		if (sim_parse_size(rest, &size, &rel, 'G') == 0 && !rel &&
-		    strchr("0123456789", rest[0]) && !strpbrk(rest, "KMGTB")) {
-			uint64_t used = sim_storage_used(s, vm->node, st);
-
-			if (size == 0)
-				size = 1ULL << 20;
-			if (used + size > st->total) {
-				resp_fail(rs, 500,
-					  "unable to create image: not enough "
-					  "space on storage '%s'",
-					  storage);
-				free(storage);
-				goto out;
-			}
-			next_disk_name(s, storage, vm->vmid, &name);
-			sim_add_volume(s, storage, name.buf, vm->node, vm->vmid,
-				       size);
-		} else {
-			struct sim_volume *v =
-				sim_volume_find(s, storage, rest);
-
-			if (!v) {
-				resp_fail(rs, 500, "volume '%s' does not exist",
-					  file);
-				free(storage);
-				goto out;
-			}
-			strbuf_addstr(&name, rest);
-			size = v->size;
-		}
-		strbuf_addf(out, "%s:%s", storage, name.buf);
-		free(storage);
+	switch (disk_volume(s, vm, file, out, &size, rs)) {
+	case -1:
+		goto out;
+	case 1:
+		ret = 0;
+		goto out;
 	}
 	qsort(opts.v, opts.nr, sizeof(*opts.v), cmp_pair);
 	for (i = 0; i < opts.nr; i++)
@@ -257,7 +273,6 @@ out:
 	strvec_clear(&vals);
 	strvec_clear(&opts);
 	strbuf_release(&err);
-	strbuf_release(&name);
 	return ret;
 }
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "api.h"
+#include "handlers.h"
 #include "jsonval.h"
 
 static void kv1_read(struct kv_mount *m, const char *key, const struct vreq *rq,

@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
+#include "handlers.h"
 #include "jsonval.h"
+#include "util/backoff.h"
 #include "util/xalloc.h"
 
 #define MAX_CUSTOM_KEYS	     64
@@ -157,7 +158,7 @@ static void data_write(struct kv_mount *m, const char *key,
 	s = mount_get(m, rq->ns, key);
 	if (check_cas(m, s, rq, rs) < 0)
 		return;
-	time_sleep_ms(rq->storage_ms); /* a slow backend: races show */
+	sleep_ms(rq->storage_ms); /* a slow backend: races show */
 	if (!s)
 		s = mount_create(m, rq->ns, key, rq->now);
 	ver = secret_add_version(s, &m->cfg, jsonval_sorted(data), rq->now);
@@ -181,7 +182,7 @@ static void data_patch(struct kv_mount *m, const char *key,
 	}
 	if (check_cas(m, s, rq, rs) < 0)
 		return;
-	time_sleep_ms(rq->storage_ms);
+	sleep_ms(rq->storage_ms);
 	ver = secret_version(s, s->current);
 	if (!ver) {
 		resp_error(rs, 404, NULL);

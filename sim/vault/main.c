@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "server.h"
-#include "tls.h"
+#include "common/front.h"
+#include "common/opts.h"
+#include "common/tls.h"
 #include "vault.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -62,122 +64,38 @@ static const char usage[] =
 	"'root-token TOKEN', before serving.\n";
 
 enum {
-	OPT_LISTEN = 256,
-	OPT_ALLOW_REMOTE,
+	OPT_ALLOW_REMOTE = SIMOPT_OWN,
 	OPT_KV2,
 	OPT_KV1,
 	OPT_CAS_REQUIRED,
 	OPT_ROOT_TOKEN,
 	OPT_ROOT_TOKEN_FILE,
-	OPT_TLS_CERT,
-	OPT_TLS_KEY,
-	OPT_REQUEST_LOG,
-	OPT_LATENCY,
 	OPT_STORAGE_LATENCY,
-	OPT_FAULT_RATE,
-	OPT_FAULTS,
-	OPT_SEED,
-	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
-	{ "listen", required_argument, NULL, OPT_LISTEN },
+	SIM_COMMON_LONGOPTS,
 	{ "allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE },
 	{ "kv2", required_argument, NULL, OPT_KV2 },
 	{ "kv1", required_argument, NULL, OPT_KV1 },
 	{ "cas-required", no_argument, NULL, OPT_CAS_REQUIRED },
 	{ "root-token", required_argument, NULL, OPT_ROOT_TOKEN },
 	{ "root-token-file", required_argument, NULL, OPT_ROOT_TOKEN_FILE },
-	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
-	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
-	{ "request-log", required_argument, NULL, OPT_REQUEST_LOG },
-	{ "latency-ms", required_argument, NULL, OPT_LATENCY },
 	{ "storage-latency-ms", required_argument, NULL, OPT_STORAGE_LATENCY },
-	{ "fault-rate", required_argument, NULL, OPT_FAULT_RATE },
-	{ "faults", required_argument, NULL, OPT_FAULTS },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
-	struct server_opts so;
-	char host[64];
+	struct sim_common_opts co;
 	bool allow_remote, cas_required;
+	int storage_latency_ms;
 	struct strvec mounts; /* "2kv", "1secret": version, then the path */
-	const char *root_token, *root_token_file, *tls_cert, *tls_key;
+	const char *root_token, *root_token_file;
 };
-
-static int bad(struct err *e, const char *opt, const char *val,
-	       const char *what)
-{
-	return err_set(e, EXIT_INVALID, "%s: '%s' is not %s", opt, val, what);
-}
-
-static int parse_listen(struct cli *cli, const char *v, struct err *e)
-{
-	const char *colon = strrchr(v, ':');
-	uint64_t port;
-
-	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(cli->host) ||
-	    parse_u64z(&port, colon + 1, 0, 65535) < 0)
-		return bad(e, "--listen", v, "HOST:PORT");
-	memcpy(cli->host, v, (size_t)(colon - v));
-	cli->host[colon - v] = '\0';
-	cli->so.listen_host = cli->host;
-	cli->so.port = (unsigned)port;
-	return 0;
-}
-
-static int parse_faults(unsigned *mask, const char *list, struct err *e)
-{
-	char *copy = xstrdup(list), *tok, *save = NULL;
-	int ret = 0;
-
-	*mask = 0;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "http500")) {
-			*mask |= FAULT_HTTP500;
-		} else if (!strcmp(tok, "drop")) {
-			*mask |= FAULT_DROP;
-		} else {
-			ret = bad(e, "--faults", tok, "one of http500, drop");
-			break;
-		}
-	}
-	free(copy);
-	return ret;
-}
-
-static int parse_rate(double *out, const char *v, struct err *e)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(v, &end);
-	if (errno || *end || end == v || !(*out >= 0 && *out <= 1))
-		return bad(e, "--fault-rate", v, "a number from 0 to 1");
-	return 0;
-}
-
-static int parse_ms(int *out, const char *opt, struct err *e)
-{
-	uint64_t n;
-
-	if (parse_u64z(&n, optarg, 0, 3600000) < 0)
-		return bad(e, opt, optarg,
-			   "a number of milliseconds (0-3600000)");
-	*out = (int)n;
-	return 0;
-}
 
 static int parse_opt(struct cli *cli, int c, struct err *e)
 {
 	switch (c) {
-	case OPT_LISTEN:
-		return parse_listen(cli, optarg, e);
 	case OPT_ALLOW_REMOTE:
 		cli->allow_remote = true;
 		return 0;
@@ -195,28 +113,9 @@ static int parse_opt(struct cli *cli, int c, struct err *e)
 	case OPT_ROOT_TOKEN_FILE:
 		cli->root_token_file = optarg;
 		return 0;
-	case OPT_TLS_CERT:
-		cli->tls_cert = optarg;
-		return 0;
-	case OPT_TLS_KEY:
-		cli->tls_key = optarg;
-		return 0;
-	case OPT_REQUEST_LOG:
-		cli->so.request_log = optarg;
-		return 0;
-	case OPT_LATENCY:
-		return parse_ms(&cli->so.latency_ms, "--latency-ms", e);
 	case OPT_STORAGE_LATENCY:
-		return parse_ms(&cli->so.storage_latency_ms,
-				"--storage-latency-ms", e);
-	case OPT_FAULT_RATE:
-		return parse_rate(&cli->so.fault_rate, optarg, e);
-	case OPT_FAULTS:
-		return parse_faults(&cli->so.faults, optarg, e);
-	case OPT_SEED:
-		if (parse_u64z(&cli->so.seed, optarg, 0, UINT64_MAX) < 0)
-			return bad(e, "--seed", optarg, "a number");
-		return 0;
+		return sim_parse_ms(&cli->storage_latency_ms,
+				    "--storage-latency-ms", optarg, e);
 	}
 	return err_set(e, EXIT_INVALID, "try 'vault-sim --help'");
 }
@@ -224,38 +123,28 @@ static int parse_opt(struct cli *cli, int c, struct err *e)
 static int parse_args(struct cli *cli, int argc, char **argv, struct err *e)
 {
 	struct in_addr addr;
-	int c;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			exit(EXIT_OK);
-		}
-		if (c == OPT_VERSION) {
-			printf("vault-sim %s\n", PVE_GITOPS_VERSION);
-			exit(EXIT_OK);
-		}
-		if (parse_opt(cli, c, e) < 0)
+		r = sim_common_opt(&cli->co, c, optarg, e);
+		if (r < 0 || (!r && parse_opt(cli, c, e) < 0))
 			return -1;
 	}
 	if (optind < argc)
 		return err_set(e, EXIT_INVALID, "unexpected argument '%s'",
 			       argv[optind]);
-	if (!cli->tls_cert != !cli->tls_key)
-		return err_set(e, EXIT_INVALID,
-			       "--tls-cert and --tls-key go together");
+	if (sim_common_opts_check(&cli->co, e) < 0)
+		return -1;
 	if (cli->root_token && cli->root_token_file)
 		return err_set(e, EXIT_INVALID,
 			       "--root-token and --root-token-file exclude "
 			       "each other");
-	if (inet_pton(AF_INET, cli->so.listen_host, &addr) != 1)
-		return bad(e, "--listen", cli->so.listen_host,
-			   "an IPv4 address");
+	inet_pton(AF_INET, cli->co.host, &addr); /* checked by --listen */
 	if ((ntohl(addr.s_addr) >> 24) != 127 && !cli->allow_remote)
 		return err_set(e, EXIT_INVALID,
 			       "--listen: '%s' is not a loopback address "
 			       "(--allow-remote serves other hosts)",
-			       cli->so.listen_host);
+			       cli->co.host);
 	return 0;
 }
 
@@ -316,24 +205,9 @@ static int add_mounts(struct vault *v, const struct cli *cli, struct err *e)
 	return 0;
 }
 
-static void wait_for_signal(sigset_t *set)
-{
-	int sig;
-
-	sigdelset(set, SIGPIPE);
-	do {
-		if (sigwait(set, &sig) != 0)
-			break;
-	} while (sig != SIGINT && sig != SIGTERM);
-}
-
 int main(int argc, char **argv)
 {
-	struct cli cli = { .so = { .listen_host = "127.0.0.1",
-				   .port = 8200,
-				   .faults = FAULT_ALL,
-				   .seed = 1 },
-			   .mounts = STRVEC_INIT };
+	struct cli cli = { .mounts = STRVEC_INIT };
 	struct vault v;
 	struct sim_tls tls = SIM_TLS_INIT;
 	struct server sv = { 0 };
@@ -343,32 +217,30 @@ int main(int argc, char **argv)
 	int code = EXIT_OK;
 
 	json_object_seed(0); /* before any thread makes an object */
+	sim_common_opts_init(&cli.co, "vault-sim", usage, vault_fault_names,
+			     8200);
 	vault_init(&v);
 	if (parse_args(&cli, argc, argv, &e) < 0 ||
 	    add_mounts(&v, &cli, &e) < 0 ||
 	    set_root_token(&v, &cli, &generated, &e) < 0)
 		goto fail;
-	cli.so.https = cli.tls_cert != NULL;
-	if (cli.so.https &&
-	    sim_tls_load(&tls, cli.tls_cert, cli.tls_key, &e) < 0)
+	sv.opts.co = &cli.co;
+	sv.opts.https = cli.co.tls_cert != NULL;
+	sv.opts.storage_latency_ms = cli.storage_latency_ms;
+	if (sv.opts.https &&
+	    sim_tls_load(&tls, cli.co.tls_cert, cli.co.tls_key, &e) < 0)
 		goto fail;
-	/* the server threads must not take these signals */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sim_signals_block(&set);
 	sv.vault = &v;
-	sv.opts = cli.so;
 	sv.tls = &tls;
 	if (server_start(&sv, &e) < 0)
 		goto fail;
-	printf("listening on %s://%s:%u\n", cli.so.https ? "https" : "http",
-	       cli.so.listen_host, sv.port);
+	printf("listening on %s://%s:%u\n", sv.opts.https ? "https" : "http",
+	       cli.co.host, sv.front.port);
 	if (generated)
 		printf("root-token %s\n", v.root_token);
 	fflush(stdout);
-	wait_for_signal(&set);
+	sim_signals_wait(&set);
 	server_stop(&sv);
 	goto out;
 fail:

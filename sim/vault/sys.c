@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
+#include "handlers.h"
 #include "jsonval.h"
 #include "util/parse.h"
 

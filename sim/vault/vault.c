@@ -23,14 +23,6 @@ int64_t time_now(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void time_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 void time_format(char *buf, size_t size, int64_t ns)
 {
 	time_t secs = (time_t)(ns / 1000000000);

@@ -134,8 +134,6 @@ int64_t secret_deletion_time(const struct kv_secret *s,
 bool version_deleted(const struct kv_version *ver, int64_t now);
 
 int64_t time_now(void);
-/* Sleep ms milliseconds (through signals). */
-void time_sleep_ms(int ms);
 /* RFC 3339 in UTC with trailing zeros of the fraction cut, as Go prints
  * it ("2018-03-22T02:24:06.945319214Z"); "" for 0. */
 void time_format(char *buf, size_t size, int64_t ns);

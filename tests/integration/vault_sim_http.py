@@ -108,8 +108,17 @@ def test_startup(t, binary):
         t.ok(p.returncode == 2 and p.stderr.startswith(
             "vault-sim: error: " + msg), "refused: %s" % " ".join(args),
             p.stderr)
-    with VaultSim(binary, "--allow-remote") as sim:
-        pass
+    # --allow-remote allows other addresses; a loopback one still serves
+    try:
+        with VaultSim(binary, "--allow-remote") as sim:
+            st, _ = Api(sim)("GET", "auth/token/lookup-self")
+            got = (sim.lines[0].startswith("listening on http://127.0.0.1:"),
+                   requests.get(sim.api("sys/health"),
+                                timeout=10).status_code, st, sim.stop())
+    except (RuntimeError, requests.RequestException) as e:
+        got = ("no answer", str(e))
+    t.eq(got, (True, 200, 200, 0),
+         "--allow-remote with a loopback --listen serves as usual")
     p = subprocess.Popen([binary, "--listen", "0.0.0.0:0", "--allow-remote",
                           "--root-token", "x"], stdout=subprocess.PIPE,
                          text=True)
@@ -263,6 +272,7 @@ def test_kv2_write_read(t, sim):
          "a JSON array body: 400", body)
     st, body = api("POST", "kv/data/app/db",
                    {"data": {"x": {"nested": [1, 2, None]}, "b": True}})
+    t.eq(st, 200, "a write of nested JSON values: 200")
     st, body = api("GET", "kv/data/app/db")
     t.eq(body["data"]["data"], {"x": {"nested": [1, 2, None]}, "b": True},
          "nested JSON values come back as written")

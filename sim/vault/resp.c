@@ -1,10 +1,7 @@
 /*
- * api.c - Vault's response shapes and the routing of a request to the
- * mount (longest path first), sys/ or auth/token/ handler that owns it.
+ * resp.c - Vault's response shapes (see resp.h).
  */
-#include "api.h"
-
-#include <string.h>
+#include "resp.h"
 
 #include "util/strvec.h"
 
@@ -73,52 +70,4 @@ void resp_keys(struct vresp *rs, const struct strvec *keys)
 	for (i = 0; i < keys->nr; i++)
 		json_array_append_new(list, json_string(keys->v[i]));
 	resp_data(rs, 200, json_pack("{s:o}", "keys", list), NULL);
-}
-
-static bool has_prefix(const char *s, const char *prefix, const char **rest)
-{
-	size_t n = strlen(prefix);
-
-	if (strncmp(s, prefix, n))
-		return false;
-	*rest = s + n;
-	return true;
-}
-
-void api_handle(struct vault *v, const struct vreq *rq, struct vresp *rs)
-{
-	struct kv_mount *m;
-	const char *rest;
-	struct strbuf msg = STRBUF_INIT;
-
-	if (has_prefix(rq->path, "sys/", &rest)) {
-		sys_handle(v, rest, rq, rs);
-		return;
-	}
-	if (!strcmp(rq->path, "auth/token/lookup-self")) {
-		if (rq->op == OP_READ || rq->op == OP_UPDATE)
-			sys_lookup_self(v, rq, rs);
-		else
-			resp_unsupported(rs);
-		return;
-	}
-	if (has_prefix(rq->path, "auth/token/", &rest)) {
-		resp_error(rs, 404,
-			   "1 error occurred:\n\t* unsupported path\n\n");
-		return;
-	}
-	m = vault_find_mount(v, rq->path, &rest);
-	if (!m) {
-		strbuf_addf(&msg,
-			    "no handler for route \"%s\". route entry not "
-			    "found.",
-			    rq->path);
-		resp_error(rs, 404, msg.buf);
-		strbuf_release(&msg);
-		return;
-	}
-	if (m->version == 2)
-		kv2_handle(m, rest, rq, rs);
-	else
-		kv1_handle(m, rest, rq, rs);
 }

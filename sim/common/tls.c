@@ -1,6 +1,5 @@
 /*
- * tls.c - server certificate for proxmox-sim, with GnuTLS (which
- * libmicrohttpd already uses for HTTPS).
+ * tls.c - the simulators' server certificate (see tls.h), with GnuTLS.
  */
 #include "tls.h"
 
@@ -48,22 +47,15 @@ static int add_san(gnutls_x509_crt_t crt, const char *host)
 						    GNUTLS_FSAN_APPEND);
 }
 
-int sim_tls_generate(struct sim_tls *out, const char *host, struct err *e)
+/* Fill crt's fields for host and sign it with key. */
+static int make_cert(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
+		     const char *host, const char *org)
 {
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t pem = { NULL, 0 };
 	unsigned char serial[16];
 	time_t now = time(NULL);
-	int ret = -1;
 
-	if (gnutls_x509_privkey_init(&key) < 0 ||
-	    gnutls_x509_privkey_generate(
-		    key, GNUTLS_PK_ECDSA,
-		    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
-	    gnutls_x509_crt_init(&crt) < 0 ||
-	    gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial)) < 0)
-		goto fail;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial)) < 0)
+		return -1;
 	serial[0] &= 0x7f; /* a positive serial number */
 	if (gnutls_x509_crt_set_version(crt, 3) < 0 ||
 	    gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)) < 0 ||
@@ -74,7 +66,7 @@ int sim_tls_generate(struct sim_tls *out, const char *host, struct err *e)
 					  host, strlen(host)) < 0 ||
 	    gnutls_x509_crt_set_dn_by_oid(crt,
 					  GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
-					  "proxmox-sim", 11) < 0 ||
+					  org, strlen(org)) < 0 ||
 	    add_san(crt, host) < 0 ||
 	    gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME,
 						 "localhost", 9,
@@ -86,6 +78,24 @@ int sim_tls_generate(struct sim_tls *out, const char *host, struct err *e)
 						0) < 0 ||
 	    gnutls_x509_crt_set_key(crt, key) < 0 ||
 	    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0)
+		return -1;
+	return 0;
+}
+
+int sim_tls_generate(struct sim_tls *out, const char *host, const char *org,
+		     struct err *e)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	int ret = -1;
+
+	if (gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_privkey_generate(
+		    key, GNUTLS_PK_ECDSA,
+		    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_x509_crt_init(&crt) < 0 ||
+	    make_cert(crt, key, host, org) < 0)
 		goto fail;
 	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem) < 0)
 		goto fail;
@@ -102,6 +112,22 @@ fail:
 	err_set(e, EXIT_FAIL, "cannot generate a self-signed certificate");
 out:
 	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+	return ret;
+}
+
+static int check_key(const struct strbuf *pem, const char *key_file,
+		     struct err *e)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t d = { (unsigned char *)pem->buf, (unsigned)pem->len };
+	int ret = 0;
+
+	if (gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_privkey_import(key, &d, GNUTLS_X509_FMT_PEM) < 0)
+		ret = err_set(e, EXIT_INVALID,
+			      "cannot read '%s': not a PEM private key",
+			      key_file);
 	gnutls_x509_privkey_deinit(key);
 	return ret;
 }
@@ -124,6 +150,8 @@ int sim_tls_load(struct sim_tls *out, const char *cert_file,
 			"cannot read '%s': not a PEM certificate", cert_file);
 		goto out;
 	}
+	if (check_key(&out->key_pem, key_file, e) < 0)
+		goto out;
 	ret = set_fingerprint(out, crt, e);
 out:
 	gnutls_x509_crt_deinit(crt);

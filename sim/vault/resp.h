@@ -1,16 +1,17 @@
 /*
- * api.h - one Vault API request as the handlers see it, the answer they
- * build, and the routing from a path to the KV v1, KV v2 and sys handlers.
+ * resp.h - one Vault API request as the handlers see it, and the answer
+ * they build with the helpers below.
  *
  * The server parses the HTTP request (method, body, token, namespace),
- * takes the vault's mutex and calls api_handle(); the handlers only read
- * and change the model and fill a struct vresp. Bodies follow Vault's
- * shapes: the response envelope (request_id, lease_id, renewable,
- * lease_duration, data, wrap_info, warnings, auth, mount_type) on success,
+ * takes the vault's mutex and calls api_handle() (router.h); the handlers
+ * (handlers.h) only read and change the model and fill a struct vresp.
+ * Bodies follow Vault's shapes: the response envelope (request_id, lease_id,
+ * renewable, lease_duration, data, wrap_info, warnings, auth, mount_type) on
+ * success,
  * {"errors": [...]} on failure.
  */
-#ifndef VAULT_SIM_API_H
-#define VAULT_SIM_API_H
+#ifndef VAULT_SIM_RESP_H
+#define VAULT_SIM_RESP_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -48,11 +49,6 @@ struct vresp {
 	bool cas_conflict;
 };
 
-/* Route rq to its handler; the caller holds v->mu. */
-void api_handle(struct vault *v, const struct vreq *rq, struct vresp *rs);
-
-/* ---- answers (for the handlers) ---------------------------------------- */
-
 /* status with {"errors": [msg]}, or {"errors": []} when msg is NULL. */
 void resp_error(struct vresp *rs, unsigned status, const char *msg);
 /* status with Vault's response envelope around data (stolen, NULL: null)
@@ -70,26 +66,5 @@ void resp_warning(struct vresp *rs, unsigned status, const char *warning);
 void resp_unsupported(struct vresp *rs);
 /* 200 {"data": {"keys": [...]}} or, for no keys, 404 {"errors": []}. */
 void resp_keys(struct vresp *rs, const struct strvec *keys);
-
-/* ---- the handlers ------------------------------------------------------ */
-
-/* rest: the path after the mount ("data/a/b", "config", ...). */
-void kv2_handle(struct kv_mount *m, const char *rest, const struct vreq *rq,
-		struct vresp *rs);
-void kv1_handle(struct kv_mount *m, const char *rest, const struct vreq *rq,
-		struct vresp *rs);
-/* rest: the path after "sys/". */
-void sys_handle(struct vault *v, const char *rest, const struct vreq *rq,
-		struct vresp *rs);
-/* auth/token/lookup-self. */
-void sys_lookup_self(struct vault *v, const struct vreq *rq, struct vresp *rs);
-/*
- * The unauthenticated sys endpoints (health, seal-status): true when path
- * is one of them and rs was filled. method is the HTTP method (HEAD too);
- * query looks up a query parameter (NULL when absent).
- */
-bool sys_unauthenticated(struct vault *v, const char *path, const char *method,
-			 const char *(*query)(void *ctx, const char *name),
-			 void *ctx, struct vresp *rs);
 
 #endif

@@ -1,0 +1,34 @@
+/*
+ * handlers.h - every endpoint of proxmox-sim, by the file that holds it;
+ * the router (router.c) is their only caller.
+ */
+#ifndef PVE_SIM_HANDLERS_H
+#define PVE_SIM_HANDLERS_H
+
+#include "endpoint.h"
+
+/* cluster.c */
+handler_fn h_version, h_resources, h_nextid;
+
+/* tasks.c */
+handler_fn h_cluster_tasks, h_node_tasks, h_task_status, h_task_log,
+	h_task_index, h_task_stop;
+
+/* nodes.c */
+handler_fn h_nodes, h_node_status, h_node_command, h_storage, h_storage_status,
+	h_cert_info, h_qemu_list, h_vm_index;
+
+/* vmconfig.c */
+handler_fn h_create, h_config_get, h_config_post, h_config_put, h_pending,
+	h_cloudinit_get, h_cloudinit_put, h_cloudinit_dump;
+
+/* pools.c */
+handler_fn h_pools_list, h_pool_create, h_pool_get, h_pool_update,
+	h_pool_delete;
+
+/* vmlife.c */
+handler_fn h_clone, h_resize, h_template, h_destroy, h_status_current, h_start,
+	h_stop, h_shutdown, h_reboot, h_agent_ifaces, h_agent_ping,
+	h_agent_file;
+
+#endif

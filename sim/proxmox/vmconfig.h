@@ -1,0 +1,19 @@
+/*
+ * vmconfig.h - what vmconfig.c offers the other endpoint files besides
+ * its handlers: applying configuration parameters and reading a VM's
+ * cloud-init address.
+ */
+#ifndef PVE_SIM_VMCONFIG_H
+#define PVE_SIM_VMCONFIG_H
+
+#include <stdbool.h>
+
+#include "endpoint.h"
+
+/* Apply the configuration parameters of rq to vm (create: a new VM). */
+int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
+		    struct sim_resp *rs, bool create);
+/* The IPv4 address and prefix of ipconfig0, 0 when none. */
+int vm_ipv4(const struct sim_vm *vm, char addr[16], int *prefix);
+
+#endif
