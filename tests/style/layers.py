@@ -106,7 +106,7 @@ def find_cycles(graph):
     return cycles
 
 
-def object_module(build, obj):
+def object_module(root, build, obj):
     """The module of an object file, from the source path CMake encodes in
     its place: DIR/CMakeFiles/T.dir/SRC.c.o for a source SRC relative to
     DIR, with ".." written "__". None for anything outside src/ and sim/."""
@@ -118,6 +118,8 @@ def object_module(build, obj):
     parts = src.split("/")
     if parts[0] not in ("src", "sim"):
         return None
+    if not os.path.isfile(os.path.join(root, src)):
+        return None  # left behind by a source that was renamed
     if parts[0] == "src" and len(parts) > 3:
         return "/".join(parts[:3])  # a folder module: src/core/ini
     return src
@@ -131,7 +133,7 @@ def symbol_check(root, build):
             if not f.endswith(".c.o"):
                 continue
             path = os.path.join(d, f)
-            mod = object_module(build, path)
+            mod = object_module(root, build, path)
             if mod is None or "/fuzz/" in path:
                 continue
             out = subprocess.run(["nm", "-P", path], capture_output=True,
@@ -145,15 +147,21 @@ def symbol_check(root, build):
                     uses.setdefault(mod, set()).add(name)
                 elif kind in "TDBR":
                     defs.setdefault(name, set()).add(mod)
-    graph = {}
+    graph, errors = {}, []
     for mod, names in uses.items():
-        for n in names:
+        for n in sorted(names):
             for owner in defs.get(n, ()):
                 # the same source is built into several targets (the
                 # sanitizer build, a library and a test): same module
-                if owner != mod:
-                    graph.setdefault(mod, set()).add(owner)
-    return ["call circle: " + " -> ".join(c) for c in find_cycles(graph)]
+                if owner == mod:
+                    continue
+                graph.setdefault(mod, set()).add(owner)
+                if mod.startswith("sim/") and owner.startswith("src/") \
+                        and not owner.startswith("src/util/"):
+                    errors.append("%s uses %s of %s: a simulator shares "
+                                  "only src/util" % (mod, n, owner))
+    errors += ["call circle: " + " -> ".join(c) for c in find_cycles(graph)]
+    return errors
 
 
 def main():
