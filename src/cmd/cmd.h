@@ -3,9 +3,10 @@
  * from.
  *
  * Every src/cmd/<verb>.c exports one `const struct cmd cmd_<verb>`: its
- * name, a one-line summary, its option table and a handler. main.c holds the
+ * name, a one-line summary, its option table, its set-up flags and a
+ * handler, or a table of subcommands of the same shape. main.c holds the
  * table of commands; help and usage errors are generated from the same
- * option tables the parser reads, so they cannot drift apart.
+ * tables the parser reads (options.c, table.c), so they cannot drift apart.
  */
 #ifndef PVE_GITOPS_CMD_H
 #define PVE_GITOPS_CMD_H

@@ -1,8 +1,6 @@
 /*
- * options.c - the option-table parser, the subcommand tables and the help
- * generated from both; see cmd.h.
+ * options.c - the option-table parser and help generator; see cmd.h.
  */
-#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -173,74 +171,6 @@ void opts_help(FILE *fp, const struct opt *opts)
 		fprintf(fp, "  %-26s %s\n", sb.buf, opts->help);
 	}
 	strbuf_release(&sb);
-}
-
-const struct cmd *cmd_find_sub(const struct cmd *c, const char *name)
-{
-	const struct cmd *s;
-
-	for (s = c->subs; s && s->name; s++)
-		if (!strcmp(s->name, name))
-			return s;
-	return NULL;
-}
-
-/* "merge, publish or get" */
-static void sub_names(struct strbuf *sb, const struct cmd *c)
-{
-	const struct cmd *s;
-
-	for (s = c->subs; s && s->name; s++)
-		strbuf_addf(sb, "%s%s",
-			    s == c->subs ? ""
-			    : s[1].name	 ? ", "
-					 : " or ",
-			    s->name);
-}
-
-int cmd_sub_error(struct err *e, const struct cmd *c, const char *given)
-{
-	struct strbuf names = STRBUF_INIT;
-
-	sub_names(&names, c);
-	if (given)
-		err_set(e, EXIT_INVALID, "unknown %s command '%s': it takes %s",
-			c->name, given, names.buf);
-	else
-		err_set(e, EXIT_INVALID, "%s takes a command: %s", c->name,
-			names.buf);
-	strbuf_release(&names);
-	return -1;
-}
-
-static bool has_opts(const struct opt *opts)
-{
-	return opts && (opts[0].long_name || opts[0].short_name);
-}
-
-void cmd_usage(FILE *fp, const struct cmd *parent, const struct cmd *c)
-{
-	const struct cmd *s;
-
-	fprintf(fp, "usage: pve-gitops %s%s%s ", parent ? parent->name : "",
-		parent ? " " : "", c->name);
-	if (c->subs)
-		fprintf(fp, "COMMAND [OPTIONS]\n\n%s\n\ncommands:\n",
-			c->summary);
-	else
-		fprintf(fp, "[OPTIONS] %s\n\n%s\n", c->args ? c->args : "",
-			c->summary);
-	for (s = c->subs; s && s->name; s++)
-		fprintf(fp, "  %-12s %s\n", s->name, s->summary);
-	if (has_opts(c->opts)) {
-		fprintf(fp, "\noptions:\n");
-		opts_help(fp, c->opts);
-	}
-	if (c->subs)
-		fprintf(fp,
-			"\n'pve-gitops %s COMMAND --help' describes a "
-			"command.\n",
-			c->name);
 }
 
 void report_diags(const struct config *cfg, const struct diag_list *dl)
