@@ -76,16 +76,6 @@ static void usage(FILE *fp)
 		    "command.\n");
 }
 
-static void cmd_usage(FILE *fp, const struct cmd *c)
-{
-	fprintf(fp, "usage: pve-gitops %s [OPTIONS] %s\n\n%s\n", c->name,
-		c->args ? c->args : "", c->summary);
-	if (c->opts[0].long_name || c->opts[0].short_name) {
-		fprintf(fp, "\noptions:\n");
-		opts_help(fp, c->opts);
-	}
-}
-
 static const struct cmd *find_command(const char *name)
 {
 	size_t i;
@@ -105,29 +95,71 @@ static int fail(struct err *e)
 	return e->exit_code ? e->exit_code : EXIT_FAIL;
 }
 
-static int setup_config(struct config *cfg, const struct env *env,
-			const struct global_opts *g, struct err *e)
+/* The config before the file is read: the global flags, the environment. */
+static void config_defaults(struct config *cfg, const struct env *env,
+			    const struct global_opts *g)
 {
-	struct diag_list dl = DIAG_LIST_INIT;
-
 	config_init(cfg);
 	cfg->env = env;
 	cfg->json = g->json;
 	cfg->verbosity = g->quiet ? -1 : g->verbose ? 1 : 0;
 	cfg->color = !g->no_color && !env->no_color && isatty(STDERR_FILENO);
 	report_setup(cfg->verbosity, cfg->color);
-	if (repo_load_config(cfg, &dl, g->config, e) < 0) {
-		if (dl.nr) {
-			diag_list_sort(&dl);
-			report_diags(cfg, &dl);
-			err_set(e, EXIT_INVALID, "invalid configuration");
+}
+
+/* Read the config file over the defaults; -1 with e, problems in dl. */
+static int load_config(struct config *cfg, const struct env *env,
+		       const struct global_opts *g, struct diag_list *dl,
+		       struct err *e)
+{
+	config_defaults(cfg, env, g);
+	if (repo_load_config(cfg, dl, g->config, e) < 0) {
+		if (dl->nr) {
+			diag_list_sort(dl);
+			err_setk(e, ERR_INVALID, EXIT_INVALID,
+				 "invalid configuration");
 		}
-		diag_list_release(&dl);
 		return -1;
 	}
-	report_diags(cfg, &dl); /* warnings */
-	diag_list_release(&dl);
 	return 0;
+}
+
+/* CMD_SETUP: the config must load; its diagnostics are printed here. */
+static int run_strict(const struct cmd *c, struct config *cfg,
+		      const struct env *env, const struct global_opts *g,
+		      void *values, int argc, char **argv, struct err *e)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	int ret = load_config(cfg, env, g, &dl, e);
+
+	report_diags(cfg, &dl); /* the errors, or the warnings */
+	diag_list_release(&dl);
+	if (ret < 0)
+		return -1;
+	return c->run(cfg, values, argc, argv, e);
+}
+
+/*
+ * CMD_SETUP_GENTLY: a config that does not load does not stop the command;
+ * the handler gets the diagnostics and the error, unprinted, and the
+ * defaults in cfg.
+ */
+static int run_gently(const struct cmd *c, struct config *cfg,
+		      const struct env *env, const struct global_opts *g,
+		      void *values, int argc, char **argv, struct err *e)
+{
+	struct cmd_setup setup = { false, ERR_INIT, DIAG_LIST_INIT };
+	int ret;
+
+	if (load_config(cfg, env, g, &setup.diags, &setup.err) < 0) {
+		setup.failed = true;
+		config_release(cfg);
+		config_defaults(cfg, env, g);
+	}
+	ret = c->run_gently(cfg, &setup, values, argc, argv, e);
+	err_release(&setup.err);
+	diag_list_release(&setup.diags);
+	return ret;
 }
 
 /* Global flags that may also follow the command name. */
@@ -147,17 +179,20 @@ static const struct opt late_globals[] = {
 /*
  * Parse the command's options (its own table, then the late globals) into
  * a fresh values buffer; the globals land in *g. Returns the number of
- * positional arguments (gathered at the start of argv) or -1.
+ * positional arguments (gathered at the start of argv) or -1. With
+ * consumed (a command with subcommands), parsing stops at the first
+ * positional argument, the subcommand's name, and *consumed is its index.
  */
-static int parse_command(const struct cmd *c, struct global_opts *g,
-			 void **values, int argc, char **argv, struct err *e)
+static int parse_command(const struct cmd *parent, const struct cmd *c,
+			 struct global_opts *g, void **values, int argc,
+			 char **argv, int *consumed, struct err *e)
 {
 	size_t n = 0, i, nlate = sizeof(late_globals) / sizeof(late_globals[0]);
 	size_t base = (c->opts_size + 15) / 16 * 16;
 	struct opt *opts;
 	int npos;
 
-	while (c->opts[n].long_name || c->opts[n].short_name)
+	while (c->opts && (c->opts[n].long_name || c->opts[n].short_name))
 		n++;
 	opts = xcalloc(n + nlate + 1, sizeof(*opts));
 	for (i = 0; i < n; i++)
@@ -168,27 +203,99 @@ static int parse_command(const struct cmd *c, struct global_opts *g,
 	}
 	*values = xcalloc(1, base + sizeof(*g));
 	memcpy((char *)*values + base, g, sizeof(*g));
-	npos = opts_parse(opts, *values, argc, argv, 0, NULL, e);
+	npos = opts_parse(opts, *values, argc, argv, consumed != NULL, consumed,
+			  e);
 	memcpy(g, (char *)*values + base, sizeof(*g));
 	free(opts);
 	if (npos < 0) {
-		err_prefix(e, "%s", c->name);
+		if (parent)
+			err_prefix(e, "%s %s", parent->name, c->name);
+		else
+			err_prefix(e, "%s", c->name);
 		e->exit_code = EXIT_INVALID;
 	}
 	return npos;
 }
 
+/*
+ * For a command with subcommands: its own options up to the subcommand's
+ * name, then the subcommand. *sub stays NULL after --help without one.
+ */
+static int find_sub(const struct cmd *c, struct global_opts *g, int *argc,
+		    char ***argv, const struct cmd **sub, struct err *e)
+{
+	void *values = NULL;
+	int used = 0, ret;
+
+	*sub = NULL;
+	ret = parse_command(NULL, c, g, &values, *argc, *argv, &used, e);
+	free(values);
+	if (ret < 0)
+		return -1;
+	if (used >= *argc)
+		return g->help ? 0 : cmd_sub_error(e, c, NULL);
+	*sub = cmd_find_sub(c, (*argv)[used]);
+	if (!*sub)
+		return cmd_sub_error(e, c, (*argv)[used]);
+	*argc -= used + 1;
+	*argv += used + 1;
+	return 0;
+}
+
+/* Find the subcommand, parse the options, set up and run; the status. */
+static int dispatch(const struct cmd *c, struct global_opts *g,
+		    const struct env *env, int argc, char **argv)
+{
+	const struct cmd *parent = NULL, *sub;
+	struct config cfg;
+	struct err e = ERR_INIT;
+	void *values = NULL;
+	int npos, status = EXIT_OK;
+
+	config_init(&cfg);
+	if (c->subs) {
+		if (find_sub(c, g, &argc, &argv, &sub, &e) < 0) {
+			status = fail(&e);
+			fprintf(stderr, "try 'pve-gitops %s --help'\n",
+				c->name);
+			goto out;
+		}
+		if (!sub) {
+			cmd_usage(stdout, NULL, c);
+			goto out;
+		}
+		parent = c;
+		c = sub;
+	}
+	npos = parse_command(parent, c, g, &values, argc, argv, NULL, &e);
+	if (npos < 0) {
+		status = fail(&e);
+		goto out;
+	}
+	if (g->help) {
+		cmd_usage(stdout, parent, c);
+		goto out;
+	}
+	config_release(&cfg);
+	if (((parent ? parent : c)->flags & CMD_SETUP_GENTLY
+		     ? run_gently(c, &cfg, env, g, values, npos, argv, &e)
+		     : run_strict(c, &cfg, env, g, values, npos, argv, &e)) < 0)
+		status = fail(&e);
+out:
+	free(values);
+	config_release(&cfg);
+	err_release(&e);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct global_opts g = { 0 };
-	struct config cfg;
 	struct env env;
 	struct err e = ERR_INIT;
 	const struct cmd *c;
-	int consumed = 0, npos, status = EXIT_OK;
-	void *values = NULL;
+	int consumed = 0, status = EXIT_OK;
 
-	config_init(&cfg);
 	env_init(&env);
 	env_parse(&env, (const char *const *)environ);
 	if (opts_parse(global_options, &g, argc - 1, argv + 1, 1, &consumed,
@@ -227,23 +334,9 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[k], "-json"))
 				argv[k] = (char *)"--json";
 	}
-	npos = parse_command(c, &g, &values, argc - consumed - 2,
-			     argv + consumed + 2, &e);
-	if (npos < 0) {
-		status = fail(&e);
-		goto out;
-	}
-	if (g.help) {
-		cmd_usage(stdout, c);
-		goto out;
-	}
-	config_release(&cfg);
-	if (setup_config(&cfg, &env, &g, &e) < 0 ||
-	    c->run(&cfg, values, npos, argv + consumed + 2, &e) < 0)
-		status = fail(&e);
+	status =
+		dispatch(c, &g, &env, argc - consumed - 2, argv + consumed + 2);
 out:
-	free(values);
-	config_release(&cfg);
 	env_release(&env);
 	err_release(&e);
 	return status;

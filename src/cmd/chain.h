@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "core/config.h"
+#include "ops/release.h" /* release_run(), for stage one */
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -40,14 +41,6 @@ struct stage_two {
 /* Returns 0, 1 when there is nothing to do (no tag), -1 on failure. */
 int chain_stage_two(const struct config *cfg, const struct stage_two *s,
 		    struct err *e);
-
-/*
- * release.c: the release of the commits since the last tag, as
- * `pve-gitops release` makes it; out may be NULL.
- */
-struct release_result;
-int release_run(const struct config *cfg, bool dry_run,
-		struct release_result *out, struct err *e);
 
 /* The tag of the commit rev into name: 1 found, 0 none, -1 refused. */
 int chain_commit_tag(const char *rev, struct strbuf *name, struct err *e);

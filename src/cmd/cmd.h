@@ -3,13 +3,15 @@
  * from.
  *
  * Every src/cmd/<verb>.c exports one `const struct cmd cmd_<verb>`: its
- * name, a one-line summary, its option table and a handler. main.c holds the
+ * name, a one-line summary, its option table, its set-up flags and a
+ * handler, or a table of subcommands of the same shape. main.c holds the
  * table of commands; help and usage errors are generated from the same
- * option tables the parser reads, so they cannot drift apart.
+ * tables the parser reads (options.c, table.c), so they cannot drift apart.
  */
 #ifndef PVE_GITOPS_CMD_H
 #define PVE_GITOPS_CMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -34,15 +36,62 @@ struct opt {
 		NULL, 0, OPT_BOOL, 0, NULL, NULL \
 	}
 
+/*
+ * How much set-up a command needs before its handler runs, after git's
+ * RUN_SETUP and RUN_SETUP_GENTLY. A descriptor without either flag gets
+ * CMD_SETUP.
+ */
+#define CMD_SETUP	 (1u << 0) /* the config must load, or nothing runs */
+#define CMD_SETUP_GENTLY (1u << 1) /* a bad config does not stop it */
+
+/*
+ * What main's set-up found, handed to a CMD_SETUP_GENTLY command's
+ * run_gently. Nothing of it has been printed. When failed, cfg holds the
+ * defaults (with the global flags and the environment) and err says why
+ * the config did not load; diags holds the config file's diagnostics,
+ * sorted, warnings included.
+ */
+struct cmd_setup {
+	bool failed;
+	struct err err;
+	struct diag_list diags;
+};
+
+/*
+ * A command, or one of its subcommands (`kubeconfig merge`). A command
+ * with subs has no handler of its own: main parses its options up to the
+ * subcommand's name, finds the entry in subs (ended by an entry with a
+ * NULL name) and runs that with its own options; help lists the subs.
+ * Subcommands share their command's flags.
+ */
 struct cmd {
 	const char *name;
 	const char *summary;
 	const char *args; /* positional arguments for usage, e.g. "[FILE...]" */
 	const struct opt *opts;
 	size_t opts_size; /* size of the options struct the handler gets */
+	unsigned flags;	  /* CMD_SETUP or CMD_SETUP_GENTLY */
+	const struct cmd *subs;
+	/* the handler; CMD_SETUP_GENTLY commands set run_gently instead */
 	int (*run)(const struct config *cfg, void *opts, int argc, char **argv,
 		   struct err *e);
+	int (*run_gently)(const struct config *cfg,
+			  const struct cmd_setup *setup, void *opts, int argc,
+			  char **argv, struct err *e);
 };
+
+/* The subcommand of c named name, or NULL. */
+const struct cmd *cmd_find_sub(const struct cmd *c, const char *name);
+/*
+ * The usage error for a missing (given NULL) or unknown subcommand of c,
+ * naming the valid ones; EXIT_INVALID, returns -1.
+ */
+int cmd_sub_error(struct err *e, const struct cmd *c, const char *given);
+/*
+ * Print the help of c (parent: the command it is a subcommand of, or
+ * NULL): usage line, summary, its subcommands or its options.
+ */
+void cmd_usage(FILE *fp, const struct cmd *parent, const struct cmd *c);
 
 /*
  * Parse argv[start..argc) against opts into the zeroed struct at out.

@@ -2,7 +2,8 @@
  * tag.c - `pve-gitops tag [MESSAGE | --commit REV]`: print the playbook a
  * commit message names with [ansible NAME]. Exit 1 when there is no tag,
  * 2 when the name is refused (the error says why). Without arguments, the
- * message of HEAD.
+ * message of HEAD. It never reads the config (CMD_SETUP_GENTLY): a broken
+ * pve-gitops.yaml does not stop it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/tag.h"
 #include "io/git.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 #include "util/strvec.h"
 
 struct tag_opts {
@@ -24,14 +26,24 @@ static const struct opt tag_options[] = {
 	OPT_END,
 };
 
-static int run_tag(const struct config *cfg, void *opts, int argc, char **argv,
-		   struct err *e)
+/* The config is not used; say so with -v when it did not load. */
+static void note_setup(const struct config *cfg, const struct cmd_setup *setup)
+{
+	if (setup->failed)
+		report_debug("the configuration is not used by tag: %s",
+			     setup->err.msg.buf);
+	else
+		report_diags(cfg, &setup->diags); /* its warnings, as always */
+}
+
+static int run_tag(const struct config *cfg, const struct cmd_setup *setup,
+		   void *opts, int argc, char **argv, struct err *e)
 {
 	struct tag_opts *o = opts;
 	struct strbuf msg = STRBUF_INIT, name = STRBUF_INIT, why = STRBUF_INIT;
 	int ret = -1;
 
-	(void)cfg;
+	note_setup(cfg, setup);
 	if (argc > 1 || (argc && o->commit))
 		return err_set(e, EXIT_INVALID,
 			       "tag takes one MESSAGE or --commit REV");
@@ -48,15 +60,10 @@ static int run_tag(const struct config *cfg, void *opts, int argc, char **argv,
 	case TAG_NONE:
 		err_set(e, EXIT_FAIL, "no [ansible NAME] tag in the message");
 		break;
-	case TAG_REFUSED: {
-		struct strbuf esc = STRBUF_INIT;
-
-		strbuf_add_escaped(&esc, name.buf, name.len);
-		err_set(e, EXIT_INVALID, "refused playbook name '%s': %s",
-			esc.buf, why.buf);
-		strbuf_release(&esc);
+	case TAG_REFUSED: /* raw: report.h escapes it once */
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "refused playbook name '%s': %s", name.buf, why.buf);
 		break;
-	}
 	}
 out:
 	strbuf_release(&msg);
@@ -71,5 +78,6 @@ const struct cmd cmd_tag = {
 	.args = "[MESSAGE]",
 	.opts = tag_options,
 	.opts_size = sizeof(struct tag_opts),
-	.run = run_tag,
+	.flags = CMD_SETUP_GENTLY,
+	.run_gently = run_tag,
 };

@@ -146,5 +146,6 @@ const struct cmd cmd_validate = {
 	.args = "[FILE...]",
 	.opts = validate_options,
 	.opts_size = sizeof(struct validate_opts),
+	.flags = CMD_SETUP,
 	.run = run_validate,
 };

@@ -3,49 +3,34 @@
  */
 #include "io/vault.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "core/env.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
+#include "util/report.h"
 #include "util/xalloc.h"
 
 #define VAULT_CAS_MISMATCH \
 	"check-and-set parameter did not match the current version"
 #define TOKEN_FILE_MAX 4096
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
-static bool truthy(const char *v)
-{
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
-}
-
 /* The token: the flag, else VAULT_TOKEN, else ~/.vault-token. */
-static int load_token(struct vault_client *vc, const struct vault_flags *f,
-		      struct err *e)
+static int load_token(struct vault_client *vc, const struct env *env,
+		      const struct vault_flags *f, struct err *e)
 {
-	const char *home = env("HOME");
+	const char *home = env ? env->home : NULL;
 	struct strbuf path = STRBUF_INIT;
 	struct err ignore = ERR_INIT;
 
 	if (f && f->token) {
-		fprintf(stderr, "pve-gitops: warning: --vault-token puts the "
-				"token in the process list; VAULT_TOKEN or "
-				"~/.vault-token is safer\n");
+		report_warning("--vault-token puts the token in the process "
+			       "list; VAULT_TOKEN or ~/.vault-token is safer");
 		strbuf_addstr(&vc->token, f->token);
-	} else if (env("VAULT_TOKEN")) {
-		strbuf_addstr(&vc->token, env("VAULT_TOKEN"));
+	} else if (env && env->vault_token) {
+		strbuf_addstr(&vc->token, env->vault_token);
 	} else if (home) {
 		strbuf_addf(&path, "%s/.vault-token", home);
 		file_read_all(&vc->token, path.buf, TOKEN_FILE_MAX, &ignore);
@@ -66,13 +51,14 @@ static int load_token(struct vault_client *vc, const struct vault_flags *f,
 int vault_client_init(struct vault_client *vc, const struct config *cfg,
 		      const struct vault_flags *f, struct err *e)
 {
+	const struct env *env = cfg->env;
 	struct http_opts ho = { 0 };
 	const char *addr = f && f->addr ? f->addr : cfg->vault.addr;
 
 	memset(vc, 0, sizeof(*vc));
 	strbuf_init(&vc->token, 0);
-	if (!addr)
-		addr = env("VAULT_ADDR");
+	if (!addr && env)
+		addr = env->vault_addr;
 	if (!addr)
 		return err_set(
 			e, EXIT_INVALID,
@@ -85,30 +71,24 @@ int vault_client_init(struct vault_client *vc, const struct config *cfg,
 	vc->addr = xstrdup(addr);
 	while (strlen(vc->addr) > 8 && vc->addr[strlen(vc->addr) - 1] == '/')
 		vc->addr[strlen(vc->addr) - 1] = '\0';
-	vc->namespace = cfg->vault.namespace ? xstrdup(cfg->vault.namespace)
-			: env("VAULT_NAMESPACE")
-				? xstrdup(env("VAULT_NAMESPACE"))
-				: NULL;
+	if (cfg->vault.namespace)
+		vc->namespace = xstrdup(cfg->vault.namespace);
+	else if (env && env->vault_namespace)
+		vc->namespace = xstrdup(env->vault_namespace);
 	vc->max_attempts = 6;
-	vc->retry_base_ms = 100;
-	vc->retry_max_ms = 3000;
-	vc->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
-		  (uint64_t)(uintptr_t)vc;
-	vc->verbose = cfg->verbosity > 0;
-	if (load_token(vc, f, e) < 0)
+	backoff_init(&vc->backoff, 100, 3000, 0);
+	if (load_token(vc, env, f, e) < 0)
 		return -1;
-	ho.ca_file = env("VAULT_CACERT");
-	ho.insecure = truthy(env("VAULT_SKIP_VERIFY"));
+	ho.ca_file = env ? env->vault_cacert : NULL;
+	ho.insecure = env && env->vault_skip_verify;
 	if (ho.insecure)
-		fprintf(stderr,
-			"pve-gitops: warning: VAULT_SKIP_VERIFY: TLS "
-			"verification of %s is off\n",
-			vc->addr);
+		report_warning("VAULT_SKIP_VERIFY: TLS verification of %s is "
+			       "off",
+			       vc->addr);
 	if (!strncmp(vc->addr, "http://", 7))
-		fprintf(stderr,
-			"pve-gitops: warning: %s is plain HTTP: the Vault "
-			"token travels in clear text\n",
-			vc->addr);
+		report_warning("%s is plain HTTP: the Vault token travels in "
+			       "clear text",
+			       vc->addr);
 	return http_client_init(&vc->http, &ho, e);
 }
 
@@ -121,33 +101,16 @@ void vault_client_release(struct vault_client *vc)
 	memset(vc, 0, sizeof(*vc));
 }
 
-static long backoff(struct vault_client *vc, int attempt)
-{
-	long ms = vc->retry_base_ms;
-
-	while (attempt-- > 0 && ms < vc->retry_max_ms)
-		ms *= 2;
-	if (ms > vc->retry_max_ms)
-		ms = vc->retry_max_ms;
-	vc->rng ^= vc->rng << 13;
-	vc->rng ^= vc->rng >> 7;
-	vc->rng ^= vc->rng << 17;
-	return ms / 2 + (long)(vc->rng % (uint64_t)(ms / 2 + 1));
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Vault's {"errors": [...]} joined with "; ", or the body's start. */
-static void describe_errors(struct strbuf *out, const struct strbuf *body)
+/*
+ * Vault's {"errors": [...]} joined with "; ", or the body's start, as it
+ * is (report.h escapes it when it is printed). Returns true when one of
+ * the errors is KV v2's check-and-set refusal.
+ */
+static bool describe_errors(struct strbuf *out, const struct strbuf *body)
 {
 	json_t *j = json_loadb(body->buf, body->len, 0, NULL);
 	json_t *errs = json_object_get(j, "errors"), *m;
+	bool cas = false;
 	size_t i;
 
 	if (json_is_array(errs)) {
@@ -157,16 +120,17 @@ static void describe_errors(struct strbuf *out, const struct strbuf *body)
 				continue;
 			if (i)
 				strbuf_addstr(out, "; ");
-			strbuf_add_escaped(out, json_string_value(m),
-					   strlen(json_string_value(m)));
+			strbuf_addstr(out, json_string_value(m));
+			if (strstr(json_string_value(m), VAULT_CAS_MISMATCH))
+				cas = true;
 		}
 		if (!json_array_size(errs))
 			strbuf_addstr(out, "(no message)");
 	} else {
-		strbuf_add_escaped(out, body->buf,
-				   body->len > 200 ? 200 : body->len);
+		strbuf_add(out, body->buf, body->len > 200 ? 200 : body->len);
 	}
 	json_decref(j);
+	return cas;
 }
 
 static bool retryable(long status, enum http_error kind)
@@ -185,6 +149,7 @@ int vault_call(struct vault_client *vc, const char *method, const char *path,
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	struct http_response r = HTTP_RESPONSE_INIT;
 	enum http_error kind = HTTP_ERR_NONE;
+	bool cas;
 	int attempt, ret = -1;
 
 	*out = NULL;
@@ -202,22 +167,20 @@ int vault_call(struct vault_client *vc, const char *method, const char *path,
 		strvec_push(&headers, "Content-Type: application/json");
 	for (attempt = 0; attempt < vc->max_attempts; attempt++) {
 		if (attempt)
-			sleep_ms(backoff(vc, attempt - 1));
+			sleep_ms(backoff_delay(&vc->backoff,
+					       (unsigned)attempt - 1));
 		http_response_release(&r);
 		r = (struct http_response)HTTP_RESPONSE_INIT;
 		err_release(e);
 		if (http_request(&vc->http, method, url.buf, &headers, text, 0,
 				 &r, &kind, e) < 0) {
-			if (vc->verbose)
-				fprintf(stderr, "vault: %s /v1/%s -> %s\n",
-					method, path, e->msg.buf);
+			report_debug("vault: %s /v1/%s -> %s", method, path,
+				     e->msg.buf);
 			if (retryable(0, kind))
 				continue;
 			goto out;
 		}
-		if (vc->verbose)
-			fprintf(stderr, "vault: %s /v1/%s -> %ld\n", method,
-				path, r.status);
+		report_debug("vault: %s /v1/%s -> %ld", method, path, r.status);
 		if (!retryable(r.status, kind))
 			break;
 	}
@@ -237,9 +200,9 @@ int vault_call(struct vault_client *vc, const char *method, const char *path,
 		ret = 0;
 		goto out;
 	}
-	describe_errors(&msg, &r.body);
-	err_set(e, EXIT_FAIL, "%s /v1/%s: HTTP %ld: %s", method, path, r.status,
-		msg.buf);
+	cas = describe_errors(&msg, &r.body) && r.status == 400;
+	err_setk(e, cas ? ERR_CONFLICT : ERR_GENERIC, EXIT_FAIL,
+		 "%s /v1/%s: HTTP %ld: %s", method, path, r.status, msg.buf);
 out:
 	http_response_release(&r);
 	strvec_clear(&headers); /* the token line goes with it */
@@ -397,7 +360,7 @@ int vault_kv_write(struct vault_client *vc, const struct vault_kv *kv,
 		body = json_deep_copy(data);
 	}
 	if (vault_call(vc, "POST", p.buf, body, &answer, &status, e) < 0) {
-		if (status == 400 && strstr(e->msg.buf, VAULT_CAS_MISMATCH)) {
+		if (err_is(e, ERR_CONFLICT)) {
 			err_release(e);
 			ret = 1;
 		}

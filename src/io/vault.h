@@ -3,9 +3,12 @@
  * v2), on the libcurl connection of io/http.
  *
  * The address, token, namespace and TLS settings come from the conventions
- * Vault users have: VAULT_ADDR, VAULT_TOKEN (else ~/.vault-token),
- * VAULT_NAMESPACE, VAULT_CACERT, VAULT_SKIP_VERIFY; the config's vault.addr
- * and vault.namespace win over the environment, flags win over both. The
+ * Vault users have: VAULT_ADDR, VAULT_TOKEN (else ~/.vault-token under
+ * HOME), VAULT_NAMESPACE, VAULT_CACERT, VAULT_SKIP_VERIFY, read from the
+ * environment main.c parsed once (cfg->env, core/env.h); the config's
+ * vault.addr and vault.namespace win over the environment, flags win over
+ * both. Warnings (plain HTTP, no TLS verification, a token on the command
+ * line) go through util/report.h. The
  * token travels only in the X-Vault-Token header: it is never printed,
  * logged or put in an error message, and its buffer is wiped on release.
  * Connection failures and 5xx answers are retried with backoff and jitter.
@@ -19,6 +22,7 @@
 
 #include "core/config.h"
 #include "io/http.h"
+#include "util/backoff.h"
 #include "util/err.h"
 
 struct vault_client {
@@ -27,9 +31,7 @@ struct vault_client {
 	struct strbuf token;
 	char *namespace;
 	int max_attempts;
-	long retry_base_ms, retry_max_ms;
-	uint64_t rng;
-	int verbose;
+	struct backoff backoff; /* between retries */
 };
 
 struct vault_flags {
@@ -46,7 +48,8 @@ void vault_client_release(struct vault_client *vc);
  * METHOD /v1/PATH with body (may be NULL). On a 2xx answer returns 0 and
  * *out is the parsed body (NULL for 204). Otherwise -1 with e saying
  * "METHOD /v1/PATH: HTTP STATUS: Vault's errors" and *status the status
- * (0 when no answer came).
+ * (0 when no answer came); e's kind is ERR_CONFLICT when Vault refused a
+ * KV v2 check-and-set.
  */
 int vault_call(struct vault_client *vc, const char *method, const char *path,
 	       const json_t *body, json_t **out, long *status, struct err *e);

@@ -104,6 +104,58 @@ rm "$work/evil/proxmox/vms/"a*
 run "$bin" -C "$work/evil" validate
 expect_contains "a .yml file is reported, not read" "$out" "ignored (not *.yaml): proxmox/vms/y.yml"
 
+# --- messages are escaped once, where they are printed ---------------------
+run "$bin" -C "$repo" tag 'x [ansible a\b]'
+expect_eq "a backslash in a refused tag is escaped once" "$rc:$err" \
+	"2:pve-gitops: error: refused playbook name 'a\\\\b': a playbook name holds only letters, digits, '.', '_' and '-'"
+run "$bin" -C "$repo" tag "$(printf 'x [ansible a\033b]')"
+expect_eq "an ESC in a refused tag is printed as \\x1b" "$rc:$err" \
+	"2:pve-gitops: error: refused playbook name 'a\\x1bb': a playbook name holds only letters, digits, '.', '_' and '-'"
+expect_not_contains "no raw ESC from a tag reaches the terminal" "$err" $'\033'
+
+# --- CMD_SETUP_GENTLY: tag runs with a broken config, validate does not ----
+mkdir -p "$work/badcfg"
+printf 'vms_dir: [\n' > "$work/badcfg/pve-gitops.yaml"
+run "$bin" -C "$work/badcfg" validate
+expect_eq "a broken pve-gitops.yaml stops validate (CMD_SETUP)" "$rc" 2
+expect_contains "validate says the configuration is invalid" "$err" \
+	"pve-gitops: error: invalid configuration"
+run "$bin" -C "$work/badcfg" tag 'x [ansible k8s-obs]'
+expect_eq "a broken pve-gitops.yaml does not stop tag (CMD_SETUP_GENTLY)" \
+	"$rc:$out:$err" "0:k8s-obs:"
+run "$bin" -C "$work/badcfg" -v tag 'x [ansible k8s-obs]'
+expect_eq "tag -v: the config's error handed to the handler" "$rc:$err" \
+	"0:pve-gitops: the configuration is not used by tag: invalid configuration"
+run "$bin" -C "$repo" --config missing.yaml tag 'x [ansible k8s-obs]'
+expect_eq "a missing --config file does not stop tag" "$rc:$out" "0:k8s-obs"
+
+# --- subcommands: help and usage from the same tables -----------------------
+run "$bin" kubeconfig --help
+expect_eq "kubeconfig --help: exit 0" "$rc" 0
+for sub in merge publish get; do
+	expect_contains "kubeconfig --help lists $sub" "$out" "
+  $sub "
+done
+run "$bin" kubeconfig merge --help
+expect_contains "kubeconfig merge --help: its usage" "$rc:$out" \
+	"0:usage: pve-gitops kubeconfig merge [OPTIONS]"
+expect_contains "kubeconfig merge --help: its options" "$out" "--into FILE"
+expect_not_contains "kubeconfig merge --help: not publish's" "$out" "--vault-path"
+run "$bin" kubeconfig get --help
+expect_contains "kubeconfig get --help: its options" "$out" "--out FILE"
+expect_not_contains "kubeconfig get --help: not merge's" "$out" "--into"
+run "$bin" kubeconfig bogus
+expect_eq "an unknown subcommand: usage error naming the valid ones" \
+	"$rc:$err" "2:pve-gitops: error: unknown kubeconfig command 'bogus': it takes merge, publish or get
+try 'pve-gitops kubeconfig --help'"
+run "$bin" kubeconfig
+expect_eq "no subcommand: usage error" "$rc:$err" \
+	"2:pve-gitops: error: kubeconfig takes a command: merge, publish or get
+try 'pve-gitops kubeconfig --help'"
+run "$bin" kubeconfig merge --vault-path kv/x
+expect_eq "an option of another subcommand: usage error" "$rc:$err" \
+	"2:pve-gitops: error: kubeconfig merge: unknown option '--vault-path'"
+
 # --- validate writes nothing ---------------------------------------------
 before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
 "$bin" -C "$repo" validate >/dev/null 2>&1

@@ -127,6 +127,33 @@ static void tag__embedded_nul_is_part_of_the_message(void **state)
 	strbuf_release(&why);
 }
 
+/*
+ * A refused name comes back as it was written, not escaped: the message
+ * that carries it is escaped once, where it is printed (util/report.h).
+ */
+static void tag__refused_name_is_raw(void **state)
+{
+	static const struct {
+		const char *msg, *name;
+	} cases[] = {
+		{ "x [ansible a\\b]", "a\\b" },
+		{ "x [ansible a\033b]", "a\033b" },
+		{ "x [ansible a\\x1bb]", "a\\x1bb" },
+	};
+	struct strbuf name = STRBUF_INIT, why = STRBUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(tag_extract(cases[i].msg, strlen(cases[i].msg),
+					     &name, &why),
+				 TAG_REFUSED);
+		assert_string_equal(name.buf, cases[i].name);
+	}
+	strbuf_release(&name);
+	strbuf_release(&why);
+}
+
 static void tag__playbooks(void **state)
 {
 	struct strvec files = STRVEC_INIT;
@@ -166,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tag__table),
 		cmocka_unit_test(tag__embedded_nul_is_part_of_the_message),
+		cmocka_unit_test(tag__refused_name_is_raw),
 		cmocka_unit_test(tag__playbooks),
 	};
 
