@@ -38,6 +38,8 @@ static const struct opt merge_options[] = {
 	S("server-host", server_host, "ADDR",
 	  "the address that replaces a 127.0.0.1/localhost server"),
 	S("host-address", server_host, "ADDR", "the same"),
+	{ "force", 0, OPT_BOOL, offsetof(struct kc_opts, force), NULL,
+	  "merge exec, auth-provider, file and insecure fields, warned" },
 	OPT_END,
 };
 
@@ -60,7 +62,7 @@ static const struct opt publish_options[] = {
 	S("vault-token", vault_token, "TOKEN",
 	  "accepted for the seed's playbooks; VAULT_TOKEN is safer"),
 	{ "force", 0, OPT_BOOL, offsetof(struct kc_opts, force), NULL,
-	  "replace a value that is not a kubeconfig" },
+	  "also replace a value that is not a kubeconfig" },
 	OPT_END,
 };
 
@@ -81,24 +83,6 @@ static const struct opt get_options[] = {
 	OPT_END,
 };
 
-/* A context or cluster name: 1-253 printable characters, no spaces. */
-static int check_name(const char *flag, const char *n, struct err *e)
-{
-	size_t i;
-
-	if (!n)
-		return 0;
-	for (i = 0; n[i]; i++)
-		if ((unsigned char)n[i] <= ' ' || n[i] == 0x7f)
-			break;
-	if (i && !n[i] && i <= 253)
-		return 0;
-	return err_set(e, EXIT_INVALID,
-		       "%s: a name of 1 to 253 characters without spaces or "
-		       "control characters",
-		       flag);
-}
-
 /* The checks every subcommand makes; the names of a merge. */
 static int check_opts(struct kubeconfig_names *n, const struct kc_opts *o,
 		      const char *sub, int argc, struct err *e)
@@ -106,9 +90,10 @@ static int check_opts(struct kubeconfig_names *n, const struct kc_opts *o,
 	if (argc)
 		return err_set(e, EXIT_INVALID,
 			       "kubeconfig %s takes no arguments", sub);
-	if (check_name("--context", o->context, e) < 0 ||
-	    check_name("--inventory-name", o->inventory_name, e) < 0 ||
-	    check_name("--cluster-name", o->cluster_name, e) < 0)
+	if (kubeconfig_name_check("--context", o->context, e) < 0 ||
+	    kubeconfig_name_check("--inventory-name", o->inventory_name, e) <
+		    0 ||
+	    kubeconfig_name_check("--cluster-name", o->cluster_name, e) < 0)
 		return -1;
 	if (o->context && o->inventory_name &&
 	    strcmp(o->context, o->inventory_name))
@@ -133,7 +118,9 @@ static int run_merge(const struct config *cfg, void *opts, int argc,
 		     char **argv, struct err *e)
 {
 	const struct kc_opts *o = opts;
-	struct kubeconfig_merge_request req = { o->into, o->from, { 0 } };
+	struct kubeconfig_merge_request req = {
+		o->into, o->from, { 0 }, o->force
+	};
 	struct kubeconfig_result r;
 
 	(void)argv;

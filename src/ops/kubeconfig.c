@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "core/kubeconfig.h"
+#include "core/kubeinert.h"
 #include "core/pve_format.h"
 #include "core/yemit.h"
 #include "io/vault.h"
@@ -82,6 +83,52 @@ out:
 	diag_list_release(&mine);
 	strbuf_wipe(&buf);
 	return ret;
+}
+
+/*
+ * The incoming kubeconfig carries data, not code (core/kubeinert.h): every
+ * consumer of the shared one would run an exec command or read a local
+ * file without asking. With force each field is a warning instead.
+ */
+static int check_inert(const json_t *kc, const char *path, bool force,
+		       struct err *e)
+{
+	struct strvec problems = STRVEC_INIT;
+	size_t i, n = kubeconfig_find_active(kc, &problems);
+
+	for (i = 0; i < n; i++) {
+		if (force)
+			report_warning("%s: %s (merged: --force)", path,
+				       problems.v[i]);
+		else
+			report_error("%s: %s", path, problems.v[i]);
+	}
+	strvec_clear(&problems);
+	if (n && !force)
+		return err_setk(e, ERR_INVALID, EXIT_INVALID,
+				"'%s' holds %zu field%s that a shared "
+				"kubeconfig must not carry; nothing was "
+				"written (--force merges them)",
+				path, n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* A context or cluster name: 1-253 printable characters, no spaces. */
+int kubeconfig_name_check(const char *flag, const char *n, struct err *e)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	for (i = 0; n[i]; i++)
+		if ((unsigned char)n[i] <= ' ' || n[i] == 0x7f)
+			break;
+	if (i && !n[i] && i <= 253)
+		return 0;
+	return err_set(e, EXIT_INVALID,
+		       "%s: a name of 1 to 253 characters without spaces or "
+		       "control characters",
+		       flag);
 }
 
 /* --server-host: an IPv4 or IPv6 address or a DNS name. */
@@ -214,6 +261,7 @@ int kubeconfig_merge_file(struct kubeconfig_result *out,
 	(void)cfg;
 	if (check_host(req->names.server_host, e) < 0 ||
 	    read_kubeconfig(&from, &out->diags, req->from, false, e) < 0 ||
+	    check_inert(from, req->from, req->force, e) < 0 ||
 	    read_kubeconfig(&into, &out->diags, req->into, true, e) < 0 ||
 	    merge_into(&result, into, from, &req->names, &out->summary, e) <
 		    0 ||
@@ -384,7 +432,9 @@ int kubeconfig_publish(struct kubeconfig_result *out, const struct config *cfg,
 	int ret = -1;
 
 	memset(&s, 0, sizeof(s));
-	if (read_kubeconfig(&from, &out->diags, req->kubeconfig, false, e) < 0)
+	if (read_kubeconfig(&from, &out->diags, req->kubeconfig, false, e) <
+		    0 ||
+	    check_inert(from, req->kubeconfig, req->force, e) < 0)
 		goto out;
 	if (secret_open(&s, out, cfg, &req->vault, e) < 0) {
 		err_prefix(e, "cannot use %s; nothing was written", s.path);

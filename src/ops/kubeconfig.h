@@ -42,6 +42,7 @@ struct kubeconfig_merge_request {
 	const char *into; /* the shared kubeconfig, created when missing */
 	const char *from; /* the cluster's kubeconfig (K3s's k3s.yaml) */
 	struct kubeconfig_names names;
+	bool force; /* merge fields that are code or files, with a warning */
 };
 
 struct kubeconfig_publish_request {
@@ -80,6 +81,12 @@ int kubeconfig_merge_file(struct kubeconfig_result *out,
 			  const struct config *cfg,
 			  const struct kubeconfig_merge_request *req,
 			  struct err *e);
+
+/*
+ * A context or cluster name given as flag: 1-253 printable characters, no
+ * spaces (NULL passes). 0 or -1 (EXIT_INVALID).
+ */
+int kubeconfig_name_check(const char *flag, const char *n, struct err *e);
 
 /*
  * Merge req->kubeconfig into the shared kubeconfig in Vault, retrying on

@@ -220,6 +220,41 @@ for name, path, msg in cases:
     t.ok(p.returncode == 2 and msg in p.stderr,
          "refused: " + name, p.stderr)
     t.ok(open(shared, "rb").read() == snapshot, "nothing changed: " + name)
+
+# a kubeconfig from a VM carries data, not code (issue 13): every user of
+# the shared file would run an exec command or read a local file
+ACTIVE = [
+    ("an exec user", "    exec:\n      apiVersion: "
+     "client.authentication.k8s.io/v1beta1\n      command: /bin/sh\n"
+     "      args: [-c, 'touch /tmp/pwned']\n", "users[0].user.exec"),
+    ("an auth-provider", "    auth-provider:\n      name: oidc\n"
+     "      config: {cmd-path: /bin/sh}\n", "users[0].user.auth-provider"),
+    ("a client key file", "    client-key: /root/.ssh/id_rsa\n",
+     "users[0].user.client-key"),
+    ("a token file", "    tokenFile: /etc/shadow\n",
+     "users[0].user.tokenFile"),
+]
+for name, user, field in ACTIVE:
+    path = write("active.yaml", K3S.format(host="127.0.0.1", ca="QUJD")
+                 + user)
+    p = merge(shared, path, "--context", "k8s-x", "--server-host", "10.9.9.9")
+    t.ok(p.returncode == 2 and field in p.stderr and "--force" in p.stderr,
+         "refused: " + name, p.stderr)
+    t.ok(open(shared, "rb").read() == snapshot, "nothing changed: " + name)
+insecure = K3S.format(host="127.0.0.1", ca="QUJD").replace(
+    "    server:", "    insecure-skip-tls-verify: true\n    server:")
+p = merge(shared, write("insecure.yaml", insecure), "--context", "k8s-x",
+          "--server-host", "10.9.9.9")
+t.ok(p.returncode == 2 and "insecure-skip-tls-verify" in p.stderr,
+     "refused: insecure-skip-tls-verify", p.stderr)
+forced = os.path.join(D, "forced.yaml")
+p = merge(forced, path, "--context", "k8s-x", "--server-host", "10.9.9.9",
+          "--force")
+t.ok(p.returncode == 0 and "warning:" in p.stderr and "tokenFile" in
+     p.stderr, "--force merges it, with a warning", p.stderr)
+t.ok([u.get("tokenFile") for u in entries(view(forced), "users").values()]
+     == ["/etc/shadow"], "--force: the field is merged as it was")
+
 p = merge(shared, k3s("127.0.0.1"), "--context", "k8s-x")
 t.ok(p.returncode == 2 and "--server-host" in p.stderr,
      "a loopback server without --server-host is refused", p.stderr)

@@ -205,6 +205,18 @@ def refusals():
             t.ok(p.returncode == 2 and msg in p.stderr,
                  "refused: " + name, p.stderr)
             t.eq(len(unchanged(name)), n_writes, name + ": no write sent")
+        # a kubeconfig that carries code is refused before Vault is asked
+        n_all = len(sim.log_entries())
+        active = write("exec.yaml", K3S + "    exec:\n      apiVersion: "
+                       "client.authentication.k8s.io/v1beta1\n"
+                       "      command: /bin/sh\n")
+        p = run(sim, "kubeconfig", "publish", "--kubeconfig", active,
+                "--inventory-name", "k8s-b", "--host-address", "10.2.0.2")
+        t.ok(p.returncode == 2 and "users[0].user.exec" in p.stderr,
+             "refused: a kubeconfig with an exec user", p.stderr)
+        t.eq(len(sim.log_entries()), n_all,
+             "an exec user: not one request reached Vault")
+        unchanged("an exec user")
         p = publish(sim, "k8s-b", "10.2.0.2", token="wrong-token")
         t.ok(p.returncode == 1 and "HTTP 403" in p.stderr
              and "permission denied" in p.stderr
