@@ -21,7 +21,7 @@
 /* Vault's default max_request_size */
 #define MAX_BODY (32 << 20)
 
-const char *const vault_fault_names[] = { "http500", "drop", NULL };
+const char *const vault_fault_names[] = { "http500", "drop", "garbled", NULL };
 
 /* ---- the log ---------------------------------------------------------- */
 
@@ -292,6 +292,11 @@ static void handle(struct server *sv, const struct httpd_request *hr,
 	r->fault = sim_faults_next(&sv->front.faults);
 	if (r->fault == FAULT_HTTP500) {
 		resp_error(&r->rs, 500, "internal error");
+		return;
+	}
+	if (r->fault == FAULT_GARBLED && !strcmp(r->method, "GET") &&
+	    strncmp(r->path.buf, "sys/", 4)) {
+		resp_data(&r->rs, 200, json_string("garbled"), NULL);
 		return;
 	}
 	r->rq.path = r->path.buf;

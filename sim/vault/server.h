@@ -17,6 +17,10 @@
 enum fault_kind {
 	FAULT_HTTP500 = 1 << 0, /* answer 500 without doing the work */
 	FAULT_DROP = 1 << 1,	/* do the work, close without an answer */
+	/* a KV read (GET outside sys/) answers 200 with "data" a string, as
+	 * a broken proxy or server might: a client must not take it for an
+	 * empty secret */
+	FAULT_GARBLED = 1 << 2,
 };
 
 /* The names of enum fault_kind's bits, in bit order (for --faults). */

@@ -295,6 +295,39 @@ out:
 	return ret;
 }
 
+/*
+ * The secret in a KV read's answer: for version 1 "data" is the object;
+ * for version 2 "data" holds "metadata" with the version and "data", the
+ * object, or null when the latest version is deleted (*d NULL: empty, but
+ * not new). Anything else (a broken proxy, a string for an object) is -1,
+ * never taken for an empty secret that may be written over.
+ */
+static int kv_answer_data(const json_t *body, int kv_version, json_t **d,
+			  int *version)
+{
+	const json_t *outer = json_object_get(body, "data"), *meta, *v;
+
+	*d = NULL;
+	if (!json_is_object(outer))
+		return -1;
+	if (kv_version == 1) {
+		*d = (json_t *)outer;
+		return 0;
+	}
+	meta = json_object_get(outer, "metadata");
+	v = json_object_get(meta, "version");
+	if (!json_is_object(meta) || !json_is_integer(v) ||
+	    json_integer_value(v) < 1 || json_integer_value(v) > INT32_MAX)
+		return -1;
+	*version = (int)json_integer_value(v);
+	*d = json_object_get(outer, "data");
+	if (json_is_null(*d)) {
+		*d = NULL;
+		return 0;
+	}
+	return json_is_object(*d) ? 0 : -1;
+}
+
 int vault_kv_read(struct vault_client *vc, const struct vault_kv *kv,
 		  json_t **data, int *version, struct err *e)
 {
@@ -316,20 +349,11 @@ int vault_kv_read(struct vault_client *vc, const struct vault_kv *kv,
 		}
 		goto out;
 	}
-	d = json_object_get(body, "data");
-	if (kv->version == 2) {
-		json_t *meta = json_object_get(d, "metadata");
-
-		*version = (int)json_integer_value(
-			json_object_get(meta, "version"));
-		d = json_object_get(d, "data");
-		if (json_is_null(d) || !d) {
-			/* the latest version is deleted: empty, but not new */
-			d = NULL;
-		}
-	}
-	if (d && !json_is_object(d)) {
-		err_set(e, EXIT_FAIL, "GET /v1/%s: no data object", p.buf);
+	if (kv_answer_data(body, kv->version, &d, version) < 0) {
+		err_set(e, EXIT_FAIL,
+			"GET /v1/%s: the answer is not a KV version %d "
+			"secret",
+			p.buf, kv->version);
 		goto out;
 	}
 	*data = d ? json_incref(d) : json_object();

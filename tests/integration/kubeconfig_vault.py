@@ -247,6 +247,28 @@ def refusals():
                                                 mount_point="kv")
         t.ok(p.returncode == 0 and "k8s-b" in r["data"]["data"]["KUBECONFIG"],
              "--force replaces it", p.stderr)
+    # a read that answers 200 with "data" a string (issue 13): not taken
+    # for an empty secret, so nothing is written over what is there
+    for extra in ([], ["--kv1", "kv1"]):
+        with VaultSim(VSIM, "--fault-rate", "1", "--faults", "garbled",
+                      *extra, token=TOKEN) as sim:
+            path = "kv1/ci/kubeconfig" if extra else "kv/ci/kubeconfig"
+            if extra:
+                client(sim).secrets.kv.v1.create_or_update_secret(
+                    path="ci/kubeconfig", mount_point="kv1",
+                    secret={"KUBECONFIG": "precious"})
+            else:
+                client(sim).secrets.kv.v2.create_or_update_secret(
+                    path="ci/kubeconfig", mount_point="kv",
+                    secret={"KUBECONFIG": "precious"})
+            n = len(sim.log_entries())
+            p = publish(sim, "k8s-g", "10.2.0.9", "--vault-path", path)
+            writes = [e for e in sim.log_entries()[n:]
+                      if e["method"] in ("POST", "PUT", "PATCH")]
+            name = "KV v%d" % (1 if extra else 2)
+            t.ok(p.returncode == 1 and "nothing was written" in p.stderr,
+                 "a garbled read (%s): refused" % name, p.stderr)
+            t.eq(writes, [], "a garbled read (%s): no write was sent" % name)
     # a 500 on every request: the read fails, nothing is written
     with VaultSim(VSIM, "--fault-rate", "1", "--faults", "http500",
                   token=TOKEN) as sim:
