@@ -22,8 +22,8 @@ int report_verbosity(void)
 	return verbosity;
 }
 
-static void emit(const char *label, const char *color, const char *fmt,
-		 va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+emit(const char *label, const char *color, const char *fmt, va_list ap)
 {
 	struct strbuf raw = STRBUF_INIT, out = STRBUF_INIT;
 
