@@ -477,7 +477,8 @@ static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 		pve_paramf(&p, "ide2", "%s:cloudinit", st ? st : "local-lvm");
 	}
 	if (w->it->def->cipassword_env) {
-		const char *pw = getenv(w->it->def->cipassword_env);
+		const char *pw =
+			env_get(w->sh->o->env, w->it->def->cipassword_env);
 
 		if (pw)
 			pve_param(&p, "cipassword", pw);
@@ -938,6 +939,19 @@ static const struct plan_item *take(struct shared *sh, struct worker *w,
 	return NULL;
 }
 
+/* Record the failure of the item named name ("": of no item). */
+static void apply_result_fail(struct apply_result *res, const char *name,
+			      const struct err *e)
+{
+	if (*name)
+		strvec_pushf(&res->errors, "%s: %s", name, e->msg.buf);
+	else
+		strvec_push(&res->errors, e->msg.buf);
+	strvec_push(&res->names, name);
+	ALLOC_GROW(res->kinds, res->names.nr, res->alloc_kinds);
+	res->kinds[res->names.nr - 1] = e->kind;
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
@@ -971,8 +985,7 @@ static void *work(void *arg)
 		unbusy(sh, w->it->node);
 		if (r < 0) {
 			sh->res->failed++;
-			strvec_pushf(&sh->res->errors, "%s: %s", w->it->name,
-				     e.msg.buf);
+			apply_result_fail(sh->res, w->it->name, &e);
 		} else if (w->it->op == PLAN_CREATE) {
 			sh->res->added++;
 		} else if (w->it->op == PLAN_UPDATE) {
@@ -1034,6 +1047,7 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 	memset(&sh, 0, sizeof(sh));
 	memset(res, 0, sizeof(*res));
 	strvec_init(&res->errors);
+	strvec_init(&res->names);
 	sh.plan = plan;
 	sh.conn = conn;
 	sh.o = o;
@@ -1063,8 +1077,8 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 		ws[i].sh = &sh;
 		if (pve_client_init(&ws[i].pc, conn, &e) < 0) {
 			res->failed = (unsigned)sh.left;
-			strvec_pushf(&res->errors, "cannot connect: %s",
-				     e.msg.buf);
+			err_prefix(&e, "cannot connect");
+			apply_result_fail(res, "", &e);
 			err_release(&e);
 			sh.left = 0;
 			n = i + 1;
@@ -1104,4 +1118,8 @@ int apply_plan(const struct plan *plan, const struct pve_conn *conn,
 void apply_result_release(struct apply_result *r)
 {
 	strvec_clear(&r->errors);
+	strvec_clear(&r->names);
+	free(r->kinds);
+	r->kinds = NULL;
+	r->alloc_kinds = 0;
 }

@@ -521,9 +521,9 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 		}
 		json_decref(st);
 		if (now_ms() > deadline) {
-			err_set(e, EXIT_FAIL,
-				"task %s still running after %d s", upid,
-				timeout_s);
+			err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
+				 "task %s still running after %d s", upid,
+				 timeout_s);
 			break;
 		}
 		/* short at first (most tasks take seconds), then up to 1 s */
