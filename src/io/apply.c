@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/vmparams.h"
+#include "io/cluster.h"
 #include "util/exitcode.h"
 #include "util/xalloc.h"
 
@@ -395,23 +397,33 @@ static const char *conf_str(json_t *conf, const char *key)
 	return json_string_value(json_object_get(conf, key));
 }
 
-static bool has_cloudinit(json_t *conf, const struct desired *want)
+/*
+ * A cloned VM without a cloud-init drive gets one (it carries ipconfig0
+ * and the keys), on the storage of its boot disk or the definition's.
+ */
+static int add_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
+			 struct err *e)
 {
-	const char *k;
-	json_t *v;
-	size_t i;
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
+	struct strbuf st = STRBUF_INIT;
+	int ret = 0;
 
-	for (i = 0; i < want->nr_disks; i++)
-		if (want->disks[i].kind == DISK_CLOUDINIT)
-			return true;
-	json_object_foreach(conf, k, v)
-	{
-		const char *s = json_string_value(v);
-
-		if (s && strstr(s, "cloudinit"))
-			return true;
-	}
-	return false;
+	if (!w->it->def->clone || json_object_get(conf, "ide2"))
+		return 0;
+	cluster_config_strings(&keys, &vals, conf);
+	if (vmparams_has_cloudinit(w->it->want, &keys, &vals))
+		goto out;
+	if (vmparams_cloudinit_storage(&st, w->it->want, &keys, &vals) < 0)
+		ret = err_setk(e, ERR_INVALID, EXIT_FAIL,
+			       "cannot add a cloud-init drive: neither the "
+			       "VM's disks nor the definition name a storage");
+	else
+		pve_paramf(p, "ide2", "%s:cloudinit", st.buf);
+out:
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	strbuf_release(&st);
+	return ret;
 }
 
 /*
@@ -469,12 +481,9 @@ static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 		if (!json_object_get(conf, want->disks[i].slot))
 			pve_param(&p, want->disks[i].slot,
 				  want->disks[i].value);
-	if (!has_cloudinit(conf, want) && w->it->def->clone &&
-	    !json_object_get(conf, "ide2")) {
-		/* cloud-init needs a drive to carry ipconfig0 and the keys */
-		const char *st = want->nr_disks ? want->disks[0].storage : NULL;
-
-		pve_paramf(&p, "ide2", "%s:cloudinit", st ? st : "local-lvm");
+	if (add_cloudinit(w, conf, &p, e) < 0) {
+		pve_params_release(&p);
+		return -1;
 	}
 	if (w->it->def->cipassword_env) {
 		const char *pw =
