@@ -87,7 +87,8 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 		if (o->detailed_exitcode &&
 		    (p->add || p->change || p->destroy || p->blocked))
 			ret = err_set(e, EXIT_CHANGES, "%s", "");
-	}
+	} else if (o->detailed_exitcode && e->exit_code == EXIT_INVALID)
+		e->exit_code = EXIT_FAIL; /* 2 means changes, never invalid */
 	reconcile_result_release(&res);
 	return ret;
 }
