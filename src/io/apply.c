@@ -324,7 +324,7 @@ static int post_create(struct worker *w, const char *path, const char *what,
 			lost = true; /* no answer, or a proxy's: it may be done
 				      */
 		if (lost && (status == 0 || status >= 502 ||
-			     strstr(e->msg.buf, "already exists"))) {
+			     err_is(e, ERR_EXISTS))) {
 			struct err e2 = ERR_INIT;
 
 			if (ours_after_lost(w, *vmid, &found, &e2) < 0) {
@@ -340,12 +340,12 @@ static int post_create(struct worker *w, const char *path, const char *what,
 				ret = 0;
 				break;
 			}
-			if (!strstr(e->msg.buf, "already exists")) {
+			if (!err_is(e, ERR_EXISTS)) {
 				err_release(e);
 				continue; /* not there: send it again */
 			}
 		}
-		if (strstr(e->msg.buf, "already exists") && !it->def->vmid) {
+		if (err_is(e, ERR_EXISTS) && !it->def->vmid) {
 			*vmid = 0; /* someone else took it: a new id */
 			lost = false;
 			err_release(e);
@@ -588,7 +588,7 @@ static int set_power(struct worker *w, const char *node, int vmid,
 	ret = call_wait(w, "POST", path.buf, want ? NULL : stop_params(&p),
 			PVE_RETRY_SAFE, e);
 	/* a retry after a lost answer finds the work done */
-	if (ret && want && strstr(e->msg.buf, "already running")) {
+	if (ret && want && err_is(e, ERR_BADSTATE)) {
 		err_release(e);
 		ret = 0;
 	}
