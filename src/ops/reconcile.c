@@ -15,7 +15,7 @@
 
 #include "core/planfmt.h"
 #include "core/savedplan.h"
-#include "io/apply.h"
+#include "ops/execute.h"
 #include "ops/rounds.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"

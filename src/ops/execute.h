@@ -1,22 +1,21 @@
 /*
- * apply.h - carry out a plan against Proxmox: create (vmid, clone, config,
- * disks, cloud-init drive, start), update in place, destroy; in parallel up
- * to a limit overall and per node, each worker with its own connection.
+ * execute.h - carry out a plan against Proxmox: create (vmid, clone,
+ * config, disks, cloud-init drive, start), update in place, destroy; in
+ * parallel up to a limit overall and per node, each worker with its own
+ * connection.
  *
  * A clone's description says it is being created until the last step sets
  * the digest tag, so an interrupted apply is finished by the next one
  * (plan reads such a VM's configuration and treats it as ours).
  */
-#ifndef PVE_GITOPS_APPLY_H
-#define PVE_GITOPS_APPLY_H
+#ifndef PVE_GITOPS_OPS_EXECUTE_H
+#define PVE_GITOPS_OPS_EXECUTE_H
 
 #include <stdio.h>
 
 #include "core/env.h"
 #include "core/plan.h"
 #include "io/pve.h"
-
-#define APPLY_MARKER PLAN_CREATING_MARKER
 
 struct apply_opts {
 	unsigned parallel;     /* workers; 0: 4 */
