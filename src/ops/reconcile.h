@@ -10,6 +10,13 @@
  * line, the --json summary on stdout), because that text is interleaved
  * with the work. With req->apply clear it prints nothing but diagnostics:
  * the caller prints out->plan (core/planfmt.h).
+ *
+ * What `pve-gitops apply --auto-approve` does (stage one of the chain):
+ *   struct reconcile_req req = { .apply = true, .auto_approve = true,
+ *                                .print_diags = report_diags };
+ *   reconcile_result_init(&res);
+ *   ret = reconcile_run(cfg, &req, &res, e);
+ *   reconcile_result_release(&res);
  */
 #ifndef PVE_GITOPS_OPS_RECONCILE_H
 #define PVE_GITOPS_OPS_RECONCILE_H
@@ -72,7 +79,7 @@ struct reconcile_req {
 	const char *plan_file;
 	const char *target; /* apply --target NAME; NULL: everything */
 	unsigned parallel;  /* workers; 0: cfg->proxmox.parallel */
-	/* prints diagnostics of the definitions; required */
+	/* prints diagnostics of the definitions (NULL: not shown) */
 	reconcile_diag_fn *print_diags;
 };
 

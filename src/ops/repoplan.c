@@ -94,7 +94,8 @@ int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 	vmset_check(&rp->set, &dl);
 	vmset_sort(&rp->set);
 	diag_list_sort(&dl);
-	print(cfg, &dl);
+	if (print)
+		print(cfg, &dl);
 	if (dl.errors) {
 		err_setk(e, ERR_INVALID, EXIT_INVALID,
 			 "%zu error%s in the definitions; nothing was sent to "
