@@ -1,44 +1,18 @@
 /*
- * common.h - what plan and apply share: the repository's definitions,
- * checked and turned into desired configurations, and a Proxmox client
- * from the configuration and the environment.
+ * common.h - what the commands built on the reconciler share: the
+ * repository's definitions checked and planned (ops/reconcile.h), and
+ * cmd_invoke, which the chain still uses to run a command as if from the
+ * command line.
  */
 #ifndef PVE_GITOPS_CMD_COMMON_H
 #define PVE_GITOPS_CMD_COMMON_H
 
-#include <stdio.h>
-
 #include "cmd/cmd.h"
-#include "core/config.h"
-#include "core/desired.h"
-#include "core/plan.h"
-#include "core/vmset.h"
-#include "io/cluster.h"
-#include "io/pve.h"
-#include "io/repo.h"
+#include "ops/reconcile.h"
 
-struct repo_plan {
-	struct vmset set;
-	struct repo_load rl;
-	const struct vmdef **defs;
-	struct desired *wants;
-	struct strvec keep; /* names of excluded definitions */
-	struct cluster cluster;
-	struct plan_input in;
-	struct plan plan;
-};
-
-/*
- * Read and check every definition (errors are printed and end it with
- * EXIT_INVALID before anything talks to Proxmox), and fill rp->in.
- */
+/* repo_plan_read with the diagnostics on stderr (report_diags). */
 int repo_plan_load(struct repo_plan *rp, const struct config *cfg,
 		   struct err *e);
-void repo_plan_release(struct repo_plan *rp);
-
-/* A Proxmox client for cfg (warns when TLS verification is off). */
-int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
-		    struct err *e);
 
 /*
  * Run command c as if its arguments were args (NULL-terminated): the same
@@ -46,25 +20,5 @@ int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
  */
 int cmd_invoke(const struct cmd *c, const struct config *cfg,
 	       const char *const *args, struct err *e);
-
-/* Read the cluster, plan, read the configurations the plan needs (all of
- * ours with refresh) and plan again. */
-int cmd_build_plan(struct repo_plan *rp, struct pve_client *pc, bool refresh,
-		   struct err *e);
-int cmd_read_configs(struct repo_plan *rp, struct pve_client *pc, bool refresh,
-		     struct err *e);
-/* The outputs (terraform output -json shape) of the managed VMs the
- * cluster holds, written atomically to cfg->outputs. */
-int outputs_write(const struct repo_plan *rp, const struct config *cfg,
-		  struct err *e);
-
-/* A fingerprint of everything a plan would do (and its options), for
- * saved plans: 16 hex digits. */
-void cmd_plan_fingerprint(const struct plan *p, const struct plan_input *in,
-			  char out[17]);
-
-/* The Terraform-like text of a plan, on stdout (or out). */
-void cmd_print_plan(const struct plan *p);
-void cmd_print_plan_to(FILE *out, const struct plan *p);
 
 #endif

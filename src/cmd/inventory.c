@@ -123,7 +123,7 @@ static int load_vms(struct inv_run *r, const struct inventory_opts *o,
 	if (o->live) {
 		struct pve_client pc;
 
-		if (cmd_pve_connect(&pc, cfg, e) < 0)
+		if (pve_client_open(&pc, cfg, e) < 0)
 			return -1;
 		ret = inv_vms_from_proxmox(&r->vms, &pc, cfg, defs, n, e);
 		pve_client_release(&pc);

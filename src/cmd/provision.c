@@ -589,7 +589,7 @@ static int prepare_hosts(struct prov *p, struct err *e)
 	if (want_agent) {
 		struct err ce = ERR_INIT;
 
-		have_pc = cmd_pve_connect(&pc, p->cfg, &ce) == 0;
+		have_pc = pve_client_open(&pc, p->cfg, &ce) == 0;
 		if (!have_pc)
 			fprintf(stderr,
 				"pve-gitops: warning: %s; host keys come "

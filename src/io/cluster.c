@@ -79,9 +79,8 @@ out:
 int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 			struct err *e)
 {
-	struct strbuf path = STRBUF_INIT, v = STRBUF_INIT;
-	json_t *data = NULL, *val;
-	const char *key;
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL;
 	int ret = -1;
 
 	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", vm->node, vm->vmid);
@@ -94,19 +93,29 @@ int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 	}
 	strvec_clear(&vm->keys);
 	strvec_clear(&vm->vals);
-	json_object_foreach(data, key, val)
-	{
-		value_text(&v, val);
-		strvec_push(&vm->keys, key);
-		strvec_push(&vm->vals, v.buf);
-	}
+	cluster_config_strings(&vm->keys, &vm->vals, data);
 	vm->has_config = true;
 	ret = 0;
 out:
 	json_decref(data);
 	strbuf_release(&path);
-	strbuf_release(&v);
 	return ret;
+}
+
+void cluster_config_strings(struct strvec *keys, struct strvec *vals,
+			    json_t *conf)
+{
+	struct strbuf v = STRBUF_INIT;
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(conf, key, val)
+	{
+		value_text(&v, val);
+		strvec_push(keys, key);
+		strvec_push(vals, v.buf);
+	}
+	strbuf_release(&v);
 }
 
 void cluster_release(struct cluster *c)

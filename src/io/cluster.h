@@ -24,6 +24,10 @@ int cluster_read_vms(struct cluster *out, struct pve_client *pc, struct err *e);
 /* GET /nodes/{node}/qemu/{vmid}/config into vm (keys as strings). */
 int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 			struct err *e);
+/* Push a configuration object's keys and values (as text, numbers as
+ * Proxmox prints them) onto keys and vals. */
+void cluster_config_strings(struct strvec *keys, struct strvec *vals,
+			    json_t *conf);
 void cluster_release(struct cluster *c);
 
 #endif

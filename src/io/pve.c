@@ -14,29 +14,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/pve_errors.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/report.h"
 #include "util/xalloc.h"
 
 #define TICKET_RENEW_MS (3600 * 1000) /* tickets live two hours */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
 
 int pve_conn_from_env(struct pve_conn *out, const struct env *env,
 		      const char *cfg_endpoint, const char *cfg_token_id,
@@ -152,55 +137,6 @@ static void encode_params(struct strbuf *out, const struct pve_params *p)
 	}
 }
 
-bool pve_transient(long status, const char *msg)
-{
-	/* Proxmox answers 500 for everything; these never get better */
-	static const char *const permanent[] = {
-		"does not exist",    "already exists",
-		"already running",   "not running",
-		"protection mode",   "not supported",
-		"not allowed",	     "Permission check failed",
-		"permission denied", "no such",
-		"invalid",	     "can't convert",
-		"you can't",	     "checksum mismatch",
-		"detected modified", NULL,
-	};
-	size_t i;
-
-	if (status < 500)
-		return false;
-	if (strstr(msg, "is locked") || strstr(msg, "can't lock file"))
-		return true;
-	for (i = 0; permanent[i]; i++)
-		if (strstr(msg, permanent[i]))
-			return false;
-	return true;
-}
-
-/* Whether the failure proves the request was not carried out. */
-static bool not_carried_out(long status, const char *msg)
-{
-	return status >= 500 &&
-	       (strstr(msg, "can't lock file") || strstr(msg, "is locked") ||
-		strstr(msg, "got no worker upid"));
-}
-
-static long backoff(struct pve_client *pc, int attempt)
-{
-	long ms = pc->conn.retry_base_ms;
-	uint64_t r;
-
-	while (attempt-- > 0 && ms < pc->conn.retry_max_ms)
-		ms *= 2;
-	if (ms > pc->conn.retry_max_ms)
-		ms = pc->conn.retry_max_ms;
-	pc->rng ^= pc->rng << 13;
-	pc->rng ^= pc->rng >> 7;
-	pc->rng ^= pc->rng << 17;
-	r = pc->rng % (uint64_t)(ms / 2 + 1);
-	return ms / 2 + (long)r; /* between half and the whole */
-}
-
 static void describe(struct strbuf *out, const char *method, const char *path,
 		     const struct http_response *r)
 {
@@ -210,7 +146,7 @@ static void describe(struct strbuf *out, const char *method, const char *path,
 	json_t *v;
 
 	strbuf_addf(out, "%s %s: %ld ", method, path, r->status);
-	strbuf_add_escaped(out, r->reason.buf, r->reason.len);
+	strbuf_add(out, r->reason.buf, r->reason.len);
 	if (json_is_object(errors))
 		json_object_foreach(errors, k, v)
 		{
@@ -218,7 +154,7 @@ static void describe(struct strbuf *out, const char *method, const char *path,
 
 			strbuf_addf(out, "; %s: ", k);
 			if (m)
-				strbuf_add_escaped(out, m, strlen(m));
+				strbuf_addstr(out, m);
 		}
 	strbuf_trim(out);
 	json_decref(body);
@@ -251,7 +187,7 @@ static int login(struct pve_client *pc, struct err *e)
 	strbuf_addstr(&pc->ticket, "Cookie: PVEAuthCookie=");
 	strbuf_add_percent_encoded(&pc->ticket, ticket);
 	strbuf_addf(&pc->csrf, "CSRFPreventionToken: %s", csrf);
-	pc->ticket_ms = now_ms();
+	pc->ticket_ms = (int64_t)mono_ms();
 	json_decref(data);
 	return 0;
 }
@@ -277,8 +213,9 @@ int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 	if (!pc->conn.task_poll_ms)
 		pc->conn.task_poll_ms = 100;
 	/* per client, so parallel workers do not back off in step */
-	pc->rng = ((uint64_t)now_ms() * 2654435761u) ^ (uint64_t)(uintptr_t)pc;
-	pc->rng |= 1;
+	backoff_init(&pc->backoff, pc->conn.retry_base_ms,
+		     pc->conn.retry_max_ms,
+		     (mono_ms() * 2654435761u) ^ (uint64_t)(uintptr_t)pc);
 	if (strncmp(conn->endpoint, "https://", 8) &&
 	    strncmp(conn->endpoint, "http://", 7))
 		return err_set(
@@ -339,99 +276,138 @@ static void trace(struct pve_client *pc, const char *method, const char *path,
 		status, (long long)ms, attempt ? " retry" : "");
 }
 
+/* One request as it is sent: the URL, headers and form body. */
+struct pve_req {
+	const char *method, *path;
+	enum pve_retry retry;
+	bool write, query;
+	struct strbuf body;
+};
+
+/* Send req once; -1 with e set (and *kind) when no answer came. */
+static int send_once(struct pve_client *pc, const struct pve_req *req,
+		     int attempt, struct http_response *r,
+		     enum http_error *kind, struct err *e)
+{
+	struct strvec h = STRVEC_INIT;
+	struct strbuf url = STRBUF_INIT;
+	int64_t t0 = (int64_t)mono_ms();
+	int ret;
+
+	strbuf_addf(&url, "%s%s", pc->base.buf, req->path);
+	if (req->query && req->body.len)
+		strbuf_addf(&url, "?%s", req->body.buf);
+	if (strcmp(req->path, "/access/ticket"))
+		add_auth(pc, &h, req->write);
+	if (!req->query)
+		strvec_push(&h, "Content-Type: "
+				"application/x-www-form-urlencoded");
+	pc->calls++;
+	ret = http_request(&pc->http, req->method, url.buf, &h,
+			   req->query ? NULL : req->body.buf,
+			   req->retry == PVE_RETRY_NONE ? HTTP_ONCE : 0, r,
+			   kind, e);
+	trace(pc, req->method, req->path, ret < 0 ? 0 : r->status,
+	      (int64_t)mono_ms() - t0, attempt);
+	strvec_clear(&h);
+	strbuf_release(&url);
+	return ret;
+}
+
+/* The "data" of a 200 answer into *data; -1 when it is not JSON. */
+static int take_data(const struct pve_req *req, const struct http_response *r,
+		     json_t **data, struct err *e)
+{
+	json_t *root = json_loadb(r->body.buf, r->body.len, 0, NULL);
+
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return err_set(e, EXIT_FAIL, "%s %s: the answer is not JSON",
+			       req->method, req->path);
+	}
+	*data = json_incref(json_object_get(root, "data"));
+	if (!*data)
+		*data = json_null();
+	json_decref(root);
+	return 0;
+}
+
+/* A failed answer as an error with its kind (pve_error_kind). */
+static void answer_error(const struct pve_req *req,
+			 const struct http_response *r, struct err *e)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	describe(&msg, req->method, req->path, r);
+	err_setk(e, pve_error_kind(r->status, r->reason.buf),
+		 r->status == 400 ? EXIT_INVALID : EXIT_FAIL, "%s", msg.buf);
+	strbuf_release(&msg);
+}
+
+/* A transport failure: whether to try again (and its kind on e). */
+static bool transport_retry(const struct pve_req *req, enum http_error kind,
+			    struct err *e)
+{
+	if (kind == HTTP_ERR_TIMEOUT || kind == HTTP_ERR_OTHER)
+		e->kind = ERR_LOST; /* it may have arrived */
+	return kind == HTTP_ERR_CONNECT ||
+	       (req->retry == PVE_RETRY_SAFE && kind != HTTP_ERR_TLS);
+}
+
 int pve_call(struct pve_client *pc, const char *method, const char *path,
 	     const struct pve_params *params, enum pve_retry retry,
 	     json_t **data, long *status, struct err *e)
 {
 	struct http_response r = HTTP_RESPONSE_INIT;
-	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT;
-	bool write = strcmp(method, "GET") != 0;
-	bool query = !strcmp(method, "GET") || !strcmp(method, "DELETE");
-	bool relogged = false;
+	struct pve_req req = { method,
+			       path,
+			       retry,
+			       strcmp(method, "GET") != 0,
+			       !strcmp(method, "GET") ||
+				       !strcmp(method, "DELETE"),
+			       STRBUF_INIT };
+	bool relogged = false, again;
+	enum http_error kind;
 	int attempt, ret = -1;
 
 	*data = NULL;
-	encode_params(&body, params);
+	encode_params(&req.body, params);
 	for (attempt = 0;; attempt++) {
-		struct strvec h = STRVEC_INIT;
-		enum http_error kind;
-		int64_t t0 = now_ms();
-		bool again;
-
 		if (!pc->auth.len && pc->ticket.len &&
-		    now_ms() - pc->ticket_ms > TICKET_RENEW_MS &&
+		    (int64_t)mono_ms() - pc->ticket_ms > TICKET_RENEW_MS &&
 		    strcmp(path, "/access/ticket") && login(pc, e) < 0)
 			break;
 		err_release(e);
-		strbuf_reset(&url);
-		strbuf_addf(&url, "%s%s", pc->base.buf, path);
-		if (query && body.len)
-			strbuf_addf(&url, "?%s", body.buf);
-		if (strcmp(path, "/access/ticket"))
-			add_auth(pc, &h, write);
-		if (!query)
-			strvec_push(&h, "Content-Type: "
-					"application/x-www-form-urlencoded");
-		pc->calls++;
-		if (http_request(&pc->http, method, url.buf, &h,
-				 query ? NULL : body.buf,
-				 retry == PVE_RETRY_NONE ? HTTP_ONCE : 0, &r,
-				 &kind, e) < 0) {
-			strvec_clear(&h);
-			trace(pc, method, path, 0, now_ms() - t0, attempt);
+		if (send_once(pc, &req, attempt, &r, &kind, e) < 0) {
 			if (status)
 				*status = 0;
-			again = kind == HTTP_ERR_CONNECT ||
-				(retry == PVE_RETRY_SAFE &&
-				 kind != HTTP_ERR_TLS);
-			if (!again || attempt >= pc->conn.retries)
-				break;
-			sleep_ms(backoff(pc, attempt));
-			continue;
-		}
-		strvec_clear(&h);
-		trace(pc, method, path, r.status, now_ms() - t0, attempt);
-		if (status)
-			*status = r.status;
-		if (r.status == 200) {
-			json_t *root =
-				json_loadb(r.body.buf, r.body.len, 0, NULL);
-
-			if (!json_is_object(root)) {
-				json_decref(root);
-				err_set(e, EXIT_FAIL,
-					"%s %s: the answer is not JSON", method,
-					path);
+			again = transport_retry(&req, kind, e);
+		} else {
+			if (status)
+				*status = r.status;
+			if (r.status == 200) {
+				ret = take_data(&req, &r, data, e);
 				break;
 			}
-			*data = json_incref(json_object_get(root, "data"));
-			if (!*data)
-				*data = json_null();
-			json_decref(root);
-			ret = 0;
-			break;
+			answer_error(&req, &r, e);
+			if (r.status == 401 && pc->password.len && !relogged &&
+			    strcmp(path, "/access/ticket")) {
+				relogged = true;
+				if (login(pc, e) < 0)
+					break;
+				continue;
+			}
+			again = pve_error_not_carried_out(r.status,
+							  r.reason.buf) ||
+				(retry == PVE_RETRY_SAFE &&
+				 pve_error_transient(r.status, r.reason.buf));
 		}
-		strbuf_reset(&url);
-		describe(&url, method, path, &r);
-		err_set(e, r.status == 400 ? EXIT_INVALID : EXIT_FAIL, "%s",
-			url.buf);
-		if (r.status == 401 && pc->password.len && !relogged &&
-		    strcmp(path, "/access/ticket")) {
-			relogged = true;
-			if (login(pc, e) < 0)
-				break;
-			continue;
-		}
-		again = not_carried_out(r.status, r.reason.buf) ||
-			(retry == PVE_RETRY_SAFE &&
-			 pve_transient(r.status, r.reason.buf));
 		if (!again || attempt >= pc->conn.retries)
 			break;
-		sleep_ms(backoff(pc, attempt));
+		sleep_ms(backoff_delay(&pc->backoff, (unsigned)attempt));
 	}
 	http_response_release(&r);
-	strbuf_release(&url);
-	strbuf_wipe(&body); /* may hold a password */
+	strbuf_wipe(&req.body); /* may hold a password */
 	return ret;
 }
 
@@ -468,7 +444,7 @@ static void add_log_tail(struct pve_client *pc, const char *node,
 
 			if (i + 5 >= n && t) {
 				strbuf_addstr(&e->msg, "\n  ");
-				strbuf_add_escaped(&e->msg, t, strlen(t));
+				strbuf_addstr(&e->msg, t);
 			}
 		}
 	}
@@ -483,7 +459,7 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 {
 	char *node = upid_node(upid);
 	struct strbuf path = STRBUF_INIT;
-	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	int64_t deadline = (int64_t)mono_ms() + (int64_t)timeout_s * 1000;
 	long interval = pc->conn.task_poll_ms;
 	int ret = -1;
 
@@ -520,10 +496,10 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 			break;
 		}
 		json_decref(st);
-		if (now_ms() > deadline) {
-			err_set(e, EXIT_FAIL,
-				"task %s still running after %d s", upid,
-				timeout_s);
+		if ((int64_t)mono_ms() > deadline) {
+			err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
+				 "task %s still running after %d s", upid,
+				 timeout_s);
 			break;
 		}
 		/* short at first (most tasks take seconds), then up to 1 s */

@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/env.h"
 #include "io/http.h"
+#include "util/backoff.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -48,8 +49,8 @@ struct pve_client {
 	struct strbuf csrf;	/* "CSRFPreventionToken: ..." */
 	struct strbuf password; /* kept to log in again */
 	int64_t ticket_ms;	/* when the ticket was issued */
-	uint64_t rng;
-	unsigned long calls; /* HTTP requests sent */
+	struct backoff backoff; /* per client: workers do not retry in step */
+	unsigned long calls;	/* HTTP requests sent */
 };
 
 /*
@@ -96,7 +97,9 @@ enum pve_retry {
 /*
  * Call method path (below /api2/json). On success *data is the response's
  * "data" member (a new reference; json null when absent). Returns 0, or -1
- * with e set; *status (may be NULL) holds the last HTTP status, 0 when no
+ * with e set, its kind from core/pve_errors.h (ERR_LOCKED, ERR_EXISTS,
+ * ERR_NOTFOUND, ERR_BADSTATE, ERR_PERMANENT; ERR_LOST when the answer
+ * never came); *status (may be NULL) holds the last HTTP status, 0 when no
  * answer arrived.
  */
 int pve_call(struct pve_client *pc, const char *method, const char *path,
@@ -110,8 +113,5 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
  */
 int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 		  struct err *e);
-
-/* Whether a Proxmox failure (status + message) is worth retrying. */
-bool pve_transient(long status, const char *message);
 
 #endif

@@ -2,6 +2,13 @@
  * exitcode.h - the process exit statuses, in one place.
  *
  * Documented in doc/pve-gitops.1 and tested by tests/integration.
+ *
+ * EXIT_INVALID and EXIT_CHANGES share the number 2 but never meet: 2 is
+ * "invalid input" everywhere (SPEC), except under plan
+ * --detailed-exitcode, which follows Terraform exactly: 0 no changes,
+ * 1 any error (invalid input included: plan turns its EXIT_INVALID into
+ * EXIT_FAIL), 2 changes present. A CI script never reads "invalid" as
+ * "changes".
  */
 #ifndef PVE_GITOPS_EXITCODE_H
 #define PVE_GITOPS_EXITCODE_H

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -129,6 +130,51 @@ def check_state(t, sim, d):
         if conf.get("description", "").startswith("pve-gitops: being"):
             bad.append((spec["name"], "marker left"))
     return bad
+
+CI_TOPOLOGY = """\
+nodes:
+  - name: node01
+    storages:
+      - {name: fast, type: lvmthin, content: "images,rootdir", capacity: 100G}
+templates:
+  - {vmid: 9000, name: tagged-template, node: node01,
+     config: {ciuser: cloudinit, tags: cloudinit, boot: "order=scsi0"},
+     disks: {scsi0: {storage: fast, size: 2G}}}
+  - {vmid: 9001, name: plain-template, node: node01,
+     disks: {scsi0: {storage: fast, size: 2G}}}
+"""
+
+
+def cloudinit_drive(t):
+    """Issue 12: a template without a cloud-init drive gets one, on its
+    boot disk's storage, even when some other value says "cloudinit"."""
+    work = tempfile.mkdtemp(prefix="apply-ci.")
+    topo = os.path.join(work, "topology.yaml")
+    with open(topo, "w") as f:
+        f.write(CI_TOPOLOGY)
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "0",
+             "--boot-ms", "0", "--topology", topo) as sim:
+        d = repo(sim)
+        vdir = os.path.join(d, "proxmox/vms")
+        shutil.rmtree(vdir)
+        os.makedirs(vdir)
+        for name, tmpl in (("ci-a", "tagged-template"),
+                           ("ci-b", "plain-template")):
+            with open(os.path.join(vdir, name + ".yaml"), "w") as f:
+                f.write("name: %s\ntarget_node: node01\nclone: %s\n"
+                        "ipconfig0: ip=192.168.3.%d/24,gw=192.168.3.1\n"
+                        % (name, tmpl, 10 + len(name) + ord(name[-1])))
+        p = pg(d, "apply", "--auto-approve")
+        have = vms(sim)
+        for name in ("ci-a", "ci-b"):
+            conf = api(sim, "GET", "/nodes/node01/qemu/%d/config" %
+                       have[name]["vmid"]) if name in have else {}
+            t.ok(p.returncode == 0 and re.match(
+                r"fast:vm-\d+-cloudinit,media=cdrom$", conf.get("ide2", "")),
+                 "%s: a cloud-init drive on the boot disk's storage" % name,
+                 (p.stdout[-800:] + p.stderr[-800:], conf))
+        shutil.rmtree(d)
+    shutil.rmtree(work)
 
 
 def main():
@@ -275,6 +321,8 @@ def main():
              "a definition without clone gives an empty VM",
              (p.stdout + p.stderr, conf))
         shutil.rmtree(d)
+
+    cloudinit_drive(t)
 
     for seed in os.environ.get("APPLY_SEEDS", "1 2 3").split():
         with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",

@@ -146,6 +146,11 @@ def main():
              "nothing was sent to Proxmox" in p.stderr,
              "a bad definition stops the plan", p.stderr)
         t.eq(len(log_lines(sim)) - n0, 0, "and no request was made")
+        p = pg(d, "plan", "--detailed-exitcode")
+        t.ok(p.returncode == 1 and "broken.yaml:3:8" in p.stderr and
+             "nothing was sent to Proxmox" in p.stderr,
+             "--detailed-exitcode: a bad definition exits 1, never 2 "
+             "(2 means changes)", (p.returncode, p.stderr))
         shutil.rmtree(d)
 
     with Sim(SIM, "--token", "root@pam!ci=" + SECRET) as sim:

@@ -4,6 +4,7 @@
  */
 #include "test.h"
 #include "io/http.h"
+#include "core/pve_errors.h"
 #include "io/pve.h"
 
 static void pve__fingerprints(void **state)
@@ -77,8 +78,9 @@ static void pve__transient_failures(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(rows); i++)
-		assert_int_equal(pve_transient(rows[i].status, rows[i].msg),
-				 rows[i].transient);
+		assert_int_equal(
+			pve_error_transient(rows[i].status, rows[i].msg),
+			rows[i].transient);
 }
 
 int main(void)

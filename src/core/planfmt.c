@@ -1,0 +1,204 @@
+/*
+ * planfmt.c - the text, markdown and JSON of a plan; see planfmt.h.
+ */
+#include "core/planfmt.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *sign(enum plan_op op)
+{
+	switch (op) {
+	case PLAN_CREATE:
+		return "+";
+	case PLAN_UPDATE:
+		return "~";
+	case PLAN_DESTROY:
+		return "-";
+	case PLAN_BLOCKED:
+		return "!";
+	case PLAN_NOOP:
+		break;
+	}
+	return " ";
+}
+
+static void add_value(struct strbuf *out, const char *v)
+{
+	strbuf_add_escaped(out, v, strlen(v));
+}
+
+static void add_create(struct strbuf *out, const struct plan_item *it)
+{
+	size_t i;
+
+	if (it->def->clone)
+		strbuf_addf(out, "      + %-12s = %s (%s clone)\n", "clone",
+			    it->def->clone,
+			    it->def->full_clone ? "full" : "linked");
+	else
+		strbuf_addf(out, "      + %-12s = (an empty VM)\n", "clone");
+	strbuf_addf(out, "      + %-12s = %s\n", "state",
+		    it->def->vm_state == VM_STATE_RUNNING ? "running"
+							  : "stopped");
+	for (i = 0; i < it->want->keys.nr; i++) {
+		strbuf_addf(out, "      + %-12s = ", it->want->keys.v[i]);
+		add_value(out, it->want->vals.v[i]);
+		strbuf_addstr(out, "\n");
+	}
+	for (i = 0; i < it->want->nr_disks; i++) {
+		strbuf_addf(out, "      + %-12s = ", it->want->disks[i].slot);
+		add_value(out, it->want->disks[i].value);
+		strbuf_addstr(out, "\n");
+	}
+}
+
+static void add_item(struct strbuf *out, const struct plan_item *it)
+{
+	size_t i;
+
+	if (it->op == PLAN_NOOP)
+		return;
+	strbuf_addf(out, "  %s %s", sign(it->op), it->name);
+	if (it->vmid)
+		strbuf_addf(out, " (vmid %d, %s)", it->vmid, it->node);
+	else
+		strbuf_addf(out, " (%s)", it->node);
+	if (it->op == PLAN_BLOCKED) {
+		strbuf_addstr(out, ": ");
+		add_value(out, it->reason);
+		strbuf_addstr(out, "\n");
+		return;
+	}
+	strbuf_addf(out, "%s\n",
+		    it->op == PLAN_CREATE    ? " will be created"
+		    : it->op == PLAN_DESTROY ? " will be destroyed"
+					     : " will be updated in place");
+	if (it->op == PLAN_CREATE) {
+		add_create(out, it);
+		return;
+	}
+	for (i = 0; i < it->nr_changes; i++) {
+		const struct plan_change *c = &it->changes[i];
+
+		strbuf_addf(out, "      ~ %-12s = ", c->key);
+		add_value(out, c->from ? c->from : "(none)");
+		strbuf_addstr(out, " -> ");
+		add_value(out, c->to ? c->to : "(removed)");
+		strbuf_addstr(out, c->reboot ? "   (after a reboot)\n" : "\n");
+	}
+}
+
+void planfmt_text(struct strbuf *out, const struct plan *p)
+{
+	size_t i;
+
+	if (!p->add && !p->change && !p->destroy && !p->blocked) {
+		strbuf_addstr(out,
+			      "No changes. Proxmox matches the definitions.\n");
+		return;
+	}
+	strbuf_addstr(out,
+		      "pve-gitops will perform the following actions:\n\n");
+	for (i = 0; i < p->nr; i++)
+		add_item(out, &p->items[i]);
+	strbuf_addf(out, "\nPlan: %u to add, %u to change, %u to destroy.\n",
+		    p->add, p->change, p->destroy);
+	if (p->blocked)
+		strbuf_addf(out,
+			    "%u blocked: apply leaves %s alone until %s "
+			    "resolved.\n",
+			    p->blocked, p->blocked == 1 ? "it" : "them",
+			    p->blocked == 1 ? "that is" : "those are");
+}
+
+/* One line of the text, re-signed for a diff block. */
+static void add_markdown_line(struct strbuf *out, const char *line, size_t n)
+{
+	if (n > 4 && !strncmp(line, "  ", 2) && strchr("+~-!", line[2]) &&
+	    line[3] == ' ')
+		strbuf_add(out, line + 2, n - 2);
+	else if (n > 8 && !strncmp(line, "      ", 6) && strchr("+~", line[6]))
+		strbuf_addf(out, "%c     %.*s", line[6] == '+' ? '+' : '!',
+			    (int)(n - 8), line + 8);
+	else
+		strbuf_addf(out, "  %.*s", (int)n, line);
+}
+
+void planfmt_markdown(struct strbuf *out, const struct plan *p)
+{
+	struct strbuf text = STRBUF_INIT;
+	const char *line, *end;
+
+	planfmt_text(&text, p);
+	strbuf_addf(out,
+		    "<details><summary>pve-gitops plan: %u to add, %u to "
+		    "change, %u to destroy%s</summary>\n\n```diff\n",
+		    p->add, p->change, p->destroy,
+		    p->blocked ? ", some blocked" : "");
+	for (line = text.buf; *line; line = end) {
+		end = strchr(line, '\n');
+		end = end ? end + 1 : line + strlen(line);
+		add_markdown_line(out, line, (size_t)(end - line));
+	}
+	strbuf_addstr(out, "```\n\n</details>\n");
+	strbuf_release(&text);
+}
+
+static json_t *change_json(const char *key, const char *from, const char *to,
+			   bool reboot)
+{
+	return json_pack("{s:s, s:o, s:o, s:b}", "key", key, "before",
+			 from ? json_string(from) : json_null(), "after",
+			 to ? json_string(to) : json_null(), "reboot", reboot);
+}
+
+static json_t *item_json(const struct plan_item *it)
+{
+	json_t *o, *ch = json_array();
+	size_t j;
+
+	if (it->op == PLAN_CREATE) {
+		for (j = 0; j < it->want->keys.nr; j++)
+			json_array_append_new(
+				ch, change_json(it->want->keys.v[j], NULL,
+						it->want->vals.v[j], false));
+		for (j = 0; j < it->want->nr_disks; j++)
+			json_array_append_new(
+				ch,
+				change_json(it->want->disks[j].slot, NULL,
+					    it->want->disks[j].value, false));
+	}
+	for (j = 0; j < it->nr_changes; j++)
+		json_array_append_new(ch, change_json(it->changes[j].key,
+						      it->changes[j].from,
+						      it->changes[j].to,
+						      it->changes[j].reboot));
+	o = json_pack("{s:s, s:s, s:s, s:o, s:b}", "name", it->name, "action",
+		      plan_op_name(it->op), "node", it->node, "changes", ch,
+		      "needs_reboot", it->needs_reboot);
+	json_object_set_new(o, "vmid",
+			    it->vmid ? json_integer(it->vmid) : json_null());
+	if (it->reason)
+		json_object_set_new(o, "reason", json_string(it->reason));
+	return o;
+}
+
+char *planfmt_json(const struct plan *p, unsigned long api_calls)
+{
+	json_t *items = json_array(), *root;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < p->nr; i++)
+		json_array_append_new(items, item_json(&p->items[i]));
+	root = json_pack("{s:s, s:o, s:{s:i, s:i, s:i, s:i}, s:I}",
+			 "format_version", "1", "items", items, "summary",
+			 "add", p->add, "change", p->change, "destroy",
+			 p->destroy, "blocked", p->blocked, "api_calls",
+			 (json_int_t)api_calls);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	json_decref(root);
+	return text;
+}

@@ -1,0 +1,46 @@
+/*
+ * vmparams.h - decisions about the parameters a create or an update sends
+ * to Proxmox that depend on the VM's current configuration: whether it has
+ * a cloud-init drive, and on which storage to add one.
+ *
+ * A configuration is given as parallel key and value vectors, as
+ * GET /nodes/{node}/qemu/{vmid}/config returns it. Pure.
+ */
+#ifndef PVE_GITOPS_VMPARAMS_H
+#define PVE_GITOPS_VMPARAMS_H
+
+#include <stdbool.h>
+
+#include "core/desired.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+/* Whether key names a drive as Proxmox does: ide0-3, sata0-5, scsi0-30,
+ * virtio0-15. */
+bool vmparams_is_drive_key(const char *key);
+
+/*
+ * Whether key=value is a cloud-init drive: a drive key whose volume is
+ * Proxmox's cloud-init volume ("STORAGE:vm-VMID-cloudinit", also
+ * "STORAGE:VMID/vm-VMID-cloudinit.FMT" on file storages), or
+ * "STORAGE:cloudinit" with media=cdrom (the form that asks for one).
+ */
+bool vmparams_is_cloudinit_drive(const char *key, const char *value);
+
+/* Whether the VM will have a cloud-init drive: want asks for one or the
+ * configuration (keys, vals) has one. */
+bool vmparams_has_cloudinit(const struct desired *want,
+			    const struct strvec *keys,
+			    const struct strvec *vals);
+
+/*
+ * The storage for a cloud-init drive, appended to out: the storage of the
+ * VM's boot disk (boot order=..., else bootdisk, else its first disk),
+ * else of the definition's first disk on a storage. Returns 0, or -1 when
+ * neither has one (out untouched).
+ */
+int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
+			       const struct strvec *keys,
+			       const struct strvec *vals);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * pve_vm.c - typed operations on one VM; see pve_vm.h.
+ */
+#include "io/pve_vm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/exitcode.h"
+#include "util/xalloc.h"
+
+void pve_vm_path(struct strbuf *out, const char *node, int vmid,
+		 const char *sub)
+{
+	strbuf_addf(out, "/nodes/%s/qemu", node);
+	if (vmid)
+		strbuf_addf(out, "/%d", vmid);
+	if (sub)
+		strbuf_addf(out, "/%s", sub);
+}
+
+/* Call and, when the answer is a task id, wait for the task. */
+static int call_wait(struct pve_client *pc, const char *method,
+		     const char *path, const struct pve_params *p,
+		     enum pve_retry retry, int timeout_s, long *status,
+		     struct err *e)
+{
+	json_t *data = NULL;
+	int ret = pve_call(pc, method, path, p, retry, &data, status, e);
+
+	if (ret == 0 && json_is_string(data))
+		ret = pve_wait_task(pc, json_string_value(data), timeout_s, e);
+	json_decref(data);
+	return ret;
+}
+
+static int vm_call(struct pve_client *pc, const char *method, const char *node,
+		   int vmid, const char *sub, const struct pve_params *p,
+		   json_t **out, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL;
+	int r;
+
+	pve_vm_path(&path, node, vmid, sub);
+	r = pve_call(pc, method, path.buf, p, PVE_RETRY_SAFE, &data, NULL, e);
+	strbuf_release(&path);
+	if (out)
+		*out = data;
+	else
+		json_decref(data);
+	return r;
+}
+
+int pve_vm_config_get(struct pve_client *pc, const char *node, int vmid,
+		      json_t **conf, struct err *e)
+{
+	return vm_call(pc, "GET", node, vmid, "config", NULL, conf, e);
+}
+
+int pve_vm_config_set(struct pve_client *pc, const char *node, int vmid,
+		      const struct pve_params *p, struct err *e)
+{
+	return vm_call(pc, "PUT", node, vmid, "config", p, NULL, e);
+}
+
+int pve_vm_status(struct pve_client *pc, const char *node, int vmid,
+		  json_t **st, struct err *e)
+{
+	return vm_call(pc, "GET", node, vmid, "status/current", NULL, st, e);
+}
+
+int pve_vm_create(struct pve_client *pc, const char *node, int vmid,
+		  const struct pve_params *p, char **task, long *status,
+		  struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL;
+	int ret;
+
+	*task = NULL;
+	pve_vm_path(&path, node, vmid, vmid ? "clone" : NULL);
+	ret = pve_call(pc, "POST", path.buf, p, PVE_RETRY_NONE, &data, status,
+		       e);
+	if (ret == 0 && json_is_string(data))
+		*task = xstrdup(json_string_value(data));
+	json_decref(data);
+	strbuf_release(&path);
+	return ret;
+}
+
+int pve_vm_resize(struct pve_client *pc, const char *node, int vmid,
+		  const char *slot, const char *size, int timeout_s,
+		  struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	pve_vm_path(&path, node, vmid, "resize");
+	pve_param(&p, "disk", slot);
+	pve_param(&p, "size", size);
+	ret = call_wait(pc, "PUT", path.buf, &p, PVE_RETRY_SAFE, timeout_s,
+			NULL, e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+int pve_vm_power(struct pve_client *pc, const char *node, int vmid,
+		 const char *action, const struct pve_params *p, int timeout_s,
+		 struct err *e)
+{
+	struct strbuf path = STRBUF_INIT, sub = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&sub, "status/%s", action);
+	pve_vm_path(&path, node, vmid, sub.buf);
+	ret = call_wait(pc, "POST", path.buf, p, PVE_RETRY_SAFE, timeout_s,
+			NULL, e);
+	strbuf_release(&path);
+	strbuf_release(&sub);
+	return ret;
+}
+
+int pve_vm_delete(struct pve_client *pc, const char *node, int vmid,
+		  enum pve_retry retry, int timeout_s, long *status,
+		  struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	pve_vm_path(&path, node, vmid, NULL);
+	pve_param(&p, "purge", "1");
+	pve_param(&p, "destroy-unreferenced-disks", "1");
+	ret = call_wait(pc, "DELETE", path.buf, &p, retry, timeout_s, status,
+			e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+int pve_next_vmid(struct pve_client *pc, int want, int *out, long *status,
+		  struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	json_t *data = NULL;
+	long n;
+	int ret;
+
+	if (want)
+		pve_paramf(&p, "vmid", "%d", want);
+	ret = pve_call(pc, "GET", "/cluster/nextid", &p, PVE_RETRY_SAFE, &data,
+		       status, e);
+	pve_params_release(&p);
+	if (ret == 0 && !want) {
+		n = json_is_string(data)
+			    ? strtol(json_string_value(data), NULL, 10)
+			    : (long)json_integer_value(data);
+		if (n < 100 || n > 999999999)
+			ret = err_set(e, EXIT_FAIL,
+				      "GET /cluster/nextid: no usable id");
+		else
+			*out = (int)n;
+	} else if (ret == 0) {
+		*out = want;
+	}
+	json_decref(data);
+	return ret;
+}

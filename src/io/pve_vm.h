@@ -1,0 +1,66 @@
+/*
+ * pve_vm.h - typed Proxmox operations on one QEMU VM, through a
+ * pve_client: its configuration, clone and create, resize, power, delete,
+ * status, and free vmids. Every path below /nodes/{node}/qemu/{vmid} is
+ * made by pve_vm_path and nowhere else.
+ *
+ * Calls that start a task wait for it (up to timeout_s seconds; the
+ * task's failure is the error). Errors carry the kind pve_call sets.
+ */
+#ifndef PVE_GITOPS_PVE_VM_H
+#define PVE_GITOPS_PVE_VM_H
+
+#include <jansson.h>
+
+#include "io/pve.h"
+
+/* "/nodes/NODE/qemu/VMID" and, when sub is not NULL, "/SUB". */
+void pve_vm_path(struct strbuf *out, const char *node, int vmid,
+		 const char *sub);
+
+/* GET .../config into *conf (a new reference). */
+int pve_vm_config_get(struct pve_client *pc, const char *node, int vmid,
+		      json_t **conf, struct err *e);
+/* PUT .../config with p. */
+int pve_vm_config_set(struct pve_client *pc, const char *node, int vmid,
+		      const struct pve_params *p, struct err *e);
+
+/*
+ * POST a create that is not idempotent, once: a clone of node/vmid
+ * (vmid > 0) or a new VM on node (vmid 0), with p. On success *task is the
+ * task id to wait for (pve_wait_task; free() it), or NULL. *status is the
+ * HTTP status (0: no answer) for the caller's lost-answer checks.
+ */
+int pve_vm_create(struct pve_client *pc, const char *node, int vmid,
+		  const struct pve_params *p, char **task, long *status,
+		  struct err *e);
+
+/* PUT .../resize disk=slot size=size, and wait. */
+int pve_vm_resize(struct pve_client *pc, const char *node, int vmid,
+		  const char *slot, const char *size, int timeout_s,
+		  struct err *e);
+
+/* GET .../status/current into *st (a new reference). */
+int pve_vm_status(struct pve_client *pc, const char *node, int vmid,
+		  json_t **st, struct err *e);
+
+/* POST .../status/ACTION ("start", "stop", "shutdown") with p (may be
+ * NULL), and wait. */
+int pve_vm_power(struct pve_client *pc, const char *node, int vmid,
+		 const char *action, const struct pve_params *p, int timeout_s,
+		 struct err *e);
+
+/* DELETE the VM with its disks (purge), once (no blind retry: *status 0
+ * means the answer was lost), and wait. */
+int pve_vm_delete(struct pve_client *pc, const char *node, int vmid,
+		  enum pve_retry retry, int timeout_s, long *status,
+		  struct err *e);
+
+/*
+ * GET /cluster/nextid: with want 0 the id Proxmox suggests into *out;
+ * with want > 0 whether that id is free (-1 with *status 400 when taken).
+ */
+int pve_next_vmid(struct pve_client *pc, int want, int *out, long *status,
+		  struct err *e);
+
+#endif

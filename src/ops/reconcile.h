@@ -1,0 +1,107 @@
+/*
+ * reconcile.h - the reconciler as one operation: load and check the
+ * definitions, read the cluster, plan, and (for apply) carry the plan out
+ * with retry rounds, then write the outputs file. `pve-gitops plan` and
+ * `pve-gitops apply` are thin wrappers around reconcile_run(), and stage
+ * one of the chain calls it the way `apply --auto-approve` did.
+ *
+ * With req->apply set, reconcile_run prints what apply always printed (the
+ * plan, one progress line per state change, the final "Apply complete!"
+ * line, the --json summary on stdout), because that text is interleaved
+ * with the work. With req->apply clear it prints nothing but diagnostics:
+ * the caller prints out->plan (core/planfmt.h).
+ *
+ * What `pve-gitops apply --auto-approve` does (stage one of the chain):
+ *   struct reconcile_req req = { .apply = true, .auto_approve = true,
+ *                                .print_diags = report_diags };
+ *   reconcile_result_init(&res);
+ *   ret = reconcile_run(cfg, &req, &res, e);
+ *   reconcile_result_release(&res);
+ */
+#ifndef PVE_GITOPS_OPS_RECONCILE_H
+#define PVE_GITOPS_OPS_RECONCILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/config.h"
+#include "core/desired.h"
+#include "core/diag.h"
+#include "core/plan.h"
+#include "core/vmset.h"
+#include "io/cluster.h"
+#include "io/pve.h"
+#include "io/repo.h"
+#include "util/err.h"
+#include "util/strvec.h"
+
+/* The definitions of a repository, checked, with the plan's input. */
+struct repo_plan {
+	struct vmset set;
+	struct repo_load rl;
+	const struct vmdef **defs;
+	struct desired *wants;
+	struct strvec keep; /* names of excluded definitions */
+	struct cluster cluster;
+	struct plan_input in;
+	struct plan plan;
+};
+
+/* How diagnostics reach the user (cmd's report_diags). */
+typedef void reconcile_diag_fn(const struct config *cfg,
+			       const struct diag_list *dl);
+
+/*
+ * Read and check every definition (diagnostics go to print, errors end it
+ * with EXIT_INVALID before anything talks to Proxmox), and fill rp->in.
+ * rp is always initialised: release it with repo_plan_release.
+ */
+int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
+		   reconcile_diag_fn *print, struct err *e);
+void repo_plan_release(struct repo_plan *rp);
+
+/* Read the cluster, plan, read the configurations the plan needs (all of
+ * ours with refresh) and plan again. */
+int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		    struct err *e);
+
+/* The outputs file (core/outputs.h) of the managed VMs the cluster holds,
+ * written atomically to cfg->outputs. */
+int repo_plan_write_outputs(const struct repo_plan *rp,
+			    const struct config *cfg, struct err *e);
+
+struct reconcile_req {
+	bool refresh, prune, adopt; /* the flags of plan/apply */
+	bool apply;		    /* false: plan only */
+	bool auto_approve;	    /* apply: do not ask */
+	/* apply: the saved plan to carry out; plan: where to save it. NULL:
+	 * none */
+	const char *plan_file;
+	const char *target; /* apply --target NAME; NULL: everything */
+	unsigned parallel;  /* workers; 0: cfg->proxmox.parallel */
+	/* prints diagnostics of the definitions (NULL: not shown) */
+	reconcile_diag_fn *print_diags;
+};
+
+struct reconcile_result {
+	size_t created, updated, destroyed, unchanged, blocked, failed;
+	struct strvec failures;	 /* one message per failed VM */
+	struct repo_plan rp;	 /* the definitions, cluster and plan */
+	const struct plan *plan; /* &rp.plan once planned, else NULL */
+	unsigned long api_calls; /* HTTP requests sent */
+	bool saved;		 /* plan: written to req->plan_file */
+};
+
+void reconcile_result_init(struct reconcile_result *r);
+void reconcile_result_release(struct reconcile_result *r);
+
+/*
+ * Plan (and with req->apply, apply) the repository of cfg. Returns 0, or
+ * -1 with e set: EXIT_INVALID for bad definitions or options (nothing was
+ * sent), EXIT_FAIL when VMs failed or were blocked (out says which). out
+ * must be initialised; it is filled as far as the run got.
+ */
+int reconcile_run(const struct config *cfg, const struct reconcile_req *req,
+		  struct reconcile_result *out, struct err *e);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * repoplan.c - the definitions of a repository checked and planned against
+ * the cluster, and the outputs file written from them; see reconcile.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/outputs.h"
+#include "ops/reconcile.h"
+#include "util/exitcode.h"
+#include "util/fileio.h"
+#include "util/xalloc.h"
+
+/*
+ * An excluded definition's VM is not "gone": keep its name (the name:
+ * inside, read leniently; the file name when it has none) from prune.
+ */
+static void keep_excluded(struct repo_plan *rp, const struct config *cfg,
+			  const char *file)
+{
+	struct vmdef_opts opts = { false };
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct strbuf buf = STRBUF_INIT, path = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	struct vmdef vm;
+	const char *base = strrchr(file, '/'), *dot;
+
+	strbuf_addstr(&path, file);
+	if (access(path.buf, F_OK) < 0) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", cfg->vms_dir, file);
+	}
+	vmdef_init(&vm);
+	if (file_read_all(&buf, path.buf, 1 << 20, &e) == 0)
+		vmdef_parse(&vm, &dl, path.buf, buf.buf, buf.len, &opts);
+	if (vm.name) {
+		strvec_push(&rp->keep, vm.name);
+	} else {
+		base = base ? base + 1 : file;
+		dot = strrchr(base, '.');
+		strvec_pushf(&rp->keep, "%.*s",
+			     (int)(dot ? (size_t)(dot - base) : strlen(base)),
+			     base);
+	}
+	vmdef_release(&vm);
+	diag_list_release(&dl);
+	err_release(&e);
+	strbuf_release(&buf);
+	strbuf_release(&path);
+}
+
+static void repo_plan_init(struct repo_plan *rp)
+{
+	static const struct repo_load rl0 = REPO_LOAD_INIT;
+	static const struct vmset set0 = VMSET_INIT;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->set = set0;
+	rp->rl = rl0;
+	strvec_init(&rp->keep);
+}
+
+/* defs, wants and the plan's input from the checked set. */
+static void repo_plan_fill(struct repo_plan *rp, const struct config *cfg)
+{
+	size_t i, n = 0;
+
+	rp->defs = xcalloc(rp->set.nr + 1, sizeof(*rp->defs));
+	rp->wants = xcalloc(rp->set.nr + 1, sizeof(*rp->wants));
+	for (i = 0; i < rp->set.nr; i++) {
+		rp->defs[n] = &rp->set.items[i];
+		desired_build(&rp->wants[n], &rp->set.items[i]);
+		n++;
+	}
+	for (i = 0; i < rp->rl.excluded.nr; i++)
+		keep_excluded(rp, cfg, rp->rl.excluded.v[i]);
+	rp->in.defs = rp->defs;
+	rp->in.wants = rp->wants;
+	rp->in.nr_defs = n;
+	rp->in.keep_names = &rp->keep;
+}
+
+int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
+		   reconcile_diag_fn *print, struct err *e)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	int ret = -1;
+
+	repo_plan_init(rp);
+	if (repo_load_vms(&rp->set, &dl, &rp->rl, cfg, NULL, 0, e) < 0)
+		goto out;
+	vmset_check(&rp->set, &dl);
+	vmset_sort(&rp->set);
+	diag_list_sort(&dl);
+	if (print)
+		print(cfg, &dl);
+	if (dl.errors) {
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "%zu error%s in the definitions; nothing was sent to "
+			 "Proxmox",
+			 dl.errors, dl.errors == 1 ? "" : "s");
+		goto out;
+	}
+	repo_plan_fill(rp, cfg);
+	ret = 0;
+out:
+	diag_list_release(&dl);
+	return ret;
+}
+
+void repo_plan_release(struct repo_plan *rp)
+{
+	size_t i;
+
+	plan_release(&rp->plan);
+	cluster_release(&rp->cluster);
+	for (i = 0; rp->wants && i < rp->in.nr_defs; i++)
+		desired_release(&rp->wants[i]);
+	free(rp->wants);
+	free(rp->defs);
+	rp->wants = NULL;
+	rp->defs = NULL;
+	strvec_clear(&rp->keep);
+	repo_load_release(&rp->rl);
+	vmset_release(&rp->set);
+}
+
+static int read_configs(struct repo_plan *rp, struct pve_client *pc,
+			bool refresh, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < rp->plan.nr; i++) {
+		const struct plan_item *it = &rp->plan.items[i];
+		struct actual_vm *a = (struct actual_vm *)it->have;
+
+		if (!a || a->has_config || !(it->needs_config || refresh))
+			continue;
+		if (cluster_read_config(a, pc, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		    struct err *e)
+{
+	if (cluster_read_vms(&rp->cluster, pc, e) < 0)
+		return -1;
+	rp->in.vms = rp->cluster.vms;
+	rp->in.nr_vms = rp->cluster.nr;
+	plan_build(&rp->plan, &rp->in);
+	if (read_configs(rp, pc, refresh, e) < 0)
+		return -1;
+	plan_release(&rp->plan);
+	plan_build(&rp->plan, &rp->in);
+	return 0;
+}
+
+int repo_plan_write_outputs(const struct repo_plan *rp,
+			    const struct config *cfg, struct err *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	outputs_encode(&sb, (const struct vmdef *const *)rp->defs,
+		       rp->in.nr_defs, rp->cluster.vms, rp->cluster.nr,
+		       cfg->ansible_user);
+	ret = file_make_parents(cfg->outputs, NULL, e) < 0
+		      ? -1
+		      : file_write_atomic(cfg->outputs, sb.buf, sb.len, 0644,
+					  e);
+	strbuf_release(&sb);
+	return ret;
+}

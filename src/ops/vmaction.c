@@ -1,0 +1,643 @@
+/*
+ * vmaction.c - what a worker does to one VM: create (vmid, clone or empty
+ * VM, config, disks, cloud-init drive, power, digest tag), update in
+ * place, destroy. The Proxmox calls are io/pve_vm.h's, the decisions of
+ * the race protocol core/race.h's and the parameters core/vmparams.h's.
+ *
+ * A clone's description says it is being created until the last step sets
+ * the digest tag, so an interrupted apply is finished by the next one. A
+ * clone whose answer was lost is looked up (by vmid and name) before it is
+ * sent again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pve_format.h"
+#include "core/race.h"
+#include "core/vmparams.h"
+#include "io/cluster.h"
+#include "io/pve_vm.h"
+#include "ops/worker.h"
+#include "util/backoff.h"
+#include "util/exitcode.h"
+
+static const char *conf_str(json_t *conf, const char *key)
+{
+	return json_string_value(json_object_get(conf, key));
+}
+
+/* The cluster's VMs (the one /cluster/resources reader, io/cluster.c). */
+static int read_cluster(struct worker *w, struct cluster *c, struct err *e)
+{
+	static const struct cluster c0 = CLUSTER_INIT;
+
+	*c = c0;
+	return cluster_read_vms(c, &w->pc, e);
+}
+
+static const struct actual_vm *by_vmid(const struct cluster *c, int vmid)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		if (c->vms[i].vmid == vmid)
+			return &c->vms[i];
+	return NULL;
+}
+
+/* Wait until the VM's config lock (clone, create) is gone. */
+static int wait_unlocked(struct worker *w, const char *node, int vmid,
+			 struct err *e)
+{
+	int i, ret = -1;
+
+	for (i = 0; i < worker_timeout(w) * 5; i++) {
+		json_t *st = NULL;
+		bool locked;
+
+		if (pve_vm_status(&w->pc, node, vmid, &st, e) < 0)
+			break;
+		locked = json_object_get(st, "lock") != NULL;
+		json_decref(st);
+		if (!locked) {
+			ret = 0;
+			break;
+		}
+		sleep_ms(200);
+	}
+	if (ret && !e->msg.len)
+		err_set(e, EXIT_FAIL, "VM %d stays locked", vmid);
+	return ret;
+}
+
+/*
+ * After a create whose answer was lost: does vmid exist, and is it ours?
+ * A clone in progress may not show its name yet, so wait for its lock to
+ * go, then read the config: ours has our name and the "being created"
+ * description. Sets *exists; -1 when it exists and is somebody else's.
+ */
+static int ours_after_lost(struct worker *w, int vmid, bool *exists,
+			   struct err *e)
+{
+	struct cluster c;
+	const struct actual_vm *a;
+	json_t *conf = NULL;
+	int ret = -1;
+
+	*exists = false;
+	if (read_cluster(w, &c, e) < 0)
+		goto out;
+	a = by_vmid(&c, vmid);
+	if (!a || !a->node) {
+		ret = 0; /* not there: it never happened */
+		goto out;
+	}
+	*exists = true;
+	if (wait_unlocked(w, a->node, vmid, e) < 0 ||
+	    pve_vm_config_get(&w->pc, a->node, vmid, &conf, e) < 0)
+		goto out;
+	if (race_is_ours(conf_str(conf, "name"), conf_str(conf, "description"),
+			 w->it->name))
+		ret = 0;
+	else
+		err_set(e, EXIT_FAIL,
+			"vmid %d exists but is not the VM this apply created "
+			"for '%s'; nothing was changed on it",
+			vmid, w->it->name);
+out:
+	json_decref(conf);
+	cluster_release(&c);
+	return ret;
+}
+
+typedef void create_params_fn(struct worker *w, int vmid, struct pve_params *p);
+
+/* One POST of a create on *vmid; 1 when it must be sent again. */
+static int post_once(struct worker *w, const char *node, int src_vmid,
+		     const char *what, create_params_fn *fill, int *vmid,
+		     bool *lost, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	char *task = NULL;
+	long status = 0;
+	bool found;
+	int r;
+
+	fill(w, *vmid, &p);
+	r = pve_vm_create(&w->pc, node, src_vmid, &p, &task, &status, e);
+	pve_params_release(&p);
+	if (r == 0) {
+		worker_say(w, "%s to vmid %d...", what, *vmid);
+		r = task ? pve_wait_task(&w->pc, task, worker_timeout(w), e)
+			 : 0;
+		free(task);
+		return r;
+	}
+	if (race_answer_lost(status))
+		*lost = true; /* no answer, or a proxy's: it may be done */
+	if (race_look_up(*lost, status, err_is(e, ERR_EXISTS))) {
+		struct err e2 = ERR_INIT;
+
+		if (ours_after_lost(w, *vmid, &found, &e2) < 0) {
+			err_release(e);
+			*e = e2;
+			return -1;
+		}
+		err_release(&e2);
+		if (found) {
+			err_release(e);
+			worker_say(w, "the answer was lost; vmid %d is ours",
+				   *vmid);
+			return 0;
+		}
+		if (!err_is(e, ERR_EXISTS)) {
+			err_release(e);
+			return 1; /* not there: send it again */
+		}
+	}
+	if (err_is(e, ERR_EXISTS) && !w->it->def->vmid) {
+		*vmid = 0; /* someone else took it: a new id */
+		*lost = false;
+		err_release(e);
+		return 1;
+	}
+	return -1;
+}
+
+/*
+ * POST a create (a clone of src_vmid on node, or with src_vmid 0 a new
+ * empty VM on node) and wait for its task. A lost answer, or "already
+ * exists" after one, is looked up by vmid and name before anything is sent
+ * again; an id another process took gets a new one.
+ */
+static int post_create(struct worker *w, const char *node, int src_vmid,
+		       const char *what, create_params_fn *fill, int *vmid,
+		       struct err *e)
+{
+	bool lost = false; /* an answer on this id went missing */
+	int attempt, r = -1;
+
+	for (attempt = 0; attempt < 6; attempt++) {
+		if (!*vmid && worker_reserve_vmid(w, vmid, e) < 0)
+			return -1;
+		r = post_once(w, node, src_vmid, what, fill, vmid, &lost, e);
+		if (r <= 0)
+			return r;
+	}
+	return -1;
+}
+
+static void clone_params(struct worker *w, int vmid, struct pve_params *p)
+{
+	pve_paramf(p, "newid", "%d", vmid);
+	pve_param(p, "name", w->it->name);
+	pve_param(p, "target", w->it->node);
+	pve_param(p, "full", w->it->def->full_clone ? "1" : "0");
+	pve_param(p, "description", PLAN_CREATING_MARKER);
+}
+
+static int clone_vm(struct worker *w, int *vmid, struct err *e)
+{
+	struct strbuf what = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&what, "cloning %s", w->it->def->clone);
+	ret = post_create(w, w->it->source->node, w->it->source->vmid, what.buf,
+			  clone_params, vmid, e);
+	strbuf_release(&what);
+	return ret;
+}
+
+/* A VM without a template (PXE or ISO installs): POST /nodes/N/qemu. */
+static void empty_params(struct worker *w, int vmid, struct pve_params *p)
+{
+	const struct desired *want = w->it->want;
+	size_t i;
+
+	pve_paramf(p, "vmid", "%d", vmid);
+	for (i = 0; i < want->keys.nr; i++)
+		if (strcmp(want->keys.v[i], "tags") &&
+		    strcmp(want->keys.v[i], "description"))
+			pve_param(p, want->keys.v[i], want->vals.v[i]);
+	for (i = 0; i < want->nr_disks; i++)
+		pve_param(p, want->disks[i].slot, want->disks[i].value);
+	pve_param(p, "description", PLAN_CREATING_MARKER);
+	pve_param(p, "tags", VMDEF_MANAGED_TAG);
+}
+
+static int create_empty(struct worker *w, int *vmid, struct err *e)
+{
+	return post_create(w, w->it->node, 0, "creating an empty VM",
+			   empty_params, vmid, e);
+}
+
+/*
+ * A cloned VM without a cloud-init drive gets one (it carries ipconfig0
+ * and the keys), on the storage of its boot disk or the definition's.
+ */
+static int add_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
+			 struct err *e)
+{
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
+	struct strbuf st = STRBUF_INIT;
+	int ret = 0;
+
+	if (!w->it->def->clone || json_object_get(conf, "ide2"))
+		return 0;
+	cluster_config_strings(&keys, &vals, conf);
+	if (vmparams_has_cloudinit(w->it->want, &keys, &vals))
+		goto out;
+	if (vmparams_cloudinit_storage(&st, w->it->want, &keys, &vals) < 0)
+		ret = err_setk(e, ERR_INVALID, EXIT_FAIL,
+			       "cannot add a cloud-init drive: neither the "
+			       "VM's disks nor the definition name a storage");
+	else
+		pve_paramf(p, "ide2", "%s:cloudinit", st.buf);
+out:
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	strbuf_release(&st);
+	return ret;
+}
+
+/* ",macaddr=XX:.." of a NIC value "virtio=XX:..,bridge=..", or "". */
+static const char *nic_mac(const char *val)
+{
+	static _Thread_local char buf[32];
+	const char *eq = strchr(val, '=');
+	size_t n = eq ? strcspn(eq + 1, ",") : 0;
+
+	buf[0] = '\0';
+	if (eq && n == 17 && (size_t)(eq - val) == strcspn(val, "=,"))
+		snprintf(buf, sizeof(buf), ",macaddr=%.17s", eq + 1);
+	return buf;
+}
+
+/* The desired keys (keys says which, NULL: all) as parameters. */
+static void config_keys(struct worker *w, json_t *conf,
+			const struct strvec *keys, struct pve_params *p)
+{
+	const struct desired *want = w->it->want;
+	size_t i, j;
+
+	for (i = 0; i < want->keys.nr; i++) {
+		const char *k = want->keys.v[i];
+		bool wanted = !keys;
+
+		for (j = 0; keys && j < keys->nr; j++)
+			if (!strcmp(keys->v[j], k))
+				wanted = true;
+		if (!wanted || !strcmp(k, "tags") || !strcmp(k, "description"))
+			continue;
+		if (!strncmp(k, "net", 3) &&
+		    !strstr(want->vals.v[i], "macaddr=") && conf_str(conf, k)) {
+			/* keep the NIC's MAC: a new one changes a DHCP
+			 * guest's address */
+			struct strbuf v = STRBUF_INIT;
+
+			strbuf_addf(&v, "%s%s", want->vals.v[i],
+				    nic_mac(conf_str(conf, k)));
+			pve_param(p, k, v.buf);
+			strbuf_release(&v);
+			continue;
+		}
+		pve_param(p, k, want->vals.v[i]);
+	}
+}
+
+/*
+ * Set the configuration: every desired key (keys says which, NULL: all),
+ * new disks, a cloud-init drive when there is none, cipassword from its
+ * environment variable, and "pve-gitops" in the tags (the digest comes
+ * last).
+ */
+static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
+		     const struct strvec *keys, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	struct pve_params p = PVE_PARAMS_INIT;
+	size_t i;
+	int ret = -1;
+
+	config_keys(w, conf, keys, &p);
+	for (i = 0; i < want->nr_disks; i++)
+		if (!json_object_get(conf, want->disks[i].slot))
+			pve_param(&p, want->disks[i].slot,
+				  want->disks[i].value);
+	if (add_cloudinit(w, conf, &p, e) < 0)
+		goto out;
+	if (w->it->def->cipassword_env) {
+		if (w->password)
+			pve_param(&p, "cipassword", w->password);
+	} else if (w->it->def->cipassword && !keys) {
+		/* clear text in the repository (validate warned) */
+		pve_param(&p, "cipassword", w->it->def->cipassword);
+	}
+	pve_param(&p, "tags", VMDEF_MANAGED_TAG);
+	/* a change made meanwhile by someone else fails the write */
+	if (conf_str(conf, "digest"))
+		pve_param(&p, "digest", conf_str(conf, "digest"));
+	ret = pve_vm_config_set(&w->pc, node, vmid, &p, e);
+out:
+	pve_params_release(&p);
+	return ret;
+}
+
+static int resize_disks(struct worker *w, const char *node, int vmid,
+			json_t *conf, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < want->nr_disks && !ret; i++) {
+		const struct desired_disk *d = &want->disks[i];
+		const char *cur = conf_str(conf, d->slot);
+		struct strbuf sz = STRBUF_INIT;
+
+		if (d->kind != DISK_DISK || !d->size || !cur ||
+		    plan_disk_size(cur) >= d->size)
+			continue;
+		pve_format_size(&sz, d->size);
+		ret = pve_vm_resize(&w->pc, node, vmid, d->slot, sz.buf,
+				    worker_timeout(w), e);
+		if (!ret)
+			worker_say(w, "%s resized to %s", d->slot, sz.buf);
+		strbuf_release(&sz);
+	}
+	return ret;
+}
+
+/* After the start task: until Proxmox reports the VM running. */
+static int wait_running(struct worker *w, const char *node, int vmid,
+			struct err *e)
+{
+	int i, ret = -1;
+
+	for (i = 0; i < 300; i++) {
+		json_t *st = NULL;
+		const char *s;
+
+		if (pve_vm_status(&w->pc, node, vmid, &st, e) < 0)
+			break;
+		s = json_string_value(json_object_get(st, "status"));
+		ret = s && !strcmp(s, "running") ? 0 : -1;
+		json_decref(st);
+		if (!ret)
+			break;
+		sleep_ms(200);
+	}
+	if (ret && !e->msg.len)
+		err_set(e, EXIT_FAIL, "VM %d did not start running", vmid);
+	return ret;
+}
+
+static int set_power(struct worker *w, const char *node, int vmid,
+		     bool running_now, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	bool want = w->it->def->vm_state == VM_STATE_RUNNING;
+	int ret = 0;
+
+	if (want == running_now)
+		return 0;
+	/* stopping asks the guest first, then forces it after 60 s */
+	if (!want) {
+		pve_param(&p, "timeout", "60");
+		pve_param(&p, "forceStop", "1");
+	}
+	ret = pve_vm_power(&w->pc, node, vmid, want ? "start" : "shutdown",
+			   want ? NULL : &p, worker_timeout(w), e);
+	/* a retry after a lost answer finds the work done */
+	if (ret && want && err_is(e, ERR_BADSTATE)) {
+		err_release(e);
+		ret = 0;
+	}
+	if (!ret && want)
+		ret = wait_running(w, node, vmid, e);
+	if (!ret)
+		worker_say(w, want ? "started" : "stopped");
+	pve_params_release(&p);
+	return ret;
+}
+
+/* Last: the digest tag and the real description (the marker goes). */
+static int finish(struct worker *w, const char *node, int vmid, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	const char *descr = desired_get(want, "description");
+	struct pve_params p = PVE_PARAMS_INIT;
+	json_t *conf = NULL;
+	bool marked;
+	int ret;
+
+	if (pve_vm_config_get(&w->pc, node, vmid, &conf, e) < 0)
+		return -1;
+	marked = conf_str(conf, "description") &&
+		 !strncmp(conf_str(conf, "description"), PLAN_CREATING_MARKER,
+			  strlen(PLAN_CREATING_MARKER));
+	json_decref(conf);
+	pve_param(&p, "tags", desired_get(want, "tags"));
+	if (descr)
+		pve_param(&p, "description", descr);
+	else if (marked) /* only our marker goes; a hand-made note stays */
+		pve_param(&p, "delete", "description");
+	ret = pve_vm_config_set(&w->pc, node, vmid, &p, e);
+	pve_params_release(&p);
+	return ret;
+}
+
+/*
+ * The race protocol (core/race.h): after the clone and again before the
+ * digest tag, another VM of this name that wins makes this apply remove
+ * its own clone and say so.
+ */
+static int check_race(struct worker *w, int vmid, struct err *e)
+{
+	const char *node = w->it->node;
+	struct cluster c;
+	int rival, ret = -1;
+
+	if (read_cluster(w, &c, e) < 0)
+		goto out;
+	rival = race_rival(c.vms, c.nr, w->it->name, vmid);
+	if (!rival) {
+		ret = 0;
+		goto out;
+	}
+	worker_say(w, "another apply made it (vmid %d); removing vmid %d",
+		   rival, vmid);
+	if (wait_unlocked(w, node, vmid, e) < 0 ||
+	    pve_vm_power(&w->pc, node, vmid, "stop", NULL, worker_timeout(w),
+			 e) < 0)
+		goto out;
+	if (pve_vm_delete(&w->pc, node, vmid, PVE_RETRY_SAFE, worker_timeout(w),
+			  NULL, e) == 0)
+		err_set(e, EXIT_FAIL,
+			"another apply is creating '%s' (vmid %d); this one "
+			"removed its own clone (vmid %d) and left it to that one",
+			w->it->name, rival, vmid);
+out:
+	cluster_release(&c);
+	return ret;
+}
+
+/* A clone configured, resized, powered and tagged. */
+static int create_clone(struct worker *w, int *vmid, struct err *e)
+{
+	const struct plan_item *it = w->it;
+	json_t *conf = NULL;
+	int ret = -1;
+
+	if (clone_vm(w, vmid, e) < 0 || check_race(w, *vmid, e) < 0)
+		return -1;
+	worker_say(w, "cloned (vmid %d)", *vmid);
+	if (pve_vm_config_get(&w->pc, it->node, *vmid, &conf, e) < 0 ||
+	    configure(w, it->node, *vmid, conf, NULL, e) < 0)
+		goto out;
+	json_decref(conf);
+	conf = NULL;
+	worker_say(w, "configured");
+	if (pve_vm_config_get(&w->pc, it->node, *vmid, &conf, e) < 0 ||
+	    resize_disks(w, it->node, *vmid, conf, e) < 0 ||
+	    set_power(w, it->node, *vmid, false, e) < 0 ||
+	    check_race(w, *vmid, e) < 0 || finish(w, it->node, *vmid, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	json_decref(conf);
+	return ret;
+}
+
+int vmaction_create(struct worker *w, struct err *e)
+{
+	const struct plan_item *it = w->it;
+	int vmid = it->vmid;
+
+	if (!it->def->clone) {
+		if (create_empty(w, &vmid, e) < 0 ||
+		    check_race(w, vmid, e) < 0 ||
+		    set_power(w, it->node, vmid, false, e) < 0 ||
+		    finish(w, it->node, vmid, e) < 0)
+			return -1;
+	} else if (create_clone(w, &vmid, e) < 0) {
+		return -1;
+	}
+	worker_say(w, "created (vmid %d)", vmid);
+	return 0;
+}
+
+static bool is_disk_slot(const struct desired *want, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++)
+		if (!strcmp(want->disks[i].slot, key))
+			return true;
+	return false;
+}
+
+int vmaction_update(struct worker *w, struct err *e)
+{
+	const struct plan_item *it = w->it;
+	const struct actual_vm *have = it->have;
+	struct strvec keys = STRVEC_INIT;
+	json_t *conf = NULL;
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < it->nr_changes; i++) {
+		const char *k = it->changes[i].key;
+
+		if (strcmp(k, "state") && !is_disk_slot(it->want, k))
+			strvec_push(&keys, k);
+	}
+	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0 ||
+	    configure(w, have->node, have->vmid, conf, &keys, e) < 0)
+		goto out;
+	json_decref(conf);
+	conf = NULL;
+	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0 ||
+	    resize_disks(w, have->node, have->vmid, conf, e) < 0 ||
+	    set_power(w, have->node, have->vmid,
+		      have->status && !strcmp(have->status, "running"),
+		      e) < 0 ||
+	    finish(w, have->node, have->vmid, e) < 0)
+		goto out;
+	worker_say(w, it->needs_reboot
+			      ? "updated; needs a reboot to take effect"
+			      : "updated");
+	ret = 0;
+out:
+	json_decref(conf);
+	strvec_clear(&keys);
+	return ret;
+}
+
+/* Whether the VM still exists (after a DELETE whose answer was lost). */
+static int vm_exists(struct worker *w, int vmid, bool *exists, struct err *e)
+{
+	struct cluster c;
+	int r = read_cluster(w, &c, e);
+
+	*exists = r == 0 && by_vmid(&c, vmid) != NULL;
+	cluster_release(&c);
+	return r;
+}
+
+/* The VM is still the one planned: same name, ours, not protected. */
+static int still_planned(struct worker *w, json_t *conf, struct err *e)
+{
+	const char *name = conf_str(conf, "name");
+	const char *tags = conf_str(conf, "tags");
+	const char *prot = conf_str(conf, "protection");
+
+	if (!name || strcmp(name, w->it->name) || !tags ||
+	    !strstr(tags, VMDEF_MANAGED_TAG) ||
+	    json_integer_value(json_object_get(conf, "protection")) == 1 ||
+	    (prot && !strcmp(prot, "1")))
+		return err_set(e, EXIT_FAIL,
+			       "VM %d changed since the plan (name, tags or "
+			       "protection); left alone",
+			       w->it->have->vmid);
+	return 0;
+}
+
+/*
+ * Destroy: check once more that the VM is the one planned (things may have
+ * changed since the plan), stop it, delete it. The DELETE is not blindly
+ * re-sent: after a lost answer the VM is looked for, so a new VM that
+ * reused the id is never hit.
+ */
+int vmaction_destroy(struct worker *w, struct err *e)
+{
+	const struct actual_vm *have = w->it->have;
+	json_t *conf = NULL;
+	long status = 0;
+	bool exists;
+	int ret = -1;
+
+	/* our own workers must not reuse this id meanwhile */
+	worker_hold_vmid(w, have->vmid);
+	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0 ||
+	    still_planned(w, conf, e) < 0)
+		goto out;
+	if (have->status && !strcmp(have->status, "running")) {
+		if (pve_vm_power(&w->pc, have->node, have->vmid, "stop", NULL,
+				 worker_timeout(w), e) < 0)
+			goto out;
+		worker_say(w, "stopped");
+	}
+	ret = pve_vm_delete(&w->pc, have->node, have->vmid, PVE_RETRY_NONE,
+			    worker_timeout(w), &status, e);
+	if (ret && status == 0 && vm_exists(w, have->vmid, &exists, e) == 0 &&
+	    !exists) {
+		err_release(e); /* the answer was lost; it is gone */
+		ret = 0;
+	}
+	if (!ret)
+		worker_say(w, "destroyed (vmid %d)", have->vmid);
+out:
+	json_decref(conf);
+	return ret;
+}

@@ -1,0 +1,95 @@
+/*
+ * test_planfmt.c - a plan as text, markdown and JSON: the empty plan, a
+ * destroy and a blocked item with an untrusted reason (escaped once), the
+ * markdown signs in the first column, the JSON summary.
+ */
+#include "test.h"
+#include "core/planfmt.h"
+
+static void planfmt__empty(void **state)
+{
+	struct plan p;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	planfmt_text(&sb, &p);
+	assert_string_equal(sb.buf,
+			    "No changes. Proxmox matches the definitions.\n");
+	strbuf_release(&sb);
+}
+
+static void two_items(struct plan *p, struct plan_item *it)
+{
+	memset(p, 0, sizeof(*p));
+	memset(it, 0, 2 * sizeof(*it));
+	it[0].op = PLAN_DESTROY;
+	it[0].name = (char *)"old";
+	it[0].node = (char *)"node01";
+	it[0].vmid = 130;
+	it[1].op = PLAN_BLOCKED;
+	it[1].name = (char *)"web";
+	it[1].node = (char *)"node02";
+	it[1].reason = (char *)"held by\x1b[31m someone";
+	p->items = it;
+	p->nr = 2;
+	p->destroy = 1;
+	p->blocked = 1;
+}
+
+static void planfmt__text_and_markdown(void **state)
+{
+	struct plan p;
+	struct plan_item it[2];
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	two_items(&p, it);
+	planfmt_text(&sb, &p);
+	assert_non_null(strstr(sb.buf, "  - old (vmid 130, node01) will be "
+				       "destroyed\n"));
+	assert_non_null(strstr(sb.buf, "  ! web (node02): held by\\x1b[31m "
+				       "someone\n"));
+	assert_null(strchr(sb.buf, '\x1b'));
+	assert_non_null(strstr(sb.buf, "Plan: 0 to add, 0 to change, 1 to "
+				       "destroy.\n1 blocked: apply leaves it"));
+	strbuf_reset(&sb);
+	planfmt_markdown(&sb, &p);
+	assert_true(!strncmp(sb.buf,
+			     "<details><summary>pve-gitops plan: 0 to "
+			     "add, 0 to change, 1 to destroy, some "
+			     "blocked</summary>",
+			     80));
+	assert_non_null(strstr(sb.buf, "\n- old (vmid 130, node01)"));
+	assert_non_null(strstr(sb.buf, "\n! web (node02)"));
+	assert_non_null(strstr(sb.buf, "```\n\n</details>\n"));
+	strbuf_release(&sb);
+}
+
+static void planfmt__json(void **state)
+{
+	struct plan p;
+	struct plan_item it[2];
+	char *text;
+
+	(void)state;
+	two_items(&p, it);
+	text = planfmt_json(&p, 7);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"api_calls\": 7"));
+	assert_non_null(strstr(text, "\"action\": \"destroy\""));
+	assert_non_null(strstr(text, "\"vmid\": null"));
+	assert_non_null(strstr(text, "\"blocked\": 1"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(planfmt__empty),
+		cmocka_unit_test(planfmt__text_and_markdown),
+		cmocka_unit_test(planfmt__json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

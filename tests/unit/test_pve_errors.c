@@ -1,0 +1,75 @@
+/*
+ * test_pve_errors.c - Proxmox failures classified by status and message:
+ * the kind callers decide on, what is worth retrying, and what proves a
+ * request was not carried out.
+ */
+#include "test.h"
+#include "core/pve_errors.h"
+
+static void pve_errors__kinds(void **state)
+{
+	static const struct {
+		long status;
+		const char *text;
+		enum err_kind kind;
+	} rows[] = {
+		{ 500, "VM 101 is locked (clone)", ERR_LOCKED },
+		{ 500,
+		  "can't lock file '/var/lock/qemu-server/lock-101.conf' - "
+		  "got timeout",
+		  ERR_LOCKED },
+		{ 500, "unable to create VM 101: config file already exists",
+		  ERR_EXISTS },
+		{ 500,
+		  "Configuration file 'nodes/n/qemu-server/1.conf' does not "
+		  "exist",
+		  ERR_NOTFOUND },
+		{ 500, "no such VM ('77')", ERR_NOTFOUND },
+		{ 404, "Not Found", ERR_NOTFOUND },
+		{ 500, "VM 101 already running", ERR_BADSTATE },
+		{ 500, "VM 101 not running", ERR_BADSTATE },
+		{ 500, "can't remove VM 101 - protection mode enabled",
+		  ERR_PERMANENT },
+		{ 400, "Parameter verification failed.", ERR_PERMANENT },
+		{ 401, "No ticket", ERR_PERMANENT },
+		{ 403, "Permission check failed", ERR_PERMANENT },
+		{ 0, "", ERR_LOST },
+		{ 502, "Bad Gateway", ERR_LOST },
+		{ 504, "Gateway Timeout", ERR_LOST },
+		{ 596, "Connection timed out", ERR_LOST },
+		{ 500, "Internal Server Error", ERR_GENERIC },
+		{ 503, "Service Unavailable", ERR_GENERIC },
+		{ 500, NULL, ERR_GENERIC },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		if (pve_error_kind(rows[i].status, rows[i].text) !=
+		    rows[i].kind)
+			fail_msg("%ld %s: kind %d, expected %d", rows[i].status,
+				 rows[i].text ? rows[i].text : "(null)",
+				 pve_error_kind(rows[i].status, rows[i].text),
+				 rows[i].kind);
+}
+
+static void pve_errors__not_carried_out(void **state)
+{
+	(void)state;
+	assert_true(pve_error_not_carried_out(500, "VM 1 is locked (clone)"));
+	assert_true(pve_error_not_carried_out(
+		500, "got no worker upid - start worker failed"));
+	assert_false(pve_error_not_carried_out(500, "Internal Server Error"));
+	assert_false(pve_error_not_carried_out(400, "VM 1 is locked"));
+	assert_false(pve_error_not_carried_out(502, NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pve_errors__kinds),
+		cmocka_unit_test(pve_errors__not_carried_out),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
