@@ -7,6 +7,7 @@
  * the exit status (see util/exitcode.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,10 +243,24 @@ static int find_sub(const struct cmd *c, struct global_opts *g, int *argc,
 	return 0;
 }
 
+/* plan --detailed-exitcode among the command's arguments (before "--"). */
+static bool detailed_exitcode(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--detailed-exitcode"))
+			return true;
+	return false;
+}
+
 /* Find the subcommand, parse the options, set up and run; the status. */
 static int dispatch(const struct cmd *c, struct global_opts *g,
 		    const struct env *env, int argc, char **argv)
 {
+	/* plan --detailed-exitcode: 2 says "changes", as terraform's does,
+	 * so invalid input (an error with a message) exits 1 there */
+	bool detailed = c == &cmd_plan && detailed_exitcode(argc, argv);
 	const struct cmd *parent = NULL, *sub;
 	struct config cfg;
 	struct err e = ERR_INIT;
@@ -282,6 +297,8 @@ static int dispatch(const struct cmd *c, struct global_opts *g,
 		     : run_strict(c, &cfg, env, g, values, npos, argv, &e)) < 0)
 		status = fail(&e);
 out:
+	if (detailed && status == EXIT_INVALID && e.msg.len)
+		status = EXIT_FAIL;
 	free(values);
 	config_release(&cfg);
 	err_release(&e);

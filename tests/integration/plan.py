@@ -151,6 +151,19 @@ def main():
              "nothing was sent to Proxmox" in p.stderr,
              "--detailed-exitcode: a bad definition exits 1, never 2 "
              "(2 means changes)", (p.returncode, p.stderr))
+        os.unlink(os.path.join(d, "proxmox/vms/broken.yaml"))
+        p = pg(d, "plan", "--detailed-exitcode", "--no-such-flag")
+        t.ok(p.returncode == 1 and "--no-such-flag" in p.stderr,
+             "--detailed-exitcode: a usage error exits 1 too",
+             (p.returncode, p.stderr))
+        with open(os.path.join(d, "pve-gitops.yaml"), "a") as f:
+            f.write("no_such_key: 1\n")
+        p = pg(d, "plan", "--detailed-exitcode")
+        t.ok(p.returncode == 1 and "pve-gitops.yaml:" in p.stderr,
+             "--detailed-exitcode: a bad pve-gitops.yaml exits 1 too",
+             (p.returncode, p.stderr))
+        p = pg(d, "plan")
+        t.eq(p.returncode, 2, "without it a bad pve-gitops.yaml exits 2")
         shutil.rmtree(d)
 
     with Sim(SIM, "--token", "root@pam!ci=" + SECRET) as sim:
