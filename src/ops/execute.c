@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "io/pve_vm.h"
-#include "ops/worker.h"
+#include "ops/execute_int.h"
 #include "util/exitcode.h"
 #include "util/xalloc.h"
 

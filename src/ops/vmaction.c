@@ -17,7 +17,7 @@
 #include "core/vmparams.h"
 #include "io/cluster.h"
 #include "io/pve_vm.h"
-#include "ops/worker.h"
+#include "ops/execute_int.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 

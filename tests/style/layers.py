@@ -8,7 +8,8 @@ sim/common and src/util, nothing else of the client.
 
 Circles are looked for between modules, a module being a .c file with the .h
 of the same name (so "api.c calls handlers in kv2.c, which call back into
-api.h" is a circle even though no header includes itself). Every include
+api.h" is a circle even though no header includes itself); a private
+header X_int.h belongs to module X. Every include
 edge between two modules counts.
 
 With a build directory as second argument, the same is checked on what the
@@ -55,6 +56,13 @@ def sources(root):
             for f in sorted(files):
                 if f.endswith((".c", ".h")):
                     yield os.path.relpath(os.path.join(d, f), root)
+
+
+def module_of(path):
+    """The module of a source path: its name without the extension, with a
+    private header X_int.h counted as part of X."""
+    mod = os.path.splitext(path)[0]
+    return mod[:-4] if mod.endswith("_int") else mod
 
 
 def check_edge(frm, to):
@@ -168,7 +176,7 @@ def main():
     root = sys.argv[1]
     errors, graph, edges = [], {}, 0
     for f in sources(root):
-        mod = os.path.splitext(f)[0]
+        mod = module_of(f)
         with open(os.path.join(root, f), encoding="utf-8") as fp:
             for lineno, line in enumerate(fp, 1):
                 m = INCLUDE.match(line)
@@ -181,7 +189,7 @@ def main():
                 bad = check_edge(f, to)
                 if bad:
                     errors.append("%s:%d: %s" % (f, lineno, bad))
-                tmod = os.path.splitext(to)[0]
+                tmod = module_of(to)
                 if tmod != mod:
                     graph.setdefault(mod, set()).add(tmod)
     for c in find_cycles(graph):

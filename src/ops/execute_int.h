@@ -1,9 +1,9 @@
 /*
- * worker.h - private to ops/execute.c and ops/vmaction.c: one worker of
+ * execute_int.h - private to ops/execute.c and ops/vmaction.c: one worker of
  * the pool, what the workers share, and the actions a worker carries out.
  */
-#ifndef PVE_GITOPS_OPS_WORKER_H
-#define PVE_GITOPS_OPS_WORKER_H
+#ifndef PVE_GITOPS_OPS_EXECUTE_INT_H
+#define PVE_GITOPS_OPS_EXECUTE_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
