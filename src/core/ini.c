@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "util/strvec.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 struct pending {
@@ -307,11 +308,7 @@ static char *py_strip(const char *s, size_t len)
 /* The number of characters (not bytes) of UTF-8 text s, as Python's len(). */
 static size_t py_len(const char *s)
 {
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	return utf8_count(s, strlen(s));
 }
 
 /* ---- host patterns ------------------------------------------------------ */
@@ -1320,20 +1317,6 @@ static const char *bad_separator(const char *s, size_t len)
 	return NULL;
 }
 
-static bool valid_utf8(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
-
-		if (!n)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* A key=value line in a :vars section; the key stripped, like the value. */
 static int parse_var(struct parser *p, struct ini_line *l, const char *text)
 {
@@ -1445,7 +1428,7 @@ int ini_parse(struct ini *out, const char *buf, size_t len, int *err_line,
 			goto out;
 		}
 		text = py_strip(buf + pos, n);
-		if (!valid_utf8(buf + pos, n) && text[0] != '#' &&
+		if (!utf8_valid(buf + pos, n) && text[0] != '#' &&
 		    text[0] != ';') {
 			free(text);
 			fail(&p, p.lineno, "the line is not valid UTF-8");

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define MAX_VERSION_LEN 256
@@ -108,38 +109,6 @@ static void js_trim(const char **s, size_t *len)
 			return;
 		*len -= k;
 	}
-}
-
-/* Bytes of a malformed sequence that WHATWG's decoder turns into one
- * U+FFFD (the maximal subpart of a valid sequence, at least 1). */
-static size_t utf8_bad_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t want, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		want = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		want = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		want = 4;
-	else
-		return 1;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	for (i = 1; i < want && i < n; i++) {
-		if (s[i] < lo || s[i] > hi)
-			break;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return i;
 }
 
 /* s as Node decodes it: invalid UTF-8 becomes U+FFFD. */
@@ -1641,20 +1610,6 @@ struct collator {
 	uint32_t arrows, symbols, last; /* for the characters not listed */
 };
 
-static uint32_t utf8_decode(const unsigned char *p, size_t n, size_t *len)
-{
-	size_t k = utf8_seq_len(p, n), i;
-	uint32_t cp;
-
-	*len = k ? k : 1;
-	if (k <= 1)
-		return k ? p[0] : 0xfffd;
-	cp = p[0] & (0xff >> (k + 1));
-	for (i = 1; i < k; i++)
-		cp = (cp << 6) | (p[i] & 0x3f);
-	return cp;
-}
-
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct collator_entry *x = a, *y = b;
@@ -1665,7 +1620,7 @@ static int entry_cmp(const void *a, const void *b)
 static void collator_init(struct collator *c)
 {
 	const unsigned char *p = (const unsigned char *)collation_table;
-	size_t n = sizeof(collation_table) - 1, i = 0, k, alloc = 0;
+	size_t n = sizeof(collation_table) - 1, i = 0, alloc = 0;
 	uint32_t rank = 1, cp;
 	unsigned char sec = 1, ter = 1;
 
@@ -1678,8 +1633,7 @@ static void collator_init(struct collator *c)
 			i++;
 			continue;
 		}
-		cp = utf8_decode(p + i, n - i, &k);
-		i += k;
+		i += utf8_next(&cp, p + i, n - i);
 		ALLOC_GROW(c->e, c->nr + 1, alloc);
 		c->e[c->nr].cp = cp;
 		c->e[c->nr].ce.primary = (rank + 8) << 21;
@@ -1750,15 +1704,16 @@ static void collation_key(struct strbuf *out, const struct collator *c,
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct strbuf sec = STRBUF_INIT, ter = STRBUF_INIT;
-	size_t n = strlen(s), i = 0, k;
+	size_t n = strlen(s), i = 0;
 
 	while (i < n) {
-		uint32_t cp = utf8_decode(p + i, n - i, &k);
-		const char *expand = ligature(cp);
+		uint32_t cp;
+		const char *expand;
 		struct collation_element ce;
 		size_t j;
 
-		i += k;
+		i += utf8_next(&cp, p + i, n - i);
+		expand = ligature(cp);
 		for (j = 0; j < (expand ? 2 : 1); j++) {
 			ce = collation_of(c, expand ? (unsigned char)expand[j]
 						    : cp);
@@ -1934,8 +1889,9 @@ static void short_hash(char *out, size_t size, const char *h)
 	size_t i = 0, units = 0, k;
 
 	while (h[i] && units < 7) {
-		k = utf8_seq_len((const unsigned char *)h + i, strlen(h + i));
-		k = k ? k : 1;
+		uint32_t cp;
+
+		k = utf8_next(&cp, (const unsigned char *)h + i, strlen(h + i));
 		units += k == 4 ? 2 : 1;
 		if (units > 7 || i + k >= size)
 			break;
