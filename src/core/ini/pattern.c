@@ -236,6 +236,76 @@ static int range_cut(struct parser *p, const char *pattern, const char *open,
 	return 0;
 }
 
+/* The parts of a range "begin:end[:step]", cut in place. */
+struct range_parts {
+	const char *beg;  /* "0" when empty */
+	char *end, *step; /* step NULL when absent */
+};
+
+static int range_split(struct parser *p, char *range, struct range_parts *r)
+{
+	r->beg = range;
+	r->step = NULL;
+	r->end = strchr(range, ':');
+	if (r->end) {
+		*r->end++ = '\0';
+		r->step = strchr(r->end, ':');
+		if (r->step) {
+			*r->step++ = '\0';
+			if (strchr(r->step, ':'))
+				r->end = NULL;
+		}
+	}
+	if (!r->end)
+		return ini_fail(
+			p, 0, "host range must be begin:end or begin:end:step");
+	if (!*r->beg)
+		r->beg = "0";
+	if (!*r->end)
+		return ini_fail(p, 0, "host range must specify end value");
+	if (r->beg[0] == '0' && py_len(r->beg) > 1 &&
+	    py_len(r->beg) != py_len(r->end))
+		return ini_fail(
+			p, 0,
+			"host range must specify equal-length begin and end formats");
+	return 0;
+}
+
+/*
+ * Whether the range yields any name, as expand_hostname_range() computes
+ * it: letters found in string.ascii_letters, else integers through int()
+ * and range(). -1 where Python raises; *big set for a number beyond 64 bits.
+ */
+static int range_nonempty(struct parser *p, const struct range_parts *r,
+			  bool *nonempty, bool *big)
+{
+	const char *lb, *le;
+	long long ib, ie, is = 1;
+
+	if (r->step && !py_int(r->step, &is, big))
+		return ini_fail(p, 0,
+				"invalid literal for int() with base 10: '%s'",
+				r->step);
+	lb = strstr(letters, r->beg);
+	le = strstr(letters, r->end);
+	if (lb && le && is != 0) {
+		if (lb > le)
+			return ini_fail(p, 0,
+					"host range must have begin <= end");
+		*nonempty = is > 0;
+		return 0;
+	}
+	if (!py_int(r->beg, &ib, big) || !py_int(r->end, &ie, big))
+		return ini_fail(p, 0,
+				"invalid literal for int() with base 10: '%s'",
+				py_int(r->beg, &ib, big) ? r->end : r->beg);
+	if (is == 0)
+		return ini_fail(p, 0, "range() arg 3 must not be zero");
+	/* range(ib, ie + 1, is) */
+	*nonempty = is > 0 ? ib <= ie : ie < LLONG_MAX && ib > ie + 1;
+	return 0;
+}
+
 /*
  * Check pattern the way expand_hostname_range() expands it: the first '['
  * and the first ']' split it into head, range and tail; the range is
@@ -246,11 +316,10 @@ static int range_cut(struct parser *p, const char *pattern, const char *open,
  */
 int ini_check_range(struct parser *p, const char *pattern, int depth)
 {
-	const char *open = strchr(pattern, '['), *a = NULL, *b = NULL, *lb, *le;
-	char *range = NULL, *end, *step = NULL, *c;
-	const char *beg;
-	long long ib, ie, is = 1;
-	bool nonempty, big = false;
+	const char *open = strchr(pattern, '['), *a = NULL, *b = NULL;
+	struct range_parts r;
+	char *range = NULL, *tail;
+	bool nonempty = false, big = false;
 	int ret = -1;
 
 	if (!open)
@@ -261,69 +330,17 @@ int ini_check_range(struct parser *p, const char *pattern, int depth)
 	if (range_cut(p, pattern, open, &a, &b) < 0)
 		return -1;
 	range = xstrndup(a + 1, (size_t)(b - a) - 1);
-	beg = range;
-	end = strchr(range, ':');
-	if (end) {
-		*end++ = '\0';
-		step = strchr(end, ':');
-		if (step) {
-			*step++ = '\0';
-			if (strchr(step, ':'))
-				end = NULL;
-		}
-	}
-	if (!end) {
-		ini_fail(p, 0,
-			 "host range must be begin:end or begin:end:step");
+	if (range_split(p, range, &r) < 0 ||
+	    range_nonempty(p, &r, &nonempty, &big) < 0)
 		goto out;
-	}
-	if (!*beg)
-		beg = "0";
-	if (!*end) {
-		ini_fail(p, 0, "host range must specify end value");
-		goto out;
-	}
-	if (beg[0] == '0' && py_len(beg) > 1 && py_len(beg) != py_len(end)) {
-		ini_fail(
-			p, 0,
-			"host range must specify equal-length begin and end formats");
-		goto out;
-	}
-	if (step && !py_int(step, &is, &big)) {
-		ini_fail(p, 0, "invalid literal for int() with base 10: '%s'",
-			 step);
-		goto out;
-	}
-	lb = strstr(letters, beg);
-	le = strstr(letters, end);
-	if (lb && le && is != 0) {
-		if (lb > le) {
-			ini_fail(p, 0, "host range must have begin <= end");
-			goto out;
-		}
-		nonempty = is > 0;
-	} else {
-		if (!py_int(beg, &ib, &big) || !py_int(end, &ie, &big)) {
-			ini_fail(p, 0,
-				 "invalid literal for int() with base 10: '%s'",
-				 py_int(beg, &ib, &big) ? end : beg);
-			goto out;
-		}
-		if (is == 0) {
-			ini_fail(p, 0, "range() arg 3 must not be zero");
-			goto out;
-		}
-		/* range(ib, ie + 1, is) */
-		nonempty = is > 0 ? ib <= ie : ie < LLONG_MAX && ib > ie + 1;
-	}
 	if (big) {
 		ini_fail(p, 0, "host range '%s' holds a number beyond 64 bits",
 			 pattern);
 		goto out;
 	}
-	c = xstrdup(b + 1);
-	ret = nonempty ? ini_check_range(p, c, depth + 1) : 0;
-	free(c);
+	tail = xstrdup(b + 1);
+	ret = nonempty ? ini_check_range(p, tail, depth + 1) : 0;
+	free(tail);
 out:
 	free(range);
 	return ret;
