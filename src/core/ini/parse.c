@@ -94,6 +94,7 @@ static const char *bad_separator(const char *s, size_t len)
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		uint32_t cp = 0;
 
 		if (c == '\0')
 			return "a NUL byte";
@@ -102,12 +103,12 @@ static const char *bad_separator(const char *s, size_t len)
 			return "a carriage return inside a line";
 		if (c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e))
 			return "a control character Ansible reads as a line break";
-		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0x85)
+		if (c < 0x80 ||
+		    !utf8_decode(&cp, (const unsigned char *)s + i, len - i))
+			continue;
+		if (cp == 0x85)
 			return "U+0085, which Ansible reads as a line break";
-		if (c == 0xe2 && i + 2 < len &&
-		    (unsigned char)s[i + 1] == 0x80 &&
-		    ((unsigned char)s[i + 2] == 0xa8 ||
-		     (unsigned char)s[i + 2] == 0xa9))
+		if (cp == 0x2028 || cp == 0x2029)
 			return "U+2028/U+2029, which Ansible reads as a line break";
 	}
 	return NULL;

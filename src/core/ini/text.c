@@ -11,28 +11,16 @@
  */
 size_t py_space(const char *s, size_t n)
 {
-	static const char *const wide[] = {
-		"\xc2\x85",	/* U+0085 */
-		"\xc2\xa0",	/* U+00A0 */
-		"\xe1\x9a\x80", /* U+1680 */
-		"\xe2\x80\x80", "\xe2\x80\x81", "\xe2\x80\x82", "\xe2\x80\x83",
-		"\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87",
-		"\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a", /* ..U+200A */
-		"\xe2\x80\xa8", "\xe2\x80\xa9", /* U+2028, U+2029 */
-		"\xe2\x80\xaf",			/* U+202F */
-		"\xe2\x81\x9f",			/* U+205F */
-		"\xe3\x80\x80",			/* U+3000 */
-	};
-	unsigned char c = n ? (unsigned char)s[0] : 0;
-	size_t i, k;
+	uint32_t cp;
+	size_t k = n ? utf8_decode(&cp, (const unsigned char *)s, n) : 0;
 
-	if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f))
-		return 1;
-	for (i = 0; c >= 0xc2 && i < sizeof(wide) / sizeof(wide[0]); i++) {
-		k = strlen(wide[i]);
-		if (k <= n && !memcmp(s, wide[i], k))
-			return k;
-	}
+	if (!k)
+		return 0;
+	if (cp == ' ' || (cp >= '\t' && cp <= '\r') ||
+	    (cp >= 0x1c && cp <= 0x1f) || cp == 0x85 || cp == 0xa0 ||
+	    cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+	    cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000)
+		return k;
 	return 0;
 }
 

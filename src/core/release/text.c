@@ -6,40 +6,31 @@
  */
 #include "core/release/release_int.h"
 
-/* Length of the WhiteSpace or LineTerminator (JS \s) at s, or 0. */
-size_t js_space(const char *p, size_t n)
+/* ECMAScript's WhiteSpace and LineTerminator code points (JS \s). */
+static bool js_space_cp(uint32_t cp)
 {
-	const unsigned char *s = (const unsigned char *)p;
-
-	if (!n)
-		return 0;
-	if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
-		return 1;
-	if (n >= 2 && s[0] == 0xc2 && s[1] == 0xa0)
-		return 2;
-	if (n < 3)
-		return 0;
-	if ((s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80) ||
-	    (s[0] == 0xe2 && s[1] == 0x80 &&
-	     (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf)) ||
-	    (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) ||
-	    (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80) ||
-	    (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf))
-		return 3;
-	return 0;
+	return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xa0 ||
+	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
+	       cp == 0xfeff;
 }
 
-/* 1 when s starts with a character JS '.' does not match. */
+/* Length of the WhiteSpace or LineTerminator (JS \s) at p, or 0. */
+size_t js_space(const char *p, size_t n)
+{
+	uint32_t cp;
+	size_t k = n ? utf8_decode(&cp, (const unsigned char *)p, n) : 0;
+
+	return k && js_space_cp(cp) ? k : 0;
+}
+
+/* 1 when p starts with a character JS '.' does not match. */
 int js_terminator(const char *p, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)p;
+	uint32_t cp;
 
-	if (!n)
-		return 0;
-	if (s[0] == '\n' || s[0] == '\r')
-		return 1;
-	return n >= 3 && s[0] == 0xe2 && s[1] == 0x80 &&
-	       (s[2] == 0xa8 || s[2] == 0xa9);
+	return n && utf8_decode(&cp, (const unsigned char *)p, n) &&
+	       (cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029);
 }
 
 int js_is_word(int c)
