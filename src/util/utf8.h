@@ -39,7 +39,7 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
  */
 size_t utf8_invalid_at(const char *s, size_t len);
 
-/* 1 when s[0..len) is valid UTF-8 (NUL bytes included, they are U+0000). */
+/* true when s[0..len) is valid UTF-8 (a NUL byte is U+0000, valid). */
 bool utf8_valid(const char *s, size_t len);
 
 /*
