@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-SOURCES = $(wildcard src/*.c src/*/*.c src/*/*.h sim/*/*.c sim/*/*.h \
+SOURCES = $(wildcard src/*.c src/*/*.c src/*/*.h src/*/*/*.c src/*/*/*.h sim/*/*.c sim/*/*.h \
 	tests/unit/*.c tests/unit/*.h fuzz/*.c bench/*.c)
 
 .PHONY: all build deps test asan fuzz demo bench install format format-check clean

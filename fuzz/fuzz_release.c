@@ -1,5 +1,5 @@
 /*
- * fuzz_release.c - libFuzzer target for core/release.c: the input's first
+ * fuzz_release.c - libFuzzer target for core/release/: the input's first
  * line is a repository URL, its second a tag name; the rest is commit
  * messages separated by NUL bytes. Everything is parsed, analysed and
  * rendered as `release` would, and the pieces are fed to the version,

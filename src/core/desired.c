@@ -146,16 +146,12 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-void desired_build(struct desired *d, const struct vmdef *vm)
+/* The configuration keys a definition sets, in the order they are sent. */
+static void put_config(struct desired *d, const struct vmdef *vm)
 {
 	struct strbuf v = STRBUF_INIT;
-	struct strvec tags = STRVEC_INIT;
-	uint32_t h = 2166136261u;
 	size_t i;
 
-	memset(d, 0, sizeof(*d));
-	strvec_init(&d->keys);
-	strvec_init(&d->vals);
 	put(d, "name", vm->name);
 	putu(d, "cores", vm->cores);
 	putu(d, "sockets", vm->sockets);
@@ -200,8 +196,16 @@ void desired_build(struct desired *d, const struct vmdef *vm)
 	}
 	for (i = 0; i < vm->nr_disks; i++)
 		add_disk(d, &vm->disks[i]);
+	strbuf_release(&v);
+}
 
-	/* the digest: everything above, the state, and what apply adds */
+/* The digest into d->digest: every key and disk put so far, the state, and
+ * what apply adds (the password's presence, never the password; tags). */
+static void put_digest(struct desired *d, const struct vmdef *vm)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
 	for (i = 0; i < d->keys.nr; i++) {
 		h = fnv1a(h, d->keys.v[i]);
 		h = fnv1a(h, "=");
@@ -220,23 +224,40 @@ void desired_build(struct desired *d, const struct vmdef *vm)
 		h = fnv1a(h, "cipassword_env=");
 		h = fnv1a(h, vm->cipassword_env);
 	}
-	if (vm->cipassword) /* that there is one, never the password */
+	if (vm->cipassword)
 		h = fnv1a(h, "cipassword=set");
 	for (i = 0; i < vm->tags.nr; i++)
 		h = fnv1a(h, vm->tags.v[i]);
 	snprintf(d->digest, sizeof(d->digest), "%08x", h);
+}
+
+/* "tags": ours, the digest and the definition's own, sorted, ';'-joined. */
+static void put_tags(struct desired *d, const struct vmdef *vm)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct strvec tags = STRVEC_INIT;
+	size_t i;
 
 	strvec_push(&tags, VMDEF_MANAGED_TAG);
 	strvec_pushf(&tags, DESIRED_DIGEST_PREFIX "%s", d->digest);
 	for (i = 0; i < vm->tags.nr; i++)
 		strvec_push(&tags, vm->tags.v[i]);
 	qsort(tags.v, tags.nr, sizeof(*tags.v), cmp_str);
-	strbuf_reset(&v);
 	for (i = 0; i < tags.nr; i++)
 		strbuf_addf(&v, "%s%s", i ? ";" : "", tags.v[i]);
 	put(d, "tags", v.buf);
 	strvec_clear(&tags);
 	strbuf_release(&v);
+}
+
+void desired_build(struct desired *d, const struct vmdef *vm)
+{
+	memset(d, 0, sizeof(*d));
+	strvec_init(&d->keys);
+	strvec_init(&d->vals);
+	put_config(d, vm);
+	put_digest(d, vm);
+	put_tags(d, vm);
 }
 
 void desired_release(struct desired *d)

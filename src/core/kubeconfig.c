@@ -505,86 +505,131 @@ static void drop_orphans(json_t *into, const char *ctx, const char *cluster,
 	}
 }
 
+/* The context to merge from a source kubeconfig, with the cluster and the
+ * user it names (both must be defined there); -1 with why set. */
+struct merge_source {
+	const json_t *body; /* the context's "context" object */
+	const json_t *cluster, *user;
+};
+
+static const json_t *named_in(const json_t *kc, const char *list,
+			      const json_t *name)
+{
+	const json_t *items = json_object_get(kc, list);
+	long i = find_named(items, json_string_value(name));
+
+	return i >= 0 ? json_array_get(items, (size_t)i) : NULL;
+}
+
+static int merge_source(struct merge_source *out, const json_t *from,
+			struct strbuf *why)
+{
+	const json_t *sctx = source_context(from, why);
+
+	if (!sctx)
+		return -1;
+	out->body = json_object_get(sctx, "context");
+	out->cluster = named_in(from, "clusters",
+				json_object_get(out->body, "cluster"));
+	out->user = named_in(from, "users", json_object_get(out->body, "user"));
+	if (!out->cluster || !out->user) {
+		strbuf_addf(why,
+			    "the context to merge names a %s it does not "
+			    "define",
+			    out->cluster ? "user" : "cluster");
+		return -1;
+	}
+	if (!json_is_string(json_object_get(
+		    json_object_get(out->cluster, "cluster"), "server"))) {
+		strbuf_addstr(why, "the cluster to merge has no server");
+		return -1;
+	}
+	return 0;
+}
+
+/* The cluster and user the context being replaced pointed to (copies, or
+ * NULL), and the report told a context is replaced. */
+static void replaced_refs(const json_t *into, const char *context,
+			  struct kubeconfig_merge_report *rep, char **cluster,
+			  char **user)
+{
+	long i = find_named(json_object_get(into, "contexts"), context);
+	const json_t *old;
+
+	*cluster = *user = NULL;
+	if (i < 0)
+		return;
+	old = json_array_get(json_object_get(into, "contexts"), (size_t)i);
+	rep->replaced_context = 1;
+	if (ref_of(old, "cluster"))
+		*cluster = xstrdup(ref_of(old, "cluster"));
+	if (ref_of(old, "user"))
+		*user = xstrdup(ref_of(old, "user"));
+}
+
+/* The merged cluster (with its new server), user and context, each in place
+ * of the one of that name or at the end. */
+static void put_entries(json_t *into, const struct merge_source *src,
+			const char *context, const char *name,
+			const char *server)
+{
+	json_t *cluster, *ctxbody;
+
+	cluster = entry("cluster", json_object_get(src->cluster, "cluster"),
+			name);
+	json_object_set_new(json_object_get(cluster, "cluster"), "server",
+			    json_string(server));
+	put_named(list_of(into, "clusters"), name, cluster);
+	put_named(list_of(into, "users"), name,
+		  entry("user", json_object_get(src->user, "user"), name));
+	ctxbody = json_deep_copy(src->body ? src->body : json_object());
+	json_object_set_new(ctxbody, "cluster", json_string(name));
+	json_object_set_new(ctxbody, "user", json_string(name));
+	put_named(list_of(into, "contexts"), context,
+		  entry("context", ctxbody, context));
+	json_decref(ctxbody);
+}
+
+/* What an empty kubeconfig lacks: current-context, apiVersion, kind. */
+static void set_defaults(json_t *into, const char *context)
+{
+	const char *cur =
+		json_string_value(json_object_get(into, "current-context"));
+
+	if (!cur || !*cur)
+		json_object_set_new(into, "current-context",
+				    json_string(context));
+	if (!json_object_get(into, "apiVersion"))
+		json_object_set_new(into, "apiVersion", json_string("v1"));
+	if (!json_object_get(into, "kind"))
+		json_object_set_new(into, "kind", json_string("Config"));
+}
+
 int kubeconfig_merge(json_t *into, const json_t *from,
 		     const struct kubeconfig_merge_opts *o,
 		     struct kubeconfig_merge_report *rep, struct strbuf *why)
 {
-	const json_t *sctx = source_context(from, why), *scl, *sus, *body;
-	const char *cname, *cur;
-	char *server = NULL, *old_cluster = NULL, *old_user = NULL;
-	json_t *cluster = NULL, *ctxbody;
-	long i;
+	struct merge_source src;
+	const char *cname;
+	char *server = NULL, *old_cluster, *old_user;
 
-	if (!sctx)
+	if (merge_source(&src, from, why) < 0)
 		return -1;
-	body = json_object_get(sctx, "context");
-	i = find_named(json_object_get(from, "clusters"),
-		       json_string_value(json_object_get(body, "cluster")));
-	scl = i >= 0 ? json_array_get(json_object_get(from, "clusters"),
-				      (size_t)i)
-		     : NULL;
-	i = find_named(json_object_get(from, "users"),
-		       json_string_value(json_object_get(body, "user")));
-	sus = i >= 0 ? json_array_get(json_object_get(from, "users"), (size_t)i)
-		     : NULL;
-	if (!scl || !sus) {
-		strbuf_addf(why,
-			    "the context to merge names a %s it does not "
-			    "define",
-			    scl ? "user" : "cluster");
-		return -1;
-	}
-	if (!json_is_string(json_object_get(json_object_get(scl, "cluster"),
-					    "server"))) {
-		strbuf_addstr(why, "the cluster to merge has no server");
-		return -1;
-	}
-	server = server_for(json_string_value(json_object_get(
-				    json_object_get(scl, "cluster"), "server")),
-			    o->server_host, why);
+	server = server_for(
+		json_string_value(json_object_get(
+			json_object_get(src.cluster, "cluster"), "server")),
+		o->server_host, why);
 	if (!server || !(cname = choose_name(into, o, why))) {
 		free(server);
 		return -1;
 	}
 	rep->cluster_name = xstrdup(cname);
 	rep->server = xstrdup(server);
-	/* what the replaced context pointed to */
-	i = find_named(json_object_get(into, "contexts"), o->context);
-	if (i >= 0) {
-		const json_t *old = json_array_get(
-			json_object_get(into, "contexts"), (size_t)i);
-
-		rep->replaced_context = 1;
-		old_cluster = ref_of(old, "cluster")
-				      ? xstrdup(ref_of(old, "cluster"))
-				      : NULL;
-		old_user = ref_of(old, "user") ? xstrdup(ref_of(old, "user"))
-					       : NULL;
-	}
-	cluster = entry("cluster", json_object_get(scl, "cluster"),
-			rep->cluster_name);
-	json_object_set_new(json_object_get(cluster, "cluster"), "server",
-			    json_string(server));
-	put_named(list_of(into, "clusters"), rep->cluster_name, cluster);
-	put_named(
-		list_of(into, "users"), rep->cluster_name,
-		entry("user", json_object_get(sus, "user"), rep->cluster_name));
-	ctxbody = json_deep_copy(body ? body : json_object());
-	json_object_set_new(ctxbody, "cluster", json_string(rep->cluster_name));
-	json_object_set_new(ctxbody, "user", json_string(rep->cluster_name));
-	put_named(list_of(into, "contexts"), o->context,
-		  entry("context", ctxbody, o->context));
-	json_decref(ctxbody);
+	replaced_refs(into, o->context, rep, &old_cluster, &old_user);
+	put_entries(into, &src, o->context, rep->cluster_name, server);
 	drop_orphans(into, o->context, old_cluster, old_user, rep->cluster_name,
 		     rep);
-	cur = json_string_value(json_object_get(into, "current-context"));
-	if (!cur || !*cur)
-		json_object_set_new(into, "current-context",
-				    json_string(o->context));
-	if (!json_object_get(into, "apiVersion"))
-		json_object_set_new(into, "apiVersion", json_string("v1"));
-	if (!json_object_get(into, "kind"))
-		json_object_set_new(into, "kind", json_string("Config"));
+	set_defaults(into, o->context);
 	free(server);
 	free(old_cluster);
 	free(old_user);

@@ -374,6 +374,18 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 	strbuf_release(&b);
 }
 
+/* The power state vm_state asks for, when the VM is not in it. */
+static void add_power_change(struct plan_item *it, const struct vmdef *def,
+			     const struct actual_vm *have)
+{
+	bool running = have->status && !strcmp(have->status, "running");
+
+	if (def->vm_state == VM_STATE_RUNNING && !running)
+		add_change(it, "state", have->status, "running", false);
+	else if (def->vm_state == VM_STATE_STOPPED && running)
+		add_change(it, "state", have->status, "stopped", false);
+}
+
 static void compare(struct plan_item *it, const struct vmdef *def,
 		    const struct desired *want, const struct actual_vm *have)
 {
@@ -392,10 +404,7 @@ static void compare(struct plan_item *it, const struct vmdef *def,
 	compare_disks(it, want, have);
 	if (it->op == PLAN_BLOCKED)
 		return;
-	if (def->vm_state == VM_STATE_RUNNING && !running)
-		add_change(it, "state", have->status, "running", false);
-	else if (def->vm_state == VM_STATE_STOPPED && running)
-		add_change(it, "state", have->status, "stopped", false);
+	add_power_change(it, def, have);
 	it->op = it->nr_changes ? PLAN_UPDATE : PLAN_NOOP;
 }
 
@@ -439,87 +448,116 @@ static void find_source(struct plan_item *it, const struct plan_input *in,
 	it->source = best;
 }
 
-static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
-		     bool *used)
-{
-	const struct vmdef *def = in->defs[k];
-	const struct desired *want = &in->wants[k];
-	const struct actual_vm *mine = NULL, *theirs = NULL;
-	struct plan_item *it;
-	size_t i, nr_mine = 0, nr_theirs = 0;
+/* The VMs (templates aside) that carry a definition's name: ours, which
+ * are marked used, and the others. */
+struct named_vms {
+	const struct actual_vm *mine, *theirs; /* the last one of each */
+	size_t nr_mine, nr_theirs;
+};
 
+static void find_named(struct named_vms *out, const struct plan_input *in,
+		       const char *name, bool *used)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
 	for (i = 0; i < in->nr_vms; i++) {
 		const struct actual_vm *a = &in->vms[i];
 
-		if (a->template_ || !a->name || strcmp(a->name, def->name))
+		if (a->template_ || !a->name || strcmp(a->name, name))
 			continue;
 		if (actual_is_managed(a)) {
-			mine = a;
-			nr_mine++;
+			out->mine = a;
+			out->nr_mine++;
 			used[i] = true;
 		} else {
-			theirs = a;
-			nr_theirs++;
+			out->theirs = a;
+			out->nr_theirs++;
 		}
 	}
-	it = add_item(p, PLAN_CREATE, def->name, def->target_node);
-	it->def = def;
-	it->want = want;
-	it->vmid = (int)def->vmid;
-	if (nr_mine > 1) {
+}
+
+/*
+ * Which VM of that name the definition stands for: ours, one of ours left
+ * half made (no tags yet, the creating marker), or one that --adopt takes
+ * over; NULL in *out for none (a create). false when that settles the
+ * item: several of ours, an interrupted apply to look at, or a VM that is
+ * not ours.
+ */
+static bool claim(struct plan_item *it, const struct plan_input *in,
+		  const struct named_vms *n, const struct actual_vm **out)
+{
+	const struct actual_vm *theirs = n->theirs;
+	const char *desc;
+
+	*out = n->mine;
+	if (n->nr_mine > 1) {
 		block(it,
 		      "%zu VMs managed by pve-gitops are named '%s'; delete "
 		      "all but one by hand",
-		      nr_mine, def->name);
-		return;
+		      n->nr_mine, it->def->name);
+		return false;
 	}
-	if (!mine && theirs && nr_theirs == 1 && !theirs->has_config) {
+	if (n->mine || !theirs)
+		return true;
+	if (n->nr_theirs == 1 && !theirs->has_config) {
 		/* an apply interrupted before the tags were set? */
 		it->op = PLAN_BLOCKED;
 		it->have = theirs;
 		it->vmid = theirs->vmid;
 		it->needs_config = true;
-		return;
+		return false;
 	}
-	if (!mine && theirs && nr_theirs == 1 &&
-	    actual_get(theirs, "description") &&
-	    !strncmp(actual_get(theirs, "description"), PLAN_CREATING_MARKER,
-		     strlen(PLAN_CREATING_MARKER)))
-		mine = theirs; /* ours, half made: finish it */
-	if (!mine && theirs && !(in->adopt && nr_theirs == 1)) {
+	desc = actual_get(theirs, "description");
+	if (!(n->nr_theirs == 1 && desc &&
+	      !strncmp(desc, PLAN_CREATING_MARKER,
+		       strlen(PLAN_CREATING_MARKER))) &&
+	    !(in->adopt && n->nr_theirs == 1)) {
 		it->vmid = theirs->vmid;
 		block(it,
 		      "VM %d '%s' exists and is not managed by pve-gitops; "
 		      "apply --adopt takes it over",
-		      theirs->vmid, def->name);
-		return;
+		      theirs->vmid, it->def->name);
+		return false;
 	}
-	if (!mine && theirs)
-		mine = theirs; /* adopted */
-	if (!mine) {
-		for (i = 0; def->vmid && i < in->nr_vms; i++)
-			if (in->vms[i].vmid == (int)def->vmid)
-				block(it, "vmid %d is taken by '%s'",
-				      in->vms[i].vmid,
-				      in->vms[i].name ? in->vms[i].name : "");
-		if (it->op == PLAN_CREATE && def->clone)
-			find_source(it, in, def);
-		/* Proxmox shows a clone's name only once it is written: an
-		 * unnamed VM being made could be this one */
-		for (i = 0; it->op == PLAN_CREATE && i < in->nr_vms; i++) {
-			const struct actual_vm *a = &in->vms[i];
+	*out = theirs; /* ours half made (finish it), or adopted */
+	return true;
+}
 
-			if ((!a->name || !*a->name) && a->lock &&
-			    (!strcmp(a->lock, "clone") ||
-			     !strcmp(a->lock, "create")))
-				block(it,
-				      "VM %d is being created and has no name "
-				      "yet (it may be this one); plan again when "
-				      "it is done",
-				      a->vmid);
-		}
-		return; /* create */
+/* What stands in the way of a create: the pinned vmid taken, no template
+ * to clone, an unnamed VM being made that could be this one. */
+static void check_create(struct plan_item *it, const struct plan_input *in)
+{
+	const struct vmdef *def = it->def;
+	size_t i;
+
+	for (i = 0; def->vmid && i < in->nr_vms; i++)
+		if (in->vms[i].vmid == (int)def->vmid)
+			block(it, "vmid %d is taken by '%s'", in->vms[i].vmid,
+			      in->vms[i].name ? in->vms[i].name : "");
+	if (it->op == PLAN_CREATE && def->clone)
+		find_source(it, in, def);
+	/* Proxmox shows a clone's name only once it is written: an unnamed
+	 * VM being made could be this one */
+	for (i = 0; it->op == PLAN_CREATE && i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+
+		if ((!a->name || !*a->name) && a->lock &&
+		    (!strcmp(a->lock, "clone") || !strcmp(a->lock, "create")))
+			block(it,
+			      "VM %d is being created and has no name yet (it "
+			      "may be this one); plan again when it is done",
+			      a->vmid);
 	}
+}
+
+/* The item for a VM that exists: blocked where pve-gitops will not go
+ * (another node, another vmid, a lock), else no-op or update. */
+static void plan_existing(struct plan_item *it, const struct plan_input *in,
+			  const struct actual_vm *mine)
+{
+	const struct vmdef *def = it->def;
+
 	it->have = mine;
 	it->vmid = mine->vmid;
 	if (mine->node && strcmp(mine->node, def->target_node)) {
@@ -539,15 +577,10 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		      mine->vmid, mine->lock);
 		return;
 	}
-	if (digest_matches(mine, want) && !in->refresh) {
-		bool running = mine->status && !strcmp(mine->status, "running");
-
+	if (digest_matches(mine, it->want) && !in->refresh) {
 		it->op = PLAN_NOOP;
 		/* the power state is not in the tags: the list shows it */
-		if (def->vm_state == VM_STATE_RUNNING && !running)
-			add_change(it, "state", mine->status, "running", false);
-		else if (def->vm_state == VM_STATE_STOPPED && running)
-			add_change(it, "state", mine->status, "stopped", false);
+		add_power_change(it, def, mine);
 		if (it->nr_changes)
 			it->op = PLAN_UPDATE;
 		return;
@@ -557,7 +590,28 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		it->needs_config = true;
 		return;
 	}
-	compare(it, def, want, mine);
+	compare(it, def, it->want, mine);
+}
+
+static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
+		     bool *used)
+{
+	const struct vmdef *def = in->defs[k];
+	const struct actual_vm *mine;
+	struct named_vms named;
+	struct plan_item *it;
+
+	find_named(&named, in, def->name, used);
+	it = add_item(p, PLAN_CREATE, def->name, def->target_node);
+	it->def = def;
+	it->want = &in->wants[k];
+	it->vmid = (int)def->vmid;
+	if (!claim(it, in, &named, &mine))
+		return;
+	if (mine)
+		plan_existing(it, in, mine);
+	else
+		check_create(it, in);
 }
 
 static bool kept(const struct plan_input *in, const char *name)

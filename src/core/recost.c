@@ -44,6 +44,30 @@ static size_t interval(const char *p, const char **end)
 	return n > m ? n : m;
 }
 
+/* Past the bracket expression at p ("[...]", with "[:class:]", "[.x.]",
+ * "[=x=]" inside and a leading "]" or "^]" taken literally): one atom. */
+static const char *skip_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p && *p != ']') {
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			char close = p[1];
+
+			for (p += 2; *p && !(*p == close && p[1] == ']');)
+				p++;
+			if (*p)
+				p++;
+		}
+		if (*p)
+			p++;
+	}
+	return *p ? p + 1 : p;
+}
+
 size_t regex_expanded_size(const char *p)
 {
 	size_t stack[64], cur = 0, last = 0;
@@ -60,27 +84,7 @@ size_t regex_expanded_size(const char *p)
 			cur = sat_add(cur, 1);
 			continue;
 		case '[':
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']') {
-				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
-						  p[1] == '=')) {
-					char close = p[1];
-
-					for (p += 2; *p && !(*p == close &&
-							     p[1] == ']');)
-						p++;
-					if (*p)
-						p++;
-				}
-				if (*p)
-					p++;
-			}
-			if (*p)
-				p++;
+			p = skip_bracket(p);
 			last = 1;
 			cur = sat_add(cur, 1);
 			continue;

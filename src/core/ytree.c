@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define YAML_TAG "tag:yaml.org,2002:"
@@ -539,50 +540,42 @@ static void on_event(struct builder *b, struct fy_event *ev)
 	}
 }
 
-/* Position (1-based) of byte offset off in buf. */
+/* Position (1-based) of byte offset off in buf; columns in characters. */
 static void position_of(const char *buf, size_t off, int *line, int *col)
 {
-	size_t i;
+	size_t i, bol = 0;
 
 	*line = 1;
-	*col = 1;
 	for (i = 0; i < off; i++) {
 		if (buf[i] == '\n') {
 			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-			(*col)++;
+			bol = i + 1;
 		}
 	}
+	*col = 1 + (int)utf8_count(buf + bol, off - bol);
 }
 
 /* Reject what is not text before the parser sees it. */
 static int check_text(struct builder *b, const char *buf, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)buf;
-	size_t i = 0;
+	/* strict: libfyaml 0.7.12 loops forever on an overlong form in a
+	 * directive ("%" then E0 96 8B) */
+	size_t bad = utf8_invalid_at(buf, len);
+	const char *nul = memchr(buf, '\0', bad);
 	int line, col;
 
-	while (i < len) {
-		size_t want;
-
-		if (p[i] == 0) {
-			position_of(buf, i, &line, &col);
-			fail(b, line, col,
-			     "NUL byte in the file: not a YAML text file");
-			return -1;
-		}
-		/* strict: libfyaml 0.7.12 loops forever on an overlong form
-		 * in a directive ("%" then E0 96 8B) */
-		want = utf8_seq_len(p + i, len - i);
-		if (!want) {
-			position_of(buf, i, &line, &col);
-			fail(b, line, col,
-			     "invalid UTF-8 byte 0x%02x: not a YAML text file",
-			     p[i]);
-			return -1;
-		}
-		i += want;
+	if (nul) {
+		position_of(buf, (size_t)(nul - buf), &line, &col);
+		fail(b, line, col,
+		     "NUL byte in the file: not a YAML text file");
+		return -1;
+	}
+	if (bad < len) {
+		position_of(buf, bad, &line, &col);
+		fail(b, line, col,
+		     "invalid UTF-8 byte 0x%02x: not a YAML text file",
+		     (unsigned char)buf[bad]);
+		return -1;
 	}
 	return 0;
 }

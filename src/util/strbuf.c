@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 char strbuf_empty[1];
@@ -131,50 +132,15 @@ void strbuf_insert(struct strbuf *sb, size_t pos, const void *data, size_t len)
 	sb->buf[sb->len] = '\0';
 }
 
-size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t want, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		want = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		want = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		want = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (want > n)
-		return 0;
-	for (i = 1; i < want; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((want == 2 && cp < 0x80) || (want == 3 && cp < 0x800) ||
-	    (want == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return want;
-}
-
-/* Like utf8_seq_len, but 0 also for what a terminal would act on: C1
- * controls and the Unicode line and paragraph separators. */
+/* Length of the valid UTF-8 sequence at s, or 0 also for what a terminal
+ * would act on: C1 controls and the Unicode line and paragraph separators. */
 static size_t printable_seq_len(const unsigned char *s, size_t n)
 {
-	size_t want = utf8_seq_len(s, n);
+	uint32_t cp;
+	size_t want = utf8_decode(&cp, s, n);
 
-	if (want == 2 && s[0] == 0xc2 && s[1] < 0xa0)
-		return 0; /* U+0080..U+009F */
-	if (want == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
-	    (s[2] == 0xa8 || s[2] == 0xa9))
-		return 0; /* U+2028, U+2029 */
+	if (!want || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+		return 0;
 	return want;
 }
 

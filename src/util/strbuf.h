@@ -53,13 +53,6 @@ void strbuf_insert(struct strbuf *sb, size_t pos, const void *data, size_t len);
 void strbuf_add_escaped(struct strbuf *sb, const char *s, size_t len);
 
 /*
- * Length of the valid UTF-8 sequence at s (at most n bytes, n > 0), or 0
- * for a malformed one: overlong forms, surrogates and code points above
- * U+10FFFF are malformed too.
- */
-size_t utf8_seq_len(const unsigned char *s, size_t n);
-
-/*
  * Append s percent-encoded for a URL or a form body: RFC 3986 unreserved
  * characters (letters, digits, "-._~") stay, every other byte is %XX.
  */

@@ -1,5 +1,5 @@
 /*
- * test_release.c - core/release.c over tables: commit parsing, reverted
+ * test_release.c - core/release/ over tables: commit parsing, reverted
  * commits, the release type, versions and tags, repository URLs, string
  * order, release notes, CHANGELOG.md, and every error path.
  *

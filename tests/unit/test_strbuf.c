@@ -63,6 +63,15 @@ static void strbuf__escapes_control_and_invalid_utf8(void **state)
 		{ "nul\0x", 5, "nul\\x00x" },
 		{ "\xe2\x80\xa8", 3, "\\xe2\\x80\\xa8" }, /* U+2028 */
 		{ "\x7f", 1, "\\x7f" },
+		{ "\xc2\x80", 2, "\\xc2\\x80" },	  /* U+0080, C1 */
+		{ "\xc2\x9f", 2, "\\xc2\\x9f" },	  /* U+009F, C1 */
+		{ "\xc2\xa0", 2, "\xc2\xa0" },		  /* U+00A0 prints */
+		{ "\xe2\x80\xa9", 3, "\\xe2\\x80\\xa9" }, /* U+2029 */
+		{ "\xe2\x82\xac", 3, "\xe2\x82\xac" },	  /* U+20AC */
+		{ "\xc0\xaf", 2, "\\xc0\\xaf" },	  /* overlong */
+		{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" }, /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80" },
+		{ "\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80" },
 	};
 	size_t i;
 

@@ -1,0 +1,608 @@
+/*
+ * disks.c - the disk forms of a definition: a mapping of slots
+ * (scsi0: {...}), a list with slot and type, and Telmate 3.x's
+ * nested_disks, all decoded into the same struct vm_disk list with the
+ * keys each kind of disk allows.
+ */
+#include "core/vmdef/vmdef_int.h"
+
+/* Keys a disk entry may carry; which ones apply depends on its kind. */
+enum {
+	DK_SIZE = 1 << 0,
+	DK_STORAGE = 1 << 1,
+	DK_FORMAT = 1 << 2,
+	DK_MOUNT = 1 << 3,
+	DK_OPTS = 1 << 4, /* cache, discard, iothread, ssd, backup, ... */
+	DK_ISO = 1 << 5,
+	DK_FILE = 1 << 6,
+	DK_SLOT = 1 << 7, /* list form: slot and type */
+};
+
+struct diskctx {
+	struct vm_disk *disk;
+	unsigned allowed;
+	const struct ynode *slot_node, *type_node, *size_node;
+};
+
+#define DISK(t) (((struct diskctx *)(t))->disk)
+
+static int d_size(struct ydecoder *d, void *t, const struct ynode *k,
+		  const struct ynode *v, const char *path)
+{
+	struct strbuf why = STRBUF_INIT;
+	char *s = NULL;
+	int ret = 0;
+
+	(void)k;
+	((struct diskctx *)t)->size_node = v;
+	if (v->kind == YNODE_SCALAR && v->stype == YS_INT) {
+		yd_error(d, v, path,
+			 "size '%s' has no unit; write %sG (K, M, "
+			 "G or T)",
+			 v->str, v->str);
+		return -1;
+	}
+	if (yd_string(d, v, path, &s) < 0)
+		return -1;
+	if (pve_parse_size(&DISK(t)->size, s, &why) < 0) {
+		yd_error(d, v, path, "%s", why.buf);
+		ret = -1;
+	}
+	free(s);
+	strbuf_release(&why);
+	return ret;
+}
+
+static int d_storage(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &DISK(t)->storage,
+				 pve_check_storage_id);
+}
+
+static int d_format(struct ydecoder *d, void *t, const struct ynode *k,
+		    const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_enum(d, v, path, pve_disk_formats, &DISK(t)->format);
+}
+
+static int check_mount(const char *s, struct strbuf *why)
+{
+	const char *p;
+
+	if (s[0] != '/' || !s[1]) {
+		strbuf_addstr(why, "not an absolute path other than /");
+		return -1;
+	}
+	for (p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("/._-", *p)) {
+			strbuf_addstr(why, "a path with characters other than "
+					   "letters, digits, '/', '.', '_' "
+					   "or '-'");
+			return -1;
+		}
+	}
+	if (strstr(s, "/../") || strstr(s, "/./") || strstr(s, "//") ||
+	    (strlen(s) >= 3 && !strcmp(s + strlen(s) - 3, "/..")) ||
+	    s[strlen(s) - 1] == '/') {
+		strbuf_addstr(why, "not a normalised path (no '..', '.', '//' "
+				   "or trailing '/')");
+		return -1;
+	}
+	return 0;
+}
+
+static int d_mount(struct ydecoder *d, void *t, const struct ynode *k,
+		   const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &DISK(t)->mount, check_mount);
+}
+
+static int d_cache(struct ydecoder *d, void *t, const struct ynode *k,
+		   const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_enum(d, v, path, pve_disk_caches, &DISK(t)->cache);
+}
+
+static int d_asyncio(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	static const char *const aio[] = { "native", "threads", "io_uring",
+					   NULL };
+
+	(void)k;
+	return yd_enum(d, v, path, aio, &DISK(t)->asyncio);
+}
+
+static int d_discard(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	(void)k;
+	if (v->kind == YNODE_SCALAR && v->stype == YS_STR) {
+		if (v->len == 2 && !memcmp(v->str, "on", 2)) {
+			DISK(t)->discard = 1;
+			return 0;
+		}
+		if (v->len == 6 && !memcmp(v->str, "ignore", 6)) {
+			DISK(t)->discard = 0;
+			return 0;
+		}
+	}
+	return yd_bool(d, v, path, &DISK(t)->discard);
+}
+
+#define DISK_BOOL(fn, field)                                              \
+	static int fn(struct ydecoder *d, void *t, const struct ynode *k, \
+		      const struct ynode *v, const char *path)            \
+	{                                                                 \
+		(void)k;                                                  \
+		return yd_bool(d, v, path, &DISK(t)->field);              \
+	}
+DISK_BOOL(d_iothread, iothread)
+DISK_BOOL(d_ssd, ssd)
+DISK_BOOL(d_backup, backup)
+DISK_BOOL(d_replicate, replicate)
+DISK_BOOL(d_readonly, readonly)
+DISK_BOOL(d_cdrom_passthrough, cdrom_passthrough)
+
+static int check_volume(const char *s, struct strbuf *why)
+{
+	const char *colon = strchr(s, ':');
+	struct strbuf tmp = STRBUF_INIT;
+	int ret = 0;
+
+	if (!colon || !colon[1]) {
+		strbuf_addstr(why, "not a volume id (STORAGE:PATH such as "
+				   "local:iso/ubuntu.iso)");
+		return -1;
+	}
+	strbuf_add(&tmp, s, (size_t)(colon - s));
+	if (pve_check_storage_id(tmp.buf, why) < 0)
+		ret = -1;
+	strbuf_release(&tmp);
+	return ret;
+}
+
+static int check_passthrough(const char *s, struct strbuf *why)
+{
+	if (!strncmp(s, "/dev/", 5) && s[5])
+		return 0;
+	return check_volume(s, why);
+}
+
+static int d_iso(struct ydecoder *d, void *t, const struct ynode *k,
+		 const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &DISK(t)->iso, check_volume);
+}
+
+static int d_file(struct ydecoder *d, void *t, const struct ynode *k,
+		  const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &DISK(t)->file, check_passthrough);
+}
+
+static int d_slot(struct ydecoder *d, void *t, const struct ynode *k,
+		  const struct ynode *v, const char *path)
+{
+	(void)d;
+	(void)k;
+	(void)path;
+	((struct diskctx *)t)->slot_node = v;
+	return 0;
+}
+
+static int d_type(struct ydecoder *d, void *t, const struct ynode *k,
+		  const struct ynode *v, const char *path)
+{
+	(void)d;
+	(void)k;
+	(void)path;
+	((struct diskctx *)t)->type_node = v;
+	return 0;
+}
+
+static const struct {
+	struct yd_field f;
+	unsigned group;
+} disk_keys[] = {
+	{ { "size", d_size, 0 }, DK_SIZE },
+	{ { "storage", d_storage, 0 }, DK_STORAGE },
+	{ { "format", d_format, 0 }, DK_FORMAT },
+	{ { "mount", d_mount, 0 }, DK_MOUNT },
+	{ { "cache", d_cache, 0 }, DK_OPTS },
+	{ { "discard", d_discard, 0 }, DK_OPTS },
+	{ { "iothread", d_iothread, 0 }, DK_OPTS },
+	{ { "ssd", d_ssd, 0 }, DK_OPTS },
+	{ { "emulatessd", d_ssd, 0 }, DK_OPTS },
+	{ { "backup", d_backup, 0 }, DK_OPTS },
+	{ { "replicate", d_replicate, 0 }, DK_OPTS },
+	{ { "readonly", d_readonly, 0 }, DK_OPTS },
+	{ { "asyncio", d_asyncio, 0 }, DK_OPTS },
+	{ { "iso", d_iso, 0 }, DK_ISO },
+	{ { "passthrough", d_cdrom_passthrough, 0 }, DK_ISO },
+	{ { "file", d_file, 0 }, DK_FILE },
+	{ { "slot", d_slot, 0 }, DK_SLOT },
+	{ { "type", d_type, 0 }, DK_SLOT },
+};
+
+/* Decode one disk mapping with the keys of the allowed groups. */
+static int disk_decode(struct ydecoder *d, struct diskctx *ctx,
+		       const struct ynode *v, const char *path)
+{
+	struct yd_field fields[sizeof(disk_keys) / sizeof(disk_keys[0]) + 1];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(disk_keys) / sizeof(disk_keys[0]); i++)
+		if (disk_keys[i].group & ctx->allowed)
+			fields[n++] = disk_keys[i].f;
+	fields[n].key = NULL;
+	fields[n].fn = NULL;
+	ctx->disk->line = v->line;
+	ctx->disk->col = v->col;
+	return yd_map(d, v, path, fields, ctx);
+}
+
+static void disk_init(struct vm_disk *disk)
+{
+	memset(disk, 0, sizeof(*disk));
+	disk->discard = disk->ssd = disk->iothread = disk->backup = -1;
+	disk->replicate = disk->readonly = disk->cdrom_passthrough = -1;
+}
+
+void vmdef_disk_release(struct vm_disk *disk)
+{
+	free(disk->slot);
+	free(disk->storage);
+	free(disk->format);
+	free(disk->mount);
+	free(disk->file);
+	free(disk->iso);
+	free(disk->cache);
+	free(disk->asyncio);
+}
+
+const char *vmdef_disk_kind(enum disk_kind kind)
+{
+	switch (kind) {
+	case DISK_CLOUDINIT:
+		return "cloudinit";
+	case DISK_CDROM:
+		return "cdrom";
+	case DISK_PASSTHROUGH:
+		return "passthrough";
+	case DISK_DISK:
+		break;
+	}
+	return "disk";
+}
+
+/* Checks every form shares, then append (taking ownership) or free. */
+static int disk_finish(struct ydecoder *d, struct vmdef *vm,
+		       struct vm_disk *disk, const struct ynode *at,
+		       const char *path)
+{
+	size_t i;
+	int ret = 0;
+
+	if (disk->kind == DISK_DISK && !disk->storage) {
+		yd_error(d, at, path, "missing 'storage' (such as local-lvm)");
+		ret = -1;
+	}
+	if (disk->kind == DISK_DISK && !disk->size) {
+		yd_error(d, at, path, "missing 'size' (such as 50G)");
+		ret = -1;
+	}
+	if (disk->kind == DISK_CLOUDINIT && !disk->storage) {
+		yd_error(d, at, path,
+			 "missing 'storage' for the cloud-init "
+			 "drive");
+		ret = -1;
+	}
+	if (disk->kind == DISK_PASSTHROUGH && !disk->file) {
+		yd_error(d, at, path,
+			 "missing 'file' (/dev/... or a volume "
+			 "id)");
+		ret = -1;
+	}
+	if (disk->kind == DISK_CDROM && disk->iso &&
+	    disk->cdrom_passthrough == 1) {
+		yd_error(d, at, path,
+			 "a cdrom takes either 'iso' or "
+			 "'passthrough: true', not both");
+		ret = -1;
+	}
+	for (i = 0; ret == 0 && i < vm->nr_disks; i++) {
+		if (!strcmp(vm->disks[i].slot, disk->slot)) {
+			yd_error(d, at, path,
+				 "slot %s is defined twice (first "
+				 "at line %d)",
+				 disk->slot, vm->disks[i].line);
+			ret = -1;
+		} else if (disk->mount && vm->disks[i].mount &&
+			   !strcmp(vm->disks[i].mount, disk->mount)) {
+			yd_error(d, at, path,
+				 "mount point %s is used by %s too",
+				 disk->mount, vm->disks[i].slot);
+			ret = -1;
+		} else if (disk->kind == DISK_CLOUDINIT &&
+			   vm->disks[i].kind == DISK_CLOUDINIT) {
+			yd_error(d, at, path,
+				 "a second cloud-init drive (the "
+				 "first is %s)",
+				 vm->disks[i].slot);
+			ret = -1;
+		}
+	}
+	if (ret) {
+		vmdef_disk_release(disk);
+		return -1;
+	}
+	ALLOC_GROW(vm->disks, vm->nr_disks + 1, vm->alloc_disks);
+	vm->disks[vm->nr_disks++] = *disk;
+	return 0;
+}
+
+static int slot_ok(struct ydecoder *d, const struct ynode *at, const char *path,
+		   const char *slot)
+{
+	struct strbuf why = STRBUF_INIT;
+	int ret = pve_parse_disk_slot(slot, &why);
+
+	if (ret < 0)
+		yd_error(d, at, path, "%s", why.buf);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* The seed's form: disks: {scsi0: {size, storage, mount, format}} */
+static int disks_map(struct ydecoder *d, struct vmdef *vm,
+		     const struct ynode *v, const char *path)
+{
+	struct strbuf p = STRBUF_INIT;
+	int ret = 0;
+	size_t i;
+
+	for (i = 0; i < ymap_size(v); i++) {
+		const struct ynode *k = ymap_key(v, i), *dv = ymap_value(v, i);
+		struct vm_disk disk;
+		struct diskctx ctx = { &disk,
+				       DK_SIZE | DK_STORAGE | DK_FORMAT |
+					       DK_MOUNT | DK_OPTS,
+				       NULL, NULL, NULL };
+
+		strbuf_reset(&p);
+		yd_path(&p, path, k->str);
+		if (slot_ok(d, k, path, k->str) < 0) {
+			ret = -1;
+			continue;
+		}
+		disk_init(&disk);
+		disk.slot = xstrndup(k->str, k->len);
+		if (disk_decode(d, &ctx, dv, p.buf) < 0) {
+			vmdef_disk_release(&disk);
+			ret = -1;
+			continue;
+		}
+		ret |= disk_finish(d, vm, &disk, dv, p.buf);
+	}
+	strbuf_release(&p);
+	return ret;
+}
+
+static int list_slot(struct ydecoder *d, struct diskctx *ctx,
+		     const struct ynode *item, const char *path)
+{
+	static const char *const kinds[] = { "disk", "cloudinit", "cdrom",
+					     "passthrough", NULL };
+	static const char *const buses[] = { "scsi", "virtio", "sata", "ide",
+					     NULL };
+	const struct ynode *s = ctx->slot_node, *ty = ctx->type_node;
+	struct vm_disk *disk = ctx->disk;
+	size_t i;
+
+	if (!s) {
+		yd_error(d, item, path, "missing 'slot' (such as scsi0)");
+		return -1;
+	}
+	if (s->kind != YNODE_SCALAR) {
+		yd_error(d, s, path, "slot: expected a string such as scsi0");
+		return -1;
+	}
+	/* Telmate 2.x: type is the bus and slot its number. */
+	for (i = 0; ty && ty->kind == YNODE_SCALAR && buses[i]; i++) {
+		if (strlen(buses[i]) == ty->len &&
+		    !memcmp(buses[i], ty->str, ty->len)) {
+			struct strbuf sl = STRBUF_INIT;
+
+			strbuf_addf(&sl, "%s%s", buses[i], s->str);
+			disk->slot = strbuf_detach(&sl, NULL);
+			disk->kind = DISK_DISK;
+			return slot_ok(d, s, path, disk->slot);
+		}
+	}
+	disk->slot = xstrndup(s->str, s->len);
+	if (slot_ok(d, s, path, disk->slot) < 0)
+		return -1;
+	if (ty) {
+		char *kind = NULL;
+		struct strbuf tp = STRBUF_INIT;
+
+		yd_path(&tp, path, "type");
+		if (yd_enum(d, ty, tp.buf, kinds, &kind) < 0) {
+			strbuf_release(&tp);
+			return -1;
+		}
+		strbuf_release(&tp);
+		for (i = 0; kinds[i]; i++)
+			if (!strcmp(kinds[i], kind))
+				disk->kind = (enum disk_kind)i;
+		free(kind);
+	}
+	return 0;
+}
+
+/* The list form: disks: [{slot: scsi0, type: disk, size, storage}] */
+static int disks_list(struct ydecoder *d, struct vmdef *vm,
+		      const struct ynode *v, const char *path)
+{
+	struct strbuf p = STRBUF_INIT;
+	int ret = 0;
+	size_t i;
+
+	for (i = 0; i < v->nr; i++) {
+		struct vm_disk disk;
+		struct diskctx ctx = { &disk, ~0u, NULL, NULL, NULL };
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s[%zu]", path, i);
+		disk_init(&disk);
+		if (disk_decode(d, &ctx, v->kids[i], p.buf) < 0 ||
+		    list_slot(d, &ctx, v->kids[i], p.buf) < 0) {
+			vmdef_disk_release(&disk);
+			ret = -1;
+			continue;
+		}
+		ret |= disk_finish(d, vm, &disk, v->kids[i], p.buf);
+	}
+	strbuf_release(&p);
+	return ret;
+}
+
+int vmdef_field_disks(struct ydecoder *d, void *t, const struct ynode *k,
+		      const struct ynode *v, const char *path)
+{
+	(void)k;
+	((struct vmctx *)t)->disks_node = v;
+	if (v->kind == YNODE_MAP)
+		return disks_map(d, VM(t), v, path);
+	if (v->kind == YNODE_SEQ)
+		return disks_list(d, VM(t), v, path);
+	yd_error(d, v, path,
+		 "expected a mapping of slots (scsi0: {...}) or a "
+		 "list of disks, got %s",
+		 ynode_describe(v));
+	return -1;
+}
+
+/* Telmate 3.x: nested_disks: {scsi: {scsi0: {disk: {...}}}} */
+static int nested_slot(struct ydecoder *d, struct vmdef *vm,
+		       const struct ynode *slotk, const struct ynode *sv,
+		       const char *path)
+{
+	static const struct {
+		const char *name;
+		enum disk_kind kind;
+		unsigned allowed;
+	} kinds[] = {
+		{ "disk", DISK_DISK,
+		  DK_SIZE | DK_STORAGE | DK_FORMAT | DK_MOUNT | DK_OPTS },
+		{ "cloudinit", DISK_CLOUDINIT, DK_STORAGE },
+		{ "cdrom", DISK_CDROM, DK_ISO },
+		{ "passthrough", DISK_PASSTHROUGH,
+		  DK_FILE | DK_SIZE | DK_FORMAT | DK_MOUNT | DK_OPTS },
+	};
+	struct strbuf p = STRBUF_INIT;
+	const struct ynode *kk, *kv;
+	struct vm_disk disk;
+	struct diskctx ctx = { &disk, 0, NULL, NULL, NULL };
+	size_t j;
+	int ret = -1;
+
+	if (yd_expect_map(d, sv, path) < 0)
+		return -1;
+	if (ymap_size(sv) != 1) {
+		yd_error(d, sv, path,
+			 "expected exactly one of disk, cloudinit, "
+			 "cdrom or passthrough");
+		return -1;
+	}
+	kk = ymap_key(sv, 0);
+	kv = ymap_value(sv, 0);
+	for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+		if (strlen(kinds[j].name) == kk->len &&
+		    !memcmp(kinds[j].name, kk->str, kk->len))
+			break;
+	if (j == sizeof(kinds) / sizeof(kinds[0])) {
+		yd_error(d, kk, path,
+			 "unknown drive type '%s' (allowed: disk, "
+			 "cloudinit, cdrom, passthrough)",
+			 kk->str);
+		return -1;
+	}
+	disk_init(&disk);
+	disk.slot = xstrndup(slotk->str, slotk->len);
+	disk.kind = kinds[j].kind;
+	ctx.allowed = kinds[j].allowed;
+	yd_path(&p, path, kk->str);
+	if (kv->kind == YNODE_SCALAR && kv->stype == YS_NULL &&
+	    disk.kind == DISK_CDROM)
+		ret = disk_finish(d, vm, &disk, kv, p.buf); /* empty drive */
+	else if (disk_decode(d, &ctx, kv, p.buf) < 0)
+		vmdef_disk_release(&disk);
+	else
+		ret = disk_finish(d, vm, &disk, kv, p.buf);
+	strbuf_release(&p);
+	return ret;
+}
+
+int vmdef_field_nested_disks(struct ydecoder *d, void *t, const struct ynode *k,
+			     const struct ynode *v, const char *path)
+{
+	static const char *const buses[] = { "scsi", "virtio", "sata", "ide",
+					     NULL };
+	struct strbuf p = STRBUF_INIT, sp = STRBUF_INIT;
+	size_t i, j;
+	int ret = 0;
+
+	(void)k;
+	((struct vmctx *)t)->nested_node = v;
+	if (yd_expect_map(d, v, path) < 0)
+		return -1;
+	for (i = 0; i < ymap_size(v); i++) {
+		const struct ynode *bk = ymap_key(v, i), *bv = ymap_value(v, i);
+		char *bus = NULL;
+
+		strbuf_reset(&p);
+		yd_path(&p, path, bk->str);
+		if (yd_enum(d, bk, path, buses, &bus) < 0) {
+			ret = -1;
+			continue;
+		}
+		if (yd_expect_map(d, bv, p.buf) < 0) {
+			free(bus);
+			ret = -1;
+			continue;
+		}
+		for (j = 0; j < ymap_size(bv); j++) {
+			const struct ynode *sk = ymap_key(bv, j);
+
+			strbuf_reset(&sp);
+			yd_path(&sp, p.buf, sk->str);
+			if (slot_ok(d, sk, p.buf, sk->str) < 0) {
+				ret = -1;
+			} else if (strncmp(sk->str, bus, strlen(bus)) ||
+				   !isdigit((unsigned char)
+						    sk->str[strlen(bus)])) {
+				yd_error(d, sk, p.buf,
+					 "slot %s does not belong "
+					 "under %s",
+					 sk->str, bus);
+				ret = -1;
+			} else {
+				ret |= nested_slot(d, VM(t), sk,
+						   ymap_value(bv, j), sp.buf);
+			}
+		}
+		free(bus);
+	}
+	strbuf_release(&p);
+	strbuf_release(&sp);
+	return ret;
+}
