@@ -16,25 +16,7 @@
 #include "io/cluster.h"
 #include "io/pve.h"
 #include "io/repo.h"
-
-struct repo_plan {
-	struct vmset set;
-	struct repo_load rl;
-	const struct vmdef **defs;
-	struct desired *wants;
-	struct strvec keep; /* names of excluded definitions */
-	struct cluster cluster;
-	struct plan_input in;
-	struct plan plan;
-};
-
-/*
- * Read and check every definition (errors are printed and end it with
- * EXIT_INVALID before anything talks to Proxmox), and fill rp->in.
- */
-int repo_plan_load(struct repo_plan *rp, const struct config *cfg,
-		   struct err *e);
-void repo_plan_release(struct repo_plan *rp);
+#include "ops/repo_plan.h"
 
 /* A Proxmox client for cfg (warns when TLS verification is off). */
 int cmd_pve_connect(struct pve_client *pc, const struct config *cfg,
