@@ -60,6 +60,7 @@ struct filetxn_file *filetxn_add(struct filetxn *t, const char *path,
 {
 	struct filetxn_file *f;
 	struct err e2 = ERR_INIT;
+	struct stat st;
 
 	ALLOC_GROW(t->files, t->nr + 1, t->alloc);
 	f = &t->files[t->nr++];
@@ -71,11 +72,14 @@ struct filetxn_file *filetxn_add(struct filetxn *t, const char *path,
 		f->existed = true;
 		return f;
 	}
-	err_release(&e2);
 	strbuf_reset(&f->old);
-	if (errno == ENOENT)
-		return f;
-	return file_read_all(&f->old, path, max, e) < 0 ? NULL : f;
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
+		err_release(&e2);
+		return f; /* a missing file is empty */
+	}
+	err_release(e);
+	*e = e2;
+	return NULL;
 }
 
 bool filetxn_file_changes(const struct filetxn_file *f)
