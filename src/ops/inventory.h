@@ -42,7 +42,9 @@ void inventory_result_release(struct inventory_result *r);
 /*
  * Rewrite the files as the request says (out initialised by the caller).
  * Warnings (hosts with no address, host_vars not ours) are reported as it
- * goes; nothing is printed on stdout but the diff of a dry run.
+ * goes; nothing is printed on stdout but the diff of a dry run. A zero
+ * request followed by inventory_print() is `pve-gitops inventory` with no
+ * flags, output included (what stage one of the chain runs).
  */
 int inventory_run(const struct config *cfg, const struct inventory_req *req,
 		  struct inventory_result *out, struct err *e);
