@@ -7,20 +7,20 @@
 #include <string.h>
 
 static const struct program table[] = {
-	{ "git", "the chain's commits, pushes, tags and the commit read", "git",
-	  true },
+	{ "git", "commit messages, the automated commit, push, release tags",
+	  "git" },
 	{ "ssh", "cloud-init status --wait on a new host (provision)",
-	  "openssh-client", false },
+	  "openssh-client" },
 	{ "ssh-keyscan",
 	  "a new host's keys when its guest agent cannot read them",
-	  "openssh-client", false },
-	{ "ansible-playbook", "the tagged playbook (provision)", "ansible-core",
-	  false },
+	  "openssh-client" },
+	{ "ansible-playbook", "the tagged playbook (provision)",
+	  "ansible-core" },
 	{ "ansible-inventory",
 	  "the rewritten inventory read back before it is written",
-	  "ansible-core", false },
+	  "ansible-core" },
 	{ "diff", "inventory --dry-run: the changes as a unified diff",
-	  "diffutils", false },
+	  "diffutils" },
 };
 
 const struct program *programs_table(size_t *nr)

@@ -12,7 +12,6 @@
 #ifndef PVE_GITOPS_PROGRAMS_H
 #define PVE_GITOPS_PROGRAMS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/spawn.h"
@@ -21,7 +20,6 @@ struct program {
 	const char *name;    /* as looked up on PATH */
 	const char *purpose; /* what pve-gitops runs it for */
 	const char *package; /* the Debian package that provides it */
-	bool required;	     /* false: only some commands or configs need it */
 };
 
 /* The table (static storage), *nr entries. */
