@@ -47,7 +47,7 @@ asan: deps
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DPVE_FUZZ=ON -DPVE_SANITIZE=ON
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_vmdef fuzz_config fuzz_tag fuzz_kubeconfig fuzz_ini fuzz_release
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_vmdef fuzz_config fuzz_tag fuzz_kubeconfig fuzz_ini fuzz_release fuzz_new_hosts fuzz_outputs
 	scripts/fuzz.sh build-fuzz/bin $(FUZZ_SECONDS)
 
 demo: deps

@@ -7,7 +7,7 @@ bin=$1
 seconds=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 status=0
-for target in vmdef config tag kubeconfig ini release outputs; do
+for target in vmdef config tag kubeconfig ini release new_hosts outputs; do
 	work=$(mktemp -d)
 	cp "$root/fuzz/corpus/$target/"* "$work/"
 	log=$work/log

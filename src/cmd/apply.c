@@ -60,7 +60,6 @@ static int run_apply(const struct config *cfg, void *opts, int argc,
 	req.target = o->target;
 	req.plan_file = argc ? argv[0] : NULL;
 	req.parallel = (unsigned)parallel;
-	req.print_diags = report_diags;
 	reconcile_result_init(&res);
 	ret = reconcile_run(cfg, &req, &res, e);
 	reconcile_result_release(&res);

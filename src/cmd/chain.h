@@ -4,7 +4,7 @@
  *
  * Stage one (pipeline.c): tag from the commit, apply, inventory, the
  * automated commit "Auto-update Ansible inventory [ansible NAME]", push.
- * Stage two (provision.c): the playbook the tag names, run on the hosts
+ * Stage two (ops/provision.c): the playbook the tag names, run on the hosts
  * the provisioned commit added to new_hosts.txt once they answer on SSH
  * and their host keys are recorded.
  */
@@ -14,7 +14,8 @@
 #include <stdbool.h>
 
 #include "core/config.h"
-#include "ops/release.h" /* release_run(), for stage one */
+#include "ops/provision.h" /* struct stage_two, chain_stage_two */
+#include "ops/release.h"   /* release_run(), for stage one */
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -33,14 +34,13 @@ void stage_one_release(struct stage_one *s);
 int chain_stage_one(const struct config *cfg, struct stage_one *s,
 		    struct err *e);
 
-struct stage_two {
-	const char *commit;   /* the commit to provision (HEAD) */
-	const char *playbook; /* NULL: from the commit's tag */
-};
-
-/* Returns 0, 1 when there is nothing to do (no tag), -1 on failure. */
-int chain_stage_two(const struct config *cfg, const struct stage_two *s,
-		    struct err *e);
+/*
+ * release.c: the release of the commits since the last tag, as
+ * `pve-gitops release` makes it; out may be NULL.
+ */
+struct release_result;
+int release_run(const struct config *cfg, bool dry_run,
+		struct release_result *out, struct err *e);
 
 /* The tag of the commit rev into name: 1 found, 0 none, -1 refused. */
 int chain_commit_tag(const char *rev, struct strbuf *name, struct err *e);

@@ -17,6 +17,7 @@
 
 #include "core/config.h"
 #include "core/diag.h"
+#include "ops/diags.h"
 #include "util/err.h"
 
 enum opt_type { OPT_BOOL, OPT_STRING, OPT_UINT, OPT_COUNT_DOWN };
@@ -105,10 +106,6 @@ int opts_parse(const struct opt *opts, void *out, int argc, char **argv,
 	       int stop_at_positional, int *consumed, struct err *e);
 /* Print the option table as help text. */
 void opts_help(FILE *fp, const struct opt *opts);
-
-/* Print diagnostics to stderr (colour when cfg->color); skips warnings
- * when quiet. */
-void report_diags(const struct config *cfg, const struct diag_list *dl);
 
 extern const struct cmd cmd_validate;
 extern const struct cmd cmd_plan;

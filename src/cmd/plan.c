@@ -78,7 +78,6 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 	req.prune = o->prune;
 	req.adopt = o->adopt;
 	req.plan_file = o->out;
-	req.print_diags = report_diags;
 	reconcile_result_init(&res);
 	ret = reconcile_run(cfg, &req, &res, e);
 	if (ret == 0) {

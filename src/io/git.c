@@ -8,35 +8,41 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/programs.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/spawn.h"
 
-extern char **environ;
-
-/* A private file for a child's stderr, read back afterwards. */
-static int run(const char *const *args, const char *const *env,
+/*
+ * Run git with args; env (NULL: none) is applied over the shared child
+ * policy (no Proxmox credential). stderr goes to a private file, read
+ * back afterwards, when err_out is not NULL.
+ */
+static int run(const char *const *args, const struct env_delta *extra,
 	       struct strbuf *out, struct strbuf *err_out, int *status,
 	       struct err *e)
 {
-	struct strvec argv;
+	struct strvec argv = STRVEC_INIT;
+	struct env_delta env = ENV_DELTA_INIT;
 	char errpath[] = "/tmp/pve-gitops-git.XXXXXX";
-	int fd = -1, ret;
 	struct spawn_opts so = { 0 };
+	size_t i;
+	int fd, ret = -1;
 
-	strvec_init(&argv);
 	strvec_push(&argv, "git");
 	for (; *args; args++)
 		strvec_push(&argv, *args);
+	programs_child_env(&env);
+	for (i = 0; extra && i < extra->set.nr; i++)
+		strvec_push(&env.set, extra->set.v[i]);
 	so.argv = (const char *const *)argv.v;
-	so.env = env;
+	so.env_delta = &env;
 	so.out = out;
 	if (err_out) {
 		fd = mkstemp(errpath);
 		if (fd < 0) {
-			strvec_clear(&argv);
-			return err_errno(e, errno, "cannot create '%s'",
-					 errpath);
+			err_errno(e, errno, "cannot create '%s'", errpath);
+			goto out;
 		}
 		close(fd);
 		so.stderr_path = errpath;
@@ -49,7 +55,9 @@ static int run(const char *const *args, const char *const *env,
 		err_release(&ignore);
 		unlink(errpath);
 	}
+out:
 	strvec_clear(&argv);
+	env_delta_release(&env);
 	return ret;
 }
 
@@ -63,31 +71,15 @@ int git_run_as(const struct config *cfg, const char *const *args,
 	       struct strbuf *out, struct strbuf *err_out, int *status,
 	       struct err *e)
 {
-	static const char *const names[] = {
-		"GIT_AUTHOR_NAME=",
-		"GIT_AUTHOR_EMAIL=",
-		"GIT_COMMITTER_NAME=",
-		"GIT_COMMITTER_EMAIL=",
-	};
-	struct strvec env;
-	char **p;
-	size_t i;
+	struct env_delta env = ENV_DELTA_INIT;
 	int ret;
 
-	strvec_init(&env);
-	for (p = environ; *p; p++) {
-		for (i = 0; i < 4; i++)
-			if (!strncmp(*p, names[i], strlen(names[i])))
-				break;
-		if (i == 4)
-			strvec_push(&env, *p);
-	}
-	for (i = 0; i < 4; i++)
-		strvec_pushf(&env, "%s%s", names[i],
-			     i % 2 ? cfg->git.author_email
-				   : cfg->git.author_name);
-	ret = run(args, (const char *const *)env.v, out, err_out, status, e);
-	strvec_clear(&env);
+	env_delta_set(&env, "GIT_AUTHOR_NAME", cfg->git.author_name);
+	env_delta_set(&env, "GIT_AUTHOR_EMAIL", cfg->git.author_email);
+	env_delta_set(&env, "GIT_COMMITTER_NAME", cfg->git.author_name);
+	env_delta_set(&env, "GIT_COMMITTER_EMAIL", cfg->git.author_email);
+	ret = run(args, &env, out, err_out, status, e);
+	env_delta_release(&env);
 	return ret;
 }
 
@@ -109,8 +101,9 @@ int git_checked(const struct config *as, const char *what,
 		ret = err_prefix(e, "%s", what);
 	else if (status) {
 		strbuf_trim(&errs);
-		ret = err_set(e, EXIT_FAIL, "%s: git exit status %d%s%s", what,
-			      status, errs.len ? ": " : "", errs.buf);
+		ret = err_setk(e, ERR_CHILD, EXIT_FAIL,
+			       "%s: git exit status %d%s%s", what, status,
+			       errs.len ? ": " : "", errs.buf);
 	}
 	strbuf_release(&errs);
 	return ret;
@@ -125,7 +118,7 @@ int git_commit_message(const char *rev, struct strbuf *out, struct err *e)
 		return -1;
 	if (git_checked(NULL, "cannot read the message", args, out, e) < 0) {
 		/* git ran and refused the revision: the input is wrong */
-		if (strstr(e->msg.buf, "git exit status"))
+		if (err_is(e, ERR_CHILD))
 			e->exit_code = EXIT_INVALID;
 		return err_prefix(e, "'%s'", rev);
 	}
@@ -189,9 +182,9 @@ int git_show_file(const char *rev, const char *path, struct strbuf *out,
 				      strstr(errs.buf,
 					     "exists on disk, but not")
 			      ? 1
-			      : err_set(e, EXIT_FAIL,
-					"cannot read %s: git exit status %d",
-					spec.buf, status);
+			      : err_setk(e, ERR_CHILD, EXIT_FAIL,
+					 "cannot read %s: git exit status %d",
+					 spec.buf, status);
 		goto out;
 	}
 	ret = 0;

@@ -14,23 +14,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "io/programs.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/spawn.h"
 #include "util/xalloc.h"
 
 #define KNOWN_HOSTS_MAX (16 << 20)
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* One try: connect within ms and read "SSH-" within ms. 0 on success. */
 static int try_banner(const struct sockaddr_in *sa, int ms)
@@ -61,11 +54,19 @@ out:
 	return ret;
 }
 
+/* How long a try may take: at most 3 s, at least 1 ms. */
+static int try_ms(uint64_t now, uint64_t deadline)
+{
+	uint64_t left = deadline > now ? deadline - now : 0;
+
+	return left > 3000 ? 3000 : left > 0 ? (int)left : 1;
+}
+
 int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
 		      long *waited_ms, struct err *e)
 {
 	struct sockaddr_in sa;
-	long start = now_ms(), deadline = start + (long)wait_s * 1000L;
+	uint64_t start = mono_ms(), deadline = start + (uint64_t)wait_s * 1000;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -74,25 +75,21 @@ int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
 		return err_set(e, EXIT_INVALID, "'%s' is not an IPv4 address",
 			       ip);
 	for (;;) {
-		long left = deadline - now_ms();
+		uint64_t now;
 
-		if (!try_banner(&sa, left > 3000 ? 3000
-				     : left > 0	 ? (int)left
-						 : 1)) {
-			*waited_ms = now_ms() - start;
+		if (!try_banner(&sa, try_ms(mono_ms(), deadline))) {
+			*waited_ms = (long)(mono_ms() - start);
 			return 0;
 		}
-		if (now_ms() >= deadline)
+		now = mono_ms();
+		if (now >= deadline)
 			break;
-		left = deadline - now_ms();
-		nanosleep(&(struct timespec){ 0, (left > 500 ? 500 : left) *
-							 1000000L },
-			  NULL);
+		sleep_ms(deadline - now > 500 ? 500 : (long)(deadline - now));
 	}
-	return err_set(e, EXIT_FAIL,
-		       "%s port %u did not answer as an SSH server within %u s "
-		       "(ssh.wait_seconds)",
-		       ip, port, wait_s);
+	return err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
+			"%s port %u did not answer as an SSH server within %u "
+			"s (ssh.wait_seconds)",
+			ip, port, wait_s);
 }
 
 /* "TYPE BASE64[ comment]" with a known type: the first two fields. */
@@ -178,12 +175,18 @@ int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
 	{
 		const char *argv[] = { "ssh-keyscan", "-T", "10", "-p",
 				       portstr.buf,   "--", ip,	  NULL };
+		struct env_delta env = ENV_DELTA_INIT;
 		struct spawn_opts so = { .argv = argv,
+					 .env_delta = &env,
 					 .out = &out,
 					 .quiet_stderr = 1 };
 
-		if (spawn_run(&so, &status, e) < 0)
+		programs_child_env(&env);
+		ret = spawn_run(&so, &status, e);
+		env_delta_release(&env);
+		if (ret < 0)
 			goto out;
+		ret = -1;
 	}
 	for (line = strtok_r(out.buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {

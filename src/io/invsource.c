@@ -1,19 +1,17 @@
 /*
  * invsource.c - the VMs the inventory lists, from the outputs file or from
- * Proxmox, and the ansible-inventory check; see invsource.h.
+ * Proxmox; see invsource.h.
  */
 #include "io/invsource.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/pve_format.h"
 #include "io/cluster.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
-#include "util/spawn.h"
 #include "util/xalloc.h"
 
 #define OUTPUTS_MAX (64 << 20)
@@ -251,164 +249,6 @@ int inv_vms_from_proxmox(struct inv_vms *out, struct pve_client *pc,
 out:
 	strmap_release(&by_name);
 	cluster_release(&c);
-	return ret;
-}
-
-/* ---- ansible-inventory ----------------------------------------------------
- */
-
-/* "group\nhost" for every member Ansible lists, for lookups. */
-static void members_of(json_t *view, struct strmap *out)
-{
-	struct strbuf key = STRBUF_INIT;
-	const char *group;
-	json_t *g, *h;
-	size_t i;
-
-	json_object_foreach(view, group, g)
-	{
-		json_array_foreach(json_object_get(g, "hosts"), i, h)
-		{
-			if (!json_is_string(h))
-				continue;
-			strbuf_reset(&key);
-			strbuf_addf(&key, "%s\n%s", group,
-				    json_string_value(h));
-			strmap_put(out, key.buf, 0);
-		}
-	}
-	strbuf_release(&key);
-}
-
-/* Ansible's view (the --list JSON) against what w asked for. */
-static int compare_view(json_t *view, const struct inv_want *w,
-			const char *target, struct err *e)
-{
-	json_t *hv =
-		json_object_get(json_object_get(view, "_meta"), "hostvars");
-	struct strmap members = STRMAP_INIT;
-	struct strbuf key = STRBUF_INIT;
-	size_t i, g;
-	int ret = 0;
-
-	members_of(view, &members);
-	for (i = 0; i < w->nr && !ret; i++) {
-		const struct inv_host *h = &w->hosts[i];
-		const char *got = json_string_value(json_object_get(
-			json_object_get(hv, h->name), "ansible_host"));
-
-		if (!h->ip)
-			continue;
-		if (!got || strcmp(got, h->ip)) {
-			ret = err_set(e, EXIT_FAIL,
-				      "ansible-inventory reads %s in '%s' with "
-				      "ansible_host %s, not %s",
-				      h->name, target, got ? got : "(none)",
-				      h->ip);
-			break;
-		}
-		for (g = 0; g < h->groups.nr && !ret; g++) {
-			strbuf_reset(&key);
-			strbuf_addf(&key, "%s\n%s", h->groups.v[g], h->name);
-			if (!strmap_has(&members, key.buf))
-				ret = err_set(e, EXIT_FAIL,
-					      "ansible-inventory does not see "
-					      "'%s' in group [%s] of '%s'",
-					      h->name, h->groups.v[g], target);
-		}
-	}
-	strmap_release(&members);
-	strbuf_release(&key);
-	return ret;
-}
-
-/* The environment of ansible-inventory: ours, plus strict parsing. */
-static void ansible_env(struct strvec *env)
-{
-	extern char **environ;
-	char **p;
-
-	for (p = environ; *p; p++)
-		if (strncmp(*p, "ANSIBLE_INVENTORY_", 18) &&
-		    strncmp(*p, "LC_ALL=", 7))
-			strvec_push(env, *p);
-	/* Ansible refuses to start in a locale that is not UTF-8 */
-	strvec_push(env, "LC_ALL=C.UTF-8");
-	strvec_push(env, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=True");
-	strvec_push(env, "ANSIBLE_INVENTORY_ENABLED=ini");
-	strvec_push(env, "ANSIBLE_INVENTORY_UNPARSED_WARNING=False");
-	strvec_push(env, "ANSIBLE_NOCOLOR=1");
-}
-
-bool inv_ansible_will_check(enum ansible_check mode)
-{
-	return mode == ANSIBLE_CHECK_ALWAYS ||
-	       (mode == ANSIBLE_CHECK_AUTO &&
-		spawn_program_exists("ansible-inventory"));
-}
-
-int inv_check_with_ansible(const char *dir, const char *name,
-			   const struct inv_want *w, enum ansible_check mode,
-			   struct err *e)
-{
-	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
-	struct strbuf file = STRBUF_INIT, errfile = STRBUF_INIT;
-	struct strvec env;
-	json_t *view = NULL;
-	int status, ret = -1;
-
-	if (mode == ANSIBLE_CHECK_NEVER)
-		return 0;
-	if (!spawn_program_exists("ansible-inventory")) {
-		if (mode == ANSIBLE_CHECK_AUTO)
-			return 0;
-		return err_set(e, EXIT_FAIL,
-			       "validate_with_ansible is 'always' but "
-			       "ansible-inventory is not on PATH");
-	}
-	strvec_init(&env);
-	ansible_env(&env);
-	strbuf_addf(&file, "%s/%s", dir, name);
-	strbuf_addf(&errfile, "%s/ansible-inventory.err", dir);
-	{
-		const char *argv[] = { "ansible-inventory", "-i", file.buf,
-				       "--list", NULL };
-		struct spawn_opts so = { .argv = argv,
-					 .env = (const char *const *)env.v,
-					 .out = &out,
-					 .stderr_path = errfile.buf };
-
-		if (spawn_run(&so, &status, e) < 0)
-			goto out;
-	}
-	if (status) {
-		struct err ignore = ERR_INIT;
-
-		file_read_all(&errs, errfile.buf, 1 << 20, &ignore);
-		err_release(&ignore);
-		strbuf_trim(&errs);
-		err_set(e, EXIT_FAIL,
-			"ansible-inventory refuses the new '%s' (exit %d): %s",
-			name, status, errs.len ? errs.buf : "(no message)");
-		goto out;
-	}
-	view = json_loadb(out.buf, out.len, 0, NULL);
-	if (!json_is_object(view)) {
-		err_set(e, EXIT_FAIL,
-			"ansible-inventory --list printed no JSON object");
-		goto out;
-	}
-	if (compare_view(view, w, name, e) < 0)
-		goto out;
-	ret = 1;
-out:
-	unlink(errfile.buf);
-	json_decref(view);
-	strvec_clear(&env);
-	strbuf_release(&out);
-	strbuf_release(&errs);
-	strbuf_release(&file);
-	strbuf_release(&errfile);
 	return ret;
 }
 

@@ -1,7 +1,7 @@
 /*
  * invsource.h - where `pve-gitops inventory` learns which VMs exist: the
- * outputs file apply wrote, or Proxmox itself (--live); and the check of a
- * new inventory with Ansible's own parser.
+ * outputs file apply wrote, or Proxmox itself (--live). The check of a new
+ * inventory with Ansible's own parser is in io/ansible.h.
  */
 #ifndef PVE_GITOPS_INVSOURCE_H
 #define PVE_GITOPS_INVSOURCE_H
@@ -48,21 +48,6 @@ int inv_vms_from_proxmox(struct inv_vms *out, struct pve_client *pc,
 			 const struct config *cfg,
 			 const struct vmdef *const *defs, size_t n,
 			 struct err *e);
-
-/* Whether inv_check_with_ansible() would run ansible-inventory (or fail
- * for want of it). */
-bool inv_ansible_will_check(enum ansible_check mode);
-
-/*
- * Run `ansible-inventory -i DIR/NAME --list` on an inventory staged in dir
- * (with its host_vars) and check that Ansible sees every host of w with
- * its address and every managed group with its members. Returns 1 when
- * checked, 0 when ansible-inventory is not installed and mode is auto, -1
- * with e set on a failure.
- */
-int inv_check_with_ansible(const char *dir, const char *name,
-			   const struct inv_want *w, enum ansible_check mode,
-			   struct err *e);
 
 /*
  * The variables of a VM that the INI line cannot carry (new reference):

@@ -74,7 +74,7 @@ static int run_plan(const struct config *cfg, const struct reconcile_req *req,
 	int ret = -1;
 
 	memset(&pc, 0, sizeof(pc));
-	if (repo_plan_read(&out->rp, cfg, req->print_diags, e) < 0)
+	if (repo_plan_read(&out->rp, cfg, e) < 0)
 		return -1;
 	out->rp.in.prune = req->prune || cfg->prune;
 	out->rp.in.adopt = req->adopt;
@@ -222,7 +222,7 @@ static int plan_for_apply(struct run *r, struct err *e)
 	struct repo_plan *rp = &r->out->rp;
 	char fp[17];
 
-	if (repo_plan_read(rp, r->cfg, r->req->print_diags, e) < 0)
+	if (repo_plan_read(rp, r->cfg, e) < 0)
 		return -1;
 	rp->in.prune = r->saved ? r->sp.prune : r->req->prune || r->cfg->prune;
 	rp->in.adopt = r->saved ? r->sp.adopt : r->req->adopt;

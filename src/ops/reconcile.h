@@ -12,8 +12,7 @@
  * the caller prints out->plan (core/planfmt.h).
  *
  * What `pve-gitops apply --auto-approve` does (stage one of the chain):
- *   struct reconcile_req req = { .apply = true, .auto_approve = true,
- *                                .print_diags = report_diags };
+ *   struct reconcile_req req = { .apply = true, .auto_approve = true };
  *   reconcile_result_init(&res);
  *   ret = reconcile_run(cfg, &req, &res, e);
  *   reconcile_result_release(&res);
@@ -32,43 +31,9 @@
 #include "io/cluster.h"
 #include "io/pve.h"
 #include "io/repo.h"
+#include "ops/repoplan.h"
 #include "util/err.h"
 #include "util/strvec.h"
-
-/* The definitions of a repository, checked, with the plan's input. */
-struct repo_plan {
-	struct vmset set;
-	struct repo_load rl;
-	const struct vmdef **defs;
-	struct desired *wants;
-	struct strvec keep; /* names of excluded definitions */
-	struct cluster cluster;
-	struct plan_input in;
-	struct plan plan;
-};
-
-/* How diagnostics reach the user (cmd's report_diags). */
-typedef void reconcile_diag_fn(const struct config *cfg,
-			       const struct diag_list *dl);
-
-/*
- * Read and check every definition (diagnostics go to print, errors end it
- * with EXIT_INVALID before anything talks to Proxmox), and fill rp->in.
- * rp is always initialised: release it with repo_plan_release.
- */
-int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
-		   reconcile_diag_fn *print, struct err *e);
-void repo_plan_release(struct repo_plan *rp);
-
-/* Read the cluster, plan, read the configurations the plan needs (all of
- * ours with refresh) and plan again. */
-int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
-		    struct err *e);
-
-/* The outputs file (core/outputs.h) of the managed VMs the cluster holds,
- * written atomically to cfg->outputs. */
-int repo_plan_write_outputs(const struct repo_plan *rp,
-			    const struct config *cfg, struct err *e);
 
 struct reconcile_req {
 	bool refresh, prune, adopt; /* the flags of plan/apply */
@@ -79,8 +44,6 @@ struct reconcile_req {
 	const char *plan_file;
 	const char *target; /* apply --target NAME; NULL: everything */
 	unsigned parallel;  /* workers; 0: cfg->proxmox.parallel */
-	/* prints diagnostics of the definitions (NULL: not shown) */
-	reconcile_diag_fn *print_diags;
 };
 
 struct reconcile_result {

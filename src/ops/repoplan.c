@@ -1,14 +1,16 @@
 /*
  * repoplan.c - the definitions of a repository checked and planned against
- * the cluster, and the outputs file written from them; see reconcile.h.
+ * the cluster, and the outputs file written from them; see repoplan.h.
  */
+#include "ops/repoplan.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/outputs.h"
-#include "ops/reconcile.h"
+#include "ops/diags.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
@@ -83,7 +85,7 @@ static void repo_plan_fill(struct repo_plan *rp, const struct config *cfg)
 }
 
 int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
-		   reconcile_diag_fn *print, struct err *e)
+		   struct err *e)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
 	int ret = -1;
@@ -94,8 +96,7 @@ int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 	vmset_check(&rp->set, &dl);
 	vmset_sort(&rp->set);
 	diag_list_sort(&dl);
-	if (print)
-		print(cfg, &dl);
+	report_diags(cfg, &dl);
 	if (dl.errors) {
 		err_setk(e, ERR_INVALID, EXIT_INVALID,
 			 "%zu error%s in the definitions; nothing was sent to "

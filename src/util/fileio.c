@@ -310,6 +310,7 @@ static void rollback(struct file_txn *t, size_t n, struct err *e)
 					   "'%s' could not be put back; its "
 					   "old content is in '%s'",
 					   op->path, op->backup);
+				e->kind = ERR_ROLLBACK;
 			}
 		} else if (op->tmp) {
 			unlink(op->path);

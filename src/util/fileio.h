@@ -47,8 +47,10 @@ int file_make_parents(const char *path, struct strvec *created, struct err *e);
  * target at once (failures there change nothing); file_txn_commit() keeps a
  * hard link to every old file, renames the temp files over their targets
  * and unlinks the removed ones, and on a failure puts every old file back
- * before it returns -1. file_txn_release() removes what an uncommitted
- * transaction left: temp files and the directories it created.
+ * before it returns -1 (kind ERR_ROLLBACK when one could not be put back:
+ * the error names where its old content is). file_txn_release() removes
+ * what an uncommitted transaction left: temp files and the directories it
+ * created.
  */
 struct file_txn_op {
 	char *path;

@@ -147,12 +147,12 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 	int errpipe[2] = { -1, -1 }, outpipe[2] = { -1, -1 };
 	int wstatus, errnum = 0, ret = -1;
 	struct strvec env = STRVEC_INIT;
-	const char *const *envp = opts->env;
+	const char *const *envp = NULL;
 	ssize_t n;
 	pid_t pid;
 
 	if (opts->env_delta) {
-		env_delta_apply(&env, opts->env, opts->env_delta);
+		env_delta_apply(&env, NULL, opts->env_delta);
 		envp = env.v;
 	}
 

@@ -44,8 +44,7 @@ void env_delta_apply(struct strvec *out, const char *const *base,
 
 struct spawn_opts {
 	const char *const *argv;	   /* required, NULL-terminated */
-	const char *const *env;		   /* NULL: inherit the environment */
-	const struct env_delta *env_delta; /* applied over env (or ours) */
+	const struct env_delta *env_delta; /* NULL: inherit ours as it is */
 	const char *dir;		   /* NULL: current directory */
 	struct strbuf *out;	 /* NULL: inherit stdout; else captured */
 	int quiet_stderr;	 /* send the child's stderr to /dev/null */

@@ -132,9 +132,17 @@ def setup(psim, vsim, sshd):
         >> %s/haproxy-runs.log
       delegate_to: localhost
       run_once: true
+    - name: record what a playbook can read of the credentials
+      ansible.builtin.shell: >-
+        echo "secret=[{{ lookup('env', 'PM_API_TOKEN_SECRET') }}]
+        id=[{{ lookup('env', 'PM_API_TOKEN_ID') }}]
+        vault=[{{ lookup('env', 'VAULT_TOKEN') | length > 0 }}]"
+        >> %s/haproxy-env.log
+      delegate_to: localhost
+      run_once: true
     - name: reach each host
       ansible.builtin.command: "true"
-""" % D)
+""" % (D, D))
     git("remote", "add", "origin", REMOTE)
     commit("chore: the infrastructure repository")
 
@@ -217,6 +225,9 @@ def stage_direct(env):
          "direct: one ansible-playbook run, on the two new hosts only")
     t.ok("ssh-keyscan" in p.stderr, "direct: ssh-keyscan is warned about",
          p.stderr)
+    seen = open(os.path.join(D, "haproxy-env.log")).read()
+    t.eq(seen.split(), ["secret=[]", "id=[]", "vault=[True]"],
+         "direct: the playbook sees no Proxmox credential, but Vault's")
     t.eq(remote_log()[0], "Auto-update Ansible inventory [ansible haproxy]",
          "direct: the automated commit")
 

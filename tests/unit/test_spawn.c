@@ -1,6 +1,8 @@
 /*
  * test_spawn.c - argv-only process spawning.
  */
+#include <string.h>
+
 #include "test.h"
 #include "util/spawn.h"
 
@@ -57,8 +59,10 @@ static void spawn__arguments_are_not_interpreted(void **state)
 
 static void spawn__dir_and_env(void **state)
 {
-	const char *argv[] = { "sh", "-c", "pwd; echo \"$ONLY\"", NULL };
-	const char *env[] = { "ONLY=yes", "PATH=/usr/bin:/bin", NULL };
+	const char *argv[] = { "sh", "-c",
+			       "pwd; echo \"$ONLY\"; echo \"${HOME-unset}\"",
+			       NULL };
+	struct env_delta d = ENV_DELTA_INIT;
 	struct strbuf out = STRBUF_INIT;
 	struct spawn_opts o = { 0 };
 	struct err e = ERR_INIT;
@@ -67,14 +71,57 @@ static void spawn__dir_and_env(void **state)
 	(void)state;
 	/* sh here is the program under test's stand-in, not a shell used
 	 * to run untrusted text: the script is a constant. */
+	env_delta_unset(&d, "*");
+	env_delta_set(&d, "ONLY", "yes");
+	env_delta_set(&d, "PATH", "/usr/bin:/bin");
 	o.argv = argv;
-	o.env = env;
+	o.env_delta = &d;
 	o.dir = "/";
 	o.out = &out;
 	assert_int_equal(spawn_run(&o, &status, &e), 0);
-	assert_string_equal(out.buf, "/\nyes\n");
+	/* "*" dropped everything else, HOME too */
+	assert_string_equal(out.buf, "/\nyes\nunset\n");
 	strbuf_release(&out);
+	env_delta_release(&d);
 	err_release(&e);
+}
+
+/* env_delta_apply over a given base: unsets, prefixes, the last set wins. */
+static void spawn__env_delta_apply(void **state)
+{
+	const char *base[] = { "PM_API_TOKEN_SECRET=s",
+			       "PM_PASS=p",
+			       "PROXMOX_VE_API_TOKEN=t",
+			       "PMX=keep",
+			       "HOME=/h",
+			       "LC_ALL=C",
+			       "NOEQUALS",
+			       NULL };
+	struct env_delta d = ENV_DELTA_INIT;
+	struct strvec out;
+
+	(void)state;
+	env_delta_unset(&d, "PM_*");
+	env_delta_unset(&d, "PROXMOX_VE_*");
+	env_delta_set(&d, "LC_ALL", "C.UTF-8");
+	env_delta_set(&d, "X", "1");
+	env_delta_set(&d, "X", "2");
+	env_delta_apply(&out, base, &d);
+	assert_int_equal(out.nr, 4);
+	assert_string_equal(out.v[0], "PMX=keep");
+	assert_string_equal(out.v[1], "HOME=/h");
+	assert_string_equal(out.v[2], "LC_ALL=C.UTF-8");
+	assert_string_equal(out.v[3], "X=2");
+	assert_null(out.v[4]);
+	strvec_clear(&out);
+	/* an exact name does not drop longer names */
+	env_delta_release(&d);
+	env_delta_init(&d);
+	env_delta_unset(&d, "PM");
+	env_delta_apply(&out, base, &d);
+	assert_int_equal(out.nr, 6);
+	strvec_clear(&out);
+	env_delta_release(&d);
 }
 
 static void spawn__killed_child(void **state)
@@ -98,6 +145,7 @@ int main(void)
 		cmocka_unit_test(spawn__missing_program_is_an_error),
 		cmocka_unit_test(spawn__arguments_are_not_interpreted),
 		cmocka_unit_test(spawn__dir_and_env),
+		cmocka_unit_test(spawn__env_delta_apply),
 		cmocka_unit_test(spawn__killed_child),
 	};
 

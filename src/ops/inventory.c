@@ -1,0 +1,452 @@
+/*
+ * inventory.c - the inventory operation; see inventory.h.
+ */
+#include "ops/inventory.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dyninv.h"
+#include "core/ini.h"
+#include "core/new_hosts.h"
+#include "core/yemit.h"
+#include "io/ansible.h"
+#include "io/filetxn.h"
+#include "io/invsource.h"
+#include "io/pve.h"
+#include "ops/repoplan.h"
+#include "util/exitcode.h"
+#include "util/report.h"
+#include "util/xalloc.h"
+
+#define INVENTORY_MAX (64 << 20)
+
+struct inv_run {
+	const struct config *cfg;
+	struct repo_plan rp;
+	struct inv_vms vms;
+	struct inv_rules rules;
+	struct inv_want want;
+	struct inv_change change;
+	struct filetxn txn;
+};
+
+static void run_init(struct inv_run *r, const struct config *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	inv_vms_init(&r->vms);
+	inv_change_init(&r->change);
+	filetxn_init(&r->txn);
+}
+
+static void run_release(struct inv_run *r)
+{
+	filetxn_release(&r->txn);
+	inv_change_release(&r->change);
+	inv_want_release(&r->want);
+	inv_rules_release(&r->rules);
+	inv_vms_release(&r->vms);
+	repo_plan_release(&r->rp);
+}
+
+/* ---- what exists -------------------------------------------------------- */
+
+static int read_vms(struct inv_run *r, bool live, struct err *e)
+{
+	const struct vmdef *const *defs = r->rp.defs;
+	size_t n = r->rp.in.nr_defs;
+	struct pve_client pc;
+	int ret;
+
+	if (!live)
+		return inv_vms_from_outputs(&r->vms, r->cfg, defs, n, e);
+	if (pve_client_open(&pc, r->cfg, e) < 0)
+		return -1;
+	ret = inv_vms_from_proxmox(&r->vms, &pc, r->cfg, defs, n, e);
+	pve_client_release(&pc);
+	return ret;
+}
+
+/* The definitions, the VMs that exist and the hosts they make. */
+static int load(struct inv_run *r, bool live, bool quiet, struct err *e)
+{
+	const struct config *cfg = r->cfg;
+	struct strbuf why = STRBUF_INIT;
+	size_t i;
+
+	if (repo_plan_read(&r->rp, cfg, e) < 0 || read_vms(r, live, e) < 0)
+		return -1;
+	for (i = 0; !quiet && i < r->vms.warnings.nr; i++)
+		report_warning("%s", r->vms.warnings.v[i]);
+	if (inv_rules_compile(&r->rules, cfg, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s", why.buf);
+		strbuf_release(&why);
+		return -1;
+	}
+	inv_want_init(&r->want, &r->rules);
+	for (i = 0; i < r->vms.nr; i++) {
+		const struct inv_vm *v = &r->vms.v[i];
+
+		inv_want_add(&r->want, &r->rules, v->def->name, v->ip, v->user,
+			     (unsigned)cfg->ssh.port, &v->def->ansible_groups);
+	}
+	for (i = 0; i < r->rp.keep.nr; i++)
+		inv_want_keep(&r->want, r->rp.keep.v[i]);
+	return 0;
+}
+
+/* ---- planning the files ------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* new_hosts.txt from the "IP,NAME" entries of the change. */
+static void encode_new_hosts(struct strbuf *out, const struct strvec *lines)
+{
+	struct new_hosts nh = NEW_HOSTS_INIT;
+	struct strbuf ip = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < lines->nr; i++) {
+		const char *comma = strchr(lines->v[i], ',');
+
+		strbuf_reset(&ip);
+		strbuf_add(&ip, lines->v[i], (size_t)(comma - lines->v[i]));
+		new_hosts_add(&nh, ip.buf, comma + 1);
+	}
+	new_hosts_encode(out, &nh);
+	new_hosts_release(&nh);
+	strbuf_release(&ip);
+}
+
+static int plan_inventory(struct inv_run *r, struct err *e)
+{
+	const struct config *cfg = r->cfg;
+	struct filetxn_file *f =
+		filetxn_add(&r->txn, cfg->inventory, INVENTORY_MAX, e);
+	struct ini ini = INI_INIT, check = INI_INIT;
+	struct strbuf why = STRBUF_INIT;
+	int line, ret = -1;
+
+	if (!f)
+		goto out;
+	f->stage_as = xstrdup(base_name(cfg->inventory));
+	if (ini_parse(&ini, f->old.buf, f->old.len, &line, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s:%d: %s", cfg->inventory, line,
+			why.buf);
+		goto out;
+	}
+	if (inventory_rewrite(&ini, &r->want, &r->change, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s: %s", cfg->inventory, why.buf);
+		goto out;
+	}
+	ini_render(&ini, &f->new);
+	if (ini_parse(&check, f->new.buf, f->new.len, &line, &why) < 0) {
+		err_set(e, EXIT_FAIL,
+			"the rewritten %s would not parse (line %d: %s); "
+			"nothing was changed",
+			cfg->inventory, line, why.buf);
+		goto out;
+	}
+	f = filetxn_add(&r->txn, cfg->new_hosts, INVENTORY_MAX, e);
+	if (!f)
+		goto out;
+	encode_new_hosts(&f->new, &r->change.new_hosts);
+	ret = 0;
+out:
+	ini_release(&ini);
+	ini_release(&check);
+	strbuf_release(&why);
+	return ret;
+}
+
+static bool written_by_us(const struct strbuf *text)
+{
+	return !strncmp(text->buf, INVENTORY_HOST_VARS_MARK,
+			strlen(INVENTORY_HOST_VARS_MARK));
+}
+
+static struct filetxn_file *add_host_vars(struct inv_run *r, const char *name,
+					  struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct filetxn_file *f;
+
+	strbuf_addf(&path, "%s/%s", r->cfg->host_vars_dir, name);
+	f = filetxn_add(&r->txn, path.buf, INVENTORY_MAX, e);
+	if (f) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "host_vars/%s", name);
+		f->stage_as = strbuf_detach(&path, NULL);
+	}
+	strbuf_release(&path);
+	return f;
+}
+
+/* host_vars of the VMs that exist (but not files someone else wrote). */
+static int plan_host_vars(struct inv_run *r, struct err *e)
+{
+	struct strbuf name = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < r->vms.nr && !ret; i++) {
+		const struct inv_vm *v = &r->vms.v[i];
+		struct filetxn_file *f;
+		json_t *vars;
+
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s.yml", v->def->name);
+		f = add_host_vars(r, name.buf, e);
+		if (!f) {
+			ret = -1;
+		} else if (f->existed && !written_by_us(&f->old)) {
+			report_warning("%s was not written by pve-gitops; "
+				       "left as it is",
+				       f->path);
+			strbuf_add(&f->new, f->old.buf, f->old.len);
+		} else {
+			strbuf_addf(&f->new,
+				    INVENTORY_HOST_VARS_MARK
+				    " from %s; `pve-gitops inventory` "
+				    "rewrites it.\n",
+				    v->def->file);
+			vars = inv_host_vars(v);
+			yemit(&f->new, vars);
+			json_decref(vars);
+		}
+	}
+	strbuf_release(&name);
+	return ret;
+}
+
+/* Ours for VMs that are gone are removed; the rest are left as they are. */
+static int plan_host_vars_gone(struct inv_run *r, struct err *e)
+{
+	struct strbuf name = STRBUF_INIT;
+	DIR *d = opendir(r->cfg->host_vars_dir);
+	struct dirent *de;
+	int ret = 0;
+
+	while (d && !ret && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct filetxn_file *f;
+
+		if (n < 5 || strcmp(de->d_name + n - 4, ".yml") ||
+		    de->d_name[0] == '.')
+			continue;
+		strbuf_reset(&name);
+		strbuf_add(&name, de->d_name, n - 4);
+		if (strmap_has(&r->want.by_name, name.buf) ||
+		    strmap_has(&r->want.keep, name.buf))
+			continue;
+		f = add_host_vars(r, de->d_name, e);
+		if (!f)
+			ret = -1;
+		else if (written_by_us(&f->old))
+			f->remove = true;
+		else
+			strbuf_add(&f->new, f->old.buf, f->old.len);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&name);
+	return ret;
+}
+
+/* ---- the operation ------------------------------------------------------ */
+
+static void warn_unknown(const struct inv_change *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->unknown_ip.nr; i++)
+		report_warning("%s has no known IPv4 address (DHCP, and no "
+			       "address from the guest agent): left out of "
+			       "the inventory",
+			       c->unknown_ip.v[i]);
+	for (i = 0; i < c->unknown_kept.nr; i++)
+		report_warning("%s has no known IPv4 address (DHCP, and no "
+			       "address from the guest agent): its inventory "
+			       "line is left as it is",
+			       c->unknown_kept.v[i]);
+}
+
+static int rewrite(struct inv_run *r, bool dry_run, struct err *e)
+{
+	const struct config *cfg = r->cfg;
+	size_t changed;
+	bool check;
+
+	if (plan_inventory(r, e) < 0 || plan_host_vars(r, e) < 0 ||
+	    plan_host_vars_gone(r, e) < 0)
+		return -1;
+	changed = filetxn_changes(&r->txn);
+	/* a private copy only for Ansible's check and for the diff */
+	check = ansible_inventory_will_check(cfg->validate_with_ansible);
+	if ((check || (dry_run && changed)) &&
+	    filetxn_stage(&r->txn, cfg->env ? cfg->env->tmpdir : NULL,
+			  "pve-gitops-inventory", e) < 0)
+		return -1;
+	if (check && ansible_inventory_check(
+			     r->txn.dir, base_name(cfg->inventory), &r->want,
+			     cfg->validate_with_ansible, e) < 0)
+		return err_prefix(e, "nothing was changed");
+	if (dry_run && !cfg->json && changed && filetxn_diff(&r->txn, e) < 0)
+		return -1;
+	if (!dry_run && changed && filetxn_commit(&r->txn, 0644, e) < 0)
+		return -1;
+	return 0;
+}
+
+void inventory_result_init(struct inventory_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	strvec_init(&r->new_hosts);
+	inv_change_init(&r->change);
+}
+
+void inventory_result_release(struct inventory_result *r)
+{
+	strvec_clear(&r->new_hosts);
+	inv_change_release(&r->change);
+}
+
+int inventory_run(const struct config *cfg, const struct inventory_req *req,
+		  struct inventory_result *out, struct err *e)
+{
+	struct inv_run r;
+	size_t i;
+	int ret = -1;
+
+	run_init(&r, cfg);
+	if (load(&r, req->live, false, e) < 0 ||
+	    rewrite(&r, req->dry_run, e) < 0)
+		goto out;
+	warn_unknown(&r.change);
+	out->dry_run = req->dry_run;
+	out->files_changed = filetxn_changes(&r.txn);
+	out->changed_any = out->files_changed > 0;
+	out->added = r.change.added.nr;
+	out->removed = r.change.removed.nr;
+	out->changed = r.change.updated.nr;
+	for (i = 0; i < r.change.new_hosts.nr; i++)
+		strvec_push(&out->new_hosts, r.change.new_hosts.v[i]);
+	inv_change_release(&out->change);
+	out->change = r.change;
+	inv_change_init(&r.change);
+	ret = 0;
+out:
+	run_release(&r);
+	return ret;
+}
+
+int inventory_dynamic(const struct config *cfg, bool live, const char *host,
+		      struct strbuf *out, struct err *e)
+{
+	struct config quiet = *cfg;
+	struct inv_run r;
+	json_t **vars = NULL;
+	size_t i;
+	int ret = -1;
+
+	quiet.verbosity = -1; /* the definitions' warnings too */
+	run_init(&r, &quiet);
+	if (load(&r, live, true, e) < 0)
+		goto out;
+	vars = xcalloc(r.vms.nr + 1, sizeof(*vars));
+	for (i = 0; i < r.vms.nr; i++)
+		vars[i] = inv_host_vars(&r.vms.v[i]);
+	if (!host) {
+		dyninv_encode_list(out, &r.want, vars);
+	} else if (strmap_get(&r.want.by_name, host, &i) &&
+		   r.want.hosts[i].ip) {
+		dyninv_encode_host(out, &r.want.hosts[i], vars[i]);
+	} else {
+		err_setk(e, ERR_NOTFOUND, EXIT_FAIL,
+			 "no host '%s' in the inventory", host);
+		goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; vars && i < r.vms.nr; i++)
+		json_decref(vars[i]);
+	free(vars);
+	run_release(&r);
+	return ret;
+}
+
+/* ---- the result, as `pve-gitops inventory` prints it -------------------- */
+
+static void print_names(const char *what, const struct strvec *v)
+{
+	size_t i;
+
+	if (!v->nr)
+		return;
+	printf("  %s:", what);
+	for (i = 0; i < v->nr; i++)
+		printf(" %s", v->v[i]);
+	printf("\n");
+}
+
+static void print_json(const struct inventory_result *r)
+{
+	const struct inv_change *c = &r->change;
+	json_t *o = json_pack("{s:b, s:i}", "dry_run", r->dry_run,
+			      "files_changed", (int)r->files_changed);
+	const struct strvec *lists[] = { &c->added,	     &c->updated,
+					 &c->removed,	     &c->unknown_ip,
+					 &c->unknown_kept,   &c->groups_added,
+					 &c->groups_removed, &c->new_hosts };
+	static const char *const names[] = { "added",		"updated",
+					     "removed",		"unknown_ip",
+					     "unknown_ip_kept", "groups_added",
+					     "groups_removed",	"new_hosts" };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json_t *a = json_array();
+
+		for (j = 0; j < lists[i]->nr; j++)
+			json_array_append_new(a, json_string(lists[i]->v[j]));
+		json_object_set_new(o, names[i], a);
+	}
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	puts("");
+	json_decref(o);
+}
+
+void inventory_print(const struct config *cfg, const struct inventory_result *r)
+{
+	const struct inv_change *c = &r->change;
+
+	if (cfg->json) {
+		print_json(r);
+		return;
+	}
+	if (cfg->verbosity < 0)
+		return;
+	if (!r->changed_any) {
+		printf("%s: no changes\n", cfg->inventory);
+		return;
+	}
+	printf("%s: %zu added, %zu updated, %zu removed; %s: %zu new "
+	       "host%s%s\n",
+	       cfg->inventory, c->added.nr, c->updated.nr, c->removed.nr,
+	       cfg->new_hosts, c->new_hosts.nr, c->new_hosts.nr == 1 ? "" : "s",
+	       r->dry_run ? " (dry run: nothing written)" : "");
+	print_names("added", &c->added);
+	print_names("updated", &c->updated);
+	print_names("removed", &c->removed);
+	print_names("groups added", &c->groups_added);
+	print_names("groups removed", &c->groups_removed);
+}

@@ -1,0 +1,739 @@
+/*
+ * provision.c - stage two of the chain; see provision.h.
+ */
+#include "ops/provision.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/ini.h"
+#include "core/new_hosts.h"
+#include "core/tag.h"
+#include "core/yemit.h"
+#include "io/ansible.h"
+#include "io/git.h"
+#include "io/hostkeys.h"
+#include "io/invsource.h"
+#include "io/programs.h"
+#include "ops/repoplan.h"
+#include "util/exitcode.h"
+#include "util/fileio.h"
+#include "util/report.h"
+#include "util/spawn.h"
+#include "util/xalloc.h"
+
+struct prov {
+	const struct config *cfg;
+	struct provision_result *res;
+	struct repo_plan rp;
+	struct inv_vms vms;
+	const struct inv_vm **vm_of; /* res->hosts[i]'s VM, or NULL */
+	char *known_hosts;	     /* ~ expanded */
+	struct strbuf tmpdir;
+};
+
+static void say(const struct prov *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct prov *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->cfg->verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	fputs("provision: ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	va_end(ap);
+}
+
+static const char *env_or_null(const char *v)
+{
+	return v && *v ? v : NULL;
+}
+
+/* ---- what to run -------------------------------------------------------- */
+
+static int list_playbooks(const char *dir, struct strvec *out, struct err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return err_errno(e, errno, "cannot list the playbooks in '%s'",
+				 dir);
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 4 && de->d_name[0] != '.' &&
+		    !strcmp(de->d_name + n - 4, ".yml"))
+			strvec_push(out, de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int resolve(const struct config *cfg, const char *name,
+		   struct playbook *pb, struct err *e)
+{
+	struct strvec files;
+	struct strbuf why = STRBUF_INIT;
+	int ret = -1;
+
+	strvec_init(&files);
+	if (list_playbooks(cfg->playbooks_dir, &files, e) < 0)
+		goto out;
+	if (playbook_resolve(pb, &files, name, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s", why.buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&files);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* The name --playbook gives, held to the same rule as a tag. */
+static int checked_name(const char *name, struct strbuf *out, struct err *e)
+{
+	struct strbuf msg = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_addf(&msg, "[ansible %s]", name);
+	if (tag_extract(msg.buf, msg.len, out, &why) != TAG_FOUND ||
+	    strcmp(out->buf, name))
+		ret = err_set(e, EXIT_INVALID,
+			      "--playbook: '%s' is refused: %s", name,
+			      why.len ? why.buf : "not a playbook name");
+	strbuf_release(&msg);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* The tag of the commit rev: 1 found, 0 none, -1 refused or unreadable. */
+static int commit_tag(const char *rev, struct strbuf *name, struct err *e)
+{
+	struct strbuf msg = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_reset(name);
+	if (git_commit_message(rev, &msg, e) < 0)
+		goto out;
+	switch (tag_extract(msg.buf, msg.len, name, &why)) {
+	case TAG_FOUND:
+		ret = 1;
+		break;
+	case TAG_NONE:
+		ret = 0;
+		break;
+	case TAG_REFUSED:
+		err_set(e, EXIT_INVALID,
+			"the commit's tag names '%s', which is refused: %s",
+			name->buf, why.buf);
+		strbuf_reset(name);
+		break;
+	}
+out:
+	strbuf_release(&msg);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* The playbook name: 1 found, 0 no tag, -1 refused. */
+static int playbook_name(const struct provision_req *req, const char *rev,
+			 struct strbuf *name, struct err *e)
+{
+	if (req->playbook)
+		return checked_name(req->playbook, name, e) < 0 ? -1 : 1;
+	if (req->tag) {
+		strbuf_addstr(name, req->tag);
+		return *req->tag ? 1 : 0;
+	}
+	return commit_tag(rev, name, e);
+}
+
+/* ---- new hosts ---------------------------------------------------------- */
+
+static void add_host(struct prov *p, const struct new_host_entry *h)
+{
+	struct provision_result *r = p->res;
+	size_t i;
+
+	ALLOC_GROW(r->hosts, r->nr + 1, r->alloc);
+	memset(&r->hosts[r->nr], 0, sizeof(r->hosts[r->nr]));
+	r->hosts[r->nr].ip = xstrdup(h->ip);
+	r->hosts[r->nr].name = xstrdup(h->name);
+	r->nr++;
+	p->vm_of = xrealloc(p->vm_of, r->nr * sizeof(*p->vm_of));
+	p->vm_of[r->nr - 1] = NULL;
+	for (i = 0; i < p->vms.nr; i++)
+		if (!strcmp(p->vms.v[i].def->name, h->name))
+			p->vm_of[r->nr - 1] = &p->vms.v[i];
+}
+
+/* new_hosts.txt as the commit has it, if the commit changed it. */
+static int read_new_hosts(struct prov *p, const char *rev, struct err *e)
+{
+	struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+	struct new_hosts nh = NEW_HOSTS_INIT;
+	size_t i, line;
+	int rc, ret = -1;
+
+	rc = git_commit_touches(rev, p->cfg->new_hosts, e);
+	if (rc <= 0) {
+		if (!rc)
+			say(p, "%s did not change %s: no new hosts", rev,
+			    p->cfg->new_hosts);
+		return rc;
+	}
+	rc = git_show_file(rev, p->cfg->new_hosts, &text, e);
+	if (rc) {
+		ret = rc < 0 ? -1 : 0; /* the commit deleted it */
+		goto out;
+	}
+	if (new_hosts_decode(&nh, text.buf, text.len, &line, &why) < 0) {
+		err_setk(e, ERR_INVALID, EXIT_INVALID, "%s:%zu: %s (at %s)",
+			 p->cfg->new_hosts, line, why.buf, rev);
+		goto out;
+	}
+	for (i = 0; i < nh.nr; i++)
+		add_host(p, &nh.v[i]);
+	ret = 0;
+out:
+	new_hosts_release(&nh);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	return ret;
+}
+
+static char *expand_home(const struct config *cfg, const char *path)
+{
+	const char *home = cfg->env ? env_or_null(cfg->env->home) : NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (path[0] == '~' && path[1] == '/' && home)
+		strbuf_addf(&sb, "%s%s", home, path + 1);
+	else
+		strbuf_addstr(&sb, path);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* SSH user of a host: the config's, else the definition's ciuser. */
+static const char *ssh_user(const struct prov *p, size_t i)
+{
+	if (p->cfg->ssh.user)
+		return p->cfg->ssh.user;
+	return p->vm_of[i] ? p->vm_of[i]->user : p->cfg->ansible_user;
+}
+
+/* ---- preparing a host --------------------------------------------------- */
+
+static int host_keys(struct prov *p, size_t i, struct pve_client *pc,
+		     struct strvec *keys, struct err *e)
+{
+	struct provision_host *h = &p->res->hosts[i];
+	const struct inv_vm *vm = p->vm_of[i];
+
+	if (vm && vm->def->agent == 1 && pc) {
+		struct err ae = ERR_INIT;
+
+		if (!hostkeys_from_agent(pc, vm->node, vm->vmid, keys, &ae)) {
+			h->key_source = "the guest agent";
+			err_release(&ae);
+			return 0;
+		}
+		report_warning("%s: %s; falling back to ssh-keyscan", h->name,
+			       ae.msg.buf);
+		err_release(&ae);
+	}
+	if (hostkeys_scan(h->ip, (unsigned)p->cfg->ssh.port, keys, e) < 0)
+		return -1;
+	report_warning("%s: host key taken by ssh-keyscan (trust on first "
+		       "use); with agent: 1 it is read through Proxmox's "
+		       "guest agent instead",
+		       h->name);
+	h->key_source = "ssh-keyscan";
+	return 0;
+}
+
+/* The ssh options every connection to a new host uses. */
+static void ssh_options(const struct prov *p, struct strvec *argv)
+{
+	const char *key =
+		p->cfg->env ? env_or_null(p->cfg->env->ansible_private_key_file)
+			    : NULL;
+
+	strvec_pushl(argv, "-o", "BatchMode=yes", "-o",
+		     "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
+		     NULL);
+	strvec_pushf(argv, "-oUserKnownHostsFile=%s", p->known_hosts);
+	if (key)
+		strvec_pushl(argv, "-i", key, NULL);
+}
+
+static const char *cloud_init_verdict(int status)
+{
+	switch (status) {
+	case 0:
+		return "done";
+	case 127:
+		return "absent";
+	case 255:
+		return "not checked (ssh failed)";
+	case 2:
+		return "degraded";
+	default:
+		return "error";
+	}
+}
+
+/* cloud-init status --wait over SSH; absent or failing is not fatal. */
+static void wait_cloud_init(struct prov *p, size_t i)
+{
+	struct provision_host *h = &p->res->hosts[i];
+	struct env_delta env = ENV_DELTA_INIT;
+	struct strbuf out = STRBUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct spawn_opts so = { 0 };
+	struct err e = ERR_INIT;
+	int status;
+
+	strvec_push(&argv, "ssh");
+	ssh_options(p, &argv);
+	strvec_pushf(&argv, "-p%u", (unsigned)p->cfg->ssh.port);
+	strvec_pushf(&argv, "%s@%s", ssh_user(p, i), h->ip);
+	strvec_pushl(&argv, "--", "cloud-init", "status", "--wait", NULL);
+	programs_child_env(&env);
+	so.argv = (const char *const *)argv.v;
+	so.env_delta = &env;
+	so.out = &out;
+	so.quiet_stderr = 1;
+	if (spawn_run(&so, &status, &e) < 0)
+		h->cloud_init = "not checked (no ssh)";
+	else
+		h->cloud_init = cloud_init_verdict(status);
+	strbuf_release(&out);
+	strvec_clear(&argv);
+	env_delta_release(&env);
+	err_release(&e);
+}
+
+static int prepare_host(struct prov *p, size_t i, struct pve_client *pc,
+			struct err *e)
+{
+	struct provision_host *h = &p->res->hosts[i];
+	unsigned port = (unsigned)p->cfg->ssh.port;
+	struct strvec keys;
+	int ret = -1;
+
+	strvec_init(&keys);
+	say(p, "%s (%s): waiting for SSH on port %u (at most %u s)", h->name,
+	    h->ip, port, (unsigned)p->cfg->ssh.wait_seconds);
+	if (hostkeys_wait_ssh(h->ip, port, (unsigned)p->cfg->ssh.wait_seconds,
+			      &h->ssh_ms, e) < 0 ||
+	    host_keys(p, i, pc, &keys, e) < 0 ||
+	    hostkeys_record(p->known_hosts, h->ip, port, &keys, e) < 0) {
+		err_prefix(e, "%s", h->name);
+		goto out;
+	}
+	say(p, "%s: %zu host key%s from %s recorded in %s", h->name, keys.nr,
+	    keys.nr == 1 ? "" : "s", h->key_source, p->known_hosts);
+	wait_cloud_init(p, i);
+	say(p, "%s: cloud-init %s", h->name, h->cloud_init);
+	ret = 0;
+out:
+	strvec_clear(&keys);
+	return ret;
+}
+
+/* ---- running the playbook ----------------------------------------------- */
+
+static void self_path(struct strbuf *out)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n > 0)
+		strbuf_add(out, buf, (size_t)n);
+	else
+		strbuf_addstr(out, "pve-gitops");
+}
+
+/* -e @FILE: what playbooks need, in a 0600 file in the private dir. */
+static int write_vars(struct prov *p, struct strbuf *path, struct err *e)
+{
+	const struct config *cfg = p->cfg;
+	const char *addr = cfg->vault.addr ? cfg->vault.addr
+			   : cfg->env	   ? env_or_null(cfg->env->vault_addr)
+					   : NULL;
+	struct strbuf self = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf vpath = STRBUF_INIT, ssh = STRBUF_INIT;
+	char cwd[PATH_MAX];
+	json_t *vars;
+	int ret;
+
+	self_path(&self);
+	strbuf_addf(&vpath, "%s/%s", cfg->vault.mount, cfg->vault.path);
+	strbuf_addf(&ssh,
+		    "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes",
+		    p->known_hosts);
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "vault_addr",
+			 addr ? addr : "", "vault_path", vpath.buf, "vault_key",
+			 cfg->vault.key, "pve_gitops", self.buf,
+			 "pve_gitops_root",
+			 getcwd(cwd, sizeof(cwd)) ? cwd : ".",
+			 "ansible_ssh_extra_args", ssh.buf);
+	strbuf_addstr(&text, "# written by pve-gitops provision\n");
+	yemit(&text, vars);
+	strbuf_addf(path, "%s/vars.yml", p->tmpdir.buf);
+	ret = file_write_atomic(path->buf, text.buf, text.len, 0600, e);
+	json_decref(vars);
+	strbuf_release(&self);
+	strbuf_release(&text);
+	strbuf_release(&vpath);
+	strbuf_release(&ssh);
+	return ret;
+}
+
+static bool is_new(const struct prov *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < p->res->nr; i++)
+		if (!strcmp(p->res->hosts[i].name, name))
+			return true;
+	return false;
+}
+
+static void add_line(struct strbuf *out, const struct ini_line *l)
+{
+	strbuf_add(out, l->raw, l->len);
+	if (!l->len || l->raw[l->len - 1] != '\n')
+		strbuf_addch(out, '\n');
+}
+
+static bool is_all_or_ungrouped(const char *group)
+{
+	return !strcmp(group, "all") || !strcmp(group, "ungrouped");
+}
+
+/* One section's lines that the new hosts' inventory keeps. */
+static void section_lines(const struct prov *p, const struct ini *ini,
+			  const struct ini_section *sec, struct strbuf *out)
+{
+	bool any = false;
+	size_t i;
+
+	for (i = sec->line + 1;
+	     i < ini->nr_lines && ini->lines[i].kind != INI_SECTION; i++) {
+		const struct ini_line *l = &ini->lines[i];
+
+		if (sec->type == INI_SEC_HOSTS &&
+		    !(l->kind == INI_HOST && is_new(p, l->name)))
+			continue;
+		if (sec->type == INI_SEC_VARS && l->kind != INI_VAR)
+			continue;
+		if (!any)
+			strbuf_addf(out, "\n[%s%s]\n", sec->group,
+				    sec->type == INI_SEC_VARS ? ":vars" : "");
+		any = true;
+		add_line(out, l);
+	}
+}
+
+/* The new hosts' lines of the inventory, in their groups, with the vars
+ * sections of those groups and of all. */
+static void new_hosts_inventory(const struct prov *p, const struct ini *ini,
+				struct strbuf *out)
+{
+	size_t i, s;
+
+	strbuf_addstr(out,
+		      "# the new hosts, written by pve-gitops provision\n");
+	for (i = 0; i < ini->nr_lines; i++) {
+		const struct ini_line *l = &ini->lines[i];
+
+		if (l->kind == INI_HOST && is_new(p, l->name) &&
+		    (l->section < 0 ||
+		     is_all_or_ungrouped(ini->sections[l->section].group)))
+			add_line(out, l);
+	}
+	for (s = 0; s < ini->nr_sections; s++) {
+		const struct ini_section *sec = &ini->sections[s];
+
+		if (sec->type == INI_SEC_CHILDREN ||
+		    (sec->type == INI_SEC_HOSTS &&
+		     is_all_or_ungrouped(sec->group)))
+			continue;
+		section_lines(p, ini, sec, out);
+	}
+}
+
+static int temp_inventory(struct prov *p, struct strbuf *path, struct err *e)
+{
+	struct strbuf old = STRBUF_INIT, text = STRBUF_INIT, why = STRBUF_INIT;
+	struct strbuf link = STRBUF_INIT;
+	struct ini ini = INI_INIT;
+	char real[PATH_MAX];
+	int line, ret = -1;
+
+	if (file_read_all(&old, p->cfg->inventory, 64 << 20, e) < 0)
+		goto out;
+	if (ini_parse(&ini, old.buf, old.len, &line, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s:%d: %s", p->cfg->inventory, line,
+			why.buf);
+		goto out;
+	}
+	new_hosts_inventory(p, &ini, &text);
+	strbuf_addf(path, "%s/new_hosts.ini", p->tmpdir.buf);
+	if (file_write_atomic(path->buf, text.buf, text.len, 0600, e) < 0)
+		goto out;
+	/* host_vars as Ansible finds them next to the inventory */
+	if (realpath(p->cfg->host_vars_dir, real)) {
+		strbuf_addf(&link, "%s/host_vars", p->tmpdir.buf);
+		if (symlink(real, link.buf) < 0) {
+			err_errno(e, errno, "cannot link '%s'", link.buf);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	ini_release(&ini);
+	strbuf_release(&old);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	strbuf_release(&link);
+	return ret;
+}
+
+static int run_playbook(struct prov *p, const struct playbook *pb,
+			struct err *e)
+{
+	struct strbuf vars = STRBUF_INIT, inv = STRBUF_INIT;
+	struct strbuf book = STRBUF_INIT;
+	struct ansible_play play = { 0 };
+	int ret = -1;
+
+	if (write_vars(p, &vars, e) < 0)
+		goto out;
+	if (!pb->target_hosts && p->res->nr) {
+		if (temp_inventory(p, &inv, e) < 0)
+			goto out;
+	} else {
+		strbuf_addstr(&inv, p->cfg->inventory);
+	}
+	strbuf_addf(&book, "%s/%s", p->cfg->playbooks_dir, pb->file);
+	play.playbook = book.buf;
+	play.inventory = inv.buf;
+	play.target_hosts = pb->target_hosts;
+	play.vars_file = vars.buf;
+	say(p, "running %s on %s", pb->file,
+	    pb->target_hosts ? pb->target_hosts
+	    : p->res->nr     ? "the new hosts"
+			     : "the whole inventory");
+	ret = ansible_playbook_run(&play, &p->res->playbook_status, e);
+	p->res->ran = ret == 0;
+out:
+	strbuf_release(&vars);
+	strbuf_release(&inv);
+	strbuf_release(&book);
+	return ret;
+}
+
+static int make_tmpdir(struct prov *p, struct err *e)
+{
+	const char *tmp = p->cfg->env ? env_or_null(p->cfg->env->tmpdir) : NULL;
+
+	strbuf_addf(&p->tmpdir, "%s/pve-gitops-provision.XXXXXX",
+		    tmp ? tmp : "/tmp");
+	if (!mkdtemp(p->tmpdir.buf)) {
+		err_errno(e, errno, "cannot create '%s'", p->tmpdir.buf);
+		strbuf_reset(&p->tmpdir);
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_tmpdir(struct prov *p)
+{
+	static const char *const names[] = { "vars.yml", "new_hosts.ini",
+					     "host_vars", NULL };
+	struct strbuf f = STRBUF_INIT;
+	size_t i;
+
+	if (!p->tmpdir.len)
+		return;
+	for (i = 0; names[i]; i++) {
+		strbuf_reset(&f);
+		strbuf_addf(&f, "%s/%s", p->tmpdir.buf, names[i]);
+		unlink(f.buf);
+	}
+	rmdir(p->tmpdir.buf);
+	strbuf_release(&f);
+}
+
+/* ---- the stage ---------------------------------------------------------- */
+
+static int load_vms(struct prov *p, struct err *e)
+{
+	struct err oe = ERR_INIT;
+
+	if (repo_plan_read(&p->rp, p->cfg, e) < 0)
+		return -1;
+	if (inv_vms_from_outputs(&p->vms, p->cfg, p->rp.defs, p->rp.in.nr_defs,
+				 &oe) < 0)
+		report_warning("%s; host keys come from ssh-keyscan",
+			       oe.msg.buf);
+	err_release(&oe);
+	return 0;
+}
+
+static int prepare_hosts(struct prov *p, struct err *e)
+{
+	struct pve_client pc;
+	bool want_agent = false, have_pc = false;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < p->res->nr; i++)
+		if (p->vm_of[i] && p->vm_of[i]->def->agent == 1)
+			want_agent = true;
+	if (want_agent) {
+		struct err ce = ERR_INIT;
+
+		have_pc = pve_client_open(&pc, p->cfg, &ce) == 0;
+		if (!have_pc)
+			report_warning("%s; host keys come from ssh-keyscan",
+				       ce.msg.buf);
+		err_release(&ce);
+	}
+	for (i = 0; i < p->res->nr && !ret; i++) {
+		ret = prepare_host(p, i, have_pc ? &pc : NULL, e);
+		if (ret < 0)
+			p->res->failed = p->res->hosts[i].name;
+		else
+			p->res->prepared++;
+	}
+	if (have_pc)
+		pve_client_release(&pc);
+	return ret;
+}
+
+void provision_result_init(struct provision_result *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void provision_result_release(struct provision_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++) {
+		free(r->hosts[i].ip);
+		free(r->hosts[i].name);
+	}
+	free(r->hosts);
+	free(r->playbook);
+	provision_result_init(r);
+}
+
+/* Everything after the playbook is known: hosts, then the run. */
+static int provision_hosts_and_run(struct prov *p, const char *rev,
+				   const struct playbook *pb, struct err *e)
+{
+	if (load_vms(p, e) < 0 || read_new_hosts(p, rev, e) < 0)
+		return -1;
+	p->known_hosts = expand_home(p->cfg, p->cfg->ssh.known_hosts);
+	if (prepare_hosts(p, e) < 0 || make_tmpdir(p, e) < 0 ||
+	    run_playbook(p, pb, e) < 0)
+		return -1;
+	if (p->res->playbook_status)
+		return err_setk(e, ERR_CHILD, EXIT_FAIL,
+				"ansible-playbook %s exited with status %d",
+				pb->file, p->res->playbook_status);
+	return 0;
+}
+
+int provision_run(const struct config *cfg, const struct provision_req *req,
+		  struct provision_result *out, struct err *e)
+{
+	const char *rev = req->commit ? req->commit : "HEAD";
+	struct strbuf name = STRBUF_INIT;
+	struct playbook pb = { NULL, NULL };
+	struct prov p;
+	int rc, ret = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.res = out;
+	inv_vms_init(&p.vms);
+	strbuf_init(&p.tmpdir, 0);
+	rc = playbook_name(req, rev, &name, e);
+	if (rc <= 0) {
+		if (!rc) {
+			say(&p,
+			    "%s carries no [ansible NAME] tag: nothing to "
+			    "provision",
+			    rev);
+			out->no_tag = true;
+			ret = 1;
+		}
+		goto out;
+	}
+	if (resolve(cfg, name.buf, &pb, e) < 0)
+		goto out;
+	out->playbook = xstrdup(pb.file);
+	ret = provision_hosts_and_run(&p, rev, &pb, e);
+out:
+	remove_tmpdir(&p);
+	playbook_release(&pb);
+	strbuf_release(&name);
+	free(p.vm_of);
+	free(p.known_hosts);
+	inv_vms_release(&p.vms);
+	repo_plan_release(&p.rp);
+	strbuf_release(&p.tmpdir);
+	return ret;
+}
+
+void provision_print(const struct config *cfg, const struct provision_result *r)
+{
+	size_t i;
+
+	if (cfg->verbosity < 0 || !r->ran)
+		return;
+	printf("\nprovision summary:\n");
+	for (i = 0; i < r->nr; i++)
+		printf("  %-24s %-15s ssh after %.1f s, host key from %s, "
+		       "cloud-init %s\n",
+		       r->hosts[i].name, r->hosts[i].ip,
+		       (double)r->hosts[i].ssh_ms / 1000.0,
+		       r->hosts[i].key_source, r->hosts[i].cloud_init);
+	printf("  %s: ansible-playbook exit status %d\n", r->playbook,
+	       r->playbook_status);
+}
+
+int chain_stage_two(const struct config *cfg, const struct stage_two *s,
+		    struct err *e)
+{
+	struct provision_req req = { .commit = s->commit,
+				     .playbook = s->playbook };
+	struct provision_result res;
+	int ret;
+
+	provision_result_init(&res);
+	ret = provision_run(cfg, &req, &res, e);
+	provision_print(cfg, &res);
+	provision_result_release(&res);
+	return ret;
+}

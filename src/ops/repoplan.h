@@ -1,0 +1,53 @@
+/*
+ * repoplan.h - a repository's VM definitions, read, checked and turned into
+ * desired configurations, with the cluster they are planned against: what
+ * plan, apply, inventory and provision start from.
+ */
+#ifndef PVE_GITOPS_OPS_REPOPLAN_H
+#define PVE_GITOPS_OPS_REPOPLAN_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "core/desired.h"
+#include "core/plan.h"
+#include "core/vmset.h"
+#include "io/cluster.h"
+#include "io/pve.h"
+#include "io/repo.h"
+#include "util/err.h"
+#include "util/strvec.h"
+
+/* The definitions of a repository, checked, with the plan's input. */
+struct repo_plan {
+	struct vmset set;
+	struct repo_load rl;
+	const struct vmdef **defs;
+	struct desired *wants;
+	struct strvec keep; /* names of excluded definitions */
+	struct cluster cluster;
+	struct plan_input in;
+	struct plan plan;
+};
+
+/*
+ * Read and check every definition (diagnostics on stderr through
+ * report_diags; errors end it with EXIT_INVALID before anything talks to
+ * Proxmox), and fill rp->in. rp is always initialised: release it with
+ * repo_plan_release.
+ */
+int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
+		   struct err *e);
+void repo_plan_release(struct repo_plan *rp);
+
+/* Read the cluster, plan, read the configurations the plan needs (all of
+ * ours with refresh) and plan again. */
+int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		    struct err *e);
+
+/* The outputs file (core/outputs.h) of the managed VMs the cluster holds,
+ * written atomically to cfg->outputs. */
+int repo_plan_write_outputs(const struct repo_plan *rp,
+			    const struct config *cfg, struct err *e);
+
+#endif
