@@ -13,7 +13,6 @@
 #include "core/tag.h"
 #include "io/git.h"
 #include "io/repo.h"
-#include "ops/inventory.h"
 #include "ops/provision.h"
 #include "ops/publish.h"
 #include "ops/reconcile.h"
@@ -121,30 +120,21 @@ static int release_first(const struct config *cfg, struct stage_one_result *out,
 /* apply --auto-approve, then inventory, as the commands would. */
 static int apply_and_inventory(const struct config *cfg, struct err *e)
 {
-	struct reconcile_req rreq;
-	struct reconcile_result rres;
-	struct inventory_req ireq;
-	struct inventory_result ires;
+	struct reconcile_req req;
+	struct reconcile_result res;
 	int rc;
 
-	memset(&rreq, 0, sizeof(rreq));
-	rreq.apply = true;
-	rreq.auto_approve = true;
-	rreq.print_diags = report_diags;
-	reconcile_result_init(&rres);
-	rc = reconcile_run(cfg, &rreq, &rres, e);
-	reconcile_result_release(&rres);
+	memset(&req, 0, sizeof(req));
+	req.apply = true;
+	req.auto_approve = true;
+	req.print_diags = report_diags;
+	reconcile_result_init(&res);
+	rc = reconcile_run(cfg, &req, &res, e);
+	reconcile_result_release(&res);
 	fflush(stdout);
 	if (rc < 0)
 		return err_prefix(e, "apply");
-	memset(&ireq, 0, sizeof(ireq));
-	inventory_result_init(&ires);
-	rc = inventory_run(cfg, &ireq, &ires, e);
-	if (rc == 0)
-		inventory_print(cfg, &ires);
-	inventory_result_release(&ires);
-	fflush(stdout);
-	return rc < 0 ? err_prefix(e, "inventory") : 0;
+	return publish_inventory(cfg, e) < 0 ? err_prefix(e, "inventory") : 0;
 }
 
 int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,

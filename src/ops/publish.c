@@ -68,6 +68,22 @@ static int stage_owned(const struct config *cfg, struct err *e)
 	return status == 1;
 }
 
+int publish_inventory(const struct config *cfg, struct err *e)
+{
+	struct inventory_req req;
+	struct inventory_result res;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	inventory_result_init(&res);
+	rc = inventory_run(cfg, &req, &res, e);
+	if (rc == 0)
+		inventory_print(cfg, &res);
+	inventory_result_release(&res);
+	fflush(stdout);
+	return rc;
+}
+
 int publish_commit(const struct config *cfg, const char *tag,
 		   struct strbuf *out, struct err *e)
 {
@@ -152,8 +168,6 @@ static int owned_conflicts(const struct config *cfg, struct strvec *out,
  */
 static int regenerate(const struct config *cfg, struct err *e)
 {
-	struct inventory_req ireq;
-	struct inventory_result ires;
 	const char *cont[] = { "-c", "core.editor=true", "rebase", "--continue",
 			       NULL };
 	const char *skip[] = { "rebase", "--skip", NULL };
@@ -187,13 +201,7 @@ static int regenerate(const struct config *cfg, struct err *e)
 			unlink(paths.v[i]);
 		}
 	}
-	memset(&ireq, 0, sizeof(ireq));
-	inventory_result_init(&ires);
-	rc = inventory_run(cfg, &ireq, &ires, e);
-	if (rc == 0)
-		inventory_print(cfg, &ires);
-	inventory_result_release(&ires);
-	if (rc < 0) {
+	if (publish_inventory(cfg, e) < 0) {
 		err_prefix(e, "cannot regenerate the inventory after the "
 			      "rebase");
 		goto out;

@@ -16,6 +16,12 @@
 #include "util/strbuf.h"
 
 /*
+ * Rewrite the owned files from what exists, as `pve-gitops inventory`
+ * does, printing its summary. 0 or -1.
+ */
+int publish_inventory(const struct config *cfg, struct err *e);
+
+/*
  * Commit the owned files with the tag (empty: none) in the message; the
  * new commit's hash into out. 1 when there was nothing to commit (out
  * stays empty), 0 committed, -1 failed.
