@@ -1,14 +1,12 @@
 /*
  * run.c - `pve-gitops run`: both stages of the chain in one process, for
- * local and self-hosted use. The automated commit is still made (and
- * pushed with --push), for the audit trail; stage two then provisions it,
- * as the seed's second workflow would on that push. No personal access
- * token is needed to chain the two.
+ * local and self-hosted use (ops/chain.h). The automated commit is still
+ * made (and pushed with --push), for the audit trail; stage two then
+ * provisions it, as the seed's second workflow would on that push. No
+ * personal access token is needed to chain the two.
  */
-#include <stdio.h>
-
-#include "cmd/chain.h"
 #include "cmd/cmd.h"
+#include "ops/chain.h"
 #include "util/exitcode.h"
 
 struct run_opts {
@@ -30,30 +28,18 @@ static int run_run(const struct config *cfg, void *opts, int argc, char **argv,
 		   struct err *e)
 {
 	struct run_opts *o = opts;
-	struct stage_one one;
-	struct stage_two two = { NULL, NULL };
+	struct chain_commit c;
+	struct stage_one_req req = { &c, o->push, o->remote };
 	int ret = -1;
 
 	(void)argv;
 	if (argc)
 		return err_set(e, EXIT_INVALID, "run takes no arguments");
-	stage_one_init(&one);
-	one.commit = o->commit;
-	one.push = o->push;
-	one.remote = o->remote;
-	if (chain_stage_one(cfg, &one, e) < 0)
-		goto out;
-	if (!one.automated.len) {
-		if (cfg->verbosity >= 0)
-			printf("run: no automated commit, so no new hosts: "
-			       "stage two has nothing to do\n");
-		ret = 0;
-		goto out;
-	}
-	two.commit = one.automated.buf;
-	ret = chain_stage_two(cfg, &two, e) < 0 ? -1 : 0;
-out:
-	stage_one_release(&one);
+	chain_commit_init(&c);
+	if (chain_commit_read(&c, cfg, o->commit ? o->commit : "HEAD", false,
+			      e) == 0)
+		ret = chain_run(cfg, &req, e);
+	chain_commit_release(&c);
 	return ret;
 }
 

@@ -193,3 +193,32 @@ out:
 	strbuf_release(&errs);
 	return ret;
 }
+
+int git_push(const struct config *cfg, const char *remote, const char *refspec,
+	     struct err *e)
+{
+	const char *args[] = { "push", "-q",	"--end-of-options",
+			       remote, refspec, NULL };
+	struct strbuf errs = STRBUF_INIT;
+	int status, ret = -1;
+
+	if (git_run_as(cfg, args, NULL, &errs, &status, e) < 0)
+		goto out;
+	strbuf_trim(&errs);
+	if (!status)
+		ret = 0;
+	else if (strstr(errs.buf, "[rejected]") ||
+		 strstr(errs.buf, "fetch first") ||
+		 strstr(errs.buf, "non-fast-forward"))
+		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
+			 "the push to %s was rejected: the remote has commits "
+			 "this one does not",
+			 remote);
+	else
+		err_set(e, EXIT_FAIL,
+			"cannot push to %s: git exit status %d: %s", remote,
+			status, errs.buf);
+out:
+	strbuf_release(&errs);
+	return ret;
+}

@@ -50,4 +50,12 @@ int git_commit_touches(const char *rev, const char *path, struct err *e);
 int git_show_file(const char *rev, const char *path, struct strbuf *out,
 		  struct err *e);
 
+/*
+ * git push --end-of-options REMOTE REFSPEC as the config's author. A push
+ * the remote rejected because it does not fast-forward (someone pushed
+ * first) is an ERR_CONFLICT error; any other failure names git's stderr.
+ */
+int git_push(const struct config *cfg, const char *remote, const char *refspec,
+	     struct err *e);
+
 #endif

@@ -722,18 +722,3 @@ void provision_print(const struct config *cfg, const struct provision_result *r)
 	printf("  %s: ansible-playbook exit status %d\n", r->playbook,
 	       r->playbook_status);
 }
-
-int chain_stage_two(const struct config *cfg, const struct stage_two *s,
-		    struct err *e)
-{
-	struct provision_req req = { .commit = s->commit,
-				     .playbook = s->playbook };
-	struct provision_result res;
-	int ret;
-
-	provision_result_init(&res);
-	ret = provision_run(cfg, &req, &res, e);
-	provision_print(cfg, &res);
-	provision_result_release(&res);
-	return ret;
-}

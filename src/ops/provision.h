@@ -68,17 +68,4 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 void provision_print(const struct config *cfg,
 		     const struct provision_result *r);
 
-/*
- * The stage as run.c and watch.c call it (declared for them by
- * cmd/chain.h): provision_run() then provision_print(). Returns 0, 1 when
- * there is nothing to do (no tag), -1 on failure.
- */
-struct stage_two {
-	const char *commit;   /* the commit to provision (HEAD) */
-	const char *playbook; /* NULL: from the commit's tag */
-};
-
-int chain_stage_two(const struct config *cfg, const struct stage_two *s,
-		    struct err *e);
-
 #endif

@@ -519,17 +519,3 @@ int release_push_tag(const struct config *cfg, const char *remote,
 	strbuf_release(&ref);
 	return ret;
 }
-
-int release_run(const struct config *cfg, bool dry_run,
-		struct release_result *out, struct err *e)
-{
-	struct release_request req = { dry_run };
-	struct release_outcome o;
-	int ret = release_make(&o, cfg, &req, e);
-
-	if (ret < 0 || !out)
-		release_outcome_release(&o);
-	if (out)
-		*out = o.r; /* zeroed after a failure */
-	return ret;
-}

@@ -51,12 +51,4 @@ void release_outcome_release(struct release_outcome *o);
 int release_push_tag(const struct config *cfg, const char *remote,
 		     const char *tag, struct err *e);
 
-/*
- * The former entry point, for the pipeline until it uses release_make:
- * out (may be NULL) gets the decision; free it with
- * release_result_release().
- */
-int release_run(const struct config *cfg, bool dry_run,
-		struct release_result *out, struct err *e);
-
 #endif

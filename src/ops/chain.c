@@ -1,0 +1,193 @@
+/*
+ * chain.c - the stages of the chain; see chain.h.
+ *
+ * Stage one reads nothing from the commit itself: the caller read it once
+ * (chain_commit_read) and a refused tag stopped everything before Proxmox
+ * was touched.
+ */
+#include "ops/chain.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/tag.h"
+#include "io/git.h"
+#include "io/repo.h"
+#include "ops/provision.h"
+#include "ops/publish.h"
+#include "ops/reconcile.h"
+#include "ops/release.h"
+#include "util/exitcode.h"
+
+void chain_commit_init(struct chain_commit *c)
+{
+	memset(c, 0, sizeof(*c));
+	strbuf_init(&c->name, 0);
+	strbuf_init(&c->rev, 0);
+	strbuf_init(&c->tag, 0);
+}
+
+void chain_commit_release(struct chain_commit *c)
+{
+	strbuf_release(&c->name);
+	strbuf_release(&c->rev);
+	strbuf_release(&c->tag);
+}
+
+static int read_tag(struct chain_commit *c, struct err *e)
+{
+	struct strbuf msg = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = -1;
+
+	if (git_commit_message(c->rev.buf, &msg, e) < 0)
+		goto out;
+	switch (tag_extract(msg.buf, msg.len, &c->tag, &why)) {
+	case TAG_FOUND:
+	case TAG_NONE:
+		ret = 0;
+		break;
+	case TAG_REFUSED:
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "the commit's tag names '%s', which is refused: %s",
+			 c->tag.buf, why.buf);
+		strbuf_reset(&c->tag);
+		break;
+	}
+out:
+	strbuf_release(&msg);
+	strbuf_release(&why);
+	return ret;
+}
+
+int chain_commit_read(struct chain_commit *c, const struct config *cfg,
+		      const char *rev, bool paths, struct err *e)
+{
+	int rc;
+
+	strbuf_reset(&c->tag);
+	strbuf_reset(&c->name);
+	strbuf_addstr(&c->name, rev);
+	strbuf_reset(&c->rev);
+	if (git_rev_parse(rev, &c->rev, e) < 0 || read_tag(c, e) < 0)
+		return -1;
+	if (!paths)
+		return 0;
+	rc = git_commit_touches(c->rev.buf, cfg->vms_dir, e);
+	if (!rc)
+		rc = git_commit_touches(c->rev.buf, CONFIG_FILE_NAME, e);
+	if (rc < 0)
+		return -1;
+	c->touches_defs = rc;
+	rc = git_commit_touches(c->rev.buf, cfg->new_hosts, e);
+	if (rc < 0)
+		return -1;
+	c->touches_new_hosts = rc;
+	return 0;
+}
+
+void stage_one_result_init(struct stage_one_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	strbuf_init(&r->automated, 0);
+	strbuf_init(&r->release_tag, 0);
+}
+
+void stage_one_result_release(struct stage_one_result *r)
+{
+	strbuf_release(&r->automated);
+	strbuf_release(&r->release_tag);
+}
+
+/* The release first, in process, instead of polling for it. */
+static int release_first(const struct config *cfg, struct stage_one_result *out,
+			 struct err *e)
+{
+	struct release_request req = { false };
+	struct release_outcome o;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	ret = release_make(&o, cfg, &req, e);
+	if (ret < 0)
+		err_prefix(e, "release");
+	else if (o.made && o.r.tag)
+		strbuf_addstr(&out->release_tag, o.r.tag);
+	release_outcome_release(&o);
+	return ret;
+}
+
+/* apply --auto-approve, then inventory, as the commands would. */
+static int apply_and_inventory(const struct config *cfg, struct err *e)
+{
+	struct reconcile_req req;
+	struct reconcile_result res;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.apply = true;
+	req.auto_approve = true;
+	reconcile_result_init(&res);
+	rc = reconcile_run(cfg, &req, &res, e);
+	reconcile_result_release(&res);
+	fflush(stdout);
+	if (rc < 0)
+		return err_prefix(e, "apply");
+	return publish_inventory(cfg, e) < 0 ? err_prefix(e, "inventory") : 0;
+}
+
+int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
+		    struct stage_one_result *out, struct err *e)
+{
+	const struct chain_commit *c = req->commit;
+	const char *remote = req->remote ? req->remote : cfg->git.remote;
+
+	if (cfg->verbosity >= 0)
+		printf("pipeline: %s: %s\n", c->name.buf,
+		       c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
+	fflush(stdout);
+	if (cfg->release && release_first(cfg, out, e) < 0)
+		return -1;
+	if (apply_and_inventory(cfg, e) < 0 ||
+	    publish_commit(cfg, c->tag.buf, &out->automated, e) < 0)
+		return -1;
+	if (!req->push)
+		return 0;
+	if (publish_push(cfg, remote, e) < 0)
+		return -1;
+	out->pushed = true;
+	if (out->release_tag.len &&
+	    release_push_tag(cfg, remote, out->release_tag.buf, e) < 0)
+		return -1;
+	return 0;
+}
+
+int chain_run(const struct config *cfg, const struct stage_one_req *req,
+	      struct err *e)
+{
+	struct stage_one_result one;
+	struct provision_req two;
+	struct provision_result res;
+	int ret = -1;
+
+	stage_one_result_init(&one);
+	provision_result_init(&res);
+	if (chain_stage_one(cfg, req, &one, e) < 0)
+		goto out;
+	if (!one.automated.len) {
+		if (cfg->verbosity >= 0)
+			printf("run: no automated commit, so no new hosts: "
+			       "stage two has nothing to do\n");
+		ret = 0;
+		goto out;
+	}
+	memset(&two, 0, sizeof(two));
+	two.commit = one.automated.buf;
+	two.tag = req->commit->tag.buf; /* "" for none: read once */
+	ret = provision_run(cfg, &two, &res, e);
+	provision_print(cfg, &res);
+	ret = ret < 0 ? -1 : 0;
+out:
+	provision_result_release(&res);
+	stage_one_result_release(&one);
+	return ret;
+}

@@ -1,0 +1,302 @@
+/*
+ * publish.c - the automated commit and its push; see publish.h.
+ */
+#include "ops/publish.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/git.h"
+#include "ops/inventory.h"
+#include "util/exitcode.h"
+#include "util/strvec.h"
+
+#define PUSH_ATTEMPTS 5
+
+/*
+ * The paths of the automated commit that git can name: on disk, or known
+ * to the index (a deleted file). out holds up to 3 and a NULL.
+ */
+static void owned_paths(const struct config *cfg, const char **out)
+{
+	const char *all[] = { cfg->inventory, cfg->new_hosts,
+			      cfg->host_vars_dir };
+	size_t i, n = 0;
+
+	for (i = 0; i < 3; i++) {
+		const char *ls[] = { "ls-files", "--", all[i], NULL };
+		struct strbuf o = STRBUF_INIT;
+		struct err ignore = ERR_INIT;
+		int status = 1;
+
+		if (access(all[i], F_OK) != 0)
+			git_run(ls, &o, NULL, &status, &ignore);
+		if (access(all[i], F_OK) == 0 || (!status && o.len))
+			out[n++] = all[i];
+		strbuf_release(&o);
+		err_release(&ignore);
+	}
+	out[n] = NULL;
+}
+
+/* Stage the owned files (deletions too); 1 when that changes anything. */
+static int stage_owned(const struct config *cfg, struct err *e)
+{
+	const char *paths[4];
+	const char *add[] = { "add", "-A", "--", NULL, NULL, NULL, NULL };
+	const char *diff[] = { "diff", "--cached", "--quiet", "--",
+			       NULL,   NULL,	   NULL,      NULL };
+	int status, i;
+
+	owned_paths(cfg, paths);
+	if (!paths[0])
+		return 0;
+	for (i = 0; i < 4; i++) {
+		add[3 + i] = paths[i];
+		diff[4 + i] = paths[i];
+	}
+	if (git_checked(cfg, "cannot stage the inventory", add, NULL, e) < 0)
+		return -1;
+	if (git_run_as(cfg, diff, NULL, NULL, &status, e) < 0)
+		return -1;
+	if (status > 1)
+		return err_set(e, EXIT_FAIL,
+			       "cannot compare the inventory with the index "
+			       "(git exit status %d)",
+			       status);
+	return status == 1;
+}
+
+int publish_inventory(const struct config *cfg, struct err *e)
+{
+	struct inventory_req req;
+	struct inventory_result res;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	inventory_result_init(&res);
+	rc = inventory_run(cfg, &req, &res, e);
+	if (rc == 0)
+		inventory_print(cfg, &res);
+	inventory_result_release(&res);
+	fflush(stdout);
+	return rc;
+}
+
+int publish_commit(const struct config *cfg, const char *tag,
+		   struct strbuf *out, struct err *e)
+{
+	struct strbuf msg = STRBUF_INIT;
+	const char *paths[4];
+	const char *commit[] = { "commit", "-q", "-m", NULL, "--",
+				 NULL,	   NULL, NULL, NULL };
+	const char *head[] = { "rev-parse", "HEAD", NULL };
+	int rc, i, ret = -1;
+
+	strbuf_reset(out);
+	rc = stage_owned(cfg, e);
+	if (rc <= 0) {
+		if (!rc && cfg->verbosity >= 0)
+			printf("pipeline: the inventory did not change; no "
+			       "commit\n");
+		return rc < 0 ? -1 : 1;
+	}
+	strbuf_addstr(&msg, "Auto-update Ansible inventory");
+	if (tag && *tag)
+		strbuf_addf(&msg, " [ansible %s]", tag);
+	commit[3] = msg.buf;
+	owned_paths(cfg, paths);
+	for (i = 0; i < 4; i++)
+		commit[5 + i] = paths[i];
+	if (git_checked(cfg, "cannot make the automated commit", commit, NULL,
+			e) < 0 ||
+	    git_checked(cfg, "cannot read HEAD", head, out, e) < 0)
+		goto out;
+	strbuf_trim(out);
+	if (cfg->verbosity >= 0)
+		printf("pipeline: committed %.12s \"%s\"\n", out->buf, msg.buf);
+	ret = 0;
+out:
+	strbuf_release(&msg);
+	return ret;
+}
+
+static bool is_owned(const struct config *cfg, const char *path)
+{
+	size_t n = strlen(cfg->host_vars_dir);
+
+	return !strcmp(path, cfg->inventory) || !strcmp(path, cfg->new_hosts) ||
+	       (!strncmp(path, cfg->host_vars_dir, n) && path[n] == '/');
+}
+
+/* The unmerged paths of a stopped rebase; -1 when one is not ours. */
+static int owned_conflicts(const struct config *cfg, struct strvec *out,
+			   struct err *e)
+{
+	const char *args[] = { "diff", "--name-only", "--diff-filter=U", NULL };
+	struct strbuf o = STRBUF_INIT;
+	char *line, *save = NULL;
+	int ret = 0;
+
+	if (git_checked(cfg, "cannot list the conflicts", args, &o, e) < 0) {
+		strbuf_release(&o);
+		return -1;
+	}
+	for (line = strtok_r(o.buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!is_owned(cfg, line)) {
+			ret = err_set(e, EXIT_FAIL,
+				      "the rebase conflicts on %s, which "
+				      "pve-gitops does not own",
+				      line);
+			break;
+		}
+		strvec_push(out, line);
+	}
+	strbuf_release(&o);
+	if (!ret && !out->nr)
+		ret = err_set(e, EXIT_FAIL,
+			      "the rebase stopped without a "
+			      "conflict pve-gitops can resolve");
+	return ret;
+}
+
+/*
+ * A rebase stopped on the automated commit: start from the other side's
+ * owned files and write them again from what exists.
+ */
+static int regenerate(const struct config *cfg, struct err *e)
+{
+	const char *cont[] = { "-c", "core.editor=true", "rebase", "--continue",
+			       NULL };
+	const char *skip[] = { "rebase", "--skip", NULL };
+	struct strvec paths;
+	size_t i;
+	int rc, ret = -1;
+
+	strvec_init(&paths);
+	if (owned_conflicts(cfg, &paths, e) < 0)
+		goto out;
+	if (cfg->verbosity >= 0) {
+		printf("pipeline: the rebase conflicts on");
+		for (i = 0; i < paths.nr; i++)
+			printf(" %s", paths.v[i]);
+		printf(": regenerating on top of the other side\n");
+		fflush(stdout);
+	}
+	for (i = 0; i < paths.nr; i++) {
+		const char *co[] = { "checkout", "--ours", "--", paths.v[i],
+				     NULL };
+		const char *rm[] = { "rm", "-q",       "--cached",
+				     "--", paths.v[i], NULL };
+		int status;
+
+		if (git_run_as(cfg, co, NULL, NULL, &status, e) < 0)
+			goto out;
+		if (status) { /* gone on the other side */
+			if (git_checked(cfg, "cannot drop a conflicted file",
+					rm, NULL, e) < 0)
+				goto out;
+			unlink(paths.v[i]);
+		}
+	}
+	if (publish_inventory(cfg, e) < 0) {
+		err_prefix(e, "cannot regenerate the inventory after the "
+			      "rebase");
+		goto out;
+	}
+	rc = stage_owned(cfg, e);
+	if (rc < 0)
+		goto out;
+	ret = git_checked(cfg, "cannot continue the rebase", rc ? cont : skip,
+			  NULL, e);
+out:
+	strvec_clear(&paths);
+	return ret;
+}
+
+static bool rebase_in_progress(void)
+{
+	const char *args[] = { "rev-parse", "--git-path", "rebase-merge",
+			       NULL };
+	struct strbuf o = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	int status;
+	bool yes = false;
+
+	if (!git_run(args, &o, NULL, &status, &ignore) && !status) {
+		strbuf_trim(&o);
+		yes = access(o.buf, F_OK) == 0;
+	}
+	strbuf_release(&o);
+	err_release(&ignore);
+	return yes;
+}
+
+/* Fetch the branch and rebase on it, regenerating owned conflicts. */
+static int rebase_on_remote(const struct config *cfg, const char *remote,
+			    struct err *e)
+{
+	const char *fetch[] = {
+		"fetch", "-q", "--end-of-options", remote, cfg->git.branch, NULL
+	};
+	/* --autostash: local changes outside the commits are not ours to
+	 * judge; they come back after the rebase */
+	const char *rebase[] = { "rebase", "-q", "--autostash", "FETCH_HEAD",
+				 NULL };
+	const char *abort_[] = { "rebase", "--abort", NULL };
+	struct err ignore = ERR_INIT;
+	int status, round;
+
+	if (git_checked(cfg, "cannot fetch", fetch, NULL, e) < 0)
+		return -1;
+	if (git_run_as(cfg, rebase, NULL, NULL, &status, e) < 0)
+		return -1;
+	for (round = 0; status && rebase_in_progress() && round < 20; round++)
+		if (regenerate(cfg, e) < 0) {
+			git_run_as(cfg, abort_, NULL, NULL, &status, &ignore);
+			err_release(&ignore);
+			return err_prefix(e, "the push was rejected and the "
+					     "rebase was undone");
+		}
+	if (rebase_in_progress()) {
+		git_run_as(cfg, abort_, NULL, NULL, &status, &ignore);
+		err_release(&ignore);
+		return err_set(e, EXIT_FAIL, "the rebase did not finish");
+	}
+	return 0;
+}
+
+int publish_push(const struct config *cfg, const char *remote, struct err *e)
+{
+	struct strbuf ref = STRBUF_INIT;
+	int attempt, ret = -1;
+
+	if (remote[0] == '-')
+		return err_set(e, EXIT_INVALID, "'%s' is not a remote", remote);
+	strbuf_addf(&ref, "HEAD:refs/heads/%s", cfg->git.branch);
+	for (attempt = 0; attempt < PUSH_ATTEMPTS; attempt++) {
+		if (git_push(cfg, remote, ref.buf, e) == 0) {
+			if (cfg->verbosity >= 0)
+				printf("pipeline: pushed to %s %s%s\n", remote,
+				       cfg->git.branch,
+				       attempt ? " after a rebase" : "");
+			ret = 0;
+			goto out;
+		}
+		if (!err_is(e, ERR_CONFLICT))
+			goto out;
+		err_clear(e);
+		if (cfg->verbosity >= 0)
+			printf("pipeline: the push was rejected (someone "
+			       "pushed first); rebasing\n");
+		if (rebase_on_remote(cfg, remote, e) < 0)
+			goto out;
+	}
+	err_set(e, EXIT_FAIL, "the push to %s was rejected %d times", remote,
+		PUSH_ATTEMPTS);
+out:
+	strbuf_release(&ref);
+	return ret;
+}

@@ -1,0 +1,35 @@
+/*
+ * publish.h - the automated commit of stage one and its push.
+ *
+ * The files pve-gitops owns (the inventory, new_hosts.txt, host_vars/) are
+ * committed as "Auto-update Ansible inventory [ansible NAME]" and pushed. A
+ * push rejected because someone pushed first is fetched and rebased; a
+ * conflict on the owned files is resolved by regenerating them on top of
+ * the other side (inventory_run), never by taking a side; a conflict on any
+ * other file undoes the rebase and fails.
+ */
+#ifndef PVE_GITOPS_OPS_PUBLISH_H
+#define PVE_GITOPS_OPS_PUBLISH_H
+
+#include "core/config.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+
+/*
+ * Rewrite the owned files from what exists, as `pve-gitops inventory`
+ * does, printing its summary. 0 or -1.
+ */
+int publish_inventory(const struct config *cfg, struct err *e);
+
+/*
+ * Commit the owned files with the tag (empty: none) in the message; the
+ * new commit's hash into out. 1 when there was nothing to commit (out
+ * stays empty), 0 committed, -1 failed.
+ */
+int publish_commit(const struct config *cfg, const char *tag,
+		   struct strbuf *out, struct err *e);
+
+/* Push HEAD to remote's git.branch, rebasing when rejected. */
+int publish_push(const struct config *cfg, const char *remote, struct err *e);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * watch.h - the pull-based runner behind `pve-gitops watch`.
+ *
+ * The repository it runs in is its working copy. Every interval it fetches
+ * the branch and processes the new commits one by one, oldest first: stage
+ * one (pushing to the watched URL) for a commit that changes the
+ * definitions or the config, stage two for a tagged commit that changes
+ * new_hosts.txt, as the seed's workflows trigger. The last commit done is
+ * kept in .git/pve-gitops-watch; a commit that fails is reported and tried
+ * again with backoff, never skipped; a commit refused for good (invalid
+ * input) is reported and passed over. One watcher per clone (a lock file).
+ */
+#ifndef PVE_GITOPS_OPS_WATCH_H
+#define PVE_GITOPS_OPS_WATCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "util/err.h"
+
+struct watch_req {
+	const char *url;    /* the watched repository, pushed to */
+	const char *branch; /* NULL: git.branch */
+	unsigned interval;  /* seconds between fetches */
+	bool once;	    /* one pass, then return */
+	/* set (by a signal handler) to stop after the commit at hand */
+	volatile sig_atomic_t *stop;
+};
+
+/*
+ * Watch until *req->stop is set (0), or for one pass with once (0, or -1
+ * when a commit failed).
+ */
+int watch_run(const struct config *cfg, const struct watch_req *req,
+	      struct err *e);
+
+#endif
