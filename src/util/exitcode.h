@@ -8,8 +8,8 @@
  * --detailed-exitcode, which follows Terraform exactly: 0 no changes,
  * 1 any error (invalid input included: plan turns its EXIT_INVALID into
  * EXIT_FAIL, and main.c does the same for the configuration and usage
- * errors it finds first), 2 changes present. A CI script never reads "invalid" as
- * "changes".
+ * errors it finds first), 2 changes present. A CI script never reads "invalid"
+ * as "changes".
  */
 #ifndef PVE_GITOPS_EXITCODE_H
 #define PVE_GITOPS_EXITCODE_H
