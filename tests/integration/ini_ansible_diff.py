@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Differential test of the INI inventory parser (src/core/ini.c) against
+"""Differential test of the INI inventory parser (src/core/ini/) against
 Ansible's own ini plugin: for every inventory in CASES, run ini_check and
 ansible-core's InventoryModule.parse() (plus InventoryData's
 reconcile_inventory(), which ansible-inventory and ansible-playbook run

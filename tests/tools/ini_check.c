@@ -1,5 +1,5 @@
 /*
- * ini_check.c - run the INI inventory parser (src/core/ini.c) on one file
+ * ini_check.c - run the INI inventory parser (src/core/ini/) on one file
  * for tests/integration/ini_ansible_diff.py.
  *
  *   ini_check FILE    print "ok", or "error LINE: MESSAGE" (LINE 0 when
