@@ -59,7 +59,19 @@ void yd_path(struct strbuf *out, const char *prefix, const char *key)
 {
 	if (prefix && *prefix)
 		strbuf_addf(out, "%s.", prefix);
-	strbuf_add_escaped(out, key, strlen(key));
+	strbuf_addstr(out, key);
+}
+
+void yd_shown(struct strbuf *out, const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < max; i++) {
+		if (s[i])
+			strbuf_addch(out, s[i]);
+		else
+			strbuf_addstr(out, "\xef\xbf\xbd");
+	}
 }
 
 int yd_expect_map(struct ydecoder *d, const struct ynode *n, const char *path)
@@ -164,7 +176,7 @@ int yd_uint(struct ydecoder *d, const struct ynode *n, const char *path,
 	if (parse_u64(&v, n->str, n->len, 0, UINT64_MAX) < 0) {
 		struct strbuf s = STRBUF_INIT;
 
-		strbuf_add_escaped(&s, n->str, n->len > 40 ? 40 : n->len);
+		yd_shown(&s, n->str, n->len, 40);
 		yd_error(d, n, path, "expected an integer, got '%s'", s.buf);
 		strbuf_release(&s);
 		return -1;
@@ -235,7 +247,7 @@ int yd_enum(struct ydecoder *d, const struct ynode *n, const char *path,
 	}
 	for (w = list; *w; w++)
 		strbuf_addf(&allowed, "%s%s", w == list ? "" : ", ", *w);
-	strbuf_add_escaped(&val, n->str, n->len > 64 ? 64 : n->len);
+	yd_shown(&val, n->str, n->len, 64);
 	near = suggest_nearest(n->str, n->len, list);
 	if (near)
 		yd_error(d, n, path, "'%s' is not allowed; did you mean '%s'?",
@@ -260,7 +272,7 @@ int yd_checked_string(struct ydecoder *d, const struct ynode *n,
 	if (check && check(s, &why) < 0) {
 		struct strbuf shown = STRBUF_INIT;
 
-		strbuf_add_escaped(&shown, s, strlen(s) > 64 ? 64 : strlen(s));
+		yd_shown(&shown, s, strlen(s), 64);
 		yd_error(d, n, path, "'%s': %s", shown.buf, why.buf);
 		strbuf_release(&shown);
 		goto out;

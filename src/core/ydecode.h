@@ -71,4 +71,11 @@ int yd_checked_string(struct ydecoder *d, const struct ynode *n,
 /* Join prefix and key into "prefix.key" (or "key" when prefix is empty). */
 void yd_path(struct strbuf *out, const char *prefix, const char *key);
 
+/*
+ * Append at most max bytes of s[0..len) to out for a message, raw (the
+ * printer escapes once), a NUL byte shown as U+FFFD so the message stays
+ * one C string.
+ */
+void yd_shown(struct strbuf *out, const char *s, size_t len, size_t max);
+
 #endif

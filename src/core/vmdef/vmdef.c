@@ -137,7 +137,7 @@ static int f_ipconfig0(struct ydecoder *d, void *t, const struct ynode *k,
 	if (pve_parse_ipconfig(&VM(t)->ip, s, &why) < 0) {
 		struct strbuf shown = STRBUF_INIT;
 
-		strbuf_add_escaped(&shown, s, strlen(s) > 80 ? 80 : strlen(s));
+		yd_shown(&shown, s, strlen(s), 80);
 		yd_error(d, v, path, "'%s': %s", shown.buf, why.buf);
 		strbuf_release(&shown);
 		free(s);
