@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/outputs.h"
 #include "core/pve_format.h"
 #include "io/cluster.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
-
-#define OUTPUTS_MAX (64 << 20)
 
 void inv_vms_init(struct inv_vms *vms)
 {
@@ -55,81 +54,47 @@ static char *checked_ip(const char *s)
 	return s && !pve_parse_ipv4(&ip, s, strlen(s)) ? xstrdup(s) : NULL;
 }
 
-static int outputs_entry(struct inv_vms *out, const struct vmdef *def,
-			 json_t *e, const struct config *cfg, struct err *err)
+/* The VM of def from its checked outputs entry h. */
+static void outputs_vm(struct inv_vms *out, const struct vmdef *def,
+		       const struct outputs_host *h, const struct config *cfg)
 {
-	json_t *host = json_object_get(e, "ansible_host");
-	json_t *user = json_object_get(e, "ansible_user");
-	json_t *node = json_object_get(e, "node");
-	json_t *vmid = json_object_get(e, "vmid");
-	struct strbuf why = STRBUF_INIT;
-	struct inv_vm *v;
+	struct inv_vm *v = vm_push(out, def);
 
-	if (!json_is_object(e) || !json_is_string(node) ||
-	    !json_is_integer(vmid) || json_integer_value(vmid) < 1 ||
-	    json_integer_value(vmid) > 999999999 ||
-	    (host && !json_is_null(host) && !json_is_string(host)) ||
-	    (user && !json_is_string(user)))
-		return err_set(err, EXIT_INVALID,
-			       "%s: ansible_inventory.value.%s: expected "
-			       "{ansible_host, ansible_user, node, vmid}",
-			       cfg->outputs, def->name);
-	if (pve_check_node_name(json_string_value(node), &why) < 0) {
-		err_set(err, EXIT_INVALID,
-			"%s: ansible_inventory.value.%s.node: %s", cfg->outputs,
-			def->name, why.buf);
-		strbuf_release(&why);
-		return -1;
-	}
-	v = vm_push(out, def);
-	v->ip = checked_ip(json_string_value(host));
-	if (json_is_string(host) && !v->ip)
+	v->ip = checked_ip(h->host);
+	if (h->host && !v->ip)
 		strvec_pushf(&out->warnings,
 			     "%s: ansible_host of %s is not an IPv4 address",
 			     cfg->outputs, def->name);
 	v->user = xstrdup(def->ciuser ? def->ciuser : cfg->ansible_user);
-	v->node = xstrdup(json_string_value(node));
-	v->vmid = (int)json_integer_value(vmid);
-	return 0;
+	v->node = xstrdup(h->node);
+	v->vmid = h->vmid;
 }
 
 int inv_vms_from_outputs(struct inv_vms *out, const struct config *cfg,
 			 const struct vmdef *const *defs, size_t n,
 			 struct err *e)
 {
+	struct outputs o = OUTPUTS_INIT;
 	struct strbuf buf = STRBUF_INIT;
-	json_error_t jerr;
-	json_t *root = NULL, *inv;
 	size_t i;
 	int ret = -1;
 
-	if (file_read_all(&buf, cfg->outputs, OUTPUTS_MAX, e) < 0) {
+	if (file_read_all(&buf, cfg->outputs, OUTPUTS_FILE_MAX, e) < 0) {
 		err_prefix(e, "no outputs to read (apply writes them; "
 			      "--live reads Proxmox instead)");
 		goto out;
 	}
-	root = json_loadb(buf.buf, buf.len, 0, &jerr);
-	if (!root) {
-		err_set(e, EXIT_INVALID, "%s:%d: %s", cfg->outputs, jerr.line,
-			jerr.text);
+	if (outputs_decode(&o, buf.buf, buf.len, cfg->outputs, e) < 0)
 		goto out;
-	}
-	inv = json_object_get(json_object_get(root, "ansible_inventory"),
-			      "value");
-	if (!json_is_object(inv)) {
-		err_set(e, EXIT_INVALID,
-			"%s: no ansible_inventory.value object", cfg->outputs);
-		goto out;
-	}
 	for (i = 0; i < n; i++) {
-		json_t *entry = json_object_get(inv, defs[i]->name);
+		const struct outputs_host *h = outputs_find(&o, defs[i]->name);
 
-		if (entry && outputs_entry(out, defs[i], entry, cfg, e) < 0)
-			goto out;
+		if (h)
+			outputs_vm(out, defs[i], h, cfg);
 	}
 	ret = 0;
 out:
-	json_decref(root);
+	outputs_release(&o);
 	strbuf_release(&buf);
 	return ret;
 }
