@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
@@ -282,37 +283,11 @@ int beneath_open(const struct beneath *b, const char *rel, int flags,
 int beneath_read(const struct beneath *b, const char *rel, struct strbuf *out,
 		 size_t max, struct err *e)
 {
-	size_t start = out->len;
-	int fd = beneath_open(b, rel, O_RDONLY, 0, e), ret = -1;
+	int fd = beneath_open(b, rel, O_RDONLY, 0, e), ret;
 
 	if (fd < 0)
 		return -1;
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(out, 8192);
-		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_errno(e, errno, "cannot read '%s'", rel);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-		out->buf[out->len] = '\0';
-		if (out->len - start > max) {
-			err_setk(e, ERR_INVALID, EXIT_INVALID,
-				 "'%s': larger than the limit of %zu bytes",
-				 rel, max);
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	if (ret)
-		strbuf_setlen(out, start);
+	ret = file_read_fd(out, fd, rel, max, e);
 	close(fd);
 	return ret;
 }

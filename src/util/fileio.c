@@ -15,31 +15,20 @@
 
 #include "util/xalloc.h"
 
-int file_read_all(struct strbuf *out, const char *path, size_t max,
-		  struct err *e)
+int file_read_fd(struct strbuf *out, int fd, const char *name, size_t max,
+		 struct err *e)
 {
 	struct stat st;
-	int fd, ret = -1;
 	size_t start = out->len;
+	int ret = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_errno(e, errno, "cannot read '%s'", path);
-	if (fstat(fd, &st) < 0) {
-		err_errno(e, errno, "cannot read '%s'", path);
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err_set(e, EXIT_INVALID, "cannot read '%s': is a directory",
-			path);
-		goto out;
-	}
-	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-		err_set(e, EXIT_INVALID,
-			"cannot read '%s': larger than the limit of %zu bytes",
-			path, max);
-		goto out;
-	}
+	if (fstat(fd, &st) < 0)
+		return err_errno(e, errno, "cannot read '%s'", name);
+	if (S_ISDIR(st.st_mode))
+		return err_set(e, EXIT_INVALID,
+			       "cannot read '%s': is a directory", name);
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
+		goto too_large;
 	for (;;) {
 		ssize_t n;
 
@@ -54,24 +43,36 @@ int file_read_all(struct strbuf *out, const char *path, size_t max,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err_errno(e, errno, "cannot read '%s'", path);
+			err_errno(e, errno, "cannot read '%s'", name);
 			goto out;
 		}
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
 		out->buf[out->len] = '\0';
-		if (out->len - start > max) {
-			err_set(e, EXIT_INVALID,
-				"cannot read '%s': larger than the limit of %zu bytes",
-				path, max);
-			goto out;
-		}
+		if (out->len - start > max)
+			goto too_large;
 	}
 	ret = 0;
+	goto out;
+too_large:
+	err_setk(e, ERR_INVALID, EXIT_INVALID,
+		 "cannot read '%s': larger than the limit of %zu bytes", name,
+		 max);
 out:
 	if (ret)
 		strbuf_setlen(out, start);
+	return ret;
+}
+
+int file_read_all(struct strbuf *out, const char *path, size_t max,
+		  struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return err_errno(e, errno, "cannot read '%s'", path);
+	ret = file_read_fd(out, fd, path, max, e);
 	close(fd);
 	return ret;
 }

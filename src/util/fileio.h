@@ -23,6 +23,9 @@
  */
 int file_read_all(struct strbuf *out, const char *path, size_t max,
 		  struct err *e);
+/* The same for an open descriptor (name for messages); fd stays open. */
+int file_read_fd(struct strbuf *out, int fd, const char *name, size_t max,
+		 struct err *e);
 
 /*
  * Write a scratch file (mode 0600) in a private directory: no temp file, no
