@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "io/programs.h"
+#include "core/tag.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/spawn.h"
@@ -220,5 +221,33 @@ int git_push(const struct config *cfg, const char *remote, const char *refspec,
 			status, errs.buf);
 out:
 	strbuf_release(&errs);
+	return ret;
+}
+
+int git_commit_tag(const char *rev, struct strbuf *name, struct err *e)
+{
+	struct strbuf msg = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_reset(name);
+	if (git_commit_message(rev, &msg, e) < 0)
+		goto out;
+	switch (tag_extract(msg.buf, msg.len, name, &why)) {
+	case TAG_FOUND:
+		ret = 1;
+		break;
+	case TAG_NONE:
+		ret = 0;
+		break;
+	case TAG_REFUSED:
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "the commit's tag names '%s', which is refused: %s",
+			 name->buf, why.buf);
+		strbuf_reset(name);
+		break;
+	}
+out:
+	strbuf_release(&msg);
+	strbuf_release(&why);
 	return ret;
 }

@@ -39,6 +39,13 @@ int git_checked(const struct config *as, const char *what,
 /* The full message of rev. */
 int git_commit_message(const char *rev, struct strbuf *out, struct err *e);
 
+/*
+ * The playbook rev's message names ([ansible NAME], core/tag.h) into name:
+ * 1 found, 0 no tag, -1 refused (ERR_INVALID, with the reason) or git
+ * failed.
+ */
+int git_commit_tag(const char *rev, struct strbuf *name, struct err *e);
+
 /* The full hash of rev. */
 int git_rev_parse(const char *rev, struct strbuf *out, struct err *e);
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/tag.h"
 #include "io/git.h"
 #include "io/repo.h"
 #include "ops/provision.h"
@@ -34,31 +33,6 @@ void chain_commit_release(struct chain_commit *c)
 	strbuf_release(&c->tag);
 }
 
-static int read_tag(struct chain_commit *c, struct err *e)
-{
-	struct strbuf msg = STRBUF_INIT, why = STRBUF_INIT;
-	int ret = -1;
-
-	if (git_commit_message(c->rev.buf, &msg, e) < 0)
-		goto out;
-	switch (tag_extract(msg.buf, msg.len, &c->tag, &why)) {
-	case TAG_FOUND:
-	case TAG_NONE:
-		ret = 0;
-		break;
-	case TAG_REFUSED:
-		err_setk(e, ERR_INVALID, EXIT_INVALID,
-			 "the commit's tag names '%s', which is refused: %s",
-			 c->tag.buf, why.buf);
-		strbuf_reset(&c->tag);
-		break;
-	}
-out:
-	strbuf_release(&msg);
-	strbuf_release(&why);
-	return ret;
-}
-
 int chain_commit_read(struct chain_commit *c, const struct config *cfg,
 		      const char *rev, bool paths, struct err *e)
 {
@@ -68,7 +42,8 @@ int chain_commit_read(struct chain_commit *c, const struct config *cfg,
 	strbuf_reset(&c->name);
 	strbuf_addstr(&c->name, rev);
 	strbuf_reset(&c->rev);
-	if (git_rev_parse(rev, &c->rev, e) < 0 || read_tag(c, e) < 0)
+	if (git_rev_parse(rev, &c->rev, e) < 0 ||
+	    git_commit_tag(c->rev.buf, &c->tag, e) < 0)
 		return -1;
 	if (!paths)
 		return 0;

@@ -120,35 +120,6 @@ static int checked_name(const char *name, struct strbuf *out, struct err *e)
 	return ret;
 }
 
-/* The tag of the commit rev: 1 found, 0 none, -1 refused or unreadable. */
-static int commit_tag(const char *rev, struct strbuf *name, struct err *e)
-{
-	struct strbuf msg = STRBUF_INIT, why = STRBUF_INIT;
-	int ret = -1;
-
-	strbuf_reset(name);
-	if (git_commit_message(rev, &msg, e) < 0)
-		goto out;
-	switch (tag_extract(msg.buf, msg.len, name, &why)) {
-	case TAG_FOUND:
-		ret = 1;
-		break;
-	case TAG_NONE:
-		ret = 0;
-		break;
-	case TAG_REFUSED:
-		err_set(e, EXIT_INVALID,
-			"the commit's tag names '%s', which is refused: %s",
-			name->buf, why.buf);
-		strbuf_reset(name);
-		break;
-	}
-out:
-	strbuf_release(&msg);
-	strbuf_release(&why);
-	return ret;
-}
-
 /* The playbook name: 1 found, 0 no tag, -1 refused. */
 static int playbook_name(const struct provision_req *req, const char *rev,
 			 struct strbuf *name, struct err *e)
@@ -159,7 +130,7 @@ static int playbook_name(const struct provision_req *req, const char *rev,
 		strbuf_addstr(name, req->tag);
 		return *req->tag ? 1 : 0;
 	}
-	return commit_tag(rev, name, e);
+	return git_commit_tag(rev, name, e);
 }
 
 /* ---- new hosts ---------------------------------------------------------- */
