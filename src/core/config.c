@@ -443,10 +443,50 @@ static const struct yd_field git_fields[] = {
 		(void)k;                                                  \
 		return yd_map(d, v, path, fields, t);                     \
 	}
-CFG_SECTION(c_proxmox, proxmox_fields)
 CFG_SECTION(c_vault, vault_fields)
 CFG_SECTION(c_ssh, ssh_fields)
 CFG_SECTION(c_git, git_fields)
+
+/* The value of key in the mapping m, or m itself when it has none. */
+static const struct ynode *map_value(const struct ynode *m, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < m->nr; i += 2)
+		if (m->kids[i]->kind == YNODE_SCALAR &&
+		    !strcmp(m->kids[i]->str, key))
+			return m->kids[i + 1];
+	return m;
+}
+
+/*
+ * The proxmox section; a pin or a CA file says TLS is expected, so an
+ * http:// endpoint beside one is an error here, at the pin's line.
+ */
+static int c_proxmox(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	struct config *cfg = t;
+	struct strbuf at = STRBUF_INIT;
+	const char *key;
+
+	(void)k;
+	if (yd_map(d, v, path, proxmox_fields, t) < 0)
+		return -1;
+	key = cfg->proxmox.tls_fingerprint ? "tls_fingerprint"
+	      : cfg->proxmox.tls_ca_file   ? "tls_ca_file"
+					   : NULL;
+	if (!key || !cfg->proxmox.endpoint ||
+	    strncmp(cfg->proxmox.endpoint, "http://", 7))
+		return 0;
+	yd_path(&at, path, key);
+	yd_error(d, map_value(v, key), at.buf,
+		 "a TLS setting for the plain HTTP endpoint %s: use "
+		 "https://, or drop %s",
+		 cfg->proxmox.endpoint, key);
+	strbuf_release(&at);
+	return -1;
+}
 
 static int c_exclude(struct ydecoder *d, void *t, const struct ynode *k,
 		     const struct ynode *v, const char *path)

@@ -135,6 +135,21 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+int http_check_scheme(const char *url, const struct http_opts *o, struct err *e)
+{
+	const char *what = o->fingerprint ? "a pinned certificate fingerprint"
+			   : o->ca_file	  ? "a CA file"
+			   : o->ca_path	  ? "a CA directory"
+					  : NULL;
+
+	if (what && !strncmp(url, "http://", 7))
+		return err_setk(e, ERR_INVALID, EXIT_INVALID,
+				"%s is plain HTTP, but %s is configured for "
+				"it: use https://, or drop the TLS setting",
+				url, what);
+	return 0;
+}
+
 static void set_tls(struct http_client *c, CURL *h)
 {
 	if (c->opts.insecure && !c->has_pin) { /* a pin always verifies */
@@ -144,10 +159,12 @@ static void set_tls(struct http_client *c, CURL *h)
 	}
 	if (c->opts.ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->opts.ca_file);
+	if (c->opts.ca_path)
+		curl_easy_setopt(h, CURLOPT_CAPATH, c->opts.ca_path);
 	if (c->has_pin) {
 		/* the pin decides: no need to load the system CA store
 		 * (it costs megabytes of memory and milliseconds) */
-		if (!c->opts.ca_file) {
+		if (!c->opts.ca_file && !c->opts.ca_path) {
 			curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
 			curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 		}

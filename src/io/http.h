@@ -19,6 +19,7 @@
 
 struct http_opts {
 	const char *ca_file;	 /* trust these CAs instead of the system's */
+	const char *ca_path;	 /* or a hashed directory of them (c_rehash) */
 	const char *fingerprint; /* "AB:CD:..." SHA-256 of the certificate */
 	bool insecure;		 /* no verification at all (warned about) */
 	long connect_timeout_ms; /* 0: 10 s */
@@ -56,6 +57,14 @@ int http_parse_fingerprint(unsigned char out[32], const char *s);
 
 int http_client_init(struct http_client *c, const struct http_opts *o,
 		     struct err *e);
+
+/*
+ * A pin or a CA file says the user expects TLS: with an http:// url that
+ * is a configuration error (EXIT_INVALID), never a silent downgrade.
+ * what names the setting in the message ("proxmox.tls_fingerprint").
+ */
+int http_check_scheme(const char *url, const struct http_opts *o,
+		      struct err *e);
 void http_client_release(struct http_client *c);
 
 /*

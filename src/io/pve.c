@@ -80,6 +80,9 @@ int pve_client_open(struct pve_client *pc, const struct config *cfg,
 		return -1;
 	conn.http.ca_file = cfg->proxmox.tls_ca_file;
 	conn.http.fingerprint = cfg->proxmox.tls_fingerprint;
+	if (http_check_scheme(conn.endpoint, &conn.http, e) < 0)
+		return err_prefix(e, "proxmox.tls_fingerprint or "
+				     "proxmox.tls_ca_file");
 	if (cfg->proxmox.tls_insecure)
 		conn.http.insecure = true;
 	if (conn.http.insecure && conn.http.fingerprint) {

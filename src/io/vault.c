@@ -80,7 +80,10 @@ int vault_client_init(struct vault_client *vc, const struct config *cfg,
 	if (load_token(vc, env, f, e) < 0)
 		return -1;
 	ho.ca_file = env ? env->vault_cacert : NULL;
+	ho.ca_path = env ? env->vault_capath : NULL;
 	ho.insecure = env && env->vault_skip_verify;
+	if (http_check_scheme(vc->addr, &ho, e) < 0)
+		return err_prefix(e, "VAULT_CACERT or VAULT_CAPATH");
 	if (ho.insecure)
 		report_warning("VAULT_SKIP_VERIFY: TLS verification of %s is "
 			       "off",

@@ -294,10 +294,48 @@ def kv1():
         t.ok("k8s-v1" in r["data"]["KUBECONFIG"], "hvac reads it (v1)")
 
 
+def tls():
+    """HTTPS as the Vault CLI verifies it: VAULT_CACERT (a file) and
+    VAULT_CAPATH (a hashed directory); a CA setting with an http:// address
+    is refused before anything is sent."""
+    cert, key = os.path.join(D, "vault.pem"), os.path.join(D, "vault.key")
+    p = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
+         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+         "subjectAltName=IP:127.0.0.1"], capture_output=True, text=True,
+        timeout=60)
+    t.ok(p.returncode == 0, "openssl made a certificate", p.stderr)
+    capath = os.path.join(D, "cadir")
+    os.mkdir(capath)
+    h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", cert],
+                       capture_output=True, text=True, check=True)
+    shutil.copy(cert, os.path.join(capath, h.stdout.strip() + ".0"))
+    with VaultSim(VSIM, "--tls-cert", cert, "--tls-key", key,
+                  token=TOKEN) as sim:
+        p = publish(sim, "k8s-t", "10.4.0.1")
+        t.ok(p.returncode == 1 and "certificate" in p.stderr.lower(),
+             "HTTPS with an unknown CA is refused", p.stderr)
+        p = publish(sim, "k8s-t", "10.4.0.1",
+                    env_extra={"VAULT_CACERT": cert})
+        t.ok(p.returncode == 0, "VAULT_CACERT: verified", p.stderr)
+        p = publish(sim, "k8s-t2", "10.4.0.2",
+                    env_extra={"VAULT_CAPATH": capath})
+        t.ok(p.returncode == 0, "VAULT_CAPATH: verified", p.stderr)
+    with VaultSim(VSIM, token=TOKEN) as sim:
+        n = len(sim.log_entries())
+        p = publish(sim, "k8s-t", "10.4.0.1",
+                    env_extra={"VAULT_CACERT": cert})
+        t.ok(p.returncode == 2 and "plain HTTP" in p.stderr,
+             "VAULT_CACERT with an http:// VAULT_ADDR is refused", p.stderr)
+        t.eq(len(sim.log_entries()), n, "and nothing is sent")
+
+
 basics()
 race()
 refusals()
 kv1()
+tls()
 t.ok(not any(TOKEN in o for o in OUTPUTS), "the token never appears in "
      "any output")
 shutil.rmtree(D)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -164,6 +165,19 @@ def main():
              (p.returncode, p.stderr))
         p = pg(d, "plan")
         t.eq(p.returncode, 2, "without it a bad pve-gitops.yaml exits 2")
+        # a pin says TLS is expected: an http:// PM_API_URL is refused
+        # before a connection is made (127.0.0.1:9 would refuse it)
+        with open(os.path.join(d, "pve-gitops.yaml"), "w") as f:
+            f.write("proxmox:\n  tls_fingerprint: \"%s\"\n" %
+                    ":".join(["AB"] * 32))
+        env = dict(os.environ, PM_API_URL="http://127.0.0.1:9",
+                   PM_API_TOKEN_ID="root@pam!ci", PM_API_TOKEN_SECRET=SECRET)
+        p = subprocess.run([BIN, "-C", d, "plan"], capture_output=True,
+                           text=True, env=env, timeout=60)
+        t.ok(p.returncode == 2 and "plain HTTP" in p.stderr and
+             "http://127.0.0.1:9" in p.stderr and SECRET not in p.stderr,
+             "a pinned certificate with an http:// PM_API_URL is refused",
+             (p.returncode, p.stderr))
         shutil.rmtree(d)
 
     with Sim(SIM, "--token", "root@pam!ci=" + SECRET) as sim:
