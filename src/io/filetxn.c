@@ -4,6 +4,7 @@
 #include "io/filetxn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "io/programs.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/spawn.h"
@@ -58,9 +60,9 @@ void filetxn_release(struct filetxn *t)
 struct filetxn_file *filetxn_add(struct filetxn *t, const char *path,
 				 size_t max, struct err *e)
 {
+	struct beneath root = BENEATH_INIT;
 	struct filetxn_file *f;
-	struct err e2 = ERR_INIT;
-	struct stat st;
+	int fd = -1, ok = 0;
 
 	ALLOC_GROW(t->files, t->nr + 1, t->alloc);
 	f = &t->files[t->nr++];
@@ -68,18 +70,23 @@ struct filetxn_file *filetxn_add(struct filetxn *t, const char *path,
 	f->path = xstrdup(path);
 	strbuf_init(&f->old, 0);
 	strbuf_init(&f->new, 0);
-	if (file_read_all(&f->old, path, max, &e2) == 0) {
-		f->existed = true;
-		return f;
+	/* the repository is untrusted: nothing is read or written through a
+	 * link that leaves it, and only regular files are read */
+	if (beneath_root(&root, ".", e) < 0)
+		goto out;
+	fd = beneath_open(&root, path, O_RDONLY, 0, e);
+	if (fd >= 0) {
+		ok = file_read_fd(&f->old, fd, path, max, e) == 0;
+		f->existed = ok;
+	} else if (err_is(e, ERR_NOTFOUND)) {
+		err_clear(e); /* a missing file is empty */
+		ok = beneath_check_parent(&root, path, e) == 0;
 	}
-	strbuf_reset(&f->old);
-	if (lstat(path, &st) < 0 && errno == ENOENT) {
-		err_release(&e2);
-		return f; /* a missing file is empty */
-	}
-	err_release(e);
-	*e = e2;
-	return NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	beneath_release(&root);
+	return ok ? f : NULL;
 }
 
 bool filetxn_file_changes(const struct filetxn_file *f)

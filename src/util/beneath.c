@@ -280,6 +280,38 @@ int beneath_open(const struct beneath *b, const char *rel, int flags,
 	return fd;
 }
 
+int beneath_check_parent(const struct beneath *b, const char *rel,
+			 struct err *e)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int fd = -1;
+
+	strbuf_addstr(&dir, rel);
+	for (;;) {
+		char *slash = strrchr(dir.buf, '/');
+
+		if (!slash) {
+			fd = 0; /* the root itself */
+			break;
+		}
+		strbuf_setlen(&dir, (size_t)(slash - dir.buf));
+		if (!dir.len) {
+			fd = -1;
+			break;
+		}
+		err_clear(e);
+		fd = beneath_open(b, dir.buf, O_RDONLY | O_DIRECTORY, 0, e);
+		if (fd >= 0 || !err_is(e, ERR_NOTFOUND))
+			break;
+	}
+	if (fd > 0)
+		close(fd);
+	if (fd < 0 && !e->msg.len)
+		leaves(rel, e);
+	strbuf_release(&dir);
+	return fd < 0 ? -1 : 0;
+}
+
 int beneath_read(const struct beneath *b, const char *rel, struct strbuf *out,
 		 size_t max, struct err *e)
 {

@@ -47,6 +47,14 @@ void beneath_release(struct beneath *b);
 int beneath_open(const struct beneath *b, const char *rel, int flags,
 		 mode_t mode, struct err *e);
 
+/*
+ * For a path rel that does not exist yet: check that the deepest directory
+ * of it that exists is below the root (a file created there stays in the
+ * repository). 0, or -1 with e set as beneath_open sets it.
+ */
+int beneath_check_parent(const struct beneath *b, const char *rel,
+			 struct err *e);
+
 /* Append the regular file rel (at most max bytes) to out; 0 or -1. */
 int beneath_read(const struct beneath *b, const char *rel, struct strbuf *out,
 		 size_t max, struct err *e);

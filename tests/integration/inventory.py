@@ -730,9 +730,43 @@ def live():
         shutil.rmtree(d)
 
 
+def links_out():
+    """The repository is untrusted (issue 13): a committed symlink must not
+    make inventory read a file outside it (and write its content back as
+    an inventory, for the automated commit to push) or write through a
+    linked directory. Each is refused, and nothing changes, inside or
+    outside."""
+    out = tempfile.mkdtemp(prefix="pve-gitops-outside.")
+    token = os.path.join(out, "vault-token")
+    with open(token, "w") as f:
+        f.write("hvs.s3cr3t\n")
+    cases = [("proxmox/k8s.ini", token, "a k8s.ini linked to a token file"),
+             ("proxmox/host_vars", out, "a host_vars linked outside"),
+             ("proxmox/new_hosts.txt", os.path.join(out, "nh"),
+              "a new_hosts.txt linked to a missing file outside")]
+    for rel, target, name in cases:
+        d = make_repo([{"name": "k8s-a", "ip": "10.1.0.1"}],
+                      None if rel.endswith("k8s.ini") else "[k3s]\n")
+        os.symlink(target, os.path.join(d, rel))
+        before = sorted(os.listdir(out))
+        p = run(d, "inventory")
+        t.ok(p.returncode == 2 and rel in p.stderr and
+             "leaves the repository" in p.stderr, "refused: " + name,
+             (p.returncode, p.stderr))
+        t.ok(os.path.islink(os.path.join(d, rel)) and
+             sorted(os.listdir(out)) == before and
+             "hvs.s3cr3t" not in p.stdout + p.stderr,
+             name + ": nothing written inside or outside, nothing shown")
+        shutil.rmtree(d)
+    with open(token) as f:
+        t.eq(f.read(), "hvs.s3cr3t\n", "the outside file is untouched")
+    shutil.rmtree(out)
+
+
 for c in CASES:
     golden(c)
 bad_input()
+links_out()
 host_vars()
 dry_run()
 dynamic()

@@ -38,16 +38,17 @@ static char *get(const char *path)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Paths given to filetxn_add are relative to the repository (the current
+ * directory, dir here). */
 static struct filetxn_file *add(struct filetxn *t, const char *name)
 {
-	struct strbuf p = STRBUF_INIT;
 	struct err e = ERR_INIT;
 	struct filetxn_file *f;
 
-	strbuf_addf(&p, "%s/%s", dir, name);
-	f = filetxn_add(t, p.buf, 1 << 20, &e);
-	assert_non_null(f);
-	strbuf_release(&p);
+	f = filetxn_add(t, name, 1 << 20, &e);
+	if (!f)
+		fail_msg("%s: %s", name, e.msg.buf);
+	err_release(&e);
 	return f;
 }
 
@@ -114,10 +115,27 @@ static void filetxn__unreadable_is_an_error(void **state)
 	(void)state;
 	filetxn_init(&t);
 	/* a directory cannot be read as a file; missing is not an error */
-	assert_null(filetxn_add(&t, dir, 1 << 20, &e));
+	assert_null(filetxn_add(&t, ".", 1 << 20, &e));
 	assert_true(e.msg.len > 0);
-	strbuf_addf(&p, "%s/missing", dir);
-	assert_non_null(filetxn_add(&t, p.buf, 1 << 20, &e));
+	assert_non_null(filetxn_add(&t, "missing", 1 << 20, &e));
+	/* nothing is read or written through a link out of the repository,
+	 * nor outside it at all (issue 13) */
+	assert_int_equal(symlink("/etc/passwd", "leak"), 0);
+	assert_int_equal(symlink("/tmp", "outdir"), 0);
+	assert_int_equal(mkfifo("fifo", 0600), 0);
+	err_clear(&e);
+	assert_null(filetxn_add(&t, "leak", 1 << 20, &e));
+	assert_true(err_is(&e, ERR_INVALID));
+	assert_non_null(strstr(e.msg.buf, "leaves the repository"));
+	err_clear(&e);
+	assert_null(filetxn_add(&t, "outdir/new.yml", 1 << 20, &e));
+	assert_true(err_is(&e, ERR_INVALID));
+	err_clear(&e);
+	assert_null(filetxn_add(&t, "../elsewhere", 1 << 20, &e));
+	assert_true(err_is(&e, ERR_INVALID));
+	err_clear(&e);
+	assert_null(filetxn_add(&t, "fifo", 1 << 20, &e)); /* no hang */
+	assert_true(err_is(&e, ERR_INVALID));
 	filetxn_release(&t);
 	strbuf_release(&p);
 	err_release(&e);
@@ -126,12 +144,13 @@ static void filetxn__unreadable_is_an_error(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
+	return mkdtemp(dir) && chdir(dir) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	static const char *const names[] = { "same", "old", "fresh", NULL };
+	static const char *const names[] = { "same",   "old",  "fresh", "leak",
+					     "outdir", "fifo", NULL };
 	struct strbuf p = STRBUF_INIT;
 	size_t i;
 
