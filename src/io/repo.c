@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/ytree.h"
+#include "util/beneath.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
 
@@ -75,15 +76,36 @@ static int list_dir(struct strvec *out, const char *dir, struct err *e)
 	return 0;
 }
 
+/*
+ * Read a definition: one of the repository's below its root only, never
+ * through a link that leaves it and never a FIFO or device (util/beneath);
+ * a file named on the command line as it is.
+ */
+static int read_def(struct strbuf *buf, const char *path, bool in_repo,
+		    struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	int ret;
+
+	if (!in_repo)
+		return file_read_all(buf, path, REPO_MAX_DEF_SIZE, e);
+	ret = beneath_root(&root, ".", e) < 0
+		      ? -1
+		      : beneath_read(&root, path, buf, REPO_MAX_DEF_SIZE, e);
+	beneath_release(&root);
+	return ret;
+}
+
 static void load_one(struct vmset *set, struct diag_list *dl,
-		     const struct config *cfg, const char *path, bool focus)
+		     const struct config *cfg, const char *path, bool focus,
+		     bool in_repo)
 {
 	struct vmdef_opts opts = { cfg->strict_secrets };
 	struct strbuf buf = STRBUF_INIT;
 	struct err e = ERR_INIT;
 	struct vmdef vm;
 
-	if (file_read_all(&buf, path, REPO_MAX_DEF_SIZE, &e) < 0) {
+	if (read_def(&buf, path, in_repo, &e) < 0) {
 		diag_add(dl, DIAG_ERROR, path, 0, 0, "%s", e.msg.buf);
 		err_release(&e);
 		strbuf_release(&buf);
@@ -135,7 +157,7 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 		err_release(e);
 	}
 	for (i = 0; i < nr_files; i++) {
-		load_one(set, dl, cfg, files[i], true);
+		load_one(set, dl, cfg, files[i], true, false);
 		strvec_push(&rl->read, files[i]);
 	}
 	for (i = 0; have_dir && i < names.nr; i++) {
@@ -155,7 +177,8 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 		}
 		if (nr_files && is_named(path.buf, files, nr_files))
 			continue;
-		load_one(set, nr_files ? &quiet : dl, cfg, path.buf, !nr_files);
+		load_one(set, nr_files ? &quiet : dl, cfg, path.buf, !nr_files,
+			 true);
 		if (!nr_files)
 			strvec_push(&rl->read, path.buf);
 	}

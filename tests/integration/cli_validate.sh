@@ -156,6 +156,22 @@ run "$bin" kubeconfig merge --vault-path kv/x
 expect_eq "an option of another subcommand: usage error" "$rc:$err" \
 	"2:pve-gitops: error: kubeconfig merge: unknown option '--vault-path'"
 
+# --- the repository is a boundary (issue 13) -------------------------------
+hostile=$work/hostile
+mkdir -p "$hostile/proxmox/vms"
+printf 'name: ok-vm\ntarget_node: node01\n' >"$hostile/proxmox/vms/ok-vm.yaml"
+mkfifo "$hostile/proxmox/vms/fifo.yaml"
+ln -s /etc/passwd "$hostile/proxmox/vms/leak.yaml"
+start=$(date +%s)
+run timeout 20 "$bin" -C "$hostile" validate
+expect_eq "a FIFO and a link out: refused, without hanging" "$rc" 2
+expect_eq "within a second or two" "$(($(date +%s) - start <= 2))" 1
+expect_contains "the FIFO is named" "$err" \
+	"proxmox/vms/fifo.yaml: error: 'proxmox/vms/fifo.yaml': not a regular file"
+expect_contains "the link is named" "$err" \
+	"proxmox/vms/leak.yaml: error: 'proxmox/vms/leak.yaml': the path leaves the repository"
+expect_not_contains "nothing of the outside file is shown" "$err" "root:x:0"
+
 # --- validate writes nothing ---------------------------------------------
 before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
 "$bin" -C "$repo" validate >/dev/null 2>&1
