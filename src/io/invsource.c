@@ -11,6 +11,7 @@
 #include "core/outputs.h"
 #include "core/pve_format.h"
 #include "io/cluster.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
@@ -74,14 +75,17 @@ int inv_vms_from_outputs(struct inv_vms *out, const struct config *cfg,
 			 const struct vmdef *const *defs, size_t n,
 			 struct err *e)
 {
+	struct beneath root = BENEATH_INIT;
 	struct outputs o = OUTPUTS_INIT;
 	struct strbuf buf = STRBUF_INIT;
 	size_t i;
 	int ret = -1;
 
-	if (file_read_all(&buf, cfg->outputs, OUTPUTS_FILE_MAX, e) < 0) {
-		err_prefix(e, "no outputs to read (apply writes them; "
-			      "--live reads Proxmox instead)");
+	if (beneath_root(&root, ".", e) < 0 ||
+	    beneath_read(&root, cfg->outputs, &buf, OUTPUTS_FILE_MAX, e) < 0) {
+		if (err_is(e, ERR_NOTFOUND))
+			err_prefix(e, "no outputs to read (apply writes them; "
+				      "--live reads Proxmox instead)");
 		goto out;
 	}
 	if (outputs_decode(&o, buf.buf, buf.len, cfg->outputs, e) < 0)
@@ -94,6 +98,7 @@ int inv_vms_from_outputs(struct inv_vms *out, const struct config *cfg,
 	}
 	ret = 0;
 out:
+	beneath_release(&root);
 	outputs_release(&o);
 	strbuf_release(&buf);
 	return ret;

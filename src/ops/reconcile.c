@@ -222,7 +222,9 @@ static int plan_for_apply(struct run *r, struct err *e)
 	struct repo_plan *rp = &r->out->rp;
 	char fp[17];
 
-	if (repo_plan_read(rp, r->cfg, e) < 0)
+	/* where the outputs go is checked before anything is sent */
+	if (repo_plan_read(rp, r->cfg, e) < 0 ||
+	    repo_plan_check_outputs(r->cfg, e) < 0)
 		return -1;
 	rp->in.prune = r->saved ? r->sp.prune : r->req->prune || r->cfg->prune;
 	rp->in.adopt = r->saved ? r->sp.adopt : r->req->adopt;

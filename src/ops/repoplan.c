@@ -11,6 +11,7 @@
 
 #include "core/outputs.h"
 #include "ops/diags.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
@@ -160,12 +161,25 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 	return 0;
 }
 
+int repo_plan_check_outputs(const struct config *cfg, struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	int ret = beneath_root(&root, ".", e) < 0
+			  ? -1
+			  : beneath_check_target(&root, cfg->outputs, e);
+
+	beneath_release(&root);
+	return ret;
+}
+
 int repo_plan_write_outputs(const struct repo_plan *rp,
 			    const struct config *cfg, struct err *e)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int ret;
 
+	if (repo_plan_check_outputs(cfg, e) < 0)
+		return -1;
 	outputs_encode(&sb, (const struct vmdef *const *)rp->defs,
 		       rp->in.nr_defs, rp->cluster.vms, rp->cluster.nr,
 		       cfg->ansible_user);

@@ -45,6 +45,12 @@ void repo_plan_release(struct repo_plan *rp);
 int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		    struct err *e);
 
+/*
+ * The outputs file may be written: below the repository, not through a
+ * link that leaves it (util/beneath). 0, or -1 (EXIT_INVALID).
+ */
+int repo_plan_check_outputs(const struct config *cfg, struct err *e);
+
 /* The outputs file (core/outputs.h) of the managed VMs the cluster holds,
  * written atomically to cfg->outputs. */
 int repo_plan_write_outputs(const struct repo_plan *rp,

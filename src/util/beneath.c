@@ -312,6 +312,21 @@ int beneath_check_parent(const struct beneath *b, const char *rel,
 	return fd < 0 ? -1 : 0;
 }
 
+int beneath_check_target(const struct beneath *b, const char *rel,
+			 struct err *e)
+{
+	int fd = beneath_open(b, rel, O_RDONLY, 0, e);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (!err_is(e, ERR_NOTFOUND))
+		return -1;
+	err_clear(e);
+	return beneath_check_parent(b, rel, e);
+}
+
 int beneath_read(const struct beneath *b, const char *rel, struct strbuf *out,
 		 size_t max, struct err *e)
 {

@@ -55,6 +55,14 @@ int beneath_open(const struct beneath *b, const char *rel, int flags,
 int beneath_check_parent(const struct beneath *b, const char *rel,
 			 struct err *e);
 
+/*
+ * rel may be written (replaced or created): an existing regular file below
+ * the root, or a missing one whose deepest existing directory is below it.
+ * 0, or -1 with e set.
+ */
+int beneath_check_target(const struct beneath *b, const char *rel,
+			 struct err *e);
+
 /* Append the regular file rel (at most max bytes) to out; 0 or -1. */
 int beneath_read(const struct beneath *b, const char *rel, struct strbuf *out,
 		 size_t max, struct err *e);

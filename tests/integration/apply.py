@@ -177,6 +177,28 @@ def cloudinit_drive(t):
     shutil.rmtree(work)
 
 
+def outputs_link(t):
+    """Issue 13: proxmox/.pve-gitops linked out of the repository: apply
+    refuses before it sends anything, and writes nothing outside."""
+    out = tempfile.mkdtemp(prefix="apply-outside.")
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "0",
+             "--boot-ms", "0") as sim:
+        d = repo(sim)
+        state = os.path.join(d, "proxmox/.pve-gitops")
+        if os.path.isdir(state):
+            shutil.rmtree(state)
+        os.symlink(out, state)
+        before = vms(sim)
+        p = pg(d, "apply", "--auto-approve")
+        t.ok(p.returncode == 2 and "leaves the repository" in p.stderr,
+             "a linked proxmox/.pve-gitops: apply refused",
+             (p.returncode, p.stderr[-600:]))
+        t.eq(vms(sim), before, "and nothing was sent to Proxmox")
+        t.eq(os.listdir(out), [], "and nothing was written outside")
+        shutil.rmtree(d)
+    shutil.rmtree(out)
+
+
 def main():
     t = Tap()
     with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "20",
@@ -323,6 +345,7 @@ def main():
         shutil.rmtree(d)
 
     cloudinit_drive(t)
+    outputs_link(t)
 
     for seed in os.environ.get("APPLY_SEEDS", "1 2 3").split():
         with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",

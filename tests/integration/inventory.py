@@ -758,6 +758,19 @@ def links_out():
              "hvs.s3cr3t" not in p.stdout + p.stderr,
              name + ": nothing written inside or outside, nothing shown")
         shutil.rmtree(d)
+    # the outputs the inventory reads, in a linked proxmox/.pve-gitops
+    d = make_repo([{"name": "k8s-a", "ip": "10.1.0.1"}], "[k3s]\n")
+    state = os.path.join(d, "proxmox", ".pve-gitops")
+    shutil.move(os.path.join(state, "outputs.json"),
+                os.path.join(out, "outputs.json"))
+    os.rmdir(state)
+    os.symlink(out, state)
+    before = snapshot(d)
+    p = run(d, "inventory")
+    t.ok(p.returncode == 2 and "leaves the repository" in p.stderr,
+         "refused: outputs in a linked proxmox/.pve-gitops", p.stderr)
+    t.eq(snapshot(d), before, "a linked .pve-gitops: nothing changed")
+    shutil.rmtree(d)
     with open(token) as f:
         t.eq(f.read(), "hvs.s3cr3t\n", "the outside file is untouched")
     shutil.rmtree(out)
