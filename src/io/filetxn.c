@@ -22,6 +22,7 @@ void filetxn_init(struct filetxn *t)
 {
 	memset(t, 0, sizeof(*t));
 	strvec_init(&t->dirs);
+	t->root.fd = -1;
 }
 
 static void unstage(struct filetxn *t)
@@ -54,13 +55,13 @@ void filetxn_release(struct filetxn *t)
 	free(t->files);
 	free(t->dir);
 	strvec_clear(&t->dirs);
+	beneath_release(&t->root);
 	filetxn_init(t);
 }
 
 struct filetxn_file *filetxn_add(struct filetxn *t, const char *path,
 				 size_t max, struct err *e)
 {
-	struct beneath root = BENEATH_INIT;
 	struct filetxn_file *f;
 	int fd = -1, ok = 0;
 
@@ -72,20 +73,19 @@ struct filetxn_file *filetxn_add(struct filetxn *t, const char *path,
 	strbuf_init(&f->new, 0);
 	/* the repository is untrusted: nothing is read or written through a
 	 * link that leaves it, and only regular files are read */
-	if (beneath_root(&root, ".", e) < 0)
+	if (t->root.fd < 0 && beneath_root(&t->root, ".", e) < 0)
 		goto out;
-	fd = beneath_open(&root, path, O_RDONLY, 0, e);
+	fd = beneath_open(&t->root, path, O_RDONLY, 0, e);
 	if (fd >= 0) {
 		ok = file_read_fd(&f->old, fd, path, max, e) == 0;
 		f->existed = ok;
 	} else if (err_is(e, ERR_NOTFOUND)) {
 		err_clear(e); /* a missing file is empty */
-		ok = beneath_check_parent(&root, path, e) == 0;
+		ok = beneath_check_parent(&t->root, path, e) == 0;
 	}
 out:
 	if (fd >= 0)
 		close(fd);
-	beneath_release(&root);
 	return ok ? f : NULL;
 }
 

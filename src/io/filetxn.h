@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "util/beneath.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -33,8 +34,9 @@ struct filetxn_file {
 struct filetxn {
 	struct filetxn_file *files;
 	size_t nr, alloc;
-	char *dir;	    /* the staging directory, NULL until staged */
-	struct strvec dirs; /* directories made inside it */
+	char *dir;	     /* the staging directory, NULL until staged */
+	struct strvec dirs;  /* directories made inside it */
+	struct beneath root; /* the repository, opened by the first add */
 };
 
 void filetxn_init(struct filetxn *t);

@@ -77,35 +77,28 @@ static int list_dir(struct strvec *out, const char *dir, struct err *e)
 }
 
 /*
- * Read a definition: one of the repository's below its root only, never
- * through a link that leaves it and never a FIFO or device (util/beneath);
- * a file named on the command line as it is.
+ * Read a definition: one of the repository's (root given) below its root
+ * only, never through a link that leaves it and never a FIFO or device
+ * (util/beneath); a file named on the command line (root NULL) as it is.
  */
-static int read_def(struct strbuf *buf, const char *path, bool in_repo,
-		    struct err *e)
+static int read_def(struct strbuf *buf, const char *path,
+		    const struct beneath *root, struct err *e)
 {
-	struct beneath root = BENEATH_INIT;
-	int ret;
-
-	if (!in_repo)
+	if (!root)
 		return file_read_all(buf, path, REPO_MAX_DEF_SIZE, e);
-	ret = beneath_root(&root, ".", e) < 0
-		      ? -1
-		      : beneath_read(&root, path, buf, REPO_MAX_DEF_SIZE, e);
-	beneath_release(&root);
-	return ret;
+	return beneath_read(root, path, buf, REPO_MAX_DEF_SIZE, e);
 }
 
 static void load_one(struct vmset *set, struct diag_list *dl,
 		     const struct config *cfg, const char *path, bool focus,
-		     bool in_repo)
+		     const struct beneath *root)
 {
 	struct vmdef_opts opts = { cfg->strict_secrets };
 	struct strbuf buf = STRBUF_INIT;
 	struct err e = ERR_INIT;
 	struct vmdef vm;
 
-	if (read_def(&buf, path, in_repo, &e) < 0) {
+	if (read_def(&buf, path, root, &e) < 0) {
 		diag_add(dl, DIAG_ERROR, path, 0, 0, "%s", e.msg.buf);
 		err_release(&e);
 		strbuf_release(&buf);
@@ -138,14 +131,18 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 		  const struct config *cfg, const char *const *files,
 		  size_t nr_files, struct err *e)
 {
+	struct beneath root = BENEATH_INIT;
 	struct strvec names = STRVEC_INIT;
 	struct diag_list quiet = DIAG_LIST_INIT;
 	struct strbuf path = STRBUF_INIT;
 	size_t i;
 	int have_dir = 1;
 
+	if (beneath_root(&root, ".", e) < 0)
+		return -1;
 	if (list_dir(&names, cfg->vms_dir, e) < 0) {
 		if (!nr_files) {
+			beneath_release(&root);
 			e->exit_code = EXIT_INVALID;
 			err_prefix(e,
 				   "no VM definitions (set vms_dir in %s or "
@@ -157,7 +154,7 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 		err_release(e);
 	}
 	for (i = 0; i < nr_files; i++) {
-		load_one(set, dl, cfg, files[i], true, false);
+		load_one(set, dl, cfg, files[i], true, NULL);
 		strvec_push(&rl->read, files[i]);
 	}
 	for (i = 0; have_dir && i < names.nr; i++) {
@@ -178,10 +175,11 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 		if (nr_files && is_named(path.buf, files, nr_files))
 			continue;
 		load_one(set, nr_files ? &quiet : dl, cfg, path.buf, !nr_files,
-			 true);
+			 &root);
 		if (!nr_files)
 			strvec_push(&rl->read, path.buf);
 	}
+	beneath_release(&root);
 	diag_list_release(&quiet);
 	strvec_clear(&names);
 	strbuf_release(&path);
