@@ -118,8 +118,17 @@ void env_delta_apply(struct strvec *out, const char *const *base,
 static void child(const struct spawn_opts *opts, const char *const *env,
 		  int errfd, int outfd)
 {
-	int errnum;
+	int errnum, in;
 
+	/*
+	 * No child reads our stdin: a CI job's stdin may be a terminal or a
+	 * non-blocking pipe (ssh leaves it so), which ansible-playbook refuses.
+	 */
+	in = open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, STDIN_FILENO) < 0)
+		goto fail;
+	if (in != STDIN_FILENO)
+		close(in);
 	if (outfd >= 0 && dup2(outfd, STDOUT_FILENO) < 0)
 		goto fail;
 	if (opts->quiet_stderr || opts->stderr_path) {

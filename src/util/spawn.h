@@ -3,7 +3,8 @@
  *
  * The only way the project starts processes. argv[0] is looked up on PATH.
  * An exec failure (program missing, not executable) is reported to the
- * caller as an error, not as a child exit status.
+ * caller as an error, not as a child exit status. A child's stdin is always
+ * /dev/null: nothing we run may wait on, or read, our own input.
  */
 #ifndef PVE_GITOPS_SPAWN_H
 #define PVE_GITOPS_SPAWN_H

@@ -39,7 +39,7 @@ set -euo pipefail # lib.sh sets only -u
 run() {
 	local o=$work/run.out e=$work/run.err
 	rc=0
-	"$@" >"$o" 2>"$e" || rc=$?
+	"$@" </dev/null >"$o" 2>"$e" || rc=$?
 	out=$(cat "$o")
 	err=$(cat "$e")
 }

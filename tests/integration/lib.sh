@@ -39,7 +39,7 @@ expect_not_contains() {
 run() {
 	local o e
 	o=$(mktemp) e=$(mktemp)
-	"$@" >"$o" 2>"$e"
+	"$@" </dev/null >"$o" 2>"$e"
 	rc=$?
 	out=$(cat "$o")
 	err=$(cat "$e")

@@ -57,6 +57,25 @@ static void spawn__arguments_are_not_interpreted(void **state)
 	err_release(&e);
 }
 
+/* A child never reads our stdin, whatever it is. */
+static void spawn__stdin_is_dev_null(void **state)
+{
+	const char *argv[] = { "readlink", "/proc/self/fd/0", NULL };
+	struct strbuf out = STRBUF_INIT;
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1;
+
+	(void)state;
+	o.argv = argv;
+	o.out = &out;
+	assert_int_equal(spawn_run(&o, &status, &e), 0);
+	assert_int_equal(status, 0);
+	assert_string_equal(out.buf, "/dev/null\n");
+	strbuf_release(&out);
+	err_release(&e);
+}
+
 static void spawn__dir_and_env(void **state)
 {
 	const char *argv[] = { "sh", "-c",
@@ -144,6 +163,7 @@ int main(void)
 		cmocka_unit_test(spawn__exit_status),
 		cmocka_unit_test(spawn__missing_program_is_an_error),
 		cmocka_unit_test(spawn__arguments_are_not_interpreted),
+		cmocka_unit_test(spawn__stdin_is_dev_null),
 		cmocka_unit_test(spawn__dir_and_env),
 		cmocka_unit_test(spawn__env_delta_apply),
 		cmocka_unit_test(spawn__killed_child),
