@@ -5,7 +5,8 @@
 #   make test       install dependencies if missing, build, run every test
 #   make demo       install, build, and run the demo against the example
 #   make asan       AddressSanitizer + UBSan build running the same suite
-#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60);
+#                   FUZZ_TARGETS="ini tag" runs only those
 #   make bench      benchmarks in bench/ (figures, not pass/fail)
 #   make install    install (PREFIX=/usr/local by default, DESTDIR honoured)
 #   make format     clang-format the sources in place
@@ -13,6 +14,7 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
@@ -48,7 +50,7 @@ fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DPVE_FUZZ=ON -DPVE_SANITIZE=ON
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_vmdef fuzz_config fuzz_tag fuzz_kubeconfig fuzz_ini fuzz_release fuzz_new_hosts fuzz_outputs
-	scripts/fuzz.sh build-fuzz/bin $(FUZZ_SECONDS)
+	scripts/fuzz.sh build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 demo: deps
 	@$(MAKE) --no-print-directory build

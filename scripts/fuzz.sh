@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Run each libFuzzer target for SECONDS, starting from the seed corpus in
 # fuzz/corpus/, and print executions and crashes per target.
-# Usage: fuzz.sh BIN_DIR SECONDS
+# Usage: fuzz.sh BIN_DIR SECONDS [TARGET...]   (default: every target)
 set -euo pipefail
 bin=$1
 seconds=$2
+shift 2
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(vmdef config tag kubeconfig ini release new_hosts outputs)
 root=$(cd "$(dirname "$0")/.." && pwd)
 status=0
-for target in vmdef config tag kubeconfig ini release new_hosts outputs; do
+for target in "${targets[@]}"; do
 	work=$(mktemp -d)
 	cp "$root/fuzz/corpus/$target/"* "$work/"
 	log=$work/log
