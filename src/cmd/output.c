@@ -11,8 +11,8 @@
 
 #include "cmd/cmd.h"
 #include "core/outputs.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
-#include "util/fileio.h"
 
 struct output_opts {
 	int unused;
@@ -21,6 +21,20 @@ struct output_opts {
 static const struct opt output_options[] = {
 	OPT_END,
 };
+
+/* The outputs file, below the repository only, as apply wrote it. */
+static int read_outputs(struct strbuf *buf, const char *path, struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	int ret = beneath_root(&root, ".", e);
+
+	if (!ret)
+		ret = beneath_read(&root, path, buf, OUTPUTS_FILE_MAX, e);
+	beneath_release(&root);
+	if (ret < 0 && err_is(e, ERR_NOTFOUND))
+		err_prefix(e, "no outputs yet (they are written by apply)");
+	return ret;
+}
 
 static int run_output(const struct config *cfg, void *opts, int argc,
 		      char **argv, struct err *e)
@@ -35,10 +49,8 @@ static int run_output(const struct config *cfg, void *opts, int argc,
 	if (argc > 1)
 		return err_set(e, EXIT_INVALID,
 			       "output takes at most one NAME");
-	if (file_read_all(&buf, cfg->outputs, OUTPUTS_FILE_MAX, e) < 0) {
-		err_prefix(e, "no outputs yet (they are written by apply)");
+	if (read_outputs(&buf, cfg->outputs, e) < 0)
 		goto out;
-	}
 	root = json_loadb(buf.buf, buf.len, 0, &jerr);
 	if (!json_is_object(root)) {
 		err_set(e, EXIT_FAIL, "%s:%d: %s", cfg->outputs, jerr.line,

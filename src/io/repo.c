@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +17,44 @@
 #include "util/fileio.h"
 #include "util/xalloc.h"
 
+/*
+ * The config file: one named on the command line as it is (the operator's
+ * choice); the repository's own below its root only, like every file of it.
+ * 1 when read, 0 when the repository has none, -1 on error.
+ */
+static int read_config(struct strbuf *buf, const char *file, struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	int ret;
+
+	if (file)
+		return file_read_all(buf, file, REPO_MAX_DEF_SIZE, e) < 0 ? -1
+									  : 1;
+	if (beneath_root(&root, ".", e) < 0)
+		return -1;
+	ret = beneath_read(&root, CONFIG_FILE_NAME, buf, REPO_MAX_DEF_SIZE, e);
+	beneath_release(&root);
+	if (ret < 0 && err_is(e, ERR_NOTFOUND)) {
+		err_clear(e);
+		return 0; /* no config file: defaults */
+	}
+	return ret < 0 ? -1 : 1;
+}
+
 int repo_load_config(struct config *cfg, struct diag_list *dl, const char *file,
 		     struct err *e)
 {
 	struct strbuf buf = STRBUF_INIT;
 	struct ytree tree = YTREE_INIT;
 	const char *path = file ? file : CONFIG_FILE_NAME;
-	int ret = -1;
+	int ret = -1, rc;
 
-	if (!file && access(path, F_OK) < 0)
-		return 0; /* no config file: defaults */
-	if (file_read_all(&buf, path, REPO_MAX_DEF_SIZE, e) < 0) {
-		e->exit_code = EXIT_INVALID;
+	rc = read_config(&buf, file, e);
+	if (rc <= 0) {
+		if (rc < 0)
+			e->exit_code = EXIT_INVALID;
 		strbuf_release(&buf);
-		return -1;
+		return rc;
 	}
 	if (ytree_parse(&tree, dl, path, buf.buf, buf.len) == 0 &&
 	    config_decode(cfg, dl, path, tree.root) == 0)
@@ -58,14 +83,24 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Sorted names of the regular entries of dir. */
-static int list_dir(struct strvec *out, const char *dir, struct err *e)
+/*
+ * Sorted names of the entries of dir, a directory below root (a link to
+ * one outside the repository is refused, not listed).
+ */
+static int list_dir(struct strvec *out, const struct beneath *root,
+		    const char *dir, struct err *e)
 {
-	DIR *d = opendir(dir);
+	int fd = beneath_open(root, dir, O_RDONLY | O_DIRECTORY, 0, e);
 	struct dirent *de;
+	DIR *d;
 
-	if (!d)
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
 		return err_errno(e, errno, "cannot read directory '%s'", dir);
+	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -140,14 +175,16 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 
 	if (beneath_root(&root, ".", e) < 0)
 		return -1;
-	if (list_dir(&names, cfg->vms_dir, e) < 0) {
-		if (!nr_files) {
+	if (list_dir(&names, &root, cfg->vms_dir, e) < 0) {
+		/* a vms_dir that leaves the repository is refused outright */
+		if (!nr_files || err_is(e, ERR_INVALID)) {
 			beneath_release(&root);
 			e->exit_code = EXIT_INVALID;
-			err_prefix(e,
-				   "no VM definitions (set vms_dir in %s or "
-				   "use -C DIR)",
-				   CONFIG_FILE_NAME);
+			if (!err_is(e, ERR_INVALID))
+				err_prefix(e,
+					   "no VM definitions (set vms_dir in "
+					   "%s or use -C DIR)",
+					   CONFIG_FILE_NAME);
 			return -1;
 		}
 		have_dir = 0; /* named files can be checked on their own */

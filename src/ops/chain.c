@@ -120,6 +120,8 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 		printf("pipeline: %s: %s\n", c->name.buf,
 		       c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
 	fflush(stdout);
+	if (publish_check_paths(cfg, e) < 0)
+		return -1;
 	if (cfg->release && release_first(cfg, out, e) < 0)
 		return -1;
 	if (apply_and_inventory(cfg, e) < 0 ||

@@ -3,12 +3,14 @@
  */
 #include "ops/publish.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "io/git.h"
 #include "ops/inventory.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/strvec.h"
 
@@ -38,6 +40,37 @@ static void owned_paths(const struct config *cfg, const char **out)
 		err_release(&ignore);
 	}
 	out[n] = NULL;
+}
+
+/* A directory below the root, or a missing one that would be made there. */
+static int check_dir(const struct beneath *root, const char *rel, struct err *e)
+{
+	int fd = beneath_open(root, rel, O_RDONLY | O_DIRECTORY, 0, e);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (!err_is(e, ERR_NOTFOUND))
+		return -1;
+	err_clear(e);
+	return beneath_check_parent(root, rel, e);
+}
+
+int publish_check_paths(const struct config *cfg, struct err *e)
+{
+	const char *files[] = { cfg->inventory, cfg->new_hosts, cfg->outputs };
+	struct beneath root = BENEATH_INIT;
+	size_t i;
+	int ret;
+
+	if (beneath_root(&root, ".", e) < 0)
+		return -1;
+	ret = check_dir(&root, cfg->host_vars_dir, e);
+	for (i = 0; !ret && i < sizeof(files) / sizeof(*files); i++)
+		ret = beneath_check_target(&root, files[i], e);
+	beneath_release(&root);
+	return ret;
 }
 
 /* Stage the owned files (deletions too); 1 when that changes anything. */

@@ -16,6 +16,14 @@
 #include "util/strbuf.h"
 
 /*
+ * Before anything is sent or written: each owned path (the inventory,
+ * new_hosts.txt, the host_vars directory) and the outputs file is below
+ * the repository, so a committed link cannot make the chain read a file
+ * from outside into a commit, or write outside. 0, or -1 naming the path.
+ */
+int publish_check_paths(const struct config *cfg, struct err *e);
+
+/*
  * Rewrite the owned files from what exists, as `pve-gitops inventory`
  * does, printing its summary. 0 or -1.
  */

@@ -24,6 +24,7 @@ static void keep_excluded(struct repo_plan *rp, const struct config *cfg,
 			  const char *file)
 {
 	struct vmdef_opts opts = { false };
+	struct beneath root = BENEATH_INIT;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct strbuf buf = STRBUF_INIT, path = STRBUF_INIT;
 	struct err e = ERR_INIT;
@@ -36,8 +37,11 @@ static void keep_excluded(struct repo_plan *rp, const struct config *cfg,
 		strbuf_addf(&path, "%s/%s", cfg->vms_dir, file);
 	}
 	vmdef_init(&vm);
-	if (file_read_all(&buf, path.buf, 1 << 20, &e) == 0)
+	/* below the repository only: no link out, no FIFO to hang on */
+	if (beneath_root(&root, ".", &e) == 0 &&
+	    beneath_read(&root, path.buf, &buf, 1 << 20, &e) == 0)
 		vmdef_parse(&vm, &dl, path.buf, buf.buf, buf.len, &opts);
+	beneath_release(&root);
 	if (vm.name) {
 		strvec_push(&rp->keep, vm.name);
 	} else {

@@ -172,6 +172,37 @@ expect_contains "the link is named" "$err" \
 	"proxmox/vms/leak.yaml: error: 'proxmox/vms/leak.yaml': the path leaves the repository"
 expect_not_contains "nothing of the outside file is shown" "$err" "root:x:0"
 
+# the config file, the definitions' directory, an excluded definition and
+# the outputs file: below the repository only, never a FIFO
+cfgout=$work/cfg-out
+mkdir -p "$cfgout/proxmox/vms"
+printf 'vms_dir: /etc\n' >"$work/outside.yaml"
+ln -s "$work/outside.yaml" "$cfgout/pve-gitops.yaml"
+run timeout 20 "$bin" -C "$cfgout" validate
+expect_eq "a config file linked out of the repository: refused" "$rc" 2
+expect_contains "and named" "$err" \
+	"'pve-gitops.yaml': the path leaves the repository"
+rm "$cfgout/pve-gitops.yaml"
+mkfifo "$cfgout/pve-gitops.yaml"
+start=$(date +%s)
+run timeout 20 "$bin" -C "$cfgout" validate
+expect_eq "a FIFO config file: refused without hanging" "$rc:$(($(date +%s) - start <= 2))" 2:1
+expect_contains "as not a regular file" "$err" "'pve-gitops.yaml': not a regular file"
+rm "$cfgout/pve-gitops.yaml"
+rmdir "$cfgout/proxmox/vms"
+ln -s /etc "$cfgout/proxmox/vms"
+run timeout 20 "$bin" -C "$cfgout" validate
+expect_eq "a vms_dir linked out of the repository: refused" "$rc" 2
+expect_contains "and named" "$err" "'proxmox/vms': the path leaves the repository"
+rm "$cfgout/proxmox/vms"
+mkdir "$cfgout/proxmox/vms"
+printf 'name: ok-vm\ntarget_node: node01\n' >"$cfgout/proxmox/vms/ok-vm.yaml"
+mkdir -p "$cfgout/proxmox/.pve-gitops"
+ln -s /etc/passwd "$cfgout/proxmox/.pve-gitops/outputs.json"
+run timeout 20 "$bin" -C "$cfgout" output
+expect_eq "an outputs file linked out: refused" "$rc" 2
+expect_not_contains "and not shown" "$out$err" "root:x:0"
+
 # --- validate writes nothing ---------------------------------------------
 before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
 "$bin" -C "$repo" validate >/dev/null 2>&1

@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""The repository is a boundary (issue 13), with the real binary, real git
+and proxmox-sim: a committed link that leaves the repository makes pipeline
+refuse before it sends anything or commits anything, whichever file or
+directory it is; the outside stays unchanged and its content shows nowhere;
+an excluded definition that is a FIFO does not hang plan.
+
+Usage: repo_boundary.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from simlib import Sim, Tap, example_repo, pve_gitops
+
+BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+SECRET = "5d0c7a1e-3b9f-4e2d-8a6c-1f4b7e9d2c3a"
+TOKEN = "hvs.CAESIexfiltrate-me-0123456789"
+t = Tap()
+
+
+def git(d, *args):
+    p = subprocess.run(["git", "-C", d] + list(args), capture_output=True,
+                       text=True, stdin=subprocess.DEVNULL)
+    return p.stdout.strip()
+
+
+def snapshot(d):
+    out = {}
+    for root, dirs, files in os.walk(d):
+        for n in files:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, d)] = f.read()
+    return out
+
+
+def requests_of(sim):
+    with open(sim.log) as f:
+        return [json.loads(l) for l in f]
+
+
+def mutations(sim):
+    return [r for r in requests_of(sim) if r.get("method") != "GET"]
+
+
+def pushed_repo(sim, remote):
+    """The examples with one new definition, committed with a tag and
+    pushed (the commit before it) to a bare remote."""
+    d = example_repo(sim, SRC)
+    git(remote, "init", "-q", "--bare", "-b", "main")
+    git(d, "init", "-q", "-b", "main")
+    git(d, "config", "user.name", "Dev")
+    git(d, "config", "user.email", "dev@example.test")
+    git(d, "remote", "add", "origin", remote)
+    vms = os.path.join(d, "proxmox", "vms")
+    for n in os.listdir(vms):
+        os.unlink(os.path.join(vms, n))
+    git(d, "add", "-A")
+    git(d, "commit", "-q", "-m", "the repository")
+    git(d, "push", "-q", "origin", "HEAD:main")
+    with open(os.path.join(vms, "k8s-x.yaml"), "w") as f:
+        f.write("name: k8s-x\ntarget_node: node01\n"
+                "clone: ubuntu24-template\n"
+                "ipconfig0: ip=10.0.0.7/24,gw=10.0.0.1\n")
+    return d
+
+
+def commit_all(d, msg):
+    git(d, "add", "-A")
+    git(d, "commit", "-q", "-m", msg)
+
+
+def link_cases(sim, outside, token_file):
+    """(what, set-up in the repository d) for each hostile link."""
+
+    def k8s_ini(d):
+        os.unlink(os.path.join(d, "proxmox", "k8s.ini"))
+        os.symlink(token_file, os.path.join(d, "proxmox", "k8s.ini"))
+        return "proxmox/k8s.ini"
+
+    def host_vars(d):
+        hv = os.path.join(d, "proxmox", "host_vars")
+        shutil.rmtree(hv, ignore_errors=True)
+        os.symlink(outside, hv)
+        return "proxmox/host_vars"
+
+    def new_hosts(d):
+        nh = os.path.join(d, "proxmox", "new_hosts.txt")
+        if os.path.lexists(nh):
+            os.unlink(nh)
+        os.symlink(os.path.join(outside, "new_hosts.txt"), nh)
+        return "proxmox/new_hosts.txt"
+
+    def proxmox_dir(d):
+        # the whole proxmox/ directory, moved outside and linked back
+        shutil.rmtree(outside)
+        shutil.move(os.path.join(d, "proxmox"), outside)
+        os.symlink(outside, os.path.join(d, "proxmox"))
+        return "proxmox"
+
+    def inventory_dir(d):
+        # a configured inventory in a directory that is a link out
+        cfg = os.path.join(d, "pve-gitops.yaml")
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.replace("inventory: proxmox/k8s.ini",
+                                 "inventory: inv/k8s.ini"))
+        shutil.copy(os.path.join(d, "proxmox", "k8s.ini"),
+                    os.path.join(outside, "k8s.ini"))
+        os.symlink(outside, os.path.join(d, "inv"))
+        return "inv"
+
+    return [("k8s.ini linked to a token file", k8s_ini),
+            ("host_vars linked outside", host_vars),
+            ("new_hosts.txt linked to a file outside", new_hosts),
+            ("proxmox/ itself linked outside", proxmox_dir),
+            ("the configured inventory's directory linked outside",
+             inventory_dir)]
+
+
+def pipeline_links(t):
+    work = tempfile.mkdtemp(prefix="pve-gitops-boundary.")
+    token_file = os.path.join(work, "vault-token")
+    with open(token_file, "w") as f:
+        f.write(TOKEN + "\n")
+    outside = os.path.join(work, "outside")
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "0",
+             "--boot-ms", "0") as sim:
+        for what, setup in link_cases(sim, outside, token_file):
+            shutil.rmtree(outside, ignore_errors=True)
+            os.mkdir(outside)
+            remote = os.path.join(work, "remote.git")
+            shutil.rmtree(remote, ignore_errors=True)
+            os.mkdir(remote)
+            d = pushed_repo(sim, remote)
+            rel = setup(d)
+            commit_all(d, "add k8s-x [ansible k8s.yml]")
+            head = git(remote, "rev-parse", "main")
+            before_out = snapshot(outside)
+            n0 = len(mutations(sim))
+            p = pve_gitops(BIN, d, SECRET, "pipeline", "--push")
+            text = p.stdout + p.stderr
+            t.ok(p.returncode == 2 and rel in p.stderr and
+                 "leaves the repository" in p.stderr,
+                 what + ": pipeline refuses and names it", text)
+            t.eq(len(mutations(sim)) - n0, 0,
+                 what + ": before any change to Proxmox")
+            t.eq(git(remote, "rev-parse", "main"), head,
+                 what + ": nothing is pushed")
+            t.ok(TOKEN not in git(d, "log", "--all", "-p") + text,
+                 what + ": the token is in no commit and no output")
+            t.ok(snapshot(outside) == before_out,
+                 what + ": the outside is unchanged")
+            shutil.rmtree(d)
+    shutil.rmtree(work)
+
+
+def excluded_fifo(t):
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET) as sim:
+        d = example_repo(sim, SRC)
+        fifo = os.path.join(d, "proxmox", "vms", "k8s-home.yaml")
+        if os.path.exists(fifo):
+            os.unlink(fifo)
+        os.mkfifo(fifo)  # excluded by the example's pve-gitops.yaml
+        start = time.monotonic()
+        p = pve_gitops(BIN, d, SECRET, "plan")
+        t.ok(p.returncode == 0 and time.monotonic() - start < 10,
+             "an excluded definition that is a FIFO does not hang plan",
+             p.stdout + p.stderr)
+        shutil.rmtree(d)
+
+
+def main():
+    pipeline_links(t)
+    excluded_fifo(t)
+    t.done()
+
+
+main()
