@@ -14,6 +14,7 @@
 #include "cmd/cmd.h"
 #include "ops/release.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 
 struct release_cmd_opts {
 	int dry_run;
@@ -69,7 +70,7 @@ static int run_release(const struct config *cfg, void *opts, int argc,
 		printf("nothing to release: no commit warrants a first "
 		       "release\n");
 	else if (r->type != RELEASE_NONE && o->dry_run)
-		printf("%s\n\n%s", r->version, r->notes);
+		report_print(stdout, "%s\n\n%s", r->version, r->notes);
 	else if (out.made && cfg->verbosity >= 0)
 		printf("released %s (%s release, tag %s)\n", r->version,
 		       release_type_name(r->type), r->tag);

@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "core/vmset.h"
 #include "io/repo.h"
+#include "util/report.h"
 
 struct validate_opts {
 	int unused;
@@ -69,17 +70,19 @@ static void print_table(const struct vmset *set, const struct repo_load *rl,
 			continue;
 		strbuf_reset(&disks);
 		print_disks(&disks, vm);
-		printf("%-24s %-10s %5llu %6llu MiB  %-22s %-16s %s\n",
-		       vm->name, vm->target_node,
-		       (unsigned long long)(vm->cores * vm->sockets),
-		       (unsigned long long)vm->memory,
-		       vm->clone ? vm->clone : "(empty VM)",
-		       addr ? addr : "dhcp", disks.buf);
+		report_print(stdout,
+			     "%-24s %-10s %5llu %6llu MiB  %-22s %-16s %s\n",
+			     vm->name, vm->target_node,
+			     (unsigned long long)(vm->cores * vm->sockets),
+			     (unsigned long long)vm->memory,
+			     vm->clone ? vm->clone : "(empty VM)",
+			     addr ? addr : "dhcp", disks.buf);
 	}
 	for (i = 0; i < rl->excluded.nr; i++)
-		printf("excluded: %s\n", rl->excluded.v[i]);
+		report_print(stdout, "excluded: %s\n", rl->excluded.v[i]);
 	for (i = 0; i < rl->ignored.nr; i++)
-		printf("ignored (not *.yaml): %s\n", rl->ignored.v[i]);
+		report_print(stdout, "ignored (not *.yaml): %s\n",
+			     rl->ignored.v[i]);
 	printf("%zu definition%s valid, %zu warning%s\n", rl->read.nr,
 	       rl->read.nr == 1 ? "" : "s", dl->warnings,
 	       dl->warnings == 1 ? "" : "s");

@@ -17,6 +17,7 @@
 #include "ops/reconcile.h"
 #include "ops/release.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 
 void chain_commit_init(struct chain_commit *c)
 {
@@ -117,8 +118,8 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 	const char *remote = req->remote ? req->remote : cfg->git.remote;
 
 	if (cfg->verbosity >= 0)
-		printf("pipeline: %s: %s\n", c->name.buf,
-		       c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
+		report_print(stdout, "pipeline: %s: %s\n", c->name.buf,
+			     c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
 	fflush(stdout);
 	if (publish_check_paths(cfg, e) < 0)
 		return -1;

@@ -428,10 +428,10 @@ static void print_names(const char *what, const struct strvec *v)
 
 	if (!v->nr)
 		return;
-	printf("  %s:", what);
+	report_print(stdout, "  %s:", what);
 	for (i = 0; i < v->nr; i++)
-		printf(" %s", v->v[i]);
-	printf("\n");
+		report_print(stdout, " %s", v->v[i]);
+	report_print(stdout, "\n");
 }
 
 static void print_json(const struct inventory_result *r)

@@ -12,6 +12,7 @@
 #include "ops/inventory.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 #include "util/strvec.h"
 
 #define PUSH_ATTEMPTS 5
@@ -148,7 +149,8 @@ int publish_commit(const struct config *cfg, const char *tag,
 		goto out;
 	strbuf_trim(out);
 	if (cfg->verbosity >= 0)
-		printf("pipeline: committed %.12s \"%s\"\n", out->buf, msg.buf);
+		report_print(stdout, "pipeline: committed %.12s \"%s\"\n",
+			     out->buf, msg.buf);
 	ret = 0;
 out:
 	strbuf_release(&msg);
@@ -212,10 +214,11 @@ static int regenerate(const struct config *cfg, struct err *e)
 	if (owned_conflicts(cfg, &paths, e) < 0)
 		goto out;
 	if (cfg->verbosity >= 0) {
-		printf("pipeline: the rebase conflicts on");
+		report_print(stdout, "pipeline: the rebase conflicts on");
 		for (i = 0; i < paths.nr; i++)
-			printf(" %s", paths.v[i]);
-		printf(": regenerating on top of the other side\n");
+			report_print(stdout, " %s", paths.v[i]);
+		report_print(stdout,
+			     ": regenerating on top of the other side\n");
 		fflush(stdout);
 	}
 	for (i = 0; i < paths.nr; i++) {
@@ -312,9 +315,10 @@ int publish_push(const struct config *cfg, const char *remote, struct err *e)
 	for (attempt = 0; attempt < PUSH_ATTEMPTS; attempt++) {
 		if (git_push(cfg, remote, ref.buf, e) == 0) {
 			if (cfg->verbosity >= 0)
-				printf("pipeline: pushed to %s %s%s\n", remote,
-				       cfg->git.branch,
-				       attempt ? " after a rebase" : "");
+				report_print(stdout,
+					     "pipeline: pushed to %s %s%s\n",
+					     remote, cfg->git.branch,
+					     attempt ? " after a rebase" : "");
 			ret = 0;
 			goto out;
 		}

@@ -262,7 +262,8 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 		local.git.branch = (char *)req->branch;
 	if (watcher_init(&w, &local, req, e) < 0)
 		goto out;
-	printf("watch: %s %s every %u s\n", w.url, w.branch, w.interval);
+	report_print(stdout, "watch: %s %s every %u s\n", w.url, w.branch,
+		     w.interval);
 	fflush(stdout);
 	while (!*w.stop) {
 		struct err pe = ERR_INIT;

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/strbuf.h"
 
@@ -80,4 +81,25 @@ void report_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	emit(NULL, NULL, fmt, ap);
 	va_end(ap);
+}
+
+void report_print(FILE *fp, const char *fmt, ...)
+{
+	struct strbuf raw = STRBUF_INIT, out = STRBUF_INIT;
+	const char *p, *nl;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&raw, fmt, ap);
+	va_end(ap);
+	for (p = raw.buf;
+	     (nl = memchr(p, '\n', raw.len - (size_t)(p - raw.buf)));
+	     p = nl + 1) {
+		strbuf_add_escaped(&out, p, (size_t)(nl - p));
+		strbuf_addch(&out, '\n');
+	}
+	strbuf_add_escaped(&out, p, raw.len - (size_t)(p - raw.buf));
+	fputs(out.buf, fp);
+	strbuf_release(&raw);
+	strbuf_release(&out);
 }

@@ -14,6 +14,7 @@
 #define PVE_GITOPS_REPORT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Set once by main: verbosity -1 quiet (errors only), 0 normal, 1 verbose. */
 void report_setup(int verbosity, bool color);
@@ -27,5 +28,14 @@ void report_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "pve-gitops: MSG" on stderr only with -v. */
 void report_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Text for the user (a plan, a summary, a commit subject) on fp, whatever
+ * the verbosity: formatted, then escaped like the messages above except
+ * that line breaks stay line breaks. Anything that may hold text from
+ * outside (API answers, git, files) is printed with it, not printf.
+ */
+void report_print(FILE *fp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

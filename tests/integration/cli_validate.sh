@@ -203,6 +203,15 @@ run timeout 20 "$bin" -C "$cfgout" output
 expect_eq "an outputs file linked out: refused" "$rc" 2
 expect_not_contains "and not shown" "$out$err" "root:x:0"
 
+# a file name is text from outside: printed escaped
+esc=$work/esc
+mkdir -p "$esc/proxmox/vms"
+printf 'name: ok-vm\ntarget_node: node01\n' >"$esc/proxmox/vms/ok-vm.yaml"
+: >"$esc/proxmox/vms/$(printf 'x\033[2Jy.txt')"
+run "$bin" -C "$esc" validate
+expect_contains "a file name's ESC is printed escaped" "$out" 'ignored (not *.yaml): proxmox/vms/x\x1b[2Jy.txt'
+expect_not_contains "and never raw" "$out" "$(printf '\033')"
+
 # --- validate writes nothing ---------------------------------------------
 before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
 "$bin" -C "$repo" validate >/dev/null 2>&1

@@ -3,7 +3,8 @@
 and proxmox-sim: a committed link that leaves the repository makes pipeline
 refuse before it sends anything or commits anything, whichever file or
 directory it is; the outside stays unchanged and its content shows nowhere;
-an excluded definition that is a FIFO does not hang plan.
+an excluded definition that is a FIFO does not hang plan; a commit
+subject's escape sequences are printed escaped.
 
 Usage: repo_boundary.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
@@ -177,9 +178,27 @@ def excluded_fifo(t):
         shutil.rmtree(d)
 
 
+def escaped_subject(t):
+    """release --dry-run prints notes made of commit subjects."""
+    d = tempfile.mkdtemp(prefix="pve-gitops-esc.")
+    git(d, "init", "-q", "-b", "main")
+    git(d, "config", "user.name", "Dev")
+    git(d, "config", "user.email", "dev@example.test")
+    with open(os.path.join(d, "README"), "w") as f:
+        f.write("x\n")
+    commit_all(d, "feat: add \033]0;owned\007\033[2J thing")
+    p = pve_gitops(BIN, d, SECRET, "release", "--dry-run")
+    t.ok(p.returncode == 0 and "\\x1b[2J thing" in p.stdout and
+         "\033" not in p.stdout + p.stderr,
+         "release notes print a commit subject's ESC escaped, never raw",
+         repr(p.stdout + p.stderr))
+    shutil.rmtree(d)
+
+
 def main():
     pipeline_links(t)
     excluded_fifo(t)
+    escaped_subject(t)
     t.done()
 
 
