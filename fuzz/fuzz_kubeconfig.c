@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kubeconfig_merge_opts o = { "k8s-fuzz", NULL, "10.0.0.1",
 					   "fuzzy-name" };
 	struct kubeconfig_merge_report rep;
-	struct strbuf why = STRBUF_INIT;
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
 	json_t *into = NULL, *from = NULL, *before;
 	struct strvec names;
 
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kubeconfig_context_names(into, &names);
 		for (i = 0; i < names.nr; i++)
 			found |= !strcmp(names.v[i], o.context);
-		strbuf_reset(&why);
+		kubeconfig_problem_release(&why);
 		if (!found || kubeconfig_check(into, &why) < 0)
 			abort();
 		round_trip(into);
@@ -81,6 +81,6 @@ out:
 	json_decref(into);
 	json_decref(from);
 	diag_list_release(&dl);
-	strbuf_release(&why);
+	kubeconfig_problem_release(&why);
 	return 0;
 }

@@ -258,11 +258,14 @@ t.ok([u.get("tokenFile") for u in entries(view(forced), "users").values()]
 p = merge(shared, k3s("127.0.0.1"), "--context", "k8s-x")
 t.ok(p.returncode == 2 and "--server-host" in p.stderr,
      "a loopback server without --server-host is refused", p.stderr)
-p = merge(write("broken-into.yaml", "clusters: 3\n"), k3s("127.0.0.1"),
+BROKEN = "apiVersion: v1\nkind: Config\nclusters: 3\n"
+p = merge(write("broken-into.yaml", BROKEN), k3s("127.0.0.1"),
           "--context", "k8s-x", "--server-host", "10.1.1.1")
-t.ok(p.returncode == 2 and "clusters: expected a list" in p.stderr,
-     "a broken shared file is refused, not overwritten", p.stderr)
-t.eq(open(os.path.join(D, "broken-into.yaml")).read(), "clusters: 3\n",
+t.ok(p.returncode == 2 and "broken-into.yaml:3:11: error: clusters: "
+     "expected a list" in p.stderr,
+     "a broken shared file is refused at its line, not overwritten",
+     p.stderr)
+t.eq(open(os.path.join(D, "broken-into.yaml")).read(), BROKEN,
      "the broken shared file is left as it was")
 t.ok(open(shared, "rb").read() == snapshot, "the shared file never changed")
 
