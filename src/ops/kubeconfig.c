@@ -60,14 +60,11 @@ static int read_kubeconfig(struct kubeconfig_doc *out, struct diag_list *dl,
 		if (missing_ok && errno == ENOENT) {
 			kubeconfig_doc_new(out, path);
 			ret = 0;
-		} else if (err_is(&e2, ERR_INVALID)) {
-			err_setk(e, ERR_INVALID, EXIT_INVALID, "%s",
-				 e2.msg.buf);
 		} else {
-			err_set(e,
-				e2.exit_code == EXIT_INVALID ? EXIT_INVALID
-							     : EXIT_FAIL,
-				"%s", e2.msg.buf);
+			err_setk(e, e2.kind,
+				 e2.exit_code == EXIT_INVALID ? EXIT_INVALID
+							      : EXIT_FAIL,
+				 "%s", e2.msg.buf);
 		}
 		goto out;
 	}
@@ -345,8 +342,8 @@ static int stored_kubeconfig(struct kubeconfig_doc *out, struct diag_list *dl,
 	}
 	if (!json_is_string(v))
 		diag_add(&mine, DIAG_ERROR, name.buf, 0, 0,
-			 "expected a string, not JSON %s",
-			 json_is_object(v) ? "an object" : "another type");
+			 "the value is JSON, not a string holding a "
+			 "kubeconfig");
 	if (!json_is_string(v) ||
 	    kubeconfig_load(out, &mine, name.buf, json_string_value(v),
 			    json_string_length(v)) < 0) {

@@ -10,6 +10,7 @@ Usage: kubeconfig_merge.py PVE_GITOPS
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -284,6 +285,8 @@ for name, user, field in ACTIVE:
     p = merge(shared, path, "--context", "k8s-x", "--server-host", "10.9.9.9")
     t.ok(p.returncode == 2 and field in p.stderr and "--force" in p.stderr,
          "refused: " + name, p.stderr)
+    t.ok(re.search(r"active\.yaml:2[01]:\d+: error: " + re.escape(field),
+                   p.stderr), "refused at its line: " + name, p.stderr)
     t.ok(open(shared, "rb").read() == snapshot, "nothing changed: " + name)
 insecure = K3S.format(host="127.0.0.1", ca="QUJD").replace(
     "    server:", "    insecure-skip-tls-verify: true\n    server:")
