@@ -1,7 +1,9 @@
 /*
  * kubeconfig.c - `pve-gitops kubeconfig merge | publish | get`: three
- * subcommands with their own option tables over one options struct; the
- * merge into a file or into Vault and the read back are ops/kubeconfig.c's.
+ * subcommands with their own option tables over one options struct, the
+ * entries they have in common (the names of a merge, where the secret is in
+ * Vault) written once; the merge into a file or into Vault and the read
+ * back are ops/kubeconfig.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,16 +30,34 @@ struct kc_opts {
 			help                                               \
 	}
 
+/* The names a merge takes, in merge and publish alike. */
+#define NAME_OPTIONS                                                         \
+	S("context", context, "NAME",                                        \
+	  "the context's name: the inventory name"),                         \
+		S("inventory-name", inventory_name, "NAME",                  \
+		  "the same as --context"),                                  \
+		S("cluster-name", cluster_name, "NAME",                      \
+		  "the cluster and user name (default: the context's, or "   \
+		  "generated)"),                                             \
+		S("server-host", server_host, "ADDR",                        \
+		  "the address that replaces a 127.0.0.1/localhost server"), \
+		S("host-address", server_host, "ADDR", "the same")
+
+/* Where the shared kubeconfig is in Vault, in publish and get alike. */
+#define VAULT_OPTIONS                                                        \
+	S("vault-path", vault_path, "MOUNT/PATH",                            \
+	  "the secret (default: vault.mount/vault.path of the config)"),     \
+		S("vault-key", vault_key, "KEY",                             \
+		  "the key in the secret (default: vault.key, KUBECONFIG)"), \
+		S("vault-addr", vault_addr, "URL",                           \
+		  "Vault's address (default: vault.addr, VAULT_ADDR)"),      \
+		S("vault-token", vault_token, "TOKEN",                       \
+		  "accepted for the seed's playbooks; VAULT_TOKEN is safer")
+
 static const struct opt merge_options[] = {
 	S("into", into, "FILE", "the shared kubeconfig (created when missing)"),
 	S("from", from, "FILE", "the cluster's kubeconfig (K3s's k3s.yaml)"),
-	S("context", context, "NAME", "the context's name: the inventory name"),
-	S("inventory-name", inventory_name, "NAME", "the same as --context"),
-	S("cluster-name", cluster_name, "NAME",
-	  "the cluster and user name (default: the context's, or generated)"),
-	S("server-host", server_host, "ADDR",
-	  "the address that replaces a 127.0.0.1/localhost server"),
-	S("host-address", server_host, "ADDR", "the same"),
+	NAME_OPTIONS,
 	{ "force", 0, OPT_BOOL, offsetof(struct kc_opts, force), NULL,
 	  "merge exec, auth-provider, file and insecure fields, warned" },
 	OPT_END,
@@ -46,21 +66,8 @@ static const struct opt merge_options[] = {
 static const struct opt publish_options[] = {
 	S("kubeconfig", kubeconfig, "FILE", "the cluster's kubeconfig"),
 	S("kubeconfig-file", kubeconfig, "FILE", "the same (the seed's name)"),
-	S("context", context, "NAME", "the context's name: the inventory name"),
-	S("inventory-name", inventory_name, "NAME", "the same as --context"),
-	S("cluster-name", cluster_name, "NAME",
-	  "the cluster and user name (default: the context's, or generated)"),
-	S("server-host", server_host, "ADDR",
-	  "the address that replaces a 127.0.0.1/localhost server"),
-	S("host-address", server_host, "ADDR", "the same"),
-	S("vault-path", vault_path, "MOUNT/PATH",
-	  "the secret (default: vault.mount/vault.path of the config)"),
-	S("vault-key", vault_key, "KEY",
-	  "the key in the secret (default: vault.key, KUBECONFIG)"),
-	S("vault-addr", vault_addr, "URL",
-	  "Vault's address (default: vault.addr, VAULT_ADDR)"),
-	S("vault-token", vault_token, "TOKEN",
-	  "accepted for the seed's playbooks; VAULT_TOKEN is safer"),
+	NAME_OPTIONS,
+	VAULT_OPTIONS,
 	{ "force", 0, OPT_BOOL, offsetof(struct kc_opts, force), NULL,
 	  "also replace a value that is not a kubeconfig" },
 	OPT_END,
@@ -70,14 +77,7 @@ static const struct opt get_options[] = {
 	S("context", context, "NAME",
 	  "only this context (with its cluster and user)"),
 	S("inventory-name", inventory_name, "NAME", "the same as --context"),
-	S("vault-path", vault_path, "MOUNT/PATH",
-	  "the secret (default: vault.mount/vault.path of the config)"),
-	S("vault-key", vault_key, "KEY",
-	  "the key in the secret (default: vault.key, KUBECONFIG)"),
-	S("vault-addr", vault_addr, "URL",
-	  "Vault's address (default: vault.addr, VAULT_ADDR)"),
-	S("vault-token", vault_token, "TOKEN",
-	  "accepted for the seed's playbooks; VAULT_TOKEN is safer"),
+	VAULT_OPTIONS,
 	{ "out", 'o', OPT_STRING, offsetof(struct kc_opts, out), "FILE",
 	  "write here (mode 0600) instead of stdout" },
 	OPT_END,

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -46,83 +47,281 @@ static json_t *scalar_json(const struct ynode *n)
 	return json_stringn(n->str, n->len);
 }
 
-static json_t *to_json(const struct ynode *n, struct diag_list *dl,
-		       const char *file)
+/* The conversion's budget: aliases are expanded here, so count. */
+struct conv {
+	struct diag_list *dl;
+	const char *file;
+	size_t nodes, text;
+};
+
+/* An alias points back at a node defined earlier than its own place. */
+static int before(const struct ynode *a, const struct ynode *b)
 {
-	json_t *v, *kid;
+	return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/* Count n against the budget; via is where the alias that brought it
+ * here is used (NULL: not through an alias). */
+static int spend(struct conv *c, const struct ynode *n, const struct ynode *via)
+{
+	const struct ynode *at = via ? via : n;
+
+	c->nodes++;
+	if (n->kind == YNODE_SCALAR)
+		c->text += n->len;
+	if (c->nodes <= KUBECONFIG_MAX_NODES && c->text <= KUBECONFIG_MAX_TEXT)
+		return 0;
+	diag_add(c->dl, DIAG_ERROR, c->file, at->line, at->col,
+		 "aliases expand the kubeconfig past %s (a kubeconfig holds "
+		 "at most %d values and %d bytes of text)",
+		 c->nodes > KUBECONFIG_MAX_NODES ? "the value limit"
+						 : "the text limit",
+		 KUBECONFIG_MAX_NODES, KUBECONFIG_MAX_TEXT);
+	return -1;
+}
+
+static json_t *to_json(struct conv *c, const struct ynode *n,
+		       const struct ynode *via);
+
+static const struct ynode *via_of(const struct ynode *via,
+				  const struct ynode *parent,
+				  const struct ynode *kid)
+{
+	return via ? via : before(kid, parent) ? parent : NULL;
+}
+
+static json_t *seq_json(struct conv *c, const struct ynode *n,
+			const struct ynode *via)
+{
+	json_t *v = json_array(), *kid;
 	size_t i;
 
-	if (n->kind == YNODE_SCALAR)
-		return scalar_json(n);
-	if (n->kind == YNODE_SEQ) {
-		v = json_array();
-		for (i = 0; i < n->nr; i++) {
-			if (!(kid = to_json(n->kids[i], dl, file))) {
-				json_decref(v);
-				return NULL;
-			}
-			json_array_append_new(v, kid);
+	for (i = 0; i < n->nr; i++) {
+		if (!(kid = to_json(c, n->kids[i],
+				    via_of(via, n, n->kids[i])))) {
+			json_decref(v);
+			return NULL;
 		}
-		return v;
+		json_array_append_new(v, kid);
 	}
-	v = json_object();
+	return v;
+}
+
+static json_t *map_json(struct conv *c, const struct ynode *n,
+			const struct ynode *via)
+{
+	json_t *v = json_object(), *kid;
+	size_t i;
+
 	for (i = 0; i < ymap_size(n); i++) {
-		const struct ynode *k = ymap_key(n, i);
+		const struct ynode *k = ymap_key(n, i), *val = ymap_value(n, i);
 
 		if (k->kind != YNODE_SCALAR || strlen(k->str) != k->len) {
-			diag_add(dl, DIAG_ERROR, file, k->line, k->col,
+			diag_add(c->dl, DIAG_ERROR, c->file, k->line, k->col,
 				 "a key must be a string");
-			json_decref(v);
-			return NULL;
+			goto fail;
 		}
+		if (spend(c, k, via_of(via, n, k)) < 0)
+			goto fail;
 		if (json_object_get(v, k->str)) {
-			diag_add(dl, DIAG_ERROR, file, k->line, k->col,
+			diag_add(c->dl, DIAG_ERROR, c->file, k->line, k->col,
 				 "duplicate key '%s'", k->str);
-			json_decref(v);
-			return NULL;
+			goto fail;
 		}
-		if (!(kid = to_json(ymap_value(n, i), dl, file))) {
-			json_decref(v);
-			return NULL;
-		}
+		if (!(kid = to_json(c, val, via_of(via, n, val))))
+			goto fail;
 		json_object_set_new(v, k->str, kid);
 	}
 	return v;
+fail:
+	json_decref(v);
+	return NULL;
+}
+
+static json_t *to_json(struct conv *c, const struct ynode *n,
+		       const struct ynode *via)
+{
+	if (spend(c, n, via) < 0)
+		return NULL;
+	if (n->kind == YNODE_SCALAR)
+		return scalar_json(n);
+	if (n->kind == YNODE_SEQ)
+		return seq_json(c, n, via);
+	return map_json(c, n, via);
+}
+
+void kubeconfig_problem_release(struct kubeconfig_problem *p)
+{
+	strbuf_release(&p->path);
+	strbuf_release(&p->msg);
+	p->side = KUBECONFIG_SIDE_NONE;
+	p->fact = KUBECONFIG_FACT_NONE;
+}
+
+void kubeconfig_problem_format(struct strbuf *out,
+			       const struct kubeconfig_problem *p)
+{
+	if (p->path.len)
+		strbuf_addf(out, "%s: ", p->path.buf);
+	strbuf_addstr(out, p->msg.buf);
+}
+
+/* Set why to "path: msg"; returns -1. */
+static int problem(struct kubeconfig_problem *why, const char *path,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int problem(struct kubeconfig_problem *why, const char *path,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	strbuf_reset(&why->path);
+	strbuf_reset(&why->msg);
+	strbuf_addstr(&why->path, path);
+	va_start(ap, fmt);
+	strbuf_vaddf(&why->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void kubeconfig_doc_new(struct kubeconfig_doc *out, const char *file)
+{
+	out->kc = kubeconfig_new();
+	out->file = xstrdup(file);
+	out->tree = (struct ytree)YTREE_INIT;
+}
+
+void kubeconfig_doc_release(struct kubeconfig_doc *d)
+{
+	json_decref(d->kc);
+	free(d->file);
+	ytree_release(&d->tree);
+	d->kc = NULL;
+	d->file = NULL;
+}
+
+/* The value of key (n bytes) in map, or NULL. */
+static const struct ynode *map_get(const struct ynode *map, const char *key,
+				   size_t n)
+{
+	size_t i;
+
+	for (i = 0; map->kind == YNODE_MAP && i < ymap_size(map); i++) {
+		const struct ynode *k = ymap_key(map, i);
+
+		if (k->len == n && !memcmp(k->str, key, n))
+			return ymap_value(map, i);
+	}
+	return NULL;
+}
+
+/* One step of a path ("name" or "[3]") from n, or NULL; *p moves on. */
+static const struct ynode *path_step(const struct ynode *n, const char **p)
+{
+	const char *s = *p;
+	size_t len;
+
+	if (*s == '[') {
+		char *end;
+		unsigned long i = strtoul(s + 1, &end, 10);
+
+		if (*end != ']' || n->kind != YNODE_SEQ || i >= n->nr)
+			return NULL;
+		*p = end + 1;
+		return n->kids[i];
+	}
+	len = strcspn(s, ".[");
+	*p = s + len;
+	return map_get(n, s, len);
+}
+
+void kubeconfig_doc_position(const struct kubeconfig_doc *d, const char *path,
+			     int *line, int *col)
+{
+	const struct ynode *n = d->tree.root, *next;
+	const char *p = path;
+
+	*line = 1;
+	*col = 1;
+	if (!n)
+		return;
+	while (*p) {
+		if (*p == '.')
+			p++;
+		if (!(next = path_step(n, &p)))
+			break;
+		n = next;
+	}
+	*line = n->line;
+	*col = n->col;
+}
+
+void kubeconfig_doc_diag(struct diag_list *dl, const struct kubeconfig_doc *d,
+			 enum diag_severity sev,
+			 const struct kubeconfig_problem *p)
+{
+	struct strbuf msg = STRBUF_INIT;
+	int line, col;
+
+	kubeconfig_doc_position(d, p->path.buf, &line, &col);
+	kubeconfig_problem_format(&msg, p);
+	diag_add(dl, sev, d->file, line, col, "%s", msg.buf);
+	strbuf_release(&msg);
+}
+
+int kubeconfig_load(struct kubeconfig_doc *out, struct diag_list *dl,
+		    const char *file, const char *buf, size_t len)
+{
+	struct conv c = { dl, file, 0, 0 };
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
+	int ret = -1;
+
+	out->kc = NULL;
+	out->file = xstrdup(file);
+	out->tree = (struct ytree)YTREE_INIT;
+	if (len > KUBECONFIG_MAX_SIZE) {
+		diag_add(dl, DIAG_ERROR, file, 1, 0,
+			 "larger than the %d bytes a kubeconfig may have",
+			 KUBECONFIG_MAX_SIZE);
+		return -1;
+	}
+	if (ytree_parse(&out->tree, dl, file, buf, len) < 0)
+		return -1;
+	if (!out->tree.root) {
+		out->kc = kubeconfig_new();
+		return 0;
+	}
+	if (out->tree.root->kind != YNODE_MAP) {
+		diag_add(dl, DIAG_ERROR, file, out->tree.root->line,
+			 out->tree.root->col,
+			 "a kubeconfig is a mapping, not %s",
+			 ynode_describe(out->tree.root));
+		return -1;
+	}
+	if (!(out->kc = to_json(&c, out->tree.root, NULL)))
+		goto out;
+	if (kubeconfig_check(out->kc, &why) < 0) {
+		kubeconfig_doc_diag(dl, out, DIAG_ERROR, &why);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		json_decref(out->kc);
+		out->kc = NULL;
+	}
+	kubeconfig_problem_release(&why);
+	return ret;
 }
 
 int kubeconfig_parse(json_t **out, struct diag_list *dl, const char *file,
 		     const char *buf, size_t len)
 {
-	struct ytree t = YTREE_INIT;
-	struct strbuf why = STRBUF_INIT;
-	int ret = -1;
+	struct kubeconfig_doc d = KUBECONFIG_DOC_INIT;
+	int ret = kubeconfig_load(&d, dl, file, buf, len);
 
-	*out = NULL;
-	if (ytree_parse(&t, dl, file, buf, len) < 0)
-		goto out;
-	if (!t.root) {
-		*out = kubeconfig_new();
-		ret = 0;
-		goto out;
-	}
-	if (t.root->kind != YNODE_MAP) {
-		diag_add(dl, DIAG_ERROR, file, t.root->line, t.root->col,
-			 "a kubeconfig is a mapping, not %s",
-			 ynode_describe(t.root));
-		goto out;
-	}
-	if (!(*out = to_json(t.root, dl, file)))
-		goto out;
-	if (kubeconfig_check(*out, &why) < 0) {
-		diag_add(dl, DIAG_ERROR, file, 0, 0, "%s", why.buf);
-		json_decref(*out);
-		*out = NULL;
-		goto out;
-	}
-	ret = 0;
-out:
-	strbuf_release(&why);
-	ytree_release(&t);
+	*out = ret < 0 ? NULL : json_incref(d.kc);
+	kubeconfig_doc_release(&d);
 	return ret;
 }
 
@@ -149,101 +348,123 @@ static int valid_base64(const char *s)
 }
 
 static int check_data_fields(const json_t *obj, const char *where,
-			     struct strbuf *why)
+			     struct kubeconfig_problem *why)
 {
 	static const char *const data[] = { "certificate-authority-data",
 					    "client-certificate-data",
 					    "client-key-data", NULL };
+	struct strbuf path = STRBUF_INIT;
 	size_t i;
+	int ret = 0;
 
-	for (i = 0; data[i]; i++) {
+	for (i = 0; data[i] && !ret; i++) {
 		const json_t *v = json_object_get(obj, data[i]);
 
-		if (!v)
+		if (!v ||
+		    (json_is_string(v) && valid_base64(json_string_value(v))))
 			continue;
-		if (!json_is_string(v) || !valid_base64(json_string_value(v))) {
-			strbuf_addf(why, "%s.%s: not base64", where, data[i]);
-			return -1;
-		}
+		strbuf_addf(&path, "%s.%s", where, data[i]);
+		ret = problem(why, path.buf, "not base64");
 	}
-	return 0;
+	strbuf_release(&path);
+	return ret;
 }
 
-static int check_list(const json_t *kc, const char *list, const char *field,
-		      struct strbuf *why)
+/* Entry i of list (an array): {name, field: mapping}, name not in seen. */
+static int check_entry(const json_t *item, const char *list, const char *field,
+		       size_t i, struct strvec *seen,
+		       struct kubeconfig_problem *why)
 {
-	const json_t *l = json_object_get(kc, list), *item, *name, *body;
-	struct strvec seen;
+	const json_t *name = json_object_get(item, "name");
+	const json_t *body = json_object_get(item, field);
 	struct strbuf where = STRBUF_INIT;
-	size_t i, j;
+	size_t j;
 	int ret = -1;
 
-	strvec_init(&seen);
-	if (!l || json_is_null(l))
-		return 0;
-	if (!json_is_array(l)) {
-		strbuf_addf(why, "%s: expected a list", list);
-		return -1;
+	strbuf_addf(&where, "%s[%zu]", list, i);
+	if (!json_is_object(item) || !json_is_string(name) ||
+	    !*json_string_value(name)) {
+		problem(why, where.buf, "expected {name, %s}", field);
+		goto out;
 	}
-	json_array_foreach(l, i, item)
-	{
-		strbuf_reset(&where);
-		strbuf_addf(&where, "%s[%zu]", list, i);
-		name = json_object_get(item, "name");
-		body = json_object_get(item, field);
-		if (!json_is_object(item) || !json_is_string(name) ||
-		    !*json_string_value(name)) {
-			strbuf_addf(why, "%s: expected {name, %s}", where.buf,
-				    field);
+	for (j = 0; j < seen->nr; j++)
+		if (!strcmp(seen->v[j], json_string_value(name))) {
+			strbuf_addstr(&where, ".name");
+			problem(why, where.buf, "a second %s named '%s'", field,
+				seen->v[j]);
 			goto out;
 		}
-		if (body && !json_is_null(body) && !json_is_object(body)) {
-			strbuf_addf(why, "%s.%s: expected a mapping", where.buf,
-				    field);
-			goto out;
-		}
-		for (j = 0; j < seen.nr; j++)
-			if (!strcmp(seen.v[j], json_string_value(name))) {
-				strbuf_addf(why, "%s: a second %.*s named '%s'",
-					    where.buf, (int)strlen(list) - 1,
-					    list, seen.v[j]);
-				goto out;
-			}
-		strvec_push(&seen, json_string_value(name));
-		if (body && check_data_fields(body, where.buf, why) < 0)
-			goto out;
+	strvec_push(seen, json_string_value(name));
+	strbuf_addf(&where, ".%s", field);
+	if (body && !json_is_null(body) && !json_is_object(body)) {
+		problem(why, where.buf, "expected a mapping");
+		goto out;
 	}
+	if (body && check_data_fields(body, where.buf, why) < 0)
+		goto out;
 	ret = 0;
 out:
-	strvec_clear(&seen);
 	strbuf_release(&where);
 	return ret;
 }
 
-int kubeconfig_check(const json_t *kc, struct strbuf *why)
+static int check_list(const json_t *kc, const char *list, const char *field,
+		      struct kubeconfig_problem *why)
+{
+	const json_t *l = json_object_get(kc, list), *item;
+	struct strvec seen;
+	size_t i;
+	int ret = 0;
+
+	if (!l || json_is_null(l))
+		return 0;
+	if (!json_is_array(l))
+		return problem(why, list, "expected a list");
+	strvec_init(&seen);
+	json_array_foreach(l, i, item)
+	{
+		if ((ret = check_entry(item, list, field, i, &seen, why)) < 0)
+			break;
+	}
+	strvec_clear(&seen);
+	return ret;
+}
+
+/* apiVersion v1 and kind Config, both present unless kc is empty. */
+static int check_header(const json_t *kc, struct kubeconfig_problem *why)
 {
 	const json_t *kind = json_object_get(kc, "kind");
 	const json_t *api = json_object_get(kc, "apiVersion");
+
+	if (!json_object_size(kc))
+		return 0;
+	if (!kind)
+		return problem(why, "",
+			       "not a kubeconfig: no 'kind: Config' (a "
+			       "kubeconfig says apiVersion: v1 and kind: "
+			       "Config)");
+	if (!json_is_string(kind) || strcmp(json_string_value(kind), "Config"))
+		return problem(why, "kind", "a kubeconfig is kind Config");
+	if (!api)
+		return problem(why, "",
+			       "not a kubeconfig: no 'apiVersion: v1' (a "
+			       "kubeconfig says apiVersion: v1 and kind: "
+			       "Config)");
+	if (!json_is_string(api) || strcmp(json_string_value(api), "v1"))
+		return problem(why, "apiVersion", "a kubeconfig is v1");
+	return 0;
+}
+
+int kubeconfig_check(const json_t *kc, struct kubeconfig_problem *why)
+{
 	const json_t *cur = json_object_get(kc, "current-context");
 
-	if (!json_is_object(kc)) {
-		strbuf_addstr(why, "a kubeconfig is a mapping");
+	if (!json_is_object(kc))
+		return problem(why, "", "a kubeconfig is a mapping");
+	if (check_header(kc, why) < 0)
 		return -1;
-	}
-	if (kind && !(json_is_string(kind) &&
-		      !strcmp(json_string_value(kind), "Config"))) {
-		strbuf_addstr(why, "kind: a kubeconfig is kind Config");
-		return -1;
-	}
-	if (api &&
-	    !(json_is_string(api) && !strcmp(json_string_value(api), "v1"))) {
-		strbuf_addstr(why, "apiVersion: a kubeconfig is v1");
-		return -1;
-	}
-	if (cur && !json_is_null(cur) && !json_is_string(cur)) {
-		strbuf_addstr(why, "current-context: expected a string");
-		return -1;
-	}
+	if (cur && !json_is_null(cur) && !json_is_string(cur))
+		return problem(why, "current-context", "expected a string");
 	if (check_list(kc, "clusters", "cluster", why) < 0 ||
 	    check_list(kc, "users", "user", why) < 0 ||
 	    check_list(kc, "contexts", "context", why) < 0)
@@ -297,9 +518,10 @@ static const char *ref_of(const json_t *ctx_item, const char *field)
 		json_object_get(json_object_get(ctx_item, "context"), field));
 }
 
-/* 1 when a context of kc other than skip refers to name in field. */
-static int referenced(const json_t *kc, const char *field, const char *name,
-		      const char *skip)
+/* The index of a context of kc other than skip that refers to name in
+ * field, or -1. */
+static long referenced(const json_t *kc, const char *field, const char *name,
+		       const char *skip)
 {
 	const json_t *item;
 	size_t i;
@@ -313,9 +535,9 @@ static int referenced(const json_t *kc, const char *field, const char *name,
 		if (n && skip && !strcmp(n, skip))
 			continue;
 		if (r && !strcmp(r, name))
-			return 1;
+			return (long)i;
 	}
-	return 0;
+	return -1;
 }
 
 void kubeconfig_context_names(const json_t *kc, struct strvec *out)
@@ -360,22 +582,47 @@ void kubeconfig_merge_report_release(struct kubeconfig_merge_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/*
- * The server URL of cluster with a loopback host replaced by host; NULL
- * with why set when it is loopback and no host was given, or malformed.
- */
-static char *server_for(const char *server, const char *host,
-			struct strbuf *why)
+/* A server kubectl can use: http(s)://HOST..., no control character. */
+static int check_server(const char *server, const char *path,
+			struct kubeconfig_problem *why)
 {
-	const char *h = strstr(server, "://"), *end;
+	const char *p;
+
+	for (p = server; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return problem(why, path,
+				       "the cluster's server '%s' holds a "
+				       "control character (0x%02x)",
+				       server, (unsigned char)*p);
+	if (strncasecmp(server, "https://", 8) &&
+	    strncasecmp(server, "http://", 7))
+		return problem(why, path,
+			       "the cluster's server '%s' is not a URL "
+			       "(https://HOST:PORT)",
+			       server);
+	p = strstr(server, "://") + 3;
+	if (!*p || *p == '/' || *p == ':' || strchr(" \t", *p))
+		return problem(why, path,
+			       "the cluster's server '%s' is not a URL: no "
+			       "host",
+			       server);
+	return 0;
+}
+
+/*
+ * The server URL (at path in from) with a loopback host replaced by host;
+ * NULL with why set when it is loopback and no host was given, or
+ * malformed.
+ */
+static char *server_for(const char *server, const char *path, const char *host,
+			struct kubeconfig_problem *why)
+{
+	const char *h, *end;
 	struct strbuf out = STRBUF_INIT;
 
-	if (!h) {
-		strbuf_addf(why, "the cluster's server '%s' is not a URL",
-			    server);
+	if (check_server(server, path, why) < 0)
 		return NULL;
-	}
-	h += 3;
+	h = strstr(server, "://") + 3;
 	if (*h == '[') {
 		end = strchr(h, ']');
 		end = end ? end + 1 : h + strlen(h);
@@ -385,10 +632,11 @@ static char *server_for(const char *server, const char *host,
 	if (!kubeconfig_is_loopback(h, (size_t)(end - h)))
 		return xstrdup(server);
 	if (!host) {
-		strbuf_addf(why,
-			    "the cluster's server %s is a loopback address: "
-			    "give the host's address to put in its place",
-			    server);
+		problem(why, path,
+			"the cluster's server %s is a loopback address: "
+			"give the host's address to put in its place",
+			server);
+		why->fact = KUBECONFIG_FACT_LOOPBACK;
 		return NULL;
 	}
 	strbuf_add(&out, server, (size_t)(h - server));
@@ -400,8 +648,9 @@ static char *server_for(const char *server, const char *host,
 	return strbuf_detach(&out, NULL);
 }
 
-/* The context of from to merge: current-context, else the only one. */
-static const json_t *source_context(const json_t *from, struct strbuf *why)
+/* The index of the context of from to merge: current-context, else the
+ * only one; -1 with why set. */
+static long source_context(const json_t *from, struct kubeconfig_problem *why)
 {
 	const json_t *l = json_object_get(from, "contexts");
 	const char *cur =
@@ -409,19 +658,28 @@ static const json_t *source_context(const json_t *from, struct strbuf *why)
 	long i = cur && *cur ? find_named(l, cur) : -1;
 
 	if (i >= 0)
-		return json_array_get(l, (size_t)i);
+		return i;
 	if (json_array_size(l) == 1)
-		return json_array_get(l, 0);
-	strbuf_addf(why, "the kubeconfig to merge has %zu contexts and %s",
-		    json_array_size(l),
-		    cur && *cur ? "its current-context names none of them"
-				: "no current-context");
-	return NULL;
+		return 0;
+	if (!json_array_size(l) &&
+	    !json_array_size(json_object_get(from, "clusters")) &&
+	    !json_array_size(json_object_get(from, "users")))
+		return problem(why, "",
+			       "the kubeconfig to merge is empty: no cluster, "
+			       "user or context");
+	if (!json_array_size(l))
+		return problem(why, l ? "contexts" : "",
+			       "the kubeconfig to merge has no context");
+	return problem(why, cur && *cur ? "current-context" : "contexts",
+		       "the kubeconfig to merge has %zu contexts and %s",
+		       json_array_size(l),
+		       cur && *cur ? "its current-context names none of them"
+				   : "no current-context");
 }
 
 static const char *choose_name(const json_t *into,
 			       const struct kubeconfig_merge_opts *o,
-			       struct strbuf *why)
+			       struct kubeconfig_problem *why)
 {
 	const json_t *ctxs = json_object_get(into, "contexts");
 	long old = find_named(ctxs, o->context);
@@ -433,20 +691,23 @@ static const char *choose_name(const json_t *into,
 		name = o->generated;
 		if (name &&
 		    find_named(json_object_get(into, "clusters"), name) >= 0) {
-			strbuf_addf(why, "the generated name '%s' is taken",
-				    name);
+			problem(why, "", "the generated name '%s' is taken",
+				name);
 			return NULL;
 		}
 	}
 	if (!name || !*name) {
-		strbuf_addstr(why, "no cluster name given or generated");
+		problem(why, "", "no cluster name given or generated");
 		return NULL;
 	}
-	if (referenced(into, "cluster", name, o->context) ||
-	    referenced(into, "user", name, o->context)) {
-		strbuf_addf(why,
-			    "cluster name '%s' is in use by another context",
-			    name);
+	if ((old = referenced(into, "cluster", name, o->context)) >= 0 ||
+	    (old = referenced(into, "user", name, o->context)) >= 0) {
+		struct strbuf path = STRBUF_INIT;
+
+		strbuf_addf(&path, "contexts[%ld]", old);
+		problem(why, path.buf,
+			"cluster name '%s' is in use by another context", name);
+		strbuf_release(&path);
 		return NULL;
 	}
 	return name;
@@ -492,13 +753,13 @@ static void drop_orphans(json_t *into, const char *ctx, const char *cluster,
 			 struct kubeconfig_merge_report *rep)
 {
 	if (cluster && strcmp(cluster, keep) &&
-	    !referenced(into, "cluster", cluster, ctx) &&
+	    referenced(into, "cluster", cluster, ctx) < 0 &&
 	    find_named(json_object_get(into, "clusters"), cluster) >= 0) {
 		remove_named(list_of(into, "clusters"), cluster);
 		strvec_push(&rep->removed_clusters, cluster);
 	}
 	if (user && strcmp(user, keep) &&
-	    !referenced(into, "user", user, ctx) &&
+	    referenced(into, "user", user, ctx) < 0 &&
 	    find_named(json_object_get(into, "users"), user) >= 0) {
 		remove_named(list_of(into, "users"), user);
 		strvec_push(&rep->removed_users, user);
@@ -510,40 +771,61 @@ static void drop_orphans(json_t *into, const char *ctx, const char *cluster,
 struct merge_source {
 	const json_t *body; /* the context's "context" object */
 	const json_t *cluster, *user;
+	struct strbuf server_path; /* "clusters[N].cluster.server" */
 };
 
-static const json_t *named_in(const json_t *kc, const char *list,
-			      const json_t *name)
+/* The entry of list in kc that ref (the field of context i) names;
+ * NULL with why set. */
+static const json_t *named_in(const json_t *kc, const char *list, long ctx,
+			      const char *field, struct kubeconfig_problem *why)
 {
 	const json_t *items = json_object_get(kc, list);
-	long i = find_named(items, json_string_value(name));
+	const json_t *body = json_object_get(
+		json_array_get(json_object_get(kc, "contexts"), (size_t)ctx),
+		"context");
+	const char *ref = json_string_value(json_object_get(body, field));
+	long i = find_named(items, ref);
+	struct strbuf path = STRBUF_INIT;
 
-	return i >= 0 ? json_array_get(items, (size_t)i) : NULL;
+	if (i >= 0)
+		return json_array_get(items, (size_t)i);
+	strbuf_addf(&path, "contexts[%ld].context", ctx);
+	if (ref)
+		strbuf_addf(&path, ".%s", field);
+	if (!ref)
+		problem(why, path.buf, "the context to merge names no %s",
+			field);
+	else
+		problem(why, path.buf,
+			"the context to merge names a %s it does not define "
+			"('%s'; %s has %zu)",
+			field, ref, list, json_array_size(items));
+	strbuf_release(&path);
+	return NULL;
 }
 
 static int merge_source(struct merge_source *out, const json_t *from,
-			struct strbuf *why)
+			struct kubeconfig_problem *why)
 {
-	const json_t *sctx = source_context(from, why);
+	long ctx = source_context(from, why), ci;
+	const char *cname;
 
-	if (!sctx)
+	if (ctx < 0)
 		return -1;
-	out->body = json_object_get(sctx, "context");
-	out->cluster = named_in(from, "clusters",
-				json_object_get(out->body, "cluster"));
-	out->user = named_in(from, "users", json_object_get(out->body, "user"));
-	if (!out->cluster || !out->user) {
-		strbuf_addf(why,
-			    "the context to merge names a %s it does not "
-			    "define",
-			    out->cluster ? "user" : "cluster");
+	out->body = json_object_get(
+		json_array_get(json_object_get(from, "contexts"), (size_t)ctx),
+		"context");
+	if (!(out->cluster = named_in(from, "clusters", ctx, "cluster", why)) ||
+	    !(out->user = named_in(from, "users", ctx, "user", why)))
 		return -1;
-	}
+	cname = json_string_value(json_object_get(out->cluster, "name"));
+	ci = find_named(json_object_get(from, "clusters"), cname);
+	strbuf_addf(&out->server_path, "clusters[%ld].cluster", ci);
 	if (!json_is_string(json_object_get(
-		    json_object_get(out->cluster, "cluster"), "server"))) {
-		strbuf_addstr(why, "the cluster to merge has no server");
-		return -1;
-	}
+		    json_object_get(out->cluster, "cluster"), "server")))
+		return problem(why, out->server_path.buf,
+			       "the cluster to merge has no server");
+	strbuf_addstr(&out->server_path, ".server");
 	return 0;
 }
 
@@ -607,22 +889,26 @@ static void set_defaults(json_t *into, const char *context)
 
 int kubeconfig_merge(json_t *into, const json_t *from,
 		     const struct kubeconfig_merge_opts *o,
-		     struct kubeconfig_merge_report *rep, struct strbuf *why)
+		     struct kubeconfig_merge_report *rep,
+		     struct kubeconfig_problem *why)
 {
-	struct merge_source src;
-	const char *cname;
+	struct merge_source src = { NULL, NULL, NULL, STRBUF_INIT };
+	const char *cname = NULL;
 	char *server = NULL, *old_cluster, *old_user;
+	int ret = -1;
 
-	if (merge_source(&src, from, why) < 0)
-		return -1;
-	server = server_for(
-		json_string_value(json_object_get(
-			json_object_get(src.cluster, "cluster"), "server")),
-		o->server_host, why);
-	if (!server || !(cname = choose_name(into, o, why))) {
-		free(server);
-		return -1;
-	}
+	why->side = KUBECONFIG_FROM;
+	if (merge_source(&src, from, why) < 0 ||
+	    !(server = server_for(
+		      json_string_value(json_object_get(
+			      json_object_get(src.cluster, "cluster"),
+			      "server")),
+		      src.server_path.buf, o->server_host, why)))
+		goto out;
+	why->side = KUBECONFIG_INTO;
+	if (!(cname = choose_name(into, o, why)))
+		goto out;
+	why->side = KUBECONFIG_SIDE_NONE;
 	rep->cluster_name = xstrdup(cname);
 	rep->server = xstrdup(server);
 	replaced_refs(into, o->context, rep, &old_cluster, &old_user);
@@ -630,10 +916,13 @@ int kubeconfig_merge(json_t *into, const json_t *from,
 	drop_orphans(into, o->context, old_cluster, old_user, rep->cluster_name,
 		     rep);
 	set_defaults(into, o->context);
-	free(server);
 	free(old_cluster);
 	free(old_user);
-	return 0;
+	ret = 0;
+out:
+	free(server);
+	strbuf_release(&src.server_path);
+	return ret;
 }
 
 json_t *kubeconfig_select(const json_t *kc, const char *context)

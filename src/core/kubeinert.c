@@ -41,7 +41,7 @@ static int harmless(const struct rule *r, const json_t *v)
 }
 
 static size_t check_entry(const json_t *entry, const char *list, size_t index,
-			  struct strvec *problems)
+			  struct strvec *paths, struct strvec *whys)
 {
 	size_t i, n = 0;
 
@@ -56,14 +56,16 @@ static size_t check_entry(const json_t *entry, const char *list, size_t index,
 					 : NULL;
 		if (!v || json_is_null(v) || harmless(r, v))
 			continue;
-		strvec_pushf(problems, "%s[%zu].%s.%s: %s", list, index,
-			     r->entry, r->field, r->why);
+		strvec_pushf(paths, "%s[%zu].%s.%s", list, index, r->entry,
+			     r->field);
+		strvec_push(whys, r->why);
 		n++;
 	}
 	return n;
 }
 
-size_t kubeconfig_find_active(const json_t *kc, struct strvec *problems)
+size_t kubeconfig_find_active_at(const json_t *kc, struct strvec *paths,
+				 struct strvec *whys)
 {
 	static const char *const lists[] = { "clusters", "users" };
 	size_t i, k, n = 0;
@@ -73,7 +75,19 @@ size_t kubeconfig_find_active(const json_t *kc, struct strvec *problems)
 
 		for (i = 0; json_is_array(arr) && i < json_array_size(arr); i++)
 			n += check_entry(json_array_get(arr, i), lists[k], i,
-					 problems);
+					 paths, whys);
 	}
+	return n;
+}
+
+size_t kubeconfig_find_active(const json_t *kc, struct strvec *problems)
+{
+	struct strvec paths = STRVEC_INIT, whys = STRVEC_INIT;
+	size_t i, n = kubeconfig_find_active_at(kc, &paths, &whys);
+
+	for (i = 0; i < n; i++)
+		strvec_pushf(problems, "%s: %s", paths.v[i], whys.v[i]);
+	strvec_clear(&paths);
+	strvec_clear(&whys);
 	return n;
 }

@@ -22,4 +22,11 @@
  */
 size_t kubeconfig_find_active(const json_t *kc, struct strvec *problems);
 
+/*
+ * The same, the path of each field ("users[0].user.exec") in paths and
+ * what it does in whys, for callers that give positions.
+ */
+size_t kubeconfig_find_active_at(const json_t *kc, struct strvec *paths,
+				 struct strvec *whys);
+
 #endif

@@ -23,7 +23,6 @@
 #include "util/fileio.h"
 #include "util/report.h"
 
-#define KUBECONFIG_MAX	     (16 << 20)
 #define PUBLISH_MAX_ATTEMPTS 30
 
 void kubeconfig_result_init(struct kubeconfig_result *r)
@@ -50,37 +49,33 @@ void kubeconfig_result_release(struct kubeconfig_result *r)
  * Read and check a kubeconfig file; missing_ok: a missing one is new. The
  * problems go to dl when it is refused.
  */
-static int read_kubeconfig(json_t **out, struct diag_list *dl, const char *path,
-			   bool missing_ok, struct err *e)
+static int read_kubeconfig(struct kubeconfig_doc *out, struct diag_list *dl,
+			   const char *path, bool missing_ok, struct err *e)
 {
 	struct strbuf buf = STRBUF_INIT;
-	struct diag_list mine = DIAG_LIST_INIT;
 	struct err e2 = ERR_INIT;
 	int ret = -1;
 
-	*out = NULL;
-	if (file_read_all(&buf, path, KUBECONFIG_MAX, &e2) < 0) {
+	if (file_read_all(&buf, path, KUBECONFIG_MAX_SIZE, &e2) < 0) {
 		if (missing_ok && errno == ENOENT) {
-			*out = kubeconfig_new();
+			kubeconfig_doc_new(out, path);
 			ret = 0;
 		} else {
-			err_set(e,
-				e2.exit_code == EXIT_INVALID ? EXIT_INVALID
-							     : EXIT_FAIL,
-				"%s", e2.msg.buf);
+			err_setk(e, e2.kind,
+				 e2.exit_code == EXIT_INVALID ? EXIT_INVALID
+							      : EXIT_FAIL,
+				 "%s", e2.msg.buf);
 		}
 		goto out;
 	}
-	if (kubeconfig_parse(out, &mine, path, buf.buf, buf.len) < 0) {
-		diag_list_move(dl, &mine);
+	if (kubeconfig_load(out, dl, path, buf.buf, buf.len) < 0) {
 		err_setk(e, ERR_INVALID, EXIT_INVALID,
-			 "'%s' is not a kubeconfig", path);
+			 "'%s' is not a kubeconfig; nothing was written", path);
 		goto out;
 	}
 	ret = 0;
 out:
 	err_release(&e2);
-	diag_list_release(&mine);
 	strbuf_wipe(&buf);
 	return ret;
 }
@@ -90,26 +85,31 @@ out:
  * consumer of the shared one would run an exec command or read a local
  * file without asking. With force each field is a warning instead.
  */
-static int check_inert(const json_t *kc, const char *path, bool force,
-		       struct err *e)
+static int check_inert(const struct kubeconfig_doc *d, bool force,
+		       struct diag_list *dl, struct err *e)
 {
-	struct strvec problems = STRVEC_INIT;
-	size_t i, n = kubeconfig_find_active(kc, &problems);
+	struct strvec paths = STRVEC_INIT, whys = STRVEC_INIT;
+	struct kubeconfig_problem p = KUBECONFIG_PROBLEM_INIT;
+	size_t i, n = kubeconfig_find_active_at(d->kc, &paths, &whys);
 
 	for (i = 0; i < n; i++) {
-		if (force)
-			report_warning("%s: %s (merged: --force)", path,
-				       problems.v[i]);
-		else
-			report_error("%s: %s", path, problems.v[i]);
+		strbuf_reset(&p.path);
+		strbuf_reset(&p.msg);
+		strbuf_addstr(&p.path, paths.v[i]);
+		strbuf_addf(&p.msg, "%s%s", whys.v[i],
+			    force ? " (merged: --force)" : "");
+		kubeconfig_doc_diag(dl, d, force ? DIAG_WARNING : DIAG_ERROR,
+				    &p);
 	}
-	strvec_clear(&problems);
+	strvec_clear(&paths);
+	strvec_clear(&whys);
+	kubeconfig_problem_release(&p);
 	if (n && !force)
 		return err_setk(e, ERR_INVALID, EXIT_INVALID,
 				"'%s' holds %zu field%s that a shared "
 				"kubeconfig must not carry; nothing was "
 				"written (--force merges them)",
-				path, n, n == 1 ? "" : "s");
+				d->file, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -201,28 +201,37 @@ static void summarize(struct strbuf *out, const char *context,
 			    rep->removed_users.v[i]);
 }
 
-/* Merge from into into (a copy, so a refusal changes nothing). */
-static int merge_into(json_t **result, const json_t *into, const json_t *from,
+/* Merge from into into (a copy, so a refusal changes nothing); a problem
+ * goes to dl at its place in the kubeconfig it is in. */
+static int merge_into(json_t **result, const struct kubeconfig_doc *into,
+		      const struct kubeconfig_doc *from,
 		      const struct kubeconfig_names *n, struct strbuf *summary,
-		      struct err *e)
+		      struct diag_list *dl, struct err *e)
 {
 	struct kubeconfig_merge_report rep;
-	struct strbuf why = STRBUF_INIT, gen = STRBUF_INIT;
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
+	struct strbuf gen = STRBUF_INIT;
 	struct kubeconfig_merge_opts mo;
-	json_t *copy = json_deep_copy(into);
+	json_t *copy = json_deep_copy(into->kc);
 	int ret = -1;
 
-	fresh_name(&gen, into);
+	fresh_name(&gen, into->kc);
 	mo.context = n->context;
 	mo.cluster_name = n->cluster_name;
 	mo.server_host = n->server_host;
 	mo.generated = gen.buf;
 	kubeconfig_merge_report_init(&rep);
-	if (kubeconfig_merge(copy, from, &mo, &rep, &why) < 0) {
-		err_setk(e, ERR_INVALID, EXIT_INVALID, "cannot merge: %s%s",
-			 why.buf,
-			 strstr(why.buf, "loopback") ? " (--server-host ADDR)"
-						     : "");
+	if (kubeconfig_merge(copy, from->kc, &mo, &rep, &why) < 0) {
+		kubeconfig_doc_diag(dl,
+				    why.side == KUBECONFIG_INTO ? into : from,
+				    DIAG_ERROR, &why);
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "cannot merge '%s' into '%s'%s", from->file,
+			 into->file,
+			 why.fact == KUBECONFIG_FACT_LOOPBACK
+				 ? " (--server-host ADDR gives the host's "
+				   "address)"
+				 : "");
 		goto out;
 	}
 	summarize(summary, n->context, &rep);
@@ -232,7 +241,7 @@ static int merge_into(json_t **result, const json_t *into, const json_t *from,
 out:
 	json_decref(copy);
 	kubeconfig_merge_report_release(&rep);
-	strbuf_release(&why);
+	kubeconfig_problem_release(&why);
 	strbuf_release(&gen);
 	return ret;
 }
@@ -255,22 +264,24 @@ int kubeconfig_merge_file(struct kubeconfig_result *out,
 			  const struct kubeconfig_merge_request *req,
 			  struct err *e)
 {
-	json_t *into = NULL, *from = NULL, *result = NULL;
+	struct kubeconfig_doc into = KUBECONFIG_DOC_INIT;
+	struct kubeconfig_doc from = KUBECONFIG_DOC_INIT;
+	json_t *result = NULL;
 	int ret = -1;
 
 	(void)cfg;
 	if (check_host(req->names.server_host, e) < 0 ||
 	    read_kubeconfig(&from, &out->diags, req->from, false, e) < 0 ||
-	    check_inert(from, req->from, req->force, e) < 0 ||
+	    check_inert(&from, req->force, &out->diags, e) < 0 ||
 	    read_kubeconfig(&into, &out->diags, req->into, true, e) < 0 ||
-	    merge_into(&result, into, from, &req->names, &out->summary, e) <
-		    0 ||
+	    merge_into(&result, &into, &from, &req->names, &out->summary,
+		       &out->diags, e) < 0 ||
 	    write_kubeconfig(req->into, result, e) < 0)
 		goto out;
 	ret = 0;
 out:
-	json_decref(into);
-	json_decref(from);
+	kubeconfig_doc_release(&into);
+	kubeconfig_doc_release(&from);
 	json_decref(result);
 	return ret;
 }
@@ -311,10 +322,11 @@ static void secret_close(struct secret *s)
 }
 
 /*
- * The kubeconfig under the key of data: a new one when the key is absent;
- * -1 when the value is not a kubeconfig (a new one with force).
+ * The kubeconfig under the key of data, named vault:MOUNT/PATH#KEY: a new
+ * one when the key is absent; -1 when the value is not a kubeconfig (a new
+ * one with force).
  */
-static int stored_kubeconfig(json_t **out, struct diag_list *dl,
+static int stored_kubeconfig(struct kubeconfig_doc *out, struct diag_list *dl,
 			     const struct secret *s, const json_t *data,
 			     bool force, struct err *e)
 {
@@ -323,19 +335,23 @@ static int stored_kubeconfig(json_t **out, struct diag_list *dl,
 	struct strbuf name = STRBUF_INIT;
 	int ret = 0;
 
-	*out = NULL;
+	strbuf_addf(&name, "vault:%s#%s", s->path, s->key);
 	if (!v) {
-		*out = kubeconfig_new();
-		return 0;
+		kubeconfig_doc_new(out, name.buf);
+		goto out;
 	}
-	strbuf_addf(&name, "%s:%s", s->path, s->key);
+	if (!json_is_string(v))
+		diag_add(&mine, DIAG_ERROR, name.buf, 0, 0,
+			 "the value is JSON, not a string holding a "
+			 "kubeconfig");
 	if (!json_is_string(v) ||
-	    kubeconfig_parse(out, &mine, name.buf, json_string_value(v),
-			     json_string_length(v)) < 0) {
+	    kubeconfig_load(out, &mine, name.buf, json_string_value(v),
+			    json_string_length(v)) < 0) {
+		kubeconfig_doc_release(out);
 		if (force) {
 			report_warning("the stored value is not a kubeconfig; "
 				       "--force replaces it");
-			*out = kubeconfig_new();
+			kubeconfig_doc_new(out, name.buf);
 		} else {
 			diag_list_move(dl, &mine);
 			ret = err_setk(e, ERR_INVALID, EXIT_INVALID,
@@ -345,6 +361,7 @@ static int stored_kubeconfig(json_t **out, struct diag_list *dl,
 				       s->key, s->path);
 		}
 	}
+out:
 	diag_list_release(&mine);
 	strbuf_release(&name);
 	return ret;
@@ -353,11 +370,12 @@ static int stored_kubeconfig(json_t **out, struct diag_list *dl,
 /* One read-merge-write round: 0 written or nothing to do, 1 lost the
  * check-and-set race, -1 failed. */
 static int publish_once(struct kubeconfig_result *out, struct secret *s,
-			const json_t *from,
+			const struct kubeconfig_doc *from,
 			const struct kubeconfig_publish_request *req,
 			struct err *e)
 {
-	json_t *data = NULL, *stored = NULL, *merged = NULL, *next = NULL;
+	json_t *data = NULL, *merged = NULL, *next = NULL;
+	struct kubeconfig_doc stored = KUBECONFIG_DOC_INIT;
 	struct strbuf text = STRBUF_INIT;
 	const char *old;
 	int current, rc, ret = -1;
@@ -371,8 +389,8 @@ static int publish_once(struct kubeconfig_result *out, struct secret *s,
 		data = json_object(); /* created with cas=0 */
 	if (stored_kubeconfig(&stored, &out->diags, s, data, req->force, e) <
 		    0 ||
-	    merge_into(&merged, stored, from, &req->names, &out->summary, e) <
-		    0)
+	    merge_into(&merged, &stored, from, &req->names, &out->summary,
+		       &out->diags, e) < 0)
 		goto out;
 	yemit(&text, merged);
 	old = json_string_value(json_object_get(data, s->key));
@@ -392,7 +410,7 @@ static int publish_once(struct kubeconfig_result *out, struct secret *s,
 		err_prefix(e, "cannot write %s", s->path);
 out:
 	json_decref(data);
-	json_decref(stored);
+	kubeconfig_doc_release(&stored);
 	json_decref(merged);
 	json_decref(next);
 	strbuf_wipe(&text);
@@ -401,7 +419,7 @@ out:
 
 /* Rounds until one is not lost to someone who wrote first. */
 static int publish_rounds(struct kubeconfig_result *out, struct secret *s,
-			  const json_t *from,
+			  const struct kubeconfig_doc *from,
 			  const struct kubeconfig_publish_request *req,
 			  struct err *e)
 {
@@ -428,13 +446,13 @@ int kubeconfig_publish(struct kubeconfig_result *out, const struct config *cfg,
 		       struct err *e)
 {
 	struct secret s;
-	json_t *from = NULL;
+	struct kubeconfig_doc from = KUBECONFIG_DOC_INIT;
 	int ret = -1;
 
 	memset(&s, 0, sizeof(s));
 	if (read_kubeconfig(&from, &out->diags, req->kubeconfig, false, e) <
 		    0 ||
-	    check_inert(from, req->kubeconfig, req->force, e) < 0)
+	    check_inert(&from, req->force, &out->diags, e) < 0)
 		goto out;
 	if (secret_open(&s, out, cfg, &req->vault, e) < 0) {
 		err_prefix(e, "cannot use %s; nothing was written", s.path);
@@ -443,9 +461,9 @@ int kubeconfig_publish(struct kubeconfig_result *out, const struct config *cfg,
 	if (s.kv.version == 1)
 		report_warning("a KV version 1 mount has no check-and-set: "
 			       "concurrent publishes can lose an update");
-	ret = publish_rounds(out, &s, from, req, e);
+	ret = publish_rounds(out, &s, &from, req, e);
 out:
-	json_decref(from);
+	kubeconfig_doc_release(&from);
 	secret_close(&s);
 	return ret;
 }
@@ -472,7 +490,8 @@ static int no_context(const json_t *kc, const char *context, const char *path,
 static int get_stored(json_t **out, struct kubeconfig_result *r,
 		      struct secret *s, const char *context, struct err *e)
 {
-	json_t *data = NULL, *kc = NULL;
+	json_t *data = NULL;
+	struct kubeconfig_doc kc = KUBECONFIG_DOC_INIT;
 	int version, rc, ret = -1;
 
 	rc = vault_kv_read(&s->vc, &s->kv, &data, &version, e);
@@ -490,18 +509,18 @@ static int get_stored(json_t **out, struct kubeconfig_result *r,
 	if (stored_kubeconfig(&kc, &r->diags, s, data, false, e) < 0)
 		goto out;
 	if (context) {
-		*out = kubeconfig_select(kc, context);
+		*out = kubeconfig_select(kc.kc, context);
 		if (!*out) {
-			no_context(kc, context, s->path, e);
+			no_context(kc.kc, context, s->path, e);
 			goto out;
 		}
 	} else {
-		*out = json_incref(kc);
+		*out = json_incref(kc.kc);
 	}
 	ret = 0;
 out:
 	json_decref(data);
-	json_decref(kc);
+	kubeconfig_doc_release(&kc);
 	return ret;
 }
 

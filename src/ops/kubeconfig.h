@@ -10,7 +10,9 @@
  * unless force. The merge itself is core/kubeconfig.c's; the Vault client
  * io/vault.c's. Each operation takes a request and fills a result the
  * caller releases (also after a failure); the result's diags hold the
- * problems found in a kubeconfig, for the caller to print.
+ * problems found in a kubeconfig, each at its FILE:LINE (a stored value is
+ * named vault:MOUNT/PATH#KEY), and the warnings of --force, for the caller
+ * to print.
  */
 #ifndef PVE_GITOPS_OPS_KUBECONFIG_H
 #define PVE_GITOPS_OPS_KUBECONFIG_H

@@ -10,6 +10,8 @@ Usage: kubeconfig_merge.py PVE_GITOPS
 
 import json
 import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -90,6 +92,49 @@ def merge(into, frm, *args):
     return subprocess.run([BIN, "kubeconfig", "merge", "--into", into,
                            "--from", frm] + list(args),
                           capture_output=True, text=True)
+
+
+def asan_build(path):
+    """1 when the binary carries AddressSanitizer (gcc links libasan, clang
+    links its runtime in): then RLIMIT_AS cannot work (the shadow memory
+    reserves terabytes) and ASan's own hard_rss_limit_mb is the limit."""
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+MEM_MB = 512
+
+
+def limited(argv, timeout=30):
+    """argv under a hard memory limit of MEM_MB: address space for a plain
+    build, resident size for ASan. Returns (CompletedProcess, seconds)."""
+    import time
+    env = dict(os.environ)
+    pre = None
+    if asan_build(BIN):
+        env["ASAN_OPTIONS"] = ":".join(
+            x for x in (env.get("ASAN_OPTIONS", ""),
+                        "hard_rss_limit_mb=%d" % MEM_MB) if x)
+    else:
+        def pre():
+            lim = MEM_MB << 20
+            resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+    start = time.monotonic()
+    p = subprocess.run(argv, capture_output=True, text=True, env=env,
+                       preexec_fn=pre, timeout=timeout)
+    return p, time.monotonic() - start
+
+
+def bomb_text():
+    """Issue 13's alias bomb: 9 anchors, each 9 aliases of the one before
+    (9^9 values expanded), inside a valid kubeconfig header."""
+    lines = ["apiVersion: v1", "kind: Config",
+             "a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
+    for i in range(1, 9):
+        lines.append("a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)]
+                                                         * 9)))
+    lines.append("clusters: []")
+    return "\n".join(lines) + "\n"
 
 
 def kubectl(*args):
@@ -240,6 +285,8 @@ for name, user, field in ACTIVE:
     p = merge(shared, path, "--context", "k8s-x", "--server-host", "10.9.9.9")
     t.ok(p.returncode == 2 and field in p.stderr and "--force" in p.stderr,
          "refused: " + name, p.stderr)
+    t.ok(re.search(r"active\.yaml:2[01]:\d+: error: " + re.escape(field),
+                   p.stderr), "refused at its line: " + name, p.stderr)
     t.ok(open(shared, "rb").read() == snapshot, "nothing changed: " + name)
 insecure = K3S.format(host="127.0.0.1", ca="QUJD").replace(
     "    server:", "    insecure-skip-tls-verify: true\n    server:")
@@ -258,13 +305,86 @@ t.ok([u.get("tokenFile") for u in entries(view(forced), "users").values()]
 p = merge(shared, k3s("127.0.0.1"), "--context", "k8s-x")
 t.ok(p.returncode == 2 and "--server-host" in p.stderr,
      "a loopback server without --server-host is refused", p.stderr)
-p = merge(write("broken-into.yaml", "clusters: 3\n"), k3s("127.0.0.1"),
+BROKEN = "apiVersion: v1\nkind: Config\nclusters: 3\n"
+p = merge(write("broken-into.yaml", BROKEN), k3s("127.0.0.1"),
           "--context", "k8s-x", "--server-host", "10.1.1.1")
-t.ok(p.returncode == 2 and "clusters: expected a list" in p.stderr,
-     "a broken shared file is refused, not overwritten", p.stderr)
-t.eq(open(os.path.join(D, "broken-into.yaml")).read(), "clusters: 3\n",
+t.ok(p.returncode == 2 and "broken-into.yaml:3:11: error: clusters: "
+     "expected a list" in p.stderr,
+     "a broken shared file is refused at its line, not overwritten",
+     p.stderr)
+t.eq(open(os.path.join(D, "broken-into.yaml")).read(), BROKEN,
      "the broken shared file is left as it was")
 t.ok(open(shared, "rb").read() == snapshot, "the shared file never changed")
+
+# bounded (issue 13): the alias bomb is refused at its line, within
+# seconds, under a hard memory limit, whether it comes as --from or --into
+bomb = write("bomb.yaml", bomb_text())
+for role in ("--from", "--into"):
+    into, frm = (shared, bomb) if role == "--from" else (bomb, k3s("10.7.0.1"))
+    p, secs = limited([BIN, "kubeconfig", "merge", "--into", into, "--from",
+                       frm, "--context", "k8s-b"])
+    t.ok(p.returncode == 2 and bomb + ":8:" in p.stderr
+         and "aliases expand" in p.stderr,
+         "the alias bomb as %s: refused at bomb.yaml:8 under %d MB"
+         % (role, MEM_MB), p.stderr[-2000:])
+    t.ok(secs < 10, "the alias bomb as %s: refused in %.1f s" % (role, secs))
+    t.ok(open(shared, "rb").read() == snapshot
+         and open(bomb).read() == bomb_text(),
+         "the alias bomb as %s: nothing changed" % role)
+
+# --into a file that is not a kubeconfig is refused, as publish refuses:
+# one definition for both (a mapping with apiVersion v1 and kind Config)
+NOT_KC = [
+    ("a mapping of something else", "foo: bar\n", ":1:1:",
+     "not a kubeconfig: no 'kind: Config'"),
+    ("a list", "- a\n- b\n", ":1:1:", "a kubeconfig is a mapping, not a "
+     "list"),
+    ("a scalar", "hello\n", ":1:1:", "a kubeconfig is a mapping, not a "
+     "string"),
+    ("kind Pod", "apiVersion: v1\nkind: Pod\n", ":2:7:",
+     "kind: a kubeconfig is kind Config"),
+    ("apiVersion v2", "kind: Config\napiVersion: v2\n", ":2:13:",
+     "apiVersion: a kubeconfig is v1"),
+    ("no apiVersion", "kind: Config\nclusters: []\n", ":1:1:",
+     "no 'apiVersion: v1'"),
+]
+for name, text, pos, msg in NOT_KC:
+    path = write("notkc.yaml", text)
+    p = merge(path, k3s("10.7.0.1"), "--context", "k8s-n")
+    t.ok(p.returncode == 2 and path + pos in p.stderr and msg in p.stderr
+         and "nothing was written" in p.stderr,
+         "--into " + name + ": refused at its line", p.stderr)
+    t.eq(open(path).read(), text, "--into " + name + ": left as it was")
+
+# every refusal of the incoming kubeconfig names its file and line
+HEAD = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+TAIL = ("users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n"
+        "  context: {cluster: c, user: %s}\n")
+PLACED = [
+    ("an empty file", "", ":1:1:", "the kubeconfig to merge is empty"),
+    ("a server with a newline", HEAD + '    server: "https://10.7.0.9:6443'
+     '\\nX: y"\n' + TAIL % "u", ":6:14:",
+     "holds a control character (0x0a)"),
+    ("a server that is not a URL", HEAD + "    server: 10.7.0.9:6443\n"
+     + TAIL % "u", ":6:13:", "is not a URL"),
+    ("a context naming a missing user", HEAD + "    server: https://a:1\n"
+     + TAIL % "ghost", ":12:", "names a user it does not define"),
+    ("no clusters", "apiVersion: v1\nkind: Config\ncontexts:\n"
+     "- {name: a, context: {cluster: x, user: y}}\n", ":4:",
+     "names a cluster it does not define"),
+    ("a duplicate name", HEAD + "    server: https://a:1\n- name: c\n"
+     "  cluster: {server: https://b:1}\n" + TAIL % "u", ":7:9:",
+     "a second cluster named 'c'"),
+]
+for name, text, pos, msg in PLACED:
+    path = write("placed.yaml", text)
+    p = merge(shared, path, "--context", "k8s-p", "--server-host", "10.7.0.2")
+    t.ok(p.returncode == 2 and path + pos in p.stderr and msg in p.stderr,
+         "refused at its line: " + name, p.stderr)
+    t.ok(open(shared, "rb").read() == snapshot, "nothing changed: " + name)
+p = merge(shared, k3s("127.0.0.1"), "--context", "k8s-x")
+t.ok("k3s-127.0.0.1.yaml:5:13: error: clusters[0].cluster.server:"
+     in p.stderr, "the loopback refusal names the server's line", p.stderr)
 
 shutil.rmtree(D)
 t.done()

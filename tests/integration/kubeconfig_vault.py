@@ -11,6 +11,7 @@ Usage: kubeconfig_vault.py PVE_GITOPS VAULT_SIM
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,99 @@ def run(sim, *args, token=TOKEN, env_extra=None, check_out=True):
                        text=True, env=env, timeout=120)
     OUTPUTS.append(p.stdout + p.stderr)
     return p
+
+
+MEM_MB = 512
+
+
+def limited_env(env):
+    """(env, preexec_fn) for a hard memory limit of MEM_MB: address space
+    for a plain build, ASan's hard_rss_limit_mb for an ASan one (whose
+    shadow memory RLIMIT_AS would refuse)."""
+    with open(BIN, "rb") as f:
+        asan = b"__asan_init" in f.read()
+    if asan:
+        env["ASAN_OPTIONS"] = ":".join(
+            x for x in (env.get("ASAN_OPTIONS", ""),
+                        "hard_rss_limit_mb=%d" % MEM_MB) if x)
+        return env, None
+
+    def pre():
+        lim = MEM_MB << 20
+        resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+    return env, pre
+
+
+def bomb_text():
+    """Issue 13's alias bomb: 9 anchors, each 9 aliases of the one before
+    (9^9 values expanded), inside a valid kubeconfig header."""
+    lines = ["apiVersion: v1", "kind: Config",
+             "a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
+    for i in range(1, 9):
+        lines.append("a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)]
+                                                         * 9)))
+    lines.append("clusters: []")
+    return "\n".join(lines) + "\n"
+
+
+def limited_publish(sim, kubeconfig, *extra):
+    """publish under the memory limit; (CompletedProcess, seconds)."""
+    import time
+    env, pre = limited_env(dict(os.environ, VAULT_ADDR=sim.url,
+                                VAULT_TOKEN=TOKEN, HOME=D))
+    start = time.monotonic()
+    p = subprocess.run([BIN, "-C", D, "kubeconfig", "publish",
+                        "--kubeconfig", kubeconfig, "--inventory-name",
+                        "k8s-bomb", "--host-address", "10.5.0.1"]
+                       + list(extra), capture_output=True, text=True,
+                       env=env, preexec_fn=pre, timeout=60)
+    OUTPUTS.append(p.stdout + p.stderr)
+    return p, time.monotonic() - start
+
+
+def bombs():
+    """Bounded (issue 13): the alias bomb, as the file to publish or as the
+    value stored in Vault, is refused at its line within seconds under a
+    hard memory limit, and nothing is written."""
+    bomb = write("bomb.yaml", bomb_text())
+    with VaultSim(VSIM, token=TOKEN) as sim:
+        publish(sim, "k8s-a", "10.5.0.2")
+        v0 = stored(sim)
+        n = len(sim.log_entries())
+        p, secs = limited_publish(sim, bomb)
+        t.ok(p.returncode == 2 and bomb + ":8:" in p.stderr
+             and "aliases expand" in p.stderr,
+             "a bomb to publish: refused at bomb.yaml:8 under %d MB"
+             % MEM_MB, p.stderr[-2000:])
+        t.ok(secs < 10, "a bomb to publish: refused in %.1f s" % secs)
+        t.eq(len(sim.log_entries()), n, "a bomb to publish: not one "
+             "request reached Vault")
+        t.eq(stored(sim), v0, "a bomb to publish: the secret unchanged")
+        client(sim).secrets.kv.v2.create_or_update_secret(
+            path=PATH, mount_point="kv",
+            secret={"KUBECONFIG": bomb_text(), "OTHER": "keep"})
+        v1 = stored(sim)
+        n = len(sim.log_entries())
+        p, secs = limited_publish(sim, K3S_FILE)
+        writes = [e for e in sim.log_entries()[n:]
+                  if e["method"] in ("POST", "PUT", "PATCH", "DELETE")]
+        t.ok(p.returncode == 2 and "vault:kv/%s#KUBECONFIG:8:" % PATH
+             in p.stderr and "aliases expand" in p.stderr,
+             "a bomb stored in Vault: refused at vault:kv/...#KUBECONFIG:8 "
+             "under %d MB" % MEM_MB, p.stderr[-2000:])
+        t.ok(secs < 10, "a bomb stored in Vault: refused in %.1f s" % secs)
+        t.eq(writes, [], "a bomb stored in Vault: no write was sent")
+        t.eq(stored(sim), v1, "a bomb stored in Vault: the secret unchanged")
+        # a stored value that is a mapping but not a kubeconfig
+        client(sim).secrets.kv.v2.create_or_update_secret(
+            path=PATH, mount_point="kv", secret={"KUBECONFIG": "\nfoo: bar\n"})
+        v2 = stored(sim)
+        p = publish(sim, "k8s-c", "10.5.0.3")
+        t.ok(p.returncode == 2 and "vault:kv/%s#KUBECONFIG:2:1:" % PATH
+             in p.stderr and "no 'kind: Config'" in p.stderr,
+             "a stored 'foo: bar': refused at its line in the value",
+             p.stderr)
+        t.eq(stored(sim), v2, "a stored 'foo: bar': left as it was")
 
 
 def publish(sim, ctx, host, *extra, **kw):
@@ -334,6 +428,7 @@ def tls():
 basics()
 race()
 refusals()
+bombs()
 kv1()
 tls()
 t.ok(not any(TOKEN in o for o in OUTPUTS), "the token never appears in "

@@ -48,7 +48,8 @@ static json_t *k3s(const char *server)
 
 static int merge(json_t *into, json_t *from, const char *ctx,
 		 const char *cluster, const char *host, const char *gen,
-		 struct kubeconfig_merge_report *rep, struct strbuf *why)
+		 struct kubeconfig_merge_report *rep,
+		 struct kubeconfig_problem *why)
 {
 	struct kubeconfig_merge_opts o = { ctx, cluster, host, gen };
 
@@ -101,7 +102,8 @@ static void kubeconfig__into_nothing_then_a_second(void **state)
 	json_t *into = kubeconfig_new(), *a = k3s("https://127.0.0.1:6443");
 	json_t *b = k3s("https://localhost:6443");
 	struct kubeconfig_merge_report rep;
-	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
+	struct strbuf out = STRBUF_INIT;
 
 	(void)state;
 	assert_int_equal(merge(into, a, "k8s-obs", NULL, "10.0.0.20",
@@ -134,7 +136,7 @@ static void kubeconfig__into_nothing_then_a_second(void **state)
 	json_decref(into);
 	json_decref(a);
 	json_decref(b);
-	strbuf_release(&why);
+	kubeconfig_problem_release(&why);
 	strbuf_release(&out);
 }
 
@@ -142,7 +144,7 @@ static void kubeconfig__republish_under_a_new_name(void **state)
 {
 	json_t *into = kubeconfig_new(), *a = k3s("https://127.0.0.1:6443");
 	struct kubeconfig_merge_report rep;
-	struct strbuf why = STRBUF_INIT;
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
 
 	(void)state;
 	assert_int_equal(merge(into, a, "k8s-obs", NULL, "10.0.0.20", "old-one",
@@ -176,12 +178,13 @@ static void kubeconfig__republish_under_a_new_name(void **state)
 	assert_string_equal(ctx_ref(into, "k8s-obs", "cluster"), "new-one");
 	json_decref(into);
 	json_decref(a);
-	strbuf_release(&why);
+	kubeconfig_problem_release(&why);
 }
 
 static void kubeconfig__old_cluster_kept_while_used(void **state)
 {
 	static const char text[] =
+		"apiVersion: v1\nkind: Config\n"
 		"clusters:\n- {name: c1, cluster: {server: https://a:1}}\n"
 		"users:\n- {name: u1, user: {token: t}}\n"
 		"contexts:\n- {name: x, context: {cluster: c1, user: u1}}\n"
@@ -189,7 +192,7 @@ static void kubeconfig__old_cluster_kept_while_used(void **state)
 		"current-context: y\n";
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct kubeconfig_merge_report rep;
-	struct strbuf why = STRBUF_INIT;
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
 	json_t *into, *a = k3s("https://[::1]:6443");
 
 	(void)state;
@@ -208,7 +211,7 @@ static void kubeconfig__old_cluster_kept_while_used(void **state)
 	json_decref(into);
 	json_decref(a);
 	diag_list_release(&dl);
-	strbuf_release(&why);
+	kubeconfig_problem_release(&why);
 }
 
 static void kubeconfig__refusals_change_nothing(void **state)
@@ -216,7 +219,7 @@ static void kubeconfig__refusals_change_nothing(void **state)
 	json_t *into = kubeconfig_new(), *a = k3s("https://127.0.0.1:6443");
 	json_t *before;
 	struct kubeconfig_merge_report rep;
-	struct strbuf why = STRBUF_INIT;
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
 
 	(void)state;
 	assert_int_equal(
@@ -226,19 +229,20 @@ static void kubeconfig__refusals_change_nothing(void **state)
 	before = json_deep_copy(into);
 	assert_int_equal(merge(into, a, "k8s-b", NULL, NULL, "g", &rep, &why),
 			 -1);
-	assert_string_equal(why.buf,
+	assert_string_equal(why.msg.buf,
 			    "the cluster's server https://127.0.0.1:6443 is a "
 			    "loopback address: give the host's address to put "
 			    "in its place");
 	kubeconfig_merge_report_release(&rep);
-	strbuf_reset(&why);
+	kubeconfig_problem_release(&why);
 	assert_int_equal(
 		merge(into, a, "k8s-b", "taken", "10.0.0.2", NULL, &rep, &why),
 		-1);
 	assert_string_equal(
-		why.buf, "cluster name 'taken' is in use by another context");
+		why.msg.buf,
+		"cluster name 'taken' is in use by another context");
 	kubeconfig_merge_report_release(&rep);
-	strbuf_reset(&why);
+	kubeconfig_problem_release(&why);
 	assert_int_equal(
 		merge(into, a, "k8s-b", NULL, "10.0.0.2", "taken", &rep, &why),
 		-1);
@@ -247,33 +251,45 @@ static void kubeconfig__refusals_change_nothing(void **state)
 	json_decref(before);
 	json_decref(into);
 	json_decref(a);
-	strbuf_release(&why);
+	kubeconfig_problem_release(&why);
 }
+
+#define HDR "apiVersion: v1\nkind: Config\n"
 
 struct bad {
 	const char *text, *msg;
+	int line; /* of the diagnostic; 0: any */
 };
 
 static void kubeconfig__bad_files(void **state)
 {
 	static const struct bad rows[] = {
-		{ "kind: Pod\n", "kind: a kubeconfig is kind Config" },
-		{ "apiVersion: v2\n", "apiVersion: a kubeconfig is v1" },
-		{ "clusters: {}\n", "clusters: expected a list" },
-		{ "clusters:\n- cluster: {}\n", "clusters[0]: expected "
-						"{name, cluster}" },
-		{ "users:\n- {name: a, user: []}\n", "users[0].user: expected "
-						     "a mapping" },
-		{ "contexts:\n- {name: a}\n- {name: a}\n",
-		  "contexts[1]: a second context named 'a'" },
-		{ "clusters:\n- {name: a, cluster: "
-		  "{certificate-authority-data: 'QUJ'}}\n",
-		  "clusters[0].certificate-authority-data: not base64" },
-		{ "current-context: [x]\n",
-		  "current-context: expected a string" },
-		{ "- a\n", "a kubeconfig is a mapping, not a list" },
-		{ "a: [\n", NULL },
-		{ "a: 1\na: 2\n", "duplicate key 'a'" },
+		{ "kind: Pod\n", "kind: a kubeconfig is kind Config", 1 },
+		{ "kind: Config\napiVersion: v2\n",
+		  "apiVersion: a kubeconfig is v1", 2 },
+		{ HDR "clusters: {}\n", "clusters: expected a list", 3 },
+		{ HDR "clusters:\n- cluster: {}\n",
+		  "clusters[0]: expected {name, cluster}", 4 },
+		{ HDR "users:\n- {name: a, user: []}\n",
+		  "users[0].user: expected a mapping", 4 },
+		{ HDR "contexts:\n- {name: a}\n-\n  name: a\n",
+		  "contexts[1].name: a second context named 'a'", 6 },
+		{ HDR "clusters:\n- name: a\n  cluster:\n"
+		      "    certificate-authority-data: 'QUJ'\n",
+		  "clusters[0].cluster.certificate-authority-data: not base64",
+		  6 },
+		{ HDR "current-context: [x]\n",
+		  "current-context: expected a string", 3 },
+		{ "- a\n", "a kubeconfig is a mapping, not a list", 1 },
+		{ "just a string\n", "a kubeconfig is a mapping, not a string",
+		  1 },
+		{ "a: [\n", NULL, 0 },
+		{ "a: 1\na: 2\n", "duplicate key 'a'", 2 },
+		/* "is a kubeconfig" (issue 13): a mapping of anything else is
+		 * not one */
+		{ "foo: bar\n", "not a kubeconfig: no 'kind: Config'", 1 },
+		{ "\n\nkind: Config\nclusters: []\n",
+		  "not a kubeconfig: no 'apiVersion: v1'", 3 },
 	};
 	size_t i;
 
@@ -285,10 +301,164 @@ static void kubeconfig__bad_files(void **state)
 		if (kubeconfig_parse(&kc, &dl, "f", rows[i].text,
 				     strlen(rows[i].text)) != -1 ||
 		    kc || !dl.nr ||
-		    (rows[i].msg && !strstr(dl.items[0].msg, rows[i].msg)))
-			fail_msg("row %zu: %s", i,
-				 dl.nr ? dl.items[0].msg : "accepted");
+		    (rows[i].msg && !strstr(dl.items[0].msg, rows[i].msg)) ||
+		    (rows[i].line && dl.items[0].line != rows[i].line))
+			fail_msg("row %zu: %s at line %d", i,
+				 dl.nr ? dl.items[0].msg : "accepted",
+				 dl.nr ? dl.items[0].line : 0);
 		diag_list_release(&dl);
+	}
+}
+
+/* The bomb of issue 13: 9 anchors, each a list of 9 aliases of the one
+ * before: 9^9 values once expanded. */
+static void bomb(struct strbuf *out)
+{
+	int i, j;
+
+	strbuf_addstr(out, HDR "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, "
+			       "lol, lol]\n");
+	for (i = 1; i < 9; i++) {
+		strbuf_addf(out, "a%d: &a%d [", i, i);
+		for (j = 0; j < 9; j++)
+			strbuf_addf(out, "%s*a%d", j ? ", " : "", i - 1);
+		strbuf_addstr(out, "]\n");
+	}
+	strbuf_addstr(out, "clusters: []\n");
+}
+
+static void expect_refused(const struct strbuf *text, const char *msg, int line)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	json_t *kc = NULL;
+
+	assert_int_equal(
+		kubeconfig_parse(&kc, &dl, "bomb.yaml", text->buf, text->len),
+		-1);
+	assert_null(kc);
+	assert_int_equal(dl.nr, 1);
+	if (!strstr(dl.items[0].msg, msg) || dl.items[0].line != line)
+		fail_msg("got line %d: %s", dl.items[0].line, dl.items[0].msg);
+	diag_list_release(&dl);
+}
+
+static void kubeconfig__alias_bombs_are_bounded(void **state)
+{
+	struct strbuf text = STRBUF_INIT;
+	int i;
+
+	(void)state;
+	/* refused where the alias that crosses the limit is used: a5's
+	 * list (9^5 values, after 74 000 for a0 to a4) on line 8 */
+	bomb(&text);
+	expect_refused(&text,
+		       "aliases expand the kubeconfig past the value "
+		       "limit",
+		       8);
+	/* wide rather than deep: one 200 KB scalar, 100 aliases of it */
+	strbuf_reset(&text);
+	strbuf_addstr(&text, HDR "big: &big ");
+	for (i = 0; i < 200 * 1024; i++)
+		strbuf_addch(&text, 'x');
+	strbuf_addstr(&text, "\nmany:\n");
+	for (i = 0; i < 100; i++)
+		strbuf_addstr(&text, "- *big\n");
+	expect_refused(&text, "past the text limit", 5);
+	/* and a file larger than any kubeconfig */
+	strbuf_reset(&text);
+	strbuf_addstr(&text, HDR "pad: ");
+	while (text.len <= KUBECONFIG_MAX_SIZE)
+		strbuf_addstr(&text, "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], ");
+	expect_refused(&text, "larger than", 1);
+	strbuf_release(&text);
+}
+
+struct placed {
+	const char *text, *msg;
+	int line;
+	enum kubeconfig_fact fact;
+};
+
+#define K3S_HEAD           \
+	HDR "clusters:\n"  \
+	    "- name: c\n"  \
+	    "  cluster:\n" \
+	    "    server: "
+
+#define K3S_TAIL               \
+	"\n"                   \
+	"users:\n"             \
+	"- name: u\n"          \
+	"  user: {token: t}\n" \
+	"contexts:\n"          \
+	"- name: x\n"          \
+	"  context: {cluster: c, user: u}\n"
+
+/* Every refusal of a merge names the line of the value at fault. */
+static void kubeconfig__merge_refusals_have_a_line(void **state)
+{
+	static const struct placed rows[] = {
+		{ "", "the kubeconfig to merge is empty", 1, 0 },
+		{ HDR "clusters: [{name: c, cluster: {server: https://a}}]\n"
+		      "contexts: []\n",
+		  "contexts: the kubeconfig to merge has no context", 4, 0 },
+		{ HDR "users: [{name: u, user: {}}]\n"
+		      "contexts:\n"
+		      "- name: a\n"
+		      "  context:\n"
+		      "    user: u\n"
+		      "    cluster: nowhere\n",
+		  "contexts[0].context.cluster: the context to merge names a "
+		  "cluster it does not define ('nowhere'; clusters has 0)",
+		  8, 0 },
+		{ K3S_HEAD "https://10.0.0.1:6443\n"
+			   "users: []\n"
+			   "contexts:\n"
+			   "- name: x\n"
+			   "  context: {cluster: c, user: ghost}\n",
+		  "names a user it does not define", 10, 0 },
+		{ K3S_HEAD "10.0.0.1:6443" K3S_TAIL,
+		  "clusters[0].cluster.server: the cluster's server "
+		  "'10.0.0.1:6443' is not a URL",
+		  6, 0 },
+		{ K3S_HEAD "\"https://10.0.0.1:6443\\nX-Evil: 1\"" K3S_TAIL,
+		  "holds a control character (0x0a)", 6, 0 },
+		{ K3S_HEAD "\"https://10.0.0.1\\t:6443\"" K3S_TAIL,
+		  "holds a control character (0x09)", 6, 0 },
+		{ K3S_HEAD "https://" K3S_TAIL, "no host", 6, 0 },
+		{ K3S_HEAD "https://127.0.0.1:6443" K3S_TAIL,
+		  "is a loopback address", 6, KUBECONFIG_FACT_LOOPBACK },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct kubeconfig_doc from = KUBECONFIG_DOC_INIT;
+		struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
+		struct kubeconfig_merge_report rep;
+		struct diag_list dl = DIAG_LIST_INIT;
+		json_t *into = kubeconfig_new();
+
+		if (kubeconfig_load(&from, &dl, "k3s.yaml", rows[i].text,
+				    strlen(rows[i].text)) < 0)
+			fail_msg("row %zu: %s", i, dl.items[0].msg);
+		assert_int_equal(
+			merge(into, from.kc, "k", "n", NULL, NULL, &rep, &why),
+			-1);
+		assert_int_equal(why.side, KUBECONFIG_FROM);
+		assert_int_equal(why.fact, rows[i].fact);
+		kubeconfig_doc_diag(&dl, &from, DIAG_ERROR, &why);
+		assert_int_equal(dl.nr, 1);
+		assert_string_equal(dl.items[0].file, "k3s.yaml");
+		if (!strstr(dl.items[0].msg, rows[i].msg) ||
+		    dl.items[0].line != rows[i].line)
+			fail_msg("row %zu: line %d: %s", i, dl.items[0].line,
+				 dl.items[0].msg);
+		kubeconfig_merge_report_release(&rep);
+		kubeconfig_problem_release(&why);
+		kubeconfig_doc_release(&from);
+		diag_list_release(&dl);
+		json_decref(into);
 	}
 }
 
@@ -297,7 +467,7 @@ static void kubeconfig__select_and_loopback(void **state)
 	json_t *into = kubeconfig_new(), *a = k3s("https://127.0.0.1:6443");
 	json_t *one;
 	struct kubeconfig_merge_report rep;
-	struct strbuf why = STRBUF_INIT;
+	struct kubeconfig_problem why = KUBECONFIG_PROBLEM_INIT;
 
 	(void)state;
 	merge(into, a, "k8s-a", "ca", "10.0.0.1", NULL, &rep, &why);
@@ -320,7 +490,7 @@ static void kubeconfig__select_and_loopback(void **state)
 	json_decref(one);
 	json_decref(into);
 	json_decref(a);
-	strbuf_release(&why);
+	kubeconfig_problem_release(&why);
 }
 
 int main(void)
@@ -331,6 +501,8 @@ int main(void)
 		cmocka_unit_test(kubeconfig__old_cluster_kept_while_used),
 		cmocka_unit_test(kubeconfig__refusals_change_nothing),
 		cmocka_unit_test(kubeconfig__bad_files),
+		cmocka_unit_test(kubeconfig__alias_bombs_are_bounded),
+		cmocka_unit_test(kubeconfig__merge_refusals_have_a_line),
 		cmocka_unit_test(kubeconfig__select_and_loopback),
 	};
 
