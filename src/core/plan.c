@@ -543,11 +543,13 @@ static void check_create(struct plan_item *it, const struct plan_input *in)
 		const struct actual_vm *a = &in->vms[i];
 
 		if ((!a->name || !*a->name) && a->lock &&
-		    (!strcmp(a->lock, "clone") || !strcmp(a->lock, "create")))
+		    (!strcmp(a->lock, "clone") || !strcmp(a->lock, "create"))) {
 			block(it,
 			      "VM %d is being created and has no name yet (it "
 			      "may be this one); plan again when it is done",
 			      a->vmid);
+			it->busy = true;
+		}
 	}
 }
 
@@ -575,6 +577,7 @@ static void plan_existing(struct plan_item *it, const struct plan_input *in,
 	if (mine->lock && strcmp(mine->lock, "")) {
 		block(it, "VM %d is locked (%s); try again when it is done",
 		      mine->vmid, mine->lock);
+		it->busy = true;
 		return;
 	}
 	if (digest_matches(mine, it->want) && !in->refresh) {
