@@ -263,7 +263,7 @@ static size_t count_busy(const struct plan *p)
 /*
  * Items blocked only while a task holds a VM (another apply cloning it, a
  * lock left by a killed apply's task that is still running) are waited
- * for: the plan is made again every second until none is left, up to the
+ * for: the plan is made again every half second until none is left, up to the
  * task timeout. What is still busy then stays blocked.
  */
 static int wait_busy(struct run *r, struct err *e)
@@ -287,7 +287,7 @@ static int wait_busy(struct run *r, struct err *e)
 					    it->name, it->reason);
 		}
 		said = true;
-		sleep_ms(1000);
+		sleep_ms(500);
 		plan_release(&rp->plan);
 		cluster_release(&rp->cluster);
 		if (repo_plan_build(rp, &r->pc, r->refresh, e) < 0)

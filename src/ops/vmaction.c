@@ -471,7 +471,7 @@ static int wait_rival(struct worker *w, int rival, struct err *e)
 {
 	int i;
 
-	for (i = 0; i < worker_timeout(w); i++) {
+	for (i = 0; i < worker_timeout(w) * 2; i++) {
 		const struct actual_vm *done;
 		struct cluster c;
 
@@ -487,7 +487,7 @@ static int wait_rival(struct worker *w, int rival, struct err *e)
 			return 1;
 		}
 		cluster_release(&c);
-		sleep_ms(1000);
+		sleep_ms(500);
 	}
 	return err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			"another apply is working on %s (vmid %d) and did not "
