@@ -463,15 +463,35 @@ static const struct actual_vm *finished_named(const struct cluster *c,
 	return NULL;
 }
 
+/* Whether a VM of this name, or an unnamed one being cloned, exists. */
+static bool named_or_cloning(const struct cluster *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++) {
+		const struct actual_vm *a = &c->vms[i];
+
+		if (a->template_)
+			continue;
+		if (a->name && *a->name ? !strcmp(a->name, name)
+					: a->lock && *a->lock)
+			return true;
+	}
+	return false;
+}
+
 /*
  * After stepping back from a race: until the other apply has finished a
- * VM of this name, up to the task timeout. 1 when it did.
+ * VM of this name, up to the task timeout. 1 when it did; an error of
+ * kind ERR_CONFLICT when no VM of the name is left to wait for (the other
+ * stepped back too, or was killed) or the time is up: the next round
+ * plans it again.
  */
 static int wait_rival(struct worker *w, int rival, struct err *e)
 {
-	int i;
+	int i, gone = 0;
 
-	for (i = 0; i < worker_timeout(w) * 2; i++) {
+	for (i = 0; i < worker_timeout(w) * 2 && gone < 3; i++) {
 		const struct actual_vm *done;
 		struct cluster c;
 
@@ -486,13 +506,14 @@ static int wait_rival(struct worker *w, int rival, struct err *e)
 			cluster_release(&c);
 			return 1;
 		}
+		gone = named_or_cloning(&c, w->it->name) ? 0 : gone + 1;
 		cluster_release(&c);
 		sleep_ms(500);
 	}
 	return err_setk(e, ERR_CONFLICT, EXIT_FAIL,
-			"another apply is working on %s (vmid %d) and did not "
-			"finish it in %d s",
-			w->it->name, rival, worker_timeout(w));
+			"another apply was working on %s (vmid %d) and did not "
+			"finish it%s",
+			w->it->name, rival, gone ? "" : " in time");
 }
 
 /*
