@@ -52,7 +52,7 @@ def main():
     for trial in range(TRIALS):
         # clones long enough for the four to overlap
         with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms",
-                 "20,qmclone=%d" % (100 + 50 * (trial % 4)),
+                 "20,qmclone=%d" % (60 + 40 * (trial % 4)),
                  "--boot-ms", "0") as sim:
             repos = [example_repo(sim, SRC), example_repo(sim, SRC)]
             ps = [start(repos[i % 2], "apply", "--auto-approve")
