@@ -523,9 +523,11 @@ static bool several(struct plan_item *it, const struct plan_input *in,
 		    const struct named_vms *n)
 {
 	const struct actual_vm *unread;
+	size_t len;
 
-	/* one of ours: that is the one (the others are not touched) */
-	if (n->nr_mine + n->nr_theirs < 2 || n->nr_mine == 1)
+	/* one of ours finished: that is the one (the others are not ours) */
+	if (n->nr_mine + n->nr_theirs < 2 ||
+	    (n->nr_mine == 1 && desired_find_digest(n->mine->tags, &len)))
 		return false;
 	if (racing(in, it->def->name, &unread)) {
 		block(it,
