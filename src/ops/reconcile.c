@@ -2,6 +2,8 @@
  * reconcile.c - plan and apply as one operation; see reconcile.h.
  *
  * apply without --auto-approve asks on a terminal and refuses elsewhere.
+ * Items blocked only while a task holds a VM (plan_item.busy) are waited
+ * for and planned again (wait_busy).
  * VMs the plan blocks are left alone and make the result a failure once
  * the rest is done, so a pipeline does not pass with a VM missing.
  */
@@ -263,8 +265,8 @@ static size_t count_busy(const struct plan *p)
 /*
  * Items blocked only while a task holds a VM (another apply cloning it, a
  * lock left by a killed apply's task that is still running) are waited
- * for: the plan is made again every half second until none is left, up to the
- * task timeout. What is still busy then stays blocked.
+ * for: the plan is made again every half second until none is left, up to
+ * the task timeout. What is still busy then stays blocked.
  */
 static int wait_busy(struct run *r, struct err *e)
 {

@@ -7,7 +7,9 @@
  * A clone's description says it is being created until the last step sets
  * the digest tag, so an interrupted apply is finished by the next one. A
  * clone whose answer was lost is looked up (by vmid and name) before it is
- * sent again.
+ * sent again. The loser of a race with another apply removes its clone and
+ * waits for the winner to finish the VM; configure reads the config again
+ * when another apply changed it meanwhile.
  */
 #include <stdlib.h>
 #include <string.h>
