@@ -477,6 +477,77 @@ static void find_named(struct named_vms *out, const struct plan_input *in,
 	}
 }
 
+static bool has_marker(const struct actual_vm *a)
+{
+	const char *desc = actual_get(a, "description");
+
+	return desc && !strncmp(desc, PLAN_CREATING_MARKER,
+				strlen(PLAN_CREATING_MARKER));
+}
+
+/*
+ * Several VMs carry the name while applies race on its create (each
+ * clones; the losers remove theirs): at most one finished (digest tag),
+ * one at least visibly in the making (tagged ours without the digest,
+ * locked, or with the creating marker), and none configured as someone
+ * else's. *unread: one whose config is still to be read, if any.
+ */
+static bool racing(const struct plan_input *in, const char *name,
+		   const struct actual_vm **unread)
+{
+	bool making = false, foreign = false;
+	size_t i, len, finished = 0;
+
+	*unread = NULL;
+	for (i = 0; i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+
+		if (a->template_ || !a->name || strcmp(a->name, name))
+			continue;
+		if (a->tags && desired_find_digest(a->tags, &len))
+			finished++;
+		else if (actual_is_managed(a) || (a->lock && *a->lock) ||
+			 (a->has_config && has_marker(a)))
+			making = true;
+		else if (a->has_config)
+			foreign = true;
+		else if (!*unread)
+			*unread = a;
+	}
+	return finished <= 1 && making && !foreign;
+}
+
+/* Several VMs of the name: applies racing (wait for them), or a config
+ * to read first; false when neither. */
+static bool several(struct plan_item *it, const struct plan_input *in,
+		    const struct named_vms *n)
+{
+	const struct actual_vm *unread;
+	size_t len;
+
+	/* one of ours finished: that is the one (the others are not ours) */
+	if (n->nr_mine + n->nr_theirs < 2 ||
+	    (n->nr_mine == 1 && desired_find_digest(n->mine->tags, &len)))
+		return false;
+	if (racing(in, it->def->name, &unread)) {
+		block(it,
+		      "%zu VMs are named '%s' while applies race to create "
+		      "it; plan again when they are done",
+		      n->nr_mine + n->nr_theirs, it->def->name);
+		it->busy = true;
+		return true;
+	}
+	if (!unread)
+		return false;
+	/* read its config, then plan again */
+	block(it, "%zu VMs are named '%s'; VM %d has not been looked at yet",
+	      n->nr_mine + n->nr_theirs, it->def->name, unread->vmid);
+	it->busy = true;
+	it->have = unread;
+	it->needs_config = true;
+	return true;
+}
+
 /*
  * Which VM of that name the definition stands for: ours, one of ours left
  * half made (no tags yet, the creating marker), or one that --adopt takes
@@ -488,9 +559,10 @@ static bool claim(struct plan_item *it, const struct plan_input *in,
 		  const struct named_vms *n, const struct actual_vm **out)
 {
 	const struct actual_vm *theirs = n->theirs;
-	const char *desc;
 
 	*out = n->mine;
+	if (several(it, in, n))
+		return false;
 	if (n->nr_mine > 1) {
 		block(it,
 		      "%zu VMs managed by pve-gitops are named '%s'; delete "
@@ -508,10 +580,7 @@ static bool claim(struct plan_item *it, const struct plan_input *in,
 		it->needs_config = true;
 		return false;
 	}
-	desc = actual_get(theirs, "description");
-	if (!(n->nr_theirs == 1 && desc &&
-	      !strncmp(desc, PLAN_CREATING_MARKER,
-		       strlen(PLAN_CREATING_MARKER))) &&
+	if (!(n->nr_theirs == 1 && has_marker(theirs)) &&
 	    !(in->adopt && n->nr_theirs == 1)) {
 		it->vmid = theirs->vmid;
 		block(it,
@@ -543,11 +612,13 @@ static void check_create(struct plan_item *it, const struct plan_input *in)
 		const struct actual_vm *a = &in->vms[i];
 
 		if ((!a->name || !*a->name) && a->lock &&
-		    (!strcmp(a->lock, "clone") || !strcmp(a->lock, "create")))
+		    (!strcmp(a->lock, "clone") || !strcmp(a->lock, "create"))) {
 			block(it,
 			      "VM %d is being created and has no name yet (it "
 			      "may be this one); plan again when it is done",
 			      a->vmid);
+			it->busy = true;
+		}
 	}
 }
 
@@ -575,6 +646,7 @@ static void plan_existing(struct plan_item *it, const struct plan_input *in,
 	if (mine->lock && strcmp(mine->lock, "")) {
 		block(it, "VM %d is locked (%s); try again when it is done",
 		      mine->vmid, mine->lock);
+		it->busy = true;
 		return;
 	}
 	if (digest_matches(mine, it->want) && !in->refresh) {

@@ -64,6 +64,8 @@ struct plan_item {
 	const struct actual_vm *source; /* create: the template to clone */
 	bool needs_reboot;
 	bool needs_config; /* changed digest, config not read yet */
+	bool busy; /* blocked only while a task holds a VM (a lock, a clone
+		    * being made): plan again when it is done */
 };
 
 struct plan {

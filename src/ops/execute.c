@@ -219,6 +219,8 @@ static void *work(void *arg)
 		if (r < 0) {
 			sh->res->failed++;
 			apply_result_fail(sh->res, w->it->name, &e);
+		} else if (r > 0) {
+			/* another apply made it: nothing to count here */
 		} else if (w->it->op == PLAN_CREATE) {
 			sh->res->added++;
 		} else if (w->it->op == PLAN_UPDATE) {

@@ -54,6 +54,7 @@ int worker_reserve_vmid(struct worker *w, int *out, struct err *e);
 void worker_hold_vmid(struct worker *w, int vmid);
 
 /* The actions (vmaction.c). */
+/* 0 created, 1 another apply created it meanwhile, -1 failed. */
 int vmaction_create(struct worker *w, struct err *e);
 int vmaction_update(struct worker *w, struct err *e);
 int vmaction_destroy(struct worker *w, struct err *e);

@@ -2,6 +2,8 @@
  * reconcile.c - plan and apply as one operation; see reconcile.h.
  *
  * apply without --auto-approve asks on a terminal and refuses elsewhere.
+ * Items blocked only while a task holds a VM (plan_item.busy) are waited
+ * for and planned again (wait_busy).
  * VMs the plan blocks are left alone and make the result a failure once
  * the rest is done, so a pipeline does not pass with a VM missing.
  */
@@ -17,6 +19,7 @@
 #include "core/savedplan.h"
 #include "ops/execute.h"
 #include "ops/rounds.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
@@ -250,6 +253,55 @@ static int plan_for_apply(struct run *r, struct err *e)
 	return 0;
 }
 
+static size_t count_busy(const struct plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nr; i++)
+		n += p->items[i].op == PLAN_BLOCKED && p->items[i].busy;
+	return n;
+}
+
+/*
+ * Items blocked only while a task holds a VM (another apply cloning it, a
+ * lock left by a killed apply's task that is still running) are waited
+ * for: the plan is made again every half second until none is left, up to
+ * the task timeout. What is still busy then stays blocked.
+ */
+static int wait_busy(struct run *r, struct err *e)
+{
+	struct repo_plan *rp = &r->out->rp;
+	uint64_t t0 = mono_ms(), limit;
+	bool said = false;
+	size_t i;
+
+	limit = (r->cfg->proxmox.timeout_seconds
+			 ? r->cfg->proxmox.timeout_seconds
+			 : 600) *
+		1000;
+	while (count_busy(&rp->plan) && mono_ms() - t0 < limit) {
+		for (i = 0; !said && i < rp->plan.nr; i++) {
+			const struct plan_item *it = &rp->plan.items[i];
+
+			if (it->op == PLAN_BLOCKED && it->busy)
+				report_note("another apply is working on %s "
+					    "(%s); waiting for it",
+					    it->name, it->reason);
+		}
+		said = true;
+		sleep_ms(500);
+		plan_release(&rp->plan);
+		cluster_release(&rp->cluster);
+		if (repo_plan_build(rp, &r->pc, r->refresh, e) < 0)
+			return -1;
+		if (r->req->target &&
+		    restrict_to(&rp->plan, r->req->target, e) < 0)
+			return -1;
+		count_plan(r->out);
+	}
+	return 0;
+}
+
 /* Nothing to add, change or destroy: the outputs, and blocked VMs. */
 static int apply_nothing(struct run *r, struct err *e)
 {
@@ -340,7 +392,8 @@ static int apply_rounds(struct run *r, const struct apply_opts *ao,
 		apply_result_release(res);
 		plan_release(&rp->plan);
 		cluster_release(&rp->cluster);
-		if (repo_plan_build(rp, &r->pc, r->refresh, e) < 0) {
+		if (repo_plan_build(rp, &r->pc, r->refresh, e) < 0 ||
+		    wait_busy(r, e) < 0) {
 			ret = -1;
 			break;
 		}
@@ -392,7 +445,7 @@ static int run_apply(const struct config *cfg, const struct reconcile_req *req,
 	if (req->plan_file && load_saved(&r, e) < 0)
 		return -1;
 	r.refresh = r.saved ? r.sp.refresh : req->refresh;
-	if (plan_for_apply(&r, e) < 0)
+	if (plan_for_apply(&r, e) < 0 || (!r.saved && wait_busy(&r, e) < 0))
 		goto out;
 	p = &out->rp.plan;
 	print_plan(r.text, p);

@@ -7,7 +7,9 @@
  * A clone's description says it is being created until the last step sets
  * the digest tag, so an interrupted apply is finished by the next one. A
  * clone whose answer was lost is looked up (by vmid and name) before it is
- * sent again.
+ * sent again. The loser of a race with another apply removes its clone and
+ * waits for the winner to finish the VM; configure reads the config again
+ * when another apply changed it meanwhile.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -447,10 +449,79 @@ static int finish(struct worker *w, const char *node, int vmid, struct err *e)
 	return ret;
 }
 
+/* A VM named name that is finished (has a digest tag), or NULL. */
+static const struct actual_vm *finished_named(const struct cluster *c,
+					      const char *name)
+{
+	size_t i, len;
+
+	for (i = 0; i < c->nr; i++) {
+		const struct actual_vm *a = &c->vms[i];
+
+		if (a->name && !strcmp(a->name, name) && !a->template_ &&
+		    a->tags && desired_find_digest(a->tags, &len))
+			return a;
+	}
+	return NULL;
+}
+
+/* Whether a VM of this name, or an unnamed one being cloned, exists. */
+static bool named_or_cloning(const struct cluster *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++) {
+		const struct actual_vm *a = &c->vms[i];
+
+		if (a->template_)
+			continue;
+		if (a->name && *a->name ? !strcmp(a->name, name)
+					: a->lock && *a->lock)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * After stepping back from a race: until the other apply has finished a
+ * VM of this name, up to the task timeout. 1 when it did; an error of
+ * kind ERR_CONFLICT when no VM of the name is left to wait for (the other
+ * stepped back too, or was killed) or the time is up: the next round
+ * plans it again.
+ */
+static int wait_rival(struct worker *w, int rival, struct err *e)
+{
+	int i, gone = 0;
+
+	for (i = 0; i < worker_timeout(w) * 2 && gone < 3; i++) {
+		const struct actual_vm *done;
+		struct cluster c;
+
+		if (read_cluster(w, &c, e) < 0)
+			return -1;
+		done = finished_named(&c, w->it->name);
+		if (done) {
+			worker_say(w,
+				   "another apply is working on %s; it "
+				   "finished it (vmid %d)",
+				   w->it->name, done->vmid);
+			cluster_release(&c);
+			return 1;
+		}
+		gone = named_or_cloning(&c, w->it->name) ? 0 : gone + 1;
+		cluster_release(&c);
+		sleep_ms(500);
+	}
+	return err_setk(e, ERR_CONFLICT, EXIT_FAIL,
+			"another apply was working on %s (vmid %d) and did not "
+			"finish it%s",
+			w->it->name, rival, gone ? "" : " in time");
+}
+
 /*
  * The race protocol (core/race.h): after the clone and again before the
  * digest tag, another VM of this name that wins makes this apply remove
- * its own clone and say so.
+ * its own clone, say so, and wait for the other to finish: 1 when it did.
  */
 static int check_race(struct worker *w, int vmid, struct err *e)
 {
@@ -465,45 +536,96 @@ static int check_race(struct worker *w, int vmid, struct err *e)
 		ret = 0;
 		goto out;
 	}
-	worker_say(w, "another apply made it (vmid %d); removing vmid %d",
-		   rival, vmid);
+	worker_say(w,
+		   "another apply is working on %s (vmid %d); removing our "
+		   "vmid %d and waiting for it",
+		   w->it->name, rival, vmid);
 	if (wait_unlocked(w, node, vmid, e) < 0 ||
 	    pve_vm_power(&w->pc, node, vmid, "stop", NULL, worker_timeout(w),
-			 e) < 0)
+			 e) < 0 ||
+	    pve_vm_delete(&w->pc, node, vmid, PVE_RETRY_SAFE, worker_timeout(w),
+			  NULL, e) < 0)
 		goto out;
-	if (pve_vm_delete(&w->pc, node, vmid, PVE_RETRY_SAFE, worker_timeout(w),
-			  NULL, e) == 0)
-		err_set(e, EXIT_FAIL,
-			"another apply is creating '%s' (vmid %d); this one "
-			"removed its own clone (vmid %d) and left it to that one",
-			w->it->name, rival, vmid);
+	ret = wait_rival(w, rival, e);
 out:
 	cluster_release(&c);
 	return ret;
 }
 
-/* A clone configured, resized, powered and tagged. */
+/* Whether the VM's config digest is no longer used (NULL: unknown). */
+static bool digest_moved(struct worker *w, const char *node, int vmid,
+			 const char *used)
+{
+	struct err e2 = ERR_INIT;
+	json_t *conf = NULL;
+	bool moved = false;
+
+	if (used && pve_vm_config_get(&w->pc, node, vmid, &conf, &e2) == 0)
+		moved = !conf_str(conf, "digest") ||
+			strcmp(conf_str(conf, "digest"), used);
+	json_decref(conf);
+	err_release(&e2);
+	return moved;
+}
+
+/*
+ * Read the configuration and set it (configure). Another apply finishing
+ * the same VM meanwhile changes the config digest, or its task holds the
+ * lock: then wait for the lock, read again and set again (a few times).
+ */
+static int configure_fresh(struct worker *w, const char *node, int vmid,
+			   const struct strvec *keys, struct err *e)
+{
+	int attempt, ret = -1;
+
+	for (attempt = 0; attempt < 5; attempt++) {
+		json_t *conf = NULL;
+		bool busy;
+
+		if (pve_vm_config_get(&w->pc, node, vmid, &conf, e) < 0)
+			return -1;
+		ret = configure(w, node, vmid, conf, keys, e);
+		busy = ret &&
+		       (err_is(e, ERR_LOCKED) ||
+			digest_moved(w, node, vmid, conf_str(conf, "digest")));
+		json_decref(conf);
+		if (!busy)
+			return ret;
+		worker_say(w,
+			   "another apply is working on %s; reading its "
+			   "config again",
+			   w->it->name);
+		err_release(e);
+		if (wait_unlocked(w, node, vmid, e) < 0)
+			return -1;
+	}
+	return ret;
+}
+
+/* A clone configured, resized, powered and tagged; 1: another apply's. */
 static int create_clone(struct worker *w, int *vmid, struct err *e)
 {
 	const struct plan_item *it = w->it;
 	json_t *conf = NULL;
-	int ret = -1;
+	int ret;
 
-	if (clone_vm(w, vmid, e) < 0 || check_race(w, *vmid, e) < 0)
-		return -1;
+	ret = clone_vm(w, vmid, e);
+	if (ret == 0)
+		ret = check_race(w, *vmid, e);
+	if (ret)
+		return ret;
 	worker_say(w, "cloned (vmid %d)", *vmid);
-	if (pve_vm_config_get(&w->pc, it->node, *vmid, &conf, e) < 0 ||
-	    configure(w, it->node, *vmid, conf, NULL, e) < 0)
-		goto out;
-	json_decref(conf);
-	conf = NULL;
+	if (configure_fresh(w, it->node, *vmid, NULL, e) < 0)
+		return -1;
 	worker_say(w, "configured");
+	ret = -1;
 	if (pve_vm_config_get(&w->pc, it->node, *vmid, &conf, e) < 0 ||
 	    resize_disks(w, it->node, *vmid, conf, e) < 0 ||
-	    set_power(w, it->node, *vmid, false, e) < 0 ||
-	    check_race(w, *vmid, e) < 0 || finish(w, it->node, *vmid, e) < 0)
+	    set_power(w, it->node, *vmid, false, e) < 0)
 		goto out;
-	ret = 0;
+	ret = check_race(w, *vmid, e);
+	if (ret == 0)
+		ret = finish(w, it->node, *vmid, e);
 out:
 	json_decref(conf);
 	return ret;
@@ -512,19 +634,21 @@ out:
 int vmaction_create(struct worker *w, struct err *e)
 {
 	const struct plan_item *it = w->it;
-	int vmid = it->vmid;
+	int vmid = it->vmid, ret;
 
 	if (!it->def->clone) {
-		if (create_empty(w, &vmid, e) < 0 ||
-		    check_race(w, vmid, e) < 0 ||
-		    set_power(w, it->node, vmid, false, e) < 0 ||
-		    finish(w, it->node, vmid, e) < 0)
-			return -1;
-	} else if (create_clone(w, &vmid, e) < 0) {
-		return -1;
+		ret = create_empty(w, &vmid, e);
+		if (ret == 0)
+			ret = check_race(w, vmid, e);
+		if (ret == 0 && (set_power(w, it->node, vmid, false, e) < 0 ||
+				 finish(w, it->node, vmid, e) < 0))
+			ret = -1;
+	} else {
+		ret = create_clone(w, &vmid, e);
 	}
-	worker_say(w, "created (vmid %d)", vmid);
-	return 0;
+	if (ret == 0)
+		worker_say(w, "created (vmid %d)", vmid);
+	return ret;
 }
 
 static bool is_disk_slot(const struct desired *want, const char *key)
@@ -552,11 +676,8 @@ int vmaction_update(struct worker *w, struct err *e)
 		if (strcmp(k, "state") && !is_disk_slot(it->want, k))
 			strvec_push(&keys, k);
 	}
-	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0 ||
-	    configure(w, have->node, have->vmid, conf, &keys, e) < 0)
+	if (configure_fresh(w, have->node, have->vmid, &keys, e) < 0)
 		goto out;
-	json_decref(conf);
-	conf = NULL;
 	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0 ||
 	    resize_disks(w, have->node, have->vmid, conf, e) < 0 ||
 	    set_power(w, have->node, have->vmid,

@@ -214,6 +214,71 @@ static void plan__unnamed_clone_blocks_creates(void **state)
 	assert_string_equal(f.plan.items[0].reason,
 			    "VM 150 is being created and has no name yet (it "
 			    "may be this one); plan again when it is done");
+	assert_true(f.plan.items[0].busy); /* apply waits, plans again */
+	teardown(&f);
+}
+
+static void plan__locked_vm_is_busy(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, base);
+	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "running");
+	a->lock = xstrdup("clone");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_true(f.plan.items[0].busy);
+	teardown(&f);
+}
+
+/* Applies racing on one create: several VMs of the name for a moment. */
+static void plan__racing_clones_are_waited_for(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a, *b;
+
+	(void)state;
+	setup(&f, base);
+	add_vm(&f, 9000, "tpl", NULL, "stopped")->template_ = true;
+	a = add_vm(&f, 140, "web", "pve-gitops", "stopped"); /* configured */
+	b = add_vm(&f, 141, "web", NULL, "stopped");	     /* just cloned */
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_true(f.plan.items[0].busy);
+	assert_string_equal(f.plan.items[0].reason,
+			    "2 VMs are named 'web' while applies race to "
+			    "create it; plan again when they are done");
+	plan_release(&f.plan);
+	/* one finished, the loser's still there: wait for its removal */
+	free(a->tags);
+	a->tags = xstrdup("pve-gitops;pg-00000000");
+	b->tags = xstrdup("pve-gitops");
+	run(&f);
+	assert_true(f.plan.items[0].busy);
+	plan_release(&f.plan);
+	/* two unread clones, nothing locked: read one first */
+	free(a->tags);
+	free(b->tags);
+	a->tags = b->tags = NULL;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_true(f.plan.items[0].needs_config);
+	assert_ptr_equal(f.plan.items[0].have, a);
+	plan_release(&f.plan);
+	/* someone else's VM of the name next to ours: no race, blocked */
+	add_config(a, "description", "the team's web server");
+	b->lock = xstrdup("clone");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_false(f.plan.items[0].busy);
+	plan_release(&f.plan);
+	/* both with the creating marker: a race */
+	free((char *)a->vals.v[0]);
+	a->vals.v[0] = xstrdup(PLAN_CREATING_MARKER);
+	run(&f);
+	assert_true(f.plan.items[0].busy);
 	teardown(&f);
 }
 
@@ -358,6 +423,8 @@ int main(void)
 			plan__refresh_finds_nothing_when_nothing_changed),
 		cmocka_unit_test(plan__same_name_unmanaged),
 		cmocka_unit_test(plan__unnamed_clone_blocks_creates),
+		cmocka_unit_test(plan__locked_vm_is_busy),
+		cmocka_unit_test(plan__racing_clones_are_waited_for),
 		cmocka_unit_test(plan__disks_are_not_replaced_or_moved),
 		cmocka_unit_test(plan__half_made_clone_is_finished),
 		cmocka_unit_test(plan__prune_and_protection),
