@@ -3,6 +3,7 @@
  */
 #include "core/config.h"
 #include "core/pve_format.h"
+#include "core/sshargs.h"
 #include "core/recost.h"
 
 #include <ctype.h>
@@ -218,6 +219,12 @@ static int check_any_path(const char *s, struct strbuf *why)
 	return -1;
 }
 
+/* ssh.known_hosts goes into an ssh option value (core/sshargs.h). */
+static int check_known_hosts(const char *s, struct strbuf *why)
+{
+	return sshargs_check_known_hosts(s, why);
+}
+
 static int check_word(const char *s, struct strbuf *why)
 {
 	size_t i;
@@ -375,7 +382,7 @@ CFG_STRING(v_namespace, vault.namespace, check_kv_path)
 CFG_UINT(s_port, ssh.port, 1, 65535)
 CFG_UINT(s_wait, ssh.wait_seconds, 0, 86400)
 CFG_STRING(s_user, ssh.user, check_word)
-CFG_STRING(s_known_hosts, ssh.known_hosts, check_any_path)
+CFG_STRING(s_known_hosts, ssh.known_hosts, check_known_hosts)
 
 CFG_STRING(g_author_name, git.author_name, check_any_path)
 CFG_STRING(g_author_email, git.author_email, check_word)

@@ -38,9 +38,12 @@ int sshargs_check_known_hosts(const char *path, struct strbuf *why)
 		return -1;
 	}
 	for (p = (const unsigned char *)path; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\') {
+		/* ssh expands ${NAME} in the value and has no escape for it */
+		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\' ||
+		    (p[0] == '$' && p[1] == '{')) {
 			strbuf_addstr(why, "ssh cannot be given a path holding "
-					   "'\"', '\\' or a control character");
+					   "'\"', '\\', '${' or a control "
+					   "character");
 			return -1;
 		}
 	}
@@ -62,7 +65,12 @@ void sshargs_ansible(struct strbuf *out, const char *path)
 {
 	struct strbuf opt = STRBUF_INIT;
 
-	strbuf_addstr(out, "-C -o ControlMaster=auto -o ControlPersist=60s "
+	/*
+	 * No connection sharing: ssh verifies no host key on a connection it
+	 * multiplexes over a master another run (or another tool, with
+	 * checking off) left behind in ~/.ansible/cp.
+	 */
+	strbuf_addstr(out, "-C -o ControlMaster=no -o ControlPath=none "
 			   "-o StrictHostKeyChecking=yes -o ");
 	sshargs_known_hosts_option(&opt, path);
 	sshargs_quote(out, opt.buf);

@@ -21,7 +21,8 @@ void sshargs_quote(struct strbuf *out, const char *s);
 
 /*
  * 0 when path can be a known_hosts file in an ssh option value (no '"',
- * '\', control character, not empty); else -1 with the reason in why.
+ * '\', "${" (ssh expands environment variables there), control character,
+ * not empty); else -1 with the reason in why.
  */
 int sshargs_check_known_hosts(const char *path, struct strbuf *why);
 
@@ -30,8 +31,9 @@ void sshargs_known_hosts_option(struct strbuf *out, const char *path);
 
 /*
  * The ansible_ssh_args value that makes host key checking strict against
- * path (checked with sshargs_check_known_hosts): Ansible's own default
- * ssh_args (compression, connection sharing) and then
+ * path (checked with sshargs_check_known_hosts): compression (as
+ * Ansible's default ssh_args), no connection sharing (a master connection
+ * left by an earlier run would be reused without a host key check),
  * StrictHostKeyChecking=yes and the UserKnownHostsFile option, each
  * quoted for shlex.
  */

@@ -1,6 +1,7 @@
 /*
  * test_config_ansible.c - the ansible: keys of pve-gitops.yaml (timeout,
- * memory_limit): defaults, values, refusals with their position.
+ * memory_limit): defaults, values, refusals with their position; and
+ * ssh.known_hosts, which goes into Ansible's ssh options.
  */
 #include "test.h"
 #include "core/config.h"
@@ -63,6 +64,12 @@ static void config_ansible__errors(void **state)
 		{ "ansible:\n\n  memory_limit: [4G]\n", 3,
 		  "ansible.memory_limit: expected a size of at least 64M (such "
 		  "as 4G), or 0 for no limit" },
+		{ "ssh:\n  known_hosts: '/a/${IFS}b'\n", 2,
+		  "ssh.known_hosts: '/a/${IFS}b': ssh cannot be given a path "
+		  "holding '\"', '\\', '${' or a control character" },
+		{ "ssh: {known_hosts: 'a\"b'}\n", 1,
+		  "ssh.known_hosts: 'a\"b': ssh cannot be given a path "
+		  "holding '\"', '\\', '${' or a control character" },
 		{ "ansible: {timeouts: 5}\n", 1,
 		  "unknown key 'ansible.timeouts'; did you mean 'timeout'?" },
 	};

@@ -37,13 +37,14 @@ static void sshargs__quote_as_shlex(void **state)
 
 static void sshargs__known_hosts(void **state)
 {
-	static const char *const bad[] = { "",	   "a\"b", "a\\b",
-					   "a\nb", "a\tb", "a\x7f" };
+	static const char *const bad[] = { "",	       "a\"b",	   "a\\b",
+					   "a\nb",     "a\tb",	   "a\x7f",
+					   "a${IFS}b", "${HOME}/k" };
 	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(sshargs_check_known_hosts("/h/my dir/k'h", &why), 0);
+	assert_int_equal(sshargs_check_known_hosts("/h/my dir/k'h$x", &why), 0);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		strbuf_reset(&why);
 		assert_int_equal(sshargs_check_known_hosts(bad[i], &why), -1);
@@ -54,7 +55,7 @@ static void sshargs__known_hosts(void **state)
 	strbuf_reset(&out);
 	sshargs_ansible(&out, "/h/a b -oProxyCommand=touch /tmp/y");
 	assert_string_equal(out.buf,
-			    "-C -o ControlMaster=auto -o ControlPersist=60s "
+			    "-C -o ControlMaster=no -o ControlPath=none "
 			    "-o StrictHostKeyChecking=yes -o "
 			    "'UserKnownHostsFile=\"/h/a b -oProxyCommand=touch "
 			    "/tmp/y\"'");
