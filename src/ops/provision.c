@@ -541,7 +541,8 @@ static void warn_weakening(const struct prov *p, const char *book,
 	if (beneath_root(&b, ".", &e) == 0)
 		ansible_find_weakening(&b, files, dirs, &found);
 	for (i = 0; i < found.nr; i++)
-		report_warning("%s: turns host key checking off; overridden: "
+		report_warning("%s: turns host key checking off (or moves its "
+			       "known_hosts); overridden: "
 			       "StrictHostKeyChecking=yes with %s",
 			       found.v[i], p->known_hosts);
 	for (i = 0; i < 4; i++)
