@@ -48,10 +48,11 @@ static int rewrite(struct ini *ini, struct strbuf *out)
 {
 	struct inv_change change;
 	struct strbuf why = STRBUF_INIT;
+	size_t line = 0;
 	int ret;
 
 	inv_change_init(&change);
-	ret = inventory_rewrite(ini, &want, &change, &why);
+	ret = inventory_rewrite(ini, &want, &change, &line, &why);
 	if (!ret)
 		ini_render(ini, out);
 	inv_change_release(&change);

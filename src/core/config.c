@@ -3,6 +3,7 @@
  */
 #include "core/config.h"
 #include "core/pve_format.h"
+#include "core/sshargs.h"
 #include "core/recost.h"
 
 #include <ctype.h>
@@ -67,6 +68,8 @@ void config_init(struct config *cfg)
 	set_str(&cfg->git.author_email, "pve-gitops@localhost");
 	set_str(&cfg->git.remote, "origin");
 	set_str(&cfg->git.branch, "main");
+	cfg->ansible.timeout_seconds = 3600;
+	cfg->ansible.memory_limit = (uint64_t)4 << 30;
 }
 
 static void free_groups(struct config *cfg)
@@ -214,6 +217,12 @@ static int check_any_path(const char *s, struct strbuf *why)
 		return 0;
 	strbuf_addstr(why, "not a path");
 	return -1;
+}
+
+/* ssh.known_hosts goes into an ssh option value (core/sshargs.h). */
+static int check_known_hosts(const char *s, struct strbuf *why)
+{
+	return sshargs_check_known_hosts(s, why);
 }
 
 static int check_word(const char *s, struct strbuf *why)
@@ -373,7 +382,7 @@ CFG_STRING(v_namespace, vault.namespace, check_kv_path)
 CFG_UINT(s_port, ssh.port, 1, 65535)
 CFG_UINT(s_wait, ssh.wait_seconds, 0, 86400)
 CFG_STRING(s_user, ssh.user, check_word)
-CFG_STRING(s_known_hosts, ssh.known_hosts, check_any_path)
+CFG_STRING(s_known_hosts, ssh.known_hosts, check_known_hosts)
 
 CFG_STRING(g_author_name, git.author_name, check_any_path)
 CFG_STRING(g_author_email, git.author_email, check_word)
@@ -428,6 +437,40 @@ static const struct yd_field ssh_fields[] = {
 	{ NULL, NULL, 0 },
 };
 
+CFG_UINT(a_timeout, ansible.timeout_seconds, 0, 604800)
+
+/* ansible.memory_limit: a size ("4G", "512M", at least 64M) or 0: none. */
+static int a_memory_limit(struct ydecoder *d, void *t, const struct ynode *k,
+			  const struct ynode *v, const char *path)
+{
+	struct strbuf why = STRBUF_INIT;
+	uint64_t bytes = 0;
+	int ret = 0;
+
+	(void)k;
+	if (v->kind == YNODE_SCALAR && !strcmp(v->str, "0"))
+		bytes = 0;
+	else if (v->kind != YNODE_SCALAR ||
+		 pve_parse_size(&bytes, v->str, &why) < 0 ||
+		 bytes < ((uint64_t)64 << 20))
+		ret = -1;
+	if (ret < 0)
+		yd_error(d, v, path,
+			 "expected a size of at least 64M (such as 4G), or 0 "
+			 "for no limit%s%s",
+			 why.len ? ": " : "", why.buf);
+	else
+		CFG(t)->ansible.memory_limit = bytes;
+	strbuf_release(&why);
+	return ret;
+}
+
+static const struct yd_field ansible_fields[] = {
+	{ "timeout", a_timeout, 0 },
+	{ "memory_limit", a_memory_limit, 0 },
+	{ NULL, NULL, 0 },
+};
+
 static const struct yd_field git_fields[] = {
 	{ "author_name", g_author_name, 0 },
 	{ "author_email", g_author_email, 0 },
@@ -446,6 +489,7 @@ static const struct yd_field git_fields[] = {
 CFG_SECTION(c_vault, vault_fields)
 CFG_SECTION(c_ssh, ssh_fields)
 CFG_SECTION(c_git, git_fields)
+CFG_SECTION(c_ansible, ansible_fields)
 
 /* The value of key in the mapping m, or m itself when it has none. */
 static const struct ynode *map_value(const struct ynode *m, const char *key)
@@ -656,6 +700,7 @@ static const struct yd_field config_fields[] = {
 	{ "vault", c_vault, 0 },
 	{ "ssh", c_ssh, 0 },
 	{ "git", c_git, 0 },
+	{ "ansible", c_ansible, 0 },
 	{ NULL, NULL, 0 },
 };
 

@@ -70,6 +70,11 @@ struct config {
 	struct {
 		char *author_name, *author_email, *remote, *branch;
 	} git;
+	struct {
+		uint64_t timeout_seconds; /* ansible-playbook's deadline; 0 none
+					   */
+		uint64_t memory_limit;	  /* RLIMIT_AS per process; 0 none */
+	} ansible;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */

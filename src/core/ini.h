@@ -6,10 +6,11 @@
  * (ansible-core 2.14, plugins/inventory/ini.py): lines are stripped, blank
  * lines and lines starting with '#' or ';' are comments, "[name]",
  * "[name:vars]" and "[name:children]" open sections, host lines are split
- * like shlex with comments, host ranges are checked the way Ansible expands
- * them. A file Ansible would refuse is refused with the line Ansible names.
- * Every line keeps its original bytes (line ending included), so a file
- * that is not edited is written back unchanged. Pure: no I/O.
+ * like shlex with comments, host ranges are checked and counted the way
+ * Ansible expands them (at most INI_MAX_HOSTS names per file). A file Ansible
+ * would refuse is refused with the line Ansible names. Every line keeps its
+ * original bytes (line ending included), so a file that is not edited is
+ * written back unchanged. Pure: no I/O.
  */
 #ifndef PVE_GITOPS_INI_H
 #define PVE_GITOPS_INI_H
@@ -19,6 +20,13 @@
 
 #include "util/strbuf.h"
 #include "util/strvec.h"
+
+/*
+ * The most host names the host lines of one file may yield once their
+ * ranges are expanded (vm[0:9] yields 10, a[0:9]-[a:z] 260); a file past
+ * it is refused by ini_parse().
+ */
+#define INI_MAX_HOSTS 100000
 
 enum ini_kind {
 	INI_BLANK,

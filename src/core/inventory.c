@@ -519,7 +519,8 @@ static void drop_empty_groups(struct ini *ini, const struct inv_want *w,
 }
 
 int inventory_rewrite(struct ini *ini, const struct inv_want *w,
-		      struct inv_change *out, struct strbuf *why)
+		      struct inv_change *out, size_t *err_line,
+		      struct strbuf *why)
 {
 	struct strmap old = STRMAP_INIT, removed = STRMAP_INIT;
 	struct strmap present = STRMAP_INIT;
@@ -529,11 +530,12 @@ int inventory_rewrite(struct ini *ini, const struct inv_want *w,
 	if (marker < ini->nr_lines) {
 		s = ini->lines[marker].section;
 		if (s >= 0 && ini->sections[s].type != INI_SEC_HOSTS) {
+			*err_line = marker + 1;
 			strbuf_addf(why,
-				    "line %zu: '" INVENTORY_MARKER "' is in "
+				    "'" INVENTORY_MARKER "' is in "
 				    "[%s:%s], where host lines would be read "
 				    "as %s; move it above the first section",
-				    marker + 1, ini->sections[s].group,
+				    ini->sections[s].group,
 				    ini->sections[s].type == INI_SEC_VARS
 					    ? "vars"
 					    : "children",

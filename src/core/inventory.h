@@ -86,12 +86,13 @@ void inv_change_init(struct inv_change *c);
 void inv_change_release(struct inv_change *c);
 
 /*
- * Edit ini so it says what w wants. Returns 0, or -1 with why set when the
- * file cannot hold managed hosts (the marker sits in a :vars or :children
- * section).
+ * Edit ini so it says what w wants. Returns 0, or -1 with why set and
+ * *err_line the marker's line (1-based) when the file cannot hold managed
+ * hosts (the marker sits in a :vars or :children section).
  */
 int inventory_rewrite(struct ini *ini, const struct inv_want *w,
-		      struct inv_change *out, struct strbuf *why);
+		      struct inv_change *out, size_t *err_line,
+		      struct strbuf *why);
 
 /* The host line pve-gitops writes for h (without line ending). */
 void inventory_host_line(struct strbuf *out, const struct inv_host *h);

@@ -62,10 +62,13 @@ int yemit_plain_ok(const char *s)
 	return 1;
 }
 
-static void scalar(struct strbuf *out, const json_t *v)
+/* A scalar; a string value gets "TAG " in front when tag is set. */
+static void scalar(struct strbuf *out, const json_t *v, const char *tag)
 {
 	char *s;
 
+	if (tag && json_is_string(v))
+		strbuf_addf(out, "%s ", tag);
 	if (json_is_string(v) && yemit_plain_ok(json_string_value(v))) {
 		strbuf_addstr(out, json_string_value(v));
 		return;
@@ -83,24 +86,25 @@ static int is_block(const json_t *v)
 }
 
 static void node(struct strbuf *out, const json_t *v, int indent,
-		 int inline_first);
+		 int inline_first, const char *tag);
 
 /* "key:" and its value, the value on the next lines when it is a block. */
 static void pair(struct strbuf *out, const char *key, const json_t *val,
-		 int indent)
+		 int indent, const char *tag)
 {
 	json_t *k = json_string(key);
 
 	if (yemit_plain_ok(key))
 		strbuf_addstr(out, key);
 	else
-		scalar(out, k);
+		scalar(out, k, NULL);
 	json_decref(k);
 	strbuf_addch(out, ':');
 	if (is_block(val)) {
 		strbuf_addch(out, '\n');
 		/* kubectl's style: a sequence under a key is not indented */
-		node(out, val, json_is_array(val) ? indent : indent + 2, 0);
+		node(out, val, json_is_array(val) ? indent : indent + 2, 0,
+		     tag);
 		return;
 	}
 	strbuf_addch(out, ' ');
@@ -109,12 +113,12 @@ static void pair(struct strbuf *out, const char *key, const json_t *val,
 	else if (json_is_array(val))
 		strbuf_addstr(out, "[]");
 	else
-		scalar(out, val);
+		scalar(out, val, tag);
 	strbuf_addch(out, '\n');
 }
 
 static void node(struct strbuf *out, const json_t *v, int indent,
-		 int inline_first)
+		 int inline_first, const char *tag)
 {
 	const char *key;
 	json_t *val;
@@ -127,7 +131,7 @@ static void node(struct strbuf *out, const json_t *v, int indent,
 			if (!(first && inline_first))
 				strbuf_addf(out, "%*s", indent, "");
 			first = 0;
-			pair(out, key, val, indent);
+			pair(out, key, val, indent, tag);
 		}
 		return;
 	}
@@ -136,33 +140,38 @@ static void node(struct strbuf *out, const json_t *v, int indent,
 		{
 			strbuf_addf(out, "%*s- ", indent, "");
 			if (json_is_object(val) && json_object_size(val)) {
-				node(out, val, indent + 2, 1);
+				node(out, val, indent + 2, 1, tag);
 			} else if (json_is_array(val) && json_array_size(val)) {
 				strbuf_addch(out, '\n');
-				node(out, val, indent + 2, 0);
+				node(out, val, indent + 2, 0, tag);
 			} else {
 				if (json_is_object(val))
 					strbuf_addstr(out, "{}");
 				else if (json_is_array(val))
 					strbuf_addstr(out, "[]");
 				else
-					scalar(out, val);
+					scalar(out, val, tag);
 				strbuf_addch(out, '\n');
 			}
 		}
 		return;
 	}
 	strbuf_addf(out, "%*s", indent, "");
-	scalar(out, v);
+	scalar(out, v, tag);
 	strbuf_addch(out, '\n');
 }
 
-void yemit(struct strbuf *out, const json_t *v)
+void yemit_tagged(struct strbuf *out, const json_t *v, const char *tag)
 {
 	if (json_is_object(v) && !json_object_size(v))
 		strbuf_addstr(out, "{}\n");
 	else if (json_is_array(v) && !json_array_size(v))
 		strbuf_addstr(out, "[]\n");
 	else
-		node(out, v, 0, 0);
+		node(out, v, 0, 0, tag);
+}
+
+void yemit(struct strbuf *out, const json_t *v)
+{
+	yemit_tagged(out, v, NULL);
 }

@@ -17,6 +17,13 @@
 /* Append v (an object, array or scalar) to out as a YAML document body. */
 void yemit(struct strbuf *out, const json_t *v);
 
+/*
+ * The same with every string value (never a key) written as "TAG VALUE":
+ * Ansible's "!unsafe" marks a value that is never templated. tag is the
+ * caller's constant, a YAML tag ("!" and letters); NULL: yemit().
+ */
+void yemit_tagged(struct strbuf *out, const json_t *v, const char *tag);
+
 /* 1 when s may be written as a plain scalar and read back as this string. */
 int yemit_plain_ok(const char *s);
 

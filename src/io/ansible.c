@@ -4,10 +4,14 @@
  */
 #include "io/ansible.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/dyninv.h"
+#include "core/sshargs.h"
 #include "io/programs.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -20,11 +24,31 @@ static void common_env(struct env_delta *d)
 	env_delta_set(d, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True");
 }
 
-void ansible_playbook_env(struct env_delta *d)
+void ansible_playbook_env(struct env_delta *d, const struct ansible_play *p)
 {
 	common_env(d);
+	/*
+	 * Environment variables beat ansible.cfg; the vars file (extra vars,
+	 * which beat the environment and the inventory) says the same.
+	 */
 	env_delta_set(d, "ANSIBLE_HOST_KEY_CHECKING", "True");
+	env_delta_set(d, "ANSIBLE_SSH_HOST_KEY_CHECKING", "True");
 	env_delta_set(d, "ANSIBLE_RETRY_FILES_ENABLED", "False");
+	if (p && p->ssh_args)
+		env_delta_set(d, "ANSIBLE_SSH_ARGS", p->ssh_args);
+	if (p && p->vault_token)
+		env_delta_set(d, "VAULT_TOKEN", p->vault_token);
+}
+
+bool ansible_playbook_wants_vault_token(const char *text, size_t len)
+{
+	static const char word[] = "VAULT_TOKEN";
+	size_t n = sizeof(word) - 1, i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(text + i, word, n))
+			return true;
+	return false;
 }
 
 void ansible_inventory_env(struct env_delta *d)
@@ -55,13 +79,78 @@ int ansible_playbook_run(const struct ansible_play *p, int *status,
 	int ret;
 
 	ansible_playbook_argv(&argv, p);
-	ansible_playbook_env(&env);
+	ansible_playbook_env(&env, p);
 	so.argv = (const char *const *)argv.v;
 	so.env_delta = &env;
+	so.timeout_ms = p->timeout_seconds * 1000;
+	so.memory_limit = p->memory_limit;
 	ret = spawn_run(&so, status, e);
 	strvec_clear(&argv);
 	env_delta_release(&env);
 	return ret;
+}
+
+#define WEAKENING_FILE_MAX (4u << 20)
+
+static void weakening_file(const struct beneath *b, const char *rel,
+			   struct strvec *out)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	size_t line;
+
+	if (!beneath_read(b, rel, &text, WEAKENING_FILE_MAX, &e) &&
+	    (line = sshargs_weakening_line(text.buf, text.len)))
+		strvec_pushf(out, "%s:%zu", rel, line);
+	err_release(&e);
+	strbuf_release(&text);
+}
+
+/* The files of dir (and of its directories while depth > 0). */
+static void weakening_dir(const struct beneath *b, const char *dir, int depth,
+			  struct strvec *out)
+{
+	struct strbuf rel = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	struct err e = ERR_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+	size_t i;
+	int fd;
+
+	fd = beneath_open(b, dir, O_RDONLY | O_DIRECTORY, 0, &e);
+	if (fd >= 0 && !(d = fdopendir(fd)))
+		close(fd);
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			strvec_push(&names, de->d_name);
+	if (d)
+		closedir(d);
+	for (i = 0; i < names.nr; i++) {
+		struct stat st;
+
+		strbuf_reset(&rel);
+		strbuf_addf(&rel, "%s/%s", dir, names.v[i]);
+		if (fstatat(b->fd, rel.buf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			if (depth > 0)
+				weakening_dir(b, rel.buf, depth - 1, out);
+			continue;
+		}
+		weakening_file(b, rel.buf, out);
+	}
+	err_release(&e);
+	strvec_clear(&names);
+	strbuf_release(&rel);
+}
+
+void ansible_find_weakening(const struct beneath *b, const char *const *files,
+			    const char *const *dirs, struct strvec *out)
+{
+	for (; files && *files; files++)
+		weakening_file(b, *files, out);
+	for (; dirs && *dirs; dirs++)
+		weakening_dir(b, *dirs, 1, out);
 }
 
 bool ansible_inventory_will_check(enum ansible_check mode)
@@ -120,6 +209,8 @@ static int run_inventory(const char *dir, const char *name, struct strbuf *out,
 	so.env_delta = &env;
 	so.out = out;
 	so.stderr_path = errfile.buf;
+	so.timeout_ms = ANSIBLE_INVENTORY_TIMEOUT_MS;
+	so.memory_limit = ANSIBLE_INVENTORY_MEMORY_LIMIT;
 	if (spawn_run(&so, &status, e) < 0)
 		goto out;
 	if (status) {

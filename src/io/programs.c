@@ -44,4 +44,6 @@ void programs_child_env(struct env_delta *d)
 	/* PM_API_TOKEN_SECRET, PM_PASS, ... and bpg's PROXMOX_VE_API_TOKEN */
 	env_delta_unset(d, "PM_*");
 	env_delta_unset(d, "PROXMOX_VE_*");
+	/* ansible_playbook_env() gives it back to a playbook that names it */
+	env_delta_unset(d, "VAULT_TOKEN");
 }

@@ -139,6 +139,7 @@ static int plan_inventory(struct inv_run *r, struct err *e)
 	struct ini ini = INI_INIT, check = INI_INIT;
 	struct strbuf why = STRBUF_INIT;
 	int line, ret = -1;
+	size_t at = 0;
 
 	if (!f)
 		goto out;
@@ -148,8 +149,9 @@ static int plan_inventory(struct inv_run *r, struct err *e)
 			why.buf);
 		goto out;
 	}
-	if (inventory_rewrite(&ini, &r->want, &r->change, &why) < 0) {
-		err_set(e, EXIT_INVALID, "%s: %s", cfg->inventory, why.buf);
+	if (inventory_rewrite(&ini, &r->want, &r->change, &at, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s:%zu: %s", cfg->inventory, at,
+			why.buf);
 		goto out;
 	}
 	ini_render(&ini, &f->new);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/ini.h"
+#include "core/sshargs.h"
 #include "core/new_hosts.h"
 #include "core/tag.h"
 #include "core/yemit.h"
@@ -23,6 +24,7 @@
 #include "io/invsource.h"
 #include "io/programs.h"
 #include "ops/repoplan.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
@@ -34,8 +36,10 @@ struct prov {
 	struct provision_result *res;
 	struct repo_plan rp;
 	struct inv_vms vms;
-	const struct inv_vm **vm_of; /* res->hosts[i]'s VM, or NULL */
-	char *known_hosts;	     /* ~ expanded */
+	const struct inv_vm **vm_of;   /* res->hosts[i]'s VM, or NULL */
+	char *known_hosts;	       /* ~ expanded */
+	struct strbuf known_hosts_opt; /* UserKnownHostsFile="..." for ssh */
+	struct strbuf ssh_args;	       /* ansible_ssh_args */
 	struct strbuf tmpdir;
 };
 
@@ -247,7 +251,8 @@ static void ssh_options(const struct prov *p, struct strvec *argv)
 	strvec_pushl(argv, "-o", "BatchMode=yes", "-o",
 		     "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
 		     NULL);
-	strvec_pushf(argv, "-oUserKnownHostsFile=%s", p->known_hosts);
+	strvec_push(argv, "-o");
+	strvec_push(argv, p->known_hosts_opt.buf);
 	if (key)
 		strvec_pushl(argv, "-i", key, NULL);
 }
@@ -340,7 +345,21 @@ static void self_path(struct strbuf *out)
 		strbuf_addstr(out, "pve-gitops");
 }
 
-/* -e @FILE: what playbooks need, in a 0600 file in the private dir. */
+/*
+ * -e @FILE: what playbooks need, in a 0600 file in the private dir. Every
+ * string is tagged !unsafe: Ansible never templates it, so Jinja in
+ * vault.addr, VAULT_ADDR or a path is text, not code on the controller.
+ *
+ * The ssh options win over the repository's: Ansible's ssh connection
+ * plugin (plugins/connection/ssh.py, _build_command) puts ssh_args first
+ * on ssh's command line, then "-o StrictHostKeyChecking=no" when
+ * host_key_checking is false, then ssh_common_args and ssh_extra_args,
+ * each split with shlex.split; ssh keeps the first value of an option. So
+ * ours go in ansible_ssh_args, and host_key_checking is forced true:
+ * extra vars beat every inventory, group_vars and play variable, and for
+ * these options variables beat the environment and ansible.cfg
+ * (ansible_ssh_args over ANSIBLE_SSH_ARGS over [ssh_connection] ssh_args).
+ */
 static int write_vars(struct prov *p, struct strbuf *path, struct err *e)
 {
 	const struct config *cfg = p->cfg;
@@ -348,31 +367,28 @@ static int write_vars(struct prov *p, struct strbuf *path, struct err *e)
 			   : cfg->env	   ? env_or_null(cfg->env->vault_addr)
 					   : NULL;
 	struct strbuf self = STRBUF_INIT, text = STRBUF_INIT;
-	struct strbuf vpath = STRBUF_INIT, ssh = STRBUF_INIT;
+	struct strbuf vpath = STRBUF_INIT;
 	char cwd[PATH_MAX];
 	json_t *vars;
 	int ret;
 
 	self_path(&self);
 	strbuf_addf(&vpath, "%s/%s", cfg->vault.mount, cfg->vault.path);
-	strbuf_addf(&ssh,
-		    "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes",
-		    p->known_hosts);
-	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "vault_addr",
-			 addr ? addr : "", "vault_path", vpath.buf, "vault_key",
-			 cfg->vault.key, "pve_gitops", self.buf,
-			 "pve_gitops_root",
-			 getcwd(cwd, sizeof(cwd)) ? cwd : ".",
-			 "ansible_ssh_extra_args", ssh.buf);
+	vars = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "vault_addr",
+		addr ? addr : "", "vault_path", vpath.buf, "vault_key",
+		cfg->vault.key, "pve_gitops", self.buf, "pve_gitops_root",
+		getcwd(cwd, sizeof(cwd)) ? cwd : ".", "ansible_ssh_args",
+		p->ssh_args.buf, "ansible_host_key_checking", 1,
+		"ansible_ssh_host_key_checking", 1);
 	strbuf_addstr(&text, "# written by pve-gitops provision\n");
-	yemit(&text, vars);
+	yemit_tagged(&text, vars, "!unsafe");
 	strbuf_addf(path, "%s/vars.yml", p->tmpdir.buf);
 	ret = file_write_atomic(path->buf, text.buf, text.len, 0600, e);
 	json_decref(vars);
 	strbuf_release(&self);
 	strbuf_release(&text);
 	strbuf_release(&vpath);
-	strbuf_release(&ssh);
 	return ret;
 }
 
@@ -487,6 +503,76 @@ out:
 	return ret;
 }
 
+/* The directory part of path ("." when it has none) into out. */
+static void dir_of(struct strbuf *out, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash)
+		strbuf_add(out, path, (size_t)(slash - path));
+	else
+		strbuf_addch(out, '.');
+}
+
+/*
+ * A repository setting Ansible would read that turns host key checking
+ * off (ansible.cfg, the inventory, group_vars, host_vars, the playbook):
+ * overridden by the vars file, said in a warning naming it.
+ */
+static void warn_weakening(const struct prov *p, const char *book,
+			   const char *inv)
+{
+	struct strbuf idir = STRBUF_INIT, d[4];
+	struct beneath b = BENEATH_INIT;
+	struct strvec found = STRVEC_INIT;
+	struct err e = ERR_INIT;
+	const char *files[] = { "ansible.cfg", inv, book, NULL };
+	const char *dirs[5] = { NULL };
+	size_t i;
+
+	dir_of(&idir, p->cfg->inventory);
+	for (i = 0; i < 4; i++) {
+		strbuf_init(&d[i], 0);
+		strbuf_addf(&d[i], "%s/%s",
+			    i < 2 ? idir.buf : p->cfg->playbooks_dir,
+			    i % 2 ? "host_vars" : "group_vars");
+		dirs[i] = d[i].buf;
+	}
+	if (beneath_root(&b, ".", &e) == 0)
+		ansible_find_weakening(&b, files, dirs, &found);
+	for (i = 0; i < found.nr; i++)
+		report_warning("%s: turns host key checking off (or moves its "
+			       "known_hosts); overridden: "
+			       "StrictHostKeyChecking=yes with %s",
+			       found.v[i], p->known_hosts);
+	for (i = 0; i < 4; i++)
+		strbuf_release(&d[i]);
+	strbuf_release(&idir);
+	strvec_clear(&found);
+	beneath_release(&b);
+	err_release(&e);
+}
+
+/* The Vault token, for a playbook that names it (io/ansible.h). */
+static const char *vault_token_for(const struct prov *p, const char *book)
+{
+	const char *token =
+		p->cfg->env ? env_or_null(p->cfg->env->vault_token) : NULL;
+	struct strbuf text = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	bool wants;
+
+	if (!token)
+		return NULL;
+	wants = file_read_all(&text, book, 4u << 20, &e) == 0 &&
+		ansible_playbook_wants_vault_token(text.buf, text.len);
+	strbuf_release(&text);
+	err_release(&e);
+	if (wants)
+		say(p, "%s names VAULT_TOKEN: it gets the Vault token", book);
+	return wants ? token : NULL;
+}
+
 static int run_playbook(struct prov *p, const struct playbook *pb,
 			struct err *e)
 {
@@ -504,15 +590,22 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 		strbuf_addstr(&inv, p->cfg->inventory);
 	}
 	strbuf_addf(&book, "%s/%s", p->cfg->playbooks_dir, pb->file);
+	warn_weakening(p, book.buf, p->cfg->inventory);
 	play.playbook = book.buf;
 	play.inventory = inv.buf;
 	play.target_hosts = pb->target_hosts;
 	play.vars_file = vars.buf;
+	play.ssh_args = p->ssh_args.buf;
+	play.vault_token = vault_token_for(p, book.buf);
+	play.timeout_seconds = p->cfg->ansible.timeout_seconds;
+	play.memory_limit = p->cfg->ansible.memory_limit;
 	say(p, "running %s on %s", pb->file,
 	    pb->target_hosts ? pb->target_hosts
 	    : p->res->nr     ? "the new hosts"
 			     : "the whole inventory");
 	ret = ansible_playbook_run(&play, &p->res->playbook_status, e);
+	if (ret < 0 && err_is(e, ERR_TIMEOUT))
+		err_prefix(e, "%s (ansible.timeout)", pb->file);
 	p->res->ran = ret == 0;
 out:
 	strbuf_release(&vars);
@@ -618,13 +711,31 @@ void provision_result_release(struct provision_result *r)
 	provision_result_init(r);
 }
 
+/* The known_hosts path (~ expanded) and the ssh options made of it. */
+static int ssh_setup(struct prov *p, struct err *e)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	p->known_hosts = expand_home(p->cfg, p->cfg->ssh.known_hosts);
+	if (sshargs_check_known_hosts(p->known_hosts, &why) < 0) {
+		err_set(e, EXIT_INVALID, "ssh.known_hosts: '%s': %s",
+			p->known_hosts, why.buf);
+		strbuf_release(&why);
+		return -1;
+	}
+	sshargs_known_hosts_option(&p->known_hosts_opt, p->known_hosts);
+	sshargs_ansible(&p->ssh_args, p->known_hosts);
+	return 0;
+}
+
 /* Everything after the playbook is known: hosts, then the run. */
 static int provision_hosts_and_run(struct prov *p, const char *rev,
 				   const struct playbook *pb, struct err *e)
 {
 	if (load_vms(p, e) < 0 || read_new_hosts(p, rev, e) < 0)
 		return -1;
-	p->known_hosts = expand_home(p->cfg, p->cfg->ssh.known_hosts);
+	if (ssh_setup(p, e) < 0)
+		return -1;
 	if (prepare_hosts(p, e) < 0 || make_tmpdir(p, e) < 0 ||
 	    run_playbook(p, pb, e) < 0)
 		return -1;
@@ -649,6 +760,8 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	p.res = out;
 	inv_vms_init(&p.vms);
 	strbuf_init(&p.tmpdir, 0);
+	strbuf_init(&p.known_hosts_opt, 0);
+	strbuf_init(&p.ssh_args, 0);
 	rc = playbook_name(req, rev, &name, e);
 	if (rc <= 0) {
 		if (!rc) {
@@ -674,6 +787,8 @@ out:
 	inv_vms_release(&p.vms);
 	repo_plan_release(&p.rp);
 	strbuf_release(&p.tmpdir);
+	strbuf_release(&p.known_hosts_opt);
+	strbuf_release(&p.ssh_args);
 	return ret;
 }
 

@@ -5,16 +5,26 @@
  * a failed exec (its errno) to the parent: a missing program is an error of
  * spawn_run(), not an exit status the caller could mistake for the
  * program's own.
+ *
+ * A child with a deadline is the leader of its own process group (set on
+ * both sides of the fork, so that no signal can miss it); the parent
+ * polls its output and its exit against the clock, and at the deadline
+ * signals the whole group: the playbook's ssh and python workers go too.
  */
 #include "util/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "util/backoff.h"
+#include "util/exitcode.h"
 
 extern char **environ;
 
@@ -31,11 +41,56 @@ static int cloexec_pipe(int fd[2])
 	return 0;
 }
 
-static void read_all(int fd, struct strbuf *out)
+/*
+ * The deadline of one child: stage 0 running, 1 SIGTERM sent, 2 SIGKILL
+ * sent. deadline 0: none.
+ */
+struct waiter {
+	pid_t pid;
+	uint64_t deadline, grace, kill_at;
+	int stage;
+};
+
+/* Signal the group when a step is due; ms until the next step, or -1
+ * when there is none left to wait for. */
+static int waiter_step(struct waiter *w)
+{
+	uint64_t now, next;
+
+	if (!w->deadline || w->stage == 2)
+		return -1;
+	now = mono_ms();
+	if (w->stage == 0 && now >= w->deadline) {
+		kill(-w->pid, SIGTERM);
+		w->stage = 1;
+		w->kill_at = now + w->grace;
+	}
+	if (w->stage == 1 && now >= w->kill_at) {
+		kill(-w->pid, SIGKILL);
+		w->stage = 2;
+		return -1;
+	}
+	next = w->stage == 0 ? w->deadline : w->kill_at;
+	return next - now > 1000 ? 1000 : (int)(next - now);
+}
+
+/* The child's output until EOF, or until its group was killed. */
+static void read_all(int fd, struct strbuf *out, struct waiter *w)
 {
 	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int t = waiter_step(w), r;
 		ssize_t n;
 
+		if (w->stage == 2)
+			return; /* a process outside the group holds it */
+		r = poll(&pfd, 1, t);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return;
+		if (!r)
+			continue;
 		strbuf_grow(out, 4096);
 		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
 		if (n < 0 && errno == EINTR)
@@ -45,6 +100,36 @@ static void read_all(int fd, struct strbuf *out)
 		out->len += (size_t)n;
 		out->buf[out->len] = '\0';
 	}
+}
+
+/*
+ * Reap the child. One that timed out is seen exited (WNOWAIT) before it
+ * is reaped, so that its pid, still the group's id, cannot be reused
+ * before the rest of its group is killed.
+ */
+static int wait_child(struct waiter *w, int *wstatus)
+{
+	for (;;) {
+		int t = waiter_step(w);
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)w->pid, &si,
+			   WEXITED | WNOWAIT | (t < 0 ? 0 : WNOHANG)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (si.si_pid == w->pid)
+			break;
+		sleep_ms(t < 20 ? t : 20);
+	}
+	if (w->stage)
+		kill(-w->pid, SIGKILL);
+	while (waitpid(w->pid, wstatus, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
 }
 
 void env_delta_init(struct env_delta *d)
@@ -114,6 +199,22 @@ void env_delta_apply(struct strvec *out, const char *const *base,
 	}
 }
 
+/* In the child, before exec: its own group and its memory limit. */
+static int child_limits(const struct spawn_opts *opts)
+{
+	if (opts->timeout_ms && setpgid(0, 0) < 0)
+		return -1;
+	if (opts->memory_limit) {
+		struct rlimit rl;
+
+		rl.rlim_cur = (rlim_t)opts->memory_limit;
+		rl.rlim_max = (rlim_t)opts->memory_limit;
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* In the child: set up fds and exec; never returns. */
 static void child(const struct spawn_opts *opts, const char *const *env,
 		  int errfd, int outfd)
@@ -142,6 +243,8 @@ static void child(const struct spawn_opts *opts, const char *const *env,
 	}
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;
+	if (child_limits(opts) < 0)
+		goto fail;
 	if (env)
 		environ = (char **)env;
 	execvp(opts->argv[0], (char *const *)opts->argv);
@@ -151,12 +254,26 @@ fail:
 	_exit(127);
 }
 
+/* After the child exited: its status, or the timeout. */
+static int child_status(const struct spawn_opts *opts, const struct waiter *w,
+			int wstatus, int *status, struct err *e)
+{
+	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+				     : 128 + WTERMSIG(wstatus);
+	if (!w->stage)
+		return 0;
+	return err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
+			"'%s' did not finish within %.1f s and was stopped",
+			opts->argv[0], (double)opts->timeout_ms / 1000.0);
+}
+
 int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 {
 	int errpipe[2] = { -1, -1 }, outpipe[2] = { -1, -1 };
 	int wstatus, errnum = 0, ret = -1;
 	struct strvec env = STRVEC_INIT;
 	const char *const *envp = NULL;
+	struct waiter w = { 0 };
 	ssize_t n;
 	pid_t pid;
 
@@ -177,30 +294,32 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 	}
 	if (pid == 0)
 		child(opts, envp, errpipe[1], outpipe[1]);
+	w.pid = pid;
+	if (opts->timeout_ms) {
+		setpgid(pid, pid); /* fails harmlessly once the child did */
+		w.deadline = mono_ms() + opts->timeout_ms;
+		w.grace = opts->kill_grace_ms ? opts->kill_grace_ms
+					      : SPAWN_KILL_GRACE_MS;
+	}
 	close(errpipe[1]);
 	errpipe[1] = -1;
 	if (opts->out) {
 		close(outpipe[1]);
 		outpipe[1] = -1;
-		read_all(outpipe[0], opts->out);
+		read_all(outpipe[0], opts->out, &w);
 	}
 	do
 		n = read(errpipe[0], &errnum, sizeof(errnum));
 	while (n < 0 && errno == EINTR);
-	while (waitpid(pid, &wstatus, 0) < 0) {
-		if (errno != EINTR) {
-			err_errno(e, errno, "cannot wait for '%s'",
-				  opts->argv[0]);
-			goto out;
-		}
+	if (wait_child(&w, &wstatus) < 0) {
+		err_errno(e, errno, "cannot wait for '%s'", opts->argv[0]);
+		goto out;
 	}
 	if (n == (ssize_t)sizeof(errnum)) {
 		err_errno(e, errnum, "cannot run '%s'", opts->argv[0]);
 		goto out;
 	}
-	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-				     : 128 + WTERMSIG(wstatus);
-	ret = 0;
+	ret = child_status(opts, &w, wstatus, status, e);
 out:
 	for (int i = 0; i < 2; i++) {
 		if (errpipe[i] >= 0)

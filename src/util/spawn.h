@@ -4,12 +4,15 @@
  * The only way the project starts processes. argv[0] is looked up on PATH.
  * An exec failure (program missing, not executable) is reported to the
  * caller as an error, not as a child exit status. A child's stdin is always
- * /dev/null: nothing we run may wait on, or read, our own input.
+ * /dev/null: nothing we run may wait on, or read, our own input. A child
+ * may be bounded: an address space limit (RLIMIT_AS, set in the child
+ * before exec) and a deadline, after which its process group is stopped.
  */
 #ifndef PVE_GITOPS_SPAWN_H
 #define PVE_GITOPS_SPAWN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -50,12 +53,23 @@ struct spawn_opts {
 	struct strbuf *out;	 /* NULL: inherit stdout; else captured */
 	int quiet_stderr;	 /* send the child's stderr to /dev/null */
 	const char *stderr_path; /* else: the child's stderr goes here (0600) */
+	uint64_t memory_limit;	 /* RLIMIT_AS of the child, bytes; 0: none */
+	uint64_t timeout_ms;	 /* 0: none; else a deadline (see below) */
+	uint64_t kill_grace_ms;	 /* 0: SPAWN_KILL_GRACE_MS */
 };
+
+/* Between SIGTERM and SIGKILL when a deadline passes. */
+#define SPAWN_KILL_GRACE_MS 5000
 
 /*
  * Run the program and wait for it. On success *status holds the exit code
  * (128 + signal number when it was killed) and 0 is returned; -1 when it
  * could not be started.
+ *
+ * With timeout_ms the child runs in a process group of its own; when the
+ * deadline passes the group gets SIGTERM, then SIGKILL after
+ * kill_grace_ms, and -1 is returned with ERR_TIMEOUT (*status still
+ * holds what the child died of).
  */
 int spawn_run(const struct spawn_opts *opts, int *status, struct err *e);
 

@@ -6,8 +6,9 @@ localhost with ansible_connection=local that only prints), in a scratch
 repository:
 - the children of pve-gitops get no Proxmox credential: the playbook's
   lookup('env', ...) of PM_API_TOKEN_SECRET, PM_PASS, PM_API_TOKEN_ID and
-  PROXMOX_VE_API_TOKEN is empty, while VAULT_TOKEN (which playbooks need)
-  is there, and strict inventory parsing is on;
+  PROXMOX_VE_API_TOKEN is empty, while VAULT_TOKEN is there (this
+  playbook names it; one that does not runs without it, see
+  tests/e2e/ansible_hostile.py), and strict inventory parsing is on;
 - a bad new_hosts.txt entry is named by its physical line: blank lines
   before it count (issue 12: line 4 was reported as line 2).
 

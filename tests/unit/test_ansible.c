@@ -48,7 +48,6 @@ static void check_common(const struct strvec *env)
 {
 	assert_int_equal(count(env, "PM_"), 0);
 	assert_int_equal(count(env, "PROXMOX_VE_"), 0);
-	assert_true(has(env, "VAULT_TOKEN=vt"));
 	assert_true(has(env, "HOME=/home/ci"));
 }
 
@@ -61,6 +60,8 @@ static void ansible__child_env_drops_proxmox_credentials(void **state)
 	programs_child_env(&d);
 	env_delta_apply(&env, base, &d);
 	check_common(&env);
+	/* git, ssh, ssh-keyscan, diff, ansible-inventory: no Vault token */
+	assert_int_equal(count(&env, "VAULT_TOKEN="), 0);
 	assert_true(has(&env, "LC_ALL=C"));
 	strvec_clear(&env);
 	env_delta_release(&d);
@@ -72,9 +73,12 @@ static void ansible__playbook_env(void **state)
 	struct strvec env;
 
 	(void)state;
-	ansible_playbook_env(&d);
+	ansible_playbook_env(&d, NULL);
 	env_delta_apply(&env, base, &d);
 	check_common(&env);
+	/* a playbook that does not name the Vault token runs without it */
+	assert_int_equal(count(&env, "VAULT_TOKEN="), 0);
+	assert_int_equal(count(&env, "ANSIBLE_SSH_ARGS="), 0);
 	/* once, with our value (issue 12: it was passed twice) */
 	assert_int_equal(
 		count(&env, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="), 1);
@@ -88,6 +92,39 @@ static void ansible__playbook_env(void **state)
 	env_delta_release(&d);
 }
 
+/* The token and the ssh options of a play that has them. */
+static void ansible__playbook_env_with_token(void **state)
+{
+	struct ansible_play p = { 0 };
+	struct env_delta d = ENV_DELTA_INIT;
+	struct strvec env;
+
+	(void)state;
+	p.playbook = "pb/k8s.yml";
+	p.vault_token = "vt2";
+	p.ssh_args = "-o StrictHostKeyChecking=yes";
+	ansible_playbook_env(&d, &p);
+	env_delta_apply(&env, base, &d);
+	check_common(&env);
+	assert_int_equal(count(&env, "VAULT_TOKEN="), 1);
+	assert_true(has(&env, "VAULT_TOKEN=vt2"));
+	assert_true(has(&env, "ANSIBLE_SSH_ARGS=-o StrictHostKeyChecking=yes"));
+	assert_true(has(&env, "ANSIBLE_SSH_HOST_KEY_CHECKING=True"));
+	strvec_clear(&env);
+	env_delta_release(&d);
+}
+
+static void ansible__vault_token_rule(void **state)
+{
+	static const char yes[] = "# VAULT_TOKEN comes from the environment\n";
+	static const char no[] = "- hosts: all\n  vars: {vault_token: x}\n";
+
+	(void)state;
+	assert_true(ansible_playbook_wants_vault_token(yes, strlen(yes)));
+	assert_false(ansible_playbook_wants_vault_token(no, strlen(no)));
+	assert_false(ansible_playbook_wants_vault_token(yes, 5));
+}
+
 static void ansible__inventory_env(void **state)
 {
 	struct env_delta d = ENV_DELTA_INIT;
@@ -97,6 +134,7 @@ static void ansible__inventory_env(void **state)
 	ansible_inventory_env(&d);
 	env_delta_apply(&env, base, &d);
 	check_common(&env);
+	assert_int_equal(count(&env, "VAULT_TOKEN="), 0);
 	assert_int_equal(count(&env, "ANSIBLE_INVENTORY_"), 3);
 	assert_true(has(&env, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=True"));
 	assert_true(has(&env, "ANSIBLE_INVENTORY_ENABLED=ini"));
@@ -109,8 +147,10 @@ static void ansible__inventory_env(void **state)
 
 static void ansible__playbook_argv(void **state)
 {
-	struct ansible_play p = { "pb/k8s.yml", "inv.ini", "k8s-a",
-				  "/tmp/x/vars.yml" };
+	struct ansible_play p = { .playbook = "pb/k8s.yml",
+				  .inventory = "inv.ini",
+				  .target_hosts = "k8s-a",
+				  .vars_file = "/tmp/x/vars.yml" };
 	static const char *const want[] = { "ansible-playbook",
 					    "pb/k8s.yml",
 					    "-i",
@@ -162,6 +202,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ansible__child_env_drops_proxmox_credentials),
 		cmocka_unit_test(ansible__playbook_env),
+		cmocka_unit_test(ansible__playbook_env_with_token),
+		cmocka_unit_test(ansible__vault_token_rule),
 		cmocka_unit_test(ansible__inventory_env),
 		cmocka_unit_test(ansible__playbook_argv),
 		cmocka_unit_test(ansible__programs_table),

@@ -74,6 +74,42 @@ static const struct row rows[] = {
 	  "the line holds a control character Ansible reads as a line break" },
 	{ "[g]\nh\rx\n", 2, "the line holds a carriage return inside a line" },
 	{ "[g]\nh\xff\n", 2, "the line is not valid UTF-8" },
+	/* ranges counted as Ansible expands them: INI_MAX_HOSTS per file */
+	{ "[g]\nvm[1:100000]\n", 0, NULL },
+	{ "[g]\nx\nvm[1:99999]\n", 0, NULL },
+	{ "[g]\na[0:99]-[a:z]-[0:37]\n", 0, NULL },
+	{ "[g]\nvm[0:199998:2]\n", 0, NULL },
+	{ "[g]\nvm[0:10:2]\nh[a:z:2]x[a:Z]\nh[9:0:-3]\n[h]\nvm[1:99311]\n", 0,
+	  NULL },
+	{ "[g]\nvm[3:1]-[0:99999999]\nvm[0:5:-1][0:99999999]\n", 0, NULL },
+	{ "[g]\nvm[0:99999999]\n", 2,
+	  "host pattern 'vm[0:99999999]' takes the file past 100000 hosts "
+	  "(pve-gitops' limit for one inventory file; Ansible would expand "
+	  "every range in memory)" },
+	{ "[g]\nvm[0:100000]\n", 2,
+	  "host pattern 'vm[0:100000]' takes the file past 100000 hosts "
+	  "(pve-gitops' limit for one inventory file; Ansible would expand "
+	  "every range in memory)" },
+	{ "[a]\nx\ny\n[b]\nvm[1:99999]:22 v=1\n", 5,
+	  "host pattern 'vm[1:99999]:22' takes the file past 100000 hosts "
+	  "(pve-gitops' limit for one inventory file; Ansible would expand "
+	  "every range in memory)" },
+	{ "[g]\na[0:99]-[a:z]-[0:38]\n", 2,
+	  "host pattern 'a[0:99]-[a:z]-[0:38]' takes the file past 100000 hosts "
+	  "(pve-gitops' limit for one inventory file; Ansible would expand "
+	  "every range in memory)" },
+	{ "[g]\nvm[0:200000:2]\n", 2,
+	  "host pattern 'vm[0:200000:2]' takes the file past 100000 hosts "
+	  "(pve-gitops' limit for one inventory file; Ansible would expand "
+	  "every range in memory)" },
+	{ "[g]\nh[0:9223372036854775807]-[0:9223372036854775807]\n", 2,
+	  "host pattern 'h[0:9223372036854775807]-[0:9223372036854775807]' "
+	  "takes the file past 100000 hosts (pve-gitops' limit for one "
+	  "inventory file; Ansible would expand every range in memory)" },
+	{ "[g]\nh[-9223372036854775807:9223372036854775807]\n", 2,
+	  "host pattern 'h[-9223372036854775807:9223372036854775807]' takes "
+	  "the file past 100000 hosts (pve-gitops' limit for one inventory "
+	  "file; Ansible would expand every range in memory)" },
 	{ "[g]\nh\xe2\x80\xa8x\n", 2,
 	  "the line holds U+2028/U+2029, which Ansible reads as a line break" },
 };

@@ -45,12 +45,13 @@ static char *rewrite(const char *text, const struct inv_want *w,
 {
 	struct ini ini = INI_INIT;
 	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	size_t at = 0;
 	int line;
 
 	assert_int_equal(ini_parse(&ini, text, strlen(text), &line, &why), 0);
-	*rc = inventory_rewrite(&ini, w, c, &why);
+	*rc = inventory_rewrite(&ini, w, c, &at, &why);
 	if (*rc)
-		strbuf_add(&out, why.buf, why.len);
+		strbuf_addf(&out, "%zu: %s", at, why.buf);
 	else
 		ini_render(&ini, &out);
 	ini_release(&ini);
@@ -198,13 +199,18 @@ static void inventory__marker_in_vars_refused(void **state)
 	inv_change_init(&c);
 	msg = rewrite("[all:vars]\nx=1\n# Individual hosts\n", &w, &c, &rc);
 	assert_int_equal(rc, -1);
-	assert_string_equal(msg, "line 3: '# Individual hosts' is in "
+	assert_string_equal(msg, "3: '# Individual hosts' is in "
 				 "[all:vars], where host lines would be read "
 				 "as variables; move it above the first "
 				 "section");
 	free(msg);
-	msg = rewrite("[p:children]\n#  individual HOSTS  \n", &w, &c, &rc);
+	msg = rewrite("# x\n[p:children]\n\n#  individual HOSTS  \n", &w, &c,
+		      &rc);
 	assert_int_equal(rc, -1);
+	assert_string_equal(msg, "4: '# Individual hosts' is in "
+				 "[p:children], where host lines would be "
+				 "read as group names; move it above the "
+				 "first section");
 	free(msg);
 	inv_change_release(&c);
 	inv_want_release(&w);

@@ -1,9 +1,15 @@
 /*
  * test_spawn.c - argv-only process spawning.
  */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
+#include "util/backoff.h"
+#include "util/parse.h"
 #include "util/spawn.h"
 
 static void spawn__exit_status(void **state)
@@ -157,6 +163,140 @@ static void spawn__killed_child(void **state)
 	err_release(&e);
 }
 
+/* A child that sleeps past its deadline gets SIGTERM at the deadline. */
+static void spawn__deadline_stops_a_sleeping_child(void **state)
+{
+	const char *argv[] = { "sleep", "30", NULL };
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1;
+	uint64_t t0 = mono_ms(), took;
+
+	(void)state;
+	o.argv = argv;
+	o.timeout_ms = 300;
+	assert_int_equal(spawn_run(&o, &status, &e), -1);
+	took = mono_ms() - t0;
+	assert_true(err_is(&e, ERR_TIMEOUT));
+	assert_int_equal(status, 128 + SIGTERM);
+	assert_true(took >= 300 && took < 3000);
+	assert_string_equal(e.msg.buf, "'sleep' did not finish within 0.3 s "
+				       "and was stopped");
+	err_release(&e);
+}
+
+/* pid is gone or a zombie (its parent, init here, has not reaped it). */
+static bool dead(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	bool gone = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 100 && !gone; i++) {
+		FILE *f = fopen(path, "r");
+
+		gone = !f;
+		if (f) {
+			p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')')
+						       : NULL;
+			gone = p && p[1] == ' ' && p[2] == 'Z';
+			fclose(f);
+		}
+		if (!gone)
+			sleep_ms(10);
+	}
+	return gone;
+}
+
+/*
+ * A child and its own child that both ignore SIGTERM are killed after the
+ * grace period, the grandchild with the group, even though it holds the
+ * captured stdout open.
+ */
+static void spawn__deadline_kills_the_group(void **state)
+{
+	const char *argv[] = { "sh", "-c",
+			       "trap '' TERM; sleep 30 & echo $!; wait", NULL };
+	struct strbuf out = STRBUF_INIT;
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1;
+	uint64_t t0 = mono_ms(), took, pid = 0;
+
+	(void)state;
+	o.argv = argv;
+	o.out = &out;
+	o.timeout_ms = 200;
+	o.kill_grace_ms = 300;
+	assert_int_equal(spawn_run(&o, &status, &e), -1);
+	took = mono_ms() - t0;
+	assert_true(err_is(&e, ERR_TIMEOUT));
+	assert_int_equal(status, 128 + SIGKILL);
+	assert_true(took >= 500 && took < 3000);
+	strbuf_trim(&out);
+	assert_int_equal(parse_u64z(&pid, out.buf, 1, 1u << 22), 0);
+	/* killed with the group: gone, or a zombie nobody reaped yet */
+	assert_true(dead((pid_t)pid));
+	strbuf_release(&out);
+	err_release(&e);
+}
+
+/* A child that ends in time is not touched by its deadline. */
+static void spawn__deadline_not_reached(void **state)
+{
+	const char *argv[] = { "sh", "-c", "echo ok; exit 3", NULL };
+	struct strbuf out = STRBUF_INIT;
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1;
+
+	(void)state;
+	o.argv = argv;
+	o.out = &out;
+	o.timeout_ms = 20000;
+	assert_int_equal(spawn_run(&o, &status, &e), 0);
+	assert_int_equal(status, 3);
+	assert_string_equal(out.buf, "ok\n");
+	strbuf_release(&out);
+	err_release(&e);
+}
+
+/*
+ * The address space limit: the same program allocating 8 MiB passes
+ * under a 64 MiB limit, allocating 256 MiB fails (mawk: out of memory).
+ */
+static void spawn__memory_limit(void **state)
+{
+	const char *small[] = { "awk",
+				"BEGIN { s = \"x\"; while (length(s) < 8 * "
+				"1024 * 1024) s = s s; print length(s) }",
+				NULL };
+	const char *big[] = { "awk",
+			      "BEGIN { s = \"x\"; while (length(s) < 256 * "
+			      "1024 * 1024) s = s s; print length(s) }",
+			      NULL };
+	struct strbuf out = STRBUF_INIT;
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1;
+
+	(void)state;
+	o.memory_limit = 64u << 20;
+	o.out = &out;
+	o.quiet_stderr = 1;
+	o.argv = small;
+	assert_int_equal(spawn_run(&o, &status, &e), 0);
+	assert_int_equal(status, 0);
+	assert_string_equal(out.buf, "8388608\n");
+	strbuf_reset(&out);
+	o.argv = big;
+	assert_int_equal(spawn_run(&o, &status, &e), 0);
+	assert_int_not_equal(status, 0);
+	assert_string_equal(out.buf, "");
+	strbuf_release(&out);
+	err_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +307,10 @@ int main(void)
 		cmocka_unit_test(spawn__dir_and_env),
 		cmocka_unit_test(spawn__env_delta_apply),
 		cmocka_unit_test(spawn__killed_child),
+		cmocka_unit_test(spawn__deadline_stops_a_sleeping_child),
+		cmocka_unit_test(spawn__deadline_kills_the_group),
+		cmocka_unit_test(spawn__deadline_not_reached),
+		cmocka_unit_test(spawn__memory_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

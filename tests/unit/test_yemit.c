@@ -78,11 +78,46 @@ static void yemit__layout(void **state)
 	json_decref(v);
 }
 
+/* Every string value tagged, keys and non-strings never. */
+static void yemit__tagged(void **state)
+{
+	json_t *v = json_loads(
+		"{\"vault_addr\": \"{{ lookup('pipe', 'touch /tmp/x') }}\", "
+		"\"plain\": \"v1\", \"a: b\": \"\", \"n\": 3, \"t\": true, "
+		"\"l\": [\"x\", {\"k\": \"{% raw %}\"}]}",
+		0, NULL);
+	struct strbuf out = STRBUF_INIT;
+
+	(void)state;
+	assert_non_null(v);
+	yemit_tagged(&out, v, "!unsafe");
+	assert_string_equal(out.buf,
+			    "vault_addr: !unsafe \"{{ lookup('pipe', 'touch "
+			    "/tmp/x') }}\"\n"
+			    "plain: !unsafe v1\n"
+			    "\"a: b\": !unsafe \"\"\n"
+			    "\"n\": 3\n"
+			    "t: true\n"
+			    "l:\n"
+			    "- !unsafe x\n"
+			    "- k: !unsafe \"{% raw %}\"\n");
+	strbuf_reset(&out);
+	yemit_tagged(&out, json_object_get(v, "plain"), "!unsafe");
+	assert_string_equal(out.buf, "!unsafe v1\n");
+	/* NULL is yemit() */
+	strbuf_reset(&out);
+	yemit_tagged(&out, json_object_get(v, "plain"), NULL);
+	assert_string_equal(out.buf, "v1\n");
+	strbuf_release(&out);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(yemit__plain_or_quoted),
 		cmocka_unit_test(yemit__layout),
+		cmocka_unit_test(yemit__tagged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,6 +97,29 @@ static bool valid_ascii(const char *s)
 }
 
 /*
+ * The pattern's ranges checked and counted: Ansible expands every range
+ * into a list of names before it reads a single one (2.9 GB for
+ * vm[0:99999999]), so a file whose host lines yield more than
+ * INI_MAX_HOSTS names is refused here, before Ansible sees it.
+ */
+static int count_hosts(struct parser *p, const char *pat, const char *host)
+{
+	uint64_t n;
+
+	if (ini_check_range(p, host, 0, &n) < 0)
+		return -1;
+	p->hosts = n > UINT64_MAX - p->hosts ? UINT64_MAX : p->hosts + n;
+	if (p->hosts > INI_MAX_HOSTS)
+		return ini_fail(
+			p, 0,
+			"host pattern '%s' takes the file past %u hosts "
+			"(pve-gitops' limit for one inventory file; "
+			"Ansible would expand every range in memory)",
+			pat, (unsigned)INI_MAX_HOSTS);
+	return 0;
+}
+
+/*
  * The host pattern checks of _expand_hostpattern(): ranges, a trailing ':'
  * without a port, "---". Sets *host to the pattern without its port.
  */
@@ -115,7 +138,7 @@ static int check_pattern(struct parser *p, const char *pat, char **host)
 			pat);
 		goto out;
 	}
-	if (ini_check_range(p, *host, 0) < 0)
+	if (count_hosts(p, pat, *host) < 0)
 		goto out;
 	if (n == len && *stripped && stripped[strlen(stripped) - 1] == ':') {
 		ini_fail(

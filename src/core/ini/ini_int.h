@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +63,7 @@ struct parser {
 	size_t mark;	  /* the last mark is_ancestor() used */
 	int all_child;	  /* the first line making "all" a child, or 0 */
 	char *all_parent; /* its parent */
+	uint64_t hosts;	  /* names the host lines yield so far (saturated) */
 };
 
 /* Say why the file is refused (line: the line to report, 0: the current
@@ -110,9 +112,10 @@ bool py_int(const char *s, long long *out, bool *big);
  * part, or 0 and len when the pattern has no port Ansible would take. */
 size_t ini_split_port(const char *s, size_t len, size_t *start);
 /* Check pattern the way expand_hostname_range() expands it, without
- * expanding it (depth: how many tails deep, refused past 64). 0, or -1
- * with p->why set. */
-int ini_check_range(struct parser *p, const char *pattern, int depth);
+ * expanding it (depth: how many tails deep, refused past 64), and count
+ * the names it yields into *count (saturated). 0, or -1 with p->why set. */
+int ini_check_range(struct parser *p, const char *pattern, int depth,
+		    uint64_t *count);
 
 /* ---- value.c: what ast.literal_eval() does with values ---- */
 

@@ -271,13 +271,39 @@ static int range_split(struct parser *p, char *range, struct range_parts *r)
 	return 0;
 }
 
+/* a * b, or UINT64_MAX when it does not fit. */
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+/* len(range(b, e + 1, s)) for s != 0, saturated; the difference is taken
+ * in unsigned arithmetic, where it always fits. */
+static uint64_t range_len(long long b, long long e, long long s)
+{
+	uint64_t span;
+
+	if (s > 0) {
+		if (b > e)
+			return 0;
+		span = (uint64_t)e - (uint64_t)b; /* e - b >= 0 */
+		span /= (uint64_t)s;
+		return span == UINT64_MAX ? span : span + 1;
+	}
+	if (e == LLONG_MAX || b <= e + 1)
+		return 0;
+	span = (uint64_t)b - (uint64_t)(e + 1) - 1; /* b - (e + 1) >= 1 */
+	return span / (0 - (uint64_t)s) + 1;
+}
+
 /*
- * Whether the range yields any name, as expand_hostname_range() computes
- * it: letters found in string.ascii_letters, else integers through int()
- * and range(). -1 where Python raises; *big set for a number beyond 64 bits.
+ * How many names the range yields, as expand_hostname_range() computes
+ * them: letters found in string.ascii_letters (sliced with the step),
+ * else integers through int() and range(). -1 where Python raises; *big
+ * set for a number beyond 64 bits.
  */
-static int range_nonempty(struct parser *p, const struct range_parts *r,
-			  bool *nonempty, bool *big)
+static int range_count(struct parser *p, const struct range_parts *r,
+		       uint64_t *count, bool *big)
 {
 	const char *lb, *le;
 	long long ib, ie, is = 1;
@@ -292,7 +318,8 @@ static int range_nonempty(struct parser *p, const struct range_parts *r,
 		if (lb > le)
 			return ini_fail(p, 0,
 					"host range must have begin <= end");
-		*nonempty = is > 0;
+		/* letters[lb:le + 1:is]: empty for a negative step */
+		*count = is > 0 ? range_len(lb - letters, le - letters, is) : 0;
 		return 0;
 	}
 	if (!py_int(r->beg, &ib, big) || !py_int(r->end, &ie, big))
@@ -301,8 +328,7 @@ static int range_nonempty(struct parser *p, const struct range_parts *r,
 				py_int(r->beg, &ib, big) ? r->end : r->beg);
 	if (is == 0)
 		return ini_fail(p, 0, "range() arg 3 must not be zero");
-	/* range(ib, ie + 1, is) */
-	*nonempty = is > 0 ? ib <= ie : ie < LLONG_MAX && ib > ie + 1;
+	*count = range_len(ib, ie, is);
 	return 0;
 }
 
@@ -310,18 +336,23 @@ static int range_nonempty(struct parser *p, const struct range_parts *r,
  * Check pattern the way expand_hostname_range() expands it: the first '['
  * and the first ']' split it into head, range and tail; the range is
  * letters (found as a substring of string.ascii_letters) or integers, with
- * an optional step; the tail is expanded the same way when the range is not
- * empty. Nothing is expanded here, so a huge range costs nothing; numbers
- * beyond 64 bits are refused rather than compared.
+ * an optional step; every name of the range is followed by the tail,
+ * expanded the same way, so the pattern yields the range's count times the
+ * tail's. Nothing is expanded here, so a huge range costs nothing: it is
+ * counted (*count, saturated at UINT64_MAX); numbers beyond 64 bits are
+ * refused rather than compared.
  */
-int ini_check_range(struct parser *p, const char *pattern, int depth)
+int ini_check_range(struct parser *p, const char *pattern, int depth,
+		    uint64_t *count)
 {
 	const char *open = strchr(pattern, '['), *a = NULL, *b = NULL;
 	struct range_parts r;
 	char *range = NULL, *tail;
-	bool nonempty = false, big = false;
+	uint64_t n = 0, rest = 1;
+	bool big = false;
 	int ret = -1;
 
+	*count = 1;
 	if (!open)
 		return 0;
 	if (depth > 64)
@@ -330,8 +361,7 @@ int ini_check_range(struct parser *p, const char *pattern, int depth)
 	if (range_cut(p, pattern, open, &a, &b) < 0)
 		return -1;
 	range = xstrndup(a + 1, (size_t)(b - a) - 1);
-	if (range_split(p, range, &r) < 0 ||
-	    range_nonempty(p, &r, &nonempty, &big) < 0)
+	if (range_split(p, range, &r) < 0 || range_count(p, &r, &n, &big) < 0)
 		goto out;
 	if (big) {
 		ini_fail(p, 0, "host range '%s' holds a number beyond 64 bits",
@@ -339,8 +369,9 @@ int ini_check_range(struct parser *p, const char *pattern, int depth)
 		goto out;
 	}
 	tail = xstrdup(b + 1);
-	ret = nonempty ? ini_check_range(p, tail, depth + 1) : 0;
+	ret = n ? ini_check_range(p, tail, depth + 1, &rest) : 0;
 	free(tail);
+	*count = mul_sat(n, rest);
 out:
 	free(range);
 	return ret;
