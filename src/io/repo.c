@@ -222,3 +222,55 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 	strbuf_release(&path);
 	return 0;
 }
+
+/* dir below the repository, as a descriptor (O_RDONLY | O_DIRECTORY). */
+static int open_repo_dir(const char *dir, struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	int fd = -1;
+
+	if (beneath_root(&root, ".", e) == 0)
+		fd = beneath_open(&root, dir, O_RDONLY | O_DIRECTORY, 0, e);
+	beneath_release(&root);
+	return fd;
+}
+
+int repo_list_playbooks(const char *dir, struct strvec *out, struct err *e)
+{
+	int fd = open_repo_dir(dir, e);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return err_prefix(e, "cannot list the playbooks");
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_errno(e, errno, "cannot list the playbooks in '%s'",
+				 dir);
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] != '.' && ends_with(de->d_name, ".yml"))
+			strvec_push(out, de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+int repo_check_playbook(const char *dir, const char *file, struct err *e)
+{
+	struct beneath books = BENEATH_INIT;
+	int fd;
+
+	books.fd = open_repo_dir(dir, e);
+	if (books.fd < 0)
+		return -1;
+	books.path = xstrdup(dir);
+	fd = beneath_open(&books, file, O_RDONLY, 0, e);
+	beneath_release(&books);
+	if (fd < 0)
+		return err_prefix(e, "cannot run the playbook '%s/%s'", dir,
+				  file);
+	close(fd);
+	return 0;
+}

@@ -50,4 +50,18 @@ int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 		  const struct config *cfg, const char *const *files,
 		  size_t nr_files, struct err *e);
 
+/*
+ * The playbooks (NAME.yml, not hidden) of dir, a directory below the
+ * repository (a link out of it is refused), appended to out unsorted.
+ */
+int repo_list_playbooks(const char *dir, struct strvec *out, struct err *e);
+
+/*
+ * file may be given to ansible-playbook: a regular file below dir, which
+ * is below the repository. A link is followed only while it stays inside
+ * dir (a playbook linked to another directory of the repository, or out
+ * of it, is refused). 0, or -1 naming it.
+ */
+int repo_check_playbook(const char *dir, const char *file, struct err *e);
+
 #endif

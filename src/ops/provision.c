@@ -3,8 +3,8 @@
  */
 #include "ops/provision.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -22,6 +22,7 @@
 #include "io/git.h"
 #include "io/hostkeys.h"
 #include "io/invsource.h"
+#include "io/repo.h"
 #include "io/programs.h"
 #include "ops/repoplan.h"
 #include "util/beneath.h"
@@ -67,25 +68,6 @@ static const char *env_or_null(const char *v)
 
 /* ---- what to run -------------------------------------------------------- */
 
-static int list_playbooks(const char *dir, struct strvec *out, struct err *e)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d)
-		return err_errno(e, errno, "cannot list the playbooks in '%s'",
-				 dir);
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		if (n > 4 && de->d_name[0] != '.' &&
-		    !strcmp(de->d_name + n - 4, ".yml"))
-			strvec_push(out, de->d_name);
-	}
-	closedir(d);
-	return 0;
-}
-
 static int resolve(const struct config *cfg, const char *name,
 		   struct playbook *pb, struct err *e)
 {
@@ -94,13 +76,14 @@ static int resolve(const struct config *cfg, const char *name,
 	int ret = -1;
 
 	strvec_init(&files);
-	if (list_playbooks(cfg->playbooks_dir, &files, e) < 0)
+	if (repo_list_playbooks(cfg->playbooks_dir, &files, e) < 0)
 		goto out;
 	if (playbook_resolve(pb, &files, name, &why) < 0) {
 		err_set(e, EXIT_INVALID, "%s", why.buf);
 		goto out;
 	}
-	ret = 0;
+	/* never a playbook linked out of playbooks_dir, nor a FIFO */
+	ret = repo_check_playbook(cfg->playbooks_dir, pb->file, e);
 out:
 	strvec_clear(&files);
 	strbuf_release(&why);
@@ -466,15 +449,38 @@ static void new_hosts_inventory(const struct prov *p, const struct ini *ini,
 	}
 }
 
+static int repo_root(struct beneath *root, struct err *e)
+{
+	return beneath_root(root, ".", e);
+}
+
+/* The inventory Ansible is given as it is: a regular file below the
+ * repository, never a link out of it. */
+static int check_inventory(const struct prov *p, struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	int fd = -1;
+
+	if (repo_root(&root, e) == 0)
+		fd = beneath_open(&root, p->cfg->inventory, O_RDONLY, 0, e);
+	beneath_release(&root);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 static int temp_inventory(struct prov *p, struct strbuf *path, struct err *e)
 {
 	struct strbuf old = STRBUF_INIT, text = STRBUF_INIT, why = STRBUF_INIT;
 	struct strbuf link = STRBUF_INIT;
+	struct beneath root = BENEATH_INIT;
 	struct ini ini = INI_INIT;
 	char real[PATH_MAX];
-	int line, ret = -1;
+	int line, hv, ret = -1;
 
-	if (file_read_all(&old, p->cfg->inventory, 64 << 20, e) < 0)
+	if (repo_root(&root, e) < 0 ||
+	    beneath_read(&root, p->cfg->inventory, &old, 64 << 20, e) < 0)
 		goto out;
 	if (ini_parse(&ini, old.buf, old.len, &line, &why) < 0) {
 		err_set(e, EXIT_INVALID, "%s:%d: %s", p->cfg->inventory, line,
@@ -485,8 +491,16 @@ static int temp_inventory(struct prov *p, struct strbuf *path, struct err *e)
 	strbuf_addf(path, "%s/new_hosts.ini", p->tmpdir.buf);
 	if (file_write_atomic(path->buf, text.buf, text.len, 0600, e) < 0)
 		goto out;
-	/* host_vars as Ansible finds them next to the inventory */
-	if (realpath(p->cfg->host_vars_dir, real)) {
+	/* host_vars as Ansible finds them next to the inventory, when
+	 * they are below the repository */
+	hv = beneath_open(&root, p->cfg->host_vars_dir, O_RDONLY | O_DIRECTORY,
+			  0, e);
+	if (hv < 0 && !err_is(e, ERR_NOTFOUND))
+		goto out;
+	err_clear(e);
+	if (hv >= 0)
+		close(hv);
+	if (hv >= 0 && realpath(p->cfg->host_vars_dir, real)) {
 		strbuf_addf(&link, "%s/host_vars", p->tmpdir.buf);
 		if (symlink(real, link.buf) < 0) {
 			err_errno(e, errno, "cannot link '%s'", link.buf);
@@ -495,6 +509,7 @@ static int temp_inventory(struct prov *p, struct strbuf *path, struct err *e)
 	}
 	ret = 0;
 out:
+	beneath_release(&root);
 	ini_release(&ini);
 	strbuf_release(&old);
 	strbuf_release(&text);
@@ -587,6 +602,8 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 		if (temp_inventory(p, &inv, e) < 0)
 			goto out;
 	} else {
+		if (check_inventory(p, e) < 0)
+			goto out;
 		strbuf_addstr(&inv, p->cfg->inventory);
 	}
 	strbuf_addf(&book, "%s/%s", p->cfg->playbooks_dir, pb->file);

@@ -10,7 +10,10 @@ repository:
   playbook names it; one that does not runs without it, see
   tests/e2e/ansible_hostile.py), and strict inventory parsing is on;
 - a bad new_hosts.txt entry is named by its physical line: blank lines
-  before it count (issue 12: line 4 was reported as line 2).
+  before it count (issue 12: line 4 was reported as line 2);
+- a playbook linked out of playbooks_dir (or a FIFO), and an inventory
+  linked out of the repository, are refused before ansible-playbook runs
+  (issue 13).
 
 Usage: provision_env.py PVE_GITOPS
 """
@@ -135,8 +138,46 @@ def main():
         t.ok("waiting for SSH" not in p.stdout,
              "a bad new_hosts.txt stops before any host is waited for",
              p.stdout)
+        links(t, d, repo, git, pg)
     print("1..%d" % t.n)
     return 1 if t.failed else 0
+
+
+def links(t, d, repo, git, pg):
+    """Issue 13: what ansible-playbook is given stays in the repository."""
+    os.unlink(os.path.join(repo, "proxmox", "new_hosts.txt"))
+    marker = os.path.join(d, "ran-outside")
+    outside = os.path.join(d, "outside.yml")
+    write(outside, "- hosts: all\n  gather_facts: false\n  tasks:\n"
+          "    - ansible.builtin.file: {path: %s, state: touch}\n" % marker)
+    books = os.path.join(repo, "proxmox", "playbooks")
+    os.symlink(outside, os.path.join(books, "outside.yml"))
+    os.makedirs(os.path.join(repo, "shared"))
+    write(os.path.join(repo, "shared", "other.yml"), open(outside).read())
+    os.symlink("../../shared/other.yml", os.path.join(books, "other.yml"))
+    os.mkfifo(os.path.join(books, "fifo.yml"))
+    for name, what in (("outside", "linked out of the repository"),
+                       ("other", "linked to another directory of it"),
+                       ("fifo", "a FIFO")):
+        git("add", "-A")
+        git("commit", "-q", "--allow-empty", "-m",
+            "chore: run %s [ansible %s]" % (name, name))
+        p = pg("provision")
+        t.ok(p.returncode == 2 and "proxmox/playbooks/%s.yml" % name in
+             p.stderr and not os.path.exists(marker),
+             "a playbook %s is refused and does not run" % what,
+             p.stdout + p.stderr)
+    inv = os.path.join(repo, "proxmox", "k8s.ini")
+    write(os.path.join(d, "outside.ini"), open(inv).read())
+    os.unlink(inv)
+    os.symlink(os.path.join(d, "outside.ini"), inv)
+    git("add", "-A")
+    git("commit", "-q", "-m", "chore: inventory out [ansible envcheck]")
+    p = pg("provision")
+    t.ok(p.returncode == 2 and "proxmox/k8s.ini" in p.stderr and
+         "leaves the repository" in p.stderr and "ENV" not in p.stdout,
+         "an inventory linked out of the repository is refused",
+         p.stdout + p.stderr)
 
 
 if __name__ == "__main__":
