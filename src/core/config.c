@@ -57,6 +57,9 @@ void config_init(struct config *cfg)
 	cfg->proxmox.parallel = 4;
 	cfg->proxmox.per_node_limit = 4;
 	cfg->proxmox.timeout_seconds = 600;
+	cfg->http.connect_timeout_seconds = 10;
+	cfg->http.low_speed_seconds = 30;
+	cfg->http.timeout_seconds = 300;
 	set_str(&cfg->vault.mount, "kv");
 	set_str(&cfg->vault.path, "cluster-secret-store/secrets/KUBECONFIG");
 	set_str(&cfg->vault.key, "KUBECONFIG");
@@ -370,6 +373,10 @@ CFG_STRING(v_path, vault.path, check_kv_path)
 CFG_STRING(v_key, vault.key, check_word)
 CFG_STRING(v_namespace, vault.namespace, check_kv_path)
 
+CFG_UINT(h_connect, http.connect_timeout_seconds, 1, 3600)
+CFG_UINT(h_low_speed, http.low_speed_seconds, 1, 3600)
+CFG_UINT(h_timeout, http.timeout_seconds, 1, 86400)
+
 CFG_UINT(s_port, ssh.port, 1, 65535)
 CFG_UINT(s_wait, ssh.wait_seconds, 0, 86400)
 CFG_STRING(s_user, ssh.user, check_word)
@@ -420,6 +427,13 @@ static const struct yd_field vault_fields[] = {
 	{ NULL, NULL, 0 },
 };
 
+static const struct yd_field http_fields[] = {
+	{ "connect_timeout_seconds", h_connect, 0 },
+	{ "low_speed_seconds", h_low_speed, 0 },
+	{ "timeout_seconds", h_timeout, 0 },
+	{ NULL, NULL, 0 },
+};
+
 static const struct yd_field ssh_fields[] = {
 	{ "port", s_port, 0 },
 	{ "user", s_user, 0 },
@@ -444,6 +458,7 @@ static const struct yd_field git_fields[] = {
 		return yd_map(d, v, path, fields, t);                     \
 	}
 CFG_SECTION(c_vault, vault_fields)
+CFG_SECTION(c_http, http_fields)
 CFG_SECTION(c_ssh, ssh_fields)
 CFG_SECTION(c_git, git_fields)
 
@@ -654,6 +669,7 @@ static const struct yd_field config_fields[] = {
 	{ "inventory_groups", c_inventory_groups, 0 },
 	{ "proxmox", c_proxmox, 0 },
 	{ "vault", c_vault, 0 },
+	{ "http", c_http, 0 },
 	{ "ssh", c_ssh, 0 },
 	{ "git", c_git, 0 },
 	{ NULL, NULL, 0 },

@@ -40,7 +40,10 @@ int pve_vm_resize(struct pve_client *pc, const char *node, int vmid,
 		  const char *slot, const char *size, int timeout_s,
 		  struct err *e);
 
-/* GET .../status/current into *st (a new reference). */
+/*
+ * GET .../status/current into *st (a new reference): an object with a
+ * string "status"; an answer without one is an error naming the endpoint.
+ */
 int pve_vm_status(struct pve_client *pc, const char *node, int vmid,
 		  json_t **st, struct err *e);
 
