@@ -12,6 +12,7 @@
 
 #include "core/ydecode.h"
 #include "util/parse.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 #define CFG(t) ((struct config *)(t))
@@ -482,7 +483,7 @@ static int c_proxmox(struct ydecoder *d, void *t, const struct ynode *k,
 		     const struct ynode *v, const char *path)
 {
 	struct config *cfg = t;
-	struct strbuf at = STRBUF_INIT;
+	struct strbuf at = STRBUF_INIT, shown = STRBUF_INIT;
 	const char *key;
 
 	(void)k;
@@ -498,8 +499,9 @@ static int c_proxmox(struct ydecoder *d, void *t, const struct ynode *k,
 	yd_error(d, map_value(v, key), at.buf,
 		 "a TLS setting for the plain HTTP endpoint %s: use "
 		 "https://, or drop %s",
-		 cfg->proxmox.endpoint, key);
+		 url_redacted(&shown, cfg->proxmox.endpoint), key);
 	strbuf_release(&at);
+	strbuf_release(&shown);
 	return -1;
 }
 
