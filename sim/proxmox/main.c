@@ -68,10 +68,11 @@ static const char usage[] =
 	"                           trickle (one byte per --fault-trickle-ms), "
 	"escape\n"
 	"                           (a task fails with ESC in its exitstatus), "
-	"nodata,\n"
-	"                           nostatus (a status poll answered without "
-	"data, or\n"
-	"                           data without status)\n"
+	"nodata\n"
+	"                           (GET status/current answered without "
+	"data),\n"
+	"                           taskstatus (a task status without "
+	"status)\n"
 	"  --fault-delay-ms MS      how long a delay fault waits (default "
 	"2000)\n"
 	"  --fault-trickle-ms MS    the pause between two bytes of a trickled "
@@ -340,7 +341,7 @@ int main(int argc, char **argv)
 	sim_common_opts_init(&cli.co, "proxmox-sim", usage, pve_fault_names,
 			     8006);
 	cli.co.faults &= ~(unsigned)(FAULT_HANG | FAULT_TRICKLE | FAULT_ESCAPE |
-				     FAULT_NODATA | FAULT_NOSTATUS);
+				     FAULT_NODATA | FAULT_TASKSTATUS);
 	sim_init(&s);
 	if (set_up(&cli, &s, &tls, generated, sizeof(generated), argc, argv,
 		   &e) < 0)

@@ -22,18 +22,13 @@
 
 #define MAX_BODY (1 << 20)
 
-const char *const pve_fault_names[] = { "http500",  "drop",   "delay",
-					"lock",	    "task",   "hang",
-					"trickle",  "escape", "nodata",
-					"nostatus", NULL };
+const char *const pve_fault_names[] = { "http500",    "drop",	"delay",
+					"lock",	      "task",	"hang",
+					"trickle",    "escape", "nodata",
+					"taskstatus", NULL };
 
-/* The two status polls a client waits on (nodata, nostatus). */
-static bool is_status_poll(const char *method, const char *tmpl)
-{
-	return !strcmp(method, "GET") &&
-	       (!strcmp(tmpl, "/nodes/{node}/qemu/{vmid}/status/current") ||
-		!strcmp(tmpl, "/nodes/{node}/tasks/{upid}/status"));
-}
+#define VM_STATUS   "/nodes/{node}/qemu/{vmid}/status/current"
+#define TASK_STATUS "/nodes/{node}/tasks/{upid}/status"
 
 /* ---- parameters ------------------------------------------------------- */
 
@@ -268,8 +263,11 @@ static int apply_fault(struct server *sv, const struct sim_req *rq,
 		*fault = 0;
 	if ((*fault == FAULT_TASK || *fault == FAULT_ESCAPE) && !async)
 		*fault = 0;
-	if ((*fault == FAULT_NODATA || *fault == FAULT_NOSTATUS) &&
-	    !is_status_poll(rq->method, tmpl))
+	if (*fault == FAULT_NODATA &&
+	    (strcmp(rq->method, "GET") || strcmp(tmpl, VM_STATUS)))
+		*fault = 0;
+	if (*fault == FAULT_TASKSTATUS &&
+	    (strcmp(rq->method, "GET") || strcmp(tmpl, TASK_STATUS)))
 		*fault = 0;
 	if (*fault == FAULT_HANG)
 		return -1; /* nothing is done, nothing answered */
@@ -369,7 +367,7 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 	log_request(sv, hr->method, url, &rq,
 		    fault == FAULT_DROP || fault == FAULT_HANG ? 0 : rs.status,
 		    fault);
-	if (fault == FAULT_NOSTATUS && json_is_object(rs.data))
+	if (fault == FAULT_TASKSTATUS && json_is_object(rs.data))
 		json_object_del(rs.data, "status");
 	if (fault == FAULT_DROP)
 		out->drop = true; /* the work is done; the answer is lost */

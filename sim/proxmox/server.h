@@ -24,8 +24,8 @@ enum fault_kind {
 	FAULT_HANG = 1 << 5,	/* read the request, never answer */
 	FAULT_TRICKLE = 1 << 6, /* the answer one byte per --fault-trickle-ms */
 	FAULT_ESCAPE = 1 << 7,	/* a task fails with ESC in its exitstatus */
-	FAULT_NODATA = 1 << 8,	/* a status poll answered without data */
-	FAULT_NOSTATUS = 1 << 9, /* a status poll's data without status */
+	FAULT_NODATA = 1 << 8,	/* GET status/current without data */
+	FAULT_TASKSTATUS = 1 << 9, /* a task status's data without status */
 };
 
 /* The names of enum fault_kind's bits, in bit order (for --faults). */

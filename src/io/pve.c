@@ -4,10 +4,14 @@
  * Retry policy: a call is retried when the failure says it did not happen
  * (connection refused, "can't lock file ... got timeout", "VM N is locked",
  * "got no worker upid") whatever the call; when the answer was lost
- * (timeout, reset, HTTP 5xx from a proxy) only idempotent calls are
- * retried, and the caller of a non-idempotent one (a clone) looks the
- * result up instead. Backoff doubles from retry_base_ms up to retry_max_ms,
- * with jitter so that parallel workers do not retry in step.
+ * (reset, HTTP 5xx from a proxy) only idempotent calls are retried, and
+ * the caller of a non-idempotent one (a clone) looks the result up
+ * instead. A timeout is never retried: a server that let one of the http:
+ * limits pass (no answer, or a trickle) would most likely do it again,
+ * and the retries would multiply the deadline. All attempts of one call
+ * end within http.timeout_seconds (the client's deadline). Backoff doubles from
+ * retry_base_ms up to retry_max_ms, with jitter so that parallel workers do not
+ * retry in step.
  */
 #include "io/pve.h"
 
@@ -358,8 +362,8 @@ static void answer_error(const struct pve_req *req,
 
 /*
  * A transport failure: whether to try again (and its kind on e: a timeout
- * keeps ERR_TIMEOUT from http.c; either way *status 0 tells the caller
- * that the request may have arrived).
+ * keeps ERR_TIMEOUT from http.c and is not retried; either way *status 0
+ * tells the caller that the request may have arrived).
  */
 static bool transport_retry(const struct pve_req *req, enum http_error kind,
 			    struct err *e)
@@ -367,7 +371,7 @@ static bool transport_retry(const struct pve_req *req, enum http_error kind,
 	if (kind == HTTP_ERR_OTHER)
 		e->kind = ERR_LOST; /* it may have arrived */
 	return kind == HTTP_ERR_CONNECT ||
-	       (req->retry == PVE_RETRY_SAFE && kind != HTTP_ERR_TLS);
+	       (req->retry == PVE_RETRY_SAFE && kind == HTTP_ERR_OTHER);
 }
 
 /* The time a call gets, its retries included: one request's deadline. */

@@ -27,6 +27,12 @@ int repo_load_config(struct config *cfg, struct diag_list *dl, const char *file,
 	if (!file && access(path, F_OK) < 0)
 		return 0; /* no config file: defaults */
 	if (file_read_all(&buf, path, REPO_MAX_DEF_SIZE, e) < 0) {
+		/* too large: a refusal of the file, at its first line */
+		if (err_is(e, ERR_INVALID))
+			diag_add(dl, DIAG_ERROR, path, 1, 1,
+				 "the file is larger than the limit of %d "
+				 "bytes",
+				 REPO_MAX_DEF_SIZE);
 		e->exit_code = EXIT_INVALID;
 		strbuf_release(&buf);
 		return -1;

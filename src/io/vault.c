@@ -166,8 +166,8 @@ static bool wait_retry(struct vault_client *vc, int attempt)
 
 static bool retryable(long status, enum http_error kind)
 {
-	if (!status)
-		return kind != HTTP_ERR_TLS;
+	if (!status) /* a timeout would only multiply the deadline */
+		return kind != HTTP_ERR_TLS && kind != HTTP_ERR_TIMEOUT;
 	return status == 500 || status == 502 || status == 503 ||
 	       status == 504 || status == 429 || status == 412;
 }
