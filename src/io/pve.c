@@ -9,9 +9,9 @@
  * instead. A timeout is never retried: a server that let one of the http:
  * limits pass (no answer, or a trickle) would most likely do it again,
  * and the retries would multiply the deadline. All attempts of one call
- * end within http.timeout_seconds (the client's deadline). Backoff doubles from
- * retry_base_ms up to retry_max_ms, with jitter so that parallel workers do not
- * retry in step.
+ * end within http.timeout_seconds (the client's deadline). Backoff doubles
+ * from retry_base_ms up to retry_max_ms, with jitter so that parallel
+ * workers do not retry in step.
  */
 #include "io/pve.h"
 
@@ -79,7 +79,6 @@ int pve_client_open(struct pve_client *pc, const struct config *cfg,
 {
 	struct pve_conn conn;
 	struct strbuf shown = STRBUF_INIT;
-	int ret;
 
 	memset(pc, 0, sizeof(*pc));
 	if (pve_conn_from_env(&conn, cfg->env, cfg->proxmox.endpoint,
@@ -110,8 +109,7 @@ int pve_client_open(struct pve_client *pc, const struct config *cfg,
 			       shown.buf);
 	strbuf_release(&shown);
 	conn.trace = cfg->verbosity > 0;
-	ret = pve_client_init(pc, &conn, e);
-	return ret;
+	return pve_client_init(pc, &conn, e);
 }
 
 void pve_param(struct pve_params *p, const char *key, const char *value)
@@ -231,10 +229,12 @@ int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 		     (mono_ms() * 2654435761u) ^ (uint64_t)(uintptr_t)pc);
 	if (strncmp(conn->endpoint, "https://", 8) &&
 	    strncmp(conn->endpoint, "http://", 7)) {
+		struct strbuf shown = STRBUF_INIT;
+
 		err_set(e, EXIT_INVALID,
 			"proxmox endpoint '%s': expected https://HOST:8006",
-			url_redacted(&pc->base, conn->endpoint));
-		strbuf_reset(&pc->base);
+			url_redacted(&shown, conn->endpoint));
+		strbuf_release(&shown);
 		return -1;
 	}
 	strbuf_addstr(&pc->base, conn->endpoint);
