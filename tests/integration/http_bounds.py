@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Broken servers do not hold pve-gitops: against a proxmox-sim that reads
+"""Broken servers do not hold pve-gitops: against a listener that never
+accepts (the connect timeout), a proxmox-sim that reads
 the request and never answers (fault "hang") or trickles its answer one
 byte at a time ("trickle"), plan fails within the configured http: limits
 (retries included) with an error naming the request and the limit; the
@@ -15,6 +16,7 @@ Usage: http_bounds.py PVE_GITOPS PROXMOX_SIM VAULT_SIM SOURCE_DIR
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -75,6 +77,41 @@ def plan_hangs():
         t.ok("http.timeout_seconds" in p.stderr,
              "hang: the error names the limit hit", p.stderr)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def plan_cannot_connect():
+    """A listener whose accept queue is full drops the SYN: connect hangs
+    (on Linux, with tcp_abort_on_overflow 0)."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(0)
+    port = ls.getsockname()[1]
+    fill = []
+    for _ in range(8):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fill.append(c)
+    time.sleep(0.2)
+    d = tempfile.mkdtemp(prefix="pve-gitops-httpb.")
+    os.makedirs(os.path.join(d, "proxmox", "vms"))
+    with open(os.path.join(d, "pve-gitops.yaml"), "w") as f:
+        f.write("proxmox: {endpoint: 'http://127.0.0.1:%d'}\n"
+                "http: {connect_timeout_seconds: 1}\n" % port)
+    p, took = run(d, "plan")
+    t.ok(p.returncode != 0 and took < 5,
+         "connect: plan fails within the 1 s connect timeout (took %.1f s)"
+         % took, p.stderr)
+    t.ok("/cluster/resources" in p.stderr and
+         "http.connect_timeout_seconds" in p.stderr,
+         "connect: the error names the request and the limit", p.stderr)
+    for c in fill:
+        c.close()
+    ls.close()
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def plan_trickles():
@@ -208,6 +245,7 @@ def huge_config():
 
 def main():
     plan_hangs()
+    plan_cannot_connect()
     plan_trickles()
     password_redacted()
     escaped_exitstatus()
