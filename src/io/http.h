@@ -62,6 +62,7 @@ enum http_error {
 	HTTP_ERR_TIMEOUT, /* the request may or may not have arrived */
 	HTTP_ERR_TLS,	  /* verification or pin failed: never retried */
 	HTTP_ERR_OTHER,	  /* reset, malformed answer, ... */
+	HTTP_ERR_BADURL,  /* curl refused the URL; nothing was sent */
 };
 
 /* The limits of cfg's http: section into o (TLS settings untouched). */

@@ -478,7 +478,9 @@ static void add_log_tail(struct pve_client *pc, const char *node,
 	json_t *log = NULL, *line;
 	size_t i, n;
 
-	strbuf_addf(&path, "/nodes/%s/tasks/", node);
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks/");
 	strbuf_add_percent_encoded(&path, upid);
 	strbuf_addstr(&path, "/log");
 	pve_param(&p, "limit", "1000");
@@ -514,7 +516,9 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 
 	if (!node)
 		return err_set(e, EXIT_FAIL, "not a task id: '%s'", upid);
-	strbuf_addf(&path, "/nodes/%s/tasks/", node);
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks/");
 	strbuf_add_percent_encoded(&path, upid);
 	strbuf_addstr(&path, "/status");
 	for (;;) {

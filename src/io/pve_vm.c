@@ -12,7 +12,9 @@
 void pve_vm_path(struct strbuf *out, const char *node, int vmid,
 		 const char *sub)
 {
-	strbuf_addf(out, "/nodes/%s/qemu", node);
+	strbuf_addstr(out, "/nodes/");
+	strbuf_add_percent_encoded(out, node); /* a name from an answer */
+	strbuf_addstr(out, "/qemu");
 	if (vmid)
 		strbuf_addf(out, "/%d", vmid);
 	if (sub)

@@ -14,7 +14,8 @@
 
 #include "io/pve.h"
 
-/* "/nodes/NODE/qemu/VMID" and, when sub is not NULL, "/SUB". */
+/* "/nodes/NODE/qemu/VMID" (NODE percent-encoded: it comes from API
+ * answers) and, when sub is not NULL, "/SUB". */
 void pve_vm_path(struct strbuf *out, const char *node, int vmid,
 		 const char *sub);
 

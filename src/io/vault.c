@@ -167,7 +167,7 @@ static bool wait_retry(struct vault_client *vc, int attempt)
 static bool retryable(long status, enum http_error kind)
 {
 	if (!status) /* a timeout would only multiply the deadline */
-		return kind != HTTP_ERR_TLS && kind != HTTP_ERR_TIMEOUT;
+		return kind == HTTP_ERR_CONNECT || kind == HTTP_ERR_OTHER;
 	return status == 500 || status == 502 || status == 503 ||
 	       status == 504 || status == 429 || status == 412;
 }
