@@ -62,9 +62,22 @@ static const char usage[] =
 	"  --fault-rate RATE        share of requests hit by a fault, 0 to 1 "
 	"(default 0)\n"
 	"  --faults LIST            which faults: http500,drop,delay,lock,task "
-	"(default all)\n"
+	"(default all\n"
+	"                           of these); only when named: hang (never "
+	"answer),\n"
+	"                           trickle (one byte per --fault-trickle-ms), "
+	"escape\n"
+	"                           (a task fails with ESC in its exitstatus), "
+	"nodata\n"
+	"                           (GET status/current answered without "
+	"data),\n"
+	"                           taskstatus (a task status without "
+	"status)\n"
 	"  --fault-delay-ms MS      how long a delay fault waits (default "
 	"2000)\n"
+	"  --fault-trickle-ms MS    the pause between two bytes of a trickled "
+	"answer\n"
+	"                           (default 2000)\n"
 	"  --seed N                 fault sequence seed (default 1); same seed, "
 	"same faults\n"
 	"  --latency-ms MS          added to every request (default 0)\n"
@@ -88,6 +101,7 @@ enum {
 	OPT_TICKET_LIFETIME,
 	OPT_GUEST_KEY,
 	OPT_FAULT_DELAY,
+	OPT_FAULT_TRICKLE,
 	OPT_STATE,
 	OPT_LOCK_WAIT,
 };
@@ -103,6 +117,7 @@ static const struct option longopts[] = {
 	{ "ticket-lifetime", required_argument, NULL, OPT_TICKET_LIFETIME },
 	{ "guest-host-key", required_argument, NULL, OPT_GUEST_KEY },
 	{ "fault-delay-ms", required_argument, NULL, OPT_FAULT_DELAY },
+	{ "fault-trickle-ms", required_argument, NULL, OPT_FAULT_TRICKLE },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "lock-wait-ms", required_argument, NULL, OPT_LOCK_WAIT },
 	{ NULL, 0, NULL, 0 },
@@ -111,7 +126,7 @@ static const struct option longopts[] = {
 struct cli {
 	struct sim_common_opts co;
 	bool http;
-	int fault_delay_ms;
+	int fault_delay_ms, fault_trickle_ms;
 	const char *topology;
 	struct strvec tokens, users, guest_keys;
 };
@@ -201,6 +216,9 @@ static int parse_opt(struct cli *cli, struct sim *s, int c, const char *arg,
 	case OPT_FAULT_DELAY:
 		return sim_parse_ms(&cli->fault_delay_ms, "--fault-delay-ms",
 				    arg, e);
+	case OPT_FAULT_TRICKLE:
+		return sim_parse_ms(&cli->fault_trickle_ms,
+				    "--fault-trickle-ms", arg, e);
 	case OPT_STATE:
 		s->opts.state_file = arg;
 		return 0;
@@ -308,6 +326,7 @@ static int set_up(struct cli *cli, struct sim *s, struct sim_tls *tls,
 int main(int argc, char **argv)
 {
 	struct cli cli = { .fault_delay_ms = 2000,
+			   .fault_trickle_ms = 2000,
 			   .tokens = STRVEC_INIT,
 			   .users = STRVEC_INIT,
 			   .guest_keys = STRVEC_INIT };
@@ -321,6 +340,8 @@ int main(int argc, char **argv)
 
 	sim_common_opts_init(&cli.co, "proxmox-sim", usage, pve_fault_names,
 			     8006);
+	cli.co.faults &= ~(unsigned)(FAULT_HANG | FAULT_TRICKLE | FAULT_ESCAPE |
+				     FAULT_NODATA | FAULT_TASKSTATUS);
 	sim_init(&s);
 	if (set_up(&cli, &s, &tls, generated, sizeof(generated), argc, argv,
 		   &e) < 0)
@@ -330,6 +351,7 @@ int main(int argc, char **argv)
 	sv.opts.co = &cli.co;
 	sv.opts.http = cli.http;
 	sv.opts.fault_delay_ms = cli.fault_delay_ms;
+	sv.opts.fault_trickle_ms = cli.fault_trickle_ms;
 	sv.tls = &tls;
 	if (server_start(&sv, &e) < 0)
 		goto fail;

@@ -22,8 +22,13 @@
 
 #define MAX_BODY (1 << 20)
 
-const char *const pve_fault_names[] = { "http500", "drop", "delay",
-					"lock",	   "task", NULL };
+const char *const pve_fault_names[] = { "http500",    "drop",	"delay",
+					"lock",	      "task",	"hang",
+					"trickle",    "escape", "nodata",
+					"taskstatus", NULL };
+
+#define VM_STATUS   "/nodes/{node}/qemu/{vmid}/status/current"
+#define TASK_STATUS "/nodes/{node}/tasks/{upid}/status"
 
 /* ---- parameters ------------------------------------------------------- */
 
@@ -122,6 +127,15 @@ static void send_json(struct httpd_reply *out, const struct sim_resp *rs)
 	httpd_reply_header(out, "Server", "pve-api-daemon/3.0 (proxmox-sim)");
 	if (rs->status != 200)
 		httpd_reply_reason(out, rs->message.buf);
+	json_decref(body);
+}
+
+/* A 200 answer whose body lacks "data" (the nodata fault). */
+static void send_no_data(struct httpd_reply *out)
+{
+	json_t *body = json_object();
+
+	httpd_reply_json(out, 200, body, "application/json;charset=UTF-8", 0);
 	json_decref(body);
 }
 
@@ -247,8 +261,16 @@ static int apply_fault(struct server *sv, const struct sim_req *rq,
 	*fault = sim_faults_next(&sv->front.faults);
 	if (*fault == FAULT_LOCK && (!mutating || !req_param(rq, "vmid")))
 		*fault = 0;
-	if (*fault == FAULT_TASK && !async)
+	if ((*fault == FAULT_TASK || *fault == FAULT_ESCAPE) && !async)
 		*fault = 0;
+	if (*fault == FAULT_NODATA &&
+	    (strcmp(rq->method, "GET") || strcmp(tmpl, VM_STATUS)))
+		*fault = 0;
+	if (*fault == FAULT_TASKSTATUS &&
+	    (strcmp(rq->method, "GET") || strcmp(tmpl, TASK_STATUS)))
+		*fault = 0;
+	if (*fault == FAULT_HANG)
+		return -1; /* nothing is done, nothing answered */
 	if (*fault == FAULT_HTTP500) {
 		resp_fail(rs, 500, "%s",
 			  async ? "got no worker upid - start worker failed"
@@ -271,6 +293,9 @@ static int apply_fault(struct server *sv, const struct sim_req *rq,
 		sleep_ms(sv->opts.fault_delay_ms);
 	if (*fault == FAULT_TASK)
 		*fail_task = "task failed: got timeout (injected fault)";
+	if (*fault == FAULT_ESCAPE) /* text a terminal would obey */
+		*fail_task = "\x1b[31mtask failed\x1b[0m\x1b]0;owned\x07 "
+			     "(injected fault)";
 	return 0;
 }
 
@@ -340,11 +365,20 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 	else
 		handle(sv, hr, &rq, &rs, &fault);
 	log_request(sv, hr->method, url, &rq,
-		    fault == FAULT_DROP ? 0 : rs.status, fault);
+		    fault == FAULT_DROP || fault == FAULT_HANG ? 0 : rs.status,
+		    fault);
+	if (fault == FAULT_TASKSTATUS && json_is_object(rs.data))
+		json_object_del(rs.data, "status");
 	if (fault == FAULT_DROP)
 		out->drop = true; /* the work is done; the answer is lost */
+	else if (fault == FAULT_HANG)
+		out->hang = true; /* until the simulator stops */
+	else if (fault == FAULT_NODATA)
+		send_no_data(out);
 	else
 		send_json(out, &rs);
+	if (fault == FAULT_TRICKLE)
+		out->trickle_ms = sv->opts.fault_trickle_ms;
 	json_decref(rs.data);
 	json_decref(rs.errors);
 	strbuf_release(&rs.message);

@@ -20,6 +20,12 @@ enum fault_kind {
 	FAULT_DELAY = 1 << 2,
 	FAULT_LOCK = 1 << 3,
 	FAULT_TASK = 1 << 4,
+	/* only when named in --faults: */
+	FAULT_HANG = 1 << 5,	/* read the request, never answer */
+	FAULT_TRICKLE = 1 << 6, /* the answer one byte per --fault-trickle-ms */
+	FAULT_ESCAPE = 1 << 7,	/* a task fails with ESC in its exitstatus */
+	FAULT_NODATA = 1 << 8,	/* GET status/current without data */
+	FAULT_TASKSTATUS = 1 << 9, /* a task status's data without status */
 };
 
 /* The names of enum fault_kind's bits, in bit order (for --faults). */
@@ -29,6 +35,7 @@ struct server_opts {
 	const struct sim_common_opts *co; /* --listen, faults, log, ... */
 	bool http;			  /* plain HTTP instead of HTTPS */
 	int fault_delay_ms;
+	int fault_trickle_ms; /* between two bytes of a trickled answer */
 };
 
 struct server {

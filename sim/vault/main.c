@@ -52,8 +52,11 @@ static const char usage[] =
 	"(default 0)\n"
 	"  --fault-rate RATE        share of requests hit by a fault, 0 to 1 "
 	"(default 0)\n"
-	"  --faults LIST            which faults: http500,drop,garbled "
-	"(default http500,drop)\n"
+	"  --faults LIST            which faults: http500,drop,garbled,hang,"
+	"trickle\n"
+	"                           (default http500,drop; hang never "
+	"answers,\n"
+	"                           trickle sends one byte every 2 s)\n"
 	"  --seed N                 fault sequence seed (default 1); same "
 	"seed, same faults\n"
 	"  -h, --help               this help\n"
@@ -219,7 +222,9 @@ int main(int argc, char **argv)
 	json_object_seed(0); /* before any thread makes an object */
 	sim_common_opts_init(&cli.co, "vault-sim", usage, vault_fault_names,
 			     8200);
-	cli.co.faults &= ~(unsigned)FAULT_GARBLED; /* only when named */
+	/* only when named */
+	cli.co.faults &=
+		~(unsigned)(FAULT_GARBLED | FAULT_HANG | FAULT_TRICKLE);
 	vault_init(&v);
 	if (parse_args(&cli, argc, argv, &e) < 0 ||
 	    add_mounts(&v, &cli, &e) < 0 ||

@@ -21,7 +21,10 @@
 /* Vault's default max_request_size */
 #define MAX_BODY (32 << 20)
 
-const char *const vault_fault_names[] = { "http500", "drop", "garbled", NULL };
+const char *const vault_fault_names[] = { "http500", "drop",	"garbled",
+					  "hang",    "trickle", NULL };
+
+#define TRICKLE_MS 2000 /* between two bytes of a trickled answer */
 
 /* ---- the log ---------------------------------------------------------- */
 
@@ -36,7 +39,9 @@ static void log_request(struct server *sv, const char *method, const char *url,
 	line = reqlog_line(method, url);
 	json_object_set_new(
 		line, "status",
-		json_integer(fault == FAULT_DROP ? 0 : (int)rs->status));
+		json_integer(fault == FAULT_DROP || fault == FAULT_HANG
+				     ? 0
+				     : (int)rs->status));
 	if (ns && *ns)
 		json_object_set_new(line, "namespace",
 				    json_string(reqlog_text(&a, ns)));
@@ -290,6 +295,8 @@ static void handle(struct server *sv, const struct httpd_request *hr,
 	if (!token)
 		return;
 	r->fault = sim_faults_next(&sv->front.faults);
+	if (r->fault == FAULT_HANG)
+		return; /* nothing done, nothing answered */
 	if (r->fault == FAULT_HTTP500) {
 		resp_error(&r->rs, 500, "internal error");
 		return;
@@ -325,11 +332,15 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 	log_request(sv, hr->method, hr->path, r.ns.buf, &r.rs, r.fault);
 	if (r.fault == FAULT_DROP) {
 		out->drop = true; /* the work is done; the answer is lost */
+	} else if (r.fault == FAULT_HANG) {
+		out->hang = true; /* until the simulator stops */
 	} else {
 		/* Go's json.Encoder ends the body with a newline */
 		httpd_reply_json(out, r.rs.status, r.rs.body, NULL,
 				 HTTPD_JSON_NEWLINE);
 		httpd_reply_header(out, "Cache-Control", "no-store");
+		if (r.fault == FAULT_TRICKLE)
+			out->trickle_ms = TRICKLE_MS;
 	}
 	json_decref(r.rq.body);
 	json_decref(r.rs.body);

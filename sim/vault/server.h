@@ -21,6 +21,10 @@ enum fault_kind {
 	 * a broken proxy or server might: a client must not take it for an
 	 * empty secret */
 	FAULT_GARBLED = 1 << 2,
+	/* only when named: read the request and never answer (until the
+	 * simulator stops), or send the answer one byte every 2 s */
+	FAULT_HANG = 1 << 3,
+	FAULT_TRICKLE = 1 << 4,
 };
 
 /* The names of enum fault_kind's bits, in bit order (for --faults). */

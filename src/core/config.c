@@ -13,6 +13,7 @@
 
 #include "core/ydecode.h"
 #include "util/parse.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 #define CFG(t) ((struct config *)(t))
@@ -58,6 +59,9 @@ void config_init(struct config *cfg)
 	cfg->proxmox.parallel = 4;
 	cfg->proxmox.per_node_limit = 4;
 	cfg->proxmox.timeout_seconds = 600;
+	cfg->http.connect_timeout_seconds = 10;
+	cfg->http.low_speed_seconds = 30;
+	cfg->http.timeout_seconds = 300;
 	set_str(&cfg->vault.mount, "kv");
 	set_str(&cfg->vault.path, "cluster-secret-store/secrets/KUBECONFIG");
 	set_str(&cfg->vault.key, "KUBECONFIG");
@@ -379,6 +383,10 @@ CFG_STRING(v_path, vault.path, check_kv_path)
 CFG_STRING(v_key, vault.key, check_word)
 CFG_STRING(v_namespace, vault.namespace, check_kv_path)
 
+CFG_UINT(h_connect, http.connect_timeout_seconds, 1, 3600)
+CFG_UINT(h_low_speed, http.low_speed_seconds, 1, 3600)
+CFG_UINT(h_timeout, http.timeout_seconds, 1, 86400)
+
 CFG_UINT(s_port, ssh.port, 1, 65535)
 CFG_UINT(s_wait, ssh.wait_seconds, 0, 86400)
 CFG_STRING(s_user, ssh.user, check_word)
@@ -426,6 +434,13 @@ static const struct yd_field vault_fields[] = {
 	{ "key", v_key, 0 },
 	{ "namespace", v_namespace, 0 },
 	{ "token", c_secret, 1 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct yd_field http_fields[] = {
+	{ "connect_timeout_seconds", h_connect, 0 },
+	{ "low_speed_seconds", h_low_speed, 0 },
+	{ "timeout_seconds", h_timeout, 0 },
 	{ NULL, NULL, 0 },
 };
 
@@ -487,6 +502,7 @@ static const struct yd_field git_fields[] = {
 		return yd_map(d, v, path, fields, t);                     \
 	}
 CFG_SECTION(c_vault, vault_fields)
+CFG_SECTION(c_http, http_fields)
 CFG_SECTION(c_ssh, ssh_fields)
 CFG_SECTION(c_git, git_fields)
 CFG_SECTION(c_ansible, ansible_fields)
@@ -511,7 +527,7 @@ static int c_proxmox(struct ydecoder *d, void *t, const struct ynode *k,
 		     const struct ynode *v, const char *path)
 {
 	struct config *cfg = t;
-	struct strbuf at = STRBUF_INIT;
+	struct strbuf at = STRBUF_INIT, shown = STRBUF_INIT;
 	const char *key;
 
 	(void)k;
@@ -527,8 +543,9 @@ static int c_proxmox(struct ydecoder *d, void *t, const struct ynode *k,
 	yd_error(d, map_value(v, key), at.buf,
 		 "a TLS setting for the plain HTTP endpoint %s: use "
 		 "https://, or drop %s",
-		 cfg->proxmox.endpoint, key);
+		 url_redacted(&shown, cfg->proxmox.endpoint), key);
 	strbuf_release(&at);
+	strbuf_release(&shown);
 	return -1;
 }
 
@@ -698,6 +715,7 @@ static const struct yd_field config_fields[] = {
 	{ "inventory_groups", c_inventory_groups, 0 },
 	{ "proxmox", c_proxmox, 0 },
 	{ "vault", c_vault, 0 },
+	{ "http", c_http, 0 },
 	{ "ssh", c_ssh, 0 },
 	{ "git", c_git, 0 },
 	{ "ansible", c_ansible, 0 },

@@ -63,6 +63,13 @@ struct config {
 	struct {
 		char *addr, *mount, *path, *key, *namespace;
 	} vault;
+	/* every HTTP request to Proxmox and Vault (a call's retries count
+	 * against timeout_seconds too) */
+	struct {
+		uint64_t connect_timeout_seconds; /* TCP and TLS; 10 */
+		uint64_t low_speed_seconds; /* below 1 byte/s this long; 30 */
+		uint64_t timeout_seconds;   /* the whole request; 300 */
+	} http;
 	struct {
 		uint64_t port, wait_seconds;
 		char *user, *known_hosts;

@@ -2,6 +2,7 @@
  * cluster.c - reading the cluster's VMs; see cluster.h.
  */
 #include "io/cluster.h"
+#include "io/pve_vm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,7 @@ int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 	json_t *data = NULL;
 	int ret = -1;
 
-	strbuf_addf(&path, "/nodes/%s/qemu/%d/config", vm->node, vm->vmid);
+	pve_vm_path(&path, vm->node, vm->vmid, "config");
 	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &data, NULL,
 		     e) < 0)
 		goto out;

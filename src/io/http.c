@@ -14,7 +14,16 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "util/backoff.h"
 #include "util/exitcode.h"
+#include "util/url.h"
+
+void http_opts_from_config(struct http_opts *o, const struct config *cfg)
+{
+	o->connect_timeout_ms = (long)cfg->http.connect_timeout_seconds * 1000;
+	o->low_speed_s = (long)cfg->http.low_speed_seconds;
+	o->timeout_ms = (long)cfg->http.timeout_seconds * 1000;
+}
 
 int http_parse_fingerprint(unsigned char out[32], const char *s)
 {
@@ -141,12 +150,16 @@ int http_check_scheme(const char *url, const struct http_opts *o, struct err *e)
 			   : o->ca_file	  ? "a CA file"
 			   : o->ca_path	  ? "a CA directory"
 					  : NULL;
+	struct strbuf shown = STRBUF_INIT;
 
-	if (what && !strncmp(url, "http://", 7))
-		return err_setk(e, ERR_INVALID, EXIT_INVALID,
-				"%s is plain HTTP, but %s is configured for "
-				"it: use https://, or drop the TLS setting",
-				url, what);
+	if (what && !strncmp(url, "http://", 7)) {
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "%s is plain HTTP, but %s is configured for "
+			 "it: use https://, or drop the TLS setting",
+			 url_redacted(&shown, url), what);
+		strbuf_release(&shown);
+		return -1;
+	}
 	return 0;
 }
 
@@ -174,6 +187,107 @@ static void set_tls(struct http_client *c, CURL *h)
 	}
 }
 
+/* The limits of one request; *total_ms is its total deadline. */
+static void set_limits(struct http_client *c, CURL *h, long *total_ms)
+{
+	long connect = c->opts.connect_timeout_ms ? c->opts.connect_timeout_ms
+						  : 10000L;
+	long low = c->opts.low_speed_s ? c->opts.low_speed_s : 30L;
+
+	*total_ms = c->opts.timeout_ms ? c->opts.timeout_ms : 300000L;
+	if (c->deadline) {
+		uint64_t now = mono_ms();
+		long left = c->deadline > now ? (long)(c->deadline - now) : 1L;
+
+		if (left < *total_ms)
+			*total_ms = left;
+	}
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 connect < *total_ms ? connect : *total_ms);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, low);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, *total_ms);
+}
+
+/*
+ * Which limit a CURLE_OPERATION_TIMEDOUT hit, as text naming its config
+ * key: not connected yet (TCP, or TLS for https) is the connect timeout;
+ * the whole deadline used up (total_ms, which the caller's deadline may
+ * have cut short) is the total one; else the low-speed limit.
+ */
+static void describe_timeout(struct strbuf *out, struct http_client *c, CURL *h,
+			     const char *url, long total_ms)
+{
+	curl_off_t conn = 0, app = 0, took = 0;
+	bool tls = !strncmp(url, "https://", 8);
+	long connect_ms = c->opts.connect_timeout_ms
+				  ? c->opts.connect_timeout_ms
+				  : 10000L;
+
+	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn);
+	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &app);
+	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &took);
+	if ((!conn || (tls && !app)) && took / 1000 + 100 >= connect_ms)
+		strbuf_addf(out,
+			    "timed out: no connection within %ld s "
+			    "(http.connect_timeout_seconds)",
+			    connect_ms / 1000);
+	else if (took / 1000 + 100 >= total_ms)
+		strbuf_addf(
+			out,
+			"timed out: no complete answer within the "
+			"deadline of %ld s (http.timeout_seconds, "
+			"retries included)",
+			(c->opts.timeout_ms ? c->opts.timeout_ms : 300000L) /
+				1000);
+	else
+		strbuf_addf(out,
+			    "timed out: less than 1 byte/s for %ld s "
+			    "(http.low_speed_seconds)",
+			    c->opts.low_speed_s ? c->opts.low_speed_s : 30L);
+}
+
+static enum http_error error_kind(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return HTTP_ERR_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return HTTP_ERR_TIMEOUT;
+	case CURLE_URL_MALFORMAT:
+		return HTTP_ERR_BADURL;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+		return HTTP_ERR_TLS;
+	default:
+		return HTTP_ERR_OTHER;
+	}
+}
+
+/* The failure of rc as e: "METHOD URL: cause", the URL redacted. */
+static int transport_error(struct http_client *c, CURL *h, CURLcode rc,
+			   const char *method, const char *url,
+			   const char *errbuf, long total_ms,
+			   enum http_error *kind, struct err *e)
+{
+	struct strbuf cause = STRBUF_INIT, shown = STRBUF_INIT;
+
+	*kind = error_kind(rc);
+	if (*kind == HTTP_ERR_TIMEOUT)
+		describe_timeout(&cause, c, h, url, total_ms);
+	else
+		strbuf_addstr(&cause,
+			      errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	err_setk(e, *kind == HTTP_ERR_TIMEOUT ? ERR_TIMEOUT : ERR_GENERIC,
+		 EXIT_FAIL, "%s %s: %s", method, url_redacted(&shown, url),
+		 cause.buf);
+	strbuf_release(&cause);
+	strbuf_release(&shown);
+	return -1;
+}
+
 int http_request(struct http_client *c, const char *method, const char *url,
 		 const struct strvec *headers, const char *body, int flags,
 		 struct http_response *out, enum http_error *kind,
@@ -182,6 +296,7 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	CURL *h = c->curl;
 	struct curl_slist *hl = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
+	long total_ms;
 	CURLcode rc;
 	size_t i;
 
@@ -195,11 +310,7 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 c->opts.connect_timeout_ms ? c->opts.connect_timeout_ms
-						    : 10000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-			 c->opts.timeout_ms ? c->opts.timeout_ms : 60000L);
+	set_limits(c, h, &total_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out->body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -224,22 +335,6 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 		return 0;
 	}
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-		*kind = HTTP_ERR_CONNECT;
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		*kind = HTTP_ERR_TIMEOUT;
-		break;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CONNECT_ERROR:
-		*kind = HTTP_ERR_TLS;
-		break;
-	default:
-		*kind = HTTP_ERR_OTHER;
-	}
-	return err_set(e, EXIT_FAIL, "%s %s: %s", method, url,
-		       errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	return transport_error(c, h, rc, method, url, errbuf, total_ms, kind,
+			       e);
 }

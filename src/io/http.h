@@ -2,9 +2,12 @@
  * http.h - one HTTPS client connection (libcurl), as the Proxmox and Vault
  * clients use it: TLS verified by default, a CA file, or a pinned SHA-256
  * certificate fingerprint for a self-signed node certificate (verification
- * replaced by the pin, never simply turned off); connect and total
- * timeouts; the status line's reason phrase kept, because Proxmox puts its
- * error message there.
+ * replaced by the pin, never simply turned off); every request bounded by
+ * a connect timeout, a low-speed limit and a total deadline (config
+ * section http:), a timeout failing with ERR_TIMEOUT and naming the limit
+ * that was hit; the status line's reason phrase kept, because Proxmox puts
+ * its error message there. URLs reach messages with their userinfo
+ * redacted (util/url.h).
  *
  * One http_client per thread; it keeps its connection alive between calls.
  */
@@ -12,7 +15,9 @@
 #define PVE_GITOPS_HTTP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "core/config.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -22,8 +27,9 @@ struct http_opts {
 	const char *ca_path;	 /* or a hashed directory of them (c_rehash) */
 	const char *fingerprint; /* "AB:CD:..." SHA-256 of the certificate */
 	bool insecure;		 /* no verification at all (warned about) */
-	long connect_timeout_ms; /* 0: 10 s */
-	long timeout_ms;	 /* whole request; 0: 60 s */
+	long connect_timeout_ms; /* TCP and TLS handshake; 0: 10 s */
+	long low_speed_s;	 /* abort below 1 byte/s for this long; 0: 30 */
+	long timeout_ms;	 /* whole request; 0: 300 s */
 };
 
 struct http_client {
@@ -31,6 +37,12 @@ struct http_client {
 	struct http_opts opts;
 	unsigned char pin[32];
 	bool has_pin;
+	/*
+	 * mono_ms() by which every request must have ended (0: none): a
+	 * caller that retries sets it once, so that its retries together
+	 * stay within one deadline instead of multiplying it.
+	 */
+	uint64_t deadline;
 };
 
 struct http_response {
@@ -50,7 +62,11 @@ enum http_error {
 	HTTP_ERR_TIMEOUT, /* the request may or may not have arrived */
 	HTTP_ERR_TLS,	  /* verification or pin failed: never retried */
 	HTTP_ERR_OTHER,	  /* reset, malformed answer, ... */
+	HTTP_ERR_BADURL,  /* curl refused the URL; nothing was sent */
 };
+
+/* The limits of cfg's http: section into o (TLS settings untouched). */
+void http_opts_from_config(struct http_opts *o, const struct config *cfg);
 
 /* Parse "AB:CD:..." (32 pairs, case-insensitive). Returns 0 or -1. */
 int http_parse_fingerprint(unsigned char out[32], const char *s);
@@ -71,7 +87,9 @@ void http_client_release(struct http_client *c);
  * Send a request. headers are "Name: value" lines (secrets allowed: they are
  * never logged); body may be NULL. Returns 0 when an HTTP response arrived
  * (whatever its status), or -1 with *kind set and e describing the
- * transport failure (with the URL, never a header).
+ * transport failure: "METHOD URL: cause", the URL without its userinfo,
+ * never a header. A timeout (HTTP_ERR_TIMEOUT) has the kind ERR_TIMEOUT
+ * and says which limit was hit, by its config key ("http.timeout_seconds").
  */
 /*
  * HTTP_ONCE: a request that must not be sent twice. libcurl re-sends a

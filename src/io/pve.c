@@ -4,10 +4,14 @@
  * Retry policy: a call is retried when the failure says it did not happen
  * (connection refused, "can't lock file ... got timeout", "VM N is locked",
  * "got no worker upid") whatever the call; when the answer was lost
- * (timeout, reset, HTTP 5xx from a proxy) only idempotent calls are
- * retried, and the caller of a non-idempotent one (a clone) looks the
- * result up instead. Backoff doubles from retry_base_ms up to retry_max_ms,
- * with jitter so that parallel workers do not retry in step.
+ * (reset, HTTP 5xx from a proxy) only idempotent calls are retried, and
+ * the caller of a non-idempotent one (a clone) looks the result up
+ * instead. A timeout is never retried: a server that let one of the http:
+ * limits pass (no answer, or a trickle) would most likely do it again,
+ * and the retries would multiply the deadline. All attempts of one call
+ * end within http.timeout_seconds (the client's deadline). Backoff doubles
+ * from retry_base_ms up to retry_max_ms, with jitter so that parallel
+ * workers do not retry in step.
  */
 #include "io/pve.h"
 
@@ -19,6 +23,7 @@
 #include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/report.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 #define TICKET_RENEW_MS (3600 * 1000) /* tickets live two hours */
@@ -73,6 +78,7 @@ int pve_client_open(struct pve_client *pc, const struct config *cfg,
 		    struct err *e)
 {
 	struct pve_conn conn;
+	struct strbuf shown = STRBUF_INIT;
 
 	memset(pc, 0, sizeof(*pc));
 	if (pve_conn_from_env(&conn, cfg->env, cfg->proxmox.endpoint,
@@ -80,6 +86,7 @@ int pve_client_open(struct pve_client *pc, const struct config *cfg,
 		return -1;
 	conn.http.ca_file = cfg->proxmox.tls_ca_file;
 	conn.http.fingerprint = cfg->proxmox.tls_fingerprint;
+	http_opts_from_config(&conn.http, cfg);
 	if (http_check_scheme(conn.endpoint, &conn.http, e) < 0)
 		return err_prefix(e, "proxmox.tls_fingerprint or "
 				     "proxmox.tls_ca_file");
@@ -90,17 +97,18 @@ int pve_client_open(struct pve_client *pc, const struct config *cfg,
 			       "tls_fingerprint is checked");
 		conn.http.insecure = false;
 	}
+	url_redacted(&shown, conn.endpoint);
 	if (!strncmp(conn.endpoint, "http://", 7))
 		report_warning("%s is plain HTTP: the API token travels in "
 			       "clear text",
-			       conn.endpoint);
+			       shown.buf);
 	if (conn.http.insecure)
 		report_warning("TLS verification of %s is off; pin the "
 			       "certificate with proxmox.tls_fingerprint "
 			       "instead",
-			       conn.endpoint);
-	if (cfg->verbosity > 0)
-		conn.trace = stderr;
+			       shown.buf);
+	strbuf_release(&shown);
+	conn.trace = cfg->verbosity > 0;
 	return pve_client_init(pc, &conn, e);
 }
 
@@ -220,11 +228,15 @@ int pve_client_init(struct pve_client *pc, const struct pve_conn *conn,
 		     pc->conn.retry_max_ms,
 		     (mono_ms() * 2654435761u) ^ (uint64_t)(uintptr_t)pc);
 	if (strncmp(conn->endpoint, "https://", 8) &&
-	    strncmp(conn->endpoint, "http://", 7))
-		return err_set(
-			e, EXIT_INVALID,
+	    strncmp(conn->endpoint, "http://", 7)) {
+		struct strbuf shown = STRBUF_INIT;
+
+		err_set(e, EXIT_INVALID,
 			"proxmox endpoint '%s': expected https://HOST:8006",
-			conn->endpoint);
+			url_redacted(&shown, conn->endpoint));
+		strbuf_release(&shown);
+		return -1;
+	}
 	strbuf_addstr(&pc->base, conn->endpoint);
 	while (pc->base.len && pc->base.buf[pc->base.len - 1] == '/')
 		strbuf_setlen(&pc->base, pc->base.len - 1);
@@ -270,13 +282,14 @@ static void add_auth(struct pve_client *pc, struct strvec *h, bool write)
 		strvec_push(h, pc->csrf.buf);
 }
 
+/* The path holds names from API answers: report.h escapes them. */
 static void trace(struct pve_client *pc, const char *method, const char *path,
 		  long status, int64_t ms, int attempt)
 {
 	if (!pc->conn.trace)
 		return;
-	fprintf(pc->conn.trace, "pve: %s %s -> %ld (%lld ms)%s\n", method, path,
-		status, (long long)ms, attempt ? " retry" : "");
+	report_debug("pve: %s %s -> %ld (%lld ms)%s", method, path, status,
+		     (long long)ms, attempt ? " retry" : "");
 }
 
 /* One request as it is sent: the URL, headers and form body. */
@@ -347,14 +360,41 @@ static void answer_error(const struct pve_req *req,
 	strbuf_release(&msg);
 }
 
-/* A transport failure: whether to try again (and its kind on e). */
+/*
+ * A transport failure: whether to try again (and its kind on e: a timeout
+ * keeps ERR_TIMEOUT from http.c and is not retried; either way *status 0
+ * tells the caller that the request may have arrived).
+ */
 static bool transport_retry(const struct pve_req *req, enum http_error kind,
 			    struct err *e)
 {
-	if (kind == HTTP_ERR_TIMEOUT || kind == HTTP_ERR_OTHER)
+	if (kind == HTTP_ERR_OTHER)
 		e->kind = ERR_LOST; /* it may have arrived */
 	return kind == HTTP_ERR_CONNECT ||
-	       (req->retry == PVE_RETRY_SAFE && kind != HTTP_ERR_TLS);
+	       (req->retry == PVE_RETRY_SAFE && kind == HTTP_ERR_OTHER);
+}
+
+/* The time a call gets, its retries included: one request's deadline. */
+static uint64_t call_budget_ms(const struct pve_client *pc)
+{
+	return (uint64_t)(pc->conn.http.timeout_ms ? pc->conn.http.timeout_ms
+						   : 300000L);
+}
+
+/*
+ * Sleep before the next attempt unless that would pass the call's
+ * deadline; false when no time is left for another attempt.
+ */
+static bool wait_retry(struct pve_client *pc, int attempt)
+{
+	long delay = backoff_delay(&pc->backoff, (unsigned)attempt);
+	uint64_t now = mono_ms();
+
+	if (pc->http.deadline &&
+	    now + (uint64_t)delay + 100 >= pc->http.deadline)
+		return false;
+	sleep_ms(delay);
+	return true;
 }
 
 int pve_call(struct pve_client *pc, const char *method, const char *path,
@@ -370,11 +410,16 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
 				       !strcmp(method, "DELETE"),
 			       STRBUF_INIT };
 	bool relogged = false, again;
+	uint64_t outer = pc->http.deadline;
 	enum http_error kind;
 	int attempt, ret = -1;
 
 	*data = NULL;
 	encode_params(&req.body, params);
+	/* all attempts of this call end by one deadline (see http.h); a
+	 * login inside it shares the deadline */
+	if (!outer)
+		pc->http.deadline = mono_ms() + call_budget_ms(pc);
 	for (attempt = 0;; attempt++) {
 		if (!pc->auth.len && pc->ticket.len &&
 		    (int64_t)mono_ms() - pc->ticket_ms > TICKET_RENEW_MS &&
@@ -405,10 +450,11 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
 				(retry == PVE_RETRY_SAFE &&
 				 pve_error_transient(r.status, r.reason.buf));
 		}
-		if (!again || attempt >= pc->conn.retries)
+		if (!again || attempt >= pc->conn.retries ||
+		    !wait_retry(pc, attempt))
 			break;
-		sleep_ms(backoff_delay(&pc->backoff, (unsigned)attempt));
 	}
+	pc->http.deadline = outer;
 	http_response_release(&r);
 	strbuf_wipe(&req.body); /* may hold a password */
 	return ret;
@@ -432,7 +478,9 @@ static void add_log_tail(struct pve_client *pc, const char *node,
 	json_t *log = NULL, *line;
 	size_t i, n;
 
-	strbuf_addf(&path, "/nodes/%s/tasks/", node);
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks/");
 	strbuf_add_percent_encoded(&path, upid);
 	strbuf_addstr(&path, "/log");
 	pve_param(&p, "limit", "1000");
@@ -468,7 +516,9 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 
 	if (!node)
 		return err_set(e, EXIT_FAIL, "not a task id: '%s'", upid);
-	strbuf_addf(&path, "/nodes/%s/tasks/", node);
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks/");
 	strbuf_add_percent_encoded(&path, upid);
 	strbuf_addstr(&path, "/status");
 	for (;;) {
@@ -480,7 +530,17 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 			break;
 		status = json_string_value(json_object_get(st, "status"));
 		exit = json_string_value(json_object_get(st, "exitstatus"));
-		if (status && !strcmp(status, "stopped")) {
+		if (!status) {
+			/* not a task status: waiting on would read nothing
+			 * until the deadline and then guess */
+			err_set(e, EXIT_FAIL,
+				"GET %s: the answer holds no task status "
+				"(expected data.status)",
+				path.buf);
+			json_decref(st);
+			break;
+		}
+		if (!strcmp(status, "stopped")) {
 			if (exit && (!strcmp(exit, "OK") ||
 				     !strncmp(exit, "WARNINGS: ", 10))) {
 				ret = 0;

@@ -6,6 +6,9 @@
  *
  * Errors name the method, the endpoint and Proxmox's own message, e.g.
  * "PUT /nodes/node01/qemu/101/config: 500 VM 101 is locked (clone)".
+ * Every call is bounded (io/http.h): one call with all its retries ends
+ * within http.timeout_seconds, a timeout failing with ERR_TIMEOUT; an
+ * endpoint with userinfo is printed redacted (util/url.h).
  * Secrets (token secret, password, ticket) never reach an error, a trace
  * or argv, and are wiped when the client is released.
  */
@@ -37,7 +40,7 @@ struct pve_conn {
 	long retry_base_ms; /* first backoff; default 500 */
 	long retry_max_ms;  /* backoff cap; default 10000 */
 	long task_poll_ms;  /* first task poll interval; default 100 */
-	FILE *trace;	    /* --verbose: one line per call, no secrets */
+	bool trace;	    /* --verbose: one line per call (report_debug) */
 };
 
 struct pve_client {

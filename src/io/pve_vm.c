@@ -12,7 +12,9 @@
 void pve_vm_path(struct strbuf *out, const char *node, int vmid,
 		 const char *sub)
 {
-	strbuf_addf(out, "/nodes/%s/qemu", node);
+	strbuf_addstr(out, "/nodes/");
+	strbuf_add_percent_encoded(out, node); /* a name from an answer */
+	strbuf_addstr(out, "/qemu");
 	if (vmid)
 		strbuf_addf(out, "/%d", vmid);
 	if (sub)
@@ -67,7 +69,22 @@ int pve_vm_config_set(struct pve_client *pc, const char *node, int vmid,
 int pve_vm_status(struct pve_client *pc, const char *node, int vmid,
 		  json_t **st, struct err *e)
 {
-	return vm_call(pc, "GET", node, vmid, "status/current", NULL, st, e);
+	struct strbuf path = STRBUF_INIT;
+
+	if (vm_call(pc, "GET", node, vmid, "status/current", NULL, st, e) < 0)
+		return -1;
+	if (json_is_string(json_object_get(*st, "status")))
+		return 0;
+	/* without it a caller would poll "not running yet" until its
+	 * deadline and then guess */
+	pve_vm_path(&path, node, vmid, "status/current");
+	err_set(e, EXIT_FAIL, "GET %s: the answer holds no VM status (%s)",
+		path.buf,
+		json_is_object(*st) ? "data without status" : "no data object");
+	strbuf_release(&path);
+	json_decref(*st);
+	*st = NULL;
+	return -1;
 }
 
 int pve_vm_create(struct pve_client *pc, const char *node, int vmid,

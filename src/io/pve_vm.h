@@ -14,7 +14,8 @@
 
 #include "io/pve.h"
 
-/* "/nodes/NODE/qemu/VMID" and, when sub is not NULL, "/SUB". */
+/* "/nodes/NODE/qemu/VMID" (NODE percent-encoded: it comes from API
+ * answers) and, when sub is not NULL, "/SUB". */
 void pve_vm_path(struct strbuf *out, const char *node, int vmid,
 		 const char *sub);
 
@@ -40,7 +41,10 @@ int pve_vm_resize(struct pve_client *pc, const char *node, int vmid,
 		  const char *slot, const char *size, int timeout_s,
 		  struct err *e);
 
-/* GET .../status/current into *st (a new reference). */
+/*
+ * GET .../status/current into *st (a new reference): an object with a
+ * string "status"; an answer without one is an error naming the endpoint.
+ */
 int pve_vm_status(struct pve_client *pc, const char *node, int vmid,
 		  json_t **st, struct err *e);
 

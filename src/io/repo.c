@@ -50,6 +50,11 @@ int repo_load_config(struct config *cfg, struct diag_list *dl, const char *file,
 	int ret = -1, rc;
 
 	rc = read_config(&buf, file, e);
+	if (rc < 0 && err_is(e, ERR_TOOLARGE))
+		/* a refusal of the file, at its first line */
+		diag_add(dl, DIAG_ERROR, path, 1, 1,
+			 "the file is larger than the limit of %d bytes",
+			 REPO_MAX_DEF_SIZE);
 	if (rc <= 0) {
 		if (rc < 0)
 			e->exit_code = EXIT_INVALID;

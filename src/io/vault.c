@@ -11,6 +11,7 @@
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 #define VAULT_CAS_MISMATCH \
@@ -48,6 +49,23 @@ static int load_token(struct vault_client *vc, const struct env *env,
 	return 0;
 }
 
+/* The warnings about the address, printed without its userinfo. */
+static void warn_tls(const struct vault_client *vc, bool insecure)
+{
+	struct strbuf shown = STRBUF_INIT;
+
+	url_redacted(&shown, vc->addr);
+	if (insecure)
+		report_warning("VAULT_SKIP_VERIFY: TLS verification of %s is "
+			       "off",
+			       shown.buf);
+	if (!strncmp(vc->addr, "http://", 7))
+		report_warning("%s is plain HTTP: the Vault token travels in "
+			       "clear text",
+			       shown.buf);
+	strbuf_release(&shown);
+}
+
 int vault_client_init(struct vault_client *vc, const struct config *cfg,
 		      const struct vault_flags *f, struct err *e)
 {
@@ -64,10 +82,15 @@ int vault_client_init(struct vault_client *vc, const struct config *cfg,
 			e, EXIT_INVALID,
 			"no Vault address: set VAULT_ADDR, or vault.addr "
 			"in pve-gitops.yaml");
-	if (strncmp(addr, "https://", 8) && strncmp(addr, "http://", 7))
-		return err_set(e, EXIT_INVALID,
-			       "the Vault address '%s' is not an http(s) URL",
-			       addr);
+	if (strncmp(addr, "https://", 8) && strncmp(addr, "http://", 7)) {
+		struct strbuf shown = STRBUF_INIT;
+
+		err_set(e, EXIT_INVALID,
+			"the Vault address '%s' is not an http(s) URL",
+			url_redacted(&shown, addr));
+		strbuf_release(&shown);
+		return -1;
+	}
 	vc->addr = xstrdup(addr);
 	while (strlen(vc->addr) > 8 && vc->addr[strlen(vc->addr) - 1] == '/')
 		vc->addr[strlen(vc->addr) - 1] = '\0';
@@ -82,16 +105,10 @@ int vault_client_init(struct vault_client *vc, const struct config *cfg,
 	ho.ca_file = env ? env->vault_cacert : NULL;
 	ho.ca_path = env ? env->vault_capath : NULL;
 	ho.insecure = env && env->vault_skip_verify;
+	http_opts_from_config(&ho, cfg);
 	if (http_check_scheme(vc->addr, &ho, e) < 0)
 		return err_prefix(e, "VAULT_CACERT or VAULT_CAPATH");
-	if (ho.insecure)
-		report_warning("VAULT_SKIP_VERIFY: TLS verification of %s is "
-			       "off",
-			       vc->addr);
-	if (!strncmp(vc->addr, "http://", 7))
-		report_warning("%s is plain HTTP: the Vault token travels in "
-			       "clear text",
-			       vc->addr);
+	warn_tls(vc, ho.insecure);
 	return http_client_init(&vc->http, &ho, e);
 }
 
@@ -136,10 +153,21 @@ static bool describe_errors(struct strbuf *out, const struct strbuf *body)
 	return cas;
 }
 
+/* Sleep before a retry; false when it would pass the call's deadline. */
+static bool wait_retry(struct vault_client *vc, int attempt)
+{
+	long delay = backoff_delay(&vc->backoff, (unsigned)attempt);
+
+	if (mono_ms() + (uint64_t)delay + 100 >= vc->http.deadline)
+		return false;
+	sleep_ms(delay);
+	return true;
+}
+
 static bool retryable(long status, enum http_error kind)
 {
-	if (!status)
-		return kind != HTTP_ERR_TLS;
+	if (!status) /* a timeout would only multiply the deadline */
+		return kind == HTTP_ERR_CONNECT || kind == HTTP_ERR_OTHER;
 	return status == 500 || status == 502 || status == 503 ||
 	       status == 504 || status == 429 || status == 412;
 }
@@ -168,10 +196,14 @@ int vault_call(struct vault_client *vc, const char *method, const char *path,
 			    "Content-Type: application/merge-patch+json");
 	else if (text)
 		strvec_push(&headers, "Content-Type: application/json");
+	/* all attempts end by one deadline (see http.h) */
+	vc->http.deadline =
+		mono_ms() + (uint64_t)(vc->http.opts.timeout_ms
+					       ? vc->http.opts.timeout_ms
+					       : 300000L);
 	for (attempt = 0; attempt < vc->max_attempts; attempt++) {
-		if (attempt)
-			sleep_ms(backoff_delay(&vc->backoff,
-					       (unsigned)attempt - 1));
+		if (attempt && !wait_retry(vc, attempt - 1))
+			break;
 		http_response_release(&r);
 		r = (struct http_response)HTTP_RESPONSE_INIT;
 		err_release(e);
@@ -207,6 +239,7 @@ int vault_call(struct vault_client *vc, const char *method, const char *path,
 	err_setk(e, cas ? ERR_CONFLICT : ERR_GENERIC, EXIT_FAIL,
 		 "%s /v1/%s: HTTP %ld: %s", method, path, r.status, msg.buf);
 out:
+	vc->http.deadline = 0;
 	http_response_release(&r);
 	strvec_clear(&headers); /* the token line goes with it */
 	strbuf_release(&url);

@@ -11,7 +11,9 @@
  * line) go through util/report.h. The
  * token travels only in the X-Vault-Token header: it is never printed,
  * logged or put in an error message, and its buffer is wiped on release.
- * Connection failures and 5xx answers are retried with backoff and jitter.
+ * Connection failures and 5xx answers are retried with backoff and jitter,
+ * all attempts of one call within http.timeout_seconds (io/http.h); the
+ * address is printed without its userinfo (util/url.h).
  */
 #ifndef PVE_GITOPS_VAULT_H
 #define PVE_GITOPS_VAULT_H

@@ -30,6 +30,7 @@ enum err_kind {
 	ERR_PERMANENT,	 /* the server refused for good: do not retry */
 	ERR_BADSTATE,	 /* the object is not in the state the call needs */
 	ERR_ROLLBACK,	 /* a transaction failed and could not be undone */
+	ERR_TOOLARGE,	 /* the input is over its size limit */
 };
 
 struct err {

@@ -56,7 +56,7 @@ int file_read_fd(struct strbuf *out, int fd, const char *name, size_t max,
 	ret = 0;
 	goto out;
 too_large:
-	err_setk(e, ERR_INVALID, EXIT_INVALID,
+	err_setk(e, ERR_TOOLARGE, EXIT_INVALID,
 		 "cannot read '%s': larger than the limit of %zu bytes", name,
 		 max);
 out:

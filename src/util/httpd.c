@@ -10,9 +10,11 @@
 #include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
@@ -28,6 +30,7 @@ struct httpd {
 	httpd_handler_fn *handler;
 	void *ctx;
 	struct strbuf cert, key; /* the PEM text given to libmicrohttpd */
+	atomic_bool stopping;	 /* httpd_stop began: hangs and trickles end */
 };
 
 /* What one request gathers until its body is complete. */
@@ -123,21 +126,82 @@ static void wipe_free(void *cls)
 	free(sb);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c,
+/* Sleep ms in short steps; false when the server is stopping. */
+static bool pause_unless_stopping(struct httpd *h, long ms)
+{
+	long slept;
+
+	for (slept = 0; slept < ms && !atomic_load(&h->stopping); slept += 50)
+		sleep_ms(ms - slept < 50 ? ms - slept : 50);
+	return !atomic_load(&h->stopping);
+}
+
+/* A body sent one byte at a time (the trickle fault). */
+struct trickle {
+	struct httpd *h;
+	struct strbuf body;
+	long ms;
+};
+
+static ssize_t trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct trickle *t = cls;
+
+	if (pos >= t->body.len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (!max || (pos && !pause_unless_stopping(t->h, t->ms)))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	buf[0] = t->body.buf[pos];
+	return 1;
+}
+
+static void trickle_free(void *cls)
+{
+	struct trickle *t = cls;
+
+	strbuf_wipe(&t->body);
+	free(t);
+}
+
+static struct MHD_Response *trickle_response(struct httpd *h,
+					     struct httpd_reply *rp)
+{
+	struct trickle *t = xmalloc(sizeof(*t));
+	struct MHD_Response *resp;
+
+	t->h = h;
+	t->body = rp->body;
+	t->ms = rp->trickle_ms;
+	strbuf_init(&rp->body, 0);
+	resp = MHD_create_response_from_callback(t->body.len, 1, trickle_read,
+						 t, trickle_free);
+	if (!resp)
+		trickle_free(t);
+	return resp;
+}
+
+static enum MHD_Result send_reply(struct httpd *h, struct MHD_Connection *c,
 				  struct httpd_reply *rp)
 {
-	struct strbuf *body = xmalloc(sizeof(*body));
+	struct strbuf *body;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	size_t i;
 
-	*body = rp->body;
-	strbuf_init(&rp->body, 0);
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(
-		body->len, body->buf, wipe_free, body);
-	if (!resp) {
-		wipe_free(body);
-		return MHD_NO;
+	if (rp->trickle_ms > 0) {
+		resp = trickle_response(h, rp);
+		if (!resp)
+			return MHD_NO;
+	} else {
+		body = xmalloc(sizeof(*body));
+		*body = rp->body;
+		strbuf_init(&rp->body, 0);
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+			body->len, body->buf, wipe_free, body);
+		if (!resp) {
+			wipe_free(body);
+			return MHD_NO;
+		}
 	}
 	for (i = 0; i + 1 < rp->headers.nr; i += 2)
 		MHD_add_response_header(resp, rp->headers.v[i],
@@ -229,8 +293,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct httpd *h = cls;
 	struct pending *p = *ctx;
 	struct httpd_request rq = { 0 };
-	struct httpd_reply rp = { 200, STRBUF_INIT, STRVEC_INIT, STRBUF_INIT,
-				  false };
+	struct httpd_reply rp = {
+		200, STRBUF_INIT, STRVEC_INIT, STRBUF_INIT, false, false, 0
+	};
 	enum MHD_Result ret;
 
 	if (!p) {
@@ -246,7 +311,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		method, url, version, p->body.buf, p->body.len, p->too_large, c
 	};
 	answer(h, &rq, &rp);
-	ret = rp.drop ? MHD_NO : send_reply(c, &rp);
+	if (rp.hang) /* the request was read; no answer until we stop */
+		while (pause_unless_stopping(h, 1000))
+			;
+	ret = rp.drop || rp.hang ? MHD_NO : send_reply(h, c, &rp);
 	strbuf_wipe(&rp.body);
 	strbuf_release(&rp.reason);
 	strvec_clear(&rp.headers);
@@ -356,6 +424,7 @@ void httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
+	atomic_store(&h->stopping, true);
 	if (h->daemon)
 		MHD_stop_daemon(h->daemon);
 	strbuf_release(&h->cert);

@@ -48,6 +48,9 @@ struct httpd_reply {
 	struct strvec headers; /* name, value, name, value, ... */
 	struct strbuf reason;  /* empty: the standard reason phrase */
 	bool drop;	       /* close the connection, answer nothing */
+	/* a broken server, for the simulators' faults: */
+	bool hang;	 /* answer nothing, keep the connection, until stop */
+	long trickle_ms; /* > 0: send the body one byte per trickle_ms */
 };
 
 /*

@@ -2,7 +2,9 @@
 """Fault injection in proxmox-sim is reproducible: the same seed gives the
 same faults on the same requests, a different seed different ones; every
 kind happens; an injected task failure shows in the task's exitstatus and
-a dropped answer leaves the work done.
+a dropped answer leaves the work done. The faults used only when named:
+hang (no answer, the simulator still stops), trickle, escape, nodata and
+taskstatus.
 
 Usage: sim_faults.py PROXMOX_SIM
 """
@@ -82,7 +84,66 @@ def main():
          "a clone whose answer was dropped was made", (dropped, vmids))
     t.eq([(m, p, s) for (m, p, s, f) in a if f == "http500" and s != 500],
          [], "http500 faults answer 500")
+    broken_servers(t, sys.argv[1])
     t.done()
+
+
+def named_sim(binary, fault):
+    return Sim(binary, "--token", "root@pam!ci=" + SECRET, "--fault-rate",
+               "1", "--faults", fault, "--fault-trickle-ms", "5",
+               "--task-ms", "0", http=True)
+
+
+def broken_servers(t, binary):
+    """The faults used only when named: hang, trickle, escape, nodata,
+    taskstatus."""
+    with named_sim(binary, "hang") as sim:
+        try:
+            requests.get(sim.api("/nodes"), headers=AUTH, timeout=1)
+            t.ok(False, "hang: no answer")
+        except requests.exceptions.ReadTimeout:
+            t.ok(True, "hang: no answer")
+        t0 = time.monotonic()
+        sim.stop()
+        t.ok(time.monotonic() - t0 < 5, "hang: the simulator still stops "
+             "at once")
+        with open(sim.log) as f:
+            log = [json.loads(line) for line in f]
+        t.eq([(e["path"], e["status"], e.get("fault")) for e in log],
+             [("/api2/json/nodes", 0, "hang")], "hang: logged")
+    with named_sim(binary, "trickle") as sim:
+        t0 = time.monotonic()
+        r = requests.get(sim.api("/nodes"), headers=AUTH, timeout=30)
+        took = time.monotonic() - t0
+        t.ok(r.status_code == 200 and r.json()["data"] and
+             took >= 0.005 * (len(r.content) - 1) * 0.9,
+             "trickle: the whole answer, one byte per 5 ms (%d bytes in "
+             "%.2f s)" % (len(r.content), took))
+    with named_sim(binary, "escape") as sim:
+        upid = requests.post(sim.api("/nodes/node01/qemu/9000/clone"),
+                             data={"newid": 300, "name": "e"}, headers=AUTH,
+                             timeout=10).json()["data"]
+        st = requests.get(sim.api("/nodes/node01/tasks/%s/status" % upid),
+                          headers=AUTH, timeout=10).json()["data"]
+        t.ok(st["status"] == "stopped" and "\x1b[31m" in st["exitstatus"],
+             "escape: the task fails with ESC in its exitstatus", st)
+    with named_sim(binary, "nodata") as sim:
+        cur = requests.get(sim.api("/nodes/node01/qemu/9000/status/current"),
+                           headers=AUTH, timeout=10).json()
+        other = requests.get(sim.api("/nodes/node01/qemu/9000/config"),
+                             headers=AUTH, timeout=10).json()
+        t.ok(cur == {} and other.get("data"),
+             "nodata: status/current without data, other calls untouched",
+             (cur, other))
+    with named_sim(binary, "taskstatus") as sim:
+        upid = requests.post(sim.api("/nodes/node01/qemu/9000/clone"),
+                             data={"newid": 301, "name": "f"}, headers=AUTH,
+                             timeout=10).json()["data"]
+        st = requests.get(sim.api("/nodes/node01/tasks/%s/status" % upid),
+                          headers=AUTH, timeout=10).json()
+        t.ok(isinstance(st.get("data"), dict) and "status" not in st["data"]
+             and "upid" in st["data"],
+             "taskstatus: the task status without its status", st)
 
 
 main()

@@ -130,12 +130,60 @@ static void config__errors(void **state)
 	}
 }
 
+static void config__http_limits(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+		int line;
+	} bad[] = {
+		{ "http:\n  timeout_seconds: 0\n",
+		  "http.timeout_seconds: 0 is out of range (1 to 86400)", 2 },
+		{ "http: {low_speed_seconds: 3601}\n",
+		  "http.low_speed_seconds: 3601 is out of range (1 to 3600)",
+		  1 },
+		{ "http:\n\n  connect_timeout_seconds: x\n", NULL, 3 },
+		{ "http: {timeout: 5}\n", NULL, 1 },
+		{ "http: 5\n", NULL, 1 },
+	};
+	struct config cfg;
+	struct diag_list dl = DIAG_LIST_INIT;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(decode(&cfg, &dl, ""), 0);
+	assert_int_equal(cfg.http.connect_timeout_seconds, 10);
+	assert_int_equal(cfg.http.low_speed_seconds, 30);
+	assert_int_equal(cfg.http.timeout_seconds, 300);
+	config_release(&cfg);
+	assert_int_equal(decode(&cfg, &dl,
+				"http: {connect_timeout_seconds: 2, "
+				"low_speed_seconds: 3, timeout_seconds: 4}\n"),
+			 0);
+	assert_int_equal(cfg.http.connect_timeout_seconds, 2);
+	assert_int_equal(cfg.http.low_speed_seconds, 3);
+	assert_int_equal(cfg.http.timeout_seconds, 4);
+	config_release(&cfg);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(decode(&cfg, &dl, bad[i].text), -1);
+		assert_int_equal(dl.errors, 1);
+		assert_int_equal(dl.items[0].line, bad[i].line);
+		if (bad[i].msg)
+			assert_string_equal(dl.items[0].msg, bad[i].msg);
+		config_release(&cfg);
+		diag_list_release(&dl);
+		dl = (struct diag_list)DIAG_LIST_INIT;
+	}
+	diag_list_release(&dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(config__defaults_follow_the_seed),
 		cmocka_unit_test(config__overrides),
 		cmocka_unit_test(config__errors),
+		cmocka_unit_test(config__http_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
