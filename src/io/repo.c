@@ -139,7 +139,13 @@ static void load_one(struct vmset *set, struct diag_list *dl,
 	struct vmdef vm;
 
 	if (read_def(&buf, path, root, &e) < 0) {
-		diag_add(dl, DIAG_ERROR, path, 0, 0, "%s", e.msg.buf);
+		if (err_is(&e, ERR_TOOLARGE))
+			diag_add(dl, DIAG_ERROR, path, 1, 1,
+				 "the file is larger than the limit of %d "
+				 "bytes",
+				 REPO_MAX_DEF_SIZE);
+		else
+			diag_add(dl, DIAG_ERROR, path, 0, 0, "%s", e.msg.buf);
 		err_release(&e);
 		strbuf_release(&buf);
 		return;

@@ -60,6 +60,15 @@ static int read_kubeconfig(struct kubeconfig_doc *out, struct diag_list *dl,
 		if (missing_ok && errno == ENOENT) {
 			kubeconfig_doc_new(out, path);
 			ret = 0;
+		} else if (err_is(&e2, ERR_TOOLARGE)) {
+			diag_add(dl, DIAG_ERROR, path, 1, 1,
+				 "the file is larger than the limit of %d "
+				 "bytes",
+				 KUBECONFIG_MAX_SIZE);
+			err_setk(
+				e, ERR_INVALID, EXIT_INVALID,
+				"'%s' is not a kubeconfig; nothing was written",
+				path);
 		} else {
 			err_setk(e, e2.kind,
 				 e2.exit_code == EXIT_INVALID ? EXIT_INVALID

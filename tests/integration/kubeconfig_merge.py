@@ -332,6 +332,15 @@ for role in ("--from", "--into"):
          and open(bomb).read() == bomb_text(),
          "the alias bomb as %s: nothing changed" % role)
 
+# a file over the size limit is refused at its first line
+big = write("big.yaml", "#" * (5 << 20) + "\n")
+p = merge(shared, big, "--context", "k8s-b")
+t.ok(p.returncode == 2 and big + ":1:1: error: the file is larger than "
+     "the limit of 4194304 bytes" in p.stderr,
+     "a 5 MiB kubeconfig is refused at big.yaml:1:1", p.stderr[-2000:])
+t.ok(open(shared, "rb").read() == snapshot, "nothing changed: 5 MiB file")
+os.unlink(big)
+
 # --into a file that is not a kubeconfig is refused, as publish refuses:
 # one definition for both (a mapping with apiVersion v1 and kind Config)
 NOT_KC = [
