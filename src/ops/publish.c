@@ -3,7 +3,6 @@
  */
 #include "ops/publish.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,21 +42,6 @@ static void owned_paths(const struct config *cfg, const char **out)
 	out[n] = NULL;
 }
 
-/* A directory below the root, or a missing one that would be made there. */
-static int check_dir(const struct beneath *root, const char *rel, struct err *e)
-{
-	int fd = beneath_open(root, rel, O_RDONLY | O_DIRECTORY, 0, e);
-
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (!err_is(e, ERR_NOTFOUND))
-		return -1;
-	err_clear(e);
-	return beneath_check_parent(root, rel, e);
-}
-
 int publish_check_paths(const struct config *cfg, struct err *e)
 {
 	const char *files[] = { cfg->inventory, cfg->new_hosts, cfg->outputs };
@@ -67,7 +51,7 @@ int publish_check_paths(const struct config *cfg, struct err *e)
 
 	if (beneath_root(&root, ".", e) < 0)
 		return -1;
-	ret = check_dir(&root, cfg->host_vars_dir, e);
+	ret = beneath_check_dir(&root, cfg->host_vars_dir, e);
 	for (i = 0; !ret && i < sizeof(files) / sizeof(*files); i++)
 		ret = beneath_check_target(&root, files[i], e);
 	beneath_release(&root);

@@ -312,10 +312,11 @@ int beneath_check_parent(const struct beneath *b, const char *rel,
 	return fd < 0 ? -1 : 0;
 }
 
-int beneath_check_target(const struct beneath *b, const char *rel,
-			 struct err *e)
+/* Either kind (flags O_RDONLY or O_DIRECTORY) of beneath_check_*. */
+static int check_existing_or_parent(const struct beneath *b, const char *rel,
+				    int flags, struct err *e)
 {
-	int fd = beneath_open(b, rel, O_RDONLY, 0, e);
+	int fd = beneath_open(b, rel, flags, 0, e);
 
 	if (fd >= 0) {
 		close(fd);
@@ -325,6 +326,17 @@ int beneath_check_target(const struct beneath *b, const char *rel,
 		return -1;
 	err_clear(e);
 	return beneath_check_parent(b, rel, e);
+}
+
+int beneath_check_target(const struct beneath *b, const char *rel,
+			 struct err *e)
+{
+	return check_existing_or_parent(b, rel, O_RDONLY, e);
+}
+
+int beneath_check_dir(const struct beneath *b, const char *rel, struct err *e)
+{
+	return check_existing_or_parent(b, rel, O_RDONLY | O_DIRECTORY, e);
 }
 
 int beneath_read(const struct beneath *b, const char *rel, struct strbuf *out,

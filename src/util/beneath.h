@@ -63,6 +63,13 @@ int beneath_check_parent(const struct beneath *b, const char *rel,
 int beneath_check_target(const struct beneath *b, const char *rel,
 			 struct err *e);
 
+/*
+ * rel may be used as a directory to write in: an existing directory below
+ * the root, or a missing one whose deepest existing directory is below it.
+ * 0, or -1 with e set.
+ */
+int beneath_check_dir(const struct beneath *b, const char *rel, struct err *e);
+
 /* Append the regular file rel (at most max bytes) to out; 0 or -1. */
 int beneath_read(const struct beneath *b, const char *rel, struct strbuf *out,
 		 size_t max, struct err *e);

@@ -33,7 +33,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
 from sshdlib import Sshds  # noqa: E402
+from simlib import Tap  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 SECRET = "s3cr3t-token-value"
@@ -94,21 +97,6 @@ host_key_checking = False
 [ssh_connection]
 ssh_args = -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 """
-
-
-class Tap:
-    def __init__(self):
-        self.n = self.failed = 0
-
-    def ok(self, cond, name, detail=""):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name))
-        if not cond:
-            self.failed += 1
-            for line in str(detail).splitlines()[-40:]:
-                print("#   " + line)
-        sys.stdout.flush()
-        return cond
 
 
 def write(path, text):

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+from kubelib import K3S
 from simlib import Sim, Tap, example_repo
 from vault_simlib import VaultSim
 
@@ -216,26 +217,6 @@ def missing_status():
             shutil.rmtree(d, ignore_errors=True)
 
 
-K3S = """apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: QUJD
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: REVG
-    client-key-data: R0hJ
-"""
 
 
 def publish_hangs():

@@ -11,12 +11,12 @@ Usage: kubeconfig_merge.py PVE_GITOPS
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 
+from kubelib import MEM_MB, bomb_text, limited_env
 from simlib import Tap
 
 BIN = sys.argv[1]
@@ -94,47 +94,15 @@ def merge(into, frm, *args):
                           capture_output=True, text=True)
 
 
-def asan_build(path):
-    """1 when the binary carries AddressSanitizer (gcc links libasan, clang
-    links its runtime in): then RLIMIT_AS cannot work (the shadow memory
-    reserves terabytes) and ASan's own hard_rss_limit_mb is the limit."""
-    with open(path, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
-MEM_MB = 512
-
-
 def limited(argv, timeout=30):
-    """argv under a hard memory limit of MEM_MB: address space for a plain
-    build, resident size for ASan. Returns (CompletedProcess, seconds)."""
+    """argv under a hard memory limit of MEM_MB (kubelib). Returns
+    (CompletedProcess, seconds)."""
     import time
-    env = dict(os.environ)
-    pre = None
-    if asan_build(BIN):
-        env["ASAN_OPTIONS"] = ":".join(
-            x for x in (env.get("ASAN_OPTIONS", ""),
-                        "hard_rss_limit_mb=%d" % MEM_MB) if x)
-    else:
-        def pre():
-            lim = MEM_MB << 20
-            resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+    env, pre = limited_env(BIN, os.environ)
     start = time.monotonic()
     p = subprocess.run(argv, capture_output=True, text=True, env=env,
                        preexec_fn=pre, timeout=timeout)
     return p, time.monotonic() - start
-
-
-def bomb_text():
-    """Issue 13's alias bomb: 9 anchors, each 9 aliases of the one before
-    (9^9 values expanded), inside a valid kubeconfig header."""
-    lines = ["apiVersion: v1", "kind: Config",
-             "a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
-    for i in range(1, 9):
-        lines.append("a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)]
-                                                         * 9)))
-    lines.append("clusters: []")
-    return "\n".join(lines) + "\n"
 
 
 def kubectl(*args):

@@ -9,9 +9,7 @@ visible in the request log); bad input, a bad token, a missing mount, a
 Usage: kubeconfig_vault.py PVE_GITOPS VAULT_SIM
 """
 
-import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,6 +17,8 @@ import tempfile
 
 import hvac
 
+import kubelib
+from kubelib import K3S, MEM_MB, bomb_text
 from simlib import Tap
 from vault_simlib import VaultSim
 
@@ -29,26 +29,6 @@ t = Tap()
 D = tempfile.mkdtemp(prefix="pve-gitops-kcv.")
 OUTPUTS = []
 
-K3S = """apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: QUJD
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: REVG
-    client-key-data: R0hJ
-"""
 
 
 def write(name, text):
@@ -71,37 +51,8 @@ def run(sim, *args, token=TOKEN, env_extra=None, check_out=True):
     return p
 
 
-MEM_MB = 512
-
-
 def limited_env(env):
-    """(env, preexec_fn) for a hard memory limit of MEM_MB: address space
-    for a plain build, ASan's hard_rss_limit_mb for an ASan one (whose
-    shadow memory RLIMIT_AS would refuse)."""
-    with open(BIN, "rb") as f:
-        asan = b"__asan_init" in f.read()
-    if asan:
-        env["ASAN_OPTIONS"] = ":".join(
-            x for x in (env.get("ASAN_OPTIONS", ""),
-                        "hard_rss_limit_mb=%d" % MEM_MB) if x)
-        return env, None
-
-    def pre():
-        lim = MEM_MB << 20
-        resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
-    return env, pre
-
-
-def bomb_text():
-    """Issue 13's alias bomb: 9 anchors, each 9 aliases of the one before
-    (9^9 values expanded), inside a valid kubeconfig header."""
-    lines = ["apiVersion: v1", "kind: Config",
-             "a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
-    for i in range(1, 9):
-        lines.append("a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)]
-                                                         * 9)))
-    lines.append("clusters: []")
-    return "\n".join(lines) + "\n"
+    return kubelib.limited_env(BIN, env)
 
 
 def limited_publish(sim, kubeconfig, *extra):

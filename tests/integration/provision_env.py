@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 
+from simlib import Tap
+
 BIN = os.path.abspath(sys.argv[1])
 SECRET = "s3cr3t-token-value"
 
@@ -52,21 +54,6 @@ PLAYBOOK = """- hosts: "{{ target_hosts }}"
           vault=[{{ lookup('env', 'VAULT_TOKEN') }}]
           strict=[{{ lookup('env', 'ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED') }}]
 """
-
-
-class Tap:
-    def __init__(self):
-        self.n = self.failed = 0
-
-    def ok(self, cond, name, detail=""):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name))
-        if not cond:
-            self.failed += 1
-            for line in str(detail).splitlines()[-40:]:
-                print("#   " + line)
-        sys.stdout.flush()
-        return cond
 
 
 def write(path, text):

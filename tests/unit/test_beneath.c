@@ -188,6 +188,13 @@ static void run_writes(bool walk)
 	close(fd);
 	fd = beneath_open(&b, "ldir", O_RDONLY | O_DIRECTORY, 0, &e);
 	assert_int_equal(fd, -1);
+	/* a directory to write in: one below, or a missing one in one */
+	assert_int_equal(beneath_check_dir(&b, "dl", &e), 0);
+	assert_int_equal(beneath_check_dir(&b, "d/new/deeper", &e), 0);
+	assert_int_equal(beneath_check_dir(&b, "ldir", &e), -1);
+	assert_true(err_is(&e, ERR_INVALID));
+	assert_int_equal(beneath_check_dir(&b, "ldir/new", &e), -1);
+	assert_int_equal(beneath_check_dir(&b, "a.txt", &e), -1);
 	/* creating inside works */
 	fd = beneath_open(&b, walk ? "d/w1" : "d/w2", O_WRONLY | O_CREAT, 0600,
 			  &e);
