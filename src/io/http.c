@@ -16,6 +16,7 @@
 
 #include "util/backoff.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 #include "util/url.h"
 
 void http_opts_from_config(struct http_opts *o, const struct config *cfg)
@@ -337,4 +338,16 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	}
 	return transport_error(c, h, rc, method, url, errbuf, total_ms, kind,
 			       e);
+}
+
+void http_endpoint_ignored(const char *key, const char *cfg_url,
+			   const char *var, const char *env_url)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+	report_warning("%s %s in pve-gitops.yaml is ignored: %s is set (%s)",
+		       key, url_redacted(&a, cfg_url), var,
+		       url_redacted(&b, env_url));
+	strbuf_release(&a);
+	strbuf_release(&b);
 }

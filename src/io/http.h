@@ -105,4 +105,11 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		 struct err *e);
 void http_response_release(struct http_response *r);
 
+/*
+ * Warn that KEY's URL in pve-gitops.yaml is ignored because the
+ * environment variable VAR names another (both shown redacted).
+ */
+void http_endpoint_ignored(const char *key, const char *cfg_url,
+			   const char *var, const char *env_url);
+
 #endif

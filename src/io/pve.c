@@ -35,9 +35,20 @@ int pve_conn_from_env(struct pve_conn *out, const struct env *env,
 	const char *bpg = env->proxmox_ve_api_token;
 
 	memset(out, 0, sizeof(*out));
-	out->endpoint = cfg_endpoint ? cfg_endpoint : env->pm_api_url;
+	/*
+	 * The operator's environment wins over the repository: a merged
+	 * change to pve-gitops.yaml must not send the token elsewhere.
+	 */
+	out->endpoint =
+		env->pm_api_url ? env->pm_api_url : env->proxmox_ve_endpoint;
+	if (out->endpoint && cfg_endpoint &&
+	    strcmp(out->endpoint, cfg_endpoint))
+		http_endpoint_ignored("proxmox.endpoint", cfg_endpoint,
+				      env->pm_api_url ? "PM_API_URL"
+						      : "PROXMOX_VE_ENDPOINT",
+				      out->endpoint);
 	if (!out->endpoint)
-		out->endpoint = env->proxmox_ve_endpoint;
+		out->endpoint = cfg_endpoint;
 	if (!out->endpoint)
 		return err_set(e, EXIT_INVALID,
 			       "no Proxmox endpoint: set proxmox.endpoint in "

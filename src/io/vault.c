@@ -71,12 +71,19 @@ int vault_client_init(struct vault_client *vc, const struct config *cfg,
 {
 	const struct env *env = cfg->env;
 	struct http_opts ho = { 0 };
-	const char *addr = f && f->addr ? f->addr : cfg->vault.addr;
+	const char *env_addr = env ? env->vault_addr : NULL;
+	const char *addr = f && f->addr ? f->addr : env_addr;
 
 	memset(vc, 0, sizeof(*vc));
 	strbuf_init(&vc->token, 0);
-	if (!addr && env)
-		addr = env->vault_addr;
+	/* the operator's VAULT_ADDR wins over the repository's vault.addr:
+	 * a merged change must not send the token elsewhere */
+	if (addr && cfg->vault.addr && strcmp(addr, cfg->vault.addr))
+		http_endpoint_ignored(
+			"vault.addr", cfg->vault.addr,
+			f && f->addr ? "--vault-addr" : "VAULT_ADDR", addr);
+	if (!addr)
+		addr = cfg->vault.addr;
 	if (!addr)
 		return err_set(
 			e, EXIT_INVALID,

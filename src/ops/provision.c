@@ -346,9 +346,10 @@ static void self_path(struct strbuf *out)
 static int write_vars(struct prov *p, struct strbuf *path, struct err *e)
 {
 	const struct config *cfg = p->cfg;
-	const char *addr = cfg->vault.addr ? cfg->vault.addr
-			   : cfg->env	   ? env_or_null(cfg->env->vault_addr)
-					   : NULL;
+	/* VAULT_ADDR first, as io/vault.c takes it */
+	const char *addr = cfg->env && env_or_null(cfg->env->vault_addr)
+				   ? cfg->env->vault_addr
+				   : cfg->vault.addr;
 	struct strbuf self = STRBUF_INIT, text = STRBUF_INIT;
 	struct strbuf vpath = STRBUF_INIT;
 	char cwd[PATH_MAX];

@@ -4,22 +4,26 @@ and proxmox-sim: a committed link that leaves the repository makes pipeline
 refuse before it sends anything or commits anything, whichever file or
 directory it is; the outside stays unchanged and its content shows nowhere;
 an excluded definition that is a FIFO does not hang plan; a commit
-subject's escape sequences are printed escaped.
+subject's escape sequences are printed escaped; the operator's PM_API_URL
+and VAULT_ADDR win over the repository's endpoints, so a merged change
+cannot send the tokens elsewhere.
 
-Usage: repo_boundary.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
+Usage: repo_boundary.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR VAULT_SIM
 """
 
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 from simlib import Sim, Tap, example_repo, pve_gitops
+from vault_simlib import VaultSim
 
-BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+BIN, SIM, SRC, VSIM = sys.argv[1:5]
 SECRET = "5d0c7a1e-3b9f-4e2d-8a6c-1f4b7e9d2c3a"
 TOKEN = "hvs.CAESIexfiltrate-me-0123456789"
 t = Tap()
@@ -195,7 +199,60 @@ def escaped_subject(t):
     shutil.rmtree(d)
 
 
+def catcher():
+    """A loopback listener that must never be connected to."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    s.setblocking(False)
+    return s
+
+
+def caught(s):
+    try:
+        s.accept()[0].close()
+        return True
+    except BlockingIOError:
+        return False
+
+
+def endpoints_from_repo(t):
+    trap = catcher()
+    bad = "https://127.0.0.1:%d" % trap.getsockname()[1]
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET) as sim:
+        d = example_repo(sim, SRC)
+        cfg = os.path.join(d, "pve-gitops.yaml")
+        text = open(cfg).read().replace(sim.url, bad)
+        text = text.replace("vault:\n", "vault:\n  addr: %s\n" % bad)
+        open(cfg, "w").write(text)
+        env = dict(os.environ, PM_API_URL=sim.url,
+                   PM_API_TOKEN_ID="root@pam!ci", PM_API_TOKEN_SECRET=SECRET)
+        p = subprocess.run([BIN, "-C", d, "--no-color", "plan"],
+                           capture_output=True, text=True, env=env,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        t.ok(p.returncode == 0 and "proxmox.endpoint %s in "
+             "pve-gitops.yaml is ignored: PM_API_URL is set" % bad
+             in p.stderr, "PM_API_URL wins over the repository's endpoint, "
+             "and says so", p.stdout + p.stderr)
+        with VaultSim(VSIM, token="hvs.operator") as vs:
+            env = dict(os.environ, VAULT_ADDR=vs.url,
+                       VAULT_TOKEN="hvs.operator", HOME=d)
+            p = subprocess.run([BIN, "-C", d, "--no-color", "kubeconfig",
+                                "get"], capture_output=True, text=True,
+                               env=env, timeout=120,
+                               stdin=subprocess.DEVNULL)
+            t.ok("vault.addr %s in pve-gitops.yaml is ignored: VAULT_ADDR "
+                 "is set" % bad in p.stderr,
+                 "VAULT_ADDR wins over the repository's vault.addr",
+                 p.stdout + p.stderr)
+        t.ok(not caught(trap), "the repository's endpoints got no "
+             "connection, so no token")
+        shutil.rmtree(d)
+    trap.close()
+
+
 def main():
+    endpoints_from_repo(t)
     pipeline_links(t)
     excluded_fifo(t)
     escaped_subject(t)
