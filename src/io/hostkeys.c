@@ -18,6 +18,7 @@
 
 #include "io/programs.h"
 #include "util/backoff.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/spawn.h"
@@ -270,22 +271,109 @@ static bool line_names(const char *line, const char *spec)
 	return false;
 }
 
+/* A key type a known_hosts line may carry ("ssh-ed25519", "ecdsa-sha2-...",
+ * "sk-ssh-ed25519@openssh.com"). */
+static bool is_key_type(const char *f, size_t n)
+{
+	return (n > 4 && !strncmp(f, "ssh-", 4)) ||
+	       (n > 6 && !strncmp(f, "ecdsa-", 6)) ||
+	       (n > 3 && !strncmp(f, "sk-", 3));
+}
+
+/*
+ * 0 when every line of text is blank, a comment or a known_hosts entry
+ * ([@marker] hosts keytype key [comment]); else the first other line's
+ * number: a file that is not a known_hosts file is never rewritten.
+ */
+static size_t not_known_hosts(const char *text)
+{
+	const char *p = text;
+	size_t line = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n"), f = 0, len;
+		const char *q = p + strspn(p, " \t");
+
+		line++;
+		if (q < p + n && *q != '#') {
+			if (*q == '@') /* @cert-authority, @revoked */
+				q += strcspn(q, " \t\n"), q += strspn(q, " \t");
+			for (; q < p + n && f < 2; f++) { /* hosts, then type */
+				len = strcspn(q, " \t\n");
+				if (f == 1 && !is_key_type(q, len))
+					return line;
+				q += len;
+				q += strspn(q, " \t");
+			}
+			if (f < 2 || q >= p + n)
+				return line; /* no key */
+		}
+		p += n + (p[n] == '\n');
+	}
+	return 0;
+}
+
+/*
+ * The current text of the known_hosts file into old (none: empty), and
+ * the mode to keep. The file is named by the repository's config, so it
+ * is never a link, a FIFO or a file that is not a known_hosts file, and a
+ * relative one stays below the repository.
+ */
+static int read_known_hosts(const char *file, struct strbuf *old, mode_t *mode,
+			    struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	struct stat st;
+	size_t bad;
+	int fd, ret = -1;
+
+	*mode = 0600;
+	if (file[0] != '/') {
+		if (beneath_root(&root, ".", e) < 0)
+			return -1;
+		ret = beneath_check_target(&root, file, e);
+		beneath_release(&root);
+		if (ret < 0)
+			return err_prefix(e, "ssh.known_hosts");
+		ret = -1;
+	}
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return err_errno(e, errno,
+				 "ssh.known_hosts '%s' cannot be read (a "
+				 "symbolic link is refused)",
+				 file);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "ssh.known_hosts '%s' is not a regular file", file);
+	} else if (file_read_fd(old, fd, file, KNOWN_HOSTS_MAX, e) == 0) {
+		*mode = st.st_mode & 0777;
+		bad = not_known_hosts(old->buf);
+		ret = bad ? err_setk(e, ERR_INVALID, EXIT_INVALID,
+				     "%s:%zu: not a known_hosts line; the "
+				     "file is left as it is",
+				     file, bad)
+			  : 0;
+	}
+	close(fd);
+	return ret;
+}
+
 int hostkeys_record(const char *file, const char *ip, unsigned port,
 		    const struct strvec *keys, struct err *e)
 {
 	struct strbuf old = STRBUF_INIT, out = STRBUF_INIT, spec = STRBUF_INIT;
 	struct strbuf dir = STRBUF_INIT;
-	struct err e2 = ERR_INIT;
 	const char *p, *slash;
+	mode_t mode;
 	size_t i;
 	int ret = -1;
 
 	hostkeys_hostspec(&spec, ip, port);
-	if (access(file, F_OK) == 0 &&
-	    file_read_all(&old, file, KNOWN_HOSTS_MAX, &e2) < 0) {
-		err_set(e, EXIT_FAIL, "%s", e2.msg.buf);
+	if (read_known_hosts(file, &old, &mode, e) < 0)
 		goto out;
-	}
 	for (p = old.buf; *p;) {
 		size_t n = strcspn(p, "\n");
 		char *line = xstrndup(p, n);
@@ -307,9 +395,8 @@ int hostkeys_record(const char *file, const char *ip, unsigned port,
 			goto out;
 		}
 	}
-	ret = file_write_atomic(file, out.buf, out.len, 0600, e);
+	ret = file_write_atomic(file, out.buf, out.len, mode, e);
 out:
-	err_release(&e2);
 	strbuf_release(&old);
 	strbuf_release(&out);
 	strbuf_release(&spec);

@@ -29,8 +29,12 @@ int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
 		  struct err *e);
 
 /*
- * Replace what file (created 0600, its directory 0700) says about ip:port
- * (plain or hashed entries) with keys. Written atomically.
+ * Replace what file (created 0600, its directory 0700; an existing one
+ * keeps its mode) says about ip:port (plain or hashed entries) with keys.
+ * Written atomically. The path comes from the repository's config, so a
+ * symbolic link, a FIFO or other non-regular file, a file with a line that
+ * is not a known_hosts line, and a relative path leaving the repository
+ * are refused (ERR_INVALID) and nothing is written.
  */
 int hostkeys_record(const char *file, const char *ip, unsigned port,
 		    const struct strvec *keys, struct err *e);
