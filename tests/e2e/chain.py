@@ -34,6 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
+from kubelib import asan_build  # noqa: E402
 from simlib import Sim, Tap  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 from vault_simlib import VaultSim  # noqa: E402
@@ -99,6 +100,10 @@ def setup(psim, vsim, sshd):
                   r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
                   "wait_seconds: 20" % (sshd.port, KNOWN), text)
     text = text.replace("vault:\n", "vault:\n  addr: %s\n" % vsim.url)
+    if asan_build(BIN):
+        # the playbook runs this binary (kubeconfig publish), and an ASan
+        # one cannot start under Ansible's address-space limit
+        text += "ansible:\n  memory_limit: 0\n"
     open(cfg, "w").write(text)
     # K3s stands in: an install script that writes a K3s-shaped kubeconfig
     fake = os.path.join(D, "fake-k3s-install.sh")
