@@ -3,10 +3,14 @@
  */
 #include "ops/publish.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/inventory.h"
 #include "io/git.h"
 #include "ops/inventory.h"
 #include "util/beneath.h"
@@ -17,10 +21,21 @@
 #define PUSH_ATTEMPTS 5
 
 /*
- * The paths of the automated commit that git can name: on disk, or known
- * to the index (a deleted file). out holds up to 3 and a NULL.
+ * The pathspec of the host_vars files the automated commit may hold: the
+ * NAME.yml files directly in host_vars_dir, never anything else there.
  */
-static void owned_paths(const struct config *cfg, const char **out)
+static void host_vars_spec(const struct config *cfg, struct strbuf *out)
+{
+	strbuf_addf(out, ":(glob)%s/*.yml", cfg->host_vars_dir);
+}
+
+/*
+ * The paths of the automated commit that git can name: on disk, or known
+ * to the index (a deleted file). out holds up to 3 and a NULL; hv (from
+ * host_vars_spec) stands for host_vars_dir.
+ */
+static void owned_paths(const struct config *cfg, const char *hv,
+			const char **out)
 {
 	const char *all[] = { cfg->inventory, cfg->new_hosts,
 			      cfg->host_vars_dir };
@@ -35,7 +50,7 @@ static void owned_paths(const struct config *cfg, const char **out)
 		if (access(all[i], F_OK) != 0)
 			git_run(ls, &o, NULL, &status, &ignore);
 		if (access(all[i], F_OK) == 0 || (!status && o.len))
-			out[n++] = all[i];
+			out[n++] = i == 2 ? hv : all[i];
 		strbuf_release(&o);
 		err_release(&ignore);
 	}
@@ -58,32 +73,106 @@ int publish_check_paths(const struct config *cfg, struct err *e)
 	return ret;
 }
 
-/* Stage the owned files (deletions too); 1 when that changes anything. */
+/*
+ * The host_vars files pve-gitops wrote and git does not track yet: regular
+ * files NAME.yml (never a link) that start with its mark. Anything else a
+ * runner's work tree holds there (a credentials file, another tool's
+ * output) is never committed.
+ */
+static int ours_untracked(const char *dir, struct strvec *out, struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	const size_t mark = strlen(INVENTORY_HOST_VARS_MARK);
+	struct dirent *de;
+	DIR *d = NULL;
+	int fd;
+
+	if (beneath_root(&root, ".", e) < 0)
+		return -1;
+	fd = beneath_open(&root, dir, O_RDONLY | O_DIRECTORY, 0, e);
+	beneath_release(&root);
+	if (fd < 0 && err_is(e, ERR_NOTFOUND)) {
+		err_clear(e);
+		return 0;
+	}
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return fd < 0 ? -1
+			      : err_errno(e, errno, "cannot read '%s'", dir);
+	}
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char head[64];
+		int f;
+
+		if (de->d_name[0] == '.' || n < 5 ||
+		    strcmp(de->d_name + n - 4, ".yml"))
+			continue;
+		f = openat(dirfd(d), de->d_name,
+			   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (f < 0)
+			continue; /* a link, or gone: not ours */
+		if (read(f, head, mark) == (ssize_t)mark &&
+		    !memcmp(head, INVENTORY_HOST_VARS_MARK, mark))
+			strvec_pushf(out, "%s/%s", dir, de->d_name);
+		close(f);
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * Stage the owned files (deletions too); 1 when that changes anything.
+ * The inventory and new_hosts.txt as they are; of host_vars, the changes
+ * to tracked files and the new files pve-gitops wrote, nothing else.
+ */
 static int stage_owned(const struct config *cfg, struct err *e)
 {
 	const char *paths[4];
-	const char *add[] = { "add", "-A", "--", NULL, NULL, NULL, NULL };
+	const char *update[] = { "add", "-u", "--", NULL, NULL };
 	const char *diff[] = { "diff", "--cached", "--quiet", "--",
 			       NULL,   NULL,	   NULL,      NULL };
-	int status, i;
+	struct strbuf hv = STRBUF_INIT, quiet = STRBUF_INIT;
+	struct strvec add = STRVEC_INIT;
+	int status, i, ret = -1;
 
-	owned_paths(cfg, paths);
-	if (!paths[0])
+	host_vars_spec(cfg, &hv);
+	update[3] = hv.buf;
+	owned_paths(cfg, hv.buf, paths);
+	if (!paths[0]) {
+		strbuf_release(&hv);
 		return 0;
-	for (i = 0; i < 4; i++) {
-		add[3 + i] = paths[i];
-		diff[4 + i] = paths[i];
 	}
-	if (git_checked(cfg, "cannot stage the inventory", add, NULL, e) < 0)
-		return -1;
+	strvec_pushl(&add, "add", "-A", "--", NULL);
+	for (i = 0; paths[i]; i++) {
+		diff[4 + i] = paths[i];
+		if (paths[i] != hv.buf)
+			strvec_push(&add, paths[i]);
+	}
+	if (ours_untracked(cfg->host_vars_dir, &add, e) < 0)
+		goto out;
+	if (add.nr > 3 && git_checked(cfg, "cannot stage the inventory",
+				      (const char *const *)add.v, NULL, e) < 0)
+		goto out;
+	/* tracked host_vars files changed or removed; none at all is fine */
+	if (git_run_as(cfg, update, NULL, &quiet, &status, e) < 0)
+		goto out;
 	if (git_run_as(cfg, diff, NULL, NULL, &status, e) < 0)
-		return -1;
-	if (status > 1)
-		return err_set(e, EXIT_FAIL,
-			       "cannot compare the inventory with the index "
-			       "(git exit status %d)",
-			       status);
-	return status == 1;
+		goto out;
+	if (status > 1) {
+		err_set(e, EXIT_FAIL,
+			"cannot compare the inventory with the index "
+			"(git exit status %d)",
+			status);
+		goto out;
+	}
+	ret = status == 1;
+out:
+	strvec_clear(&add);
+	strbuf_release(&hv);
+	strbuf_release(&quiet);
+	return ret;
 }
 
 int publish_inventory(const struct config *cfg, struct err *e)
@@ -105,7 +194,7 @@ int publish_inventory(const struct config *cfg, struct err *e)
 int publish_commit(const struct config *cfg, const char *tag,
 		   struct strbuf *out, struct err *e)
 {
-	struct strbuf msg = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT, hv = STRBUF_INIT;
 	const char *paths[4];
 	const char *commit[] = { "commit", "-q", "-m", NULL, "--",
 				 NULL,	   NULL, NULL, NULL };
@@ -124,7 +213,8 @@ int publish_commit(const struct config *cfg, const char *tag,
 	if (tag && *tag)
 		strbuf_addf(&msg, " [ansible %s]", tag);
 	commit[3] = msg.buf;
-	owned_paths(cfg, paths);
+	host_vars_spec(cfg, &hv);
+	owned_paths(cfg, hv.buf, paths);
 	for (i = 0; i < 4; i++)
 		commit[5 + i] = paths[i];
 	if (git_checked(cfg, "cannot make the automated commit", commit, NULL,
@@ -138,6 +228,7 @@ int publish_commit(const struct config *cfg, const char *tag,
 	ret = 0;
 out:
 	strbuf_release(&msg);
+	strbuf_release(&hv);
 	return ret;
 }
 

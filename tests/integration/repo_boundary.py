@@ -251,7 +251,36 @@ def endpoints_from_repo(t):
     trap.close()
 
 
+def stray_files(t):
+    """The automated commit holds the host_vars pve-gitops wrote, never
+    another file of the runner's work tree."""
+    work = tempfile.mkdtemp(prefix="pve-gitops-stray.")
+    remote = os.path.join(work, "remote.git")
+    os.mkdir(remote)
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "0",
+             "--boot-ms", "0") as sim:
+        d = pushed_repo(sim, remote)
+        hv = os.path.join(d, "proxmox", "host_vars")
+        os.makedirs(hv, exist_ok=True)
+        with open(os.path.join(hv, "secret.env"), "w") as f:
+            f.write("AWS_SECRET=" + TOKEN + "\n")
+        with open(os.path.join(hv, "notes.yml"), "w") as f:
+            f.write("# someone's notes\n")
+        git(d, "add", "proxmox/vms")
+        git(d, "commit", "-q", "-m", "add k8s-x [ansible k8s.yml]")
+        p = pve_gitops(BIN, d, SECRET, "pipeline", "--push")
+        files = git(remote, "ls-tree", "-r", "--name-only", "main")
+        t.ok(p.returncode == 0 and "proxmox/host_vars/k8s-x.yml" in files,
+             "pipeline commits the host_vars it wrote", p.stdout + p.stderr)
+        t.ok("secret.env" not in files and "notes.yml" not in files and
+             TOKEN not in git(remote, "log", "-p", "main"),
+             "and no other file of the work tree", files)
+        shutil.rmtree(d)
+    shutil.rmtree(work)
+
+
 def main():
+    stray_files(t)
     endpoints_from_repo(t)
     pipeline_links(t)
     excluded_fifo(t)
