@@ -9,7 +9,10 @@
  * its "pg-XXXXXXXX" tag says which definition it was built from, so an
  * unchanged VM needs no configuration read. A VM of the same name that is
  * not ours is never touched: plan blocks and suggests --adopt. Deleting
- * needs prune, and never touches a VM with protection set.
+ * needs prune, and never touches a VM with protection set. The one
+ * exception is a leftover of a race (race_leftover in core/race.h): an
+ * unfinished clone with the creating marker next to the finished VM of
+ * its name, destroyed without prune (but never with protection set).
  */
 #ifndef PVE_GITOPS_PLAN_H
 #define PVE_GITOPS_PLAN_H
@@ -64,8 +67,10 @@ struct plan_item {
 	const struct actual_vm *source; /* create: the template to clone */
 	bool needs_reboot;
 	bool needs_config; /* changed digest, config not read yet */
-	bool busy; /* blocked only while a task holds a VM (a lock, a clone
-		    * being made): plan again when it is done */
+	bool busy;     /* blocked only while a task holds a VM (a lock, a clone
+			* being made): plan again when it is done */
+	bool leftover; /* destroy: a clone left unfinished by an apply that
+			* lost a race and was killed (core/race.h) */
 };
 
 struct plan {

@@ -46,3 +46,40 @@ bool race_is_ours(const char *conf_name, const char *conf_descr,
 	       !strncmp(conf_descr, PLAN_CREATING_MARKER,
 			strlen(PLAN_CREATING_MARKER));
 }
+
+static bool finished_ours(const struct actual_vm *a)
+{
+	size_t len;
+
+	return !a->template_ && actual_is_managed(a) &&
+	       desired_find_digest(a->tags, &len);
+}
+
+bool race_leftover(const struct actual_vm *vms, size_t n, size_t i,
+		   bool *unread)
+{
+	const struct actual_vm *a = &vms[i];
+	const char *descr, *lock;
+	bool sibling = false;
+	size_t j, len;
+
+	*unread = false;
+	if (a->template_ || !a->name || !*a->name || (a->lock && *a->lock) ||
+	    (a->tags && desired_find_digest(a->tags, &len)))
+		return false;
+	for (j = 0; j < n && !sibling; j++)
+		sibling = j != i && vms[j].name &&
+			  !strcmp(vms[j].name, a->name) &&
+			  vms[j].vmid != a->vmid && finished_ours(&vms[j]);
+	if (!sibling)
+		return false;
+	if (!a->has_config) {
+		*unread = true;
+		return false;
+	}
+	descr = actual_get(a, "description");
+	lock = actual_get(a, "lock");
+	return (!lock || !*lock) && descr &&
+	       !strncmp(descr, PLAN_CREATING_MARKER,
+			strlen(PLAN_CREATING_MARKER));
+}
