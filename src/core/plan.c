@@ -16,7 +16,6 @@
 #include <strings.h>
 #include <string.h>
 
-#include "core/race.h"
 #include "util/xalloc.h"
 
 void actual_vm_init(struct actual_vm *a)
@@ -698,6 +697,43 @@ static bool kept(const struct plan_input *in, const char *name)
 	return false;
 }
 
+static bool finished_ours(const struct actual_vm *a)
+{
+	size_t len;
+
+	return !a->template_ && actual_is_managed(a) &&
+	       desired_find_digest(a->tags, &len);
+}
+
+bool plan_is_leftover(const struct actual_vm *vms, size_t n, size_t i,
+		      bool *unread)
+{
+	const struct actual_vm *a = &vms[i];
+	const char *descr, *lock;
+	bool sibling = false;
+	size_t j, len;
+
+	*unread = false;
+	if (a->template_ || !a->name || !*a->name || (a->lock && *a->lock) ||
+	    (a->tags && desired_find_digest(a->tags, &len)))
+		return false;
+	for (j = 0; j < n && !sibling; j++)
+		sibling = j != i && vms[j].name &&
+			  !strcmp(vms[j].name, a->name) &&
+			  vms[j].vmid != a->vmid && finished_ours(&vms[j]);
+	if (!sibling)
+		return false;
+	if (!a->has_config) {
+		*unread = true;
+		return false;
+	}
+	descr = actual_get(a, "description");
+	lock = actual_get(a, "lock");
+	return (!lock || !*lock) && descr &&
+	       !strncmp(descr, PLAN_CREATING_MARKER,
+			strlen(PLAN_CREATING_MARKER));
+}
+
 static bool defined(const struct plan_input *in, const char *name)
 {
 	size_t i;
@@ -709,7 +745,7 @@ static bool defined(const struct plan_input *in, const char *name)
 }
 
 /*
- * The leftovers of races (race_leftover) of the defined names into left[]
+ * The leftovers of races (plan_is_leftover) of the defined names into left[]
  * (which the definitions' items then ignore), unread[] the VMs that could
  * be one once their config is read.
  */
@@ -720,8 +756,8 @@ static void find_leftovers(const struct plan_input *in, bool *left,
 
 	for (i = 0; i < in->nr_vms; i++)
 		if (defined(in, in->vms[i].name))
-			left[i] = race_leftover(in->vms, in->nr_vms, i,
-						&unread[i]);
+			left[i] = plan_is_leftover(in->vms, in->nr_vms, i,
+						   &unread[i]);
 }
 
 /* A destroy of each leftover (its config read first), never protected. */

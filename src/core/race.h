@@ -14,7 +14,7 @@
  *
  * An apply killed after it lost but before it removed its clone leaves that
  * clone next to the winner's finished VM: a leftover, which the next plan
- * destroys (race_leftover).
+ * destroys (plan_is_leftover in core/plan.h).
  */
 #ifndef PVE_GITOPS_RACE_H
 #define PVE_GITOPS_RACE_H
@@ -44,15 +44,5 @@ bool race_look_up(bool lost, long status, bool exists);
  * and description, either NULL) is the one this apply created as name. */
 bool race_is_ours(const char *conf_name, const char *conf_descr,
 		  const char *name);
-
-/*
- * Whether vms[i] is the leftover of a race whose loser was killed before it
- * removed its clone: not a template, not locked, no digest tag, its config
- * read with the creating marker as its description, and named like another
- * VM that is finished and ours (the pve-gitops tag and a digest tag). When
- * only its config is missing to tell, *unread is set (false returned).
- */
-bool race_leftover(const struct actual_vm *vms, size_t n, size_t i,
-		   bool *unread);
 
 #endif

@@ -86,37 +86,37 @@ static void race__leftover(void **state)
 	vm(&vms[2], 106, "web", "pve-gitops", false); /* tagged */
 	vm(&vms[3], 9000, "web", NULL, true);	      /* a template */
 	/* the config is needed to tell */
-	assert_false(race_leftover(vms, 4, 1, &unread));
+	assert_false(plan_is_leftover(vms, 4, 1, &unread));
 	assert_true(unread);
-	assert_false(race_leftover(vms, 4, 3, &unread));
+	assert_false(plan_is_leftover(vms, 4, 3, &unread));
 	assert_false(unread);
-	assert_false(race_leftover(vms, 4, 0, &unread)); /* the finished */
+	assert_false(plan_is_leftover(vms, 4, 0, &unread)); /* the finished */
 	assert_false(unread);
 	config(&vms[1], "description", PLAN_CREATING_MARKER);
 	config(&vms[2], "description", PLAN_CREATING_MARKER);
-	assert_true(race_leftover(vms, 4, 1, &unread));
-	assert_true(race_leftover(vms, 4, 2, &unread));
+	assert_true(plan_is_leftover(vms, 4, 1, &unread));
+	assert_true(plan_is_leftover(vms, 4, 2, &unread));
 	/* no finished sibling: an interrupted apply to finish, not this */
-	assert_false(race_leftover(vms + 1, 3, 0, &unread));
+	assert_false(plan_is_leftover(vms + 1, 3, 0, &unread));
 	assert_false(unread);
 	/* a finished one that is not ours does not count */
 	vms[0].tags = (char *)"pg-1234abcd";
-	assert_false(race_leftover(vms, 4, 1, &unread));
+	assert_false(plan_is_leftover(vms, 4, 1, &unread));
 	vms[0].tags = (char *)"pve-gitops;pg-1234abcd";
 	/* locked: a task is still on it */
 	vms[1].lock = (char *)"clone";
-	assert_false(race_leftover(vms, 4, 1, &unread));
+	assert_false(plan_is_leftover(vms, 4, 1, &unread));
 	assert_false(unread);
 	vms[1].lock = NULL;
 	config(&vms[1], "lock", "destroyed");
-	assert_false(race_leftover(vms, 4, 1, &unread));
+	assert_false(plan_is_leftover(vms, 4, 1, &unread));
 	/* without the marker: not ours (or an update in progress) */
 	free((char *)vms[2].vals.v[0]);
 	vms[2].vals.v[0] = xstrdup("the team's web server");
-	assert_false(race_leftover(vms, 4, 2, &unread));
+	assert_false(plan_is_leftover(vms, 4, 2, &unread));
 	/* with a digest tag of its own: finished, not a leftover */
 	vms[2].tags = (char *)"pve-gitops;pg-00000000";
-	assert_false(race_leftover(vms, 4, 2, &unread));
+	assert_false(plan_is_leftover(vms, 4, 2, &unread));
 	for (i = 0; i < 4; i++) {
 		strvec_clear(&vms[i].keys);
 		strvec_clear(&vms[i].vals);
