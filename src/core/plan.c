@@ -456,7 +456,7 @@ struct named_vms {
 };
 
 static void find_named(struct named_vms *out, const struct plan_input *in,
-		       const char *name, bool *used)
+		       const char *name, bool *used, const bool *left)
 {
 	size_t i;
 
@@ -464,7 +464,8 @@ static void find_named(struct named_vms *out, const struct plan_input *in,
 	for (i = 0; i < in->nr_vms; i++) {
 		const struct actual_vm *a = &in->vms[i];
 
-		if (a->template_ || !a->name || strcmp(a->name, name))
+		if (a->template_ || !a->name || strcmp(a->name, name) ||
+		    left[i])
 			continue;
 		if (actual_is_managed(a)) {
 			out->mine = a;
@@ -666,14 +667,14 @@ static void plan_existing(struct plan_item *it, const struct plan_input *in,
 }
 
 static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
-		     bool *used)
+		     bool *used, const bool *left)
 {
 	const struct vmdef *def = in->defs[k];
 	const struct actual_vm *mine;
 	struct named_vms named;
 	struct plan_item *it;
 
-	find_named(&named, in, def->name, used);
+	find_named(&named, in, def->name, used, left);
 	it = add_item(p, PLAN_CREATE, def->name, def->target_node);
 	it->def = def;
 	it->want = &in->wants[k];
@@ -696,14 +697,114 @@ static bool kept(const struct plan_input *in, const char *name)
 	return false;
 }
 
+static bool finished_ours(const struct actual_vm *a)
+{
+	size_t len;
+
+	return !a->template_ && actual_is_managed(a) &&
+	       desired_find_digest(a->tags, &len);
+}
+
+bool plan_is_leftover(const struct actual_vm *vms, size_t n, size_t i,
+		      bool *unread)
+{
+	const struct actual_vm *a = &vms[i];
+	const char *descr, *lock;
+	bool sibling = false;
+	size_t j, len;
+
+	*unread = false;
+	if (a->template_ || !a->name || !*a->name || (a->lock && *a->lock) ||
+	    (a->tags && desired_find_digest(a->tags, &len)))
+		return false;
+	for (j = 0; j < n && !sibling; j++)
+		sibling = j != i && vms[j].name &&
+			  !strcmp(vms[j].name, a->name) &&
+			  vms[j].vmid != a->vmid && finished_ours(&vms[j]);
+	if (!sibling)
+		return false;
+	if (!a->has_config) {
+		*unread = true;
+		return false;
+	}
+	descr = actual_get(a, "description");
+	lock = actual_get(a, "lock");
+	return (!lock || !*lock) && descr &&
+	       !strncmp(descr, PLAN_CREATING_MARKER,
+			strlen(PLAN_CREATING_MARKER));
+}
+
+static bool defined(const struct plan_input *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < in->nr_defs; i++)
+		if (!strcmp(in->defs[i]->name, name))
+			return true;
+	return false;
+}
+
+/*
+ * The leftovers of races (plan_is_leftover) of the defined names into left[]
+ * (which the definitions' items then ignore), unread[] the VMs that could
+ * be one once their config is read.
+ */
+static void find_leftovers(const struct plan_input *in, bool *left,
+			   bool *unread)
+{
+	size_t i;
+
+	for (i = 0; i < in->nr_vms; i++)
+		if (defined(in, in->vms[i].name))
+			left[i] = plan_is_leftover(in->vms, in->nr_vms, i,
+						   &unread[i]);
+}
+
+/* A destroy of each leftover (its config read first), never protected. */
+static void plan_leftovers(struct plan *p, const struct plan_input *in,
+			   const bool *left, const bool *unread, bool *used)
+{
+	size_t i;
+
+	for (i = 0; i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+		const char *prot;
+		struct plan_item *it;
+
+		if (!left[i] && !unread[i])
+			continue;
+		it = add_item(p, PLAN_DESTROY, a->name, a->node);
+		it->have = a;
+		it->vmid = a->vmid;
+		it->leftover = true;
+		used[i] = true;
+		if (unread[i]) {
+			it->needs_config = true;
+			continue;
+		}
+		prot = actual_get(a, "protection");
+		if (prot && !strcmp(prot, "1"))
+			block(it,
+			      "VM %d '%s' is left over from an interrupted "
+			      "race (still being created, next to the finished "
+			      "VM of that name) but has protection set; clear "
+			      "it or delete the VM by hand",
+			      a->vmid, a->name);
+	}
+}
+
 void plan_build(struct plan *p, const struct plan_input *in)
 {
 	bool *used = xcalloc(in->nr_vms + 1, sizeof(*used));
+	bool *left = xcalloc(in->nr_vms + 1, sizeof(*left));
+	bool *unread = xcalloc(in->nr_vms + 1, sizeof(*unread));
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
+	find_leftovers(in, left, unread);
 	for (i = 0; i < in->nr_defs; i++)
-		plan_one(p, in, i, used);
+		plan_one(p, in, i, used, left);
+	plan_leftovers(p, in, left, unread, used);
 	for (i = 0; in->prune && i < in->nr_vms; i++) {
 		const struct actual_vm *a = &in->vms[i];
 		struct plan_item *it;
@@ -745,6 +846,8 @@ void plan_build(struct plan *p, const struct plan_input *in)
 		}
 	}
 	free(used);
+	free(left);
+	free(unread);
 }
 
 void plan_release(struct plan *p)

@@ -9,7 +9,10 @@
  * its "pg-XXXXXXXX" tag says which definition it was built from, so an
  * unchanged VM needs no configuration read. A VM of the same name that is
  * not ours is never touched: plan blocks and suggests --adopt. Deleting
- * needs prune, and never touches a VM with protection set.
+ * needs prune, and never touches a VM with protection set. The one
+ * exception is a leftover of a race (plan_is_leftover): an
+ * unfinished clone with the creating marker next to the finished VM of
+ * its name, destroyed without prune (but never with protection set).
  */
 #ifndef PVE_GITOPS_PLAN_H
 #define PVE_GITOPS_PLAN_H
@@ -64,8 +67,10 @@ struct plan_item {
 	const struct actual_vm *source; /* create: the template to clone */
 	bool needs_reboot;
 	bool needs_config; /* changed digest, config not read yet */
-	bool busy; /* blocked only while a task holds a VM (a lock, a clone
-		    * being made): plan again when it is done */
+	bool busy;     /* blocked only while a task holds a VM (a lock, a clone
+			* being made): plan again when it is done */
+	bool leftover; /* destroy: a clone left unfinished by an apply that
+			* lost a race and was killed */
 };
 
 struct plan {
@@ -100,6 +105,16 @@ uint64_t plan_disk_size(const char *val);
 
 /* Compare one desired key with the VM's value as Proxmox normalised it. */
 bool plan_value_equal(const char *key, const char *want, const char *have);
+
+/*
+ * Whether vms[i] is the leftover of a race whose loser was killed before it
+ * removed its clone: not a template, not locked, no digest tag, its config
+ * read with the creating marker as its description, and named like another
+ * VM that is finished and ours (the pve-gitops tag and a digest tag). When
+ * only its config is missing to tell, *unread is set (false returned).
+ */
+bool plan_is_leftover(const struct actual_vm *vms, size_t n, size_t i,
+		      bool *unread);
 
 const char *plan_op_name(enum plan_op op);
 

@@ -71,6 +71,8 @@ static void add_item(struct strbuf *out, const struct plan_item *it)
 		strbuf_addstr(out, "\n");
 		return;
 	}
+	if (it->leftover)
+		strbuf_addstr(out, ": leftover of an interrupted race,");
 	strbuf_addf(out, "%s\n",
 		    it->op == PLAN_CREATE    ? " will be created"
 		    : it->op == PLAN_DESTROY ? " will be destroyed"
@@ -182,6 +184,8 @@ static json_t *item_json(const struct plan_item *it)
 			    it->vmid ? json_integer(it->vmid) : json_null());
 	if (it->reason)
 		json_object_set_new(o, "reason", json_string(it->reason));
+	if (it->leftover)
+		json_object_set_new(o, "leftover", json_true());
 	return o;
 }
 

@@ -11,6 +11,10 @@
  * A create whose answer was lost may have happened: the id is looked up
  * before anything is sent again, and a VM found there is ours only with
  * our name and the "being created" description.
+ *
+ * An apply killed after it lost but before it removed its clone leaves that
+ * clone next to the winner's finished VM: a leftover, which the next plan
+ * destroys (plan_is_leftover in core/plan.h).
  */
 #ifndef PVE_GITOPS_RACE_H
 #define PVE_GITOPS_RACE_H

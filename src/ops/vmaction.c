@@ -518,6 +518,32 @@ static int wait_rival(struct worker *w, int rival, struct err *e)
 			w->it->name, rival, gone ? "" : " in time");
 }
 
+/* Whether the VM still exists (after a DELETE whose answer was lost). */
+static int vm_exists(struct worker *w, int vmid, bool *exists, struct err *e)
+{
+	struct cluster c;
+	int r = read_cluster(w, &c, e);
+
+	*exists = r == 0 && by_vmid(&c, vmid) != NULL;
+	cluster_release(&c);
+	return r;
+}
+
+/* After a stop or delete of vmid failed: true when the VM is gone all the
+ * same (another apply removed it as a leftover, or the answer was lost). */
+static bool gone_anyway(struct worker *w, const char *node, int vmid)
+{
+	struct err e2 = ERR_INIT;
+	bool exists = true;
+
+	wait_unlocked(w, node, vmid, &e2);
+	err_release(&e2);
+	if (vm_exists(w, vmid, &exists, &e2) < 0)
+		exists = true;
+	err_release(&e2);
+	return !exists;
+}
+
 /*
  * The race protocol (core/race.h): after the clone and again before the
  * digest tag, another VM of this name that wins makes this apply remove
@@ -544,8 +570,11 @@ static int check_race(struct worker *w, int vmid, struct err *e)
 	    pve_vm_power(&w->pc, node, vmid, "stop", NULL, worker_timeout(w),
 			 e) < 0 ||
 	    pve_vm_delete(&w->pc, node, vmid, PVE_RETRY_SAFE, worker_timeout(w),
-			  NULL, e) < 0)
-		goto out;
+			  NULL, e) < 0) {
+		if (!gone_anyway(w, node, vmid))
+			goto out;
+		err_release(e); /* another apply removed it as a leftover */
+	}
 	ret = wait_rival(w, rival, e);
 out:
 	cluster_release(&c);
@@ -695,17 +724,6 @@ out:
 	return ret;
 }
 
-/* Whether the VM still exists (after a DELETE whose answer was lost). */
-static int vm_exists(struct worker *w, int vmid, bool *exists, struct err *e)
-{
-	struct cluster c;
-	int r = read_cluster(w, &c, e);
-
-	*exists = r == 0 && by_vmid(&c, vmid) != NULL;
-	cluster_release(&c);
-	return r;
-}
-
 /* The VM is still the one planned: same name, ours, not protected. */
 static int still_planned(struct worker *w, json_t *conf, struct err *e)
 {
@@ -724,15 +742,41 @@ static int still_planned(struct worker *w, json_t *conf, struct err *e)
 	return 0;
 }
 
+/* A leftover of a race is still one: our name, the creating marker, no
+ * digest tag, no lock, no protection. */
+static int still_leftover(struct worker *w, json_t *conf, struct err *e)
+{
+	const char *name = conf_str(conf, "name");
+	const char *tags = conf_str(conf, "tags");
+	const char *descr = conf_str(conf, "description");
+	const char *prot = conf_str(conf, "protection");
+	size_t len;
+
+	if (!name || strcmp(name, w->it->name) || !descr ||
+	    strncmp(descr, PLAN_CREATING_MARKER,
+		    strlen(PLAN_CREATING_MARKER)) ||
+	    (tags && desired_find_digest(tags, &len)) ||
+	    json_object_get(conf, "lock") ||
+	    json_integer_value(json_object_get(conf, "protection")) == 1 ||
+	    (prot && !strcmp(prot, "1")))
+		return err_set(e, EXIT_FAIL,
+			       "VM %d changed since the plan (name, tags, "
+			       "description, lock or protection); left alone",
+			       w->it->have->vmid);
+	return 0;
+}
+
 /*
  * Destroy: check once more that the VM is the one planned (things may have
  * changed since the plan), stop it, delete it. The DELETE is not blindly
  * re-sent: after a lost answer the VM is looked for, so a new VM that
- * reused the id is never hit.
+ * reused the id is never hit. A leftover of a race that is gone already
+ * (its own apply removed it meanwhile) is done.
  */
 int vmaction_destroy(struct worker *w, struct err *e)
 {
 	const struct actual_vm *have = w->it->have;
+	bool left = w->it->leftover;
 	json_t *conf = NULL;
 	long status = 0;
 	bool exists;
@@ -740,13 +784,28 @@ int vmaction_destroy(struct worker *w, struct err *e)
 
 	/* our own workers must not reuse this id meanwhile */
 	worker_hold_vmid(w, have->vmid);
-	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0 ||
-	    still_planned(w, conf, e) < 0)
+	if (left)
+		worker_say(w, "vmid %d is left over from an interrupted race",
+			   have->vmid);
+	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0) {
+		if (left && gone_anyway(w, have->node, have->vmid)) {
+			err_release(e);
+			worker_say(w, "vmid %d is gone already", have->vmid);
+			ret = 0;
+		}
+		goto out;
+	}
+	if ((left ? still_leftover(w, conf, e) : still_planned(w, conf, e)) < 0)
 		goto out;
 	if (have->status && !strcmp(have->status, "running")) {
 		if (pve_vm_power(&w->pc, have->node, have->vmid, "stop", NULL,
-				 worker_timeout(w), e) < 0)
+				 worker_timeout(w), e) < 0) {
+			if (left && gone_anyway(w, have->node, have->vmid)) {
+				err_release(e); /* removed meanwhile */
+				ret = 0;
+			}
 			goto out;
+		}
 		worker_say(w, "stopped");
 	}
 	ret = pve_vm_delete(&w->pc, have->node, have->vmid, PVE_RETRY_NONE,
@@ -754,6 +813,9 @@ int vmaction_destroy(struct worker *w, struct err *e)
 	if (ret && status == 0 && vm_exists(w, have->vmid, &exists, e) == 0 &&
 	    !exists) {
 		err_release(e); /* the answer was lost; it is gone */
+		ret = 0;
+	} else if (ret && left && gone_anyway(w, have->node, have->vmid)) {
+		err_release(e); /* its own apply removed it meanwhile */
 		ret = 0;
 	}
 	if (!ret)

@@ -1,7 +1,8 @@
 /*
  * test_plan.c - the reconciler's decisions: create, no-op by digest,
  * update with changes and reboots, blocked same-name VMs and --adopt,
- * prune and protection, disks, and Proxmox's normalised values.
+ * prune and protection, disks, the leftover of a race, and Proxmox's
+ * normalised values.
  */
 #include "test.h"
 #include "core/plan.h"
@@ -282,6 +283,73 @@ static void plan__racing_clones_are_waited_for(void **state)
 	teardown(&f);
 }
 
+/* A race's loser killed before it removed its clone: destroyed, no prune */
+static void plan__race_leftover_is_destroyed(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a, *b;
+
+	(void)state;
+	setup(&f, base);
+	add_vm(&f, 9000, "tpl", NULL, "stopped")->template_ = true;
+	a = add_vm(&f, 140, "web", desired_get(&f.want, "tags"), "running");
+	b = add_vm(&f, 141, "web", NULL, "stopped");
+	run(&f); /* its config first */
+	assert_int_equal(f.plan.nr, 2);
+	assert_int_equal(f.plan.items[0].op, PLAN_NOOP);
+	assert_int_equal(f.plan.items[1].op, PLAN_DESTROY);
+	assert_true(f.plan.items[1].needs_config);
+	assert_ptr_equal(f.plan.items[1].have, b);
+	plan_release(&f.plan);
+	add_config(b, "description", PLAN_CREATING_MARKER);
+	run(&f);
+	assert_int_equal(f.plan.nr, 2);
+	assert_int_equal(f.plan.items[0].op, PLAN_NOOP);
+	assert_int_equal(f.plan.items[0].vmid, 140);
+	assert_int_equal(f.plan.items[1].op, PLAN_DESTROY);
+	assert_true(f.plan.items[1].leftover);
+	assert_false(f.plan.items[1].needs_config);
+	assert_int_equal(f.plan.items[1].vmid, 141);
+	assert_string_equal(f.plan.items[1].name, "web");
+	assert_int_equal(f.plan.destroy, 1);
+	plan_release(&f.plan);
+	/* tagged by its configure step: the same, not a race to wait for */
+	b->tags = xstrdup("pve-gitops");
+	f.in.prune = true; /* and not destroyed twice */
+	run(&f);
+	assert_int_equal(f.plan.nr, 2);
+	assert_int_equal(f.plan.items[0].op, PLAN_NOOP);
+	assert_false(f.plan.items[0].busy);
+	assert_true(f.plan.items[1].leftover);
+	assert_int_equal(f.plan.destroy, 1);
+	plan_release(&f.plan);
+	/* a task on it: a race still going on, wait */
+	b->lock = xstrdup("clone");
+	run(&f);
+	assert_int_equal(f.plan.nr, 1);
+	assert_true(f.plan.items[0].busy);
+	plan_release(&f.plan);
+	free(b->lock);
+	b->lock = NULL;
+	/* protection set: never destroyed */
+	add_config(b, "protection", "1");
+	run(&f);
+	assert_int_equal(f.plan.items[1].op, PLAN_BLOCKED);
+	assert_true(f.plan.items[1].leftover);
+	assert_non_null(strstr(f.plan.items[1].reason, "protection"));
+	plan_release(&f.plan);
+	/* without the marker it is not a leftover: nothing to destroy */
+	free((char *)b->vals.v[0]);
+	b->vals.v[0] = xstrdup("the team's web server");
+	free(b->tags);
+	b->tags = NULL;
+	run(&f);
+	assert_int_equal(f.plan.nr, 1);
+	assert_int_equal(f.plan.items[0].op, PLAN_NOOP);
+	(void)a;
+	teardown(&f);
+}
+
 static void plan__disks_are_not_replaced_or_moved(void **state)
 {
 	struct fixture f;
@@ -418,6 +486,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plan__create_and_noop),
+		cmocka_unit_test(plan__race_leftover_is_destroyed),
 		cmocka_unit_test(plan__changed_digest_reads_config),
 		cmocka_unit_test(
 			plan__refresh_finds_nothing_when_nothing_changed),

@@ -1,7 +1,8 @@
 /*
  * test_planfmt.c - a plan as text, markdown and JSON: the empty plan, a
  * destroy and a blocked item with an untrusted reason (escaped once), the
- * markdown signs in the first column, the JSON summary.
+ * markdown signs in the first column, the JSON summary, a leftover of a
+ * race.
  */
 #include "test.h"
 #include "core/planfmt.h"
@@ -66,6 +67,28 @@ static void planfmt__text_and_markdown(void **state)
 	strbuf_release(&sb);
 }
 
+static void planfmt__leftover(void **state)
+{
+	struct plan p;
+	struct plan_item it[2];
+	struct strbuf sb = STRBUF_INIT;
+	char *text;
+
+	(void)state;
+	two_items(&p, it);
+	it[0].name = (char *)"k8s-a";
+	it[0].vmid = 105;
+	it[0].leftover = true;
+	planfmt_text(&sb, &p);
+	assert_non_null(strstr(sb.buf, "  - k8s-a (vmid 105, node01): leftover "
+				       "of an interrupted race, will be "
+				       "destroyed\n"));
+	text = planfmt_json(&p, 0);
+	assert_non_null(strstr(text, "\"leftover\": true"));
+	free(text);
+	strbuf_release(&sb);
+}
+
 static void planfmt__json(void **state)
 {
 	struct plan p;
@@ -89,6 +112,7 @@ int main(void)
 		cmocka_unit_test(planfmt__empty),
 		cmocka_unit_test(planfmt__text_and_markdown),
 		cmocka_unit_test(planfmt__json),
+		cmocka_unit_test(planfmt__leftover),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
