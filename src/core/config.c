@@ -10,6 +10,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/ydecode.h"
 #include "util/parse.h"
@@ -157,6 +158,12 @@ static int check_repo_path(const char *s, struct strbuf *why)
 
 		if (n == 2 && !strncmp(p, "..", 2)) {
 			strbuf_addstr(why, "a path that leaves the repository");
+			return -1;
+		}
+		/* git's own directory is not the repository's content:
+		 * nothing is read from or written into it (hooks, config) */
+		if (n == 4 && !strncasecmp(p, ".git", 4)) {
+			strbuf_addstr(why, "a path inside .git");
 			return -1;
 		}
 		p += n;
