@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "core/outputs.h"
 #include "util/beneath.h"
+#include "util/report.h"
 #include "util/exitcode.h"
 
 struct output_opts {
@@ -68,7 +69,8 @@ static int run_output(const struct config *cfg, void *opts, int argc,
 		}
 		value = json_object_get(item, "value");
 		if (json_is_string(value) && !cfg->json)
-			printf("%s\n", json_string_value(value));
+			/* the file is in the repository: outside text */
+			report_print(stdout, "%s\n", json_string_value(value));
 		else {
 			char *t = json_dumps(value, JSON_INDENT(2) |
 							    JSON_SORT_KEYS |
@@ -92,7 +94,7 @@ static int run_output(const struct config *cfg, void *opts, int argc,
 					     JSON_INDENT(2) | JSON_SORT_KEYS |
 						     JSON_ENCODE_ANY);
 
-			printf("%s = %s\n", name, t);
+			report_print(stdout, "%s = %s\n", name, t);
 			free(t);
 		}
 	}

@@ -60,11 +60,15 @@ static void add_item(struct strbuf *out, const struct plan_item *it)
 
 	if (it->op == PLAN_NOOP)
 		return;
-	strbuf_addf(out, "  %s %s", sign(it->op), it->name);
+	/* a destroy's name and node come from the API: outside text */
+	strbuf_addf(out, "  %s ", sign(it->op));
+	add_value(out, it->name);
 	if (it->vmid)
-		strbuf_addf(out, " (vmid %d, %s)", it->vmid, it->node);
+		strbuf_addf(out, " (vmid %d, ", it->vmid);
 	else
-		strbuf_addf(out, " (%s)", it->node);
+		strbuf_addstr(out, " (");
+	add_value(out, it->node);
+	strbuf_addch(out, ')');
 	if (it->op == PLAN_BLOCKED) {
 		strbuf_addstr(out, ": ");
 		add_value(out, it->reason);

@@ -15,6 +15,7 @@
 #include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
+#include "util/report.h"
 #include "util/spawn.h"
 #include "util/xalloc.h"
 
@@ -168,7 +169,7 @@ out:
 static int diff_one(const struct filetxn_file *f, const struct env_delta *env,
 		    int *status, struct err *e)
 {
-	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, out = STRBUF_INIT;
 	const char *argv[] = { "diff", "-u", "--label", NULL, "--label",
 			       NULL,   NULL, NULL,	NULL };
 	struct spawn_opts so = { 0 };
@@ -182,9 +183,14 @@ static int diff_one(const struct filetxn_file *f, const struct env_delta *env,
 	argv[7] = f->remove ? "/dev/null" : f->staged;
 	so.argv = argv;
 	so.env_delta = env;
+	so.out = &out;
 	ret = spawn_run(&so, status, e);
+	/* the files' lines are outside text */
+	if (ret == 0)
+		report_print(stdout, "%s", out.buf);
 	strbuf_release(&a);
 	strbuf_release(&b);
+	strbuf_release(&out);
 	return ret;
 }
 

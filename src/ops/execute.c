@@ -34,7 +34,7 @@ double worker_elapsed(const struct timespec *t0)
 
 void worker_say(struct worker *w, const char *fmt, ...)
 {
-	struct strbuf sb = STRBUF_INIT, esc = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, esc = STRBUF_INIT, name = STRBUF_INIT;
 	va_list ap;
 
 	if (!w->sh->o->progress)
@@ -43,14 +43,17 @@ void worker_say(struct worker *w, const char *fmt, ...)
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	strbuf_add_escaped(&esc, sb.buf, sb.len);
+	/* a destroy's name comes from the API */
+	strbuf_add_escaped(&name, w->it->name, strlen(w->it->name));
 	pthread_mutex_lock(&w->sh->mu);
 	snprintf(w->state, sizeof(w->state), "%s", esc.buf);
-	fprintf(w->sh->o->progress, "%s: %s [%.0fs elapsed]\n", w->it->name,
+	fprintf(w->sh->o->progress, "%s: %s [%.0fs elapsed]\n", name.buf,
 		esc.buf, worker_elapsed(&w->start));
 	fflush(w->sh->o->progress);
 	pthread_mutex_unlock(&w->sh->mu);
 	strbuf_release(&sb);
 	strbuf_release(&esc);
+	strbuf_release(&name);
 }
 
 static bool is_reserved(struct shared *sh, int vmid)
@@ -243,6 +246,7 @@ static void *work(void *arg)
 static void *tick(void *arg)
 {
 	struct shared *sh = arg;
+	struct strbuf name = STRBUF_INIT;
 	struct timespec until;
 	unsigned i;
 
@@ -260,12 +264,15 @@ static void *tick(void *arg)
 			clock_gettime(CLOCK_REALTIME, &now);
 			if (!w->it || now.tv_sec < until.tv_sec)
 				continue;
+			strbuf_reset(&name);
+			strbuf_add_escaped(&name, w->it->name,
+					   strlen(w->it->name));
 			fprintf(sh->o->progress, "%s: %s [%.0fs elapsed]\n",
-				w->it->name, w->state,
-				worker_elapsed(&w->start));
+				name.buf, w->state, worker_elapsed(&w->start));
 		}
 		fflush(sh->o->progress);
 	}
+	strbuf_release(&name);
 	pthread_mutex_unlock(&sh->mu);
 	return NULL;
 }

@@ -86,19 +86,21 @@ void report_debug(const char *fmt, ...)
 void report_print(FILE *fp, const char *fmt, ...)
 {
 	struct strbuf raw = STRBUF_INIT, out = STRBUF_INIT;
-	const char *p, *nl;
+	size_t i, from = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
 	strbuf_vaddf(&raw, fmt, ap);
 	va_end(ap);
-	for (p = raw.buf;
-	     (nl = memchr(p, '\n', raw.len - (size_t)(p - raw.buf)));
-	     p = nl + 1) {
-		strbuf_add_escaped(&out, p, (size_t)(nl - p));
-		strbuf_addch(&out, '\n');
+	/* line breaks and tabs stay what they are; the rest is escaped */
+	for (i = 0; i <= raw.len; i++) {
+		if (i < raw.len && raw.buf[i] != '\n' && raw.buf[i] != '\t')
+			continue;
+		strbuf_add_escaped(&out, raw.buf + from, i - from);
+		if (i < raw.len)
+			strbuf_addch(&out, raw.buf[i]);
+		from = i + 1;
 	}
-	strbuf_add_escaped(&out, p, raw.len - (size_t)(p - raw.buf));
 	fputs(out.buf, fp);
 	strbuf_release(&raw);
 	strbuf_release(&out);

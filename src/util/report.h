@@ -32,8 +32,8 @@ void report_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Text for the user (a plan, a summary, a commit subject) on fp, whatever
  * the verbosity: formatted, then escaped like the messages above except
- * that line breaks stay line breaks. Anything that may hold text from
- * outside (API answers, git, files) is printed with it, not printf.
+ * that line breaks and tabs stay what they are. Anything that may hold text
+ * from outside (API answers, git, files) is printed with it, not printf.
  */
 void report_print(FILE *fp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

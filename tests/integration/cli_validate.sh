@@ -212,6 +212,16 @@ run "$bin" -C "$esc" validate
 expect_contains "a file name's ESC is printed escaped" "$out" 'ignored (not *.yaml): proxmox/vms/x\x1b[2Jy.txt'
 expect_not_contains "and never raw" "$out" "$(printf '\033')"
 
+# the outputs file is in the repository: its text is printed escaped
+mkdir -p "$esc/proxmox/.pve-gitops"
+printf '{"vm_ips": {"value": "a\\u001b[2Jb\\nc"}, "x\\u001b]0;t\\u0007": {"value": 1}}\n' \
+	>"$esc/proxmox/.pve-gitops/outputs.json"
+run "$bin" -C "$esc" output vm_ips
+expect_eq "output NAME: the value's ESC is escaped, its line break kept" "$out" 'a\x1b[2Jb
+c'
+run "$bin" -C "$esc" output
+expect_not_contains "output: a name's ESC never raw" "$out" "$(printf '\033')"
+
 # --- validate writes nothing ---------------------------------------------
 before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
 "$bin" -C "$repo" validate >/dev/null 2>&1

@@ -89,6 +89,28 @@ static void planfmt__leftover(void **state)
 	strbuf_release(&sb);
 }
 
+/* a destroy's name and node come from the API: escaped like any value */
+static void planfmt__api_name_escaped(void **state)
+{
+	struct plan p;
+	struct plan_item it[2];
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	two_items(&p, it);
+	it[0].name = (char *)"gone\x1b[2Jvm";
+	it[0].node = (char *)"n\x07";
+	planfmt_text(&sb, &p);
+	assert_non_null(strstr(sb.buf, "  - gone\\x1b[2Jvm (vmid 130, "
+				       "n\\x07) will be destroyed\n"));
+	assert_null(strchr(sb.buf, '\x1b'));
+	assert_null(strchr(sb.buf, '\x07'));
+	strbuf_reset(&sb);
+	planfmt_markdown(&sb, &p);
+	assert_null(strchr(sb.buf, '\x1b'));
+	strbuf_release(&sb);
+}
+
 static void planfmt__json(void **state)
 {
 	struct plan p;
@@ -113,6 +135,7 @@ int main(void)
 		cmocka_unit_test(planfmt__text_and_markdown),
 		cmocka_unit_test(planfmt__json),
 		cmocka_unit_test(planfmt__leftover),
+		cmocka_unit_test(planfmt__api_name_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

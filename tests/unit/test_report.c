@@ -31,12 +31,12 @@ static void report__print_escapes_control_characters(void **state)
 	free(s);
 }
 
-static void report__print_keeps_line_breaks(void **state)
+static void report__print_keeps_line_breaks_and_tabs(void **state)
 {
 	char *s = printed("a\nb\t\\c");
 
 	(void)state;
-	assert_string_equal(s, "pipeline: a\nb\\t\\\\c\n");
+	assert_string_equal(s, "pipeline: a\nb\t\\\\c\n");
 	free(s);
 }
 
@@ -53,7 +53,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(report__print_escapes_control_characters),
-		cmocka_unit_test(report__print_keeps_line_breaks),
+		cmocka_unit_test(report__print_keeps_line_breaks_and_tabs),
 		cmocka_unit_test(report__print_escapes_invalid_utf8),
 	};
 
