@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/planfmt.h"
@@ -101,8 +102,16 @@ static int load_saved(struct run *r, struct err *e)
 {
 	const struct reconcile_req *req = r->req;
 	struct strbuf buf = STRBUF_INIT;
+	struct stat st;
 	int ret = -1;
 
+	if (stat(req->plan_file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a FIFO would block the read forever */
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "the saved plan '%s' is not a regular file",
+			 req->plan_file);
+		goto out;
+	}
 	if (file_read_all(&buf, req->plan_file, 1 << 20, e) < 0) {
 		err_prefix(e, "cannot read the saved plan '%s'",
 			   req->plan_file);

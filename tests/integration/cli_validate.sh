@@ -222,6 +222,13 @@ c'
 run "$bin" -C "$esc" output
 expect_not_contains "output: a name's ESC never raw" "$out" "$(printf '\033')"
 
+# a saved plan that is a FIFO: refused, not waited on
+mkfifo "$work/plan.fifo"
+start=$(date +%s)
+run timeout 20 "$bin" -C "$esc" apply --auto-approve "$work/plan.fifo"
+expect_eq "a saved plan that is a FIFO: refused at once" "$rc:$(($(date +%s) - start <= 2))" 2:1
+expect_contains "and named" "$err" "plan.fifo' is not a regular file"
+
 # --- validate writes nothing ---------------------------------------------
 before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort)
 "$bin" -C "$repo" validate >/dev/null 2>&1
