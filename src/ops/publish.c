@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/ini.h"
 #include "core/inventory.h"
 #include "io/git.h"
 #include "ops/inventory.h"
@@ -57,6 +58,32 @@ static void owned_paths(const struct config *cfg, const char *hv,
 	out[n] = NULL;
 }
 
+/*
+ * The inventory as it is now parses, so that a bad one stops the chain
+ * before apply, not after it made the VMs. 0 when it does or there is
+ * none yet.
+ */
+static int check_inventory_parses(const struct beneath *root, const char *path,
+				  struct err *e)
+{
+	struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+	struct ini ini = INI_INIT;
+	int line = 0, ret = 0;
+
+	if (beneath_read(root, path, &text, 64 << 20, e) < 0) {
+		ret = err_is(e, ERR_NOTFOUND) ? 0 : -1;
+		if (!ret)
+			err_clear(e);
+	} else if (ini_parse(&ini, text.buf, text.len, &line, &why) < 0) {
+		ret = err_setk(e, ERR_INVALID, EXIT_INVALID, "%s:%d: %s", path,
+			       line, why.buf);
+	}
+	ini_release(&ini);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	return ret;
+}
+
 int publish_check_paths(const struct config *cfg, struct err *e)
 {
 	const char *files[] = { cfg->inventory, cfg->new_hosts, cfg->outputs };
@@ -69,6 +96,8 @@ int publish_check_paths(const struct config *cfg, struct err *e)
 	ret = beneath_check_dir(&root, cfg->host_vars_dir, e);
 	for (i = 0; !ret && i < sizeof(files) / sizeof(*files); i++)
 		ret = beneath_check_target(&root, files[i], e);
+	if (!ret)
+		ret = check_inventory_parses(&root, cfg->inventory, e);
 	beneath_release(&root);
 	return ret;
 }

@@ -19,7 +19,8 @@
  * Before anything is sent or written: each owned path (the inventory,
  * new_hosts.txt, the host_vars directory) and the outputs file is below
  * the repository, so a committed link cannot make the chain read a file
- * from outside into a commit, or write outside. 0, or -1 naming the path.
+ * from outside into a commit, or write outside; and the inventory parses.
+ * 0, or -1 naming the path (FILE:LINE for the inventory).
  */
 int publish_check_paths(const struct config *cfg, struct err *e);
 

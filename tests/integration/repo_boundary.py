@@ -13,6 +13,7 @@ Usage: repo_boundary.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR VAULT_SIM
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -279,7 +280,31 @@ def stray_files(t):
     shutil.rmtree(work)
 
 
+def bad_inventory_first(t):
+    """An inventory that does not parse stops pipeline before apply."""
+    work = tempfile.mkdtemp(prefix="pve-gitops-badinv.")
+    remote = os.path.join(work, "remote.git")
+    os.mkdir(remote)
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "0",
+             "--boot-ms", "0") as sim:
+        d = pushed_repo(sim, remote)
+        with open(os.path.join(d, "proxmox", "k8s.ini"), "a") as f:
+            f.write("\n[k3s]\nvm[0:99999999]\n")
+        commit_all(d, "add k8s-x [ansible k8s.yml]")
+        n0 = len(mutations(sim))
+        p = pve_gitops(BIN, d, SECRET, "pipeline", "--push")
+        t.ok(p.returncode == 2 and re.search(r"proxmox/k8s\.ini:\d+: ",
+                                             p.stderr),
+             "a k8s.ini that does not parse: pipeline refuses at its line",
+             p.stdout + p.stderr)
+        t.eq(len(mutations(sim)) - n0, 0, "before anything is sent to "
+             "Proxmox")
+        shutil.rmtree(d)
+    shutil.rmtree(work)
+
+
 def main():
+    bad_inventory_first(t)
     stray_files(t)
     endpoints_from_repo(t)
     pipeline_links(t)
