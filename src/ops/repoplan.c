@@ -150,16 +150,31 @@ static int read_configs(struct repo_plan *rp, struct pve_client *pc,
 	return 0;
 }
 
+/* How often the cluster is listed again when a VM of the list vanished
+ * before its configuration could be read (another apply removed it). */
+#define VANISHED_ROUNDS 5
+
 int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		    struct err *e)
 {
-	if (cluster_read_vms(&rp->cluster, pc, e) < 0)
-		return -1;
-	rp->in.vms = rp->cluster.vms;
-	rp->in.nr_vms = rp->cluster.nr;
-	plan_build(&rp->plan, &rp->in);
-	if (read_configs(rp, pc, refresh, e) < 0)
-		return -1;
+	static const struct cluster empty = CLUSTER_INIT;
+	int round;
+
+	for (round = 1;; round++) {
+		if (cluster_read_vms(&rp->cluster, pc, e) < 0)
+			return -1;
+		rp->in.vms = rp->cluster.vms;
+		rp->in.nr_vms = rp->cluster.nr;
+		plan_build(&rp->plan, &rp->in);
+		if (read_configs(rp, pc, refresh, e) == 0)
+			break;
+		if (!err_is(e, ERR_NOTFOUND) || round == VANISHED_ROUNDS)
+			return -1;
+		err_clear(e);
+		plan_release(&rp->plan);
+		cluster_release(&rp->cluster);
+		rp->cluster = empty;
+	}
 	plan_release(&rp->plan);
 	plan_build(&rp->plan, &rp->in);
 	return 0;

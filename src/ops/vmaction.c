@@ -660,6 +660,39 @@ out:
 	return ret;
 }
 
+/*
+ * A step on our fresh clone failed because it is gone: another apply that
+ * won the race took it for a leftover (core/plan.h) and removed it. When
+ * that apply's VM of the name is finished, it made the VM: 1, as after a
+ * lost race. Else -1 with e as it was.
+ */
+static int clone_taken(struct worker *w, int vmid, struct err *e)
+{
+	const struct actual_vm *done = NULL;
+	struct err e2 = ERR_INIT;
+	struct cluster c;
+	int ret = -1;
+
+	if (vmid <= 0 || !err_is(e, ERR_NOTFOUND) ||
+	    read_cluster(w, &c, &e2) < 0) {
+		err_release(&e2);
+		return -1;
+	}
+	if (!by_vmid(&c, vmid))
+		done = finished_named(&c, w->it->name);
+	if (done) {
+		worker_say(w,
+			   "another apply removed our vmid %d and finished %s "
+			   "(vmid %d)",
+			   vmid, w->it->name, done->vmid);
+		err_clear(e);
+		ret = 1;
+	}
+	cluster_release(&c);
+	err_release(&e2);
+	return ret;
+}
+
 int vmaction_create(struct worker *w, struct err *e)
 {
 	const struct plan_item *it = w->it;
@@ -675,6 +708,8 @@ int vmaction_create(struct worker *w, struct err *e)
 	} else {
 		ret = create_clone(w, &vmid, e);
 	}
+	if (ret < 0)
+		ret = clone_taken(w, vmid, e);
 	if (ret == 0)
 		worker_say(w, "created (vmid %d)", vmid);
 	return ret;
