@@ -246,19 +246,40 @@ static int open_repo_dir(const char *dir, struct err *e)
 	return fd;
 }
 
-int repo_list_playbooks(const char *dir, struct strvec *out, struct err *e)
+int repo_opendir(const char *dir, DIR **out, struct err *e)
 {
 	int fd = open_repo_dir(dir, e);
+
+	*out = NULL;
+	if (fd < 0) {
+		if (!err_is(e, ERR_NOTFOUND))
+			return -1;
+		err_clear(e);
+		return 0;
+	}
+	*out = fdopendir(fd);
+	if (!*out) {
+		close(fd);
+		return err_errno(e, errno, "cannot read the directory '%s'",
+				 dir);
+	}
+	return 0;
+}
+
+int repo_list_playbooks(const char *dir, struct strvec *out, struct err *e)
+{
 	struct dirent *de;
 	DIR *d;
 
-	if (fd < 0)
+	if (repo_opendir(dir, &d, e) < 0)
 		return err_prefix(e, "cannot list the playbooks");
-	d = fdopendir(fd);
 	if (!d) {
-		close(fd);
-		return err_errno(e, errno, "cannot list the playbooks in '%s'",
-				 dir);
+		err_errno(e, ENOENT,
+			  "cannot list the playbooks: cannot open "
+			  "'%s'",
+			  dir);
+		e->kind = ERR_NOTFOUND;
+		return -1;
 	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] != '.' && ends_with(de->d_name, ".yml"))

@@ -9,6 +9,8 @@
 #ifndef PVE_GITOPS_REPO_H
 #define PVE_GITOPS_REPO_H
 
+#include <dirent.h>
+
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/vmset.h"
@@ -49,6 +51,12 @@ void repo_load_release(struct repo_load *rl);
 int repo_load_vms(struct vmset *set, struct diag_list *dl, struct repo_load *rl,
 		  const struct config *cfg, const char *const *files,
 		  size_t nr_files, struct err *e);
+
+/*
+ * Open dir, a directory below the repository (a link out of it is
+ * refused), into *out: NULL when it does not exist. 0, or -1.
+ */
+int repo_opendir(const char *dir, DIR **out, struct err *e);
 
 /*
  * The playbooks (NAME.yml, not hidden) of dir, a directory below the

@@ -4,13 +4,10 @@
 #include "ops/inventory.h"
 
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/dyninv.h"
 #include "core/ini.h"
@@ -20,8 +17,8 @@
 #include "io/filetxn.h"
 #include "io/invsource.h"
 #include "io/pve.h"
+#include "io/repo.h"
 #include "ops/repoplan.h"
-#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/report.h"
 #include "util/xalloc.h"
@@ -234,35 +231,6 @@ static int plan_host_vars(struct inv_run *r, struct err *e)
 	return ret;
 }
 
-/*
- * The host_vars directory, below the repository only, into *out (NULL
- * when there is none yet). 0, or -1 when it cannot be read.
- */
-static int open_host_vars(const char *dir, DIR **out, struct err *e)
-{
-	struct beneath root = BENEATH_INIT;
-	int fd = -1;
-
-	*out = NULL;
-	if (beneath_root(&root, ".", e) < 0)
-		return -1;
-	fd = beneath_open(&root, dir, O_RDONLY | O_DIRECTORY, 0, e);
-	beneath_release(&root);
-	if (fd < 0) {
-		if (!err_is(e, ERR_NOTFOUND))
-			return -1;
-		err_clear(e);
-		return 0;
-	}
-	*out = fdopendir(fd);
-	if (!*out) {
-		close(fd);
-		return err_errno(e, errno, "cannot read the directory '%s'",
-				 dir);
-	}
-	return 0;
-}
-
 /* Ours for VMs that are gone are removed; the rest are left as they are. */
 static int plan_host_vars_gone(struct inv_run *r, struct err *e)
 {
@@ -271,7 +239,7 @@ static int plan_host_vars_gone(struct inv_run *r, struct err *e)
 	DIR *d;
 	int ret = 0;
 
-	if (open_host_vars(r->cfg->host_vars_dir, &d, e) < 0)
+	if (repo_opendir(r->cfg->host_vars_dir, &d, e) < 0)
 		return -1;
 
 	while (d && !ret && (de = readdir(d))) {

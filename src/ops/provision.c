@@ -450,11 +450,6 @@ static void new_hosts_inventory(const struct prov *p, const struct ini *ini,
 	}
 }
 
-static int repo_root(struct beneath *root, struct err *e)
-{
-	return beneath_root(root, ".", e);
-}
-
 /* The inventory Ansible is given as it is: a regular file below the
  * repository, never a link out of it. */
 static int check_inventory(const struct prov *p, struct err *e)
@@ -462,7 +457,7 @@ static int check_inventory(const struct prov *p, struct err *e)
 	struct beneath root = BENEATH_INIT;
 	int fd = -1;
 
-	if (repo_root(&root, e) == 0)
+	if (beneath_root(&root, ".", e) == 0)
 		fd = beneath_open(&root, p->cfg->inventory, O_RDONLY, 0, e);
 	beneath_release(&root);
 	if (fd < 0)
@@ -480,7 +475,7 @@ static int temp_inventory(struct prov *p, struct strbuf *path, struct err *e)
 	char real[PATH_MAX];
 	int line, hv, ret = -1;
 
-	if (repo_root(&root, e) < 0 ||
+	if (beneath_root(&root, ".", e) < 0 ||
 	    beneath_read(&root, p->cfg->inventory, &old, 64 << 20, e) < 0)
 		goto out;
 	if (ini_parse(&ini, old.buf, old.len, &line, &why) < 0) {

@@ -4,7 +4,6 @@
 #include "ops/publish.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "core/ini.h"
 #include "core/inventory.h"
 #include "io/git.h"
+#include "io/repo.h"
 #include "ops/inventory.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
@@ -110,26 +110,14 @@ int publish_check_paths(const struct config *cfg, struct err *e)
  */
 static int ours_untracked(const char *dir, struct strvec *out, struct err *e)
 {
-	struct beneath root = BENEATH_INIT;
 	const size_t mark = strlen(INVENTORY_HOST_VARS_MARK);
 	struct dirent *de;
-	DIR *d = NULL;
-	int fd;
+	DIR *d;
 
-	if (beneath_root(&root, ".", e) < 0)
+	if (repo_opendir(dir, &d, e) < 0)
 		return -1;
-	fd = beneath_open(&root, dir, O_RDONLY | O_DIRECTORY, 0, e);
-	beneath_release(&root);
-	if (fd < 0 && err_is(e, ERR_NOTFOUND)) {
-		err_clear(e);
+	if (!d)
 		return 0;
-	}
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return fd < 0 ? -1
-			      : err_errno(e, errno, "cannot read '%s'", dir);
-	}
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 		char head[64];
