@@ -75,6 +75,8 @@ void config_init(struct config *cfg)
 	set_str(&cfg->git.branch, "main");
 	cfg->ansible.timeout_seconds = 3600;
 	cfg->ansible.memory_limit = (uint64_t)4 << 30;
+	cfg->defaults = (struct vmdef_defaults)VMDEF_DEFAULTS_INIT;
+	cfg->reboot.timeout_seconds = 300;
 }
 
 static void free_groups(struct config *cfg)
@@ -514,6 +516,76 @@ CFG_SECTION(c_ssh, ssh_fields)
 CFG_SECTION(c_git, git_fields)
 CFG_SECTION(c_ansible, ansible_fields)
 
+#define CFG_DEFAULT_BOOL(fn, member)                                      \
+	static int fn(struct ydecoder *d, void *t, const struct ynode *k, \
+		      const struct ynode *v, const char *path)            \
+	{                                                                 \
+		(void)k;                                                  \
+		return yd_bool(d, v, path, &CFG(t)->defaults.member);     \
+	}
+CFG_DEFAULT_BOOL(d_onboot, onboot)
+CFG_DEFAULT_BOOL(d_full_clone, full_clone)
+CFG_DEFAULT_BOOL(d_agent, agent)
+CFG_DEFAULT_BOOL(d_automatic_reboot, automatic_reboot)
+CFG_DEFAULT_BOOL(d_network_firewall, network_firewall)
+
+static int d_scsihw(struct ydecoder *d, void *t, const struct ynode *k,
+		    const struct ynode *v, const char *path)
+{
+	size_t i;
+
+	(void)k;
+	for (i = 0; pve_scsihw_models[i]; i++)
+		if (v->kind == YNODE_SCALAR &&
+		    !strcmp(v->str, pve_scsihw_models[i])) {
+			CFG(t)->defaults.scsihw = pve_scsihw_models[i];
+			return 0;
+		}
+	yd_error(d, v, path,
+		 "expected one of the SCSI controllers Proxmox "
+		 "knows (virtio-scsi-single, virtio-scsi-pci, lsi, "
+		 "...)");
+	return -1;
+}
+
+/* defaults.nested_disks: "original" (the slots main.tf reads) or "all" */
+static int d_nested_disks(struct ydecoder *d, void *t, const struct ynode *k,
+			  const struct ynode *v, const char *path)
+{
+	static const char *const modes[] = { "original", "all", NULL };
+	char *s = NULL;
+
+	(void)k;
+	if (yd_enum(d, v, path, modes, &s) < 0)
+		return -1;
+	CFG(t)->defaults.nested_disks_all = !strcmp(s, "all");
+	free(s);
+	return 0;
+}
+
+static const struct yd_field defaults_fields[] = {
+	{ "onboot", d_onboot, 0 },
+	{ "full_clone", d_full_clone, 0 },
+	{ "agent", d_agent, 0 },
+	{ "automatic_reboot", d_automatic_reboot, 0 },
+	{ "network_firewall", d_network_firewall, 0 },
+	{ "scsihw", d_scsihw, 0 },
+	{ "nested_disks", d_nested_disks, 0 },
+	{ NULL, NULL, 0 },
+};
+
+CFG_UINT(r_timeout, reboot.timeout_seconds, 1, 86400)
+CFG_BOOL(r_force, reboot.force)
+
+static const struct yd_field reboot_fields[] = {
+	{ "timeout_seconds", r_timeout, 0 },
+	{ "force", r_force, 0 },
+	{ NULL, NULL, 0 },
+};
+
+CFG_SECTION(c_defaults, defaults_fields)
+CFG_SECTION(c_reboot, reboot_fields)
+
 /* The value of key in the mapping m, or m itself when it has none. */
 static const struct ynode *map_value(const struct ynode *m, const char *key)
 {
@@ -726,6 +798,8 @@ static const struct yd_field config_fields[] = {
 	{ "ssh", c_ssh, 0 },
 	{ "git", c_git, 0 },
 	{ "ansible", c_ansible, 0 },
+	{ "defaults", c_defaults, 0 },
+	{ "reboot", c_reboot, 0 },
 	{ NULL, NULL, 0 },
 };
 

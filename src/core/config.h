@@ -16,6 +16,7 @@
 #include "core/diag.h"
 #include "core/env.h"
 #include "core/release.h"
+#include "core/vmdef.h"
 #include "core/ytree.h"
 #include "util/strvec.h"
 
@@ -77,6 +78,13 @@ struct config {
 	struct {
 		char *author_name, *author_email, *remote, *branch;
 	} git;
+	/* what a definition's unset keys mean (defaults:) */
+	struct vmdef_defaults defaults;
+	/* how apply reboots a VM whose changes wait for a boot (reboot:) */
+	struct {
+		uint64_t timeout_seconds; /* for the guest to shut down; 300 */
+		bool force; /* then stop it (true) or report it (false) */
+	} reboot;
 	struct {
 		uint64_t timeout_seconds; /* ansible-playbook's deadline; 0 none
 					   */

@@ -106,6 +106,7 @@ static void add_disk(struct desired *d, const struct vm_disk *k)
 	dd->slot = k->slot;
 	dd->kind = k->kind;
 	dd->storage = k->storage;
+	dd->format = k->format;
 	dd->size = k->size;
 	disk_options(&o, k);
 	switch (k->kind) {

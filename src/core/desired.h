@@ -18,14 +18,17 @@
 #include "util/strvec.h"
 
 #define DESIRED_DIGEST_PREFIX "pg-"
+/* The tag of a VM whose written changes wait for its next boot. */
+#define DESIRED_PENDING_TAG "pg-pending"
 
 struct desired_disk {
 	const char *slot; /* "scsi0" (points into the vmdef) */
 	enum disk_kind kind;
 	const char *storage;
-	uint64_t size; /* bytes; 0: keep what the template has */
-	char *value;   /* for a new disk: "local-lvm:50,discard=on" */
-	char *options; /* ",discard=on,ssd=1" or "" */
+	const char *format; /* NULL: the storage's default */
+	uint64_t size;	    /* bytes; 0: keep what the template has */
+	char *value;	    /* for a new disk: "local-lvm:50,discard=on" */
+	char *options;	    /* ",discard=on,ssd=1" or "" */
 };
 
 struct desired {

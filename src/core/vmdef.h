@@ -27,6 +27,7 @@
 #define VMDEF_DEFAULT_MODEL   "virtio"
 #define VMDEF_MAX_CORES	      1024
 #define VMDEF_MAX_SOCKETS     16
+#define VMDEF_DEFAULT_SCSIHW  "virtio-scsi-single"
 /* Proxmox tags reserved for pve-gitops' own bookkeeping. */
 #define VMDEF_MANAGED_TAG "pve-gitops"
 
@@ -58,6 +59,29 @@ struct vm_serial {
 	char *type;
 };
 
+/*
+ * The defaults of the keys whose meaning the original's main.tf fixed
+ * (lookup(KEY, DEFAULT) into Telmate 3.x): they differ from what Proxmox
+ * does when the key is not sent. pve-gitops.yaml's "defaults:" changes
+ * them for a whole repository (core/config.h).
+ */
+struct vmdef_defaults {
+	int onboot;	       /* 1: start at boot */
+	int full_clone;	       /* 0: a linked clone */
+	int agent;	       /* 0: agent=0 is written */
+	int automatic_reboot;  /* 1: apply reboots for pending changes */
+	int network_firewall;  /* 1: firewall=1 on a given network */
+	const char *scsihw;    /* VMDEF_DEFAULT_SCSIHW */
+	bool nested_disks_all; /* false: only the slots main.tf reads */
+};
+
+#define VMDEF_DEFAULTS_INIT                                               \
+	{                                                                 \
+		.onboot = 1, .full_clone = 0, .agent = 0,                 \
+		.automatic_reboot = 1, .network_firewall = 1,             \
+		.scsihw = VMDEF_DEFAULT_SCSIHW, .nested_disks_all = false \
+	}
+
 struct vmdef {
 	char *file;
 	char *name;
@@ -75,9 +99,11 @@ struct vmdef {
 	struct vm_disk *disks;
 	size_t nr_disks, alloc_disks;
 	int onboot, agent, full_clone;
+	int automatic_reboot; /* reboot for changes that wait for a boot */
 	enum vm_state vm_state;
 	char *boot, *scsihw, *nameserver, *searchdomain, *sshkeys;
 	char *cipassword, *cipassword_env, *description;
+	char *args; /* raw QEMU arguments (applied only when allowed) */
 	struct vm_serial serials[PVE_MAX_SERIAL];
 	size_t nr_serials;
 	struct strvec tags;
@@ -88,6 +114,8 @@ struct vmdef {
 
 struct vmdef_opts {
 	bool strict_secrets; /* clear-text cipassword is an error */
+	/* NULL: VMDEF_DEFAULTS_INIT */
+	const struct vmdef_defaults *defaults;
 };
 
 /*
@@ -98,6 +126,8 @@ struct vmdef_opts {
 int vmdef_decode(struct vmdef *out, struct diag_list *dl, const char *file,
 		 const struct ynode *root, const struct vmdef_opts *opts);
 void vmdef_init(struct vmdef *vm);
+/* Set the keys def gives a default to (before the file's are read). */
+void vmdef_apply_defaults(struct vmdef *vm, const struct vmdef_defaults *def);
 void vmdef_release(struct vmdef *vm);
 
 /*

@@ -133,7 +133,8 @@ static void load_one(struct vmset *set, struct diag_list *dl,
 		     const struct config *cfg, const char *path, bool focus,
 		     const struct beneath *root)
 {
-	struct vmdef_opts opts = { cfg->strict_secrets };
+	struct vmdef_opts opts = { .strict_secrets = cfg->strict_secrets,
+				   .defaults = &cfg->defaults };
 	struct strbuf buf = STRBUF_INIT;
 	struct err e = ERR_INIT;
 	struct vmdef vm;

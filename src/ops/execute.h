@@ -23,6 +23,10 @@ struct apply_opts {
 	int task_timeout_s;    /* per task; 0: 600 */
 	FILE *progress;	       /* one line per state change */
 	const struct env *env; /* where cipassword_env is looked up */
+	/* a reboot for pending changes: shutdown with this timeout (0: 300),
+	 * then stop the VM when force is set, else report it */
+	int shutdown_timeout_s;
+	bool force_stop;
 };
 
 struct apply_result {

@@ -427,6 +427,8 @@ static int apply_work(struct run *r, struct err *e)
 				       : (unsigned)r->cfg->proxmox.parallel;
 	ao.per_node = (unsigned)r->cfg->proxmox.per_node_limit;
 	ao.task_timeout_s = (int)r->cfg->proxmox.timeout_seconds;
+	ao.shutdown_timeout_s = (int)r->cfg->reboot.timeout_seconds;
+	ao.force_stop = r->cfg->reboot.force;
 	ao.progress = r->text;
 	ao.env = r->cfg->env;
 	apply_plan(&r->out->rp.plan, &conn, &ao, &res);

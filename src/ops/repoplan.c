@@ -23,7 +23,7 @@
 static void keep_excluded(struct repo_plan *rp, const struct config *cfg,
 			  const char *file)
 {
-	struct vmdef_opts opts = { false };
+	struct vmdef_opts opts = { .strict_secrets = false };
 	struct beneath root = BENEATH_INIT;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct strbuf buf = STRBUF_INIT, path = STRBUF_INIT;

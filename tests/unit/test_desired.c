@@ -6,7 +6,7 @@
 #include "test.h"
 #include "core/desired.h"
 
-static const struct vmdef_opts lax = { false };
+static const struct vmdef_opts lax = { .strict_secrets = false };
 
 static void build(struct desired *d, struct vmdef *vm, const char *text)
 {

@@ -8,7 +8,7 @@
 #include "core/plan.h"
 #include "util/xalloc.h"
 
-static const struct vmdef_opts lax = { false };
+static const struct vmdef_opts lax = { .strict_secrets = false };
 
 struct fixture {
 	struct vmdef vm;

@@ -5,8 +5,8 @@
 #include "test.h"
 #include "core/vmdef.h"
 
-static const struct vmdef_opts lax = { false };
-static const struct vmdef_opts strict = { true };
+static const struct vmdef_opts lax = { .strict_secrets = false };
+static const struct vmdef_opts strict = { .strict_secrets = true };
 
 static int parse(struct vmdef *vm, struct diag_list *dl, const char *text,
 		 const struct vmdef_opts *opts)

@@ -7,7 +7,7 @@
 static void add(struct vmset *set, struct diag_list *dl, const char *file,
 		const char *text, bool focus)
 {
-	struct vmdef_opts opts = { false };
+	struct vmdef_opts opts = { .strict_secrets = false };
 	struct vmdef vm;
 
 	vmdef_parse(&vm, dl, file, text, strlen(text), &opts);

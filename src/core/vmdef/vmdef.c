@@ -180,6 +180,14 @@ static int f_full_clone(struct ydecoder *d, void *t, const struct ynode *k,
 	return yd_bool(d, v, path, &VM(t)->full_clone);
 }
 
+static int f_automatic_reboot(struct ydecoder *d, void *t,
+			      const struct ynode *k, const struct ynode *v,
+			      const char *path)
+{
+	(void)k;
+	return yd_bool(d, v, path, &VM(t)->automatic_reboot);
+}
+
 static int f_vm_state(struct ydecoder *d, void *t, const struct ynode *k,
 		      const struct ynode *v, const char *path)
 {
@@ -451,7 +459,7 @@ static const struct yd_field vm_fields[] = {
 	{ "vmid", f_vmid, 0 },
 	{ "define_connection_info", f_terraform_only, 1 },
 	{ "skip_ipv6", f_terraform_only, 1 },
-	{ "automatic_reboot", f_terraform_only, 1 },
+	{ "automatic_reboot", f_automatic_reboot, 0 },
 	{ "template", f_terraform_only, 1 },
 	{ NULL, NULL, 0 },
 };
@@ -523,14 +531,26 @@ static void check_consistency(struct ydecoder *d, const struct ynode *root,
 			   "reports it");
 }
 
+void vmdef_apply_defaults(struct vmdef *vm, const struct vmdef_defaults *def)
+{
+	vm->onboot = def->onboot;
+	vm->agent = def->agent;
+	vm->full_clone = def->full_clone;
+	vm->automatic_reboot = def->automatic_reboot;
+}
+
 void vmdef_init(struct vmdef *vm)
 {
+	static const struct vmdef_defaults seed = VMDEF_DEFAULTS_INIT;
+
 	memset(vm, 0, sizeof(*vm));
 	vm->cores = VMDEF_DEFAULT_CORES;
 	vm->sockets = VMDEF_DEFAULT_SOCKETS;
 	vm->memory = VMDEF_DEFAULT_MEMORY;
-	vm->onboot = vm->agent = -1;
-	vm->full_clone = 1;
+	vm->onboot = seed.onboot;
+	vm->agent = seed.agent;
+	vm->full_clone = seed.full_clone;
+	vm->automatic_reboot = seed.automatic_reboot;
 	vm->vm_state = VM_STATE_RUNNING;
 	strvec_init(&vm->tags);
 	strvec_init(&vm->ansible_groups);
@@ -541,11 +561,14 @@ int vmdef_decode(struct vmdef *out, struct diag_list *dl, const char *file,
 {
 	struct ydecoder d = { dl, file, 0 };
 	struct vmctx ctx = { out, opts, NULL, NULL, NULL, NULL, false };
+	size_t i;
 	static const struct ynode empty = {
 		.kind = YNODE_SCALAR, .line = 1, .col = 1, .stype = YS_NULL
 	};
 
 	vmdef_init(out);
+	if (opts && opts->defaults)
+		vmdef_apply_defaults(out, opts->defaults);
 	out->file = xstrdup(file);
 	if (!root || (root->kind == YNODE_SCALAR && root->stype == YS_NULL)) {
 		yd_error(&d, root ? root : &empty, NULL,
@@ -564,14 +587,17 @@ int vmdef_decode(struct vmdef *out, struct diag_list *dl, const char *file,
 	check_consistency(&d, root, &ctx);
 	if (!out->cpu_type)
 		out->cpu_type = xstrdup(VMDEF_DEFAULT_CPU);
-	if (!ctx.network_node && out->nr_nets == 0) {
-		ALLOC_GROW(out->nets, 1, out->alloc_nets);
-		memset(&out->nets[0], 0, sizeof(out->nets[0]));
-		out->nets[0].bridge = xstrdup(VMDEF_DEFAULT_BRIDGE);
-		out->nets[0].model = xstrdup(VMDEF_DEFAULT_MODEL);
-		out->nets[0].firewall = out->nets[0].link_down = -1;
-		out->nr_nets = 1;
-	}
+	if (!out->scsihw)
+		out->scsihw =
+			xstrdup(opts && opts->defaults ? opts->defaults->scsihw
+						       : VMDEF_DEFAULT_SCSIHW);
+	/* no network key: no NIC block (a clone keeps the template's) */
+	for (i = 0; i < out->nr_nets; i++)
+		if (out->nets[i].firewall < 0)
+			out->nets[i].firewall =
+				opts && opts->defaults
+					? opts->defaults->network_firewall
+					: 1;
 	return d.errors ? -1 : 0;
 }
 
@@ -626,6 +652,7 @@ void vmdef_release(struct vmdef *vm)
 	}
 	free(vm->cipassword_env);
 	free(vm->description);
+	free(vm->args);
 	strvec_clear(&vm->tags);
 	strvec_clear(&vm->ansible_groups);
 	vmdef_init(vm);
