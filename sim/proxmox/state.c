@@ -338,20 +338,19 @@ static json_t *task_state(const struct sim_task *t)
 
 	for (j = 0; j < t->log.nr; j++)
 		json_array_append_new(log, json_string(t->log.v[j]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-			 "s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
-			 "s:i, s:s?, s:b, s:s?, s:s?, s:b}",
-			 "upid", t->upid, "node", t->node, "type", t->type,
-			 "id", t->id, "user", t->user, "pid",
-			 (json_int_t)t->pid, "pstart", (json_int_t)t->pstart,
-			 "start_ms", (json_int_t)t->start_ms, "end_ms",
-			 (json_int_t)t->end_ms, "done", t->done, "exitstatus",
-			 t->exitstatus, "log", log, "fx", (int)t->fx, "vmid",
-			 t->vmid, "src_vmid", t->src_vmid, "lock_excl",
-			 t->lock_excl_vmid, "lock_shared", t->lock_shared_vmid,
-			 "fail", t->fail, "start_after", t->start_after,
-			 "move_key", t->move_key, "move_volid", t->move_volid,
-			 "move_delete", t->move_delete);
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+		"s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
+		"s:i, s:s?, s:b, s:s?, s:s?, s:b}",
+		"upid", t->upid, "node", t->node, "type", t->type, "id", t->id,
+		"user", t->user, "pid", (json_int_t)t->pid, "pstart",
+		(json_int_t)t->pstart, "start_ms", (json_int_t)t->start_ms,
+		"end_ms", (json_int_t)t->end_ms, "done", t->done, "exitstatus",
+		t->exitstatus, "log", log, "fx", (int)t->fx, "vmid", t->vmid,
+		"src_vmid", t->src_vmid, "lock_excl", t->lock_excl_vmid,
+		"lock_shared", t->lock_shared_vmid, "fail", t->fail,
+		"start_after", t->start_after, "move_key", t->move_key,
+		"move_volid", t->move_volid, "move_delete", t->move_delete);
 }
 
 static json_t *pools_state(const struct sim *s)

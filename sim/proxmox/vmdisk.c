@@ -202,7 +202,8 @@ static int move_check(struct sim *s, const struct sim_vm *vm,
 /* The target: storage, or target-vmid (not simulated); -1 with rs set. */
 static int move_params(struct sim_req *rq, struct sim_resp *rs, struct move *m)
 {
-	const char *both = "either set 'storage' or 'target-vmid', but not both";
+	const char *both =
+		"either set 'storage' or 'target-vmid', but not both";
 	const char *none = "both 'storage' and 'target-vmid' missing, either "
 			   "needs to be set";
 

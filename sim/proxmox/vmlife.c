@@ -574,11 +574,10 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
  * worker, so a refusal is a task that fails. check(vm) returns the reason
  * or NULL.
  */
-static struct sim_task *power(struct sim *s, struct sim_req *rq,
-			      struct sim_resp *rs, const char *type,
-			      enum task_effect fx,
-			      bool (*check)(const struct sim_vm *vm,
-					    struct strbuf *why))
+static struct sim_task *
+power(struct sim *s, struct sim_req *rq, struct sim_resp *rs, const char *type,
+      enum task_effect fx,
+      bool (*check)(const struct sim_vm *vm, struct strbuf *why))
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
 	struct strbuf why = STRBUF_INIT;
