@@ -176,7 +176,9 @@ static int move_check(struct sim *s, const struct sim_vm *vm,
 	volid = xstrndup(val, n);
 	m->cloudinit = is_cloudinit_name(volid);
 	free(volid);
-	if (strstr(val, "media=cdrom") && !m->cloudinit) {
+	if ((strstr(val, "media=cdrom") ||
+	     (n == 5 && !strncmp(val, "cdrom", 5))) &&
+	    !m->cloudinit) {
 		strbuf_addstr(why, "you can't move a cdrom");
 		return -1;
 	}

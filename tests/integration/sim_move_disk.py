@@ -14,7 +14,8 @@ clone_disk) does:
 - a running VM's disk moves by drive mirror and the VM keeps running;
 - format is honoured on a dir storage only, for clones and moves;
 - a guest that ignores ACPI (--guest-ignores-shutdown): shutdown fails
-  after its timeout, forceStop=1 stops it, reboot fails;
+  after its timeout, forceStop=1 stops it, reboot fails; a guest slower
+  than the timeout (here timeout=0) fails it too;
 - /pending lists every key (and the digest), a reboot applies it;
 - the request log holds every call, and the official schema accepts each
   (/work/shared/tools/pve_schema_check.py, or $PVE_SCHEMA_CHECK).
@@ -281,6 +282,10 @@ def shutdown(e):
     t.ok("VM still running - terminating now with SIGTERM" in log,
          "and the log says so", log)
     other = e.node.qemu(152)
+    status, _ = e.run(other.status.shutdown.post(timeout=0))
+    t.eq((status, other.status.current.get()["status"]),
+         ("VM quit/powerdown failed - got timeout", "running"),
+         "timeout=0 is no time at all, as _do_vm_stop counts it")
     status, _ = e.run(other.status.shutdown.post(timeout=1))
     t.eq((status, other.status.current.get()["status"]), ("OK", "stopped"),
          "a guest that listens shuts down")
@@ -305,6 +310,12 @@ def pending(e):
          [], "a reboot applies the pending changes")
     t.eq((items["cores"]["value"], "agent" in items), (4, False),
          "cores and the delete took effect")
+    vm.config.put(memory=2048)
+    e.run(vm.status.shutdown.post(timeout=5))
+    e.run(vm.status.start.post())
+    items = {x["key"]: x for x in vm.pending.get()}
+    t.eq((items["memory"].get("value"), "pending" in items["memory"]),
+         (2048, False), "a start applies them too")
 
 
 def request_log(t, path):
