@@ -314,8 +314,8 @@ def pending(e):
     e.run(vm.status.shutdown.post(timeout=5))
     e.run(vm.status.start.post())
     items = {x["key"]: x for x in vm.pending.get()}
-    t.eq((items["memory"].get("value"), "pending" in items["memory"]),
-         (2048, False), "a start applies them too")
+    t.eq((str(items["memory"].get("value")), "pending" in items["memory"]),
+         ("2048", False), "a start applies them too")
 
 
 def request_log(t, path):
