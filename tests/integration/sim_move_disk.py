@@ -10,7 +10,8 @@ clone_disk) does:
 - the refusals answered at once (lock, digest, no such disk, a cdrom, the
   same storage and format, a missing or unsuitable storage, no target)
   and those of the worker (a full storage);
-- a cloud-init drive moves (drive_is_cdrom excludes cloud-init drives);
+- a cloud-init drive moves (drive_is_cdrom excludes cloud-init drives)
+  and gets its size= as clone_disk sets it;
 - a running VM's disk moves by drive mirror and the VM keeps running;
 - format is honoured on a dir storage only, for clones and moves;
 - a guest that ignores ACPI (--guest-ignores-shutdown): shutdown fails
@@ -209,7 +210,7 @@ def cloudinit(e):
     status, _ = e.run(e.move(151, disk="ide2", storage="data2", delete=1))
     conf = e.conf(151)
     t.eq((status, conf["ide2"]),
-         ("OK", "data2:vm-151-cloudinit,media=cdrom"),
+         ("OK", "data2:vm-151-cloudinit,media=cdrom,size=4M"),
          "a cloud-init drive moves (qemu-server excludes it from cdroms)")
 
 
