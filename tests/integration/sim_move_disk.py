@@ -342,8 +342,19 @@ def request_log(t, path):
          "every call matches the official schema")
 
 
+def bad_flag(t, binary):
+    p = subprocess.run([binary, "--guest-ignores-shutdown", "5"],
+                       capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    t.eq((p.returncode, p.stderr.strip()),
+         (2, "proxmox-sim: error: --guest-ignores-shutdown: '5' is not a "
+          "VM id (100-999999999)"), "a bad --guest-ignores-shutdown is "
+         "refused")
+
+
 def main():
     t = Tap()
+    bad_flag(t, sys.argv[1])
     work = tempfile.mkdtemp(prefix="sim-move-disk.")
     topo = os.path.join(work, "topology.yaml")
     with open(topo, "w") as f:
