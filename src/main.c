@@ -133,7 +133,7 @@ static int run_strict(const struct cmd *c, struct config *cfg,
 	struct diag_list dl = DIAG_LIST_INIT;
 	int ret = load_config(cfg, env, g, &dl, e);
 
-	report_diags(cfg, &dl); /* the errors, or the warnings */
+	report_diags(cfg, &dl, false); /* the errors, or the warnings */
 	diag_list_release(&dl);
 	if (ret < 0)
 		return -1;

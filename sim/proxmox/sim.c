@@ -567,9 +567,21 @@ static void finish_move(struct sim *s, struct sim_vm *vm,
 	for (p = old + strlen(oldvol); *p == ',';) {
 		size_t n = strcspn(p + 1, ",");
 
-		if (strncmp(p + 1, "format=", 7))
+		if (strncmp(p + 1, "format=", 7) && strncmp(p + 1, "size=", 5))
 			strbuf_add(&val, p, n + 1);
 		p += n + 1;
+	}
+	/* the size of the new volume, last as the sim keeps it */
+	if (strncmp(t->move_key, "unused", 6)) {
+		const char *colon = strchr(nv.buf, ':');
+		char *st = xstrndup(nv.buf, (size_t)(colon - nv.buf));
+		struct sim_volume *v = sim_volume_find(s, st, colon + 1);
+
+		if (v) {
+			strbuf_addstr(&val, ",size=");
+			sim_format_size(&val, v->size);
+		}
+		free(st);
 	}
 	kv_set(&vm->conf, t->move_key, val.buf);
 	if (t->move_delete)

@@ -109,7 +109,7 @@ static int check_opts(struct kubeconfig_names *n, const struct kc_opts *o,
 static int finish(const struct config *cfg, struct kubeconfig_result *r,
 		  int ret)
 {
-	report_diags(cfg, &r->diags);
+	report_diags(cfg, &r->diags, true);
 	kubeconfig_result_release(r);
 	return ret;
 }

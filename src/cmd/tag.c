@@ -33,7 +33,8 @@ static void note_setup(const struct config *cfg, const struct cmd_setup *setup)
 		report_debug("the configuration is not used by tag: %s",
 			     setup->err.msg.buf);
 	else
-		report_diags(cfg, &setup->diags); /* its warnings, as always */
+		report_diags(cfg, &setup->diags,
+			     false); /* its warnings, as always */
 }
 
 static int run_tag(const struct config *cfg, const struct cmd_setup *setup,

@@ -124,7 +124,7 @@ static int run_validate(const struct config *cfg, void *opts, int argc,
 	if (cfg->json)
 		print_json(&dl);
 	else
-		report_diags(cfg, &dl);
+		report_diags(cfg, &dl, true);
 	if (dl.errors) {
 		int files = count_files_with_errors(&dl);
 

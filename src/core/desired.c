@@ -67,6 +67,8 @@ static void flag(struct strbuf *o, const char *key, int v, const char *on)
 
 static void disk_options(struct strbuf *o, const struct vm_disk *k)
 {
+	int i;
+
 	if (k->cache)
 		strbuf_addf(o, ",cache=%s", k->cache);
 	if (k->asyncio)
@@ -82,6 +84,10 @@ static void disk_options(struct strbuf *o, const struct vm_disk *k)
 	flag(o, "ro", k->readonly, "1");
 	flag(o, "replicate", k->replicate, "1");
 	flag(o, "ssd", k->ssd, "1");
+	for (i = 0; i < VMDEF_NR_THROTTLE; i++)
+		if (k->throttle[i])
+			strbuf_addf(o, ",%s=%s", vmdef_throttle_keys[i],
+				    k->throttle[i]);
 }
 
 /* Whole GiB for "storage:N", else Proxmox's fractional form. */
@@ -189,6 +195,8 @@ static void put_config(struct desired *d, const struct vmdef *vm)
 		put(d, "scsihw", vm->scsihw);
 	if (vm->description)
 		put(d, "description", vm->description);
+	if (vm->args)
+		put(d, "args", vm->args);
 	for (i = 0; i < vm->nr_serials; i++) {
 		char key[16];
 
@@ -219,8 +227,9 @@ static void put_digest(struct desired *d, const struct vmdef *vm)
 		h = fnv1a(h, d->disks[i].value);
 		h = fnv1a(h, "\n");
 	}
-	h = fnv1a(h, vm->vm_state == VM_STATE_RUNNING ? "state=running\n"
-						      : "state=stopped\n");
+	h = fnv1a(h, vm->vm_state == VM_STATE_RUNNING	? "state=running\n"
+		     : vm->vm_state == VM_STATE_STOPPED ? "state=stopped\n"
+							: "state=started\n");
 	if (vm->cipassword_env) {
 		h = fnv1a(h, "cipassword_env=");
 		h = fnv1a(h, vm->cipassword_env);

@@ -22,6 +22,7 @@ void diag_vadd(struct diag_list *dl, enum diag_severity sev, const char *file,
 	d->line = line;
 	d->col = col;
 	d->severity = sev;
+	d->validate_only = false;
 	d->msg = strbuf_detach(&msg, NULL);
 	if (sev == DIAG_ERROR)
 		dl->errors++;

@@ -9,6 +9,7 @@
 #define PVE_GITOPS_DIAG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/strbuf.h"
@@ -20,7 +21,8 @@ struct diag {
 	int line;   /* 1-based; 0 when the whole file is meant */
 	int col;    /* 1-based; 0 when unknown */
 	enum diag_severity severity;
-	char *msg; /* owned */
+	bool validate_only; /* a warning only validate shows */
+	char *msg;	    /* owned */
 };
 
 struct diag_list {

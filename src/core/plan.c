@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <string.h>
 
+#include "core/vmparams.h"
 #include "util/xalloc.h"
 
 void actual_vm_init(struct actual_vm *a)
@@ -25,8 +26,28 @@ void actual_vm_init(struct actual_vm *a)
 	strvec_init(&a->vals);
 }
 
+void actual_add_pending(struct actual_vm *a, const char *key, const char *from,
+			const char *to)
+{
+	struct actual_pending *p;
+
+	ALLOC_GROW(a->pending, st_add(a->nr_pending, 1), a->alloc_pending);
+	p = &a->pending[a->nr_pending++];
+	p->key = xstrdup(key);
+	p->from = from ? xstrdup(from) : NULL;
+	p->to = to ? xstrdup(to) : NULL;
+}
+
 void actual_vm_release(struct actual_vm *a)
 {
+	size_t i;
+
+	for (i = 0; i < a->nr_pending; i++) {
+		free(a->pending[i].key);
+		free(a->pending[i].from);
+		free(a->pending[i].to);
+	}
+	free(a->pending);
 	free(a->name);
 	free(a->node);
 	free(a->status);
@@ -314,6 +335,78 @@ uint64_t plan_disk_size(const char *val)
 	return n * mult;
 }
 
+/* The format a volume shows ("local:100/vm-100-disk-0.qcow2"), or NULL
+ * on a block storage (raw, whatever was asked). */
+static const char *volume_format(const char *val, size_t *len)
+{
+	size_t vol = strcspn(val, ",");
+	const char *dot = NULL, *p;
+
+	for (p = val; p < val + vol; p++)
+		if (*p == '.')
+			dot = p;
+		else if (*p == '/' || *p == ':')
+			dot = NULL;
+	if (!dot)
+		return NULL;
+	*len = (size_t)(val + vol - dot - 1);
+	return dot + 1;
+}
+
+/* A disk on another storage (or, on a file storage, in another format)
+ * than the definition's: moved (move_disk), not blocked. */
+static void compare_placement(struct plan_item *it,
+			      const struct desired_disk *d, const char *cur)
+{
+	size_t st = strcspn(cur, ":"), flen = 0;
+	const char *fmt = volume_format(cur, &flen);
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	bool moved = d->storage &&
+		     (strlen(d->storage) != st || strncmp(cur, d->storage, st));
+
+	if (!moved &&
+	    !(d->format && fmt &&
+	      (strlen(d->format) != flen || strncmp(fmt, d->format, flen))))
+		return;
+	strbuf_addf(&a, "storage=%.*s", (int)st, cur);
+	strbuf_addf(&b, "storage=%s", d->storage ? d->storage : "");
+	if (!d->storage)
+		strbuf_insert(&b, 8, cur, st);
+	if (d->format && fmt) {
+		strbuf_addf(&a, ",format=%.*s", (int)flen, fmt);
+		strbuf_addf(&b, ",format=%s", d->format);
+	}
+	add_change(it, d->slot, a.buf, b.buf, false);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+/* The definition's cloud-init slot, or NULL when it has none. */
+static const char *cloudinit_slot(const struct desired *want)
+{
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++)
+		if (want->disks[i].kind == DISK_CLOUDINIT)
+			return want->disks[i].slot;
+	return NULL;
+}
+
+/* One cloud-init drive, where the definition puts it: the others go. */
+static void compare_cloudinit(struct plan_item *it, const struct desired *want,
+			      const struct actual_vm *have)
+{
+	const char *slot = cloudinit_slot(want);
+	size_t i;
+
+	for (i = 0; slot && i < have->keys.nr; i++)
+		if (strcmp(have->keys.v[i], slot) &&
+		    vmparams_is_cloudinit_drive(have->keys.v[i],
+						have->vals.v[i]))
+			add_change(it, have->keys.v[i], have->vals.v[i], NULL,
+				   false);
+}
+
 static void compare_disks(struct plan_item *it, const struct desired *want,
 			  const struct actual_vm *have)
 {
@@ -330,7 +423,7 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 			continue;
 		}
 		if (d->kind == DISK_CLOUDINIT) {
-			if (!strstr(cur, "cloudinit")) {
+			if (!vmparams_is_cloudinit_drive(d->slot, cur)) {
 				block(it,
 				      "%s: %s holds '%.*s', the definition wants "
 				      "a cloud-init drive there; pve-gitops does "
@@ -341,17 +434,11 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 			}
 			continue;
 		}
-		if (d->kind != DISK_DISK || !d->size)
+		if (d->kind != DISK_DISK)
 			continue;
-		if (d->storage &&
-		    strncmp(cur, d->storage, strlen(d->storage))) {
-			block(it,
-			      "%s: %s is on '%.*s', the definition says '%s'; "
-			      "pve-gitops does not move disks",
-			      it->name, d->slot, (int)strcspn(cur, ":"), cur,
-			      d->storage);
-			break;
-		}
+		compare_placement(it, d, cur);
+		if (!d->size)
+			continue;
 		now = plan_disk_size(cur);
 		if (now == d->size)
 			continue;
@@ -370,11 +457,14 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 		strbuf_insert(&b, 0, "size=", 5);
 		add_change(it, d->slot, a.buf, b.buf, false);
 	}
+	if (it->op != PLAN_BLOCKED)
+		compare_cloudinit(it, want, have);
 	strbuf_release(&a);
 	strbuf_release(&b);
 }
 
-/* The power state vm_state asks for, when the VM is not in it. */
+/* The power state vm_state asks for, when the VM is not in it ("started"
+ * asks only at create). */
 static void add_power_change(struct plan_item *it, const struct vmdef *def,
 			     const struct actual_vm *have)
 {
@@ -386,26 +476,66 @@ static void add_power_change(struct plan_item *it, const struct vmdef *def,
 		add_change(it, "state", have->status, "stopped", false);
 }
 
+/*
+ * What Proxmox holds for the next boot. With automatic_reboot apply
+ * reboots the VM (an update even when nothing else changes); without it
+ * the changes stay pending, shown by every plan, and the VM keeps the
+ * pending tag.
+ */
+static void add_pending(struct plan_item *it, const struct vmdef *def,
+			const struct actual_vm *have)
+{
+	size_t i;
+
+	for (i = 0; i < have->nr_pending; i++) {
+		const struct actual_pending *p = &have->pending[i];
+
+		add_change(it, p->key, p->from, p->to, true);
+		it->changes[it->nr_changes - 1].pending = true;
+	}
+	if (have->nr_pending)
+		it->reboot = def->automatic_reboot == 1;
+}
+
+/* The tags the VM is to have: the desired ones, and the pending tag while
+ * its changes wait for a boot that apply leaves to the user. */
+static void want_tags(struct strbuf *out, const struct vmdef *def,
+		      const char *tags, const struct actual_vm *have)
+{
+	strbuf_addstr(out, tags);
+	if (have->nr_pending && def->automatic_reboot != 1)
+		strbuf_addstr(out, ";" DESIRED_PENDING_TAG);
+}
+
 static void compare(struct plan_item *it, const struct vmdef *def,
 		    const struct desired *want, const struct actual_vm *have)
 {
 	bool running = have->status && !strcmp(have->status, "running");
+	struct strbuf tags = STRBUF_INIT;
 	size_t i;
 
 	for (i = 0; i < want->keys.nr; i++) {
 		const char *k = want->keys.v[i], *v = want->vals.v[i];
 		const char *cur = actual_get(have, k);
 
-		if (!strcmp(k, "tags") && !cur)
-			cur = have->tags;
+		if (!strcmp(k, "tags")) {
+			cur = cur ? cur : have->tags;
+			strbuf_reset(&tags);
+			want_tags(&tags, def, v, have);
+			v = tags.buf;
+		}
 		if (!plan_value_equal(k, v, cur))
 			add_change(it, k, cur, v, running && needs_reboot(k));
 	}
+	strbuf_release(&tags);
 	compare_disks(it, want, have);
 	if (it->op == PLAN_BLOCKED)
 		return;
 	add_power_change(it, def, have);
-	it->op = it->nr_changes ? PLAN_UPDATE : PLAN_NOOP;
+	it->reboot = it->needs_reboot && def->automatic_reboot == 1;
+	add_pending(it, def, have);
+	it->op = it->nr_changes > have->nr_pending || it->reboot ? PLAN_UPDATE
+								 : PLAN_NOOP;
 }
 
 static bool digest_matches(const struct actual_vm *a, const struct desired *d)
@@ -584,10 +714,20 @@ static bool claim(struct plan_item *it, const struct plan_input *in,
 	if (!(n->nr_theirs == 1 && has_marker(theirs)) &&
 	    !(in->adopt && n->nr_theirs == 1)) {
 		it->vmid = theirs->vmid;
-		block(it,
-		      "VM %d '%s' exists and is not managed by pve-gitops; "
-		      "apply --adopt takes it over",
-		      theirs->vmid, it->def->name);
+		it->adoptable = n->nr_theirs == 1;
+		if (theirs->tags && list_has(theirs->tags, "terraform"))
+			block(it,
+			      "VM %d '%s' was made by Terraform (tagged "
+			      "terraform); take it over with: pve-gitops apply "
+			      "--adopt (after terraform state rm of it, so that "
+			      "Terraform lets it go)",
+			      theirs->vmid, it->def->name);
+		else
+			block(it,
+			      "VM %d '%s' exists and is not managed by "
+			      "pve-gitops; take it over with: pve-gitops apply "
+			      "--adopt",
+			      theirs->vmid, it->def->name);
 		return false;
 	}
 	*out = theirs; /* ours half made (finish it), or adopted */
@@ -650,7 +790,8 @@ static void plan_existing(struct plan_item *it, const struct plan_input *in,
 		it->busy = true;
 		return;
 	}
-	if (digest_matches(mine, it->want) && !in->refresh) {
+	if (digest_matches(mine, it->want) && !in->refresh &&
+	    !(mine->tags && list_has(mine->tags, DESIRED_PENDING_TAG))) {
 		it->op = PLAN_NOOP;
 		/* the power state is not in the tags: the list shows it */
 		add_power_change(it, def, mine);
@@ -664,6 +805,27 @@ static void plan_existing(struct plan_item *it, const struct plan_input *in,
 		return;
 	}
 	compare(it, def, it->want, mine);
+}
+
+/* QEMU args run as root on the node: written only when the operator (not
+ * the repository) allows it. */
+static void check_args(struct plan_item *it, const struct plan_input *in)
+{
+	size_t i;
+	bool writes = it->op == PLAN_CREATE;
+
+	if (!it->def->args || in->allow_args)
+		return;
+	for (i = 0; i < it->nr_changes && !writes; i++)
+		writes = !strcmp(it->changes[i].key, "args") &&
+			 !it->changes[i].pending;
+	if (writes && (it->op == PLAN_CREATE || it->op == PLAN_UPDATE))
+		block(it,
+		      "%s: args gives QEMU raw arguments, run as root on node "
+		      "%s; the repository cannot allow that by itself: set "
+		      "PVE_GITOPS_ALLOW_QEMU_ARGS=1 where pve-gitops runs to "
+		      "apply it",
+		      it->def->name, it->def->target_node);
 }
 
 static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
@@ -685,6 +847,7 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		plan_existing(it, in, mine);
 	else
 		check_create(it, in);
+	check_args(it, in);
 }
 
 static bool kept(const struct plan_input *in, const char *name)
@@ -840,10 +1003,14 @@ void plan_build(struct plan *p, const struct plan_input *in)
 			break;
 		case PLAN_BLOCKED:
 			p->blocked++;
+			p->adoptable += p->items[i].adoptable;
 			break;
 		case PLAN_NOOP:
 			break;
 		}
+		if (p->items[i].op != PLAN_BLOCKED && p->items[i].have &&
+		    p->items[i].have->nr_pending && !p->items[i].reboot)
+			p->pending++;
 	}
 	free(used);
 	free(left);

@@ -26,14 +26,29 @@
 /* The description of a VM an apply is still creating. */
 #define PLAN_CREATING_MARKER "pve-gitops: being created"
 
+/* A change Proxmox holds for the next boot of a running VM (GET .../pending).
+ */
+struct actual_pending {
+	char *key, *from,
+		*to; /* from: what runs (NULL: unset); to NULL: deleted
+		      */
+};
+
 /* A VM as /cluster/resources shows it, plus its config when read. */
 struct actual_vm {
 	int vmid;
 	char *name, *node, *status, *tags, *lock;
 	bool template_;
 	bool has_config;	  /* config below was read */
-	struct strvec keys, vals; /* its configuration (GET .../config) */
+	struct strvec keys, vals; /* its configuration (GET .../config), the
+				   * pending values included */
+	struct actual_pending *pending; /* read with the config when running */
+	size_t nr_pending, alloc_pending;
 };
+
+/* Record a pending change (the strings are copied; to NULL: a delete). */
+void actual_add_pending(struct actual_vm *a, const char *key, const char *from,
+			const char *to);
 
 void actual_vm_init(struct actual_vm *a);
 void actual_vm_release(struct actual_vm *a);
@@ -51,6 +66,8 @@ enum plan_op {
 struct plan_change {
 	char *key, *from, *to; /* from NULL: added; to NULL: removed */
 	bool reboot;	       /* takes effect on the next boot */
+	bool pending; /* written already, waiting for the next boot (from is
+		       * what runs, to what was written) */
 };
 
 struct plan_item {
@@ -65,18 +82,22 @@ struct plan_item {
 	size_t nr_changes, alloc_changes;
 	char *reason;			/* blocked: why and what to do */
 	const struct actual_vm *source; /* create: the template to clone */
-	bool needs_reboot;
+	bool needs_reboot; /* a running VM's changes wait for a boot */
+	bool reboot;	   /* apply reboots it (automatic_reboot) */
 	bool needs_config; /* changed digest, config not read yet */
-	bool busy;     /* blocked only while a task holds a VM (a lock, a clone
-			* being made): plan again when it is done */
-	bool leftover; /* destroy: a clone left unfinished by an apply that
-			* lost a race and was killed */
+	bool busy;	/* blocked only while a task holds a VM (a lock, a clone
+			 * being made): plan again when it is done */
+	bool leftover;	/* destroy: a clone left unfinished by an apply that
+			 * lost a race and was killed */
+	bool adoptable; /* blocked: a VM of the name not ours; --adopt */
 };
 
 struct plan {
 	struct plan_item *items;
 	size_t nr, alloc;
 	unsigned add, change, destroy, blocked;
+	unsigned pending;   /* VMs whose changes wait for a boot apply leaves */
+	unsigned adoptable; /* blocked: not ours, but --adopt takes them over */
 };
 
 struct plan_input {
@@ -86,6 +107,7 @@ struct plan_input {
 	const struct actual_vm *vms;
 	size_t nr_vms;
 	bool prune, adopt, refresh;
+	bool allow_args; /* the operator allows QEMU args (see vmdef.h) */
 	/* defs the repository has that are not in defs (excluded, focused
 	 * out): their VMs are not "gone" */
 	const struct strvec *keep_names;

@@ -40,8 +40,8 @@ static void add_create(struct strbuf *out, const struct plan_item *it)
 	else
 		strbuf_addf(out, "      + %-12s = (an empty VM)\n", "clone");
 	strbuf_addf(out, "      + %-12s = %s\n", "state",
-		    it->def->vm_state == VM_STATE_RUNNING ? "running"
-							  : "stopped");
+		    it->def->vm_state == VM_STATE_STOPPED ? "stopped"
+							  : "running");
 	for (i = 0; i < it->want->keys.nr; i++) {
 		strbuf_addf(out, "      + %-12s = ", it->want->keys.v[i]);
 		add_value(out, it->want->vals.v[i]);
@@ -54,11 +54,29 @@ static void add_create(struct strbuf *out, const struct plan_item *it)
 	}
 }
 
+/* A NOOP item whose changes wait for a boot apply leaves to the user. */
+static bool pending_only(const struct plan_item *it)
+{
+	return it->op == PLAN_NOOP && it->nr_changes;
+}
+
+static void add_change(struct strbuf *out, const struct plan_change *c)
+{
+	strbuf_addf(out, "      %c %-12s = ", c->pending ? '*' : '~', c->key);
+	add_value(out, c->from ? c->from : "(none)");
+	strbuf_addstr(out, " -> ");
+	add_value(out, c->to ? c->to : "(removed)");
+	strbuf_addstr(out, c->pending  ? "   (pending: written, waits for a "
+					 "boot)\n"
+			   : c->reboot ? "   (after a reboot)\n"
+				       : "\n");
+}
+
 static void add_item(struct strbuf *out, const struct plan_item *it)
 {
 	size_t i;
 
-	if (it->op == PLAN_NOOP)
+	if (it->op == PLAN_NOOP && !pending_only(it))
 		return;
 	/* a destroy's name and node come from the API: outside text */
 	strbuf_addf(out, "  %s ", sign(it->op));
@@ -77,30 +95,33 @@ static void add_item(struct strbuf *out, const struct plan_item *it)
 	}
 	if (it->leftover)
 		strbuf_addstr(out, ": leftover of an interrupted race,");
-	strbuf_addf(out, "%s\n",
+	strbuf_addf(out, "%s%s\n",
 		    it->op == PLAN_CREATE    ? " will be created"
 		    : it->op == PLAN_DESTROY ? " will be destroyed"
-					     : " will be updated in place");
+		    : it->op == PLAN_NOOP    ? " has changes waiting for a "
+					       "reboot (automatic_reboot: "
+					       "false; apply leaves them)"
+					     : " will be updated in place",
+		    it->reboot ? ", then rebooted for the changes that wait "
+				 "for a boot"
+		    : it->op == PLAN_UPDATE && it->needs_reboot
+			    ? " (some changes wait for its next boot: "
+			      "automatic_reboot is false)"
+			    : "");
 	if (it->op == PLAN_CREATE) {
 		add_create(out, it);
 		return;
 	}
-	for (i = 0; i < it->nr_changes; i++) {
-		const struct plan_change *c = &it->changes[i];
-
-		strbuf_addf(out, "      ~ %-12s = ", c->key);
-		add_value(out, c->from ? c->from : "(none)");
-		strbuf_addstr(out, " -> ");
-		add_value(out, c->to ? c->to : "(removed)");
-		strbuf_addstr(out, c->reboot ? "   (after a reboot)\n" : "\n");
-	}
+	for (i = 0; i < it->nr_changes; i++)
+		add_change(out, &it->changes[i]);
 }
 
 void planfmt_text(struct strbuf *out, const struct plan *p)
 {
 	size_t i;
 
-	if (!p->add && !p->change && !p->destroy && !p->blocked) {
+	if (!p->add && !p->change && !p->destroy && !p->blocked &&
+	    !p->pending) {
 		strbuf_addstr(out,
 			      "No changes. Proxmox matches the definitions.\n");
 		return;
@@ -111,12 +132,23 @@ void planfmt_text(struct strbuf *out, const struct plan *p)
 		add_item(out, &p->items[i]);
 	strbuf_addf(out, "\nPlan: %u to add, %u to change, %u to destroy.\n",
 		    p->add, p->change, p->destroy);
+	if (p->pending)
+		strbuf_addf(out,
+			    "%u with changes waiting for a reboot "
+			    "(automatic_reboot: false): reboot %s, or set "
+			    "automatic_reboot: true.\n",
+			    p->pending, p->pending == 1 ? "it" : "them");
 	if (p->blocked)
 		strbuf_addf(out,
 			    "%u blocked: apply leaves %s alone until %s "
 			    "resolved.\n",
 			    p->blocked, p->blocked == 1 ? "it" : "them",
 			    p->blocked == 1 ? "that is" : "those are");
+	if (p->adoptable)
+		strbuf_addf(out,
+			    "%u of them not managed by pve-gitops: "
+			    "`pve-gitops apply --adopt` takes %s over.\n",
+			    p->adoptable, p->adoptable == 1 ? "it" : "them");
 }
 
 /* One line of the text, re-signed for a diff block. */
@@ -125,7 +157,7 @@ static void add_markdown_line(struct strbuf *out, const char *line, size_t n)
 	if (n > 4 && !strncmp(line, "  ", 2) && strchr("+~-!", line[2]) &&
 	    line[3] == ' ')
 		strbuf_add(out, line + 2, n - 2);
-	else if (n > 8 && !strncmp(line, "      ", 6) && strchr("+~", line[6]))
+	else if (n > 8 && !strncmp(line, "      ", 6) && strchr("+~*", line[6]))
 		strbuf_addf(out, "%c     %.*s", line[6] == '+' ? '+' : '!',
 			    (int)(n - 8), line + 8);
 	else
@@ -176,11 +208,15 @@ static json_t *item_json(const struct plan_item *it)
 				change_json(it->want->disks[j].slot, NULL,
 					    it->want->disks[j].value, false));
 	}
-	for (j = 0; j < it->nr_changes; j++)
-		json_array_append_new(ch, change_json(it->changes[j].key,
-						      it->changes[j].from,
-						      it->changes[j].to,
-						      it->changes[j].reboot));
+	for (j = 0; j < it->nr_changes; j++) {
+		json_t *c =
+			change_json(it->changes[j].key, it->changes[j].from,
+				    it->changes[j].to, it->changes[j].reboot);
+
+		if (it->changes[j].pending)
+			json_object_set_new(c, "pending", json_true());
+		json_array_append_new(ch, c);
+	}
 	o = json_pack("{s:s, s:s, s:s, s:o, s:b}", "name", it->name, "action",
 		      plan_op_name(it->op), "node", it->node, "changes", ch,
 		      "needs_reboot", it->needs_reboot);
@@ -190,6 +226,9 @@ static json_t *item_json(const struct plan_item *it)
 		json_object_set_new(o, "reason", json_string(it->reason));
 	if (it->leftover)
 		json_object_set_new(o, "leftover", json_true());
+	json_object_set_new(o, "reboot", json_boolean(it->reboot));
+	if (it->adoptable)
+		json_object_set_new(o, "adoptable", json_true());
 	return o;
 }
 

@@ -299,8 +299,9 @@ int pve_check_dns_name(const char *s, struct strbuf *why)
 		p = dot + 1;
 	}
 bad:
-	strbuf_addstr(why, "not a DNS name (labels of letters, digits or '-' "
-			   "separated by '.')");
+	strbuf_addstr(why, "not a DNS name (labels of 1-63 letters, digits or "
+			   "'-', not starting or ending with '-', joined by "
+			   "'.'; 253 bytes at most)");
 	return -1;
 }
 

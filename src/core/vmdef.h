@@ -31,8 +31,14 @@
 /* Proxmox tags reserved for pve-gitops' own bookkeeping. */
 #define VMDEF_MANAGED_TAG "pve-gitops"
 
-enum vm_state { VM_STATE_RUNNING, VM_STATE_STOPPED };
+/* started: started when created, then left as it is (Telmate's meaning) */
+enum vm_state { VM_STATE_RUNNING, VM_STATE_STOPPED, VM_STATE_STARTED };
 enum disk_kind { DISK_DISK, DISK_CLOUDINIT, DISK_CDROM, DISK_PASSTHROUGH };
+
+/* A drive's I/O limits, by their Proxmox names (iops_rd, ..., mbps_wr_max);
+ * a definition may use Telmate's names (iops_r_concurrent, ...) too. */
+#define VMDEF_NR_THROTTLE 10
+extern const char *const vmdef_throttle_keys[VMDEF_NR_THROTTLE];
 
 /* Tri-state flags: -1 means "not set, leave Proxmox's default". */
 struct vm_disk {
@@ -43,6 +49,7 @@ struct vm_disk {
 	char *format, *mount, *file, *iso, *cache, *asyncio;
 	int discard, ssd, iothread, backup, replicate, readonly;
 	int cdrom_passthrough;
+	char *throttle[VMDEF_NR_THROTTLE]; /* as written; NULL: not set */
 	int line, col;
 };
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/suggest.h"
 #include "util/parse.h"
@@ -53,6 +54,17 @@ void yd_warning(struct ydecoder *d, const struct ynode *at, const char *path,
 	va_start(ap, fmt);
 	report(d, DIAG_WARNING, at, path, fmt, ap);
 	va_end(ap);
+}
+
+void yd_advice(struct ydecoder *d, const struct ynode *at, const char *path,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(d, DIAG_WARNING, at, path, fmt, ap);
+	va_end(ap);
+	d->dl->items[d->dl->nr - 1].validate_only = true;
 }
 
 void yd_path(struct strbuf *out, const char *prefix, const char *key)
@@ -203,6 +215,14 @@ int yd_bool(struct ydecoder *d, const struct ynode *n, const char *path,
 		*out = n->str[0] == '1';
 		return 0;
 	}
+	/* a quoted "true" or "1": Terraform converts strings to booleans */
+	if (n->kind == YNODE_SCALAR && n->stype == YS_STR &&
+	    (!strcmp(n->str, "true") || !strcmp(n->str, "1") ||
+	     !strcmp(n->str, "false") || !strcmp(n->str, "0")) &&
+	    strlen(n->str) == n->len) {
+		*out = n->str[0] == 't' || n->str[0] == '1';
+		return 0;
+	}
 	if (n->kind == YNODE_SCALAR && n->stype == YS_STR) {
 		static const char *const yaml11[] = {
 			"yes", "no",  "on",  "off", "y",  "n",	 "Yes", "No",
@@ -224,6 +244,32 @@ int yd_bool(struct ydecoder *d, const struct ynode *n, const char *path,
 	yd_error(d, n, path, "expected true or false, got %s",
 		 ynode_describe(n));
 	return -1;
+}
+
+int yd_tfbool(struct ydecoder *d, const struct ynode *n, const char *path,
+	      int *out)
+{
+	/* YAML 1.1's boolean words, in the three cases it allows */
+	static const char *const on[] = { "y",	"Y",  "yes", "Yes", "YES",
+					  "on", "On", "ON",  NULL };
+	static const char *const off[] = { "n",	  "N",	 "no",	"No", "NO",
+					   "off", "Off", "OFF", NULL };
+	size_t i;
+
+	for (i = 0; n->kind == YNODE_SCALAR && n->stype == YS_STR &&
+		    strlen(n->str) == n->len && (on[i] || off[i]);
+	     i++) {
+		if (strcmp(n->str, on[i] ? on[i] : "") &&
+		    strcmp(n->str, off[i] ? off[i] : ""))
+			continue;
+		*out = !strcmp(n->str, on[i] ? on[i] : "");
+		yd_advice(d, n, path,
+			  "'%s' is a string in YAML 1.2; read as %s, as "
+			  "Terraform's yamldecode (YAML 1.1) reads it",
+			  n->str, *out ? "true" : "false");
+		return 0;
+	}
+	return yd_bool(d, n, path, out);
 }
 
 int yd_enum(struct ydecoder *d, const struct ynode *n, const char *path,

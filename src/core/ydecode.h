@@ -28,6 +28,14 @@ void yd_error(struct ydecoder *d, const struct ynode *at, const char *path,
 void yd_warning(struct ydecoder *d, const struct ynode *at, const char *path,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * A warning only `validate` shows (a key kept for the original's files that
+ * is ignored or has no meaning here): other commands would repeat it on
+ * every run.
+ */
+void yd_advice(struct ydecoder *d, const struct ynode *at, const char *path,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* A field handler: decode v (never null) for key at path into target. */
 typedef int (*yd_handler)(struct ydecoder *d, void *target,
 			  const struct ynode *key, const struct ynode *v,
@@ -54,9 +62,17 @@ int yd_string(struct ydecoder *d, const struct ynode *n, const char *path,
 /* Integer in [min, max]: a YAML int, or a quoted string of digits. */
 int yd_uint(struct ydecoder *d, const struct ynode *n, const char *path,
 	    uint64_t min, uint64_t max, uint64_t *out);
-/* Boolean: true/false, or the integers 0 and 1 (Telmate style). */
+/* Boolean: true/false, the integers 0 and 1 (Telmate style), or those
+ * four as strings ("true", "0": Terraform converts them). */
 int yd_bool(struct ydecoder *d, const struct ynode *n, const char *path,
 	    int *out);
+/*
+ * A boolean as Terraform's yamldecode reads one (YAML 1.1): what yd_bool
+ * takes, and also yes/no, on/off, y/n (any of their cases), with advice.
+ * For VM definitions, written for Terraform; the config file is YAML 1.2.
+ */
+int yd_tfbool(struct ydecoder *d, const struct ynode *n, const char *path,
+	      int *out);
 /* String that must be one of list; suggests the nearest on error. */
 int yd_enum(struct ydecoder *d, const struct ynode *n, const char *path,
 	    const char *const *list, char **out);

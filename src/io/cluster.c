@@ -77,6 +77,53 @@ out:
 	return ret;
 }
 
+/*
+ * GET .../pending: the keys whose value waits for the next boot (a
+ * "pending" value, or "delete" set) into vm->pending.
+ */
+static int read_pending(struct actual_vm *vm, struct pve_client *pc,
+			struct err *e)
+{
+	struct strbuf path = STRBUF_INIT, from = STRBUF_INIT, to = STRBUF_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+	int ret = -1;
+
+	pve_vm_path(&path, vm->node, vm->vmid, "pending");
+	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &data, NULL,
+		     e) < 0)
+		goto out;
+	if (!json_is_array(data)) {
+		err_set(e, EXIT_FAIL, "GET %s: expected a list", path.buf);
+		goto out;
+	}
+	json_array_foreach(data, i, o)
+	{
+		const char *key = json_string_value(json_object_get(o, "key"));
+		json_t *val = json_object_get(o, "value");
+		json_t *pend = json_object_get(o, "pending");
+		json_t *del = json_object_get(o, "delete");
+
+		if (!key || !strcmp(key, "digest") ||
+		    (!pend && !json_integer_value(del)))
+			continue;
+		value_text(&from, val);
+		value_text(&to, pend);
+		/* what Proxmox would clean up: the value it runs with */
+		if (val && pend && !strcmp(from.buf, to.buf))
+			continue;
+		actual_add_pending(vm, key, val ? from.buf : NULL,
+				   json_integer_value(del) ? NULL : to.buf);
+	}
+	ret = 0;
+out:
+	json_decref(data);
+	strbuf_release(&path);
+	strbuf_release(&from);
+	strbuf_release(&to);
+	return ret;
+}
+
 int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 			struct err *e)
 {
@@ -95,6 +142,10 @@ int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 	strvec_clear(&vm->keys);
 	strvec_clear(&vm->vals);
 	cluster_config_strings(&vm->keys, &vm->vals, data);
+	/* a running VM's changes may wait for its next boot */
+	if (vm->status && !strcmp(vm->status, "running") &&
+	    read_pending(vm, pc, e) < 0)
+		goto out;
 	vm->has_config = true;
 	ret = 0;
 out:

@@ -8,7 +8,8 @@
 
 #include "util/strbuf.h"
 
-void report_diags(const struct config *cfg, const struct diag_list *dl)
+void report_diags(const struct config *cfg, const struct diag_list *dl,
+		  bool all)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
@@ -16,7 +17,8 @@ void report_diags(const struct config *cfg, const struct diag_list *dl)
 	for (i = 0; i < dl->nr; i++) {
 		const struct diag *d = &dl->items[i];
 
-		if (d->severity == DIAG_WARNING && cfg->verbosity < 0)
+		if (d->severity == DIAG_WARNING &&
+		    (cfg->verbosity < 0 || (d->validate_only && !all)))
 			continue;
 		strbuf_reset(&sb);
 		diag_format(&sb, d);

@@ -10,6 +10,8 @@
 #include "core/config.h"
 #include "core/diag.h"
 
-void report_diags(const struct config *cfg, const struct diag_list *dl);
+/* all: the warnings only validate shows too (core/ydecode.h yd_advice) */
+void report_diags(const struct config *cfg, const struct diag_list *dl,
+		  bool all);
 
 #endif

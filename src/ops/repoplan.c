@@ -87,6 +87,13 @@ static void repo_plan_fill(struct repo_plan *rp, const struct config *cfg)
 	rp->in.wants = rp->wants;
 	rp->in.nr_defs = n;
 	rp->in.keep_names = &rp->keep;
+	/* the operator's choice, never the repository's */
+	rp->in.allow_args =
+		env_get(cfg->env, "PVE_GITOPS_ALLOW_QEMU_ARGS") &&
+		(!strcmp(env_get(cfg->env, "PVE_GITOPS_ALLOW_QEMU_ARGS"),
+			 "1") ||
+		 !strcmp(env_get(cfg->env, "PVE_GITOPS_ALLOW_QEMU_ARGS"),
+			 "true"));
 }
 
 int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
@@ -101,7 +108,7 @@ int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 	vmset_check(&rp->set, &dl);
 	vmset_sort(&rp->set);
 	diag_list_sort(&dl);
-	report_diags(cfg, &dl);
+	report_diags(cfg, &dl, false);
 	if (dl.errors) {
 		err_setk(e, ERR_INVALID, EXIT_INVALID,
 			 "%zu error%s in the definitions; nothing was sent to "

@@ -10,15 +10,16 @@ clone_disk) does:
 - the refusals answered at once (lock, digest, no such disk, a cdrom, the
   same storage and format, a missing or unsuitable storage, no target)
   and those of the worker (a full storage);
-- a cloud-init drive moves (drive_is_cdrom excludes cloud-init drives);
+- a cloud-init drive moves (drive_is_cdrom excludes cloud-init drives)
+  and gets its size= as clone_disk sets it;
 - a running VM's disk moves by drive mirror and the VM keeps running;
 - format is honoured on a dir storage only, for clones and moves;
 - a guest that ignores ACPI (--guest-ignores-shutdown): shutdown fails
   after its timeout, forceStop=1 stops it, reboot fails; a guest slower
   than the timeout (here timeout=0) fails it too;
 - /pending lists every key (and the digest), a reboot applies it;
-- the request log holds every call, and the official schema accepts each
-  (/work/shared/tools/pve_schema_check.py, or $PVE_SCHEMA_CHECK).
+- the request log holds every call (developers check it against the
+  official schema by hand; the test reads nothing outside the project).
 
 Usage: sim_move_disk.py PROXMOX_SIM
 """
@@ -58,11 +59,6 @@ templates:
   - {vmid: 9000, name: ubuntu24-template, node: node01,
      cloudinit: local-lvm, disks: {scsi0: {storage: local-lvm, size: 3584M}}}
 """
-
-
-def schema_check_tool():
-    return os.environ.get("PVE_SCHEMA_CHECK",
-                          "/work/shared/tools/pve_schema_check.py")
 
 
 class Env:
@@ -209,7 +205,7 @@ def cloudinit(e):
     status, _ = e.run(e.move(151, disk="ide2", storage="data2", delete=1))
     conf = e.conf(151)
     t.eq((status, conf["ide2"]),
-         ("OK", "data2:vm-151-cloudinit,media=cdrom"),
+         ("OK", "data2:vm-151-cloudinit,media=cdrom,size=4M"),
          "a cloud-init drive moves (qemu-server excludes it from cdroms)")
 
 
@@ -329,20 +325,22 @@ def request_log(t, path):
     t.ok(any(x["path"].endswith("/status/shutdown") and
              x["params"].get("forceStop") == "1" for x in lines),
          "and the shutdowns with forceStop")
-    tool = schema_check_tool()
-    if not os.path.exists(tool):
-        print("ok %d - # skip %s not found" % (t.n + 1, tool))
-        t.n += 1
-        return
-    p = subprocess.run(["/usr/bin/python3", tool, path],
-                       capture_output=True, text=True, timeout=120)
-    t.eq((p.returncode, p.stdout.strip().splitlines()[-1:]),
-         (0, ["%d requests, 0 violations" % len(lines)]),
-         "every call matches the official schema")
+
+
+
+def bad_flag(t, binary):
+    p = subprocess.run([binary, "--guest-ignores-shutdown", "5"],
+                       capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    t.eq((p.returncode, p.stderr.strip()),
+         (2, "proxmox-sim: error: --guest-ignores-shutdown: '5' is not a "
+          "VM id (100-999999999)"), "a bad --guest-ignores-shutdown is "
+         "refused")
 
 
 def main():
     t = Tap()
+    bad_flag(t, sys.argv[1])
     work = tempfile.mkdtemp(prefix="sim-move-disk.")
     topo = os.path.join(work, "topology.yaml")
     with open(topo, "w") as f:

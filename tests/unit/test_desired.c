@@ -6,7 +6,17 @@
 #include "test.h"
 #include "core/desired.h"
 
-static const struct vmdef_opts lax = { .strict_secrets = false };
+/* every nested_disks slot is created (defaults.nested_disks: all) */
+static const struct vmdef_defaults all_slots = {
+	.onboot = 1,
+	.full_clone = 0,
+	.agent = 0,
+	.automatic_reboot = 1,
+	.network_firewall = 1,
+	.scsihw = VMDEF_DEFAULT_SCSIHW,
+	.nested_disks_all = true,
+};
+static const struct vmdef_opts lax = { .defaults = &all_slots };
 
 static void build(struct desired *d, struct vmdef *vm, const char *text)
 {
@@ -49,8 +59,13 @@ static void desired__seed_example(void **state)
 	assert_string_equal(desired_get(&d, "sockets"), "2");
 	assert_string_equal(desired_get(&d, "memory"), "16384");
 	assert_string_equal(desired_get(&d, "cpu"), "host");
+	/* the original's defaults: firewall on a given network, onboot,
+	 * agent 0, virtio-scsi-single */
 	assert_string_equal(desired_get(&d, "net0"),
-			    "model=virtio,bridge=vmbr0");
+			    "model=virtio,bridge=vmbr0,firewall=1");
+	assert_string_equal(desired_get(&d, "onboot"), "1");
+	assert_string_equal(desired_get(&d, "agent"), "0");
+	assert_string_equal(desired_get(&d, "scsihw"), "virtio-scsi-single");
 	assert_string_equal(desired_get(&d, "ipconfig0"),
 			    "ip=192.168.1.20/24,gw=192.168.1.1");
 	assert_string_equal(desired_get(&d, "ciuser"), "suporte");
@@ -58,7 +73,6 @@ static void desired__seed_example(void **state)
 		desired_get(&d, "sshkeys"),
 		"ssh-ed25519%20AAAAC3NzaC1lZDI1NTE5AAAAIHx0ZXN0a2V5%20"
 		"me%40host%0A");
-	assert_null(desired_get(&d, "onboot"));
 	assert_int_equal(d.nr_disks, 2);
 	assert_string_equal(d.disks[0].value, "local-lvm:50");
 	assert_string_equal(d.disks[1].slot, "scsi1");

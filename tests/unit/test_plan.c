@@ -74,9 +74,13 @@ static void applied_config(struct fixture *f, struct actual_vm *a)
 	add_config(a, "sockets", "1");
 	add_config(a, "memory", "2048");
 	add_config(a, "cpu", "host");
-	add_config(a, "net0", "virtio=BC:24:11:AA:BB:CC,bridge=vmbr0");
+	add_config(a, "net0",
+		   "virtio=BC:24:11:AA:BB:CC,bridge=vmbr0,firewall=1");
 	add_config(a, "ipconfig0", "ip=10.0.0.5/24");
 	add_config(a, "ciuser", "ops");
+	add_config(a, "onboot", "1");
+	add_config(a, "agent", "0");
+	add_config(a, "scsihw", "virtio-scsi-single");
 	add_config(a, "scsi0", "local-lvm:vm-101-disk-0,size=20G");
 	add_config(a, "tags",
 		   a->tags ? a->tags : desired_get(&f->want, "tags"));
@@ -190,8 +194,10 @@ static void plan__same_name_unmanaged(void **state)
 	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
 	assert_string_equal(f.plan.items[0].reason,
 			    "VM 120 'web' exists and is not managed by "
-			    "pve-gitops; apply --adopt takes it over");
+			    "pve-gitops; take it over with: pve-gitops apply "
+			    "--adopt");
 	assert_int_equal(f.plan.blocked, 1);
+	assert_int_equal(f.plan.adoptable, 1);
 	plan_release(&f.plan);
 	f.in.adopt = true;
 	run(&f);
@@ -350,7 +356,8 @@ static void plan__race_leftover_is_destroyed(void **state)
 	teardown(&f);
 }
 
-static void plan__disks_are_not_replaced_or_moved(void **state)
+/* A disk on another storage is moved; the other cloud-init drives go. */
+static void plan__disks_are_moved_not_replaced(void **state)
 {
 	struct fixture f;
 	struct actual_vm *a;
@@ -359,14 +366,114 @@ static void plan__disks_are_not_replaced_or_moved(void **state)
 	setup(&f, "name: web\ntarget_node: node01\ncores: 2\nmemory: 2048\n"
 		  "clone: tpl\nipconfig0: ip=10.0.0.5/24\nciuser: ops\n"
 		  "network: {bridge: vmbr0}\n"
-		  "disks: {scsi0: {size: 20G, storage: data2}}\n");
-	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "running");
+		  "nested_disks:\n"
+		  "  scsi: {scsi0: {disk: {size: 20G, storage: data2}}}\n"
+		  "  ide: {ide1: {cloudinit: {storage: data2}}}\n");
+	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "stopped");
 	applied_config(&f, a);
+	add_config(a, "ide1", "data2:vm-101-cloudinit,media=cdrom");
+	add_config(a, "ide2", "local-lvm:vm-101-cloudinit,media=cdrom");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_int_equal(f.plan.items[0].nr_changes, 4); /* and the state */
+	assert_string_equal(f.plan.items[0].changes[0].key, "tags");
+	assert_string_equal(f.plan.items[0].changes[1].key, "scsi0");
+	assert_string_equal(f.plan.items[0].changes[1].from,
+			    "storage=local-lvm");
+	assert_string_equal(f.plan.items[0].changes[1].to, "storage=data2");
+	assert_string_equal(f.plan.items[0].changes[2].key, "ide2");
+	assert_null(f.plan.items[0].changes[2].to);
+	teardown(&f);
+
+	/* a disk where the definition wants a cloud-init drive stays */
+	setup(&f, "name: web\ntarget_node: node01\nclone: tpl\n"
+		  "ipconfig0: ip=dhcp\n"
+		  "nested_disks: {ide: {ide1: {cloudinit: {storage: s1}}}}\n");
+	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "stopped");
+	add_config(a, "ide1", "s:vm-101-disk-3,size=4G");
 	run(&f);
 	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
-	assert_string_equal(f.plan.items[0].reason,
-			    "web: scsi0 is on 'local-lvm', the definition says "
-			    "'data2'; pve-gitops does not move disks");
+	assert_non_null(strstr(f.plan.items[0].reason, "does not replace"));
+	teardown(&f);
+}
+
+/* What waits for a boot: rebooted for, or shown as pending. */
+static void plan__pending_changes(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, base);
+	a = add_vm(&f, 101, "web", desired_get(&f.want, "tags"), "running");
+	applied_config(&f, a);
+	actual_add_pending(a, "cores", "1", "2");
+	f.in.refresh = true;
+	run(&f);
+	/* automatic_reboot: an update that reboots */
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_true(f.plan.items[0].reboot);
+	assert_int_equal(f.plan.items[0].nr_changes, 1);
+	assert_true(f.plan.items[0].changes[0].pending);
+	assert_int_equal(f.plan.pending, 0);
+	teardown(&f);
+
+	/* automatic_reboot: false keeps showing it, with the pending tag */
+	setup(&f, "name: web\ntarget_node: node01\ncores: 2\nmemory: 2048\n"
+		  "clone: tpl\nipconfig0: ip=10.0.0.5/24\nciuser: ops\n"
+		  "network: {bridge: vmbr0}\nautomatic_reboot: false\n"
+		  "disks: {scsi0: {size: 20G, storage: local-lvm}}\n");
+	{
+		struct strbuf tags = STRBUF_INIT;
+
+		strbuf_addf(&tags, "%s;" DESIRED_PENDING_TAG,
+			    desired_get(&f.want, "tags"));
+		a = add_vm(&f, 101, "web", tags.buf, "running");
+		strbuf_release(&tags);
+	}
+	run(&f); /* the digest matches, but the tag says: read it */
+	assert_true(f.plan.items[0].needs_config);
+	plan_release(&f.plan);
+	applied_config(&f, a);
+	actual_add_pending(a, "cores", "1", "2");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_NOOP);
+	assert_false(f.plan.items[0].reboot);
+	assert_int_equal(f.plan.items[0].nr_changes, 1);
+	assert_int_equal(f.plan.pending, 1);
+	teardown(&f);
+}
+
+/* The original's VMs carry the tag "terraform": the plan says how to adopt;
+ * QEMU args need the operator's leave. */
+static void plan__terraform_vms_and_args(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, base);
+	a = add_vm(&f, 120, "web", "terraform", "running");
+	add_config(a, "name", "web");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_true(f.plan.items[0].adoptable);
+	assert_non_null(strstr(f.plan.items[0].reason,
+			       "made by Terraform (tagged terraform); take it "
+			       "over with: pve-gitops apply --adopt"));
+	teardown(&f);
+
+	setup(&f, "name: web\ntarget_node: node01\nclone: tpl\n"
+		  "ipconfig0: ip=dhcp\nargs: -smbios type=1\n");
+	add_vm(&f, 9000, "tpl", NULL, "stopped")->template_ = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_non_null(
+		strstr(f.plan.items[0].reason, "PVE_GITOPS_ALLOW_QEMU_ARGS=1"));
+	plan_release(&f.plan);
+	f.in.allow_args = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_CREATE);
 	teardown(&f);
 }
 
@@ -445,8 +552,8 @@ static void plan__disks_and_state(void **state)
 	assert_false(f.plan.items[0].needs_reboot); /* it is stopped */
 	plan_release(&f.plan);
 
-	free((char *)a->vals.v[8]);
-	a->vals.v[8] = xstrdup("local-lvm:vm-101-disk-0,size=40G");
+	free((char *)a->vals.v[11]);
+	a->vals.v[11] = xstrdup("local-lvm:vm-101-disk-0,size=40G");
 	run(&f);
 	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
 	assert_string_equal(f.plan.items[0].reason,
@@ -494,7 +601,9 @@ int main(void)
 		cmocka_unit_test(plan__unnamed_clone_blocks_creates),
 		cmocka_unit_test(plan__locked_vm_is_busy),
 		cmocka_unit_test(plan__racing_clones_are_waited_for),
-		cmocka_unit_test(plan__disks_are_not_replaced_or_moved),
+		cmocka_unit_test(plan__disks_are_moved_not_replaced),
+		cmocka_unit_test(plan__pending_changes),
+		cmocka_unit_test(plan__terraform_vms_and_args),
 		cmocka_unit_test(plan__half_made_clone_is_finished),
 		cmocka_unit_test(plan__prune_and_protection),
 		cmocka_unit_test(plan__disks_and_state),

@@ -220,8 +220,10 @@ static void pve_format__names(void **state)
 	static const struct check_case dns[] = {
 		{ "ubuntu24-template", NULL },
 		{ "tpl.example.net", NULL },
-		{ "a..b", "not a DNS name (labels of letters, digits or '-' "
-			  "separated by '.')" },
+		{ "k01.example.org", NULL },
+		{ "a..b", "not a DNS name (labels of 1-63 letters, digits or "
+			  "'-', not starting or ending with '-', joined by "
+			  "'.'; 253 bytes at most)" },
 	};
 
 	(void)state;

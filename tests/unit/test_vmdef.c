@@ -7,6 +7,17 @@
 
 static const struct vmdef_opts lax = { .strict_secrets = false };
 static const struct vmdef_opts strict = { .strict_secrets = true };
+/* defaults.nested_disks: all (every slot of nested_disks is created) */
+static const struct vmdef_defaults all_slots = {
+	.onboot = 1,
+	.full_clone = 0,
+	.agent = 0,
+	.automatic_reboot = 1,
+	.network_firewall = 1,
+	.scsihw = VMDEF_DEFAULT_SCSIHW,
+	.nested_disks_all = true,
+};
+static const struct vmdef_opts lax_all = { .defaults = &all_slots };
 
 static int parse(struct vmdef *vm, struct diag_list *dl, const char *text,
 		 const struct vmdef_opts *opts)
@@ -93,7 +104,8 @@ static void vmdef__seed_example(void **state)
 	assert_string_equal(vm.disks[1].storage, "local-lvm");
 	assert_string_equal(vm.disks[1].mount, "/mnt/storage");
 	assert_int_equal(vm.vm_state, VM_STATE_RUNNING);
-	assert_int_equal(vm.full_clone, 1);
+	assert_int_equal(vm.full_clone, 0); /* main.tf's default: linked */
+	assert_int_equal(vm.nets[0].firewall, 1);
 	strbuf_release(&ip);
 	vmdef_release(&vm);
 	diag_list_release(&dl);
@@ -112,11 +124,14 @@ static void vmdef__defaults(void **state)
 	assert_int_equal(vm.memory, 1024);
 	assert_string_equal(vm.cpu_type, "host");
 	assert_null(vm.clone);
-	assert_int_equal(vm.nr_nets, 1);
-	assert_string_equal(vm.nets[0].bridge, "vmbr0");
-	assert_string_equal(vm.nets[0].model, "virtio");
-	assert_int_equal(vm.onboot, -1);
-	assert_int_equal(vm.agent, -1);
+	/* the original's main.tf: no network block, onboot true, agent 0,
+	 * a linked clone, virtio-scsi-single, automatic reboots */
+	assert_int_equal(vm.nr_nets, 0);
+	assert_int_equal(vm.onboot, 1);
+	assert_int_equal(vm.agent, 0);
+	assert_int_equal(vm.full_clone, 0);
+	assert_int_equal(vm.automatic_reboot, 1);
+	assert_string_equal(vm.scsihw, "virtio-scsi-single");
 	assert_int_equal(dl.warnings, 1); /* no clone: empty VM */
 	vmdef_release(&vm);
 	diag_list_release(&dl);
@@ -165,7 +180,7 @@ static void vmdef__disk_forms_are_equivalent(void **state)
 			    "name: a\ntarget_node: n1\nclone: t\n"
 			    "ipconfig0: ip=dhcp\n%s",
 			    forms[i]);
-		if (parse(&vm, &dl, text.buf, &lax) != 0) {
+		if (parse(&vm, &dl, text.buf, &lax_all) != 0) {
 			char *d = render(&dl);
 
 			fail_msg("form %zu: %s", i, d);
@@ -240,7 +255,13 @@ static void vmdef__telmate_era_file(void **state)
 		"11:1: warning: skip_ipv6: a Terraform provider setting with "
 		"no meaning for pve-gitops; ignored\n"
 		"12:1: warning: template: a Terraform provider setting with "
-		"no meaning for pve-gitops; ignored\n");
+		"no meaning for pve-gitops; ignored\n"
+		"33:5: warning: nested_disks.ide.ide2: ignored, as the "
+		"original's main.tf ignores it: it reads only scsi0 disk, "
+		"scsi1 passthrough and ide1 cloudinit (defaults.nested_disks: "
+		"all in pve-gitops.yaml creates it)\n");
+	for (size_t i = 0; i < dl.nr; i++)
+		assert_true(dl.items[i].validate_only);
 	free(d);
 	assert_int_equal(vm.full_clone, 0);
 	assert_int_equal(vm.agent, 1);
@@ -249,11 +270,10 @@ static void vmdef__telmate_era_file(void **state)
 	assert_string_equal(vm.serials[0].type, "socket");
 	assert_int_equal(vm.tags.nr, 2);
 	assert_string_equal(vm.tags.v[1], "prod");
-	assert_int_equal(vm.nr_disks, 4);
+	assert_int_equal(vm.nr_disks, 3);
 	assert_int_equal(vm.disks[0].ssd, 1);
 	assert_int_equal(vm.disks[1].kind, DISK_PASSTHROUGH);
 	assert_int_equal(vm.disks[2].kind, DISK_CLOUDINIT);
-	assert_int_equal(vm.disks[3].kind, DISK_CDROM);
 	vmdef_release(&vm);
 	diag_list_release(&dl);
 }
@@ -284,8 +304,9 @@ static void vmdef__reports_every_error(void **state)
 		     "network: [{model: virtio}, {id: 0}]\n"
 		     "tags: [pve-gitops]\n",
 		     &lax,
-		     "1:7: error: name: '-bad': not a DNS label (1-63 letters, "
-		     "digits or '-', not starting or ending with '-')\n"
+		     "1:7: error: name: '-bad': not a DNS name (labels of 1-63 "
+		     "letters, digits or '-', not starting or ending with '-', "
+		     "joined by '.'; 253 bytes at most)\n"
 		     "3:8: error: cores: 0 is out of range (1 to 1024)\n"
 		     "4:9: error: memory: 8 is out of range (16 to 4194304)\n"
 		     "7:1: error: unknown key 'corse'; did you mean 'cores'?\n"
@@ -355,14 +376,117 @@ static void vmdef__disk_errors(void **state)
 		     "nested_disks: {scsi: {scsi1: {disk: {size: 5G, storage: "
 		     "s1}}}}\n",
 		     &lax,
-		     "6:15: error: nested_disks: use either disks or "
-		     "nested_disks, not both\n");
+		     "5:1: warning: disks: ignored: with nested_disks given, "
+		     "the original's main.tf reads no disks\n"
+		     "6:23: warning: nested_disks.scsi.scsi1: ignored, as the "
+		     "original's main.tf ignores it: it reads only scsi0 disk, "
+		     "scsi1 passthrough and ide1 cloudinit "
+		     "(defaults.nested_disks: all in pve-gitops.yaml creates "
+		     "it)\n");
 	expect_diags("name: a\ntarget_node: n\nclone: t\nipconfig0: ip=dhcp\n"
 		     "nested_disks: {scsi: {virtio0: {disk: {size: 5G, "
 		     "storage: s1}}}}\n",
 		     &lax,
 		     "5:23: error: nested_disks.scsi: slot virtio0 does not "
 		     "belong under scsi\n");
+}
+
+/* The forms of the original repository's files, as its main.tf read them. */
+static void vmdef__original_forms(void **state)
+{
+	static const char text[] =
+		"name: k01.example.org\n"
+		"target_node: node03\n"
+		"onboot: \"true\"\n"
+		"agent: \"1\"\n"
+		"serial: true\n"
+		"automatic_reboot: false\n"
+		"args: -cpu host,+vmx\n"
+		"network: {bridge: vmbr0, model: virtio}\n"
+		"nested_disks:\n"
+		"  scsi:\n"
+		"    scsi0: {disk: {storage: data2, size: 42G, format: raw}}\n"
+		"    scsi1:\n"
+		"      passthrough:\n"
+		"        file: /dev/disk/by-id/usb-X\n"
+		"        replicate: true\n"
+		"        iops_r_burst: 2000\n"
+		"        iops_r_burst_length: 10\n"
+		"        mbps_wr_concurrent: 12.5\n"
+		"        iops_wr_concurrent: 0\n"
+		"disks:\n"
+		"  - {slot: scsi0, type: disk, size: 42G, storage: data2}\n";
+	struct vmdef vm;
+	struct diag_list dl = DIAG_LIST_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&vm, &dl, text, &lax), 0);
+	assert_string_equal(vm.name, "k01.example.org");
+	assert_int_equal(vm.onboot, 1);
+	assert_int_equal(vm.agent, 1);
+	assert_int_equal(vm.automatic_reboot, 0);
+	assert_int_equal(vm.nr_serials, 1);
+	assert_int_equal(vm.serials[0].id, 0);
+	assert_string_equal(vm.serials[0].type, "socket");
+	assert_string_equal(vm.args, "-cpu host,+vmx");
+	assert_int_equal(vm.nets[0].firewall, 1); /* main.tf's default */
+	assert_int_equal(vm.nr_disks, 2);	  /* the list is not read */
+	assert_string_equal(vm.disks[0].storage, "data2");
+	assert_string_equal(vm.disks[1].throttle[1], "2000"); /* iops_rd_max */
+	assert_string_equal(vm.disks[1].throttle[2], "10");
+	assert_string_equal(vm.disks[1].throttle[8], "12.5"); /* mbps_wr */
+	assert_null(vm.disks[1].throttle[3]);		      /* 0: no limit */
+	assert_int_equal(vm.disks[1].replicate, 1);
+	vmdef_release(&vm);
+	diag_list_release(&dl);
+
+	/* serial: false is no serial port; a cloudinit list entry is left
+	 * out; the defaults of the config apply */
+	assert_int_equal(parse(&vm, &dl,
+			       "name: a\ntarget_node: n\nserial: \"false\"\n"
+			       "disks:\n"
+			       "  - {slot: ide2, type: cdrom, iso: null}\n"
+			       "  - {slot: ide1, type: cdrom, cloudinit: true,"
+			       " storage: s}\n",
+			       &lax_all),
+			 0);
+	assert_int_equal(vm.nr_serials, 0);
+	assert_int_equal(vm.nr_disks, 1);
+	assert_int_equal(vm.disks[0].kind, DISK_CDROM);
+	assert_int_equal(vm.nr_nets, 0);
+	vmdef_release(&vm);
+	diag_list_release(&dl);
+}
+
+static void vmdef__config_defaults(void **state)
+{
+	static const struct vmdef_defaults plain = {
+		.onboot = 0,
+		.full_clone = 1,
+		.agent = 1,
+		.automatic_reboot = 0,
+		.network_firewall = 0,
+		.scsihw = "lsi",
+	};
+	const struct vmdef_opts o = { .defaults = &plain };
+	struct vmdef vm;
+	struct diag_list dl = DIAG_LIST_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&vm, &dl,
+			       "name: a\ntarget_node: n\nclone: t\n"
+			       "ipconfig0: ip=dhcp\nnetwork: {bridge: vmbr1}\n"
+			       "onboot: true\n",
+			       &o),
+			 0);
+	assert_int_equal(vm.onboot, 1); /* the file wins */
+	assert_int_equal(vm.full_clone, 1);
+	assert_int_equal(vm.agent, 1);
+	assert_int_equal(vm.automatic_reboot, 0);
+	assert_int_equal(vm.nets[0].firewall, 0);
+	assert_string_equal(vm.scsihw, "lsi");
+	vmdef_release(&vm);
+	diag_list_release(&dl);
 }
 
 int main(void)
@@ -377,6 +501,8 @@ int main(void)
 		cmocka_unit_test(vmdef__bad_value_is_not_a_missing_key),
 		cmocka_unit_test(vmdef__required_and_shape),
 		cmocka_unit_test(vmdef__disk_errors),
+		cmocka_unit_test(vmdef__original_forms),
+		cmocka_unit_test(vmdef__config_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,33 @@ enum {
 	DK_SLOT = 1 << 7, /* list form: slot and type */
 };
 
+const char *const vmdef_throttle_keys[VMDEF_NR_THROTTLE] = {
+	"iops_rd",     "iops_rd_max", "iops_rd_max_length",
+	"iops_wr",     "iops_wr_max", "iops_wr_max_length",
+	"mbps_rd",     "mbps_rd_max", "mbps_wr",
+	"mbps_wr_max",
+};
+
+/* The same limits as Telmate 3.x names them (proxmox-api-go's
+ * QemuDiskBandwidth), in the order of vmdef_throttle_keys. */
+static const char *const telmate_throttle_keys[VMDEF_NR_THROTTLE] = {
+	"iops_r_concurrent",  "iops_r_burst",  "iops_r_burst_length",
+	"iops_wr_concurrent", "iops_wr_burst", "iops_wr_burst_length",
+	"mbps_r_concurrent",  "mbps_r_burst",  "mbps_wr_concurrent",
+	"mbps_wr_burst",
+};
+
+static int throttle_index(const char *key)
+{
+	int i;
+
+	for (i = 0; i < VMDEF_NR_THROTTLE; i++)
+		if (!strcmp(key, vmdef_throttle_keys[i]) ||
+		    !strcmp(key, telmate_throttle_keys[i]))
+			return i;
+	return -1;
+}
+
 struct diskctx {
 	struct vm_disk *disk;
 	unsigned allowed;
@@ -25,6 +52,36 @@ struct diskctx {
 };
 
 #define DISK(t) (((struct diskctx *)(t))->disk)
+
+/* iops: a whole number; mbps: a number (MB/s, fractions allowed); 0 is
+ * "no limit", as Telmate reads it. */
+static int d_throttle(struct ydecoder *d, void *t, const struct ynode *k,
+		      const struct ynode *v, const char *path)
+{
+	int i = throttle_index(k->str);
+	bool mbps = i >= 6;
+	const char *p = v->str;
+	size_t digits = 0, dots = 0;
+
+	if (v->kind == YNODE_SCALAR &&
+	    (v->stype == YS_INT || v->stype == YS_FLOAT || v->stype == YS_STR))
+		for (; *p && (isdigit((unsigned char)*p) ||
+			      (mbps && *p == '.' && !dots++));
+		     p++)
+			digits += isdigit((unsigned char)*p) != 0;
+	if (v->kind != YNODE_SCALAR || *p || !digits || v->len > 20 ||
+	    strlen(v->str) != v->len) {
+		yd_error(d, v, path, "expected %s",
+			 mbps ? "a number of MB/s (such as 100 or 12.5)"
+			      : "a whole number");
+		return -1;
+	}
+	free(DISK(t)->throttle[i]);
+	DISK(t)->throttle[i] = NULL;
+	if (strspn(v->str, "0.") != v->len)
+		DISK(t)->throttle[i] = xstrndup(v->str, v->len);
+	return 0;
+}
 
 static int d_size(struct ydecoder *d, void *t, const struct ynode *k,
 		  const struct ynode *v, const char *path)
@@ -132,7 +189,7 @@ static int d_discard(struct ydecoder *d, void *t, const struct ynode *k,
 			return 0;
 		}
 	}
-	return yd_bool(d, v, path, &DISK(t)->discard);
+	return yd_tfbool(d, v, path, &DISK(t)->discard);
 }
 
 #define DISK_BOOL(fn, field)                                              \
@@ -140,7 +197,7 @@ static int d_discard(struct ydecoder *d, void *t, const struct ynode *k,
 		      const struct ynode *v, const char *path)            \
 	{                                                                 \
 		(void)k;                                                  \
-		return yd_bool(d, v, path, &DISK(t)->field);              \
+		return yd_tfbool(d, v, path, &DISK(t)->field);            \
 	}
 DISK_BOOL(d_iothread, iothread)
 DISK_BOOL(d_ssd, ssd)
@@ -208,6 +265,18 @@ static int d_type(struct ydecoder *d, void *t, const struct ynode *k,
 	return 0;
 }
 
+/* The list form's cloudinit: an entry with true was filtered out before
+ * (list_is_cloudinit); false changes nothing. */
+static int d_cloudinit_flag(struct ydecoder *d, void *t, const struct ynode *k,
+			    const struct ynode *v, const char *path)
+{
+	int b;
+
+	(void)t;
+	(void)k;
+	return yd_tfbool(d, v, path, &b);
+}
+
 static const struct {
 	struct yd_field f;
 	unsigned group;
@@ -225,11 +294,32 @@ static const struct {
 	{ { "replicate", d_replicate, 0 }, DK_OPTS },
 	{ { "readonly", d_readonly, 0 }, DK_OPTS },
 	{ { "asyncio", d_asyncio, 0 }, DK_OPTS },
+	{ { "iops_rd", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_rd_max", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_rd_max_length", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_wr", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_wr_max", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_wr_max_length", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_rd", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_rd_max", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_wr", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_wr_max", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_r_concurrent", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_r_burst", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_r_burst_length", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_wr_concurrent", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_wr_burst", d_throttle, 0 }, DK_OPTS },
+	{ { "iops_wr_burst_length", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_r_concurrent", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_r_burst", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_wr_concurrent", d_throttle, 0 }, DK_OPTS },
+	{ { "mbps_wr_burst", d_throttle, 0 }, DK_OPTS },
 	{ { "iso", d_iso, 0 }, DK_ISO },
 	{ { "passthrough", d_cdrom_passthrough, 0 }, DK_ISO },
 	{ { "file", d_file, 0 }, DK_FILE },
 	{ { "slot", d_slot, 0 }, DK_SLOT },
 	{ { "type", d_type, 0 }, DK_SLOT },
+	{ { "cloudinit", d_cloudinit_flag, 0 }, DK_SLOT },
 };
 
 /* Decode one disk mapping with the keys of the allowed groups. */
@@ -258,6 +348,10 @@ static void disk_init(struct vm_disk *disk)
 
 void vmdef_disk_release(struct vm_disk *disk)
 {
+	int i;
+
+	for (i = 0; i < VMDEF_NR_THROTTLE; i++)
+		free(disk->throttle[i]);
 	free(disk->slot);
 	free(disk->storage);
 	free(disk->format);
@@ -448,6 +542,26 @@ static int list_slot(struct ydecoder *d, struct diskctx *ctx,
 	return 0;
 }
 
+/* The value of key in mapping m, or NULL. */
+static const struct ynode *map_get(const struct ynode *m, const char *key)
+{
+	size_t i;
+
+	for (i = 0; m->kind == YNODE_MAP && i < ymap_size(m); i++)
+		if (!strcmp(ymap_key(m, i)->str, key))
+			return ymap_value(m, i);
+	return NULL;
+}
+
+/* An entry with cloudinit: true, which main.tf filters out of the list. */
+static bool list_is_cloudinit(const struct ynode *item)
+{
+	const struct ynode *v = map_get(item, "cloudinit");
+
+	return v && v->kind == YNODE_SCALAR &&
+	       ((v->stype == YS_BOOL && v->bval) || !strcmp(v->str, "true"));
+}
+
 /* The list form: disks: [{slot: scsi0, type: disk, size, storage}] */
 static int disks_list(struct ydecoder *d, struct vmdef *vm,
 		      const struct ynode *v, const char *path)
@@ -462,6 +576,13 @@ static int disks_list(struct ydecoder *d, struct vmdef *vm,
 
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s[%zu]", path, i);
+		if (list_is_cloudinit(v->kids[i])) {
+			yd_advice(d, v->kids[i], p.buf,
+				  "an entry with cloudinit: true is left out, "
+				  "as the original's main.tf does (the "
+				  "cloud-init drive is added by itself)");
+			continue;
+		}
 		disk_init(&disk);
 		if (disk_decode(d, &ctx, v->kids[i], p.buf) < 0 ||
 		    list_slot(d, &ctx, v->kids[i], p.buf) < 0) {
@@ -480,6 +601,12 @@ int vmdef_field_disks(struct ydecoder *d, void *t, const struct ynode *k,
 {
 	(void)k;
 	((struct vmctx *)t)->disks_node = v;
+	if (map_get(((struct vmctx *)t)->root, "nested_disks")) {
+		yd_advice(d, k, path,
+			  "ignored: with nested_disks given, the original's "
+			  "main.tf reads no disks");
+		return 0;
+	}
 	if (v->kind == YNODE_MAP)
 		return disks_map(d, VM(t), v, path);
 	if (v->kind == YNODE_SEQ)
@@ -552,6 +679,38 @@ static int nested_slot(struct ydecoder *d, struct vmdef *vm,
 	return ret;
 }
 
+/*
+ * The original's main.tf reads three places of nested_disks and no other:
+ * scsi.scsi0.disk, scsi.scsi1.passthrough, ide.ide1.cloudinit. Others are
+ * ignored as it ignores them (with advice), unless the config's
+ * defaults.nested_disks is "all".
+ */
+static bool nested_ignored(struct ydecoder *d, void *t, const struct ynode *sk,
+			   const struct ynode *sv, const char *path)
+{
+	static const char *const read[][2] = { { "scsi0", "disk" },
+					       { "scsi1", "passthrough" },
+					       { "ide1", "cloudinit" } };
+	const char *kind = sv->kind == YNODE_MAP && ymap_size(sv) == 1
+				   ? ymap_key(sv, 0)->str
+				   : "";
+	size_t i;
+
+	if (vmdef_defaults_of(t)->nested_disks_all)
+		return false;
+	for (i = 0; i < sizeof(read) / sizeof(read[0]); i++)
+		if (!strcmp(sk->str, read[i][0]) && !strcmp(kind, read[i][1]))
+			return false;
+	if (sv->kind != YNODE_MAP || ymap_size(sv) != 1)
+		return false; /* nested_slot reports the shape */
+	yd_advice(d, sk, path,
+		  "ignored, as the original's main.tf ignores it: it reads "
+		  "only scsi0 disk, scsi1 passthrough and ide1 cloudinit "
+		  "(defaults.nested_disks: all in pve-gitops.yaml creates "
+		  "it)");
+	return true;
+}
+
 int vmdef_field_nested_disks(struct ydecoder *d, void *t, const struct ynode *k,
 			     const struct ynode *v, const char *path)
 {
@@ -595,6 +754,9 @@ int vmdef_field_nested_disks(struct ydecoder *d, void *t, const struct ynode *k,
 					 "under %s",
 					 sk->str, bus);
 				ret = -1;
+			} else if (nested_ignored(d, t, sk, ymap_value(bv, j),
+						  sp.buf)) {
+				continue;
 			} else {
 				ret |= nested_slot(d, VM(t), sk,
 						   ymap_value(bv, j), sp.buf);

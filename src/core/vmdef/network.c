@@ -66,13 +66,35 @@ fail:
 	return -1;
 }
 
+/* Whether v is a boolean as main.tf's tobool() reads it: true, false,
+ * "true", "false" (or 0 and 1). */
+static bool serial_is_bool(const struct ynode *v)
+{
+	if (v->kind != YNODE_SCALAR)
+		return false;
+	if (v->stype == YS_BOOL)
+		return true;
+	return strlen(v->str) == v->len &&
+	       (!strcmp(v->str, "true") || !strcmp(v->str, "false") ||
+		!strcmp(v->str, "0") || !strcmp(v->str, "1"));
+}
+
 int vmdef_field_serial(struct ydecoder *d, void *t, const struct ynode *k,
 		       const struct ynode *v, const char *path)
 {
 	size_t i;
-	int ret = 0;
+	int ret = 0, on;
 
 	(void)k;
+	/* serial: true is the original's serial0: socket; false, none */
+	if (serial_is_bool(v)) {
+		if (yd_tfbool(d, v, path, &on) < 0)
+			return -1;
+		if (on && VM(t)->nr_serials == 0)
+			VM(t)->serials[VM(t)->nr_serials++] =
+				(struct vm_serial){ 0, xstrdup("socket") };
+		return 0;
+	}
 	if (v->kind != YNODE_SEQ)
 		return serial_one(d, VM(t), v, path, 0);
 	for (i = 0; i < v->nr; i++)
@@ -107,14 +129,14 @@ static int n_firewall(struct ydecoder *d, void *t, const struct ynode *k,
 		      const struct ynode *v, const char *path)
 {
 	(void)k;
-	return yd_bool(d, v, path, &NET(t)->firewall);
+	return yd_tfbool(d, v, path, &NET(t)->firewall);
 }
 
 static int n_link_down(struct ydecoder *d, void *t, const struct ynode *k,
 		       const struct ynode *v, const char *path)
 {
 	(void)k;
-	return yd_bool(d, v, path, &NET(t)->link_down);
+	return yd_tfbool(d, v, path, &NET(t)->link_down);
 }
 
 static int n_tag(struct ydecoder *d, void *t, const struct ynode *k,

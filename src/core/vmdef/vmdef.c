@@ -46,7 +46,8 @@ static int f_name(struct ydecoder *d, void *t, const struct ynode *k,
 	VM(t)->name_col = v->col;
 	if (required_null(d, v, path) < 0)
 		return -1;
-	return yd_checked_string(d, v, path, &VM(t)->name, pve_check_dns_label);
+	/* Proxmox's dns-name: a label or a dotted name (k01.example.org) */
+	return yd_checked_string(d, v, path, &VM(t)->name, pve_check_dns_name);
 }
 
 static int f_target_node(struct ydecoder *d, void *t, const struct ynode *k,
@@ -163,21 +164,21 @@ static int f_onboot(struct ydecoder *d, void *t, const struct ynode *k,
 		    const struct ynode *v, const char *path)
 {
 	(void)k;
-	return yd_bool(d, v, path, &VM(t)->onboot);
+	return yd_tfbool(d, v, path, &VM(t)->onboot);
 }
 
 static int f_agent(struct ydecoder *d, void *t, const struct ynode *k,
 		   const struct ynode *v, const char *path)
 {
 	(void)k;
-	return yd_bool(d, v, path, &VM(t)->agent);
+	return yd_tfbool(d, v, path, &VM(t)->agent);
 }
 
 static int f_full_clone(struct ydecoder *d, void *t, const struct ynode *k,
 			const struct ynode *v, const char *path)
 {
 	(void)k;
-	return yd_bool(d, v, path, &VM(t)->full_clone);
+	return yd_tfbool(d, v, path, &VM(t)->full_clone);
 }
 
 static int f_automatic_reboot(struct ydecoder *d, void *t,
@@ -185,27 +186,22 @@ static int f_automatic_reboot(struct ydecoder *d, void *t,
 			      const char *path)
 {
 	(void)k;
-	return yd_bool(d, v, path, &VM(t)->automatic_reboot);
+	return yd_tfbool(d, v, path, &VM(t)->automatic_reboot);
 }
 
 static int f_vm_state(struct ydecoder *d, void *t, const struct ynode *k,
 		      const struct ynode *v, const char *path)
 {
-	static const char *const states[] = { "running", "stopped", NULL };
+	static const char *const states[] = { "running", "stopped", "started",
+					      NULL };
 	char *s = NULL;
 
 	(void)k;
-	if (v->kind == YNODE_SCALAR && v->len == 7 &&
-	    !memcmp(v->str, "started", 7)) {
-		yd_error(d, v, path,
-			 "'started' is not allowed; write 'running' "
-			 "(the VM is started and kept running)");
-		return -1;
-	}
 	if (yd_enum(d, v, path, states, &s) < 0)
 		return -1;
-	VM(t)->vm_state =
-		!strcmp(s, "running") ? VM_STATE_RUNNING : VM_STATE_STOPPED;
+	VM(t)->vm_state = !strcmp(s, "running")	  ? VM_STATE_RUNNING
+			  : !strcmp(s, "stopped") ? VM_STATE_STOPPED
+						  : VM_STATE_STARTED;
 	free(s);
 	return 0;
 }
@@ -422,9 +418,34 @@ static int f_terraform_only(struct ydecoder *d, void *t, const struct ynode *k,
 {
 	(void)t;
 	(void)v;
-	yd_warning(d, k, path,
-		   "a Terraform provider setting with no meaning "
-		   "for pve-gitops; ignored");
+	yd_advice(d, k, path,
+		  "a Terraform provider setting with no meaning "
+		  "for pve-gitops; ignored");
+	return 0;
+}
+
+/* Proxmox's args: one line of QEMU arguments, at most 4096 bytes. */
+static int check_args(const char *s, struct strbuf *why)
+{
+	if (!*s || strlen(s) > 4096 || strpbrk(s, "\n\r")) {
+		strbuf_addstr(why, "not one line of QEMU arguments (1 to 4096 "
+				   "bytes)");
+		return -1;
+	}
+	return 0;
+}
+
+static int f_args(struct ydecoder *d, void *t, const struct ynode *k,
+		  const struct ynode *v, const char *path)
+{
+	(void)k;
+	if (yd_checked_string(d, v, path, &VM(t)->args, check_args) < 0)
+		return -1;
+	yd_advice(d, v, path,
+		  "raw QEMU arguments run as root on the Proxmox node; apply "
+		  "sets them only when the operator allows it "
+		  "(PVE_GITOPS_ALLOW_QEMU_ARGS=1), and Proxmox only for "
+		  "root@pam");
 	return 0;
 }
 
@@ -456,6 +477,7 @@ static const struct yd_field vm_fields[] = {
 	{ "tags", f_tags, 0 },
 	{ "ansible_groups", f_ansible_groups, 0 },
 	{ "description", f_description, 0 },
+	{ "args", f_args, 0 },
 	{ "vmid", f_vmid, 0 },
 	{ "define_connection_info", f_terraform_only, 1 },
 	{ "skip_ipv6", f_terraform_only, 1 },
@@ -496,9 +518,6 @@ static void check_consistency(struct ydecoder *d, const struct ynode *root,
 	struct vmdef *vm = ctx->vm;
 	size_t i;
 
-	if (ctx->disks_node && ctx->nested_node)
-		yd_error(d, ctx->nested_node, "nested_disks",
-			 "use either disks or nested_disks, not both");
 	if (vm->cipassword && vm->cipassword_env)
 		yd_error(d, ctx->cipassword_node, "cipassword",
 			 "set either cipassword or cipassword_env, not both");
@@ -531,6 +550,13 @@ static void check_consistency(struct ydecoder *d, const struct ynode *root,
 			   "reports it");
 }
 
+const struct vmdef_defaults *vmdef_defaults_of(const struct vmctx *ctx)
+{
+	static const struct vmdef_defaults seed = VMDEF_DEFAULTS_INIT;
+
+	return ctx->opts && ctx->opts->defaults ? ctx->opts->defaults : &seed;
+}
+
 void vmdef_apply_defaults(struct vmdef *vm, const struct vmdef_defaults *def)
 {
 	vm->onboot = def->onboot;
@@ -560,7 +586,7 @@ int vmdef_decode(struct vmdef *out, struct diag_list *dl, const char *file,
 		 const struct ynode *root, const struct vmdef_opts *opts)
 {
 	struct ydecoder d = { dl, file, 0 };
-	struct vmctx ctx = { out, opts, NULL, NULL, NULL, NULL, false };
+	struct vmctx ctx = { out, opts, NULL, NULL, NULL, NULL, false, root };
 	size_t i;
 	static const struct ynode empty = {
 		.kind = YNODE_SCALAR, .line = 1, .col = 1, .stype = YS_NULL

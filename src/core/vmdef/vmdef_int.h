@@ -30,7 +30,11 @@ struct vmctx {
 	const struct ynode *disks_node, *nested_node, *network_node;
 	const struct ynode *cipassword_node;
 	bool has_target_node;
+	const struct ynode *root; /* the whole definition */
 };
+
+/* The defaults in force (the config's, else the seed's). */
+const struct vmdef_defaults *vmdef_defaults_of(const struct vmctx *ctx);
 
 #define VM(t) (((struct vmctx *)(t))->vm)
 
