@@ -81,17 +81,6 @@ nested_disks:
 }
 
 
-# core/plan.c at the time of writing blocks a VM whose disk is on another
-# storage; apply (ops/vmdisk.c) moves it once the plan lets it through. The
-# cases that need that are TODO while the plan says this.
-BLOCKED = "pve-gitops does not move disks"
-
-
-def todo(t, what, why):
-    t.n += 1
-    print("not ok %d - %s # TODO %s (%r)" % (t.n, what, why, BLOCKED))
-
-
 def api(sim, path):
     """The test's own reads; they ride out injected faults."""
     for _ in range(30):
@@ -261,13 +250,9 @@ def faults(t):
                      sorted(k for k in conf if k.startswith("unused"))))
             what = ("seed %d: converges in %d applies under faults, each "
                     "VM once, placed as defined" % (seed, runs))
-            if p.returncode and BLOCKED in p.stdout:
-                todo(t, what, "a failed move leaves the clone unfinished "
-                     "and the plan blocks it")
-            else:
-                t.eq((p.returncode, got),
-                     (0, {"st-linked": [("data2", ["ide2"], [])],
-                          "st-ci": [("local-lvm", ["ide1"], [])]}), what)
+            t.eq((p.returncode, got),
+                 (0, {"st-linked": [("data2", ["ide2"], [])],
+                      "st-ci": [("local-lvm", ["ide1"], [])]}), what)
             shutil.rmtree(d)
 
 
@@ -321,17 +306,11 @@ def main():
                                    "storage: data2\n        size: 10G")
         write_defs(d, dict(DEFS, **{"st-ci": ci}))
         p = pve_gitops(BIN, d, SECRET, "apply", "--auto-approve")
-        if BLOCKED in p.stdout:
-            todo(t, "an update moves st-ci's scsi0 to data2",
-                 "the plan blocks it")
-        else:
-            t.ok(p.returncode == 0 and
-                 "st-ci: scsi0 moved to data2" in p.stdout,
-                 "an update moves st-ci's scsi0 to data2",
-                 p.stdout + p.stderr)
-            check_placed(t, sim, d, "st-ci", "data2")
-            check_ci(t, sim)
-            plan_clean(t, d, "after the update")
+        t.ok(p.returncode == 0 and "st-ci: scsi0 moved to data2" in p.stdout,
+             "an update moves st-ci's scsi0 to data2", p.stdout + p.stderr)
+        check_placed(t, sim, d, "st-ci", "data2")
+        check_ci(t, sim)
+        plan_clean(t, d, "after the update")
         schema_check(t, sim, "of these applies")
         shutil.rmtree(d)
     faults(t)
