@@ -413,7 +413,14 @@ int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
 		strvec_push(&vals, norm.buf);
 	}
 	for (i = 0; i < keys.nr; i++) {
-		if (vm->running && !is_hot(keys.v[i]))
+		const char *now = kv_get(&vm->conf, keys.v[i]);
+
+		/* qemu-server's cleanup_pending: a pending value equal to
+		 * the running one is no pending change */
+		if (vm->running && !is_hot(keys.v[i]) && now &&
+		    !strcmp(now, vals.v[i]))
+			kv_del(&vm->pending, keys.v[i]);
+		else if (vm->running && !is_hot(keys.v[i]))
 			kv_set(&vm->pending, keys.v[i], vals.v[i]);
 		else
 			set_now(vm, keys.v[i], vals.v[i]);

@@ -665,7 +665,9 @@ int vmaction_update(struct worker *w, struct err *e)
 	for (i = 0; i < it->nr_changes; i++) {
 		const char *k = it->changes[i].key;
 
-		if (strcmp(k, "state") && !is_disk_slot(it->want, k))
+		/* a pending change is written already: it waits for a boot */
+		if (strcmp(k, "state") && !is_disk_slot(it->want, k) &&
+		    !it->changes[i].pending)
 			strvec_push(&keys, k);
 	}
 	if (configure_fresh(w, node, vmid, &keys, e) < 0 ||
@@ -673,7 +675,7 @@ int vmaction_update(struct worker *w, struct err *e)
 	    vmdisk_place(w, node, vmid, conf, e) < 0 ||
 	    vmpower_set(w, node, vmid, running, e) < 0)
 		goto out;
-	if (it->def->vm_state == VM_STATE_RUNNING &&
+	if (it->def->vm_state != VM_STATE_STOPPED &&
 	    vmpower_apply_pending(w, node, vmid, &pending, e) < 0) {
 		struct err e2 = ERR_INIT;
 

@@ -60,10 +60,13 @@ int vmpower_set(struct worker *w, const char *node, int vmid, bool running_now,
 		struct err *e)
 {
 	struct pve_params p = PVE_PARAMS_INIT;
-	bool want = w->it->def->vm_state == VM_STATE_RUNNING;
+	enum vm_state state = w->it->def->vm_state;
+	bool want = state != VM_STATE_STOPPED;
 	int ret = 0;
 
-	if (want == running_now)
+	/* "started" starts a new VM and then leaves its power alone */
+	if (want == running_now ||
+	    (state == VM_STATE_STARTED && w->it->op != PLAN_CREATE))
 		return 0;
 	if (want) {
 		ret = start(w, node, vmid, e);
