@@ -488,13 +488,22 @@ static void add_pending(struct plan_item *it, const struct vmdef *def,
 {
 	size_t i;
 
+	size_t j, n = it->nr_changes, shown = 0;
+
 	for (i = 0; i < have->nr_pending; i++) {
 		const struct actual_pending *p = &have->pending[i];
 
+		/* what apply writes now replaces what waits */
+		for (j = 0; j < n; j++)
+			if (!strcmp(it->changes[j].key, p->key))
+				break;
+		if (j < n)
+			continue;
 		add_change(it, p->key, p->from, p->to, true);
 		it->changes[it->nr_changes - 1].pending = true;
+		shown++;
 	}
-	if (have->nr_pending)
+	if (shown)
 		it->reboot = def->automatic_reboot == 1;
 }
 
@@ -513,7 +522,7 @@ static void compare(struct plan_item *it, const struct vmdef *def,
 {
 	bool running = have->status && !strcmp(have->status, "running");
 	struct strbuf tags = STRBUF_INIT;
-	size_t i;
+	size_t i, pending;
 
 	for (i = 0; i < want->keys.nr; i++) {
 		const char *k = want->keys.v[i], *v = want->vals.v[i];
@@ -535,8 +544,10 @@ static void compare(struct plan_item *it, const struct vmdef *def,
 	add_power_change(it, def, have);
 	it->reboot = it->needs_reboot && def->automatic_reboot == 1;
 	add_pending(it, def, have);
-	it->op = it->nr_changes > have->nr_pending || it->reboot ? PLAN_UPDATE
-								 : PLAN_NOOP;
+	for (i = 0, pending = 0; i < it->nr_changes; i++)
+		pending += it->changes[i].pending;
+	it->op = it->nr_changes > pending || it->reboot ? PLAN_UPDATE
+							: PLAN_NOOP;
 }
 
 static bool digest_matches(const struct actual_vm *a, const struct desired *d)

@@ -82,7 +82,8 @@ def main():
         # haproxy-prod as an apply would have made it
         wait(sim, api(sim, "POST", "/nodes/node01/qemu/9000/clone",
                       newid=101, name="haproxy-prod", full=1))
-        cfg = {k: v for k, v in want.items() if not k.startswith("scsi")}
+        cfg = {k: v for k, v in want.items()
+               if not re.match(r"scsi[0-9]+$", k)}
         api(sim, "PUT", "/nodes/node01/qemu/101/config", **cfg)
         wait(sim, api(sim, "PUT", "/nodes/node01/qemu/101/resize",
                       disk="scsi0", size="20G"))
@@ -116,8 +117,8 @@ def main():
                       newid=102, name="ci-runner", full=1))
         p = pg(d, "plan")
         t.ok("! ci-runner (vmid 102, node02): VM 102 'ci-runner' exists and "
-             "is not managed by pve-gitops; apply --adopt takes it over"
-             in p.stdout,
+             "is not managed by pve-gitops; take it over with: pve-gitops "
+             "apply --adopt" in p.stdout,
              "a same-name unmanaged VM blocks and names --adopt", p.stdout)
         p = pg(d, "--json", "plan", "--adopt")
         item = [i for i in json.loads(p.stdout)["items"]
