@@ -31,4 +31,7 @@ handler_fn h_clone, h_resize, h_template, h_destroy, h_status_current, h_start,
 	h_stop, h_shutdown, h_reboot, h_agent_ifaces, h_agent_ping,
 	h_agent_file;
 
+/* vmdisk.c */
+handler_fn h_move_disk;
+
 #endif

@@ -59,6 +59,13 @@ static const char usage[] =
 	"returns for\n"
 	"                           the VM whose ipconfig0 address is ADDR "
 	"(repeatable)\n"
+	"  --guest-ignores-shutdown VMID\n"
+	"                           the guest of VM VMID ignores ACPI shutdown "
+	"requests:\n"
+	"                           shutdown and reboot wait their timeout, "
+	"then fail\n"
+	"                           (or stop it with forceStop=1) "
+	"(repeatable)\n"
 	"  --fault-rate RATE        share of requests hit by a fault, 0 to 1 "
 	"(default 0)\n"
 	"  --faults LIST            which faults: http500,drop,delay,lock,task "
@@ -104,6 +111,7 @@ enum {
 	OPT_FAULT_TRICKLE,
 	OPT_STATE,
 	OPT_LOCK_WAIT,
+	OPT_DEAF_GUEST,
 };
 
 static const struct option longopts[] = {
@@ -120,6 +128,7 @@ static const struct option longopts[] = {
 	{ "fault-trickle-ms", required_argument, NULL, OPT_FAULT_TRICKLE },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "lock-wait-ms", required_argument, NULL, OPT_LOCK_WAIT },
+	{ "guest-ignores-shutdown", required_argument, NULL, OPT_DEAF_GUEST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -225,6 +234,14 @@ static int parse_opt(struct cli *cli, struct sim *s, int c, const char *arg,
 	case OPT_LOCK_WAIT:
 		return sim_parse_ms(&s->opts.lock_wait_ms, "--lock-wait-ms",
 				    arg, e);
+	case OPT_DEAF_GUEST:
+		if (parse_u64z(&n, arg, 100, 999999999) < 0)
+			return sim_bad_value(e, "--guest-ignores-shutdown", arg,
+					     "a VM id (100-999999999)");
+		ALLOC_GROW(s->opts.deaf_vmids, st_add(s->opts.nr_deaf, 1),
+			   s->opts.alloc_deaf);
+		s->opts.deaf_vmids[s->opts.nr_deaf++] = (int)n;
+		return 0;
 	}
 	return err_set(e, EXIT_INVALID, "try 'proxmox-sim --help'");
 }

@@ -147,6 +147,7 @@ bool api_is_async(const char *method, const char *tmpl)
 		"POST /nodes/{node}/qemu/{vmid}/status/stop",
 		"POST /nodes/{node}/qemu/{vmid}/status/shutdown",
 		"POST /nodes/{node}/qemu/{vmid}/status/reboot",
+		"POST /nodes/{node}/qemu/{vmid}/move_disk",
 		NULL,
 	};
 	char buf[256];
@@ -188,6 +189,7 @@ static const struct route routes[] = {
 	{ "POST", "/nodes/{node}/qemu/{vmid}/clone", h_clone },
 	{ "PUT", "/nodes/{node}/qemu/{vmid}/resize", h_resize },
 	{ "POST", "/nodes/{node}/qemu/{vmid}/template", h_template },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/move_disk", h_move_disk },
 	{ "GET", "/nodes/{node}/qemu/{vmid}/cloudinit", h_cloudinit_get },
 	{ "PUT", "/nodes/{node}/qemu/{vmid}/cloudinit", h_cloudinit_put },
 	{ "GET", "/nodes/{node}/qemu/{vmid}/cloudinit/dump", h_cloudinit_dump },

@@ -154,6 +154,8 @@ static void task_free(struct sim_task *t)
 	free(t->user);
 	free(t->exitstatus);
 	free(t->fail);
+	free(t->move_key);
+	free(t->move_volid);
 	strvec_clear(&t->log);
 	free(t);
 }
@@ -214,6 +216,7 @@ void sim_release(struct sim *s)
 	for (i = 0; i < s->opts.nr_task_ms; i++)
 		free(s->opts.task_ms[i].type);
 	free(s->opts.task_ms);
+	free(s->opts.deaf_vmids);
 	pthread_mutex_destroy(&s->mu);
 }
 
@@ -429,6 +432,13 @@ void sim_ci_snapshot(struct sim_vm *vm)
 	}
 }
 
+static bool is_template_conf(const struct sim_vm *vm)
+{
+	const char *t = kv_get(&vm->conf, "template");
+
+	return t && !strcmp(t, "1");
+}
+
 /* Apply the pending changes (at start or reboot). */
 static void apply_pending(struct sim_vm *vm)
 {
@@ -496,6 +506,93 @@ void sim_prune_tasks(struct sim *s, size_t max)
 	s->nr_tasks = w;
 }
 
+void sim_vm_add_unused(struct sim_vm *vm, const char *volid)
+{
+	char key[16];
+	int n;
+
+	for (n = 0; n < 256; n++) {
+		snprintf(key, sizeof(key), "unused%d", n);
+		if (!kv_get(&vm->conf, key)) {
+			kv_set(&vm->conf, key, volid);
+			return;
+		}
+	}
+}
+
+/* A template's moved disk becomes a base volume, as template_create does. */
+static void move_to_base(struct sim *s, struct strbuf *volid)
+{
+	const char *colon = strchr(volid->buf, ':');
+	char *storage = xstrndup(volid->buf, (size_t)(colon - volid->buf));
+	struct sim_volume *v = sim_volume_find(s, storage, colon + 1);
+	char *vm = v ? strstr(v->name, "vm-") : NULL;
+	struct strbuf nn = STRBUF_INIT;
+
+	if (vm) {
+		strbuf_add(&nn, v->name, (size_t)(vm - v->name));
+		strbuf_addf(&nn, "base-%s", vm + 3);
+		free(v->name);
+		v->name = strbuf_detach(&nn, NULL);
+		strbuf_reset(volid);
+		strbuf_addf(volid, "%s:%s", storage, v->name);
+	}
+	free(storage);
+}
+
+/*
+ * The end of a qmmove: the drive names the new volume with its options
+ * (but no format=, which clone_disk drops); the old volume is freed with
+ * delete=1, else kept as unusedN. A failed move frees the new volume.
+ */
+static void finish_move(struct sim *s, struct sim_vm *vm,
+			const struct sim_task *t, bool ok)
+{
+	const char *old =
+		vm && t->move_key ? kv_get(&vm->conf, t->move_key) : NULL;
+	struct strbuf val = STRBUF_INIT, nv = STRBUF_INIT;
+	const char *p;
+	char *oldvol;
+
+	if (!ok || !old || !t->move_volid) {
+		if (t->move_volid)
+			sim_volume_destroy(s, t->move_volid);
+		return;
+	}
+	oldvol = xstrndup(old, strcspn(old, ","));
+	strbuf_addstr(&nv, t->move_volid);
+	if (is_template_conf(vm))
+		move_to_base(s, &nv);
+	strbuf_addstr(&val, nv.buf);
+	for (p = old + strlen(oldvol); *p == ',';) {
+		size_t n = strcspn(p + 1, ",");
+
+		if (strncmp(p + 1, "format=", 7) && strncmp(p + 1, "size=", 5))
+			strbuf_add(&val, p, n + 1);
+		p += n + 1;
+	}
+	/* the size of the new volume, last as the sim keeps it */
+	if (strncmp(t->move_key, "unused", 6)) {
+		const char *colon = strchr(nv.buf, ':');
+		char *st = xstrndup(nv.buf, (size_t)(colon - nv.buf));
+		struct sim_volume *v = sim_volume_find(s, st, colon + 1);
+
+		if (v) {
+			strbuf_addstr(&val, ",size=");
+			sim_format_size(&val, v->size);
+		}
+		free(st);
+	}
+	kv_set(&vm->conf, t->move_key, val.buf);
+	if (t->move_delete)
+		sim_volume_destroy(s, oldvol);
+	else
+		sim_vm_add_unused(vm, oldvol);
+	free(oldvol);
+	strbuf_release(&val);
+	strbuf_release(&nv);
+}
+
 static void finish_task(struct sim *s, struct sim_task *t)
 {
 	struct sim_vm *vm = sim_vm(s, t->vmid), *src;
@@ -545,6 +642,9 @@ static void finish_task(struct sim *s, struct sim_task *t)
 	case FX_TEMPLATE:
 		if (vm && ok)
 			kv_set(&vm->conf, "template", "1");
+		break;
+	case FX_MOVE:
+		finish_move(s, vm, t, ok);
 		break;
 	case FX_NONE:
 		break;
@@ -640,6 +740,16 @@ int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
 		return -1;
 	*bytes = (whole << shift) + (frac << shift) / fdiv;
 	return 0;
+}
+
+bool sim_guest_ignores_shutdown(const struct sim *s, int vmid)
+{
+	size_t i;
+
+	for (i = 0; i < s->opts.nr_deaf; i++)
+		if (s->opts.deaf_vmids[i] == vmid)
+			return true;
+	return false;
 }
 
 void sim_config_digest(const struct sim_vm *vm, char out[41])

@@ -78,6 +78,7 @@ enum task_effect {
 	FX_REBOOT,
 	FX_DESTROY,
 	FX_TEMPLATE,
+	FX_MOVE, /* move_disk: the new volume replaces the drive's */
 };
 
 struct sim_task {
@@ -96,6 +97,9 @@ struct sim_task {
 	bool purge;
 	bool destroy_unref; /* destroy-unreferenced-disks=1 */
 	bool start_after;   /* qmcreate with start=1 */
+	/* qmmove: the drive, its new volume, and whether the old one goes */
+	char *move_key, *move_volid;
+	bool move_delete;
 };
 
 struct sim_pool {
@@ -135,6 +139,8 @@ struct sim_opts {
 	int boot_ms;	     /* from start until the guest agent answers */
 	int ticket_lifetime; /* seconds */
 	int lock_wait_ms;    /* how long a lock file is waited for */
+	int *deaf_vmids;     /* guests that ignore an ACPI shutdown */
+	size_t nr_deaf, alloc_deaf;
 	const char *state_file;
 };
 
@@ -201,6 +207,8 @@ void sim_add_volume(struct sim *s, const char *storage, const char *name,
 		    const char *node, int vmid, uint64_t size);
 /* A fresh MAC address in Proxmox's BC:24:11 range. */
 void sim_new_mac(struct sim *s, char out[18]);
+/* Add volid to vm's configuration as the first free unusedN. */
+void sim_vm_add_unused(struct sim_vm *vm, const char *volid);
 /* Record the cloud-init keys as generated onto the drive. */
 void sim_ci_snapshot(struct sim_vm *vm);
 
@@ -224,6 +232,8 @@ void sim_format_size(struct strbuf *out, uint64_t bytes);
 /* Parse "32", "32G", "0.5T", "+10G" (GiB by default); sets *relative. */
 int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
 		   char default_unit);
+/* Does VM vmid's guest ignore shutdown requests (--guest-ignores-shutdown)? */
+bool sim_guest_ignores_shutdown(const struct sim *s, int vmid);
 /* SHA-1 digest of a VM's configuration, 40 hex digits. */
 void sim_config_digest(const struct sim_vm *vm, char out[41]);
 

@@ -338,18 +338,19 @@ static json_t *task_state(const struct sim_task *t)
 
 	for (j = 0; j < t->log.nr; j++)
 		json_array_append_new(log, json_string(t->log.v[j]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-			 "s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
-			 "s:i, s:s?, s:b}",
-			 "upid", t->upid, "node", t->node, "type", t->type,
-			 "id", t->id, "user", t->user, "pid",
-			 (json_int_t)t->pid, "pstart", (json_int_t)t->pstart,
-			 "start_ms", (json_int_t)t->start_ms, "end_ms",
-			 (json_int_t)t->end_ms, "done", t->done, "exitstatus",
-			 t->exitstatus, "log", log, "fx", (int)t->fx, "vmid",
-			 t->vmid, "src_vmid", t->src_vmid, "lock_excl",
-			 t->lock_excl_vmid, "lock_shared", t->lock_shared_vmid,
-			 "fail", t->fail, "start_after", t->start_after);
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+		"s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
+		"s:i, s:s?, s:b, s:s?, s:s?, s:b}",
+		"upid", t->upid, "node", t->node, "type", t->type, "id", t->id,
+		"user", t->user, "pid", (json_int_t)t->pid, "pstart",
+		(json_int_t)t->pstart, "start_ms", (json_int_t)t->start_ms,
+		"end_ms", (json_int_t)t->end_ms, "done", t->done, "exitstatus",
+		t->exitstatus, "log", log, "fx", (int)t->fx, "vmid", t->vmid,
+		"src_vmid", t->src_vmid, "lock_excl", t->lock_excl_vmid,
+		"lock_shared", t->lock_shared_vmid, "fail", t->fail,
+		"start_after", t->start_after, "move_key", t->move_key,
+		"move_volid", t->move_volid, "move_delete", t->move_delete);
 }
 
 static json_t *pools_state(const struct sim *s)
@@ -479,6 +480,11 @@ static void load_task(struct sim *s, json_t *o)
 	t->lock_excl_vmid = (int)jint(o, "lock_excl");
 	t->lock_shared_vmid = (int)jint(o, "lock_shared");
 	t->start_after = json_is_true(json_object_get(o, "start_after"));
+	if (json_string_value(json_object_get(o, "move_key")))
+		t->move_key = xstrdup(jstr(o, "move_key"));
+	if (json_string_value(json_object_get(o, "move_volid")))
+		t->move_volid = xstrdup(jstr(o, "move_volid"));
+	t->move_delete = json_is_true(json_object_get(o, "move_delete"));
 	ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
 	s->tasks[s->nr_tasks++] = t;
 	if (t->done)

@@ -131,20 +131,6 @@ static void next_disk_name(struct sim *s, const char *storage, int vmid,
 	}
 }
 
-static void add_unused(struct sim_vm *vm, const char *volid)
-{
-	char key[16];
-	int n;
-
-	for (n = 0; n < 256; n++) {
-		snprintf(key, sizeof(key), "unused%d", n);
-		if (!kv_get(&vm->conf, key)) {
-			kv_set(&vm->conf, key, volid);
-			return;
-		}
-	}
-}
-
 static int cmp_pair(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -354,7 +340,7 @@ static void delete_now(struct sim *s, struct sim_vm *vm, const char *key)
 	if (volid && (key_is(key, "unused") || is_cloudinit_volid(volid)))
 		sim_volume_destroy(s, volid);
 	else if (volid)
-		add_unused(vm, volid);
+		sim_vm_add_unused(vm, volid);
 	free(volid);
 	kv_del(&vm->conf, key);
 }
@@ -368,7 +354,7 @@ static void set_now(struct sim_vm *vm, const char *key, const char *val)
 		oldvol = disk_volid(old);
 		newvol = disk_volid(val);
 		if (oldvol && (!newvol || strcmp(oldvol, newvol)))
-			add_unused(vm, oldvol);
+			sim_vm_add_unused(vm, oldvol);
 		free(oldvol);
 		free(newvol);
 	}
@@ -617,6 +603,7 @@ void h_config_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 void h_pending(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
+	char digest[41];
 	size_t i;
 
 	if (!vm)
@@ -642,15 +629,22 @@ void h_pending(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			}
 		json_array_append_new(rs->data, o);
 	}
-	for (i = 0; i < vm->pending.nr; i++)
-		if (vm->pending.v[i].val &&
-		    !kv_get(&vm->conf, vm->pending.v[i].key))
-			json_array_append_new(
-				rs->data,
-				json_pack("{s:s, s:o}", "key",
-					  vm->pending.v[i].key, "pending",
-					  typed_value(vm->pending.v[i].key,
-						      vm->pending.v[i].val)));
+	for (i = 0; i < vm->pending.nr; i++) {
+		const char *k = vm->pending.v[i].key, *v = vm->pending.v[i].val;
+
+		if (kv_get(&vm->conf, k))
+			continue;
+		/* a pending value of a new key, or a delete of no value */
+		json_array_append_new(
+			rs->data,
+			v ? json_pack("{s:s, s:o}", "key", k, "pending",
+				      typed_value(k, v))
+			  : json_pack("{s:s, s:i}", "key", k, "delete", 1));
+	}
+	/* the parsed configuration holds its digest, listed like a key */
+	sim_config_digest(vm, digest);
+	json_array_append_new(rs->data, json_pack("{s:s, s:s}", "key", "digest",
+						  "value", digest));
 }
 
 /* ---- cloud-init ------------------------------------------------------- */

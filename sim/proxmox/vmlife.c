@@ -3,6 +3,7 @@
  * start/stop/shutdown/reboot, current status, and the guest agent of a
  * booted VM (interfaces from ipconfig0, SSH host key through file-read).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "handlers.h"
 #include "pools.h"
 #include "vmconfig.h"
+#include "vmdisk.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
@@ -47,7 +49,7 @@ static bool disk_parts(const char *val, char **storage, char **name,
 /* ---- clone ------------------------------------------------------------ */
 
 struct clone_plan {
-	const char *target, *storage;
+	const char *target, *storage, *format;
 	bool full;
 };
 
@@ -61,6 +63,7 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 	p->target =
 		req_param(rq, "target") ? req_param(rq, "target") : src->node;
 	p->storage = req_param(rq, "storage");
+	p->format = req_param(rq, "format");
 	p->full = full ? !strcmp(full, "1") : !is_template(src);
 	if (!(tn = sim_node(s, p->target))) {
 		resp_fail(rs, 500, "no such cluster node '%s'", p->target);
@@ -84,14 +87,15 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 			return -1;
 		}
 	}
+	/* plain dies in clone_vm's load_and_check: 500, not 400 */
 	if (!p->full && p->storage) {
-		param_fail(rs, "storage",
-			   "parameter 'storage' not allowed for linked clones");
+		resp_fail(rs, 500,
+			  "parameter 'storage' not allowed for linked clones");
 		return -1;
 	}
-	if (!p->full && req_param(rq, "format")) {
-		param_fail(rs, "format",
-			   "parameter 'format' not allowed for linked clones");
+	if (!p->full && p->format) {
+		resp_fail(rs, 500,
+			  "parameter 'format' not allowed for linked clones");
 		return -1;
 	}
 	if (req_param(rq, "pool") && !need_pool(s, req_param(rq, "pool"), rs))
@@ -102,6 +106,12 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 		if (!st) {
 			resp_fail(rs, 500, "storage '%s' does not exist",
 				  p->storage);
+			return -1;
+		}
+		if (!strstr(st->content, "images")) {
+			param_fail(rs, "storage",
+				   "storage '%s' does not support vm images",
+				   p->storage);
 			return -1;
 		}
 	}
@@ -128,6 +138,27 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 	return 0;
 }
 
+/*
+ * The name of a full copy of volume src_name on dst: the n-th disk, in the
+ * format asked for where dst keeps files ("NEWID/vm-NEWID-disk-N.qcow2").
+ */
+static void clone_name(struct sim *s, const struct sim_storage *dst, int vmid,
+		       const struct clone_plan *p, const char *src_name, int *n,
+		       struct strbuf *out)
+{
+	const char *fmt = disk_format_for(dst, p->format, src_name);
+
+	if (strstr(src_name, "-cloudinit")) {
+		disk_fresh_name(s, dst, vmid, fmt, true, out);
+		return;
+	}
+	if (storage_is_file(dst))
+		strbuf_addf(out, "%d/vm-%d-disk-%d.%s", vmid, vmid, (*n)++,
+			    fmt);
+	else
+		strbuf_addf(out, "vm-%d-disk-%d", vmid, (*n)++);
+}
+
 /* Copy src's disks as volumes of vm; -1 when a storage is full. */
 static int clone_disks(struct sim *s, const struct sim_vm *src,
 		       struct sim_vm *vm, const struct clone_plan *p,
@@ -150,10 +181,8 @@ static int clone_disks(struct sim *s, const struct sim_vm *src,
 		v = sim_volume_find(s, st, nm);
 		dst_st = p->full && p->storage ? p->storage : st;
 		dst = sim_storage(sim_node(s, vm->node), dst_st);
-		if (strstr(nm, "-cloudinit"))
-			strbuf_addf(&name, "vm-%d-cloudinit", vm->vmid);
-		else if (p->full)
-			strbuf_addf(&name, "vm-%d-disk-%d", vm->vmid, n++);
+		if (dst && (p->full || strstr(nm, "-cloudinit")))
+			clone_name(s, dst, vm->vmid, p, nm, &n, &name);
 		else
 			strbuf_addf(&name, "%s/vm-%d-disk-%d", nm, vm->vmid,
 				    n++);
@@ -545,18 +574,19 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
  * worker, so a refusal is a task that fails. check(vm) returns the reason
  * or NULL.
  */
-static void power(struct sim *s, struct sim_req *rq, struct sim_resp *rs,
-		  const char *type, enum task_effect fx,
-		  bool (*check)(const struct sim_vm *vm, struct strbuf *why))
+static struct sim_task *
+power(struct sim *s, struct sim_req *rq, struct sim_resp *rs, const char *type,
+      enum task_effect fx,
+      bool (*check)(const struct sim_vm *vm, struct strbuf *why))
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
 	struct strbuf why = STRBUF_INIT;
-	struct sim_task *t;
+	struct sim_task *t = NULL;
 	char node[64];
 	int vmid;
 
 	if (!vm)
-		return;
+		return NULL;
 	vmid = vm->vmid;
 	snprintf(node, sizeof(node), "%s", vm->node);
 	vm = lock_vm(s, vm, rq, rs, &why);
@@ -573,6 +603,7 @@ static void power(struct sim *s, struct sim_req *rq, struct sim_resp *rs,
 	t->lock_excl_vmid = vmid;
 out:
 	strbuf_release(&why);
+	return t;
 }
 
 static bool can_start(const struct sim_vm *vm, struct strbuf *why)
@@ -594,15 +625,68 @@ void h_stop(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	power(s, rq, rs, "qmstop", FX_STOP, NULL);
 }
 
+/* How long _do_vm_stop waits: timeout, else startup's down=, else 60 s. */
+static int64_t shutdown_wait_ms(const struct sim_vm *vm,
+				const struct sim_req *rq)
+{
+	const char *timeout = req_param(rq, "timeout");
+	const char *startup = kv_get(&vm->conf, "startup");
+	const char *down = startup ? strstr(startup, "down=") : NULL;
+	uint64_t n = 60, d;
+
+	if (timeout) {
+		if (parse_u64z(&n, timeout, 0, UINT32_MAX) < 0)
+			n = 60;
+	} else if (down && parse_u64(&d, down + 5, strcspn(down + 5, ","), 1,
+				     UINT32_MAX) == 0) {
+		n = d;
+	}
+	return (int64_t)n * 1000;
+}
+
+/*
+ * A guest that does not stop within the wait: one that ignores the ACPI
+ * request (--guest-ignores-shutdown), or for a shutdown one slower than
+ * the timeout (its task time, --task-ms qmshutdown=, is longer). The task
+ * then fails at the timeout as _do_vm_stop dies, or with force the VM is
+ * killed then (a warning in the log, the task still OK).
+ */
+static void stop_timeout(struct sim *s, struct sim_task *t, struct sim_req *rq,
+			 bool force, bool slow_counts)
+{
+	struct sim_vm *vm = sim_vm(s, t->vmid);
+	int64_t wait;
+
+	if (!vm || !vm->running || t->fail)
+		return;
+	wait = shutdown_wait_ms(vm, rq);
+	if (!sim_guest_ignores_shutdown(s, vm->vmid) &&
+	    !(slow_counts && t->end_ms - t->start_ms > wait))
+		return;
+	if (force) {
+		strvec_push(&t->log,
+			    "VM still running - terminating now with SIGTERM");
+		t->end_ms = t->start_ms + wait;
+		return;
+	}
+	t->fx = FX_NONE;
+	t->fail = xstrdup("VM quit/powerdown failed - got timeout");
+	t->end_ms = t->start_ms + wait;
+}
+
 void h_shutdown(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	/* shutting down a stopped VM is a task that has nothing to do */
-	power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	struct sim_task *t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+
+	if (t)
+		stop_timeout(s, t, rq, param_true(rq, "forceStop"), true);
 }
 
 void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
+	struct sim_task *t;
 
 	if (!vm)
 		return;
@@ -610,7 +694,9 @@ void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		resp_fail(rs, 500, "VM %d not running", vm->vmid);
 		return;
 	}
-	power(s, rq, rs, "qmreboot", FX_REBOOT, NULL);
+	/* vm_reboot's _do_vm_stop has no force: a deaf guest fails it */
+	if ((t = power(s, rq, rs, "qmreboot", FX_REBOOT, NULL)))
+		stop_timeout(s, t, rq, false, false);
 }
 
 /* ---- guest agent -------------------------------------------------------- */

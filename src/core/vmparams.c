@@ -97,9 +97,7 @@ static const char *lookup(const struct strvec *keys, const struct strvec *vals,
 	return NULL;
 }
 
-/* The storage of a disk drive's value, appended; -1 for a CD-ROM, a
- * cloud-init drive, "none" or a pass-through path. */
-static int disk_storage(struct strbuf *out, const char *key, const char *val)
+int vmparams_disk_storage(struct strbuf *out, const char *key, const char *val)
 {
 	size_t vol, st;
 
@@ -116,52 +114,69 @@ static int disk_storage(struct strbuf *out, const char *key, const char *val)
 	return 0;
 }
 
-/* The boot disk's storage from boot=order=a;b;c or bootdisk=. */
-static int boot_storage(struct strbuf *out, const struct strvec *keys,
-			const struct strvec *vals)
+/* Whether key[0..n) is a disk on a storage in the configuration. */
+static bool is_storage_disk(const struct strvec *keys,
+			    const struct strvec *vals, const char *key,
+			    size_t n, struct strbuf *slot)
+{
+	const char *v = lookup(keys, vals, key, n);
+	struct strbuf st = STRBUF_INIT;
+	bool ret;
+
+	strbuf_reset(slot);
+	strbuf_add(slot, key, n);
+	ret = v && vmparams_disk_storage(&st, slot->buf, v) == 0;
+	strbuf_release(&st);
+	return ret;
+}
+
+int vmparams_boot_disk(struct strbuf *out, const struct strvec *keys,
+		       const struct strvec *vals)
 {
 	const char *boot = lookup(keys, vals, "boot", 4);
 	const char *disk = lookup(keys, vals, "bootdisk", 8);
+	struct strbuf slot = STRBUF_INIT;
 	const char *p;
-	struct strbuf key = STRBUF_INIT;
-	int ret = -1;
+	size_t i;
+	bool found = false;
 
 	p = boot && !strncmp(boot, "order=", 6) ? boot + 6 : "";
-	while (*p && *p != ',' && ret < 0) {
+	while (*p && *p != ',' && !found) {
 		size_t n = strcspn(p, ";,");
-		const char *v = lookup(keys, vals, p, n);
 
-		strbuf_reset(&key);
-		strbuf_add(&key, p, n);
-		if (v)
-			ret = disk_storage(out, key.buf, v);
+		found = is_storage_disk(keys, vals, p, n, &slot);
 		p += n;
 		if (*p == ';')
 			p++;
 	}
-	if (ret < 0 && disk)
-		ret = disk_storage(out, disk,
-				   lookup(keys, vals, disk, strlen(disk)));
-	strbuf_release(&key);
-	return ret;
+	if (!found && disk)
+		found = is_storage_disk(keys, vals, disk, strlen(disk), &slot);
+	for (i = 0; !found && i < keys->nr && i < vals->nr; i++)
+		found = is_storage_disk(keys, vals, keys->v[i],
+					strlen(keys->v[i]), &slot);
+	if (found)
+		strbuf_add(out, slot.buf, slot.len);
+	strbuf_release(&slot);
+	return found ? 0 : -1;
 }
 
 int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
 			       const struct strvec *keys,
 			       const struct strvec *vals)
 {
+	struct strbuf slot = STRBUF_INIT;
 	size_t i;
+	int ret = -1;
 
-	if (boot_storage(out, keys, vals) == 0)
-		return 0;
-	for (i = 0; i < keys->nr && i < vals->nr; i++)
-		if (disk_storage(out, keys->v[i], vals->v[i]) == 0)
-			return 0;
-	for (i = 0; i < want->nr_disks; i++)
+	if (vmparams_boot_disk(&slot, keys, vals) == 0)
+		ret = vmparams_disk_storage(
+			out, slot.buf, lookup(keys, vals, slot.buf, slot.len));
+	for (i = 0; ret < 0 && i < want->nr_disks; i++)
 		if (want->disks[i].kind == DISK_DISK &&
 		    want->disks[i].storage) {
 			strbuf_addstr(out, want->disks[i].storage);
-			return 0;
+			ret = 0;
 		}
-	return -1;
+	strbuf_release(&slot);
+	return ret;
 }

@@ -1,7 +1,8 @@
 /*
  * vmparams.h - decisions about the parameters a create or an update sends
  * to Proxmox that depend on the VM's current configuration: whether it has
- * a cloud-init drive, and on which storage to add one.
+ * a cloud-init drive, and on which storage to add one, its boot disk and
+ * the storage of a disk.
  *
  * A configuration is given as parallel key and value vectors, as
  * GET /nodes/{node}/qemu/{vmid}/config returns it. Pure.
@@ -32,6 +33,21 @@ bool vmparams_is_cloudinit_drive(const char *key, const char *value);
 bool vmparams_has_cloudinit(const struct desired *want,
 			    const struct strvec *keys,
 			    const struct strvec *vals);
+
+/*
+ * The storage of drive key=val (the part of its volume before ':'),
+ * appended to out. Returns -1 (out untouched) for a CD-ROM, a cloud-init
+ * drive, "none", a pass-through path or a key that is no drive.
+ */
+int vmparams_disk_storage(struct strbuf *out, const char *key, const char *val);
+
+/*
+ * The VM's boot disk (its key, "scsi0") appended to out: the first disk
+ * on a storage in boot order=..., else bootdisk, else the first disk of
+ * the configuration. Returns 0, or -1 when it has no disk (out untouched).
+ */
+int vmparams_boot_disk(struct strbuf *out, const struct strvec *keys,
+		       const struct strvec *vals);
 
 /*
  * The storage for a cloud-init drive, appended to out: the storage of the

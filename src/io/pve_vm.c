@@ -124,6 +124,46 @@ int pve_vm_resize(struct pve_client *pc, const char *node, int vmid,
 	return ret;
 }
 
+int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
+		     const char *slot, const char *storage, const char *format,
+		     bool del, int timeout_s, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	pve_vm_path(&path, node, vmid, "move_disk");
+	pve_param(&p, "disk", slot);
+	pve_param(&p, "storage", storage);
+	if (format)
+		pve_param(&p, "format", format);
+	if (del)
+		pve_param(&p, "delete", "1");
+	ret = call_wait(pc, "POST", path.buf, &p, PVE_RETRY_NONE, timeout_s,
+			NULL, e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+int pve_vm_pending(struct pve_client *pc, const char *node, int vmid,
+		   json_t **out, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	if (vm_call(pc, "GET", node, vmid, "pending", NULL, out, e) < 0)
+		return -1;
+	if (json_is_array(*out))
+		return 0;
+	pve_vm_path(&path, node, vmid, "pending");
+	err_set(e, EXIT_FAIL, "GET %s: the answer holds no list of changes",
+		path.buf);
+	strbuf_release(&path);
+	json_decref(*out);
+	*out = NULL;
+	return -1;
+}
+
 int pve_vm_power(struct pve_client *pc, const char *node, int vmid,
 		 const char *action, const struct pve_params *p, int timeout_s,
 		 struct err *e)

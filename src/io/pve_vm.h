@@ -1,8 +1,8 @@
 /*
  * pve_vm.h - typed Proxmox operations on one QEMU VM, through a
- * pve_client: its configuration, clone and create, resize, power, delete,
- * status, and free vmids. Every path below /nodes/{node}/qemu/{vmid} is
- * made by pve_vm_path and nowhere else.
+ * pve_client: its configuration and pending changes, clone and create,
+ * resize, disk moves, power, delete, status, and free vmids. Every path below
+ * /nodes/{node}/qemu/{vmid} is made by pve_vm_path and nowhere else.
  *
  * Calls that start a task wait for it (up to timeout_s seconds; the
  * task's failure is the error). Errors carry the kind pve_call sets.
@@ -11,6 +11,7 @@
 #define PVE_GITOPS_PVE_VM_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "io/pve.h"
 
@@ -40,6 +41,24 @@ int pve_vm_create(struct pve_client *pc, const char *node, int vmid,
 int pve_vm_resize(struct pve_client *pc, const char *node, int vmid,
 		  const char *slot, const char *size, int timeout_s,
 		  struct err *e);
+
+/*
+ * POST .../move_disk disk=slot storage=storage (format when not NULL,
+ * delete=1 when del: the old volume goes instead of staying as unusedN),
+ * once (a lost answer is ERR_LOST: the caller looks before it sends it
+ * again), and wait for the task.
+ */
+int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
+		     const char *slot, const char *storage, const char *format,
+		     bool del, int timeout_s, struct err *e);
+
+/*
+ * GET .../pending into *out (a new reference): an array of objects with
+ * "key" and, for a change that waits for the next boot, "pending" or
+ * "delete"; an answer that is no array is an error naming the endpoint.
+ */
+int pve_vm_pending(struct pve_client *pc, const char *node, int vmid,
+		   json_t **out, struct err *e);
 
 /*
  * GET .../status/current into *st (a new reference): an object with a

@@ -1,10 +1,12 @@
 /*
- * execute_int.h - private to ops/execute.c and ops/vmaction.c: one worker of
- * the pool, what the workers share, and the actions a worker carries out.
+ * execute_int.h - private to ops/execute.c and the action files
+ * (ops/vmaction.c, ops/vmdisk.c, ops/vmpower.c): one worker of the pool,
+ * what the workers share, and the actions a worker carries out.
  */
 #ifndef PVE_GITOPS_OPS_EXECUTE_INT_H
 #define PVE_GITOPS_OPS_EXECUTE_INT_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
@@ -58,5 +60,50 @@ void worker_hold_vmid(struct worker *w, int vmid);
 int vmaction_create(struct worker *w, struct err *e);
 int vmaction_update(struct worker *w, struct err *e);
 int vmaction_destroy(struct worker *w, struct err *e);
+
+/* A string value of a VM's config object, or NULL. */
+const char *vmaction_conf_str(json_t *conf, const char *key);
+/* Wait until the VM's config lock (clone, create, move) is gone. */
+int vmaction_wait_unlocked(struct worker *w, const char *node, int vmid,
+			   struct err *e);
+
+/*
+ * Disks (vmdisk.c). vmdisk_clone_target: for a full clone, the target
+ * storage (and format) of the definition's disk in the template's boot
+ * disk slot, appended to out as clone parameters (none when the
+ * definition names no storage for it); reads the template's config.
+ */
+int vmdisk_clone_target(struct worker *w, struct pve_params *out,
+			struct err *e);
+/*
+ * The cloud-init drive in a config write: with a cloud-init disk in the
+ * definition, every other cloud-init drive of conf deleted (one "delete"
+ * parameter); without, one added on ide2 to a clone that has none.
+ */
+int vmdisk_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
+		     struct err *e);
+/*
+ * Move every disk of the definition that conf has on another storage
+ * (move_disk, the old volume deleted), then grow the disks smaller than
+ * the definition's size. Reads the config again after a move.
+ */
+int vmdisk_place(struct worker *w, const char *node, int vmid, json_t *conf,
+		 struct err *e);
+
+/*
+ * Power (vmpower.c). vmpower_set: start or stop the VM as the definition
+ * says, given whether it runs now; a start waits until it runs.
+ */
+int vmpower_set(struct worker *w, const char *node, int vmid, bool running_now,
+		struct err *e);
+/*
+ * A running VM's changes that wait for its next boot (GET .../pending):
+ * with automatic_reboot, shut it down (reboot.timeout_seconds, forced
+ * with reboot.force) and start it again. *pending says whether changes
+ * still wait afterwards. A guest that does not shut down in time fails
+ * with ERR_TIMEOUT and keeps running.
+ */
+int vmpower_apply_pending(struct worker *w, const char *node, int vmid,
+			  bool *pending, struct err *e);
 
 #endif

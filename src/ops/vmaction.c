@@ -2,7 +2,8 @@
  * vmaction.c - what a worker does to one VM: create (vmid, clone or empty
  * VM, config, disks, cloud-init drive, power, digest tag), update in
  * place, destroy. The Proxmox calls are io/pve_vm.h's, the decisions of
- * the race protocol core/race.h's and the parameters core/vmparams.h's.
+ * the race protocol core/race.h's; disks are placed by vmdisk.c, power
+ * and the reboot for pending changes are vmpower.c's.
  *
  * A clone's description says it is being created until the last step sets
  * the digest tag, so an interrupted apply is finished by the next one. A
@@ -14,16 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/pve_format.h"
 #include "core/race.h"
-#include "core/vmparams.h"
 #include "io/cluster.h"
 #include "io/pve_vm.h"
 #include "ops/execute_int.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 
-static const char *conf_str(json_t *conf, const char *key)
+const char *vmaction_conf_str(json_t *conf, const char *key)
 {
 	return json_string_value(json_object_get(conf, key));
 }
@@ -47,9 +46,8 @@ static const struct actual_vm *by_vmid(const struct cluster *c, int vmid)
 	return NULL;
 }
 
-/* Wait until the VM's config lock (clone, create) is gone. */
-static int wait_unlocked(struct worker *w, const char *node, int vmid,
-			 struct err *e)
+int vmaction_wait_unlocked(struct worker *w, const char *node, int vmid,
+			   struct err *e)
 {
 	int i, ret = -1;
 
@@ -95,11 +93,11 @@ static int ours_after_lost(struct worker *w, int vmid, bool *exists,
 		goto out;
 	}
 	*exists = true;
-	if (wait_unlocked(w, a->node, vmid, e) < 0 ||
+	if (vmaction_wait_unlocked(w, a->node, vmid, e) < 0 ||
 	    pve_vm_config_get(&w->pc, a->node, vmid, &conf, e) < 0)
 		goto out;
-	if (race_is_ours(conf_str(conf, "name"), conf_str(conf, "description"),
-			 w->it->name))
+	if (race_is_ours(vmaction_conf_str(conf, "name"),
+			 vmaction_conf_str(conf, "description"), w->it->name))
 		ret = 0;
 	else
 		err_set(e, EXIT_FAIL,
@@ -112,12 +110,14 @@ out:
 	return ret;
 }
 
-typedef void create_params_fn(struct worker *w, int vmid, struct pve_params *p);
+/* The parameters of a create on vmid; ctx is post_create's. */
+typedef void create_params_fn(struct worker *w, int vmid, const void *ctx,
+			      struct pve_params *p);
 
 /* One POST of a create on *vmid; 1 when it must be sent again. */
 static int post_once(struct worker *w, const char *node, int src_vmid,
-		     const char *what, create_params_fn *fill, int *vmid,
-		     bool *lost, struct err *e)
+		     const char *what, create_params_fn *fill, const void *ctx,
+		     int *vmid, bool *lost, struct err *e)
 {
 	struct pve_params p = PVE_PARAMS_INIT;
 	char *task = NULL;
@@ -125,7 +125,7 @@ static int post_once(struct worker *w, const char *node, int src_vmid,
 	bool found;
 	int r;
 
-	fill(w, *vmid, &p);
+	fill(w, *vmid, ctx, &p);
 	r = pve_vm_create(&w->pc, node, src_vmid, &p, &task, &status, e);
 	pve_params_release(&p);
 	if (r == 0) {
@@ -173,8 +173,8 @@ static int post_once(struct worker *w, const char *node, int src_vmid,
  * again; an id another process took gets a new one.
  */
 static int post_create(struct worker *w, const char *node, int src_vmid,
-		       const char *what, create_params_fn *fill, int *vmid,
-		       struct err *e)
+		       const char *what, create_params_fn *fill,
+		       const void *ctx, int *vmid, struct err *e)
 {
 	bool lost = false; /* an answer on this id went missing */
 	int attempt, r = -1;
@@ -182,40 +182,55 @@ static int post_create(struct worker *w, const char *node, int src_vmid,
 	for (attempt = 0; attempt < 6; attempt++) {
 		if (!*vmid && worker_reserve_vmid(w, vmid, e) < 0)
 			return -1;
-		r = post_once(w, node, src_vmid, what, fill, vmid, &lost, e);
+		r = post_once(w, node, src_vmid, what, fill, ctx, vmid, &lost,
+			      e);
 		if (r <= 0)
 			return r;
 	}
 	return -1;
 }
 
-static void clone_params(struct worker *w, int vmid, struct pve_params *p)
+/* ctx: the target storage and format (struct pve_params). */
+static void clone_params(struct worker *w, int vmid, const void *ctx,
+			 struct pve_params *p)
 {
+	const struct pve_params *target = ctx;
+	size_t i;
+
 	pve_paramf(p, "newid", "%d", vmid);
 	pve_param(p, "name", w->it->name);
 	pve_param(p, "target", w->it->node);
-	pve_param(p, "full", w->it->def->full_clone ? "1" : "0");
+	pve_param(p, "full", w->it->def->full_clone == 1 ? "1" : "0");
+	for (i = 0; i + 1 < target->kv.nr; i += 2)
+		pve_param(p, target->kv.v[i], target->kv.v[i + 1]);
 	pve_param(p, "description", PLAN_CREATING_MARKER);
 }
 
+/* A full clone goes to the storage of the definition's boot disk; a
+ * linked clone stays on the template's (its disks move after). */
 static int clone_vm(struct worker *w, int *vmid, struct err *e)
 {
+	struct pve_params target = PVE_PARAMS_INIT;
 	struct strbuf what = STRBUF_INIT;
-	int ret;
+	int ret = -1;
 
 	strbuf_addf(&what, "cloning %s", w->it->def->clone);
-	ret = post_create(w, w->it->source->node, w->it->source->vmid, what.buf,
-			  clone_params, vmid, e);
+	if (vmdisk_clone_target(w, &target, e) == 0)
+		ret = post_create(w, w->it->source->node, w->it->source->vmid,
+				  what.buf, clone_params, &target, vmid, e);
+	pve_params_release(&target);
 	strbuf_release(&what);
 	return ret;
 }
 
 /* A VM without a template (PXE or ISO installs): POST /nodes/N/qemu. */
-static void empty_params(struct worker *w, int vmid, struct pve_params *p)
+static void empty_params(struct worker *w, int vmid, const void *ctx,
+			 struct pve_params *p)
 {
 	const struct desired *want = w->it->want;
 	size_t i;
 
+	(void)ctx;
 	pve_paramf(p, "vmid", "%d", vmid);
 	for (i = 0; i < want->keys.nr; i++)
 		if (strcmp(want->keys.v[i], "tags") &&
@@ -230,36 +245,7 @@ static void empty_params(struct worker *w, int vmid, struct pve_params *p)
 static int create_empty(struct worker *w, int *vmid, struct err *e)
 {
 	return post_create(w, w->it->node, 0, "creating an empty VM",
-			   empty_params, vmid, e);
-}
-
-/*
- * A cloned VM without a cloud-init drive gets one (it carries ipconfig0
- * and the keys), on the storage of its boot disk or the definition's.
- */
-static int add_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
-			 struct err *e)
-{
-	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
-	struct strbuf st = STRBUF_INIT;
-	int ret = 0;
-
-	if (!w->it->def->clone || json_object_get(conf, "ide2"))
-		return 0;
-	cluster_config_strings(&keys, &vals, conf);
-	if (vmparams_has_cloudinit(w->it->want, &keys, &vals))
-		goto out;
-	if (vmparams_cloudinit_storage(&st, w->it->want, &keys, &vals) < 0)
-		ret = err_setk(e, ERR_INVALID, EXIT_FAIL,
-			       "cannot add a cloud-init drive: neither the "
-			       "VM's disks nor the definition name a storage");
-	else
-		pve_paramf(p, "ide2", "%s:cloudinit", st.buf);
-out:
-	strvec_clear(&keys);
-	strvec_clear(&vals);
-	strbuf_release(&st);
-	return ret;
+			   empty_params, NULL, vmid, e);
 }
 
 /* ",macaddr=XX:.." of a NIC value "virtio=XX:..,bridge=..", or "". */
@@ -292,13 +278,14 @@ static void config_keys(struct worker *w, json_t *conf,
 		if (!wanted || !strcmp(k, "tags") || !strcmp(k, "description"))
 			continue;
 		if (!strncmp(k, "net", 3) &&
-		    !strstr(want->vals.v[i], "macaddr=") && conf_str(conf, k)) {
+		    !strstr(want->vals.v[i], "macaddr=") &&
+		    vmaction_conf_str(conf, k)) {
 			/* keep the NIC's MAC: a new one changes a DHCP
 			 * guest's address */
 			struct strbuf v = STRBUF_INIT;
 
 			strbuf_addf(&v, "%s%s", want->vals.v[i],
-				    nic_mac(conf_str(conf, k)));
+				    nic_mac(vmaction_conf_str(conf, k)));
 			pve_param(p, k, v.buf);
 			strbuf_release(&v);
 			continue;
@@ -326,7 +313,7 @@ static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 		if (!json_object_get(conf, want->disks[i].slot))
 			pve_param(&p, want->disks[i].slot,
 				  want->disks[i].value);
-	if (add_cloudinit(w, conf, &p, e) < 0)
+	if (vmdisk_cloudinit(w, conf, &p, e) < 0)
 		goto out;
 	if (w->it->def->cipassword_env) {
 		if (w->password)
@@ -337,109 +324,42 @@ static int configure(struct worker *w, const char *node, int vmid, json_t *conf,
 	}
 	pve_param(&p, "tags", VMDEF_MANAGED_TAG);
 	/* a change made meanwhile by someone else fails the write */
-	if (conf_str(conf, "digest"))
-		pve_param(&p, "digest", conf_str(conf, "digest"));
+	if (vmaction_conf_str(conf, "digest"))
+		pve_param(&p, "digest", vmaction_conf_str(conf, "digest"));
 	ret = pve_vm_config_set(&w->pc, node, vmid, &p, e);
 out:
 	pve_params_release(&p);
 	return ret;
 }
 
-static int resize_disks(struct worker *w, const char *node, int vmid,
-			json_t *conf, struct err *e)
-{
-	const struct desired *want = w->it->want;
-	size_t i;
-	int ret = 0;
-
-	for (i = 0; i < want->nr_disks && !ret; i++) {
-		const struct desired_disk *d = &want->disks[i];
-		const char *cur = conf_str(conf, d->slot);
-		struct strbuf sz = STRBUF_INIT;
-
-		if (d->kind != DISK_DISK || !d->size || !cur ||
-		    plan_disk_size(cur) >= d->size)
-			continue;
-		pve_format_size(&sz, d->size);
-		ret = pve_vm_resize(&w->pc, node, vmid, d->slot, sz.buf,
-				    worker_timeout(w), e);
-		if (!ret)
-			worker_say(w, "%s resized to %s", d->slot, sz.buf);
-		strbuf_release(&sz);
-	}
-	return ret;
-}
-
-/* After the start task: until Proxmox reports the VM running. */
-static int wait_running(struct worker *w, const char *node, int vmid,
-			struct err *e)
-{
-	int i, ret = -1;
-
-	for (i = 0; i < 300; i++) {
-		json_t *st = NULL;
-		const char *s;
-
-		if (pve_vm_status(&w->pc, node, vmid, &st, e) < 0)
-			break;
-		s = json_string_value(json_object_get(st, "status"));
-		ret = s && !strcmp(s, "running") ? 0 : -1;
-		json_decref(st);
-		if (!ret)
-			break;
-		sleep_ms(200);
-	}
-	if (ret && !e->msg.len)
-		err_set(e, EXIT_FAIL, "VM %d did not start running", vmid);
-	return ret;
-}
-
-static int set_power(struct worker *w, const char *node, int vmid,
-		     bool running_now, struct err *e)
-{
-	struct pve_params p = PVE_PARAMS_INIT;
-	bool want = w->it->def->vm_state == VM_STATE_RUNNING;
-	int ret = 0;
-
-	if (want == running_now)
-		return 0;
-	/* stopping asks the guest first, then forces it after 60 s */
-	if (!want) {
-		pve_param(&p, "timeout", "60");
-		pve_param(&p, "forceStop", "1");
-	}
-	ret = pve_vm_power(&w->pc, node, vmid, want ? "start" : "shutdown",
-			   want ? NULL : &p, worker_timeout(w), e);
-	/* a retry after a lost answer finds the work done */
-	if (ret && want && err_is(e, ERR_BADSTATE)) {
-		err_release(e);
-		ret = 0;
-	}
-	if (!ret && want)
-		ret = wait_running(w, node, vmid, e);
-	if (!ret)
-		worker_say(w, want ? "started" : "stopped");
-	pve_params_release(&p);
-	return ret;
-}
-
-/* Last: the digest tag and the real description (the marker goes). */
-static int finish(struct worker *w, const char *node, int vmid, struct err *e)
+/*
+ * Last: the digest tag and the real description (the marker goes). With
+ * pending, the VM has changes that wait for its next boot: the tags say
+ * so (DESIRED_PENDING_TAG), and a later apply that finds none drops it.
+ */
+static int finish(struct worker *w, const char *node, int vmid, bool pending,
+		  struct err *e)
 {
 	const struct desired *want = w->it->want;
 	const char *descr = desired_get(want, "description");
+	const char *tags = desired_get(want, "tags");
 	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf t = STRBUF_INIT;
 	json_t *conf = NULL;
 	bool marked;
 	int ret;
 
 	if (pve_vm_config_get(&w->pc, node, vmid, &conf, e) < 0)
 		return -1;
-	marked = conf_str(conf, "description") &&
-		 !strncmp(conf_str(conf, "description"), PLAN_CREATING_MARKER,
-			  strlen(PLAN_CREATING_MARKER));
+	marked = vmaction_conf_str(conf, "description") &&
+		 !strncmp(vmaction_conf_str(conf, "description"),
+			  PLAN_CREATING_MARKER, strlen(PLAN_CREATING_MARKER));
 	json_decref(conf);
-	pve_param(&p, "tags", desired_get(want, "tags"));
+	strbuf_addstr(&t, tags ? tags : VMDEF_MANAGED_TAG);
+	if (pending)
+		strbuf_addstr(&t, ";" DESIRED_PENDING_TAG);
+	pve_param(&p, "tags", t.buf);
+	strbuf_release(&t);
 	if (descr)
 		pve_param(&p, "description", descr);
 	else if (marked) /* only our marker goes; a hand-made note stays */
@@ -536,7 +456,7 @@ static bool gone_anyway(struct worker *w, const char *node, int vmid)
 	struct err e2 = ERR_INIT;
 	bool exists = true;
 
-	wait_unlocked(w, node, vmid, &e2);
+	vmaction_wait_unlocked(w, node, vmid, &e2);
 	err_release(&e2);
 	if (vm_exists(w, vmid, &exists, &e2) < 0)
 		exists = true;
@@ -566,7 +486,7 @@ static int check_race(struct worker *w, int vmid, struct err *e)
 		   "another apply is working on %s (vmid %d); removing our "
 		   "vmid %d and waiting for it",
 		   w->it->name, rival, vmid);
-	if (wait_unlocked(w, node, vmid, e) < 0 ||
+	if (vmaction_wait_unlocked(w, node, vmid, e) < 0 ||
 	    pve_vm_power(&w->pc, node, vmid, "stop", NULL, worker_timeout(w),
 			 e) < 0 ||
 	    pve_vm_delete(&w->pc, node, vmid, PVE_RETRY_SAFE, worker_timeout(w),
@@ -590,8 +510,8 @@ static bool digest_moved(struct worker *w, const char *node, int vmid,
 	bool moved = false;
 
 	if (used && pve_vm_config_get(&w->pc, node, vmid, &conf, &e2) == 0)
-		moved = !conf_str(conf, "digest") ||
-			strcmp(conf_str(conf, "digest"), used);
+		moved = !vmaction_conf_str(conf, "digest") ||
+			strcmp(vmaction_conf_str(conf, "digest"), used);
 	json_decref(conf);
 	err_release(&e2);
 	return moved;
@@ -614,9 +534,9 @@ static int configure_fresh(struct worker *w, const char *node, int vmid,
 		if (pve_vm_config_get(&w->pc, node, vmid, &conf, e) < 0)
 			return -1;
 		ret = configure(w, node, vmid, conf, keys, e);
-		busy = ret &&
-		       (err_is(e, ERR_LOCKED) ||
-			digest_moved(w, node, vmid, conf_str(conf, "digest")));
+		busy = ret && (err_is(e, ERR_LOCKED) ||
+			       digest_moved(w, node, vmid,
+					    vmaction_conf_str(conf, "digest")));
 		json_decref(conf);
 		if (!busy)
 			return ret;
@@ -625,7 +545,7 @@ static int configure_fresh(struct worker *w, const char *node, int vmid,
 			   "config again",
 			   w->it->name);
 		err_release(e);
-		if (wait_unlocked(w, node, vmid, e) < 0)
+		if (vmaction_wait_unlocked(w, node, vmid, e) < 0)
 			return -1;
 	}
 	return ret;
@@ -648,13 +568,14 @@ static int create_clone(struct worker *w, int *vmid, struct err *e)
 		return -1;
 	worker_say(w, "configured");
 	ret = -1;
+	/* configured while stopped, then started: nothing waits for a boot */
 	if (pve_vm_config_get(&w->pc, it->node, *vmid, &conf, e) < 0 ||
-	    resize_disks(w, it->node, *vmid, conf, e) < 0 ||
-	    set_power(w, it->node, *vmid, false, e) < 0)
+	    vmdisk_place(w, it->node, *vmid, conf, e) < 0 ||
+	    vmpower_set(w, it->node, *vmid, false, e) < 0)
 		goto out;
 	ret = check_race(w, *vmid, e);
 	if (ret == 0)
-		ret = finish(w, it->node, *vmid, e);
+		ret = finish(w, it->node, *vmid, false, e);
 out:
 	json_decref(conf);
 	return ret;
@@ -702,8 +623,8 @@ int vmaction_create(struct worker *w, struct err *e)
 		ret = create_empty(w, &vmid, e);
 		if (ret == 0)
 			ret = check_race(w, vmid, e);
-		if (ret == 0 && (set_power(w, it->node, vmid, false, e) < 0 ||
-				 finish(w, it->node, vmid, e) < 0))
+		if (ret == 0 && (vmpower_set(w, it->node, vmid, false, e) < 0 ||
+				 finish(w, it->node, vmid, false, e) < 0))
 			ret = -1;
 	} else {
 		ret = create_clone(w, &vmid, e);
@@ -725,14 +646,21 @@ static bool is_disk_slot(const struct desired *want, const char *key)
 	return false;
 }
 
+/*
+ * Update in place: the changed keys, disks moved and grown, the power
+ * state, then the changes that wait for a boot (a reboot with
+ * automatic_reboot), and the tags last, marked when changes still wait.
+ */
 int vmaction_update(struct worker *w, struct err *e)
 {
 	const struct plan_item *it = w->it;
-	const struct actual_vm *have = it->have;
+	const char *node = it->have->node;
+	int vmid = it->have->vmid, ret = -1;
+	bool running = it->have->status && !strcmp(it->have->status, "running");
 	struct strvec keys = STRVEC_INIT;
+	bool pending = false;
 	json_t *conf = NULL;
 	size_t i;
-	int ret = -1;
 
 	for (i = 0; i < it->nr_changes; i++) {
 		const char *k = it->changes[i].key;
@@ -740,18 +668,23 @@ int vmaction_update(struct worker *w, struct err *e)
 		if (strcmp(k, "state") && !is_disk_slot(it->want, k))
 			strvec_push(&keys, k);
 	}
-	if (configure_fresh(w, have->node, have->vmid, &keys, e) < 0)
+	if (configure_fresh(w, node, vmid, &keys, e) < 0 ||
+	    pve_vm_config_get(&w->pc, node, vmid, &conf, e) < 0 ||
+	    vmdisk_place(w, node, vmid, conf, e) < 0 ||
+	    vmpower_set(w, node, vmid, running, e) < 0)
 		goto out;
-	if (pve_vm_config_get(&w->pc, have->node, have->vmid, &conf, e) < 0 ||
-	    resize_disks(w, have->node, have->vmid, conf, e) < 0 ||
-	    set_power(w, have->node, have->vmid,
-		      have->status && !strcmp(have->status, "running"),
-		      e) < 0 ||
-	    finish(w, have->node, have->vmid, e) < 0)
+	if (it->def->vm_state == VM_STATE_RUNNING &&
+	    vmpower_apply_pending(w, node, vmid, &pending, e) < 0) {
+		struct err e2 = ERR_INIT;
+
+		/* the tags still say what waits; the error is the reboot's */
+		finish(w, node, vmid, pending, &e2);
+		err_release(&e2);
 		goto out;
-	worker_say(w, it->needs_reboot
-			      ? "updated; needs a reboot to take effect"
-			      : "updated");
+	}
+	if (finish(w, node, vmid, pending, e) < 0)
+		goto out;
+	worker_say(w, "updated");
 	ret = 0;
 out:
 	json_decref(conf);
@@ -762,9 +695,9 @@ out:
 /* The VM is still the one planned: same name, ours, not protected. */
 static int still_planned(struct worker *w, json_t *conf, struct err *e)
 {
-	const char *name = conf_str(conf, "name");
-	const char *tags = conf_str(conf, "tags");
-	const char *prot = conf_str(conf, "protection");
+	const char *name = vmaction_conf_str(conf, "name");
+	const char *tags = vmaction_conf_str(conf, "tags");
+	const char *prot = vmaction_conf_str(conf, "protection");
 
 	if (!name || strcmp(name, w->it->name) || !tags ||
 	    !strstr(tags, VMDEF_MANAGED_TAG) ||
@@ -781,10 +714,10 @@ static int still_planned(struct worker *w, json_t *conf, struct err *e)
  * digest tag, no lock, no protection. */
 static int still_leftover(struct worker *w, json_t *conf, struct err *e)
 {
-	const char *name = conf_str(conf, "name");
-	const char *tags = conf_str(conf, "tags");
-	const char *descr = conf_str(conf, "description");
-	const char *prot = conf_str(conf, "protection");
+	const char *name = vmaction_conf_str(conf, "name");
+	const char *tags = vmaction_conf_str(conf, "tags");
+	const char *descr = vmaction_conf_str(conf, "description");
+	const char *prot = vmaction_conf_str(conf, "protection");
 	size_t len;
 
 	if (!name || strcmp(name, w->it->name) || !descr ||

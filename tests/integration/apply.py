@@ -268,8 +268,9 @@ def main():
         p = pg(d, "apply", "--auto-approve")
         conf = api(sim, "GET", "/nodes/node01/qemu/%d/config"
                    % web["vmid"])
-        t.ok(p.returncode == 0 and "needs a reboot" in p.stdout and
-             conf["cores"] == 4, "an update in place, reboot reported",
+        # automatic_reboot (the default) reboots it: cores takes effect
+        t.ok(p.returncode == 0 and "rebooted: cores took effect" in p.stdout
+             and conf["cores"] == 4, "an update in place, rebooted",
              p.stdout)
 
         with open(path, "w") as f:

@@ -158,6 +158,88 @@ static void vmparams__cloudinit_storage(void **state)
 	storage_is(boot_order, &want, "fast"); /* what is there comes first */
 }
 
+static void boot_disk_is(const char *const *kv, const char *expect)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct strvec k, v;
+
+	config(&k, &v, kv);
+	if (!expect) {
+		assert_int_equal(vmparams_boot_disk(&sb, &k, &v), -1);
+		assert_int_equal(sb.len, 0);
+	} else {
+		assert_int_equal(vmparams_boot_disk(&sb, &k, &v), 0);
+		assert_string_equal(sb.buf, expect);
+	}
+	strvec_clear(&k);
+	strvec_clear(&v);
+	strbuf_release(&sb);
+}
+
+/* The slot a full clone's target storage is chosen for (issue 14). */
+static void vmparams__boot_disk(void **state)
+{
+	static const char *const order[] = {
+		"scsi0", "slow:vm-5-disk-0,size=2G",
+		"ide2",	 "local-lvm:vm-5-cloudinit,media=cdrom",
+		"scsi1", "fast:vm-5-disk-1,size=2G",
+		"boot",	 "order=ide2;net0;scsi1;scsi0",
+		NULL
+	};
+	static const char *const bootdisk[] = { "virtio0",  "a:vm-5-disk-0",
+						"virtio1",  "b:vm-5-disk-1",
+						"boot",	    "order=net0",
+						"bootdisk", "virtio1",
+						NULL };
+	static const char *const first[] = { "ide2",
+					     "local-lvm:vm-5-cloudinit,"
+					     "media=cdrom",
+					     "sata1",
+					     "nfs:5/vm-5-disk-0.qcow2",
+					     "scsi0",
+					     "x:vm-5-disk-1",
+					     NULL };
+	static const char *const none[] = { "ide0", "none,media=cdrom", "scsi0",
+					    "/dev/sdb", NULL };
+
+	(void)state;
+	boot_disk_is(order, "scsi1");
+	boot_disk_is(bootdisk, "virtio1");
+	boot_disk_is(first, "sata1");
+	boot_disk_is(none, NULL);
+}
+
+static void vmparams__disk_storage(void **state)
+{
+	static const struct {
+		const char *key, *value, *storage;
+	} cases[] = {
+		{ "scsi0", "local-lvm:base-9000-disk-0/vm-101-disk-0,size=3G",
+		  "local-lvm" },
+		{ "scsi0", "data2:vm-101-disk-0,size=3G", "data2" },
+		{ "virtio3", "nfs:101/vm-101-disk-0.qcow2", "nfs" },
+		{ "ide2", "local-lvm:vm-101-cloudinit,media=cdrom", NULL },
+		{ "ide0", "local:iso/x.iso,media=cdrom", NULL },
+		{ "scsi1", "/dev/disk/by-id/ata-X", NULL },
+		{ "scsi1", "none", NULL },
+		{ "net0", "virtio=AA:BB:CC:DD:EE:FF,bridge=vmbr0", NULL },
+		{ "scsi2", ":vm-1-disk-0", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		int r = vmparams_disk_storage(&sb, cases[i].key,
+					      cases[i].value);
+
+		assert_int_equal(r, cases[i].storage ? 0 : -1);
+		assert_string_equal(sb.buf,
+				    cases[i].storage ? cases[i].storage : "");
+		strbuf_release(&sb);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +247,8 @@ int main(void)
 		cmocka_unit_test(vmparams__cloudinit_drives),
 		cmocka_unit_test(vmparams__has_cloudinit),
 		cmocka_unit_test(vmparams__cloudinit_storage),
+		cmocka_unit_test(vmparams__boot_disk),
+		cmocka_unit_test(vmparams__disk_storage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

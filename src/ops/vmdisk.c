@@ -1,0 +1,238 @@
+/*
+ * vmdisk.c - where a VM's disks go: the target storage of a full clone,
+ * the one cloud-init drive in a config write, disks moved to the storage
+ * the definition names (move_disk: Proxmox's clone takes no storage for a
+ * linked clone, and one storage for all disks of a full one), and disks
+ * grown to the definition's size. The worker's side of execute_int.h; the
+ * decisions about a configuration are core/vmparams.h's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pve_format.h"
+#include "core/vmparams.h"
+#include "io/cluster.h"
+#include "io/pve_vm.h"
+#include "ops/execute_int.h"
+#include "util/exitcode.h"
+
+/* The definition's disk in slot, or NULL. */
+static const struct desired_disk *want_disk(const struct desired *want,
+					    const char *slot)
+{
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++)
+		if (!strcmp(want->disks[i].slot, slot))
+			return &want->disks[i];
+	return NULL;
+}
+
+int vmdisk_clone_target(struct worker *w, struct pve_params *out, struct err *e)
+{
+	const struct actual_vm *src = w->it->source;
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
+	struct strbuf slot = STRBUF_INIT;
+	const struct desired_disk *d;
+	json_t *conf = NULL;
+
+	if (w->it->def->full_clone != 1)
+		return 0; /* a linked clone stays; its disks move after */
+	if (pve_vm_config_get(&w->pc, src->node, src->vmid, &conf, e) < 0)
+		return err_prefix(e, "cannot read the template's config");
+	cluster_config_strings(&keys, &vals, conf);
+	json_decref(conf);
+	if (vmparams_boot_disk(&slot, &keys, &vals) == 0 &&
+	    (d = want_disk(w->it->want, slot.buf)) && d->kind == DISK_DISK &&
+	    d->storage) {
+		pve_param(out, "storage", d->storage);
+		if (d->format)
+			pve_param(out, "format", d->format);
+	}
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	strbuf_release(&slot);
+	return 0;
+}
+
+/*
+ * A cloned VM without a cloud-init drive gets one (it carries ipconfig0
+ * and the keys), on the storage of its boot disk or the definition's.
+ */
+static int add_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
+			 struct err *e)
+{
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
+	struct strbuf st = STRBUF_INIT;
+	int ret = 0;
+
+	if (!w->it->def->clone || json_object_get(conf, "ide2"))
+		return 0;
+	cluster_config_strings(&keys, &vals, conf);
+	if (vmparams_has_cloudinit(w->it->want, &keys, &vals))
+		goto out;
+	if (vmparams_cloudinit_storage(&st, w->it->want, &keys, &vals) < 0)
+		ret = err_setk(e, ERR_INVALID, EXIT_FAIL,
+			       "cannot add a cloud-init drive: neither the "
+			       "VM's disks nor the definition name a storage");
+	else
+		pve_paramf(p, "ide2", "%s:cloudinit", st.buf);
+out:
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	strbuf_release(&st);
+	return ret;
+}
+
+static const struct desired_disk *want_cloudinit(const struct desired *want)
+{
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++)
+		if (want->disks[i].kind == DISK_CLOUDINIT)
+			return &want->disks[i];
+	return NULL;
+}
+
+int vmdisk_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
+		     struct err *e)
+{
+	const struct desired_disk *ci = want_cloudinit(w->it->want);
+	struct strbuf del = STRBUF_INIT;
+	const char *key, *cur;
+	json_t *val;
+
+	if (!ci)
+		return add_cloudinit(w, conf, p, e);
+	json_object_foreach(conf, key, val)
+	{
+		if (strcmp(key, ci->slot) && json_is_string(val) &&
+		    vmparams_is_cloudinit_drive(key, json_string_value(val)))
+			strbuf_addf(&del, "%s%s", del.len ? "," : "", key);
+	}
+	/* a CD-ROM where the definition puts the drive gives way to it (a
+	 * missing drive is added with the other new disks) */
+	cur = vmaction_conf_str(conf, ci->slot);
+	if (cur && !vmparams_is_cloudinit_drive(ci->slot, cur) &&
+	    strstr(cur, "media=cdrom"))
+		pve_param(p, ci->slot, ci->value);
+	if (del.len)
+		pve_param(p, "delete", del.buf);
+	strbuf_release(&del);
+	return 0;
+}
+
+/* Whether conf has disk d's slot on d's storage (after a lost answer). */
+static bool moved_already(struct worker *w, const char *node, int vmid,
+			  const struct desired_disk *d)
+{
+	struct strbuf st = STRBUF_INIT;
+	struct err e2 = ERR_INIT;
+	json_t *conf = NULL;
+	bool done = false;
+
+	if (vmaction_wait_unlocked(w, node, vmid, &e2) == 0 &&
+	    pve_vm_config_get(&w->pc, node, vmid, &conf, &e2) == 0)
+		done = vmparams_disk_storage(
+			       &st, d->slot,
+			       vmaction_conf_str(conf, d->slot)) == 0 &&
+		       !strcmp(st.buf, d->storage);
+	json_decref(conf);
+	err_release(&e2);
+	strbuf_release(&st);
+	return done;
+}
+
+/*
+ * Move one disk and wait. A lost answer may mean the move ran: look
+ * (after the VM's lock is gone) before sending it again.
+ */
+static int move_one(struct worker *w, const char *node, int vmid,
+		    const struct desired_disk *d, struct err *e)
+{
+	int attempt;
+
+	for (attempt = 0;; attempt++) {
+		if (pve_vm_move_disk(&w->pc, node, vmid, d->slot, d->storage,
+				     d->format, true, worker_timeout(w),
+				     e) == 0)
+			break;
+		if (err_is(e, ERR_LOST) && moved_already(w, node, vmid, d)) {
+			err_release(e);
+			break;
+		}
+		if (!err_is(e, ERR_LOST) || attempt == 2)
+			return err_prefix(e, "cannot move %s to %s", d->slot,
+					  d->storage);
+		err_release(e); /* it never arrived: send it again */
+	}
+	worker_say(w, "%s moved to %s", d->slot, d->storage);
+	return 0;
+}
+
+/* Move the disks conf has on another storage; *moved counts them. */
+static int move_disks(struct worker *w, const char *node, int vmid,
+		      json_t *conf, int *moved, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	size_t i;
+
+	for (i = 0; i < want->nr_disks; i++) {
+		const struct desired_disk *d = &want->disks[i];
+		struct strbuf st = STRBUF_INIT;
+		bool other;
+
+		other = d->kind == DISK_DISK && d->storage &&
+			vmparams_disk_storage(
+				&st, d->slot,
+				vmaction_conf_str(conf, d->slot)) == 0 &&
+			strcmp(st.buf, d->storage);
+		strbuf_release(&st);
+		if (!other)
+			continue;
+		if (move_one(w, node, vmid, d, e) < 0)
+			return -1;
+		(*moved)++;
+	}
+	return 0;
+}
+
+static int resize_disks(struct worker *w, const char *node, int vmid,
+			json_t *conf, struct err *e)
+{
+	const struct desired *want = w->it->want;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < want->nr_disks && !ret; i++) {
+		const struct desired_disk *d = &want->disks[i];
+		const char *cur = vmaction_conf_str(conf, d->slot);
+		struct strbuf sz = STRBUF_INIT;
+
+		if (d->kind != DISK_DISK || !d->size || !cur ||
+		    plan_disk_size(cur) >= d->size)
+			continue;
+		pve_format_size(&sz, d->size);
+		ret = pve_vm_resize(&w->pc, node, vmid, d->slot, sz.buf,
+				    worker_timeout(w), e);
+		if (!ret)
+			worker_say(w, "%s resized to %s", d->slot, sz.buf);
+		strbuf_release(&sz);
+	}
+	return ret;
+}
+
+int vmdisk_place(struct worker *w, const char *node, int vmid, json_t *conf,
+		 struct err *e)
+{
+	json_t *now = NULL;
+	int moved = 0, ret;
+
+	if (move_disks(w, node, vmid, conf, &moved, e) < 0)
+		return -1;
+	if (moved && pve_vm_config_get(&w->pc, node, vmid, &now, e) < 0)
+		return -1;
+	ret = resize_disks(w, node, vmid, now ? now : conf, e);
+	json_decref(now);
+	return ret;
+}
