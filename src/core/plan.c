@@ -288,6 +288,7 @@ static void add_change(struct plan_item *it, const char *key, const char *from,
 	c->from = from ? xstrdup(from) : NULL;
 	c->to = to ? xstrdup(to) : NULL;
 	c->reboot = reboot;
+	c->pending = false; /* add_pending sets it */
 	if (reboot)
 		it->needs_reboot = true;
 }
