@@ -19,6 +19,15 @@ README promises is a real one). The table is printed. Then `plan
 --refresh` must be clean, and every request must match the official
 schema (/work/shared/tools/pve_schema_check.py, or $PVE_SCHEMA_CHECK).
 
+Then the migration the README walks through ("Migrating from Terraform"):
+on a fresh simulator two VMs are made the way Telmate made them (the
+requests of telmate-facts.md's final table: a clone with no storage,
+delete=ide2, move_disk and resize, one PUT with tags=terraform, the
+description, balloon=0, ciupgrade=0, replicate=0, ..., a start); plan
+offers them for adoption with the command, apply without --adopt leaves
+them alone, `apply --adopt` changes nothing but their tags, and the next
+`plan --refresh --detailed-exitcode` is clean.
+
 Usage: telmate_table.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
 
@@ -408,6 +417,111 @@ def schema_check(t, sim):
         print("\n".join("#   " + x for x in p.stdout.splitlines()[:20]))
 
 
+# ---- the migration -----------------------------------------------------
+
+def call(sim, method, path, **data):
+    """A request as Telmate's client sends it, waiting for its task."""
+    r = requests.request(method, sim.api(path), headers=AUTH, verify=False,
+                         data=data, timeout=30)
+    r.raise_for_status()
+    upid = r.json()["data"]
+    if isinstance(upid, str) and upid.startswith("UPID:"):
+        node = path.split("/")[2]
+        for _ in range(500):
+            st = api(sim, "/nodes/%s/tasks/%s/status" % (node, upid))
+            if st.get("status") == "stopped":
+                assert st.get("exitstatus") == "OK", (path, st)
+                break
+            time.sleep(0.02)
+    return upid
+
+
+# What Telmate 3.x sends on every create and update whatever the YAML says
+# (telmate-facts.md Q7).
+TELMATE_ALWAYS = {"tags": "terraform", "description": "Managed by Terraform.",
+                  "bios": "seabios", "hotplug": "network,disk,usb",
+                  "kvm": "1", "protection": "0", "tablet": "1",
+                  "balloon": "0", "numa": "0", "ciupgrade": "0"}
+
+
+def telmate_create(sim, node, template, vmid, name, full, size_kib, conf):
+    """A clone with a scsi0 on data2 and ide1 cloudinit on data2, as
+    resource_vm_qemu.go and proxmox-api-go make it (facts Q1, Q2, Q8)."""
+    base = "/nodes/%s/qemu/%d" % (node, vmid)
+    call(sim, "POST", "/nodes/%s/qemu/%d/clone" % (node, template),
+         newid=str(vmid), name=name, target=node, full=full)
+    call(sim, "PUT", base + "/config", delete="ide2")  # cloudInitRemove
+    call(sim, "POST", base + "/move_disk", disk="scsi0", storage="data2",
+         delete="1")
+    call(sim, "PUT", base + "/resize", disk="scsi0", size="%dK" % size_kib)
+    vol = api(sim, base + "/config")["scsi0"].split(",")[0]
+    put = dict(TELMATE_ALWAYS, name=name, scsihw="virtio-scsi-single",
+               boot="order=scsi0", serial0="socket",
+               ide1="data2:cloudinit,format=raw", scsi0=vol + ",replicate=0",
+               nameserver="10.44.0.3", ciuser="ops",
+               sshkeys=telmate_sshkeys(KEY), **conf)
+    call(sim, "PUT", base + "/config", **put)
+    call(sim, "POST", base + "/status/start")
+
+
+def migration(t):
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "20",
+             "--boot-ms", "0") as sim:
+        telmate_create(sim, "node03", 9002, 120, M, "1", 130 << 20, dict(
+            cores="4", sockets="2", memory="12288", cpu="host", onboot="0",
+            agent="1", net0="virtio,bridge=vmbr0",
+            ipconfig0="ip=10.44.0.20/24,gw=10.44.0.1,ip6=dhcp"))
+        telmate_create(sim, "node01", 9000, 121, K, "0", 42 << 20, dict(
+            cores="1", sockets="4", memory="8192", cpu="x86-64-v2-AES",
+            onboot="1", agent="0", net0="virtio,bridge=vmbr0,firewall=1",
+            ipconfig0="ip=10.44.0.21/24,gw=10.44.0.1,ip6=dhcp"))
+        before = {n: api(sim, "/nodes/%s/qemu/%d/config" % v)
+                  for n, v in ((M, ("node03", 120)), (K, ("node01", 121)))}
+        tmp, r = repo(sim)
+        vdir = os.path.join(r, "proxmox", "vms")
+        for f in os.listdir(vdir):
+            if f not in ("kube-metrics.yaml", "k01.yaml"):
+                os.unlink(os.path.join(vdir, f))
+        p = pve_gitops(BIN, r, SECRET, "plan")
+        t.ok(p.returncode == 0 and all(
+            "VM %d '%s' was made by Terraform (tagged terraform); take it "
+            "over with: pve-gitops apply --adopt (after terraform state rm "
+            "of it, so that Terraform lets it go)" % (vmid, n) in p.stdout
+            for vmid, n in ((120, M), (121, K))) and
+            "2 of them not managed by pve-gitops: `pve-gitops apply "
+            "--adopt` takes them over." in p.stdout,
+            "migration: plan offers Telmate's VMs for adoption, with the "
+            "command", p.stdout + p.stderr)
+        p = pve_gitops(BIN, r, SECRET, "apply", "--auto-approve")
+        t.ok(p.returncode == 1 and "2 VMs are blocked" in p.stderr,
+             "migration: apply without --adopt leaves them alone (exit 1)",
+             p.stdout + p.stderr)
+        p = pve_gitops(BIN, r, SECRET, "apply", "--auto-approve", "--adopt")
+        t.ok(p.returncode == 0 and "0 added, 2 changed, 0 destroyed"
+             in p.stdout, "migration: apply --adopt takes both over",
+             p.stdout + p.stderr)
+        for n, v in ((M, ("node03", 120)), (K, ("node01", 121))):
+            after = api(sim, "/nodes/%s/qemu/%d/config" % v)
+            changed = sorted(k for k in set(before[n]) | set(after)
+                             if k != "digest" and
+                             before[n].get(k) != after.get(k))
+            t.eq(changed, ["tags"], "migration: %s: only its tags changed"
+                 % n)
+            t.ok(re.fullmatch(r"pg-[0-9a-f]{8};pve-gitops",
+                              ";".join(sorted(after["tags"].split(";"))))
+                 is not None and after.get("description") ==
+                 "Managed by Terraform.", "migration: %s: tagged "
+                 "pve-gitops and its digest; Telmate's description kept" % n,
+                 after.get("tags"))
+        p = pve_gitops(BIN, r, SECRET, "plan", "--refresh",
+                       "--detailed-exitcode")
+        t.ok(p.returncode == 0 and "No changes" in p.stdout,
+             "migration: the next plan --refresh is clean",
+             p.stdout + p.stderr)
+        schema_check(t, sim)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     t = Tap()
     with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "20",
@@ -433,6 +547,7 @@ def main():
              "exit %d\n%s%s" % (p.returncode, p.stdout, p.stderr))
         schema_check(t, sim)
         shutil.rmtree(tmp, ignore_errors=True)
+    migration(t)
     t.done()
 
 
