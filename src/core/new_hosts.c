@@ -62,7 +62,7 @@ static int decode_line(struct new_hosts *out, const char *s, size_t n,
 	    pve_parse_ipv4(&ip, s, (size_t)(comma - s)) < 0)
 		goto out;
 	strbuf_add(&name, comma + 1, n - (size_t)(comma + 1 - s));
-	if (pve_check_dns_label(name.buf, &ignore) < 0)
+	if (pve_check_dns_name(name.buf, &ignore) < 0)
 		goto out;
 	add_n(out, s, (size_t)(comma - s), name.buf, name.len);
 	ret = 0;

@@ -219,8 +219,16 @@ static void check_file_names(const struct vmset *set, struct diag_list *dl)
 		if (!set->focus[i] || !vm->name)
 			continue;
 		base = base ? base + 1 : vm->file;
-		len = strcspn(base, ".");
-		if (strlen(vm->name) != len || strncmp(base, vm->name, len))
+		/* NAME.yaml, or for a dotted name its first label's (the
+		 * original's k01.yaml holds k01.example.org) */
+		len = strlen(base);
+		if (len > 5 && !strcmp(base + len - 5, ".yaml"))
+			len -= 5;
+		else if (len > 4 && !strcmp(base + len - 4, ".yml"))
+			len -= 4;
+		if ((strlen(vm->name) != len || strncmp(base, vm->name, len)) &&
+		    (strcspn(vm->name, ".") != len ||
+		     strncmp(base, vm->name, len)))
 			diag_add(dl, DIAG_WARNING, vm->file, vm->name_line,
 				 vm->name_col,
 				 "name '%s' does not match the file name",

@@ -109,6 +109,9 @@ static int read_pending(struct actual_vm *vm, struct pve_client *pc,
 			continue;
 		value_text(&from, val);
 		value_text(&to, pend);
+		/* what Proxmox would clean up: the value it runs with */
+		if (val && pend && !strcmp(from.buf, to.buf))
+			continue;
 		actual_add_pending(vm, key, val ? from.buf : NULL,
 				   json_integer_value(del) ? NULL : to.buf);
 	}

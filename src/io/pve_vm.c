@@ -146,6 +146,40 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 	return ret;
 }
 
+int pve_vm_tasks_running(struct pve_client *pc, const char *node, int vmid,
+			 const char *type, int *running, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	json_t *list = NULL, *t;
+	size_t i;
+	int ret;
+
+	*running = 0;
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks");
+	pve_paramf(&p, "vmid", "%d", vmid);
+	pve_param(&p, "typefilter", type);
+	pve_param(&p, "source", "active");
+	ret = pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &list, NULL, e);
+	if (ret == 0 && !json_is_array(list))
+		ret = err_set(e, EXIT_FAIL,
+			      "GET %s: the answer holds no list of tasks",
+			      path.buf);
+	json_array_foreach(list, i, t)
+	{
+		if (ret == 0 && json_is_object(t) &&
+		    !json_object_get(t, "endtime") &&
+		    !json_object_get(t, "status"))
+			(*running)++;
+	}
+	json_decref(list);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
 int pve_vm_pending(struct pve_client *pc, const char *node, int vmid,
 		   json_t **out, struct err *e)
 {

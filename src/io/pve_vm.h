@@ -53,6 +53,15 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 		     bool del, int timeout_s, struct err *e);
 
 /*
+ * GET /nodes/NODE/tasks?vmid=VMID&typefilter=TYPE&source=active: *running
+ * is the number of the VM's tasks of that type ("qmmove") still running
+ * (items without an end time), for a caller whose answer with the UPID
+ * was lost.
+ */
+int pve_vm_tasks_running(struct pve_client *pc, const char *node, int vmid,
+			 const char *type, int *running, struct err *e);
+
+/*
  * GET .../pending into *out (a new reference): an array of objects with
  * "key" and, for a change that waits for the next boot, "pending" or
  * "delete"; an answer that is no array is an error naming the endpoint.

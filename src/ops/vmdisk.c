@@ -14,6 +14,7 @@
 #include "io/cluster.h"
 #include "io/pve_vm.h"
 #include "ops/execute_int.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
 
 /* The definition's disk in slot, or NULL. */
@@ -122,46 +123,60 @@ int vmdisk_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
 	return 0;
 }
 
-/* Whether conf has disk d's slot on d's storage (after a lost answer). */
-static bool moved_already(struct worker *w, const char *node, int vmid,
-			  const struct desired_disk *d)
+/*
+ * After a lost answer: wait while a move of the VM runs (its config
+ * shows the new volume only at the end; no config lock says so), then
+ * look. 1: the disk is on d's storage, 0: not (send it again), -1: it
+ * cannot be told (never send it blindly).
+ */
+static int moved_after_lost(struct worker *w, const char *node, int vmid,
+			    const struct desired_disk *d)
 {
 	struct strbuf st = STRBUF_INIT;
 	struct err e2 = ERR_INIT;
 	json_t *conf = NULL;
-	bool done = false;
+	int i, running = 1, ret = -1;
 
-	if (vmaction_wait_unlocked(w, node, vmid, &e2) == 0 &&
-	    pve_vm_config_get(&w->pc, node, vmid, &conf, &e2) == 0)
-		done = vmparams_disk_storage(
-			       &st, d->slot,
-			       vmaction_conf_str(conf, d->slot)) == 0 &&
-		       !strcmp(st.buf, d->storage);
+	for (i = 0; running && i < worker_timeout(w) * 5; i++) {
+		if (pve_vm_tasks_running(&w->pc, node, vmid, "qmmove", &running,
+					 &e2) < 0)
+			goto out;
+		if (running)
+			sleep_ms(200);
+	}
+	if (!running && pve_vm_config_get(&w->pc, node, vmid, &conf, &e2) == 0)
+		ret = vmparams_disk_storage(&st, d->slot,
+					    vmaction_conf_str(conf, d->slot)) ==
+			      0 &&
+		      !strcmp(st.buf, d->storage);
+out:
 	json_decref(conf);
 	err_release(&e2);
 	strbuf_release(&st);
-	return done;
+	return ret;
 }
 
 /*
  * Move one disk and wait. A lost answer may mean the move ran: look
- * (after the VM's lock is gone) before sending it again.
+ * (after the move's task is gone) before sending it again.
  */
 static int move_one(struct worker *w, const char *node, int vmid,
 		    const struct desired_disk *d, struct err *e)
 {
-	int attempt;
+	int attempt, r = 0;
 
 	for (attempt = 0;; attempt++) {
 		if (pve_vm_move_disk(&w->pc, node, vmid, d->slot, d->storage,
 				     d->format, true, worker_timeout(w),
 				     e) == 0)
 			break;
-		if (err_is(e, ERR_LOST) && moved_already(w, node, vmid, d)) {
+		if (err_is(e, ERR_LOST))
+			r = moved_after_lost(w, node, vmid, d);
+		if (r == 1) {
 			err_release(e);
 			break;
 		}
-		if (!err_is(e, ERR_LOST) || attempt == 2)
+		if (!err_is(e, ERR_LOST) || r < 0 || attempt == 2)
 			return err_prefix(e, "cannot move %s to %s", d->slot,
 					  d->storage);
 		err_release(e); /* it never arrived: send it again */

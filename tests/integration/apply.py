@@ -104,7 +104,7 @@ def check_state(t, sim, d):
             n0 = conf.get("net0", "")
             if not n0.startswith(net.get("model", "virtio") + "=") or \
                "bridge=" + net.get("bridge", "vmbr0") not in n0 or \
-               ("firewall=1" in n0) != bool(net.get("firewall")):
+               ("firewall=1" in n0) != bool(net.get("firewall", True)):
                 bad.append((spec["name"], "net0", n0))
         for slot, dk in (spec.get("disks") or {}).items() \
                 if isinstance(spec.get("disks"), dict) else []:
@@ -305,7 +305,8 @@ def main():
                     "ipconfig0: ip=192.168.1.70/24,gw=192.168.1.1\n"
                     "ciuser: ops\n")
         p = pg(d, "apply", "--auto-approve")
-        t.ok(p.returncode == 1 and "apply --adopt takes it over" in p.stdout,
+        t.ok(p.returncode == 1 and
+             "take it over with: pve-gitops apply --adopt" in p.stdout,
              "a same-name unmanaged VM is left alone", p.stdout)
         p = pg(d, "apply", "--auto-approve", "--adopt")
         conf = api(sim, "GET", "/nodes/node02/qemu/500/config")

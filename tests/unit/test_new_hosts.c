@@ -17,11 +17,13 @@ static void new_hosts__round_trip(void **state)
 	(void)state;
 	new_hosts_add(&nh, "10.0.0.1", "web1");
 	new_hosts_add(&nh, "192.168.1.20", "k8s-cp-1");
+	new_hosts_add(&nh, "192.168.1.21", "k01.lab.example"); /* dns-name */
 	new_hosts_encode(&text, &nh);
-	assert_string_equal(text.buf, "10.0.0.1,web1\n192.168.1.20,k8s-cp-1\n");
+	assert_string_equal(text.buf, "10.0.0.1,web1\n192.168.1.20,k8s-cp-1\n"
+				      "192.168.1.21,k01.lab.example\n");
 	assert_int_equal(
 		new_hosts_decode(&back, text.buf, text.len, &line, &why), 0);
-	assert_int_equal(back.nr, 2);
+	assert_int_equal(back.nr, 3);
 	assert_string_equal(back.v[0].ip, "10.0.0.1");
 	assert_string_equal(back.v[0].name, "web1");
 	assert_string_equal(back.v[1].ip, "192.168.1.20");
