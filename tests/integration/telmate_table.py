@@ -6,9 +6,12 @@ purpose (issue 14).
 The last version of tests/original's history (make-history.sh) is applied
 against proxmox-sim, whose ubuntu24-template (one per node, vmid 9000 +
 node index) has scsi0 on local-lvm, a cloud-init drive on ide2, net0,
-serial0, agent 1 and scsihw virtio-scsi-pci. Four of its VMs are then read
-back (GET /nodes/N/qemu/ID/config, and the request log for the clone and
-move requests) and compared with TABLE below: per row, the definition key,
+serial0, agent 1 and scsihw virtio-scsi-pci. Five of its VMs (a full clone
+on data2, a linked clone with a passthrough disk, a dotted-name linked clone
+moved to data2, a clone with no network, serial or cloud-init slot, an
+empty VM with a quoted boolean) are then read back (GET
+/nodes/N/qemu/ID/config, and the request log for the clone and move
+requests) and compared with TABLE below: per row, the definition key,
 what Telmate 3.x with that main.tf would have left in Proxmox (from
 /work/notes/telmate-facts.md, whose sources are Telmate's
 resource_vm_qemu.go and proxmox-api-go), what pve-gitops is meant to make,
