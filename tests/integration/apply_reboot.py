@@ -15,7 +15,7 @@ proxmox-sim, which keeps a running VM's cores, memory and ipconfig0 in
   and /pending say what waits; with reboot.force: true (another repository
   on the same sim) it is stopped after the timeout and started;
 - every request matches the official schema
-  (/work/shared/tools/pve_schema_check.py, or $PVE_SCHEMA_CHECK).
+  (when PVE_SCHEMA_CHECK names the schema tool: a developer's check).
 
 Usage: apply_reboot.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
@@ -213,11 +213,10 @@ def forced(t, sim):
 
 
 def schema_check(t, sim):
-    tool = os.environ.get("PVE_SCHEMA_CHECK",
-                          "/work/shared/tools/pve_schema_check.py")
-    if not os.path.exists(tool):
-        t.n += 1
-        print("ok %d - # skip %s not found" % (t.n, tool))
+    # a developer's check, only when asked for: the project's tests read
+    # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
+    tool = os.environ.get("PVE_SCHEMA_CHECK")
+    if not tool:
         return
     n = len(log(sim))
     p = subprocess.run(["/usr/bin/python3", tool, sim.log],
