@@ -12,9 +12,10 @@ moved to data2, a clone with no network, serial or cloud-init slot, an
 empty VM with a quoted boolean) are then read back (GET
 /nodes/N/qemu/ID/config, and the request log for the clone and move
 requests) and compared with TABLE below: per row, the definition key,
-what Telmate 3.x with that main.tf would have left in Proxmox (from
-/work/notes/telmate-facts.md, whose sources are Telmate's
-resource_vm_qemu.go and proxmox-api-go), what pve-gitops is meant to make,
+what Telmate 3.x with that main.tf would have left in Proxmox (read from
+Telmate's public source, terraform-provider-proxmox 3.0.1-rc6's
+resource_vm_qemu.go (TP:) and the proxmox-api-go it pins (API:); each row
+names its place), what pve-gitops is meant to make,
 and "same" or the reason for a deliberate difference. Every row is asserted
 on the real result: a "same" row against Telmate's value, a deliberate
 one against pve-gitops' documented behaviour (so that a difference the
