@@ -87,7 +87,7 @@ static char *disk_volid(const char *val)
 {
 	size_t n = strcspn(val, ",");
 
-	if (!strncmp(val, "none", n) && n == 4)
+	if ((!strncmp(val, "none", n) && n == 4) || val[0] == '/')
 		return NULL;
 	if (!memchr(val, ':', n) || strstr(val, "media=cdrom,") == val)
 		return NULL;
@@ -233,7 +233,8 @@ static int normalize_disk(struct sim *s, struct sim_vm *vm, const char *key,
 		param_fail(rs, key, "missing property - 'file'");
 		goto out;
 	}
-	if (!strcmp(file, "none") || !strcmp(file, "cdrom") ||
+	/* a path (/dev/disk/by-id/usb-..-0:0) is no volume, ':' or not */
+	if (!strcmp(file, "none") || !strcmp(file, "cdrom") || file[0] == '/' ||
 	    !strchr(file, ':')) {
 		strbuf_addstr(out, value);
 		ret = 0;

@@ -38,7 +38,8 @@ static bool disk_parts(const char *val, char **storage, char **name,
 	size_t n = strcspn(val, ",");
 	const char *colon = memchr(val, ':', n);
 
-	if (!colon || (strstr(val, "media=cdrom") && !strstr(val, "cloudinit")))
+	if (!colon || val[0] == '/' ||
+	    (strstr(val, "media=cdrom") && !strstr(val, "cloudinit")))
 		return false;
 	*storage = xstrndup(val, (size_t)(colon - val));
 	*name = xstrndup(colon + 1, n - (size_t)(colon - val) - 1);

@@ -336,31 +336,13 @@ uint64_t plan_disk_size(const char *val)
 	return n * mult;
 }
 
-/* The format a volume shows ("local:100/vm-100-disk-0.qcow2"), or NULL
- * on a block storage (raw, whatever was asked). */
-static const char *volume_format(const char *val, size_t *len)
-{
-	size_t vol = strcspn(val, ",");
-	const char *dot = NULL, *p;
-
-	for (p = val; p < val + vol; p++)
-		if (*p == '.')
-			dot = p;
-		else if (*p == '/' || *p == ':')
-			dot = NULL;
-	if (!dot)
-		return NULL;
-	*len = (size_t)(val + vol - dot - 1);
-	return dot + 1;
-}
-
 /* A disk on another storage (or, on a file storage, in another format)
  * than the definition's: moved (move_disk), not blocked. */
 static void compare_placement(struct plan_item *it,
 			      const struct desired_disk *d, const char *cur)
 {
 	size_t st = strcspn(cur, ":"), flen = 0;
-	const char *fmt = volume_format(cur, &flen);
+	const char *fmt = vmparams_volume_format(cur, &flen);
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
 	bool moved = d->storage &&
 		     (strlen(d->storage) != st || strncmp(cur, d->storage, st));

@@ -105,7 +105,7 @@ int vmparams_disk_storage(struct strbuf *out, const char *key, const char *val)
 		return -1;
 	vol = strcspn(val, ",");
 	st = strcspn(val, ":");
-	if (!vmparams_is_drive_key(key) ||
+	if (!vmparams_is_drive_key(key) || val[0] == '/' ||
 	    vmparams_is_cloudinit_drive(key, val) ||
 	    has_option(val + vol + (val[vol] == ','), "media=cdrom") ||
 	    st >= vol || st == 0)
@@ -179,4 +179,20 @@ int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
 		}
 	strbuf_release(&slot);
 	return ret;
+}
+
+const char *vmparams_volume_format(const char *val, size_t *len)
+{
+	size_t vol = strcspn(val, ",");
+	const char *dot = NULL, *p;
+
+	for (p = val; p < val + vol; p++)
+		if (*p == '.')
+			dot = p;
+		else if (*p == '/' || *p == ':')
+			dot = NULL;
+	if (!dot)
+		return NULL;
+	*len = (size_t)(val + vol - dot - 1);
+	return dot + 1;
 }

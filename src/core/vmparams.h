@@ -59,4 +59,11 @@ int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
 			       const struct strvec *keys,
 			       const struct strvec *vals);
 
+/*
+ * The format a drive value's volume shows ("local:100/vm-100-disk-0.qcow2":
+ * "qcow2", *len 5), or NULL on a block storage, whose volumes are raw
+ * whatever was asked.
+ */
+const char *vmparams_volume_format(const char *val, size_t *len);
+
 #endif

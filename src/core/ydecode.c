@@ -265,7 +265,8 @@ int yd_tfbool(struct ydecoder *d, const struct ynode *n, const char *path,
 		*out = !strcmp(n->str, on[i] ? on[i] : "");
 		yd_advice(d, n, path,
 			  "'%s' is a string in YAML 1.2; read as %s, as "
-			  "Terraform's yamldecode (YAML 1.1) reads it",
+			  "Terraform's yamldecode (YAML 1.1) reads it "
+			  "unquoted",
 			  n->str, *out ? "true" : "false");
 		return 0;
 	}

@@ -185,7 +185,18 @@ static int move_one(struct worker *w, const char *node, int vmid,
 	return 0;
 }
 
-/* Move the disks conf has on another storage; *moved counts them. */
+/* Whether a file storage's volume is in another format than d's. */
+static bool other_format(const struct desired_disk *d, const char *cur)
+{
+	size_t len = 0;
+	const char *fmt = cur ? vmparams_volume_format(cur, &len) : NULL;
+
+	return d->format && fmt &&
+	       (strlen(d->format) != len || strncmp(fmt, d->format, len));
+}
+
+/* Move the disks conf has on another storage (or, on a file storage, in
+ * another format); *moved counts them. */
 static int move_disks(struct worker *w, const char *node, int vmid,
 		      json_t *conf, int *moved, struct err *e)
 {
@@ -201,7 +212,8 @@ static int move_disks(struct worker *w, const char *node, int vmid,
 			vmparams_disk_storage(
 				&st, d->slot,
 				vmaction_conf_str(conf, d->slot)) == 0 &&
-			strcmp(st.buf, d->storage);
+			(strcmp(st.buf, d->storage) ||
+			 other_format(d, vmaction_conf_str(conf, d->slot)));
 		strbuf_release(&st);
 		if (!other)
 			continue;

@@ -320,7 +320,9 @@ static int add_tag(struct ydecoder *d, struct vmdef *vm, const struct ynode *v,
 	}
 	for (i = 0; i < len; i++)
 		strbuf_addch(&tag, tolower((unsigned char)s[i]));
-	if (!strncmp(tag.buf, VMDEF_MANAGED_TAG, strlen(VMDEF_MANAGED_TAG))) {
+	/* ours: pve-gitops, the digest pg-XXXXXXXX, pg-pending */
+	if (!strncmp(tag.buf, VMDEF_MANAGED_TAG, strlen(VMDEF_MANAGED_TAG)) ||
+	    !strncmp(tag.buf, "pg-", 3)) {
 		yd_error(d, v, path,
 			 "tag '%s' is reserved for pve-gitops' own "
 			 "bookkeeping",
