@@ -77,26 +77,15 @@ out:
 	return ret;
 }
 
-/*
- * GET .../pending: the keys whose value waits for the next boot (a
- * "pending" value, or "delete" set) into vm->pending.
- */
-static int read_pending(struct actual_vm *vm, struct pve_client *pc,
-			struct err *e)
+int cluster_read_pending(struct actual_vm *vm, struct pve_client *pc,
+			 struct err *e)
 {
-	struct strbuf path = STRBUF_INIT, from = STRBUF_INIT, to = STRBUF_INIT;
+	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT;
 	json_t *data = NULL, *o;
 	size_t i;
-	int ret = -1;
 
-	pve_vm_path(&path, vm->node, vm->vmid, "pending");
-	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &data, NULL,
-		     e) < 0)
-		goto out;
-	if (!json_is_array(data)) {
-		err_set(e, EXIT_FAIL, "GET %s: expected a list", path.buf);
-		goto out;
-	}
+	if (pve_vm_pending(pc, vm->node, vm->vmid, &data, e) < 0)
+		return -1;
 	json_array_foreach(data, i, o)
 	{
 		const char *key = json_string_value(json_object_get(o, "key"));
@@ -115,13 +104,10 @@ static int read_pending(struct actual_vm *vm, struct pve_client *pc,
 		actual_add_pending(vm, key, val ? from.buf : NULL,
 				   json_integer_value(del) ? NULL : to.buf);
 	}
-	ret = 0;
-out:
 	json_decref(data);
-	strbuf_release(&path);
 	strbuf_release(&from);
 	strbuf_release(&to);
-	return ret;
+	return 0;
 }
 
 int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
@@ -144,7 +130,7 @@ int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 	cluster_config_strings(&vm->keys, &vm->vals, data);
 	/* a running VM's changes may wait for its next boot */
 	if (vm->status && !strcmp(vm->status, "running") &&
-	    read_pending(vm, pc, e) < 0)
+	    cluster_read_pending(vm, pc, e) < 0)
 		goto out;
 	vm->has_config = true;
 	ret = 0;

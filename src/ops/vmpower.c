@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/cluster.h"
 #include "io/pve_vm.h"
 #include "ops/execute_int.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
+#include "util/xalloc.h"
 
 /* Until Proxmox reports the VM's status as want ("running", "stopped"). */
 static int wait_status(struct worker *w, const char *node, int vmid,
@@ -83,28 +85,23 @@ int vmpower_set(struct worker *w, const char *node, int vmid, bool running_now,
 	return ret;
 }
 
-/* The keys of .../pending with a pending value or delete, comma-joined. */
+/* The keys of .../pending that wait for a boot, comma-joined. */
 static int pending_keys(struct worker *w, const char *node, int vmid,
 			struct strbuf *out, struct err *e)
 {
-	json_t *list = NULL, *o;
+	struct actual_vm vm;
 	size_t i;
+	int ret;
 
-	if (pve_vm_pending(&w->pc, node, vmid, &list, e) < 0)
-		return -1;
-	json_array_foreach(list, i, o)
-	{
-		const char *key = json_string_value(json_object_get(o, "key"));
-		json_t *del = json_object_get(o, "delete");
-
-		if (!key ||
-		    (!json_object_get(o, "pending") &&
-		     !(json_is_integer(del) && json_integer_value(del))))
-			continue;
-		strbuf_addf(out, "%s%s", out->len ? ", " : "", key);
-	}
-	json_decref(list);
-	return 0;
+	actual_vm_init(&vm);
+	vm.node = xstrdup(node);
+	vm.vmid = vmid;
+	ret = cluster_read_pending(&vm, &w->pc, e);
+	for (i = 0; ret == 0 && i < vm.nr_pending; i++)
+		strbuf_addf(out, "%s%s", out->len ? ", " : "",
+			    vm.pending[i].key);
+	actual_vm_release(&vm);
+	return ret;
 }
 
 /*
