@@ -36,18 +36,31 @@ static bool is_disk_key(const char *key)
 	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
 }
 
-/* Keys that take effect on a running VM at once (hotplug default). */
+/*
+ * Keys that take effect on a running VM at once (hotplug default
+ * "network,disk,usb"): SCSI and VirtIO drives hotplug, IDE and SATA ones
+ * (and efidisk, tpmstate) wait for a boot, as in qemu-server's
+ * vmconfig_hotplug_pending. The cloud-init keys are "fast-plugged" since
+ * qemu-server 7.2: written at once, the drive regenerated at the next
+ * start (GET .../cloudinit shows what waits).
+ */
 static bool is_hot(const char *key)
 {
-	static const char *const hot[] = { "name",   "description", "tags",
-					   "onboot", "protection",  "startup",
-					   "lock",   "hotplug",	    NULL };
+	static const char *const hot[] = {
+		"name",		"description", "tags",
+		"onboot",	"protection",  "startup",
+		"lock",		"hotplug",     "ciuser",
+		"cipassword",	"sshkeys",     "nameserver",
+		"searchdomain", "citype",      "cicustom",
+		"ciupgrade",	NULL
+	};
 	size_t i;
 
 	for (i = 0; hot[i]; i++)
 		if (!strcmp(key, hot[i]))
 			return true;
-	return key_is(key, "net") || is_disk_key(key) ||
+	return key_is(key, "net") || key_is(key, "scsi") ||
+	       key_is(key, "virtio") || key_is(key, "ipconfig") ||
 	       key_is(key, "unused") || key_is(key, "usb");
 }
 
@@ -395,6 +408,13 @@ int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
 
 		if (is_control_param(k))
 			continue;
+		/* qemu-server's check_vm_modify_config_perm: a token is not
+		 * root@pam */
+		if (!strcmp(k, "args") &&
+		    (!rq->userid || strcmp(rq->userid, "root@pam"))) {
+			resp_fail(rs, 500, "only root can set 'args' config");
+			goto out;
+		}
 		strbuf_reset(&norm);
 		if (is_disk_key(k)) {
 			if (normalize_disk(s, vm, k, v, &norm, rs) < 0) {

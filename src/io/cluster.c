@@ -3,6 +3,7 @@
  */
 #include "io/cluster.h"
 #include "io/pve_vm.h"
+#include "core/vmparams.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,16 +78,15 @@ out:
 	return ret;
 }
 
-int cluster_read_pending(struct actual_vm *vm, struct pve_client *pc,
-			 struct err *e)
+/* The entries of a /pending or /cloudinit answer that wait for a boot,
+ * into vm->pending (a key seen already is not added twice). */
+static void add_waiting(struct actual_vm *vm, json_t *list)
 {
 	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT;
-	json_t *data = NULL, *o;
-	size_t i;
+	json_t *o;
+	size_t i, j;
 
-	if (pve_vm_pending(pc, vm->node, vm->vmid, &data, e) < 0)
-		return -1;
-	json_array_foreach(data, i, o)
+	json_array_foreach(list, i, o)
 	{
 		const char *key = json_string_value(json_object_get(o, "key"));
 		json_t *val = json_object_get(o, "value");
@@ -101,13 +101,55 @@ int cluster_read_pending(struct actual_vm *vm, struct pve_client *pc,
 		/* what Proxmox would clean up: the value it runs with */
 		if (val && pend && !strcmp(from.buf, to.buf))
 			continue;
+		for (j = 0; j < vm->nr_pending; j++)
+			if (!strcmp(vm->pending[j].key, key))
+				break;
+		if (j < vm->nr_pending)
+			continue;
+		/* a password is never shown, whatever the server sends */
+		if (!strcmp(key, "cipassword")) {
+			strbuf_reset(&from);
+			strbuf_addstr(&from, "(set)");
+			strbuf_reset(&to);
+			strbuf_addstr(&to, "(set)");
+		}
 		actual_add_pending(vm, key, val ? from.buf : NULL,
 				   json_integer_value(del) ? NULL : to.buf);
 	}
-	json_decref(data);
 	strbuf_release(&from);
 	strbuf_release(&to);
+}
+
+int cluster_read_pending(struct actual_vm *vm, struct pve_client *pc,
+			 bool cloudinit, struct err *e)
+{
+	json_t *data = NULL;
+
+	if (pve_vm_pending(pc, vm->node, vm->vmid, &data, e) < 0)
+		return -1;
+	add_waiting(vm, data);
+	json_decref(data);
+	data = NULL;
+	/* cloud-init settings are written at once; the drive holds the old
+	 * ones until the next start */
+	if (cloudinit) {
+		if (pve_vm_cloudinit(pc, vm->node, vm->vmid, &data, e) < 0)
+			return -1;
+		add_waiting(vm, data);
+		json_decref(data);
+	}
 	return 0;
+}
+
+/* Whether the configuration has a cloud-init drive. */
+static bool has_cloudinit(const struct actual_vm *vm)
+{
+	size_t i;
+
+	for (i = 0; i < vm->keys.nr; i++)
+		if (vmparams_is_cloudinit_drive(vm->keys.v[i], vm->vals.v[i]))
+			return true;
+	return false;
 }
 
 int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
@@ -130,7 +172,7 @@ int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 	cluster_config_strings(&vm->keys, &vm->vals, data);
 	/* a running VM's changes may wait for its next boot */
 	if (vm->status && !strcmp(vm->status, "running") &&
-	    cluster_read_pending(vm, pc, e) < 0)
+	    cluster_read_pending(vm, pc, has_cloudinit(vm), e) < 0)
 		goto out;
 	vm->has_config = true;
 	ret = 0;

@@ -180,6 +180,24 @@ int pve_vm_tasks_running(struct pve_client *pc, const char *node, int vmid,
 	return ret;
 }
 
+int pve_vm_cloudinit(struct pve_client *pc, const char *node, int vmid,
+		     json_t **out, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	if (vm_call(pc, "GET", node, vmid, "cloudinit", NULL, out, e) < 0)
+		return -1;
+	if (json_is_array(*out))
+		return 0;
+	pve_vm_path(&path, node, vmid, "cloudinit");
+	err_set(e, EXIT_FAIL, "GET %s: the answer holds no list of settings",
+		path.buf);
+	strbuf_release(&path);
+	json_decref(*out);
+	*out = NULL;
+	return -1;
+}
+
 int pve_vm_pending(struct pve_client *pc, const char *node, int vmid,
 		   json_t **out, struct err *e)
 {

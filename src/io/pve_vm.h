@@ -66,6 +66,10 @@ int pve_vm_tasks_running(struct pve_client *pc, const char *node, int vmid,
  * "key" and, for a change that waits for the next boot, "pending" or
  * "delete"; an answer that is no array is an error naming the endpoint.
  */
+/* GET .../cloudinit into *out (a new reference, a list): the cloud-init
+ * settings against what the VM's drive holds (qemu-server 7.2 and later). */
+int pve_vm_cloudinit(struct pve_client *pc, const char *node, int vmid,
+		     json_t **out, struct err *e);
 int pve_vm_pending(struct pve_client *pc, const char *node, int vmid,
 		   json_t **out, struct err *e);
 

@@ -97,13 +97,14 @@ int vmdisk_place(struct worker *w, const char *node, int vmid, json_t *conf,
 int vmpower_set(struct worker *w, const char *node, int vmid, bool running_now,
 		struct err *e);
 /*
- * A running VM's changes that wait for its next boot (GET .../pending):
+ * A running VM's changes that wait for its next boot (GET .../pending, and
+ * GET .../cloudinit when conf, its configuration, has a cloud-init drive):
  * with automatic_reboot, shut it down (reboot.timeout_seconds, forced
  * with reboot.force) and start it again. *pending says whether changes
  * still wait afterwards. A guest that does not shut down in time fails
  * with ERR_TIMEOUT and keeps running.
  */
 int vmpower_apply_pending(struct worker *w, const char *node, int vmid,
-			  bool *pending, struct err *e);
+			  json_t *conf, bool *pending, struct err *e);
 
 #endif

@@ -676,7 +676,7 @@ int vmaction_update(struct worker *w, struct err *e)
 	    vmpower_set(w, node, vmid, running, e) < 0)
 		goto out;
 	if (it->def->vm_state != VM_STATE_STOPPED &&
-	    vmpower_apply_pending(w, node, vmid, &pending, e) < 0) {
+	    vmpower_apply_pending(w, node, vmid, conf, &pending, e) < 0) {
 		struct err e2 = ERR_INIT;
 
 		/* the tags still say what waits; the error is the reboot's */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vmparams.h"
 #include "io/cluster.h"
 #include "io/pve_vm.h"
 #include "ops/execute_int.h"
@@ -87,16 +88,25 @@ int vmpower_set(struct worker *w, const char *node, int vmid, bool running_now,
 
 /* The keys of .../pending that wait for a boot, comma-joined. */
 static int pending_keys(struct worker *w, const char *node, int vmid,
-			struct strbuf *out, struct err *e)
+			json_t *conf, struct strbuf *out, struct err *e)
 {
 	struct actual_vm vm;
+	const char *key;
+	json_t *val;
+	bool ci = false;
 	size_t i;
 	int ret;
 
+	json_object_foreach(conf, key, val)
+	{
+		if (json_is_string(val) &&
+		    vmparams_is_cloudinit_drive(key, json_string_value(val)))
+			ci = true;
+	}
 	actual_vm_init(&vm);
 	vm.node = xstrdup(node);
 	vm.vmid = vmid;
-	ret = cluster_read_pending(&vm, &w->pc, e);
+	ret = cluster_read_pending(&vm, &w->pc, ci, e);
 	for (i = 0; ret == 0 && i < vm.nr_pending; i++)
 		strbuf_addf(out, "%s%s", out->len ? ", " : "",
 			    vm.pending[i].key);
@@ -140,13 +150,13 @@ static int shut_down(struct worker *w, const char *node, int vmid,
 }
 
 int vmpower_apply_pending(struct worker *w, const char *node, int vmid,
-			  bool *pending, struct err *e)
+			  json_t *conf, bool *pending, struct err *e)
 {
 	struct strbuf keys = STRBUF_INIT;
 	int ret = -1;
 
 	*pending = true; /* until known otherwise */
-	if (pending_keys(w, node, vmid, &keys, e) < 0)
+	if (pending_keys(w, node, vmid, conf, &keys, e) < 0)
 		goto out;
 	*pending = keys.len > 0;
 	if (!*pending) {

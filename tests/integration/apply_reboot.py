@@ -38,6 +38,7 @@ BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
 SECRET = "3e5a7c9b-1d2f-4a6c-8e0b-2c4d6f8a0b1c"
 AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
 DEAF, FORCED = 4200, 4300  # guests that ignore an ACPI shutdown
+ADDRESS = 4400  # a VM whose address alone changes
 
 
 def definition(name, vmid, ip, extra="", cores=1, memory=1024):
@@ -70,8 +71,13 @@ def vm_path(vmid, sub):
 
 
 def pending(sim, vmid):
-    return sorted(x["key"] for x in api(sim, vm_path(vmid, "pending"))
-                  if "pending" in x or x.get("delete"))
+    """What waits for a boot: /pending, and the cloud-init settings the
+    drive does not hold yet (/cloudinit, qemu-server 7.2 and later)."""
+    keys = set()
+    for sub in ("pending", "cloudinit"):
+        keys |= {x["key"] for x in api(sim, vm_path(vmid, sub))
+                 if "pending" in x or x.get("delete")}
+    return sorted(keys)
 
 
 def log(sim):
@@ -212,6 +218,39 @@ def forced(t, sim):
     shutil.rmtree(d)
 
 
+def address_only(t, sim):
+    """Only ipconfig0 changes: Proxmox (7.2 and later) writes it at once and
+    nothing is in /pending, but the cloud-init drive keeps the old address
+    until the next start (GET .../cloudinit): apply reboots all the same,
+    and the next plan --refresh is clean."""
+    d = example_repo(sim, SRC)
+    vdir = os.path.join(d, "proxmox", "vms")
+    for f in glob.glob(os.path.join(vdir, "*.yaml")):
+        os.unlink(f)
+    path = os.path.join(vdir, "rb-ip.yaml")
+    with open(path, "w") as f:
+        f.write(definition("rb-ip", ADDRESS, "192.168.1.85"))
+    p = pve_gitops(BIN, d, SECRET, "apply", "--auto-approve")
+    t.ok(p.returncode == 0, "rb-ip: created", p.stdout + p.stderr)
+    since = len(log(sim))
+    with open(path, "w") as f:
+        f.write(definition("rb-ip", ADDRESS, "192.168.1.95"))
+    p = pve_gitops(BIN, d, SECRET, "apply", "--auto-approve")
+    calls = power_calls(sim, ADDRESS, since)
+    t.ok(p.returncode == 0 and [c[0] for c in calls] == ["shutdown", "start"]
+         and "rb-ip: rebooted: ipconfig0 took effect" in p.stdout,
+         "rb-ip: a new address alone reboots the VM", (calls, p.stdout))
+    ci = [x for x in api(sim, vm_path(ADDRESS, "cloudinit"))
+          if x["key"] == "ipconfig0"]
+    t.ok(pending(sim, ADDRESS) == [] and ci and
+         "192.168.1.95/24" in ci[0].get("value", ""),
+         "rb-ip: the drive holds the new address", ci)
+    p = pve_gitops(BIN, d, SECRET, "plan", "--refresh")
+    t.ok(p.returncode == 0 and "No changes." in p.stdout,
+         "rb-ip: the next plan --refresh is clean", p.stdout + p.stderr)
+    shutil.rmtree(d)
+
+
 def schema_check(t, sim):
     # a developer's check, only when asked for: the project's tests read
     # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
@@ -249,6 +288,7 @@ def main():
         check_plan(t, d)
         shutil.rmtree(d)
         forced(t, sim)
+        address_only(t, sim)
         schema_check(t, sim)
     t.done()
 

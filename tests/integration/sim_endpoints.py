@@ -87,13 +87,20 @@ def main():
               "cores": 1})
         wait(call("POST", "/nodes/node01/qemu/150/status/start")[2])
         call("PUT", "/nodes/node01/qemu/150/config",
-             {"cores": 4, "description": "now", "delete": "ciuser"})
+             {"cores": 4, "description": "now", "delete": "ciuser",
+              "ide0": "none,media=cdrom"})
         pending = {p["key"]: p for p in
                    call("GET", "/nodes/node01/qemu/150/pending")[2]}
         t.eq((pending["cores"]["value"], pending["cores"].get("pending")),
              (1, 4), "cores changed on a running VM is pending")
-        t.eq(pending["ciuser"].get("delete"), 1,
-             "a delete on a running VM is pending")
+        t.eq(("ciuser" in pending, pending.get("ide0", {}).get("pending")),
+             (False, "none,media=cdrom"),
+             "a cloud-init key is written at once (qemu-server 7.2), an "
+             "IDE drive waits for a boot")
+        ci = {c["key"]: c for c in
+              call("GET", "/nodes/node01/qemu/150/cloudinit")[2]}
+        t.eq(ci["ciuser"].get("delete"), 1,
+             "the drive still holds it: GET .../cloudinit says it goes")
         t.eq(pending["description"].get("pending"), None,
              "description applies at once")
         t.eq(call("GET", "/nodes/node01/qemu/150/config")[2]["cores"], 4,
