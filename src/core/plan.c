@@ -364,6 +364,44 @@ static void compare_placement(struct plan_item *it,
 	strbuf_release(&b);
 }
 
+/*
+ * What stands in the way of a disk where the definition wants it: the slot
+ * holds no volume (a pass-through path, a CD-ROM: pve-gitops does not
+ * replace drives), or a move of a VM with snapshots, which Proxmox does
+ * only keeping the source.
+ */
+static bool blocked_placement(struct plan_item *it,
+			      const struct desired_disk *d, const char *cur,
+			      const struct actual_vm *have)
+{
+	struct strbuf st = STRBUF_INIT;
+	bool volume = vmparams_disk_storage(&st, d->slot, cur) == 0;
+
+	if (!volume)
+		block(it,
+		      "%s: %s holds '%.*s', the definition wants a disk there; "
+		      "pve-gitops does not replace drives",
+		      it->name, d->slot, (int)strcspn(cur, ","), cur);
+	else if (d->storage && strcmp(st.buf, d->storage) &&
+		 actual_get(have, "parent"))
+		block(it,
+		      "%s: %s is to move from %s to %s, but the VM has "
+		      "snapshots, and Proxmox moves a disk with snapshots only "
+		      "keeping its source: remove the snapshots or move it by "
+		      "hand",
+		      it->name, d->slot, st.buf, d->storage);
+	strbuf_release(&st);
+	return it->op == PLAN_BLOCKED;
+}
+
+/* Whether adding or removing drive slot waits for a boot of the VM: it
+ * runs and the slot is on IDE or SATA, which do not hotplug. */
+static bool drive_waits(const struct actual_vm *have, const char *slot)
+{
+	return have->status && !strcmp(have->status, "running") &&
+	       (!strncmp(slot, "ide", 3) || !strncmp(slot, "sata", 4));
+}
+
 /* The definition's cloud-init slot, or NULL when it has none. */
 static const char *cloudinit_slot(const struct desired *want)
 {
@@ -387,7 +425,7 @@ static void compare_cloudinit(struct plan_item *it, const struct desired *want,
 		    vmparams_is_cloudinit_drive(have->keys.v[i],
 						have->vals.v[i]))
 			add_change(it, have->keys.v[i], have->vals.v[i], NULL,
-				   false);
+				   drive_waits(have, have->keys.v[i]));
 }
 
 static void compare_disks(struct plan_item *it, const struct desired *want,
@@ -402,7 +440,8 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 		uint64_t now;
 
 		if (!cur) {
-			add_change(it, d->slot, NULL, d->value, false);
+			add_change(it, d->slot, NULL, d->value,
+				   drive_waits(have, d->slot));
 			continue;
 		}
 		if (d->kind == DISK_CLOUDINIT) {
@@ -419,6 +458,8 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 		}
 		if (d->kind != DISK_DISK)
 			continue;
+		if (blocked_placement(it, d, cur, have))
+			break;
 		compare_placement(it, d, cur);
 		if (!d->size)
 			continue;
@@ -713,15 +754,15 @@ static bool claim(struct plan_item *it, const struct plan_input *in,
 			block(it,
 			      "VM %d '%s' was made by Terraform (tagged "
 			      "terraform); take it over with: pve-gitops apply "
-			      "--adopt (after terraform state rm of it, so that "
-			      "Terraform lets it go)",
-			      theirs->vmid, it->def->name);
+			      "--adopt --target %s (after terraform state rm of "
+			      "it, so that Terraform lets it go)",
+			      theirs->vmid, it->def->name, it->def->name);
 		else
 			block(it,
 			      "VM %d '%s' exists and is not managed by "
 			      "pve-gitops; take it over with: pve-gitops apply "
-			      "--adopt",
-			      theirs->vmid, it->def->name);
+			      "--adopt --target %s",
+			      theirs->vmid, it->def->name, it->def->name);
 		return false;
 	}
 	*out = theirs; /* ours half made (finish it), or adopted */

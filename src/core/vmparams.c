@@ -18,6 +18,14 @@ bool vmparams_is_drive_key(const char *key)
 }
 
 /* Whether name[0..n) is "vm-DIGITS-cloudinit", with an optional ".FMT". */
+/* Whether s[0..n) is one of the image formats QEMU drives take. */
+static bool is_image_format(const char *s, size_t n)
+{
+	return (n == 3 && !strncmp(s, "raw", 3)) ||
+	       (n == 5 && !strncmp(s, "qcow2", 5)) ||
+	       (n == 4 && !strncmp(s, "vmdk", 4));
+}
+
 static bool is_cloudinit_volname(const char *name, size_t n)
 {
 	const char *dot = memchr(name, '.', n);
@@ -29,7 +37,8 @@ static bool is_cloudinit_volname(const char *name, size_t n)
 	while (i < len && name[i] >= '0' && name[i] <= '9')
 		i++;
 	return i > 3 && len - i == sizeof(tail) - 1 &&
-	       !strncmp(name + i, tail, sizeof(tail) - 1);
+	       !strncmp(name + i, tail, sizeof(tail) - 1) &&
+	       (!dot || is_image_format(dot + 1, n - len - 1));
 }
 
 /* Whether the options after the volume ("media=cdrom,size=4M") hold opt. */
@@ -191,7 +200,8 @@ const char *vmparams_volume_format(const char *val, size_t *len)
 			dot = p;
 		else if (*p == '/' || *p == ':')
 			dot = NULL;
-	if (!dot)
+	/* an iSCSI LUN (store:0.0.1.scsi-36...) has dots but no format */
+	if (!dot || !is_image_format(dot + 1, (size_t)(val + vol - dot - 1)))
 		return NULL;
 	*len = (size_t)(val + vol - dot - 1);
 	return dot + 1;

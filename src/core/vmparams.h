@@ -61,8 +61,8 @@ int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
 
 /*
  * The format a drive value's volume shows ("local:100/vm-100-disk-0.qcow2":
- * "qcow2", *len 5), or NULL on a block storage, whose volumes are raw
- * whatever was asked.
+ * "qcow2", *len 5: raw, qcow2 or vmdk), or NULL on a block storage, whose
+ * volumes are raw whatever was asked.
  */
 const char *vmparams_volume_format(const char *val, size_t *len);
 

@@ -215,14 +215,6 @@ int yd_bool(struct ydecoder *d, const struct ynode *n, const char *path,
 		*out = n->str[0] == '1';
 		return 0;
 	}
-	/* a quoted "true" or "1": Terraform converts strings to booleans */
-	if (n->kind == YNODE_SCALAR && n->stype == YS_STR &&
-	    (!strcmp(n->str, "true") || !strcmp(n->str, "1") ||
-	     !strcmp(n->str, "false") || !strcmp(n->str, "0")) &&
-	    strlen(n->str) == n->len) {
-		*out = n->str[0] == 't' || n->str[0] == '1';
-		return 0;
-	}
 	if (n->kind == YNODE_SCALAR && n->stype == YS_STR) {
 		static const char *const yaml11[] = {
 			"yes", "no",  "on",  "off", "y",  "n",	 "Yes", "No",
@@ -256,6 +248,14 @@ int yd_tfbool(struct ydecoder *d, const struct ynode *n, const char *path,
 					   "off", "Off", "OFF", NULL };
 	size_t i;
 
+	/* a quoted "true" or "1": Terraform converts strings to booleans */
+	if (n->kind == YNODE_SCALAR && n->stype == YS_STR &&
+	    (!strcmp(n->str, "true") || !strcmp(n->str, "1") ||
+	     !strcmp(n->str, "false") || !strcmp(n->str, "0")) &&
+	    strlen(n->str) == n->len) {
+		*out = n->str[0] == 't' || n->str[0] == '1';
+		return 0;
+	}
 	for (i = 0; n->kind == YNODE_SCALAR && n->stype == YS_STR &&
 		    strlen(n->str) == n->len && (on[i] || off[i]);
 	     i++) {

@@ -62,13 +62,13 @@ int yd_string(struct ydecoder *d, const struct ynode *n, const char *path,
 /* Integer in [min, max]: a YAML int, or a quoted string of digits. */
 int yd_uint(struct ydecoder *d, const struct ynode *n, const char *path,
 	    uint64_t min, uint64_t max, uint64_t *out);
-/* Boolean: true/false, the integers 0 and 1 (Telmate style), or those
- * four as strings ("true", "0": Terraform converts them). */
+/* Boolean: true/false, or the integers 0 and 1 (Telmate style). */
 int yd_bool(struct ydecoder *d, const struct ynode *n, const char *path,
 	    int *out);
 /*
- * A boolean as Terraform's yamldecode reads one (YAML 1.1): what yd_bool
- * takes, and also yes/no, on/off, y/n (any of their cases), with advice.
+ * A boolean as Terraform reads one: what yd_bool takes, the strings "true",
+ * "false", "1" and "0" (Terraform converts them), and YAML 1.1's yes/no,
+ * on/off, y/n (in its three cases), with advice.
  * For VM definitions, written for Terraform; the config file is YAML 1.2.
  */
 int yd_tfbool(struct ydecoder *d, const struct ynode *n, const char *path,

@@ -138,12 +138,15 @@ def run(t, sim, d):
          "plan does not repeat those warnings", p.stderr)
     t.ok(p.returncode == 0 and
          ("VM %d '%s' was made by Terraform (tagged terraform); take it "
-          "over with: pve-gitops apply --adopt" % (VMID, NAME)) in p.stdout
+          "over with: pve-gitops apply --adopt --target %s"
+          % (VMID, NAME, NAME)) in p.stdout
          and "`pve-gitops apply --adopt` takes it over" in p.stdout,
          "plan offers the VM for adoption with the command",
          p.stdout + p.stderr)
-    p = pve_gitops(BIN, d, SECRET, "apply", "--adopt", "--auto-approve")
-    t.eq(p.returncode, 0, "apply --adopt takes it over")
+    # the command the plan printed
+    p = pve_gitops(BIN, d, SECRET, "apply", "--adopt", "--target", NAME,
+                   "--auto-approve")
+    t.eq(p.returncode, 0, "apply --adopt --target NAME takes it over")
     if p.returncode:
         print("#   " + (p.stdout + p.stderr).replace("\n", "\n#   "))
     vms = [v for v in api(sim, "GET", "/cluster/resources", type="vm")

@@ -488,8 +488,9 @@ def migration(t):
         p = pve_gitops(BIN, r, SECRET, "plan")
         t.ok(p.returncode == 0 and all(
             "VM %d '%s' was made by Terraform (tagged terraform); take it "
-            "over with: pve-gitops apply --adopt (after terraform state rm "
-            "of it, so that Terraform lets it go)" % (vmid, n) in p.stdout
+            "over with: pve-gitops apply --adopt --target %s (after "
+            "terraform state rm of it, so that Terraform lets it go)"
+            % (vmid, n, n) in p.stdout
             for vmid, n in ((120, M), (121, K))) and
             "2 of them not managed by pve-gitops: `pve-gitops apply "
             "--adopt` takes them over." in p.stdout,

@@ -195,7 +195,7 @@ static void plan__same_name_unmanaged(void **state)
 	assert_string_equal(f.plan.items[0].reason,
 			    "VM 120 'web' exists and is not managed by "
 			    "pve-gitops; take it over with: pve-gitops apply "
-			    "--adopt");
+			    "--adopt --target web");
 	assert_int_equal(f.plan.blocked, 1);
 	assert_int_equal(f.plan.adoptable, 1);
 	plan_release(&f.plan);
@@ -383,6 +383,30 @@ static void plan__disks_are_moved_not_replaced(void **state)
 	assert_string_equal(f.plan.items[0].changes[1].to, "storage=data2");
 	assert_string_equal(f.plan.items[0].changes[2].key, "ide2");
 	assert_null(f.plan.items[0].changes[2].to);
+	teardown(&f);
+
+	/* a pass-through path where the definition wants a disk: blocked,
+	 * not a move that apply cannot make */
+	setup(&f, "name: web\ntarget_node: node01\nclone: tpl\n"
+		  "ipconfig0: ip=dhcp\n"
+		  "disks: {scsi1: {size: 10G, storage: data2}}\n");
+	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "stopped");
+	add_config(a, "scsi1", "/dev/disk/by-id/ata-X-0:0,backup=0");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_non_null(strstr(f.plan.items[0].reason, "does not replace"));
+	teardown(&f);
+
+	/* a move with snapshots: Proxmox would keep the source */
+	setup(&f, "name: web\ntarget_node: node01\nclone: tpl\n"
+		  "ipconfig0: ip=dhcp\n"
+		  "disks: {scsi0: {size: 20G, storage: data2}}\n");
+	a = add_vm(&f, 101, "web", "pve-gitops;pg-00000000", "stopped");
+	add_config(a, "scsi0", "local-lvm:vm-101-disk-0,size=20G");
+	add_config(a, "parent", "before-upgrade");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_non_null(strstr(f.plan.items[0].reason, "snapshots"));
 	teardown(&f);
 
 	/* a disk where the definition wants a cloud-init drive stays */

@@ -221,6 +221,7 @@ static void vmparams__disk_storage(void **state)
 		{ "ide2", "local-lvm:vm-101-cloudinit,media=cdrom", NULL },
 		{ "ide0", "local:iso/x.iso,media=cdrom", NULL },
 		{ "scsi1", "/dev/disk/by-id/ata-X", NULL },
+		{ "scsi1", "/dev/disk/by-id/usb-X-0:0,backup=0", NULL },
 		{ "scsi1", "none", NULL },
 		{ "net0", "virtio=AA:BB:CC:DD:EE:FF,bridge=vmbr0", NULL },
 		{ "scsi2", ":vm-1-disk-0", NULL },
@@ -240,10 +241,43 @@ static void vmparams__disk_storage(void **state)
 	}
 }
 
+/* Formats only where a file storage's volume shows one. */
+static void vmparams__volume_format(void **state)
+{
+	static const struct {
+		const char *value, *format;
+	} cases[] = {
+		{ "local:100/vm-100-disk-0.qcow2,size=3G", "qcow2" },
+		{ "nfs:101/vm-101-disk-1.raw", "raw" },
+		{ "data2:vm-101-disk-0,size=3G", NULL },
+		{ "iscsi:0.0.1.scsi-36001405abcdef", NULL }, /* a LUN */
+		{ "local:iso/ubuntu-24.04.iso,media=cdrom", NULL },
+	};
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *f = vmparams_volume_format(cases[i].value, &len);
+
+		if (!cases[i].format) {
+			assert_null(f);
+			continue;
+		}
+		assert_non_null(f);
+		assert_int_equal(len, strlen(cases[i].format));
+		assert_memory_equal(f, cases[i].format, len);
+	}
+	assert_false(vmparams_is_cloudinit_drive(
+		"ide2", "local:100/vm-100-cloudinit.iso,media=cdrom"));
+	assert_true(vmparams_is_cloudinit_drive(
+		"ide2", "local:100/vm-100-cloudinit.qcow2,media=cdrom"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vmparams__drive_keys),
+		cmocka_unit_test(vmparams__volume_format),
 		cmocka_unit_test(vmparams__cloudinit_drives),
 		cmocka_unit_test(vmparams__has_cloudinit),
 		cmocka_unit_test(vmparams__cloudinit_storage),

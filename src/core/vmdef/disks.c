@@ -553,13 +553,19 @@ static const struct ynode *map_get(const struct ynode *m, const char *key)
 	return NULL;
 }
 
-/* An entry with cloudinit: true, which main.tf filters out of the list. */
+/* An entry with cloudinit: true, which main.tf filters out of the list
+ * (true as the key's own decoder reads it: "true", yes, 1, ...). */
 static bool list_is_cloudinit(const struct ynode *item)
 {
 	const struct ynode *v = map_get(item, "cloudinit");
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct ydecoder scratch = { &dl, "", 0 };
+	int on = 0;
 
-	return v && v->kind == YNODE_SCALAR &&
-	       ((v->stype == YS_BOOL && v->bval) || !strcmp(v->str, "true"));
+	if (v && yd_tfbool(&scratch, v, "", &on) < 0)
+		on = 0;
+	diag_list_release(&dl);
+	return on == 1;
 }
 
 /* The list form: disks: [{slot: scsi0, type: disk, size, storage}] */
