@@ -402,6 +402,23 @@ static bool drive_waits(const struct actual_vm *have, const char *slot)
 	       (!strncmp(slot, "ide", 3) || !strncmp(slot, "sata", 4));
 }
 
+/* The options the definition gives a disk (I/O limits, cache, ssd, ...)
+ * that the VM's drive does not have. */
+static void compare_options(struct plan_item *it, const struct desired_disk *d,
+			    const char *cur, const struct actual_vm *have)
+{
+	struct strbuf v = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+	bool waits;
+
+	if (vmparams_drive_options(cur, d->options, &v, &a, &b, &waits))
+		add_change(it, d->slot, a.buf, b.buf,
+			   waits && have->status &&
+				   !strcmp(have->status, "running"));
+	strbuf_release(&v);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 /* The definition's cloud-init slot, or NULL when it has none. */
 static const char *cloudinit_slot(const struct desired *want)
 {
@@ -456,11 +473,14 @@ static void compare_disks(struct plan_item *it, const struct desired *want,
 			}
 			continue;
 		}
+		if (d->kind == DISK_PASSTHROUGH)
+			compare_options(it, d, cur, have);
 		if (d->kind != DISK_DISK)
 			continue;
 		if (blocked_placement(it, d, cur, have))
 			break;
 		compare_placement(it, d, cur);
+		compare_options(it, d, cur, have);
 		if (!d->size)
 			continue;
 		now = plan_disk_size(cur);

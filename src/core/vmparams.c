@@ -4,9 +4,11 @@
  */
 #include "core/vmparams.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/pve_format.h"
+#include "util/xalloc.h"
 
 bool vmparams_is_drive_key(const char *key)
 {
@@ -205,4 +207,138 @@ const char *vmparams_volume_format(const char *val, size_t *len)
 		return NULL;
 	*len = (size_t)(val + vol - dot - 1);
 	return dot + 1;
+}
+
+/* The value of key in the options "a=1,b=2" (a drive value after its
+ * volume), appended to out; false when absent. */
+static bool option_of(const char *opts, const char *key, struct strbuf *out)
+{
+	size_t n = strlen(key);
+
+	while (*opts) {
+		size_t len = strcspn(opts, ",");
+
+		if (len > n && opts[n] == '=' && !strncmp(opts, key, n)) {
+			strbuf_add(out, opts + n + 1, len - n - 1);
+			return true;
+		}
+		opts += len;
+		if (*opts == ',')
+			opts++;
+	}
+	return false;
+}
+
+/* What Proxmox reads for a flag a drive value does not carry. */
+static const char *option_default(const char *key)
+{
+	static const char *const on[] = { "backup", "replicate", NULL };
+	static const char *const off[] = { "ro", "ssd", "iothread", NULL };
+	size_t i;
+
+	for (i = 0; on[i]; i++)
+		if (!strcmp(key, on[i]))
+			return "1";
+	for (i = 0; off[i]; i++)
+		if (!strcmp(key, off[i]))
+			return "0";
+	return !strcmp(key, "discard") ? "ignore" : NULL;
+}
+
+/* Options whose change a running VM takes only at its next boot. */
+static bool option_waits(const char *key)
+{
+	static const char *const cold[] = { "cache",	"aio", "discard",
+					    "iothread", "ssd", "ro",
+					    NULL };
+	size_t i;
+
+	for (i = 0; cold[i]; i++)
+		if (!strcmp(key, cold[i]))
+			return true;
+	return false;
+}
+
+/* have's options with want's set (the value that changes only those). */
+static void merged_value(struct strbuf *out, const char *have,
+			 const struct strvec *keys, const struct strvec *vals)
+{
+	const char *p = have + strcspn(have, ",");
+	struct strbuf k = STRBUF_INIT;
+	size_t i;
+	bool *done = xcalloc(keys->nr + 1, sizeof(*done));
+
+	strbuf_add(out, have, (size_t)(p - have));
+	while (*p == ',') {
+		size_t len = strcspn(++p, ",");
+		size_t klen = strcspn(p, "=,");
+
+		strbuf_reset(&k);
+		strbuf_add(&k, p, klen);
+		for (i = 0; i < keys->nr && strcmp(keys->v[i], k.buf); i++)
+			;
+		if (i < keys->nr) {
+			strbuf_addf(out, ",%s=%s", keys->v[i], vals->v[i]);
+			done[i] = true;
+		} else {
+			strbuf_addch(out, ',');
+			strbuf_add(out, p, len);
+		}
+		p += len;
+	}
+	for (i = 0; i < keys->nr; i++)
+		if (!done[i])
+			strbuf_addf(out, ",%s=%s", keys->v[i], vals->v[i]);
+	free(done);
+	strbuf_release(&k);
+}
+
+bool vmparams_drive_options(const char *have, const char *want_opts,
+			    struct strbuf *value, struct strbuf *before,
+			    struct strbuf *after, bool *waits)
+{
+	const char *opts = have + strcspn(have, ",");
+	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT;
+	struct strbuf k = STRBUF_INIT, v = STRBUF_INIT, cur = STRBUF_INIT;
+	const char *p = want_opts;
+	bool differ;
+
+	*waits = false;
+	opts += *opts == ',';
+	while (*p) {
+		size_t len = strcspn(p, ","), klen = strcspn(p, "=,");
+		const char *dflt;
+
+		strbuf_reset(&k);
+		strbuf_reset(&v);
+		strbuf_reset(&cur);
+		strbuf_add(&k, p, klen);
+		if (klen < len)
+			strbuf_add(&v, p + klen + 1, len - klen - 1);
+		p += len + (p[len] == ',');
+		dflt = option_default(k.buf);
+		if (!k.len || !strcmp(k.buf, "format") ||
+		    (!option_of(opts, k.buf, &cur) && dflt &&
+		     !strcmp(dflt, v.buf)) ||
+		    !strcmp(cur.buf, v.buf))
+			continue;
+		strvec_push(&keys, k.buf);
+		strvec_push(&vals, v.buf);
+		strbuf_addf(before, "%s%s=%s", before->len ? "," : "", k.buf,
+			    cur.len ? cur.buf
+			    : dflt  ? dflt
+				    : "(unset)");
+		strbuf_addf(after, "%s%s=%s", after->len ? "," : "", k.buf,
+			    v.buf);
+		*waits = *waits || option_waits(k.buf);
+	}
+	differ = keys.nr > 0;
+	if (differ)
+		merged_value(value, have, &keys, &vals);
+	strbuf_release(&k);
+	strbuf_release(&v);
+	strbuf_release(&cur);
+	strvec_clear(&keys);
+	strvec_clear(&vals);
+	return differ;
 }

@@ -66,4 +66,20 @@ int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
  */
 const char *vmparams_volume_format(const char *val, size_t *len);
 
+/*
+ * A drive's options against a definition's: have is the drive's value in
+ * the configuration ("local-lvm:vm-1-disk-0,size=32G,ssd=1"), want_opts
+ * desired_disk.options (",ssd=1,iops_rd_max=500"; format is a move's, not
+ * compared). Only the options want sets count, an absent flag as Proxmox
+ * reads it (backup and replicate on, ro, ssd and iothread off, discard
+ * ignore). When they differ: true, value gets the drive's value with
+ * want's options set (what to write), before and after the differing
+ * options ("iops_rd_max=(unset)" / "iops_rd_max=500"), *waits whether a
+ * running VM takes them only at its next boot (cache, aio, discard,
+ * iothread, ssd, ro).
+ */
+bool vmparams_drive_options(const char *have, const char *want_opts,
+			    struct strbuf *value, struct strbuf *before,
+			    struct strbuf *after, bool *waits);
+
 #endif

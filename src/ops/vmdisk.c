@@ -249,6 +249,68 @@ static int resize_disks(struct worker *w, const char *node, int vmid,
 	return ret;
 }
 
+/*
+ * The options the definition gives its disks, where conf's drives lack
+ * them: the drives' values with those options set into p (NULL: only
+ * count them), the options into said. Returns how many drives.
+ */
+static size_t option_params(struct worker *w, json_t *conf,
+			    struct pve_params *p, struct strbuf *said)
+{
+	const struct desired *want = w->it->want;
+	struct strbuf v = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+	size_t i, n = 0;
+	bool waits;
+
+	for (i = 0; i < want->nr_disks; i++) {
+		const struct desired_disk *d = &want->disks[i];
+		const char *cur = vmaction_conf_str(conf, d->slot);
+
+		strbuf_reset(&v);
+		strbuf_reset(&a);
+		strbuf_reset(&b);
+		if ((d->kind != DISK_DISK && d->kind != DISK_PASSTHROUGH) ||
+		    !cur ||
+		    !vmparams_drive_options(cur, d->options, &v, &a, &b,
+					    &waits))
+			continue;
+		if (p)
+			pve_param(p, d->slot, v.buf);
+		if (said)
+			strbuf_addf(said, "%s%s: %s", said->len ? "; " : "",
+				    d->slot, b.buf);
+		n++;
+	}
+	strbuf_release(&v);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return n;
+}
+
+/* Write the options the drives lack, read afresh (a resize or a move
+ * changed their values), in one config write. */
+static int set_options(struct worker *w, const char *node, int vmid,
+		       struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf said = STRBUF_INIT;
+	json_t *conf = NULL;
+	int ret = pve_vm_config_get(&w->pc, node, vmid, &conf, e);
+
+	if (!ret && option_params(w, conf, &p, &said)) {
+		if (vmaction_conf_str(conf, "digest"))
+			pve_param(&p, "digest",
+				  vmaction_conf_str(conf, "digest"));
+		ret = pve_vm_config_set(&w->pc, node, vmid, &p, e);
+		if (!ret)
+			worker_say(w, "disk options set (%s)", said.buf);
+	}
+	json_decref(conf);
+	pve_params_release(&p);
+	strbuf_release(&said);
+	return ret;
+}
+
 int vmdisk_place(struct worker *w, const char *node, int vmid, json_t *conf,
 		 struct err *e)
 {
@@ -260,6 +322,8 @@ int vmdisk_place(struct worker *w, const char *node, int vmid, json_t *conf,
 	if (moved && pve_vm_config_get(&w->pc, node, vmid, &now, e) < 0)
 		return -1;
 	ret = resize_disks(w, node, vmid, now ? now : conf, e);
+	if (!ret && option_params(w, now ? now : conf, NULL, NULL))
+		ret = set_options(w, node, vmid, e);
 	json_decref(now);
 	return ret;
 }

@@ -309,6 +309,30 @@ def main():
         check_placed(t, sim, d, "st-ci", "data2")
         check_ci(t, sim)
         plan_clean(t, d, "after the update")
+
+        # options the disk lacks (I/O limits, ssd): planned and set
+        opt = ci.replace("storage: data2\n        size: 10G",
+                         "storage: data2\n        size: 10G\n"
+                         "        iops_r_burst: 500\n"
+                         "        mbps_wr_concurrent: 12.5\n"
+                         "        emulatessd: true")
+        write_defs(d, dict(DEFS, **{"st-ci": opt}))
+        p = pve_gitops(BIN, d, SECRET, "plan")
+        t.ok("ssd=0,iops_rd_max=(unset),mbps_wr=(unset) -> "
+             "ssd=1,iops_rd_max=500,mbps_wr=12.5   (after a reboot)"
+             in p.stdout and "then rebooted" in p.stdout,
+             "the plan shows the disk options st-ci's scsi0 lacks",
+             p.stdout + p.stderr)
+        p = pve_gitops(BIN, d, SECRET, "apply", "--auto-approve")
+        v = vms(sim)["st-ci"]
+        scsi0 = config(sim, v).get("scsi0", "")
+        t.ok(p.returncode == 0 and all(
+            o in scsi0.split(",") for o in
+            ("iops_rd_max=500", "mbps_wr=12.5", "ssd=1", "size=10G")) and
+            scsi0.startswith("data2:"),
+            "apply sets them on the drive, volume and size kept",
+            (scsi0, p.stdout + p.stderr))
+        plan_clean(t, d, "after the options")
         schema_check(t, sim, "of these applies")
         shutil.rmtree(d)
     faults(t)

@@ -273,11 +273,46 @@ static void vmparams__volume_format(void **state)
 		"ide2", "local:100/vm-100-cloudinit.qcow2,media=cdrom"));
 }
 
+/* A drive's options against the definition's; only those it sets. */
+static void vmparams__drive_options(void **state)
+{
+	struct strbuf v = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+	bool waits;
+
+	(void)state;
+	/* the same, with Proxmox's defaults for absent flags */
+	assert_false(vmparams_drive_options(
+		"data2:vm-1-disk-0,iops_rd_max=500,size=10G",
+		",backup=1,discard=ignore,format=raw,ssd=0,iops_rd_max=500", &v,
+		&a, &b, &waits));
+	assert_int_equal(v.len + a.len + b.len, 0);
+	/* new limits live, ssd at the next boot; volume and size kept */
+	assert_true(vmparams_drive_options(
+		"data2:vm-1-disk-0,iops_rd_max=100,size=10G,ssd=0",
+		",ssd=1,iops_rd_max=500,mbps_wr=12.5", &v, &a, &b, &waits));
+	assert_string_equal(v.buf, "data2:vm-1-disk-0,iops_rd_max=500,"
+				   "size=10G,ssd=1,mbps_wr=12.5");
+	assert_string_equal(a.buf, "ssd=0,iops_rd_max=100,mbps_wr=(unset)");
+	assert_string_equal(b.buf, "ssd=1,iops_rd_max=500,mbps_wr=12.5");
+	assert_true(waits);
+	strbuf_reset(&v);
+	strbuf_reset(&a);
+	strbuf_reset(&b);
+	assert_true(vmparams_drive_options("/dev/sdb,backup=0", ",backup=1", &v,
+					   &a, &b, &waits));
+	assert_string_equal(v.buf, "/dev/sdb,backup=1");
+	assert_false(waits);
+	strbuf_release(&v);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vmparams__drive_keys),
 		cmocka_unit_test(vmparams__volume_format),
+		cmocka_unit_test(vmparams__drive_options),
 		cmocka_unit_test(vmparams__cloudinit_drives),
 		cmocka_unit_test(vmparams__has_cloudinit),
 		cmocka_unit_test(vmparams__cloudinit_storage),
