@@ -1,7 +1,8 @@
 /*
  * fuzz_vmdef.c - libFuzzer target for the VM definition loader: YAML
  * parsing (ytree), decoding and every per-file check (vmdef), plus the
- * cross-file checks on a set holding the result twice.
+ * cross-file checks on a set holding the result twice; with the seed's
+ * defaults and with a config's (every nested_disks slot created).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +15,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
-	struct vmdef_opts opts = { .strict_secrets = size & 1 };
+	/* every other input with defaults.nested_disks: all and the rest of
+	 * the defaults turned round */
+	static const struct vmdef_defaults all = {
+		.onboot = 0,
+		.full_clone = 1,
+		.agent = 1,
+		.automatic_reboot = 0,
+		.network_firewall = 0,
+		.scsihw = "lsi",
+		.nested_disks_all = true,
+	};
+	struct vmdef_opts opts = { .strict_secrets = size & 1,
+				   .defaults = size & 2 ? &all : NULL };
 	struct vmset set = VMSET_INIT;
 	struct vmdef vm;
 	struct strbuf sb = STRBUF_INIT;

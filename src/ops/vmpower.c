@@ -119,6 +119,23 @@ static int pending_keys(struct worker *w, const char *node, int vmid,
  * until it is stopped. A guest still running after the timeout fails with
  * ERR_TIMEOUT; any other failure keeps its own error.
  */
+/* Whether Proxmox reports the VM stopped now (false when it cannot say). */
+static bool is_stopped(struct worker *w, const char *node, int vmid)
+{
+	struct err e2 = ERR_INIT;
+	json_t *st = NULL;
+	const char *s;
+	bool stopped = false;
+
+	if (pve_vm_status(&w->pc, node, vmid, &st, &e2) == 0) {
+		s = json_string_value(json_object_get(st, "status"));
+		stopped = s && !strcmp(s, "stopped");
+	}
+	json_decref(st);
+	err_release(&e2);
+	return stopped;
+}
+
 static int shut_down(struct worker *w, const char *node, int vmid,
 		     const char *keys, struct err *e)
 {
@@ -141,6 +158,12 @@ static int shut_down(struct worker *w, const char *node, int vmid,
 	if (worker_elapsed(&t0) + 1 < t && !err_is(e, ERR_TIMEOUT))
 		return err_prefix(e, "cannot shut down VM %d for its reboot",
 				  vmid);
+	/* a guest that powered off just after the timeout is stopped all
+	 * the same: the reboot goes on */
+	if (is_stopped(w, node, vmid)) {
+		err_release(e);
+		return 0;
+	}
 	return err_setk(
 		e, ERR_TIMEOUT, EXIT_FAIL,
 		"VM %d did not shut down within %d s; not rebooted, "
