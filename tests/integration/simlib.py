@@ -69,19 +69,24 @@ class Sim:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def example_repo(sim, src):
-    """A copy of examples/infra pointed at sim (its certificate pinned)."""
+def point_at(sim, cfg):
+    """Rewrite the proxmox.endpoint line of the config file cfg to sim,
+    its certificate pinned."""
     import re
-    d = tempfile.mkdtemp(prefix="pve-gitops-repo.")
-    shutil.copytree(os.path.join(src, "examples", "infra"), d,
-                    dirs_exist_ok=True)
-    cfg = os.path.join(d, "pve-gitops.yaml")
     with open(cfg) as f:
         text = f.read()
     text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
                   "\"%s\"" % (sim.url, sim.fingerprint), text)
     with open(cfg, "w") as f:
         f.write(text)
+
+
+def example_repo(sim, src):
+    """A copy of examples/infra pointed at sim (its certificate pinned)."""
+    d = tempfile.mkdtemp(prefix="pve-gitops-repo.")
+    shutil.copytree(os.path.join(src, "examples", "infra"), d,
+                    dirs_exist_ok=True)
+    point_at(sim, os.path.join(d, "pve-gitops.yaml"))
     return d
 
 

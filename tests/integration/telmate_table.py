@@ -48,7 +48,7 @@ import urllib.parse
 import requests
 import urllib3
 
-from simlib import Sim, Tap, pve_gitops
+from simlib import Sim, Tap, point_at, pve_gitops
 
 urllib3.disable_warnings()
 BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -394,13 +394,7 @@ def repo(sim):
     r = os.path.join(d, "repo")
     subprocess.run([os.path.join(SRC, "tests", "original", "make-history.sh"),
                     r], check=True, capture_output=True, text=True)
-    cfg = os.path.join(r, "pve-gitops.yaml")
-    with open(cfg) as f:
-        text = f.read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (sim.url, sim.fingerprint), text)
-    with open(cfg, "w") as f:
-        f.write(text)
+    point_at(sim, os.path.join(r, "pve-gitops.yaml"))
     return d, r
 
 
