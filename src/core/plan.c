@@ -99,35 +99,6 @@ const char *plan_op_name(enum plan_op op)
 
 /* ---- value comparison ---------------------------------------------- */
 
-/* The value of key in a property string "a=1,b=2" (default_key: the
- * value of a first item without "="), into out; false when absent. */
-static bool prop(const char *s, const char *key, const char *default_key,
-		 struct strbuf *out)
-{
-	size_t n = strlen(key);
-	bool first = true;
-
-	strbuf_reset(out);
-	while (s && *s) {
-		size_t l = strcspn(s, ",");
-		const char *eq = memchr(s, '=', l);
-
-		if (eq && (size_t)(eq - s) == n && !strncmp(s, key, n)) {
-			strbuf_add(out, eq + 1, l - n - 1);
-			return true;
-		}
-		if (!eq && first && default_key && !strcmp(key, default_key)) {
-			strbuf_add(out, s, l);
-			return true;
-		}
-		first = false;
-		s += l;
-		if (*s)
-			s++;
-	}
-	return false;
-}
-
 static const char *const nic_models[] = {
 	"virtio",	 "e1000",	  "e1000e",	   "rtl8139", "vmxnet3",
 	"e1000-82540em", "e1000-82544gc", "e1000-82545em", "i82551",  "i82557b",
@@ -150,8 +121,8 @@ static void nic_model(const char *s, struct strbuf *model, struct strbuf *mac)
 					   strcspn(s + l + 1, ","));
 			return;
 		}
-	prop(s, "model", NULL, model);
-	prop(s, "macaddr", NULL, mac);
+	vmparams_prop(s, "model", NULL, model);
+	vmparams_prop(s, "macaddr", NULL, mac);
 }
 
 static bool nic_equal(const char *want, const char *have)
@@ -170,9 +141,9 @@ static bool nic_equal(const char *want, const char *have)
 	nic_model(have, &b, &n);
 	eq = !strcmp(a.buf, b.buf) && (!m.len || !strcasecmp(m.buf, n.buf));
 	for (i = 0; eq && i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (!prop(want, keys[i].key, NULL, &a))
+		if (!vmparams_prop(want, keys[i].key, NULL, &a))
 			strbuf_addstr(&a, keys[i].def);
-		if (!prop(have, keys[i].key, NULL, &b))
+		if (!vmparams_prop(have, keys[i].key, NULL, &b))
 			strbuf_addstr(&b, keys[i].def);
 		eq = !strcmp(a.buf, b.buf);
 	}
@@ -230,14 +201,14 @@ bool plan_value_equal(const char *key, const char *want, const char *have)
 		percent_decode(&a, want);
 		percent_decode(&b, have);
 	} else if (!strcmp(key, "cpu")) {
-		prop(want, "cputype", "cputype", &a);
-		prop(have, "cputype", "cputype", &b);
+		vmparams_prop(want, "cputype", "cputype", &a);
+		vmparams_prop(have, "cputype", "cputype", &b);
 	} else if (!strcmp(key, "agent")) {
-		prop(want, "enabled", "enabled", &a);
-		prop(have, "enabled", "enabled", &b);
+		vmparams_prop(want, "enabled", "enabled", &a);
+		vmparams_prop(have, "enabled", "enabled", &b);
 	} else if (!strcmp(key, "memory")) {
-		prop(want, "current", "current", &a);
-		prop(have, "current", "current", &b);
+		vmparams_prop(want, "current", "current", &a);
+		vmparams_prop(have, "current", "current", &b);
 	} else {
 		strbuf_addstr(&a, want);
 		strbuf_addstr(&b, have);
@@ -314,7 +285,7 @@ uint64_t plan_disk_size(const char *val)
 	uint64_t n = 0, mult = 1;
 	const char *p;
 
-	if (val && prop(val, "size", NULL, &s) && s.len) {
+	if (val && vmparams_prop(val, "size", NULL, &s) && s.len) {
 		for (p = s.buf; *p >= '0' && *p <= '9'; p++)
 			n = n * 10 + (uint64_t)(*p - '0');
 		switch (*p) {

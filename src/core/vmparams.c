@@ -209,22 +209,29 @@ const char *vmparams_volume_format(const char *val, size_t *len)
 	return dot + 1;
 }
 
-/* The value of key in the options "a=1,b=2" (a drive value after its
- * volume), appended to out; false when absent. */
-static bool option_of(const char *opts, const char *key, struct strbuf *out)
+bool vmparams_prop(const char *s, const char *key, const char *default_key,
+		   struct strbuf *out)
 {
 	size_t n = strlen(key);
+	bool first = true;
 
-	while (*opts) {
-		size_t len = strcspn(opts, ",");
+	strbuf_reset(out);
+	while (s && *s) {
+		size_t l = strcspn(s, ",");
+		const char *eq = memchr(s, '=', l);
 
-		if (len > n && opts[n] == '=' && !strncmp(opts, key, n)) {
-			strbuf_add(out, opts + n + 1, len - n - 1);
+		if (eq && (size_t)(eq - s) == n && !strncmp(s, key, n)) {
+			strbuf_add(out, eq + 1, l - n - 1);
 			return true;
 		}
-		opts += len;
-		if (*opts == ',')
-			opts++;
+		if (!eq && first && default_key && !strcmp(key, default_key)) {
+			strbuf_add(out, s, l);
+			return true;
+		}
+		first = false;
+		s += l;
+		if (*s)
+			s++;
 	}
 	return false;
 }
@@ -318,7 +325,7 @@ bool vmparams_drive_options(const char *have, const char *want_opts,
 		p += len + (p[len] == ',');
 		dflt = option_default(k.buf);
 		if (!k.len || !strcmp(k.buf, "format") ||
-		    (!option_of(opts, k.buf, &cur) && dflt &&
+		    (!vmparams_prop(opts, k.buf, NULL, &cur) && dflt &&
 		     !strcmp(dflt, v.buf)) ||
 		    !strcmp(cur.buf, v.buf))
 			continue;

@@ -60,6 +60,15 @@ int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
 			       const struct strvec *vals);
 
 /*
+ * The value of key in a property string "a=1,b=2" (the options of a drive,
+ * a NIC, memory's "current=2048"; with default_key equal to key, also the
+ * value of a first item without "=", as "host" in "host,flags=..."), into
+ * out (reset first); false when absent.
+ */
+bool vmparams_prop(const char *s, const char *key, const char *default_key,
+		   struct strbuf *out);
+
+/*
  * The format a drive value's volume shows ("local:100/vm-100-disk-0.qcow2":
  * "qcow2", *len 5: raw, qcow2 or vmdk), or NULL on a block storage, whose
  * volumes are raw whatever was asked.
