@@ -315,12 +315,8 @@ static void compare_placement(struct plan_item *it,
 	size_t st = strcspn(cur, ":"), flen = 0;
 	const char *fmt = vmparams_volume_format(cur, &flen);
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-	bool moved = d->storage &&
-		     (strlen(d->storage) != st || strncmp(cur, d->storage, st));
 
-	if (!moved &&
-	    !(d->format && fmt &&
-	      (strlen(d->format) != flen || strncmp(fmt, d->format, flen))))
+	if (vmparams_placement(d->slot, cur, d->storage, d->format) != 1)
 		return;
 	strbuf_addf(&a, "storage=%.*s", (int)st, cur);
 	strbuf_addf(&b, "storage=%s", d->storage ? d->storage : "");

@@ -349,3 +349,22 @@ bool vmparams_drive_options(const char *have, const char *want_opts,
 	strvec_clear(&vals);
 	return differ;
 }
+
+int vmparams_placement(const char *slot, const char *cur, const char *storage,
+		       const char *format)
+{
+	struct strbuf st = STRBUF_INIT;
+	const char *fmt;
+	size_t len = 0;
+	int ret = -1;
+
+	if (!cur || vmparams_disk_storage(&st, slot, cur) < 0)
+		goto out;
+	fmt = vmparams_volume_format(cur, &len);
+	ret = (storage && strcmp(st.buf, storage)) ||
+	      (format && fmt &&
+	       (strlen(format) != len || strncmp(fmt, format, len)));
+out:
+	strbuf_release(&st);
+	return ret;
+}

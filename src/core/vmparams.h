@@ -60,6 +60,15 @@ int vmparams_cloudinit_storage(struct strbuf *out, const struct desired *want,
 			       const struct strvec *vals);
 
 /*
+ * Where drive value cur of slot is against the definition's storage and
+ * format (NULL: any): 1 on another storage, or on a file storage in
+ * another format (a move makes it right); 0 where wanted; -1 when cur is
+ * no volume on a storage (a pass-through path, a CD-ROM, NULL).
+ */
+int vmparams_placement(const char *slot, const char *cur, const char *storage,
+		       const char *format);
+
+/*
  * The value of key in a property string "a=1,b=2" (the options of a drive,
  * a NIC, memory's "current=2048"; with default_key equal to key, also the
  * value of a first item without "=", as "host" in "host,flags=..."), into

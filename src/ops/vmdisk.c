@@ -126,13 +126,12 @@ int vmdisk_cloudinit(struct worker *w, json_t *conf, struct pve_params *p,
 /*
  * After a lost answer: wait while a move of the VM runs (its config
  * shows the new volume only at the end; no config lock says so), then
- * look. 1: the disk is on d's storage, 0: not (send it again), -1: it
- * cannot be told (never send it blindly).
+ * look. 1: the disk is on d's storage (in its format), 0: not (send it again),
+ * -1: it cannot be told (never send it blindly).
  */
 static int moved_after_lost(struct worker *w, const char *node, int vmid,
 			    const struct desired_disk *d)
 {
-	struct strbuf st = STRBUF_INIT;
 	struct err e2 = ERR_INIT;
 	json_t *conf = NULL;
 	int i, running = 1, ret = -1;
@@ -145,14 +144,12 @@ static int moved_after_lost(struct worker *w, const char *node, int vmid,
 			sleep_ms(200);
 	}
 	if (!running && pve_vm_config_get(&w->pc, node, vmid, &conf, &e2) == 0)
-		ret = vmparams_disk_storage(&st, d->slot,
-					    vmaction_conf_str(conf, d->slot)) ==
-			      0 &&
-		      !strcmp(st.buf, d->storage);
+		ret = vmparams_placement(d->slot,
+					 vmaction_conf_str(conf, d->slot),
+					 d->storage, d->format) == 0;
 out:
 	json_decref(conf);
 	err_release(&e2);
-	strbuf_release(&st);
 	return ret;
 }
 
@@ -185,16 +182,6 @@ static int move_one(struct worker *w, const char *node, int vmid,
 	return 0;
 }
 
-/* Whether a file storage's volume is in another format than d's. */
-static bool other_format(const struct desired_disk *d, const char *cur)
-{
-	size_t len = 0;
-	const char *fmt = cur ? vmparams_volume_format(cur, &len) : NULL;
-
-	return d->format && fmt &&
-	       (strlen(d->format) != len || strncmp(fmt, d->format, len));
-}
-
 /* Move the disks conf has on another storage (or, on a file storage, in
  * another format); *moved counts them. */
 static int move_disks(struct worker *w, const char *node, int vmid,
@@ -205,16 +192,11 @@ static int move_disks(struct worker *w, const char *node, int vmid,
 
 	for (i = 0; i < want->nr_disks; i++) {
 		const struct desired_disk *d = &want->disks[i];
-		struct strbuf st = STRBUF_INIT;
-		bool other;
+		bool other = d->kind == DISK_DISK &&
+			     vmparams_placement(
+				     d->slot, vmaction_conf_str(conf, d->slot),
+				     d->storage, d->format) == 1;
 
-		other = d->kind == DISK_DISK && d->storage &&
-			vmparams_disk_storage(
-				&st, d->slot,
-				vmaction_conf_str(conf, d->slot)) == 0 &&
-			(strcmp(st.buf, d->storage) ||
-			 other_format(d, vmaction_conf_str(conf, d->slot)));
-		strbuf_release(&st);
 		if (!other)
 			continue;
 		if (move_one(w, node, vmid, d, e) < 0)
