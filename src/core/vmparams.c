@@ -87,7 +87,7 @@ bool vmparams_has_cloudinit(const struct desired *want,
 {
 	size_t i;
 
-	for (i = 0; i < want->nr_disks; i++)
+	for (i = 0; want && i < want->nr_disks; i++)
 		if (want->disks[i].kind == DISK_CLOUDINIT)
 			return true;
 	for (i = 0; i < keys->nr && i < vals->nr; i++)

@@ -28,8 +28,8 @@ bool vmparams_is_drive_key(const char *key);
  */
 bool vmparams_is_cloudinit_drive(const char *key, const char *value);
 
-/* Whether the VM will have a cloud-init drive: want asks for one or the
- * configuration (keys, vals) has one. */
+/* Whether the VM will have a cloud-init drive: want (may be NULL) asks for
+ * one or the configuration (keys, vals) has one. */
 bool vmparams_has_cloudinit(const struct desired *want,
 			    const struct strvec *keys,
 			    const struct strvec *vals);

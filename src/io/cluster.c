@@ -121,7 +121,7 @@ static void add_waiting(struct actual_vm *vm, json_t *list)
 }
 
 int cluster_read_pending(struct actual_vm *vm, struct pve_client *pc,
-			 bool cloudinit, struct err *e)
+			 struct err *e)
 {
 	json_t *data = NULL;
 
@@ -132,24 +132,13 @@ int cluster_read_pending(struct actual_vm *vm, struct pve_client *pc,
 	data = NULL;
 	/* cloud-init settings are written at once; the drive holds the old
 	 * ones until the next start */
-	if (cloudinit) {
+	if (vmparams_has_cloudinit(NULL, &vm->keys, &vm->vals)) {
 		if (pve_vm_cloudinit(pc, vm->node, vm->vmid, &data, e) < 0)
 			return -1;
 		add_waiting(vm, data);
 		json_decref(data);
 	}
 	return 0;
-}
-
-/* Whether the configuration has a cloud-init drive. */
-static bool has_cloudinit(const struct actual_vm *vm)
-{
-	size_t i;
-
-	for (i = 0; i < vm->keys.nr; i++)
-		if (vmparams_is_cloudinit_drive(vm->keys.v[i], vm->vals.v[i]))
-			return true;
-	return false;
 }
 
 int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
@@ -172,7 +161,7 @@ int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 	cluster_config_strings(&vm->keys, &vm->vals, data);
 	/* a running VM's changes may wait for its next boot */
 	if (vm->status && !strcmp(vm->status, "running") &&
-	    cluster_read_pending(vm, pc, has_cloudinit(vm), e) < 0)
+	    cluster_read_pending(vm, pc, e) < 0)
 		goto out;
 	vm->has_config = true;
 	ret = 0;

@@ -25,12 +25,13 @@ int cluster_read_vms(struct cluster *out, struct pve_client *pc, struct err *e);
 /*
  * GET .../pending into vm->pending: the keys whose value waits for the
  * next boot (a "pending" value, or "delete" set), not those Proxmox would
- * clean up (a pending value equal to the running one); with cloudinit (the
- * VM has a cloud-init drive) also the cloud-init settings its drive does
- * not hold yet (GET .../cloudinit). vm->node and vm->vmid say which VM.
+ * clean up (a pending value equal to the running one); when its
+ * configuration (vm->keys, vm->vals) has a cloud-init drive, also the
+ * cloud-init settings the drive does not hold yet (GET .../cloudinit).
+ * vm->node and vm->vmid say which VM.
  */
 int cluster_read_pending(struct actual_vm *vm, struct pve_client *pc,
-			 bool cloudinit, struct err *e);
+			 struct err *e);
 int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 			struct err *e);
 /* Push a configuration object's keys and values (as text, numbers as

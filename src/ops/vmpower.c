@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/vmparams.h"
 #include "io/cluster.h"
 #include "io/pve_vm.h"
 #include "ops/execute_int.h"
@@ -33,7 +32,7 @@ static int wait_status(struct worker *w, const char *node, int vmid,
 		s = json_string_value(json_object_get(st, "status"));
 		ret = s && !strcmp(s, want) ? 0 : -1;
 		json_decref(st);
-		if (!ret)
+		if (!ret || i + 1 == tries)
 			break;
 		sleep_ms(200);
 	}
@@ -91,22 +90,14 @@ static int pending_keys(struct worker *w, const char *node, int vmid,
 			json_t *conf, struct strbuf *out, struct err *e)
 {
 	struct actual_vm vm;
-	const char *key;
-	json_t *val;
-	bool ci = false;
 	size_t i;
 	int ret;
 
-	json_object_foreach(conf, key, val)
-	{
-		if (json_is_string(val) &&
-		    vmparams_is_cloudinit_drive(key, json_string_value(val)))
-			ci = true;
-	}
 	actual_vm_init(&vm);
 	vm.node = xstrdup(node);
 	vm.vmid = vmid;
-	ret = cluster_read_pending(&vm, &w->pc, ci, e);
+	cluster_config_strings(&vm.keys, &vm.vals, conf);
+	ret = cluster_read_pending(&vm, &w->pc, e);
 	for (i = 0; ret == 0 && i < vm.nr_pending; i++)
 		strbuf_addf(out, "%s%s", out->len ? ", " : "",
 			    vm.pending[i].key);
@@ -123,15 +114,8 @@ static int pending_keys(struct worker *w, const char *node, int vmid,
 static bool is_stopped(struct worker *w, const char *node, int vmid)
 {
 	struct err e2 = ERR_INIT;
-	json_t *st = NULL;
-	const char *s;
-	bool stopped = false;
+	bool stopped = wait_status(w, node, vmid, "stopped", 1, &e2) == 0;
 
-	if (pve_vm_status(&w->pc, node, vmid, &st, &e2) == 0) {
-		s = json_string_value(json_object_get(st, "status"));
-		stopped = s && !strcmp(s, "stopped");
-	}
-	json_decref(st);
 	err_release(&e2);
 	return stopped;
 }
