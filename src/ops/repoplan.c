@@ -72,6 +72,7 @@ static void repo_plan_init(struct repo_plan *rp)
 /* defs, wants and the plan's input from the checked set. */
 static void repo_plan_fill(struct repo_plan *rp, const struct config *cfg)
 {
+	const char *allow;
 	size_t i, n = 0;
 
 	rp->defs = xcalloc(rp->set.nr + 1, sizeof(*rp->defs));
@@ -88,12 +89,9 @@ static void repo_plan_fill(struct repo_plan *rp, const struct config *cfg)
 	rp->in.nr_defs = n;
 	rp->in.keep_names = &rp->keep;
 	/* the operator's choice, never the repository's */
+	allow = env_get(cfg->env, "PVE_GITOPS_ALLOW_QEMU_ARGS");
 	rp->in.allow_args =
-		env_get(cfg->env, "PVE_GITOPS_ALLOW_QEMU_ARGS") &&
-		(!strcmp(env_get(cfg->env, "PVE_GITOPS_ALLOW_QEMU_ARGS"),
-			 "1") ||
-		 !strcmp(env_get(cfg->env, "PVE_GITOPS_ALLOW_QEMU_ARGS"),
-			 "true"));
+		allow && (!strcmp(allow, "1") || !strcmp(allow, "true"));
 }
 
 int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
