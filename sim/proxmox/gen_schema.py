@@ -36,6 +36,17 @@ QM_CONFIG_API_ONLY = {"node", "vmid", "skiplock", "delete", "revert",
 QM_CONFIG_HIDDEN = ["meta", "parent", "runningcpu", "runningmachine",
                     "snaptime", "vmstate"]
 
+# Endpoints of the subset that proxmox-sim does not serve and whose
+# parameters this translator cannot express: container creation needs
+# pve-container's index counts (mp[n], dev[n]) that the subset does not
+# carry, realm creation a pattern with \x escapes, and vnet creation a
+# case-insensitive group. Left out, so the simulator answers 501 for them.
+NOT_SERVED = {
+    ("POST", "/nodes/{node}/lxc"),
+    ("POST", "/access/domains"),
+    ("POST", "/cluster/sdn/vnets"),
+}
+
 # Named property-string formats that apidata.js does not expand.
 # pve-qm-ipconfig: qemu-server's $ipconfig_fmt (QemuServer/Network.pm).
 IPCONFIG_KEYS = {
@@ -399,6 +410,8 @@ def endpoint_flags(ep):
         flags.append("SCHEMA_EP_PROTECTED")
     if ep.get("allowtoken"):
         flags.append("SCHEMA_EP_ALLOWTOKEN")
+    if ep["parameters"].get("additionalProperties", 0):
+        flags.append("SCHEMA_EP_ADDITIONAL")
     if (ep["path"] == "/nodes/{node}/qemu/{vmid}/config"
             and ep["method"] in ("POST", "PUT")):
         flags.append("SCHEMA_EP_QM_CONFIG")
@@ -414,7 +427,8 @@ def main(argv):
     idx = data["indexed_parameters"]
     em = Emitter(idx["max_count"])
 
-    eps = data["endpoints"]
+    eps = [e for e in data["endpoints"]
+           if (e["method"], e["path"]) not in NOT_SERVED]
     put_cfg = next(e for e in eps if e["method"] == "PUT"
                    and e["path"] == "/nodes/{node}/qemu/{vmid}/config")
     cfg_props = put_cfg["parameters"]["properties"]
@@ -423,9 +437,6 @@ def main(argv):
     ep_rows = []
     for e in eps:
         props = e["parameters"].get("properties", {})
-        if e["parameters"].get("additionalProperties", 0):
-            die("%s %s allows additional properties" % (e["method"],
-                                                        e["path"]))
         tname = em.name("params_" + c_ident(e["method"] + " " + e["path"]))
         rows = em.params(props)
         if rows:

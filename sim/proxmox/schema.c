@@ -1091,6 +1091,8 @@ static void check_given(const struct schema_endpoint *ep,
 		find_prop(ep->params, ep->nparams, p[i].name);
 	struct strbuf msg = STRBUF_INIT;
 
+	if (!sp && (ep->flags & SCHEMA_EP_ADDITIONAL))
+		return;
 	if (!sp) {
 		add_error(errors, p[i].name,
 			  "property is not defined in schema "

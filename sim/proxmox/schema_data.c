@@ -1786,6 +1786,532 @@ static const struct schema_prop params_get_nodes_node_certificates_info[] = {
 	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
 };
 
+static const struct schema_prop params_get_nodes_node_qemu_vmid_snapshot[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_post_nodes_node_qemu_vmid_snapshot[] = {
+	{ .name = "description", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "snapname", .type = SCHEMA_T_STRING, .format = "pve-configid", .max_length = 40 },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+	{ .name = "vmstate", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+};
+
+static const struct schema_prop params_delete_nodes_node_qemu_vmid_snapshot_snapname[] = {
+	{ .name = "force", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "snapname", .type = SCHEMA_T_STRING, .format = "pve-configid", .max_length = 40 },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_qemu_vmid_snapshot_snapname[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "snapname", .type = SCHEMA_T_STRING, .format = "pve-configid", .max_length = 40 },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_qemu_vmid_snapshot_snapname_config[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "snapname", .type = SCHEMA_T_STRING, .format = "pve-configid", .max_length = 40 },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_put_nodes_node_qemu_vmid_snapshot_snapname_config[] = {
+	{ .name = "description", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "snapname", .type = SCHEMA_T_STRING, .format = "pve-configid", .max_length = 40 },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_post_nodes_node_qemu_vmid_snapshot_snapname_rollback[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "snapname", .type = SCHEMA_T_STRING, .format = "pve-configid", .max_length = 40 },
+	{ .name = "start", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_put_nodes_node_qemu_vmid_unlink[] = {
+	{ .name = "force", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "idlist", .type = SCHEMA_T_STRING, .format = "pve-configid-list" },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_post_nodes_node_qemu_vmid_status_suspend[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "skiplock", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "statestorage", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-id", .requires = "todisk" },
+	{ .name = "todisk", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_post_nodes_node_qemu_vmid_status_resume[] = {
+	{ .name = "nocheck", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "skiplock", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_post_nodes_node_qemu_vmid_status_reset[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "skiplock", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_qemu_vmid_agent[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const char *const enum_40[] = {
+	"fsfreeze-freeze",
+	"fsfreeze-status",
+	"fsfreeze-thaw",
+	"fstrim",
+	"get-fsinfo",
+	"get-host-name",
+	"get-memory-block-info",
+	"get-memory-blocks",
+	"get-osinfo",
+	"get-time",
+	"get-timezone",
+	"get-users",
+	"get-vcpus",
+	"info",
+	"network-get-interfaces",
+	"ping",
+	"shutdown",
+	"suspend-disk",
+	"suspend-hybrid",
+	"suspend-ram",
+	NULL,
+};
+
+static const struct schema_prop params_post_nodes_node_qemu_vmid_agent[] = {
+	{ .name = "command", .type = SCHEMA_T_STRING, .enums = enum_40 },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_qemu_vmid_agent_info[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_qemu_vmid_agent_get_osinfo[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_qemu_vmid_agent_get_host_name[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_lxc[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+};
+
+static const struct schema_prop params_delete_nodes_node_network[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+};
+
+static const char *const enum_41[] = {
+	"bridge",
+	"bond",
+	"eth",
+	"alias",
+	"vlan",
+	"fabric",
+	"OVSBridge",
+	"OVSBond",
+	"OVSPort",
+	"OVSIntPort",
+	"vnet",
+	"any_bridge",
+	"any_local_bridge",
+	"include_sdn",
+	NULL,
+};
+
+static const struct schema_prop params_get_nodes_node_network[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "type", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_41 },
+};
+
+static const char *const enum_42[] = {
+	"balance-rr",
+	"active-backup",
+	"balance-xor",
+	"broadcast",
+	"802.3ad",
+	"balance-tlb",
+	"balance-alb",
+	"balance-slb",
+	"lacp-balance-slb",
+	"lacp-balance-tcp",
+	NULL,
+};
+
+static const char *const enum_43[] = {
+	"layer2",
+	"layer2+3",
+	"layer3+4",
+	NULL,
+};
+
+static const char *const enum_44[] = {
+	"bridge",
+	"bond",
+	"eth",
+	"alias",
+	"vlan",
+	"fabric",
+	"OVSBridge",
+	"OVSBond",
+	"OVSPort",
+	"OVSIntPort",
+	"vnet",
+	"unknown",
+	NULL,
+};
+
+static const struct schema_prop params_post_nodes_node_network[] = {
+	{ .name = "address", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "ipv4", .requires = "netmask" },
+	{ .name = "address6", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "ipv6", .requires = "netmask6" },
+	{ .name = "autostart", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "bond-primary", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-iface" },
+	{ .name = "bond_mode", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_42 },
+	{ .name = "bond_xmit_hash_policy", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_43 },
+	{ .name = "bridge_ports", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-iface-list" },
+	{ .name = "bridge_vids", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-vlan-id-or-range-list" },
+	{ .name = "bridge_vlan_aware", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "cidr", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "CIDRv4" },
+	{ .name = "cidr6", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "CIDRv6" },
+	{ .name = "comments", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "comments6", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "gateway", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "ipv4" },
+	{ .name = "gateway6", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "ipv6" },
+	{ .name = "iface", .type = SCHEMA_T_STRING, .format = "pve-iface", .max_length = 20 },
+	{ .name = "mtu", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "1280", .maximum = "65520" },
+	{ .name = "netmask", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "ipv4mask", .requires = "address" },
+	{ .name = "netmask6", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "0", .maximum = "128", .requires = "address6" },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "ovs_bonds", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-iface-list" },
+	{ .name = "ovs_bridge", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-iface" },
+	{ .name = "ovs_options", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 1024 },
+	{ .name = "ovs_ports", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-iface-list" },
+	{ .name = "ovs_tag", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "1", .maximum = "4094" },
+	{ .name = "slaves", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-iface-list" },
+	{ .name = "type", .type = SCHEMA_T_STRING, .enums = enum_44 },
+	{ .name = "vlan-id", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "1", .maximum = "4094" },
+	{ .name = "vlan-raw-device", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-iface" },
+};
+
+static const struct schema_prop params_put_nodes_node_network[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "regenerate-frr", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+};
+
+static const struct schema_prop params_get_nodes_node_storage_storage_content[] = {
+	{ .name = "content", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-content" },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "storage", .type = SCHEMA_T_STRING, .format = "pve-storage-id" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const char *const enum_45[] = {
+	"raw",
+	"qcow2",
+	"subvol",
+	"vmdk",
+	NULL,
+};
+
+static const struct schema_prop params_post_nodes_node_storage_storage_content[] = {
+	{ .name = "filename", .type = SCHEMA_T_STRING },
+	{ .name = "format", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_45, .requires = "size" },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "size", .type = SCHEMA_T_STRING, .pattern = "^[0-9]+[MG]?$" },
+	{ .name = "storage", .type = SCHEMA_T_STRING, .format = "pve-storage-id" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const char *const enum_46[] = {
+	"btrfs",
+	"cephfs",
+	"cifs",
+	"dir",
+	"esxi",
+	"iscsi",
+	"iscsidirect",
+	"lvm",
+	"lvmthin",
+	"nfs",
+	"pbs",
+	"rbd",
+	"zfs",
+	"zfspool",
+	NULL,
+};
+
+static const struct schema_prop params_get_storage[] = {
+	{ .name = "type", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_46 },
+};
+
+static const struct schema_prop keys_bwlimit[] = {
+	{ .name = "clone", .type = SCHEMA_T_NUMBER, .flags = SCHEMA_OPTIONAL, .minimum = "0" },
+	{ .name = "default", .type = SCHEMA_T_NUMBER, .flags = SCHEMA_OPTIONAL, .minimum = "0" },
+	{ .name = "migration", .type = SCHEMA_T_NUMBER, .flags = SCHEMA_OPTIONAL, .minimum = "0" },
+	{ .name = "move", .type = SCHEMA_T_NUMBER, .flags = SCHEMA_OPTIONAL, .minimum = "0" },
+	{ .name = "restore", .type = SCHEMA_T_NUMBER, .flags = SCHEMA_OPTIONAL, .minimum = "0" },
+};
+
+static const char *const enum_47[] = {
+	"off",
+	"metadata",
+	"falloc",
+	"full",
+	NULL,
+};
+
+static const char *const enum_48[] = {
+	"1",
+	"2",
+	"4",
+	"8",
+	"16",
+	"32",
+	NULL,
+};
+
+static const char *const enum_49[] = {
+	"default",
+	"2.0",
+	"2.1",
+	"3",
+	"3.0",
+	"3.11",
+	NULL,
+};
+
+static const struct schema_prop params_post_storage[] = {
+	{ .name = "authsupported", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "base", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-volume-id" },
+	{ .name = "blocksize", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "bwlimit", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .keys = keys_bwlimit, .nkeys = 5 },
+	{ .name = "comstar_hg", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "comstar_tg", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "content", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-content-list" },
+	{ .name = "content-dirs", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-dir-override-list" },
+	{ .name = "create-base-path", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "yes" },
+	{ .name = "create-subdirs", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "yes" },
+	{ .name = "data-pool", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "datastore", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "disable", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "domain", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 256 },
+	{ .name = "encryption-key", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "export", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+	{ .name = "fingerprint", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .pattern = "^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$" },
+	{ .name = "format", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_45 },
+	{ .name = "fs-name", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-configid" },
+	{ .name = "fuse", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "is_mountpoint", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .def = "no" },
+	{ .name = "iscsiprovider", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "keyring", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "krbd", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "lio_tpg", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "master-pubkey", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "max-protected-backups", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "-1", .def = "Unlimited for users with Datastore.Allocate privilege, 5 for other users" },
+	{ .name = "mkdir", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "yes" },
+	{ .name = "monhost", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-portal-dns-list" },
+	{ .name = "mountpoint", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+	{ .name = "namespace", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "nocow", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "nodes", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-node-list" },
+	{ .name = "nowritecache", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "options", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-options" },
+	{ .name = "password", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 256 },
+	{ .name = "path", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+	{ .name = "pool", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "port", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "1", .maximum = "65535" },
+	{ .name = "portal", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-portal-dns" },
+	{ .name = "preallocation", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_47, .def = "metadata" },
+	{ .name = "prune-backups", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "prune-backups" },
+	{ .name = "saferemove", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "saferemove-stepsize", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .enums = enum_48, .def = "32" },
+	{ .name = "saferemove_throughput", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "server", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-server" },
+	{ .name = "share", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "shared", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "skip-cert-verification", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "false" },
+	{ .name = "smbversion", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_49, .def = "default" },
+	{ .name = "snapshot-as-volume-chain", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "sparse", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "storage", .type = SCHEMA_T_STRING, .format = "pve-storage-id" },
+	{ .name = "subdir", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+	{ .name = "tagged_only", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "target", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "thinpool", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-vgname" },
+	{ .name = "type", .type = SCHEMA_T_STRING, .enums = enum_46 },
+	{ .name = "username", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "vgname", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-vgname" },
+	{ .name = "zfs-base-path", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+};
+
+static const struct schema_prop params_delete_storage_storage[] = {
+	{ .name = "storage", .type = SCHEMA_T_STRING, .format = "pve-storage-id" },
+};
+
+static const struct schema_prop params_get_storage_storage[] = {
+	{ .name = "storage", .type = SCHEMA_T_STRING, .format = "pve-storage-id" },
+};
+
+static const struct schema_prop params_put_storage_storage[] = {
+	{ .name = "blocksize", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "bwlimit", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .keys = keys_bwlimit, .nkeys = 5 },
+	{ .name = "comstar_hg", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "comstar_tg", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "content", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-content-list" },
+	{ .name = "content-dirs", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-dir-override-list" },
+	{ .name = "create-base-path", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "yes" },
+	{ .name = "create-subdirs", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "yes" },
+	{ .name = "data-pool", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "delete", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-configid-list", .max_length = 4096 },
+	{ .name = "digest", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 64 },
+	{ .name = "disable", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "domain", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 256 },
+	{ .name = "encryption-key", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "fingerprint", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .pattern = "^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$" },
+	{ .name = "format", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_45 },
+	{ .name = "fs-name", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-configid" },
+	{ .name = "fuse", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "is_mountpoint", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .def = "no" },
+	{ .name = "keyring", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "krbd", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "lio_tpg", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "master-pubkey", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "max-protected-backups", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "-1", .def = "Unlimited for users with Datastore.Allocate privilege, 5 for other users" },
+	{ .name = "mkdir", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "yes" },
+	{ .name = "monhost", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-portal-dns-list" },
+	{ .name = "mountpoint", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+	{ .name = "namespace", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "nocow", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "nodes", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-node-list" },
+	{ .name = "nowritecache", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "options", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-options" },
+	{ .name = "password", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 256 },
+	{ .name = "pool", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "port", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "1", .maximum = "65535" },
+	{ .name = "preallocation", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_47, .def = "metadata" },
+	{ .name = "prune-backups", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "prune-backups" },
+	{ .name = "saferemove", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "saferemove-stepsize", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .enums = enum_48, .def = "32" },
+	{ .name = "saferemove_throughput", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "server", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-server" },
+	{ .name = "shared", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "skip-cert-verification", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "false" },
+	{ .name = "smbversion", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_49, .def = "default" },
+	{ .name = "snapshot-as-volume-chain", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "sparse", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "storage", .type = SCHEMA_T_STRING, .format = "pve-storage-id" },
+	{ .name = "subdir", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+	{ .name = "tagged_only", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "username", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "zfs-base-path", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-storage-path" },
+};
+
+static const struct schema_prop params_get_access_users[] = {
+	{ .name = "enabled", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "full", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+};
+
+static const struct schema_prop params_post_access_users[] = {
+	{ .name = "comment", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 2048 },
+	{ .name = "email", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "email-opt", .max_length = 254 },
+	{ .name = "enable", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "1" },
+	{ .name = "expire", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .minimum = "0" },
+	{ .name = "firstname", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 1024 },
+	{ .name = "groups", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-groupid-list" },
+	{ .name = "keys", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .pattern = "^[0-9a-zA-Z!=]{0,4096}$" },
+	{ .name = "lastname", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 1024 },
+	{ .name = "password", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 64 },
+	{ .name = "userid", .type = SCHEMA_T_STRING, .format = "pve-userid", .max_length = 64 },
+};
+
+static const struct schema_prop params_post_access_groups[] = {
+	{ .name = "comment", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "groupid", .type = SCHEMA_T_STRING, .format = "pve-groupid" },
+};
+
+static const char *const enum_50[] = {
+	"group",
+	NULL,
+};
+
+static const struct schema_prop params_post_cluster_ha_groups[] = {
+	{ .name = "comment", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .max_length = 4096 },
+	{ .name = "group", .type = SCHEMA_T_STRING, .format = "pve-configid" },
+	{ .name = "nodes", .type = SCHEMA_T_STRING, .format = "pve-ha-node-list" },
+	{ .name = "nofailback", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "restricted", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "type", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_50 },
+};
+
+static const struct schema_prop params_get_cluster_sdn_vnets[] = {
+	{ .name = "pending", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+	{ .name = "running", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL },
+};
+
+static const struct schema_prop params_delete_cluster_sdn_vnets_vnet_ips[] = {
+	{ .name = "ip", .type = SCHEMA_T_STRING, .format = "ip" },
+	{ .name = "mac", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "mac-addr" },
+	{ .name = "vnet", .type = SCHEMA_T_STRING, .format = "pve-sdn-vnet-id" },
+	{ .name = "zone", .type = SCHEMA_T_STRING, .format = "pve-sdn-zone-id" },
+};
+
+static const struct schema_prop params_post_cluster_sdn_vnets_vnet_ips[] = {
+	{ .name = "ip", .type = SCHEMA_T_STRING, .format = "ip" },
+	{ .name = "mac", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "mac-addr" },
+	{ .name = "vnet", .type = SCHEMA_T_STRING, .format = "pve-sdn-vnet-id" },
+	{ .name = "zone", .type = SCHEMA_T_STRING, .format = "pve-sdn-zone-id" },
+};
+
+static const struct schema_prop params_put_cluster_sdn_vnets_vnet_ips[] = {
+	{ .name = "ip", .type = SCHEMA_T_STRING, .format = "ip" },
+	{ .name = "mac", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "mac-addr" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+	{ .name = "vnet", .type = SCHEMA_T_STRING, .format = "pve-sdn-vnet-id" },
+	{ .name = "zone", .type = SCHEMA_T_STRING, .format = "pve-sdn-zone-id" },
+};
+
+static const char *const enum_51[] = {
+	"netbox",
+	"phpipam",
+	"pve",
+	NULL,
+};
+
+static const struct schema_prop params_get_cluster_sdn_ipams[] = {
+	{ .name = "type", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .enums = enum_51 },
+};
+
+static const struct schema_prop params_post_cluster_sdn_ipams[] = {
+	{ .name = "fingerprint", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .pattern = "^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$" },
+	{ .name = "ipam", .type = SCHEMA_T_STRING, .format = "pve-sdn-ipam-id" },
+	{ .name = "lock-token", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "section", .type = SCHEMA_T_INTEGER, .flags = SCHEMA_OPTIONAL },
+	{ .name = "token", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+	{ .name = "type", .type = SCHEMA_T_STRING, .format = "pve-configid", .enums = enum_51 },
+	{ .name = "url", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL },
+};
+
+static const struct schema_prop params_get_cluster_sdn_ipams_ipam_status[] = {
+	{ .name = "ipam", .type = SCHEMA_T_STRING, .format = "pve-sdn-ipam-id" },
+};
+
 const struct schema_endpoint schema_endpoints[] = {
 	{ .path = "/version", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
 	  .params = NULL, .nparams = 0 },
@@ -1899,6 +2425,92 @@ const struct schema_endpoint schema_endpoints[] = {
 	  .params = params_post_nodes_node_qemu_vmid_migrate, .nparams = 11 },
 	{ .path = "/nodes/{node}/certificates/info", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
 	  .params = params_get_nodes_node_certificates_info, .nparams = 1 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/snapshot", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_qemu_vmid_snapshot, .nparams = 2 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/snapshot", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_qemu_vmid_snapshot, .nparams = 5 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}", .method = "DELETE", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_delete_nodes_node_qemu_vmid_snapshot_snapname, .nparams = 4 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_qemu_vmid_snapshot_snapname, .nparams = 3 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_qemu_vmid_snapshot_snapname_config, .nparams = 3 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config", .method = "PUT", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_put_nodes_node_qemu_vmid_snapshot_snapname_config, .nparams = 4 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_qemu_vmid_snapshot_snapname_rollback, .nparams = 4 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/unlink", .method = "PUT", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_put_nodes_node_qemu_vmid_unlink, .nparams = 4 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/status/suspend", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_qemu_vmid_status_suspend, .nparams = 5 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/status/resume", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_qemu_vmid_status_resume, .nparams = 4 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/status/reset", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_qemu_vmid_status_reset, .nparams = 3 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/agent", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN | SCHEMA_EP_ADDITIONAL,
+	  .params = params_get_nodes_node_qemu_vmid_agent, .nparams = 2 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/agent", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_qemu_vmid_agent, .nparams = 3 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/agent/info", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_qemu_vmid_agent_info, .nparams = 2 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/agent/get-osinfo", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_qemu_vmid_agent_get_osinfo, .nparams = 2 },
+	{ .path = "/nodes/{node}/qemu/{vmid}/agent/get-host-name", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_qemu_vmid_agent_get_host_name, .nparams = 2 },
+	{ .path = "/nodes/{node}/lxc", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_lxc, .nparams = 1 },
+	{ .path = "/nodes/{node}/network", .method = "DELETE", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_delete_nodes_node_network, .nparams = 1 },
+	{ .path = "/nodes/{node}/network", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_network, .nparams = 2 },
+	{ .path = "/nodes/{node}/network", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_network, .nparams = 29 },
+	{ .path = "/nodes/{node}/network", .method = "PUT", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_put_nodes_node_network, .nparams = 2 },
+	{ .path = "/nodes/{node}/storage/{storage}/content", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_storage_storage_content, .nparams = 4 },
+	{ .path = "/nodes/{node}/storage/{storage}/content", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_nodes_node_storage_storage_content, .nparams = 6 },
+	{ .path = "/storage", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_storage, .nparams = 1 },
+	{ .path = "/storage", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_storage, .nparams = 61 },
+	{ .path = "/storage/{storage}", .method = "DELETE", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_delete_storage_storage, .nparams = 1 },
+	{ .path = "/storage/{storage}", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_storage_storage, .nparams = 1 },
+	{ .path = "/storage/{storage}", .method = "PUT", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_put_storage_storage, .nparams = 51 },
+	{ .path = "/access/users", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_access_users, .nparams = 2 },
+	{ .path = "/access/users", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_access_users, .nparams = 10 },
+	{ .path = "/access/groups", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = NULL, .nparams = 0 },
+	{ .path = "/access/groups", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_access_groups, .nparams = 2 },
+	{ .path = "/access/domains", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = NULL, .nparams = 0 },
+	{ .path = "/cluster/status", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = NULL, .nparams = 0 },
+	{ .path = "/cluster/ha/groups", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = NULL, .nparams = 0 },
+	{ .path = "/cluster/ha/groups", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_cluster_ha_groups, .nparams = 6 },
+	{ .path = "/cluster/sdn/vnets", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_cluster_sdn_vnets, .nparams = 2 },
+	{ .path = "/cluster/sdn/vnets/{vnet}/ips", .method = "DELETE", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_delete_cluster_sdn_vnets_vnet_ips, .nparams = 4 },
+	{ .path = "/cluster/sdn/vnets/{vnet}/ips", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_cluster_sdn_vnets_vnet_ips, .nparams = 4 },
+	{ .path = "/cluster/sdn/vnets/{vnet}/ips", .method = "PUT", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_put_cluster_sdn_vnets_vnet_ips, .nparams = 5 },
+	{ .path = "/cluster/sdn/ipams", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_cluster_sdn_ipams, .nparams = 1 },
+	{ .path = "/cluster/sdn/ipams", .method = "POST", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_post_cluster_sdn_ipams, .nparams = 7 },
+	{ .path = "/cluster/sdn/ipams/{ipam}/status", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_cluster_sdn_ipams_ipam_status, .nparams = 1 },
 };
 const size_t schema_nendpoints =
 	sizeof(schema_endpoints) / sizeof(schema_endpoints[0]);
@@ -1908,6 +2520,7 @@ const struct schema_prop schema_propstrings[] = {
 	{ .name = "amd-sev", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-qemu-sev-fmt", .keys = keys_amd_sev, .nkeys = 5 },
 	{ .name = "audio0", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .keys = keys_audio0, .nkeys = 2 },
 	{ .name = "boot", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-qm-boot", .keys = keys_boot, .nkeys = 2 },
+	{ .name = "bwlimit", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .keys = keys_bwlimit, .nkeys = 5 },
 	{ .name = "cdrom", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-qm-ide", .keys = keys_cdrom, .nkeys = 44 },
 	{ .name = "cicustom", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-qm-cicustom", .keys = keys_cicustom, .nkeys = 4 },
 	{ .name = "cpu", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-vm-cpu-conf", .keys = keys_cpu, .nkeys = 7 },
