@@ -13,7 +13,7 @@ packages=(
 	# runtime tools the binary spawns, and the end-to-end peers
 	git ansible-core openssh-server openssh-client
 	# independent clients for the simulators (tests only)
-	python3 python3-proxmoxer python3-hvac python3-yaml
+	python3 python3-proxmoxer python3-hvac python3-yaml ansible
 )
 
 missing=()
