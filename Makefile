@@ -62,6 +62,7 @@ bench: build
 	/usr/bin/python3 bench/plan.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
 	/usr/bin/python3 bench/apply.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
 	/usr/bin/python3 bench/provision.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim $(BUILD)/bin/vault-sim .
+	/usr/bin/python3 bench/ansible_inventory.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

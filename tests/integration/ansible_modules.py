@@ -237,7 +237,8 @@ def scenario(t, run, px, sim):
          "proxmox_domain_info lists pam and pve", doms)
 
     run.phase("clone")
-    full, linked = config(t, px, "node01", FULL), config(t, px, "node01", LINKED)
+    full = config(t, px, "node01", FULL)
+    linked = config(t, px, "node01", LINKED)
     t.eq(full.get("scsi0", "").split(",")[0],
          "local-lvm:vm-%d-disk-0" % FULL, "full clone: its own disk")
     t.eq(linked.get("scsi0", "").split(",")[0],
