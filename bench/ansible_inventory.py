@@ -158,16 +158,24 @@ def bench(binary, sim, count):
         figures = {}
         for name, (argv, env) in runs.items():
             times, reqs, inv = [], None, None
-            for _ in range(RUNS):
-                dt, reqs, inv = timed(argv, env, log, work)
-                times.append(dt)
+            try:
+                for _ in range(RUNS):
+                    dt, reqs, inv = timed(argv, env, log, work)
+                    times.append(dt)
+            except RuntimeError as e:
+                print("%5d VMs  %-36s failed: %s" % (count, name, " ".join(
+                    str(e).split())[-300:]))
+                continue
             listed = len([h for h in inv.get("_meta", {}).get(
                 "hostvars", {}) if h.startswith("vm-")]) or len(
                 {h for g, v in inv.items() if g != "_meta"
                  for h in v.get("hosts", []) if h.startswith("vm-")})
             figures[name] = (statistics.median(times), reqs, listed,
                              hosts_with_address(inv))
-        base_t, base_r = figures["pve-gitops inventory --list --live"][:2]
+        base_t, base_r = figures.get("pve-gitops inventory --list --live",
+                                     (None, None))[:2]
+        if not base_t:
+            return
         for name, (t, r, listed, addr) in figures.items():
             print("%5d VMs  %-36s %7.3f s (%5.2fx)  %6d requests "
                   "(%6.2fx)  %d listed, %d with an address"

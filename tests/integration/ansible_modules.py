@@ -58,6 +58,8 @@ templates:
 users:
   - userid: ops@pve
     password: hunter2
+groups:
+  - {groupid: admins, comment: operators, users: [ops@pve]}
 """
 
 # (task name, [changed on the first run, on the second]); None: not checked
@@ -151,8 +153,9 @@ class Run:
             runs = tasks.get(name, {}).get("results", [])
             got = ["failed" if r.get("failed") else r.get("changed")
                    for r in runs]
-            msgs = [str(r.get("msg", ""))[:400] for r in runs
-                    if r.get("failed")]
+            msgs = [(str(r.get("msg", ""))[:400] + " "
+                     + str(r.get("module_stderr", ""))[-400:]).strip()
+                    for r in runs if r.get("failed")]
             if not self.t.eq(got, want, "%s: changed on the first and the "
                              "second run" % name):
                 failed = True
@@ -232,6 +235,9 @@ def scenario(t, run, px, sim):
     users = run.result(tasks, "info users").get("proxmox_users", [])
     t.ok({"root@pam", "ops@pve"} <= {u.get("userid") for u in users},
          "proxmox_user_info lists root@pam and ops@pve", users)
+    groups = run.result(tasks, "info groups").get("proxmox_groups", [])
+    t.ok(any(g.get("groupid") == "admins" for g in groups),
+         "proxmox_group_info lists admins", groups)
     doms = run.result(tasks, "info domains").get("proxmox_domains", [])
     t.ok({"pam", "pve"} <= {x.get("realm") for x in doms},
          "proxmox_domain_info lists pam and pve", doms)
