@@ -125,6 +125,13 @@ static int decode_host(struct outputs *out, const char *name, json_t *o,
 	return 0;
 }
 
+static int host_cmp(const void *a, const void *b)
+{
+	const struct outputs_host *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
 int outputs_decode(struct outputs *out, const char *text, size_t len,
 		   const char *file, struct err *e)
 {
@@ -150,6 +157,9 @@ int outputs_decode(struct outputs *out, const char *text, size_t len,
 		if (decode_host(out, name, o, file, e) < 0)
 			goto out;
 	}
+	/* JSON object keys are unique: sorted, outputs_find can bisect */
+	if (out->nr)
+		qsort(out->hosts, out->nr, sizeof(*out->hosts), host_cmp);
 	ret = 0;
 out:
 	json_decref(root);
@@ -159,12 +169,12 @@ out:
 const struct outputs_host *outputs_find(const struct outputs *o,
 					const char *name)
 {
-	size_t i;
+	struct outputs_host key = { 0 };
 
-	for (i = 0; i < o->nr; i++)
-		if (!strcmp(o->hosts[i].name, name))
-			return &o->hosts[i];
-	return NULL;
+	if (!o->nr)
+		return NULL;
+	key.name = (char *)name;
+	return bsearch(&key, o->hosts, o->nr, sizeof(*o->hosts), host_cmp);
 }
 
 void outputs_release(struct outputs *o)

@@ -39,7 +39,7 @@ struct outputs_host {
 };
 
 struct outputs {
-	struct outputs_host *hosts;
+	struct outputs_host *hosts; /* sorted by name */
 	size_t nr, alloc;
 };
 
@@ -57,7 +57,7 @@ struct outputs {
  */
 int outputs_decode(struct outputs *out, const char *text, size_t len,
 		   const char *file, struct err *e);
-/* The entry named name, or NULL. */
+/* The entry named name, or NULL (a binary search). */
 const struct outputs_host *outputs_find(const struct outputs *o,
 					const char *name);
 void outputs_release(struct outputs *o);

@@ -51,6 +51,42 @@ static void outputs__encode_decode(void **state)
 	err_release(&e);
 }
 
+/* Every entry is found whatever the file's order (the lookup bisects). */
+static void outputs__find_any_order(void **state)
+{
+	static const char *const names[] = { "web-3", "db",    "k8s-b", "a",
+					     "zz",    "k8s-a", "m" };
+	struct outputs o = OUTPUTS_INIT;
+	struct strbuf text = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	(void)state;
+	strbuf_addstr(&text, "{\"ansible_inventory\": {\"value\": {");
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		strbuf_addf(&text,
+			    "%s\"%s\": {\"ansible_host\": null, "
+			    "\"node\": \"n1\", \"vmid\": %zu}",
+			    i ? ", " : "", names[i], 100 + i);
+	strbuf_addstr(&text, "}}}");
+	assert_int_equal(outputs_decode(&o, text.buf, text.len, "o.json", &e),
+			 0);
+	assert_int_equal(o.nr, ARRAY_SIZE(names));
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		const struct outputs_host *h = outputs_find(&o, names[i]);
+
+		assert_non_null(h);
+		assert_string_equal(h->name, names[i]);
+		assert_int_equal(h->vmid, 100 + i);
+	}
+	assert_null(outputs_find(&o, "k8s-c"));
+	assert_null(outputs_find(&o, ""));
+	outputs_release(&o);
+	assert_null(outputs_find(&o, "db"));
+	strbuf_release(&text);
+	err_release(&e);
+}
+
 static void outputs__bad_files(void **state)
 {
 	static const struct {
@@ -94,6 +130,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(outputs__encode_decode),
+		cmocka_unit_test(outputs__find_any_order),
 		cmocka_unit_test(outputs__bad_files),
 	};
 
