@@ -1,6 +1,7 @@
 /*
  * cluster.c - the cluster-wide reads: /version, /cluster/resources (what
- * a client lists VMs, nodes and storages by) and /cluster/nextid.
+ * a client lists VMs, containers, nodes and storages by), /cluster/nextid
+ * and /cluster/status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 
 #include "endpoint.h"
 #include "handlers.h"
+#include "lxc.h"
+#include "network.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
@@ -57,6 +60,10 @@ void h_resources(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 				json_sprintf("qemu/%d", s->vms[i]->vmid));
 			json_array_append_new(a, o);
 		}
+	/* containers after VMs; Proxmox sorts both by vmid as strings */
+	if (!type || !strcmp(type, "vm"))
+		for (i = 0; i < s->nr_cts; i++)
+			json_array_append_new(a, ct_resource(s, &s->cts[i]));
 	if (!type || !strcmp(type, "storage"))
 		for (i = 0; i < s->nr_nodes; i++)
 			for (j = 0; j < s->nodes[i].nr_st; j++) {
@@ -103,14 +110,48 @@ void h_nextid(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 
 	if (want) {
 		id = vmid_of(rq, "vmid");
-		if (sim_vm(s, id)) {
+		if (sim_vm(s, id) || sim_ct(s, id)) {
 			param_fail(rs, "vmid", "VM %d already exists", id);
 			return;
 		}
 		rs->data = json_sprintf("%d", id);
 		return;
 	}
-	for (id = 100; sim_vm(s, id); id++)
+	for (id = 100; sim_vm(s, id) || sim_ct(s, id); id++)
 		;
 	rs->data = json_sprintf("%d", id);
+}
+
+/*
+ * pve-manager PVE/API2/Cluster.pm get_status: a "cluster" entry and one
+ * per member (the first node answers, so it is "local"); a lone node
+ * without a cluster gets the fake entry with nodeid 0.
+ */
+void h_cluster_status(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	char ip[64];
+	size_t i;
+
+	(void)rq;
+	rs->data = json_array();
+	if (s->nr_nodes > 1)
+		json_array_append_new(
+			rs->data,
+			json_pack("{s:s, s:s, s:I, s:I, s:s, s:i}", "type",
+				  "cluster", "id", "cluster", "nodes",
+				  (json_int_t)s->nr_nodes, "version",
+				  (json_int_t)s->nr_nodes, "name",
+				  "proxmox-sim", "quorate", 1));
+	for (i = 0; i < s->nr_nodes; i++) {
+		sim_node_ip(s, s->nodes[i].name, ip, sizeof(ip));
+		json_array_append_new(
+			rs->data,
+			json_pack("{s:s, s:o, s:s, s:I, s:i, s:i, s:s, s:s}",
+				  "type", "node", "id",
+				  json_sprintf("node/%s", s->nodes[i].name),
+				  "name", s->nodes[i].name, "nodeid",
+				  (json_int_t)(s->nr_nodes > 1 ? i + 1 : 0),
+				  "local", i == 0, "online", 1, "ip", ip,
+				  "level", ""));
+	}
 }
