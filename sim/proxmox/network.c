@@ -2,8 +2,9 @@
  * network.c - GET /nodes/{node}/network as pve-manager's
  * PVE/API2/Network.pm answers it from /etc/network/interfaces: the
  * node's physical port (eno1) and the bridges the topology names (vmbr0
- * by default, carrying the node's address). Proxmox lists them in Perl
- * hash order; the simulator sorts them by name, to be reproducible.
+ * by default), vmbr0 carrying the node's address (the topology's, else
+ * 192.0.2.11/24 for the first node, .12 for the second...). Proxmox lists them
+ * in Perl hash order; the simulator sorts them by name, to be reproducible.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +47,8 @@ void sim_node_ip(struct sim *s, const char *node, char *out, size_t size)
 		if (!strcmp(s->netifs[i].node, node) &&
 		    !strcmp(s->netifs[i].iface, "vmbr0") && s->netifs[i].cidr)
 			snprintf(out, size, "%s", s->netifs[i].cidr);
-	if (!out[0]) {
-		for (i = 0; i < s->nr_netifs; i++)
-			if (!strcmp(s->netifs[i].node, node))
-				return; /* described, without an address */
+	if (!out[0])
 		default_cidr(s, node, out, size);
-	}
 	out[strcspn(out, "/")] = '\0';
 }
 
@@ -121,11 +118,17 @@ void h_node_network(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		if (type_matches(filter, "bridge"))
 			v[k++] = iface_json("vmbr0", "bridge", cidr, "eno1", 4);
 	}
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
+		const char *c = ifs[i]->cidr;
+
+		if (!c && !strcmp(ifs[i]->iface, "vmbr0")) {
+			default_cidr(s, n->name, cidr, sizeof(cidr));
+			c = cidr;
+		}
 		if (type_matches(filter, ifs[i]->type))
-			v[k++] = iface_json(ifs[i]->iface, ifs[i]->type,
-					    ifs[i]->cidr, ifs[i]->ports,
-					    (int)(3 + i));
+			v[k++] = iface_json(ifs[i]->iface, ifs[i]->type, c,
+					    ifs[i]->ports, (int)(3 + i));
+	}
 	qsort(v, k, sizeof(v[0]), by_iface);
 	rs->data = json_array();
 	for (i = 0; i < k; i++)

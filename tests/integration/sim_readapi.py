@@ -64,6 +64,7 @@ vms:
   - {vmid: 122, name: stopped, node: pve-b}
   - {vmid: 123, name: nokey, node: pve-b, status: running, agent: false}
   - {vmid: 124, name: nokeystopped, node: pve-b, agent: false}
+  - {vmid: 1000, name: wide, node: pve-c}
 containers:
   - {vmid: 100, hostname: ct-web, node: pve-a, status: running,
      rootfs: {storage: local-lvm, size: 8G},
@@ -228,8 +229,14 @@ def t_containers(t, px):
                            "diskwrite") if f not in r]
     t.eq(missing, [], "a container's entry has the rrd figures")
     vm = [x["id"] for x in px.cluster.resources.get(type="vm")]
-    t.ok("lxc/201" in vm and "qemu/120" in vm,
-         "type=vm lists containers and VMs", vm)
+    t.eq(vm, ["lxc/100", "qemu/1000", "qemu/120", "qemu/121", "qemu/122",
+              "qemu/123", "qemu/124", "lxc/201", "qemu/9000"],
+         "type=vm: VMs and containers by vmid as strings (sort keys)")
+    q = {r["id"]: r for r in res}["qemu/120"]
+    t.eq(("cpus" in q, q["maxcpu"], q["template"], q["netout"]),
+         (False, 1, 0, 0), "a VM's entry: maxcpu, template 0, counters")
+    t.eq([r["type"] for r in res][:9], ["lxc", "qemu"] + ["qemu"] * 5 +
+         ["lxc", "qemu"], "guests come first (Cluster.pm's order)")
     t.ok(not [x for x in px.cluster.resources.get(type="node")
               if x["type"] == "lxc"], "type=node lists no container")
     t.eq(px.cluster.nextid.get(), "101", "nextid skips a container's id")
@@ -335,17 +342,18 @@ def t_network(t, px):
          ["vmbr0", "vmbr1"], "type=bridge")
     c = px.nodes("pve-c").network.get()
     t.eq([(i["iface"], i.get("address")) for i in c],
-         [("eno1", None), ("vmbr0", None)],
-         "a node without address: eno1 and vmbr0, manual")
+         [("eno1", None), ("vmbr0", "192.0.2.13")],
+         "a node without address: eno1 and vmbr0 with a TEST-NET-1 one")
     s = px.cluster.status.get()
     check_list(t, s, CLUSTER_STATUS, "GET /cluster/status")
     t.eq([(x["type"], x["id"]) for x in s],
          [("cluster", "cluster"), ("node", "node/pve-a"),
           ("node", "node/pve-b"), ("node", "node/pve-c")],
          "the cluster entry and one per node")
-    t.eq((s[0]["nodes"], s[0]["quorate"], s[1]["ip"], s[1]["local"],
-          s[2]["local"], s[1]["online"]),
-         (3, 1, "192.0.2.50", 1, 0, 1), "members: address, local, online")
+    t.eq((s[0]["nodes"], s[0]["quorate"], s[1]["ip"], s[3]["ip"],
+          s[1]["local"], s[2]["local"], s[1]["online"]),
+         (3, 1, "192.0.2.50", "192.0.2.13", 1, 0, 1),
+         "members: address (vmbr0's), local, online")
 
 
 def t_agent(t, px):
@@ -433,6 +441,49 @@ def t_file_read(t, px):
          "file-read of a stopped VM")
 
 
+def t_lone_node(t, work):
+    """A node without a cluster: Cluster.pm's fake entry, nodeid 0."""
+    topo = os.path.join(work, "lone.yaml")
+    with open(topo, "w") as f:
+        f.write("nodes:\n  - {name: solo, address: 192.0.2.77/24}\n")
+    with Sim(sys.argv[1], "--topology", topo, "--token",
+             "root@pam!ci=" + SECRET) as sim:
+        px = ProxmoxAPI("127.0.0.1", port=sim.port, user="root@pam",
+                        token_name="ci", token_value=SECRET,
+                        verify_ssl=False, timeout=60)
+        t.eq(px.cluster.status.get(),
+             [{"type": "node", "id": "node/solo", "name": "solo",
+               "nodeid": 0, "local": 1, "online": 1, "ip": "192.0.2.77",
+               "level": ""}], "a lone node: one entry, nodeid 0")
+
+
+BAD = [
+    ("containers:\n  - {vmid: 300, node: nowhere}\n", 6, "no such node"),
+    ("containers:\n  - {vmid: 120, node: a}\n", 6, "vmid listed twice"),
+    ("containers:\n  - {vmid: 300, node: a, rootfs: {storage: x}}\n", 6,
+     "no such storage on the node"),
+    ("", 4, "a file's path is absolute", "{etc/x: y}"),
+    ("", 4, "a file is a string or {size: N, fill: S} (at most 256M)",
+     "{/x: [1]}"),
+]
+
+
+def t_refusals(t, work):
+    topo = os.path.join(work, "bad.yaml")
+    for case in BAD:
+        files = case[3] if len(case) > 3 else "{}"
+        with open(topo, "w") as f:
+            f.write("nodes:\n  - name: a\nvms:\n"
+                    "  - {vmid: 120, name: v, node: a, files: %s}\n%s"
+                    % (files, case[0]))
+        p = subprocess.run([sys.argv[1], "--listen", "127.0.0.1:0",
+                            "--topology", topo], capture_output=True,
+                           text=True, timeout=30)
+        t.eq((p.returncode, p.stderr.strip()),
+             (2, "proxmox-sim: error: %s:%d: %s" % (topo, case[1], case[2])),
+             "topology refused: " + case[2])
+
+
 def schema_check(t, sim):
     # a developer's check, only when asked for: the project's tests read
     # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
@@ -462,6 +513,8 @@ def main():
         t_agent(t, px)
         t_file_read(t, px)
         schema_check(t, sim)
+    t_lone_node(t, work)
+    t_refusals(t, work)
     t.done()
 
 
