@@ -55,6 +55,21 @@ static const char *const templates[] = {
 	"/pools/{poolid}",
 	"/cluster/ha/resources",
 	"/cluster/ha/resources/{sid}",
+	/* readapi (issue 15): containers, storage, access, network, agent */
+	"/nodes/{node}/lxc",
+	"/nodes/{node}/network",
+	"/nodes/{node}/storage/{storage}/content",
+	"/storage",
+	"/storage/{storage}",
+	"/access/users",
+	"/access/groups",
+	"/access/domains",
+	"/cluster/status",
+	"/nodes/{node}/qemu/{vmid}/agent",
+	"/nodes/{node}/qemu/{vmid}/agent/info",
+	"/nodes/{node}/qemu/{vmid}/agent/get-osinfo",
+	"/nodes/{node}/qemu/{vmid}/agent/get-host-name",
+	/* end readapi */
 	NULL,
 };
 
@@ -214,6 +229,23 @@ static const struct route routes[] = {
 	{ "DELETE", "/nodes/{node}/tasks/{upid}", h_task_stop },
 	{ "GET", "/nodes/{node}/tasks/{upid}/status", h_task_status },
 	{ "GET", "/nodes/{node}/tasks/{upid}/log", h_task_log },
+	/* readapi (issue 15): containers, storage, access, network, agent */
+	{ "GET", "/nodes/{node}/lxc", h_lxc_list },
+	{ "GET", "/nodes/{node}/network", h_node_network },
+	{ "GET", "/nodes/{node}/storage/{storage}/content", h_storage_content },
+	{ "GET", "/storage", h_storage_index },
+	{ "GET", "/storage/{storage}", h_storage_read },
+	{ "GET", "/access/users", h_access_users },
+	{ "GET", "/access/groups", h_access_groups },
+	{ "GET", "/access/domains", h_access_domains },
+	{ "GET", "/cluster/status", h_cluster_status },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent", h_agent_index },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/agent", h_agent_cmd },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/info", h_agent_info },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/get-osinfo", h_agent_osinfo },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/get-host-name",
+	  h_agent_hostname },
+	/* end readapi */
 	{ NULL, NULL, NULL },
 };
 

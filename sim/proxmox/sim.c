@@ -213,6 +213,7 @@ void sim_release(struct sim *s)
 		free(s->guest_keys[i].key);
 	}
 	free(s->guest_keys);
+	sim_readapi_release(s); /* readapi (issue 15) */
 	for (i = 0; i < s->opts.nr_task_ms; i++)
 		free(s->opts.task_ms[i].type);
 	free(s->opts.task_ms);

@@ -132,6 +132,44 @@ struct sim_task_ms {
 	int ms;
 };
 
+/* ---- readapi (issue 15): what only the read endpoints show ---- */
+
+/* A container: listed only (no lifecycle); conf as pct stores it. */
+struct sim_ct {
+	int vmid;
+	char *node;
+	struct kvlist conf; /* hostname, cores, memory, swap, rootfs, tags */
+	bool running;
+	int64_t started_ms;
+};
+
+/* A file inside a guest, for the agent's file-read. */
+struct sim_guest_file {
+	int vmid;
+	char *path, *data;
+	size_t len;
+};
+
+struct sim_group {
+	char *groupid, *comment;
+	struct strvec users;
+};
+
+/* A node's network interface as /etc/network/interfaces declares it. */
+struct sim_netif {
+	char *node, *iface, *type; /* "bridge" or "eth" */
+	char *cidr;		   /* NULL: method manual */
+	char *ports;		   /* a bridge's bridge_ports, or NULL */
+};
+
+/* storage.cfg keys beyond type/content/shared (path, vgname, ...). */
+struct sim_stcfg {
+	char *storage;
+	struct kvlist cfg;
+};
+
+/* ---- end readapi ---- */
+
 struct sim_opts {
 	struct sim_task_ms *task_ms;
 	size_t nr_task_ms, alloc_task_ms;
@@ -169,6 +207,17 @@ struct sim {
 	char fingerprint[96];  /* of the HTTPS certificate, for /certificates */
 	const char *fail_task; /* fault injection: the next task fails so */
 	uint64_t rng; /* for MACs, keys and tickets; not the fault stream */
+	/* readapi (issue 15) */
+	struct sim_ct *cts;
+	size_t nr_cts, alloc_cts;
+	struct sim_guest_file *gfiles;
+	size_t nr_gfiles, alloc_gfiles;
+	struct sim_group *groups;
+	size_t nr_groups, alloc_groups;
+	struct sim_netif *netifs;
+	size_t nr_netifs, alloc_netifs;
+	struct sim_stcfg *stcfg;
+	size_t nr_stcfg, alloc_stcfg;
 };
 
 int64_t sim_now_ms(void);
@@ -236,5 +285,24 @@ int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
 bool sim_guest_ignores_shutdown(const struct sim *s, int vmid);
 /* SHA-1 digest of a VM's configuration, 40 hex digits. */
 void sim_config_digest(const struct sim_vm *vm, char out[41]);
+
+/* ---- readapi (issue 15): containers, guest files, groups, network ---- */
+
+/* The container vmid, or NULL; add one (conf empty, stopped). */
+struct sim_ct *sim_ct(struct sim *s, int vmid);
+struct sim_ct *sim_ct_new(struct sim *s, int vmid, const char *node);
+/* Give guest vmid a file (data copied, len bytes); replaces one. */
+void sim_guest_file_set(struct sim *s, int vmid, const char *path,
+			const char *data, size_t len);
+const struct sim_guest_file *sim_guest_file(const struct sim *s, int vmid,
+					    const char *path);
+struct sim_group *sim_group_new(struct sim *s, const char *groupid,
+				const char *comment);
+void sim_netif_add(struct sim *s, const char *node, const char *iface,
+		   const char *type, const char *cidr, const char *ports);
+/* storage.cfg extras of a storage, created empty when asked to. */
+struct kvlist *sim_stcfg(struct sim *s, const char *storage, bool create);
+/* Release what the block above added (called by sim_release). */
+void sim_readapi_release(struct sim *s);
 
 #endif

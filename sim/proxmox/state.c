@@ -95,6 +95,57 @@ static bool get_bool(struct fy_node *map, const char *key, bool def)
 	return !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes");
 }
 
+/* config: {key: value, ...} into conf */
+static int load_config(struct topo *t, struct kvlist *conf, struct fy_node *map)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	while (map && (p = fy_node_mapping_iterate(map, &it))) {
+		const char *k = fy_node_get_scalar0(fy_node_pair_key(p));
+		const char *v = fy_node_get_scalar0(fy_node_pair_value(p));
+
+		if (!k || !v)
+			return topo_fail(t, map,
+					 "config values must be scalars");
+		kv_set(conf, k, v);
+	}
+	return 0;
+}
+
+/*
+ * A node's network: eno1 (the port of vmbr0) and the bridges named in
+ * bridges: (vmbr0 by default); vmbr0 carries address: when given.
+ */
+static int load_netifs(struct sim *s, struct topo *t, struct fy_node *n,
+		       const char *node)
+{
+	struct fy_node *br =
+		fy_node_mapping_lookup_by_string(n, "bridges", FY_NT);
+	const char *addr = scalar(n, "address"), *b;
+	struct fy_node *it_n;
+	void *it = NULL;
+
+	if (addr && !strchr(addr, '/'))
+		return topo_fail(t, n, "'address' is CIDR (192.0.2.11/24)");
+	if (br && !fy_node_is_sequence(br))
+		return topo_fail(t, n, "'bridges' is a list of names");
+	sim_netif_add(s, node, "eno1", "eth", NULL, NULL);
+	if (!br) {
+		sim_netif_add(s, node, "vmbr0", "bridge", addr, "eno1");
+		return 0;
+	}
+	while ((it_n = fy_node_sequence_iterate(br, &it))) {
+		if (!fy_node_is_scalar(it_n) ||
+		    !(b = fy_node_get_scalar0(it_n)))
+			return topo_fail(t, br, "a bridge is a name");
+		sim_netif_add(s, node, b, "bridge",
+			      !strcmp(b, "vmbr0") ? addr : NULL,
+			      !strcmp(b, "vmbr0") ? "eno1" : NULL);
+	}
+	return 0;
+}
+
 static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 {
 	struct fy_node *n, *st, *sts;
@@ -128,7 +179,13 @@ static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 				node, sname, type ? type : "lvmthin",
 				content ? content : "images,rootdir", v,
 				get_bool(st, "shared", false));
+			if (load_config(t, sim_stcfg(s, sname, true),
+					fy_node_mapping_lookup_by_string(
+						st, "config", FY_NT)) < 0)
+				return -1;
 		}
+		if (load_netifs(s, t, n, name) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -165,6 +222,60 @@ static int load_disks(struct sim *s, struct topo *t, struct sim_vm *vm,
 	return 0;
 }
 
+/* One file's content: a string, or {size: 17M, fill: "ab"} repeated. */
+static int file_content(struct topo *t, struct fy_node *v, struct strbuf *out)
+{
+	const char *fill = scalar(v, "fill"), *str;
+	uint64_t size;
+	size_t len, flen;
+
+	if (fy_node_is_scalar(v)) {
+		str = fy_node_get_scalar(v, &len);
+		strbuf_add(out, str, len);
+		return 0;
+	}
+	if (!fy_node_is_mapping(v) || get_size(t, v, "size", 0, &size) < 0 ||
+	    size > (256ULL << 20))
+		return topo_fail(t, v,
+				 "a file is a string or {size: N, fill: S} "
+				 "(at most 256M)");
+	if (!fill || !*fill)
+		fill = "x";
+	flen = strlen(fill);
+	strbuf_grow(out, (size_t)size);
+	while (out->len < size)
+		strbuf_add(out, fill,
+			   size - out->len < flen ? size - out->len : flen);
+	return 0;
+}
+
+/* files: {/etc/hostname: "web\n", /var/big: {size: 17M, fill: "A"}} */
+static int load_files(struct sim *s, struct topo *t, int vmid,
+		      struct fy_node *map)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	if (map && !fy_node_is_mapping(map))
+		return topo_fail(t, map, "'files' maps paths to contents");
+	while (map && (p = fy_node_mapping_iterate(map, &it))) {
+		const char *path = fy_node_get_scalar0(fy_node_pair_key(p));
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!path || path[0] != '/') {
+			strbuf_release(&sb);
+			return topo_fail(t, map, "a file's path is absolute");
+		}
+		if (file_content(t, fy_node_pair_value(p), &sb) < 0) {
+			strbuf_release(&sb);
+			return -1;
+		}
+		sim_guest_file_set(s, vmid, path, sb.buf, sb.len);
+		strbuf_release(&sb);
+	}
+	return 0;
+}
+
 static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 		    bool templates)
 {
@@ -174,9 +285,7 @@ static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 	while ((n = fy_node_sequence_iterate(seq, &it))) {
 		const char *name, *node, *id = scalar(n, "vmid");
 		const char *ci = scalar(n, "cloudinit");
-		struct fy_node_pair *p;
 		struct sim_vm *vm;
-		void *it2 = NULL;
 		uint64_t vmid;
 		char mac[18];
 		struct strbuf sb = STRBUF_INIT;
@@ -218,18 +327,11 @@ static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 			strbuf_release(&nm);
 		}
 		conf = fy_node_mapping_lookup_by_string(n, "config", FY_NT);
-		while (conf && (p = fy_node_mapping_iterate(conf, &it2))) {
-			const char *k =
-				fy_node_get_scalar0(fy_node_pair_key(p));
-			const char *v =
-				fy_node_get_scalar0(fy_node_pair_value(p));
-
-			if (!k || !v)
-				return topo_fail(t, conf,
-						 "config values must be "
-						 "scalars");
-			kv_set(&vm->conf, k, v);
-		}
+		if (load_config(t, &vm->conf, conf) < 0 ||
+		    load_files(s, t, vm->vmid,
+			       fy_node_mapping_lookup_by_string(n, "files",
+								FY_NT)) < 0)
+			return -1;
 		if (templates)
 			kv_set(&vm->conf, "template", "1");
 		else if (scalar(n, "status") &&
@@ -269,6 +371,110 @@ static int load_users(struct sim *s, struct topo *t, struct fy_node *seq)
 	return 0;
 }
 
+/*
+ * containers: [{vmid, hostname, node, status, rootfs: {storage, size},
+ * config: {...}}], listed only, with pct's defaults (cores 1, 512 MiB).
+ */
+static int load_ct(struct sim *s, struct topo *t, struct fy_node *n)
+{
+	const char *node, *id = scalar(n, "vmid"),
+			  *host = scalar(n, "hostname");
+	struct fy_node *rf =
+		fy_node_mapping_lookup_by_string(n, "rootfs", FY_NT);
+	struct strbuf sb = STRBUF_INIT;
+	struct sim_ct *ct;
+	uint64_t vmid, size = 4ULL << 30;
+	char mac[18];
+
+	if (!id || parse_u64z(&vmid, id, 100, 999999999) < 0)
+		return topo_fail(t, n, "'vmid' must be 100-999999999");
+	if (need_str(t, n, "node", &node) < 0)
+		return -1;
+	if (!sim_node(s, node))
+		return topo_fail(t, n, "no such node");
+	if (sim_vm(s, (int)vmid) || sim_ct(s, (int)vmid))
+		return topo_fail(t, n, "vmid listed twice");
+	ct = sim_ct_new(s, (int)vmid, node);
+	strbuf_addf(&sb, "CT%d", ct->vmid);
+	kv_set(&ct->conf, "arch", "amd64");
+	kv_set(&ct->conf, "cores", "1");
+	kv_set(&ct->conf, "hostname", host ? host : sb.buf);
+	kv_set(&ct->conf, "memory", "512");
+	sim_new_mac(s, mac);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "name=eth0,bridge=vmbr0,hwaddr=%s,ip=dhcp,type=veth",
+		    mac);
+	kv_set(&ct->conf, "net0", sb.buf);
+	kv_set(&ct->conf, "ostype", "debian");
+	strbuf_release(&sb);
+	if (rf) {
+		const char *st;
+		struct strbuf nm = STRBUF_INIT, v = STRBUF_INIT;
+
+		if (need_str(t, rf, "storage", &st) < 0 ||
+		    get_size(t, rf, "size", size, &size) < 0)
+			return -1;
+		if (!sim_storage(sim_node(s, node), st))
+			return topo_fail(t, rf, "no such storage on the node");
+		strbuf_addf(&nm, "vm-%d-disk-0", ct->vmid);
+		sim_add_volume(s, st, nm.buf, node, ct->vmid, size);
+		strbuf_addf(&v, "%s:%s,size=", st, nm.buf);
+		sim_format_size(&v, size);
+		kv_set(&ct->conf, "rootfs", v.buf);
+		strbuf_release(&nm);
+		strbuf_release(&v);
+	}
+	kv_set(&ct->conf, "swap", "512");
+	if (load_config(t, &ct->conf,
+			fy_node_mapping_lookup_by_string(n, "config", FY_NT)) <
+	    0)
+		return -1;
+	if (scalar(n, "status") && !strcmp(scalar(n, "status"), "running")) {
+		ct->running = true;
+		ct->started_ms = sim_now_ms() - 3600 * 1000;
+	}
+	return 0;
+}
+
+/* groups: [{groupid, comment, users: [userid, ...]}] */
+static int load_groups(struct sim *s, struct topo *t, struct fy_node *seq)
+{
+	struct fy_node *n, *u, *users;
+	void *it = NULL, *it2;
+	const char *gid;
+
+	while ((n = fy_node_sequence_iterate(seq, &it))) {
+		struct sim_group *g;
+
+		if (need_str(t, n, "groupid", &gid) < 0)
+			return -1;
+		g = sim_group_new(s, gid, scalar(n, "comment"));
+		users = fy_node_mapping_lookup_by_string(n, "users", FY_NT);
+		it2 = NULL;
+		while (users && (u = fy_node_sequence_iterate(users, &it2))) {
+			if (!fy_node_is_scalar(u))
+				return topo_fail(t, users,
+						 "a user is a userid");
+			strvec_push(&g->users, fy_node_get_scalar0(u));
+		}
+	}
+	return 0;
+}
+
+/* The keys of issue 15: containers and groups. */
+static int load_readapi(struct sim *s, struct topo *t, struct fy_node *root)
+{
+	struct fy_node *seq, *n;
+	void *it = NULL;
+
+	seq = fy_node_mapping_lookup_by_string(root, "containers", FY_NT);
+	while (seq && (n = fy_node_sequence_iterate(seq, &it)))
+		if (load_ct(s, t, n) < 0)
+			return -1;
+	seq = fy_node_mapping_lookup_by_string(root, "groups", FY_NT);
+	return seq ? load_groups(s, t, seq) : 0;
+}
+
 int sim_load_topology(struct sim *s, const char *path, struct err *e)
 {
 	struct fy_document *doc = fy_document_build_from_file(NULL, path);
@@ -299,6 +505,8 @@ int sim_load_topology(struct sim *s, const char *path, struct err *e)
 		goto out;
 	if ((n = fy_node_mapping_lookup_by_string(root, "users", FY_NT)) &&
 	    load_users(s, &t, n) < 0)
+		goto out;
+	if (load_readapi(s, &t, root) < 0)
 		goto out;
 	ret = 0;
 out:

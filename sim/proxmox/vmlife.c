@@ -1,7 +1,7 @@
 /*
  * vmlife.c - VM lifecycle endpoints: clone, resize, template, destroy,
- * start/stop/shutdown/reboot, current status, and the guest agent of a
- * booted VM (interfaces from ipconfig0, SSH host key through file-read).
+ * start/stop/shutdown/reboot and current status (the guest agent's
+ * commands are in agent.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -698,106 +698,4 @@ void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	/* vm_reboot's _do_vm_stop has no force: a deaf guest fails it */
 	if ((t = power(s, rq, rs, "qmreboot", FX_REBOOT, NULL)))
 		stop_timeout(s, t, rq, false, false);
-}
-
-/* ---- guest agent -------------------------------------------------------- */
-
-static struct sim_vm *agent_vm(struct sim *s, struct sim_req *rq,
-			       struct sim_resp *rs)
-{
-	struct sim_vm *vm = need_vm(s, rq, rs);
-
-	if (!vm)
-		return NULL;
-	if (!vm->running) {
-		resp_fail(rs, 500, "VM %d is not running", vm->vmid);
-		return NULL;
-	}
-	if (!agent_enabled(vm)) {
-		resp_fail(rs, 500, "No QEMU guest agent configured");
-		return NULL;
-	}
-	if (sim_now_ms() - vm->started_ms < s->opts.boot_ms) {
-		resp_fail(rs, 500, "QEMU guest agent is not running");
-		return NULL;
-	}
-	return vm;
-}
-
-void h_agent_ping(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
-{
-	if (agent_vm(s, rq, rs))
-		rs->data = json_pack("{s:{}}", "result");
-}
-
-void h_agent_ifaces(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
-{
-	struct sim_vm *vm = agent_vm(s, rq, rs);
-	const char *net0;
-	char addr[16], mac[18] = "bc:24:11:00:00:00";
-	int prefix = 24;
-	json_t *eth;
-	size_t i;
-
-	if (!vm)
-		return;
-	net0 = kv_get(&vm->conf, "net0");
-	if (net0 && strchr(net0, '=') && strlen(strchr(net0, '=') + 1) >= 17) {
-		memcpy(mac, strchr(net0, '=') + 1, 17);
-		for (i = 0; i < 17; i++)
-			mac[i] = (char)(mac[i] >= 'A' && mac[i] <= 'F'
-						? mac[i] - 'A' + 'a'
-						: mac[i]);
-	}
-	if (!vm_ipv4(vm, addr, &prefix))
-		snprintf(addr, sizeof(addr), "127.0.100.%d",
-			 2 + vm->vmid % 250);
-	eth = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "name", "eth0",
-			"hardware-address", mac, "ip-addresses", "ip-address",
-			addr, "ip-address-type", "ipv4", "prefix", prefix);
-	rs->data = json_pack(
-		"{s:[{s:s, s:s, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i}]}, o]}",
-		"result", "name", "lo", "hardware-address", "00:00:00:00:00:00",
-		"ip-addresses", "ip-address", "127.0.0.1", "ip-address-type",
-		"ipv4", "prefix", 8, "ip-address", "::1", "ip-address-type",
-		"ipv6", "prefix", 128, eth);
-}
-
-/* The key type's file name part: "ssh-ed25519" -> "ed25519". */
-static const char *key_file_type(const char *key)
-{
-	if (!strncmp(key, "ssh-ed25519 ", 12))
-		return "ed25519";
-	if (!strncmp(key, "ssh-rsa ", 8))
-		return "rsa";
-	if (!strncmp(key, "ecdsa-", 6))
-		return "ecdsa";
-	return "";
-}
-
-void h_agent_file(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
-{
-	struct sim_vm *vm = agent_vm(s, rq, rs);
-	const char *file = req_param(rq, "file"), *key;
-	char addr[16], want[128];
-	int prefix;
-	size_t i;
-
-	if (!vm)
-		return;
-	key = vm->hostkey;
-	if (vm_ipv4(vm, addr, &prefix))
-		for (i = 0; i < s->nr_guest_keys; i++)
-			if (!strcmp(s->guest_keys[i].addr, addr))
-				key = s->guest_keys[i].key;
-	snprintf(want, sizeof(want), "/etc/ssh/ssh_host_%s_key.pub",
-		 key ? key_file_type(key) : "");
-	if (!key || strcmp(file, want)) {
-		resp_fail(rs, 500,
-			  "Agent error: Failed to open file '%s': No such file "
-			  "or directory",
-			  file);
-		return;
-	}
-	rs->data = json_pack("{s:s+}", "content", key, "\n");
 }
