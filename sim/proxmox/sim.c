@@ -391,6 +391,11 @@ void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes)
 			i++;
 }
 
+bool sim_storage_thin(const struct sim_storage *st)
+{
+	return !strcmp(st->type, "lvmthin") || !strcmp(st->type, "zfspool");
+}
+
 uint64_t sim_storage_used(struct sim *s, const char *node,
 			  const struct sim_storage *st)
 {
@@ -401,7 +406,52 @@ uint64_t sim_storage_used(struct sim *s, const char *node,
 		if (!strcmp(s->vols[i].storage, st->name) &&
 		    (st->shared || !strcmp(s->vols[i].node, node)))
 			used += s->vols[i].size;
+	/* an over-committed thin pool is full, never more than full */
+	if (sim_storage_thin(st) && used > st->total)
+		used = st->total;
 	return used;
+}
+
+/* Option keys compared as print_property_string sorts them: by name. */
+static int cmp_opt_key(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t nx = strcspn(x, "="), ny = strcspn(y, "=");
+	int c = strncmp(x, y, nx < ny ? nx : ny);
+
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+void sim_drive_print(struct strbuf *out, const char *file, struct strvec *opts)
+{
+	size_t i;
+
+	qsort(opts->v, opts->nr, sizeof(*opts->v), cmp_opt_key);
+	strbuf_addstr(out, file);
+	for (i = 0; i < opts->nr; i++)
+		strbuf_addf(out, ",%s", opts->v[i]);
+}
+
+void sim_drive_set(struct strbuf *out, const char *val, const char *key,
+		   const char *newval)
+{
+	struct strvec opts = STRVEC_INIT;
+	size_t n = strcspn(val, ","), klen = strlen(key);
+	char *file = xstrndup(val, n);
+	const char *p = val + n;
+
+	while (*p == ',') {
+		size_t len = strcspn(p + 1, ",");
+
+		if (len && (strncmp(p + 1, key, klen) || p[1 + klen] != '='))
+			strvec_pushf(&opts, "%.*s", (int)len, p + 1);
+		p += len + 1;
+	}
+	if (newval)
+		strvec_pushf(&opts, "%s=%s", key, newval);
+	sim_drive_print(out, file, &opts);
+	strvec_clear(&opts);
+	free(file);
 }
 
 struct sim_task *sim_task_find(struct sim *s, const char *upid)
@@ -572,16 +622,20 @@ static void finish_move(struct sim *s, struct sim_vm *vm,
 			strbuf_add(&val, p, n + 1);
 		p += n + 1;
 	}
-	/* the size of the new volume, last as the sim keeps it */
+	/* the size of the new volume, in print_drive's order */
 	if (strncmp(t->move_key, "unused", 6)) {
 		const char *colon = strchr(nv.buf, ':');
 		char *st = xstrndup(nv.buf, (size_t)(colon - nv.buf));
 		struct sim_volume *v = sim_volume_find(s, st, colon + 1);
+		struct strbuf sz = STRBUF_INIT;
 
-		if (v) {
-			strbuf_addstr(&val, ",size=");
-			sim_format_size(&val, v->size);
-		}
+		if (v)
+			sim_format_size(&sz, v->size);
+		strbuf_reset(&nv);
+		sim_drive_set(&nv, val.buf, "size", v ? sz.buf : NULL);
+		strbuf_reset(&val);
+		strbuf_addstr(&val, nv.buf);
+		strbuf_release(&sz);
 		free(st);
 	}
 	kv_set(&vm->conf, t->move_key, val.buf);

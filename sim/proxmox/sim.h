@@ -273,9 +273,24 @@ void sim_volume_destroy(struct sim *s, const char *volid);
 /* Forget the volumes added after the first n (undo of a failed write). */
 void sim_truncate_volumes(struct sim *s, size_t n);
 
-/* Bytes used on a storage of a node. */
+/*
+ * Bytes used on a storage of a node. A thin pool (lvmthin, and zfspool,
+ * taken as sparse, as the installer sets it up) may hold more than its
+ * size (LvmThinPlugin's alloc_image checks no free space): it then counts
+ * as full.
+ */
 uint64_t sim_storage_used(struct sim *s, const char *node,
 			  const struct sim_storage *st);
+bool sim_storage_thin(const struct sim_storage *st);
+/*
+ * A drive's value as qemu-server's print_drive writes it (pve-common's
+ * print_property_string): the volume first, then the options ("key=value",
+ * sorted in place) by key name, size among them. sim_drive_set writes val
+ * with option key replaced by newval (removed when newval is NULL).
+ */
+void sim_drive_print(struct strbuf *out, const char *file, struct strvec *opts);
+void sim_drive_set(struct strbuf *out, const char *val, const char *key,
+		   const char *newval);
 /* "32G", "3584M", ... as Proxmox prints sizes. */
 void sim_format_size(struct strbuf *out, uint64_t bytes);
 /* Parse "32", "32G", "0.5T", "+10G" (GiB by default); sets *relative. */

@@ -54,12 +54,68 @@ struct clone_plan {
 	bool full;
 };
 
+/* A linked clone of a VM that is no template: its disks cannot be. */
+static int check_linked(const struct sim_vm *src, struct sim_resp *rs)
+{
+	size_t i;
+
+	for (i = 0; i < src->conf.nr; i++) {
+		char *st, *nm;
+		const char *opts;
+
+		if (!disk_slot(src->conf.v[i].key) ||
+		    strstr(src->conf.v[i].val, "-cloudinit") ||
+		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
+			continue;
+		resp_fail(rs, 500,
+			  "Linked clone feature is not supported for '%s:%s' "
+			  "(%s)",
+			  st, nm, src->conf.v[i].key);
+		free(st);
+		free(nm);
+		return -1;
+	}
+	return 0;
+}
+
+/* A clone to another node needs every disk on a shared storage. */
+static int check_shared(struct sim *s, const struct sim_vm *src,
+			const char *target, struct sim_resp *rs)
+{
+	size_t i;
+
+	for (i = 0; i < src->conf.nr; i++) {
+		char *st, *nm;
+		const char *opts;
+		struct sim_storage *sst;
+
+		if (!disk_slot(src->conf.v[i].key) ||
+		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
+			continue;
+		sst = sim_storage(sim_node(s, src->node), st);
+		free(st);
+		free(nm);
+		if (!sst || !sst->shared) {
+			resp_fail(rs, 500,
+				  "can't clone VM to node '%s' (VM uses local "
+				  "storage)",
+				  target);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The checks in the order of qemu-server's clone_vm (load_and_check): the
+ * pool, the target storage, then (plain dies: 500, not 400) 'storage' or
+ * 'format' with a linked clone, and the disks last.
+ */
 static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 		       struct clone_plan *p, struct sim_resp *rs)
 {
 	const char *full = req_param(rq, "full");
 	struct sim_node *tn;
-	size_t i;
 
 	p->target =
 		req_param(rq, "target") ? req_param(rq, "target") : src->node;
@@ -68,35 +124,6 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 	p->full = full ? !strcmp(full, "1") : !is_template(src);
 	if (!(tn = sim_node(s, p->target))) {
 		resp_fail(rs, 500, "no such cluster node '%s'", p->target);
-		return -1;
-	}
-	if (!p->full && !is_template(src)) {
-		for (i = 0; i < src->conf.nr; i++) {
-			char *st, *nm;
-			const char *opts;
-
-			if (!disk_slot(src->conf.v[i].key) ||
-			    strstr(src->conf.v[i].val, "-cloudinit") ||
-			    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
-				continue;
-			resp_fail(rs, 500,
-				  "Linked clone feature is not supported for "
-				  "'%s:%s' (%s)",
-				  st, nm, src->conf.v[i].key);
-			free(st);
-			free(nm);
-			return -1;
-		}
-	}
-	/* plain dies in clone_vm's load_and_check: 500, not 400 */
-	if (!p->full && p->storage) {
-		resp_fail(rs, 500,
-			  "parameter 'storage' not allowed for linked clones");
-		return -1;
-	}
-	if (!p->full && p->format) {
-		resp_fail(rs, 500,
-			  "parameter 'format' not allowed for linked clones");
 		return -1;
 	}
 	if (req_param(rq, "pool") && !need_pool(s, req_param(rq, "pool"), rs))
@@ -116,26 +143,16 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 			return -1;
 		}
 	}
+	if (!p->full && (p->storage || p->format)) {
+		resp_fail(rs, 500,
+			  "parameter '%s' not allowed for linked clones",
+			  p->storage ? "storage" : "format");
+		return -1;
+	}
+	if (!p->full && !is_template(src) && check_linked(src, rs) < 0)
+		return -1;
 	if (strcmp(p->target, src->node))
-		for (i = 0; i < src->conf.nr; i++) {
-			char *st, *nm;
-			const char *opts;
-			struct sim_storage *sst;
-
-			if (!disk_slot(src->conf.v[i].key) ||
-			    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
-				continue;
-			sst = sim_storage(sim_node(s, src->node), st);
-			free(st);
-			free(nm);
-			if (!sst || !sst->shared) {
-				resp_fail(rs, 500,
-					  "can't clone VM to node '%s' (VM "
-					  "uses local storage)",
-					  p->target);
-				return -1;
-			}
-		}
+		return check_shared(s, src, p->target, rs);
 	return 0;
 }
 
@@ -350,21 +367,13 @@ static uint64_t disk_size(const char *val)
 static void set_disk_size(struct sim_vm *vm, const char *key, uint64_t size)
 {
 	const char *val = kv_get(&vm->conf, key);
-	struct strbuf sb = STRBUF_INIT;
-	const char *p = strstr(val, ",size=");
+	struct strbuf sb = STRBUF_INIT, sz = STRBUF_INIT;
 
-	if (p) {
-		strbuf_add(&sb, val, (size_t)(p - val));
-		p = strchr(p + 1, ',');
-	} else {
-		strbuf_addstr(&sb, val);
-	}
-	if (p)
-		strbuf_addstr(&sb, p);
-	strbuf_addstr(&sb, ",size=");
-	sim_format_size(&sb, size);
+	sim_format_size(&sz, size);
+	sim_drive_set(&sb, val, "size", sz.buf);
 	kv_set(&vm->conf, key, sb.buf);
 	strbuf_release(&sb);
+	strbuf_release(&sz);
 }
 
 /* Fail in the worker, as Proxmox does: a task that ends with why. */
@@ -418,20 +427,25 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			   "value does not match the regex pattern");
 		goto out;
 	}
-	cur = disk_size(val);
+	/* qemu-server's resize_vm: the volume's size, not the config's */
+	v = sim_volume_find(s, st, nm);
+	cur = v ? v->size : disk_size(val);
 	if (rel)
 		want += cur;
 	if (want < cur) {
 		strbuf_addstr(&why, "shrinking disks is not supported");
 		goto fail;
 	}
-	v = sim_volume_find(s, st, nm);
+	if (want == cur) /* "return if $size == $newsize": nothing changes */
+		goto started;
 	if (v) {
 		struct sim_storage *sst =
 			sim_storage(sim_node(s, vm->node), st);
 
-		if (sst && sim_storage_used(s, vm->node, sst) - v->size + want >
-				   sst->total) {
+		/* a thin pool grows a volume past its free space */
+		if (sst && !sim_storage_thin(sst) &&
+		    sim_storage_used(s, vm->node, sst) - v->size + want >
+			    sst->total) {
 			strbuf_addf(&why,
 				    "resize failed: not enough space on "
 				    "storage '%s'",
@@ -441,6 +455,7 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		v->size = want;
 	}
 	set_disk_size(vm, disk, want);
+started:
 	t = start_task(s, rs, node, "resize", vmid, rq->userid, FX_NONE, NULL);
 	vm->flock_excl++;
 	t->lock_excl_vmid = vmid;
