@@ -34,4 +34,9 @@ handler_fn h_clone, h_resize, h_template, h_destroy, h_status_current, h_start,
 /* vmdisk.c */
 handler_fn h_move_disk;
 
+/* migration, unlink, suspend, HA (wt-migrate): migrate.c, vmsuspend.c, ha.c */
+handler_fn h_migrate_get, h_migrate_post, h_unlink, h_suspend, h_resume,
+	h_reset, h_ha_list, h_ha_create, h_ha_get, h_ha_update, h_ha_delete,
+	h_ha_groups;
+
 #endif

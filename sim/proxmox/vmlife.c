@@ -12,6 +12,7 @@
 #include "pools.h"
 #include "vmconfig.h"
 #include "vmdisk.h"
+#include "vmsuspend.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
@@ -561,7 +562,7 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		return;
 	rs->data = vm_summary(vm);
 	json_object_set_new(rs->data, "qmpstatus",
-			    json_string(vm->running ? "running" : "stopped"));
+			    json_string(vm_qmpstatus(vm)));
 	json_object_set_new(rs->data, "agent",
 			    json_integer(agent_enabled(vm) ? 1 : 0));
 	json_object_set_new(rs->data, "ha", json_pack("{s:i}", "managed", 0));
@@ -618,6 +619,8 @@ static bool can_start(const struct sim_vm *vm, struct strbuf *why)
 
 void h_start(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
+	if (vm_start_hibernated(s, rq, rs))
+		return;
 	power(s, rq, rs, "qmstart", FX_START, can_start);
 }
 
