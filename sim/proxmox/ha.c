@@ -44,6 +44,30 @@ bool ha_vm_managed(const struct sim *s, int vmid)
 	return r && !(state && !strcmp(state, "ignored"));
 }
 
+bool ha_vm_configured(const struct sim *s, int vmid)
+{
+	char sid[32];
+
+	snprintf(sid, sizeof(sid), "vm:%d", vmid);
+	return ha_find(s, sid) != NULL;
+}
+
+json_t *ha_vm_status(const struct sim *s, int vmid)
+{
+	char sid[32];
+	struct sim_ha_resource *r;
+	const char *state;
+
+	snprintf(sid, sizeof(sid), "vm:%d", vmid);
+	r = ha_find(s, sid);
+	if (!ha_vm_managed(s, vmid))
+		return json_pack("{s:i}", "managed", 0);
+	state = kv_get(&r->opts, "state");
+	if (!state || !strcmp(state, "enabled"))
+		state = "started";
+	return json_pack("{s:i, s:s}", "managed", 1, "state", state);
+}
+
 /*
  * HA::Config's parse_sid into out: "100" is the VM 100's "vm:100" (or
  * "unable to detect SID..."), "TYPE:NAME" is taken as it is.

@@ -602,6 +602,24 @@ static void finish_move(struct sim *s, struct sim_vm *vm,
 
 /* ---- migration and suspend (the ends of qmigrate, qmsuspend, ...) ---- */
 
+/* destroy with purge=1: the VM leaves the HA resources too. */
+static void ha_forget(struct sim *s, int vmid)
+{
+	char sid[32];
+	size_t i;
+
+	snprintf(sid, sizeof(sid), "vm:%d", vmid);
+	for (i = 0; i < s->nr_ha; i++)
+		if (!strcmp(s->ha[i].sid, sid)) {
+			free(s->ha[i].sid);
+			kv_clear(&s->ha[i].opts);
+			memmove(s->ha + i, s->ha + i + 1,
+				(s->nr_ha - i - 1) * sizeof(*s->ha));
+			s->nr_ha--;
+			return;
+		}
+}
+
 /* Volume old ("storage:name") becomes new on node, in vm's config too. */
 static void relocate_volume(struct sim *s, struct sim_vm *vm, const char *old,
 			    const char *new, const char *node)
@@ -759,6 +777,8 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		}
 		break;
 	case FX_DESTROY:
+		if (vm && ok && t->purge)
+			ha_forget(s, t->vmid);
 		if (vm && ok)
 			destroy_vm(s, vm, t->destroy_unref);
 		break;

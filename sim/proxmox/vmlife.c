@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ha.h"
 #include "handlers.h"
 #include "pools.h"
 #include "vmconfig.h"
@@ -527,6 +528,13 @@ void h_destroy(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			  "can't remove VM %d - protection mode enabled", vmid);
 		return;
 	}
+	if (!param_true(rq, "purge") && ha_vm_configured(s, vmid)) {
+		resp_fail(rs, 500,
+			  "unable to remove VM %d - used in HA resources and "
+			  "purge parameter not set.",
+			  vmid);
+		return;
+	}
 	if (vm->running) {
 		resp_fail(rs, 500, "VM %d is running - destroy failed", vmid);
 		return;
@@ -565,7 +573,7 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			    json_string(vm_qmpstatus(vm)));
 	json_object_set_new(rs->data, "agent",
 			    json_integer(agent_enabled(vm) ? 1 : 0));
-	json_object_set_new(rs->data, "ha", json_pack("{s:i}", "managed", 0));
+	json_object_set_new(rs->data, "ha", ha_vm_status(s, vm->vmid));
 	if (vm->running)
 		json_object_set_new(rs->data, "pid",
 				    json_integer(10000 + vm->vmid));

@@ -432,6 +432,10 @@ def ha(e):
           "user? Try again."), "a stale digest is refused")
     t.eq([x["sid"] for x in res.get(type="vm")], ["vm:108"],
          "the list shows it")
+    t.eq((e.vm(108).status.current.get()["ha"],
+          e.vm(106).status.current.get()["ha"]),
+         ({"managed": 1, "state": "stopped"}, {"managed": 0}),
+         "status/current shows which VM HA manages")
     t.eq(e.vm(108).migrate.get()["running"], 0, "GET migrate answers")
     upid = e.vm(108).migrate.post(target="node02")
     status, log = e.wait(upid)
@@ -443,12 +447,37 @@ def ha(e):
     t.eq(e.refused(e.vm(108, "node02").status.suspend.post, todisk=1),
          (500, "Cannot suspend HA managed VM to disk"),
          "an HA-managed VM is not suspended to disk")
+    e.wait(e.vm(108, "node02").status.stop.post())
+    t.eq(e.refused(e.vm(108, "node02").delete),
+         (500, "unable to remove VM 108 - used in HA resources and purge "
+          "parameter not set."), "destroy of an HA resource needs purge")
+    res.post(sid="vm:104")
+    e.wait(e.vm(104).delete(purge=1))
+    t.eq([x["sid"] for x in res.get()], ["vm:108"],
+         "destroy with purge removes the VM's HA resource")
     t.eq(res("vm:108").delete(), None, "the resource is deleted")
     t.eq((res.get(), e.refused(res("vm:108").delete)),
          ([], (500, "cannot delete service 'vm:108', not HA managed!")),
          "and a second delete is refused")
     t.eq(e.refused(res("vm:108").get), (500, "no such resource 'vm:108'"),
          "a read of no resource is refused")
+
+
+def state(t, binary, topo):
+    """HA resources and a paused guest survive a restart with --state."""
+    path = os.path.join(os.path.dirname(topo), "state.json")
+    args = (binary, "--token", "root@pam!ci=" + SECRET, "--topology", topo,
+            "--task-ms", "20", "--state", path)
+    with Sim(*args) as sim:
+        e = Env(t, sim)
+        e.px.cluster.ha.resources.post(sid="vm:108", max_relocate=2)
+        e.wait(e.vm(106).status.suspend.post())
+    with Sim(*args) as sim:
+        e = Env(t, sim)
+        t.eq(([x.get("max_relocate") for x in
+               e.px.cluster.ha.resources.get()],
+              e.vm(106).status.current.get()["qmpstatus"]),
+             ([2], "paused"), "--state keeps HA resources and the pause")
 
 
 def request_log(t, path):
@@ -483,6 +512,7 @@ def main():
         tool = os.environ.get("PVE_SCHEMA_CHECK")
         if tool:
             print("# request log: " + sim.log)
+    state(t, sys.argv[1], topo)
     t.done()
 
 
