@@ -688,10 +688,18 @@ static void stop_timeout(struct sim *s, struct sim_task *t, struct sim_req *rq,
 
 void h_shutdown(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	/* shutting down a stopped VM is a task that has nothing to do */
-	struct sim_task *t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	bool paused = vm && vm->paused;
+	struct sim_task *t;
 
-	if (t)
+	/* vm_shutdown: a paused guest cannot take the ACPI request */
+	if (paused && !param_true(rq, "forceStop")) {
+		resp_fail(rs, 500, "VM is paused - cannot shutdown");
+		return;
+	}
+	/* shutting down a stopped VM is a task that has nothing to do */
+	t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	if (t && !paused)
 		stop_timeout(s, t, rq, param_true(rq, "forceStop"), true);
 }
 
@@ -702,6 +710,10 @@ void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 
 	if (!vm)
 		return;
+	if (vm->paused) {
+		resp_fail(rs, 500, "VM is paused - cannot shutdown");
+		return;
+	}
 	if (!vm->running) {
 		resp_fail(rs, 500, "VM %d not running", vm->vmid);
 		return;

@@ -361,10 +361,14 @@ def power(e):
         t.eq(e.refused(fn), (500, "VM 104 not running"),
              "%s of a stopped VM is refused" % name)
     e.wait(vm.status.suspend.post())
-    e.wait(vm.status.stop.post())
+    for name in ("shutdown", "reboot"):
+        fn = getattr(vm.status, name).post
+        t.eq(e.refused(fn), (500, "VM is paused - cannot shutdown"),
+             "%s of a paused VM is refused" % name)
+    e.wait(vm.status.shutdown.post(forceStop=1))
     st = vm.status.current.get()
     t.eq((st["status"], st["qmpstatus"]), ("stopped", "stopped"),
-         "a paused VM stops")
+         "shutdown with forceStop stops a paused VM")
 
 
 def hibernate(e):
