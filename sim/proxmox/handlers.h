@@ -41,5 +41,9 @@ handler_fn h_lxc_list;
 handler_fn h_storage_index, h_storage_read, h_storage_content;
 handler_fn h_access_users, h_access_groups, h_access_domains;
 handler_fn h_node_network, h_cluster_status;
+/* migration, unlink, suspend, HA (wt-migrate): migrate.c, vmsuspend.c, ha.c */
+handler_fn h_migrate_get, h_migrate_post, h_unlink, h_suspend, h_resume,
+	h_reset, h_ha_list, h_ha_create, h_ha_get, h_ha_update, h_ha_delete,
+	h_ha_groups;
 
 #endif

@@ -70,6 +70,12 @@ static const char *const templates[] = {
 	"/nodes/{node}/qemu/{vmid}/agent/get-osinfo",
 	"/nodes/{node}/qemu/{vmid}/agent/get-host-name",
 	/* end readapi */
+	/* migration, unlink, suspend, HA (wt-migrate) */
+	"/nodes/{node}/qemu/{vmid}/unlink",
+	"/nodes/{node}/qemu/{vmid}/status/suspend",
+	"/nodes/{node}/qemu/{vmid}/status/resume",
+	"/nodes/{node}/qemu/{vmid}/status/reset",
+	"/cluster/ha/groups",
 	NULL,
 };
 
@@ -163,6 +169,11 @@ bool api_is_async(const char *method, const char *tmpl)
 		"POST /nodes/{node}/qemu/{vmid}/status/shutdown",
 		"POST /nodes/{node}/qemu/{vmid}/status/reboot",
 		"POST /nodes/{node}/qemu/{vmid}/move_disk",
+		/* migration, suspend (wt-migrate) */
+		"POST /nodes/{node}/qemu/{vmid}/migrate",
+		"POST /nodes/{node}/qemu/{vmid}/status/suspend",
+		"POST /nodes/{node}/qemu/{vmid}/status/resume",
+		"POST /nodes/{node}/qemu/{vmid}/status/reset",
 		NULL,
 	};
 	char buf[256];
@@ -246,6 +257,19 @@ static const struct route routes[] = {
 	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/get-host-name",
 	  h_agent_hostname },
 	/* end readapi */
+	/* migration, unlink, suspend, HA (wt-migrate) */
+	{ "GET", "/nodes/{node}/qemu/{vmid}/migrate", h_migrate_get },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/migrate", h_migrate_post },
+	{ "PUT", "/nodes/{node}/qemu/{vmid}/unlink", h_unlink },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/status/suspend", h_suspend },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/status/resume", h_resume },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/status/reset", h_reset },
+	{ "GET", "/cluster/ha/resources", h_ha_list },
+	{ "POST", "/cluster/ha/resources", h_ha_create },
+	{ "GET", "/cluster/ha/resources/{sid}", h_ha_get },
+	{ "PUT", "/cluster/ha/resources/{sid}", h_ha_update },
+	{ "DELETE", "/cluster/ha/resources/{sid}", h_ha_delete },
+	{ "GET", "/cluster/ha/groups", h_ha_groups },
 	{ NULL, NULL, NULL },
 };
 

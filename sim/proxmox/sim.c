@@ -156,6 +156,8 @@ static void task_free(struct sim_task *t)
 	free(t->fail);
 	free(t->move_key);
 	free(t->move_volid);
+	free(t->mig_target);
+	free(t->mig_volmap);
 	strvec_clear(&t->log);
 	free(t);
 }
@@ -214,6 +216,11 @@ void sim_release(struct sim *s)
 	}
 	free(s->guest_keys);
 	sim_readapi_release(s); /* readapi (issue 15) */
+	for (i = 0; i < s->nr_ha; i++) {
+		free(s->ha[i].sid);
+		kv_clear(&s->ha[i].opts);
+	}
+	free(s->ha);
 	for (i = 0; i < s->opts.nr_task_ms; i++)
 		free(s->opts.task_ms[i].type);
 	free(s->opts.task_ms);
@@ -648,6 +655,140 @@ static void finish_move(struct sim *s, struct sim_vm *vm,
 	strbuf_release(&nv);
 }
 
+/* ---- migration and suspend (the ends of qmigrate, qmsuspend, ...) ---- */
+
+/* destroy with purge=1: the VM leaves the HA resources too. */
+static void ha_forget(struct sim *s, int vmid)
+{
+	char sid[32];
+	size_t i;
+
+	snprintf(sid, sizeof(sid), "vm:%d", vmid);
+	for (i = 0; i < s->nr_ha; i++)
+		if (!strcmp(s->ha[i].sid, sid)) {
+			free(s->ha[i].sid);
+			kv_clear(&s->ha[i].opts);
+			memmove(s->ha + i, s->ha + i + 1,
+				(s->nr_ha - i - 1) * sizeof(*s->ha));
+			s->nr_ha--;
+			return;
+		}
+}
+
+/* Volume old ("storage:name") becomes new on node, in vm's config too. */
+static void relocate_volume(struct sim *s, struct sim_vm *vm, const char *old,
+			    const char *new, const char *node)
+{
+	const char *oc = strchr(old, ':'), *nc = strchr(new, ':');
+	char *ost = oc ? xstrndup(old, (size_t)(oc - old)) : NULL;
+	struct sim_volume *v = oc ? sim_volume_find(s, ost, oc + 1) : NULL;
+	size_t i, n = strlen(old);
+
+	free(ost);
+	if (!nc)
+		return;
+	if (v) {
+		free(v->storage);
+		free(v->name);
+		free(v->node);
+		v->storage = xstrndup(new, (size_t)(nc - new));
+		v->name = xstrdup(nc + 1);
+		v->node = xstrdup(node);
+	}
+	for (i = 0; i < vm->conf.nr; i++) {
+		char *val = vm->conf.v[i].val;
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!val || strncmp(val, old, n) || (val[n] && val[n] != ','))
+			continue;
+		strbuf_addf(&sb, "%s%s", new, val + n);
+		free(vm->conf.v[i].val);
+		vm->conf.v[i].val = strbuf_detach(&sb, NULL);
+	}
+}
+
+/*
+ * The end of a qmigrate (qemu-server's QemuMigrate phase1 to phase3): the
+ * config is on the target node, the local volumes moved as mig_volmap
+ * says, the migrate lock gone; a failed one only loses its lock, as
+ * phase1_cleanup has it. A running VM keeps running.
+ */
+static void finish_migrate(struct sim *s, struct sim_vm *vm,
+			   const struct sim_task *t, bool ok)
+{
+	const char *lock = vm ? kv_get(&vm->conf, "lock") : NULL;
+	const char *p;
+
+	if (lock && !strcmp(lock, "migrate"))
+		kv_del(&vm->conf, "lock");
+	if (!vm || !ok || !t->mig_target)
+		return;
+	free(vm->node);
+	vm->node = xstrdup(t->mig_target);
+	for (p = t->mig_volmap; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		char *line = xstrndup(p, n), *sp = strchr(line, ' ');
+
+		if (sp) {
+			*sp = '\0';
+			relocate_volume(s, vm, line, sp + 1, t->mig_target);
+		}
+		free(line);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* The keys vm_suspend writes with a vmstate, and vm_start drops. */
+static void drop_vmstate(struct sim *s, struct sim_vm *vm)
+{
+	const char *vs = kv_get(&vm->conf, "vmstate");
+
+	if (vs)
+		sim_volume_destroy(s, vs);
+	kv_del(&vm->conf, "vmstate");
+	kv_del(&vm->conf, "runningmachine");
+	kv_del(&vm->conf, "runningcpu");
+}
+
+/*
+ * qemu-server's RunState vm_suspend with todisk: the state saved, QEMU
+ * quits, lock "suspended"; on failure the vmstate goes and the lock
+ * "suspending" stays to show that something went wrong. vm_start of a
+ * hibernated VM resumes from the state and drops it and the lock.
+ */
+static void finish_suspend(struct sim *s, struct sim_vm *vm,
+			   const struct sim_task *t, bool ok)
+{
+	if (!vm)
+		return;
+	switch (t->fx) {
+	case FX_PAUSE:
+		vm->paused = ok && vm->running;
+		break;
+	case FX_RESUME:
+		if (ok)
+			vm->paused = false;
+		break;
+	case FX_HIBERNATE:
+		if (!ok) {
+			drop_vmstate(s, vm);
+			break;
+		}
+		kv_set(&vm->conf, "lock", "suspended");
+		vm->running = vm->paused = false;
+		break;
+	default: /* FX_WAKE */
+		if (!ok)
+			break;
+		drop_vmstate(s, vm);
+		kv_del(&vm->conf, "lock");
+		vm->running = true;
+		vm->paused = false;
+		vm->started_ms = t->end_ms;
+		break;
+	}
+}
+
 static void finish_task(struct sim *s, struct sim_task *t)
 {
 	struct sim_vm *vm = sim_vm(s, t->vmid), *src;
@@ -681,7 +822,7 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		break;
 	case FX_STOP:
 		if (vm && ok)
-			vm->running = false;
+			vm->running = vm->paused = false;
 		break;
 	case FX_REBOOT:
 		if (vm && ok) {
@@ -691,6 +832,8 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		}
 		break;
 	case FX_DESTROY:
+		if (vm && ok && t->purge)
+			ha_forget(s, t->vmid);
 		if (vm && ok)
 			destroy_vm(s, vm, t->destroy_unref);
 		break;
@@ -700,6 +843,15 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		break;
 	case FX_MOVE:
 		finish_move(s, vm, t, ok);
+		break;
+	case FX_MIGRATE:
+		finish_migrate(s, vm, t, ok);
+		break;
+	case FX_PAUSE:
+	case FX_RESUME:
+	case FX_HIBERNATE:
+	case FX_WAKE:
+		finish_suspend(s, vm, t, ok);
 		break;
 	case FX_NONE:
 		break;

@@ -44,6 +44,7 @@ struct sim_storage {
 
 struct sim_node {
 	char *name;
+	bool offline; /* topology "online: false": migration cannot reach it */
 	int maxcpu;
 	uint64_t maxmem; /* bytes */
 	struct sim_storage *st;
@@ -64,6 +65,7 @@ struct sim_vm {
 	struct kvlist pending; /* changes waiting for a restart */
 	struct kvlist ci_done; /* cloud-init keys as last generated */
 	bool running;
+	bool paused; /* qmpstatus "paused" (suspend without todisk) */
 	int64_t started_ms;
 	int flock_excl, flock_shared; /* file locks held by tasks */
 	char *hostkey;		      /* the guest's SSH host public key */
@@ -79,6 +81,12 @@ enum task_effect {
 	FX_DESTROY,
 	FX_TEMPLATE,
 	FX_MOVE, /* move_disk: the new volume replaces the drive's */
+	/* migration and suspend (migrate.c, vmsuspend.c) */
+	FX_MIGRATE,   /* qmigrate: the VM and its local volumes move */
+	FX_PAUSE,     /* qmpause: the guest stops, its process stays */
+	FX_RESUME,    /* qmresume of a paused guest */
+	FX_HIBERNATE, /* qmsuspend todisk=1: lock suspended, stopped */
+	FX_WAKE,      /* a hibernated VM starts from its vmstate */
 };
 
 struct sim_task {
@@ -100,6 +108,8 @@ struct sim_task {
 	/* qmmove: the drive, its new volume, and whether the old one goes */
 	char *move_key, *move_volid;
 	bool move_delete;
+	/* qmigrate: the target node, and "OLD NEW" volids one a line */
+	char *mig_target, *mig_volmap;
 };
 
 struct sim_pool {
@@ -170,6 +180,12 @@ struct sim_stcfg {
 
 /* ---- end readapi ---- */
 
+/* An HA resource: its sid ("vm:100") and its options as given. */
+struct sim_ha_resource {
+	char *sid;
+	struct kvlist opts;
+};
+
 struct sim_opts {
 	struct sim_task_ms *task_ms;
 	size_t nr_task_ms, alloc_task_ms;
@@ -203,6 +219,8 @@ struct sim {
 	size_t nr_tickets, alloc_tickets;
 	struct sim_guest_key *guest_keys;
 	size_t nr_guest_keys, alloc_guest_keys;
+	struct sim_ha_resource *ha; /* /cluster/ha/resources (ha.c) */
+	size_t nr_ha, alloc_ha;
 	unsigned next_pid;
 	char fingerprint[96];  /* of the HTTPS certificate, for /certificates */
 	const char *fail_task; /* fault injection: the next task fails so */

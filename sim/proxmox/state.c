@@ -166,6 +166,7 @@ static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 			node->maxcpu = (int)v;
 		if (get_size(t, n, "memory", node->maxmem, &node->maxmem) < 0)
 			return -1;
+		node->offline = !get_bool(n, "online", true); /* wt-migrate */
 		sts = fy_node_mapping_lookup_by_string(n, "storages", FY_NT);
 		it2 = NULL;
 		while (sts && (st = fy_node_sequence_iterate(sts, &it2))) {
@@ -541,12 +542,12 @@ static json_t *vm_state(const struct sim_vm *vm)
 
 static json_t *task_state(const struct sim_task *t)
 {
-	json_t *log = json_array();
+	json_t *log = json_array(), *o;
 	size_t j;
 
 	for (j = 0; j < t->log.nr; j++)
 		json_array_append_new(log, json_string(t->log.v[j]));
-	return json_pack(
+	o = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
 		"s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
 		"s:i, s:s?, s:b, s:s?, s:s?, s:b}",
@@ -559,6 +560,10 @@ static json_t *task_state(const struct sim_task *t)
 		"lock_shared", t->lock_shared_vmid, "fail", t->fail,
 		"start_after", t->start_after, "move_key", t->move_key,
 		"move_volid", t->move_volid, "move_delete", t->move_delete);
+	json_object_update_new(o, json_pack("{s:s?, s:s?}", "mig_target",
+					    t->mig_target, "mig_volmap",
+					    t->mig_volmap));
+	return o;
 }
 
 static json_t *pools_state(const struct sim *s)
@@ -578,6 +583,30 @@ static json_t *pools_state(const struct sim *s)
 					 s->pools[i].comment, "vmids", ids));
 	}
 	return pools;
+}
+
+/* The HA resources (wt-migrate): [sid, [[key, value]...]] pairs. */
+static json_t *ha_state(const struct sim *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nr_ha; i++)
+		json_array_append_new(a, json_pack("[s, o]", s->ha[i].sid,
+						   kv_json(&s->ha[i].opts)));
+	return a;
+}
+
+/* The paused VMs (wt-migrate), by vmid. */
+static json_t *paused_state(const struct sim *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		if (s->vms[i]->paused)
+			json_array_append_new(a, json_integer(s->vms[i]->vmid));
+	return a;
 }
 
 int sim_state_save(struct sim *s, struct err *e)
@@ -601,6 +630,8 @@ int sim_state_save(struct sim *s, struct err *e)
 	for (i = 0; i < s->nr_tasks; i++)
 		json_array_append_new(tasks, task_state(s->tasks[i]));
 	json_object_set_new(root, "pools", pools_state(s));
+	json_object_set_new(root, "ha", ha_state(s));
+	json_object_set_new(root, "paused", paused_state(s));
 	json_object_set_new(root, "vms", vms);
 	json_object_set_new(root, "volumes", vols);
 	json_object_set_new(root, "tasks", tasks);
@@ -693,6 +724,10 @@ static void load_task(struct sim *s, json_t *o)
 	if (json_string_value(json_object_get(o, "move_volid")))
 		t->move_volid = xstrdup(jstr(o, "move_volid"));
 	t->move_delete = json_is_true(json_object_get(o, "move_delete"));
+	if (json_string_value(json_object_get(o, "mig_target")))
+		t->mig_target = xstrdup(jstr(o, "mig_target"));
+	if (json_string_value(json_object_get(o, "mig_volmap")))
+		t->mig_volmap = xstrdup(jstr(o, "mig_volmap"));
 	ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
 	s->tasks[s->nr_tasks++] = t;
 	if (t->done)
@@ -721,6 +756,29 @@ static void load_pool(struct sim *s, json_t *o)
 	}
 }
 
+/* An HA resource of the state file (wt-migrate). */
+static void load_ha(struct sim *s, json_t *o)
+{
+	const char *sid = json_string_value(json_array_get(o, 0));
+	struct sim_ha_resource *r;
+
+	if (!sid)
+		return;
+	ALLOC_GROW(s->ha, st_add(s->nr_ha, 1), s->alloc_ha);
+	r = &s->ha[s->nr_ha++];
+	memset(r, 0, sizeof(*r));
+	r->sid = xstrdup(sid);
+	kv_load(&r->opts, json_array_get(o, 1));
+}
+
+static void load_paused(struct sim *s, json_t *o)
+{
+	struct sim_vm *vm = sim_vm(s, (int)json_integer_value(o));
+
+	if (vm)
+		vm->paused = true;
+}
+
 int sim_state_load(struct sim *s, const char *path, struct err *e)
 {
 	json_error_t jerr;
@@ -746,6 +804,9 @@ int sim_state_load(struct sim *s, const char *path, struct err *e)
 		load_task(s, o);
 	json_array_foreach(json_object_get(root, "pools"), i, o)
 		load_pool(s, o);
+	json_array_foreach(json_object_get(root, "ha"), i, o) load_ha(s, o);
+	json_array_foreach(json_object_get(root, "paused"), i, o)
+		load_paused(s, o);
 	if (jint(root, "next_pid"))
 		s->next_pid = (unsigned)jint(root, "next_pid");
 	json_decref(root);

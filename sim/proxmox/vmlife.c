@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ha.h"
 #include "handlers.h"
 #include "pools.h"
 #include "vmconfig.h"
 #include "vmdisk.h"
+#include "vmsuspend.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
@@ -541,6 +543,13 @@ void h_destroy(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			  "can't remove VM %d - protection mode enabled", vmid);
 		return;
 	}
+	if (!param_true(rq, "purge") && ha_vm_configured(s, vmid)) {
+		resp_fail(rs, 500,
+			  "unable to remove VM %d - used in HA resources and "
+			  "purge parameter not set.",
+			  vmid);
+		return;
+	}
 	if (vm->running) {
 		resp_fail(rs, 500, "VM %d is running - destroy failed", vmid);
 		return;
@@ -576,10 +585,10 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		return;
 	rs->data = vm_summary(vm);
 	json_object_set_new(rs->data, "qmpstatus",
-			    json_string(vm->running ? "running" : "stopped"));
+			    json_string(vm_qmpstatus(vm)));
 	json_object_set_new(rs->data, "agent",
 			    json_integer(agent_enabled(vm) ? 1 : 0));
-	json_object_set_new(rs->data, "ha", json_pack("{s:i}", "managed", 0));
+	json_object_set_new(rs->data, "ha", ha_vm_status(s, vm->vmid));
 	if (vm->running)
 		json_object_set_new(rs->data, "pid",
 				    json_integer(10000 + vm->vmid));
@@ -633,6 +642,8 @@ static bool can_start(const struct sim_vm *vm, struct strbuf *why)
 
 void h_start(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
+	if (vm_start_hibernated(s, rq, rs))
+		return;
 	power(s, rq, rs, "qmstart", FX_START, can_start);
 }
 
@@ -692,10 +703,18 @@ static void stop_timeout(struct sim *s, struct sim_task *t, struct sim_req *rq,
 
 void h_shutdown(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	/* shutting down a stopped VM is a task that has nothing to do */
-	struct sim_task *t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	bool paused = vm && vm->paused;
+	struct sim_task *t;
 
-	if (t)
+	/* vm_shutdown: a paused guest cannot take the ACPI request */
+	if (paused && !param_true(rq, "forceStop")) {
+		resp_fail(rs, 500, "VM is paused - cannot shutdown");
+		return;
+	}
+	/* shutting down a stopped VM is a task that has nothing to do */
+	t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	if (t && !paused)
 		stop_timeout(s, t, rq, param_true(rq, "forceStop"), true);
 }
 
@@ -706,6 +725,10 @@ void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 
 	if (!vm)
 		return;
+	if (vm->paused) {
+		resp_fail(rs, 500, "VM is paused - cannot shutdown");
+		return;
+	}
 	if (!vm->running) {
 		resp_fail(rs, 500, "VM %d not running", vm->vmid);
 		return;
