@@ -34,4 +34,9 @@ handler_fn h_clone, h_resize, h_template, h_destroy, h_status_current, h_start,
 /* vmdisk.c */
 handler_fn h_move_disk;
 
+/* snapshot.c (snapshots) */
+handler_fn h_snapshot_list, h_snapshot_create, h_snapshot_index,
+	h_snapshot_config_get, h_snapshot_config_put, h_snapshot_rollback,
+	h_snapshot_delete;
+
 #endif

@@ -55,6 +55,11 @@ static const char *const templates[] = {
 	"/pools/{poolid}",
 	"/cluster/ha/resources",
 	"/cluster/ha/resources/{sid}",
+	/* snapshots (snapshot.c) */
+	"/nodes/{node}/qemu/{vmid}/snapshot",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
 	NULL,
 };
 
@@ -148,6 +153,10 @@ bool api_is_async(const char *method, const char *tmpl)
 		"POST /nodes/{node}/qemu/{vmid}/status/shutdown",
 		"POST /nodes/{node}/qemu/{vmid}/status/reboot",
 		"POST /nodes/{node}/qemu/{vmid}/move_disk",
+		/* snapshots (snapshot.c) */
+		"POST /nodes/{node}/qemu/{vmid}/snapshot",
+		"POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+		"DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
 		NULL,
 	};
 	char buf[256];
@@ -214,6 +223,19 @@ static const struct route routes[] = {
 	{ "DELETE", "/nodes/{node}/tasks/{upid}", h_task_stop },
 	{ "GET", "/nodes/{node}/tasks/{upid}/status", h_task_status },
 	{ "GET", "/nodes/{node}/tasks/{upid}/log", h_task_log },
+	/* snapshots (snapshot.c) */
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot", h_snapshot_list },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/snapshot", h_snapshot_create },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	  h_snapshot_index },
+	{ "DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	  h_snapshot_delete },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	  h_snapshot_config_get },
+	{ "PUT", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	  h_snapshot_config_put },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+	  h_snapshot_rollback },
 	{ NULL, NULL, NULL },
 };
 

@@ -467,6 +467,12 @@ void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	strbuf_release(&why);
 	if (!vm)
 		return;
+	if (vm->nr_snaps) { /* snapshots: API2/Qemu.pm template */
+		resp_fail(rs, 500,
+			  "unable to create template, because VM contains "
+			  "snapshots");
+		return;
+	}
 	if (is_template(vm)) {
 		resp_fail(rs, 500,
 			  "you can't convert a template to a template");
