@@ -383,6 +383,8 @@ void h_snapshot_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	struct strbuf why = STRBUF_INIT;
 	struct sim_vm *vm;
 	struct sim_task *t;
+	char node[64];
+	int vmid;
 
 	if (!need_node(s, rq, rs))
 		return;
@@ -398,8 +400,12 @@ void h_snapshot_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		resp_fail(rs, 500, "%s", why.buf);
 		goto out;
 	}
-	if (prepare_check(s, vm, name, vmstate, &why) < 0) {
-		task_dies(s, rs, vm->node, "qmsnapshot", vm->vmid, rq, why.buf);
+	snprintf(node, sizeof(node), "%s", vm->node);
+	vmid = vm->vmid;
+	/* lock_config of __snapshot_prepare: tasks holding it end first */
+	vm = flock_wait(s, vmid, true, s->opts.lock_wait_ms, &why);
+	if (!vm || prepare_check(s, vm, name, vmstate, &why) < 0) {
+		task_dies(s, rs, node, "qmsnapshot", vmid, rq, why.buf);
 		goto out;
 	}
 	t = start_task(s, rs, vm->node, "qmsnapshot", vm->vmid, rq->userid,
@@ -477,7 +483,8 @@ static struct sim_vm *worker_vm(struct sim *s, const struct sim_req *rq,
 			    node, vmid);
 		return NULL;
 	}
-	return vm;
+	/* its lock_config: tasks holding the lock file end first */
+	return flock_wait(s, vmid, true, s->opts.lock_wait_ms, why);
 }
 
 /*

@@ -599,11 +599,16 @@ json_t *vm_config_json(const struct kvlist *conf)
 {
 	json_t *o = json_object();
 	size_t i;
+	uint64_t t;
 
 	for (i = 0; i < conf->nr; i++)
 		json_object_set_new(
 			o, conf->v[i].key,
 			typed_value(conf->v[i].key, conf->v[i].val));
+	/* an integer of the config schema the update schema leaves out */
+	if (kv_get(conf, "snaptime") &&
+	    parse_u64z(&t, kv_get(conf, "snaptime"), 0, INT64_MAX) == 0)
+		json_object_set_new(o, "snaptime", json_integer((json_int_t)t));
 	return o;
 }
 

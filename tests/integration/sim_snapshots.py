@@ -22,7 +22,9 @@ __snapshot_commit, snapshot_delete, snapshot_rollback) do:
   snapshot refused;
 - delete (a qmdelsnapshot task, the lock "snapshot-delete"): the
   children re-parented, the vmstate volume freed;
-- a template of a VM with snapshots, a move_disk with delete=1 of a
+- a snapshot waits for the lock file (a clone of the VM); a clone with
+  snapname takes the snapshot's config, no clone a parent; a template of
+  a VM with snapshots, a move_disk with delete=1 of a
   snapshotted disk refused; destroy frees the state volumes; a topology
   "parent" is a snapshot; --state keeps them.
 
@@ -119,6 +121,10 @@ class Env:
     def used(self, storage):
         return self.node.storage(storage).status.get()["used"]
 
+    def clone_of(self, src, vmid, name, **kw):
+        upid = self.vm(src).clone.post(newid=vmid, name=name, **kw)
+        self.t.eq(self.run(upid)[0], "OK", "clone %d made" % vmid)
+
     def clone(self, vmid, name, **kw):
         upid = self.vm(9000).clone.post(newid=vmid, name=name, **kw)
         self.t.eq(self.run(upid)[0], "OK", "clone %d made" % vmid)
@@ -172,6 +178,8 @@ def create(e):
           "lock" in sc, "digest" in sc),
          (conf["scsi0"], "snappy", "first", conf["memory"], False, False),
          "the snapshot's config: the VM's keys and its description")
+    t.ok(isinstance(sc["snaptime"], int), "snaptime is an integer there "
+         "too (check_type of the config schema)", sc.get("snaptime"))
     via = e.vm(150).config.get(snapshot="s1")
     t.eq((via["scsi0"], via["snaptime"], via["digest"]),
          (sc["scsi0"], sc["snaptime"], conf["digest"]),
@@ -338,6 +346,31 @@ def refusals(e):
          "a topology 'parent' is a snapshot of the VM")
 
 
+def lockfile(e):
+    t = e.t
+    clone = e.vm(160).clone.post(newid=175, name="copy", full=1)
+    upid = e.vm(160).snapshot.post(snapname="meanwhile")
+    t.eq(e.node.tasks(clone).status.get()["status"], "stopped",
+         "a snapshot waits for the lock file a clone of the VM holds")
+    t.eq((e.run(clone)[0], e.run(upid)[0]), ("OK", "OK"),
+         "then both tasks end OK")
+
+
+def clones(e):
+    t = e.t
+    s3 = e.vm(150).snapshot("s3").config.get()
+    e.clone_of(150, 176, "froms3", full=1, snapname="s3")
+    conf = e.conf(176)
+    t.eq((str(conf["memory"]), "parent" in conf, "snaptime" in conf),
+         (str(s3["memory"]), False, False),
+         "a clone with snapname takes the snapshot's config, no parent")
+    t.ok(e.conf(160).get("parent") and "parent" not in e.conf(175),
+         "a clone of a VM with a parent has none")
+    t.eq(e.refused(e.vm(150).clone.post, newid=177, snapname="nope"),
+         (500, "snapshot 'nope' does not exist"),
+         "a clone of a missing snapshot is refused")
+
+
 def destroy(e):
     t = e.t
     used = e.used("local-lvm")
@@ -386,7 +419,8 @@ def main():
     with open(topo, "w") as f:
         f.write(TOPOLOGY)
     slow = ",".join("%s=%d" % (k, SLOW) for k in
-                    ("qmsnapshot", "qmrollback", "qmdelsnapshot"))
+                    ("qmsnapshot", "qmrollback", "qmdelsnapshot",
+                     "qmclone"))
     with Sim(sys.argv[1], "--token", "root@pam!ci=" + SECRET, "--topology",
              topo, "--task-ms", "20," + slow, "--boot-ms", "0") as sim:
         px = ProxmoxAPI("127.0.0.1", port=sim.port, user="root@pam",
@@ -399,6 +433,8 @@ def main():
         vmstate(e)
         delete(e)
         refusals(e)
+        lockfile(e)
+        clones(e)
         destroy(e)
         with open(sim.log) as f:
             paths = [json.loads(x)["path"] for x in f]
