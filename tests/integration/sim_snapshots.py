@@ -33,6 +33,7 @@ Usage: sim_snapshots.py PROXMOX_SIM
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -399,6 +400,7 @@ def persist(t, binary, topo):
                               token_name="ci", token_value=SECRET,
                               verify_ssl=False, timeout=30), sim)
         t.eq(e.snaps(302), want, "--state keeps the snapshots")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def schema_check(t, sim):
@@ -442,6 +444,7 @@ def main():
              "the request log records the snapshot calls")
         schema_check(t, sim)
     persist(t, sys.argv[1], topo)
+    shutil.rmtree(work, ignore_errors=True)
     t.done()
 
 
