@@ -45,5 +45,9 @@ handler_fn h_node_network, h_cluster_status;
 handler_fn h_migrate_get, h_migrate_post, h_unlink, h_suspend, h_resume,
 	h_reset, h_ha_list, h_ha_create, h_ha_get, h_ha_update, h_ha_delete,
 	h_ha_groups;
+/* snapshot.c (snapshots) */
+handler_fn h_snapshot_list, h_snapshot_create, h_snapshot_index,
+	h_snapshot_config_get, h_snapshot_config_put, h_snapshot_rollback,
+	h_snapshot_delete;
 
 #endif

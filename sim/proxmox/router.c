@@ -76,6 +76,11 @@ static const char *const templates[] = {
 	"/nodes/{node}/qemu/{vmid}/status/resume",
 	"/nodes/{node}/qemu/{vmid}/status/reset",
 	"/cluster/ha/groups",
+	/* snapshots (snapshot.c) */
+	"/nodes/{node}/qemu/{vmid}/snapshot",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
 	NULL,
 };
 
@@ -174,6 +179,10 @@ bool api_is_async(const char *method, const char *tmpl)
 		"POST /nodes/{node}/qemu/{vmid}/status/suspend",
 		"POST /nodes/{node}/qemu/{vmid}/status/resume",
 		"POST /nodes/{node}/qemu/{vmid}/status/reset",
+		/* snapshots (snapshot.c) */
+		"POST /nodes/{node}/qemu/{vmid}/snapshot",
+		"POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+		"DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
 		NULL,
 	};
 	char buf[256];
@@ -270,6 +279,19 @@ static const struct route routes[] = {
 	{ "PUT", "/cluster/ha/resources/{sid}", h_ha_update },
 	{ "DELETE", "/cluster/ha/resources/{sid}", h_ha_delete },
 	{ "GET", "/cluster/ha/groups", h_ha_groups },
+	/* snapshots (snapshot.c) */
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot", h_snapshot_list },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/snapshot", h_snapshot_create },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	  h_snapshot_index },
+	{ "DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	  h_snapshot_delete },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	  h_snapshot_config_get },
+	{ "PUT", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	  h_snapshot_config_put },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+	  h_snapshot_rollback },
 	{ NULL, NULL, NULL },
 };
 

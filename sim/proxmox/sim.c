@@ -133,8 +133,15 @@ void sim_new_mac(struct sim *s, char out[18])
 
 static void vm_free(struct sim_vm *vm)
 {
+	size_t i;
+
 	if (!vm)
 		return;
+	for (i = 0; i < vm->nr_snaps; i++) {
+		free(vm->snaps[i].name);
+		kv_clear(&vm->snaps[i].conf);
+	}
+	free(vm->snaps);
 	free(vm->node);
 	kv_clear(&vm->conf);
 	kv_clear(&vm->pending);
@@ -158,6 +165,7 @@ static void task_free(struct sim_task *t)
 	free(t->move_volid);
 	free(t->mig_target);
 	free(t->mig_volmap);
+	free(t->snapname);
 	strvec_clear(&t->log);
 	free(t);
 }
@@ -512,19 +520,28 @@ static void apply_pending(struct sim_vm *vm)
 	kv_clear(&vm->pending);
 }
 
-/* Is volume v named in the configuration (disks and unusedN)? */
+/* Does a configuration value name volume v ("STORAGE:NAME[,...]")? */
+static bool names_volume(const char *val, const struct sim_volume *v)
+{
+	size_t n = strlen(v->storage), m = strlen(v->name);
+
+	return val && !strncmp(val, v->storage, n) && val[n] == ':' &&
+	       !strncmp(val + n + 1, v->name, m) &&
+	       (!val[n + 1 + m] || val[n + 1 + m] == ',');
+}
+
+/* Is volume v named in the configuration (disks and unusedN), or the
+ * vmstate of a snapshot (destroy_vm frees those too)? */
 static bool referenced(const struct sim_vm *vm, const struct sim_volume *v)
 {
-	size_t i, n = strlen(v->storage), m = strlen(v->name);
+	size_t i;
 
-	for (i = 0; i < vm->conf.nr; i++) {
-		const char *val = vm->conf.v[i].val;
-
-		if (!strncmp(val, v->storage, n) && val[n] == ':' &&
-		    !strncmp(val + n + 1, v->name, m) &&
-		    (!val[n + 1 + m] || val[n + 1 + m] == ','))
+	for (i = 0; i < vm->conf.nr; i++)
+		if (names_volume(vm->conf.v[i].val, v))
 			return true;
-	}
+	for (i = 0; i < vm->nr_snaps; i++)
+		if (names_volume(kv_get(&vm->snaps[i].conf, "vmstate"), v))
+			return true;
 	return false;
 }
 
@@ -789,6 +806,306 @@ static void finish_suspend(struct sim *s, struct sim_vm *vm,
 	}
 }
 
+/* ---- snapshots: the sections and the end of their tasks -------------- */
+
+struct sim_snap *sim_snap_find(struct sim_vm *vm, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < vm->nr_snaps; i++)
+		if (!strcmp(vm->snaps[i].name, name))
+			return &vm->snaps[i];
+	return NULL;
+}
+
+struct sim_snap *sim_snap_add(struct sim_vm *vm, const char *name)
+{
+	struct sim_snap *sn;
+
+	ALLOC_GROW(vm->snaps, st_add(vm->nr_snaps, 1), vm->alloc_snaps);
+	sn = &vm->snaps[vm->nr_snaps++];
+	memset(sn, 0, sizeof(*sn));
+	sn->name = xstrdup(name);
+	return sn;
+}
+
+void sim_snap_drop(struct sim_vm *vm, const char *name)
+{
+	struct sim_snap *sn = sim_snap_find(vm, name);
+	size_t i;
+
+	if (!sn)
+		return;
+	i = (size_t)(sn - vm->snaps);
+	free(sn->name);
+	kv_clear(&sn->conf);
+	memmove(vm->snaps + i, vm->snaps + i + 1,
+		(vm->nr_snaps - i - 1) * sizeof(*vm->snaps));
+	vm->nr_snaps--;
+}
+
+/* A drive slot (valid_drive_names: ide, scsi, virtio, sata, efidisk0,
+ * tpmstate0)? */
+static bool drive_key(const char *key)
+{
+	static const char *const buses[] = { "ide", "scsi", "virtio", "sata",
+					     NULL };
+	size_t i, n;
+
+	if (!strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0"))
+		return true;
+	for (i = 0; buses[i]; i++) {
+		n = strlen(buses[i]);
+		if (!strncmp(key, buses[i], n) && key[n] >= '0' &&
+		    key[n] <= '9')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The volume of drive key=val (a copy), or NULL for none, a path and a
+ * CD-ROM; a cloud-init drive counts with cloudinit (drive_is_cdrom's
+ * exclude_cloudinit).
+ */
+static char *drive_volid(const char *key, const char *val, bool cloudinit)
+{
+	size_t n = val ? strcspn(val, ",") : 0;
+	bool ci;
+
+	if (!val || !drive_key(key) || val[0] == '/' || !memchr(val, ':', n))
+		return NULL;
+	ci = strstr(val, "-cloudinit") != NULL;
+	if ((strstr(val, "media=cdrom") && !ci) || (ci && !cloudinit))
+		return NULL;
+	return xstrndup(val, n);
+}
+
+/* Does a drive of l (cloud-init drives too) hold volid? */
+static bool list_uses(const struct kvlist *l, const char *volid)
+{
+	size_t i;
+	bool used = false;
+
+	for (i = 0; i < l->nr && !used; i++) {
+		char *v = drive_volid(l->v[i].key, l->v[i].val, true);
+
+		used = v && !strcmp(v, volid);
+		free(v);
+	}
+	return used;
+}
+
+bool sim_snap_uses(const struct sim_vm *vm, const char *volid)
+{
+	size_t i;
+
+	for (i = 0; i < vm->nr_snaps; i++)
+		if (list_uses(&vm->snaps[i].conf, volid))
+			return true;
+	return false;
+}
+
+/*
+ * add_unused_volume as write_config leaves it: no duplicate, nothing a
+ * drive (current or pending) still uses; a cloud-init volume is freed.
+ */
+static void add_unused(struct sim *s, struct sim_vm *vm, const char *volid)
+{
+	size_t i;
+
+	if (strstr(volid, "-cloudinit")) {
+		sim_volume_destroy(s, volid);
+		return;
+	}
+	if (list_uses(&vm->conf, volid) || list_uses(&vm->pending, volid))
+		return;
+	for (i = 0; i < vm->conf.nr; i++)
+		if (!strncmp(vm->conf.v[i].key, "unused", 6) &&
+		    !strcmp(vm->conf.v[i].val, volid))
+			return;
+	sim_vm_add_unused(vm, volid);
+}
+
+/* Every snapshot (and the VM) whose parent is name gets parent instead
+ * (snapshot_delete's unlink_parent). */
+static void unlink_parent(struct sim_vm *vm, const char *name,
+			  const char *parent)
+{
+	size_t i;
+
+	for (i = 0; i <= vm->nr_snaps; i++) {
+		struct kvlist *l =
+			i < vm->nr_snaps ? &vm->snaps[i].conf : &vm->conf;
+		const char *p = kv_get(l, "parent");
+
+		if (!p || strcmp(p, name))
+			continue;
+		if (parent)
+			kv_set(l, "parent", parent);
+		else
+			kv_del(l, "parent");
+	}
+}
+
+/* The end of a qmdelsnapshot (AbstractConfig snapshot_delete): vmstate
+ * freed, children re-parented, the snapshot's volumes unused when no
+ * drive holds them, the section and the lock gone. */
+static void finish_delsnapshot(struct sim *s, struct sim_vm *vm,
+			       struct sim_snap *sn)
+{
+	const char *state = kv_get(&sn->conf, "vmstate");
+	char *parent = kv_get(&sn->conf, "parent")
+			       ? xstrdup(kv_get(&sn->conf, "parent"))
+			       : NULL;
+	char *name = xstrdup(sn->name);
+	struct strvec vols = STRVEC_INIT;
+	size_t i;
+
+	if (state)
+		sim_volume_destroy(s, state);
+	for (i = 0; i < sn->conf.nr; i++) {
+		char *v = drive_volid(sn->conf.v[i].key, sn->conf.v[i].val,
+				      false);
+
+		if (v)
+			strvec_push(&vols, v);
+		free(v);
+	}
+	unlink_parent(vm, name, parent);
+	sim_snap_drop(vm, name);
+	kv_del(&vm->conf, "lock");
+	for (i = 0; i < vols.nr; i++)
+		add_unused(s, vm, vols.v[i]);
+	strvec_clear(&vols);
+	free(parent);
+	free(name);
+}
+
+/* Keys a snapshot keeps that the current configuration does not take
+ * back (__snapshot_copy_config, __snapshot_rollback_hook). */
+static bool rollback_skips(const char *key)
+{
+	static const char *const skip[] = { "snapstate",
+					    "snaptime",
+					    "vmstate",
+					    "lock",
+					    "digest",
+					    "description",
+					    "runningmachine",
+					    "runningcpu",
+					    "running-nets-host-mtu",
+					    NULL };
+	size_t i;
+
+	for (i = 0; skip[i]; i++)
+		if (!strcmp(key, skip[i]))
+			return true;
+	return !strncmp(key, "unused", 6);
+}
+
+/*
+ * The end of a qmrollback (snapshot_rollback, __snapshot_apply_config):
+ * the snapshot's keys with the VM's description and unusedN, the current
+ * volumes the snapshot lacks unused, parent the snapshot, a new vmgenid;
+ * started with its vmstate or start=1.
+ */
+static void finish_rollback(struct sim *s, struct sim_vm *vm,
+			    const struct sim_snap *sn, bool start)
+{
+	struct kvlist conf = { 0 };
+	size_t i;
+
+	for (i = 0; i < sn->conf.nr; i++)
+		if (!rollback_skips(sn->conf.v[i].key))
+			kv_set(&conf, sn->conf.v[i].key, sn->conf.v[i].val);
+	kv_set(&conf, "parent", sn->name);
+	for (i = 0; i < vm->conf.nr; i++) {
+		const char *k = vm->conf.v[i].key;
+
+		if (!strcmp(k, "description") || !strncmp(k, "unused", 6))
+			kv_set(&conf, k, vm->conf.v[i].val);
+	}
+	if (kv_get(&conf, "vmgenid")) {
+		char g[33];
+		struct strbuf sb = STRBUF_INIT;
+
+		sim_random_hex(s, g, 16);
+		strbuf_addf(&sb, "%.8s-%.4s-%.4s-%.4s-%.12s", g, g + 8, g + 12,
+			    g + 16, g + 20);
+		kv_set(&conf, "vmgenid", sb.buf);
+		strbuf_release(&sb);
+	}
+	for (i = 0; i < vm->conf.nr; i++) {
+		char *v =
+			drive_volid(vm->conf.v[i].key, vm->conf.v[i].val, true);
+
+		if (v && !list_uses(&sn->conf, v))
+			sim_vm_add_unused(vm, v); /* kept below as unusedN */
+		free(v);
+	}
+	for (i = 0; i < vm->conf.nr; i++)
+		if (!strncmp(vm->conf.v[i].key, "unused", 6))
+			kv_set(&conf, vm->conf.v[i].key, vm->conf.v[i].val);
+	kv_clear(&vm->pending);
+	kv_copy(&vm->conf, &conf);
+	kv_clear(&conf);
+	/* write_config: no unusedN a drive uses, cloud-init volumes freed */
+	for (i = 0; i < vm->conf.nr;) {
+		const char *k = vm->conf.v[i].key, *v = vm->conf.v[i].val;
+
+		if (!strncmp(k, "unused", 6) &&
+		    (list_uses(&vm->conf, v) || strstr(v, "-cloudinit"))) {
+			if (!list_uses(&vm->conf, v))
+				sim_volume_destroy(s, v);
+			kv_del(&vm->conf, k);
+		} else {
+			i++;
+		}
+	}
+	if (start || kv_get(&sn->conf, "vmstate")) {
+		sim_ci_snapshot(vm);
+		vm->running = true;
+	}
+}
+
+/*
+ * The end of a snapshot task. A failed qmsnapshot is cleaned up (its
+ * section, vmstate and lock go, as snapshot_create's cleanup does); a
+ * failed delete or rollback keeps its lock, as Proxmox leaves it.
+ */
+static void finish_snapshot_task(struct sim *s, struct sim_vm *vm,
+				 const struct sim_task *t, bool ok)
+{
+	struct sim_snap *sn =
+		t->snapname ? sim_snap_find(vm, t->snapname) : NULL;
+
+	if (t->fx == FX_SNAPSHOT && !ok) {
+		if (sn && kv_get(&sn->conf, "vmstate"))
+			sim_volume_destroy(s, kv_get(&sn->conf, "vmstate"));
+		if (sn)
+			sim_snap_drop(vm, t->snapname);
+		kv_del(&vm->conf, "lock");
+		return;
+	}
+	if (!ok)
+		return;
+	if (!sn) {
+		kv_del(&vm->conf, "lock");
+		return;
+	}
+	if (t->fx == FX_SNAPSHOT) {
+		kv_del(&sn->conf, "snapstate");
+		kv_del(&vm->conf, "lock");
+		kv_set(&vm->conf, "parent", t->snapname);
+	} else if (t->fx == FX_DELSNAPSHOT) {
+		finish_delsnapshot(s, vm, sn);
+	} else {
+		finish_rollback(s, vm, sn, t->start_after);
+		vm->started_ms = t->end_ms;
+	}
+}
+
 static void finish_task(struct sim *s, struct sim_task *t)
 {
 	struct sim_vm *vm = sim_vm(s, t->vmid), *src;
@@ -852,6 +1169,12 @@ static void finish_task(struct sim *s, struct sim_task *t)
 	case FX_HIBERNATE:
 	case FX_WAKE:
 		finish_suspend(s, vm, t, ok);
+		break;
+	case FX_SNAPSHOT:
+	case FX_DELSNAPSHOT:
+	case FX_ROLLBACK:
+		if (vm)
+			finish_snapshot_task(s, vm, t, ok);
 		break;
 	case FX_NONE:
 		break;
@@ -971,6 +1294,15 @@ void sim_config_digest(const struct sim_vm *vm, char out[41])
 	for (i = 0; i < vm->pending.nr; i++)
 		strbuf_addf(&sb, "[PENDING]%s: %s\n", vm->pending.v[i].key,
 			    vm->pending.v[i].val ? vm->pending.v[i].val : "-");
+	/* the file holds the snapshot sections too */
+	for (i = 0; i < vm->nr_snaps; i++) {
+		size_t j;
+
+		strbuf_addf(&sb, "[%s]\n", vm->snaps[i].name);
+		for (j = 0; j < vm->snaps[i].conf.nr; j++)
+			strbuf_addf(&sb, "%s: %s\n", vm->snaps[i].conf.v[j].key,
+				    vm->snaps[i].conf.v[j].val);
+	}
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, sb.buf, sb.len, md) < 0)
 		memset(md, 0, sizeof(md));
 	for (i = 0; i < 20; i++)

@@ -58,6 +58,13 @@ struct sim_volume {
 	uint64_t size; /* bytes */
 };
 
+/* snapshots (snapshot.c): a [NAME] section of the VM's configuration */
+struct sim_snap {
+	char *name;
+	struct kvlist conf; /* the keys as taken, with parent, snaptime,
+			       description, vmstate, snapstate */
+};
+
 struct sim_vm {
 	int vmid;
 	char *node;
@@ -69,6 +76,8 @@ struct sim_vm {
 	int64_t started_ms;
 	int flock_excl, flock_shared; /* file locks held by tasks */
 	char *hostkey;		      /* the guest's SSH host public key */
+	struct sim_snap *snaps;	      /* snapshots, oldest first */
+	size_t nr_snaps, alloc_snaps;
 };
 
 enum task_effect {
@@ -87,6 +96,10 @@ enum task_effect {
 	FX_RESUME,    /* qmresume of a paused guest */
 	FX_HIBERNATE, /* qmsuspend todisk=1: lock suspended, stopped */
 	FX_WAKE,      /* a hibernated VM starts from its vmstate */
+	/* snapshots: qmsnapshot, qmdelsnapshot, qmrollback of t->snapname */
+	FX_SNAPSHOT,
+	FX_DELSNAPSHOT,
+	FX_ROLLBACK,
 };
 
 struct sim_task {
@@ -110,6 +123,7 @@ struct sim_task {
 	bool move_delete;
 	/* qmigrate: the target node, and "OLD NEW" volids one a line */
 	char *mig_target, *mig_volmap;
+	char *snapname; /* FX_SNAPSHOT..FX_ROLLBACK (start_after: start=1) */
 };
 
 struct sim_pool {
@@ -278,6 +292,16 @@ void sim_new_mac(struct sim *s, char out[18]);
 void sim_vm_add_unused(struct sim_vm *vm, const char *volid);
 /* Record the cloud-init keys as generated onto the drive. */
 void sim_ci_snapshot(struct sim_vm *vm);
+
+/*
+ * Snapshots (the model of snapshot.c): the section named name, or NULL; a
+ * new empty one at the end; one dropped. sim_snap_uses: is volid a drive
+ * of any snapshot (is_volume_in_use)?
+ */
+struct sim_snap *sim_snap_find(struct sim_vm *vm, const char *name);
+struct sim_snap *sim_snap_add(struct sim_vm *vm, const char *name);
+void sim_snap_drop(struct sim_vm *vm, const char *name);
+bool sim_snap_uses(const struct sim_vm *vm, const char *volid);
 
 /* The pool holding vmid, or NULL; remove vmid from every pool. */
 struct sim_pool *sim_pool_of(struct sim *s, int vmid);

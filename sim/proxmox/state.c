@@ -277,6 +277,32 @@ static int load_files(struct sim *s, struct topo *t, int vmid,
 	return 0;
 }
 
+/*
+ * snapshots (snapshot.c): a VM whose config names a parent has that
+ * snapshot, taken of the VM as the topology gives it (the keys
+ * __snapshot_copy_config copies), as pve-gitops' plan reads "parent".
+ */
+static void topo_snapshot(struct sim_vm *vm)
+{
+	const char *parent = kv_get(&vm->conf, "parent");
+	struct sim_snap *sn;
+	char when[24];
+	size_t i;
+
+	if (!parent || sim_snap_find(vm, parent))
+		return;
+	sn = sim_snap_add(vm, parent);
+	for (i = 0; i < vm->conf.nr; i++) {
+		const char *k = vm->conf.v[i].key;
+
+		if (strcmp(k, "parent") && strcmp(k, "lock") &&
+		    strcmp(k, "description") && strncmp(k, "unused", 6))
+			kv_set(&sn->conf, k, vm->conf.v[i].val);
+	}
+	snprintf(when, sizeof(when), "%lld", (long long)(sim_now_ms() / 1000));
+	kv_set(&sn->conf, "snaptime", when);
+}
+
 static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 		    bool templates)
 {
@@ -333,6 +359,7 @@ static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 			       fy_node_mapping_lookup_by_string(n, "files",
 								FY_NT)) < 0)
 			return -1;
+		topo_snapshot(vm); /* snapshots */
 		if (templates)
 			kv_set(&vm->conf, "template", "1");
 		else if (scalar(n, "status") &&
@@ -530,14 +557,57 @@ static json_t *kv_json(const struct kvlist *l)
 	return a;
 }
 
+static void kv_load(struct kvlist *l, json_t *a);
+
+/* snapshots (snapshot.c): the sections, oldest first, and the name of a
+ * snapshot task's snapshot */
+static json_t *snaps_json(const struct sim_vm *vm)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < vm->nr_snaps; i++)
+		json_array_append_new(
+			a, json_pack("{s:s, s:o}", "name", vm->snaps[i].name,
+				     "conf", kv_json(&vm->snaps[i].conf)));
+	return a;
+}
+
+static void snaps_load(struct sim_vm *vm, json_t *o)
+{
+	json_t *a = json_object_get(o, "snapshots"), *sn;
+	size_t i;
+
+	json_array_foreach(a, i, sn)
+	{
+		const char *name =
+			json_string_value(json_object_get(sn, "name"));
+
+		if (name)
+			kv_load(&sim_snap_add(vm, name)->conf,
+				json_object_get(sn, "conf"));
+	}
+}
+
+static void task_snap_load(struct sim_task *t, json_t *o)
+{
+	const char *name = json_string_value(json_object_get(o, "snapname"));
+
+	if (name)
+		t->snapname = xstrdup(name);
+}
+
 static json_t *vm_state(const struct sim_vm *vm)
 {
-	return json_pack("{s:i, s:s, s:b, s:I, s:o, s:o, s:o, s:s?}", "vmid",
-			 vm->vmid, "node", vm->node, "running", vm->running,
-			 "started_ms", (json_int_t)vm->started_ms, "conf",
-			 kv_json(&vm->conf), "pending", kv_json(&vm->pending),
-			 "ci_done", kv_json(&vm->ci_done), "hostkey",
-			 vm->hostkey);
+	json_t *o = json_pack(
+		"{s:i, s:s, s:b, s:I, s:o, s:o, s:o, s:s?}", "vmid", vm->vmid,
+		"node", vm->node, "running", vm->running, "started_ms",
+		(json_int_t)vm->started_ms, "conf", kv_json(&vm->conf),
+		"pending", kv_json(&vm->pending), "ci_done",
+		kv_json(&vm->ci_done), "hostkey", vm->hostkey);
+
+	json_object_set_new(o, "snapshots", snaps_json(vm)); /* snapshots */
+	return o;
 }
 
 static json_t *task_state(const struct sim_task *t)
@@ -563,6 +633,8 @@ static json_t *task_state(const struct sim_task *t)
 	json_object_update_new(o, json_pack("{s:s?, s:s?}", "mig_target",
 					    t->mig_target, "mig_volmap",
 					    t->mig_volmap));
+	if (t->snapname) /* snapshots */
+		json_object_set_new(o, "snapname", json_string(t->snapname));
 	return o;
 }
 
@@ -686,6 +758,7 @@ static void load_vm(struct sim *s, json_t *o)
 		free(vm->hostkey);
 		vm->hostkey = xstrdup(jstr(o, "hostkey"));
 	}
+	snaps_load(vm, o); /* snapshots */
 }
 
 static void load_task(struct sim *s, json_t *o)
@@ -728,6 +801,7 @@ static void load_task(struct sim *s, json_t *o)
 		t->mig_target = xstrdup(jstr(o, "mig_target"));
 	if (json_string_value(json_object_get(o, "mig_volmap")))
 		t->mig_volmap = xstrdup(jstr(o, "mig_volmap"));
+	task_snap_load(t, o); /* snapshots */
 	ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
 	s->tasks[s->nr_tasks++] = t;
 	if (t->done)

@@ -659,6 +659,47 @@ static json_t *typed_value(const char *key, const char *val)
 	return json_string(val);
 }
 
+json_t *vm_config_json(const struct kvlist *conf)
+{
+	json_t *o = json_object();
+	size_t i;
+	uint64_t t;
+
+	for (i = 0; i < conf->nr; i++)
+		json_object_set_new(
+			o, conf->v[i].key,
+			typed_value(conf->v[i].key, conf->v[i].val));
+	/* an integer of the config schema the update schema leaves out */
+	if (kv_get(conf, "snaptime") &&
+	    parse_u64z(&t, kv_get(conf, "snaptime"), 0, INT64_MAX) == 0)
+		json_object_set_new(o, "snaptime", json_integer((json_int_t)t));
+	return o;
+}
+
+/* GET config with snapshot=NAME: load_snapshot_config, the section and
+ * the file's digest; not with current=1 (API2/Qemu.pm vm_config). */
+static void snapshot_config(struct sim_vm *vm, struct sim_req *rq,
+			    struct sim_resp *rs)
+{
+	const char *name = req_param(rq, "snapshot");
+	struct sim_snap *sn = sim_snap_find(vm, name);
+	const char *both = "cannot use 'snapshot' parameter with 'current'";
+	char digest[41];
+
+	if (param_true(rq, "current")) {
+		param_fail(rs, "snapshot", "%s", both);
+		param_fail(rs, "current", "%s", both);
+		return;
+	}
+	if (!sn) {
+		resp_fail(rs, 500, "snapshot '%s' does not exist", name);
+		return;
+	}
+	rs->data = vm_config_json(&sn->conf);
+	sim_config_digest(vm, digest);
+	json_object_set_new(rs->data, "digest", json_string(digest));
+}
+
 void h_config_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
@@ -668,16 +709,11 @@ void h_config_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 
 	if (!vm)
 		return;
-	if (req_param(rq, "snapshot")) {
-		resp_fail(rs, 500, "snapshot '%s' does not exist",
-			  req_param(rq, "snapshot"));
+	if (req_param(rq, "snapshot") && *req_param(rq, "snapshot")) {
+		snapshot_config(vm, rq, rs);
 		return;
 	}
-	rs->data = json_object();
-	for (i = 0; i < vm->conf.nr; i++)
-		json_object_set_new(
-			rs->data, vm->conf.v[i].key,
-			typed_value(vm->conf.v[i].key, vm->conf.v[i].val));
+	rs->data = vm_config_json(&vm->conf);
 	if (!current)
 		for (i = 0; i < vm->pending.nr; i++) {
 			if (vm->pending.v[i].val)

@@ -229,6 +229,44 @@ static int clone_disks(struct sim *s, const struct sim_vm *src,
 	return 0;
 }
 
+/* snapshots: what clone_vm does not copy ("snapshot related info") */
+static bool snapshot_key(const char *k)
+{
+	static const char *const keys[] = { "parent",
+					    "snaptime",
+					    "vmstate",
+					    "snapstate",
+					    "runningcpu",
+					    "runningmachine",
+					    "running-nets-host-mtu",
+					    NULL };
+	size_t i;
+
+	for (i = 0; keys[i]; i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
+/* snapshots: the source of a clone with snapname, a view of src with the
+ * snapshot's configuration; NULL with Proxmox's error when it has none. */
+static struct sim_vm *clone_source(struct sim_vm *src, struct sim_req *rq,
+				   struct sim_vm *view, struct sim_resp *rs)
+{
+	const char *name = req_param(rq, "snapname");
+	struct sim_snap *sn = name ? sim_snap_find(src, name) : NULL;
+
+	if (!name)
+		return src;
+	if (!sn) {
+		resp_fail(rs, 500, "snapshot '%s' does not exist", name);
+		return NULL;
+	}
+	*view = *src;
+	view->conf = sn->conf;
+	return view;
+}
+
 static void clone_config(struct sim *s, const struct sim_vm *src,
 			 struct sim_vm *vm, const struct sim_req *rq)
 {
@@ -240,7 +278,7 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 		const char *k = src->conf.v[i].key, *v = src->conf.v[i].val;
 
 		if (!strcmp(k, "template") || !strcmp(k, "lock") ||
-		    !strncmp(k, "unused", 6) || disk_slot(k))
+		    !strncmp(k, "unused", 6) || disk_slot(k) || snapshot_key(k))
 			continue;
 		if (!strncmp(k, "net", 3)) {
 			const char *eq = strchr(v, '='), *rest;
@@ -285,7 +323,7 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 
 void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	struct sim_vm *src = need_vm(s, rq, rs), *vm;
+	struct sim_vm *src = need_vm(s, rq, rs), *vm, *from, view;
 	int newid = vmid_of(rq, "newid"), srcid;
 	struct strbuf why = STRBUF_INIT;
 	struct clone_plan p;
@@ -309,7 +347,8 @@ void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 						     : 1000,
 			 &why);
 	if (!src || check_lock(src, rq, rs) < 0 ||
-	    check_clone(s, src, rq, &p, rs) < 0)
+	    !(from = clone_source(src, rq, &view, rs)) ||
+	    check_clone(s, from, rq, &p, rs) < 0)
 		goto out;
 	if (sim_vm(s, newid)) { /* taken while we waited */
 		resp_fail(rs, 500,
@@ -320,8 +359,9 @@ void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	running = src->running;
 	vm = sim_vm_new(s, newid, p.target);
 	src = sim_vm(s, srcid); /* sim_vm_new may have moved it */
-	clone_config(s, src, vm, rq);
-	clone_disks(s, src, vm, &p, &why);
+	from = clone_source(src, rq, &view, rs);
+	clone_config(s, from, vm, rq);
+	clone_disks(s, from, vm, &p, &why);
 	if (req_param(rq, "pool"))
 		pool_add_vm(s, need_pool(s, req_param(rq, "pool"), rs), newid);
 	t = start_task(s, rs, node, "qmclone", srcid, rq->userid, FX_CLONE,
@@ -484,6 +524,12 @@ void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	strbuf_release(&why);
 	if (!vm)
 		return;
+	if (vm->nr_snaps) { /* snapshots: API2/Qemu.pm template */
+		resp_fail(rs, 500,
+			  "unable to create template, because VM contains "
+			  "snapshots");
+		return;
+	}
 	if (is_template(vm)) {
 		resp_fail(rs, 500,
 			  "you can't convert a template to a template");
