@@ -131,6 +131,29 @@ static struct sim_storage *usable_storage(struct sim *s,
 }
 
 /* A fresh "vm-VMID-disk-N" name on a storage. */
+/*
+ * Does a volume on storage carry the disk name (with or without a format
+ * extension)? A linked clone's volume "base-9000-disk-0/vm-101-disk-0"
+ * holds the name vm-101-disk-0, as its LV or file does on the storage,
+ * so pve-storage's find_free_diskname skips it.
+ */
+static bool disk_name_taken(const struct sim *s, const char *storage,
+			    const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < s->nr_vols; i++) {
+		const char *v = s->vols[i].name, *slash = strrchr(v, '/');
+
+		if (strcmp(s->vols[i].storage, storage))
+			continue;
+		v = slash ? slash + 1 : v;
+		if (!strncmp(v, name, n) && (v[n] == '\0' || v[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
 static void next_disk_name(struct sim *s, const char *storage, int vmid,
 			   struct strbuf *out)
 {
@@ -139,7 +162,7 @@ static void next_disk_name(struct sim *s, const char *storage, int vmid,
 	for (n = 0;; n++) {
 		strbuf_reset(out);
 		strbuf_addf(out, "vm-%d-disk-%d", vmid, n);
-		if (!sim_volume_find(s, storage, out->buf))
+		if (!disk_name_taken(s, storage, out->buf))
 			return;
 	}
 }

@@ -228,6 +228,21 @@ def linked_clone(e):
          "no VM made")
 
 
+def linked_clone_new_disk(e):
+    """pve-storage's find_free_diskname skips the names on the storage: a
+    linked clone's base-9000-disk-0/vm-N-disk-0 holds vm-N-disk-0, so a
+    disk added to the clone is vm-N-disk-1."""
+    t = e.t
+    e.clone(330, full=0, name="linked")
+    t.ok(e.conf(330)["scsi0"].startswith(
+        "local-lvm:base-9000-disk-0/vm-330-disk-0"),
+        "the linked clone's disk is on the base volume", e.conf(330))
+    e.wait(e.node.qemu(330).config.post(scsi1="local-lvm:2"))
+    t.ok(e.conf(330)["scsi1"].startswith("local-lvm:vm-330-disk-1,"),
+         "a new disk of the linked clone is vm-330-disk-1",
+         e.conf(330)["scsi1"])
+
+
 def thin(e):
     """pve-storage's LvmThinPlugin alloc_image runs lvcreate --thinpool
     without a free-space check: a thin pool over-commits (ZFSPoolPlugin
@@ -311,6 +326,7 @@ def main():
         drive_order(e)
         task_list(e)
         linked_clone(e)
+        linked_clone_new_disk(e)
         thin(e)
         shrink(e)
         passthrough(e)
