@@ -28,10 +28,26 @@ handler_fn h_pools_list, h_pool_create, h_pool_get, h_pool_update,
 
 /* vmlife.c */
 handler_fn h_clone, h_resize, h_template, h_destroy, h_status_current, h_start,
-	h_stop, h_shutdown, h_reboot, h_agent_ifaces, h_agent_ping,
-	h_agent_file;
+	h_stop, h_shutdown, h_reboot;
 
 /* vmdisk.c */
 handler_fn h_move_disk;
+
+/* readapi (issue 15): agent.c (every guest-agent endpoint, moved from
+ * vmlife.c), lxc.c, storage.c, access.c, network.c; cluster.c */
+handler_fn h_agent_index, h_agent_cmd, h_agent_ping, h_agent_info,
+	h_agent_osinfo, h_agent_hostname, h_agent_ifaces, h_agent_file;
+handler_fn h_lxc_list;
+handler_fn h_storage_index, h_storage_read, h_storage_content;
+handler_fn h_access_users, h_access_groups, h_access_domains;
+handler_fn h_node_network, h_cluster_status;
+/* migration, unlink, suspend, HA (wt-migrate): migrate.c, vmsuspend.c, ha.c */
+handler_fn h_migrate_get, h_migrate_post, h_unlink, h_suspend, h_resume,
+	h_reset, h_ha_list, h_ha_create, h_ha_get, h_ha_update, h_ha_delete,
+	h_ha_groups;
+/* snapshot.c (snapshots) */
+handler_fn h_snapshot_list, h_snapshot_create, h_snapshot_index,
+	h_snapshot_config_get, h_snapshot_config_put, h_snapshot_rollback,
+	h_snapshot_delete;
 
 #endif

@@ -55,6 +55,32 @@ static const char *const templates[] = {
 	"/pools/{poolid}",
 	"/cluster/ha/resources",
 	"/cluster/ha/resources/{sid}",
+	/* readapi (issue 15): containers, storage, access, network, agent */
+	"/nodes/{node}/lxc",
+	"/nodes/{node}/network",
+	"/nodes/{node}/storage/{storage}/content",
+	"/storage",
+	"/storage/{storage}",
+	"/access/users",
+	"/access/groups",
+	"/access/domains",
+	"/cluster/status",
+	"/nodes/{node}/qemu/{vmid}/agent",
+	"/nodes/{node}/qemu/{vmid}/agent/info",
+	"/nodes/{node}/qemu/{vmid}/agent/get-osinfo",
+	"/nodes/{node}/qemu/{vmid}/agent/get-host-name",
+	/* end readapi */
+	/* migration, unlink, suspend, HA (wt-migrate) */
+	"/nodes/{node}/qemu/{vmid}/unlink",
+	"/nodes/{node}/qemu/{vmid}/status/suspend",
+	"/nodes/{node}/qemu/{vmid}/status/resume",
+	"/nodes/{node}/qemu/{vmid}/status/reset",
+	"/cluster/ha/groups",
+	/* snapshots (snapshot.c) */
+	"/nodes/{node}/qemu/{vmid}/snapshot",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
 	NULL,
 };
 
@@ -148,6 +174,15 @@ bool api_is_async(const char *method, const char *tmpl)
 		"POST /nodes/{node}/qemu/{vmid}/status/shutdown",
 		"POST /nodes/{node}/qemu/{vmid}/status/reboot",
 		"POST /nodes/{node}/qemu/{vmid}/move_disk",
+		/* migration, suspend (wt-migrate) */
+		"POST /nodes/{node}/qemu/{vmid}/migrate",
+		"POST /nodes/{node}/qemu/{vmid}/status/suspend",
+		"POST /nodes/{node}/qemu/{vmid}/status/resume",
+		"POST /nodes/{node}/qemu/{vmid}/status/reset",
+		/* snapshots (snapshot.c) */
+		"POST /nodes/{node}/qemu/{vmid}/snapshot",
+		"POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+		"DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
 		NULL,
 	};
 	char buf[256];
@@ -214,6 +249,49 @@ static const struct route routes[] = {
 	{ "DELETE", "/nodes/{node}/tasks/{upid}", h_task_stop },
 	{ "GET", "/nodes/{node}/tasks/{upid}/status", h_task_status },
 	{ "GET", "/nodes/{node}/tasks/{upid}/log", h_task_log },
+	/* readapi (issue 15): containers, storage, access, network, agent */
+	{ "GET", "/nodes/{node}/lxc", h_lxc_list },
+	{ "GET", "/nodes/{node}/network", h_node_network },
+	{ "GET", "/nodes/{node}/storage/{storage}/content", h_storage_content },
+	{ "GET", "/storage", h_storage_index },
+	{ "GET", "/storage/{storage}", h_storage_read },
+	{ "GET", "/access/users", h_access_users },
+	{ "GET", "/access/groups", h_access_groups },
+	{ "GET", "/access/domains", h_access_domains },
+	{ "GET", "/cluster/status", h_cluster_status },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent", h_agent_index },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/agent", h_agent_cmd },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/info", h_agent_info },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/get-osinfo", h_agent_osinfo },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/get-host-name",
+	  h_agent_hostname },
+	/* end readapi */
+	/* migration, unlink, suspend, HA (wt-migrate) */
+	{ "GET", "/nodes/{node}/qemu/{vmid}/migrate", h_migrate_get },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/migrate", h_migrate_post },
+	{ "PUT", "/nodes/{node}/qemu/{vmid}/unlink", h_unlink },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/status/suspend", h_suspend },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/status/resume", h_resume },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/status/reset", h_reset },
+	{ "GET", "/cluster/ha/resources", h_ha_list },
+	{ "POST", "/cluster/ha/resources", h_ha_create },
+	{ "GET", "/cluster/ha/resources/{sid}", h_ha_get },
+	{ "PUT", "/cluster/ha/resources/{sid}", h_ha_update },
+	{ "DELETE", "/cluster/ha/resources/{sid}", h_ha_delete },
+	{ "GET", "/cluster/ha/groups", h_ha_groups },
+	/* snapshots (snapshot.c) */
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot", h_snapshot_list },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/snapshot", h_snapshot_create },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	  h_snapshot_index },
+	{ "DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
+	  h_snapshot_delete },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	  h_snapshot_config_get },
+	{ "PUT", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
+	  h_snapshot_config_put },
+	{ "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+	  h_snapshot_rollback },
 	{ NULL, NULL, NULL },
 };
 

@@ -127,8 +127,7 @@ struct schema_prop {
 #define SCHEMA_EP_PROTECTED  0x1u
 #define SCHEMA_EP_ALLOWTOKEN 0x2u
 #define SCHEMA_EP_QM_CONFIG  0x4u /* delete/revert name config keys */
-#define SCHEMA_EP_ADDITIONAL 0x8u /* additionalProperties: unknown ones pass \
-				   */
+#define SCHEMA_EP_ADDITIONAL 0x8u /* unknown parameters allowed */
 
 struct schema_endpoint {
 	const char *path;

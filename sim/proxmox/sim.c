@@ -133,8 +133,15 @@ void sim_new_mac(struct sim *s, char out[18])
 
 static void vm_free(struct sim_vm *vm)
 {
+	size_t i;
+
 	if (!vm)
 		return;
+	for (i = 0; i < vm->nr_snaps; i++) {
+		free(vm->snaps[i].name);
+		kv_clear(&vm->snaps[i].conf);
+	}
+	free(vm->snaps);
 	free(vm->node);
 	kv_clear(&vm->conf);
 	kv_clear(&vm->pending);
@@ -156,6 +163,9 @@ static void task_free(struct sim_task *t)
 	free(t->fail);
 	free(t->move_key);
 	free(t->move_volid);
+	free(t->mig_target);
+	free(t->mig_volmap);
+	free(t->snapname);
 	strvec_clear(&t->log);
 	free(t);
 }
@@ -213,6 +223,12 @@ void sim_release(struct sim *s)
 		free(s->guest_keys[i].key);
 	}
 	free(s->guest_keys);
+	sim_readapi_release(s); /* readapi (issue 15) */
+	for (i = 0; i < s->nr_ha; i++) {
+		free(s->ha[i].sid);
+		kv_clear(&s->ha[i].opts);
+	}
+	free(s->ha);
 	for (i = 0; i < s->opts.nr_task_ms; i++)
 		free(s->opts.task_ms[i].type);
 	free(s->opts.task_ms);
@@ -390,6 +406,11 @@ void sim_vm_remove(struct sim *s, int vmid, bool destroy_volumes)
 			i++;
 }
 
+bool sim_storage_thin(const struct sim_storage *st)
+{
+	return !strcmp(st->type, "lvmthin") || !strcmp(st->type, "zfspool");
+}
+
 uint64_t sim_storage_used(struct sim *s, const char *node,
 			  const struct sim_storage *st)
 {
@@ -400,7 +421,52 @@ uint64_t sim_storage_used(struct sim *s, const char *node,
 		if (!strcmp(s->vols[i].storage, st->name) &&
 		    (st->shared || !strcmp(s->vols[i].node, node)))
 			used += s->vols[i].size;
+	/* an over-committed thin pool is full, never more than full */
+	if (sim_storage_thin(st) && used > st->total)
+		used = st->total;
 	return used;
+}
+
+/* Option keys compared as print_property_string sorts them: by name. */
+static int cmp_opt_key(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t nx = strcspn(x, "="), ny = strcspn(y, "=");
+	int c = strncmp(x, y, nx < ny ? nx : ny);
+
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+void sim_drive_print(struct strbuf *out, const char *file, struct strvec *opts)
+{
+	size_t i;
+
+	qsort(opts->v, opts->nr, sizeof(*opts->v), cmp_opt_key);
+	strbuf_addstr(out, file);
+	for (i = 0; i < opts->nr; i++)
+		strbuf_addf(out, ",%s", opts->v[i]);
+}
+
+void sim_drive_set(struct strbuf *out, const char *val, const char *key,
+		   const char *newval)
+{
+	struct strvec opts = STRVEC_INIT;
+	size_t n = strcspn(val, ","), klen = strlen(key);
+	char *file = xstrndup(val, n);
+	const char *p = val + n;
+
+	while (*p == ',') {
+		size_t len = strcspn(p + 1, ",");
+
+		if (len && (strncmp(p + 1, key, klen) || p[1 + klen] != '='))
+			strvec_pushf(&opts, "%.*s", (int)len, p + 1);
+		p += len + 1;
+	}
+	if (newval)
+		strvec_pushf(&opts, "%s=%s", key, newval);
+	sim_drive_print(out, file, &opts);
+	strvec_clear(&opts);
+	free(file);
 }
 
 struct sim_task *sim_task_find(struct sim *s, const char *upid)
@@ -454,19 +520,28 @@ static void apply_pending(struct sim_vm *vm)
 	kv_clear(&vm->pending);
 }
 
-/* Is volume v named in the configuration (disks and unusedN)? */
+/* Does a configuration value name volume v ("STORAGE:NAME[,...]")? */
+static bool names_volume(const char *val, const struct sim_volume *v)
+{
+	size_t n = strlen(v->storage), m = strlen(v->name);
+
+	return val && !strncmp(val, v->storage, n) && val[n] == ':' &&
+	       !strncmp(val + n + 1, v->name, m) &&
+	       (!val[n + 1 + m] || val[n + 1 + m] == ',');
+}
+
+/* Is volume v named in the configuration (disks and unusedN), or the
+ * vmstate of a snapshot (destroy_vm frees those too)? */
 static bool referenced(const struct sim_vm *vm, const struct sim_volume *v)
 {
-	size_t i, n = strlen(v->storage), m = strlen(v->name);
+	size_t i;
 
-	for (i = 0; i < vm->conf.nr; i++) {
-		const char *val = vm->conf.v[i].val;
-
-		if (!strncmp(val, v->storage, n) && val[n] == ':' &&
-		    !strncmp(val + n + 1, v->name, m) &&
-		    (!val[n + 1 + m] || val[n + 1 + m] == ','))
+	for (i = 0; i < vm->conf.nr; i++)
+		if (names_volume(vm->conf.v[i].val, v))
 			return true;
-	}
+	for (i = 0; i < vm->nr_snaps; i++)
+		if (names_volume(kv_get(&vm->snaps[i].conf, "vmstate"), v))
+			return true;
 	return false;
 }
 
@@ -571,16 +646,20 @@ static void finish_move(struct sim *s, struct sim_vm *vm,
 			strbuf_add(&val, p, n + 1);
 		p += n + 1;
 	}
-	/* the size of the new volume, last as the sim keeps it */
+	/* the size of the new volume, in print_drive's order */
 	if (strncmp(t->move_key, "unused", 6)) {
 		const char *colon = strchr(nv.buf, ':');
 		char *st = xstrndup(nv.buf, (size_t)(colon - nv.buf));
 		struct sim_volume *v = sim_volume_find(s, st, colon + 1);
+		struct strbuf sz = STRBUF_INIT;
 
-		if (v) {
-			strbuf_addstr(&val, ",size=");
-			sim_format_size(&val, v->size);
-		}
+		if (v)
+			sim_format_size(&sz, v->size);
+		strbuf_reset(&nv);
+		sim_drive_set(&nv, val.buf, "size", v ? sz.buf : NULL);
+		strbuf_reset(&val);
+		strbuf_addstr(&val, nv.buf);
+		strbuf_release(&sz);
 		free(st);
 	}
 	kv_set(&vm->conf, t->move_key, val.buf);
@@ -591,6 +670,440 @@ static void finish_move(struct sim *s, struct sim_vm *vm,
 	free(oldvol);
 	strbuf_release(&val);
 	strbuf_release(&nv);
+}
+
+/* ---- migration and suspend (the ends of qmigrate, qmsuspend, ...) ---- */
+
+/* destroy with purge=1: the VM leaves the HA resources too. */
+static void ha_forget(struct sim *s, int vmid)
+{
+	char sid[32];
+	size_t i;
+
+	snprintf(sid, sizeof(sid), "vm:%d", vmid);
+	for (i = 0; i < s->nr_ha; i++)
+		if (!strcmp(s->ha[i].sid, sid)) {
+			free(s->ha[i].sid);
+			kv_clear(&s->ha[i].opts);
+			memmove(s->ha + i, s->ha + i + 1,
+				(s->nr_ha - i - 1) * sizeof(*s->ha));
+			s->nr_ha--;
+			return;
+		}
+}
+
+/* Volume old ("storage:name") becomes new on node, in vm's config too. */
+static void relocate_volume(struct sim *s, struct sim_vm *vm, const char *old,
+			    const char *new, const char *node)
+{
+	const char *oc = strchr(old, ':'), *nc = strchr(new, ':');
+	char *ost = oc ? xstrndup(old, (size_t)(oc - old)) : NULL;
+	struct sim_volume *v = oc ? sim_volume_find(s, ost, oc + 1) : NULL;
+	size_t i, n = strlen(old);
+
+	free(ost);
+	if (!nc)
+		return;
+	if (v) {
+		free(v->storage);
+		free(v->name);
+		free(v->node);
+		v->storage = xstrndup(new, (size_t)(nc - new));
+		v->name = xstrdup(nc + 1);
+		v->node = xstrdup(node);
+	}
+	for (i = 0; i < vm->conf.nr; i++) {
+		char *val = vm->conf.v[i].val;
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!val || strncmp(val, old, n) || (val[n] && val[n] != ','))
+			continue;
+		strbuf_addf(&sb, "%s%s", new, val + n);
+		free(vm->conf.v[i].val);
+		vm->conf.v[i].val = strbuf_detach(&sb, NULL);
+	}
+}
+
+/*
+ * The end of a qmigrate (qemu-server's QemuMigrate phase1 to phase3): the
+ * config is on the target node, the local volumes moved as mig_volmap
+ * says, the migrate lock gone; a failed one only loses its lock, as
+ * phase1_cleanup has it. A running VM keeps running.
+ */
+static void finish_migrate(struct sim *s, struct sim_vm *vm,
+			   const struct sim_task *t, bool ok)
+{
+	const char *lock = vm ? kv_get(&vm->conf, "lock") : NULL;
+	const char *p;
+
+	if (lock && !strcmp(lock, "migrate"))
+		kv_del(&vm->conf, "lock");
+	if (!vm || !ok || !t->mig_target)
+		return;
+	free(vm->node);
+	vm->node = xstrdup(t->mig_target);
+	for (p = t->mig_volmap; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		char *line = xstrndup(p, n), *sp = strchr(line, ' ');
+
+		if (sp) {
+			*sp = '\0';
+			relocate_volume(s, vm, line, sp + 1, t->mig_target);
+		}
+		free(line);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* The keys vm_suspend writes with a vmstate, and vm_start drops. */
+static void drop_vmstate(struct sim *s, struct sim_vm *vm)
+{
+	const char *vs = kv_get(&vm->conf, "vmstate");
+
+	if (vs)
+		sim_volume_destroy(s, vs);
+	kv_del(&vm->conf, "vmstate");
+	kv_del(&vm->conf, "runningmachine");
+	kv_del(&vm->conf, "runningcpu");
+}
+
+/*
+ * qemu-server's RunState vm_suspend with todisk: the state saved, QEMU
+ * quits, lock "suspended"; on failure the vmstate goes and the lock
+ * "suspending" stays to show that something went wrong. vm_start of a
+ * hibernated VM resumes from the state and drops it and the lock.
+ */
+static void finish_suspend(struct sim *s, struct sim_vm *vm,
+			   const struct sim_task *t, bool ok)
+{
+	if (!vm)
+		return;
+	switch (t->fx) {
+	case FX_PAUSE:
+		vm->paused = ok && vm->running;
+		break;
+	case FX_RESUME:
+		if (ok)
+			vm->paused = false;
+		break;
+	case FX_HIBERNATE:
+		if (!ok) {
+			drop_vmstate(s, vm);
+			break;
+		}
+		kv_set(&vm->conf, "lock", "suspended");
+		vm->running = vm->paused = false;
+		break;
+	default: /* FX_WAKE */
+		if (!ok)
+			break;
+		drop_vmstate(s, vm);
+		kv_del(&vm->conf, "lock");
+		vm->running = true;
+		vm->paused = false;
+		vm->started_ms = t->end_ms;
+		break;
+	}
+}
+
+/* ---- snapshots: the sections and the end of their tasks -------------- */
+
+struct sim_snap *sim_snap_find(struct sim_vm *vm, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < vm->nr_snaps; i++)
+		if (!strcmp(vm->snaps[i].name, name))
+			return &vm->snaps[i];
+	return NULL;
+}
+
+struct sim_snap *sim_snap_add(struct sim_vm *vm, const char *name)
+{
+	struct sim_snap *sn;
+
+	ALLOC_GROW(vm->snaps, st_add(vm->nr_snaps, 1), vm->alloc_snaps);
+	sn = &vm->snaps[vm->nr_snaps++];
+	memset(sn, 0, sizeof(*sn));
+	sn->name = xstrdup(name);
+	return sn;
+}
+
+void sim_snap_drop(struct sim_vm *vm, const char *name)
+{
+	struct sim_snap *sn = sim_snap_find(vm, name);
+	size_t i;
+
+	if (!sn)
+		return;
+	i = (size_t)(sn - vm->snaps);
+	free(sn->name);
+	kv_clear(&sn->conf);
+	memmove(vm->snaps + i, vm->snaps + i + 1,
+		(vm->nr_snaps - i - 1) * sizeof(*vm->snaps));
+	vm->nr_snaps--;
+}
+
+/* A drive slot (valid_drive_names: ide, scsi, virtio, sata, efidisk0,
+ * tpmstate0)? */
+static bool drive_key(const char *key)
+{
+	static const char *const buses[] = { "ide", "scsi", "virtio", "sata",
+					     NULL };
+	size_t i, n;
+
+	if (!strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0"))
+		return true;
+	for (i = 0; buses[i]; i++) {
+		n = strlen(buses[i]);
+		if (!strncmp(key, buses[i], n) && key[n] >= '0' &&
+		    key[n] <= '9')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The volume of drive key=val (a copy), or NULL for none, a path and a
+ * CD-ROM; a cloud-init drive counts with cloudinit (drive_is_cdrom's
+ * exclude_cloudinit).
+ */
+static char *drive_volid(const char *key, const char *val, bool cloudinit)
+{
+	size_t n = val ? strcspn(val, ",") : 0;
+	bool ci;
+
+	if (!val || !drive_key(key) || val[0] == '/' || !memchr(val, ':', n))
+		return NULL;
+	ci = strstr(val, "-cloudinit") != NULL;
+	if ((strstr(val, "media=cdrom") && !ci) || (ci && !cloudinit))
+		return NULL;
+	return xstrndup(val, n);
+}
+
+/* Does a drive of l (cloud-init drives too) hold volid? */
+static bool list_uses(const struct kvlist *l, const char *volid)
+{
+	size_t i;
+	bool used = false;
+
+	for (i = 0; i < l->nr && !used; i++) {
+		char *v = drive_volid(l->v[i].key, l->v[i].val, true);
+
+		used = v && !strcmp(v, volid);
+		free(v);
+	}
+	return used;
+}
+
+bool sim_snap_uses(const struct sim_vm *vm, const char *volid)
+{
+	size_t i;
+
+	for (i = 0; i < vm->nr_snaps; i++)
+		if (list_uses(&vm->snaps[i].conf, volid))
+			return true;
+	return false;
+}
+
+/*
+ * add_unused_volume as write_config leaves it: no duplicate, nothing a
+ * drive (current or pending) still uses; a cloud-init volume is freed.
+ */
+static void add_unused(struct sim *s, struct sim_vm *vm, const char *volid)
+{
+	size_t i;
+
+	if (strstr(volid, "-cloudinit")) {
+		sim_volume_destroy(s, volid);
+		return;
+	}
+	if (list_uses(&vm->conf, volid) || list_uses(&vm->pending, volid))
+		return;
+	for (i = 0; i < vm->conf.nr; i++)
+		if (!strncmp(vm->conf.v[i].key, "unused", 6) &&
+		    !strcmp(vm->conf.v[i].val, volid))
+			return;
+	sim_vm_add_unused(vm, volid);
+}
+
+/* Every snapshot (and the VM) whose parent is name gets parent instead
+ * (snapshot_delete's unlink_parent). */
+static void unlink_parent(struct sim_vm *vm, const char *name,
+			  const char *parent)
+{
+	size_t i;
+
+	for (i = 0; i <= vm->nr_snaps; i++) {
+		struct kvlist *l =
+			i < vm->nr_snaps ? &vm->snaps[i].conf : &vm->conf;
+		const char *p = kv_get(l, "parent");
+
+		if (!p || strcmp(p, name))
+			continue;
+		if (parent)
+			kv_set(l, "parent", parent);
+		else
+			kv_del(l, "parent");
+	}
+}
+
+/* The end of a qmdelsnapshot (AbstractConfig snapshot_delete): vmstate
+ * freed, children re-parented, the snapshot's volumes unused when no
+ * drive holds them, the section and the lock gone. */
+static void finish_delsnapshot(struct sim *s, struct sim_vm *vm,
+			       struct sim_snap *sn)
+{
+	const char *state = kv_get(&sn->conf, "vmstate");
+	char *parent = kv_get(&sn->conf, "parent")
+			       ? xstrdup(kv_get(&sn->conf, "parent"))
+			       : NULL;
+	char *name = xstrdup(sn->name);
+	struct strvec vols = STRVEC_INIT;
+	size_t i;
+
+	if (state)
+		sim_volume_destroy(s, state);
+	for (i = 0; i < sn->conf.nr; i++) {
+		char *v = drive_volid(sn->conf.v[i].key, sn->conf.v[i].val,
+				      false);
+
+		if (v)
+			strvec_push(&vols, v);
+		free(v);
+	}
+	unlink_parent(vm, name, parent);
+	sim_snap_drop(vm, name);
+	kv_del(&vm->conf, "lock");
+	for (i = 0; i < vols.nr; i++)
+		add_unused(s, vm, vols.v[i]);
+	strvec_clear(&vols);
+	free(parent);
+	free(name);
+}
+
+/* Keys a snapshot keeps that the current configuration does not take
+ * back (__snapshot_copy_config, __snapshot_rollback_hook). */
+static bool rollback_skips(const char *key)
+{
+	static const char *const skip[] = { "snapstate",
+					    "snaptime",
+					    "vmstate",
+					    "lock",
+					    "digest",
+					    "description",
+					    "runningmachine",
+					    "runningcpu",
+					    "running-nets-host-mtu",
+					    NULL };
+	size_t i;
+
+	for (i = 0; skip[i]; i++)
+		if (!strcmp(key, skip[i]))
+			return true;
+	return !strncmp(key, "unused", 6);
+}
+
+/*
+ * The end of a qmrollback (snapshot_rollback, __snapshot_apply_config):
+ * the snapshot's keys with the VM's description and unusedN, the current
+ * volumes the snapshot lacks unused, parent the snapshot, a new vmgenid;
+ * started with its vmstate or start=1.
+ */
+static void finish_rollback(struct sim *s, struct sim_vm *vm,
+			    const struct sim_snap *sn, bool start)
+{
+	struct kvlist conf = { 0 };
+	size_t i;
+
+	for (i = 0; i < sn->conf.nr; i++)
+		if (!rollback_skips(sn->conf.v[i].key))
+			kv_set(&conf, sn->conf.v[i].key, sn->conf.v[i].val);
+	kv_set(&conf, "parent", sn->name);
+	for (i = 0; i < vm->conf.nr; i++) {
+		const char *k = vm->conf.v[i].key;
+
+		if (!strcmp(k, "description") || !strncmp(k, "unused", 6))
+			kv_set(&conf, k, vm->conf.v[i].val);
+	}
+	if (kv_get(&conf, "vmgenid")) {
+		char g[33];
+		struct strbuf sb = STRBUF_INIT;
+
+		sim_random_hex(s, g, 16);
+		strbuf_addf(&sb, "%.8s-%.4s-%.4s-%.4s-%.12s", g, g + 8, g + 12,
+			    g + 16, g + 20);
+		kv_set(&conf, "vmgenid", sb.buf);
+		strbuf_release(&sb);
+	}
+	for (i = 0; i < vm->conf.nr; i++) {
+		char *v =
+			drive_volid(vm->conf.v[i].key, vm->conf.v[i].val, true);
+
+		if (v && !list_uses(&sn->conf, v))
+			sim_vm_add_unused(vm, v); /* kept below as unusedN */
+		free(v);
+	}
+	for (i = 0; i < vm->conf.nr; i++)
+		if (!strncmp(vm->conf.v[i].key, "unused", 6))
+			kv_set(&conf, vm->conf.v[i].key, vm->conf.v[i].val);
+	kv_clear(&vm->pending);
+	kv_copy(&vm->conf, &conf);
+	kv_clear(&conf);
+	/* write_config: no unusedN a drive uses, cloud-init volumes freed */
+	for (i = 0; i < vm->conf.nr;) {
+		const char *k = vm->conf.v[i].key, *v = vm->conf.v[i].val;
+
+		if (!strncmp(k, "unused", 6) &&
+		    (list_uses(&vm->conf, v) || strstr(v, "-cloudinit"))) {
+			if (!list_uses(&vm->conf, v))
+				sim_volume_destroy(s, v);
+			kv_del(&vm->conf, k);
+		} else {
+			i++;
+		}
+	}
+	if (start || kv_get(&sn->conf, "vmstate")) {
+		sim_ci_snapshot(vm);
+		vm->running = true;
+	}
+}
+
+/*
+ * The end of a snapshot task. A failed qmsnapshot is cleaned up (its
+ * section, vmstate and lock go, as snapshot_create's cleanup does); a
+ * failed delete or rollback keeps its lock, as Proxmox leaves it.
+ */
+static void finish_snapshot_task(struct sim *s, struct sim_vm *vm,
+				 const struct sim_task *t, bool ok)
+{
+	struct sim_snap *sn =
+		t->snapname ? sim_snap_find(vm, t->snapname) : NULL;
+
+	if (t->fx == FX_SNAPSHOT && !ok) {
+		if (sn && kv_get(&sn->conf, "vmstate"))
+			sim_volume_destroy(s, kv_get(&sn->conf, "vmstate"));
+		if (sn)
+			sim_snap_drop(vm, t->snapname);
+		kv_del(&vm->conf, "lock");
+		return;
+	}
+	if (!ok)
+		return;
+	if (!sn) {
+		kv_del(&vm->conf, "lock");
+		return;
+	}
+	if (t->fx == FX_SNAPSHOT) {
+		kv_del(&sn->conf, "snapstate");
+		kv_del(&vm->conf, "lock");
+		kv_set(&vm->conf, "parent", t->snapname);
+	} else if (t->fx == FX_DELSNAPSHOT) {
+		finish_delsnapshot(s, vm, sn);
+	} else {
+		finish_rollback(s, vm, sn, t->start_after);
+		vm->started_ms = t->end_ms;
+	}
 }
 
 static void finish_task(struct sim *s, struct sim_task *t)
@@ -626,7 +1139,7 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		break;
 	case FX_STOP:
 		if (vm && ok)
-			vm->running = false;
+			vm->running = vm->paused = false;
 		break;
 	case FX_REBOOT:
 		if (vm && ok) {
@@ -636,6 +1149,8 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		}
 		break;
 	case FX_DESTROY:
+		if (vm && ok && t->purge)
+			ha_forget(s, t->vmid);
 		if (vm && ok)
 			destroy_vm(s, vm, t->destroy_unref);
 		break;
@@ -645,6 +1160,21 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		break;
 	case FX_MOVE:
 		finish_move(s, vm, t, ok);
+		break;
+	case FX_MIGRATE:
+		finish_migrate(s, vm, t, ok);
+		break;
+	case FX_PAUSE:
+	case FX_RESUME:
+	case FX_HIBERNATE:
+	case FX_WAKE:
+		finish_suspend(s, vm, t, ok);
+		break;
+	case FX_SNAPSHOT:
+	case FX_DELSNAPSHOT:
+	case FX_ROLLBACK:
+		if (vm)
+			finish_snapshot_task(s, vm, t, ok);
 		break;
 	case FX_NONE:
 		break;
@@ -764,6 +1294,15 @@ void sim_config_digest(const struct sim_vm *vm, char out[41])
 	for (i = 0; i < vm->pending.nr; i++)
 		strbuf_addf(&sb, "[PENDING]%s: %s\n", vm->pending.v[i].key,
 			    vm->pending.v[i].val ? vm->pending.v[i].val : "-");
+	/* the file holds the snapshot sections too */
+	for (i = 0; i < vm->nr_snaps; i++) {
+		size_t j;
+
+		strbuf_addf(&sb, "[%s]\n", vm->snaps[i].name);
+		for (j = 0; j < vm->snaps[i].conf.nr; j++)
+			strbuf_addf(&sb, "%s: %s\n", vm->snaps[i].conf.v[j].key,
+				    vm->snaps[i].conf.v[j].val);
+	}
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, sb.buf, sb.len, md) < 0)
 		memset(md, 0, sizeof(md));
 	for (i = 0; i < 20; i++)

@@ -44,6 +44,7 @@ struct sim_storage {
 
 struct sim_node {
 	char *name;
+	bool offline; /* topology "online: false": migration cannot reach it */
 	int maxcpu;
 	uint64_t maxmem; /* bytes */
 	struct sim_storage *st;
@@ -57,6 +58,13 @@ struct sim_volume {
 	uint64_t size; /* bytes */
 };
 
+/* snapshots (snapshot.c): a [NAME] section of the VM's configuration */
+struct sim_snap {
+	char *name;
+	struct kvlist conf; /* the keys as taken, with parent, snaptime,
+			       description, vmstate, snapstate */
+};
+
 struct sim_vm {
 	int vmid;
 	char *node;
@@ -64,9 +72,12 @@ struct sim_vm {
 	struct kvlist pending; /* changes waiting for a restart */
 	struct kvlist ci_done; /* cloud-init keys as last generated */
 	bool running;
+	bool paused; /* qmpstatus "paused" (suspend without todisk) */
 	int64_t started_ms;
 	int flock_excl, flock_shared; /* file locks held by tasks */
 	char *hostkey;		      /* the guest's SSH host public key */
+	struct sim_snap *snaps;	      /* snapshots, oldest first */
+	size_t nr_snaps, alloc_snaps;
 };
 
 enum task_effect {
@@ -79,6 +90,16 @@ enum task_effect {
 	FX_DESTROY,
 	FX_TEMPLATE,
 	FX_MOVE, /* move_disk: the new volume replaces the drive's */
+	/* migration and suspend (migrate.c, vmsuspend.c) */
+	FX_MIGRATE,   /* qmigrate: the VM and its local volumes move */
+	FX_PAUSE,     /* qmpause: the guest stops, its process stays */
+	FX_RESUME,    /* qmresume of a paused guest */
+	FX_HIBERNATE, /* qmsuspend todisk=1: lock suspended, stopped */
+	FX_WAKE,      /* a hibernated VM starts from its vmstate */
+	/* snapshots: qmsnapshot, qmdelsnapshot, qmrollback of t->snapname */
+	FX_SNAPSHOT,
+	FX_DELSNAPSHOT,
+	FX_ROLLBACK,
 };
 
 struct sim_task {
@@ -100,6 +121,9 @@ struct sim_task {
 	/* qmmove: the drive, its new volume, and whether the old one goes */
 	char *move_key, *move_volid;
 	bool move_delete;
+	/* qmigrate: the target node, and "OLD NEW" volids one a line */
+	char *mig_target, *mig_volmap;
+	char *snapname; /* FX_SNAPSHOT..FX_ROLLBACK (start_after: start=1) */
 };
 
 struct sim_pool {
@@ -130,6 +154,50 @@ struct sim_guest_key {
 struct sim_task_ms {
 	char *type; /* NULL: every type */
 	int ms;
+};
+
+/* ---- readapi (issue 15): what only the read endpoints show ---- */
+
+/* A container: listed only (no lifecycle); conf as pct stores it. */
+struct sim_ct {
+	int vmid;
+	char *node;
+	struct kvlist conf; /* hostname, cores, memory, swap, rootfs, tags */
+	bool running;
+	int64_t started_ms;
+};
+
+/* A file inside a guest, for the agent's file-read. */
+struct sim_guest_file {
+	int vmid;
+	char *path, *data;
+	size_t len;
+};
+
+struct sim_group {
+	char *groupid, *comment;
+	struct strvec users;
+};
+
+/* A node's network interface as /etc/network/interfaces declares it. */
+struct sim_netif {
+	char *node, *iface, *type; /* "bridge" or "eth" */
+	char *cidr;		   /* NULL: method manual */
+	char *ports;		   /* a bridge's bridge_ports, or NULL */
+};
+
+/* storage.cfg keys beyond type/content/shared (path, vgname, ...). */
+struct sim_stcfg {
+	char *storage;
+	struct kvlist cfg;
+};
+
+/* ---- end readapi ---- */
+
+/* An HA resource: its sid ("vm:100") and its options as given. */
+struct sim_ha_resource {
+	char *sid;
+	struct kvlist opts;
 };
 
 struct sim_opts {
@@ -165,10 +233,23 @@ struct sim {
 	size_t nr_tickets, alloc_tickets;
 	struct sim_guest_key *guest_keys;
 	size_t nr_guest_keys, alloc_guest_keys;
+	struct sim_ha_resource *ha; /* /cluster/ha/resources (ha.c) */
+	size_t nr_ha, alloc_ha;
 	unsigned next_pid;
 	char fingerprint[96];  /* of the HTTPS certificate, for /certificates */
 	const char *fail_task; /* fault injection: the next task fails so */
 	uint64_t rng; /* for MACs, keys and tickets; not the fault stream */
+	/* readapi (issue 15) */
+	struct sim_ct *cts;
+	size_t nr_cts, alloc_cts;
+	struct sim_guest_file *gfiles;
+	size_t nr_gfiles, alloc_gfiles;
+	struct sim_group *groups;
+	size_t nr_groups, alloc_groups;
+	struct sim_netif *netifs;
+	size_t nr_netifs, alloc_netifs;
+	struct sim_stcfg *stcfg;
+	size_t nr_stcfg, alloc_stcfg;
 };
 
 int64_t sim_now_ms(void);
@@ -212,6 +293,16 @@ void sim_vm_add_unused(struct sim_vm *vm, const char *volid);
 /* Record the cloud-init keys as generated onto the drive. */
 void sim_ci_snapshot(struct sim_vm *vm);
 
+/*
+ * Snapshots (the model of snapshot.c): the section named name, or NULL; a
+ * new empty one at the end; one dropped. sim_snap_uses: is volid a drive
+ * of any snapshot (is_volume_in_use)?
+ */
+struct sim_snap *sim_snap_find(struct sim_vm *vm, const char *name);
+struct sim_snap *sim_snap_add(struct sim_vm *vm, const char *name);
+void sim_snap_drop(struct sim_vm *vm, const char *name);
+bool sim_snap_uses(const struct sim_vm *vm, const char *volid);
+
 /* The pool holding vmid, or NULL; remove vmid from every pool. */
 struct sim_pool *sim_pool_of(struct sim *s, int vmid);
 void sim_pool_forget(struct sim *s, int vmid);
@@ -224,9 +315,24 @@ void sim_volume_destroy(struct sim *s, const char *volid);
 /* Forget the volumes added after the first n (undo of a failed write). */
 void sim_truncate_volumes(struct sim *s, size_t n);
 
-/* Bytes used on a storage of a node. */
+/*
+ * Bytes used on a storage of a node. A thin pool (lvmthin, and zfspool,
+ * taken as sparse, as the installer sets it up) may hold more than its
+ * size (LvmThinPlugin's alloc_image checks no free space): it then counts
+ * as full.
+ */
 uint64_t sim_storage_used(struct sim *s, const char *node,
 			  const struct sim_storage *st);
+bool sim_storage_thin(const struct sim_storage *st);
+/*
+ * A drive's value as qemu-server's print_drive writes it (pve-common's
+ * print_property_string): the volume first, then the options ("key=value",
+ * sorted in place) by key name, size among them. sim_drive_set writes val
+ * with option key replaced by newval (removed when newval is NULL).
+ */
+void sim_drive_print(struct strbuf *out, const char *file, struct strvec *opts);
+void sim_drive_set(struct strbuf *out, const char *val, const char *key,
+		   const char *newval);
 /* "32G", "3584M", ... as Proxmox prints sizes. */
 void sim_format_size(struct strbuf *out, uint64_t bytes);
 /* Parse "32", "32G", "0.5T", "+10G" (GiB by default); sets *relative. */
@@ -236,5 +342,24 @@ int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
 bool sim_guest_ignores_shutdown(const struct sim *s, int vmid);
 /* SHA-1 digest of a VM's configuration, 40 hex digits. */
 void sim_config_digest(const struct sim_vm *vm, char out[41]);
+
+/* ---- readapi (issue 15): containers, guest files, groups, network ---- */
+
+/* The container vmid, or NULL; add one (conf empty, stopped). */
+struct sim_ct *sim_ct(struct sim *s, int vmid);
+struct sim_ct *sim_ct_new(struct sim *s, int vmid, const char *node);
+/* Give guest vmid a file (data copied, len bytes); replaces one. */
+void sim_guest_file_set(struct sim *s, int vmid, const char *path,
+			const char *data, size_t len);
+const struct sim_guest_file *sim_guest_file(const struct sim *s, int vmid,
+					    const char *path);
+struct sim_group *sim_group_new(struct sim *s, const char *groupid,
+				const char *comment);
+void sim_netif_add(struct sim *s, const char *node, const char *iface,
+		   const char *type, const char *cidr, const char *ports);
+/* storage.cfg extras of a storage, created empty when asked to. */
+struct kvlist *sim_stcfg(struct sim *s, const char *storage, bool create);
+/* Release what the block above added (called by sim_release). */
+void sim_readapi_release(struct sim *s);
 
 #endif

@@ -95,6 +95,57 @@ static bool get_bool(struct fy_node *map, const char *key, bool def)
 	return !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes");
 }
 
+/* config: {key: value, ...} into conf */
+static int load_config(struct topo *t, struct kvlist *conf, struct fy_node *map)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	while (map && (p = fy_node_mapping_iterate(map, &it))) {
+		const char *k = fy_node_get_scalar0(fy_node_pair_key(p));
+		const char *v = fy_node_get_scalar0(fy_node_pair_value(p));
+
+		if (!k || !v)
+			return topo_fail(t, map,
+					 "config values must be scalars");
+		kv_set(conf, k, v);
+	}
+	return 0;
+}
+
+/*
+ * A node's network: eno1 (the port of vmbr0) and the bridges named in
+ * bridges: (vmbr0 by default); vmbr0 carries address: when given.
+ */
+static int load_netifs(struct sim *s, struct topo *t, struct fy_node *n,
+		       const char *node)
+{
+	struct fy_node *br =
+		fy_node_mapping_lookup_by_string(n, "bridges", FY_NT);
+	const char *addr = scalar(n, "address"), *b;
+	struct fy_node *it_n;
+	void *it = NULL;
+
+	if (addr && !strchr(addr, '/'))
+		return topo_fail(t, n, "'address' is CIDR (192.0.2.11/24)");
+	if (br && !fy_node_is_sequence(br))
+		return topo_fail(t, n, "'bridges' is a list of names");
+	sim_netif_add(s, node, "eno1", "eth", NULL, NULL);
+	if (!br) {
+		sim_netif_add(s, node, "vmbr0", "bridge", addr, "eno1");
+		return 0;
+	}
+	while ((it_n = fy_node_sequence_iterate(br, &it))) {
+		if (!fy_node_is_scalar(it_n) ||
+		    !(b = fy_node_get_scalar0(it_n)))
+			return topo_fail(t, br, "a bridge is a name");
+		sim_netif_add(s, node, b, "bridge",
+			      !strcmp(b, "vmbr0") ? addr : NULL,
+			      !strcmp(b, "vmbr0") ? "eno1" : NULL);
+	}
+	return 0;
+}
+
 static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 {
 	struct fy_node *n, *st, *sts;
@@ -115,6 +166,7 @@ static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 			node->maxcpu = (int)v;
 		if (get_size(t, n, "memory", node->maxmem, &node->maxmem) < 0)
 			return -1;
+		node->offline = !get_bool(n, "online", true); /* wt-migrate */
 		sts = fy_node_mapping_lookup_by_string(n, "storages", FY_NT);
 		it2 = NULL;
 		while (sts && (st = fy_node_sequence_iterate(sts, &it2))) {
@@ -128,7 +180,13 @@ static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 				node, sname, type ? type : "lvmthin",
 				content ? content : "images,rootdir", v,
 				get_bool(st, "shared", false));
+			if (load_config(t, sim_stcfg(s, sname, true),
+					fy_node_mapping_lookup_by_string(
+						st, "config", FY_NT)) < 0)
+				return -1;
 		}
+		if (load_netifs(s, t, n, name) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -165,6 +223,86 @@ static int load_disks(struct sim *s, struct topo *t, struct sim_vm *vm,
 	return 0;
 }
 
+/* One file's content: a string, or {size: 17M, fill: "ab"} repeated. */
+static int file_content(struct topo *t, struct fy_node *v, struct strbuf *out)
+{
+	const char *fill = scalar(v, "fill"), *str;
+	uint64_t size;
+	size_t len, flen;
+
+	if (fy_node_is_scalar(v)) {
+		str = fy_node_get_scalar(v, &len);
+		strbuf_add(out, str, len);
+		return 0;
+	}
+	if (!fy_node_is_mapping(v) || get_size(t, v, "size", 0, &size) < 0 ||
+	    size > (256ULL << 20))
+		return topo_fail(t, v,
+				 "a file is a string or {size: N, fill: S} "
+				 "(at most 256M)");
+	if (!fill || !*fill)
+		fill = "x";
+	flen = strlen(fill);
+	strbuf_grow(out, (size_t)size);
+	while (out->len < size)
+		strbuf_add(out, fill,
+			   size - out->len < flen ? size - out->len : flen);
+	return 0;
+}
+
+/* files: {/etc/hostname: "web\n", /var/big: {size: 17M, fill: "A"}} */
+static int load_files(struct sim *s, struct topo *t, int vmid,
+		      struct fy_node *map)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	if (map && !fy_node_is_mapping(map))
+		return topo_fail(t, map, "'files' maps paths to contents");
+	while (map && (p = fy_node_mapping_iterate(map, &it))) {
+		const char *path = fy_node_get_scalar0(fy_node_pair_key(p));
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!path || path[0] != '/') {
+			strbuf_release(&sb);
+			return topo_fail(t, map, "a file's path is absolute");
+		}
+		if (file_content(t, fy_node_pair_value(p), &sb) < 0) {
+			strbuf_release(&sb);
+			return -1;
+		}
+		sim_guest_file_set(s, vmid, path, sb.buf, sb.len);
+		strbuf_release(&sb);
+	}
+	return 0;
+}
+
+/*
+ * snapshots (snapshot.c): a VM whose config names a parent has that
+ * snapshot, taken of the VM as the topology gives it (the keys
+ * __snapshot_copy_config copies), as pve-gitops' plan reads "parent".
+ */
+static void topo_snapshot(struct sim_vm *vm)
+{
+	const char *parent = kv_get(&vm->conf, "parent");
+	struct sim_snap *sn;
+	char when[24];
+	size_t i;
+
+	if (!parent || sim_snap_find(vm, parent))
+		return;
+	sn = sim_snap_add(vm, parent);
+	for (i = 0; i < vm->conf.nr; i++) {
+		const char *k = vm->conf.v[i].key;
+
+		if (strcmp(k, "parent") && strcmp(k, "lock") &&
+		    strcmp(k, "description") && strncmp(k, "unused", 6))
+			kv_set(&sn->conf, k, vm->conf.v[i].val);
+	}
+	snprintf(when, sizeof(when), "%lld", (long long)(sim_now_ms() / 1000));
+	kv_set(&sn->conf, "snaptime", when);
+}
+
 static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 		    bool templates)
 {
@@ -174,9 +312,7 @@ static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 	while ((n = fy_node_sequence_iterate(seq, &it))) {
 		const char *name, *node, *id = scalar(n, "vmid");
 		const char *ci = scalar(n, "cloudinit");
-		struct fy_node_pair *p;
 		struct sim_vm *vm;
-		void *it2 = NULL;
 		uint64_t vmid;
 		char mac[18];
 		struct strbuf sb = STRBUF_INIT;
@@ -218,18 +354,12 @@ static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 			strbuf_release(&nm);
 		}
 		conf = fy_node_mapping_lookup_by_string(n, "config", FY_NT);
-		while (conf && (p = fy_node_mapping_iterate(conf, &it2))) {
-			const char *k =
-				fy_node_get_scalar0(fy_node_pair_key(p));
-			const char *v =
-				fy_node_get_scalar0(fy_node_pair_value(p));
-
-			if (!k || !v)
-				return topo_fail(t, conf,
-						 "config values must be "
-						 "scalars");
-			kv_set(&vm->conf, k, v);
-		}
+		if (load_config(t, &vm->conf, conf) < 0 ||
+		    load_files(s, t, vm->vmid,
+			       fy_node_mapping_lookup_by_string(n, "files",
+								FY_NT)) < 0)
+			return -1;
+		topo_snapshot(vm); /* snapshots */
 		if (templates)
 			kv_set(&vm->conf, "template", "1");
 		else if (scalar(n, "status") &&
@@ -269,6 +399,110 @@ static int load_users(struct sim *s, struct topo *t, struct fy_node *seq)
 	return 0;
 }
 
+/*
+ * containers: [{vmid, hostname, node, status, rootfs: {storage, size},
+ * config: {...}}], listed only, with pct's defaults (cores 1, 512 MiB).
+ */
+static int load_ct(struct sim *s, struct topo *t, struct fy_node *n)
+{
+	const char *node, *id = scalar(n, "vmid"),
+			  *host = scalar(n, "hostname");
+	struct fy_node *rf =
+		fy_node_mapping_lookup_by_string(n, "rootfs", FY_NT);
+	struct strbuf sb = STRBUF_INIT;
+	struct sim_ct *ct;
+	uint64_t vmid, size = 4ULL << 30;
+	char mac[18];
+
+	if (!id || parse_u64z(&vmid, id, 100, 999999999) < 0)
+		return topo_fail(t, n, "'vmid' must be 100-999999999");
+	if (need_str(t, n, "node", &node) < 0)
+		return -1;
+	if (!sim_node(s, node))
+		return topo_fail(t, n, "no such node");
+	if (sim_vm(s, (int)vmid) || sim_ct(s, (int)vmid))
+		return topo_fail(t, n, "vmid listed twice");
+	ct = sim_ct_new(s, (int)vmid, node);
+	strbuf_addf(&sb, "CT%d", ct->vmid);
+	kv_set(&ct->conf, "arch", "amd64");
+	kv_set(&ct->conf, "cores", "1");
+	kv_set(&ct->conf, "hostname", host ? host : sb.buf);
+	kv_set(&ct->conf, "memory", "512");
+	sim_new_mac(s, mac);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "name=eth0,bridge=vmbr0,hwaddr=%s,ip=dhcp,type=veth",
+		    mac);
+	kv_set(&ct->conf, "net0", sb.buf);
+	kv_set(&ct->conf, "ostype", "debian");
+	strbuf_release(&sb);
+	if (rf) {
+		const char *st;
+		struct strbuf nm = STRBUF_INIT, v = STRBUF_INIT;
+
+		if (need_str(t, rf, "storage", &st) < 0 ||
+		    get_size(t, rf, "size", size, &size) < 0)
+			return -1;
+		if (!sim_storage(sim_node(s, node), st))
+			return topo_fail(t, rf, "no such storage on the node");
+		strbuf_addf(&nm, "vm-%d-disk-0", ct->vmid);
+		sim_add_volume(s, st, nm.buf, node, ct->vmid, size);
+		strbuf_addf(&v, "%s:%s,size=", st, nm.buf);
+		sim_format_size(&v, size);
+		kv_set(&ct->conf, "rootfs", v.buf);
+		strbuf_release(&nm);
+		strbuf_release(&v);
+	}
+	kv_set(&ct->conf, "swap", "512");
+	if (load_config(t, &ct->conf,
+			fy_node_mapping_lookup_by_string(n, "config", FY_NT)) <
+	    0)
+		return -1;
+	if (scalar(n, "status") && !strcmp(scalar(n, "status"), "running")) {
+		ct->running = true;
+		ct->started_ms = sim_now_ms() - 3600 * 1000;
+	}
+	return 0;
+}
+
+/* groups: [{groupid, comment, users: [userid, ...]}] */
+static int load_groups(struct sim *s, struct topo *t, struct fy_node *seq)
+{
+	struct fy_node *n, *u, *users;
+	void *it = NULL, *it2;
+	const char *gid;
+
+	while ((n = fy_node_sequence_iterate(seq, &it))) {
+		struct sim_group *g;
+
+		if (need_str(t, n, "groupid", &gid) < 0)
+			return -1;
+		g = sim_group_new(s, gid, scalar(n, "comment"));
+		users = fy_node_mapping_lookup_by_string(n, "users", FY_NT);
+		it2 = NULL;
+		while (users && (u = fy_node_sequence_iterate(users, &it2))) {
+			if (!fy_node_is_scalar(u))
+				return topo_fail(t, users,
+						 "a user is a userid");
+			strvec_push(&g->users, fy_node_get_scalar0(u));
+		}
+	}
+	return 0;
+}
+
+/* The keys of issue 15: containers and groups. */
+static int load_readapi(struct sim *s, struct topo *t, struct fy_node *root)
+{
+	struct fy_node *seq, *n;
+	void *it = NULL;
+
+	seq = fy_node_mapping_lookup_by_string(root, "containers", FY_NT);
+	while (seq && (n = fy_node_sequence_iterate(seq, &it)))
+		if (load_ct(s, t, n) < 0)
+			return -1;
+	seq = fy_node_mapping_lookup_by_string(root, "groups", FY_NT);
+	return seq ? load_groups(s, t, seq) : 0;
+}
+
 int sim_load_topology(struct sim *s, const char *path, struct err *e)
 {
 	struct fy_document *doc = fy_document_build_from_file(NULL, path);
@@ -300,6 +534,8 @@ int sim_load_topology(struct sim *s, const char *path, struct err *e)
 	if ((n = fy_node_mapping_lookup_by_string(root, "users", FY_NT)) &&
 	    load_users(s, &t, n) < 0)
 		goto out;
+	if (load_readapi(s, &t, root) < 0)
+		goto out;
 	ret = 0;
 out:
 	fy_document_destroy(doc);
@@ -321,24 +557,67 @@ static json_t *kv_json(const struct kvlist *l)
 	return a;
 }
 
+static void kv_load(struct kvlist *l, json_t *a);
+
+/* snapshots (snapshot.c): the sections, oldest first, and the name of a
+ * snapshot task's snapshot */
+static json_t *snaps_json(const struct sim_vm *vm)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < vm->nr_snaps; i++)
+		json_array_append_new(
+			a, json_pack("{s:s, s:o}", "name", vm->snaps[i].name,
+				     "conf", kv_json(&vm->snaps[i].conf)));
+	return a;
+}
+
+static void snaps_load(struct sim_vm *vm, json_t *o)
+{
+	json_t *a = json_object_get(o, "snapshots"), *sn;
+	size_t i;
+
+	json_array_foreach(a, i, sn)
+	{
+		const char *name =
+			json_string_value(json_object_get(sn, "name"));
+
+		if (name)
+			kv_load(&sim_snap_add(vm, name)->conf,
+				json_object_get(sn, "conf"));
+	}
+}
+
+static void task_snap_load(struct sim_task *t, json_t *o)
+{
+	const char *name = json_string_value(json_object_get(o, "snapname"));
+
+	if (name)
+		t->snapname = xstrdup(name);
+}
+
 static json_t *vm_state(const struct sim_vm *vm)
 {
-	return json_pack("{s:i, s:s, s:b, s:I, s:o, s:o, s:o, s:s?}", "vmid",
-			 vm->vmid, "node", vm->node, "running", vm->running,
-			 "started_ms", (json_int_t)vm->started_ms, "conf",
-			 kv_json(&vm->conf), "pending", kv_json(&vm->pending),
-			 "ci_done", kv_json(&vm->ci_done), "hostkey",
-			 vm->hostkey);
+	json_t *o = json_pack(
+		"{s:i, s:s, s:b, s:I, s:o, s:o, s:o, s:s?}", "vmid", vm->vmid,
+		"node", vm->node, "running", vm->running, "started_ms",
+		(json_int_t)vm->started_ms, "conf", kv_json(&vm->conf),
+		"pending", kv_json(&vm->pending), "ci_done",
+		kv_json(&vm->ci_done), "hostkey", vm->hostkey);
+
+	json_object_set_new(o, "snapshots", snaps_json(vm)); /* snapshots */
+	return o;
 }
 
 static json_t *task_state(const struct sim_task *t)
 {
-	json_t *log = json_array();
+	json_t *log = json_array(), *o;
 	size_t j;
 
 	for (j = 0; j < t->log.nr; j++)
 		json_array_append_new(log, json_string(t->log.v[j]));
-	return json_pack(
+	o = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
 		"s:I, s:b, s:s?, s:o, s:i, s:i, s:i, s:i, "
 		"s:i, s:s?, s:b, s:s?, s:s?, s:b}",
@@ -351,6 +630,12 @@ static json_t *task_state(const struct sim_task *t)
 		"lock_shared", t->lock_shared_vmid, "fail", t->fail,
 		"start_after", t->start_after, "move_key", t->move_key,
 		"move_volid", t->move_volid, "move_delete", t->move_delete);
+	json_object_update_new(o, json_pack("{s:s?, s:s?}", "mig_target",
+					    t->mig_target, "mig_volmap",
+					    t->mig_volmap));
+	if (t->snapname) /* snapshots */
+		json_object_set_new(o, "snapname", json_string(t->snapname));
+	return o;
 }
 
 static json_t *pools_state(const struct sim *s)
@@ -370,6 +655,30 @@ static json_t *pools_state(const struct sim *s)
 					 s->pools[i].comment, "vmids", ids));
 	}
 	return pools;
+}
+
+/* The HA resources (wt-migrate): [sid, [[key, value]...]] pairs. */
+static json_t *ha_state(const struct sim *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nr_ha; i++)
+		json_array_append_new(a, json_pack("[s, o]", s->ha[i].sid,
+						   kv_json(&s->ha[i].opts)));
+	return a;
+}
+
+/* The paused VMs (wt-migrate), by vmid. */
+static json_t *paused_state(const struct sim *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		if (s->vms[i]->paused)
+			json_array_append_new(a, json_integer(s->vms[i]->vmid));
+	return a;
 }
 
 int sim_state_save(struct sim *s, struct err *e)
@@ -393,6 +702,8 @@ int sim_state_save(struct sim *s, struct err *e)
 	for (i = 0; i < s->nr_tasks; i++)
 		json_array_append_new(tasks, task_state(s->tasks[i]));
 	json_object_set_new(root, "pools", pools_state(s));
+	json_object_set_new(root, "ha", ha_state(s));
+	json_object_set_new(root, "paused", paused_state(s));
 	json_object_set_new(root, "vms", vms);
 	json_object_set_new(root, "volumes", vols);
 	json_object_set_new(root, "tasks", tasks);
@@ -447,6 +758,7 @@ static void load_vm(struct sim *s, json_t *o)
 		free(vm->hostkey);
 		vm->hostkey = xstrdup(jstr(o, "hostkey"));
 	}
+	snaps_load(vm, o); /* snapshots */
 }
 
 static void load_task(struct sim *s, json_t *o)
@@ -485,6 +797,11 @@ static void load_task(struct sim *s, json_t *o)
 	if (json_string_value(json_object_get(o, "move_volid")))
 		t->move_volid = xstrdup(jstr(o, "move_volid"));
 	t->move_delete = json_is_true(json_object_get(o, "move_delete"));
+	if (json_string_value(json_object_get(o, "mig_target")))
+		t->mig_target = xstrdup(jstr(o, "mig_target"));
+	if (json_string_value(json_object_get(o, "mig_volmap")))
+		t->mig_volmap = xstrdup(jstr(o, "mig_volmap"));
+	task_snap_load(t, o); /* snapshots */
 	ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
 	s->tasks[s->nr_tasks++] = t;
 	if (t->done)
@@ -513,6 +830,29 @@ static void load_pool(struct sim *s, json_t *o)
 	}
 }
 
+/* An HA resource of the state file (wt-migrate). */
+static void load_ha(struct sim *s, json_t *o)
+{
+	const char *sid = json_string_value(json_array_get(o, 0));
+	struct sim_ha_resource *r;
+
+	if (!sid)
+		return;
+	ALLOC_GROW(s->ha, st_add(s->nr_ha, 1), s->alloc_ha);
+	r = &s->ha[s->nr_ha++];
+	memset(r, 0, sizeof(*r));
+	r->sid = xstrdup(sid);
+	kv_load(&r->opts, json_array_get(o, 1));
+}
+
+static void load_paused(struct sim *s, json_t *o)
+{
+	struct sim_vm *vm = sim_vm(s, (int)json_integer_value(o));
+
+	if (vm)
+		vm->paused = true;
+}
+
 int sim_state_load(struct sim *s, const char *path, struct err *e)
 {
 	json_error_t jerr;
@@ -538,6 +878,9 @@ int sim_state_load(struct sim *s, const char *path, struct err *e)
 		load_task(s, o);
 	json_array_foreach(json_object_get(root, "pools"), i, o)
 		load_pool(s, o);
+	json_array_foreach(json_object_get(root, "ha"), i, o) load_ha(s, o);
+	json_array_foreach(json_object_get(root, "paused"), i, o)
+		load_paused(s, o);
 	if (jint(root, "next_pid"))
 		s->next_pid = (unsigned)jint(root, "next_pid");
 	json_decref(root);

@@ -131,6 +131,29 @@ static struct sim_storage *usable_storage(struct sim *s,
 }
 
 /* A fresh "vm-VMID-disk-N" name on a storage. */
+/*
+ * Does a volume on storage carry the disk name (with or without a format
+ * extension)? A linked clone's volume "base-9000-disk-0/vm-101-disk-0"
+ * holds the name vm-101-disk-0, as its LV or file does on the storage,
+ * so pve-storage's find_free_diskname skips it.
+ */
+static bool disk_name_taken(const struct sim *s, const char *storage,
+			    const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < s->nr_vols; i++) {
+		const char *v = s->vols[i].name, *slash = strrchr(v, '/');
+
+		if (strcmp(s->vols[i].storage, storage))
+			continue;
+		v = slash ? slash + 1 : v;
+		if (!strncmp(v, name, n) && (v[n] == '\0' || v[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
 static void next_disk_name(struct sim *s, const char *storage, int vmid,
 			   struct strbuf *out)
 {
@@ -139,20 +162,37 @@ static void next_disk_name(struct sim *s, const char *storage, int vmid,
 	for (n = 0;; n++) {
 		strbuf_reset(out);
 		strbuf_addf(out, "vm-%d-disk-%d", vmid, n);
-		if (!sim_volume_find(s, storage, out->buf))
+		if (!disk_name_taken(s, storage, out->buf))
 			return;
 	}
 }
 
-static int cmp_pair(const void *a, const void *b)
+/*
+ * Is there no room for a new volume of size bytes on st (rs set)? A thin
+ * pool over-commits (pve-storage's LvmThinPlugin alloc_image runs
+ * lvcreate --thinpool without a look at the free space); a plain LVM
+ * volume group (lvcreate) and the sim's file storages refuse.
+ */
+static bool no_room(struct sim *s, const struct sim_vm *vm,
+		    const struct sim_storage *st, uint64_t size,
+		    struct sim_resp *rs)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	uint64_t used = sim_storage_used(s, vm->node, st);
+	uint64_t free_b = used < st->total ? st->total - used : 0;
+
+	if (sim_storage_thin(st) || size <= free_b)
+		return false;
+	resp_fail(rs, 500,
+		  "unable to create image: not enough space on storage '%s'",
+		  st->name);
+	return true;
 }
 
 /*
  * The volume of a disk's file "STORAGE:REST" into out ("STORAGE:NAME"):
- * a new cloud-init drive (1: out is complete), a new disk of REST GiB, or
- * an existing volume; its size into *size. -1 with rs set on failure.
+ * a new cloud-init drive (1), a new disk of REST GiB (2),
+ * or an existing volume (0); its size into *size. -1 with rs set on
+ * failure.
  */
 static int disk_volume(struct sim *s, struct sim_vm *vm, const char *file,
 		       struct strbuf *out, uint64_t *size, struct sim_resp *rs)
@@ -171,24 +211,18 @@ static int disk_volume(struct sim *s, struct sim_vm *vm, const char *file,
 		if (!sim_volume_find(s, storage, name.buf))
 			sim_add_volume(s, storage, name.buf, vm->node, vm->vmid,
 				       4ULL << 20);
-		strbuf_addf(out, "%s:%s,media=cdrom", storage, name.buf);
+		strbuf_addf(out, "%s:%s", storage, name.buf);
 		ret = 1;
 		goto out;
 	}
 	if (sim_parse_size(rest, size, &rel, 'G') == 0 && !rel &&
 	    strchr("0123456789", rest[0]) && !strpbrk(rest, "KMGTB")) {
-		uint64_t used = sim_storage_used(s, vm->node, st);
-
 		if (*size == 0)
 			*size = 1ULL << 20;
-		if (used + *size > st->total) {
-			resp_fail(rs, 500,
-				  "unable to create image: not enough "
-				  "space on storage '%s'",
-				  storage);
+		if (no_room(s, vm, st, *size, rs))
 			goto out;
-		}
 		next_disk_name(s, storage, vm->vmid, &name);
+		ret = 2;
 		sim_add_volume(s, storage, name.buf, vm->node, vm->vmid, *size);
 	} else {
 		struct sim_volume *v = sim_volume_find(s, storage, rest);
@@ -201,78 +235,97 @@ static int disk_volume(struct sim *s, struct sim_vm *vm, const char *file,
 		*size = v->size;
 	}
 	strbuf_addf(out, "%s:%s", storage, name.buf);
-	ret = 0;
+	if (ret < 0)
+		ret = 0;
 out:
 	free(storage);
 	strbuf_release(&name);
 	return ret;
 }
 
+/* The options of a parsed drive as "key=value" into opts, but skip's. */
+static void drive_opts(const struct strvec *keys, const struct strvec *vals,
+		       const char *const *skip, struct strvec *opts)
+{
+	size_t i, j;
+
+	for (i = 0; i < keys->nr; i++) {
+		for (j = 0; skip[j] && strcmp(keys->v[i], skip[j]); j++)
+			;
+		if (!skip[j])
+			strvec_pushf(opts, "%s=%s", keys->v[i], vals->v[i]);
+	}
+}
+
 /*
- * Turn a disk value from a request into what Proxmox stores: allocations
- * ("local-lvm:32", "local-lvm:cloudinit") become volumes, other options
- * follow sorted, size last. Returns 0 with out set, or -1 with rs set.
+ * Turn a disk value from a request into what Proxmox stores, printed as
+ * print_drive does (sim_drive_print), following qemu-server's
+ * create_disks: an allocation ("local-lvm:32") becomes a volume with its
+ * size and without format, "local-lvm:cloudinit" a cdrom without size, an
+ * existing volume gets its size, "none" and "cdrom" lose any; a path
+ * (/dev/disk/by-id/usb-..-0:0, ':' or not) is no volume and keeps its
+ * options (a real node adds the device's size). 0 with out set, or -1
+ * with rs set.
  */
 static int normalize_disk(struct sim *s, struct sim_vm *vm, const char *key,
 			  const char *value, struct strbuf *out,
 			  struct sim_resp *rs)
 {
+	static const char *const path_skip[] = { "file", NULL };
+	static const char *const none_skip[] = { "file", "size", NULL };
+	static const char *const new_skip[] = { "file", "size", "format",
+						NULL };
+	static const char *const ci_skip[] = { "file", "size", "format",
+					       "media", NULL };
+	/* by disk_volume's answer: existing, cloud-init, new */
+	static const char *const *const skips[] = { none_skip, ci_skip,
+						    new_skip };
 	struct strvec keys = STRVEC_INIT, vals = STRVEC_INIT,
 		      opts = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, vol = STRBUF_INIT;
 	const char *file = NULL;
 	uint64_t size = 0;
-	bool cdrom = false;
 	size_t i;
-	int ret = -1;
+	int ret = -1, kind;
 
 	if (schema_parse_propstring(key, value, &keys, &vals, &err) < 0) {
 		param_fail(rs, key, "invalid format - %s", err.buf);
 		goto out;
 	}
-	for (i = 0; i < keys.nr; i++) {
+	for (i = 0; i < keys.nr; i++)
 		if (!strcmp(keys.v[i], "file"))
 			file = vals.v[i];
-		else if (!strcmp(keys.v[i], "size"))
-			continue;
-		else {
-			if (!strcmp(keys.v[i], "media") &&
-			    !strcmp(vals.v[i], "cdrom"))
-				cdrom = true;
-			strvec_pushf(&opts, "%s=%s", keys.v[i], vals.v[i]);
-		}
-	}
 	if (!file) {
 		param_fail(rs, key, "missing property - 'file'");
 		goto out;
 	}
-	/* a path (/dev/disk/by-id/usb-..-0:0) is no volume, ':' or not */
 	if (!strcmp(file, "none") || !strcmp(file, "cdrom") || file[0] == '/' ||
 	    !strchr(file, ':')) {
-		strbuf_addstr(out, value);
+		drive_opts(&keys, &vals, file[0] == '/' ? path_skip : none_skip,
+			   &opts);
+		sim_drive_print(out, file, &opts);
 		ret = 0;
 		goto out;
 	}
-	switch (disk_volume(s, vm, file, out, &size, rs)) {
-	case -1:
+	kind = disk_volume(s, vm, file, &vol, &size, rs);
+	if (kind < 0)
 		goto out;
-	case 1:
-		ret = 0;
-		goto out;
+	drive_opts(&keys, &vals, skips[kind], &opts);
+	if (kind == 1) {
+		strvec_push(&opts, "media=cdrom");
+	} else {
+		strbuf_reset(&err);
+		sim_format_size(&err, size);
+		strvec_pushf(&opts, "size=%s", err.buf);
 	}
-	qsort(opts.v, opts.nr, sizeof(*opts.v), cmp_pair);
-	for (i = 0; i < opts.nr; i++)
-		strbuf_addf(out, ",%s", opts.v[i]);
-	if (!cdrom) {
-		strbuf_addstr(out, ",size=");
-		sim_format_size(out, size);
-	}
+	sim_drive_print(out, vol.buf, &opts);
 	ret = 0;
 out:
 	strvec_clear(&keys);
 	strvec_clear(&vals);
 	strvec_clear(&opts);
 	strbuf_release(&err);
+	strbuf_release(&vol);
 	return ret;
 }
 
@@ -309,10 +362,10 @@ static int normalize_net(struct sim *s, const char *key, const char *value,
 		sim_new_mac(s, fresh);
 		mac = fresh;
 	}
-	strbuf_addf(out, "%s=%s", model, mac);
-	qsort(opts.v, opts.nr, sizeof(*opts.v), cmp_pair);
-	for (i = 0; i < opts.nr; i++)
-		strbuf_addf(out, ",%s", opts.v[i]);
+	/* print_net: the model with its MAC (keyAlias), the rest by name */
+	strbuf_reset(&err);
+	strbuf_addf(&err, "%s=%s", model, mac);
+	sim_drive_print(out, err.buf, &opts);
 	ret = 0;
 out:
 	strvec_clear(&keys);
@@ -323,6 +376,38 @@ out:
 }
 
 /* ---- writing the configuration --------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * "tags" as pve-guest-common's get_unique_tags writes it with the
+ * datacenter's default tag-style (not case-sensitive, ordering by name):
+ * the list split as split_list does (',', ';' and white space), each tag
+ * lower-cased, sorted, duplicates dropped, joined with ';'.
+ */
+static void normalize_tags(const char *value, struct strbuf *out)
+{
+	struct strvec tags = STRVEC_INIT;
+	char *list = xstrdup(value), *tok, *save = NULL, *p;
+	size_t i;
+
+	for (tok = strtok_r(list, ",; \t\n\r\f\v", &save); tok;
+	     tok = strtok_r(NULL, ",; \t\n\r\f\v", &save)) {
+		for (p = tok; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		strvec_push(&tags, tok);
+	}
+	qsort(tags.v, tags.nr, sizeof(*tags.v), cmp_str);
+	for (i = 0; i < tags.nr; i++)
+		if (!i || strcmp(tags.v[i], tags.v[i - 1]))
+			strbuf_addf(out, "%s%s", out->len ? ";" : "",
+				    tags.v[i]);
+	strvec_clear(&tags);
+	free(list);
+}
 
 static bool is_control_param(const char *name)
 {
@@ -427,6 +512,8 @@ int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
 				sim_truncate_volumes(s, nr_vols);
 				goto out;
 			}
+		} else if (!strcmp(k, "tags")) {
+			normalize_tags(v, &norm);
 		} else {
 			strbuf_addstr(&norm, v);
 		}
@@ -595,6 +682,47 @@ static json_t *typed_value(const char *key, const char *val)
 	return json_string(val);
 }
 
+json_t *vm_config_json(const struct kvlist *conf)
+{
+	json_t *o = json_object();
+	size_t i;
+	uint64_t t;
+
+	for (i = 0; i < conf->nr; i++)
+		json_object_set_new(
+			o, conf->v[i].key,
+			typed_value(conf->v[i].key, conf->v[i].val));
+	/* an integer of the config schema the update schema leaves out */
+	if (kv_get(conf, "snaptime") &&
+	    parse_u64z(&t, kv_get(conf, "snaptime"), 0, INT64_MAX) == 0)
+		json_object_set_new(o, "snaptime", json_integer((json_int_t)t));
+	return o;
+}
+
+/* GET config with snapshot=NAME: load_snapshot_config, the section and
+ * the file's digest; not with current=1 (API2/Qemu.pm vm_config). */
+static void snapshot_config(struct sim_vm *vm, struct sim_req *rq,
+			    struct sim_resp *rs)
+{
+	const char *name = req_param(rq, "snapshot");
+	struct sim_snap *sn = sim_snap_find(vm, name);
+	const char *both = "cannot use 'snapshot' parameter with 'current'";
+	char digest[41];
+
+	if (param_true(rq, "current")) {
+		param_fail(rs, "snapshot", "%s", both);
+		param_fail(rs, "current", "%s", both);
+		return;
+	}
+	if (!sn) {
+		resp_fail(rs, 500, "snapshot '%s' does not exist", name);
+		return;
+	}
+	rs->data = vm_config_json(&sn->conf);
+	sim_config_digest(vm, digest);
+	json_object_set_new(rs->data, "digest", json_string(digest));
+}
+
 void h_config_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
@@ -604,16 +732,11 @@ void h_config_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 
 	if (!vm)
 		return;
-	if (req_param(rq, "snapshot")) {
-		resp_fail(rs, 500, "snapshot '%s' does not exist",
-			  req_param(rq, "snapshot"));
+	if (req_param(rq, "snapshot") && *req_param(rq, "snapshot")) {
+		snapshot_config(vm, rq, rs);
 		return;
 	}
-	rs->data = json_object();
-	for (i = 0; i < vm->conf.nr; i++)
-		json_object_set_new(
-			rs->data, vm->conf.v[i].key,
-			typed_value(vm->conf.v[i].key, vm->conf.v[i].val));
+	rs->data = vm_config_json(&vm->conf);
 	if (!current)
 		for (i = 0; i < vm->pending.nr; i++) {
 			if (vm->pending.v[i].val)

@@ -101,6 +101,7 @@ struct move {
 	const char *disk, *storage, *format;
 	char *src_storage, *src_name; /* of the drive's volume */
 	bool cloudinit;
+	bool snapshotted; /* a snapshot holds the volume */
 };
 
 static void move_release(struct move *m)
@@ -142,6 +143,24 @@ static int move_check_storage(struct sim *s, const struct sim_vm *vm,
 		strbuf_addf(why, "storage '%s' does not support vm images",
 			    m->storage);
 		*param = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* is_volume_in_use of the snapshots: such a disk moves only keeping its
+ * source (snapshots: see snapshot.c). */
+static int move_check_snapshots(const struct sim_vm *vm, struct sim_req *rq,
+				struct move *m, struct strbuf *why)
+{
+	struct strbuf volid = STRBUF_INIT;
+
+	strbuf_addf(&volid, "%s:%s", m->src_storage, m->src_name);
+	m->snapshotted = sim_snap_uses(vm, volid.buf);
+	strbuf_release(&volid);
+	if (m->snapshotted && param_true(rq, "delete")) {
+		strbuf_addstr(why, "you can't move a disk with snapshots and "
+				   "delete the source");
 		return -1;
 	}
 	return 0;
@@ -198,7 +217,9 @@ static int move_check(struct sim *s, const struct sim_vm *vm,
 			      "format");
 		return -1;
 	}
-	return move_check_storage(s, vm, m, why, param);
+	if (move_check_storage(s, vm, m, why, param) < 0)
+		return -1;
+	return move_check_snapshots(vm, rq, m, why);
 }
 
 /* The target: storage, or target-vmid (not simulated); -1 with rs set. */
@@ -273,6 +294,9 @@ static void move_log(struct sim_task *t, const struct sim_vm *vm,
 	const char *d = m->disk;
 
 	sim_format_size(&sz, size);
+	if (m->snapshotted)
+		strvec_push(&t->log, "moving disk with snapshots, snapshots "
+				     "will not be moved!");
 	strvec_pushf(&t->log, "create full clone of drive %s (%s:%s)", d,
 		     m->src_storage, m->src_name);
 	if (m->cloudinit) {

@@ -1,17 +1,19 @@
 /*
  * vmlife.c - VM lifecycle endpoints: clone, resize, template, destroy,
- * start/stop/shutdown/reboot, current status, and the guest agent of a
- * booted VM (interfaces from ipconfig0, SSH host key through file-read).
+ * start/stop/shutdown/reboot and current status (the guest agent's
+ * commands are in agent.c).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ha.h"
 #include "handlers.h"
 #include "pools.h"
 #include "vmconfig.h"
 #include "vmdisk.h"
+#include "vmsuspend.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
@@ -54,12 +56,68 @@ struct clone_plan {
 	bool full;
 };
 
+/* A linked clone of a VM that is no template: its disks cannot be. */
+static int check_linked(const struct sim_vm *src, struct sim_resp *rs)
+{
+	size_t i;
+
+	for (i = 0; i < src->conf.nr; i++) {
+		char *st, *nm;
+		const char *opts;
+
+		if (!disk_slot(src->conf.v[i].key) ||
+		    strstr(src->conf.v[i].val, "-cloudinit") ||
+		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
+			continue;
+		resp_fail(rs, 500,
+			  "Linked clone feature is not supported for '%s:%s' "
+			  "(%s)",
+			  st, nm, src->conf.v[i].key);
+		free(st);
+		free(nm);
+		return -1;
+	}
+	return 0;
+}
+
+/* A clone to another node needs every disk on a shared storage. */
+static int check_shared(struct sim *s, const struct sim_vm *src,
+			const char *target, struct sim_resp *rs)
+{
+	size_t i;
+
+	for (i = 0; i < src->conf.nr; i++) {
+		char *st, *nm;
+		const char *opts;
+		struct sim_storage *sst;
+
+		if (!disk_slot(src->conf.v[i].key) ||
+		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
+			continue;
+		sst = sim_storage(sim_node(s, src->node), st);
+		free(st);
+		free(nm);
+		if (!sst || !sst->shared) {
+			resp_fail(rs, 500,
+				  "can't clone VM to node '%s' (VM uses local "
+				  "storage)",
+				  target);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The checks in the order of qemu-server's clone_vm (load_and_check): the
+ * pool, the target storage, then (plain dies: 500, not 400) 'storage' or
+ * 'format' with a linked clone, and the disks last.
+ */
 static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 		       struct clone_plan *p, struct sim_resp *rs)
 {
 	const char *full = req_param(rq, "full");
 	struct sim_node *tn;
-	size_t i;
 
 	p->target =
 		req_param(rq, "target") ? req_param(rq, "target") : src->node;
@@ -68,35 +126,6 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 	p->full = full ? !strcmp(full, "1") : !is_template(src);
 	if (!(tn = sim_node(s, p->target))) {
 		resp_fail(rs, 500, "no such cluster node '%s'", p->target);
-		return -1;
-	}
-	if (!p->full && !is_template(src)) {
-		for (i = 0; i < src->conf.nr; i++) {
-			char *st, *nm;
-			const char *opts;
-
-			if (!disk_slot(src->conf.v[i].key) ||
-			    strstr(src->conf.v[i].val, "-cloudinit") ||
-			    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
-				continue;
-			resp_fail(rs, 500,
-				  "Linked clone feature is not supported for "
-				  "'%s:%s' (%s)",
-				  st, nm, src->conf.v[i].key);
-			free(st);
-			free(nm);
-			return -1;
-		}
-	}
-	/* plain dies in clone_vm's load_and_check: 500, not 400 */
-	if (!p->full && p->storage) {
-		resp_fail(rs, 500,
-			  "parameter 'storage' not allowed for linked clones");
-		return -1;
-	}
-	if (!p->full && p->format) {
-		resp_fail(rs, 500,
-			  "parameter 'format' not allowed for linked clones");
 		return -1;
 	}
 	if (req_param(rq, "pool") && !need_pool(s, req_param(rq, "pool"), rs))
@@ -116,26 +145,16 @@ static int check_clone(struct sim *s, struct sim_vm *src, struct sim_req *rq,
 			return -1;
 		}
 	}
+	if (!p->full && (p->storage || p->format)) {
+		resp_fail(rs, 500,
+			  "parameter '%s' not allowed for linked clones",
+			  p->storage ? "storage" : "format");
+		return -1;
+	}
+	if (!p->full && !is_template(src) && check_linked(src, rs) < 0)
+		return -1;
 	if (strcmp(p->target, src->node))
-		for (i = 0; i < src->conf.nr; i++) {
-			char *st, *nm;
-			const char *opts;
-			struct sim_storage *sst;
-
-			if (!disk_slot(src->conf.v[i].key) ||
-			    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
-				continue;
-			sst = sim_storage(sim_node(s, src->node), st);
-			free(st);
-			free(nm);
-			if (!sst || !sst->shared) {
-				resp_fail(rs, 500,
-					  "can't clone VM to node '%s' (VM "
-					  "uses local storage)",
-					  p->target);
-				return -1;
-			}
-		}
+		return check_shared(s, src, p->target, rs);
 	return 0;
 }
 
@@ -210,6 +229,44 @@ static int clone_disks(struct sim *s, const struct sim_vm *src,
 	return 0;
 }
 
+/* snapshots: what clone_vm does not copy ("snapshot related info") */
+static bool snapshot_key(const char *k)
+{
+	static const char *const keys[] = { "parent",
+					    "snaptime",
+					    "vmstate",
+					    "snapstate",
+					    "runningcpu",
+					    "runningmachine",
+					    "running-nets-host-mtu",
+					    NULL };
+	size_t i;
+
+	for (i = 0; keys[i]; i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
+/* snapshots: the source of a clone with snapname, a view of src with the
+ * snapshot's configuration; NULL with Proxmox's error when it has none. */
+static struct sim_vm *clone_source(struct sim_vm *src, struct sim_req *rq,
+				   struct sim_vm *view, struct sim_resp *rs)
+{
+	const char *name = req_param(rq, "snapname");
+	struct sim_snap *sn = name ? sim_snap_find(src, name) : NULL;
+
+	if (!name)
+		return src;
+	if (!sn) {
+		resp_fail(rs, 500, "snapshot '%s' does not exist", name);
+		return NULL;
+	}
+	*view = *src;
+	view->conf = sn->conf;
+	return view;
+}
+
 static void clone_config(struct sim *s, const struct sim_vm *src,
 			 struct sim_vm *vm, const struct sim_req *rq)
 {
@@ -221,7 +278,7 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 		const char *k = src->conf.v[i].key, *v = src->conf.v[i].val;
 
 		if (!strcmp(k, "template") || !strcmp(k, "lock") ||
-		    !strncmp(k, "unused", 6) || disk_slot(k))
+		    !strncmp(k, "unused", 6) || disk_slot(k) || snapshot_key(k))
 			continue;
 		if (!strncmp(k, "net", 3)) {
 			const char *eq = strchr(v, '='), *rest;
@@ -266,7 +323,7 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 
 void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	struct sim_vm *src = need_vm(s, rq, rs), *vm;
+	struct sim_vm *src = need_vm(s, rq, rs), *vm, *from, view;
 	int newid = vmid_of(rq, "newid"), srcid;
 	struct strbuf why = STRBUF_INIT;
 	struct clone_plan p;
@@ -290,7 +347,8 @@ void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 						     : 1000,
 			 &why);
 	if (!src || check_lock(src, rq, rs) < 0 ||
-	    check_clone(s, src, rq, &p, rs) < 0)
+	    !(from = clone_source(src, rq, &view, rs)) ||
+	    check_clone(s, from, rq, &p, rs) < 0)
 		goto out;
 	if (sim_vm(s, newid)) { /* taken while we waited */
 		resp_fail(rs, 500,
@@ -301,8 +359,9 @@ void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	running = src->running;
 	vm = sim_vm_new(s, newid, p.target);
 	src = sim_vm(s, srcid); /* sim_vm_new may have moved it */
-	clone_config(s, src, vm, rq);
-	clone_disks(s, src, vm, &p, &why);
+	from = clone_source(src, rq, &view, rs);
+	clone_config(s, from, vm, rq);
+	clone_disks(s, from, vm, &p, &why);
 	if (req_param(rq, "pool"))
 		pool_add_vm(s, need_pool(s, req_param(rq, "pool"), rs), newid);
 	t = start_task(s, rs, node, "qmclone", srcid, rq->userid, FX_CLONE,
@@ -350,21 +409,13 @@ static uint64_t disk_size(const char *val)
 static void set_disk_size(struct sim_vm *vm, const char *key, uint64_t size)
 {
 	const char *val = kv_get(&vm->conf, key);
-	struct strbuf sb = STRBUF_INIT;
-	const char *p = strstr(val, ",size=");
+	struct strbuf sb = STRBUF_INIT, sz = STRBUF_INIT;
 
-	if (p) {
-		strbuf_add(&sb, val, (size_t)(p - val));
-		p = strchr(p + 1, ',');
-	} else {
-		strbuf_addstr(&sb, val);
-	}
-	if (p)
-		strbuf_addstr(&sb, p);
-	strbuf_addstr(&sb, ",size=");
-	sim_format_size(&sb, size);
+	sim_format_size(&sz, size);
+	sim_drive_set(&sb, val, "size", sz.buf);
 	kv_set(&vm->conf, key, sb.buf);
 	strbuf_release(&sb);
+	strbuf_release(&sz);
 }
 
 /* Fail in the worker, as Proxmox does: a task that ends with why. */
@@ -418,20 +469,25 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			   "value does not match the regex pattern");
 		goto out;
 	}
-	cur = disk_size(val);
+	/* qemu-server's resize_vm: the volume's size, not the config's */
+	v = sim_volume_find(s, st, nm);
+	cur = v ? v->size : disk_size(val);
 	if (rel)
 		want += cur;
 	if (want < cur) {
 		strbuf_addstr(&why, "shrinking disks is not supported");
 		goto fail;
 	}
-	v = sim_volume_find(s, st, nm);
+	if (want == cur) /* "return if $size == $newsize": nothing changes */
+		goto started;
 	if (v) {
 		struct sim_storage *sst =
 			sim_storage(sim_node(s, vm->node), st);
 
-		if (sst && sim_storage_used(s, vm->node, sst) - v->size + want >
-				   sst->total) {
+		/* a thin pool grows a volume past its free space */
+		if (sst && !sim_storage_thin(sst) &&
+		    sim_storage_used(s, vm->node, sst) - v->size + want >
+			    sst->total) {
 			strbuf_addf(&why,
 				    "resize failed: not enough space on "
 				    "storage '%s'",
@@ -441,6 +497,7 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		v->size = want;
 	}
 	set_disk_size(vm, disk, want);
+started:
 	t = start_task(s, rs, node, "resize", vmid, rq->userid, FX_NONE, NULL);
 	vm->flock_excl++;
 	t->lock_excl_vmid = vmid;
@@ -467,6 +524,12 @@ void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	strbuf_release(&why);
 	if (!vm)
 		return;
+	if (vm->nr_snaps) { /* snapshots: API2/Qemu.pm template */
+		resp_fail(rs, 500,
+			  "unable to create template, because VM contains "
+			  "snapshots");
+		return;
+	}
 	if (is_template(vm)) {
 		resp_fail(rs, 500,
 			  "you can't convert a template to a template");
@@ -526,6 +589,13 @@ void h_destroy(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			  "can't remove VM %d - protection mode enabled", vmid);
 		return;
 	}
+	if (!param_true(rq, "purge") && ha_vm_configured(s, vmid)) {
+		resp_fail(rs, 500,
+			  "unable to remove VM %d - used in HA resources and "
+			  "purge parameter not set.",
+			  vmid);
+		return;
+	}
 	if (vm->running) {
 		resp_fail(rs, 500, "VM %d is running - destroy failed", vmid);
 		return;
@@ -561,10 +631,10 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		return;
 	rs->data = vm_summary(vm);
 	json_object_set_new(rs->data, "qmpstatus",
-			    json_string(vm->running ? "running" : "stopped"));
+			    json_string(vm_qmpstatus(vm)));
 	json_object_set_new(rs->data, "agent",
 			    json_integer(agent_enabled(vm) ? 1 : 0));
-	json_object_set_new(rs->data, "ha", json_pack("{s:i}", "managed", 0));
+	json_object_set_new(rs->data, "ha", ha_vm_status(s, vm->vmid));
 	if (vm->running)
 		json_object_set_new(rs->data, "pid",
 				    json_integer(10000 + vm->vmid));
@@ -618,6 +688,8 @@ static bool can_start(const struct sim_vm *vm, struct strbuf *why)
 
 void h_start(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
+	if (vm_start_hibernated(s, rq, rs))
+		return;
 	power(s, rq, rs, "qmstart", FX_START, can_start);
 }
 
@@ -677,10 +749,18 @@ static void stop_timeout(struct sim *s, struct sim_task *t, struct sim_req *rq,
 
 void h_shutdown(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	/* shutting down a stopped VM is a task that has nothing to do */
-	struct sim_task *t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	struct sim_vm *vm = need_vm(s, rq, rs);
+	bool paused = vm && vm->paused;
+	struct sim_task *t;
 
-	if (t)
+	/* vm_shutdown: a paused guest cannot take the ACPI request */
+	if (paused && !param_true(rq, "forceStop")) {
+		resp_fail(rs, 500, "VM is paused - cannot shutdown");
+		return;
+	}
+	/* shutting down a stopped VM is a task that has nothing to do */
+	t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	if (t && !paused)
 		stop_timeout(s, t, rq, param_true(rq, "forceStop"), true);
 }
 
@@ -691,6 +771,10 @@ void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 
 	if (!vm)
 		return;
+	if (vm->paused) {
+		resp_fail(rs, 500, "VM is paused - cannot shutdown");
+		return;
+	}
 	if (!vm->running) {
 		resp_fail(rs, 500, "VM %d not running", vm->vmid);
 		return;
@@ -698,106 +782,4 @@ void h_reboot(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	/* vm_reboot's _do_vm_stop has no force: a deaf guest fails it */
 	if ((t = power(s, rq, rs, "qmreboot", FX_REBOOT, NULL)))
 		stop_timeout(s, t, rq, false, false);
-}
-
-/* ---- guest agent -------------------------------------------------------- */
-
-static struct sim_vm *agent_vm(struct sim *s, struct sim_req *rq,
-			       struct sim_resp *rs)
-{
-	struct sim_vm *vm = need_vm(s, rq, rs);
-
-	if (!vm)
-		return NULL;
-	if (!vm->running) {
-		resp_fail(rs, 500, "VM %d is not running", vm->vmid);
-		return NULL;
-	}
-	if (!agent_enabled(vm)) {
-		resp_fail(rs, 500, "No QEMU guest agent configured");
-		return NULL;
-	}
-	if (sim_now_ms() - vm->started_ms < s->opts.boot_ms) {
-		resp_fail(rs, 500, "QEMU guest agent is not running");
-		return NULL;
-	}
-	return vm;
-}
-
-void h_agent_ping(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
-{
-	if (agent_vm(s, rq, rs))
-		rs->data = json_pack("{s:{}}", "result");
-}
-
-void h_agent_ifaces(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
-{
-	struct sim_vm *vm = agent_vm(s, rq, rs);
-	const char *net0;
-	char addr[16], mac[18] = "bc:24:11:00:00:00";
-	int prefix = 24;
-	json_t *eth;
-	size_t i;
-
-	if (!vm)
-		return;
-	net0 = kv_get(&vm->conf, "net0");
-	if (net0 && strchr(net0, '=') && strlen(strchr(net0, '=') + 1) >= 17) {
-		memcpy(mac, strchr(net0, '=') + 1, 17);
-		for (i = 0; i < 17; i++)
-			mac[i] = (char)(mac[i] >= 'A' && mac[i] <= 'F'
-						? mac[i] - 'A' + 'a'
-						: mac[i]);
-	}
-	if (!vm_ipv4(vm, addr, &prefix))
-		snprintf(addr, sizeof(addr), "127.0.100.%d",
-			 2 + vm->vmid % 250);
-	eth = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "name", "eth0",
-			"hardware-address", mac, "ip-addresses", "ip-address",
-			addr, "ip-address-type", "ipv4", "prefix", prefix);
-	rs->data = json_pack(
-		"{s:[{s:s, s:s, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i}]}, o]}",
-		"result", "name", "lo", "hardware-address", "00:00:00:00:00:00",
-		"ip-addresses", "ip-address", "127.0.0.1", "ip-address-type",
-		"ipv4", "prefix", 8, "ip-address", "::1", "ip-address-type",
-		"ipv6", "prefix", 128, eth);
-}
-
-/* The key type's file name part: "ssh-ed25519" -> "ed25519". */
-static const char *key_file_type(const char *key)
-{
-	if (!strncmp(key, "ssh-ed25519 ", 12))
-		return "ed25519";
-	if (!strncmp(key, "ssh-rsa ", 8))
-		return "rsa";
-	if (!strncmp(key, "ecdsa-", 6))
-		return "ecdsa";
-	return "";
-}
-
-void h_agent_file(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
-{
-	struct sim_vm *vm = agent_vm(s, rq, rs);
-	const char *file = req_param(rq, "file"), *key;
-	char addr[16], want[128];
-	int prefix;
-	size_t i;
-
-	if (!vm)
-		return;
-	key = vm->hostkey;
-	if (vm_ipv4(vm, addr, &prefix))
-		for (i = 0; i < s->nr_guest_keys; i++)
-			if (!strcmp(s->guest_keys[i].addr, addr))
-				key = s->guest_keys[i].key;
-	snprintf(want, sizeof(want), "/etc/ssh/ssh_host_%s_key.pub",
-		 key ? key_file_type(key) : "");
-	if (!key || strcmp(file, want)) {
-		resp_fail(rs, 500,
-			  "Agent error: Failed to open file '%s': No such file "
-			  "or directory",
-			  file);
-		return;
-	}
-	rs->data = json_pack("{s:s+}", "content", key, "\n");
 }

@@ -146,6 +146,17 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 	return ret;
 }
 
+bool pve_vm_task_running(const json_t *task)
+{
+	const char *st = json_string_value(json_object_get(task, "status"));
+
+	/* pve-manager's API2/Tasks.pm lists an active task with status
+	 * "RUNNING"; a finished one not yet archived has its end */
+	return json_is_object(task) && !json_object_get(task, "endtime") &&
+	       (!json_object_get(task, "status") ||
+		(st && !strcmp(st, "RUNNING")));
+}
+
 int pve_vm_tasks_running(struct pve_client *pc, const char *node, int vmid,
 			 const char *type, int *running, struct err *e)
 {
@@ -169,9 +180,7 @@ int pve_vm_tasks_running(struct pve_client *pc, const char *node, int vmid,
 			      path.buf);
 	json_array_foreach(list, i, t)
 	{
-		if (ret == 0 && json_is_object(t) &&
-		    !json_object_get(t, "endtime") &&
-		    !json_object_get(t, "status"))
+		if (ret == 0 && pve_vm_task_running(t))
 			(*running)++;
 	}
 	json_decref(list);

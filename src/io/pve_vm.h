@@ -53,6 +53,11 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 		     bool del, int timeout_s, struct err *e);
 
 /*
+ * Is an item of a node's task list a running task: no end time, and no
+ * status or "RUNNING" (what Proxmox's task list says of an active task)?
+ */
+bool pve_vm_task_running(const json_t *task);
+/*
  * GET /nodes/NODE/tasks?vmid=VMID&typefilter=TYPE&source=active: *running
  * is the number of the VM's tasks of that type ("qmmove") still running
  * (items without an end time), for a caller whose answer with the UPID

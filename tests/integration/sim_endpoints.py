@@ -119,7 +119,8 @@ def main():
 
         got = call("GET", "/nodes/node01/qemu/150/agent/file-read",
                    params={"file": "/etc/ssh/ssh_host_ed25519_key.pub"})
-        t.eq(got[2], {"content": HOSTKEY + "\n"},
+        t.eq(got[2], {"content": HOSTKEY + "\n",
+                      "bytes-read": len(HOSTKEY) + 1},
              "file-read returns the --guest-host-key key for the address")
         got = call("GET", "/nodes/node01/qemu/150/agent/file-read",
                    params={"file": "/etc/shadow"})

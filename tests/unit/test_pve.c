@@ -1,11 +1,13 @@
 /*
  * test_pve.c - the pure parts of the HTTP and Proxmox clients: fingerprint
- * parsing, form escaping and which Proxmox failures are transient.
+ * parsing, form escaping, which Proxmox failures are transient, and which
+ * items of a node's task list are running tasks.
  */
 #include "test.h"
 #include "io/http.h"
 #include "core/pve_errors.h"
 #include "io/pve.h"
+#include "io/pve_vm.h"
 
 static void pve__fingerprints(void **state)
 {
@@ -83,12 +85,40 @@ static void pve__transient_failures(void **state)
 			rows[i].transient);
 }
 
+/* pve-manager's API2/Tasks.pm: source=active lists status "RUNNING". */
+static void pve__task_running(void **state)
+{
+	static const struct {
+		const char *json;
+		bool running;
+	} rows[] = {
+		{ "{\"upid\": \"U\", \"status\": \"RUNNING\"}", true },
+		{ "{\"upid\": \"U\"}", true },
+		{ "{\"upid\": \"U\", \"status\": \"OK\", \"endtime\": 5}",
+		  false },
+		{ "{\"upid\": \"U\", \"status\": \"OK\"}", false },
+		{ "{\"upid\": \"U\", \"endtime\": 5}", false },
+		{ "[]", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		json_t *t = json_loads(rows[i].json, 0, NULL);
+
+		assert_non_null(t);
+		assert_int_equal(pve_vm_task_running(t), rows[i].running);
+		json_decref(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pve__fingerprints),
 		cmocka_unit_test(pve__form_escape),
 		cmocka_unit_test(pve__transient_failures),
+		cmocka_unit_test(pve__task_running),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,437 @@
+/*
+ * agent.c - the QEMU guest agent of a VM, answered as qemu-server's
+ * PVE/API2/Qemu/Agent.pm does: the command index, the commands that only
+ * read (ping, info, get-osinfo, get-host-name, network-get-interfaces),
+ * each answer wrapped in {"result": ...}, and file-read of the guest's
+ * SSH host key and of the files the topology gives the guest.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "vmconfig.h"
+#include "util/parse.h"
+#include "util/xalloc.h"
+
+/* Agent.pm's $MAX_READ_SIZE and the chunk it asks guest-file-read for. */
+#define MAX_READ_SIZE (16u * 1024 * 1024)
+#define READ_CHUNK    (1024u * 1024)
+
+/* PVE::QemuServer::Agent: parse_guest_agent's "enabled" (default key). */
+static bool agent_enabled(const struct sim_vm *vm)
+{
+	const char *a = kv_get(&vm->conf, "agent");
+
+	return a && (!strncmp(a, "1", 1) || strstr(a, "enabled=1"));
+}
+
+/*
+ * assert_agent_available (QemuServer/Agent.pm): no "agent" key at all,
+ * then a stopped VM, then an agent that does not answer guest-ping (one
+ * disabled with agent: 0 has no channel; a booting guest's is silent).
+ */
+static struct sim_vm *agent_vm(struct sim *s, struct sim_req *rq,
+			       struct sim_resp *rs)
+{
+	struct sim_vm *vm = need_vm(s, rq, rs);
+
+	if (!vm)
+		return NULL;
+	if (!kv_get(&vm->conf, "agent")) {
+		resp_fail(rs, 500, "No QEMU guest agent configured");
+		return NULL;
+	}
+	if (!vm->running) {
+		resp_fail(rs, 500, "VM %d is not running", vm->vmid);
+		return NULL;
+	}
+	if (!agent_enabled(vm) ||
+	    sim_now_ms() - vm->started_ms < s->opts.boot_ms) {
+		resp_fail(rs, 500, "QEMU guest agent is not running");
+		return NULL;
+	}
+	return vm;
+}
+
+/* The commands Agent.pm registers, plus those it registers by hand. */
+static const char *const agent_cmds[] = {
+	"exec",
+	"exec-status",
+	"file-read",
+	"file-write",
+	"fsfreeze-freeze",
+	"fsfreeze-status",
+	"fsfreeze-thaw",
+	"fstrim",
+	"get-fsinfo",
+	"get-host-name",
+	"get-memory-block-info",
+	"get-memory-blocks",
+	"get-osinfo",
+	"get-time",
+	"get-timezone",
+	"get-users",
+	"get-vcpus",
+	"info",
+	"network-get-interfaces",
+	"ping",
+	"set-user-password",
+	"shutdown",
+	"suspend-disk",
+	"suspend-hybrid",
+	"suspend-ram",
+	NULL,
+};
+
+/* GET agent: the index, sorted, without any check of the VM's state */
+void h_agent_index(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	size_t i;
+
+	if (!need_vm(s, rq, rs))
+		return;
+	rs->data = json_array();
+	for (i = 0; agent_cmds[i]; i++)
+		json_array_append_new(
+			rs->data, json_pack("{s:s}", "name", agent_cmds[i]));
+}
+
+static json_t *result(json_t *v)
+{
+	return json_pack("{s:o}", "result", v);
+}
+
+static json_t *ping_result(struct sim *s, struct sim_vm *vm)
+{
+	(void)s;
+	(void)vm;
+	return json_object();
+}
+
+/* guest-info of qemu-guest-agent 7.2 (Debian 12): what it supports */
+static json_t *info_result(struct sim *s, struct sim_vm *vm)
+{
+	static const char *const qga[] = {
+		"guest-ping",
+		"guest-info",
+		"guest-get-osinfo",
+		"guest-get-host-name",
+		"guest-network-get-interfaces",
+		"guest-file-open",
+		"guest-file-read",
+		"guest-file-seek",
+		"guest-file-close",
+		"guest-file-write",
+		"guest-exec",
+		"guest-exec-status",
+		"guest-shutdown",
+		"guest-get-time",
+		"guest-get-timezone",
+		"guest-get-users",
+		"guest-get-vcpus",
+		"guest-get-fsinfo",
+		"guest-fsfreeze-status",
+		"guest-fsfreeze-freeze",
+		"guest-fsfreeze-thaw",
+		"guest-fstrim",
+		"guest-set-user-password",
+		NULL,
+	};
+	json_t *a = json_array();
+	size_t i;
+
+	(void)s;
+	(void)vm;
+	for (i = 0; qga[i]; i++)
+		json_array_append_new(a, json_pack("{s:b, s:s, s:b}", "enabled",
+						   1, "name", qga[i],
+						   "success-response", 1));
+	return json_pack("{s:s, s:o}", "version", "7.2.19",
+			 "supported_commands", a);
+}
+
+/* guest-get-osinfo of a Debian 12 guest */
+static json_t *osinfo_result(struct sim *s, struct sim_vm *vm)
+{
+	(void)s;
+	(void)vm;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+			 "debian", "kernel-release", "6.1.0-41-amd64",
+			 "kernel-version",
+			 "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1", "machine",
+			 "x86_64", "name", "Debian GNU/Linux", "pretty-name",
+			 "Debian GNU/Linux 12 (bookworm)", "version",
+			 "12 (bookworm)", "version-id", "12");
+}
+
+/* guest-get-host-name: the guest's /etc/hostname when the topology gives
+ * one, else the name cloud-init gave it (the VM's name) */
+static json_t *hostname_result(struct sim *s, struct sim_vm *vm)
+{
+	const struct sim_guest_file *f =
+		sim_guest_file(s, vm->vmid, "/etc/hostname");
+	const char *name = kv_get(&vm->conf, "name");
+	size_t n;
+
+	if (f) {
+		n = strcspn(f->data, "\n");
+		return json_pack("{s:s%}", "host-name", f->data, n);
+	}
+	if (name)
+		return json_pack("{s:s}", "host-name", name);
+	return json_pack("{s:o}", "host-name", json_sprintf("VM%d", vm->vmid));
+}
+
+/* lo, and eth0 with net0's MAC and ipconfig0's address */
+static json_t *ifaces_result(struct sim *s, struct sim_vm *vm)
+{
+	const char *net0 = kv_get(&vm->conf, "net0");
+	char addr[16], mac[18] = "bc:24:11:00:00:00";
+	int prefix = 24;
+	json_t *eth;
+	size_t i;
+
+	(void)s;
+	if (net0 && strchr(net0, '=') && strlen(strchr(net0, '=') + 1) >= 17) {
+		memcpy(mac, strchr(net0, '=') + 1, 17);
+		for (i = 0; i < 17; i++)
+			mac[i] = (char)(mac[i] >= 'A' && mac[i] <= 'F'
+						? mac[i] - 'A' + 'a'
+						: mac[i]);
+	}
+	if (!vm_ipv4(vm, addr, &prefix))
+		snprintf(addr, sizeof(addr), "127.0.100.%d",
+			 2 + vm->vmid % 250);
+	eth = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "name", "eth0",
+			"hardware-address", mac, "ip-addresses", "ip-address",
+			addr, "ip-address-type", "ipv4", "prefix", prefix);
+	return json_pack(
+		"[{s:s, s:s, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i}]}, o]", "name",
+		"lo", "hardware-address", "00:00:00:00:00:00", "ip-addresses",
+		"ip-address", "127.0.0.1", "ip-address-type", "ipv4", "prefix",
+		8, "ip-address", "::1", "ip-address-type", "ipv6", "prefix",
+		128, eth);
+}
+
+struct agent_cmd {
+	const char *name;
+	json_t *(*fn)(struct sim *s, struct sim_vm *vm);
+};
+
+static const struct agent_cmd simple_cmds[] = {
+	{ "ping", ping_result },
+	{ "info", info_result },
+	{ "get-osinfo", osinfo_result },
+	{ "get-host-name", hostname_result },
+	{ "network-get-interfaces", ifaces_result },
+	{ NULL, NULL },
+};
+
+/* register_command's handler: assert_agent_available, then the command */
+static void run_cmd(struct sim *s, struct sim_req *rq, struct sim_resp *rs,
+		    const char *cmd)
+{
+	struct sim_vm *vm = agent_vm(s, rq, rs);
+	size_t i;
+
+	if (!vm)
+		return;
+	for (i = 0; simple_cmds[i].name; i++)
+		if (!strcmp(simple_cmds[i].name, cmd)) {
+			rs->data = result(simple_cmds[i].fn(s, vm));
+			return;
+		}
+	resp_fail(rs, 501, "agent command '%s' not implemented by proxmox-sim",
+		  cmd);
+}
+
+void h_agent_ping(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	run_cmd(s, rq, rs, "ping");
+}
+
+void h_agent_info(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	run_cmd(s, rq, rs, "info");
+}
+
+void h_agent_osinfo(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	run_cmd(s, rq, rs, "get-osinfo");
+}
+
+void h_agent_hostname(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	run_cmd(s, rq, rs, "get-host-name");
+}
+
+void h_agent_ifaces(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	run_cmd(s, rq, rs, "network-get-interfaces");
+}
+
+/* POST agent {command}: the old endpoint, any command of the enum */
+void h_agent_cmd(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	run_cmd(s, rq, rs, req_param(rq, "command"));
+}
+
+/* ---- file-read ---------------------------------------------------------- */
+
+/* The key type's file name part: "ssh-ed25519" -> "ed25519". */
+static const char *key_file_type(const char *key)
+{
+	if (!strncmp(key, "ssh-ed25519 ", 12))
+		return "ed25519";
+	if (!strncmp(key, "ssh-rsa ", 8))
+		return "rsa";
+	if (!strncmp(key, "ecdsa-", 6))
+		return "ecdsa";
+	return "";
+}
+
+/* The guest's file: the topology's, or the SSH host key; 0 or -1. */
+static int guest_file(struct sim *s, struct sim_vm *vm, const char *file,
+		      struct strbuf *out)
+{
+	const struct sim_guest_file *f = sim_guest_file(s, vm->vmid, file);
+	const char *key = vm->hostkey;
+	char addr[16], want[128];
+	int prefix;
+	size_t i;
+
+	if (f) {
+		strbuf_add(out, f->data, f->len);
+		return 0;
+	}
+	if (vm_ipv4(vm, addr, &prefix))
+		for (i = 0; i < s->nr_guest_keys; i++)
+			if (!strcmp(s->guest_keys[i].addr, addr))
+				key = s->guest_keys[i].key;
+	snprintf(want, sizeof(want), "/etc/ssh/ssh_host_%s_key.pub",
+		 key ? key_file_type(key) : "");
+	if (!key || strcmp(file, want))
+		return -1;
+	strbuf_addf(out, "%s\n", key);
+	return 0;
+}
+
+static void base64_add(struct strbuf *out, const unsigned char *p, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
+			     p[i + 2];
+		char q[4] = { tab[v >> 18], tab[(v >> 12) & 63],
+			      tab[(v >> 6) & 63], tab[v & 63] };
+
+		strbuf_add(out, q, 4);
+	}
+	if (n - i == 1) {
+		char q[4] = { tab[p[i] >> 2], tab[(p[i] & 3) << 4], '=', '=' };
+
+		strbuf_add(out, q, 4);
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)p[i] << 8 | p[i + 1];
+		char q[4] = { tab[v >> 10], tab[(v >> 4) & 63],
+			      tab[(v << 2) & 63], '=' };
+
+		strbuf_add(out, q, 4);
+	}
+}
+
+/*
+ * Perl's JSON encoder sees decode_base64's bytes as characters U+0000 to
+ * U+00FF, so each byte above 0x7f goes out as two bytes of UTF-8.
+ */
+static void latin1_add(struct strbuf *out, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x80) {
+			strbuf_addch(out, (char)p[i]);
+			continue;
+		}
+		strbuf_addch(out, (char)(0xc0 | p[i] >> 6));
+		strbuf_addch(out, (char)(0x80 | (p[i] & 0x3f)));
+	}
+}
+
+struct read_args {
+	uint64_t count, offset;
+	bool decode;
+};
+
+/*
+ * Agent.pm's loop: chunks of at most 1 MiB until count bytes or the end;
+ * qemu-ga's eof is feof() after a short fread, so a read that ends
+ * exactly at the end of the file still says truncated. Without decode,
+ * each chunk's base64 is appended as it is (padding inside the string).
+ */
+static json_t *read_loop(const struct strbuf *f, const struct read_args *a)
+{
+	struct strbuf out = STRBUF_INIT;
+	uint64_t done = 0, pos = a->offset;
+	bool eof = false;
+	json_t *o;
+
+	while (done < a->count && !eof) {
+		uint64_t want = a->count - done < READ_CHUNK ? a->count - done
+							     : READ_CHUNK;
+		uint64_t left = pos < f->len ? f->len - pos : 0;
+		uint64_t got = left < want ? left : want;
+		const unsigned char *p = (const unsigned char *)f->buf + pos;
+
+		if (a->decode)
+			latin1_add(&out, p, (size_t)got);
+		else
+			base64_add(&out, p, (size_t)got);
+		eof = got < want;
+		done += got;
+		pos += got;
+	}
+	o = json_pack("{s:s%, s:I}", "content", out.buf, out.len, "bytes-read",
+		      (json_int_t)done);
+	if (!eof)
+		json_object_set_new(o, "truncated", json_integer(1));
+	strbuf_release(&out);
+	return o;
+}
+
+void h_agent_file(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_vm *vm = agent_vm(s, rq, rs);
+	const char *file = req_param(rq, "file");
+	const char *count = req_param(rq, "count");
+	const char *offset = req_param(rq, "offset");
+	struct read_args a = { MAX_READ_SIZE, 0, true };
+	struct strbuf data = STRBUF_INIT;
+
+	if (!vm)
+		return;
+	if (count && parse_u64z(&a.count, count, 1, MAX_READ_SIZE) < 0) {
+		param_fail(rs, "count", "invalid integer value");
+		return;
+	}
+	if (offset && parse_u64z(&a.offset, offset, 0, INT64_MAX) < 0) {
+		param_fail(rs, "offset", "invalid integer value");
+		return;
+	}
+	if (req_param(rq, "decode"))
+		a.decode = param_true(rq, "decode");
+	/* guest-file-open's error (qga/commands-posix.c), mode "r" */
+	if (guest_file(s, vm, file, &data) < 0)
+		resp_fail(rs, 500,
+			  "Agent error: failed to open file '%s' (mode: 'r'): "
+			  "No such file or directory",
+			  file);
+	else
+		rs->data = read_loop(&data, &a);
+	strbuf_release(&data);
+}
