@@ -254,6 +254,7 @@ def schema_check(t, sim):
         n = sum(1 for line in f if line.strip())
     p = subprocess.run(["/usr/bin/python3", tool, sim.log],
                        capture_output=True, text=True, timeout=300)
+    print("# schema check: " + " ".join(p.stdout.strip().splitlines()[-1:]))
     t.eq((p.returncode, p.stdout.strip().splitlines()[-1:]),
          (0, ["%d requests, 0 violations" % n]),
          "every request matches the official schema")
