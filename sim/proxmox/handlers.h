@@ -45,5 +45,7 @@ handler_fn h_node_network, h_cluster_status;
 handler_fn h_migrate_get, h_migrate_post, h_unlink, h_suspend, h_resume,
 	h_reset, h_ha_list, h_ha_create, h_ha_get, h_ha_update, h_ha_delete,
 	h_ha_groups;
+/* one container (wt-lxc): lxc.c */
+handler_fn h_lxc_index, h_lxc_config, h_lxc_status, h_lxc_snapshots;
 
 #endif

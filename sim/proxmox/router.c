@@ -76,6 +76,11 @@ static const char *const templates[] = {
 	"/nodes/{node}/qemu/{vmid}/status/resume",
 	"/nodes/{node}/qemu/{vmid}/status/reset",
 	"/cluster/ha/groups",
+	/* one container (wt-lxc) */
+	"/nodes/{node}/lxc/{vmid}",
+	"/nodes/{node}/lxc/{vmid}/config",
+	"/nodes/{node}/lxc/{vmid}/status/current",
+	"/nodes/{node}/lxc/{vmid}/snapshot",
 	NULL,
 };
 
@@ -270,6 +275,11 @@ static const struct route routes[] = {
 	{ "PUT", "/cluster/ha/resources/{sid}", h_ha_update },
 	{ "DELETE", "/cluster/ha/resources/{sid}", h_ha_delete },
 	{ "GET", "/cluster/ha/groups", h_ha_groups },
+	/* one container (wt-lxc) */
+	{ "GET", "/nodes/{node}/lxc/{vmid}", h_lxc_index },
+	{ "GET", "/nodes/{node}/lxc/{vmid}/config", h_lxc_config },
+	{ "GET", "/nodes/{node}/lxc/{vmid}/status/current", h_lxc_status },
+	{ "GET", "/nodes/{node}/lxc/{vmid}/snapshot", h_lxc_snapshots },
 	{ NULL, NULL, NULL },
 };
 
