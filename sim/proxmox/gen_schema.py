@@ -29,6 +29,7 @@ endpoint order and by parameter name, and shared tables are emitted once.
 import json
 import re
 import sys
+import textwrap
 
 # Parameters that the config API adds to the VM configuration keys
 # (qemu-server API2/Qemu.pm update_vm_api); the remaining properties of PUT
@@ -538,9 +539,10 @@ def main(argv):
     for x in extras:
         w(" * More endpoints (%d) from the same schema, commit %s,\n"
           " *   with the counts of their indexed parameters from\n"
-          " *   %s.\n"
-          % (len(x["endpoints"]), x["source"]["commit"][:12],
-             x["indexed_parameters"]["source"]))
+          % (len(x["endpoints"]), x["source"]["commit"][:12]))
+        for line in textwrap.wrap(x["indexed_parameters"]["source"] + ".",
+                                  74):
+            w(" *   %s\n" % line)
     w(" * Regenerate with:\n"
       " *   /usr/bin/python3 sim/proxmox/gen_schema.py \\\n"
       " *       PATH/TO/pve-api-subset.json sim/proxmox/pve-api-extra.json \\\n"

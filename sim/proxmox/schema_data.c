@@ -11,7 +11,8 @@
  * cpu, boot, hostpciN, ... come from their typetext (gen_schema.py).
  * More endpoints (4) from the same schema, commit e5010dcea566,
  *   with the counts of their indexed parameters from
- *   proxmox/pve-container (HEAD 94f558522ef61f9858c39c264d0ac4e697e49268, 6.1.10).
+ *   proxmox/pve-container (HEAD 94f558522ef61f9858c39c264d0ac4e697e49268,
+ *   6.1.10).
  * Regenerate with:
  *   /usr/bin/python3 sim/proxmox/gen_schema.py \
  *       PATH/TO/pve-api-subset.json sim/proxmox/pve-api-extra.json \
