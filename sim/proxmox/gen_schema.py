@@ -4,10 +4,15 @@
 A developer tool, run by hand; the product never reads the schema itself:
 
     /usr/bin/python3 sim/proxmox/gen_schema.py PATH/TO/pve-api-subset.json \\
-        > sim/proxmox/schema_data.c
+        sim/proxmox/pve-api-extra.json > sim/proxmox/schema_data.c
 
-The input is the subset of pve-docs' api-viewer/apidata.js that the simulator
-serves (see its "source" member). The output holds, for every endpoint and
+The first input is the subset of pve-docs' api-viewer/apidata.js that the
+simulator serves (see its "source" member); any further files (gen_schema.py
+SUBSET.json [EXTRA.json ...]) add endpoints of the same schema in the same
+shape, each with its own "source" and indexed_parameters (counts per endpoint,
+"METHOD /path": {"max_count": {...}}, over the subset's max_count, since a
+container's net[n] is pve-container's and a VM's is qemu-server's). An
+endpoint found in two files stops the generator. The output holds, for every endpoint and
 method, what schema.c needs to check a request as PVE::JSONSchema does: the
 parameters with type, optional, enum, pattern, minimum/maximum, maxLength,
 named format, requires, and for property strings the sub-keys with the same
@@ -24,6 +29,7 @@ endpoint order and by parameter name, and shared tables are emitted once.
 import json
 import re
 import sys
+import textwrap
 
 # Parameters that the config API adds to the VM configuration keys
 # (qemu-server API2/Qemu.pm update_vm_api); the remaining properties of PUT
@@ -303,6 +309,7 @@ def c_ident(text):
 
 class Emitter:
     def __init__(self, max_count):
+        self.base_count = max_count
         self.max_count = max_count
         self.enums = {}      # tuple -> name
         self.keysets = {}    # canonical json -> name
@@ -418,17 +425,57 @@ def endpoint_flags(ep):
     return " | ".join(flags) if flags else "0"
 
 
+def load(path):
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def merge_extras(data, paths):
+    """The subset's endpoints, then each extra file's; per-endpoint counts
+    (key "METHOD /path") and each extra file's source, in input order."""
+    eps = list(data["endpoints"])
+    seen = {(e["method"], e["path"]): data["_file"] for e in eps}
+    counts, sources = {}, []
+    for path in paths:
+        extra = load(path)
+        for k in ("source", "indexed_parameters", "endpoints"):
+            if k not in extra:
+                die("%s: no '%s' member" % (path, k))
+        if extra["source"]["commit"] != data["source"]["commit"]:
+            die("%s: schema commit %s, the subset's is %s"
+                % (path, extra["source"]["commit"],
+                   data["source"]["commit"]))
+        for e in extra["endpoints"]:
+            key = (e["method"], e["path"])
+            if key in seen:
+                die("%s %s is in both %s and %s"
+                    % (e["method"], e["path"], seen[key], path))
+            seen[key] = path
+            eps.append(e)
+        per = extra["indexed_parameters"].get("per_endpoint", {})
+        for name, c in per.items():
+            m, _, p = name.partition(" ")
+            if seen.get((m, p)) != path:
+                die("%s: counts for %s, not an endpoint of the file"
+                    % (path, name))
+            counts[(m, p)] = dict(data["indexed_parameters"]["max_count"],
+                                  **c["max_count"])
+        sources.append(extra)
+    return eps, counts, sources
+
+
 def main(argv):
-    if len(argv) != 2:
-        die("usage: gen_schema.py PATH/TO/pve-api-subset.json > schema_data.c")
-    with open(argv[1], encoding="utf-8") as fh:
-        data = json.load(fh)
+    if len(argv) < 2:
+        die("usage: gen_schema.py SUBSET.json [EXTRA.json ...] "
+            "> schema_data.c")
+    data = load(argv[1])
+    data["_file"] = argv[1]
     src = data["source"]
     idx = data["indexed_parameters"]
     em = Emitter(idx["max_count"])
+    all_eps, counts, extras = merge_extras(data, argv[2:])
 
-    eps = [e for e in data["endpoints"]
-           if (e["method"], e["path"]) not in NOT_SERVED]
+    eps = [e for e in all_eps if (e["method"], e["path"]) not in NOT_SERVED]
     put_cfg = next(e for e in eps if e["method"] == "PUT"
                    and e["path"] == "/nodes/{node}/qemu/{vmid}/config")
     cfg_props = put_cfg["parameters"]["properties"]
@@ -438,7 +485,9 @@ def main(argv):
     for e in eps:
         props = e["parameters"].get("properties", {})
         tname = em.name("params_" + c_ident(e["method"] + " " + e["path"]))
+        em.max_count = counts.get((e["method"], e["path"]), em.base_count)
         rows = em.params(props)
+        em.max_count = em.base_count
         if rows:
             em.out.append("static const struct schema_prop %s[] = {\n%s};"
                           % (tname, "".join(rows)))
@@ -484,12 +533,21 @@ def main(argv):
       " *   %s.\n"
       " * The keys of pve-qm-ipconfig (ipconfigN) are qemu-server's; those of\n"
       " * cpu, boot, hostpciN, ... come from their typetext (gen_schema.py).\n"
-      " * Regenerate with:\n"
+      % (src["repository"], src["file"],
+         src["pve_version"].split(" (")[0], src["commit"],
+         src["commit_date"][:10], idx["source"]))
+    for x in extras:
+        w(" * More endpoints (%d) from the same schema, commit %s,\n"
+          " *   with the counts of their indexed parameters from\n"
+          % (len(x["endpoints"]), x["source"]["commit"][:12]))
+        for line in textwrap.wrap(x["indexed_parameters"]["source"] + ".",
+                                  74):
+            w(" *   %s\n" % line)
+    w(" * Regenerate with:\n"
       " *   /usr/bin/python3 sim/proxmox/gen_schema.py \\\n"
-      " *       PATH/TO/pve-api-subset.json > sim/proxmox/schema_data.c\n"
-      " */\n" % (src["repository"], src["file"],
-                 src["pve_version"].split(" (")[0], src["commit"],
-                 src["commit_date"][:10], idx["source"]))
+      " *       PATH/TO/pve-api-subset.json sim/proxmox/pve-api-extra.json \\\n"
+      " *       > sim/proxmox/schema_data.c\n"
+      " */\n")
     w("#include \"schema.h\"\n\n")
     # Tables are laid out for reading and diffing, one entry a line.
     w("/* clang-format off */\n")

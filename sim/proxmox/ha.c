@@ -1,9 +1,9 @@
 /*
  * ha.c - /cluster/ha/resources and /cluster/ha/groups as pve-ha-manager's
  * src/PVE/API2/HA/Resources.pm and PVE/HA/Config.pm answer them: a
- * resource is its sid ("vm:100"; a bare VM id is looked up) and the
- * options given, nothing filled in (the read answers the section as
- * written). Proxmox VE 9 has migrated HA groups to rules once none are
+ * resource is its sid ("vm:100", "ct:200"; a bare guest id is looked up)
+ * and the options given, nothing filled in (the read answers the section
+ * as written). Proxmox VE 9 has migrated HA groups to rules once none are
  * left, so the group list is empty and "group" is refused, as a node with
  * no groups answers. The CRM is not simulated: a resource's state is what
  * was asked.
@@ -32,16 +32,21 @@ static struct sim_ha_resource *ha_find(const struct sim *s, const char *sid)
 	return NULL;
 }
 
+/* vm_is_ha_managed's test on one sid: there, and not "ignored" */
+static bool ha_sid_managed(const struct sim *s, const char *sid)
+{
+	struct sim_ha_resource *r = ha_find(s, sid);
+	const char *state = r ? kv_get(&r->opts, "state") : NULL;
+
+	return r && !(state && !strcmp(state, "ignored"));
+}
+
 bool ha_vm_managed(const struct sim *s, int vmid)
 {
 	char sid[32];
-	struct sim_ha_resource *r;
-	const char *state;
 
 	snprintf(sid, sizeof(sid), "vm:%d", vmid);
-	r = ha_find(s, sid);
-	state = r ? kv_get(&r->opts, "state") : NULL;
-	return r && !(state && !strcmp(state, "ignored"));
+	return ha_sid_managed(s, sid);
 }
 
 bool ha_vm_configured(const struct sim *s, int vmid)
@@ -52,25 +57,35 @@ bool ha_vm_configured(const struct sim *s, int vmid)
 	return ha_find(s, sid) != NULL;
 }
 
-json_t *ha_vm_status(const struct sim *s, int vmid)
+/* get_service_status of "TYPE:VMID" */
+static json_t *ha_status(const struct sim *s, const char *type, int vmid)
 {
 	char sid[32];
-	struct sim_ha_resource *r;
 	const char *state;
 
-	snprintf(sid, sizeof(sid), "vm:%d", vmid);
-	r = ha_find(s, sid);
-	if (!ha_vm_managed(s, vmid))
+	snprintf(sid, sizeof(sid), "%s:%d", type, vmid);
+	if (!ha_sid_managed(s, sid))
 		return json_pack("{s:i}", "managed", 0);
-	state = kv_get(&r->opts, "state");
+	state = kv_get(&ha_find(s, sid)->opts, "state");
 	if (!state || !strcmp(state, "enabled"))
 		state = "started";
 	return json_pack("{s:i, s:s}", "managed", 1, "state", state);
 }
 
+json_t *ha_vm_status(const struct sim *s, int vmid)
+{
+	return ha_status(s, "vm", vmid);
+}
+
+json_t *ha_ct_status(const struct sim *s, int vmid)
+{
+	return ha_status(s, "ct", vmid);
+}
+
 /*
- * HA::Config's parse_sid into out: "100" is the VM 100's "vm:100" (or
- * "unable to detect SID..."), "TYPE:NAME" is taken as it is.
+ * HA::Config's parse_sid into out: "100" is the VM 100's "vm:100" or the
+ * container 100's "ct:100" (or "unable to detect SID..."), "TYPE:NAME" is
+ * taken as it is.
  */
 static int parse_sid(struct sim *s, const char *sid, struct strbuf *out,
 		     struct sim_resp *rs)
@@ -79,14 +94,15 @@ static int parse_sid(struct sim *s, const char *sid, struct strbuf *out,
 	const char *colon = strchr(sid, ':');
 
 	if (parse_u64z(&id, sid, 0, 999999999) == 0) {
-		if (!sim_vm(s, (int)id)) {
+		if (!sim_vm(s, (int)id) && !sim_ct(s, (int)id)) {
 			resp_fail(rs, 500,
 				  "unable to detect SID from VMID - VM/CT %s "
 				  "does not exist",
 				  sid);
 			return -1;
 		}
-		strbuf_addf(out, "vm:%s", sid);
+		strbuf_addf(out, "%s:%s", sim_vm(s, (int)id) ? "vm" : "ct",
+			    sid);
 		return 0;
 	}
 	if (!colon || colon == sid || !colon[1] || strpbrk(sid, " \t\n")) {
@@ -200,6 +216,7 @@ void h_ha_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	struct sim_ha_resource *r;
 	uint64_t id;
 	const char *name;
+	bool ct;
 
 	if (ha_target(s, rq, &sid, rs) < 0)
 		goto out;
@@ -209,21 +226,21 @@ void h_ha_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			  (int)(name - sid.buf - 1), sid.buf);
 		goto out;
 	}
+	ct = !strncmp(sid.buf, "ct:", 3);
 	if (parse_u64z(&id, name, 100, 999999999) < 0) {
 		resp_fail(rs, 500, "invalid VMID");
 		goto out;
 	}
-	/* PVEVM's exists(); a container is not simulated */
-	if (!sim_vm(s, (int)id)) {
+	/* exists() of HA/Resources/PVEVM.pm and PVECT.pm */
+	if (!sim_vm(s, (int)id) && !sim_ct(s, (int)id)) {
 		resp_fail(rs, 500, "resource '%s' does not exist in cluster",
 			  sid.buf);
 		goto out;
 	}
-	if (!strncmp(sid.buf, "ct:", 3)) {
+	if (ct != !!sim_ct(s, (int)id)) {
 		resp_fail(rs, 500,
-			  "resource '%s' - guest with ID %s is not a "
-			  "container",
-			  sid.buf, name);
+			  "resource '%s' - guest with ID %s is not a %s",
+			  sid.buf, name, ct ? "container" : "VM");
 		goto out;
 	}
 	if (ha_find(s, sid.buf)) {

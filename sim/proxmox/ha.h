@@ -1,7 +1,7 @@
 /*
  * ha.h - what ha.c offers the other endpoint files besides its handlers:
  * whether the HA stack manages a VM (migrate, suspend, destroy and the
- * status ask).
+ * status ask of a VM or a container).
  */
 #ifndef PVE_SIM_HA_H
 #define PVE_SIM_HA_H
@@ -20,5 +20,7 @@ bool ha_vm_configured(const struct sim *s, int vmid);
  * or managed 1 with the state asked (the CRM is not simulated).
  */
 json_t *ha_vm_status(const struct sim *s, int vmid);
+/* The same for the container vmid ("ct:VMID"). */
+json_t *ha_ct_status(const struct sim *s, int vmid);
 
 #endif

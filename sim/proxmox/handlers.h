@@ -49,5 +49,7 @@ handler_fn h_migrate_get, h_migrate_post, h_unlink, h_suspend, h_resume,
 handler_fn h_snapshot_list, h_snapshot_create, h_snapshot_index,
 	h_snapshot_config_get, h_snapshot_config_put, h_snapshot_rollback,
 	h_snapshot_delete;
+/* one container (wt-lxc): lxc.c */
+handler_fn h_lxc_index, h_lxc_config, h_lxc_status, h_lxc_snapshots;
 
 #endif

@@ -1,14 +1,19 @@
 /*
- * lxc.c - containers, listed only (issue 15): GET /nodes/{node}/lxc as
+ * lxc.c - containers, read only (issue 15): GET /nodes/{node}/lxc as
  * pve-container's PVE::API2::LXC vmlist answers it from PVE::LXC::vmstatus,
- * and a container's entry in /cluster/resources. The topology declares
- * them (state.c); they have no lifecycle here.
+ * a container's entry in /cluster/resources, and what the inventory plugin
+ * reads of one container: its index, config (API2/LXC/Config.pm), status
+ * (API2/LXC/Status.pm) and snapshot list (API2/LXC/Snapshot.pm). The
+ * topology declares them (state.c); they have no lifecycle here, and no
+ * snapshots or pending changes.
  */
+#include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lxc.h"
+#include "ha.h"
 #include "handlers.h"
 #include "util/parse.h"
 
@@ -130,4 +135,168 @@ json_t *ct_resource(struct sim *s, const struct sim_ct *ct)
 		json_object_set(o, "lock", json_object_get(st, "lock"));
 	json_decref(st);
 	return o;
+}
+
+/* ---- one container ---------------------------------------------------- */
+
+/*
+ * The container of the path, or NULL with the error of pve-guest-common's
+ * AbstractConfig load_config for nodes/NODE/lxc/ID.conf (a container on
+ * another node has no file under this node's directory).
+ */
+static struct sim_ct *need_ct(struct sim *s, const struct sim_req *rq,
+			      struct sim_resp *rs)
+{
+	struct sim_node *n = need_node(s, rq, rs);
+	int vmid = vmid_of(rq, "vmid");
+	struct sim_ct *ct = vmid > 0 ? sim_ct(s, vmid) : NULL;
+
+	if (!n)
+		return NULL;
+	if (!ct || strcmp(ct->node, n->name)) {
+		resp_fail(rs, 500,
+			  "Configuration file 'nodes/%s/lxc/%d.conf' does not "
+			  "exist",
+			  n->name, vmid);
+		return NULL;
+	}
+	return ct;
+}
+
+/* The digest of the config file: SHA-1 of its lines, as PVE::Tools does. */
+static void ct_digest(const struct sim_ct *ct, char out[41])
+{
+	struct strbuf sb = STRBUF_INIT;
+	unsigned char md[20];
+	size_t i;
+
+	for (i = 0; i < ct->conf.nr; i++)
+		strbuf_addf(&sb, "%s: %s\n", ct->conf.v[i].key,
+			    ct->conf.v[i].val);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, sb.buf, sb.len, md) < 0)
+		memset(md, 0, sizeof(md));
+	for (i = 0; i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	strbuf_release(&sb);
+}
+
+/*
+ * A configuration value as parse_pct_config's check_type leaves it: the
+ * integer and boolean keys as numbers, cpulimit as a number (the types of
+ * GET .../lxc/{vmid}/config's "returns" in pve-api-extra.json).
+ */
+static json_t *ct_value(const char *key, const char *val)
+{
+	static const char *const ints[] = {
+		"cores",    "cpuunits",	    "memory", "swap",
+		"tty",	    "console",	    "onboot", "protection",
+		"template", "unprivileged", "debug",  NULL,
+	};
+	uint64_t u;
+	size_t i;
+	char *end;
+	double d;
+
+	for (i = 0; ints[i]; i++)
+		if (!strcmp(key, ints[i]) &&
+		    parse_u64z(&u, val, 0, INT64_MAX) == 0)
+			return json_integer((json_int_t)u);
+	if (!strcmp(key, "cpulimit")) {
+		d = strtod(val, &end);
+		if (*val && !*end)
+			return json_real(d);
+	}
+	return json_string(val);
+}
+
+void h_lxc_index(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	static const char *const subdirs[] = {
+		"config",    "pending",	     "status",	   "vncproxy",
+		"termproxy", "vncwebsocket", "spiceproxy", "migrate",
+		"clone",     "rrd",	     "rrddata",	   "firewall",
+		"snapshot",  "resize",	     "interfaces", NULL,
+	};
+	size_t i;
+
+	if (!need_ct(s, rq, rs))
+		return;
+	rs->data = json_array();
+	for (i = 0; subdirs[i]; i++)
+		json_array_append_new(rs->data,
+				      json_pack("{s:s}", "subdir", subdirs[i]));
+}
+
+/*
+ * vm_config: "snapshot" with "current" is a parameter error on both;
+ * a snapshot is looked up in a container that has none; otherwise the
+ * keys and the digest (there are no pending changes to fold in).
+ */
+void h_lxc_config(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	const char *snap = req_param(rq, "snapshot");
+	struct sim_ct *ct;
+	char digest[41];
+	size_t i;
+
+	if (snap && *snap && param_true(rq, "current")) {
+		param_fail(rs, "snapshot",
+			   "cannot use 'snapshot' parameter with 'current'");
+		param_fail(rs, "current",
+			   "cannot use 'snapshot' parameter with 'current'");
+		return;
+	}
+	if (!(ct = need_ct(s, rq, rs)))
+		return;
+	if (snap && *snap) {
+		resp_fail(rs, 500, "snapshot '%s' does not exist", snap);
+		return;
+	}
+	rs->data = json_object();
+	for (i = 0; i < ct->conf.nr; i++)
+		json_object_set_new(
+			rs->data, ct->conf.v[i].key,
+			ct_value(ct->conf.v[i].key, ct->conf.v[i].val));
+	ct_digest(ct, digest);
+	json_object_set_new(rs->data, "digest", json_string(digest));
+}
+
+/* vm_status: vmstatus' entry, the cgroup pressures of a running one, ha */
+void h_lxc_status(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	static const char *const pressures[] = {
+		"pressurecpusome",
+		"pressurecpufull",
+		"pressureiosome",
+		"pressureiofull",
+		"pressurememorysome",
+		"pressurememoryfull",
+		NULL,
+	};
+	struct sim_ct *ct = need_ct(s, rq, rs);
+	size_t i;
+
+	if (!ct)
+		return;
+	rs->data = ct_status(s, ct);
+	for (i = 0; ct->running && pressures[i]; i++)
+		json_object_set_new(rs->data, pressures[i], json_real(0));
+	json_object_set_new(rs->data, "ha", ha_ct_status(s, ct->vmid));
+}
+
+/*
+ * Snapshot.pm's list: no snapshots, so only "current" (its digest, running
+ * and the description Proxmox gives it).
+ */
+void h_lxc_snapshots(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
+{
+	struct sim_ct *ct = need_ct(s, rq, rs);
+	char digest[41];
+
+	if (!ct)
+		return;
+	ct_digest(ct, digest);
+	rs->data = json_pack("[{s:s, s:s, s:i, s:s}]", "name", "current",
+			     "digest", digest, "running", ct->running ? 1 : 0,
+			     "description", "You are here!");
 }

@@ -81,6 +81,11 @@ static const char *const templates[] = {
 	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
 	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config",
 	"/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
+	/* one container (wt-lxc) */
+	"/nodes/{node}/lxc/{vmid}",
+	"/nodes/{node}/lxc/{vmid}/config",
+	"/nodes/{node}/lxc/{vmid}/status/current",
+	"/nodes/{node}/lxc/{vmid}/snapshot",
 	NULL,
 };
 
@@ -292,6 +297,11 @@ static const struct route routes[] = {
 	  h_snapshot_config_put },
 	{ "POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
 	  h_snapshot_rollback },
+	/* one container (wt-lxc) */
+	{ "GET", "/nodes/{node}/lxc/{vmid}", h_lxc_index },
+	{ "GET", "/nodes/{node}/lxc/{vmid}/config", h_lxc_config },
+	{ "GET", "/nodes/{node}/lxc/{vmid}/status/current", h_lxc_status },
+	{ "GET", "/nodes/{node}/lxc/{vmid}/snapshot", h_lxc_snapshots },
 	{ NULL, NULL, NULL },
 };
 

@@ -9,9 +9,14 @@
  *   proxmox/qemu-server (HEAD e6352be67f70042a7433a3a3c712b36d02f9f7cb, 9.2.6).
  * The keys of pve-qm-ipconfig (ipconfigN) are qemu-server's; those of
  * cpu, boot, hostpciN, ... come from their typetext (gen_schema.py).
+ * More endpoints (4) from the same schema, commit e5010dcea566,
+ *   with the counts of their indexed parameters from
+ *   proxmox/pve-container (HEAD 94f558522ef61f9858c39c264d0ac4e697e49268,
+ *   6.1.10).
  * Regenerate with:
  *   /usr/bin/python3 sim/proxmox/gen_schema.py \
- *       PATH/TO/pve-api-subset.json > sim/proxmox/schema_data.c
+ *       PATH/TO/pve-api-subset.json sim/proxmox/pve-api-extra.json \
+ *       > sim/proxmox/schema_data.c
  */
 #include "schema.h"
 
@@ -2312,6 +2317,28 @@ static const struct schema_prop params_get_cluster_sdn_ipams_ipam_status[] = {
 	{ .name = "ipam", .type = SCHEMA_T_STRING, .format = "pve-sdn-ipam-id" },
 };
 
+static const struct schema_prop params_get_nodes_node_lxc_vmid[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_lxc_vmid_config[] = {
+	{ .name = "current", .type = SCHEMA_T_BOOLEAN, .flags = SCHEMA_OPTIONAL, .def = "0" },
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "snapshot", .type = SCHEMA_T_STRING, .flags = SCHEMA_OPTIONAL, .format = "pve-configid", .max_length = 40 },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_lxc_vmid_status_current[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
+static const struct schema_prop params_get_nodes_node_lxc_vmid_snapshot[] = {
+	{ .name = "node", .type = SCHEMA_T_STRING, .format = "pve-node" },
+	{ .name = "vmid", .type = SCHEMA_T_INTEGER, .format = "pve-vmid", .minimum = "100", .maximum = "999999999" },
+};
+
 const struct schema_endpoint schema_endpoints[] = {
 	{ .path = "/version", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
 	  .params = NULL, .nparams = 0 },
@@ -2511,6 +2538,14 @@ const struct schema_endpoint schema_endpoints[] = {
 	  .params = params_post_cluster_sdn_ipams, .nparams = 7 },
 	{ .path = "/cluster/sdn/ipams/{ipam}/status", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
 	  .params = params_get_cluster_sdn_ipams_ipam_status, .nparams = 1 },
+	{ .path = "/nodes/{node}/lxc/{vmid}", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_lxc_vmid, .nparams = 2 },
+	{ .path = "/nodes/{node}/lxc/{vmid}/config", .method = "GET", .flags = SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_lxc_vmid_config, .nparams = 4 },
+	{ .path = "/nodes/{node}/lxc/{vmid}/status/current", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_lxc_vmid_status_current, .nparams = 2 },
+	{ .path = "/nodes/{node}/lxc/{vmid}/snapshot", .method = "GET", .flags = SCHEMA_EP_PROTECTED | SCHEMA_EP_ALLOWTOKEN,
+	  .params = params_get_nodes_node_lxc_vmid_snapshot, .nparams = 2 },
 };
 const size_t schema_nendpoints =
 	sizeof(schema_endpoints) / sizeof(schema_endpoints[0]);

@@ -602,10 +602,14 @@ void h_create(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		resp_fail(rs, 501, "proxmox-sim does not restore backups");
 		return;
 	}
-	if (sim_vm(s, vmid)) {
+	/* create_and_lock_config: pve-cluster's check_vmid_unused */
+	if (sim_vm(s, vmid) || sim_ct(s, vmid)) {
 		resp_fail(rs, 500,
-			  "unable to create VM %d: config file already exists",
-			  vmid);
+			  "unable to create VM %d - %s %d already exists on "
+			  "node '%s'",
+			  vmid, sim_vm(s, vmid) ? "VM" : "CT", vmid,
+			  sim_vm(s, vmid) ? sim_vm(s, vmid)->node
+					  : sim_ct(s, vmid)->node);
 		return;
 	}
 	if (req_param(rq, "pool") && !need_pool(s, req_param(rq, "pool"), rs))

@@ -321,6 +321,28 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 	kv_set(&vm->conf, "lock", "clone");
 }
 
+/*
+ * A clone onto a container's vmid: qemu-server's clone worker writes the
+ * new config with PVE::Tools::file_set_contents, whose rename pmxcfs
+ * refuses with EEXIST (memdb.c, vmlist_different_vm_exists), so the task
+ * fails; nothing is made.
+ */
+static void clone_onto_ct(struct sim *s, struct sim_req *rq,
+			  struct sim_resp *rs, const struct sim_vm *src,
+			  int newid)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	strbuf_addf(&why,
+		    "close (rename) atomic file "
+		    "'/etc/pve/nodes/%s/qemu-server/%d.conf' failed: File "
+		    "exists",
+		    src->node, newid);
+	start_task(s, rs, src->node, "qmclone", src->vmid, rq->userid, FX_NONE,
+		   why.buf);
+	strbuf_release(&why);
+}
+
 void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *src = need_vm(s, rq, rs), *vm, *from, view;
@@ -354,6 +376,10 @@ void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		resp_fail(rs, 500,
 			  "unable to create VM %d: config file already exists",
 			  newid);
+		goto out;
+	}
+	if (sim_ct(s, newid)) {
+		clone_onto_ct(s, rq, rs, src, newid);
 		goto out;
 	}
 	running = src->running;

@@ -152,6 +152,10 @@ def main():
                        "'nodes/node01/qemu-server/777.conf' does not exist"),
              "an unknown VM")
         got = call(sim, "GET", "/nodes/node01/lxc/200/config")
+        t.eq(got[:2], (500, "Configuration file "
+                       "'nodes/node01/lxc/200.conf' does not exist"),
+             "an unknown container")
+        got = call(sim, "GET", "/nodes/node01/qemu/777/rrddata")
         t.eq(got[0], 501, "an unknown path is not implemented")
         got = call(sim, "PUT", "/nodes/node01/qemu/101/config",
                    '{"cores": 4, "onboot": true}',
