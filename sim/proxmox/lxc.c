@@ -133,6 +133,9 @@ json_t *ct_resource(struct sim *s, const struct sim_ct *ct)
 		json_object_set(o, "tags", json_object_get(st, "tags"));
 	if (json_object_get(st, "lock"))
 		json_object_set(o, "lock", json_object_get(st, "lock"));
+	if (sim_pool_of(s, ct->vmid))
+		json_object_set_new(o, "pool",
+				    json_string(sim_pool_of(s, ct->vmid)->id));
 	json_decref(st);
 	return o;
 }

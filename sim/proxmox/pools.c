@@ -9,6 +9,7 @@
 
 #include "handlers.h"
 #include "pools.h"
+#include "lxc.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
 
@@ -90,8 +91,14 @@ void h_pool_get(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		struct sim_vm *vm = sim_vm(s, p->vmids[i]);
 		json_t *o;
 
-		if (!vm)
+		if (!vm) {
+			struct sim_ct *ct = sim_ct(s, p->vmids[i]);
+
+			if (ct)
+				json_array_append_new(members,
+						      ct_resource(s, ct));
 			continue;
+		}
 		o = vm_summary(vm);
 		json_object_set_new(o, "id", json_sprintf("qemu/%d", vm->vmid));
 		json_object_set_new(o, "type", json_string("qemu"));
@@ -113,11 +120,13 @@ void h_pool_update(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	if (!p)
 		return;
 	if (vms) {
-		/* all or nothing: every VM must exist */
+		/* all or nothing: every guest must exist (the cluster's
+		 * vmlist holds VMs and containers: API2/Pool.pm) */
 		list = xstrdup(vms);
 		for (tok = strtok_r(list, ",; ", &save); tok;
 		     tok = strtok_r(NULL, ",; ", &save))
-			if (!sim_vm(s, vmid_text(tok))) {
+			if (!sim_vm(s, vmid_text(tok)) &&
+			    !sim_ct(s, vmid_text(tok))) {
 				resp_fail(rs, 500, "no such VMID '%s'", tok);
 				free(list);
 				return;
