@@ -85,12 +85,15 @@ REMOTE = """- hosts: "{{ target_hosts }}"
         msg: "{{ r.stdout | trim }}"
 """
 
+# A duration no other process on the machine has in its argv, so the
+# check that the play's children are gone looks at ours only.
+SLOW_SLEEP = "sleep 120.%d" % (os.getpid() % 100000)
 SLOW = """- hosts: "{{ target_hosts }}"
   gather_facts: false
   tasks:
     - name: longer than ansible.timeout
-      ansible.builtin.command: sleep 120
-"""
+      ansible.builtin.command: %s
+""" % SLOW_SLEEP
 
 WEAK_CFG = """[defaults]
 host_key_checking = False
@@ -308,7 +311,7 @@ def timeout(t, r, d):
          "(%.1f s)" % p.seconds, out)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True,
                         text=True).stdout
-    t.ok("sleep 120" not in ps, "... with its children", ps)
+    t.ok(SLOW_SLEEP not in ps, "... with its children", ps)
 
 
 def inventories(t, r, d):
