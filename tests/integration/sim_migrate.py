@@ -420,6 +420,11 @@ def hibernate(e):
     t.eq((e.wait(vm.status.resume.post())[0],
           vm.status.current.get()["status"]), ("OK", "running"),
          "resume brings a hibernated VM back too")
+    # QemuServer.pm destroy_vm: the lock "suspended" does not keep it
+    e.wait(vm.status.suspend.post(todisk=1))
+    st, log = e.wait(vm.delete())
+    t.eq((st, e.where(107), e.used("local-lvm")), ("OK", None, used - 4 * G),
+         "a hibernated VM is destroyed with its disk and state")
 
 
 def ha(e):
