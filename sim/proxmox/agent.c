@@ -386,7 +386,9 @@ static json_t *read_loop(const struct strbuf *f, const struct read_args *a)
 							     : READ_CHUNK;
 		uint64_t left = pos < f->len ? f->len - pos : 0;
 		uint64_t got = left < want ? left : want;
-		const unsigned char *p = (const unsigned char *)f->buf + pos;
+		/* no pointer past the end: an offset may be up to 2^63-1 */
+		const unsigned char *p =
+			(const unsigned char *)f->buf + (got ? pos : 0);
 
 		if (a->decode)
 			latin1_add(&out, p, (size_t)got);

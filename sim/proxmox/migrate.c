@@ -458,6 +458,28 @@ static bool base_in_use(struct sim *s, const struct sim_vm *vm,
 	return false;
 }
 
+/*
+ * A volume a snapshot holds migrates only on zfspool, as raw on btrfs or
+ * as qcow2 (QemuMigrate.pm scan_local_volumes): NULL, or why not.
+ */
+static const char *snapshot_refusal(const struct mig *m,
+				    const struct sim_storage *src,
+				    const char *file)
+{
+	size_t n = strlen(file);
+
+	if (!sim_snap_uses(m->vm, file))
+		return NULL;
+	if (m->vm->running)
+		return "online storage migration not possible if "
+		       "non-replicated snapshot exists";
+	if (!strcmp(src->type, "zfspool") ||
+	    (n > 6 && !strcmp(file + n - 6, ".qcow2")) ||
+	    (!strcmp(src->type, "btrfs") && !strstr(file, ".qcow2")))
+		return NULL;
+	return "non-migratable snapshot exists";
+}
+
 /* scan_local_volumes' test_volid for one local volume of a drive or unusedN. */
 static void scan_local(struct sim *s, struct mig *m, const char *key,
 		       const char *val, const char *file,
@@ -491,6 +513,8 @@ static void scan_local(struct sim *s, struct mig *m, const char *key,
 		 !m->with_local)
 		err = "can't live migrate attached local disks without "
 		      "with-local-disks option";
+	else if (!is_cloudinit(val))
+		err = snapshot_refusal(m, src, file);
 	if (err)
 		strvec_pushf(&m->errs, "can't migrate local disk '%s': %s",
 			     file, err);

@@ -521,7 +521,7 @@ void h_snapshot_rollback(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			  why.buf);
 		goto out;
 	}
-	vm->running = false; /* __snapshot_rollback_vm_stop */
+	vm->running = vm->paused = false; /* __snapshot_rollback_vm_stop */
 	kv_set(&vm->conf, "lock", "rollback");
 	t = start_task(s, rs, n->name, "qmrollback", vm->vmid, rq->userid,
 		       FX_ROLLBACK, NULL);

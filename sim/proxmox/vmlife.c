@@ -600,7 +600,7 @@ void h_destroy(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_vm *vm = need_vm(s, rq, rs);
 	struct strbuf why = STRBUF_INIT;
-	const char *prot;
+	const char *prot, *lock;
 	struct sim_task *t;
 	char node[64];
 	int vmid;
@@ -626,7 +626,12 @@ void h_destroy(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		resp_fail(rs, 500, "VM %d is running - destroy failed", vmid);
 		return;
 	}
-	vm = lock_vm(s, vm, rq, rs, &why);
+	/* QemuServer.pm destroy_vm: a hibernated VM's lock does not count */
+	lock = kv_get(&vm->conf, "lock");
+	if (lock && !strcmp(lock, "suspended") && !param_true(rq, "skiplock"))
+		vm = flock_wait(s, vmid, true, s->opts.lock_wait_ms, &why);
+	else
+		vm = lock_vm(s, vm, rq, rs, &why);
 	if (!rs->errors && !vm)
 		task_fails(s, rs, node, "qmdestroy", vmid, rq, why.buf);
 	strbuf_release(&why);

@@ -94,6 +94,10 @@ vms:
      disks: {scsi0: {storage: local-lvm, size: 4G}}}
   - {vmid: 108, name: ha, node: node01,
      disks: {scsi0: {storage: nfs1, size: 4G}}}
+  - {vmid: 109, name: snapped, node: node01, config: {parent: before},
+     disks: {scsi0: {storage: local-lvm, size: 4G}}}
+  - {vmid: 110, name: snaprun, node: node01, status: running,
+     config: {parent: before}, disks: {scsi0: {storage: local-lvm, size: 4G}}}
 users:
   - userid: ops@pve
     tokens: [{id: ci, secret: %(ops)s}]
@@ -241,6 +245,20 @@ def worker_refusals(e):
         "can't migrate local disk 'local-lvm:base-9000-disk-0': referenced "
         "by linked clone(s)" in x for x in log),
         "a template whose base a clone uses fails", log)
+    # QemuMigrate.pm scan_local_volumes: a local disk a snapshot holds
+    status, log = e.wait(e.vm(109).migrate.post(target="node02"))
+    t.ok(status == "migration aborted" and any(
+        "can't migrate local disk 'local-lvm:vm-109-disk-0': non-migratable "
+        "snapshot exists" in x for x in log),
+        "an lvmthin disk with a snapshot does not migrate offline", log)
+    status, log = e.wait(e.vm(110).migrate.post(
+        target="node02", online=1, **{"with-local-disks": 1}))
+    t.ok(status == "migration aborted" and any(
+        "can't migrate local disk 'local-lvm:vm-110-disk-0': online storage "
+        "migration not possible if non-replicated snapshot exists" in x
+        for x in log), "nor live with with-local-disks", log)
+    t.eq((e.where(109), e.where(110), e.vm(109).config.get().get("lock")),
+         ("node01", "node01", None), "both stay, unlocked")
 
 
 def offline(e):
@@ -402,6 +420,11 @@ def hibernate(e):
     t.eq((e.wait(vm.status.resume.post())[0],
           vm.status.current.get()["status"]), ("OK", "running"),
          "resume brings a hibernated VM back too")
+    # QemuServer.pm destroy_vm: the lock "suspended" does not keep it
+    e.wait(vm.status.suspend.post(todisk=1))
+    st, log = e.wait(vm.delete())
+    t.eq((st, e.where(107), e.used("local-lvm")), ("OK", None, used - 4 * G),
+         "a hibernated VM is destroyed with its disk and state")
 
 
 def ha(e):

@@ -252,6 +252,11 @@ def rollback(e):
     t.eq((e.vm(150).status.current.get()["status"],
           str(e.conf(150)["memory"])),
          ("running", "2048"), "start=1 starts it after the rollback")
+    # __snapshot_rollback_vm_stop stops the process, paused or not
+    e.run(e.vm(150).status.suspend.post())
+    e.run(e.vm(150).snapshot("s3").rollback.post(start=1))
+    t.eq(e.vm(150).status.current.get()["qmpstatus"], "running",
+         "a paused VM rolled back with start=1 runs, not paused")
     e.vm(150).config.put(scsi1="local-lvm:1")
     added = e.conf(150)["scsi1"].split(",")[0]
     e.run(e.vm(150).snapshot("s3").rollback.post(start=1))
