@@ -27,7 +27,7 @@ import requests
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, clean_exit
 
 urllib3.disable_warnings()
 SECRET = "4b6e0c1d-7a2f-4e8b-9c3d-5f6a7b8c9d0e"
@@ -334,6 +334,7 @@ def main():
         if os.environ.get("PVE_SIM_KEEP"):
             shutil.copy(sim.log, os.path.join(work, "requests.jsonl"))
             print("# kept " + work)
+        clean_exit(t, sim)
     if not os.environ.get("PVE_SIM_KEEP"):
         shutil.rmtree(work, ignore_errors=True)
     t.done()

@@ -40,7 +40,7 @@ import requests
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, clean_exit
 
 urllib3.disable_warnings()
 SECRET = "0b5e2c71-3f4a-4d2e-9a8b-76543210fedc"
@@ -539,6 +539,7 @@ def main():
         tool = os.environ.get("PVE_SCHEMA_CHECK")
         if tool:
             print("# request log: " + sim.log)
+        clean_exit(t, sim)
     state(t, sys.argv[1], topo)
     t.done()
 

@@ -23,7 +23,7 @@ import tempfile
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, clean_exit
 
 urllib3.disable_warnings()
 SECRET = "7d1f3c2a-90ab-4cde-8f01-23456789abcd"
@@ -513,6 +513,7 @@ def main():
         t_agent(t, px)
         t_file_read(t, px)
         schema_check(t, sim)
+        clean_exit(t, sim)
     t_lone_node(t, work)
     t_refusals(t, work)
     t.done()

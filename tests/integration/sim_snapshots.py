@@ -43,7 +43,7 @@ import requests
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, clean_exit
 
 urllib3.disable_warnings()
 SECRET = "0b8f3c1e-5a2d-4c6b-9e7f-3456789abcde"
@@ -448,6 +448,7 @@ def main():
         t.ok(any("/snapshot/s1/rollback" in p for p in paths),
              "the request log records the snapshot calls")
         schema_check(t, sim)
+        clean_exit(t, sim)
     persist(t, sys.argv[1], topo)
     shutil.rmtree(work, ignore_errors=True)
     t.done()

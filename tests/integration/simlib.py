@@ -69,6 +69,17 @@ class Sim:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def clean_exit(t, sim):
+    """Stop sim and check it ended as it should: exit status 0 and no
+    sanitizer or runtime error report on its stderr (an ASan build reports
+    leaks and UB only there)."""
+    rc = sim.stop()
+    err = sim.stderr_text()
+    t.ok(rc == 0, "proxmox-sim exits cleanly (%s)" % rc, err[-2000:])
+    t.ok("ERROR: " not in err and "runtime error" not in err,
+         "no sanitizer report", err[-2000:])
+
+
 def point_at(sim, cfg):
     """Rewrite the proxmox.endpoint line of the config file cfg to sim,
     its certificate pinned."""
