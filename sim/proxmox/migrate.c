@@ -10,7 +10,6 @@
  * A storage of the simulator belongs to a node; a storage name another node
  * lacks stands for a storage.cfg entry whose "nodes" leave that node out.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,30 +21,10 @@
 #include "util/parse.h"
 #include "util/xalloc.h"
 
-static bool key_num(const char *key, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	const char *p = key + n;
-
-	if (strncmp(key, prefix, n) || !*p)
-		return false;
-	for (; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return false;
-	return true;
-}
-
-static bool drive_key(const char *key)
-{
-	return key_num(key, "ide") || key_num(key, "sata") ||
-	       key_num(key, "scsi") || key_num(key, "virtio") ||
-	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
-}
-
 /* A key foreach_volid looks at: drives, unusedN, vmstate. */
 static bool volume_key(const char *key)
 {
-	return drive_key(key) || key_num(key, "unused") ||
+	return sim_drive_key(key) || sim_key_indexed(key, "unused") ||
 	       !strcmp(key, "vmstate");
 }
 
@@ -111,14 +90,14 @@ static json_t *local_resources(const struct sim_vm *vm)
 		const char *k = vm->conf.v[i].key, *v = vm->conf.v[i].val;
 		char host[64];
 
-		if (key_num(k, "serial") && !strcmp(v, "socket"))
+		if (sim_key_indexed(k, "serial") && !strcmp(v, "socket"))
 			continue;
-		if (key_num(k, "usb") &&
+		if (sim_key_indexed(k, "usb") &&
 		    drive_opt(v, "host", host, sizeof(host)) &&
 		    !strcasecmp(host, "spice"))
 			continue;
 		for (j = 0; kinds[j]; j++)
-			if (key_num(k, kinds[j]))
+			if (sim_key_indexed(k, kinds[j]))
 				json_array_append_new(a, json_string(k));
 	}
 	return a;
@@ -140,7 +119,7 @@ static json_t *unavailable_storages(struct sim *s, const struct sim_vm *vm,
 	for (i = 0; i < vm->conf.nr; i++) {
 		char *file, *sid;
 
-		if (!drive_key(vm->conf.v[i].key))
+		if (!sim_drive_key(vm->conf.v[i].key))
 			continue;
 		file = drive_file(vm->conf.v[i].val);
 		sid = volid_storage(file);
@@ -169,8 +148,8 @@ static json_t *local_disk(const char *key, const char *val, const char *file)
 		"{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "volid", file,
 		"cdrom", is_cdrom(val) || is_cloudinit(val) ? 1 : 0,
 		"is_cloudinit", is_cloudinit(val) ? 1 : 0, "is_unused",
-		key_num(key, "unused") ? 1 : 0, "is_attached",
-		drive_key(key) ? 1 : 0, "is_vmstate",
+		sim_key_indexed(key, "unused") ? 1 : 0, "is_attached",
+		sim_drive_key(key) ? 1 : 0, "is_vmstate",
 		!strcmp(key, "vmstate") ? 1 : 0, "is_tpmstate",
 		!strcmp(key, "tpmstate0") ? 1 : 0, "shared",
 		drive_opt(val, "shared", flag, sizeof(flag)) &&
@@ -189,7 +168,7 @@ static json_t *local_disk(const char *key, const char *val, const char *file)
 	if (drive_opt(val, "size", size, sizeof(size)) &&
 	    sim_parse_size(size, &bytes, &rel, 'B') == 0)
 		json_object_set_new(o, "size", json_integer((json_int_t)bytes));
-	if (drive_key(key))
+	if (sim_drive_key(key))
 		json_object_set_new(o, "drivename", json_string(key));
 	return o;
 }
@@ -374,7 +353,7 @@ static int check_storages(struct sim *s, const struct sim_vm *vm,
 	for (i = 0; i < vm->conf.nr && !why->len; i++) {
 		char *file, *sid;
 
-		if (!drive_key(vm->conf.v[i].key))
+		if (!sim_drive_key(vm->conf.v[i].key))
 			continue;
 		file = drive_file(vm->conf.v[i].val);
 		sid = volid_storage(file);
@@ -509,7 +488,7 @@ static void scan_local(struct sim *s, struct mig *m, const char *key,
 			     file, v->vmid);
 	else if (base && !strchr(base, '/') && base_in_use(s, m->vm, file))
 		err = "referenced by linked clone(s)";
-	else if (m->vm->running && drive_key(key) && !is_cloudinit(val) &&
+	else if (m->vm->running && sim_drive_key(key) && !is_cloudinit(val) &&
 		 !m->with_local)
 		err = "can't live migrate attached local disks without "
 		      "with-local-disks option";
@@ -521,7 +500,7 @@ static void scan_local(struct sim *s, struct mig *m, const char *key,
 	if (err || m->errs.nr)
 		return;
 	strvec_pushf(&m->log, "found local disk '%s' (%s)", file,
-		     drive_key(key) ? "attached" : "unused");
+		     sim_drive_key(key) ? "attached" : "unused");
 	if (!m->fatal.len &&
 	    !strstr("dir btrfs zfspool lvmthin lvm", src->type))
 		strbuf_addf(&m->fatal,
@@ -757,9 +736,9 @@ static bool unplugs(const char *key)
 	for (i = 0; fast[i]; i++)
 		if (!strcmp(key, fast[i]))
 			return true;
-	return key_num(key, "scsi") || key_num(key, "virtio") ||
-	       key_num(key, "net") || key_num(key, "usb") ||
-	       key_num(key, "unused");
+	return sim_key_indexed(key, "scsi") || sim_key_indexed(key, "virtio") ||
+	       sim_key_indexed(key, "net") || sim_key_indexed(key, "usb") ||
+	       sim_key_indexed(key, "unused");
 }
 
 /*
@@ -792,7 +771,7 @@ static int protected_key(const struct sim_vm *vm, const char *key,
 	if (!prot || strcmp(prot, "1") || !volume_key(key))
 		return 0;
 	file = drive_file(val);
-	if (drive_key(key))
+	if (sim_drive_key(key))
 		resp_fail(rs, 500,
 			  "can't remove drive '%s' - protection mode "
 			  "enabled",
@@ -801,7 +780,8 @@ static int protected_key(const struct sim_vm *vm, const char *key,
 		resp_fail(rs, 500,
 			  "can't remove %s '%s' - protection mode "
 			  "enabled",
-			  key_num(key, "unused") ? "unused disk" : "vmstate",
+			  sim_key_indexed(key, "unused") ? "unused disk"
+							 : "vmstate",
 			  file);
 	free(file);
 	return -1;
@@ -820,12 +800,12 @@ static int unlink_key(struct sim *s, struct sim_vm *vm, const char *key,
 		return 0;
 	if (protected_key(vm, key, val, rs) < 0)
 		return -1;
-	if (pend && drive_key(key))
+	if (pend && sim_drive_key(key))
 		detach_drive(s, vm, pend, false);
 	kv_del(&vm->pending, key);
 	if (!cur)
 		return 0;
-	if (key_num(key, "unused") || !strcmp(key, "vmstate")) {
+	if (sim_key_indexed(key, "unused") || !strcmp(key, "vmstate")) {
 		struct sim_volume *v = volume_of(s, cur);
 
 		if (v && v->vmid == vm->vmid)
@@ -834,7 +814,7 @@ static int unlink_key(struct sim *s, struct sim_vm *vm, const char *key,
 	} else if (vm->running && !unplugs(key)) {
 		kv_set(&vm->pending, key, NULL);
 	} else {
-		if (drive_key(key))
+		if (sim_drive_key(key))
 			detach_drive(s, vm, cur, force);
 		kv_del(&vm->conf, key);
 	}
@@ -856,7 +836,7 @@ void h_unlink(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		const char *k = strcmp(tok, "cdrom") ? tok : "ide2";
 
 		if (!kv_get(&vm->conf, k) && !has_pending(vm, k) &&
-		    !volume_key(k) && !key_num(k, "net")) {
+		    !volume_key(k) && !sim_key_indexed(k, "net")) {
 			param_fail(rs, "delete", "unknown option '%s'", k);
 			goto out;
 		}

@@ -4,6 +4,7 @@
  */
 #include "sim.h"
 
+#include <ctype.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <inttypes.h>
@@ -844,23 +845,24 @@ void sim_snap_drop(struct sim_vm *vm, const char *name)
 	vm->nr_snaps--;
 }
 
-/* A drive slot (valid_drive_names: ide, scsi, virtio, sata, efidisk0,
- * tpmstate0)? */
-static bool drive_key(const char *key)
+bool sim_key_indexed(const char *key, const char *prefix)
 {
-	static const char *const buses[] = { "ide", "scsi", "virtio", "sata",
-					     NULL };
-	size_t i, n;
+	size_t n = strlen(prefix);
+	const char *p = key + n;
 
-	if (!strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0"))
-		return true;
-	for (i = 0; buses[i]; i++) {
-		n = strlen(buses[i]);
-		if (!strncmp(key, buses[i], n) && key[n] >= '0' &&
-		    key[n] <= '9')
-			return true;
-	}
-	return false;
+	if (strncmp(key, prefix, n) || !*p)
+		return false;
+	for (; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+bool sim_drive_key(const char *key)
+{
+	return sim_key_indexed(key, "ide") || sim_key_indexed(key, "sata") ||
+	       sim_key_indexed(key, "scsi") || sim_key_indexed(key, "virtio") ||
+	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
 }
 
 /*
@@ -873,7 +875,8 @@ static char *drive_volid(const char *key, const char *val, bool cloudinit)
 	size_t n = val ? strcspn(val, ",") : 0;
 	bool ci;
 
-	if (!val || !drive_key(key) || val[0] == '/' || !memchr(val, ':', n))
+	if (!val || !sim_drive_key(key) || val[0] == '/' ||
+	    !memchr(val, ':', n))
 		return NULL;
 	ci = strstr(val, "-cloudinit") != NULL;
 	if ((strstr(val, "media=cdrom") && !ci) || (ci && !cloudinit))

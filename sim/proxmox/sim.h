@@ -298,6 +298,12 @@ void sim_ci_snapshot(struct sim_vm *vm);
  * new empty one at the end; one dropped. sim_snap_uses: is volid a drive
  * of any snapshot (is_volume_in_use)?
  */
+/* key is prefix followed by digits only ("net0", "unused12") */
+bool sim_key_indexed(const char *key, const char *prefix);
+/* A drive slot: ideN, sataN, scsiN, virtioN, efidisk0, tpmstate0
+ * (qemu-server's valid_drive_names). */
+bool sim_drive_key(const char *key);
+
 struct sim_snap *sim_snap_find(struct sim_vm *vm, const char *name);
 struct sim_snap *sim_snap_add(struct sim_vm *vm, const char *name);
 void sim_snap_drop(struct sim_vm *vm, const char *name);

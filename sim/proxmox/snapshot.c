@@ -134,23 +134,6 @@ static bool can_snapshot(struct sim *s, const struct sim_vm *vm,
 	return false;
 }
 
-static bool is_drive_key(const char *key)
-{
-	static const char *const buses[] = { "ide", "scsi", "virtio", "sata",
-					     NULL };
-	size_t i, n;
-
-	if (!strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0"))
-		return true;
-	for (i = 0; buses[i]; i++) {
-		n = strlen(buses[i]);
-		if (!strncmp(key, buses[i], n) && key[n] >= '0' &&
-		    key[n] <= '9')
-			return true;
-	}
-	return false;
-}
-
 /* drive_is_cdrom: a CD-ROM or a cloud-init drive (both media=cdrom). */
 static bool is_cdrom(const char *val)
 {
@@ -163,7 +146,7 @@ static bool has_snapshot_feature(struct sim *s, const struct sim_vm *vm)
 	size_t i;
 
 	for (i = 0; i < vm->conf.nr; i++)
-		if (is_drive_key(vm->conf.v[i].key) &&
+		if (sim_drive_key(vm->conf.v[i].key) &&
 		    !is_cdrom(vm->conf.v[i].val) &&
 		    !can_snapshot(s, vm, vm->conf.v[i].val))
 			return false;
@@ -221,7 +204,7 @@ static void state_storage(struct sim *s, const struct sim_vm *vm,
 		const char *v = vm->conf.v[i].val;
 		size_t len = strcspn(v, ":,");
 
-		if (is_drive_key(vm->conf.v[i].key) && !is_cdrom(v) &&
+		if (sim_drive_key(vm->conf.v[i].key) && !is_cdrom(v) &&
 		    v[0] != '/' && v[len] == ':')
 			strvec_pushf(&sids, "%.*s", (int)len, v);
 	}
@@ -367,7 +350,7 @@ static void log_drives(struct sim_task *t, const struct sim_vm *vm)
 	for (i = 0; i < vm->conf.nr; i++) {
 		const char *v = vm->conf.v[i].val;
 
-		if (is_drive_key(vm->conf.v[i].key) && !is_cdrom(v))
+		if (sim_drive_key(vm->conf.v[i].key) && !is_cdrom(v))
 			strvec_pushf(&t->log, "snapshotting 'drive-%s' (%.*s)",
 				     vm->conf.v[i].key, (int)strcspn(v, ","),
 				     v);

@@ -16,26 +16,6 @@
 #include "util/parse.h"
 #include "util/xalloc.h"
 
-static bool key_is(const char *key, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	const char *p = key + n;
-
-	if (strncmp(key, prefix, n) || !*p)
-		return false;
-	for (; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return false;
-	return true;
-}
-
-static bool is_disk_key(const char *key)
-{
-	return key_is(key, "ide") || key_is(key, "sata") ||
-	       key_is(key, "scsi") || key_is(key, "virtio") ||
-	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
-}
-
 /*
  * Keys that take effect on a running VM at once (hotplug default
  * "network,disk,usb"): SCSI and VirtIO drives hotplug, IDE and SATA ones
@@ -59,9 +39,10 @@ static bool is_hot(const char *key)
 	for (i = 0; hot[i]; i++)
 		if (!strcmp(key, hot[i]))
 			return true;
-	return key_is(key, "net") || key_is(key, "scsi") ||
-	       key_is(key, "virtio") || key_is(key, "ipconfig") ||
-	       key_is(key, "unused") || key_is(key, "usb");
+	return sim_key_indexed(key, "net") || sim_key_indexed(key, "scsi") ||
+	       sim_key_indexed(key, "virtio") ||
+	       sim_key_indexed(key, "ipconfig") ||
+	       sim_key_indexed(key, "unused") || sim_key_indexed(key, "usb");
 }
 
 int vm_ipv4(const struct sim_vm *vm, char addr[16], int *prefix)
@@ -434,9 +415,11 @@ static void delete_now(struct sim *s, struct sim_vm *vm, const char *key)
 
 	if (!val)
 		return;
-	volid = is_disk_key(key) || key_is(key, "unused") ? disk_volid(val)
-							  : NULL;
-	if (volid && (key_is(key, "unused") || is_cloudinit_volid(volid)))
+	volid = sim_drive_key(key) || sim_key_indexed(key, "unused")
+			? disk_volid(val)
+			: NULL;
+	if (volid &&
+	    (sim_key_indexed(key, "unused") || is_cloudinit_volid(volid)))
 		sim_volume_destroy(s, volid);
 	else if (volid)
 		sim_vm_add_unused(vm, volid);
@@ -449,7 +432,7 @@ static void set_now(struct sim_vm *vm, const char *key, const char *val)
 	const char *old = kv_get(&vm->conf, key);
 	char *oldvol, *newvol;
 
-	if (old && is_disk_key(key)) {
+	if (old && sim_drive_key(key)) {
 		oldvol = disk_volid(old);
 		newvol = disk_volid(val);
 		if (oldvol && (!newvol || strcmp(oldvol, newvol)))
@@ -501,13 +484,13 @@ int vm_apply_config(struct sim *s, struct sim_vm *vm, struct sim_req *rq,
 			goto out;
 		}
 		strbuf_reset(&norm);
-		if (is_disk_key(k)) {
+		if (sim_drive_key(k)) {
 			if (normalize_disk(s, vm, k, v, &norm, rs) < 0) {
 				/* volumes allocated so far go again */
 				sim_truncate_volumes(s, nr_vols);
 				goto out;
 			}
-		} else if (key_is(k, "net")) {
+		} else if (sim_key_indexed(k, "net")) {
 			if (normalize_net(s, k, v, &norm, rs) < 0) {
 				sim_truncate_volumes(s, nr_vols);
 				goto out;
@@ -662,7 +645,7 @@ static enum schema_type config_type(const char *key)
 		n = strlen(p->name);
 		if (strncmp(key, p->name, n))
 			continue;
-		if (!p->count ? !key[n] : key_is(key, p->name))
+		if (!p->count ? !key[n] : sim_key_indexed(key, p->name))
 			return p->type;
 	}
 	return SCHEMA_T_STRING;
@@ -809,7 +792,7 @@ static bool has_cloudinit_drive(const struct sim_vm *vm)
 	size_t i;
 
 	for (i = 0; i < vm->conf.nr; i++)
-		if (is_disk_key(vm->conf.v[i].key) &&
+		if (sim_drive_key(vm->conf.v[i].key) &&
 		    strstr(vm->conf.v[i].val, "-cloudinit"))
 			return true;
 	return false;

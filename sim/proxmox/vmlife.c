@@ -17,22 +17,6 @@
 #include "util/parse.h"
 #include "util/xalloc.h"
 
-static bool disk_slot(const char *key)
-{
-	static const char *const buses[] = { "ide",    "sata",	  "scsi",
-					     "virtio", "efidisk", "tpmstate",
-					     NULL };
-	size_t i, n;
-
-	for (i = 0; buses[i]; i++) {
-		n = strlen(buses[i]);
-		if (!strncmp(key, buses[i], n) && key[n] >= '0' &&
-		    key[n] <= '9')
-			return true;
-	}
-	return false;
-}
-
 /* Split "storage:name,opts" of a disk value; false for none/cdrom. */
 static bool disk_parts(const char *val, char **storage, char **name,
 		       const char **opts)
@@ -65,7 +49,7 @@ static int check_linked(const struct sim_vm *src, struct sim_resp *rs)
 		char *st, *nm;
 		const char *opts;
 
-		if (!disk_slot(src->conf.v[i].key) ||
+		if (!sim_drive_key(src->conf.v[i].key) ||
 		    strstr(src->conf.v[i].val, "-cloudinit") ||
 		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
 			continue;
@@ -91,7 +75,7 @@ static int check_shared(struct sim *s, const struct sim_vm *src,
 		const char *opts;
 		struct sim_storage *sst;
 
-		if (!disk_slot(src->conf.v[i].key) ||
+		if (!sim_drive_key(src->conf.v[i].key) ||
 		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
 			continue;
 		sst = sim_storage(sim_node(s, src->node), st);
@@ -195,7 +179,7 @@ static int clone_disks(struct sim *s, const struct sim_vm *src,
 		const char *dst_st;
 		struct sim_storage *dst;
 
-		if (!disk_slot(key) ||
+		if (!sim_drive_key(key) ||
 		    !disk_parts(src->conf.v[i].val, &st, &nm, &opts))
 			continue;
 		v = sim_volume_find(s, st, nm);
@@ -278,7 +262,8 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 		const char *k = src->conf.v[i].key, *v = src->conf.v[i].val;
 
 		if (!strcmp(k, "template") || !strcmp(k, "lock") ||
-		    !strncmp(k, "unused", 6) || disk_slot(k) || snapshot_key(k))
+		    !strncmp(k, "unused", 6) || sim_drive_key(k) ||
+		    snapshot_key(k))
 			continue;
 		if (!strncmp(k, "net", 3)) {
 			const char *eq = strchr(v, '='), *rest;
@@ -300,7 +285,7 @@ static void clone_config(struct sim *s, const struct sim_vm *src,
 	}
 	/* disk slots keep their order: add placeholders now */
 	for (i = 0; i < src->conf.nr; i++)
-		if (disk_slot(src->conf.v[i].key))
+		if (sim_drive_key(src->conf.v[i].key))
 			kv_set(&vm->conf, src->conf.v[i].key,
 			       src->conf.v[i].val);
 	if (name)
@@ -573,7 +558,7 @@ void h_template(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		const char *opts;
 		struct sim_volume *v;
 
-		if (!disk_slot(vm->conf.v[i].key) ||
+		if (!sim_drive_key(vm->conf.v[i].key) ||
 		    !disk_parts(vm->conf.v[i].val, &st, &nm, &opts))
 			continue;
 		v = sim_volume_find(s, st, nm);
