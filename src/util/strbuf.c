@@ -97,6 +97,9 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	/* room for a short result, so that most calls format only once */
+	if (!sb->alloc || sb->alloc - sb->len < 64)
+		strbuf_grow(sb, 64);
 	va_copy(cp, ap);
 	n = vsnprintf(sb->buf + sb->len, sb->alloc ? sb->alloc - sb->len : 0,
 		      fmt, cp);
@@ -152,6 +155,16 @@ void strbuf_add_escaped(struct strbuf *sb, const char *s, size_t len)
 	while (i < len) {
 		unsigned char c = p[i];
 
+		/* a run of plain ASCII goes in at once */
+		for (n = i;
+		     n < len && p[n] >= 0x20 && p[n] < 0x7f && p[n] != '\\';
+		     n++)
+			;
+		if (n > i) {
+			strbuf_add(sb, p + i, n - i);
+			i = n;
+			continue;
+		}
 		if (c == '\n') {
 			strbuf_addstr(sb, "\\n");
 		} else if (c == '\t') {
