@@ -98,15 +98,14 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	int n;
 
 	/* room for a short result, so that most calls format only once */
-	if (!sb->alloc || sb->alloc - sb->len < 64)
+	if (sb->alloc - sb->len < 64)
 		strbuf_grow(sb, 64);
 	va_copy(cp, ap);
-	n = vsnprintf(sb->buf + sb->len, sb->alloc ? sb->alloc - sb->len : 0,
-		      fmt, cp);
+	n = vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		return;
-	if ((size_t)n >= (sb->alloc ? sb->alloc - sb->len : 0)) {
+	if ((size_t)n >= sb->alloc - sb->len) {
 		strbuf_grow(sb, (size_t)n);
 		n = vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, ap);
 		if (n < 0)
