@@ -24,20 +24,13 @@ import sys
 import tempfile
 import time
 
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+from simlib import make_cert  # noqa: E402
+
 SECRET = "c0ffee00-1234-4abc-8def-0123456789ab"
 RUNS = 3
 NODES = ("node01", "node02", "node03")
-
-
-def make_ca(d):
-    cert, key = os.path.join(d, "sim.pem"), os.path.join(d, "sim.key")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-         "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True,
-        timeout=60)
-    return cert, key
 
 
 def ip(i):
@@ -116,7 +109,7 @@ def bench(binary, sim, count):
     work = tempfile.mkdtemp(prefix="bench-ansible-inventory.")
     proc = None
     try:
-        cert, key = make_ca(work)
+        cert, key = make_cert(work)
         topo = os.path.join(work, "topology.yaml")
         log = os.path.join(work, "requests.jsonl")
         write_topology(topo, count)

@@ -27,7 +27,7 @@ import tempfile
 
 from proxmoxer import ProxmoxAPI
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, schema_check, make_cert
 
 SECRET = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
 
@@ -85,17 +85,6 @@ compose:
 # the agent of web2 (DHCP) answers 127.0.100.(2 + vmid % 250)
 ADDRESSES = {"web1": "127.0.1.11", "web2": "127.0.100.104",
              "db1": "127.0.1.13"}
-
-
-def make_ca(d):
-    cert, key = os.path.join(d, "sim.pem"), os.path.join(d, "sim.key")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-         "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True,
-        timeout=60)
-    return cert, key
 
 
 def child_env(d, ca):
@@ -207,7 +196,7 @@ def main():
         f.write(TOPOLOGY)
     with open(os.path.join(d, "ansible.cfg"), "w") as f:
         f.write("[defaults]\n")
-    cert, key = make_ca(d)
+    cert, key = make_cert(d)
     env = child_env(d, cert)
     with Sim(sys.argv[1], "--tls-cert", cert, "--tls-key", key,
              "--topology", topo, "--token", "root@pam!inv=" + SECRET,
@@ -242,22 +231,6 @@ def main():
         schema_check(t, sim)
     shutil.rmtree(d, ignore_errors=True)
     t.done()
-
-
-def schema_check(t, sim):
-    # a developer's check, only when asked for: the project's tests read
-    # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
-    tool = os.environ.get("PVE_SCHEMA_CHECK")
-    if not tool:
-        return
-    with open(sim.log) as f:
-        n = sum(1 for line in f if line.strip())
-    p = subprocess.run(["/usr/bin/python3", tool, sim.log],
-                       capture_output=True, text=True, timeout=300)
-    print("# schema check: " + " ".join(p.stdout.strip().splitlines()[-1:]))
-    t.eq((p.returncode, p.stdout.strip().splitlines()[-1:]),
-         (0, ["%d requests, 0 violations" % n]),
-         "every request matches the official schema")
 
 
 main()

@@ -31,7 +31,7 @@ import time
 
 from proxmoxer import ProxmoxAPI
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, schema_check, make_cert
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAYBOOK = os.path.join(HERE, "ansible", "vm_life.yml")
@@ -83,18 +83,6 @@ EXPECT = {
     "delete": [("delete full", [True, False]),
                ("delete linked", [True, False])],
 }
-
-
-def make_ca(d):
-    """A self-signed CA certificate for 127.0.0.1 and its key."""
-    cert, key = os.path.join(d, "sim.pem"), os.path.join(d, "sim.key")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-         "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True,
-        timeout=60)
-    return cert, key
 
 
 def child_env(d, ca):
@@ -189,7 +177,7 @@ def main():
         f.write(TOPOLOGY)
     with open(os.path.join(d, "ansible.cfg"), "w") as f:
         f.write("[defaults]\n")
-    cert, key = make_ca(d)
+    cert, key = make_cert(d)
     env = child_env(d, cert)
     with Sim(sys.argv[1], "--tls-cert", cert, "--tls-key", key,
              "--topology", topo, "--token", "root@pam!ansible=" + SECRET,
@@ -307,21 +295,6 @@ def migrate(t, px):
         t, "GET cluster/resources",
         lambda: px.cluster.resources.get(type="vm"), [])}
     t.eq(where.get(FULL), "node02", "migrate: the VM is on node02")
-
-
-def schema_check(t, sim):
-    # a developer's check, only when asked for: the project's tests read
-    # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
-    tool = os.environ.get("PVE_SCHEMA_CHECK")
-    if not tool:
-        return
-    n = len(log_lines(sim))
-    p = subprocess.run(["/usr/bin/python3", tool, sim.log],
-                       capture_output=True, text=True, timeout=300)
-    print("# schema check: " + " ".join(p.stdout.strip().splitlines()[-1:]))
-    t.eq((p.returncode, p.stdout.strip().splitlines()[-1:]),
-         (0, ["%d requests, 0 violations" % n]),
-         "every request matches the official schema")
 
 
 main()

@@ -31,7 +31,7 @@ import sys
 import requests
 import urllib3
 
-from simlib import Sim, Tap, example_repo, pve_gitops
+from simlib import Sim, Tap, example_repo, pve_gitops, schema_check
 
 urllib3.disable_warnings()
 BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -249,20 +249,6 @@ def address_only(t, sim):
     t.ok(p.returncode == 0 and "No changes." in p.stdout,
          "rb-ip: the next plan --refresh is clean", p.stdout + p.stderr)
     shutil.rmtree(d)
-
-
-def schema_check(t, sim):
-    # a developer's check, only when asked for: the project's tests read
-    # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
-    tool = os.environ.get("PVE_SCHEMA_CHECK")
-    if not tool:
-        return
-    n = len(log(sim))
-    p = subprocess.run(["/usr/bin/python3", tool, sim.log],
-                       capture_output=True, text=True, timeout=300)
-    t.eq((p.returncode, p.stdout.strip().splitlines()[-1:]),
-         (0, ["%d requests, 0 violations" % n]),
-         "every request matches the official schema")
 
 
 def main():

@@ -34,13 +34,12 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 import requests
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap, clean_exit
+from simlib import Sim, Tap, clean_exit, wait_task
 
 urllib3.disable_warnings()
 SECRET = "0b5e2c71-3f4a-4d2e-9a8b-76543210fedc"
@@ -134,16 +133,9 @@ class Env:
         return 200, None
 
     def wait(self, upid, timeout=30):
-        node = upid.split(":")[1]
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            st = self.px.nodes(node).tasks(upid).status.get()
-            if st["status"] == "stopped":
-                log = [x["t"] for x in
-                       self.px.nodes(node).tasks(upid).log.get()]
-                return st["exitstatus"], log
-            time.sleep(0.02)
-        raise RuntimeError("task %s did not finish" % upid)
+        node = self.px.nodes(upid.split(":")[1])
+        st = wait_task(node, upid, timeout)
+        return st["exitstatus"], [x["t"] for x in node.tasks(upid).log.get()]
 
     def used(self, storage, node="node01"):
         return self.node(node).storage(storage).status.get()["used"]

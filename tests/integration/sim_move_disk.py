@@ -35,7 +35,7 @@ import requests
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, wait_task
 
 urllib3.disable_warnings()
 SECRET = "5e1f0c2a-7d4b-4e8a-9c3d-0123456789ab"
@@ -75,13 +75,7 @@ class Env:
         return r.status_code, r.reason, r.json().get("errors")
 
     def wait(self, upid, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            st = self.node.tasks(upid).status.get()
-            if st["status"] == "stopped":
-                return st
-            time.sleep(0.02)
-        raise RuntimeError("task %s did not finish" % upid)
+        return wait_task(self.node, upid, timeout)
 
     def run(self, upid):
         """Wait for a task; its exit status and its log lines."""

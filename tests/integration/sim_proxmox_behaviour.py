@@ -22,7 +22,7 @@ import time
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap
+from simlib import Sim, Tap, wait_task
 
 urllib3.disable_warnings()
 SECRET = "3f9a1c7e-2b4d-4e6f-8a0c-1d2e3f4a5b6c"
@@ -52,13 +52,7 @@ class Env:
         self.node = self.px.nodes("node01")
 
     def wait(self, upid, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            st = self.node.tasks(upid).status.get()
-            if st["status"] == "stopped":
-                return st
-            time.sleep(0.02)
-        raise RuntimeError("task %s did not finish" % upid)
+        return wait_task(self.node, upid, timeout)
 
     def refused(self, fn, **kw):
         """(status, Proxmox's message) of a refusal, (200, None) else."""

@@ -23,7 +23,7 @@ import tempfile
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap, clean_exit
+from simlib import Sim, Tap, clean_exit, schema_check
 
 urllib3.disable_warnings()
 SECRET = "7d1f3c2a-90ab-4cde-8f01-23456789abcd"
@@ -484,17 +484,6 @@ def t_refusals(t, work):
              "topology refused: " + case[2])
 
 
-def schema_check(t, sim):
-    # a developer's check, only when asked for: the project's tests read
-    # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
-    tool = os.environ.get("PVE_SCHEMA_CHECK")
-    if not tool:
-        return
-    p = subprocess.run(["/usr/bin/python3", tool, sim.log],
-                       capture_output=True, text=True, timeout=300)
-    print("# schema check: " + p.stdout.strip().replace("\n", "\n# "))
-
-
 def main():
     t = Tap()
     work = tempfile.mkdtemp(prefix="sim-readapi.")
@@ -512,7 +501,7 @@ def main():
         t_network(t, px)
         t_agent(t, px)
         t_file_read(t, px)
-        schema_check(t, sim)
+        schema_check(t, sim, clean=False)
         clean_exit(t, sim)
     t_lone_node(t, work)
     t_refusals(t, work)

@@ -34,7 +34,6 @@ Usage: sim_snapshots.py PROXMOX_SIM
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ import requests
 import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from simlib import Sim, Tap, clean_exit
+from simlib import Sim, Tap, clean_exit, schema_check, wait_task
 
 urllib3.disable_warnings()
 SECRET = "0b8f3c1e-5a2d-4c6b-9e7f-3456789abcde"
@@ -88,13 +87,7 @@ class Env:
         return r.status_code, r.reason, r.json().get("errors")
 
     def wait(self, upid, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            st = self.node.tasks(upid).status.get()
-            if st["status"] == "stopped":
-                return st
-            time.sleep(0.02)
-        raise RuntimeError("task %s did not finish" % upid)
+        return wait_task(self.node, upid, timeout)
 
     def run(self, upid):
         """Wait for a task; its exit status and its log lines."""
@@ -408,17 +401,6 @@ def persist(t, binary, topo):
     shutil.rmtree(work, ignore_errors=True)
 
 
-def schema_check(t, sim):
-    # a developer's check, only when asked for: the project's tests read
-    # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
-    tool = os.environ.get("PVE_SCHEMA_CHECK")
-    if not tool:
-        return
-    p = subprocess.run(["/usr/bin/python3", tool, sim.log],
-                       capture_output=True, text=True, timeout=300)
-    print("# schema check: " + " ".join(p.stdout.strip().splitlines()[-1:]))
-
-
 def main():
     t = Tap()
     work = tempfile.mkdtemp(prefix="sim-snapshots.")
@@ -447,7 +429,7 @@ def main():
             paths = [json.loads(x)["path"] for x in f]
         t.ok(any("/snapshot/s1/rollback" in p for p in paths),
              "the request log records the snapshot calls")
-        schema_check(t, sim)
+        schema_check(t, sim, clean=False)
         clean_exit(t, sim)
     persist(t, sys.argv[1], topo)
     shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 
 class Sim:
@@ -67,6 +68,57 @@ class Sim:
         self.stop()
         if not os.environ.get("PVE_SIM_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def make_cert(d):
+    """A self-signed certificate for 127.0.0.1 and its key (openssl), for
+    a simulator's --tls-cert and a client's CA bundle."""
+    cert, key = os.path.join(d, "sim.pem"), os.path.join(d, "sim.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
+         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+         "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True,
+        timeout=60)
+    return cert, key
+
+
+def wait_task(node, upid, timeout=30):
+    """Poll a proxmoxer node's task until it stops; its status."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = node.tasks(upid).status.get()
+        if st["status"] == "stopped":
+            return st
+        time.sleep(0.02)
+    raise RuntimeError("task %s did not finish" % upid)
+
+
+def schema_check(t, sim, clean=True):
+    """A developer's check, only when PVE_SCHEMA_CHECK names the official
+    schema checker (the project's tests read nothing outside it), with
+    PVE_SCHEMA_CHECK_SCHEMA naming the schema it reads if not its own: its
+    verdict on sim's request log is printed; with clean, 0 violations is
+    a check of its own (a test that sends bad requests on purpose says
+    clean=False)."""
+    tool = os.environ.get("PVE_SCHEMA_CHECK")
+    if not tool:
+        return
+    with open(sim.log) as f:
+        n = sum(1 for line in f if line.strip())
+    argv = ["/usr/bin/python3", tool]
+    if os.environ.get("PVE_SCHEMA_CHECK_SCHEMA"):  # the subset + our extra
+        argv += ["--schema", os.environ["PVE_SCHEMA_CHECK_SCHEMA"]]
+    p = subprocess.run(argv + [sim.log], capture_output=True, text=True,
+                       timeout=300)
+    last = p.stdout.strip().splitlines()[-1:]
+    print("# schema check: " + " ".join(last))
+    if not clean:
+        return
+    t.eq((p.returncode, last), (0, ["%d requests, 0 violations" % n]),
+         "every request matches the official schema")
+    if p.returncode:
+        print("\n".join("#   " + x for x in p.stdout.splitlines()[:20]))
 
 
 def clean_exit(t, sim):

@@ -48,7 +48,7 @@ import urllib.parse
 import requests
 import urllib3
 
-from simlib import Sim, Tap, point_at, pve_gitops
+from simlib import Sim, Tap, point_at, pve_gitops, schema_check
 
 urllib3.disable_warnings()
 BIN, SIM, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -396,22 +396,6 @@ def repo(sim):
                     r], check=True, capture_output=True, text=True)
     point_at(sim, os.path.join(r, "pve-gitops.yaml"))
     return d, r
-
-
-def schema_check(t, sim):
-    # a developer's check, only when asked for: the project's tests read
-    # nothing outside it (PVE_SCHEMA_CHECK=/path/to/pve_schema_check.py)
-    tool = os.environ.get("PVE_SCHEMA_CHECK")
-    n = len(log(sim))
-    if not tool:
-        return
-    p = subprocess.run(["/usr/bin/python3", tool, sim.log],
-                       capture_output=True, text=True, timeout=300)
-    t.eq((p.returncode, p.stdout.strip().splitlines()[-1:]),
-         (0, ["%d requests, 0 violations" % n]),
-         "every request matches the official schema")
-    if p.returncode:
-        print("\n".join("#   " + x for x in p.stdout.splitlines()[:20]))
 
 
 # ---- the migration -----------------------------------------------------
