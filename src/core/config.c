@@ -207,17 +207,22 @@ static int check_url(const char *s, struct strbuf *why)
 	return 0;
 }
 
+/*
+ * A SHA-256 pin: 64 hex digits, either in 32 ':'-separated pairs (as
+ * openssl x509 -fingerprint prints it) or without separators; any case.
+ * Anything else (a stray ':', a short pair) is refused here, at its line,
+ * rather than by the HTTP client at run time.
+ */
 static int check_fingerprint(const char *s, struct strbuf *why)
 {
-	size_t i, hex = 0;
+	size_t i, n = strlen(s);
+	bool pairs = n == 95;
 
-	for (i = 0; s[i]; i++) {
-		if (isxdigit((unsigned char)s[i]))
-			hex++;
-		else if (s[i] != ':')
+	for (i = 0; (n == 64 || pairs) && i < n; i++)
+		if (pairs && i % 3 == 2 ? s[i] != ':'
+					: !isxdigit((unsigned char)s[i]))
 			break;
-	}
-	if (!s[i] && hex == 64)
+	if ((n == 64 || pairs) && i == n)
 		return 0;
 	strbuf_addstr(why, "not a SHA-256 fingerprint (64 hex digits, "
 			   "optionally in ':'-separated pairs)");
@@ -378,7 +383,28 @@ CFG_BOOL(c_release, release)
 
 CFG_STRING(p_endpoint, proxmox.endpoint, check_url)
 CFG_STRING(p_tls_ca_file, proxmox.tls_ca_file, check_any_path)
-CFG_STRING(p_tls_fingerprint, proxmox.tls_fingerprint, check_fingerprint)
+/* The pin, checked, kept in the form the HTTP client reads: "AB:CD:...". */
+static int p_tls_fingerprint(struct ydecoder *d, void *t, const struct ynode *k,
+			     const struct ynode *v, const char *path)
+{
+	char **fp = &CFG(t)->proxmox.tls_fingerprint;
+	struct strbuf norm = STRBUF_INIT;
+	size_t i;
+
+	(void)k;
+	if (yd_checked_string(d, v, path, fp, check_fingerprint) < 0)
+		return -1;
+	for (i = 0; (*fp)[i]; i++) {
+		if ((*fp)[i] == ':')
+			continue;
+		if (norm.len % 3 == 2)
+			strbuf_addch(&norm, ':');
+		strbuf_addch(&norm, (char)toupper((unsigned char)(*fp)[i]));
+	}
+	free(*fp);
+	*fp = strbuf_detach(&norm, NULL);
+	return 0;
+}
 CFG_STRING(p_token_id, proxmox.token_id, check_word)
 CFG_STRING(p_user, proxmox.user, check_word)
 CFG_BOOL(p_tls_insecure, proxmox.tls_insecure)

@@ -177,6 +177,70 @@ static void config__http_limits(void **state)
 	diag_list_release(&dl);
 }
 
+/* ---- proxmox.tls_fingerprint: normalised, or refused at its line ---- */
+
+#define FP_HEX \
+	"0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789ABCDEF"
+#define FP_PAIRS                                                             \
+	"01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:" \
+	"CD:EF:01:23:45:67:89:AB:CD:EF"
+
+static void config__fingerprint_normalised(void **state)
+{
+	static const char *const good[] = {
+		FP_HEX,
+		FP_PAIRS,
+		"01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:"
+		"cd:ef:01:23:45:67:89:ab:cd:ef",
+	};
+	static const char *const bad[] = {
+		FP_HEX "0", /* 65 digits */
+		"0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789ABCDE",
+		"0:123:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+		"CD:EF:01:23:45:67:89:AB:CD:EF", /* a ':' in the wrong place */
+		"01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+		"CD:EF:01:23:45:67:89:AB:CD:EF:", /* a trailing ':' */
+		"01-23-45-67-89-AB-CD-EF-01-23-45-67-89-AB-CD-EF-01-23-45-67-89-AB-"
+		"CD-EF-01-23-45-67-89-AB-CD-EF",
+		"0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789ABCDEg",
+		"0123456789ABCDEF0123:456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+	};
+	struct strbuf text = STRBUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		struct config cfg;
+		struct diag_list dl = DIAG_LIST_INIT;
+
+		strbuf_reset(&text);
+		strbuf_addf(&text, "proxmox:\n  tls_fingerprint: '%s'\n",
+			    good[i]);
+		assert_int_equal(decode(&cfg, &dl, text.buf), 0);
+		assert_string_equal(cfg.proxmox.tls_fingerprint, FP_PAIRS);
+		config_release(&cfg);
+		diag_list_release(&dl);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct config cfg;
+		struct diag_list dl = DIAG_LIST_INIT;
+
+		strbuf_reset(&text);
+		strbuf_addf(&text,
+			    "proxmox:\n  endpoint: https://pve:8006\n"
+			    "  tls_fingerprint: '%s'\n",
+			    bad[i]);
+		assert_int_equal(decode(&cfg, &dl, text.buf), -1);
+		assert_int_equal(dl.errors, 1);
+		assert_int_equal(dl.items[0].line, 3);
+		assert_non_null(
+			strstr(dl.items[0].msg, "not a SHA-256 fingerprint"));
+		config_release(&cfg);
+		diag_list_release(&dl);
+	}
+	strbuf_release(&text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +248,7 @@ int main(void)
 		cmocka_unit_test(config__overrides),
 		cmocka_unit_test(config__errors),
 		cmocka_unit_test(config__http_limits),
+		cmocka_unit_test(config__fingerprint_normalised),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
