@@ -55,6 +55,8 @@ static int run_tag(const struct config *cfg, const struct cmd_setup *setup,
 		goto out;
 	switch (tag_extract(msg.buf, msg.len, &name, &why)) {
 	case TAG_FOUND:
+		if (why.len) /* "[ansible k8s-ha.yml]": the suffix dropped */
+			report_note("%s", why.buf);
 		printf("%s\n", name.buf);
 		ret = 0;
 		break;

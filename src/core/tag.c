@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/xalloc.h"
 
@@ -57,10 +58,57 @@ static bool name_char(char c)
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
+/* The rules a playbook name keeps; -1 with why when name breaks one. */
+static int check_name(const struct strbuf *name, struct strbuf *why)
+{
+	size_t i;
+
+	if (!name->len) {
+		strbuf_addstr(why, "the playbook name is empty");
+		return -1;
+	}
+	if (name->len > 64) {
+		strbuf_addf(why,
+			    "the playbook name is %zu characters long "
+			    "(at most 64)",
+			    name->len);
+		return -1;
+	}
+	if (!((name->buf[0] >= 'A' && name->buf[0] <= 'Z') ||
+	      (name->buf[0] >= 'a' && name->buf[0] <= 'z') ||
+	      (name->buf[0] >= '0' && name->buf[0] <= '9'))) {
+		strbuf_addstr(why, "a playbook name starts with a letter or a "
+				   "digit");
+		return -1;
+	}
+	for (i = 0; i < name->len; i++)
+		if (!name_char(name->buf[i])) {
+			strbuf_addstr(why, "a playbook name holds only "
+					   "letters, digits, '.', '_' and '-'");
+			return -1;
+		}
+	if (strstr(name->buf, "..")) {
+		strbuf_addstr(why, "a playbook name may not contain '..'");
+		return -1;
+	}
+	return 0;
+}
+
+size_t tag_yml_suffix(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 4 && !strcasecmp(name + n - 4, ".yml"))
+		return 4;
+	if (n > 5 && !strcasecmp(name + n - 5, ".yaml"))
+		return 5;
+	return 0;
+}
+
 enum tag_result tag_extract(const char *msg, size_t len, struct strbuf *name,
 			    struct strbuf *why)
 {
-	size_t start, end, i;
+	size_t start, end, cut;
 
 	strbuf_reset(name);
 	strbuf_reset(why);
@@ -71,34 +119,26 @@ enum tag_result tag_extract(const char *msg, size_t len, struct strbuf *name,
 	while (end > start && posix_space(msg[end - 1]))
 		end--;
 	strbuf_add(name, msg + start, end - start);
-	if (!name->len) {
-		strbuf_addstr(why, "the playbook name is empty");
+	if (check_name(name, why) < 0)
+		return TAG_REFUSED;
+	cut = tag_yml_suffix(name->buf);
+	if (!cut)
+		return TAG_FOUND;
+	/* "[ansible k8s-ha.yml]" means the playbook k8s-ha: never a host
+	 * pattern "k8s-ha.yml"; the rest is held to the same rules */
+	strbuf_setlen(name, name->len - cut);
+	if (check_name(name, why) < 0 || tag_yml_suffix(name->buf)) {
+		if (!why->len)
+			strbuf_addstr(why, "a playbook name is written "
+					   "without its file suffix");
+		strbuf_reset(name); /* a refused name comes back raw */
+		strbuf_add(name, msg + start, end - start);
 		return TAG_REFUSED;
 	}
-	if (name->len > 64) {
-		strbuf_addf(why,
-			    "the playbook name is %zu characters long "
-			    "(at most 64)",
-			    name->len);
-		return TAG_REFUSED;
-	}
-	if (!((name->buf[0] >= 'A' && name->buf[0] <= 'Z') ||
-	      (name->buf[0] >= 'a' && name->buf[0] <= 'z') ||
-	      (name->buf[0] >= '0' && name->buf[0] <= '9'))) {
-		strbuf_addstr(why, "a playbook name starts with a letter or a "
-				   "digit");
-		return TAG_REFUSED;
-	}
-	for (i = 0; i < name->len; i++)
-		if (!name_char(name->buf[i])) {
-			strbuf_addstr(why, "a playbook name holds only "
-					   "letters, digits, '.', '_' and '-'");
-			return TAG_REFUSED;
-		}
-	if (strstr(name->buf, "..")) {
-		strbuf_addstr(why, "a playbook name may not contain '..'");
-		return TAG_REFUSED;
-	}
+	strbuf_addf(why,
+		    "'%.*s' is taken as '%s': a playbook name is written "
+		    "without its file suffix",
+		    (int)(end - start), msg + start, name->buf);
 	return TAG_FOUND;
 }
 
@@ -125,6 +165,13 @@ int playbook_resolve(struct playbook *out, const struct strvec *files,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (tag_yml_suffix(name)) { /* never "k8s-ha.yml" as a host pattern */
+		strbuf_addf(why,
+			    "'%s': a playbook name is written without its "
+			    "file suffix",
+			    name);
+		return -1;
+	}
 	strbuf_addf(&file, "%s.yml", name);
 	if (has_file(files, file.buf)) {
 		out->file = strbuf_detach(&file, NULL);

@@ -21,8 +21,18 @@ enum tag_result {
 	TAG_REFUSED, /* a tag, but the name is not safe; why says why */
 };
 
+/*
+ * A name ending in ".yml" or ".yaml" (any case) names the playbook without
+ * it: "[ansible k8s-ha.yml]" is TAG_FOUND with name "k8s-ha" and why
+ * holding a note for the caller to show; the shortened name is checked by
+ * the same rules, and one that still ends in a suffix is refused. On
+ * TAG_FOUND, why is empty or that note.
+ */
 enum tag_result tag_extract(const char *msg, size_t len, struct strbuf *name,
 			    struct strbuf *why);
+
+/* The length of name's ".yml"/".yaml" suffix (any case), or 0. */
+size_t tag_yml_suffix(const char *name);
 
 /* What to run for a playbook name. */
 struct playbook {
@@ -33,7 +43,8 @@ struct playbook {
 /*
  * Resolve name against the files of the playbooks directory: NAME.yml
  * wins; else a k8s-* name runs k8s.yml with target_hosts=NAME; else -1
- * with why listing the playbooks there are.
+ * with why listing the playbooks there are. A name with a ".yml" or
+ * ".yaml" suffix is refused (-1), so it never becomes a host pattern.
  */
 int playbook_resolve(struct playbook *out, const struct strvec *files,
 		     const char *name, struct strbuf *why);

@@ -12,6 +12,7 @@
 #include "core/tag.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
+#include "util/report.h"
 #include "util/spawn.h"
 
 /*
@@ -234,6 +235,8 @@ int git_commit_tag(const char *rev, struct strbuf *name, struct err *e)
 		goto out;
 	switch (tag_extract(msg.buf, msg.len, name, &why)) {
 	case TAG_FOUND:
+		if (why.len) /* "[ansible k8s-ha.yml]": the suffix dropped */
+			report_note("the commit's tag: %s", why.buf);
 		ret = 1;
 		break;
 	case TAG_NONE:

@@ -84,6 +84,24 @@ static const struct row rows[] = {
 	{ "[ansible  \t ]", TAG_REFUSED, "the playbook name is empty" },
 	{ "[ansible a[b]", TAG_REFUSED,
 	  "a playbook name holds only letters, digits, '.', '_' and '-'" },
+	/* a file suffix names the playbook without it, never a host */
+	{ "[ansible k8s-ha.yml]", TAG_FOUND, "k8s-ha" },
+	{ "[ansible k8s-ha.yaml]", TAG_FOUND, "k8s-ha" },
+	{ "[ansible Site.YML]", TAG_FOUND, "Site" },
+	{ "[ansible k8s.yml]", TAG_FOUND, "k8s" },
+	{ "[ansible a.ymlx]", TAG_FOUND, "a.ymlx" },
+	{ "[ansible yml]", TAG_FOUND, "yml" },
+	{ "[ansible k8s-ha.yml.yml]", TAG_REFUSED,
+	  "a playbook name is written without its file suffix" },
+	{ "[ansible a.yaml.YML]", TAG_REFUSED,
+	  "a playbook name is written without its file suffix" },
+	{ "[ansible .yml]", TAG_REFUSED,
+	  "a playbook name starts with a letter or a digit" },
+	{ "[ansible a..yml]", TAG_REFUSED,
+	  "a playbook name may not contain '..'" },
+	{ "[ansible "
+	  "a1234567890123456789012345678901234567890123456789012345678901.yml]",
+	  TAG_REFUSED, "the playbook name is 66 characters long (at most 64)" },
 	/* the longest allowed */
 	{ "[ansible "
 	  "a123456789012345678901234567890123456789012345678901234567890123]",
@@ -107,6 +125,7 @@ static void tag__table(void **state)
 				 rows[i].msg, r, rows[i].want);
 		if (r == TAG_FOUND)
 			assert_string_equal(name.buf, rows[i].name);
+
 		if (r == TAG_REFUSED)
 			assert_string_equal(why.buf, rows[i].name);
 	}
@@ -154,6 +173,28 @@ static void tag__refused_name_is_raw(void **state)
 	strbuf_release(&why);
 }
 
+/* A stripped suffix comes with a note; a plain name with none. */
+static void tag__suffix_note(void **state)
+{
+	struct strbuf name = STRBUF_INIT, why = STRBUF_INIT;
+	static const char msg[] = "feat: HA [ansible k8s-ha.yml]";
+
+	(void)state;
+	assert_int_equal(tag_extract(msg, strlen(msg), &name, &why), TAG_FOUND);
+	assert_string_equal(name.buf, "k8s-ha");
+	assert_string_equal(why.buf,
+			    "'k8s-ha.yml' is taken as 'k8s-ha': a playbook "
+			    "name is written without its file suffix");
+	assert_int_equal(tag_extract("[ansible k8s-ha]", 16, &name, &why),
+			 TAG_FOUND);
+	assert_int_equal(why.len, 0);
+	assert_int_equal(tag_extract("[ansible a.yml.yml]", 19, &name, &why),
+			 TAG_REFUSED);
+	assert_string_equal(name.buf, "a.yml.yml"); /* raw, as refused */
+	strbuf_release(&name);
+	strbuf_release(&why);
+}
+
 static void tag__playbooks(void **state)
 {
 	struct strvec files = STRVEC_INIT;
@@ -180,6 +221,14 @@ static void tag__playbooks(void **state)
 	assert_int_equal(playbook_resolve(&pb, &files, "talos", &why), -1);
 	assert_string_equal(why.buf, "no playbook 'talos.yml'; there are: "
 				     "haproxy, k8s, k8s-ha");
+	/* a suffixed name never becomes k8s.yml's target_hosts */
+	strbuf_reset(&why);
+	assert_int_equal(playbook_resolve(&pb, &files, "k8s-ha.yml", &why), -1);
+	assert_null(pb.target_hosts);
+	assert_string_equal(why.buf, "'k8s-ha.yml': a playbook name is "
+				     "written without its file suffix");
+	strbuf_reset(&why);
+	assert_int_equal(playbook_resolve(&pb, &files, "k8s-x.YAML", &why), -1);
 	strvec_clear(&files);
 	strbuf_reset(&why);
 	assert_int_equal(playbook_resolve(&pb, &files, "k8s-x", &why), -1);
@@ -194,6 +243,7 @@ int main(void)
 		cmocka_unit_test(tag__table),
 		cmocka_unit_test(tag__embedded_nul_is_part_of_the_message),
 		cmocka_unit_test(tag__refused_name_is_raw),
+		cmocka_unit_test(tag__suffix_note),
 		cmocka_unit_test(tag__playbooks),
 	};
 
