@@ -3,7 +3,11 @@
  * verification through CURLOPT_SSL_CTX_FUNCTION: the leaf certificate's
  * SHA-256 must equal the pin, and then the chain need not lead to a CA
  * (a Proxmox node's self-signed certificate), exactly as `fingerprint=`
- * works in Proxmox itself.
+ * works in Proxmox itself. Without a pin the same hook only watches
+ * OpenSSL's verdict, so that a refused certificate (a wrong pin, a
+ * self-signed node) is reported with the fingerprint to pin: CURLINFO_CERTINFO
+ * is filled only after a handshake that succeeded, which a refused
+ * certificate never has.
  */
 #include "io/http.h"
 
@@ -48,23 +52,40 @@ int http_parse_fingerprint(unsigned char out[32], const char *s)
 	return *s ? -1 : 0;
 }
 
-static int verify_pin(int preverify_ok, X509_STORE_CTX *ctx)
+/* The client the handshake runs for: CURLOPT_SSL_CTX_DATA, kept there
+ * as the SSL_CTX's app data by ssl_ctx_cb. */
+static struct http_client *ctx_client(X509_STORE_CTX *ctx)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(
 		ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
-	const struct http_client *c =
-		ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
-	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
-	unsigned char md[EVP_MAX_MD_SIZE];
+
+	return ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+}
+
+/* Keep the SHA-256 of the server's certificate (the leaf) for messages. */
+static bool note_peer(struct http_client *c, X509_STORE_CTX *ctx)
+{
+	X509 *leaf = X509_STORE_CTX_get0_cert(ctx);
 	unsigned len = 0;
 
+	if (!leaf || !X509_digest(leaf, EVP_sha256(), c->peer, &len) ||
+	    len != 32)
+		return false;
+	c->has_peer = true;
+	return true;
+}
+
+static int verify_pin(int preverify_ok, X509_STORE_CTX *ctx)
+{
+	struct http_client *c = ctx_client(ctx);
+
 	(void)preverify_ok;
-	if (!c || !cert)
+	if (!c || !X509_STORE_CTX_get_current_cert(ctx))
 		return 0;
 	if (X509_STORE_CTX_get_error_depth(ctx) > 0)
 		return 1; /* the chain does not matter: the leaf is pinned */
-	if (!X509_digest(cert, EVP_sha256(), md, &len) || len != 32 ||
-	    CRYPTO_memcmp(md, c->pin, 32)) {
+	if (!note_peer(c, ctx) || CRYPTO_memcmp(c->peer, c->pin, 32)) {
+		c->pin_mismatch = c->has_peer;
 		X509_STORE_CTX_set_error(ctx,
 					 X509_V_ERR_CERT_SIGNATURE_FAILURE);
 		return 0;
@@ -73,13 +94,40 @@ static int verify_pin(int preverify_ok, X509_STORE_CTX *ctx)
 	return 1;
 }
 
-/* arg is the client (CURLOPT_SSL_CTX_DATA); verify_pin finds it there. */
+/* Without a pin OpenSSL decides; a chain it refuses is noted, with the
+ * certificate's fingerprint, for the message that suggests a pin. */
+static int verify_note(int preverify_ok, X509_STORE_CTX *ctx)
+{
+	struct http_client *c = ctx_client(ctx);
+
+	if (c && !preverify_ok && !c->chain_refused)
+		c->chain_refused = note_peer(c, ctx);
+	return preverify_ok;
+}
+
+/* arg is the client (CURLOPT_SSL_CTX_DATA); the verify callbacks find it
+ * there. With a pin the leaf's digest decides; else libcurl's mode stays. */
 static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *arg)
 {
+	const struct http_client *c = arg;
+
 	(void)curl;
 	SSL_CTX_set_app_data((SSL_CTX *)ssl_ctx, arg);
-	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, verify_pin);
+	if (c->has_pin)
+		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, verify_pin);
+	else
+		SSL_CTX_set_verify(ssl_ctx, SSL_CTX_get_verify_mode(ssl_ctx),
+				   verify_note);
 	return CURLE_OK;
+}
+
+/* "AB:CD:..." of a SHA-256 digest. */
+static void add_fingerprint(struct strbuf *out, const unsigned char md[32])
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		strbuf_addf(out, "%s%02X", i ? ":" : "", md[i]);
 }
 
 int http_client_init(struct http_client *c, const struct http_opts *o,
@@ -184,8 +232,46 @@ static void set_tls(struct http_client *c, CURL *h)
 		}
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	}
+	/* pinned or not, the callback sees the server's certificate, so a
+	 * refusal can name its fingerprint (libcurl's OpenSSL back end) */
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c);
+}
+
+/*
+ * What a refused certificate means, with the server's fingerprint: a pin
+ * that does not match, or (no pin) a chain OpenSSL refused, typically a
+ * Proxmox node's self-signed certificate. false when neither was seen.
+ */
+static bool describe_tls(struct strbuf *out, const struct http_client *c,
+			 const char *errbuf)
+{
+	if (c->pin_mismatch) {
+		strbuf_addstr(out, "certificate fingerprint mismatch: the "
+				   "server's certificate has the SHA-256 "
+				   "fingerprint ");
+		add_fingerprint(out, c->peer);
+		strbuf_addstr(out, ", proxmox.tls_fingerprint pins ");
+		add_fingerprint(out, c->pin);
+		strbuf_addstr(out, "; if the node's certificate was renewed, "
+				   "check the new fingerprint on the node "
+				   "(pvenode cert info) and update the pin");
+		return true;
+	}
+	if (!c->chain_refused || c->has_pin)
+		return false;
+	strbuf_addf(out,
+		    "%s; the server's certificate has the SHA-256 "
+		    "fingerprint ",
+		    errbuf[0] ? errbuf : "certificate verification failed");
+	add_fingerprint(out, c->peer);
+	strbuf_addstr(out,
+		      ": if it is the node's own certificate (check it on the "
+		      "node: pvenode cert info), pin it with "
+		      "proxmox.tls_fingerprint, or name its CA in "
+		      "proxmox.tls_ca_file (for Vault: VAULT_CACERT)");
+	return true;
 }
 
 /* The limits of one request; *total_ms is its total deadline. */
@@ -278,6 +364,8 @@ static int transport_error(struct http_client *c, CURL *h, CURLcode rc,
 	*kind = error_kind(rc);
 	if (*kind == HTTP_ERR_TIMEOUT)
 		describe_timeout(&cause, c, h, url, total_ms);
+	else if (describe_tls(&cause, c, errbuf))
+		*kind = HTTP_ERR_TLS;
 	else
 		strbuf_addstr(&cause,
 			      errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -318,9 +406,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
 	if (flags & HTTP_ONCE)
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	c->pin_mismatch = c->chain_refused = c->has_peer = false;
 	set_tls(c, h);
-	if (c->has_pin)
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c);
 	for (i = 0; headers && i < headers->nr; i++)
 		hl = curl_slist_append(hl, headers->v[i]);
 	if (body) {

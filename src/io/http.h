@@ -37,6 +37,10 @@ struct http_client {
 	struct http_opts opts;
 	unsigned char pin[32];
 	bool has_pin;
+	/* the last handshake's server certificate (SHA-256), and whether it
+	 * failed the pin or OpenSSL's chain verification */
+	unsigned char peer[32];
+	bool has_peer, pin_mismatch, chain_refused;
 	/*
 	 * mono_ms() by which every request must have ended (0: none): a
 	 * caller that retries sets it once, so that its retries together
