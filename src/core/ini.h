@@ -107,6 +107,14 @@ void ini_replace(struct ini *ini, size_t i, const char *text);
 int ini_add_section(struct ini *ini, const char *group,
 		    enum ini_section_type type);
 
+/*
+ * The offset in l->raw of the '#' that starts an INI_HOST line's inline
+ * comment ("web ansible_host=10.0.0.5  # rack 4"), as Ansible's shlex
+ * split reads it (not inside quotes, not escaped, even inside a word), or
+ * 0 when the line has none.
+ */
+size_t ini_host_comment(const struct ini_line *l);
+
 /* The lines that are not deleted, in order. */
 void ini_render(const struct ini *ini, struct strbuf *out);
 

@@ -249,6 +249,27 @@ static bool same_text(const struct ini_line *l, const char *text)
 }
 
 /*
+ * The inline comment of host line l ("  # rack 4") after the new text in
+ * line: the blanks before it kept (one space when there were none, which
+ * Ansible does not need but a reader does), its line ending left out.
+ */
+static void add_comment(struct strbuf *line, const struct ini_line *l)
+{
+	size_t at = ini_host_comment(l), from, n = l->len;
+
+	if (!at)
+		return;
+	for (from = at;
+	     from && (l->raw[from - 1] == ' ' || l->raw[from - 1] == '\t');)
+		from--;
+	while (n > at && (l->raw[n - 1] == '\n' || l->raw[n - 1] == '\r'))
+		n--;
+	if (from == at)
+		strbuf_addch(line, ' ');
+	strbuf_add(line, l->raw + from, n - from);
+}
+
+/*
  * Bring the block after the marker up to date: rewrite or drop its host
  * lines, append new ones. Fills old (names under the marker before) and
  * removed.
@@ -287,6 +308,7 @@ static void rewrite_block(struct ini *ini, size_t marker,
 			continue; /* address unknown: keep what was known */
 		strbuf_setlen(&line, 0);
 		inventory_host_line(&line, &w->hosts[idx]);
+		add_comment(&line, l);
 		if (!same_text(l, line.buf)) {
 			ini_replace(ini, i, line.buf);
 			strvec_push(&out->updated, l->name);

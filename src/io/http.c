@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/backoff.h"
@@ -427,11 +429,34 @@ int http_request(struct http_client *c, const char *method, const char *url,
 			       e);
 }
 
+/*
+ * Once per key and process: the environment and the config do not change
+ * while it runs, but run and watch open a Proxmox client for each stage
+ * and each round, and the warning would repeat with every one.
+ */
+static bool endpoint_warned(const char *key)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char warned[4][32];
+	bool seen = false;
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < 4 && warned[i][0] && !seen; i++)
+		seen = !strcmp(warned[i], key);
+	if (!seen && i < 4)
+		snprintf(warned[i], sizeof(warned[i]), "%s", key);
+	pthread_mutex_unlock(&lock);
+	return seen;
+}
+
 void http_endpoint_ignored(const char *key, const char *cfg_url,
 			   const char *var, const char *env_url)
 {
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
 
+	if (endpoint_warned(key))
+		return;
 	report_warning("%s %s in pve-gitops.yaml is ignored: %s is set (%s)",
 		       key, url_redacted(&a, cfg_url), var,
 		       url_redacted(&b, env_url));

@@ -111,7 +111,8 @@ void http_response_release(struct http_response *r);
 
 /*
  * Warn that KEY's URL in pve-gitops.yaml is ignored because the
- * environment variable VAR names another (both shown redacted).
+ * environment variable VAR names another (both shown redacted, the one
+ * used in brackets), once per KEY in the process's life.
  */
 void http_endpoint_ignored(const char *key, const char *cfg_url,
 			   const char *var, const char *env_url);

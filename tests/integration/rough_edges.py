@@ -125,10 +125,149 @@ def tag(t):
                                               p.stderr))
 
 
+def endpoint(t):
+    """run opens a Proxmox client for stage one and again for stage two
+    (the guest agent's host keys): the warning that PM_API_URL wins over
+    proxmox.endpoint comes once, names the URL used, and shows no
+    userinfo."""
+    with Sim(SIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "0",
+             "--boot-ms", "0") as sim:
+        d = example_repo(sim, SRC)
+        cfg = os.path.join(d, "pve-gitops.yaml")
+        with open(cfg) as f:
+            text = f.read()
+        text = re.sub(r"  endpoint: .*",
+                      "  endpoint: https://ops:hunter2@pve.invalid:8006",
+                      text)
+        # loopback addresses, nothing listening on port 9: stage two
+        # stops at once, after it has opened its client
+        text = text.replace("  port: 22\n", "  port: 9\n").replace(
+            "wait_seconds: 300", "wait_seconds: 1")
+        with open(cfg, "w") as f:
+            f.write(text)
+        vms = os.path.join(d, "proxmox", "vms")
+        for name in os.listdir(vms):
+            with open(os.path.join(vms, name)) as f:
+                text = f.read()
+            text = re.sub(r"ip=192\.168\.1\.(\d+)/24,gw=192\.168\.1\.1",
+                          r"ip=127.0.1.\1/24,gw=127.0.1.1", text)
+            with open(os.path.join(vms, name), "w") as f:
+                f.write(text)
+        env = dict(os.environ, PM_API_URL=sim.url,
+                   PM_API_TOKEN_ID="root@pam!ci", PM_API_TOKEN_SECRET=SECRET,
+                   GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org",
+                   HOME=d)
+        for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                     ["commit", "-qm", "add [ansible haproxy]"]):
+            subprocess.run(["git", "-C", d] + args, env=env, check=True,
+                           capture_output=True, timeout=60)
+        p = subprocess.run([BIN, "-C", d, "--no-color", "run", "--commit",
+                            "HEAD"], capture_output=True, text=True,
+                           env=env, timeout=300, stdin=subprocess.DEVNULL)
+        OUTPUTS.append(p.stdout + p.stderr)
+        want = ("warning: proxmox.endpoint https://***@pve.invalid:8006 in "
+                "pve-gitops.yaml is ignored: PM_API_URL is set (%s)"
+                % sim.url)
+        t.ok("waiting for SSH" in p.stdout and p.stderr.count(want) == 1
+             and p.stderr.count("is ignored") == 1,
+             "run: PM_API_URL over proxmox.endpoint is warned about once, "
+             "naming the URL used", p.stdout[-800:] + p.stderr)
+        t.ok("hunter2" not in p.stdout + p.stderr,
+             "the endpoint's password is shown in no message")
+        shutil.rmtree(d)
+
+
+BEFORE = """# Individual hosts
+k8s-e2e ansible_host=127.0.0.2 ansible_user=ubuntu  # rack 4
+k8s-b ansible_host=127.0.0.9 ansible_user=ubuntu\t#unchanged;  
+k8s-c ansible_host=127.0.0.4 ansible_user=ubuntu # quoted "a # b"
+
+[k3s]
+k8s-e2e
+k8s-b
+k8s-c
+"""
+
+
+def ansible_hosts(path):
+    env = dict(os.environ, ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="True",
+               ANSIBLE_NOCOLOR="1")
+    p = subprocess.run(["ansible-inventory", "-i", path, "--list"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    if p.returncode:
+        return ("error", p.stderr)
+    data = json.loads(p.stdout)
+    return (data["_meta"]["hostvars"], sorted(data["k3s"]["hosts"]))
+
+
+def inventory(t):
+    """Host lines the inventory rewrites keep their inline comments."""
+    d = tempfile.mkdtemp(prefix="pve-gitops-edges-inv.")
+    os.makedirs(os.path.join(d, "proxmox", "vms"))
+    os.makedirs(os.path.join(d, "proxmox", ".pve-gitops"))
+    with open(os.path.join(d, "pve-gitops.yaml"), "w") as f:
+        f.write("ansible_user: ubuntu\n")
+    ips = {"k8s-e2e": "127.0.0.3", "k8s-b": "127.0.0.9", "k8s-c": "127.0.0.5"}
+    value = {}
+    for i, (name, ip) in enumerate(sorted(ips.items())):
+        with open(os.path.join(d, "proxmox", "vms", name + ".yaml"),
+                  "w") as f:
+            f.write("name: %s\ntarget_node: node01\nclone: ubuntu24\n"
+                    "ipconfig0: \"ip=%s/24,gw=127.0.0.1\"\n" % (name, ip))
+        value[name] = {"ansible_host": ip, "ansible_user": "ubuntu",
+                       "node": "node01", "vmid": 100 + i}
+    with open(os.path.join(d, "proxmox", ".pve-gitops", "outputs.json"),
+              "w") as f:
+        json.dump({"ansible_inventory": {"sensitive": False, "type": [],
+                                         "value": value}}, f)
+    ini = os.path.join(d, "proxmox", "k8s.ini")
+    with open(ini, "w") as f:
+        f.write(BEFORE)
+    before = ansible_hosts(ini)
+    p = pg(d, "inventory")
+    with open(ini) as f:
+        after = f.read()
+    t.ok(p.returncode == 0 and
+         "k8s-e2e ansible_host=127.0.0.3 ansible_user=ubuntu  # rack 4\n"
+         in after and
+         "k8s-c ansible_host=127.0.0.5 ansible_user=ubuntu # quoted \"a # b\"\n"
+         in after,
+         "inventory rewrites a host line and keeps its inline comment",
+         p.stderr + after)
+    t.ok("k8s-b ansible_host=127.0.0.9 ansible_user=ubuntu\t#unchanged;  \n"
+         in after,
+         "a line that needs no change stays byte for byte", after)
+    view = ansible_hosts(ini)
+    want = {"k8s-e2e": {"ansible_host": "127.0.0.3",
+                        "ansible_user": "ubuntu"},
+            "k8s-b": {"ansible_host": "127.0.0.9", "ansible_user": "ubuntu"},
+            "k8s-c": {"ansible_host": "127.0.0.5", "ansible_user": "ubuntu"}}
+    t.ok(before[0] != "error" and view[0] != "error", "ansible-inventory "
+         "reads the file before and after", (before, view))
+    if view[0] != "error" and before[0] != "error":
+        def plain(hv):  # host_vars adds pve_*: not the inventory's
+            return {h: {k: v for k, v in x.items()
+                        if not k.startswith("pve_")} for h, x in hv.items()}
+        t.eq((plain(view[0]), view[1]),
+             (want, ["k8s-b", "k8s-c", "k8s-e2e"]),
+             "ansible-inventory: the new addresses, no variable out of a "
+             "comment")
+        t.eq(set(plain(before[0])["k8s-c"]), set(want["k8s-c"]),
+             "and the comments were comments before the rewrite too")
+    p = pg(d, "inventory")
+    with open(ini) as f:
+        t.ok(p.returncode == 0 and f.read() == after,
+             "a second run changes nothing", p.stderr)
+    shutil.rmtree(d)
+
+
 def main():
     t = Tap()
     tls(t)
     tag(t)
+    endpoint(t)
+    inventory(t)
     t.eq([o for o in OUTPUTS if SECRET in o], [],
          "the token secret appears in no output")
     t.done()

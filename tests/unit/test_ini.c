@@ -175,6 +175,44 @@ static void ini__names_and_kinds(void **state)
 	strbuf_release(&why);
 }
 
+/* Where a host line's inline comment starts, as shlex reads the line. */
+static void ini__host_comment(void **state)
+{
+	static const struct {
+		const char *line;
+		size_t at; /* 0: no comment */
+	} cases[] = {
+		{ "k8s-e2e ansible_host=127.0.0.2  # rack 4\n", 32 },
+		{ "a#b\n", 1 },
+		{ "  a # c\n", 4 },
+		{ "a x=\"p#q\" # r\n", 10 },
+		{ "a x='p#q'\n", 0 },
+		{ "a x='p\\'#q\n", 8 },
+		{ "a x=\\#y # z\n", 8 },
+		{ "a x=\"p\\\"#q\" #r\n", 12 },
+		{ "a\n", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ini ini = INI_INIT;
+		struct strbuf why = STRBUF_INIT;
+		int line;
+
+		if (ini_parse(&ini, cases[i].line, strlen(cases[i].line), &line,
+			      &why))
+			fail_msg("case %zu: %s", i, why.buf);
+		assert_int_equal(ini.lines[0].kind, INI_HOST);
+		if (ini_host_comment(&ini.lines[0]) != cases[i].at)
+			fail_msg("case %zu (%s): %zu, want %zu", i,
+				 cases[i].line, ini_host_comment(&ini.lines[0]),
+				 cases[i].at);
+		ini_release(&ini);
+		strbuf_release(&why);
+	}
+}
+
 static void ini__edits(void **state)
 {
 	static const char text[] = "# h\r\n[g]\r\na";
@@ -207,6 +245,7 @@ int main(void)
 		cmocka_unit_test(ini__table),
 		cmocka_unit_test(ini__names_and_kinds),
 		cmocka_unit_test(ini__edits),
+		cmocka_unit_test(ini__host_comment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

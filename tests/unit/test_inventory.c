@@ -130,6 +130,33 @@ static void inventory__removal_everywhere_and_duplicates(void **state)
 	      vms, ARRAY_SIZE(vms), NULL, "");
 }
 
+/* A host line rewritten keeps its inline comment, as Ansible reads it. */
+static void inventory__inline_comment_kept(void **state)
+{
+	static const struct vm vms[] = {
+		{ "k8s-e2e", "127.0.0.3", NULL, NULL },
+		{ "k8s-b", "10.0.0.2", NULL, NULL },
+		{ "k8s-c", "10.0.0.3", NULL, NULL },
+		{ "k8s-d", "10.0.0.4", NULL, NULL },
+	};
+
+	(void)state;
+	check("# Individual hosts\n"
+	      "k8s-e2e ansible_host=127.0.0.2  # rack 4\n"
+	      "k8s-b ansible_host=10.0.0.9\t# 'quoted' \"text\"  \r\n"
+	      "k8s-c ansible_host=10.0.0.9#tight\n"
+	      "k8s-d ansible_host=10.0.0.9 note=\"a#b\" # real\n"
+	      "\n[k3s]\nk8s-e2e\nk8s-b\nk8s-c\nk8s-d\n",
+	      "# Individual hosts\n"
+	      "k8s-e2e ansible_host=127.0.0.3 ansible_user=ubuntu  # rack 4\n"
+	      "k8s-b ansible_host=10.0.0.2 ansible_user=ubuntu\t# 'quoted' "
+	      "\"text\"  \r\n"
+	      "k8s-c ansible_host=10.0.0.3 ansible_user=ubuntu #tight\n"
+	      "k8s-d ansible_host=10.0.0.4 ansible_user=ubuntu # real\n"
+	      "\n[k3s]\nk8s-e2e\nk8s-b\nk8s-c\nk8s-d\n",
+	      vms, ARRAY_SIZE(vms), NULL, "");
+}
+
 static void inventory__wrong_group_left_and_kept_names(void **state)
 {
 	static const struct vm vms[] = {
@@ -252,6 +279,7 @@ int main(void)
 		cmocka_unit_test(inventory__marker_added),
 		cmocka_unit_test(inventory__marker_in_vars_refused),
 		cmocka_unit_test(inventory__rules),
+		cmocka_unit_test(inventory__inline_comment_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,3 +231,33 @@ out:
 	tokens_clear(&t);
 	return ret;
 }
+
+/*
+ * The '#' that ends a host line's tokens, found by the rules shlex_split()
+ * reads them with: outside quotes and not escaped, even inside a word.
+ */
+size_t ini_host_comment(const struct ini_line *l)
+{
+	char quote = 0;
+	size_t i;
+
+	if (l->kind != INI_HOST)
+		return 0;
+	for (i = 0; i < l->len; i++) {
+		char c = l->raw[i];
+
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+			else if (quote == '"' && c == '\\' && i + 1 < l->len)
+				i++;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (c == '\\') {
+			i++;
+		} else if (c == '#') {
+			return i;
+		}
+	}
+	return 0;
+}
