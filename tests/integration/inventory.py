@@ -304,7 +304,7 @@ edge
 """,
         "after": """; an old-style comment
 # Individual hosts
-k8s-a ansible_host=10.0.3.1 ansible_user=ubuntu
+k8s-a ansible_host=10.0.3.1 ansible_user=ubuntu   # inline comment
 k8s-b ansible_host=10.0.3.2 ansible_user=ubuntu
 
 [all:vars]
