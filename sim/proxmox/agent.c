@@ -184,7 +184,8 @@ static json_t *hostname_result(struct sim *s, struct sim_vm *vm)
 	return json_pack("{s:o}", "host-name", json_sprintf("VM%d", vm->vmid));
 }
 
-/* lo, and eth0 with net0's MAC and ipconfig0's address */
+/* lo, and eth0 with net0's MAC and ipconfig0's address (for DHCP the
+ * topology's lease, else one made of the vmid) */
 static json_t *ifaces_result(struct sim *s, struct sim_vm *vm)
 {
 	const char *net0 = kv_get(&vm->conf, "net0");
@@ -193,7 +194,6 @@ static json_t *ifaces_result(struct sim *s, struct sim_vm *vm)
 	json_t *eth;
 	size_t i;
 
-	(void)s;
 	if (net0 && strchr(net0, '=') && strlen(strchr(net0, '=') + 1) >= 17) {
 		memcpy(mac, strchr(net0, '=') + 1, 17);
 		for (i = 0; i < 17; i++)
@@ -201,7 +201,7 @@ static json_t *ifaces_result(struct sim *s, struct sim_vm *vm)
 						? mac[i] - 'A' + 'a'
 						: mac[i]);
 	}
-	if (!vm_ipv4(vm, addr, &prefix))
+	if (!sim_vm_addr(s, vm, addr, &prefix))
 		snprintf(addr, sizeof(addr), "127.0.100.%d",
 			 2 + vm->vmid % 250);
 	eth = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}]}", "name", "eth0",
@@ -306,7 +306,7 @@ static int guest_file(struct sim *s, struct sim_vm *vm, const char *file,
 		strbuf_add(out, f->data, f->len);
 		return 0;
 	}
-	if (vm_ipv4(vm, addr, &prefix))
+	if (sim_vm_addr(s, vm, addr, &prefix))
 		for (i = 0; i < s->nr_guest_keys; i++)
 			if (!strcmp(s->guest_keys[i].addr, addr))
 				key = s->guest_keys[i].key;

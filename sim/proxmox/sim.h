@@ -250,6 +250,9 @@ struct sim {
 	size_t nr_netifs, alloc_netifs;
 	struct sim_stcfg *stcfg;
 	size_t nr_stcfg, alloc_stcfg;
+	/* DHCP: the IPv4 address a VM's DHCP lease gives it, by VM name
+	 * (the topology's dhcp_leases; simread.c) */
+	struct kvlist leases;
 };
 
 int64_t sim_now_ms(void);
@@ -365,6 +368,13 @@ void sim_netif_add(struct sim *s, const char *node, const char *iface,
 		   const char *type, const char *cidr, const char *ports);
 /* storage.cfg extras of a storage, created empty when asked to. */
 struct kvlist *sim_stcfg(struct sim *s, const char *storage, bool create);
+/*
+ * The IPv4 address a VM's guest sees on eth0: ipconfig0's static one,
+ * else its DHCP lease (dhcp_leases, by name; prefix 24). 1 with addr and
+ * *prefix set, 0 when neither gives one.
+ */
+int sim_vm_addr(const struct sim *s, const struct sim_vm *vm, char addr[16],
+		int *prefix);
 /* Release what the block above added (called by sim_release). */
 void sim_readapi_release(struct sim *s);
 

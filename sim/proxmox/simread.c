@@ -1,7 +1,8 @@
 /*
  * simread.c - the parts of the model that only the read endpoints show
  * (issue 15): containers (listed, no lifecycle), files inside guests for
- * the agent's file-read, user groups, the nodes' network interfaces and
+ * the agent's file-read, DHCP VMs' addresses for its
+ * network-get-interfaces, user groups, the nodes' network interfaces and
  * the storage.cfg keys a storage carries beyond its type and content. The
  * topology file (state.c) fills them; sim_release frees them.
  */
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "vmconfig.h"
 #include "util/xalloc.h"
 
 struct sim_ct *sim_ct(struct sim *s, int vmid)
@@ -107,10 +109,26 @@ struct kvlist *sim_stcfg(struct sim *s, const char *storage, bool create)
 	return &s->stcfg[s->nr_stcfg++].cfg;
 }
 
+int sim_vm_addr(const struct sim *s, const struct sim_vm *vm, char addr[16],
+		int *prefix)
+{
+	const char *name = kv_get(&vm->conf, "name");
+	const char *lease = name ? kv_get(&s->leases, name) : NULL;
+
+	if (vm_ipv4(vm, addr, prefix))
+		return 1;
+	if (!lease || strlen(lease) > 15)
+		return 0;
+	memcpy(addr, lease, strlen(lease) + 1);
+	*prefix = 24;
+	return 1;
+}
+
 void sim_readapi_release(struct sim *s)
 {
 	size_t i;
 
+	kv_clear(&s->leases);
 	for (i = 0; i < s->nr_cts; i++) {
 		free(s->cts[i].node);
 		kv_clear(&s->cts[i].conf);

@@ -3,6 +3,7 @@
  * topology file (YAML, read with libfyaml) and the --state file (JSON,
  * written atomically after every change and at exit).
  */
+#include <arpa/inet.h>
 #include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,12 +490,46 @@ static int load_groups(struct sim *s, struct topo *t, struct fy_node *seq)
 	return 0;
 }
 
-/* The keys of issue 15: containers and groups. */
+/*
+ * dhcp_leases: {VM_NAME: IPV4}: the address a VM of that name gets from
+ * DHCP, which its guest agent reports (a VM made later by a clone too).
+ */
+static int load_leases(struct sim *s, struct topo *t, struct fy_node *map)
+{
+	struct fy_node_pair *p;
+	struct in_addr a;
+	void *it = NULL;
+
+	if (!fy_node_is_mapping(map))
+		return topo_fail(t, map,
+				 "'dhcp_leases' must map VM names to "
+				 "IPv4 addresses");
+	while ((p = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *k = fy_node_pair_key(p),
+			       *v = fy_node_pair_value(p);
+		const char *name =
+			fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : NULL;
+		const char *addr = v && fy_node_is_scalar(v)
+					   ? fy_node_get_scalar0(v)
+					   : NULL;
+
+		if (!name || !addr || inet_pton(AF_INET, addr, &a) != 1)
+			return topo_fail(t, v ? v : k,
+					 "a DHCP lease is VM_NAME: IPV4");
+		kv_set(&s->leases, name, addr);
+	}
+	return 0;
+}
+
+/* The keys of issue 15: containers and groups; and DHCP leases. */
 static int load_readapi(struct sim *s, struct topo *t, struct fy_node *root)
 {
 	struct fy_node *seq, *n;
 	void *it = NULL;
 
+	n = fy_node_mapping_lookup_by_string(root, "dhcp_leases", FY_NT);
+	if (n && load_leases(s, t, n) < 0)
+		return -1;
 	seq = fy_node_mapping_lookup_by_string(root, "containers", FY_NT);
 	while (seq && (n = fy_node_sequence_iterate(seq, &it)))
 		if (load_ct(s, t, n) < 0)

@@ -77,6 +77,7 @@ void config_init(struct config *cfg)
 	cfg->ansible.memory_limit = (uint64_t)4 << 30;
 	cfg->defaults = (struct vmdef_defaults)VMDEF_DEFAULTS_INIT;
 	cfg->reboot.timeout_seconds = 300;
+	cfg->dhcp.wait_seconds = 120;
 }
 
 static void free_groups(struct config *cfg)
@@ -612,6 +613,16 @@ static const struct yd_field reboot_fields[] = {
 CFG_SECTION(c_defaults, defaults_fields)
 CFG_SECTION(c_reboot, reboot_fields)
 
+/* dhcp: the wait for a DHCP VM's address from its guest agent */
+CFG_UINT(dh_wait, dhcp.wait_seconds, 0, 86400)
+
+static const struct yd_field dhcp_fields[] = {
+	{ "wait_seconds", dh_wait, 0 },
+	{ NULL, NULL, 0 },
+};
+
+CFG_SECTION(c_dhcp, dhcp_fields)
+
 /* The value of key in the mapping m, or m itself when it has none. */
 static const struct ynode *map_value(const struct ynode *m, const char *key)
 {
@@ -826,6 +837,7 @@ static const struct yd_field config_fields[] = {
 	{ "ansible", c_ansible, 0 },
 	{ "defaults", c_defaults, 0 },
 	{ "reboot", c_reboot, 0 },
+	{ "dhcp", c_dhcp, 0 },
 	{ NULL, NULL, 0 },
 };
 

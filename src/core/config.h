@@ -90,6 +90,11 @@ struct config {
 					   */
 		uint64_t memory_limit;	  /* RLIMIT_AS per process; 0 none */
 	} ansible;
+	/* DHCP VMs with agent: 1 (dhcp:): how long stage one's inventory asks
+	 * the guest agent for the address of a new one; 0: once */
+	struct {
+		uint64_t wait_seconds; /* 120 */
+	} dhcp;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */

@@ -46,7 +46,9 @@ static enum err_kind text_kind(const char *text)
 		return ERR_LOCKED;
 	if (has(text, "already exists"))
 		return ERR_EXISTS;
-	if (has(text, "does not exist") || has(text, "no such"))
+	/* strerror(ENOENT), as the guest agent's file-open reports it */
+	if (has(text, "does not exist") || has(text, "no such") ||
+	    has(text, "No such file or directory"))
 		return ERR_NOTFOUND;
 	if (has(text, "already running") || has(text, "not running"))
 		return ERR_BADSTATE;

@@ -16,7 +16,8 @@
 /*
  * The kind of a failed answer (status >= 400, or 0 when none came):
  * ERR_LOCKED ("VM 101 is locked", "can't lock file"), ERR_EXISTS ("already
- * exists"), ERR_NOTFOUND ("does not exist", "no such", 404), ERR_BADSTATE
+ * exists"), ERR_NOTFOUND ("does not exist", "no such", a guest file's
+ * "No such file or directory", 404), ERR_BADSTATE
  * ("already running", "not running"), ERR_LOST (no answer, or a proxy's
  * 502/504/596: the request may have been carried out), ERR_PERMANENT (a
  * refusal that never gets better: parameters, permissions, protection),

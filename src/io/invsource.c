@@ -11,6 +11,7 @@
 #include "core/outputs.h"
 #include "core/pve_format.h"
 #include "io/cluster.h"
+#include "util/backoff.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -30,6 +31,7 @@ void inv_vms_release(struct inv_vms *vms)
 		free(vms->v[i].ip);
 		free(vms->v[i].user);
 		free(vms->v[i].node);
+		free(vms->v[i].agent_error);
 	}
 	free(vms->v);
 	strvec_clear(&vms->warnings);
@@ -104,27 +106,15 @@ out:
 	return ret;
 }
 
-/* The first IPv4 address the guest agent reports on an interface other
- * than lo that is not link-local, or NULL (with a warning saying why). */
-static char *agent_ipv4(struct inv_vms *out, struct pve_client *pc,
-			const struct actual_vm *a)
+/* The first IPv4 address on an interface other than lo that is not
+ * link-local in a network-get-interfaces answer, or NULL. */
+static char *first_ipv4(json_t *data)
 {
-	struct strbuf path = STRBUF_INIT;
-	struct err e = ERR_INIT;
-	json_t *data = NULL, *ifs, *nic, *addr;
+	json_t *nic, *addr;
 	size_t i, j;
 	char *ip = NULL;
 
-	strbuf_addf(&path, "/nodes/%s/qemu/%d/agent/network-get-interfaces",
-		    a->node, a->vmid);
-	/* no retries: an agent that is not up yet is not a transient error */
-	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_NONE, &data, NULL,
-		     &e) < 0) {
-		strvec_pushf(&out->warnings, "%s: %s", a->name, e.msg.buf);
-		goto out;
-	}
-	ifs = json_object_get(data, "result");
-	json_array_foreach(ifs, i, nic)
+	json_array_foreach(json_object_get(data, "result"), i, nic)
 	{
 		const char *ifname =
 			json_string_value(json_object_get(nic, "name"));
@@ -145,11 +135,119 @@ static char *agent_ipv4(struct inv_vms *out, struct pve_client *pc,
 			ip = checked_ip(s);
 		}
 	}
-out:
-	json_decref(data);
-	err_release(&e);
-	strbuf_release(&path);
 	return ip;
+}
+
+/*
+ * The address the guest agent of VM vmid on node reports (first_ipv4)
+ * into *out, NULL when it reports none; -1 with e when it did not answer.
+ */
+static int agent_ipv4(struct pve_client *pc, const char *node, int vmid,
+		      char **out, struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL;
+	int ret;
+
+	*out = NULL;
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/agent/network-get-interfaces",
+		    node, vmid);
+	/* no retries: an agent that is not up yet is not a transient error */
+	ret = pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_NONE, &data, NULL,
+		       e);
+	if (!ret)
+		*out = first_ipv4(data);
+	json_decref(data);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* One question to the agent of v; false when asking again is useless. */
+static bool agent_ask(struct inv_vm *v, struct pve_client *pc)
+{
+	struct err e = ERR_INIT;
+	struct strbuf msg = STRBUF_INIT;
+	bool again = false;
+
+	if (!pc)
+		return false; /* no client: the caller says why */
+	v->agent_asked = true;
+	free(v->agent_error);
+	v->agent_error = NULL;
+	if (agent_ipv4(pc, v->node, v->vmid, &v->ip, &e) < 0) {
+		v->agent_error = xstrdup(e.msg.buf);
+		again = !err_is(&e, ERR_PERMANENT) && !err_is(&e, ERR_NOTFOUND);
+	} else if (!v->ip) {
+		/* no lease yet */
+		strbuf_addf(&msg,
+			    "the guest agent of VM %d reports no IPv4 "
+			    "address",
+			    v->vmid);
+		v->agent_error = strbuf_detach(&msg, NULL);
+		again = true;
+	}
+	err_release(&e);
+	return again;
+}
+
+bool inv_vm_agent_dhcp(const struct inv_vm *vm)
+{
+	const struct pve_ipconfig *ip = &vm->def->ip;
+	bool dhcp = !vm->def->ipconfig0 || ip->dhcp4 ||
+		    (!ip->has_ip4 && !ip->has_ip6);
+
+	return vm->def->agent == 1 && dhcp &&
+	       vm->def->vm_state != VM_STATE_STOPPED && vm->node &&
+	       vm->vmid > 0;
+}
+
+/* How long to pause before asking again, at most until deadline. */
+static void agent_pause(struct backoff *b, unsigned attempt, uint64_t deadline)
+{
+	uint64_t now = mono_ms();
+	long ms = backoff_delay(b, attempt);
+
+	if (now + (uint64_t)ms > deadline)
+		ms = (long)(deadline - now);
+	sleep_ms(ms);
+}
+
+void inv_vms_agent_wait(struct inv_vms *vms, struct pve_client *pc,
+			const struct strmap *known, unsigned wait_s,
+			struct strvec *missing)
+{
+	uint64_t deadline = mono_ms() + (uint64_t)wait_s * 1000;
+	bool *patient = xcalloc(vms->nr + 1, sizeof(*patient));
+	struct backoff b;
+	unsigned attempt;
+	size_t i, left;
+
+	backoff_init(&b, 1000, 5000, 0);
+	for (i = 0; i < vms->nr; i++) {
+		struct inv_vm *v = &vms->v[i];
+
+		if (v->ip || !inv_vm_agent_dhcp(v))
+			continue;
+		if (!known || !strmap_has(known, v->def->name))
+			patient[i] = true;
+		else if (!v->agent_asked)
+			agent_ask(v, pc);
+	}
+	for (attempt = 0;; attempt++) {
+		for (i = left = 0; i < vms->nr; i++)
+			if (patient[i] && (attempt || !vms->v[i].agent_asked))
+				patient[i] = agent_ask(&vms->v[i], pc);
+		for (i = 0; i < vms->nr; i++)
+			left += patient[i];
+		if (!left || mono_ms() >= deadline)
+			break;
+		agent_pause(&b, attempt, deadline);
+	}
+	for (i = 0; i < vms->nr; i++)
+		if (!vms->v[i].ip && inv_vm_agent_dhcp(&vms->v[i]) &&
+		    (!known || !strmap_has(known, vms->v[i].def->name)))
+			strvec_push(missing, vms->v[i].def->name);
+	free(patient);
 }
 
 static int live_entry(struct inv_vms *out, struct pve_client *pc,
@@ -185,7 +283,7 @@ static int live_entry(struct inv_vms *out, struct pve_client *pc,
 		pve_format_ipv4(&addr, ipc.ip4);
 		v->ip = strbuf_detach(&addr, NULL);
 	} else {
-		v->ip = agent_ipv4(out, pc, a);
+		agent_ask(v, pc);
 	}
 	strbuf_release(&why);
 	strbuf_release(&addr);

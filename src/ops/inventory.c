@@ -19,6 +19,7 @@
 #include "io/pve.h"
 #include "io/repo.h"
 #include "ops/repoplan.h"
+#include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/report.h"
 #include "util/xalloc.h"
@@ -72,17 +73,121 @@ static int read_vms(struct inv_run *r, bool live, struct err *e)
 	return ret;
 }
 
-/* The definitions, the VMs that exist and the hosts they make. */
-static int load(struct inv_run *r, bool live, bool quiet, struct err *e)
+/* The host names the inventory has a line for now (none when there is no
+ * file or it does not parse: plan_inventory says so). */
+static int inventory_names(const struct config *cfg, struct strmap *out,
+			   struct err *e)
+{
+	struct beneath root = BENEATH_INIT;
+	struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+	struct ini ini = INI_INIT;
+	int line, ret = 0;
+	size_t i;
+
+	if (beneath_root(&root, ".", e) < 0 ||
+	    beneath_read(&root, cfg->inventory, &text, INVENTORY_MAX, e) < 0) {
+		ret = err_is(e, ERR_NOTFOUND) ? 0 : -1;
+		if (!ret)
+			err_clear(e);
+	} else if (!ini_parse(&ini, text.buf, text.len, &line, &why)) {
+		for (i = 0; i < ini.nr_lines; i++)
+			if (ini.lines[i].kind == INI_HOST && ini.lines[i].name)
+				strmap_put(out, ini.lines[i].name, i);
+	}
+	ini_release(&ini);
+	beneath_release(&root);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* The new DHCP VMs with no address after the wait, as the error says. */
+static int no_address(const struct inv_run *r, const struct strvec *missing,
+		      struct err *e)
+{
+	struct strbuf names = STRBUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < missing->nr; i++)
+		for (j = 0; j < r->vms.nr; j++)
+			if (!strcmp(r->vms.v[j].def->name, missing->v[i]))
+				strbuf_addf(&names, "%s%s (%s)", i ? "; " : "",
+					    missing->v[i],
+					    r->vms.v[j].agent_error
+						    ? r->vms.v[j].agent_error
+						    : "not asked");
+	err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
+		 "no IPv4 address from the guest agent within %u s "
+		 "(dhcp.wait_seconds) for the new DHCP VM%s %s; nothing was "
+		 "changed (a static ipconfig0, or agent: 0 to leave it out "
+		 "of the inventory)",
+		 (unsigned)r->cfg->dhcp.wait_seconds,
+		 missing->nr == 1 ? "" : "s", names.buf);
+	strbuf_release(&names);
+	return -1;
+}
+
+/*
+ * The addresses of DHCP VMs with agent: 1 from their guest agent: a new
+ * one (no inventory line yet) waited for up to dhcp.wait_seconds, and an
+ * error when it never reports one; one already listed asked once.
+ */
+static int agent_addresses(struct inv_run *r, struct err *e)
+{
+	struct strmap known = STRMAP_INIT;
+	struct strvec missing = STRVEC_INIT;
+	struct pve_client pc;
+	struct err ce = ERR_INIT;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < r->vms.nr; i++)
+		if (!r->vms.v[i].ip && inv_vm_agent_dhcp(&r->vms.v[i]))
+			break;
+	if (i == r->vms.nr)
+		return 0;
+	if (inventory_names(r->cfg, &known, e) < 0)
+		return -1;
+	if (pve_client_open(&pc, r->cfg, &ce) < 0) {
+		for (i = 0; i < r->vms.nr; i++)
+			if (!r->vms.v[i].ip &&
+			    inv_vm_agent_dhcp(&r->vms.v[i])) {
+				free(r->vms.v[i].agent_error);
+				r->vms.v[i].agent_error = xstrdup(ce.msg.buf);
+			}
+		inv_vms_agent_wait(&r->vms, NULL, &known, 0, &missing);
+	} else {
+		inv_vms_agent_wait(&r->vms, &pc, &known,
+				   (unsigned)r->cfg->dhcp.wait_seconds,
+				   &missing);
+		pve_client_release(&pc);
+	}
+	if (missing.nr)
+		ret = no_address(r, &missing, e);
+	err_release(&ce);
+	strvec_clear(&missing);
+	strmap_release(&known);
+	return ret;
+}
+
+/* The definitions, the VMs that exist and the hosts they make; agent: ask
+ * the guest agents of DHCP VMs (not the dynamic inventory). */
+static int load(struct inv_run *r, bool live, bool quiet, bool agent,
+		struct err *e)
 {
 	const struct config *cfg = r->cfg;
 	struct strbuf why = STRBUF_INIT;
 	size_t i;
 
-	if (repo_plan_read(&r->rp, cfg, e) < 0 || read_vms(r, live, e) < 0)
+	if (repo_plan_read(&r->rp, cfg, e) < 0 || read_vms(r, live, e) < 0 ||
+	    (agent && agent_addresses(r, e) < 0))
 		return -1;
 	for (i = 0; !quiet && i < r->vms.warnings.nr; i++)
 		report_warning("%s", r->vms.warnings.v[i]);
+	for (i = 0; !quiet && i < r->vms.nr; i++)
+		if (!r->vms.v[i].ip && r->vms.v[i].agent_error)
+			report_warning("%s: %s", r->vms.v[i].def->name,
+				       r->vms.v[i].agent_error);
 	if (inv_rules_compile(&r->rules, cfg, &why) < 0) {
 		err_set(e, EXIT_INVALID, "%s", why.buf);
 		strbuf_release(&why);
@@ -334,7 +439,7 @@ int inventory_run(const struct config *cfg, const struct inventory_req *req,
 	int ret = -1;
 
 	run_init(&r, cfg);
-	if (load(&r, req->live, false, e) < 0 ||
+	if (load(&r, req->live, false, true, e) < 0 ||
 	    rewrite(&r, req->dry_run, e) < 0)
 		goto out;
 	warn_unknown(&r.change);
@@ -366,7 +471,7 @@ int inventory_dynamic(const struct config *cfg, bool live, const char *host,
 
 	quiet.verbosity = -1; /* the definitions' warnings too */
 	run_init(&r, &quiet);
-	if (load(&r, live, true, e) < 0)
+	if (load(&r, live, true, false, e) < 0)
 		goto out;
 	vars = xcalloc(r.vms.nr + 1, sizeof(*vars));
 	for (i = 0; i < r.vms.nr; i++)

@@ -26,6 +26,17 @@ static void pve_errors__kinds(void **state)
 		  ERR_NOTFOUND },
 		{ 500, "no such VM ('77')", ERR_NOTFOUND },
 		{ 404, "Not Found", ERR_NOTFOUND },
+		/* the guest agent's file-read of a file that is not there:
+		 * qemu-ga's text inside Agent.pm's "Agent error: " */
+		{ 500,
+		  "Agent error: failed to open file "
+		  "'/etc/ssh/ssh_host_rsa_key.pub' (mode: 'r'): No such file "
+		  "or directory",
+		  ERR_NOTFOUND },
+		{ 500,
+		  "Failed to open file '/etc/ssh/ssh_host_ecdsa_key.pub': No "
+		  "such file or directory",
+		  ERR_NOTFOUND },
 		{ 500, "VM 101 already running", ERR_BADSTATE },
 		{ 500, "VM 101 not running", ERR_BADSTATE },
 		{ 500, "can't remove VM 101 - protection mode enabled",
@@ -64,11 +75,28 @@ static void pve_errors__not_carried_out(void **state)
 	assert_false(pve_error_not_carried_out(502, NULL));
 }
 
+/* What a GET may repeat: only what is locked or overloaded now. */
+static void pve_errors__transient(void **state)
+{
+	(void)state;
+	assert_true(pve_error_transient(500, "VM 1 is locked (clone)"));
+	assert_true(pve_error_transient(500, "Internal Server Error"));
+	assert_true(pve_error_transient(503, NULL));
+	assert_false(pve_error_transient(
+		500, "Agent error: failed to open file '/etc/x' (mode: 'r'): "
+		     "No such file or directory"));
+	assert_false(pve_error_transient(500, "no such VM ('77')"));
+	assert_false(pve_error_transient(404, "Not Found"));
+	assert_false(
+		pve_error_transient(400, "Parameter verification failed."));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pve_errors__kinds),
 		cmocka_unit_test(pve_errors__not_carried_out),
+		cmocka_unit_test(pve_errors__transient),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
