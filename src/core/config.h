@@ -90,6 +90,12 @@ struct config {
 					   */
 		uint64_t memory_limit;	  /* RLIMIT_AS per process; 0 none */
 	} ansible;
+	/* runners sharing one repository (runner:): the lease in the git
+	 * server (ops/lease.h) */
+	struct {
+		uint64_t lease_ttl_seconds;  /* a lease lives this long; 120 */
+		uint64_t lease_wait_seconds; /* for another's; 900, 0: none */
+	} runner;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */
