@@ -180,6 +180,7 @@ static int read_lease(const char *remote, bool *present, struct strbuf *oid,
 		goto out;
 	}
 	/* fetch what the ref is now (it may have moved since ls-remote) */
+	strbuf_reset(oid);
 	if (git_fetch_refspec(remote, "+" LEASE_REF ":" LEASE_SEEN_REF, e) <
 		    0 ||
 	    git_rev_parse(LEASE_SEEN_REF, oid, e) < 0 ||
