@@ -3,10 +3,12 @@
  * seed's Terraform workflow does (ops/chain.h). The tag comes from the
  * commit's message (a refused name stops everything before anything else
  * happens), then apply, inventory, and the automated commit of the
- * inventory, new_hosts and host_vars, pushed when asked.
+ * inventory, new_hosts and host_vars, pushed when asked; under the lease
+ * of the remote pushed to (ops/lease.h), or of the local repository.
  */
 #include "cmd/cmd.h"
 #include "ops/chain.h"
+#include "ops/lease.h"
 #include "util/exitcode.h"
 
 struct pipeline_opts {
@@ -30,7 +32,7 @@ static int run_pipeline(const struct config *cfg, void *opts, int argc,
 {
 	struct pipeline_opts *o = opts;
 	struct chain_commit c;
-	struct stage_one_req req = { &c, o->push, o->remote };
+	struct stage_one_req req = { &c, o->push, o->remote, NULL };
 	struct stage_one_result res;
 	int ret = -1;
 
@@ -40,8 +42,12 @@ static int run_pipeline(const struct config *cfg, void *opts, int argc,
 	chain_commit_init(&c);
 	stage_one_result_init(&res);
 	if (chain_commit_read(&c, cfg, o->commit ? o->commit : "HEAD", false,
-			      e) == 0)
+			      e) == 0 &&
+	    lease_take(&req.lease, cfg,
+		       lease_remote_for(cfg, o->remote, o->push), e) == 0) {
 		ret = chain_stage_one(cfg, &req, &res, e);
+		lease_release(req.lease);
+	}
 	stage_one_result_release(&res);
 	chain_commit_release(&c);
 	return ret;

@@ -1,9 +1,12 @@
 /*
  * provision.c - `pve-gitops provision`: stage two of the chain, the
  * playbook the commit's tag (or --playbook) names, run on the hosts the
- * commit added. The work is ops/provision's.
+ * commit added. The work is ops/provision's, under the lease of git.remote
+ * when the repository has that remote, else of the local repository.
  */
 #include "cmd/cmd.h"
+#include "io/git.h"
+#include "ops/lease.h"
 #include "ops/provision.h"
 #include "util/exitcode.h"
 
@@ -26,15 +29,22 @@ static int run_provision(const struct config *cfg, void *opts, int argc,
 	struct provision_req req = { .commit = o->commit,
 				     .playbook = o->playbook };
 	struct provision_result res;
+	struct lease *lease = NULL;
 	int ret;
 
 	(void)argv;
 	if (argc)
 		return err_set(e, EXIT_INVALID, "provision takes no arguments");
+	if (lease_take(&lease, cfg,
+		       lease_remote_for(cfg, NULL,
+					git_remote_exists(cfg->git.remote)),
+		       e) < 0)
+		return -1;
 	provision_result_init(&res);
 	ret = provision_run(cfg, &req, &res, e);
 	provision_print(cfg, &res);
 	provision_result_release(&res);
+	lease_release(lease);
 	return ret < 0 ? -1 : 0;
 }
 

@@ -78,6 +78,8 @@ void config_init(struct config *cfg)
 	cfg->defaults = (struct vmdef_defaults)VMDEF_DEFAULTS_INIT;
 	cfg->reboot.timeout_seconds = 300;
 	cfg->dhcp.wait_seconds = 120;
+	cfg->runner.lease_ttl_seconds = 120;
+	cfg->runner.lease_wait_seconds = 900;
 }
 
 static void free_groups(struct config *cfg)
@@ -812,6 +814,17 @@ static int c_inventory_groups(struct ydecoder *d, void *t,
 	return ret;
 }
 
+/* runner: the lease of ops/lease.h */
+CFG_UINT(r_lease_ttl, runner.lease_ttl_seconds, 2, 86400)
+CFG_UINT(r_lease_wait, runner.lease_wait_seconds, 0, 86400)
+
+static const struct yd_field runner_fields[] = {
+	{ "lease_ttl_seconds", r_lease_ttl, 0 },
+	{ "lease_wait_seconds", r_lease_wait, 0 },
+	{ NULL, NULL, 0 },
+};
+CFG_SECTION(c_runner, runner_fields)
+
 static const struct yd_field config_fields[] = {
 	{ "vms_dir", c_vms_dir, 0 },
 	{ "exclude", c_exclude, 0 },
@@ -838,6 +851,7 @@ static const struct yd_field config_fields[] = {
 	{ "defaults", c_defaults, 0 },
 	{ "reboot", c_reboot, 0 },
 	{ "dhcp", c_dhcp, 0 },
+	{ "runner", c_runner, 0 },
 	{ NULL, NULL, 0 },
 };
 

@@ -95,6 +95,12 @@ struct config {
 	struct {
 		uint64_t wait_seconds; /* 120 */
 	} dhcp;
+	/* runners sharing one repository (runner:): the lease in the git
+	 * server (ops/lease.h) */
+	struct {
+		uint64_t lease_ttl_seconds;  /* a lease lives this long; 120 */
+		uint64_t lease_wait_seconds; /* for another's; 900, 0: none */
+	} runner;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */

@@ -254,3 +254,231 @@ out:
 	strbuf_release(&why);
 	return ret;
 }
+
+/* --- the lease and the progress marker (ops/lease.h, ops/catchup.h) --- */
+
+static int check_remote(const char *remote, struct err *e)
+{
+	if (!*remote || remote[0] == '-')
+		return err_set(e, EXIT_INVALID, "'%s' is not a remote", remote);
+	return 0;
+}
+
+int git_remote_ref(const char *remote, const char *ref, struct strbuf *oid,
+		   struct err *e)
+{
+	const char *args[] = { "ls-remote", "--end-of-options", remote, ref,
+			       NULL };
+	struct strbuf o = STRBUF_INIT;
+	char *line, *save = NULL;
+	int ret = -1;
+
+	strbuf_reset(oid);
+	if (check_remote(remote, e) < 0 ||
+	    git_checked(NULL, "cannot list the remote's refs", args, &o, e) < 0)
+		goto out;
+	/* ls-remote matches patterns by their tail: keep the exact ref */
+	for (line = strtok_r(o.buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+
+		if (tab && !strcmp(tab + 1, ref)) {
+			strbuf_add(oid, line, (size_t)(tab - line));
+			break;
+		}
+	}
+	ret = 0;
+out:
+	strbuf_release(&o);
+	return ret;
+}
+
+int git_fetch_refspec(const char *remote, const char *refspec, struct err *e)
+{
+	const char *args[] = { "fetch",	    "-q",
+			       "--no-tags", "--end-of-options",
+			       remote,	    refspec,
+			       NULL };
+
+	if (check_remote(remote, e) < 0)
+		return -1;
+	return git_checked(NULL, "cannot fetch", args, NULL, e);
+}
+
+/* A line of push --porcelain's output that says the ref was refused. */
+static bool porcelain_rejected(const char *out)
+{
+	const char *p;
+
+	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "")
+		if (p[0] == '!' && p[1] == '\t')
+			return true;
+	return false;
+}
+
+int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
+		 const char *old, const char *new_oid, struct err *e)
+{
+	struct strbuf lease = STRBUF_INIT, spec = STRBUF_INIT;
+	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT;
+	const char *args[] = { "push", "--porcelain", NULL, "--end-of-options",
+			       remote, NULL,	      NULL };
+	int status, ret = -1;
+
+	if (check_remote(remote, e) < 0)
+		return -1;
+	strbuf_addf(&lease, "--force-with-lease=%s:%s", ref, old);
+	strbuf_addf(&spec, "%s:%s", new_oid ? new_oid : "", ref);
+	args[2] = lease.buf;
+	args[5] = spec.buf;
+	if (git_run_as(cfg, args, &o, &errs, &status, e) < 0)
+		goto out;
+	strbuf_trim(&errs);
+	if (!status)
+		ret = 0;
+	else if (porcelain_rejected(o.buf))
+		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
+			 "%s on %s is not where this runner saw it", ref,
+			 remote);
+	else
+		err_setk(e, ERR_CHILD, EXIT_FAIL,
+			 "cannot push %s to %s: git exit status %d: %s", ref,
+			 remote, status, errs.buf);
+out:
+	strbuf_release(&lease);
+	strbuf_release(&spec);
+	strbuf_release(&o);
+	strbuf_release(&errs);
+	return ret;
+}
+
+int git_commit_empty_root(const struct config *cfg, const char *message,
+			  struct strbuf *out, struct err *e)
+{
+	/* stdin is /dev/null: mktree makes the empty tree, in the repository's
+	 * own hash (sha1 or sha256) */
+	const char *mktree[] = { "mktree", NULL };
+	const char *commit[] = { "commit-tree", NULL, "-m", message, NULL };
+	struct strbuf tree = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_reset(out);
+	if (git_checked(NULL, "cannot make the empty tree", mktree, &tree, e) <
+	    0)
+		goto out;
+	strbuf_trim(&tree);
+	commit[1] = tree.buf;
+	if (git_checked(cfg, "cannot make a commit", commit, out, e) < 0)
+		goto out;
+	strbuf_trim(out);
+	ret = 0;
+out:
+	strbuf_release(&tree);
+	return ret;
+}
+
+int git_cat_commit(const char *oid, struct strbuf *out, struct err *e)
+{
+	const char *args[] = { "cat-file", "commit", oid, NULL };
+
+	if (check_rev(oid, e) < 0)
+		return -1;
+	return git_checked(NULL, "cannot read the commit", args, out, e);
+}
+
+int git_has_commit(const char *oid)
+{
+	struct strbuf spec = STRBUF_INIT;
+	const char *args[] = { "cat-file", "-e", NULL, NULL };
+	struct strbuf errs = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	int status = 1;
+
+	if (*oid && oid[0] != '-') {
+		strbuf_addf(&spec, "%s^{commit}", oid);
+		args[2] = spec.buf;
+		if (git_run(args, NULL, &errs, &status, &ignore) < 0)
+			status = 1;
+	}
+	err_release(&ignore);
+	strbuf_release(&errs);
+	strbuf_release(&spec);
+	return status == 0;
+}
+
+int git_is_ancestor(const char *a, const char *b, struct err *e)
+{
+	const char *args[] = {
+		"merge-base", "--is-ancestor", "--end-of-options", a, b, NULL
+	};
+	int status;
+
+	if (check_rev(a, e) < 0 || check_rev(b, e) < 0 ||
+	    git_run(args, NULL, NULL, &status, e) < 0)
+		return -1;
+	if (status > 1)
+		return err_setk(e, ERR_CHILD, EXIT_FAIL,
+				"cannot compare %.12s and %.12s: git exit "
+				"status %d",
+				a, b, status);
+	return status == 0;
+}
+
+int git_first_parents(const char *from, const char *to, struct strvec *out,
+		      struct err *e)
+{
+	struct strbuf range = STRBUF_INIT, o = STRBUF_INIT;
+	const char *args[] = {
+		"rev-list",	    "--reverse", "--first-parent",
+		"--end-of-options", NULL,	 NULL
+	};
+	char *line, *save = NULL;
+	int ret = -1;
+
+	if (check_rev(from, e) < 0 || check_rev(to, e) < 0)
+		goto out;
+	strbuf_addf(&range, "%s..%s", from, to);
+	args[4] = range.buf;
+	if (git_checked(NULL, "cannot list the pending commits", args, &o, e) <
+	    0)
+		goto out;
+	for (line = strtok_r(o.buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		strvec_push(out, line);
+	ret = 0;
+out:
+	strbuf_release(&range);
+	strbuf_release(&o);
+	return ret;
+}
+
+int git_worktree_dirty(struct err *e)
+{
+	const char *args[] = { "status", "--porcelain", "--untracked-files=no",
+			       NULL };
+	struct strbuf o = STRBUF_INIT;
+	int ret;
+
+	ret = git_checked(NULL, "cannot read the work tree's state", args, &o,
+			  e);
+	if (!ret)
+		ret = o.len > 0;
+	strbuf_release(&o);
+	return ret;
+}
+
+int git_remote_exists(const char *name)
+{
+	const char *args[] = { "remote", "get-url", "--", name, NULL };
+	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	int status = 1;
+
+	if (*name && name[0] != '-' &&
+	    git_run(args, &o, &errs, &status, &ignore) < 0)
+		status = 1;
+	err_release(&ignore);
+	strbuf_release(&o);
+	strbuf_release(&errs);
+	return status == 0;
+}

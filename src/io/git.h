@@ -65,4 +65,54 @@ int git_show_file(const char *rev, const char *path, struct strbuf *out,
 int git_push(const struct config *cfg, const char *remote, const char *refspec,
 	     struct err *e);
 
+/* --- the lease and the progress marker (ops/lease.h, ops/catchup.h) --- */
+
+/*
+ * The oid of the exact ref on remote (git ls-remote) into oid, empty when
+ * the remote has no such ref. 0 or -1 (remote unreachable).
+ */
+int git_remote_ref(const char *remote, const char *ref, struct strbuf *oid,
+		   struct err *e);
+
+/* git fetch -q REMOTE REFSPEC. 0 or -1. */
+int git_fetch_refspec(const char *remote, const char *refspec, struct err *e);
+
+/*
+ * Compare-and-swap of ref on remote: git push --porcelain
+ * --force-with-lease=REF:OLD REMOTE NEW:REF (old "" : the ref must not
+ * exist; new_oid NULL: delete the ref). A refusal because the ref is not
+ * at old any more is ERR_CONFLICT; any other failure names git's stderr.
+ */
+int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
+		 const char *old, const char *new_oid, struct err *e);
+
+/*
+ * A root commit on the empty tree with message (as the config's author),
+ * its hash into out. 0 or -1.
+ */
+int git_commit_empty_root(const struct config *cfg, const char *message,
+			  struct strbuf *out, struct err *e);
+
+/* The raw commit object of oid (git cat-file commit) into out. */
+int git_cat_commit(const char *oid, struct strbuf *out, struct err *e);
+
+/* 1 when oid names a commit this repository has, 0 when not. */
+int git_has_commit(const char *oid);
+
+/* 1 when a is an ancestor of b (or a == b), 0 when not, -1 on failure. */
+int git_is_ancestor(const char *a, const char *b, struct err *e);
+
+/*
+ * The first-parent commits of to after from (from..to), oldest first,
+ * appended to out. 0 or -1.
+ */
+int git_first_parents(const char *from, const char *to, struct strvec *out,
+		      struct err *e);
+
+/* 1 when the work tree has uncommitted changes to tracked files, 0 not. */
+int git_worktree_dirty(struct err *e);
+
+/* 1 when name is a configured remote of the repository, 0 when not. */
+int git_remote_exists(const char *name);
+
 #endif

@@ -121,7 +121,7 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 		report_print(stdout, "pipeline: %s: %s\n", c->name.buf,
 			     c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
 	fflush(stdout);
-	if (publish_check_paths(cfg, e) < 0)
+	if (lease_check(req->lease, e) < 0 || publish_check_paths(cfg, e) < 0)
 		return -1;
 	if (cfg->release && release_first(cfg, out, e) < 0)
 		return -1;
@@ -130,7 +130,7 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 		return -1;
 	if (!req->push)
 		return 0;
-	if (publish_push(cfg, remote, e) < 0)
+	if (lease_check(req->lease, e) < 0 || publish_push(cfg, remote, e) < 0)
 		return -1;
 	out->pushed = true;
 	if (out->release_tag.len &&
@@ -158,6 +158,8 @@ int chain_run(const struct config *cfg, const struct stage_one_req *req,
 		ret = 0;
 		goto out;
 	}
+	if (lease_check(req->lease, e) < 0)
+		goto out;
 	memset(&two, 0, sizeof(two));
 	two.commit = one.automated.buf;
 	two.tag = req->commit->tag.buf; /* "" for none: read once */

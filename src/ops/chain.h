@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "core/config.h"
+#include "ops/lease.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -43,7 +44,9 @@ int chain_commit_read(struct chain_commit *c, const struct config *cfg,
 struct stage_one_req {
 	const struct chain_commit *commit; /* its tag names the commit */
 	bool push;
-	const char *remote; /* NULL: git.remote of the config */
+	const char *remote;  /* NULL: git.remote of the config */
+	struct lease *lease; /* held (ops/lease.h): checked before apply,
+			      * push and stage two; NULL: none */
 };
 
 struct stage_one_result {

@@ -11,13 +11,12 @@
 #include <unistd.h>
 
 #include "io/git.h"
-#include "ops/chain.h"
-#include "ops/provision.h"
+#include "ops/catchup.h"
+#include "ops/lease.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
-#include "util/strvec.h"
 
 #define MAX_BACKOFF_S 600
 
@@ -66,158 +65,54 @@ static int take_lock(struct watcher *w, struct err *e)
 	return 0;
 }
 
-/* The last commit done, or the commit checked out at the first start. */
-static int last_done(struct watcher *w, struct strbuf *out, struct err *e)
+/*
+ * The old state file (.git/pve-gitops-watch, before the marker existed):
+ * where to start when the remote has no marker yet. Empty when absent.
+ */
+static void legacy_start(struct watcher *w, struct strbuf *out)
 {
 	struct err ignore = ERR_INIT;
 
-	if (!file_read_all(out, w->state.buf, 1024, &ignore)) {
-		strbuf_trim(out);
-		err_release(&ignore);
-		return 0;
-	}
+	if (file_read_all(out, w->state.buf, 1024, &ignore) < 0)
+		strbuf_reset(out);
+	strbuf_trim(out);
 	err_release(&ignore);
-	return git_rev_parse("HEAD", out, e);
-}
-
-static int save_done(struct watcher *w, const char *rev, struct err *e)
-{
-	struct strbuf text = STRBUF_INIT;
-	int ret;
-
-	strbuf_addf(&text, "%s\n", rev);
-	ret = file_write_atomic(w->state.buf, text.buf, text.len, 0644, e);
-	strbuf_release(&text);
-	return ret;
-}
-
-/* The commits after last up to the fetched head, oldest first. */
-static int new_commits(struct watcher *w, const char *last, struct strvec *out,
-		       struct err *e)
-{
-	struct strbuf range = STRBUF_INIT, o = STRBUF_INIT;
-	const char *fetch[] = { "fetch", "-q",	    "--end-of-options",
-				w->url,	 w->branch, NULL };
-	const char *list[] = { "rev-list", "--reverse", "--first-parent", NULL,
-			       NULL };
-	char *line, *save = NULL;
-	int ret = -1;
-
-	if (git_checked(NULL, "cannot fetch", fetch, NULL, e) < 0)
-		goto out;
-	strbuf_addf(&range, "%s..FETCH_HEAD", last);
-	list[3] = range.buf;
-	if (git_checked(NULL, "cannot list the new commits", list, &o, e) < 0)
-		goto out;
-	for (line = strtok_r(o.buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		strvec_push(out, line);
-	ret = 0;
-out:
-	strbuf_release(&range);
-	strbuf_release(&o);
-	return ret;
-}
-
-/* 1 when the error is one no retry can change (invalid input). */
-static int refused(const struct err *e)
-{
-	return e->exit_code == EXIT_INVALID ? 1 : -1;
 }
 
 /*
- * Process one commit: 0 done, 1 refused for good (invalid input: reported
- * and passed over, since no retry can change it), -1 failed (retried).
+ * One pass: nothing when nothing is pending; else the lease, and every
+ * pending commit (ops/catchup.h). 0, or -1 when a commit failed.
  */
-static int process(struct watcher *w, const char *rev, struct err *e)
-{
-	const char *reset[] = { "reset", "-q", "--hard", rev, NULL };
-	struct chain_commit c;
-	int ret = -1;
-
-	chain_commit_init(&c);
-	if (git_checked(NULL, "cannot check out the commit", reset, NULL, e) <
-	    0)
-		goto out;
-	if (chain_commit_read(&c, w->cfg, rev, true, e) < 0) {
-		ret = refused(e);
-		goto out;
-	}
-	if (c.touches_defs) {
-		struct stage_one_req req = { &c, true, w->url };
-		struct stage_one_result one;
-		int rc;
-
-		stage_one_result_init(&one);
-		rc = chain_stage_one(w->cfg, &req, &one, e);
-		stage_one_result_release(&one);
-		if (rc < 0) {
-			ret = refused(e);
-			goto out;
-		}
-	}
-	if (c.tag.len && c.touches_new_hosts) {
-		struct provision_req two;
-		struct provision_result res;
-		int rc;
-
-		memset(&two, 0, sizeof(two));
-		two.commit = c.rev.buf;
-		two.tag = c.tag.buf;
-		provision_result_init(&res);
-		rc = provision_run(w->cfg, &two, &res, e);
-		provision_print(w->cfg, &res);
-		provision_result_release(&res);
-		if (rc < 0) {
-			ret = refused(e);
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	chain_commit_release(&c);
-	return ret;
-}
-
-static void report(const char *rev, const char *what, const struct err *e)
-{
-	report_error("watch: %.12s %s: %s", rev, what, e->msg.buf);
-}
-
-/* One pass: 0 when every new commit was done, -1 when one failed. */
 static int pass(struct watcher *w, struct err *e)
 {
-	struct strbuf last = STRBUF_INIT;
-	struct strvec commits;
-	size_t i;
+	struct strbuf start = STRBUF_INIT;
+	struct catchup_req req = { 0 };
+	struct catchup_result res;
+	struct lease *lease = NULL;
+	size_t n;
 	int ret = -1;
 
-	strvec_init(&commits);
-	if (last_done(w, &last, e) < 0 ||
-	    new_commits(w, last.buf, &commits, e) < 0)
+	catchup_result_init(&res);
+	legacy_start(w, &start);
+	req.remote = w->url;
+	req.push = true;
+	req.watch = true;
+	req.start = start.buf;
+	req.who = "watch";
+	req.stop = w->stop;
+	if (catchup_pending(w->cfg, &req, &n, e) < 0)
 		goto out;
-	for (i = 0; i < commits.nr && !*w->stop; i++) {
-		struct err ce = ERR_INIT;
-		int rc;
-
-		printf("watch: %.12s\n", commits.v[i]);
-		fflush(stdout);
-		rc = process(w, commits.v[i], &ce);
-		if (rc < 0) {
-			report(commits.v[i], "failed; trying again later", &ce);
-			err_release(&ce);
-			goto out;
-		}
-		if (rc > 0)
-			report(commits.v[i], "refused, passed over", &ce);
-		err_release(&ce);
-		if (save_done(w, commits.v[i], e) < 0)
-			goto out;
+	if (!n) {
+		ret = 0;
+		goto out;
 	}
-	ret = 0;
+	if (lease_take(&lease, w->cfg, w->url, e) < 0)
+		goto out;
+	ret = catchup_run(w->cfg, &req, lease, &res, e);
+	lease_release(lease);
 out:
-	strbuf_release(&last);
-	strvec_clear(&commits);
+	catchup_result_release(&res);
+	strbuf_release(&start);
 	return ret;
 }
 
@@ -270,7 +165,8 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 
 		if (pass(&w, &pe) < 0) {
 			if (pe.msg.len)
-				report_error("watch: %s", pe.msg.buf);
+				report_error("watch: %s; trying again later",
+					     pe.msg.buf);
 			backoff = backoff ? backoff * 2 : w.interval;
 			if (backoff > MAX_BACKOFF_S)
 				backoff = MAX_BACKOFF_S;

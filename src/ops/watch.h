@@ -2,13 +2,18 @@
  * watch.h - the pull-based runner behind `pve-gitops watch`.
  *
  * The repository it runs in is its working copy. Every interval it fetches
- * the branch and processes the new commits one by one, oldest first: stage
- * one (pushing to the watched URL) for a commit that changes the
+ * the branch; when commits are pending after the progress marker
+ * refs/pve-gitops/done of the watched repository, it takes the lease
+ * there (ops/lease.h) and processes them oldest first (ops/catchup.h):
+ * stage one (pushing to the watched URL) for a commit that changes the
  * definitions or the config, stage two for a tagged commit that changes
- * new_hosts.txt, as the seed's workflows trigger. The last commit done is
- * kept in .git/pve-gitops-watch; a commit that fails is reported and tried
- * again with backoff, never skipped; a commit refused for good (invalid
- * input) is reported and passed over. One watcher per clone (a lock file).
+ * new_hosts.txt, as the seed's workflows trigger, until nothing is
+ * pending; then it releases the lease. A commit that fails is reported
+ * and tried again with backoff, never skipped; a commit refused for good
+ * (invalid input) is reported and passed over. The old state file
+ * .git/pve-gitops-watch is where it starts when the remote has no marker
+ * yet. One watcher per clone (a lock file); runners on other clones or
+ * machines wait for the lease.
  */
 #ifndef PVE_GITOPS_OPS_WATCH_H
 #define PVE_GITOPS_OPS_WATCH_H

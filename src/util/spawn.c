@@ -28,17 +28,16 @@
 
 extern char **environ;
 
+/*
+ * Both ends close-on-exec from the start (pipe2): another thread's fork
+ * between pipe() and fcntl() would hand the ends to that child for its
+ * whole life, and our read of the pipe would wait for that child to exit
+ * (the lease's renewal thread spawns git while the main thread runs the
+ * playbook).
+ */
 static int cloexec_pipe(int fd[2])
 {
-	if (pipe(fd) < 0)
-		return -1;
-	if (fcntl(fd[0], F_SETFD, FD_CLOEXEC) < 0 ||
-	    fcntl(fd[1], F_SETFD, FD_CLOEXEC) < 0) {
-		close(fd[0]);
-		close(fd[1]);
-		return -1;
-	}
-	return 0;
+	return pipe2(fd, O_CLOEXEC);
 }
 
 /*

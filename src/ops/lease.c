@@ -1,0 +1,466 @@
+/*
+ * lease.c - the lease in the git server; see lease.h.
+ *
+ * Taking it is a loop: read the ref (ls-remote, fetch, cat-file), decide
+ * (free, expired, held), and try the compare-and-swap push from what was
+ * read. A refused push means another runner moved the ref first: read it
+ * again. The renewal thread does the same swap from our last value every
+ * ttl/3; git runs in child processes (util/spawn is safe from two
+ * threads), and the thread shares only the fields under mu with the main
+ * flow.
+ */
+#include "ops/lease.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/git.h"
+#include "util/backoff.h"
+#include "util/exitcode.h"
+#include "util/parse.h"
+#include "util/report.h"
+#include "util/url.h"
+#include "util/xalloc.h"
+
+#define LEASE_HEAD "pve-gitops lease"
+
+struct lease {
+	const struct config *cfg;
+	char *remote;
+	char holder[LEASE_HOLDER_MAX + 1];
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu; /* guards what follows */
+	pthread_cond_t cv;
+	struct strbuf oid; /* our lease commit on the remote */
+	int64_t expires;   /* of that commit */
+	bool stop, lost;
+};
+
+void lease_format(struct strbuf *out, const char *holder, int64_t expires)
+{
+	strbuf_addf(out, "%s\n\nholder: %s\nexpires: %lld\n", LEASE_HEAD,
+		    holder, (long long)expires);
+}
+
+/* The value of "KEY: " on one line of msg (len bytes) into *v, *vlen. */
+static bool field(const char *msg, size_t len, const char *key, const char **v,
+		  size_t *vlen)
+{
+	size_t k = strlen(key), i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(msg + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (msg + i)) : len - i;
+
+		if (n > k + 1 && !memcmp(msg + i, key, k) &&
+		    msg[i + k] == ':' && msg[i + k + 1] == ' ') {
+			*v = msg + i + k + 2;
+			*vlen = n - k - 2;
+			return true;
+		}
+		i += n + 1;
+	}
+	return false;
+}
+
+int lease_parse(struct lease_info *out, const char *commit, size_t len)
+{
+	const char *body = NULL, *v;
+	size_t i, blen, vlen;
+	uint64_t t;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i + 1 < len; i++)
+		if (commit[i] == '\n' && commit[i + 1] == '\n') {
+			body = commit + i + 2;
+			break;
+		}
+	if (!body)
+		return -1;
+	blen = len - (size_t)(body - commit);
+	if (blen < strlen(LEASE_HEAD) ||
+	    memcmp(body, LEASE_HEAD, strlen(LEASE_HEAD)) ||
+	    (blen > strlen(LEASE_HEAD) && body[strlen(LEASE_HEAD)] != '\n'))
+		return -1;
+	if (!field(body, blen, "holder", &v, &vlen) || !vlen ||
+	    vlen > LEASE_HOLDER_MAX)
+		return -1;
+	for (i = 0; i < vlen; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return -1;
+	memcpy(out->holder, v, vlen);
+	out->holder[vlen] = '\0';
+	if (!field(body, blen, "expires", &v, &vlen) ||
+	    parse_u64(&t, v, vlen, 0, (uint64_t)INT64_MAX) < 0)
+		return -1;
+	out->expires = (int64_t)t;
+	out->valid = true;
+	return 0;
+}
+
+enum lease_state lease_decide(const struct lease_info *cur, const char *me,
+			      int64_t now)
+{
+	if (!cur)
+		return LEASE_FREE;
+	if (!cur->valid)
+		return LEASE_EXPIRED;
+	if (!strcmp(cur->holder, me))
+		return LEASE_OURS;
+	return now < cur->expires ? LEASE_HELD : LEASE_EXPIRED;
+}
+
+void lease_time(char *buf, size_t size, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "%lld", (long long)t);
+}
+
+const char *lease_remote_for(const struct config *cfg, const char *remote,
+			     bool push)
+{
+	if (remote)
+		return remote;
+	return push ? cfg->git.remote : ".";
+}
+
+/* "HOST PID RANDOM": the host name reduced to [A-Za-z0-9._-]. */
+static void make_holder(char *out, size_t size)
+{
+	char host[64] = "";
+	unsigned long long rnd = 0;
+	int fd;
+	size_t i;
+
+	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+		snprintf(host, sizeof(host), "unknown");
+	for (i = 0; host[i]; i++)
+		if (!((host[i] >= 'a' && host[i] <= 'z') ||
+		      (host[i] >= 'A' && host[i] <= 'Z') ||
+		      (host[i] >= '0' && host[i] <= '9') || host[i] == '.' ||
+		      host[i] == '-' || host[i] == '_'))
+			host[i] = '_';
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+		rnd = (unsigned long long)mono_ms() ^
+		      ((unsigned long long)getpid() << 32);
+	if (fd >= 0)
+		close(fd);
+	snprintf(out, size, "%s %ld %016llx", host, (long)getpid(), rnd);
+}
+
+/*
+ * The lease on the remote now: 0 with *present false (no ref) or with
+ * oid and info filled; -1 when the remote cannot be read.
+ */
+static int read_lease(const char *remote, bool *present, struct strbuf *oid,
+		      struct lease_info *info, struct err *e)
+{
+	struct strbuf raw = STRBUF_INIT;
+	int ret = -1;
+
+	*present = false;
+	memset(info, 0, sizeof(*info));
+	if (git_remote_ref(remote, LEASE_REF, oid, e) < 0)
+		goto out;
+	if (!oid->len) {
+		ret = 0;
+		goto out;
+	}
+	/* fetch what the ref is now (it may have moved since ls-remote) */
+	strbuf_reset(oid);
+	if (git_fetch_refspec(remote, "+" LEASE_REF ":" LEASE_SEEN_REF, e) <
+		    0 ||
+	    git_rev_parse(LEASE_SEEN_REF, oid, e) < 0 ||
+	    git_cat_commit(oid->buf, &raw, e) < 0)
+		goto out;
+	lease_parse(info, raw.buf, raw.len); /* unreadable: info->valid 0 */
+	*present = true;
+	ret = 0;
+out:
+	strbuf_release(&raw);
+	return ret;
+}
+
+/* A new lease commit of ours until now + ttl, swapped in for old. */
+static int swap_in(struct lease *l, const char *old, struct strbuf *new_oid,
+		   int64_t *expires, struct err *e)
+{
+	struct strbuf msg = STRBUF_INIT;
+	int ret;
+
+	*expires =
+		(int64_t)time(NULL) + (int64_t)l->cfg->runner.lease_ttl_seconds;
+	lease_format(&msg, l->holder, *expires);
+	ret = git_commit_empty_root(l->cfg, msg.buf, new_oid, e);
+	if (!ret)
+		ret = git_cas_push(l->cfg, l->remote, LEASE_REF, old,
+				   new_oid->buf, e);
+	strbuf_release(&msg);
+	return ret;
+}
+
+/* Wait on cv until the absolute wall-clock time at, or until stop. */
+static void wait_until(struct lease *l, const struct timespec *at)
+{
+	while (!l->stop &&
+	       pthread_cond_timedwait(&l->cv, &l->mu, at) != ETIMEDOUT)
+		;
+}
+
+static void *renew_main(void *arg)
+{
+	struct lease *l = arg;
+	long period_ms = (long)l->cfg->runner.lease_ttl_seconds * 1000 / 3;
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop && !l->lost) {
+		struct strbuf old = STRBUF_INIT, next = STRBUF_INIT;
+		struct err e = ERR_INIT;
+		struct timespec at;
+		int64_t expires;
+		int rc;
+
+		clock_gettime(CLOCK_REALTIME, &at);
+		at.tv_sec += period_ms / 1000;
+		at.tv_nsec += (period_ms % 1000) * 1000000L;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		wait_until(l, &at);
+		if (l->stop)
+			break;
+		strbuf_addstr(&old, l->oid.buf);
+		pthread_mutex_unlock(&l->mu);
+		rc = swap_in(l, old.buf, &next, &expires, &e);
+		pthread_mutex_lock(&l->mu);
+		if (!rc) {
+			strbuf_reset(&l->oid);
+			strbuf_addstr(&l->oid, next.buf);
+			l->expires = expires;
+		} else if (err_is(&e, ERR_CONFLICT) ||
+			   (int64_t)time(NULL) >= l->expires) {
+			l->lost = true; /* refused, or ours ran out meanwhile */
+		}
+		/* else: the server did not answer; try again next period */
+		err_release(&e);
+		strbuf_release(&old);
+		strbuf_release(&next);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* Renew in a thread that takes no signals: they stay the main flow's. */
+static int start_renewal(struct lease *l, struct err *e)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&l->thread, NULL, renew_main, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return err_errno(e, rc, "cannot start the lease's renewal");
+	l->started = true;
+	return 0;
+}
+
+static struct lease *lease_new(const struct config *cfg, const char *remote)
+{
+	struct lease *l = xcalloc(1, sizeof(*l));
+
+	l->cfg = cfg;
+	l->remote = xstrdup(remote);
+	make_holder(l->holder, sizeof(l->holder));
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	strbuf_init(&l->oid, 0);
+	return l;
+}
+
+static void lease_free(struct lease *l)
+{
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	strbuf_release(&l->oid);
+	free(l->remote);
+	free(l);
+}
+
+/* The holder and expiry of a lease another holds, as the error says. */
+static int held_error(struct err *e, const char *remote,
+		      const struct lease_info *info, uint64_t waited)
+{
+	struct strbuf red = STRBUF_INIT;
+	char until[40];
+
+	lease_time(until, sizeof(until), info->expires);
+	err_setk(e, ERR_LOCKED, EXIT_FAIL,
+		 "the lease on %s is held by %s until %s%s",
+		 url_redacted(&red, remote), info->holder, until,
+		 waited ? "; waited runner.lease_wait_seconds for it"
+			: " (runner.lease_wait_seconds is 0: not waiting)");
+	strbuf_release(&red);
+	return -1;
+}
+
+struct attempt {
+	struct lease *l;
+	uint64_t deadline; /* mono_ms */
+	bool waiting;	   /* the waiting line was printed */
+	struct backoff b;
+	unsigned n;
+};
+
+/*
+ * One round: 0 taken, 1 try again (after a pause), -1 failed. The lease
+ * read is what the swap starts from.
+ */
+static int try_take(struct attempt *a, struct err *e)
+{
+	struct lease *l = a->l;
+	struct strbuf oid = STRBUF_INIT, red = STRBUF_INIT;
+	struct lease_info info;
+	enum lease_state st;
+	bool present;
+	int64_t expires;
+	int ret = -1;
+
+	if (read_lease(l->remote, &present, &oid, &info, e) < 0)
+		goto out;
+	st = lease_decide(present ? &info : NULL, l->holder,
+			  (int64_t)time(NULL));
+	if (st == LEASE_HELD) {
+		uint64_t wait = l->cfg->runner.lease_wait_seconds;
+		char until[40];
+
+		if (!wait || mono_ms() >= a->deadline) {
+			ret = held_error(e, l->remote, &info, wait);
+			goto out;
+		}
+		lease_time(until, sizeof(until), info.expires);
+		if (!a->waiting)
+			report_note("lease on %s held by %s until %s; waiting "
+				    "up to %llu s",
+				    url_redacted(&red, l->remote), info.holder,
+				    until, (unsigned long long)wait);
+		a->waiting = true;
+		ret = 1;
+		goto out;
+	}
+	if (swap_in(l, present ? oid.buf : "", &l->oid, &expires, e) < 0) {
+		ret = err_is(e, ERR_CONFLICT) ? 1 : -1; /* another won */
+		goto out;
+	}
+	l->expires = expires;
+	if (st == LEASE_EXPIRED)
+		report_note("took over the lease on %s from %s (expired)",
+			    url_redacted(&red, l->remote),
+			    info.valid ? info.holder : "an unreadable lease");
+	ret = 0;
+out:
+	strbuf_release(&oid);
+	strbuf_release(&red);
+	return ret;
+}
+
+int lease_take(struct lease **out, const struct config *cfg, const char *remote,
+	       struct err *e)
+{
+	struct attempt a = { 0 };
+	int rc;
+
+	*out = NULL;
+	a.l = lease_new(cfg, remote);
+	a.deadline = mono_ms() + cfg->runner.lease_wait_seconds * 1000;
+	backoff_init(&a.b, 300, 3000, 0);
+	while ((rc = try_take(&a, e)) == 1) {
+		long d = backoff_delay(&a.b, a.n < 8 ? a.n++ : a.n);
+		uint64_t now = mono_ms();
+
+		err_release(e);
+		if (a.waiting && now + (uint64_t)d > a.deadline)
+			d = a.deadline > now ? (long)(a.deadline - now) : 0;
+		sleep_ms(d);
+	}
+	if (rc < 0 || start_renewal(a.l, e) < 0) {
+		if (rc == 0)
+			lease_release(a.l);
+		else
+			lease_free(a.l);
+		return -1;
+	}
+	*out = a.l;
+	return 0;
+}
+
+int lease_check(struct lease *l, struct err *e)
+{
+	struct strbuf oid = STRBUF_INIT, red = STRBUF_INIT;
+	struct lease_info info;
+	struct err ignore = ERR_INIT;
+	bool lost, present = false;
+
+	if (!l)
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	if ((int64_t)time(NULL) >= l->expires)
+		l->lost = true;
+	lost = l->lost;
+	pthread_mutex_unlock(&l->mu);
+	if (!lost)
+		return 0;
+	read_lease(l->remote, &present, &oid, &info, &ignore);
+	err_setk(e, ERR_LOST, EXIT_FAIL, "lost the lease on %s to %s",
+		 url_redacted(&red, l->remote),
+		 present && info.valid ? info.holder : "nobody (it expired)");
+	err_release(&ignore);
+	strbuf_release(&oid);
+	strbuf_release(&red);
+	return -1;
+}
+
+const char *lease_remote(const struct lease *l)
+{
+	return l->remote;
+}
+
+void lease_release(struct lease *l)
+{
+	struct err e = ERR_INIT;
+	bool lost;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->stop = true;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	lost = l->lost;
+	if (!lost && l->oid.len &&
+	    git_cas_push(l->cfg, l->remote, LEASE_REF, l->oid.buf, NULL, &e) <
+		    0 &&
+	    !err_is(&e, ERR_CONFLICT))
+		report_warning("cannot release the lease (it expires by "
+			       "itself): %s",
+			       e.msg.buf);
+	err_release(&e);
+	lease_free(l);
+}

@@ -1,0 +1,99 @@
+/*
+ * lease.h - one runner at a time per repository: a lease held in the git
+ * server itself, so runners on different machines see it.
+ *
+ * The lease is the ref refs/pve-gitops/lease on the remote. Its value is a
+ * root commit on the empty tree whose message says who holds it and until
+ * when (wall-clock seconds: runners are different machines, so their
+ * clocks must agree to well within the lease's time to live). It is taken
+ * and renewed with a compare-and-swap push (--force-with-lease): of two
+ * runners that saw the same old value, one push wins and the other is
+ * refused. A holder renews it every ttl/3 from a thread of its own and
+ * deletes it at the end; a holder that died leaves it to expire, and the
+ * next runner takes it over. A runner whose renewal was refused has lost
+ * it: lease_check() says so before each step that changes something.
+ *
+ * The message:
+ *
+ *	pve-gitops lease
+ *
+ *	holder: HOST PID RANDOM
+ *	expires: UNIX-SECONDS
+ */
+#ifndef PVE_GITOPS_OPS_LEASE_H
+#define PVE_GITOPS_OPS_LEASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+
+#define LEASE_REF	 "refs/pve-gitops/lease"
+#define LEASE_SEEN_REF	 "refs/pve-gitops/seen-lease"
+#define LEASE_HOLDER_MAX 200
+
+/* A lease as read from its commit. */
+struct lease_info {
+	bool valid; /* the message parsed */
+	char holder[LEASE_HOLDER_MAX + 1];
+	int64_t expires; /* Unix seconds */
+};
+
+/* The lease commit's message for holder until expires, into out. */
+void lease_format(struct strbuf *out, const char *holder, int64_t expires);
+
+/*
+ * Read a lease from a raw commit object (git cat-file commit: headers, a
+ * blank line, the message). Sets out->valid; 0, or -1 when it is no lease
+ * message (a holder that is not printable ASCII, no expiry, ...).
+ */
+int lease_parse(struct lease_info *out, const char *commit, size_t len);
+
+enum lease_state {
+	LEASE_FREE,    /* no lease ref */
+	LEASE_OURS,    /* held by me */
+	LEASE_HELD,    /* held by another, not expired */
+	LEASE_EXPIRED, /* expired (or unreadable): may be taken over */
+};
+
+/* What the lease cur (NULL: no ref) means to holder me at time now. */
+enum lease_state lease_decide(const struct lease_info *cur, const char *me,
+			      int64_t now);
+
+/* t as "2026-12-02T08:00:00Z" into buf (at least 32 bytes). */
+void lease_time(char *buf, size_t size, int64_t t);
+
+/* The remote a command leases: its --remote, or git.remote when it pushes
+ * (push true), else the local repository ".". */
+const char *lease_remote_for(const struct config *cfg, const char *remote,
+			     bool push);
+
+struct lease;
+
+/*
+ * Take the lease on remote (a remote name, URL or "."), waiting up to
+ * runner.lease_wait_seconds while another holds it; then renew it in the
+ * background. *out is the held lease (free it with lease_release). A
+ * lease held by another past the wait is an ERR_LOCKED error (exit 1)
+ * naming the holder and its expiry.
+ */
+int lease_take(struct lease **out, const struct config *cfg, const char *remote,
+	       struct err *e);
+
+/*
+ * 0 while the lease is ours (l NULL: no lease, always 0); -1 with ERR_LOST
+ * "lost the lease on REMOTE to HOLDER" once a renewal was refused or ours
+ * expired unrenewed.
+ */
+int lease_check(struct lease *l, struct err *e);
+
+/* The remote the lease is held on. */
+const char *lease_remote(const struct lease *l);
+
+/* Stop renewing, delete the lease when it is still ours, free l. NULL: no-op.
+ */
+void lease_release(struct lease *l);
+
+#endif

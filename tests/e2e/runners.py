@@ -1,0 +1,348 @@
+#!/usr/bin/python3
+"""Several runners on one repository, end to end on loopback: real git (a
+bare repository as the remote, one clone per runner), proxmox-sim, real
+ansible-playbook and real sshd servers on 127.0.0.x for the new VMs.
+
+- two `watch` processes on two clones and a `run --push` from a third, all
+  started at once on one tagged commit: one VM, one automated commit, one
+  playbook run (the lease in the git server, refs/pve-gitops/lease);
+- the same with the holder killed (SIGKILL) in the middle of its apply:
+  the next runner takes the lease over after it expired and finishes,
+  without a second VM or a second automated commit;
+- three tagged commits pushed without a run: one `run --push` provisions
+  the three commits' hosts, in commit order (the progress marker,
+  refs/pve-gitops/done);
+- `watch --once` finishes stage two of the automated commit it just made;
+- a lease held by another, not expired, with lease_wait_seconds 0: exit 1
+  naming the holder, and nothing applied or pushed.
+
+Usage: runners.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+import urllib3
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+from simlib import Sim, Tap  # noqa: E402
+from sshdlib import Sshds  # noqa: E402
+
+urllib3.disable_warnings()
+BIN, PSIM, SRC = sys.argv[1:4]
+SECRET = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
+t = Tap()
+D = tempfile.mkdtemp(prefix="pve-gitops-runners.")
+DEV = os.path.join(D, "dev")
+REMOTE = os.path.join(D, "remote.git")
+RUNS = os.path.join(D, "runs.log")
+TTL = 4
+
+
+def sh(*args, cwd=DEV, check=True):
+    p = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
+    if check and p.returncode:
+        raise RuntimeError("%s: %s" % (args, p.stderr))
+    return p.stdout.strip()
+
+
+def git(*args, cwd=DEV):
+    return sh("git", *args, cwd=cwd)
+
+
+def vm_file(name, ip):
+    with open(os.path.join(DEV, "proxmox", "vms", name + ".yaml"),
+              "w") as f:
+        f.write("name: %s\ntarget_node: node01\ncores: 1\nmemory: 1024\n"
+                "clone: ubuntu24-template\n"
+                'ipconfig0: "ip=%s/8,gw=127.0.0.1"\nciuser: root\n'
+                % (name, ip))
+
+
+def commit(msg):
+    git("add", "-A")
+    git("commit", "-q", "-m", msg)
+    sh("git", "pull", "-q", "--rebase", "origin", "main", check=False)
+    git("push", "-q", "origin", "HEAD:main")
+
+
+def setup(psim, sshd):
+    git("init", "-q", "--bare", "-b", "main", REMOTE, cwd=D)
+    os.makedirs(DEV)
+    git("init", "-q", "-b", "main")
+    git("config", "user.name", "Dev")
+    git("config", "user.email", "dev@example.test")
+    for item in ("pve-gitops.yaml", ".gitignore", "proxmox"):
+        src = os.path.join(SRC, "examples", "infra", item)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(DEV, item))
+        else:
+            shutil.copy(src, DEV)
+    vms = os.path.join(DEV, "proxmox", "vms")
+    for n in os.listdir(vms):
+        os.unlink(os.path.join(vms, n))
+    cfg = os.path.join(DEV, "pve-gitops.yaml")
+    text = open(cfg).read()
+    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
+                  "\"%s\"" % (psim.url, psim.fingerprint), text)
+    text = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
+                  r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
+                  "wait_seconds: 20" % (sshd.port,
+                                        os.path.join(D, "known_hosts")),
+                  text)
+    text += ("runner:\n  lease_ttl_seconds: %d\n  lease_wait_seconds: 120\n"
+             % TTL)
+    open(cfg, "w").write(text)
+    # a direct playbook that records each run and its hosts
+    with open(os.path.join(DEV, "proxmox", "playbooks", "haproxy.yml"),
+              "w") as f:
+        f.write("""- hosts: "{{ target_hosts }}"
+  gather_facts: false
+  tasks:
+    - name: record the run
+      ansible.builtin.shell: >-
+        echo "{{ ansible_play_hosts_all | sort | join(',') }}" >> %s
+      delegate_to: localhost
+      run_once: true
+    - name: reach each host
+      ansible.builtin.command: "true"
+""" % RUNS)
+    git("remote", "add", "origin", REMOTE)
+    commit("chore: the infrastructure repository")
+    # everything so far is done: the runners start from here
+    git("update-ref", "refs/pve-gitops/done", "main", cwd=REMOTE)
+    env = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
+               PM_API_TOKEN_SECRET=SECRET, HOME=os.path.join(D, "home"),
+               ANSIBLE_PRIVATE_KEY_FILE=sshd.client_key, ANSIBLE_NOCOLOR="1")
+    env.pop("PM_API_URL", None)
+    os.makedirs(env["HOME"])
+    return env
+
+
+def clone(name):
+    d = os.path.join(D, name)
+    git("clone", "-q", REMOTE, d, cwd=D)
+    git("config", "user.name", name, cwd=d)
+    git("config", "user.email", name + "@example.test", cwd=d)
+    return d
+
+
+def start(env, d, *args):
+    out = open(os.path.join(D, "%s-%d.out" % (os.path.basename(d),
+                                               time.monotonic_ns())), "w+")
+    p = subprocess.Popen([BIN, "-C", d, "--no-color"] + list(args),
+                         stdout=out, stderr=subprocess.STDOUT, env=env,
+                         stdin=subprocess.DEVNULL)
+    p.out = out
+    return p
+
+
+def finish(p, timeout=300):
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    p.out.seek(0)
+    return rc, p.out.read()
+
+
+def guests(sim, name=None):
+    r = requests.get(sim.api("/cluster/resources"), params={"type": "vm"},
+                     headers=AUTH, verify=False, timeout=30)
+    return [v for v in r.json()["data"] if not v.get("template") and
+            (name is None or v.get("name") == name)]
+
+
+def runs():
+    return open(RUNS).read().split() if os.path.exists(RUNS) else []
+
+
+def remote_log():
+    return git("log", "--first-parent", "--format=%s", "main",
+               cwd=REMOTE).splitlines()
+
+
+def automated(log=None):
+    return [s for s in (log or remote_log())
+            if s.startswith("Auto-update Ansible inventory")]
+
+
+def marker():
+    return sh("git", "for-each-ref", "--format=%(objectname)",
+              "refs/pve-gitops/done", cwd=REMOTE)
+
+
+def lease():
+    return sh("git", "for-each-ref", "--format=%(objectname)",
+              "refs/pve-gitops/lease", cwd=REMOTE)
+
+
+def settled(name):
+    t.eq(marker(), git("rev-parse", "main", cwd=REMOTE),
+         "%s: the marker is at the remote's head" % name)
+    t.eq(lease(), "", "%s: the lease was released" % name)
+
+
+def wait_for(cond, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def stage_three_at_once(env, sim, w1, w2, r3):
+    vm_file("haproxy-a", "127.0.0.2")
+    commit("feat: a balancer [ansible haproxy]")
+    n_auto = len(automated())
+    git("pull", "-q", "origin", "main", cwd=r3)
+    ps = [start(env, w1, "watch", "--remote", REMOTE, "--interval", "1"),
+          start(env, w2, "watch", "--remote", REMOTE, "--interval", "1"),
+          start(env, r3, "run", "--push")]
+    rc, out = finish(ps[2])
+    t.eq(rc, 0, "at once: run --push exits 0")
+    # the watchers see the marker at the head on their next passes
+    ok = wait_for(lambda: marker() == git("rev-parse", "main", cwd=REMOTE)
+                  and not lease())
+    time.sleep(3)
+    texts = [out]
+    for p in ps[:2]:
+        p.send_signal(signal.SIGTERM)
+        rc, text = finish(p)
+        t.ok(rc == 0 and "watch: stopped" in text, "at once: a watch stops "
+             "cleanly on SIGTERM", text[-2000:])
+        texts.append(text)
+    t.ok(ok, "at once: the marker reached the head", "\n".join(texts))
+    t.eq(len(guests(sim, "haproxy-a")), 1, "at once: one VM")
+    t.eq(len(automated()) - n_auto, 1, "at once: one automated commit",
+         ) or print("#", remote_log())
+    t.eq(runs(), ["haproxy-a"], "at once: one playbook run") or \
+        print("#", "\n".join(texts)[-4000:])
+    t.ok(sum("pipeline: " in x for x in texts) == 1,
+         "at once: one runner did stage one", "\n".join(texts)[-4000:])
+    t.ok(any("held by" in x and "waiting up to 120 s" in x for x in texts),
+         "at once: a runner waited for the lease, saying who held it",
+         "\n".join(texts)[-4000:])
+    settled("at once")
+
+
+def stage_killed(env, sim, w1, w2, r3):
+    vm_file("haproxy-b", "127.0.0.3")
+    commit("feat: another balancer [ansible haproxy]")
+    n_auto, n_runs = len(automated()), len(runs())
+    git("pull", "-q", "origin", "main", cwd=r3)
+    victim = start(env, r3, "run", "--push")
+    seen = wait_for(lambda: guests(sim, "haproxy-b"), 120)
+    held = lease()
+    victim.send_signal(signal.SIGKILL)
+    rc, vout = finish(victim)
+    t.ok(seen and held, "killed: SIGKILLed while holding the lease, its VM "
+         "being made", vout[-2000:])
+    t.ok(lease() != "", "killed: the lease stays behind")
+    ps = [start(env, w1, "watch", "--remote", REMOTE, "--once"),
+          start(env, w2, "run", "--push")]
+    res = [finish(p) for p in ps]
+    text = "\n".join(x for _, x in res)
+    t.eq([rc for rc, _ in res], [0, 0], "killed: the next runners exit 0") \
+        or print("#", text[-4000:])
+    t.ok("took over the lease on %s from" % REMOTE in text,
+         "killed: one took the lease over after it expired", text[-3000:])
+    t.eq(len(guests(sim, "haproxy-b")), 1, "killed: no duplicate VM")
+    t.eq(len(automated()) - n_auto, 1, "killed: no duplicate automated "
+         "commit") or print("#", remote_log())
+    t.eq(runs()[n_runs:], ["haproxy-b"], "killed: the playbook ran once")
+    settled("killed")
+
+
+def stage_three_commits(env, sim, r):
+    n_auto, n_runs = len(automated()), len(runs())
+    for i, ip in ((1, "127.0.0.4"), (2, "127.0.0.5"), (3, "127.0.0.6")):
+        vm_file("haproxy-c%d" % i, ip)
+        commit("feat: balancer c%d [ansible haproxy]" % i)
+    git("pull", "-q", "origin", "main", cwd=r)
+    rc, out = finish(start(env, r, "run", "--push"))
+    t.eq(rc, 0, "three commits: one run --push exits 0") or \
+        print("#", out[-4000:])
+    t.eq(runs()[n_runs:], ["haproxy-c1", "haproxy-c2", "haproxy-c3"],
+         "three commits: each commit's host provisioned, in commit order")
+    t.eq(len(automated()) - n_auto, 3, "three commits: an automated commit "
+         "for each") or print("#", remote_log())
+    t.eq(sum(len(guests(sim, "haproxy-c%d" % i)) for i in (1, 2, 3)), 3,
+         "three commits: three VMs")
+    t.eq(git("rev-parse", "HEAD", cwd=r), git("rev-parse", "main",
+                                                cwd=REMOTE),
+         "three commits: the clone is left at the last pushed commit")
+    settled("three commits")
+
+
+def stage_watch_once(env, w):
+    n_runs = len(runs())
+    vm_file("haproxy-d", "127.0.0.7")
+    commit("feat: balancer d [ansible haproxy]")
+    rc, out = finish(start(env, w, "watch", "--remote", REMOTE, "--once"))
+    t.eq(rc, 0, "watch --once exits 0") or print("#", out[-3000:])
+    t.eq(runs()[n_runs:], ["haproxy-d"], "watch --once: stage two of the "
+         "automated commit it just made, in the same invocation")
+    t.eq(remote_log()[0], "Auto-update Ansible inventory [ansible haproxy]",
+         "watch --once: its automated commit is on the remote")
+    settled("watch --once")
+
+
+def stage_held(env, sim, r):
+    cfg = os.path.join(DEV, "pve-gitops.yaml")
+    text = open(cfg).read()
+    open(cfg, "w").write(text.replace("lease_wait_seconds: 120",
+                                      "lease_wait_seconds: 0"))
+    vm_file("haproxy-e", "127.0.0.8")
+    commit("feat: balancer e [ansible haproxy]")
+    tree = sh("git", "mktree", cwd=REMOTE)
+    expires = int(time.time()) + 600
+    oid = sh("git", "-c", "user.name=x", "-c", "user.email=x@x",
+             "commit-tree", tree, "-m", "pve-gitops lease\n\nholder: "
+             "elsewhere.example 4242 00c0ffee\nexpires: %d" % expires,
+             cwd=REMOTE)
+    git("update-ref", "refs/pve-gitops/lease", oid, cwd=REMOTE)
+    head = git("rev-parse", "main", cwd=REMOTE)
+    git("pull", "-q", "origin", "main", cwd=r)
+    n_log = len(open(sim.log).read().splitlines())
+    rc, out = finish(start(env, r, "run", "--push"))
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
+    t.ok(rc == 1 and "held by elsewhere.example 4242 00c0ffee until %s"
+         % until in out, "held: exit 1 naming the holder and its expiry",
+         out[-2000:])
+    t.eq(len(open(sim.log).read().splitlines()), n_log,
+         "held: not one request reached Proxmox")
+    t.eq(guests(sim, "haproxy-e"), [], "held: no VM")
+    t.eq(git("rev-parse", "main", cwd=REMOTE), head,
+         "held: nothing pushed")
+    t.eq(lease(), oid, "held: the other's lease is untouched")
+
+
+def main():
+    with Sshds(["127.0.0.%d" % i for i in range(2, 9)]) as sshd, \
+            Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms",
+                "10,qmclone=300", "--boot-ms", "0") as psim:
+        env = setup(psim, sshd)
+        w1, w2, r3 = clone("w1"), clone("w2"), clone("r3")
+        stage_three_at_once(env, psim, w1, w2, r3)
+        stage_killed(env, psim, w1, w2, r3)
+        stage_three_commits(env, psim, w2)
+        stage_watch_once(env, w1)
+        stage_held(env, psim, w2)
+    shutil.rmtree(D, ignore_errors=True)
+    t.done()
+
+
+main()
