@@ -207,6 +207,8 @@ static void agent_pause(struct backoff *b, unsigned attempt, uint64_t deadline)
 	uint64_t now = mono_ms();
 	long ms = backoff_delay(b, attempt);
 
+	if (now >= deadline)
+		return;
 	if (now + (uint64_t)ms > deadline)
 		ms = (long)(deadline - now);
 	sleep_ms(ms);

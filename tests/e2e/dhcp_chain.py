@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from kubelib import asan_build  # noqa: E402
-from simlib import Sim, Tap  # noqa: E402
+from simlib import Sim, Tap, schema_check  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 
 BIN, PSIM, SRC = sys.argv[1:4]
@@ -86,7 +86,9 @@ def setup(psim, sshd):
     text = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
                   r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
                   "wait_seconds: 20" % (sshd.port, KNOWN), text)
-    text += "dhcp:\n  wait_seconds: 30\n"
+    assert "dhcp:\n  wait_seconds: 120\n" in text
+    text = text.replace("dhcp:\n  wait_seconds: 120\n",
+                        "dhcp:\n  wait_seconds: 30\n")
     if asan_build(BIN):
         text += "ansible:\n  memory_limit: 0\n"
     open(cfg, "w").write(text)
@@ -161,6 +163,7 @@ def main():
              in kh, "dhcp: the host key is in known_hosts", kh)
         t.ok("no known IPv4 address" not in out,
              "dhcp: no 'no known IPv4 address' warning", out)
+        schema_check(t, psim)
     shutil.rmtree(D, ignore_errors=True)
     t.done()
 

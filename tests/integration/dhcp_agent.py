@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 
-from simlib import Sim, Tap, point_at
+from simlib import Sim, Tap, point_at, schema_check
 
 BIN, PSIM = os.path.abspath(sys.argv[1]), sys.argv[2]
 SECRET = "5b1f0c2e-7a3d-4e8f-9b6a-1c2d3e4f5a6b"
@@ -161,6 +161,7 @@ def agent_late(t):
                  "late agent: the VM with a static ipconfig0 is never asked")
             t.ok("no known IPv4 address" not in p.stderr,
                  "late agent: no warning about the address", p.stderr)
+            schema_check(t, sim)
 
 
 def agent_never(t):
@@ -204,6 +205,7 @@ def agent_never(t):
                  p.stderr)
             t.ok("dhcp-a ansible_host=127.0.0.5" in
                  r.read("proxmox/k8s.ini"), "never: its line is kept")
+            schema_check(t, sim)
 
 
 def banner_server(addr):
@@ -260,6 +262,7 @@ def file_read_once(t):
                      "file-read: the key came through the agent",
                      p.stdout + p.stderr)
                 t.ok(took < 60, "file-read: provision took %.1f s" % took)
+                schema_check(t, sim)
         finally:
             srv.close()
 
