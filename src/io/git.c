@@ -14,6 +14,7 @@
 #include "util/fileio.h"
 #include "util/report.h"
 #include "util/spawn.h"
+#include "util/url.h"
 
 /*
  * Run git with args; env (NULL: none) is applied over the shared child
@@ -201,7 +202,7 @@ int git_push(const struct config *cfg, const char *remote, const char *refspec,
 {
 	const char *args[] = { "push", "-q",	"--end-of-options",
 			       remote, refspec, NULL };
-	struct strbuf errs = STRBUF_INIT;
+	struct strbuf errs = STRBUF_INIT, red = STRBUF_INIT;
 	int status, ret = -1;
 
 	if (git_run_as(cfg, args, NULL, &errs, &status, e) < 0)
@@ -215,13 +216,14 @@ int git_push(const struct config *cfg, const char *remote, const char *refspec,
 		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			 "the push to %s was rejected: the remote has commits "
 			 "this one does not",
-			 remote);
+			 url_redacted(&red, remote));
 	else
 		err_set(e, EXIT_FAIL,
-			"cannot push to %s: git exit status %d: %s", remote,
-			status, errs.buf);
+			"cannot push to %s: git exit status %d: %s",
+			url_redacted(&red, remote), status, errs.buf);
 out:
 	strbuf_release(&errs);
+	strbuf_release(&red);
 	return ret;
 }
 
@@ -320,7 +322,7 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 		 const char *old, const char *new_oid, struct err *e)
 {
 	struct strbuf lease = STRBUF_INIT, spec = STRBUF_INIT;
-	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT;
+	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT, red = STRBUF_INIT;
 	const char *args[] = { "push", "--porcelain", NULL, "--end-of-options",
 			       remote, NULL,	      NULL };
 	int status, ret = -1;
@@ -339,12 +341,13 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 	else if (porcelain_rejected(o.buf))
 		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			 "%s on %s is not where this runner saw it", ref,
-			 remote);
+			 url_redacted(&red, remote));
 	else
 		err_setk(e, ERR_CHILD, EXIT_FAIL,
 			 "cannot push %s to %s: git exit status %d: %s", ref,
-			 remote, status, errs.buf);
+			 url_redacted(&red, remote), status, errs.buf);
 out:
+	strbuf_release(&red);
 	strbuf_release(&lease);
 	strbuf_release(&spec);
 	strbuf_release(&o);
