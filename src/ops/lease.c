@@ -12,13 +12,13 @@
 #include "ops/lease.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "io/git.h"
@@ -141,7 +141,6 @@ static void make_holder(char *out, size_t size)
 {
 	char host[64] = "";
 	unsigned long long rnd = 0;
-	int fd;
 	size_t i;
 
 	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
@@ -152,12 +151,9 @@ static void make_holder(char *out, size_t size)
 		      (host[i] >= '0' && host[i] <= '9') || host[i] == '.' ||
 		      host[i] == '-' || host[i] == '_'))
 			host[i] = '_';
-	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, &rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		rnd = (unsigned long long)mono_ms() ^
 		      ((unsigned long long)getpid() << 32);
-	if (fd >= 0)
-		close(fd);
 	snprintf(out, size, "%s %ld %016llx", host, (long)getpid(), rnd);
 }
 
