@@ -210,26 +210,13 @@ static int check_url(const char *s, struct strbuf *why)
 	return 0;
 }
 
-/*
- * A SHA-256 pin: 64 hex digits, either in 32 ':'-separated pairs (as
- * openssl x509 -fingerprint prints it) or without separators; any case.
- * Anything else (a stray ':', a short pair) is refused here, at its line,
- * rather than by the HTTP client at run time.
- */
+/* A SHA-256 pin in either form pve_parse_fingerprint reads, refused here, at
+ * its line, rather than by the HTTP client at run time. */
 static int check_fingerprint(const char *s, struct strbuf *why)
 {
-	size_t i, n = strlen(s);
-	bool pairs = n == 95;
+	unsigned char md[32];
 
-	for (i = 0; (n == 64 || pairs) && i < n; i++)
-		if (pairs && i % 3 == 2 ? s[i] != ':'
-					: !isxdigit((unsigned char)s[i]))
-			break;
-	if ((n == 64 || pairs) && i == n)
-		return 0;
-	strbuf_addstr(why, "not a SHA-256 fingerprint (64 hex digits, "
-			   "optionally in ':'-separated pairs)");
-	return -1;
+	return pve_parse_fingerprint(md, s, why);
 }
 
 static int check_any_path(const char *s, struct strbuf *why)
@@ -392,18 +379,14 @@ static int p_tls_fingerprint(struct ydecoder *d, void *t, const struct ynode *k,
 {
 	char **fp = &CFG(t)->proxmox.tls_fingerprint;
 	struct strbuf norm = STRBUF_INIT;
-	size_t i;
+	unsigned char md[32];
 
 	(void)k;
 	if (yd_checked_string(d, v, path, fp, check_fingerprint) < 0)
 		return -1;
-	for (i = 0; (*fp)[i]; i++) {
-		if ((*fp)[i] == ':')
-			continue;
-		if (norm.len % 3 == 2)
-			strbuf_addch(&norm, ':');
-		strbuf_addch(&norm, (char)toupper((unsigned char)(*fp)[i]));
-	}
+	if (pve_parse_fingerprint(md, *fp, &norm) < 0)
+		return -1; /* not reached: checked above */
+	pve_format_fingerprint(&norm, md);
 	free(*fp);
 	*fp = strbuf_detach(&norm, NULL);
 	return 0;

@@ -797,3 +797,41 @@ bad:
 			   "or '-', starting with a letter or '_')");
 	return -1;
 }
+
+static int hexval(char c)
+{
+	return isdigit((unsigned char)c) ? c - '0'
+					 : tolower((unsigned char)c) - 'a' + 10;
+}
+
+int pve_parse_fingerprint(unsigned char out[32], const char *s,
+			  struct strbuf *why)
+{
+	size_t n = strlen(s), i;
+	bool pairs = n == 95;
+
+	if (n != 64 && !pairs)
+		goto bad;
+	for (i = 0; i < 32; i++) {
+		if (!isxdigit((unsigned char)s[0]) ||
+		    !isxdigit((unsigned char)s[1]))
+			goto bad;
+		out[i] = (unsigned char)(hexval(s[0]) << 4 | hexval(s[1]));
+		s += 2;
+		if (pairs && i < 31 && *s++ != ':')
+			goto bad;
+	}
+	return 0;
+bad:
+	strbuf_addstr(why, "not a SHA-256 fingerprint (64 hex digits, "
+			   "optionally in ':'-separated pairs)");
+	return -1;
+}
+
+void pve_format_fingerprint(struct strbuf *out, const unsigned char md[32])
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		strbuf_addf(out, "%s%02X", i ? ":" : "", md[i]);
+}

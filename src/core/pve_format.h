@@ -77,6 +77,16 @@ extern const char *const pve_scsihw_models[];
 extern const char *const pve_disk_formats[];
 extern const char *const pve_disk_caches[];
 
+/*
+ * A certificate's SHA-256 fingerprint, as Proxmox's `fingerprint=` and
+ * `openssl x509 -fingerprint -sha256` print it ("7A:05:...", 32 pairs) or
+ * as 64 hex digits without separators; any case. out gets the 32 bytes.
+ */
+int pve_parse_fingerprint(unsigned char out[32], const char *s,
+			  struct strbuf *why);
+/* The 32 bytes as upper-case ':'-separated pairs, the form Proxmox shows. */
+void pve_format_fingerprint(struct strbuf *out, const unsigned char md[32]);
+
 /* 1 when s is in list (exact match). */
 int pve_in_list(const char *s, const char *const *list);
 /* CPU type from the list, or "custom-NAME". */

@@ -11,7 +11,6 @@
  */
 #include "io/http.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -20,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/pve_format.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/report.h"
@@ -30,28 +30,6 @@ void http_opts_from_config(struct http_opts *o, const struct config *cfg)
 	o->connect_timeout_ms = (long)cfg->http.connect_timeout_seconds * 1000;
 	o->low_speed_s = (long)cfg->http.low_speed_seconds;
 	o->timeout_ms = (long)cfg->http.timeout_seconds * 1000;
-}
-
-int http_parse_fingerprint(unsigned char out[32], const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 32; i++) {
-		int hi, lo;
-
-		if (!isxdigit((unsigned char)s[0]) ||
-		    !isxdigit((unsigned char)s[1]))
-			return -1;
-		hi = isdigit((unsigned char)s[0]) ? s[0] - '0'
-						  : (tolower(s[0]) - 'a' + 10);
-		lo = isdigit((unsigned char)s[1]) ? s[1] - '0'
-						  : (tolower(s[1]) - 'a' + 10);
-		out[i] = (unsigned char)(hi << 4 | lo);
-		s += 2;
-		if (i < 31 && *s++ != ':')
-			return -1;
-	}
-	return *s ? -1 : 0;
 }
 
 /* The client the handshake runs for: CURLOPT_SSL_CTX_DATA, kept there
@@ -123,25 +101,20 @@ static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *arg)
 	return CURLE_OK;
 }
 
-/* "AB:CD:..." of a SHA-256 digest. */
-static void add_fingerprint(struct strbuf *out, const unsigned char md[32])
-{
-	size_t i;
-
-	for (i = 0; i < 32; i++)
-		strbuf_addf(out, "%s%02X", i ? ":" : "", md[i]);
-}
-
 int http_client_init(struct http_client *c, const struct http_opts *o,
 		     struct err *e)
 {
 	memset(c, 0, sizeof(*c));
 	c->opts = *o;
 	if (o->fingerprint) {
-		if (http_parse_fingerprint(c->pin, o->fingerprint) < 0)
-			return err_set(e, EXIT_INVALID,
-				       "tls_fingerprint: expected 32 "
-				       "colon-separated hex pairs (SHA-256)");
+		struct strbuf why = STRBUF_INIT;
+
+		if (pve_parse_fingerprint(c->pin, o->fingerprint, &why) < 0) {
+			err_set(e, EXIT_INVALID, "tls_fingerprint: %s",
+				why.buf);
+			strbuf_release(&why);
+			return -1;
+		}
 		c->has_pin = true;
 	}
 	c->curl = curl_easy_init();
@@ -253,9 +226,9 @@ static bool describe_tls(struct strbuf *out, const struct http_client *c,
 		strbuf_addstr(out, "certificate fingerprint mismatch: the "
 				   "server's certificate has the SHA-256 "
 				   "fingerprint ");
-		add_fingerprint(out, c->peer);
+		pve_format_fingerprint(out, c->peer);
 		strbuf_addstr(out, ", proxmox.tls_fingerprint pins ");
-		add_fingerprint(out, c->pin);
+		pve_format_fingerprint(out, c->pin);
 		strbuf_addstr(out, "; if the node's certificate was renewed, "
 				   "check the new fingerprint on the node "
 				   "(pvenode cert info) and update the pin");
@@ -267,7 +240,7 @@ static bool describe_tls(struct strbuf *out, const struct http_client *c,
 		    "%s; the server's certificate has the SHA-256 "
 		    "fingerprint ",
 		    errbuf[0] ? errbuf : "certificate verification failed");
-	add_fingerprint(out, c->peer);
+	pve_format_fingerprint(out, c->peer);
 	strbuf_addstr(out,
 		      ": if it is the node's own certificate (check it on the "
 		      "node: pvenode cert info), pin it with "

@@ -72,9 +72,6 @@ enum http_error {
 /* The limits of cfg's http: section into o (TLS settings untouched). */
 void http_opts_from_config(struct http_opts *o, const struct config *cfg);
 
-/* Parse "AB:CD:..." (32 pairs, case-insensitive). Returns 0 or -1. */
-int http_parse_fingerprint(unsigned char out[32], const char *s);
-
 int http_client_init(struct http_client *c, const struct http_opts *o,
 		     struct err *e);
 

@@ -1,6 +1,6 @@
 /*
- * test_pve.c - the pure parts of the HTTP and Proxmox clients: fingerprint
- * parsing, form escaping, which Proxmox failures are transient, and which
+ * test_pve.c - the pure parts of the HTTP and Proxmox clients:
+ * form escaping, which Proxmox failures are transient, and which
  * items of a node's task list are running tasks.
  */
 #include "test.h"
@@ -8,35 +8,6 @@
 #include "core/pve_errors.h"
 #include "io/pve.h"
 #include "io/pve_vm.h"
-
-static void pve__fingerprints(void **state)
-{
-	unsigned char fp[32];
-	const char *ok = "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:C4:75:5D:"
-			 "EC:07:9C:C9:44:FC:E8:AC:A6:5B:4B:F2:25:69:20:b0";
-
-	(void)state;
-	assert_int_equal(http_parse_fingerprint(fp, ok), 0);
-	assert_int_equal(fp[0], 0x7a);
-	assert_int_equal(fp[31], 0xb0);
-	assert_int_equal(http_parse_fingerprint(fp, "7A:05"), -1);
-	assert_int_equal(http_parse_fingerprint(fp, ""), -1);
-	/* SHA-1 length, trailing colon, junk */
-	assert_int_equal(http_parse_fingerprint(
-				 fp, "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
-				     "C4:75:5D:EC:07:9C:C9"),
-			 -1);
-	assert_int_equal(http_parse_fingerprint(
-				 fp, "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
-				     "C4:75:5D:EC:07:9C:C9:44:FC:E8:AC:A6:5B:"
-				     "4B:F2:25:69:20:B0:"),
-			 -1);
-	assert_int_equal(http_parse_fingerprint(
-				 fp, "7A-05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
-				     "C4:75:5D:EC:07:9C:C9:44:FC:E8:AC:A6:5B:"
-				     "4B:F2:25:69:20:B0"),
-			 -1);
-}
 
 static void pve__form_escape(void **state)
 {
@@ -115,7 +86,6 @@ static void pve__task_running(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pve__fingerprints),
 		cmocka_unit_test(pve__form_escape),
 		cmocka_unit_test(pve__transient_failures),
 		cmocka_unit_test(pve__task_running),

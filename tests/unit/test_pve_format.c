@@ -335,6 +335,56 @@ static void pve_format__tags(void **state)
 	strbuf_release(&why);
 }
 
+static void pve_format__fingerprints(void **state)
+{
+	unsigned char fp[32];
+	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	const char *ok = "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:C4:75:5D:"
+			 "EC:07:9C:C9:44:FC:E8:AC:A6:5B:4B:F2:25:69:20:b0";
+
+	(void)state;
+	assert_int_equal(pve_parse_fingerprint(fp, ok, &why), 0);
+	assert_int_equal(fp[0], 0x7a);
+	assert_int_equal(fp[31], 0xb0);
+	pve_format_fingerprint(&out, fp);
+	assert_int_equal(strncmp(out.buf, ok, 93), 0);
+	assert_string_equal(out.buf + 93, "B0");
+	/* the same digest without separators */
+	assert_int_equal(
+		pve_parse_fingerprint(fp,
+				      "7a05fdcee844c08cfe6a86d032c4755dec079cc9"
+				      "44fce8aca65b4bf2256920b0",
+				      &why),
+		0);
+	assert_int_equal(fp[31], 0xb0);
+	assert_int_equal(pve_parse_fingerprint(fp, "7A:05", &why), -1);
+	assert_int_equal(pve_parse_fingerprint(fp, "", &why), -1);
+	/* SHA-1 length, trailing colon, junk */
+	assert_int_equal(
+		pve_parse_fingerprint(fp,
+				      "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
+				      "C4:75:5D:EC:07:9C:C9",
+				      &why),
+		-1);
+	assert_int_equal(
+		pve_parse_fingerprint(fp,
+				      "7A:05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
+				      "C4:75:5D:EC:07:9C:C9:44:FC:E8:AC:A6:5B:"
+				      "4B:F2:25:69:20:B0:",
+				      &why),
+		-1);
+	assert_int_equal(
+		pve_parse_fingerprint(fp,
+				      "7A-05:FD:CE:E8:44:C0:8C:FE:6A:86:D0:32:"
+				      "C4:75:5D:EC:07:9C:C9:44:FC:E8:AC:A6:5B:"
+				      "4B:F2:25:69:20:B0",
+				      &why),
+		-1);
+	assert_non_null(strstr(why.buf, "SHA-256"));
+	strbuf_release(&why);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +396,7 @@ int main(void)
 		cmocka_unit_test(pve_format__misc),
 		cmocka_unit_test(pve_format__sshkeys),
 		cmocka_unit_test(pve_format__tags),
+		cmocka_unit_test(pve_format__fingerprints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
