@@ -55,6 +55,16 @@ static int run_watch(const struct config *cfg, void *opts, int argc,
 			       "--interval: '%s' is not a number of seconds "
 			       "from 1 to 86400",
 			       o->interval);
+	if (o->branch) {
+		struct strbuf why = STRBUF_INIT;
+
+		if (config_check_branch(o->branch, &why) < 0) {
+			err_set(e, EXIT_INVALID, "--branch: '%s': %s",
+				o->branch, why.buf);
+			strbuf_release(&why);
+			return -1;
+		}
+	}
 	req.url = o->remote;
 	req.branch = o->branch;
 	req.interval = (unsigned)interval;

@@ -247,6 +247,44 @@ static int check_word(const char *s, struct strbuf *why)
 	return -1;
 }
 
+/*
+ * A branch name as `git check-ref-format --branch` takes it, and nothing a
+ * refspec or a revision could read as more: no ':', '^', '~', '?', '*',
+ * '[', '\\', space or control character, no leading '+' (a forced
+ * refspec), no "..", "@{" or "//", no component starting with '.' or
+ * ending with ".lock", not "@", not HEAD.
+ */
+int config_check_branch(const char *s, struct strbuf *why)
+{
+	size_t i, n = strlen(s);
+	bool start = true;
+
+	if (!n || n > 255 || s[0] == '-' || s[0] == '+' || s[0] == '/' ||
+	    s[n - 1] == '/' || s[n - 1] == '.' || !strcmp(s, "@") ||
+	    !strcmp(s, "HEAD") || strstr(s, "..") || strstr(s, "@{") ||
+	    strstr(s, "//"))
+		goto bad;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7f || strchr(":^~?*[\\", c) ||
+		    (start && c == '.'))
+			goto bad;
+		if (c == '/' || i == n - 1) {
+			size_t end = c == '/' ? i : n;
+
+			if (end >= 5 && !strncmp(s + end - 5, ".lock", 5))
+				goto bad;
+		}
+		start = c == '/';
+	}
+	return 0;
+bad:
+	strbuf_addstr(why, "not a branch name (as git check-ref-format "
+			   "--branch takes it)");
+	return -1;
+}
+
 static int check_kv_path(const char *s, struct strbuf *why)
 {
 	if (*s && s[0] != '/' && !strstr(s, "..") && !strpbrk(s, " \t\r\n?#"))
@@ -416,7 +454,7 @@ CFG_STRING(s_known_hosts, ssh.known_hosts, check_known_hosts)
 CFG_STRING(g_author_name, git.author_name, check_any_path)
 CFG_STRING(g_author_email, git.author_email, check_word)
 CFG_STRING(g_remote, git.remote, check_word)
-CFG_STRING(g_branch, git.branch, check_word)
+CFG_STRING(g_branch, git.branch, config_check_branch)
 
 /* A secret written into the config file: refuse it and say where it goes. */
 static int c_secret(struct ydecoder *d, void *t, const struct ynode *k,

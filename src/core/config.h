@@ -115,6 +115,10 @@ int config_decode(struct config *cfg, struct diag_list *dl, const char *file,
 		  const struct ynode *root);
 
 /* 1 when the VM file base name is excluded by the config. */
+/* 0 when s is a branch name git takes and no refspec syntax; else -1 and a
+ * reason in why. For git.branch and watch --branch. */
+int config_check_branch(const char *s, struct strbuf *why);
+
 int config_is_excluded(const struct config *cfg, const char *base);
 
 #endif

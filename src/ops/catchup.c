@@ -54,12 +54,6 @@ static bool local(const struct catchup *cu)
 /* The commit the pass goes up to (see the file's comment). */
 static int find_target(struct catchup *cu, struct err *e)
 {
-	const char *fetch[] = { "fetch",
-				"-q",
-				"--end-of-options",
-				cu->req->remote,
-				cu->cfg->git.branch,
-				NULL };
 	struct strbuf head = STRBUF_INIT;
 	int rc, ret = -1;
 
@@ -69,7 +63,7 @@ static int find_target(struct catchup *cu, struct err *e)
 		ret = git_rev_parse("HEAD", &cu->target, e);
 		goto out;
 	}
-	if (git_checked(NULL, "cannot fetch", fetch, NULL, e) < 0 ||
+	if (git_fetch_refspec(cu->req->remote, cu->cfg->git.branch, e) < 0 ||
 	    git_rev_parse("FETCH_HEAD", &cu->target, e) < 0)
 		goto out;
 	if (cu->req->watch) {

@@ -241,6 +241,49 @@ static void config__fingerprint_normalised(void **state)
 	strbuf_release(&text);
 }
 
+static void config__branch_names(void **state)
+{
+	static const char *const good[] = { "main", "release/1.x", "feat-2",
+					    "a.b", "v1@2" };
+	static const char *const bad[] = {
+		"",
+		"-x",
+		"main:refs/heads/x",
+		"+main",
+		"a..b",
+		"a b",
+		"HEAD",
+		"@",
+		"a@{1}",
+		"x^",
+		"x~1",
+		"*",
+		"a/.hidden",
+		".dot",
+		"a.lock",
+		"a.lock/b",
+		"trailing/",
+		"/lead",
+		"a//b",
+		"x.",
+		"tab\there",
+		"back\\slash",
+	};
+	struct strbuf why = STRBUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(*good); i++)
+		assert_int_equal(config_check_branch(good[i], &why), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		strbuf_reset(&why);
+		if (config_check_branch(bad[i], &why) != -1)
+			fail_msg("accepted '%s'", bad[i]);
+		assert_non_null(strstr(why.buf, "branch name"));
+	}
+	strbuf_release(&why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +292,7 @@ int main(void)
 		cmocka_unit_test(config__errors),
 		cmocka_unit_test(config__http_limits),
 		cmocka_unit_test(config__fingerprint_normalised),
+		cmocka_unit_test(config__branch_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
