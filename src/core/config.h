@@ -101,6 +101,13 @@ struct config {
 		uint64_t lease_ttl_seconds;  /* a lease lives this long; 120 */
 		uint64_t lease_wait_seconds; /* for another's; 900, 0: none */
 	} runner;
+	/* the workloads of clusters_dir/NAME.yaml (core/workspace.h) */
+	struct {
+		bool chain; /* workloads: true: run and watch apply them */
+		struct strvec
+			more;	 /* workload_modules: names beside the seed's */
+		char *terraform; /* terraform: or tofu; NULL: the one on PATH */
+	} workloads;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */
