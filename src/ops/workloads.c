@@ -18,6 +18,7 @@
 #include "core/workspace.h"
 #include "core/yemit.h"
 #include "io/filetxn.h"
+#include "io/git.h"
 #include "io/repo.h"
 #include "io/terraform.h"
 #include "io/tlsprobe.h"
@@ -522,33 +523,99 @@ out:
 	return ret;
 }
 
-int workloads_apply(struct workloads_result *r, const struct config *cfg,
-		    const struct workloads_request *req, struct err *e)
+/* Render, then Terraform's steps for every workspace of set. */
+static int apply_set(struct workloads_result *r, const struct config *cfg,
+		     const struct wsset *set, bool plan, struct err *e)
 {
 	static const char *const init[] = { "init", "-input=false", NULL };
-	struct wsset set = { 0 };
 	json_t **ctx = NULL;
 	const char *prog;
 	size_t i;
 	int ret = -1;
 
-	if (load(&set, r, cfg, req->name, e) < 0 ||
-	    terraform_find(&prog, cfg, e) < 0)
-		goto out;
-	ctx = xcalloc(set.nr, sizeof(*ctx));
-	if (contexts(ctx, r, cfg, &set, e) < 0 ||
-	    render_set(r, cfg, &set, false, e) < 0 ||
+	if (terraform_find(&prog, cfg, e) < 0)
+		return -1;
+	ctx = xcalloc(set->nr ? set->nr : 1, sizeof(*ctx));
+	if (contexts(ctx, r, cfg, set, e) < 0 ||
+	    render_set(r, cfg, set, false, e) < 0 ||
 	    step(prog, cfg, init, NULL, "init", e) < 0)
 		goto out;
-	for (i = 0; i < set.nr; i++)
-		if (apply_one(r, cfg, prog, &set.v[i], ctx[i], req->plan, e) <
-		    0)
+	for (i = 0; i < set->nr; i++)
+		if (apply_one(r, cfg, prog, &set->v[i], ctx[i], plan, e) < 0)
 			goto out;
 	ret = 0;
 out:
-	for (i = 0; ctx && i < set.nr; i++)
+	for (i = 0; i < set->nr; i++)
 		json_decref(ctx[i]);
 	free(ctx);
+	return ret;
+}
+
+int workloads_apply(struct workloads_result *r, const struct config *cfg,
+		    const struct workloads_request *req, struct err *e)
+{
+	struct wsset set = { 0 };
+	int ret = -1;
+
+	if (load(&set, r, cfg, req->name, e) == 0)
+		ret = apply_set(r, cfg, &set, req->plan, e);
+	wsset_release(&set);
+	return ret;
+}
+
+/* Keep the workspaces of set that rev changed or whose context is in
+ * published; the others are released. */
+static int chain_select(struct wsset *set, const char *rev,
+			const struct strvec *published, struct err *e)
+{
+	size_t i, j, kept = 0;
+	int rc = 0;
+
+	for (i = 0; i < set->nr; i++) {
+		struct workspace *ws = &set->v[i];
+		bool want = false;
+
+		for (j = 0; published && j < published->nr; j++)
+			want |= !strcmp(published->v[j], ws->context);
+		if (!want && (rc = git_commit_touches(rev, ws->file, e)) < 0)
+			break;
+		if (want || rc)
+			set->v[kept++] = *ws;
+		else
+			workspace_release(ws);
+	}
+	for (; i < set->nr; i++)
+		workspace_release(&set->v[i]);
+	set->nr = kept;
+	return rc < 0 ? -1 : 0;
+}
+
+int workloads_chain_apply(struct workloads_result *r, const struct config *cfg,
+			  const char *rev, const struct strvec *published,
+			  struct err *e)
+{
+	struct wsset set = { 0 };
+	DIR *d = NULL;
+	int ret = -1;
+
+	if (!cfg->workloads.chain)
+		return 0;
+	if (repo_opendir(cfg->clusters_dir, &d, e) < 0)
+		return -1;
+	if (!d)
+		return 0; /* no clusters_dir: no workspaces */
+	closedir(d);
+	if (load(&set, r, cfg, NULL, e) < 0) {
+		if (err_is(e, ERR_NOTFOUND)) { /* no NAME.yaml */
+			err_clear(e);
+			ret = 0;
+		}
+		goto out;
+	}
+	if (chain_select(&set, rev, published, e) < 0)
+		goto out;
+	ret = set.nr ? apply_set(r, cfg, &set, false, e) : 0;
+out:
 	wsset_release(&set);
 	return ret;
 }

@@ -58,4 +58,16 @@ int workloads_render(struct workloads_result *r, const struct config *cfg,
 int workloads_apply(struct workloads_result *r, const struct config *cfg,
 		    const struct workloads_request *req, struct err *e);
 
+/*
+ * The chain's step after stage two (`run`, `watch`), with workloads: true
+ * in the config (else nothing): workloads apply for the workspaces whose
+ * file the commit rev changed, or whose context is in published (the
+ * hosts stage two just provisioned, whose playbook publishes their
+ * names as contexts; NULL: none). Every workspace file is checked first.
+ * 0 when none is due or all applied; -1 with e set (as workloads_apply).
+ */
+int workloads_chain_apply(struct workloads_result *r, const struct config *cfg,
+			  const char *rev, const struct strvec *published,
+			  struct err *e);
+
 #endif
