@@ -10,7 +10,7 @@ Terraform cannot be installed on these machines as a test dependency, so a
 RECORDING stand-in `terraform` is put first on PATH (its argv, one line a
 call); PATH has no /usr/local/bin, where a terraform binary may exist. The
 other trigger, a workspace whose context stage two just published, needs
-a playbook that reaches a host over SSH: it is not exercised here.
+a playbook that reaches a host over SSH: tests/e2e/workloads_published.py.
 
 Usage: workloads_chain.py PVE_GITOPS PROXMOX_SIM VAULT_SIM SOURCE_DIR
 """
