@@ -9,7 +9,8 @@
  * its "pg-XXXXXXXX" tag says which definition it was built from, so an
  * unchanged VM needs no configuration read. A VM of the same name that is
  * not ours is never touched: plan blocks and suggests --adopt. Deleting
- * needs prune, and never touches a VM with protection set. The one
+ * needs prune, and never touches a VM with protection set; without prune
+ * the managed VMs no definition names are listed as orphans. The one
  * exception is a leftover of a race (plan_is_leftover): an
  * unfinished clone with the creating marker next to the finished VM of
  * its name, destroyed without prune (but never with protection set).
