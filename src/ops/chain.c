@@ -128,10 +128,15 @@ static int remote_has_head(const struct config *cfg, const char *remote,
 	if (git_remote_ref(remote, ref.buf, &there, e) < 0 ||
 	    git_rev_parse("HEAD", &head, e) < 0)
 		goto out;
-	if (!there.len || !git_has_commit(there.buf))
+	if (!there.len)
 		rc = 0;
 	else if (!strcmp(there.buf, head.buf))
 		rc = 1;
+	else if (!git_has_commit(there.buf) && /* someone pushed since */
+		 git_fetch_refspec(remote, ref.buf, e) < 0)
+		rc = -1;
+	else if (!git_has_commit(there.buf)) /* moved again: let push tell */
+		rc = 0;
 	else
 		rc = git_is_ancestor(head.buf, there.buf, e);
 out:
@@ -155,8 +160,8 @@ static int push(const struct config *cfg, const char *remote,
 		rc = remote_has_head(cfg, remote, e);
 	if (rc > 0 && cfg->verbosity >= 0)
 		report_print(stdout,
-			     "pipeline: nothing to push: %s %s is up to "
-			     "date\n",
+			     "pipeline: nothing to push: %s %s has HEAD "
+			     "already\n",
 			     url_redacted(&red, remote), cfg->git.branch);
 	strbuf_release(&red);
 	if (rc)

@@ -240,11 +240,27 @@ def pipeline(t):
         p = pg(d, "pipeline", "--push")
         t.ok(p.returncode == 0 and "pushed" not in p.stdout + p.stderr and
              "pipeline: the inventory did not change; no commit\n" in
-             p.stdout and "pipeline: nothing to push: origin main is up to "
-             "date\n" in p.stdout and
+             p.stdout and "pipeline: nothing to push: origin main has HEAD "
+             "already\n" in p.stdout and
              git(remote, "rev-parse", "main") == before,
              "nothing to commit: says so, never 'pushed'",
              (p.stdout, p.stderr))
+        # another clone pushes a commit this one does not have: HEAD is
+        # on the remote's branch all the same, nothing to push
+        other = tempfile.mkdtemp(prefix="pve-gitops-other.")
+        git(other, "clone", "-q", remote, ".")
+        git(other, "-c", "user.name=Dev", "-c", "user.email=dev@example.test",
+            "commit", "-q", "--allow-empty", "-m", "docs: elsewhere")
+        git(other, "push", "-q", "origin", "HEAD:main")
+        theirs = git(remote, "rev-parse", "main")
+        p = pg(d, "pipeline", "--push")
+        t.ok(p.returncode == 0 and "pushed" not in p.stdout + p.stderr and
+             "pipeline: nothing to push: origin main has HEAD already\n" in
+             p.stdout and git(remote, "rev-parse", "main") == theirs,
+             "the remote moved on: still nothing to push, nothing pushed",
+             (p.stdout, p.stderr))
+        git(d, "pull", "-q", "--ff-only", "origin", "main")
+        shutil.rmtree(other)
         with open(os.path.join(d, "NOTES.md"), "w") as f:
             f.write("notes\n")
         git(d, "add", "NOTES.md")
