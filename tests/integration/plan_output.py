@@ -8,8 +8,9 @@
   --prune, 1 when all the plan holds is blocked, 2 for blocked plus work;
 - a failed apply prints its errors after the summary: the last lines of
   the output (stderr merged in, or stderr alone) are the errors;
-- pipeline --push with nothing to commit says so and never "pushed"; with
-  an unpushed commit of the user's it pushes it and says so.
+- pipeline --push with nothing to commit says so and never "pushed" (nor
+  when another clone pushed since); with an unpushed commit of the user's
+  it pushes it and says so.
 
 Usage: plan_output.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
