@@ -90,7 +90,9 @@ static const struct cmd *find_command(const char *name)
 static int fail(struct err *e)
 {
 	/* an empty message is a status, not an error (plan
-	 * --detailed-exitcode with changes) */
+	 * --detailed-exitcode with changes); what the command printed on
+	 * stdout comes first, the error last */
+	fflush(stdout);
 	if (e->msg.len)
 		report_error("%s", e->msg.buf);
 	return e->exit_code ? e->exit_code : EXIT_FAIL;

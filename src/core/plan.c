@@ -978,19 +978,28 @@ static void plan_leftovers(struct plan *p, const struct plan_input *in,
 	}
 }
 
-void plan_build(struct plan *p, const struct plan_input *in)
+static void add_orphan(struct plan *p, const struct actual_vm *a)
 {
-	bool *used = xcalloc(in->nr_vms + 1, sizeof(*used));
-	bool *left = xcalloc(in->nr_vms + 1, sizeof(*left));
-	bool *unread = xcalloc(in->nr_vms + 1, sizeof(*unread));
+	struct plan_orphan *o;
+
+	ALLOC_GROW(p->orphans, st_add(p->nr_orphans, 1), p->alloc_orphans);
+	o = &p->orphans[p->nr_orphans++];
+	o->name = xstrdup(a->name ? a->name : "");
+	o->node = xstrdup(a->node ? a->node : "");
+	o->vmid = a->vmid;
+}
+
+/*
+ * The managed VMs no definition claimed (templates, leftovers and the VMs
+ * of kept names aside): with prune a destroy each (never protected: the
+ * config says), without it an orphan each.
+ */
+static void plan_gone(struct plan *p, const struct plan_input *in,
+		      const bool *used)
+{
 	size_t i;
 
-	memset(p, 0, sizeof(*p));
-	find_leftovers(in, left, unread);
-	for (i = 0; i < in->nr_defs; i++)
-		plan_one(p, in, i, used, left);
-	plan_leftovers(p, in, left, unread, used);
-	for (i = 0; in->prune && i < in->nr_vms; i++) {
+	for (i = 0; i < in->nr_vms; i++) {
 		const struct actual_vm *a = &in->vms[i];
 		struct plan_item *it;
 		const char *prot;
@@ -998,6 +1007,10 @@ void plan_build(struct plan *p, const struct plan_input *in)
 		if (used[i] || a->template_ || !actual_is_managed(a) ||
 		    (a->name && kept(in, a->name)))
 			continue;
+		if (!in->prune) {
+			add_orphan(p, a);
+			continue;
+		}
 		it = add_item(p, PLAN_DESTROY, a->name, a->node);
 		it->have = a;
 		it->vmid = a->vmid;
@@ -1012,6 +1025,12 @@ void plan_build(struct plan *p, const struct plan_input *in)
 			      "Proxmox to let --prune delete it",
 			      a->vmid, a->name ? a->name : "");
 	}
+}
+
+static void count_items(struct plan *p)
+{
+	size_t i;
+
 	for (i = 0; i < p->nr; i++) {
 		switch (p->items[i].op) {
 		case PLAN_CREATE:
@@ -1034,9 +1053,32 @@ void plan_build(struct plan *p, const struct plan_input *in)
 		    p->items[i].have->nr_pending && !p->items[i].reboot)
 			p->pending++;
 	}
+}
+
+void plan_build(struct plan *p, const struct plan_input *in)
+{
+	bool *used = xcalloc(in->nr_vms + 1, sizeof(*used));
+	bool *left = xcalloc(in->nr_vms + 1, sizeof(*left));
+	bool *unread = xcalloc(in->nr_vms + 1, sizeof(*unread));
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	find_leftovers(in, left, unread);
+	for (i = 0; i < in->nr_defs; i++)
+		plan_one(p, in, i, used, left);
+	plan_leftovers(p, in, left, unread, used);
+	plan_gone(p, in, used);
+	count_items(p);
 	free(used);
 	free(left);
 	free(unread);
+}
+
+enum plan_verdict plan_verdict(const struct plan *p)
+{
+	if (p->add || p->change || p->destroy)
+		return PLAN_VERDICT_CHANGES;
+	return p->blocked ? PLAN_VERDICT_BLOCKED : PLAN_VERDICT_NONE;
 }
 
 void plan_release(struct plan *p)
@@ -1057,5 +1099,10 @@ void plan_release(struct plan *p)
 		free(it->reason);
 	}
 	free(p->items);
+	for (i = 0; i < p->nr_orphans; i++) {
+		free(p->orphans[i].name);
+		free(p->orphans[i].node);
+	}
+	free(p->orphans);
 	memset(p, 0, sizeof(*p));
 }

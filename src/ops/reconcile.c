@@ -334,10 +334,6 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 	const struct plan *p = &out->rp.plan;
 	size_t i;
 
-	for (i = 0; i < res->errors.nr; i++) {
-		report_error("%s", res->errors.v[i]);
-		strvec_push(&out->failures, res->errors.v[i]);
-	}
 	fprintf(r->text,
 		"\nApply %s! Resources: %zu added, %zu changed, %zu "
 		"destroyed%s.\n",
@@ -347,6 +343,13 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 	out->failed = res->failed;
 	if (r->cfg->json)
 		print_summary(out, &res->errors);
+	/* the errors after the summary: the last lines a reader sees */
+	fflush(r->text);
+	fflush(stdout);
+	for (i = 0; i < res->errors.nr; i++) {
+		report_error("%s", res->errors.v[i]);
+		strvec_push(&out->failures, res->errors.v[i]);
+	}
 	/* the outputs describe what is there now, failures or not */
 	cluster_release(&out->rp.cluster);
 	if (cluster_read_vms(&out->rp.cluster, &r->pc, e) < 0 ||

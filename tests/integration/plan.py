@@ -131,7 +131,10 @@ def main():
         api(sim, "PUT", "/nodes/node01/qemu/130/config",
             tags="pve-gitops;pg-00000000")
         p = pg(d, "plan")
-        t.ok("old-web" not in p.stdout, "without --prune nothing is deleted")
+        t.ok("old-web" not in p.stdout.split("no definition")[0] and
+             "    old-web (vmid 130, node01)\n" in p.stdout,
+             "without --prune nothing is deleted: listed as an orphan",
+             p.stdout)
         p = pg(d, "plan", "--prune")
         t.ok("- old-web (vmid 130, node01) will be destroyed" in p.stdout,
              "--prune plans to destroy it", p.stdout)

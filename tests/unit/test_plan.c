@@ -1,7 +1,8 @@
 /*
  * test_plan.c - the reconciler's decisions: create, no-op by digest,
  * update with changes and reboots, blocked same-name VMs and --adopt,
- * prune and protection, disks, the leftover of a race, and Proxmox's
+ * prune and protection, orphans (managed VMs without a definition), the
+ * verdict of --detailed-exitcode, disks, the leftover of a race, and Proxmox's
  * normalised values.
  */
 #include "test.h"
@@ -551,6 +552,84 @@ static void plan__prune_and_protection(void **state)
 	teardown(&f);
 }
 
+/* Managed VMs without a definition: orphans without prune, destroys with */
+static void plan__orphans(void **state)
+{
+	struct fixture f;
+	struct actual_vm *tpl, *other;
+	struct strvec keep = STRVEC_INIT;
+
+	(void)state;
+	setup(&f, base);
+	add_vm(&f, 130, "old", "pve-gitops;pg-12345678", "stopped");
+	add_vm(&f, 131, "theirs", NULL, "running");
+	add_vm(&f, 132, "excluded", "pve-gitops", "running");
+	tpl = add_vm(&f, 9000, "tpl", "pve-gitops", "stopped");
+	tpl->template_ = true;
+	other = add_vm(&f, 133, "older", "pve-gitops", "running");
+	free(other->node);
+	other->node = xstrdup("node02");
+	strvec_push(&keep, "excluded");
+	f.in.keep_names = &keep;
+	run(&f);
+	assert_int_equal(f.plan.nr, 1); /* only the create */
+	assert_int_equal(f.plan.destroy, 0);
+	assert_int_equal(f.plan.nr_orphans, 2);
+	assert_string_equal(f.plan.orphans[0].name, "old");
+	assert_int_equal(f.plan.orphans[0].vmid, 130);
+	assert_string_equal(f.plan.orphans[0].node, "node01");
+	assert_string_equal(f.plan.orphans[1].name, "older");
+	assert_string_equal(f.plan.orphans[1].node, "node02");
+	assert_int_equal(plan_verdict(&f.plan), PLAN_VERDICT_CHANGES);
+	plan_release(&f.plan);
+	assert_int_equal(f.plan.nr_orphans, 0);
+	assert_null(f.plan.orphans);
+
+	f.in.prune = true;
+	run(&f);
+	assert_int_equal(f.plan.nr_orphans, 0);
+	assert_int_equal(f.plan.nr, 3);
+	assert_int_equal(f.plan.items[1].op, PLAN_DESTROY);
+	assert_int_equal(f.plan.items[2].op, PLAN_DESTROY);
+	strvec_clear(&keep);
+	teardown(&f);
+}
+
+/* plan --detailed-exitcode's verdict: Terraform's 0, 2, and 1 for a plan
+ * apply cannot carry out */
+static void plan__verdict(void **state)
+{
+	static const struct {
+		unsigned add, change, destroy, blocked, pending;
+		size_t orphans;
+		enum plan_verdict want;
+	} cases[] = {
+		{ 0, 0, 0, 0, 0, 0, PLAN_VERDICT_NONE },
+		{ 0, 0, 0, 0, 0, 3, PLAN_VERDICT_NONE },
+		{ 0, 0, 0, 0, 2, 0, PLAN_VERDICT_NONE },
+		{ 1, 0, 0, 0, 0, 0, PLAN_VERDICT_CHANGES },
+		{ 0, 1, 0, 0, 0, 0, PLAN_VERDICT_CHANGES },
+		{ 0, 0, 1, 0, 0, 0, PLAN_VERDICT_CHANGES },
+		{ 0, 0, 1, 2, 0, 1, PLAN_VERDICT_CHANGES },
+		{ 0, 0, 0, 1, 0, 0, PLAN_VERDICT_BLOCKED },
+		{ 0, 0, 0, 2, 1, 4, PLAN_VERDICT_BLOCKED },
+	};
+	struct plan p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.add = cases[i].add;
+		p.change = cases[i].change;
+		p.destroy = cases[i].destroy;
+		p.blocked = cases[i].blocked;
+		p.pending = cases[i].pending;
+		p.nr_orphans = cases[i].orphans;
+		assert_int_equal(plan_verdict(&p), cases[i].want);
+	}
+}
+
 static void plan__disks_and_state(void **state)
 {
 	struct fixture f;
@@ -630,6 +709,8 @@ int main(void)
 		cmocka_unit_test(plan__terraform_vms_and_args),
 		cmocka_unit_test(plan__half_made_clone_is_finished),
 		cmocka_unit_test(plan__prune_and_protection),
+		cmocka_unit_test(plan__orphans),
+		cmocka_unit_test(plan__verdict),
 		cmocka_unit_test(plan__disks_and_state),
 		cmocka_unit_test(plan__normalised_values),
 	};
