@@ -101,6 +101,12 @@ struct config {
 		uint64_t lease_ttl_seconds;  /* a lease lives this long; 120 */
 		uint64_t lease_wait_seconds; /* for another's; 900, 0: none */
 	} runner;
+	/* stage two (provision:): a new host whose cloud-init reports an
+	 * error fails (false, "fail") or is provisioned with a warning (true,
+	 * "continue"); a failed SSH login fails it either way */
+	struct {
+		bool cloud_init_error_continue;
+	} provision;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */

@@ -68,6 +68,8 @@ void ansible_playbook_argv(struct strvec *argv, const struct ansible_play *p)
 		     p->target_hosts ? p->target_hosts : "all");
 	strvec_push(argv, "-e");
 	strvec_pushf(argv, "@%s", p->vars_file);
+	if (p->limit)
+		strvec_pushl(argv, "--limit", p->limit, NULL);
 }
 
 int ansible_playbook_run(const struct ansible_play *p, int *status,

@@ -38,6 +38,7 @@ struct ansible_play {
 	const char *inventory;	  /* path of the inventory (-i) */
 	const char *target_hosts; /* -e target_hosts=...; NULL: "all" */
 	const char *vars_file;	  /* -e @FILE, a 0600 file */
+	const char *limit;	  /* --limit PATTERN (hosts left out); NULL */
 	const char *ssh_args;	  /* ANSIBLE_SSH_ARGS; NULL: none set */
 	const char *vault_token;  /* VAULT_TOKEN; NULL: the playbook has none */
 	uint64_t timeout_seconds; /* 0: none */
