@@ -80,6 +80,7 @@ void config_init(struct config *cfg)
 	cfg->dhcp.wait_seconds = 120;
 	cfg->runner.lease_ttl_seconds = 120;
 	cfg->runner.lease_wait_seconds = 900;
+	cfg->provision.cloud_init_wait_seconds = 1200;
 }
 
 static void free_groups(struct config *cfg)
@@ -873,8 +874,11 @@ static int pr_cloud_init(struct ydecoder *d, void *t, const struct ynode *k,
 	return -1;
 }
 
+CFG_UINT(pr_cloud_init_wait, provision.cloud_init_wait_seconds, 0, 86400)
+
 static const struct yd_field provision_fields[] = {
 	{ "on_cloud_init_error", pr_cloud_init, 0 },
+	{ "cloud_init_wait_seconds", pr_cloud_init_wait, 0 },
 	{ NULL, NULL, 0 },
 };
 CFG_SECTION(c_provision, provision_fields)

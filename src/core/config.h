@@ -103,9 +103,11 @@ struct config {
 	} runner;
 	/* stage two (provision:): a new host whose cloud-init reports an
 	 * error fails (false, "fail") or is provisioned with a warning (true,
-	 * "continue"); a failed SSH login fails it either way */
+	 * "continue"); a failed SSH login fails it either way; cloud-init that
+	 * has not finished within cloud_init_wait_seconds fails it too */
 	struct {
 		bool cloud_init_error_continue;
+		uint64_t cloud_init_wait_seconds; /* 1200; 0: no limit */
 	} provision;
 };
 

@@ -34,6 +34,10 @@ void provcheck_judge(struct provcheck *out, int status, bool continue_on_error)
 		set(out, PROVCHECK_FAILED, "not checked",
 		    "ssh could not be started");
 		break;
+	case PROVCHECK_TIMED_OUT:
+		set(out, PROVCHECK_FAILED, "running",
+		    "cloud-init had not finished");
+		break;
 	default:
 		if (continue_on_error)
 			set(out, PROVCHECK_WARN, "error",

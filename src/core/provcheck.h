@@ -6,7 +6,8 @@
  * A host that does not answer on SSH within ssh.wait_seconds, whose host
  * keys cannot be read, or that refuses the SSH login (ssh exits 255) has
  * failed; so has one whose `cloud-init status --wait` reports an error,
- * unless provision.on_cloud_init_error is continue (then a warning). A
+ * unless provision.on_cloud_init_error is continue (then a warning), and
+ * one whose cloud-init has not finished within a bound. A
  * degraded cloud-init (recoverable errors, such as deprecated keys; exit
  * status 2 since cloud-init 23.4) is a warning, and a host without
  * cloud-init (127: no such command) is ready. As Ansible does with a host
@@ -35,9 +36,12 @@ struct provcheck {
 /*
  * The verdict on a host that answered on SSH and whose host keys are
  * recorded, from the exit status of `ssh HOST -- cloud-init status
- * --wait` (-1: ssh could not be started). continue_on_error:
+ * --wait` (-1: ssh could not be started; PROVCHECK_TIMED_OUT: it had not
+ * finished within provision.cloud_init_wait_seconds and was stopped,
+ * which fails the host whatever continue_on_error says). continue_on_error:
  * provision.on_cloud_init_error is continue.
  */
+#define PROVCHECK_TIMED_OUT (-2)
 void provcheck_judge(struct provcheck *out, int status, bool continue_on_error);
 
 /* The verdict on a host that never got that far (no SSH, no host key). */

@@ -266,8 +266,9 @@ static void ssh_reason(const char *path, struct strbuf *out)
 
 /*
  * cloud-init status --wait over SSH, which logs in as the playbook will:
- * its exit status (-1: ssh could not be started), ssh's last stderr line
- * into reason.
+ * its exit status (-1: ssh could not be started; PROVCHECK_TIMED_OUT:
+ * cloud-init had not finished by provision.cloud_init_wait_seconds), ssh's
+ * last stderr line into reason.
  */
 static int ssh_cloud_init(struct prov *p, size_t i, struct strbuf *reason)
 {
@@ -291,9 +292,19 @@ static int ssh_cloud_init(struct prov *p, size_t i, struct strbuf *reason)
 	so.env_delta = &env;
 	so.out = &out;
 	so.stderr_path = errfile.buf;
+	so.timeout_ms = p->cfg->provision.cloud_init_wait_seconds * 1000;
 	if (spawn_run(&so, &status, &e) < 0) {
-		strbuf_add(reason, e.msg.buf, e.msg.len);
-		status = -1;
+		if (e.kind == ERR_TIMEOUT) {
+			strbuf_addf(reason,
+				    "stopped waiting after %u s "
+				    "(provision.cloud_init_wait_seconds)",
+				    (unsigned)p->cfg->provision
+					    .cloud_init_wait_seconds);
+			status = PROVCHECK_TIMED_OUT;
+		} else {
+			strbuf_add(reason, e.msg.buf, e.msg.len);
+			status = -1;
+		}
 	} else if (status == 255) {
 		ssh_reason(errfile.buf, reason);
 	}

@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -67,7 +68,9 @@ TOUCH = """- hosts: %s
 """
 
 FAKE_CLOUD_INIT = """#!/bin/sh
-# cloud-init status --wait, as a host in this state answers it
+# cloud-init status --wait, as a host in this state answers it; while the
+# flag file exists, as one whose cloud-init never finishes
+[ -e %s ] && exec sleep 120
 echo "status: %s"
 exit %d
 """
@@ -102,13 +105,17 @@ class Repo:
                               check=True, capture_output=True,
                               text=True).stdout
 
-    def setup(self, hosts, tag, cloud_init_error=None, others=()):
+    def setup(self, hosts, tag, cloud_init_error=None, others=(),
+              cloud_init_wait=None):
         """A commit that adds hosts to new_hosts.txt, tagged with tag."""
         config = CONFIG % {"port": self.sshd.port, "user": USER,
                            "known": os.path.join(self.d, "known_hosts")}
+        if cloud_init_error or cloud_init_wait:
+            config += "provision:\n"
         if cloud_init_error:
-            config += "provision:\n  on_cloud_init_error: %s\n" % \
-                cloud_init_error
+            config += "  on_cloud_init_error: %s\n" % cloud_init_error
+        if cloud_init_wait:
+            config += "  cloud_init_wait_seconds: %d\n" % cloud_init_wait
         write(os.path.join(self.repo, "pve-gitops.yaml"), config)
         inv = "[web]\n"
         for name, ip in [(NAMES[ip], ip) for ip in hosts] + list(others):
@@ -256,15 +263,40 @@ def whole_inventory(t, r):
          "whole inventory: --limit leaves only the failed host out", out)
 
 
+def cloud_init_slow(t, r, flag):
+    # cloud-init that never finishes: stopped after the bound, the host
+    # failed even with continue (it is not an error cloud-init reported)
+    r.setup([OK, CIERR], "web", cloud_init_error="continue",
+            cloud_init_wait=2)
+    open(flag, "w").close()
+    start = time.monotonic()
+    try:
+        p = r.pg("provision")
+    finally:
+        os.unlink(flag)
+    took = time.monotonic() - start
+    out = p.stdout + p.stderr
+    eq(t, p.returncode, 1, "slow cloud-init: provision exits 1", out)
+    eq(t, r.touched(), ["web-ok"],
+         "slow cloud-init: the playbook ran on the other host only", out)
+    t.ok("web-cierr (%s): cloud-init had not finished: stopped waiting "
+         "after 2 s (provision.cloud_init_wait_seconds)" % CIERR in p.stderr,
+         "slow cloud-init: an error names the host and the bound", p.stderr)
+    t.ok(took < 60, "slow cloud-init: stopped at the bound, not after the "
+         "stub's 120 s (took %.1f s)" % took, out)
+
+
 def main():
     t = Tap()
     with tempfile.TemporaryDirectory() as d:
         bins = {}
+        flags = {ip: os.path.join(d, "slow-" + ip)
+                 for ip in (OK, CIERR, DENIED)}
         for ip, (word, status) in ((OK, ("done", 0)), (CIERR, ("error", 1)),
                                    (DENIED, ("done", 0))):
             bins[ip] = os.path.join(d, "bin-" + ip)
             write(os.path.join(bins[ip], "cloud-init"),
-                  FAKE_CLOUD_INIT % (word, status), 0o755)
+                  FAKE_CLOUD_INIT % (flags[ip], word, status), 0o755)
         other = keygen(os.path.join(d, "other_key"))
         write(os.path.join(d, "other_keys"), other + "\n", 0o600)
         extra = {ip: "SetEnv PATH=%s:/usr/local/bin:/usr/bin:/bin\n" % b
@@ -278,6 +310,7 @@ def main():
             login_refused(t, r)
             none_ready(t, r)
             whole_inventory(t, r)
+            cloud_init_slow(t, r, flags[CIERR])
     print("1..%d" % t.n)
     return 1 if t.failed else 0
 

@@ -30,6 +30,9 @@ static void provcheck__judge(void **state)
 		{ 255, false, PROVCHECK_FAILED, "not checked", "SSH login" },
 		{ 255, true, PROVCHECK_FAILED, "not checked", "SSH login" },
 		{ -1, true, PROVCHECK_FAILED, "not checked", "ssh could not" },
+		/* never finished: failed, continue or not */
+		{ PROVCHECK_TIMED_OUT, true, PROVCHECK_FAILED, "running",
+		  "had not finished" },
 	};
 	size_t i;
 
