@@ -288,10 +288,23 @@ out:
 	return ret;
 }
 
-int lease_take(struct lease **out, const struct config *cfg, const char *remote,
-	       struct err *e)
+/* Sleep ms, in steps short enough to notice *stop (NULL: never) soon. */
+static void pause_ms(long ms, volatile sig_atomic_t *stop)
+{
+	while (ms > 0 && !(stop && *stop)) {
+		long step = ms < 100 ? ms : 100;
+
+		sleep_ms(step);
+		ms -= step;
+	}
+}
+
+int lease_take_until(struct lease **out, const struct config *cfg,
+		     const char *remote, volatile sig_atomic_t *stop,
+		     struct err *e)
 {
 	struct attempt a = { 0 };
+	struct strbuf red = STRBUF_INIT;
 	int rc;
 
 	*out = NULL;
@@ -305,8 +318,17 @@ int lease_take(struct lease **out, const struct config *cfg, const char *remote,
 		err_release(e);
 		if (a.waiting && now + (uint64_t)d > a.deadline)
 			d = a.deadline > now ? (long)(a.deadline - now) : 0;
-		sleep_ms(d);
+		pause_ms(d, stop);
+		if (stop && *stop) {
+			/* nothing taken: the lease is left as it is */
+			rc = err_set(
+				e, EXIT_FAIL,
+				"stopped while waiting for the lease on %s",
+				url_redacted(&red, remote));
+			break;
+		}
 	}
+	strbuf_release(&red);
 	if (rc < 0 || start_renewal(a.l, e) < 0) {
 		if (rc == 0)
 			lease_release(a.l);
@@ -316,6 +338,12 @@ int lease_take(struct lease **out, const struct config *cfg, const char *remote,
 	}
 	*out = a.l;
 	return 0;
+}
+
+int lease_take(struct lease **out, const struct config *cfg, const char *remote,
+	       struct err *e)
+{
+	return lease_take_until(out, cfg, remote, NULL, e);
 }
 
 int lease_check(struct lease *l, struct err *e)

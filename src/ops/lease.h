@@ -18,6 +18,7 @@
 #ifndef PVE_GITOPS_OPS_LEASE_H
 #define PVE_GITOPS_OPS_LEASE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,6 +46,15 @@ struct lease;
  */
 int lease_take(struct lease **out, const struct config *cfg, const char *remote,
 	       struct err *e);
+
+/*
+ * lease_take, and while it waits for another's lease it checks *stop (set
+ * by a signal handler; NULL: never) every 100 ms: once set, it returns -1
+ * with "stopped while waiting" and leaves the lease as it found it.
+ */
+int lease_take_until(struct lease **out, const struct config *cfg,
+		     const char *remote, volatile sig_atomic_t *stop,
+		     struct err *e);
 
 /*
  * 0 while the lease is ours (l NULL: no lease, always 0); -1 with ERR_LOST

@@ -14,9 +14,13 @@ ansible-playbook and real sshd servers on 127.0.0.x for the new VMs.
   refs/pve-gitops/done);
 - `watch --once` finishes stage two of the automated commit it just made;
 - a lease held by another, not expired, with lease_wait_seconds 0: exit 1
-  naming the holder, and nothing applied or pushed.
+  naming the holder, and nothing applied or pushed;
+- a `watch` waiting for that lease stops within 2 s of SIGTERM, exits 0
+  ("watch: stopped"), and leaves the other's lease as it was.
 
-Usage: runners.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
+Usage: runners.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR [STAGE,...]
+(STAGE: at_once, killed, three_commits, watch_once, held; all by default,
+as ctest runs it; the others for working on one case.)
 """
 
 import os
@@ -39,6 +43,7 @@ from sshdlib import Sshds  # noqa: E402
 
 urllib3.disable_warnings()
 BIN, PSIM, SRC = sys.argv[1:4]
+STAGES = sys.argv[4].split(",") if len(sys.argv) > 4 else None
 SECRET = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
 t = Tap()
@@ -331,6 +336,41 @@ def stage_held(env, sim, r):
     t.eq(git("rev-parse", "main", cwd=REMOTE), head,
          "held: nothing pushed")
     t.eq(lease(), oid, "held: the other's lease is untouched")
+    return oid
+
+
+def stage_held_watch(env, sim, w, oid):
+    """A watch waiting for the other's lease, stopped by SIGTERM."""
+    cfg = os.path.join(DEV, "pve-gitops.yaml")
+    text = open(cfg).read()
+    open(cfg, "w").write(text.replace("lease_wait_seconds: 0",
+                                      "lease_wait_seconds: 120"))
+    commit("chore: wait for the lease")
+    head = git("rev-parse", "main", cwd=REMOTE)
+    git("fetch", "-q", "origin", cwd=w)
+    git("reset", "-q", "--hard", "origin/main", cwd=w)
+    n_log = len(open(sim.log).read().splitlines())
+    p = start(env, w, "watch", "--remote", REMOTE, "--interval", "1")
+
+    def waiting():
+        p.out.seek(0)
+        return "waiting up to 120 s" in p.out.read() or p.poll() is not None
+    t.ok(wait_for(waiting, 60) and p.poll() is None,
+         "held, watch: it waits for the other's lease")
+    time.sleep(0.5)  # in the pause between two looks at the lease
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    rc, out = finish(p, timeout=10)
+    took = time.monotonic() - t0
+    t.ok(took < 2, "held, watch: stopped %.2f s after SIGTERM" % took)
+    t.ok(rc == 0 and "watch: stopped" in out and
+         "stopped while waiting for the lease" in out,
+         "held, watch: exit 0, saying it stopped while waiting", out[-2000:])
+    t.eq(lease(), oid, "held, watch: the other's lease is untouched")
+    t.eq(git("rev-parse", "main", cwd=REMOTE), head,
+         "held, watch: nothing pushed")
+    t.eq(len(open(sim.log).read().splitlines()), n_log,
+         "held, watch: not one request reached Proxmox")
 
 
 def main():
@@ -339,11 +379,17 @@ def main():
                 "10,qmclone=300", "--boot-ms", "0") as psim:
         env = setup(psim, sshd)
         w1, w2, r3 = clone("w1"), clone("w2"), clone("r3")
-        stage_three_at_once(env, psim, w1, w2, r3)
-        stage_killed(env, psim, w1, w2, r3)
-        stage_three_commits(env, psim, w2)
-        stage_watch_once(env, w1)
-        stage_held(env, psim, w2)
+        if not STAGES or "at_once" in STAGES:
+            stage_three_at_once(env, psim, w1, w2, r3)
+        if not STAGES or "killed" in STAGES:
+            stage_killed(env, psim, w1, w2, r3)
+        if not STAGES or "three_commits" in STAGES:
+            stage_three_commits(env, psim, w2)
+        if not STAGES or "watch_once" in STAGES:
+            stage_watch_once(env, w1)
+        if not STAGES or "held" in STAGES:
+            oid = stage_held(env, psim, w2)
+            stage_held_watch(env, psim, w1, oid)
     shutil.rmtree(D, ignore_errors=True)
     t.done()
 
