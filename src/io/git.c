@@ -4,6 +4,7 @@
 #include "io/git.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,7 +43,8 @@ static int run(const char *const *args, const struct env_delta *extra,
 	so.env_delta = &env;
 	so.out = out;
 	if (err_out) {
-		fd = mkstemp(errpath);
+		/* close-on-exec: the lease's thread spawns git meanwhile */
+		fd = mkostemp(errpath, O_CLOEXEC);
 		if (fd < 0) {
 			err_errno(e, errno, "cannot create '%s'", errpath);
 			goto out;
