@@ -13,13 +13,16 @@ ansible-playbook and real sshd servers on 127.0.0.x for the new VMs.
   the three commits' hosts, in commit order (the progress marker,
   refs/pve-gitops/done);
 - `watch --once` finishes stage two of the automated commit it just made;
+- a server that refuses refs/pve-gitops/* (a pre-receive hook): exit 1 at
+  once with its reason, nothing applied, and the next run does the commit;
 - a lease held by another, not expired, with lease_wait_seconds 0: exit 1
   naming the holder, and nothing applied or pushed;
 - a `watch` waiting for that lease stops within 2 s of SIGTERM, exits 0
   ("watch: stopped"), and leaves the other's lease as it was.
 
 Usage: runners.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR [STAGE,...]
-(STAGE: at_once, killed, three_commits, watch_once, held; all by default,
+(STAGE: at_once, killed, three_commits, watch_once, refused, held; all by
+default,
 as ctest runs it; the others for working on one case.)
 """
 
@@ -308,6 +311,39 @@ def stage_watch_once(env, w):
     settled("watch --once")
 
 
+def stage_refused(env, sim, r):
+    """The server refuses refs/pve-gitops/* (a hook, as a protection rule
+    or credentials without the right would): a clear error at once."""
+    hook = os.path.join(REMOTE, "hooks", "pre-receive")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\nwhile read old new ref; do\n"
+                "  case $ref in refs/pve-gitops/*)\n"
+                "    echo 'refs/pve-gitops/ is protected' >&2; exit 1;;\n"
+                "  esac\ndone\n")
+    os.chmod(hook, 0o755)
+    vm_file("haproxy-f", "127.0.0.9")
+    commit("feat: balancer f [ansible haproxy]")
+    git("pull", "-q", "origin", "main", cwd=r)
+    n_log = len(open(sim.log).read().splitlines())
+    t0 = time.monotonic()
+    rc, out = finish(start(env, r, "run", "--push"), timeout=60)
+    took = time.monotonic() - t0
+    os.unlink(hook)
+    t.ok(rc == 1 and "refused the update of refs/pve-gitops/lease: "
+         "pre-receive hook declined (the runner's git credentials must be "
+         "allowed to push refs/pve-gitops/*" in out and took < 30,
+         "refused: exit 1 at once (%.1f s), naming the ref and the "
+         "server's reason" % took, out[-2000:])
+    t.eq(len(open(sim.log).read().splitlines()), n_log,
+         "refused: not one request reached Proxmox")
+    t.eq(lease(), "", "refused: no lease")
+    # the commit is left for the next run: the marker stays before it
+    rc, out = finish(start(env, r, "run", "--push"))
+    t.eq(rc, 0, "refused: the next run, allowed, does the commit") or \
+        print("#", out[-3000:])
+    settled("refused")
+
+
 def stage_held(env, sim, r):
     cfg = os.path.join(DEV, "pve-gitops.yaml")
     text = open(cfg).read()
@@ -374,7 +410,7 @@ def stage_held_watch(env, sim, w, oid):
 
 
 def main():
-    with Sshds(["127.0.0.%d" % i for i in range(2, 9)]) as sshd, \
+    with Sshds(["127.0.0.%d" % i for i in range(2, 10)]) as sshd, \
             Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms",
                 "10,qmclone=300", "--boot-ms", "0") as psim:
         env = setup(psim, sshd)
@@ -387,6 +423,8 @@ def main():
             stage_three_commits(env, psim, w2)
         if not STAGES or "watch_once" in STAGES:
             stage_watch_once(env, w1)
+        if not STAGES or "refused" in STAGES:
+            stage_refused(env, psim, w2)
         if not STAGES or "held" in STAGES:
             oid = stage_held(env, psim, w2)
             stage_held_watch(env, psim, w1, oid)
