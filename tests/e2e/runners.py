@@ -108,8 +108,11 @@ def setup(psim, sshd):
                   "wait_seconds: 20" % (sshd.port,
                                         os.path.join(D, "known_hosts")),
                   text)
-    text += ("runner:\n  lease_ttl_seconds: %d\n  lease_wait_seconds: 120\n"
-             % TTL)
+    for key, want in (("lease_ttl_seconds", TTL), ("lease_wait_seconds", 120)):
+        text, n = re.subn(r"(?m)^  %s: \d+" % key, "  %s: %d" % (key, want),
+                          text)
+        if n != 1:
+            raise RuntimeError("the example config has no runner.%s" % key)
     open(cfg, "w").write(text)
     # a direct playbook that records each run and its hosts
     with open(os.path.join(DEV, "proxmox", "playbooks", "haproxy.yml"),
