@@ -1,13 +1,15 @@
 /*
  * test_lease.c - the lease record (core/lease.h): its message written and
  * read back, messages a hostile server could hand back, and what a lease
- * means to a runner at a given second.
+ * means to a runner at a given second; and the runner: keys of
+ * pve-gitops.yaml (defaults and limits).
  */
 #include "test.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/lease.h"
 #include "util/strbuf.h"
 
@@ -273,6 +275,67 @@ static void lease__time(void **state)
 	assert_string_equal(buf, "1764662");
 }
 
+/* runner: in pve-gitops.yaml, decoded; 0 or -1 (errors in dl). */
+static int decode(struct config *cfg, struct diag_list *dl, const char *text)
+{
+	struct ytree t = YTREE_INIT;
+	int rc;
+
+	config_init(cfg);
+	rc = ytree_parse(&t, dl, "pve-gitops.yaml", text, strlen(text));
+	if (rc == 0)
+		rc = config_decode(cfg, dl, "pve-gitops.yaml", t.root);
+	ytree_release(&t);
+	return rc;
+}
+
+/* The runner: keys as README and the man page give them. */
+static void lease__config_keys(void **state)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		unsigned ttl, wait;
+	} cases[] = {
+		{ "", 1, 120, 900 },
+		{ "runner: {}\n", 1, 120, 900 },
+		{ "runner:\n  lease_ttl_seconds: 2\n  lease_wait_seconds: 0\n",
+		  1, 2, 0 },
+		{ "runner:\n  lease_ttl_seconds: 86400\n"
+		  "  lease_wait_seconds: 86400\n",
+		  1, 86400, 86400 },
+		{ "runner:\n  lease_ttl_seconds: 1\n", 0, 0, 0 },
+		{ "runner:\n  lease_ttl_seconds: 0\n", 0, 0, 0 },
+		{ "runner:\n  lease_ttl_seconds: 86401\n", 0, 0, 0 },
+		{ "runner:\n  lease_wait_seconds: 86401\n", 0, 0, 0 },
+		{ "runner:\n  lease_wait_seconds: -1\n", 0, 0, 0 },
+		{ "runner:\n  lease_ttl_seconds: soon\n", 0, 0, 0 },
+		{ "runner:\n  lease_seconds: 5\n", 0, 0, 0 },
+		{ "runner: 5\n", 0, 0, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct diag_list dl = DIAG_LIST_INIT;
+		struct config cfg;
+		int rc = decode(&cfg, &dl, cases[i].text);
+
+		if (cases[i].ok) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(dl.errors, 0);
+			assert_int_equal(cfg.runner.lease_ttl_seconds,
+					 cases[i].ttl);
+			assert_int_equal(cfg.runner.lease_wait_seconds,
+					 cases[i].wait);
+		} else {
+			assert_true(rc < 0 || dl.errors > 0);
+		}
+		config_release(&cfg);
+		diag_list_release(&dl);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +347,7 @@ int main(void)
 		cmocka_unit_test(lease__decide),
 		cmocka_unit_test(lease__hostile_decides_expired),
 		cmocka_unit_test(lease__time),
+		cmocka_unit_test(lease__config_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
