@@ -106,8 +106,14 @@ static int pass(struct watcher *w, struct err *e)
 		ret = 0;
 		goto out;
 	}
-	if (lease_take(&lease, w->cfg, w->url, e) < 0)
+	if (lease_take_until(&lease, w->cfg, w->url, w->stop, e) < 0) {
+		if (*w->stop) { /* asked to stop while waiting: no failure */
+			report_note("%s", e->msg.buf);
+			err_release(e);
+			ret = 0;
+		}
 		goto out;
+	}
 	ret = catchup_run(w->cfg, &req, lease, &res, e);
 	lease_release(lease);
 out:

@@ -239,6 +239,8 @@ static void child(const struct spawn_opts *opts, const char *const *env,
 
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			goto fail;
+		if (fd != STDERR_FILENO)
+			close(fd); /* the program gets it as stderr only */
 	}
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;

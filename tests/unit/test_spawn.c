@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "util/backoff.h"
@@ -78,6 +79,33 @@ static void spawn__stdin_is_dev_null(void **state)
 	assert_int_equal(spawn_run(&o, &status, &e), 0);
 	assert_int_equal(status, 0);
 	assert_string_equal(out.buf, "/dev/null\n");
+	strbuf_release(&out);
+	err_release(&e);
+}
+
+/* The file the child's stderr goes to is its fd 2, and no other of its fds. */
+static void spawn__stderr_file_not_inherited(void **state)
+{
+	char path[] = "/tmp/test_spawn.XXXXXX";
+	const char *argv[] = { "find",	  "/proc/self/fd", "-mindepth",
+			       "1",	  "-lname",	   path,
+			       "-printf", "%f\n",	   NULL };
+	struct strbuf out = STRBUF_INIT;
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1, fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	o.argv = argv;
+	o.out = &out;
+	o.stderr_path = path;
+	assert_int_equal(spawn_run(&o, &status, &e), 0);
+	assert_int_equal(status, 0);
+	assert_string_equal(out.buf, "2\n");
+	unlink(path);
 	strbuf_release(&out);
 	err_release(&e);
 }
@@ -304,6 +332,7 @@ int main(void)
 		cmocka_unit_test(spawn__missing_program_is_an_error),
 		cmocka_unit_test(spawn__arguments_are_not_interpreted),
 		cmocka_unit_test(spawn__stdin_is_dev_null),
+		cmocka_unit_test(spawn__stderr_file_not_inherited),
 		cmocka_unit_test(spawn__dir_and_env),
 		cmocka_unit_test(spawn__env_delta_apply),
 		cmocka_unit_test(spawn__killed_child),
