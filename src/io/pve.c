@@ -556,14 +556,21 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 				     !strncmp(exit, "WARNINGS: ", 10))) {
 				ret = 0;
 			} else {
-				err_set(e, EXIT_FAIL, "task %s failed: %s",
-					json_string_value(
-						json_object_get(st, "type"))
-						? json_string_value(
-							  json_object_get(
-								  st, "type"))
-						: "?",
-					exit ? exit : "unknown exit status");
+				/* a task refused for good (a storage that
+				 * is not there) is not tried again */
+				err_setk(e,
+					 exit && pve_error_kind(500, exit) ==
+								 ERR_PERMANENT
+						 ? ERR_PERMANENT
+						 : ERR_GENERIC,
+					 EXIT_FAIL, "task %s failed: %s",
+					 json_string_value(
+						 json_object_get(st, "type"))
+						 ? json_string_value(
+							   json_object_get(
+								   st, "type"))
+						 : "?",
+					 exit ? exit : "unknown exit status");
 				add_log_tail(pc, node, upid, e);
 			}
 			json_decref(st);
