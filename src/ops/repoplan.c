@@ -203,16 +203,24 @@ static int read_node_facts(struct repo_plan *rp, struct pve_client *pc,
 	return 0;
 }
 
-/* Whether a may hold an address another definition wants: not a
- * template, not a definition's VM (vmset compares those), not one the
- * plan destroys, and on an online node. */
+/*
+ * Whether a may hold an address another definition wants: not a
+ * template, not a VM being made (unnamed, or locked by a clone), not a
+ * definition's VM (vmset compares those) nor a managed VM of a
+ * definition's name (another apply's copy in a race), not one the plan
+ * destroys, and on an online node.
+ */
 static bool ip_holder(const struct repo_plan *rp, const struct actual_vm *a)
 {
 	const struct facts_node *n = facts_node(&rp->facts, a->node);
 	size_t i;
 
-	if (a->template_ || !n || strcmp(n->status, "online"))
+	if (a->template_ || !n || strcmp(n->status, "online") || !a->name ||
+	    !*a->name || (a->lock && *a->lock))
 		return false;
+	for (i = 0; actual_is_managed(a) && i < rp->in.nr_defs; i++)
+		if (!strcmp(rp->defs[i]->name, a->name))
+			return false;
 	for (i = 0; i < rp->plan.nr; i++) {
 		const struct plan_item *it = &rp->plan.items[i];
 
