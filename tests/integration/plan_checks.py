@@ -23,6 +23,7 @@ Usage: plan_checks.py PVE_GITOPS PROXMOX_SIM
 """
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -271,9 +272,9 @@ def main():
         costs(t, r)
         permanent(t, r)
         bad_parameter(t, r)
-        schema_check(t, sim, clean=False)
-        if os.environ.get("PVE_SIM_KEEP"):
-            print("# request log: " + sim.log)
+        schema_check(t, sim)
+        shutil.rmtree(r.d, ignore_errors=True)
+    shutil.rmtree(d, ignore_errors=True)
     t.ok(not any(SECRET in o for o in OUTPUTS), "no secret in any output")
     return t.done()
 
