@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <string.h>
 
+#include "core/planchk.h"
 #include "core/vmparams.h"
 #include "util/xalloc.h"
 
@@ -569,6 +570,32 @@ static bool digest_matches(const struct actual_vm *a, const struct desired *d)
 	       !memcmp(tag + strlen(DESIRED_DIGEST_PREFIX), d->digest, 8);
 }
 
+/* No VM to clone: the templates there are, as the way out. */
+static void block_no_source(struct plan_item *it, const struct plan_input *in,
+			    const struct vmdef *def)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, j, k = 0;
+
+	for (i = 0; i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+		bool seen = false;
+
+		if (!a->template_ || !a->name)
+			continue;
+		for (j = 0; j < i && !seen; j++)
+			seen = in->vms[j].template_ && in->vms[j].name &&
+			       !strcmp(in->vms[j].name, a->name);
+		if (!seen)
+			strbuf_addf(&sb, "%s%s", k++ ? ", " : "", a->name);
+	}
+	block(it,
+	      "there is no template '%s' to clone in the cluster (templates: "
+	      "%s); set clone to one of them",
+	      def->clone, k ? sb.buf : "none");
+	strbuf_release(&sb);
+}
+
 /*
  * The VM to clone: a template of that name, on the target node when there
  * are several (as the Telmate provider prefers); else a plain VM of that
@@ -595,8 +622,7 @@ static void find_source(struct plan_item *it, const struct plan_input *in,
 		}
 	}
 	if (!best)
-		block(it, "there is no template '%s' to clone in the cluster",
-		      def->clone);
+		block_no_source(it, in, def);
 	it->source = best;
 }
 
@@ -850,6 +876,21 @@ static void check_args(struct plan_item *it, const struct plan_input *in)
 		      it->def->name, it->def->target_node);
 }
 
+/* What the cluster tells of the node, storages, bridges and address. */
+static void check_facts(struct plan_item *it, const struct plan_input *in,
+			const struct actual_vm *mine)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (planchk_def(&why, it->def, in->facts, mine ? mine->vmid : 0)) {
+		if (it->op == PLAN_BLOCKED && it->reason)
+			block(it, "%s; %s", it->reason, why.buf);
+		else
+			block(it, "%s", why.buf);
+	}
+	strbuf_release(&why);
+}
+
 static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		     bool *used, const bool *left)
 {
@@ -870,6 +911,8 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 	else
 		check_create(it, in);
 	check_args(it, in);
+	if (in->facts && !it->busy && (!mine || in->refresh))
+		check_facts(it, in, mine);
 }
 
 static bool kept(const struct plan_input *in, const char *name)

@@ -110,6 +110,8 @@ struct plan {
 	unsigned adoptable; /* blocked: not ours, but --adopt takes them over */
 };
 
+struct cluster_facts; /* core/planchk.h */
+
 struct plan_input {
 	const struct vmdef *const *defs;
 	const struct desired *wants; /* wants[i] built from defs[i] */
@@ -121,6 +123,10 @@ struct plan_input {
 	/* defs the repository has that are not in defs (excluded, focused
 	 * out): their VMs are not "gone" */
 	const struct strvec *keep_names;
+	/* what the cluster tells of nodes, storages, bridges and addresses,
+	 * checked for creates (and every definition with refresh); NULL:
+	 * nothing is checked */
+	const struct cluster_facts *facts;
 };
 
 /*

@@ -392,10 +392,12 @@ static int apply_rounds(struct run *r, const struct apply_opts *ao,
 			!r->req->target && !r->saved;
 	     round++) {
 		strvec_clear(&again);
-		for (i = 0; i < res->errors.nr; i++)
-			report_warning("%s", res->errors.v[i]);
+		/* nothing to try again (a refusal for good): the errors
+		 * come once, at the end */
 		if (!rounds_retry_names(&again, &res->names, res->kinds))
 			break;
+		for (i = 0; i < res->errors.nr; i++)
+			report_warning("%s", res->errors.v[i]);
 		fprintf(r->text,
 			"\n%u failed; planning again for them (round %d of "
 			"%d)\n",

@@ -12,8 +12,11 @@ size_t rounds_retry_names(struct strvec *again, const struct strvec *names,
 
 	for (i = 0; i < names->nr; i++) {
 		/* a task that ran out of time may still be running: not
-		 * again in this run */
-		if (kinds[i] == ERR_TIMEOUT || !*names->v[i])
+		 * again in this run; what Proxmox refused as wrong (a
+		 * parameter, a node or storage that is not there) is
+		 * refused again */
+		if (kinds[i] == ERR_TIMEOUT || kinds[i] == ERR_PERMANENT ||
+		    kinds[i] == ERR_INVALID || !*names->v[i])
 			continue;
 		strvec_push(again, names->v[i]);
 		pushed++;

@@ -2,11 +2,12 @@
  * test_plan.c - the reconciler's decisions: create, no-op by digest,
  * update with changes and reboots, blocked same-name VMs and --adopt,
  * prune and protection, orphans (managed VMs without a definition), the
- * verdict of --detailed-exitcode, disks, the leftover of a race, and Proxmox's
- * normalised values.
+ * verdict of --detailed-exitcode, disks, the leftover of a race, Proxmox's
+ * normalised values, and what the cluster tells (core/planchk.h).
  */
 #include "test.h"
 #include "core/plan.h"
+#include "core/planchk.h"
 #include "util/xalloc.h"
 
 static const struct vmdef_opts lax = { .strict_secrets = false };
@@ -114,7 +115,8 @@ static void plan__create_and_noop(void **state)
 	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
 	assert_string_equal(f.plan.items[0].reason,
 			    "there is no template 'tpl' to clone in the "
-			    "cluster");
+			    "cluster (templates: none); set clone to one of "
+			    "them");
 	plan_release(&f.plan);
 
 	add_vm(&f, 9000, "tpl", NULL, "stopped")->template_ = true;
@@ -692,6 +694,129 @@ static void plan__normalised_values(void **state)
 	assert_false(plan_value_equal("cores", "2", NULL));
 }
 
+/* The facts of a cluster of node01 (online), node02 (offline). */
+static void two_nodes(struct cluster_facts *cf)
+{
+	struct facts_node *n;
+
+	cluster_facts_init(cf);
+	facts_add_node(cf, "node01", "online");
+	facts_add_node(cf, "node02", "offline"); /* moves the array */
+	cf->nodes_read = true;
+	n = facts_node(cf, "node01");
+	facts_add_storage(n, "local", "iso,vztmpl,backup", true, true);
+	facts_add_storage(n, "local-lvm", "images,rootdir", true, true);
+	facts_add_storage(n, "off", "images", false, false);
+	n->storage_read = true;
+	strvec_push(&n->bridges, "vmbr0");
+	n->bridges_read = true;
+	cf->ips_read = true;
+}
+
+static const char *reason_with(struct fixture *f, const char *text,
+			       struct cluster_facts *cf)
+{
+	teardown(f);
+	setup(f, text);
+	add_vm(f, 9000, "tpl", NULL, "stopped")->template_ = true;
+	f->in.facts = cf;
+	run(f);
+	assert_int_equal(f->plan.nr, 1);
+	return f->plan.items[0].op == PLAN_BLOCKED ? f->plan.items[0].reason
+						   : NULL;
+}
+
+static void plan__cluster_facts(void **state)
+{
+	struct cluster_facts cf;
+	struct strvec k = STRVEC_INIT, v = STRVEC_INIT;
+	struct fixture f;
+	struct actual_vm *a;
+	const char *r;
+
+	(void)state;
+	two_nodes(&cf);
+	setup(&f, base);
+	assert_null(reason_with(&f, base, &cf));
+	assert_int_equal(f.plan.items[0].op, PLAN_CREATE);
+
+	r = reason_with(&f,
+			"name: web\ntarget_node: node09\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: local-lvm}}\n",
+			&cf);
+	assert_string_equal(r, "node09 is not a cluster node (nodes: node01, "
+			       "node02); set target_node to one of them");
+	r = reason_with(&f, "name: web\ntarget_node: node02\nclone: tpl\n",
+			&cf);
+	assert_string_equal(r, "node node02 is offline; bring it back online "
+			       "or set target_node to an online node "
+			       "(node01)");
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: nope}}\n",
+			&cf);
+	assert_string_equal(r, "storage 'nope' does not exist on node node01; "
+			       "set storage to one that does (local-lvm)");
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: local}}\n",
+			&cf);
+	assert_string_equal(
+		r, "storage 'local' on node node01 does not hold VM disks "
+		   "(content: iso,vztmpl,backup; add 'images' to it); set "
+		   "storage to one that does (local-lvm)");
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: off}}\n",
+			&cf);
+	assert_non_null(strstr(r, "storage 'off' is disabled on node node01"));
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"network: {bridge: vmbr7}\n",
+			&cf);
+	assert_string_equal(r, "bridge 'vmbr7' does not exist on node node01 "
+			       "(bridges: vmbr0); set bridge of net0 to one "
+			       "of them");
+
+	/* an address in another VM's ipconfig1, and the VM's own */
+	strvec_pushl(&k, "name", "ipconfig1", NULL);
+	strvec_pushl(&v, "db", "gw=10.0.0.1,ip=10.0.0.5/24", NULL);
+	facts_add_config_ips(&cf, 120, "db", &k, &v);
+	assert_true(facts_ips_of(&cf, 120));
+	r = reason_with(&f, base, &cf);
+	assert_string_equal(r, "10.0.0.5 is already used by VM 120 'db' (its "
+			       "ipconfig1); choose another address in "
+			       "ipconfig0, or change that VM");
+	/* the template missing too: every problem at once */
+	teardown(&f);
+	setup(&f, "name: web\ntarget_node: node09\nclone: tpl\n");
+	f.in.facts = &cf;
+	run(&f);
+	assert_string_equal(f.plan.items[0].reason,
+			    "there is no template 'tpl' to clone in the "
+			    "cluster (templates: none); set clone to one of "
+			    "them; node09 is not a cluster node (nodes: "
+			    "node01, node02); set target_node to one of them");
+
+	/* an existing VM is checked only with refresh */
+	teardown(&f);
+	setup(&f, "name: web\ntarget_node: node01\nnetwork: {bridge: vmbr7}\n");
+	f.in.facts = &cf;
+	a = add_vm(&f, 101, "web", "pve-gitops", "running");
+	(void)a;
+	run(&f);
+	assert_int_not_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	plan_release(&f.plan);
+	f.in.refresh = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_non_null(strstr(f.plan.items[0].reason, "bridge 'vmbr7'"));
+	teardown(&f);
+	strvec_clear(&k);
+	strvec_clear(&v);
+	cluster_facts_release(&cf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +838,7 @@ int main(void)
 		cmocka_unit_test(plan__verdict),
 		cmocka_unit_test(plan__disks_and_state),
 		cmocka_unit_test(plan__normalised_values),
+		cmocka_unit_test(plan__cluster_facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

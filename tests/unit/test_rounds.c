@@ -1,6 +1,7 @@
 /*
- * test_rounds.c - the retry rounds of apply: a timeout and a failure of no
- * VM are not tried again, everything else is; only those items run.
+ * test_rounds.c - the retry rounds of apply: a timeout, a permanent refusal
+ * and a failure of no VM are not tried again, everything else is; only those
+ * items run.
  */
 #include "test.h"
 #include "ops/rounds.h"
@@ -8,11 +9,13 @@
 static void rounds__retry_names(void **state)
 {
 	struct strvec names = STRVEC_INIT, again = STRVEC_INIT;
-	const enum err_kind kinds[] = { ERR_LOCKED, ERR_TIMEOUT, ERR_GENERIC,
-					ERR_LOST };
+	const enum err_kind kinds[] = {
+		ERR_LOCKED, ERR_TIMEOUT,   ERR_GENERIC,
+		ERR_LOST,   ERR_PERMANENT, ERR_INVALID
+	};
 
 	(void)state;
-	strvec_pushl(&names, "a", "b", "c", "", NULL);
+	strvec_pushl(&names, "a", "b", "c", "", "d", "e", NULL);
 	assert_int_equal(rounds_retry_names(&again, &names, kinds), 2);
 	assert_int_equal(again.nr, 2);
 	assert_string_equal(again.v[0], "a");
