@@ -41,7 +41,7 @@ void report_print(FILE *fp, const char *fmt, ...)
  * Progress and summaries on fp ("Apply complete!", "pipeline: committed
  * ...", a plan shown before apply acts on it): what report_print does, but
  * not with -q, where a command prints its data and its errors only. The
- * command's data (a plan --out of JSON, an output, a tag) is report_print's.
+ * command's data (JSON, an output, a tag) is report_print's.
  */
 void report_info(FILE *fp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
