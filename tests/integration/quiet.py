@@ -5,8 +5,8 @@ local lease, no push) and provision each exit 0 with nothing on stderr and
 nothing on stdout but their data (tag, output, --json, inventory --list,
 plan --out's file); the same commands without -q do print, so the checks
 can fail. On failure (a bad definition for validate and plan, an endpoint
-that refuses connections, a VM apply must block) stderr holds error lines
-only; a failed playbook's own output is shown, before the error.
+that refuses connections, a VM apply must block, an unknown command)
+stderr holds error lines only; a failed playbook's own output is shown, before the error.
 
 Usage: quiet.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
@@ -227,6 +227,11 @@ def failures(t, sim):
     errors_only(t, pg(d, "-q", "plan"), "plan (an unreachable endpoint)", 1,
                 "127.0.0.1:%d" % port)
     shutil.rmtree(d)
+    p = pg(SRC, "frobnicate")
+    t.ok("try 'pve-gitops --help'" in p.stderr,
+         "control: a usage error without -q gives the hint", p.stderr)
+    errors_only(t, pg(SRC, "-q", "frobnicate"), "frobnicate (usage)", 2,
+                "unknown command 'frobnicate'")
 
 
 def main():
