@@ -6,7 +6,8 @@ nothing on stdout but their data (tag, output, --json, inventory --list,
 plan --out's file); the same commands without -q do print, so the checks
 can fail. On failure (a bad definition for validate and plan, an endpoint
 that refuses connections, a VM apply must block, an unknown command)
-stderr holds error lines only; a failed playbook's own output is shown, before the error.
+stderr holds error lines only; a failed playbook's own output is shown,
+before the error.
 
 Usage: quiet.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
