@@ -13,6 +13,7 @@
 #include "core/planfmt.h"
 #include "ops/reconcile.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 
 struct plan_opts {
 	int refresh, detailed_exitcode, prune, adopt, markdown;
@@ -50,15 +51,16 @@ static void print_result(const struct config *cfg, const struct plan_opts *o,
 		free(json);
 	} else if (o->markdown) {
 		planfmt_markdown(&sb, res->plan);
-	} else { /* the plan is the result: -q hides warnings only */
+	} else if (report_shows_info()) { /* -q: the exit status says it */
 		planfmt_text(&sb, res->plan);
 	}
 	fputs(sb.buf, stdout);
 	strbuf_release(&sb);
 	if (res->saved && !cfg->json)
-		printf("\nSaved the plan to %s: 'pve-gitops apply %s' carries "
-		       "it out if nothing changed since.\n",
-		       o->out, o->out);
+		report_info(stdout,
+			    "\nSaved the plan to %s: 'pve-gitops apply %s' "
+			    "carries it out if nothing changed since.\n",
+			    o->out, o->out);
 }
 
 /* --detailed-exitcode: 2 for changes; blocked and nothing else is an

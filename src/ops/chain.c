@@ -181,9 +181,8 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 	const struct chain_commit *c = req->commit;
 	const char *remote = req->remote ? req->remote : cfg->git.remote;
 
-	if (cfg->verbosity >= 0)
-		report_print(stdout, "pipeline: %s: %s\n", c->name.buf,
-			     c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
+	report_info(stdout, "pipeline: %s: %s\n", c->name.buf,
+		    c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
 	fflush(stdout);
 	if (lease_check(req->lease, e) < 0 || publish_check_paths(cfg, e) < 0)
 		return -1;
@@ -208,9 +207,8 @@ int chain_run(const struct config *cfg, const struct stage_one_req *req,
 	if (chain_stage_one(cfg, req, &one, e) < 0)
 		goto out;
 	if (!one.automated.len) {
-		if (cfg->verbosity >= 0)
-			printf("run: no automated commit, so no new hosts: "
-			       "stage two has nothing to do\n");
+		report_info(stdout, "run: no automated commit, so no new "
+				    "hosts: stage two has nothing to do\n");
 		ret = 0;
 		goto out;
 	}

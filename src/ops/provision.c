@@ -676,6 +676,7 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 {
 	struct strbuf vars = STRBUF_INIT, inv = STRBUF_INIT;
 	struct strbuf book = STRBUF_INIT, limit = STRBUF_INIT;
+	struct strbuf log = STRBUF_INIT;
 	struct ansible_play play = { 0 };
 	int ret = -1;
 
@@ -701,6 +702,9 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 	play.vault_token = vault_token_for(p, book.buf);
 	play.timeout_seconds = p->cfg->ansible.timeout_seconds;
 	play.memory_limit = p->cfg->ansible.memory_limit;
+	if (p->cfg->verbosity < 0) /* -q: its output only if it fails */
+		strbuf_addf(&log, "%s/ansible-playbook.log", p->tmpdir.buf);
+	play.log_file = log.len ? log.buf : NULL;
 	say(p, "running %s on %s%s", pb->file,
 	    pb->target_hosts ? pb->target_hosts
 	    : p->res->nr     ? "the new hosts"
@@ -715,6 +719,7 @@ out:
 	strbuf_release(&inv);
 	strbuf_release(&book);
 	strbuf_release(&limit);
+	strbuf_release(&log);
 	return ret;
 }
 

@@ -163,8 +163,8 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 		local.git.branch = (char *)req->branch;
 	if (watcher_init(&w, &local, req, e) < 0)
 		goto out;
-	report_print(stdout, "watch: %s %s every %u s\n", w.url, w.branch,
-		     w.interval);
+	report_info(stdout, "watch: %s %s every %u s\n", w.url, w.branch,
+		    w.interval);
 	fflush(stdout);
 	while (!*w.stop) {
 		struct err pe = ERR_INIT;
@@ -190,7 +190,7 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 			break;
 		sleep_s(&w, w.interval);
 	}
-	printf("watch: stopped\n");
+	report_info(stdout, "watch: stopped\n");
 	ret = 0;
 out:
 	watcher_release(&w);
