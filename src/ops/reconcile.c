@@ -370,6 +370,13 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 	if (cluster_read_vms(&out->rp.cluster, &r->pc, e) < 0 ||
 	    repo_plan_write_outputs(&out->rp, r->cfg, e) < 0)
 		return -1;
+	if (res->failed && rounds_all_refused(&res->names, res->kinds))
+		return err_set(e, EXIT_FAIL,
+			       "%u VM%s failed: Proxmox refused what was "
+			       "asked (above); change the definition%s and "
+			       "apply again",
+			       res->failed, res->failed == 1 ? "" : "s",
+			       res->failed == 1 ? "" : "s");
 	if (res->failed)
 		return err_set(e, EXIT_FAIL,
 			       "%u VM%s failed; the next apply resumes",

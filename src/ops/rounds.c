@@ -24,6 +24,16 @@ size_t rounds_retry_names(struct strvec *again, const struct strvec *names,
 	return pushed;
 }
 
+bool rounds_all_refused(const struct strvec *names, const enum err_kind *kinds)
+{
+	size_t i;
+
+	for (i = 0; i < names->nr; i++)
+		if (kinds[i] != ERR_PERMANENT && kinds[i] != ERR_INVALID)
+			return false;
+	return names->nr > 0;
+}
+
 void rounds_keep_only(struct plan *p, const struct strvec *names)
 {
 	size_t i, j;

@@ -27,6 +27,10 @@
 size_t rounds_retry_names(struct strvec *again, const struct strvec *names,
 			  const enum err_kind *kinds);
 
+/* Whether every failure in names/kinds is a refusal for good
+ * (ERR_PERMANENT, ERR_INVALID): applying again as it is cannot help. */
+bool rounds_all_refused(const struct strvec *names, const enum err_kind *kinds);
+
 /* Keep the items of p named in names; the rest become no-ops (the
  * counts of p are left as they were: they describe the approved plan). */
 void rounds_keep_only(struct plan *p, const struct strvec *names);

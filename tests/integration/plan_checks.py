@@ -235,6 +235,11 @@ def permanent(t, r):
     print("\n".join("# apply: " + x for x in out.splitlines()[-6:]))
     t.ok("/move_disk" in out and "storage 'nosuch' does not exist" in out,
          "the error names the endpoint and Proxmox's message", out)
+    t.ok("1 VM failed: Proxmox refused what was asked (above); change the "
+         "definition and apply again" in p.stderr and
+         "the next apply resumes" not in p.stderr,
+         "the last error says applying again as it is will not help",
+         p.stderr)
     p, reqs = r.pg("plan", "--refresh")
     t.ok(p.returncode == 0 and "storage 'nosuch' does not exist on node "
          "pve1" in p.stdout + p.stderr,
