@@ -5,11 +5,12 @@ check, ONE ansible-playbook over the new hosts) against the seed's
 per-host loop run the same way (for each line of new_hosts.txt: one
 ssh-keyscan into known_hosts, one `ansible-playbook --limit HOST`).
 
-The setup is chain.py's: a git repository with a bare remote, proxmox-sim
-(--boot-ms 0, --task-ms 10), vault-sim, and real sshd servers on
-127.0.0.11..127.0.0.20 (one port) standing in for 10 new VMs bench-01..10
-(ciuser root, no guest agent: host keys come from ssh-keyscan). The
-playbook is trivial: gather_facts false, one `command: "true"` per host.
+The setup is chain.py's (tests/e2e/e2elib.py): a git repository with a
+bare remote, proxmox-sim (--boot-ms 0, --task-ms 10), vault-sim, and real
+sshd servers on 127.0.0.11..127.0.0.20 (one port) standing in for 10 new
+VMs bench-01..10 (ciuser root, no guest agent: host keys come from
+ssh-keyscan). The playbook is trivial: gather_facts false, one
+`command: "true"` per host.
 `pve-gitops pipeline` on a commit tagged [ansible bench] creates the VMs
 and the automated commit (not timed); then, in rounds, each approach runs
 from the same known_hosts state (restored before every run) with no
@@ -29,7 +30,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 BIN, PSIM, VSIM, SRC = (os.path.abspath(a) for a in sys.argv[1:5])
@@ -37,8 +37,8 @@ ROUNDS = int(sys.argv[5]) if len(sys.argv) > 5 else 3
 sys.path.insert(0, os.path.join(SRC, "tests", "e2e"))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 
+import e2elib  # noqa: E402
 import sshdlib  # noqa: E402
-from simlib import Sim  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 from vault_simlib import VaultSim  # noqa: E402
 
@@ -46,55 +46,23 @@ N = 10
 HOSTS = [("127.0.0.%d" % (11 + i), "bench-%02d" % (i + 1)) for i in range(N)]
 SECRET = "3f1d2c4b-6a5e-4f7d-9c8b-0a1e2d3c4b5a"
 VTOKEN = "s.benchprovisiontoken0000"
-D = tempfile.mkdtemp(prefix="pve-gitops-bench-provision.")
-REPO = os.path.join(D, "repo")
-REMOTE = os.path.join(D, "remote.git")
+W = e2elib.Workdir("pve-gitops-bench-provision.")
+D, REPO = W.dir, W.repo
 KNOWN = os.path.join(D, "ssh", "known_hosts")
-HOME = os.path.join(D, "home")
+HOME = W.path("home")  # what W.env gives the binary and Ansible
 WRAPDIR = os.path.join(D, "wrap")
 RUNS = os.path.join(D, "ansible-playbook-runs")
 PLAYBOOK = "proxmox/playbooks/bench.yml"
 
 
-def sh(*args, cwd=REPO, env=None):
-    p = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True,
-                       env=env)
-    if p.returncode:
-        raise RuntimeError("%s: exit %d\n%s%s" % (args, p.returncode,
-                                                  p.stdout, p.stderr))
-    return p.stdout.strip()
-
-
-def git(*args, cwd=REPO):
-    return sh("git", *args, cwd=cwd)
+sh, git = W.sh, W.git
 
 
 def setup(psim, vsim, sshd):
-    git("init", "-q", "--bare", "-b", "main", REMOTE, cwd=D)
-    os.makedirs(REPO)
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Dev")
-    git("config", "user.email", "dev@example.test")
-    for item in ("pve-gitops.yaml", ".gitignore", "proxmox"):
-        src = os.path.join(SRC, "examples", "infra", item)
-        if os.path.isdir(src):
-            shutil.copytree(src, os.path.join(REPO, item))
-        elif os.path.exists(src):
-            shutil.copy(src, REPO)
-    vms = os.path.join(REPO, "proxmox", "vms")
-    for n in os.listdir(vms):  # the examples say 192.168.x: loopback only
-        os.unlink(os.path.join(vms, n))
-    cfg = os.path.join(REPO, "pve-gitops.yaml")
-    text = open(cfg).read()
-    text2 = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                   "\"%s\"" % (psim.url, psim.fingerprint), text)
-    text2 = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
-                   r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
-                   "wait_seconds: 20" % (sshd.port, KNOWN), text2)
-    text2 = text2.replace("vault:\n", "vault:\n  addr: %s\n" % vsim.url)
-    if text2.count(str(sshd.port)) < 1 or psim.url not in text2:
+    W.infra_repo(SRC)
+    text = W.configure(psim, sshd, KNOWN, vault=vsim)
+    if text.count(str(sshd.port)) < 1 or psim.url not in text:
         raise RuntimeError("pve-gitops.yaml of the example changed shape")
-    open(cfg, "w").write(text2)
     with open(os.path.join(REPO, PLAYBOOK), "w") as f:
         # target_hosts: provision passes it (all, over its inventory of the
         # new hosts); the seed's loop does not, hence the default
@@ -105,18 +73,10 @@ def setup(psim, vsim, sshd):
       ansible.builtin.command: "true"
       changed_when: false
 """)
-    git("remote", "add", "origin", REMOTE)
-    git("add", "-A")
-    git("commit", "-q", "-m", "chore: the infrastructure repository")
-    git("push", "-q", "origin", "HEAD:main")
+    W.commit("chore: the infrastructure repository")
     for ip, name in HOSTS:
-        with open(os.path.join(vms, name + ".yaml"), "w") as f:
-            f.write("name: %s\ntarget_node: node0%d\ncores: 1\n"
-                    "memory: 1024\nclone: ubuntu24-template\n"
-                    'ipconfig0: "ip=%s/8,gw=127.0.0.1"\nciuser: root\n'
-                    % (name, 1 + int(name[-2:]) % 3, ip))
-    git("add", "-A")
-    git("commit", "-q", "-m", "feat: ten bench hosts [ansible bench]")
+        W.vm_file(name, ip, node="node0%d" % (1 + int(name[-2:]) % 3))
+    W.commit("feat: ten bench hosts [ansible bench]", push=False)
 
 
 def wrapper():
@@ -160,26 +120,18 @@ def guest_home():
 
 
 def make_env(sshd):
-    os.makedirs(HOME, exist_ok=True)
     os.makedirs(os.path.join(D, "remote-tmp"), exist_ok=True)
-    e = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
-             PM_API_TOKEN_SECRET=SECRET, VAULT_TOKEN=VTOKEN, HOME=HOME,
-             ANSIBLE_PRIVATE_KEY_FILE=sshd.client_key, ANSIBLE_NOCOLOR="1",
-             # Ansible's temporary files on the "hosts" (this machine)
-             # stay in the temporary directory
-             ANSIBLE_REMOTE_TMP=os.path.join(D, "remote-tmp"),
-             PATH=WRAPDIR + ":" + os.path.dirname(BIN) + ":" +
-             os.environ["PATH"])
-    for k in ("PM_API_URL", "ANSIBLE_CONFIG", "ANSIBLE_INVENTORY",
-              "ANSIBLE_HOST_KEY_CHECKING", "VAULT_ADDR"):
-        e.pop(k, None)
-    return e
+    return W.env(sshd, SECRET, path=[WRAPDIR, os.path.dirname(BIN)],
+                 drop=["ANSIBLE_CONFIG", "ANSIBLE_INVENTORY",
+                       "ANSIBLE_HOST_KEY_CHECKING", "VAULT_ADDR"],
+                 VAULT_TOKEN=VTOKEN,
+                 # Ansible's temporary files on the "hosts" (this machine)
+                 # stay in the temporary directory
+                 ANSIBLE_REMOTE_TMP=os.path.join(D, "remote-tmp"))
 
 
 def pg(env, *args):
-    return subprocess.run([BIN, "-C", REPO, "--no-color"] + list(args),
-                          capture_output=True, text=True, env=env,
-                          timeout=900)
+    return W.run(BIN, env, *args, timeout=900)
 
 
 # ---- the state every run starts from ----------------------------------
@@ -319,8 +271,8 @@ def main():
     os.makedirs(os.path.dirname(KNOWN))
     with Sshds([ip for ip, _ in HOSTS]) as sshd, \
             VaultSim(VSIM, token=VTOKEN) as vsim, \
-            Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",
-                "--boot-ms", "0") as psim:
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10",
+                       "--boot-ms", "0") as psim:
         env = make_env(sshd)
         try:
             setup(psim, vsim, sshd)
@@ -413,4 +365,4 @@ def main():
 try:
     main()
 finally:
-    shutil.rmtree(D, ignore_errors=True)
+    W.cleanup()

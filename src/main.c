@@ -90,10 +90,17 @@ static const struct cmd *find_command(const char *name)
 static int fail(struct err *e)
 {
 	/* an empty message is a status, not an error (plan
-	 * --detailed-exitcode with changes) */
+	 * --detailed-exitcode with changes); what the command printed on
+	 * stdout comes first, the error last */
+	fflush(stdout);
 	if (e->msg.len)
 		report_error("%s", e->msg.buf);
 	return e->exit_code ? e->exit_code : EXIT_FAIL;
+}
+
+static int verbosity_of(const struct global_opts *g)
+{
+	return g->quiet ? -1 : g->verbose ? 1 : 0;
 }
 
 /* The config before the file is read: the global flags, the environment. */
@@ -103,7 +110,7 @@ static void config_defaults(struct config *cfg, const struct env *env,
 	config_init(cfg);
 	cfg->env = env;
 	cfg->json = g->json;
-	cfg->verbosity = g->quiet ? -1 : g->verbose ? 1 : 0;
+	cfg->verbosity = verbosity_of(g);
 	cfg->color = !g->no_color && !env->no_color && isatty(STDERR_FILENO);
 	report_setup(cfg->verbosity, cfg->color);
 }
@@ -270,9 +277,10 @@ static int dispatch(const struct cmd *c, struct global_opts *g,
 	config_init(&cfg);
 	if (c->subs) {
 		if (find_sub(c, g, &argc, &argv, &sub, &e) < 0) {
+			report_setup(verbosity_of(g), false);
 			status = fail(&e);
-			fprintf(stderr, "try 'pve-gitops %s --help'\n",
-				c->name);
+			report_info(stderr, "try 'pve-gitops %s --help'\n",
+				    c->name);
 			goto out;
 		}
 		if (!sub) {
@@ -311,14 +319,16 @@ int main(int argc, char **argv)
 	struct env env;
 	struct err e = ERR_INIT;
 	const struct cmd *c;
-	int consumed = 0, status = EXIT_OK;
+	int consumed = 0, status = EXIT_OK, ret;
 
 	env_init(&env);
 	env_parse(&env, (const char *const *)environ);
-	if (opts_parse(global_options, &g, argc - 1, argv + 1, 1, &consumed,
-		       &e) < 0) {
+	ret = opts_parse(global_options, &g, argc - 1, argv + 1, 1, &consumed,
+			 &e);
+	report_setup(verbosity_of(&g), false); /* colour: once configured */
+	if (ret < 0) {
 		status = fail(&e);
-		fprintf(stderr, "try 'pve-gitops --help'\n");
+		report_info(stderr, "try 'pve-gitops --help'\n");
 		goto out;
 	}
 	if (g.version) {
@@ -335,7 +345,7 @@ int main(int argc, char **argv)
 		err_set(&e, EXIT_INVALID, "unknown command '%s'",
 			argv[consumed + 1]);
 		status = fail(&e);
-		fprintf(stderr, "try 'pve-gitops --help'\n");
+		report_info(stderr, "try 'pve-gitops --help'\n");
 		goto out;
 	}
 	if (g.dir && chdir(g.dir) < 0) {

@@ -12,25 +12,40 @@
 #include "util/parse.h"
 #include "util/xalloc.h"
 
+/* An offline node shows what pve-manager's Nodes.pm index knows without
+ * its status daemon: name, status, id, type, level, fingerprint. */
 void h_nodes(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	size_t i;
 
 	(void)rq;
 	rs->data = json_array();
-	for (i = 0; i < s->nr_nodes; i++)
+	for (i = 0; i < s->nr_nodes; i++) {
+		const struct sim_node *n = &s->nodes[i];
+
+		if (n->offline) {
+			json_array_append_new(
+				rs->data,
+				json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}",
+					  "node", n->name, "status", "offline",
+					  "id",
+					  json_sprintf("node/%s", n->name),
+					  "type", "node", "level", "",
+					  "ssl_fingerprint", s->fingerprint));
+			continue;
+		}
 		json_array_append_new(
 			rs->data,
-			json_pack(
-				"{s:s, s:s, s:o, s:s, s:i, s:I, s:I, s:f, "
-				"s:I, s:s, s:s}",
-				"node", s->nodes[i].name, "status", "online",
-				"id", json_sprintf("node/%s", s->nodes[i].name),
-				"type", "node", "maxcpu", s->nodes[i].maxcpu,
-				"maxmem", (json_int_t)s->nodes[i].maxmem, "mem",
-				(json_int_t)(s->nodes[i].maxmem / 8), "cpu",
-				0.01, "uptime", (json_int_t)86400, "level", "",
-				"ssl_fingerprint", s->fingerprint));
+			json_pack("{s:s, s:s, s:o, s:s, s:i, s:I, s:I, s:f, "
+				  "s:I, s:s, s:s}",
+				  "node", n->name, "status", "online", "id",
+				  json_sprintf("node/%s", n->name), "type",
+				  "node", "maxcpu", n->maxcpu, "maxmem",
+				  (json_int_t)n->maxmem, "mem",
+				  (json_int_t)(n->maxmem / 8), "cpu", 0.01,
+				  "uptime", (json_int_t)86400, "level", "",
+				  "ssl_fingerprint", s->fingerprint));
+	}
 }
 
 void h_node_status(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
@@ -59,18 +74,28 @@ void h_node_command(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	resp_fail(rs, 501, "proxmox-sim does not reboot or shut down nodes");
 }
 
+/*
+ * As pve-storage's storage_info() fills it: a disabled storage has enabled
+ * and active 0, one that cannot be activated active 0, and neither shows
+ * its space (0) nor a used_fraction.
+ */
 static json_t *storage_json(struct sim *s, const char *node,
 			    const struct sim_storage *st)
 {
-	uint64_t used = sim_storage_used(s, node, st);
+	bool up = !st->disabled && !st->inactive;
+	uint64_t used = up ? sim_storage_used(s, node, st) : 0;
+	uint64_t total = up ? st->total : 0;
+	json_t *o = json_pack(
+		"{s:s, s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:I}", "storage",
+		st->name, "type", st->type, "content", st->content, "active",
+		up ? 1 : 0, "enabled", st->disabled ? 0 : 1, "shared",
+		st->shared ? 1 : 0, "total", (json_int_t)total, "used",
+		(json_int_t)used, "avail", (json_int_t)(total - used));
 
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:f}",
-			 "storage", st->name, "type", st->type, "content",
-			 st->content, "active", 1, "enabled", 1, "shared",
-			 st->shared ? 1 : 0, "total", (json_int_t)st->total,
-			 "used", (json_int_t)used, "avail",
-			 (json_int_t)(st->total - used), "used_fraction",
-			 st->total ? (double)used / (double)st->total : 0.0);
+	if (total)
+		json_object_set_new(o, "used_fraction",
+				    json_real((double)used / (double)total));
+	return o;
 }
 
 static bool has_content(const char *list, const char *c)
@@ -91,6 +116,7 @@ void h_storage(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	struct sim_node *n = need_node(s, rq, rs);
 	const char *content = req_param(rq, "content");
 	const char *only = req_param(rq, "storage");
+	const char *enabled = req_param(rq, "enabled");
 	size_t i;
 
 	if (!n)
@@ -100,6 +126,8 @@ void h_storage(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		if (content && !has_content(n->st[i].content, content))
 			continue;
 		if (only && strcmp(only, n->st[i].name))
+			continue;
+		if (enabled && !strcmp(enabled, "1") && n->st[i].disabled)
 			continue;
 		json_array_append_new(rs->data,
 				      storage_json(s, n->name, &n->st[i]));

@@ -1338,6 +1338,7 @@ void sim_node_add_storage(struct sim_node *n, const char *name,
 	st->content = xstrdup(content);
 	st->total = total;
 	st->shared = shared;
+	st->disabled = st->inactive = false;
 }
 
 struct sim_node *sim_add_node(struct sim *s, const char *name)

@@ -40,6 +40,8 @@ struct sim_storage {
 	char *name, *type, *content;
 	uint64_t total; /* bytes */
 	bool shared;
+	bool disabled; /* topology "enabled: false" (storage.cfg's disable) */
+	bool inactive; /* topology "active: false": cannot be activated */
 };
 
 struct sim_node {

@@ -181,6 +181,10 @@ static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 				node, sname, type ? type : "lvmthin",
 				content ? content : "images,rootdir", v,
 				get_bool(st, "shared", false));
+			node->st[node->nr_st - 1].disabled =
+				!get_bool(st, "enabled", true);
+			node->st[node->nr_st - 1].inactive =
+				!get_bool(st, "active", true);
 			if (load_config(t, sim_stcfg(s, sname, true),
 					fy_node_mapping_lookup_by_string(
 						st, "config", FY_NT)) < 0)

@@ -107,6 +107,8 @@ static json_t *section(struct sim *s, const char *name)
 				: json_string(cfg.v[i].val));
 	if (shared || always_shared(first->type))
 		json_object_set_new(o, "shared", json_integer(1));
+	if (first->disabled) /* storage.cfg's "disable" */
+		json_object_set_new(o, "disable", json_integer(1));
 	if (on < s->nr_nodes)
 		json_object_set_new(o, "nodes", json_string(nodes.buf));
 	kv_clear(&cfg);

@@ -149,13 +149,14 @@ static void print_published(const struct config *cfg,
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		puts("");
 		json_decref(j);
-	} else if (cfg->verbosity >= 0) {
-		printf("%s (%s): %s; version %d", r->path.buf, r->key.buf,
-		       r->summary.buf, r->version);
+	} else {
+		report_info(stdout, "%s (%s): %s; version %d", r->path.buf,
+			    r->key.buf, r->summary.buf, r->version);
 		if (r->conflicts)
-			printf(" after %d check-and-set conflict%s",
-			       r->conflicts, r->conflicts == 1 ? "" : "s");
-		printf("\n");
+			report_info(stdout,
+				    " after %d check-and-set conflict%s",
+				    r->conflicts, r->conflicts == 1 ? "" : "s");
+		report_info(stdout, "\n");
 	}
 }
 

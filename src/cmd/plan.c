@@ -13,6 +13,7 @@
 #include "core/planfmt.h"
 #include "ops/reconcile.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 
 struct plan_opts {
 	int refresh, detailed_exitcode, prune, adopt, markdown;
@@ -24,7 +25,8 @@ static const struct opt plan_options[] = {
 	  "read every managed VM's configuration to find hand-made drift" },
 	{ "detailed-exitcode", 0, OPT_BOOL,
 	  offsetof(struct plan_opts, detailed_exitcode), NULL,
-	  "exit 0 without changes, 2 with changes, 1 on error" },
+	  "exit 0 without changes, 2 with changes, 1 on error (or "
+	  "when all there is is blocked)" },
 	{ "prune", 0, OPT_BOOL, offsetof(struct plan_opts, prune), NULL,
 	  "plan to delete managed VMs whose definition is gone" },
 	{ "adopt", 0, OPT_BOOL, offsetof(struct plan_opts, adopt), NULL,
@@ -49,15 +51,34 @@ static void print_result(const struct config *cfg, const struct plan_opts *o,
 		free(json);
 	} else if (o->markdown) {
 		planfmt_markdown(&sb, res->plan);
-	} else { /* the plan is the result: -q hides warnings only */
+	} else if (report_shows_info()) { /* -q: the exit status says it */
 		planfmt_text(&sb, res->plan);
 	}
 	fputs(sb.buf, stdout);
 	strbuf_release(&sb);
 	if (res->saved && !cfg->json)
-		printf("\nSaved the plan to %s: 'pve-gitops apply %s' carries "
-		       "it out if nothing changed since.\n",
-		       o->out, o->out);
+		report_info(stdout,
+			    "\nSaved the plan to %s: 'pve-gitops apply %s' "
+			    "carries it out if nothing changed since.\n",
+			    o->out, o->out);
+}
+
+/* --detailed-exitcode: 2 for changes; blocked and nothing else is an
+ * error (apply cannot carry it out), exit 1. */
+static int detailed_status(const struct plan *p, struct err *e)
+{
+	switch (plan_verdict(p)) {
+	case PLAN_VERDICT_CHANGES:
+		return err_set(e, EXIT_CHANGES, "%s", "");
+	case PLAN_VERDICT_BLOCKED:
+		return err_set(e, EXIT_FAIL,
+			       "%u VM%s blocked and there is nothing else to "
+			       "do; see the plan",
+			       p->blocked, p->blocked == 1 ? " is" : "s are");
+	case PLAN_VERDICT_NONE:
+		break;
+	}
+	return 0;
 }
 
 static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
@@ -83,9 +104,8 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 	if (ret == 0) {
 		print_result(cfg, o, &res);
 		p = res.plan;
-		if (o->detailed_exitcode &&
-		    (p->add || p->change || p->destroy || p->blocked))
-			ret = err_set(e, EXIT_CHANGES, "%s", "");
+		if (o->detailed_exitcode)
+			ret = detailed_status(p, e);
 	} else if (o->detailed_exitcode && e->exit_code == EXIT_INVALID)
 		e->exit_code = EXIT_FAIL; /* 2 means changes, never invalid */
 	reconcile_result_release(&res);

@@ -62,18 +62,19 @@ static int run_release(const struct config *cfg, void *opts, int argc,
 	}
 	if (cfg->json)
 		print_json(r);
-	else if (r->type == RELEASE_NONE && cfg->verbosity >= 0 && r->last_tag)
-		printf("nothing to release: no commit since %s warrants a "
-		       "release\n",
-		       r->last_tag);
-	else if (r->type == RELEASE_NONE && cfg->verbosity >= 0)
-		printf("nothing to release: no commit warrants a first "
-		       "release\n");
+	else if (r->type == RELEASE_NONE && r->last_tag)
+		report_info(stdout,
+			    "nothing to release: no commit since %s warrants a "
+			    "release\n",
+			    r->last_tag);
+	else if (r->type == RELEASE_NONE)
+		report_info(stdout, "nothing to release: no commit warrants a "
+				    "first release\n");
 	else if (r->type != RELEASE_NONE && o->dry_run)
 		report_print(stdout, "%s\n\n%s", r->version, r->notes);
-	else if (out.made && cfg->verbosity >= 0)
-		printf("released %s (%s release, tag %s)\n", r->version,
-		       release_type_name(r->type), r->tag);
+	else if (out.made)
+		report_info(stdout, "released %s (%s release, tag %s)\n",
+			    r->version, release_type_name(r->type), r->tag);
 	release_outcome_release(&out);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "ops/chain.h"
 #include "ops/lease.h"
 #include "util/exitcode.h"
+#include "util/report.h"
 
 struct run_opts {
 	char *commit, *remote;
@@ -61,8 +62,9 @@ static int run_pending(const struct config *cfg, const struct run_opts *o,
 		*e = res.refusal;
 		res.refusal = (struct err)ERR_INIT;
 		ret = -1;
-	} else if (!ret && !res.done && cfg->verbosity >= 0)
-		printf("run: nothing pending: every commit is done\n");
+	} else if (!ret && !res.done)
+		report_info(stdout, "run: nothing pending: every commit is "
+				    "done\n");
 	catchup_result_release(&res);
 	return ret;
 }

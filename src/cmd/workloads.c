@@ -50,8 +50,8 @@ static int run_op(const struct config *cfg, const struct wl_opts *o, int argc,
 	workloads_result_init(&r);
 	ret = op(&r, cfg, &req, e);
 	report_diags(cfg, &r.diags, false);
-	for (i = 0; cfg->verbosity >= 0 && i < r.lines.nr; i++)
-		report_print(stdout, "%s\n", r.lines.v[i]);
+	for (i = 0; i < r.lines.nr; i++)
+		report_info(stdout, "%s\n", r.lines.v[i]);
 	workloads_result_release(&r);
 	return ret;
 }

@@ -80,6 +80,7 @@ void config_init(struct config *cfg)
 	cfg->dhcp.wait_seconds = 120;
 	cfg->runner.lease_ttl_seconds = 120;
 	cfg->runner.lease_wait_seconds = 900;
+	cfg->provision.cloud_init_wait_seconds = 1200;
 	strvec_init(&cfg->workloads.more);
 }
 
@@ -849,6 +850,42 @@ static const struct yd_field runner_fields[] = {
 };
 CFG_SECTION(c_runner, runner_fields)
 
+/* provision.on_cloud_init_error: fail | continue (core/provcheck.h) */
+static int pr_cloud_init(struct ydecoder *d, void *t, const struct ynode *k,
+			 const struct ynode *v, const char *path)
+{
+	static const char *const modes[] = { "fail", "continue", NULL };
+	struct strbuf val = STRBUF_INIT;
+	size_t i;
+
+	(void)k;
+	if (v->kind != YNODE_SCALAR) {
+		yd_error(d, v, path, "expected fail or continue, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	for (i = 0; modes[i]; i++)
+		if (strlen(modes[i]) == v->len &&
+		    !memcmp(v->str, modes[i], v->len)) {
+			CFG(t)->provision.cloud_init_error_continue = i == 1;
+			return 0;
+		}
+	yd_shown(&val, v->str, v->len, 64);
+	yd_error(d, v, path, "'%s' is not allowed (allowed: fail, continue)",
+		 val.buf);
+	strbuf_release(&val);
+	return -1;
+}
+
+CFG_UINT(pr_cloud_init_wait, provision.cloud_init_wait_seconds, 0, 86400)
+
+static const struct yd_field provision_fields[] = {
+	{ "on_cloud_init_error", pr_cloud_init, 0 },
+	{ "cloud_init_wait_seconds", pr_cloud_init_wait, 0 },
+	{ NULL, NULL, 0 },
+};
+CFG_SECTION(c_provision, provision_fields)
+
 /* workloads: true, workload_modules: [NAME...], terraform: tofu */
 CFG_BOOL(c_workloads, workloads.chain)
 
@@ -932,6 +969,7 @@ static const struct yd_field config_fields[] = {
 	{ "reboot", c_reboot, 0 },
 	{ "dhcp", c_dhcp, 0 },
 	{ "runner", c_runner, 0 },
+	{ "provision", c_provision, 0 },
 	{ "workloads", c_workloads, 0 },
 	{ "workload_modules", c_workload_modules, 0 },
 	{ "terraform", c_terraform, 0 },

@@ -101,6 +101,14 @@ struct config {
 		uint64_t lease_ttl_seconds;  /* a lease lives this long; 120 */
 		uint64_t lease_wait_seconds; /* for another's; 900, 0: none */
 	} runner;
+	/* stage two (provision:): a new host whose cloud-init reports an
+	 * error fails (false, "fail") or is provisioned with a warning (true,
+	 * "continue"); a failed SSH login fails it either way; cloud-init that
+	 * has not finished within cloud_init_wait_seconds fails it too */
+	struct {
+		bool cloud_init_error_continue;
+		uint64_t cloud_init_wait_seconds; /* 1200; 0: no limit */
+	} provision;
 	/* the workloads of clusters_dir/NAME.yaml (core/workspace.h) */
 	struct {
 		bool chain; /* workloads: true: run and watch apply them */

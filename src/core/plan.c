@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <string.h>
 
+#include "core/planchk.h"
 #include "core/vmparams.h"
 #include "util/xalloc.h"
 
@@ -569,6 +570,32 @@ static bool digest_matches(const struct actual_vm *a, const struct desired *d)
 	       !memcmp(tag + strlen(DESIRED_DIGEST_PREFIX), d->digest, 8);
 }
 
+/* No VM to clone: the templates there are, as the way out. */
+static void block_no_source(struct plan_item *it, const struct plan_input *in,
+			    const struct vmdef *def)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, j, k = 0;
+
+	for (i = 0; i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+		bool seen = false;
+
+		if (!a->template_ || !a->name)
+			continue;
+		for (j = 0; j < i && !seen; j++)
+			seen = in->vms[j].template_ && in->vms[j].name &&
+			       !strcmp(in->vms[j].name, a->name);
+		if (!seen)
+			strbuf_addf(&sb, "%s%s", k++ ? ", " : "", a->name);
+	}
+	block(it,
+	      "there is no template '%s' to clone in the cluster (templates: "
+	      "%s); set clone to one of them",
+	      def->clone, k ? sb.buf : "none");
+	strbuf_release(&sb);
+}
+
 /*
  * The VM to clone: a template of that name, on the target node when there
  * are several (as the Telmate provider prefers); else a plain VM of that
@@ -595,8 +622,7 @@ static void find_source(struct plan_item *it, const struct plan_input *in,
 		}
 	}
 	if (!best)
-		block(it, "there is no template '%s' to clone in the cluster",
-		      def->clone);
+		block_no_source(it, in, def);
 	it->source = best;
 }
 
@@ -850,6 +876,21 @@ static void check_args(struct plan_item *it, const struct plan_input *in)
 		      it->def->name, it->def->target_node);
 }
 
+/* What the cluster tells of the node, storages, bridges and address. */
+static void check_facts(struct plan_item *it, const struct plan_input *in,
+			const struct actual_vm *mine)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (planchk_def(&why, it->def, in->facts, mine ? mine->vmid : 0)) {
+		if (it->op == PLAN_BLOCKED && it->reason)
+			block(it, "%s; %s", it->reason, why.buf);
+		else
+			block(it, "%s", why.buf);
+	}
+	strbuf_release(&why);
+}
+
 static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		     bool *used, const bool *left)
 {
@@ -870,6 +911,8 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 	else
 		check_create(it, in);
 	check_args(it, in);
+	if (in->facts && !it->busy && (!mine || in->refresh))
+		check_facts(it, in, mine);
 }
 
 static bool kept(const struct plan_input *in, const char *name)
@@ -978,19 +1021,28 @@ static void plan_leftovers(struct plan *p, const struct plan_input *in,
 	}
 }
 
-void plan_build(struct plan *p, const struct plan_input *in)
+static void add_orphan(struct plan *p, const struct actual_vm *a)
 {
-	bool *used = xcalloc(in->nr_vms + 1, sizeof(*used));
-	bool *left = xcalloc(in->nr_vms + 1, sizeof(*left));
-	bool *unread = xcalloc(in->nr_vms + 1, sizeof(*unread));
+	struct plan_orphan *o;
+
+	ALLOC_GROW(p->orphans, st_add(p->nr_orphans, 1), p->alloc_orphans);
+	o = &p->orphans[p->nr_orphans++];
+	o->name = xstrdup(a->name ? a->name : "");
+	o->node = xstrdup(a->node ? a->node : "");
+	o->vmid = a->vmid;
+}
+
+/*
+ * The managed VMs no definition claimed (templates, leftovers and the VMs
+ * of kept names aside): with prune a destroy each (never protected: the
+ * config says), without it an orphan each.
+ */
+static void plan_gone(struct plan *p, const struct plan_input *in,
+		      const bool *used)
+{
 	size_t i;
 
-	memset(p, 0, sizeof(*p));
-	find_leftovers(in, left, unread);
-	for (i = 0; i < in->nr_defs; i++)
-		plan_one(p, in, i, used, left);
-	plan_leftovers(p, in, left, unread, used);
-	for (i = 0; in->prune && i < in->nr_vms; i++) {
+	for (i = 0; i < in->nr_vms; i++) {
 		const struct actual_vm *a = &in->vms[i];
 		struct plan_item *it;
 		const char *prot;
@@ -998,6 +1050,10 @@ void plan_build(struct plan *p, const struct plan_input *in)
 		if (used[i] || a->template_ || !actual_is_managed(a) ||
 		    (a->name && kept(in, a->name)))
 			continue;
+		if (!in->prune) {
+			add_orphan(p, a);
+			continue;
+		}
 		it = add_item(p, PLAN_DESTROY, a->name, a->node);
 		it->have = a;
 		it->vmid = a->vmid;
@@ -1012,6 +1068,12 @@ void plan_build(struct plan *p, const struct plan_input *in)
 			      "Proxmox to let --prune delete it",
 			      a->vmid, a->name ? a->name : "");
 	}
+}
+
+static void count_items(struct plan *p)
+{
+	size_t i;
+
 	for (i = 0; i < p->nr; i++) {
 		switch (p->items[i].op) {
 		case PLAN_CREATE:
@@ -1034,9 +1096,32 @@ void plan_build(struct plan *p, const struct plan_input *in)
 		    p->items[i].have->nr_pending && !p->items[i].reboot)
 			p->pending++;
 	}
+}
+
+void plan_build(struct plan *p, const struct plan_input *in)
+{
+	bool *used = xcalloc(in->nr_vms + 1, sizeof(*used));
+	bool *left = xcalloc(in->nr_vms + 1, sizeof(*left));
+	bool *unread = xcalloc(in->nr_vms + 1, sizeof(*unread));
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	find_leftovers(in, left, unread);
+	for (i = 0; i < in->nr_defs; i++)
+		plan_one(p, in, i, used, left);
+	plan_leftovers(p, in, left, unread, used);
+	plan_gone(p, in, used);
+	count_items(p);
 	free(used);
 	free(left);
 	free(unread);
+}
+
+enum plan_verdict plan_verdict(const struct plan *p)
+{
+	if (p->add || p->change || p->destroy)
+		return PLAN_VERDICT_CHANGES;
+	return p->blocked ? PLAN_VERDICT_BLOCKED : PLAN_VERDICT_NONE;
 }
 
 void plan_release(struct plan *p)
@@ -1057,5 +1142,10 @@ void plan_release(struct plan *p)
 		free(it->reason);
 	}
 	free(p->items);
+	for (i = 0; i < p->nr_orphans; i++) {
+		free(p->orphans[i].name);
+		free(p->orphans[i].node);
+	}
+	free(p->orphans);
 	memset(p, 0, sizeof(*p));
 }

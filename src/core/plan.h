@@ -9,7 +9,8 @@
  * its "pg-XXXXXXXX" tag says which definition it was built from, so an
  * unchanged VM needs no configuration read. A VM of the same name that is
  * not ours is never touched: plan blocks and suggests --adopt. Deleting
- * needs prune, and never touches a VM with protection set. The one
+ * needs prune, and never touches a VM with protection set; without prune
+ * the managed VMs no definition names are listed as orphans. The one
  * exception is a leftover of a race (plan_is_leftover): an
  * unfinished clone with the creating marker next to the finished VM of
  * its name, destroyed without prune (but never with protection set).
@@ -92,13 +93,24 @@ struct plan_item {
 	bool adoptable; /* blocked: a VM of the name not ours; --adopt */
 };
 
+/* A managed VM no definition names, left alone without prune (with prune
+ * it is a destroy item instead). */
+struct plan_orphan {
+	char *name, *node; /* from the API: outside text */
+	int vmid;
+};
+
 struct plan {
 	struct plan_item *items;
 	size_t nr, alloc;
+	struct plan_orphan *orphans; /* only without prune */
+	size_t nr_orphans, alloc_orphans;
 	unsigned add, change, destroy, blocked;
 	unsigned pending;   /* VMs whose changes wait for a boot apply leaves */
 	unsigned adoptable; /* blocked: not ours, but --adopt takes them over */
 };
+
+struct cluster_facts; /* core/planchk.h */
 
 struct plan_input {
 	const struct vmdef *const *defs;
@@ -111,6 +123,10 @@ struct plan_input {
 	/* defs the repository has that are not in defs (excluded, focused
 	 * out): their VMs are not "gone" */
 	const struct strvec *keep_names;
+	/* what the cluster tells of nodes, storages, bridges and addresses,
+	 * checked for creates (and every definition with refresh); NULL:
+	 * nothing is checked */
+	const struct cluster_facts *facts;
 };
 
 /*
@@ -139,5 +155,20 @@ bool plan_is_leftover(const struct actual_vm *vms, size_t n, size_t i,
 		      bool *unread);
 
 const char *plan_op_name(enum plan_op op);
+
+/*
+ * What `plan --detailed-exitcode` makes of p, after Terraform: nothing to
+ * add, change or destroy (orphans without prune and changes waiting for a
+ * boot included) is PLAN_VERDICT_NONE; anything to add, change or destroy
+ * is PLAN_VERDICT_CHANGES; blocked items and nothing else make
+ * PLAN_VERDICT_BLOCKED, a plan apply cannot carry out: an error.
+ */
+enum plan_verdict {
+	PLAN_VERDICT_NONE,
+	PLAN_VERDICT_CHANGES,
+	PLAN_VERDICT_BLOCKED,
+};
+
+enum plan_verdict plan_verdict(const struct plan *p);
 
 #endif

@@ -116,20 +116,29 @@ static void add_item(struct strbuf *out, const struct plan_item *it)
 		add_change(out, &it->changes[i]);
 }
 
-void planfmt_text(struct strbuf *out, const struct plan *p)
+/* The managed VMs without a definition that a plan without prune leaves. */
+static void add_orphans(struct strbuf *out, const struct plan *p)
 {
 	size_t i;
 
-	if (!p->add && !p->change && !p->destroy && !p->blocked &&
-	    !p->pending) {
-		strbuf_addstr(out,
-			      "No changes. Proxmox matches the definitions.\n");
+	if (!p->nr_orphans)
 		return;
+	strbuf_addf(out,
+		    "\n%zu managed VM%s no definition; --prune deletes "
+		    "%s:\n",
+		    p->nr_orphans, p->nr_orphans == 1 ? " has" : "s have",
+		    p->nr_orphans == 1 ? "it" : "them");
+	for (i = 0; i < p->nr_orphans; i++) {
+		strbuf_addstr(out, "    ");
+		add_value(out, p->orphans[i].name);
+		strbuf_addf(out, " (vmid %d, ", p->orphans[i].vmid);
+		add_value(out, p->orphans[i].node);
+		strbuf_addstr(out, ")\n");
 	}
-	strbuf_addstr(out,
-		      "pve-gitops will perform the following actions:\n\n");
-	for (i = 0; i < p->nr; i++)
-		add_item(out, &p->items[i]);
+}
+
+static void add_summary(struct strbuf *out, const struct plan *p)
+{
 	strbuf_addf(out, "\nPlan: %u to add, %u to change, %u to destroy.\n",
 		    p->add, p->change, p->destroy);
 	if (p->pending)
@@ -149,6 +158,29 @@ void planfmt_text(struct strbuf *out, const struct plan *p)
 			    "%u of them not managed by pve-gitops: "
 			    "`pve-gitops apply --adopt` takes %s over.\n",
 			    p->adoptable, p->adoptable == 1 ? "it" : "them");
+}
+
+void planfmt_text(struct strbuf *out, const struct plan *p)
+{
+	size_t i;
+
+	if (!p->add && !p->change && !p->destroy && !p->blocked &&
+	    !p->pending) {
+		strbuf_addstr(
+			out,
+			p->nr_orphans
+				? "No changes. The defined VMs match Proxmox.\n"
+				: "No changes. Proxmox matches the "
+				  "definitions.\n");
+		add_orphans(out, p);
+		return;
+	}
+	strbuf_addstr(out,
+		      "pve-gitops will perform the following actions:\n\n");
+	for (i = 0; i < p->nr; i++)
+		add_item(out, &p->items[i]);
+	add_summary(out, p);
+	add_orphans(out, p);
 }
 
 /* One line of the text, re-signed for a diff block. */
@@ -172,9 +204,12 @@ void planfmt_markdown(struct strbuf *out, const struct plan *p)
 	planfmt_text(&text, p);
 	strbuf_addf(out,
 		    "<details><summary>pve-gitops plan: %u to add, %u to "
-		    "change, %u to destroy%s</summary>\n\n```diff\n",
+		    "change, %u to destroy%s",
 		    p->add, p->change, p->destroy,
 		    p->blocked ? ", some blocked" : "");
+	if (p->nr_orphans)
+		strbuf_addf(out, ", %zu without a definition", p->nr_orphans);
+	strbuf_addstr(out, "</summary>\n\n```diff\n");
 	for (line = text.buf; *line; line = end) {
 		end = strchr(line, '\n');
 		end = end ? end + 1 : line + strlen(line);
@@ -232,6 +267,19 @@ static json_t *item_json(const struct plan_item *it)
 	return o;
 }
 
+static json_t *orphans_json(const struct plan *p)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < p->nr_orphans; i++)
+		json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "name",
+						   p->orphans[i].name, "vmid",
+						   p->orphans[i].vmid, "node",
+						   p->orphans[i].node));
+	return a;
+}
+
 char *planfmt_json(const struct plan *p, unsigned long api_calls)
 {
 	json_t *items = json_array(), *root;
@@ -240,11 +288,12 @@ char *planfmt_json(const struct plan *p, unsigned long api_calls)
 
 	for (i = 0; i < p->nr; i++)
 		json_array_append_new(items, item_json(&p->items[i]));
-	root = json_pack("{s:s, s:o, s:{s:i, s:i, s:i, s:i}, s:I}",
-			 "format_version", "1", "items", items, "summary",
-			 "add", p->add, "change", p->change, "destroy",
-			 p->destroy, "blocked", p->blocked, "api_calls",
-			 (json_int_t)api_calls);
+	root = json_pack("{s:s, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:I}, s:I}",
+			 "format_version", "1", "items", items, "orphans",
+			 orphans_json(p), "summary", "add", p->add, "change",
+			 p->change, "destroy", p->destroy, "blocked",
+			 p->blocked, "orphans", (json_int_t)p->nr_orphans,
+			 "api_calls", (json_int_t)api_calls);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(root);
 	return text;

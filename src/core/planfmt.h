@@ -1,7 +1,8 @@
 /*
  * planfmt.h - a plan as people and programs read it: the Terraform-like
  * text ("pve-gitops will perform the following actions: ..."), the same
- * text for a pull-request comment, and the JSON of `plan --json`.
+ * text for a pull-request comment, and the JSON of `plan --json`; each
+ * lists the orphans (managed VMs without a definition) after the plan.
  *
  * Pure: text in a strbuf (untrusted values escaped here, once), JSON as a
  * string the caller frees.

@@ -39,11 +39,24 @@ static bool permanent(const char *text)
 	return false;
 }
 
+/*
+ * A node or storage that is not there: a mistake in the request that no
+ * retry mends (qemu-server's "no such cluster node 'x'", pve-storage's
+ * "storage 'x' does not exist"), unlike a VM or file that may vanish.
+ */
+static bool wrong_place(const char *text)
+{
+	return has(text, "no such cluster node") || has(text, "no such node") ||
+	       (has(text, "storage '") && has(text, "' does not exist"));
+}
+
 /* What the text alone says. */
 static enum err_kind text_kind(const char *text)
 {
 	if (locked(text))
 		return ERR_LOCKED;
+	if (wrong_place(text))
+		return ERR_PERMANENT;
 	if (has(text, "already exists"))
 		return ERR_EXISTS;
 	/* strerror(ENOENT), as the guest agent's file-open reports it */
@@ -65,8 +78,10 @@ enum err_kind pve_error_kind(long status, const char *text)
 		return ERR_LOST;
 	if (k == ERR_GENERIC && status == 404)
 		return ERR_NOTFOUND;
-	if (k == ERR_GENERIC &&
-	    (status == 400 || status == 401 || status == 403))
+	/* 400: the parameters failed verification, whatever they name */
+	if ((k == ERR_GENERIC || k == ERR_NOTFOUND) && status == 400)
+		return ERR_PERMANENT;
+	if (k == ERR_GENERIC && (status == 401 || status == 403))
 		return ERR_PERMANENT;
 	return k;
 }

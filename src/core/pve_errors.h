@@ -20,7 +20,9 @@
  * "No such file or directory", 404), ERR_BADSTATE
  * ("already running", "not running"), ERR_LOST (no answer, or a proxy's
  * 502/504/596: the request may have been carried out), ERR_PERMANENT (a
- * refusal that never gets better: parameters, permissions, protection),
+ * refusal that never gets better: parameters, a 400 whatever its text,
+ * permissions, protection, a cluster node or storage that is not there:
+ * "no such cluster node 'x'", "storage 'x' does not exist"),
  * ERR_GENERIC otherwise.
  */
 enum err_kind pve_error_kind(long status, const char *server_text);

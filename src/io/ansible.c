@@ -5,7 +5,9 @@
 #include "io/ansible.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +70,29 @@ void ansible_playbook_argv(struct strvec *argv, const struct ansible_play *p)
 		     p->target_hosts ? p->target_hosts : "all");
 	strvec_push(argv, "-e");
 	strvec_pushf(argv, "@%s", p->vars_file);
+	if (p->limit)
+		strvec_pushl(argv, "--limit", p->limit, NULL);
+}
+
+/*
+ * A failed run's output, captured with -q, on stderr as it would have been
+ * without: byte for byte, like the inherited output it stands for.
+ */
+static void replay(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char buf[8192];
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	       (n < 0 && errno == EINTR))
+		if (n > 0 && fwrite(buf, 1, (size_t)n, stderr) != (size_t)n)
+			break;
+	fflush(stderr);
+	close(fd);
 }
 
 int ansible_playbook_run(const struct ansible_play *p, int *status,
@@ -84,7 +109,12 @@ int ansible_playbook_run(const struct ansible_play *p, int *status,
 	so.env_delta = &env;
 	so.timeout_ms = p->timeout_seconds * 1000;
 	so.memory_limit = p->memory_limit;
+	so.output_path = p->log_file;
 	ret = spawn_run(&so, status, e);
+	if (p->log_file && (ret < 0 || *status))
+		replay(p->log_file);
+	if (p->log_file)
+		unlink(p->log_file);
 	strvec_clear(&argv);
 	env_delta_release(&env);
 	return ret;

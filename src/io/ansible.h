@@ -38,10 +38,12 @@ struct ansible_play {
 	const char *inventory;	  /* path of the inventory (-i) */
 	const char *target_hosts; /* -e target_hosts=...; NULL: "all" */
 	const char *vars_file;	  /* -e @FILE, a 0600 file */
+	const char *limit;	  /* --limit PATTERN (hosts left out); NULL */
 	const char *ssh_args;	  /* ANSIBLE_SSH_ARGS; NULL: none set */
 	const char *vault_token;  /* VAULT_TOKEN; NULL: the playbook has none */
 	uint64_t timeout_seconds; /* 0: none */
 	uint64_t memory_limit;	  /* bytes of address space; 0: none */
+	const char *log_file;	  /* -q: its output here, shown if it fails */
 };
 
 /* The environment deltas (d initialised by the caller); p may be NULL. */
@@ -70,7 +72,9 @@ void ansible_find_weakening(const struct beneath *b, const char *const *files,
 			    const char *const *dirs, struct strvec *out);
 
 /*
- * Run ansible-playbook with its environment, stdout and stderr inherited.
+ * Run ansible-playbook with its environment, stdout and stderr inherited;
+ * with p->log_file both go to that file (in a private directory), which is
+ * copied to our stderr when the run fails and removed either way.
  * *status is its exit status; -1 when it could not be started, or with
  * ERR_TIMEOUT when it passed p->timeout_seconds and was stopped.
  */

@@ -5,6 +5,7 @@
 #include "io/pve_vm.h"
 #include "core/vmparams.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,4 +197,251 @@ void cluster_release(struct cluster *c)
 	free(c->vms);
 	c->vms = NULL;
 	c->nr = c->alloc = 0;
+}
+
+/* A flag of an answer: Proxmox sends 0/1, JSON booleans are taken too. */
+static bool flag(json_t *o, const char *key, bool def)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	if (json_is_integer(v))
+		return json_integer_value(v) != 0;
+	return def;
+}
+
+static int get_list(struct pve_client *pc, const char *path,
+		    const struct pve_params *p, json_t **data, struct err *e)
+{
+	if (pve_call(pc, "GET", path, p, PVE_RETRY_SAFE, data, NULL, e) < 0)
+		return -1;
+	if (!json_is_array(*data)) {
+		json_decref(*data);
+		*data = NULL;
+		return err_set(e, EXIT_FAIL, "GET %s: expected a list", path);
+	}
+	return 0;
+}
+
+int cluster_read_nodes(struct cluster_facts *f, struct pve_client *pc,
+		       struct err *e)
+{
+	json_t *data = NULL, *o;
+	size_t i;
+
+	if (get_list(pc, "/nodes", NULL, &data, e) < 0)
+		return -1;
+	json_array_foreach(data, i, o)
+	{
+		const char *name =
+			json_string_value(json_object_get(o, "node"));
+
+		if (name && !facts_node(f, name))
+			facts_add_node(f, name,
+				       json_string_value(
+					       json_object_get(o, "status")));
+	}
+	f->nodes_read = true;
+	json_decref(data);
+	return 0;
+}
+
+static void node_path(struct strbuf *sb, const char *node, const char *sub)
+{
+	strbuf_addstr(sb, "/nodes/");
+	strbuf_add_percent_encoded(sb, node);
+	strbuf_addf(sb, "/%s", sub);
+}
+
+int cluster_read_storages(struct facts_node *n, struct pve_client *pc,
+			  struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+	int ret = -1;
+
+	node_path(&path, n->name, "storage");
+	if (get_list(pc, path.buf, NULL, &data, e) < 0)
+		goto out;
+	json_array_foreach(data, i, o)
+	{
+		const char *name =
+			json_string_value(json_object_get(o, "storage"));
+
+		if (name)
+			facts_add_storage(n, name,
+					  json_string_value(json_object_get(
+						  o, "content")),
+					  flag(o, "enabled", true),
+					  flag(o, "active", true));
+	}
+	n->storage_read = true;
+	ret = 0;
+out:
+	json_decref(data);
+	strbuf_release(&path);
+	return ret;
+}
+
+int cluster_read_bridges(struct facts_node *n, struct pve_client *pc,
+			 struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+	int ret = -1;
+
+	node_path(&path, n->name, "network");
+	pve_param(&p, "type", "any_bridge");
+	if (get_list(pc, path.buf, &p, &data, e) < 0)
+		goto out;
+	json_array_foreach(data, i, o)
+	{
+		const char *name =
+			json_string_value(json_object_get(o, "iface"));
+
+		if (name)
+			strvec_push(&n->bridges, name);
+	}
+	n->bridges_read = true;
+	ret = 0;
+out:
+	json_decref(data);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* The configuration readers of cluster_read_ips. */
+struct ips_job {
+	const struct actual_vm *const *vms;
+	size_t nr, next;
+	struct strvec *keys, *vals; /* [i]: vms[i]'s configuration */
+	bool *ok;
+	const struct pve_conn *conn;
+	pthread_mutex_t mu;
+	struct err e; /* the first failure */
+	bool failed;
+	unsigned long calls;
+};
+
+static int ips_read_one(struct ips_job *j, size_t i, struct pve_client *pc,
+			struct err *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	json_t *data = NULL;
+	int ret = -1;
+
+	pve_vm_path(&path, j->vms[i]->node, j->vms[i]->vmid, "config");
+	if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_SAFE, &data, NULL,
+		     e) < 0)
+		goto out;
+	if (!json_is_object(data)) {
+		err_set(e, EXIT_FAIL, "GET %s: expected an object", path.buf);
+		goto out;
+	}
+	cluster_config_strings(&j->keys[i], &j->vals[i], data);
+	ret = 0;
+out:
+	json_decref(data);
+	strbuf_release(&path);
+	return ret;
+}
+
+static void *ips_worker(void *arg)
+{
+	struct ips_job *j = arg;
+	struct pve_client pc;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	memset(&pc, 0, sizeof(pc));
+	if (pve_client_init(&pc, j->conn, &e) < 0)
+		goto out;
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		i = j->failed ? j->nr : j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (i >= j->nr)
+			break;
+		if (ips_read_one(j, i, &pc, &e) == 0)
+			j->ok[i] = true;
+		else if (err_is(&e, ERR_NOTFOUND))
+			err_clear(&e); /* removed meanwhile */
+		else
+			break;
+	}
+out:
+	pthread_mutex_lock(&j->mu);
+	j->calls += pc.calls;
+	if (e.msg.len && !j->failed) {
+		j->failed = true;
+		j->e.exit_code = e.exit_code;
+		j->e.kind = e.kind;
+		strbuf_add(&j->e.msg, e.msg.buf, e.msg.len);
+	}
+	pthread_mutex_unlock(&j->mu);
+	err_release(&e);
+	pve_client_release(&pc);
+	return NULL;
+}
+
+int cluster_read_ips(struct cluster_facts *f,
+		     const struct actual_vm *const *vms, size_t nr,
+		     unsigned workers, struct pve_client *pc, struct err *e)
+{
+	struct ips_job j;
+	pthread_t *th;
+	unsigned k, started = 0;
+	size_t i;
+	int ret = 0;
+
+	memset(&j, 0, sizeof(j));
+	j.vms = vms;
+	j.nr = nr;
+	j.conn = &pc->conn;
+	j.e = (struct err)ERR_INIT;
+	j.keys = xcalloc(nr + 1, sizeof(*j.keys));
+	j.vals = xcalloc(nr + 1, sizeof(*j.vals));
+	j.ok = xcalloc(nr + 1, sizeof(*j.ok));
+	for (i = 0; i < nr; i++) {
+		strvec_init(&j.keys[i]);
+		strvec_init(&j.vals[i]);
+	}
+	pthread_mutex_init(&j.mu, NULL);
+	if (workers > nr)
+		workers = (unsigned)nr;
+	th = xcalloc(workers + 1, sizeof(*th));
+	for (k = 0; k < workers; k++)
+		if (pthread_create(&th[k], NULL, ips_worker, &j) == 0)
+			started++;
+	if (!started && nr)
+		ips_worker(&j);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pc->calls += j.calls;
+	if (j.failed) {
+		err_setk(e, j.e.kind, j.e.exit_code ? j.e.exit_code : EXIT_FAIL,
+			 "%s", j.e.msg.buf);
+		ret = -1;
+	}
+	for (i = 0; i < nr; i++) {
+		if (!ret && j.ok[i])
+			facts_add_config_ips(f, vms[i]->vmid, vms[i]->name,
+					     &j.keys[i], &j.vals[i]);
+		strvec_clear(&j.keys[i]);
+		strvec_clear(&j.vals[i]);
+	}
+	if (!ret)
+		f->ips_read = true;
+	pthread_mutex_destroy(&j.mu);
+	err_release(&j.e);
+	free(th);
+	free(j.keys);
+	free(j.vals);
+	free(j.ok);
+	return ret;
 }

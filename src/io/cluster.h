@@ -7,6 +7,7 @@
 #define PVE_GITOPS_CLUSTER_H
 
 #include "core/plan.h"
+#include "core/planchk.h"
 #include "io/pve.h"
 
 struct cluster {
@@ -39,5 +40,25 @@ int cluster_read_config(struct actual_vm *vm, struct pve_client *pc,
 void cluster_config_strings(struct strvec *keys, struct strvec *vals,
 			    json_t *conf);
 void cluster_release(struct cluster *c);
+
+/* What plan checks (core/planchk.h), one request per node and kind: */
+/* GET /nodes: the nodes and their status into f. */
+int cluster_read_nodes(struct cluster_facts *f, struct pve_client *pc,
+		       struct err *e);
+/* GET /nodes/{node}/storage: every storage of the node. */
+int cluster_read_storages(struct facts_node *n, struct pve_client *pc,
+			  struct err *e);
+/* GET /nodes/{node}/network?type=any_bridge: its bridges (SDN vnets too). */
+int cluster_read_bridges(struct facts_node *n, struct pve_client *pc,
+			 struct err *e);
+/*
+ * The ipconfigN addresses of vms[0..nr) (no list endpoint returns them):
+ * GET .../config of each, up to `workers` at once, each worker with a
+ * client of its own on pc's connection (its requests added to pc->calls).
+ * A VM that vanished meanwhile is skipped.
+ */
+int cluster_read_ips(struct cluster_facts *f,
+		     const struct actual_vm *const *vms, size_t nr,
+		     unsigned workers, struct pve_client *pc, struct err *e);
 
 #endif

@@ -4,6 +4,7 @@
 #include "io/git.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,7 +43,8 @@ static int run(const char *const *args, const struct env_delta *extra,
 	so.env_delta = &env;
 	so.out = out;
 	if (err_out) {
-		fd = mkstemp(errpath);
+		/* close-on-exec: the lease's thread spawns git meanwhile */
+		fd = mkostemp(errpath, O_CLOEXEC);
 		if (fd < 0) {
 			err_errno(e, errno, "cannot create '%s'", errpath);
 			goto out;
@@ -307,15 +309,40 @@ int git_fetch_refspec(const char *remote, const char *refspec, struct err *e)
 	return git_checked(NULL, "cannot fetch", args, NULL, e);
 }
 
-/* A line of push --porcelain's output that says the ref was refused. */
-static bool porcelain_rejected(const char *out)
+/*
+ * A line of push --porcelain's output that says the ref was refused:
+ * "!<TAB>FROM:TO<TAB>[rejected] (stale info)" when the ref was not where
+ * the lease said (another runner moved it), "[remote rejected] (REASON)"
+ * when the server refused the update itself (a hook, a protection rule,
+ * the credentials). 0 none, 1 the former, 2 the latter with its reason in
+ * why.
+ */
+static int porcelain_rejected(const char *out, struct strbuf *why)
 {
+	static const char remote[] = "[remote rejected]";
 	const char *p;
 
-	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "")
-		if (p[0] == '!' && p[1] == '\t')
-			return true;
-	return false;
+	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "") {
+		const char *st, *end;
+
+		if (p[0] != '!' || p[1] != '\t')
+			continue;
+		st = strchr(p + 2, '\t');
+		end = strchr(p, '\n');
+		if (!end)
+			end = p + strlen(p);
+		if (!st || st > end || strncmp(st + 1, remote, strlen(remote)))
+			return 1;
+		st += 1 + strlen(remote);
+		while (st < end && *st == ' ')
+			st++;
+		if (st < end && *st == '(' && end[-1] == ')')
+			strbuf_add(why, st + 1, (size_t)(end - st) - 2);
+		else
+			strbuf_add(why, st, (size_t)(end - st));
+		return 2;
+	}
+	return 0;
 }
 
 int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
@@ -323,9 +350,10 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 {
 	struct strbuf lease = STRBUF_INIT, spec = STRBUF_INIT;
 	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT, red = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	const char *args[] = { "push", "--porcelain", NULL, "--end-of-options",
 			       remote, NULL,	      NULL };
-	int status, ret = -1;
+	int status, rej, ret = -1;
 
 	if (check_remote(remote, e) < 0)
 		return -1;
@@ -338,10 +366,18 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 	strbuf_trim(&errs);
 	if (!status)
 		ret = 0;
-	else if (porcelain_rejected(o.buf))
+	else if ((rej = porcelain_rejected(o.buf, &why)) == 1)
 		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			 "%s on %s is not where this runner saw it", ref,
 			 url_redacted(&red, remote));
+	else if (rej == 2)
+		err_setk(
+			e, ERR_PERMANENT, EXIT_FAIL,
+			"%s refused the update of %s: %s (the runner's git "
+			"credentials must be allowed to push refs/pve-gitops/*, "
+			"forced updates and deletions included)",
+			url_redacted(&red, remote), ref,
+			why.len ? why.buf : "no reason given");
 	else
 		err_setk(e, ERR_CHILD, EXIT_FAIL,
 			 "cannot push %s to %s: git exit status %d: %s", ref,
@@ -352,6 +388,7 @@ out:
 	strbuf_release(&spec);
 	strbuf_release(&o);
 	strbuf_release(&errs);
+	strbuf_release(&why);
 	return ret;
 }
 

@@ -81,7 +81,9 @@ int git_fetch_refspec(const char *remote, const char *refspec, struct err *e);
  * Compare-and-swap of ref on remote: git push --porcelain
  * --force-with-lease=REF:OLD REMOTE NEW:REF (old "" : the ref must not
  * exist; new_oid NULL: delete the ref). A refusal because the ref is not
- * at old any more is ERR_CONFLICT; any other failure names git's stderr.
+ * at old any more is ERR_CONFLICT; one by the server itself (a hook, a
+ * protection rule: "[remote rejected]") is ERR_PERMANENT with its reason;
+ * any other failure names git's stderr.
  */
 int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 		 const char *old, const char *new_oid, struct err *e);

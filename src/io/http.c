@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/pve_format.h"
 #include "util/backoff.h"
@@ -185,6 +186,19 @@ int http_check_scheme(const char *url, const struct http_opts *o, struct err *e)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * libcurl's sockets are inherited by the programs we spawn (git from the
+ * lease's thread, ansible-playbook, ssh) unless made close-on-exec when
+ * they are made: libcurl 7.88 does not.
+ */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose,
+				 struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 static void set_tls(struct http_client *c, CURL *h)
@@ -372,6 +386,7 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	set_limits(c, h, &total_ms);

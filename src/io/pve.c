@@ -471,6 +471,21 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
 	return ret;
 }
 
+/* A task that stopped with an error: its type and exit status; one
+ * Proxmox refused for good (a storage that is not there) is
+ * ERR_PERMANENT, so the retry rounds leave it. */
+static void task_failed(json_t *st, const char *exit, struct err *e)
+{
+	const char *type = json_string_value(json_object_get(st, "type"));
+
+	if (!exit)
+		exit = "unknown exit status";
+	err_setk(e,
+		 pve_error_kind(500, exit) == ERR_PERMANENT ? ERR_PERMANENT
+							    : ERR_GENERIC,
+		 EXIT_FAIL, "task %s failed: %s", type ? type : "?", exit);
+}
+
 /* The node field of "UPID:node:...". */
 static char *upid_node(const char *upid)
 {
@@ -556,14 +571,7 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 				     !strncmp(exit, "WARNINGS: ", 10))) {
 				ret = 0;
 			} else {
-				err_set(e, EXIT_FAIL, "task %s failed: %s",
-					json_string_value(
-						json_object_get(st, "type"))
-						? json_string_value(
-							  json_object_get(
-								  st, "type"))
-						: "?",
-					exit ? exit : "unknown exit status");
+				task_failed(st, exit, e);
 				add_log_tail(pc, node, upid, e);
 			}
 			json_decref(st);

@@ -395,7 +395,7 @@ static int pass(struct catchup *cu, bool first, struct catchup_result *out,
 		struct err ce = ERR_INIT;
 		int rc;
 
-		printf("%s: %.12s\n", cu->req->who, pending.v[i]);
+		report_info(stdout, "%s: %.12s\n", cu->req->who, pending.v[i]);
 		fflush(stdout);
 		rc = process(cu, pending.v[i], &done_at, &ce);
 		if (rc < 0) {

@@ -20,6 +20,7 @@
 #include "ops/workloads.h"
 #include "util/exitcode.h"
 #include "util/report.h"
+#include "util/url.h"
 
 void chain_commit_init(struct chain_commit *c)
 {
@@ -113,15 +114,77 @@ static int apply_and_inventory(const struct config *cfg, struct err *e)
 	return publish_inventory(cfg, e) < 0 ? err_prefix(e, "inventory") : 0;
 }
 
+/*
+ * Nothing was committed: 1 when the remote's branch has HEAD already (at
+ * it or past it), so a push has nothing to send; 0 when HEAD holds commits
+ * the remote lacks (an earlier run's push that failed); -1 on failure.
+ */
+static int remote_has_head(const struct config *cfg, const char *remote,
+			   struct err *e)
+{
+	struct strbuf ref = STRBUF_INIT, there = STRBUF_INIT;
+	struct strbuf head = STRBUF_INIT;
+	int rc = -1;
+
+	strbuf_addf(&ref, "refs/heads/%s", cfg->git.branch);
+	if (git_remote_ref(remote, ref.buf, &there, e) < 0 ||
+	    git_rev_parse("HEAD", &head, e) < 0)
+		goto out;
+	if (!there.len)
+		rc = 0;
+	else if (!strcmp(there.buf, head.buf))
+		rc = 1;
+	else if (!git_has_commit(there.buf) && /* someone pushed since */
+		 git_fetch_refspec(remote, ref.buf, e) < 0)
+		rc = -1;
+	else if (!git_has_commit(there.buf)) /* moved again: let push tell */
+		rc = 0;
+	else
+		rc = git_is_ancestor(head.buf, there.buf, e);
+out:
+	strbuf_release(&ref);
+	strbuf_release(&there);
+	strbuf_release(&head);
+	return rc;
+}
+
+/* --push: the automated commit (and what came before it) to remote. */
+static int push(const struct config *cfg, const char *remote,
+		const struct stage_one_req *req, struct stage_one_result *out,
+		struct err *e)
+{
+	struct strbuf red = STRBUF_INIT;
+	int rc = 0;
+
+	if (lease_check(req->lease, e) < 0)
+		return -1;
+	if (!out->automated.len && !out->release_tag.len)
+		rc = remote_has_head(cfg, remote, e);
+	if (rc > 0 && cfg->verbosity >= 0)
+		report_print(stdout,
+			     "pipeline: nothing to push: %s %s has HEAD "
+			     "already\n",
+			     url_redacted(&red, remote), cfg->git.branch);
+	strbuf_release(&red);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (publish_push(cfg, remote, e) < 0)
+		return -1;
+	out->pushed = true;
+	if (out->release_tag.len &&
+	    release_push_tag(cfg, remote, out->release_tag.buf, e) < 0)
+		return -1;
+	return 0;
+}
+
 int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 		    struct stage_one_result *out, struct err *e)
 {
 	const struct chain_commit *c = req->commit;
 	const char *remote = req->remote ? req->remote : cfg->git.remote;
 
-	if (cfg->verbosity >= 0)
-		report_print(stdout, "pipeline: %s: %s\n", c->name.buf,
-			     c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
+	report_info(stdout, "pipeline: %s: %s\n", c->name.buf,
+		    c->tag.len ? c->tag.buf : "no [ansible NAME] tag");
 	fflush(stdout);
 	if (lease_check(req->lease, e) < 0 || publish_check_paths(cfg, e) < 0)
 		return -1;
@@ -130,15 +193,7 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 	if (apply_and_inventory(cfg, e) < 0 ||
 	    publish_commit(cfg, c->tag.buf, &out->automated, e) < 0)
 		return -1;
-	if (!req->push)
-		return 0;
-	if (lease_check(req->lease, e) < 0 || publish_push(cfg, remote, e) < 0)
-		return -1;
-	out->pushed = true;
-	if (out->release_tag.len &&
-	    release_push_tag(cfg, remote, out->release_tag.buf, e) < 0)
-		return -1;
-	return 0;
+	return req->push ? push(cfg, remote, req, out, e) : 0;
 }
 
 int chain_workloads(const struct config *cfg, const char *rev,
@@ -156,8 +211,8 @@ int chain_workloads(const struct config *cfg, const char *rev,
 	workloads_result_init(&r);
 	ret = workloads_chain_apply(&r, cfg, rev, &published, e);
 	report_diags(cfg, &r.diags, false);
-	for (i = 0; cfg->verbosity >= 0 && i < r.lines.nr; i++)
-		report_print(stdout, "workloads: %s\n", r.lines.v[i]);
+	for (i = 0; i < r.lines.nr; i++)
+		report_info(stdout, "workloads: %s\n", r.lines.v[i]);
 	fflush(stdout);
 	workloads_result_release(&r);
 	strvec_clear(&published);
@@ -177,9 +232,8 @@ int chain_run(const struct config *cfg, const struct stage_one_req *req,
 	if (chain_stage_one(cfg, req, &one, e) < 0)
 		goto out;
 	if (!one.automated.len) {
-		if (cfg->verbosity >= 0)
-			printf("run: no automated commit, so no new hosts: "
-			       "stage two has nothing to do\n");
+		report_info(stdout, "run: no automated commit, so no new "
+				    "hosts: stage two has nothing to do\n");
 		ret = chain_workloads(cfg, req->commit->rev.buf, NULL, e);
 		goto out;
 	}

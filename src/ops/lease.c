@@ -24,12 +24,9 @@
 #include "io/git.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
-#include "util/parse.h"
 #include "util/report.h"
 #include "util/url.h"
 #include "util/xalloc.h"
-
-#define LEASE_HEAD "pve-gitops lease"
 
 struct lease {
 	const struct config *cfg;
@@ -43,90 +40,6 @@ struct lease {
 	int64_t expires;   /* of that commit */
 	bool stop, lost;
 };
-
-void lease_format(struct strbuf *out, const char *holder, int64_t expires)
-{
-	strbuf_addf(out, "%s\n\nholder: %s\nexpires: %lld\n", LEASE_HEAD,
-		    holder, (long long)expires);
-}
-
-/* The value of "KEY: " on one line of msg (len bytes) into *v, *vlen. */
-static bool field(const char *msg, size_t len, const char *key, const char **v,
-		  size_t *vlen)
-{
-	size_t k = strlen(key), i = 0;
-
-	while (i < len) {
-		const char *nl = memchr(msg + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (msg + i)) : len - i;
-
-		if (n > k + 1 && !memcmp(msg + i, key, k) &&
-		    msg[i + k] == ':' && msg[i + k + 1] == ' ') {
-			*v = msg + i + k + 2;
-			*vlen = n - k - 2;
-			return true;
-		}
-		i += n + 1;
-	}
-	return false;
-}
-
-int lease_parse(struct lease_info *out, const char *commit, size_t len)
-{
-	const char *body = NULL, *v;
-	size_t i, blen, vlen;
-	uint64_t t;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i + 1 < len; i++)
-		if (commit[i] == '\n' && commit[i + 1] == '\n') {
-			body = commit + i + 2;
-			break;
-		}
-	if (!body)
-		return -1;
-	blen = len - (size_t)(body - commit);
-	if (blen < strlen(LEASE_HEAD) ||
-	    memcmp(body, LEASE_HEAD, strlen(LEASE_HEAD)) ||
-	    (blen > strlen(LEASE_HEAD) && body[strlen(LEASE_HEAD)] != '\n'))
-		return -1;
-	if (!field(body, blen, "holder", &v, &vlen) || !vlen ||
-	    vlen > LEASE_HOLDER_MAX)
-		return -1;
-	for (i = 0; i < vlen; i++)
-		if (v[i] < 0x20 || v[i] > 0x7e)
-			return -1;
-	memcpy(out->holder, v, vlen);
-	out->holder[vlen] = '\0';
-	if (!field(body, blen, "expires", &v, &vlen) ||
-	    parse_u64(&t, v, vlen, 0, (uint64_t)INT64_MAX) < 0)
-		return -1;
-	out->expires = (int64_t)t;
-	out->valid = true;
-	return 0;
-}
-
-enum lease_state lease_decide(const struct lease_info *cur, const char *me,
-			      int64_t now)
-{
-	if (!cur)
-		return LEASE_FREE;
-	if (!cur->valid)
-		return LEASE_EXPIRED;
-	if (!strcmp(cur->holder, me))
-		return LEASE_OURS;
-	return now < cur->expires ? LEASE_HELD : LEASE_EXPIRED;
-}
-
-void lease_time(char *buf, size_t size, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) ||
-	    !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, size, "%lld", (long long)t);
-}
 
 const char *lease_remote_for(const struct config *cfg, const char *remote,
 			     bool push)
@@ -375,10 +288,23 @@ out:
 	return ret;
 }
 
-int lease_take(struct lease **out, const struct config *cfg, const char *remote,
-	       struct err *e)
+/* Sleep ms, in steps short enough to notice *stop (NULL: never) soon. */
+static void pause_ms(long ms, volatile sig_atomic_t *stop)
+{
+	while (ms > 0 && !(stop && *stop)) {
+		long step = ms < 100 ? ms : 100;
+
+		sleep_ms(step);
+		ms -= step;
+	}
+}
+
+int lease_take_until(struct lease **out, const struct config *cfg,
+		     const char *remote, volatile sig_atomic_t *stop,
+		     struct err *e)
 {
 	struct attempt a = { 0 };
+	struct strbuf red = STRBUF_INIT;
 	int rc;
 
 	*out = NULL;
@@ -392,8 +318,17 @@ int lease_take(struct lease **out, const struct config *cfg, const char *remote,
 		err_release(e);
 		if (a.waiting && now + (uint64_t)d > a.deadline)
 			d = a.deadline > now ? (long)(a.deadline - now) : 0;
-		sleep_ms(d);
+		pause_ms(d, stop);
+		if (stop && *stop) {
+			/* nothing taken: the lease is left as it is */
+			rc = err_set(
+				e, EXIT_FAIL,
+				"stopped while waiting for the lease on %s",
+				url_redacted(&red, remote));
+			break;
+		}
 	}
+	strbuf_release(&red);
 	if (rc < 0 || start_renewal(a.l, e) < 0) {
 		if (rc == 0)
 			lease_release(a.l);
@@ -403,6 +338,12 @@ int lease_take(struct lease **out, const struct config *cfg, const char *remote,
 	}
 	*out = a.l;
 	return 0;
+}
+
+int lease_take(struct lease **out, const struct config *cfg, const char *remote,
+	       struct err *e)
+{
+	return lease_take_until(out, cfg, remote, NULL, e);
 }
 
 int lease_check(struct lease *l, struct err *e)

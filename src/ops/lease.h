@@ -13,57 +13,22 @@
  * next runner takes it over. A runner whose renewal was refused has lost
  * it: lease_check() says so before each step that changes something.
  *
- * The message:
- *
- *	pve-gitops lease
- *
- *	holder: HOST PID RANDOM
- *	expires: UNIX-SECONDS
+ * The message and what a lease read means are core/lease.h.
  */
 #ifndef PVE_GITOPS_OPS_LEASE_H
 #define PVE_GITOPS_OPS_LEASE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/lease.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
-#define LEASE_REF	 "refs/pve-gitops/lease"
-#define LEASE_SEEN_REF	 "refs/pve-gitops/seen-lease"
-#define LEASE_HOLDER_MAX 200
-
-/* A lease as read from its commit. */
-struct lease_info {
-	bool valid; /* the message parsed */
-	char holder[LEASE_HOLDER_MAX + 1];
-	int64_t expires; /* Unix seconds */
-};
-
-/* The lease commit's message for holder until expires, into out. */
-void lease_format(struct strbuf *out, const char *holder, int64_t expires);
-
-/*
- * Read a lease from a raw commit object (git cat-file commit: headers, a
- * blank line, the message). Sets out->valid; 0, or -1 when it is no lease
- * message (a holder that is not printable ASCII, no expiry, ...).
- */
-int lease_parse(struct lease_info *out, const char *commit, size_t len);
-
-enum lease_state {
-	LEASE_FREE,    /* no lease ref */
-	LEASE_OURS,    /* held by me */
-	LEASE_HELD,    /* held by another, not expired */
-	LEASE_EXPIRED, /* expired (or unreadable): may be taken over */
-};
-
-/* What the lease cur (NULL: no ref) means to holder me at time now. */
-enum lease_state lease_decide(const struct lease_info *cur, const char *me,
-			      int64_t now);
-
-/* t as "2026-12-02T08:00:00Z" into buf (at least 32 bytes). */
-void lease_time(char *buf, size_t size, int64_t t);
+#define LEASE_REF      "refs/pve-gitops/lease"
+#define LEASE_SEEN_REF "refs/pve-gitops/seen-lease"
 
 /* The remote a command leases: its --remote, or git.remote when it pushes
  * (push true), else the local repository ".". */
@@ -81,6 +46,15 @@ struct lease;
  */
 int lease_take(struct lease **out, const struct config *cfg, const char *remote,
 	       struct err *e);
+
+/*
+ * lease_take, and while it waits for another's lease it checks *stop (set
+ * by a signal handler; NULL: never) every 100 ms: once set, it returns -1
+ * with "stopped while waiting" and leaves the lease as it found it.
+ */
+int lease_take_until(struct lease **out, const struct config *cfg,
+		     const char *remote, volatile sig_atomic_t *stop,
+		     struct err *e);
 
 /*
  * 0 while the lease is ours (l NULL: no lease, always 0); -1 with ERR_LOST

@@ -16,6 +16,7 @@
 #include "core/ini.h"
 #include "core/sshargs.h"
 #include "core/new_hosts.h"
+#include "core/provcheck.h"
 #include "core/tag.h"
 #include "core/yemit.h"
 #include "io/ansible.h"
@@ -240,28 +241,40 @@ static void ssh_options(const struct prov *p, struct strvec *argv)
 		strvec_pushl(argv, "-i", key, NULL);
 }
 
-static const char *cloud_init_verdict(int status)
+/* The last line ssh wrote on stderr (its reason), at most 200 bytes. */
+static void ssh_reason(const char *path, struct strbuf *out)
 {
-	switch (status) {
-	case 0:
-		return "done";
-	case 127:
-		return "absent";
-	case 255:
-		return "not checked (ssh failed)";
-	case 2:
-		return "degraded";
-	default:
-		return "error";
+	struct strbuf text = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	size_t end, start;
+
+	if (file_read_all(&text, path, 1u << 20, &e) == 0) {
+		end = text.len;
+		while (end &&
+		       (text.buf[end - 1] == '\n' || text.buf[end - 1] == '\r'))
+			end--;
+		start = end;
+		while (start && text.buf[start - 1] != '\n')
+			start--;
+		if (end - start > 200)
+			end = start + 200;
+		strbuf_add(out, text.buf + start, end - start);
 	}
+	strbuf_release(&text);
+	err_release(&e);
 }
 
-/* cloud-init status --wait over SSH; absent or failing is not fatal. */
-static void wait_cloud_init(struct prov *p, size_t i)
+/*
+ * cloud-init status --wait over SSH, which logs in as the playbook will:
+ * its exit status (-1: ssh could not be started; PROVCHECK_TIMED_OUT:
+ * cloud-init had not finished by provision.cloud_init_wait_seconds), ssh's
+ * last stderr line into reason.
+ */
+static int ssh_cloud_init(struct prov *p, size_t i, struct strbuf *reason)
 {
 	struct provision_host *h = &p->res->hosts[i];
 	struct env_delta env = ENV_DELTA_INIT;
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, errfile = STRBUF_INIT;
 	struct strvec argv = STRVEC_INIT;
 	struct spawn_opts so = { 0 };
 	struct err e = ERR_INIT;
@@ -272,46 +285,103 @@ static void wait_cloud_init(struct prov *p, size_t i)
 	strvec_pushf(&argv, "-p%u", (unsigned)p->cfg->ssh.port);
 	strvec_pushf(&argv, "%s@%s", ssh_user(p, i), h->ip);
 	strvec_pushl(&argv, "--", "cloud-init", "status", "--wait", NULL);
+	strbuf_addf(&errfile, "%s/ssh-stderr", p->tmpdir.buf);
+	unlink(errfile.buf);
 	programs_child_env(&env);
 	so.argv = (const char *const *)argv.v;
 	so.env_delta = &env;
 	so.out = &out;
-	so.quiet_stderr = 1;
-	if (spawn_run(&so, &status, &e) < 0)
-		h->cloud_init = "not checked (no ssh)";
-	else
-		h->cloud_init = cloud_init_verdict(status);
+	so.stderr_path = errfile.buf;
+	so.timeout_ms = p->cfg->provision.cloud_init_wait_seconds * 1000;
+	if (spawn_run(&so, &status, &e) < 0) {
+		if (e.kind == ERR_TIMEOUT) {
+			strbuf_addf(reason,
+				    "stopped waiting after %u s "
+				    "(provision.cloud_init_wait_seconds)",
+				    (unsigned)p->cfg->provision
+					    .cloud_init_wait_seconds);
+			status = PROVCHECK_TIMED_OUT;
+		} else {
+			strbuf_add(reason, e.msg.buf, e.msg.len);
+			status = -1;
+		}
+	} else if (status == 255) {
+		ssh_reason(errfile.buf, reason);
+	}
+	unlink(errfile.buf);
 	strbuf_release(&out);
+	strbuf_release(&errfile);
 	strvec_clear(&argv);
 	env_delta_release(&env);
 	err_release(&e);
+	return status;
 }
 
+/* h's verdict with its details: why, as the summary shows it. */
+static void set_why(struct provision_host *h, const char *detail)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	free(h->why);
+	h->why = NULL;
+	if (!h->check.why)
+		return;
+	strbuf_addstr(&sb, h->check.why);
+	if (detail && *detail)
+		strbuf_addf(&sb, ": %s", detail);
+	h->why = strbuf_detach(&sb, NULL);
+}
+
+/* A host that did not get as far as a login: failed, with e's reason. */
+static void host_unreachable(struct provision_host *h, struct err *e)
+{
+	h->checked = true;
+	provcheck_unreachable(&h->check);
+	free(h->why);
+	h->why = xstrdup(e->msg.buf);
+	err_clear(e);
+}
+
+/*
+ * Prepare host i: SSH, host keys, the login and cloud-init, judged
+ * (core/provcheck.h) into its check. 0 whatever the verdict; -1 only when
+ * the known_hosts file cannot be written, which stops the stage.
+ */
 static int prepare_host(struct prov *p, size_t i, struct pve_client *pc,
 			struct err *e)
 {
 	struct provision_host *h = &p->res->hosts[i];
 	unsigned port = (unsigned)p->cfg->ssh.port;
+	struct strbuf reason = STRBUF_INIT;
 	struct strvec keys;
-	int ret = -1;
+	int status, ret = -1;
 
 	strvec_init(&keys);
 	say(p, "%s (%s): waiting for SSH on port %u (at most %u s)", h->name,
 	    h->ip, port, (unsigned)p->cfg->ssh.wait_seconds);
 	if (hostkeys_wait_ssh(h->ip, port, (unsigned)p->cfg->ssh.wait_seconds,
 			      &h->ssh_ms, e) < 0 ||
-	    host_keys(p, i, pc, &keys, e) < 0 ||
-	    hostkeys_record(p->known_hosts, h->ip, port, &keys, e) < 0) {
+	    host_keys(p, i, pc, &keys, e) < 0) {
+		host_unreachable(h, e);
+		ret = 0;
+		goto out;
+	}
+	if (hostkeys_record(p->known_hosts, h->ip, port, &keys, e) < 0) {
 		err_prefix(e, "%s", h->name);
 		goto out;
 	}
 	say(p, "%s: %zu host key%s from %s recorded in %s", h->name, keys.nr,
 	    keys.nr == 1 ? "" : "s", h->key_source, p->known_hosts);
-	wait_cloud_init(p, i);
-	say(p, "%s: cloud-init %s", h->name, h->cloud_init);
+	status = ssh_cloud_init(p, i, &reason);
+	h->checked = true;
+	provcheck_judge(&h->check, status,
+			p->cfg->provision.cloud_init_error_continue);
+	set_why(h, reason.buf);
+	say(p, "%s: cloud-init %s", h->name, h->check.cloud_init);
 	ret = 0;
 out:
 	strvec_clear(&keys);
+	strbuf_release(&reason);
 	return ret;
 }
 
@@ -376,13 +446,15 @@ static int write_vars(struct prov *p, struct strbuf *path, struct err *e)
 	return ret;
 }
 
-static bool is_new(const struct prov *p, const char *name)
+/* A new host the playbook runs on: one that did not fail. */
+static bool in_run(const struct prov *p, const char *name)
 {
 	size_t i;
 
 	for (i = 0; name && i < p->res->nr; i++)
 		if (!strcmp(p->res->hosts[i].name, name))
-			return true;
+			return p->res->hosts[i].check.verdict !=
+			       PROVCHECK_FAILED;
 	return false;
 }
 
@@ -410,7 +482,7 @@ static void section_lines(const struct prov *p, const struct ini *ini,
 		const struct ini_line *l = &ini->lines[i];
 
 		if (sec->type == INI_SEC_HOSTS &&
-		    !(l->kind == INI_HOST && is_new(p, l->name)))
+		    !(l->kind == INI_HOST && in_run(p, l->name)))
 			continue;
 		if (sec->type == INI_SEC_VARS && l->kind != INI_VAR)
 			continue;
@@ -422,8 +494,8 @@ static void section_lines(const struct prov *p, const struct ini *ini,
 	}
 }
 
-/* The new hosts' lines of the inventory, in their groups, with the vars
- * sections of those groups and of all. */
+/* The lines of the new hosts the playbook runs on, in their groups, with
+ * the vars sections of those groups and of all. */
 static void new_hosts_inventory(const struct prov *p, const struct ini *ini,
 				struct strbuf *out)
 {
@@ -434,7 +506,7 @@ static void new_hosts_inventory(const struct prov *p, const struct ini *ini,
 	for (i = 0; i < ini->nr_lines; i++) {
 		const struct ini_line *l = &ini->lines[i];
 
-		if (l->kind == INI_HOST && is_new(p, l->name) &&
+		if (l->kind == INI_HOST && in_run(p, l->name) &&
 		    (l->section < 0 ||
 		     is_all_or_ungrouped(ini->sections[l->section].group)))
 			add_line(out, l);
@@ -584,11 +656,27 @@ static const char *vault_token_for(const struct prov *p, const char *book)
 	return wants ? token : NULL;
 }
 
+/*
+ * --limit for a run on the whole inventory: "all" without the new hosts
+ * that failed (DNS labels, so no pattern syntax), or nothing. A run on
+ * the new hosts' inventory has them left out of it instead.
+ */
+static void failed_limit(const struct prov *p, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < p->res->nr; i++)
+		if (p->res->hosts[i].check.verdict == PROVCHECK_FAILED)
+			strbuf_addf(out, "%s:!%s", out->len ? "" : "all",
+				    p->res->hosts[i].name);
+}
+
 static int run_playbook(struct prov *p, const struct playbook *pb,
 			struct err *e)
 {
 	struct strbuf vars = STRBUF_INIT, inv = STRBUF_INIT;
-	struct strbuf book = STRBUF_INIT;
+	struct strbuf book = STRBUF_INIT, limit = STRBUF_INIT;
+	struct strbuf log = STRBUF_INIT;
 	struct ansible_play play = { 0 };
 	int ret = -1;
 
@@ -601,6 +689,7 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 		if (check_inventory(p, e) < 0)
 			goto out;
 		strbuf_addstr(&inv, p->cfg->inventory);
+		failed_limit(p, &limit);
 	}
 	strbuf_addf(&book, "%s/%s", p->cfg->playbooks_dir, pb->file);
 	warn_weakening(p, book.buf, p->cfg->inventory);
@@ -608,14 +697,19 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 	play.inventory = inv.buf;
 	play.target_hosts = pb->target_hosts;
 	play.vars_file = vars.buf;
+	play.limit = limit.len ? limit.buf : NULL;
 	play.ssh_args = p->ssh_args.buf;
 	play.vault_token = vault_token_for(p, book.buf);
 	play.timeout_seconds = p->cfg->ansible.timeout_seconds;
 	play.memory_limit = p->cfg->ansible.memory_limit;
-	say(p, "running %s on %s", pb->file,
+	if (p->cfg->verbosity < 0) /* -q: its output only if it fails */
+		strbuf_addf(&log, "%s/ansible-playbook.log", p->tmpdir.buf);
+	play.log_file = log.len ? log.buf : NULL;
+	say(p, "running %s on %s%s", pb->file,
 	    pb->target_hosts ? pb->target_hosts
 	    : p->res->nr     ? "the new hosts"
-			     : "the whole inventory");
+			     : "the whole inventory",
+	    p->res->failed ? " (without the hosts that failed)" : "");
 	ret = ansible_playbook_run(&play, &p->res->playbook_status, e);
 	if (ret < 0 && err_is(e, ERR_TIMEOUT))
 		err_prefix(e, "%s (ansible.timeout)", pb->file);
@@ -624,6 +718,8 @@ out:
 	strbuf_release(&vars);
 	strbuf_release(&inv);
 	strbuf_release(&book);
+	strbuf_release(&limit);
+	strbuf_release(&log);
 	return ret;
 }
 
@@ -644,7 +740,7 @@ static int make_tmpdir(struct prov *p, struct err *e)
 static void remove_tmpdir(struct prov *p)
 {
 	static const char *const names[] = { "vars.yml", "new_hosts.ini",
-					     "host_vars", NULL };
+					     "host_vars", "ssh-stderr", NULL };
 	struct strbuf f = STRBUF_INIT;
 	size_t i;
 
@@ -675,6 +771,20 @@ static int load_vms(struct prov *p, struct err *e)
 	return 0;
 }
 
+/* What host i's verdict means now: an error or a warning, counted. */
+static void tell_verdict(struct prov *p, size_t i)
+{
+	const struct provision_host *h = &p->res->hosts[i];
+
+	if (h->check.verdict == PROVCHECK_FAILED) {
+		p->res->failed++;
+		report_error("%s (%s): %s; left out of the playbook", h->name,
+			     h->ip, h->why);
+	} else if (h->check.verdict == PROVCHECK_WARN) {
+		report_warning("%s (%s): %s", h->name, h->ip, h->why);
+	}
+}
+
 static int prepare_hosts(struct prov *p, struct err *e)
 {
 	struct pve_client pc;
@@ -696,10 +806,8 @@ static int prepare_hosts(struct prov *p, struct err *e)
 	}
 	for (i = 0; i < p->res->nr && !ret; i++) {
 		ret = prepare_host(p, i, have_pc ? &pc : NULL, e);
-		if (ret < 0)
-			p->res->failed = p->res->hosts[i].name;
-		else
-			p->res->prepared++;
+		if (!ret)
+			tell_verdict(p, i);
 	}
 	if (have_pc)
 		pve_client_release(&pc);
@@ -718,6 +826,7 @@ void provision_result_release(struct provision_result *r)
 	for (i = 0; i < r->nr; i++) {
 		free(r->hosts[i].ip);
 		free(r->hosts[i].name);
+		free(r->hosts[i].why);
 	}
 	free(r->hosts);
 	free(r->playbook);
@@ -741,6 +850,44 @@ static int ssh_setup(struct prov *p, struct err *e)
 	return 0;
 }
 
+/* The stage's outcome (core/provcheck.h): 0, or -1 with e naming what
+ * failed, the playbook and the new hosts left out of it. */
+static int stage_verdict(const struct prov *p, const struct playbook *pb,
+			 struct err *e)
+{
+	const struct provision_result *r = p->res;
+	struct strbuf names = STRBUF_INIT;
+	size_t i;
+
+	if (provcheck_exit(r->failed, r->ran, r->playbook_status) == EXIT_OK)
+		return 0;
+	if (!r->failed)
+		return err_setk(e, ERR_CHILD, EXIT_FAIL,
+				"ansible-playbook %s exited with status %d",
+				pb->file, r->playbook_status);
+	for (i = 0; i < r->nr; i++)
+		if (r->hosts[i].check.verdict == PROVCHECK_FAILED)
+			strbuf_addf(&names, "%s%s", names.len ? ", " : "",
+				    r->hosts[i].name);
+	if (!r->ran)
+		err_setk(e, ERR_BADSTATE, EXIT_FAIL,
+			 "no new host is ready (%s): %s did not run", names.buf,
+			 pb->file);
+	else if (r->playbook_status)
+		err_setk(e, ERR_CHILD, EXIT_FAIL,
+			 "ansible-playbook %s exited with status %d, and %zu "
+			 "of %zu new hosts failed before it: %s",
+			 pb->file, r->playbook_status, r->failed, r->nr,
+			 names.buf);
+	else
+		err_setk(e, ERR_BADSTATE, EXIT_FAIL,
+			 "%zu of %zu new hosts failed and were left out of %s: "
+			 "%s",
+			 r->failed, r->nr, pb->file, names.buf);
+	strbuf_release(&names);
+	return -1;
+}
+
 /* Everything after the playbook is known: hosts, then the run. */
 static int provision_hosts_and_run(struct prov *p, const char *rev,
 				   const struct playbook *pb, struct err *e)
@@ -749,14 +896,13 @@ static int provision_hosts_and_run(struct prov *p, const char *rev,
 		return -1;
 	if (ssh_setup(p, e) < 0)
 		return -1;
-	if (prepare_hosts(p, e) < 0 || make_tmpdir(p, e) < 0 ||
-	    run_playbook(p, pb, e) < 0)
+	if (make_tmpdir(p, e) < 0 || prepare_hosts(p, e) < 0)
 		return -1;
-	if (p->res->playbook_status)
-		return err_setk(e, ERR_CHILD, EXIT_FAIL,
-				"ansible-playbook %s exited with status %d",
-				pb->file, p->res->playbook_status);
-	return 0;
+	if (!provcheck_runs(p->res->nr, p->res->failed))
+		say(p, "no new host is ready: %s does not run", pb->file);
+	else if (run_playbook(p, pb, e) < 0)
+		return -1;
+	return stage_verdict(p, pb, e);
 }
 
 int provision_run(const struct config *cfg, const struct provision_req *req,
@@ -805,19 +951,41 @@ out:
 	return ret;
 }
 
+static void print_host(const struct provision_host *h)
+{
+	report_print(stdout, "  %-24s %-15s ", h->name, h->ip);
+	if (!h->checked)
+		report_print(stdout, "not prepared\n");
+	else if (h->check.verdict == PROVCHECK_FAILED)
+		report_print(stdout, "FAILED, left out of the playbook: %s\n",
+			     h->why);
+	else
+		report_print(stdout,
+			     "ssh after %.1f s, host key from %s, cloud-init "
+			     "%s%s%s\n",
+			     (double)h->ssh_ms / 1000.0, h->key_source,
+			     h->check.cloud_init,
+			     h->check.verdict == PROVCHECK_WARN ? ": warning: "
+								: "",
+			     h->check.verdict == PROVCHECK_WARN ? h->why : "");
+}
+
 void provision_print(const struct config *cfg, const struct provision_result *r)
 {
 	size_t i;
 
-	if (cfg->verbosity < 0 || !r->ran)
+	if (cfg->verbosity < 0 || (!r->ran && !r->failed))
 		return;
 	printf("\nprovision summary:\n");
 	for (i = 0; i < r->nr; i++)
-		printf("  %-24s %-15s ssh after %.1f s, host key from %s, "
-		       "cloud-init %s\n",
-		       r->hosts[i].name, r->hosts[i].ip,
-		       (double)r->hosts[i].ssh_ms / 1000.0,
-		       r->hosts[i].key_source, r->hosts[i].cloud_init);
-	printf("  %s: ansible-playbook exit status %d\n", r->playbook,
-	       r->playbook_status);
+		print_host(&r->hosts[i]);
+	if (r->ran)
+		printf("  %s: ansible-playbook exit status %d\n", r->playbook,
+		       r->playbook_status);
+	else
+		printf("  %s: not run, no new host is ready\n", r->playbook);
+	if (r->failed)
+		printf("  %zu of %zu new host%s failed\n", r->failed, r->nr,
+		       r->nr == 1 ? "" : "s");
+	fflush(stdout);
 }

@@ -12,6 +12,13 @@
  * known_hosts file, structured variables in a 0600 file and the Vault
  * token only in the environment (io/ansible.h). Progress lines
  * ("provision: ...") go to stdout as it runs, unless quiet.
+ *
+ * A host that fails before the playbook (no SSH within ssh.wait_seconds,
+ * no host key, a refused SSH login, a cloud-init error unless
+ * provision.on_cloud_init_error is continue: core/provcheck.h) is named in
+ * an error and left out of the run, which goes on with the other new
+ * hosts; the stage then fails (exit 1). With no host left the playbook
+ * does not run.
  */
 #ifndef PVE_GITOPS_OPS_PROVISION_H
 #define PVE_GITOPS_OPS_PROVISION_H
@@ -20,6 +27,7 @@
 #include <stddef.h>
 
 #include "core/config.h"
+#include "core/provcheck.h"
 #include "util/err.h"
 
 struct provision_req {
@@ -37,7 +45,9 @@ struct provision_host {
 	long ssh_ms;		/* how long until SSH answered */
 	const char *key_source; /* "the guest agent", "ssh-keyscan"; NULL:
 				 * not prepared */
-	const char *cloud_init; /* "done", "absent", "error", ...; static */
+	bool checked;		/* check holds its verdict */
+	struct provcheck check; /* ready, warned about or failed, and why */
+	char *why;		/* check.why with its details, owned; NULL */
 };
 
 struct provision_result {
@@ -45,8 +55,7 @@ struct provision_result {
 	char *playbook;		      /* the playbook file run, owned */
 	struct provision_host *hosts; /* the commit's new hosts */
 	size_t nr, alloc;
-	size_t prepared;     /* hosts ready (SSH, keys, cloud-init) */
-	const char *failed;  /* the host whose preparation failed, or NULL */
+	size_t failed;	     /* hosts left out of the playbook (check) */
 	bool ran;	     /* ansible-playbook ran */
 	int playbook_status; /* its exit status */
 };
@@ -56,15 +65,18 @@ void provision_result_release(struct provision_result *r);
 
 /*
  * Run stage two (out initialised by the caller). Returns 0 when the
- * playbook succeeded, 1 when there is nothing to do (no tag: out->no_tag),
- * -1 on a failure; a playbook that ran and failed is a failure with
- * out->ran set (ERR_CHILD).
+ * playbook succeeded on every new host, 1 when there is nothing to do (no
+ * tag: out->no_tag), -1 on a failure; a playbook that ran and failed is a
+ * failure with out->ran set (ERR_CHILD), new hosts that failed are one
+ * with out->failed set (ERR_BADSTATE, after the playbook ran on the
+ * others).
  */
 int provision_run(const struct config *cfg, const struct provision_req *req,
 		  struct provision_result *out, struct err *e);
 
-/* The summary `pve-gitops provision` prints once the playbook ran
- * (nothing when quiet or when it did not run). */
+/* The summary `pve-gitops provision` prints once the playbook ran or
+ * new hosts failed (nothing when quiet): a line per new host, with why it
+ * failed or was warned about. */
 void provision_print(const struct config *cfg,
 		     const struct provision_result *r);
 

@@ -133,10 +133,13 @@ out:
 	return ret;
 }
 
-static void print_plan(FILE *to, const struct plan *p)
+/* Not with -q, unless apply asks about it. */
+static void print_plan(FILE *to, const struct plan *p, bool asked)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (!report_shows_info() && !asked)
+		return;
 	planfmt_text(&sb, p);
 	fputs(sb.buf, to);
 	strbuf_release(&sb);
@@ -251,7 +254,7 @@ static int plan_for_apply(struct run *r, struct err *e)
 		return 0;
 	savedplan_fingerprint(&rp->plan, &rp->in, fp);
 	if (strcmp(fp, r->sp.fingerprint)) {
-		print_plan(r->text, &rp->plan);
+		print_plan(r->text, &rp->plan, false);
 		return err_set(e, EXIT_FAIL,
 			       "the saved plan %s is stale: the cluster or the "
 			       "definitions changed since it was made, and "
@@ -311,6 +314,17 @@ static int wait_busy(struct run *r, struct err *e)
 	return 0;
 }
 
+/* -q: the plan is not shown, so what it blocks is said as errors. */
+static void report_blocked(const struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; !report_shows_info() && i < p->nr; i++)
+		if (p->items[i].op == PLAN_BLOCKED)
+			report_error("%s: %s", p->items[i].name,
+				     p->items[i].reason);
+}
+
 /* Nothing to add, change or destroy: the outputs, and blocked VMs. */
 static int apply_nothing(struct run *r, struct err *e)
 {
@@ -320,6 +334,7 @@ static int apply_nothing(struct run *r, struct err *e)
 		print_summary(r->out, NULL);
 	if (repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
 		return -1;
+	report_blocked(p);
 	if (p->blocked)
 		return err_set(e, EXIT_FAIL, "%u VM%s blocked; see above",
 			       p->blocked, p->blocked == 1 ? " is" : "s are");
@@ -334,28 +349,39 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 	const struct plan *p = &out->rp.plan;
 	size_t i;
 
+	report_info(r->text,
+		    "\nApply %s! Resources: %zu added, %zu changed, %zu "
+		    "destroyed%s.\n",
+		    res->failed ? "incomplete" : "complete", out->created,
+		    out->updated, out->destroyed,
+		    res->failed ? ", some failed" : "");
+	out->failed = res->failed;
+	if (r->cfg->json)
+		print_summary(out, &res->errors);
+	/* the errors after the summary: the last lines a reader sees */
+	fflush(r->text);
+	fflush(stdout);
 	for (i = 0; i < res->errors.nr; i++) {
 		report_error("%s", res->errors.v[i]);
 		strvec_push(&out->failures, res->errors.v[i]);
 	}
-	fprintf(r->text,
-		"\nApply %s! Resources: %zu added, %zu changed, %zu "
-		"destroyed%s.\n",
-		res->failed ? "incomplete" : "complete", out->created,
-		out->updated, out->destroyed,
-		res->failed ? ", some failed" : "");
-	out->failed = res->failed;
-	if (r->cfg->json)
-		print_summary(out, &res->errors);
 	/* the outputs describe what is there now, failures or not */
 	cluster_release(&out->rp.cluster);
 	if (cluster_read_vms(&out->rp.cluster, &r->pc, e) < 0 ||
 	    repo_plan_write_outputs(&out->rp, r->cfg, e) < 0)
 		return -1;
+	if (res->failed && rounds_all_refused(&res->names, res->kinds))
+		return err_set(e, EXIT_FAIL,
+			       "%u VM%s failed: Proxmox refused what was "
+			       "asked (above); change the definition%s and "
+			       "apply again",
+			       res->failed, res->failed == 1 ? "" : "s",
+			       res->failed == 1 ? "" : "s");
 	if (res->failed)
 		return err_set(e, EXIT_FAIL,
 			       "%u VM%s failed; the next apply resumes",
 			       res->failed, res->failed == 1 ? "" : "s");
+	report_blocked(p);
 	if (p->blocked)
 		return err_set(e, EXIT_FAIL,
 			       "%u VM%s blocked; see the plan above",
@@ -389,14 +415,16 @@ static int apply_rounds(struct run *r, const struct apply_opts *ao,
 			!r->req->target && !r->saved;
 	     round++) {
 		strvec_clear(&again);
-		for (i = 0; i < res->errors.nr; i++)
-			report_warning("%s", res->errors.v[i]);
+		/* nothing to try again (a refusal for good): the errors
+		 * come once, at the end */
 		if (!rounds_retry_names(&again, &res->names, res->kinds))
 			break;
-		fprintf(r->text,
-			"\n%u failed; planning again for them (round %d of "
-			"%d)\n",
-			res->failed, round, RECONCILE_ROUNDS);
+		for (i = 0; i < res->errors.nr; i++)
+			report_warning("%s", res->errors.v[i]);
+		report_info(r->text,
+			    "\n%u failed; planning again for them (round %d of "
+			    "%d)\n",
+			    res->failed, round, RECONCILE_ROUNDS);
 		fflush(r->text);
 		apply_result_release(res);
 		plan_release(&rp->plan);
@@ -421,7 +449,7 @@ static int apply_work(struct run *r, struct err *e)
 	struct pve_conn conn = r->pc.conn;
 	int ret;
 
-	fprintf(r->text, "\n");
+	report_info(r->text, "\n");
 	fflush(r->text);
 	ao.parallel = r->req->parallel ? r->req->parallel
 				       : (unsigned)r->cfg->proxmox.parallel;
@@ -429,7 +457,7 @@ static int apply_work(struct run *r, struct err *e)
 	ao.task_timeout_s = (int)r->cfg->proxmox.timeout_seconds;
 	ao.shutdown_timeout_s = (int)r->cfg->reboot.timeout_seconds;
 	ao.force_stop = r->cfg->reboot.force;
-	ao.progress = r->text;
+	ao.progress = report_shows_info() ? r->text : NULL; /* -q */
 	ao.env = r->cfg->env;
 	apply_plan(&r->out->rp.plan, &conn, &ao, &res);
 	add_totals(r->out, &res);
@@ -459,7 +487,7 @@ static int run_apply(const struct config *cfg, const struct reconcile_req *req,
 	if (plan_for_apply(&r, e) < 0 || (!r.saved && wait_busy(&r, e) < 0))
 		goto out;
 	p = &out->rp.plan;
-	print_plan(r.text, p);
+	print_plan(r.text, p, !r.auto_approve && isatty(STDIN_FILENO));
 	if (!p->add && !p->change && !p->destroy) {
 		ret = apply_nothing(&r, e);
 		goto out;

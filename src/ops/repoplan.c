@@ -67,6 +67,7 @@ static void repo_plan_init(struct repo_plan *rp)
 	rp->set = set0;
 	rp->rl = rl0;
 	strvec_init(&rp->keep);
+	cluster_facts_init(&rp->facts);
 }
 
 /* defs, wants and the plan's input from the checked set. */
@@ -127,6 +128,8 @@ void repo_plan_release(struct repo_plan *rp)
 
 	plan_release(&rp->plan);
 	cluster_release(&rp->cluster);
+	cluster_facts_release(&rp->facts);
+	rp->in.facts = NULL;
 	for (i = 0; rp->wants && i < rp->in.nr_defs; i++)
 		desired_release(&rp->wants[i]);
 	free(rp->wants);
@@ -152,6 +155,140 @@ static int read_configs(struct repo_plan *rp, struct pve_client *pc,
 		if (cluster_read_config(a, pc, e) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* An item the cluster's facts are checked for: a definition's create, or
+ * any definition's with refresh. */
+static bool checked(const struct plan_item *it, bool refresh)
+{
+	return it->def && !it->busy && (!it->have || refresh);
+}
+
+static bool has_storage(const struct vmdef *def)
+{
+	size_t i;
+
+	for (i = 0; i < def->nr_disks; i++)
+		if ((def->disks[i].kind == DISK_DISK ||
+		     def->disks[i].kind == DISK_CLOUDINIT) &&
+		    def->disks[i].storage)
+			return true;
+	return false;
+}
+
+/* The storages and bridges of the nodes the checked items name (online
+ * ones: an offline node answers nothing), each node once per run. */
+static int read_node_facts(struct repo_plan *rp, struct pve_client *pc,
+			   bool refresh, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < rp->plan.nr; i++) {
+		const struct plan_item *it = &rp->plan.items[i];
+		struct facts_node *n;
+
+		if (!checked(it, refresh))
+			continue;
+		n = facts_node(&rp->facts, it->def->target_node);
+		if (!n || strcmp(n->status, "online"))
+			continue;
+		if (!n->storage_read && has_storage(it->def) &&
+		    cluster_read_storages(n, pc, e) < 0)
+			return -1;
+		if (!n->bridges_read && it->def->nr_nets &&
+		    cluster_read_bridges(n, pc, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether a may hold an address another definition wants: not a
+ * template, not a VM being made (unnamed, or locked by a clone), not a
+ * definition's VM (vmset compares those) nor a managed VM of a
+ * definition's name (another apply's copy in a race), not one the plan
+ * destroys, and on an online node.
+ */
+static bool ip_holder(const struct repo_plan *rp, const struct actual_vm *a)
+{
+	const struct facts_node *n = facts_node(&rp->facts, a->node);
+	size_t i;
+
+	if (a->template_ || !n || strcmp(n->status, "online") || !a->name ||
+	    !*a->name || (a->lock && *a->lock))
+		return false;
+	for (i = 0; actual_is_managed(a) && i < rp->in.nr_defs; i++)
+		if (!strcmp(rp->defs[i]->name, a->name))
+			return false;
+	for (i = 0; i < rp->plan.nr; i++) {
+		const struct plan_item *it = &rp->plan.items[i];
+
+		if (it->have == a && (it->def || it->op == PLAN_DESTROY))
+			return false;
+	}
+	return true;
+}
+
+/* Up to this many configurations are read at once for the addresses. */
+#define IP_READERS 4
+
+/* The ipconfig addresses of every other VM, read once per run. */
+static int read_ip_facts(struct repo_plan *rp, struct pve_client *pc,
+			 struct err *e)
+{
+	const struct actual_vm **todo =
+		xcalloc(rp->cluster.nr + 1, sizeof(*todo));
+	size_t i, n = 0;
+	int ret;
+
+	for (i = 0; i < rp->cluster.nr; i++) {
+		const struct actual_vm *a = &rp->cluster.vms[i];
+
+		if (!ip_holder(rp, a))
+			continue;
+		if (a->has_config) /* read already (--refresh) */
+			facts_add_config_ips(&rp->facts, a->vmid, a->name,
+					     &a->keys, &a->vals);
+		else
+			todo[n++] = a;
+	}
+	ret = cluster_read_ips(&rp->facts, todo, n, IP_READERS, pc, e);
+	free(todo);
+	return ret;
+}
+
+/*
+ * What the checks need (core/planchk.h), read only when an item is
+ * checked: GET /nodes once, then per node used its storages and bridges,
+ * and when a checked definition has a static IPv4 address, the other
+ * VMs' configurations.
+ */
+static int read_facts(struct repo_plan *rp, struct pve_client *pc, bool refresh,
+		      struct err *e)
+{
+	struct strbuf ip = STRBUF_INIT;
+	bool any = false, want_ip = false;
+	size_t i;
+
+	for (i = 0; i < rp->plan.nr; i++) {
+		const struct plan_item *it = &rp->plan.items[i];
+
+		if (!checked(it, refresh))
+			continue;
+		any = true;
+		want_ip = want_ip || vmdef_ipv4(it->def, &ip);
+	}
+	strbuf_release(&ip);
+	if (!any)
+		return 0;
+	if (!rp->facts.nodes_read && cluster_read_nodes(&rp->facts, pc, e) < 0)
+		return -1;
+	if (read_node_facts(rp, pc, refresh, e) < 0)
+		return -1;
+	if (want_ip && !rp->facts.ips_read && read_ip_facts(rp, pc, e) < 0)
+		return -1;
+	rp->in.facts = &rp->facts;
 	return 0;
 }
 
@@ -182,6 +319,12 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 	}
 	plan_release(&rp->plan);
 	plan_build(&rp->plan, &rp->in);
+	if (read_facts(rp, pc, refresh, e) < 0)
+		return -1;
+	if (rp->in.facts) { /* again, with what the cluster tells */
+		plan_release(&rp->plan);
+		plan_build(&rp->plan, &rp->in);
+	}
 	return 0;
 }
 

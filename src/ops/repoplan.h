@@ -26,6 +26,7 @@ struct repo_plan {
 	struct desired *wants;
 	struct strvec keep; /* names of excluded definitions */
 	struct cluster cluster;
+	struct cluster_facts facts; /* read once a plan needs them */
 	struct plan_input in;
 	struct plan plan;
 };
@@ -40,8 +41,11 @@ int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 		   struct err *e);
 void repo_plan_release(struct repo_plan *rp);
 
-/* Read the cluster, plan, read the configurations the plan needs (all of
- * ours with refresh) and plan again. */
+/*
+ * Read the cluster, plan, read the configurations the plan needs (all of
+ * ours with refresh), read what the checks of creates (every definition
+ * with refresh) need, once per run (core/planchk.h), and plan again.
+ */
 int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		    struct err *e);
 

@@ -106,8 +106,14 @@ static int pass(struct watcher *w, struct err *e)
 		ret = 0;
 		goto out;
 	}
-	if (lease_take(&lease, w->cfg, w->url, e) < 0)
+	if (lease_take_until(&lease, w->cfg, w->url, w->stop, e) < 0) {
+		if (*w->stop) { /* asked to stop while waiting: no failure */
+			report_note("%s", e->msg.buf);
+			err_release(e);
+			ret = 0;
+		}
 		goto out;
+	}
 	ret = catchup_run(w->cfg, &req, lease, &res, e);
 	lease_release(lease);
 out:
@@ -157,8 +163,8 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 		local.git.branch = (char *)req->branch;
 	if (watcher_init(&w, &local, req, e) < 0)
 		goto out;
-	report_print(stdout, "watch: %s %s every %u s\n", w.url, w.branch,
-		     w.interval);
+	report_info(stdout, "watch: %s %s every %u s\n", w.url, w.branch,
+		    w.interval);
 	fflush(stdout);
 	while (!*w.stop) {
 		struct err pe = ERR_INIT;
@@ -184,7 +190,7 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 			break;
 		sleep_s(&w, w.interval);
 	}
-	printf("watch: stopped\n");
+	report_info(stdout, "watch: stopped\n");
 	ret = 0;
 out:
 	watcher_release(&w);

@@ -29,7 +29,8 @@ struct watch_req {
 	const char *branch; /* NULL: git.branch */
 	unsigned interval;  /* seconds between fetches */
 	bool once;	    /* one pass, then return */
-	/* set (by a signal handler) to stop after the commit at hand */
+	/* set (by a signal handler) to stop after the commit at hand, or
+	 * at once while waiting for another's lease (ops/lease.h) */
 	volatile sig_atomic_t *stop;
 };
 

@@ -124,7 +124,7 @@ static int write_temp(const char *path, const void *data, size_t len,
 
 	strbuf_setlen(tmp, 0);
 	strbuf_addf(tmp, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp->buf);
+	fd = mkostemp(tmp->buf, O_CLOEXEC); /* no child inherits it */
 	if (fd < 0)
 		return err_errno(e, errno, "cannot write '%s'", path);
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||

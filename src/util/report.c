@@ -83,15 +83,13 @@ void report_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-void report_print(FILE *fp, const char *fmt, ...)
+__attribute__((format(printf, 2, 0))) static void
+print_text(FILE *fp, const char *fmt, va_list ap)
 {
 	struct strbuf raw = STRBUF_INIT, out = STRBUF_INIT;
 	size_t i, from = 0;
-	va_list ap;
 
-	va_start(ap, fmt);
 	strbuf_vaddf(&raw, fmt, ap);
-	va_end(ap);
 	/* line breaks and tabs stay what they are; the rest is escaped */
 	for (i = 0; i <= raw.len; i++) {
 		if (i < raw.len && raw.buf[i] != '\n' && raw.buf[i] != '\t')
@@ -104,4 +102,29 @@ void report_print(FILE *fp, const char *fmt, ...)
 	fputs(out.buf, fp);
 	strbuf_release(&raw);
 	strbuf_release(&out);
+}
+
+void report_print(FILE *fp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_text(fp, fmt, ap);
+	va_end(ap);
+}
+
+bool report_shows_info(void)
+{
+	return verbosity >= 0;
+}
+
+void report_info(FILE *fp, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	print_text(fp, fmt, ap);
+	va_end(ap);
 }

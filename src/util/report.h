@@ -24,7 +24,7 @@ int report_verbosity(void);
 void report_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "pve-gitops: warning: MSG" on stderr, not with -q. */
 void report_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "pve-gitops: MSG" on stderr, progress, not with -q. */
+/* "pve-gitops: MSG" on stderr, progress, not with -q (errors only). */
 void report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "pve-gitops: MSG" on stderr only with -v. */
 void report_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -37,5 +37,15 @@ void report_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void report_print(FILE *fp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Progress and summaries on fp ("Apply complete!", "pipeline: committed
+ * ...", a plan shown before apply acts on it): what report_print does, but
+ * not with -q, where a command prints its data and its errors only. The
+ * command's data (JSON, an output, a tag) is report_print's.
+ */
+void report_info(FILE *fp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Whether report_info prints: false with -q (for text escaped already). */
+bool report_shows_info(void);
 
 #endif

@@ -231,14 +231,19 @@ static void child(const struct spawn_opts *opts, const char *const *env,
 		close(in);
 	if (outfd >= 0 && dup2(outfd, STDOUT_FILENO) < 0)
 		goto fail;
-	if (opts->quiet_stderr || opts->stderr_path) {
-		int fd = opts->stderr_path
-				 ? open(opts->stderr_path,
-					O_WRONLY | O_CREAT | O_TRUNC, 0600)
-				 : open("/dev/null", O_WRONLY);
+	if (opts->quiet_stderr || opts->stderr_path || opts->output_path) {
+		const char *path = opts->stderr_path ? opts->stderr_path
+						     : opts->output_path;
+		int fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+			      : open("/dev/null", O_WRONLY);
 
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			goto fail;
+		if (opts->output_path && outfd < 0 &&
+		    dup2(fd, STDOUT_FILENO) < 0)
+			goto fail;
+		if (fd != STDERR_FILENO)
+			close(fd); /* the program gets it as stderr only */
 	}
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;

@@ -53,6 +53,7 @@ struct spawn_opts {
 	struct strbuf *out;	 /* NULL: inherit stdout; else captured */
 	int quiet_stderr;	 /* send the child's stderr to /dev/null */
 	const char *stderr_path; /* else: the child's stderr goes here (0600) */
+	const char *output_path; /* else: stderr, and stdout unless out, here */
 	uint64_t memory_limit;	 /* RLIMIT_AS of the child, bytes; 0: none */
 	uint64_t timeout_ms;	 /* 0: none; else a deadline (see below) */
 	uint64_t kill_grace_ms;	 /* 0: SPAWN_KILL_GRACE_MS */

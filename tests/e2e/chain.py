@@ -23,19 +23,15 @@ Usage: chain.py PVE_GITOPS PROXMOX_SIM VAULT_SIM SOURCE_DIR
 
 import json
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from kubelib import asan_build  # noqa: E402
-from simlib import Sim, Tap  # noqa: E402
+import e2elib  # noqa: E402
+from simlib import Tap  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 from vault_simlib import VaultSim  # noqa: E402
 
@@ -43,68 +39,18 @@ BIN, PSIM, VSIM, SRC = sys.argv[1:5]
 SECRET = "7c9e1f3a-5b7d-4e9f-a1c3-e5f7091b3d5f"
 VTOKEN = "s.chaine2etesttoken000000"
 t = Tap()
-D = tempfile.mkdtemp(prefix="pve-gitops-chain.")
-REPO = os.path.join(D, "repo")
-REMOTE = os.path.join(D, "remote.git")
+W = e2elib.Workdir("pve-gitops-chain.")
+D, REPO, REMOTE = W.dir, W.repo, W.remote
 KNOWN = os.path.join(D, "ssh", "known_hosts")
-
-
-def sh(*args, cwd=REPO, check=True):
-    p = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
-    if check and p.returncode:
-        raise RuntimeError("%s: %s" % (args, p.stderr))
-    return p.stdout.strip()
-
-
-def git(*args, cwd=REPO):
-    return sh("git", *args, cwd=cwd)
-
-
-def vm_file(name, ip, agent=False, extra=""):
-    with open(os.path.join(REPO, "proxmox", "vms", name + ".yaml"),
-              "w") as f:
-        f.write("name: %s\ntarget_node: node01\ncores: 1\nmemory: 1024\n"
-                "clone: ubuntu24-template\n"
-                'ipconfig0: "ip=%s/8,gw=127.0.0.1"\nciuser: root\n%s%s'
-                % (name, ip, "agent: 1\n" if agent else "", extra))
-
-
-def commit(msg, push=True):
-    git("add", "-A")
-    git("commit", "-q", "-m", msg)
-    if push:
-        git("push", "-q", "origin", "HEAD:main")
+sh, git, vm_file, commit, remote_log = (W.sh, W.git, W.vm_file, W.commit,
+                                        W.remote_log)
 
 
 def setup(psim, vsim, sshd):
-    git("init", "-q", "--bare", "-b", "main", REMOTE, cwd=D)
-    os.makedirs(REPO)
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Dev")
-    git("config", "user.email", "dev@example.test")
-    for item in ("pve-gitops.yaml", ".gitignore", "proxmox"):
-        src = os.path.join(SRC, "examples", "infra", item)
-        if os.path.isdir(src):
-            shutil.copytree(src, os.path.join(REPO, item))
-        else:
-            shutil.copy(src, REPO)
-    # only loopback VMs here: the example definitions say 192.168.x
-    vms = os.path.join(REPO, "proxmox", "vms")
-    for n in os.listdir(vms):
-        os.unlink(os.path.join(vms, n))
-    cfg = os.path.join(REPO, "pve-gitops.yaml")
-    text = open(cfg).read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (psim.url, psim.fingerprint), text)
-    text = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
-                  r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
-                  "wait_seconds: 20" % (sshd.port, KNOWN), text)
-    text = text.replace("vault:\n", "vault:\n  addr: %s\n" % vsim.url)
-    if asan_build(BIN):
-        # the playbook runs this binary (kubeconfig publish), and an ASan
-        # one cannot start under Ansible's address-space limit
-        text += "ansible:\n  memory_limit: 0\n"
-    open(cfg, "w").write(text)
+    W.infra_repo(SRC)
+    # the playbook runs this binary (kubeconfig publish)
+    W.configure(psim, sshd, KNOWN, vault=vsim,
+                extra=e2elib.asan_ansible(BIN))
     # K3s stands in: an install script that writes a K3s-shaped kubeconfig
     fake = os.path.join(D, "fake-k3s-install.sh")
     with open(fake, "w") as f:
@@ -126,17 +72,7 @@ def setup(psim, vsim, sshd):
                 "%s/k3s.yaml\nk3s_wait_seconds: 10\n" % (fake, D))
     # a direct playbook that records each run and its hosts, instead of
     # installing HAProxy on this machine
-    with open(os.path.join(REPO, "proxmox", "playbooks", "haproxy.yml"),
-              "w") as f:
-        f.write("""- hosts: "{{ target_hosts }}"
-  gather_facts: false
-  tasks:
-    - name: record the run
-      ansible.builtin.shell: >-
-        echo "{{ ansible_play_hosts_all | sort | join(',') }}"
-        >> %s/haproxy-runs.log
-      delegate_to: localhost
-      run_once: true
+    W.record_playbook("haproxy", os.path.join(D, "haproxy-runs.log"), """\
     - name: record what a playbook can read of the credentials
       ansible.builtin.shell: >-
         echo "secret=[{{ lookup('env', 'PM_API_TOKEN_SECRET') }}]
@@ -145,34 +81,17 @@ def setup(psim, vsim, sshd):
         >> %s/haproxy-env.log
       delegate_to: localhost
       run_once: true
-    - name: reach each host
-      ansible.builtin.command: "true"
-""" % (D, D))
-    git("remote", "add", "origin", REMOTE)
+""" % D)
     commit("chore: the infrastructure repository")
 
 
 def env_for(psim, vsim, sshd):
-    home = os.path.join(D, "home")
-    os.makedirs(home, exist_ok=True)
-    e = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
-             PM_API_TOKEN_SECRET=SECRET, VAULT_ADDR=vsim.url,
-             VAULT_TOKEN=VTOKEN, HOME=home,
-             ANSIBLE_PRIVATE_KEY_FILE=sshd.client_key, ANSIBLE_NOCOLOR="1",
-             PATH=os.path.dirname(os.path.abspath(BIN)) + ":" +
-             os.environ["PATH"])
-    e.pop("PM_API_URL", None)
-    return e
+    return W.env(sshd, SECRET, path=[os.path.dirname(os.path.abspath(BIN))],
+                 VAULT_ADDR=vsim.url, VAULT_TOKEN=VTOKEN)
 
 
 def pg(env, *args):
-    return subprocess.run([BIN, "-C", REPO, "--no-color"] + list(args),
-                          capture_output=True, text=True, env=env,
-                          timeout=600)
-
-
-def remote_log():
-    return git("log", "--format=%s", "main", cwd=REMOTE).splitlines()
+    return W.run(BIN, env, *args)
 
 
 def commit_files(rev, cwd=REMOTE):
@@ -269,10 +188,7 @@ def stage_refusals(env, psim):
 
 
 def stage_rejected_push(env):
-    other = os.path.join(D, "other")
-    git("clone", "-q", REMOTE, other, cwd=D)
-    git("config", "user.name", "Other", cwd=other)
-    git("config", "user.email", "other@example.test", cwd=other)
+    other = W.clone("other", "Other", "other@example.test")
     ini = os.path.join(other, "proxmox", "k8s.ini")
     text = open(ini).read()
     # the same spot the automated commit writes to: a real conflict
@@ -300,25 +216,13 @@ def stage_rejected_push(env):
          log)
 
 
-def wait_for(cond, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.3)
-    return False
-
-
 def runs_log():
     p = os.path.join(D, "haproxy-runs.log")
     return open(p).read().split() if os.path.exists(p) else []
 
 
 def stage_watch(env):
-    wc = os.path.join(D, "watcher")
-    git("clone", "-q", REMOTE, wc, cwd=D)
-    git("config", "user.name", "Watcher", cwd=wc)
-    git("config", "user.email", "watch@example.test", cwd=wc)
+    wc = W.clone("watcher", "Watcher", "watch@example.test")
     # the watcher starts where the team is: everything so far is done (the
     # commits before were run by hand, some failing on purpose)
     git("update-ref", "refs/pve-gitops/done", "main", cwd=REMOTE)
@@ -332,7 +236,8 @@ def stage_watch(env):
     vm_file("haproxy-w2", "127.0.0.7")
     commit("feat: second balancer [ansible haproxy]", push=False)
     git("push", "-q", "origin", "HEAD:main")
-    done = wait_for(lambda: runs_log()[-2:] == ["haproxy-w1", "haproxy-w2"])
+    done = e2elib.wait_for(lambda: runs_log()[-2:] == ["haproxy-w1",
+                                                       "haproxy-w2"], 180, 0.3)
     t.ok(done, "watch: two pushed commits provisioned, in order",
          open(os.path.join(D, "watch.out")).read()[-3000:])
     log = remote_log()
@@ -348,8 +253,8 @@ def stage_watch(env):
     vm_file("haproxy-w3", "127.0.0.8")
     commit("feat: third balancer [ansible haproxy]")
     head = git("rev-parse", "HEAD")
-    wait_for(lambda: ("watch: " + head[:12]) in
-             open(os.path.join(D, "watch.out")).read(), 60)
+    e2elib.wait_for(lambda: ("watch: " + head[:12]) in
+                    open(os.path.join(D, "watch.out")).read(), 60, 0.3)
     w.send_signal(signal.SIGTERM)
     rc = w.wait(timeout=300)
     out.close()
@@ -378,9 +283,9 @@ def stage_watch(env):
 def main():
     with Sshds(["127.0.0.%d" % i for i in range(2, 9)]) as sshd, \
             VaultSim(VSIM, token=VTOKEN) as vsim, \
-            Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",
-                "--boot-ms", "0", "--guest-host-key",
-                "127.0.0.2=" + sshd.host_pub_file("127.0.0.2")) as psim:
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10", "--boot-ms", "0",
+                       "--guest-host-key",
+                       "127.0.0.2=" + sshd.host_pub_file("127.0.0.2")) as psim:
         setup(psim, vsim, sshd)
         env = env_for(psim, vsim, sshd)
         stage_k3s(env, psim, vsim, sshd)
@@ -388,7 +293,7 @@ def main():
         stage_refusals(env, psim)
         stage_rejected_push(env)
         stage_watch(env)
-    shutil.rmtree(D, ignore_errors=True)
+    W.cleanup()
     t.done()
 
 

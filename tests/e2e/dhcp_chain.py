@@ -14,27 +14,23 @@ Usage: dhcp_chain.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
 
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from kubelib import asan_build  # noqa: E402
-from simlib import Sim, Tap, schema_check  # noqa: E402
+import e2elib  # noqa: E402
+from simlib import Tap, schema_check  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 
 BIN, PSIM, SRC = sys.argv[1:4]
 SECRET = "0d6c2b9e-3f4a-4b5c-8d7e-9f0a1b2c3d4e"
 ADDR = "127.0.0.5"
 t = Tap()
-D = tempfile.mkdtemp(prefix="pve-gitops-dhcp.")
-REPO = os.path.join(D, "repo")
-REMOTE = os.path.join(D, "remote.git")
+W = e2elib.Workdir("pve-gitops-dhcp.")
+D, REMOTE = W.dir, W.remote
 KNOWN = os.path.join(D, "ssh", "known_hosts")
+git = W.git
 
 TOPOLOGY = """\
 nodes:
@@ -50,75 +46,15 @@ dhcp_leases:
 """ % ADDR
 
 
-def git(*args, cwd=REPO):
-    p = subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True,
-                       text=True)
-    if p.returncode:
-        raise RuntimeError("git %s: %s" % (args, p.stderr))
-    return p.stdout.strip()
-
-
-def commit(msg):
-    git("add", "-A")
-    git("commit", "-q", "-m", msg)
-    git("push", "-q", "origin", "HEAD:main")
-
-
 def setup(psim, sshd):
-    git("init", "-q", "--bare", "-b", "main", REMOTE, cwd=D)
-    os.makedirs(REPO)
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Dev")
-    git("config", "user.email", "dev@example.test")
-    for item in ("pve-gitops.yaml", ".gitignore", "proxmox"):
-        src = os.path.join(SRC, "examples", "infra", item)
-        if os.path.isdir(src):
-            shutil.copytree(src, os.path.join(REPO, item))
-        else:
-            shutil.copy(src, REPO)
-    vms = os.path.join(REPO, "proxmox", "vms")
-    for n in os.listdir(vms):
-        os.unlink(os.path.join(vms, n))
-    cfg = os.path.join(REPO, "pve-gitops.yaml")
-    text = open(cfg).read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (psim.url, psim.fingerprint), text)
-    text = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
-                  r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
-                  "wait_seconds: 20" % (sshd.port, KNOWN), text)
+    W.infra_repo(SRC)
+    text = W.configure(psim, sshd, KNOWN, extra=e2elib.asan_ansible(BIN))
     assert "dhcp:\n  wait_seconds: 120\n" in text
-    text = text.replace("dhcp:\n  wait_seconds: 120\n",
-                        "dhcp:\n  wait_seconds: 30\n")
-    if asan_build(BIN):
-        text += "ansible:\n  memory_limit: 0\n"
-    open(cfg, "w").write(text)
-    with open(os.path.join(REPO, "proxmox", "playbooks", "haproxy.yml"),
-              "w") as f:
-        f.write("""- hosts: "{{ target_hosts }}"
-  gather_facts: false
-  tasks:
-    - name: record the run
-      ansible.builtin.shell: >-
-        echo "{{ ansible_play_hosts_all | sort | join(',') }}"
-        >> %s/haproxy-runs.log
-      delegate_to: localhost
-      run_once: true
-    - name: reach each host
-      ansible.builtin.command: "true"
-""" % D)
-    git("remote", "add", "origin", REMOTE)
-    commit("chore: the infrastructure repository")
-
-
-def env_for(sshd):
-    home = os.path.join(D, "home")
-    os.makedirs(home, exist_ok=True)
-    e = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
-             PM_API_TOKEN_SECRET=SECRET, HOME=home,
-             ANSIBLE_PRIVATE_KEY_FILE=sshd.client_key, ANSIBLE_NOCOLOR="1")
-    e.pop("PM_API_URL", None)
-    e.pop("VAULT_TOKEN", None)
-    return e
+    with open(W.config, "w") as f:
+        f.write(text.replace("dhcp:\n  wait_seconds: 120\n",
+                             "dhcp:\n  wait_seconds: 30\n"))
+    W.record_playbook("haproxy", os.path.join(D, "haproxy-runs.log"))
+    W.commit("chore: the infrastructure repository")
 
 
 def main():
@@ -126,24 +62,19 @@ def main():
     with open(topo, "w") as f:
         f.write(TOPOLOGY)
     with Sshds([ADDR]) as sshd, \
-            Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",
-                "--topology", topo, "--boot-ms", "1500", "--guest-host-key",
-                ADDR + "=" + sshd.host_pub_file(ADDR)) as psim:
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10", "--topology", topo,
+                       "--boot-ms", "1500", "--guest-host-key",
+                       ADDR + "=" + sshd.host_pub_file(ADDR)) as psim:
         setup(psim, sshd)
-        with open(os.path.join(REPO, "proxmox", "vms", "haproxy-dhcp.yaml"),
-                  "w") as f:
-            f.write("name: haproxy-dhcp\ntarget_node: node01\ncores: 1\n"
-                    "memory: 1024\nclone: ubuntu24-template\n"
-                    "ipconfig0: ip=dhcp\nciuser: root\nagent: 1\n")
-        commit("feat: a DHCP load balancer [ansible haproxy]")
-        p = subprocess.run([BIN, "-C", REPO, "--no-color", "run", "--push"],
-                           capture_output=True, text=True, env=env_for(sshd),
-                           timeout=600)
+        W.vm_file("haproxy-dhcp", "dhcp", agent=True)
+        W.commit("feat: a DHCP load balancer [ansible haproxy]")
+        p = W.run(BIN, W.env(sshd, SECRET, drop=["VAULT_TOKEN"]), "run",
+                  "--push")
         out = p.stdout + p.stderr
         t.eq(p.returncode, 0, "dhcp: run --push exits 0")
         if p.returncode:
             print("#", out[-3000:].replace("\n", "\n# "))
-        log = git("log", "--format=%s", "main", cwd=REMOTE).splitlines()
+        log = W.remote_log()
         t.eq(log[0], "Auto-update Ansible inventory [ansible haproxy]",
              "dhcp: the automated commit is on the remote")
         t.eq(git("show", "main:proxmox/new_hosts.txt", cwd=REMOTE),
@@ -164,7 +95,7 @@ def main():
         t.ok("no known IPv4 address" not in out,
              "dhcp: no 'no known IPv4 address' warning", out)
         schema_check(t, psim)
-    shutil.rmtree(D, ignore_errors=True)
+    W.cleanup()
     t.done()
 
 

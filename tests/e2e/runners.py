@@ -13,19 +13,24 @@ ansible-playbook and real sshd servers on 127.0.0.x for the new VMs.
   the three commits' hosts, in commit order (the progress marker,
   refs/pve-gitops/done);
 - `watch --once` finishes stage two of the automated commit it just made;
+- a server that refuses refs/pve-gitops/* (a pre-receive hook): exit 1 at
+  once with its reason, nothing applied, and the next run does the commit;
 - a lease held by another, not expired, with lease_wait_seconds 0: exit 1
-  naming the holder, and nothing applied or pushed.
+  naming the holder, and nothing applied or pushed;
+- a `watch` waiting for that lease stops within 2 s of SIGTERM, exits 0
+  ("watch: stopped"), and leaves the other's lease as it was.
 
-Usage: runners.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
+Usage: runners.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR [STAGE,...]
+(STAGE: at_once, killed, three_commits, watch_once, refused, held; all by
+default,
+as ctest runs it; the others for working on one case.)
 """
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import requests
@@ -34,107 +39,48 @@ import urllib3
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from simlib import Sim, Tap  # noqa: E402
+import e2elib  # noqa: E402
+from simlib import Tap  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 
 urllib3.disable_warnings()
 BIN, PSIM, SRC = sys.argv[1:4]
+STAGES = sys.argv[4].split(",") if len(sys.argv) > 4 else None
 SECRET = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 AUTH = {"Authorization": "PVEAPIToken=root@pam!ci=" + SECRET}
 t = Tap()
-D = tempfile.mkdtemp(prefix="pve-gitops-runners.")
-DEV = os.path.join(D, "dev")
-REMOTE = os.path.join(D, "remote.git")
+W = e2elib.Workdir("pve-gitops-runners.", "dev")
+D, DEV, REMOTE = W.dir, W.repo, W.remote
 RUNS = os.path.join(D, "runs.log")
 TTL = 4
 
 
-def sh(*args, cwd=DEV, check=True):
-    p = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
-    if check and p.returncode:
-        raise RuntimeError("%s: %s" % (args, p.stderr))
-    return p.stdout.strip()
-
-
-def git(*args, cwd=DEV):
-    return sh("git", *args, cwd=cwd)
-
-
-def vm_file(name, ip):
-    with open(os.path.join(DEV, "proxmox", "vms", name + ".yaml"),
-              "w") as f:
-        f.write("name: %s\ntarget_node: node01\ncores: 1\nmemory: 1024\n"
-                "clone: ubuntu24-template\n"
-                'ipconfig0: "ip=%s/8,gw=127.0.0.1"\nciuser: root\n'
-                % (name, ip))
+sh, git, vm_file, clone = W.sh, W.git, W.vm_file, W.clone
 
 
 def commit(msg):
-    git("add", "-A")
-    git("commit", "-q", "-m", msg)
+    W.commit(msg, push=False)
     sh("git", "pull", "-q", "--rebase", "origin", "main", check=False)
     git("push", "-q", "origin", "HEAD:main")
 
 
 def setup(psim, sshd):
-    git("init", "-q", "--bare", "-b", "main", REMOTE, cwd=D)
-    os.makedirs(DEV)
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Dev")
-    git("config", "user.email", "dev@example.test")
-    for item in ("pve-gitops.yaml", ".gitignore", "proxmox"):
-        src = os.path.join(SRC, "examples", "infra", item)
-        if os.path.isdir(src):
-            shutil.copytree(src, os.path.join(DEV, item))
-        else:
-            shutil.copy(src, DEV)
-    vms = os.path.join(DEV, "proxmox", "vms")
-    for n in os.listdir(vms):
-        os.unlink(os.path.join(vms, n))
-    cfg = os.path.join(DEV, "pve-gitops.yaml")
-    text = open(cfg).read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (psim.url, psim.fingerprint), text)
-    text = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
-                  r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
-                  "wait_seconds: 20" % (sshd.port,
-                                        os.path.join(D, "known_hosts")),
-                  text)
-    text += ("runner:\n  lease_ttl_seconds: %d\n  lease_wait_seconds: 120\n"
-             % TTL)
-    open(cfg, "w").write(text)
+    W.infra_repo(SRC)
+    W.configure(psim, sshd, os.path.join(D, "known_hosts"))
+    # the example's runner: section, shorter
+    text = open(W.config).read()
+    for key, want in (("lease_ttl_seconds", TTL), ("lease_wait_seconds", 120)):
+        text, n = re.subn(r"(?m)^  %s: \d+" % key, "  %s: %d" % (key, want),
+                          text)
+        if n != 1:
+            raise RuntimeError("the example config has no runner.%s" % key)
+    open(W.config, "w").write(text)
     # a direct playbook that records each run and its hosts
-    with open(os.path.join(DEV, "proxmox", "playbooks", "haproxy.yml"),
-              "w") as f:
-        f.write("""- hosts: "{{ target_hosts }}"
-  gather_facts: false
-  tasks:
-    - name: record the run
-      ansible.builtin.shell: >-
-        echo "{{ ansible_play_hosts_all | sort | join(',') }}" >> %s
-      delegate_to: localhost
-      run_once: true
-    - name: reach each host
-      ansible.builtin.command: "true"
-""" % RUNS)
-    git("remote", "add", "origin", REMOTE)
+    W.record_playbook("haproxy", RUNS)
     commit("chore: the infrastructure repository")
     # everything so far is done: the runners start from here
     git("update-ref", "refs/pve-gitops/done", "main", cwd=REMOTE)
-    env = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
-               PM_API_TOKEN_SECRET=SECRET, HOME=os.path.join(D, "home"),
-               ANSIBLE_PRIVATE_KEY_FILE=sshd.client_key, ANSIBLE_NOCOLOR="1")
-    env.pop("PM_API_URL", None)
-    os.makedirs(env["HOME"])
-    return env
-
-
-def clone(name):
-    d = os.path.join(D, name)
-    git("clone", "-q", REMOTE, d, cwd=D)
-    git("config", "user.name", name, cwd=d)
-    git("config", "user.email", name + "@example.test", cwd=d)
-    return d
+    return W.env(sshd, SECRET)
 
 
 def start(env, d, *args):
@@ -169,8 +115,7 @@ def runs():
 
 
 def remote_log():
-    return git("log", "--first-parent", "--format=%s", "main",
-               cwd=REMOTE).splitlines()
+    return W.remote_log("--first-parent")
 
 
 def automated(log=None):
@@ -194,15 +139,6 @@ def settled(name):
     t.eq(lease(), "", "%s: the lease was released" % name)
 
 
-def wait_for(cond, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def stage_three_at_once(env, sim, w1, w2, r3):
     vm_file("haproxy-a", "127.0.0.2")
     commit("feat: a balancer [ansible haproxy]")
@@ -214,8 +150,9 @@ def stage_three_at_once(env, sim, w1, w2, r3):
     rc, out = finish(ps[2])
     t.eq(rc, 0, "at once: run --push exits 0")
     # the watchers see the marker at the head on their next passes
-    ok = wait_for(lambda: marker() == git("rev-parse", "main", cwd=REMOTE)
-                  and not lease())
+    ok = e2elib.wait_for(
+        lambda: marker() == git("rev-parse", "main", cwd=REMOTE)
+        and not lease(), 120)
     time.sleep(3)
     texts = [out]
     for p in ps[:2]:
@@ -244,7 +181,7 @@ def stage_killed(env, sim, w1, w2, r3):
     n_auto, n_runs = len(automated()), len(runs())
     git("pull", "-q", "origin", "main", cwd=r3)
     victim = start(env, r3, "run", "--push")
-    seen = wait_for(lambda: guests(sim, "haproxy-b"), 120)
+    seen = e2elib.wait_for(lambda: guests(sim, "haproxy-b"), 120)
     held = lease()
     victim.send_signal(signal.SIGKILL)
     rc, vout = finish(victim)
@@ -303,8 +240,41 @@ def stage_watch_once(env, w):
     settled("watch --once")
 
 
+def stage_refused(env, sim, r):
+    """The server refuses refs/pve-gitops/* (a hook, as a protection rule
+    or credentials without the right would): a clear error at once."""
+    hook = os.path.join(REMOTE, "hooks", "pre-receive")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\nwhile read old new ref; do\n"
+                "  case $ref in refs/pve-gitops/*)\n"
+                "    echo 'refs/pve-gitops/ is protected' >&2; exit 1;;\n"
+                "  esac\ndone\n")
+    os.chmod(hook, 0o755)
+    vm_file("haproxy-f", "127.0.0.9")
+    commit("feat: balancer f [ansible haproxy]")
+    git("pull", "-q", "origin", "main", cwd=r)
+    n_log = len(open(sim.log).read().splitlines())
+    t0 = time.monotonic()
+    rc, out = finish(start(env, r, "run", "--push"), timeout=60)
+    took = time.monotonic() - t0
+    os.unlink(hook)
+    t.ok(rc == 1 and "refused the update of refs/pve-gitops/lease: "
+         "pre-receive hook declined (the runner's git credentials must be "
+         "allowed to push refs/pve-gitops/*" in out and took < 30,
+         "refused: exit 1 at once (%.1f s), naming the ref and the "
+         "server's reason" % took, out[-2000:])
+    t.eq(len(open(sim.log).read().splitlines()), n_log,
+         "refused: not one request reached Proxmox")
+    t.eq(lease(), "", "refused: no lease")
+    # the commit is left for the next run: the marker stays before it
+    rc, out = finish(start(env, r, "run", "--push"))
+    t.eq(rc, 0, "refused: the next run, allowed, does the commit") or \
+        print("#", out[-3000:])
+    settled("refused")
+
+
 def stage_held(env, sim, r):
-    cfg = os.path.join(DEV, "pve-gitops.yaml")
+    cfg = W.config
     text = open(cfg).read()
     open(cfg, "w").write(text.replace("lease_wait_seconds: 120",
                                       "lease_wait_seconds: 0"))
@@ -331,20 +301,63 @@ def stage_held(env, sim, r):
     t.eq(git("rev-parse", "main", cwd=REMOTE), head,
          "held: nothing pushed")
     t.eq(lease(), oid, "held: the other's lease is untouched")
+    return oid
+
+
+def stage_held_watch(env, sim, w, oid):
+    """A watch waiting for the other's lease, stopped by SIGTERM."""
+    cfg = W.config
+    text = open(cfg).read()
+    open(cfg, "w").write(text.replace("lease_wait_seconds: 0",
+                                      "lease_wait_seconds: 120"))
+    commit("chore: wait for the lease")
+    head = git("rev-parse", "main", cwd=REMOTE)
+    git("fetch", "-q", "origin", cwd=w)
+    git("reset", "-q", "--hard", "origin/main", cwd=w)
+    n_log = len(open(sim.log).read().splitlines())
+    p = start(env, w, "watch", "--remote", REMOTE, "--interval", "1")
+
+    def waiting():
+        p.out.seek(0)
+        return "waiting up to 120 s" in p.out.read() or p.poll() is not None
+    t.ok(e2elib.wait_for(waiting, 60) and p.poll() is None,
+         "held, watch: it waits for the other's lease")
+    time.sleep(0.5)  # in the pause between two looks at the lease
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    rc, out = finish(p, timeout=10)
+    took = time.monotonic() - t0
+    t.ok(took < 2, "held, watch: stopped %.2f s after SIGTERM" % took)
+    t.ok(rc == 0 and "watch: stopped" in out and
+         "stopped while waiting for the lease" in out,
+         "held, watch: exit 0, saying it stopped while waiting", out[-2000:])
+    t.eq(lease(), oid, "held, watch: the other's lease is untouched")
+    t.eq(git("rev-parse", "main", cwd=REMOTE), head,
+         "held, watch: nothing pushed")
+    t.eq(len(open(sim.log).read().splitlines()), n_log,
+         "held, watch: not one request reached Proxmox")
 
 
 def main():
-    with Sshds(["127.0.0.%d" % i for i in range(2, 9)]) as sshd, \
-            Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms",
-                "10,qmclone=300", "--boot-ms", "0") as psim:
+    with Sshds(["127.0.0.%d" % i for i in range(2, 10)]) as sshd, \
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10,qmclone=300",
+                       "--boot-ms", "0") as psim:
         env = setup(psim, sshd)
         w1, w2, r3 = clone("w1"), clone("w2"), clone("r3")
-        stage_three_at_once(env, psim, w1, w2, r3)
-        stage_killed(env, psim, w1, w2, r3)
-        stage_three_commits(env, psim, w2)
-        stage_watch_once(env, w1)
-        stage_held(env, psim, w2)
-    shutil.rmtree(D, ignore_errors=True)
+        if not STAGES or "at_once" in STAGES:
+            stage_three_at_once(env, psim, w1, w2, r3)
+        if not STAGES or "killed" in STAGES:
+            stage_killed(env, psim, w1, w2, r3)
+        if not STAGES or "three_commits" in STAGES:
+            stage_three_commits(env, psim, w2)
+        if not STAGES or "watch_once" in STAGES:
+            stage_watch_once(env, w1)
+        if not STAGES or "refused" in STAGES:
+            stage_refused(env, psim, w2)
+        if not STAGES or "held" in STAGES:
+            oid = stage_held(env, psim, w2)
+            stage_held_watch(env, psim, w1, oid)
+    W.cleanup()
     t.done()
 
 

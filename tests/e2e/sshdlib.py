@@ -33,9 +33,14 @@ def free_port(addr="127.0.0.1"):
 
 
 class Sshds:
-    """Servers on addrs, all on one port (as VMs share ssh.port)."""
+    """Servers on addrs, all on one port (as VMs share ssh.port).
 
-    def __init__(self, addrs, port=None):
+    extra: {addr: sshd_config lines} put first in that server's file
+    (sshd keeps the first value of a keyword), such as "SetEnv PATH=..."
+    or another AuthorizedKeysFile."""
+
+    def __init__(self, addrs, port=None, extra=None):
+        self.extra = extra or {}
         self.dir = tempfile.mkdtemp(prefix="pve-gitops-sshd.")
         self.port = port or free_port()
         self.client_key = os.path.join(self.dir, "id_ed25519")
@@ -58,6 +63,7 @@ class Sshds:
         self.host_pub[addr] = keygen(key)
         conf = os.path.join(self.dir, "sshd-%s.conf" % addr)
         with open(conf, "w") as f:
+            f.write(self.extra.get(addr, ""))
             f.write("""ListenAddress %s:%d
 HostKey %s
 PidFile %s/sshd-%s.pid

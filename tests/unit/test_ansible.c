@@ -172,6 +172,13 @@ static void ansible__playbook_argv(void **state)
 	ansible_playbook_argv(&argv, &p);
 	assert_string_equal(argv.v[5], "target_hosts=all");
 	strvec_clear(&argv);
+	/* new hosts that failed are left out of the run */
+	p.limit = "all:!k8s-a-2";
+	ansible_playbook_argv(&argv, &p);
+	assert_int_equal(argv.nr, ARRAY_SIZE(want) + 2);
+	assert_string_equal(argv.v[8], "--limit");
+	assert_string_equal(argv.v[9], "all:!k8s-a-2");
+	strvec_clear(&argv);
 }
 
 static void ansible__programs_table(void **state)

@@ -70,6 +70,17 @@ static void config__overrides(void **state)
 	assert_string_equal(cfg.proxmox.endpoint, "https://pve:8006");
 	assert_int_equal(cfg.proxmox.parallel, 8);
 	assert_int_equal(cfg.ssh.port, 2222);
+	assert_false(cfg.provision.cloud_init_error_continue);
+	config_release(&cfg);
+	assert_int_equal(decode(&cfg, &dl,
+				"provision: {on_cloud_init_error: continue}\n"),
+			 0);
+	assert_true(cfg.provision.cloud_init_error_continue);
+	config_release(&cfg);
+	assert_int_equal(
+		decode(&cfg, &dl, "provision: {on_cloud_init_error: fail}\n"),
+		0);
+	assert_false(cfg.provision.cloud_init_error_continue);
 	config_release(&cfg);
 	diag_list_release(&dl);
 }
@@ -110,6 +121,15 @@ static void config__errors(void **state)
 		{ "validate_with_ansible: sometimes\n",
 		  "validate_with_ansible: 'sometimes' is not allowed (allowed: "
 		  "auto, always, never)" },
+		{ "provision: {on_cloud_init_error: ignore}\n",
+		  "provision.on_cloud_init_error: 'ignore' is not allowed "
+		  "(allowed: fail, continue)" },
+		{ "provision: {on_cloud_init_error: [fail]}\n",
+		  "provision.on_cloud_init_error: expected fail or continue, got "
+		  "a list" },
+		{ "provision: {on_cloud_init_errors: fail}\n",
+		  "unknown key 'provision.on_cloud_init_errors'; did you mean "
+		  "'on_cloud_init_error'?" },
 		{ "git: {remote: '--upload-pack=x'}\n",
 		  "git.remote: '--upload-pack=x': empty, starts with '-' or "
 		  "contains spaces or control characters" },

@@ -1,11 +1,13 @@
 /*
  * test_plan.c - the reconciler's decisions: create, no-op by digest,
  * update with changes and reboots, blocked same-name VMs and --adopt,
- * prune and protection, disks, the leftover of a race, and Proxmox's
- * normalised values.
+ * prune and protection, orphans (managed VMs without a definition), the
+ * verdict of --detailed-exitcode, disks, the leftover of a race, Proxmox's
+ * normalised values, and what the cluster tells (core/planchk.h).
  */
 #include "test.h"
 #include "core/plan.h"
+#include "core/planchk.h"
 #include "util/xalloc.h"
 
 static const struct vmdef_opts lax = { .strict_secrets = false };
@@ -113,7 +115,8 @@ static void plan__create_and_noop(void **state)
 	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
 	assert_string_equal(f.plan.items[0].reason,
 			    "there is no template 'tpl' to clone in the "
-			    "cluster");
+			    "cluster (templates: none); set clone to one of "
+			    "them");
 	plan_release(&f.plan);
 
 	add_vm(&f, 9000, "tpl", NULL, "stopped")->template_ = true;
@@ -551,6 +554,84 @@ static void plan__prune_and_protection(void **state)
 	teardown(&f);
 }
 
+/* Managed VMs without a definition: orphans without prune, destroys with */
+static void plan__orphans(void **state)
+{
+	struct fixture f;
+	struct actual_vm *tpl, *other;
+	struct strvec keep = STRVEC_INIT;
+
+	(void)state;
+	setup(&f, base);
+	add_vm(&f, 130, "old", "pve-gitops;pg-12345678", "stopped");
+	add_vm(&f, 131, "theirs", NULL, "running");
+	add_vm(&f, 132, "excluded", "pve-gitops", "running");
+	tpl = add_vm(&f, 9000, "tpl", "pve-gitops", "stopped");
+	tpl->template_ = true;
+	other = add_vm(&f, 133, "older", "pve-gitops", "running");
+	free(other->node);
+	other->node = xstrdup("node02");
+	strvec_push(&keep, "excluded");
+	f.in.keep_names = &keep;
+	run(&f);
+	assert_int_equal(f.plan.nr, 1); /* only the create */
+	assert_int_equal(f.plan.destroy, 0);
+	assert_int_equal(f.plan.nr_orphans, 2);
+	assert_string_equal(f.plan.orphans[0].name, "old");
+	assert_int_equal(f.plan.orphans[0].vmid, 130);
+	assert_string_equal(f.plan.orphans[0].node, "node01");
+	assert_string_equal(f.plan.orphans[1].name, "older");
+	assert_string_equal(f.plan.orphans[1].node, "node02");
+	assert_int_equal(plan_verdict(&f.plan), PLAN_VERDICT_CHANGES);
+	plan_release(&f.plan);
+	assert_int_equal(f.plan.nr_orphans, 0);
+	assert_null(f.plan.orphans);
+
+	f.in.prune = true;
+	run(&f);
+	assert_int_equal(f.plan.nr_orphans, 0);
+	assert_int_equal(f.plan.nr, 3);
+	assert_int_equal(f.plan.items[1].op, PLAN_DESTROY);
+	assert_int_equal(f.plan.items[2].op, PLAN_DESTROY);
+	strvec_clear(&keep);
+	teardown(&f);
+}
+
+/* plan --detailed-exitcode's verdict: Terraform's 0, 2, and 1 for a plan
+ * apply cannot carry out */
+static void plan__verdict(void **state)
+{
+	static const struct {
+		unsigned add, change, destroy, blocked, pending;
+		size_t orphans;
+		enum plan_verdict want;
+	} cases[] = {
+		{ 0, 0, 0, 0, 0, 0, PLAN_VERDICT_NONE },
+		{ 0, 0, 0, 0, 0, 3, PLAN_VERDICT_NONE },
+		{ 0, 0, 0, 0, 2, 0, PLAN_VERDICT_NONE },
+		{ 1, 0, 0, 0, 0, 0, PLAN_VERDICT_CHANGES },
+		{ 0, 1, 0, 0, 0, 0, PLAN_VERDICT_CHANGES },
+		{ 0, 0, 1, 0, 0, 0, PLAN_VERDICT_CHANGES },
+		{ 0, 0, 1, 2, 0, 1, PLAN_VERDICT_CHANGES },
+		{ 0, 0, 0, 1, 0, 0, PLAN_VERDICT_BLOCKED },
+		{ 0, 0, 0, 2, 1, 4, PLAN_VERDICT_BLOCKED },
+	};
+	struct plan p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.add = cases[i].add;
+		p.change = cases[i].change;
+		p.destroy = cases[i].destroy;
+		p.blocked = cases[i].blocked;
+		p.pending = cases[i].pending;
+		p.nr_orphans = cases[i].orphans;
+		assert_int_equal(plan_verdict(&p), cases[i].want);
+	}
+}
+
 static void plan__disks_and_state(void **state)
 {
 	struct fixture f;
@@ -613,6 +694,129 @@ static void plan__normalised_values(void **state)
 	assert_false(plan_value_equal("cores", "2", NULL));
 }
 
+/* The facts of a cluster of node01 (online), node02 (offline). */
+static void two_nodes(struct cluster_facts *cf)
+{
+	struct facts_node *n;
+
+	cluster_facts_init(cf);
+	facts_add_node(cf, "node01", "online");
+	facts_add_node(cf, "node02", "offline"); /* moves the array */
+	cf->nodes_read = true;
+	n = facts_node(cf, "node01");
+	facts_add_storage(n, "local", "iso,vztmpl,backup", true, true);
+	facts_add_storage(n, "local-lvm", "images,rootdir", true, true);
+	facts_add_storage(n, "off", "images", false, false);
+	n->storage_read = true;
+	strvec_push(&n->bridges, "vmbr0");
+	n->bridges_read = true;
+	cf->ips_read = true;
+}
+
+static const char *reason_with(struct fixture *f, const char *text,
+			       struct cluster_facts *cf)
+{
+	teardown(f);
+	setup(f, text);
+	add_vm(f, 9000, "tpl", NULL, "stopped")->template_ = true;
+	f->in.facts = cf;
+	run(f);
+	assert_int_equal(f->plan.nr, 1);
+	return f->plan.items[0].op == PLAN_BLOCKED ? f->plan.items[0].reason
+						   : NULL;
+}
+
+static void plan__cluster_facts(void **state)
+{
+	struct cluster_facts cf;
+	struct strvec k = STRVEC_INIT, v = STRVEC_INIT;
+	struct fixture f;
+	struct actual_vm *a;
+	const char *r;
+
+	(void)state;
+	two_nodes(&cf);
+	setup(&f, base);
+	assert_null(reason_with(&f, base, &cf));
+	assert_int_equal(f.plan.items[0].op, PLAN_CREATE);
+
+	r = reason_with(&f,
+			"name: web\ntarget_node: node09\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: local-lvm}}\n",
+			&cf);
+	assert_string_equal(r, "node09 is not a cluster node (nodes: node01, "
+			       "node02); set target_node to one of them");
+	r = reason_with(&f, "name: web\ntarget_node: node02\nclone: tpl\n",
+			&cf);
+	assert_string_equal(r, "node node02 is offline; bring it back online "
+			       "or set target_node to an online node "
+			       "(node01)");
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: nope}}\n",
+			&cf);
+	assert_string_equal(r, "storage 'nope' does not exist on node node01; "
+			       "set storage to one that does (local-lvm)");
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: local}}\n",
+			&cf);
+	assert_string_equal(
+		r, "storage 'local' on node node01 does not hold VM disks "
+		   "(content: iso,vztmpl,backup; add 'images' to it); set "
+		   "storage to one that does (local-lvm)");
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"disks: {scsi0: {size: 20G, storage: off}}\n",
+			&cf);
+	assert_non_null(strstr(r, "storage 'off' is disabled on node node01"));
+	r = reason_with(&f,
+			"name: web\ntarget_node: node01\nclone: tpl\n"
+			"network: {bridge: vmbr7}\n",
+			&cf);
+	assert_string_equal(r, "bridge 'vmbr7' does not exist on node node01 "
+			       "(bridges: vmbr0); set bridge of net0 to one "
+			       "of them");
+
+	/* an address in another VM's ipconfig1, and the VM's own */
+	strvec_pushl(&k, "name", "ipconfig1", NULL);
+	strvec_pushl(&v, "db", "gw=10.0.0.1,ip=10.0.0.5/24", NULL);
+	facts_add_config_ips(&cf, 120, "db", &k, &v);
+	assert_true(facts_ips_of(&cf, 120));
+	r = reason_with(&f, base, &cf);
+	assert_string_equal(r, "10.0.0.5 is already used by VM 120 'db' (its "
+			       "ipconfig1); choose another address in "
+			       "ipconfig0, or change that VM");
+	/* the template missing too: every problem at once */
+	teardown(&f);
+	setup(&f, "name: web\ntarget_node: node09\nclone: tpl\n");
+	f.in.facts = &cf;
+	run(&f);
+	assert_string_equal(f.plan.items[0].reason,
+			    "there is no template 'tpl' to clone in the "
+			    "cluster (templates: none); set clone to one of "
+			    "them; node09 is not a cluster node (nodes: "
+			    "node01, node02); set target_node to one of them");
+
+	/* an existing VM is checked only with refresh */
+	teardown(&f);
+	setup(&f, "name: web\ntarget_node: node01\nnetwork: {bridge: vmbr7}\n");
+	f.in.facts = &cf;
+	a = add_vm(&f, 101, "web", "pve-gitops", "running");
+	(void)a;
+	run(&f);
+	assert_int_not_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	plan_release(&f.plan);
+	f.in.refresh = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_non_null(strstr(f.plan.items[0].reason, "bridge 'vmbr7'"));
+	teardown(&f);
+	strvec_clear(&k);
+	strvec_clear(&v);
+	cluster_facts_release(&cf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,8 +834,11 @@ int main(void)
 		cmocka_unit_test(plan__terraform_vms_and_args),
 		cmocka_unit_test(plan__half_made_clone_is_finished),
 		cmocka_unit_test(plan__prune_and_protection),
+		cmocka_unit_test(plan__orphans),
+		cmocka_unit_test(plan__verdict),
 		cmocka_unit_test(plan__disks_and_state),
 		cmocka_unit_test(plan__normalised_values),
+		cmocka_unit_test(plan__cluster_facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
  * test_planfmt.c - a plan as text, markdown and JSON: the empty plan, a
  * destroy and a blocked item with an untrusted reason (escaped once), the
  * markdown signs in the first column, the JSON summary, a leftover of a
- * race.
+ * race, the managed VMs without a definition (orphans).
  */
 #include "test.h"
 #include "core/planfmt.h"
@@ -128,6 +128,52 @@ static void planfmt__json(void **state)
 	free(text);
 }
 
+/* managed VMs without a definition, after the plan or instead of it */
+static void planfmt__orphans(void **state)
+{
+	struct plan p;
+	struct plan_item it[2];
+	struct plan_orphan o[2] = {
+		{ (char *)"old\x1b[2J", (char *)"node01", 130 },
+		{ (char *)"older", (char *)"node02", 131 },
+	};
+	struct strbuf sb = STRBUF_INIT;
+	char *text;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.orphans = o;
+	p.nr_orphans = 1;
+	planfmt_text(&sb, &p);
+	assert_string_equal(sb.buf,
+			    "No changes. The defined VMs match Proxmox.\n\n"
+			    "1 managed VM has no definition; --prune deletes "
+			    "it:\n    old\\x1b[2J (vmid 130, node01)\n");
+	strbuf_reset(&sb);
+	two_items(&p, it);
+	p.orphans = o;
+	p.nr_orphans = 2;
+	planfmt_text(&sb, &p);
+	assert_non_null(strstr(sb.buf, "resolved.\n\n2 managed VMs have no "
+				       "definition; --prune deletes them:\n"
+				       "    old\\x1b[2J (vmid 130, node01)\n"
+				       "    older (vmid 131, node02)\n"));
+	strbuf_reset(&sb);
+	planfmt_markdown(&sb, &p);
+	assert_non_null(strstr(sb.buf, "1 to destroy, some blocked, 2 without "
+				       "a definition</summary>"));
+	assert_non_null(strstr(sb.buf, "\n      older (vmid 131, node02)\n"));
+	assert_null(strchr(sb.buf, '\x1b'));
+	text = planfmt_json(&p, 0);
+	assert_non_null(strstr(text, "\"orphans\": 2"));
+	assert_non_null(strstr(text, "\"name\": \"older\",\n      "
+				     "\"vmid\": 131,\n      \"node\": "
+				     "\"node02\""));
+	assert_non_null(strstr(text, "\"destroy\": 1"));
+	free(text);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +182,7 @@ int main(void)
 		cmocka_unit_test(planfmt__json),
 		cmocka_unit_test(planfmt__leftover),
 		cmocka_unit_test(planfmt__api_name_escaped),
+		cmocka_unit_test(planfmt__orphans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

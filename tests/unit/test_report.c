@@ -1,6 +1,6 @@
 /*
  * test_report.c - report_print: text from outside reaches the terminal
- * escaped, its line breaks kept.
+ * escaped, its line breaks kept; report_info: the same, but not with -q.
  */
 #include "test.h"
 
@@ -49,12 +49,34 @@ static void report__print_escapes_invalid_utf8(void **state)
 	free(s);
 }
 
+static void report__info_not_with_quiet(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(fp);
+	report_setup(0, false);
+	assert_true(report_shows_info());
+	report_info(fp, "shown \033 %d\n", 1);
+	report_setup(-1, false);
+	assert_false(report_shows_info());
+	report_info(fp, "hidden %d\n", 2);
+	report_print(fp, "data %d\n", 3); /* data: whatever the verbosity */
+	report_setup(0, false);
+	fclose(fp);
+	assert_string_equal(buf, "shown \\x1b 1\ndata 3\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(report__print_escapes_control_characters),
 		cmocka_unit_test(report__print_keeps_line_breaks_and_tabs),
 		cmocka_unit_test(report__print_escapes_invalid_utf8),
+		cmocka_unit_test(report__info_not_with_quiet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

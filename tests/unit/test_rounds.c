@@ -1,6 +1,7 @@
 /*
- * test_rounds.c - the retry rounds of apply: a timeout and a failure of no
- * VM are not tried again, everything else is; only those items run.
+ * test_rounds.c - the retry rounds of apply: a timeout, a permanent refusal
+ * and a failure of no VM are not tried again, everything else is; only those
+ * items run; when every failure was refused for good.
  */
 #include "test.h"
 #include "ops/rounds.h"
@@ -8,11 +9,13 @@
 static void rounds__retry_names(void **state)
 {
 	struct strvec names = STRVEC_INIT, again = STRVEC_INIT;
-	const enum err_kind kinds[] = { ERR_LOCKED, ERR_TIMEOUT, ERR_GENERIC,
-					ERR_LOST };
+	const enum err_kind kinds[] = {
+		ERR_LOCKED, ERR_TIMEOUT,   ERR_GENERIC,
+		ERR_LOST,   ERR_PERMANENT, ERR_INVALID
+	};
 
 	(void)state;
-	strvec_pushl(&names, "a", "b", "c", "", NULL);
+	strvec_pushl(&names, "a", "b", "c", "", "d", "e", NULL);
 	assert_int_equal(rounds_retry_names(&again, &names, kinds), 2);
 	assert_int_equal(again.nr, 2);
 	assert_string_equal(again.v[0], "a");
@@ -20,6 +23,20 @@ static void rounds__retry_names(void **state)
 	strvec_clear(&again);
 	strvec_clear(&names);
 	assert_int_equal(rounds_retry_names(&again, &names, kinds), 0);
+}
+
+static void rounds__all_refused(void **state)
+{
+	struct strvec names = STRVEC_INIT;
+	const enum err_kind refused[] = { ERR_PERMANENT, ERR_INVALID };
+	const enum err_kind mixed[] = { ERR_PERMANENT, ERR_LOCKED };
+
+	(void)state;
+	assert_false(rounds_all_refused(&names, refused)); /* none failed */
+	strvec_pushl(&names, "a", "b", NULL);
+	assert_true(rounds_all_refused(&names, refused));
+	assert_false(rounds_all_refused(&names, mixed));
+	strvec_clear(&names);
 }
 
 static void rounds__keep_only(void **state)
@@ -51,6 +68,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rounds__retry_names),
+		cmocka_unit_test(rounds__all_refused),
 		cmocka_unit_test(rounds__keep_only),
 	};
 

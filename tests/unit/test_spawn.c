@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "util/backoff.h"
+#include "util/fileio.h"
 #include "util/parse.h"
 #include "util/spawn.h"
 
@@ -78,6 +80,33 @@ static void spawn__stdin_is_dev_null(void **state)
 	assert_int_equal(spawn_run(&o, &status, &e), 0);
 	assert_int_equal(status, 0);
 	assert_string_equal(out.buf, "/dev/null\n");
+	strbuf_release(&out);
+	err_release(&e);
+}
+
+/* The file the child's stderr goes to is its fd 2, and no other of its fds. */
+static void spawn__stderr_file_not_inherited(void **state)
+{
+	char path[] = "/tmp/test_spawn.XXXXXX";
+	const char *argv[] = { "find",	  "/proc/self/fd", "-mindepth",
+			       "1",	  "-lname",	   path,
+			       "-printf", "%f\n",	   NULL };
+	struct strbuf out = STRBUF_INIT;
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1, fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	o.argv = argv;
+	o.out = &out;
+	o.stderr_path = path;
+	assert_int_equal(spawn_run(&o, &status, &e), 0);
+	assert_int_equal(status, 0);
+	assert_string_equal(out.buf, "2\n");
+	unlink(path);
 	strbuf_release(&out);
 	err_release(&e);
 }
@@ -297,6 +326,33 @@ static void spawn__memory_limit(void **state)
 	err_release(&e);
 }
 
+/* -q's capture of a playbook: both streams in one file, in their order. */
+static void spawn__output_path_takes_both_streams(void **state)
+{
+	const char *argv[] = { "sh", "-c", "echo out; echo err >&2; echo again",
+			       NULL };
+	char dir[] = "/tmp/test_spawn.XXXXXX";
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct spawn_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int status = -1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	strbuf_addf(&path, "%s/out.log", dir);
+	o.argv = argv;
+	o.output_path = path.buf;
+	assert_int_equal(spawn_run(&o, &status, &e), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(file_read_all(&text, path.buf, 1024, &e), 0);
+	assert_string_equal(text.buf, "out\nerr\nagain\n");
+	unlink(path.buf);
+	rmdir(dir);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	err_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +360,7 @@ int main(void)
 		cmocka_unit_test(spawn__missing_program_is_an_error),
 		cmocka_unit_test(spawn__arguments_are_not_interpreted),
 		cmocka_unit_test(spawn__stdin_is_dev_null),
+		cmocka_unit_test(spawn__stderr_file_not_inherited),
 		cmocka_unit_test(spawn__dir_and_env),
 		cmocka_unit_test(spawn__env_delta_apply),
 		cmocka_unit_test(spawn__killed_child),
@@ -311,6 +368,7 @@ int main(void)
 		cmocka_unit_test(spawn__deadline_kills_the_group),
 		cmocka_unit_test(spawn__deadline_not_reached),
 		cmocka_unit_test(spawn__memory_limit),
+		cmocka_unit_test(spawn__output_path_takes_both_streams),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
