@@ -236,6 +236,16 @@ def render():
     t.ok(p.returncode == 0 and '+      "added": 1' in p.stdout,
          "render --dry-run on a change: the added line", p.stdout)
     t.eq(tfvars(r, "lab"), before, "render --dry-run: the file unchanged")
+    with open(os.path.join(r, "clusters", "lab.yaml"), "a") as f:
+        f.write("  quiet: 1\n")
+    p = run(r, "-q", "workloads", "render", "--dry-run", "lab")
+    t.ok(p.returncode == 0 and '+      "quiet": 1' in p.stdout and
+         "would be written" not in p.stdout and not p.stderr,
+         "-q render --dry-run: the diff only", p.stdout + p.stderr)
+    p = run(r, "-q", "workloads", "render", "lab")
+    t.ok(p.returncode == 0 and not p.stdout and not p.stderr and
+         '"quiet": 1' in tfvars(r, "lab"), "-q render: written, silent",
+         p.stdout + p.stderr)
     p = run(r, "workloads", "render", "nosuch")
     t.ok(p.returncode == 2 and "no workspace 'nosuch': clusters/nosuch.yaml"
          " does not exist" in p.stderr, "render NAME: a missing one",
