@@ -109,6 +109,13 @@ struct config {
 		bool cloud_init_error_continue;
 		uint64_t cloud_init_wait_seconds; /* 1200; 0: no limit */
 	} provision;
+	/* the workloads of clusters_dir/NAME.yaml (core/workspace.h) */
+	struct {
+		bool chain; /* workloads: true: run and watch apply them */
+		struct strvec
+			more;	 /* workload_modules: names beside the seed's */
+		char *terraform; /* terraform: or tofu; NULL: the one on PATH */
+	} workloads;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */
