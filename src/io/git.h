@@ -58,9 +58,13 @@ int git_show_file(const char *rev, const char *path, struct strbuf *out,
 		  struct err *e);
 
 /*
- * git push --end-of-options REMOTE REFSPEC as the config's author. A push
- * the remote rejected because it does not fast-forward (someone pushed
- * first) is an ERR_CONFLICT error; any other failure names git's stderr.
+ * git push --porcelain --end-of-options REMOTE SRC:DST as the config's
+ * author. The refusal is read from the porcelain status line, not from
+ * git's advice: a push that does not fast-forward (someone pushed first),
+ * or one the remote refused while its ref moved to a commit SRC does not
+ * contain, is an ERR_CONFLICT error; any other refusal or failure names
+ * the status line and git's stderr without its "hint:" lines. The remote
+ * shows as url_redacted() shows it, in git's text too.
  */
 int git_push(const struct config *cfg, const char *remote, const char *refspec,
 	     struct err *e);

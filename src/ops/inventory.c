@@ -28,6 +28,7 @@
 
 struct inv_run {
 	const struct config *cfg;
+	const struct inventory_req *req; /* NULL: the dynamic inventory */
 	struct repo_plan rp;
 	struct inv_vms vms;
 	struct inv_rules rules;
@@ -170,6 +171,17 @@ static int agent_addresses(struct inv_run *r, struct err *e)
 	return ret;
 }
 
+/* After a rebase: the definitions the outputs do not know keep their lines
+ * (the other side's commits brought them; the last apply never saw them). */
+static void keep_unknown(struct inv_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->rp.in.nr_defs; i++)
+		if (!strmap_has(&r->want.by_name, r->rp.defs[i]->name))
+			inv_want_keep(&r->want, r->rp.defs[i]->name);
+}
+
 /* The definitions, the VMs that exist and the hosts they make; agent: ask
  * the guest agents of DHCP VMs (not the dynamic inventory). */
 static int load(struct inv_run *r, bool live, bool quiet, bool agent,
@@ -202,6 +214,8 @@ static int load(struct inv_run *r, bool live, bool quiet, bool agent,
 	}
 	for (i = 0; i < r->rp.keep.nr; i++)
 		inv_want_keep(&r->want, r->rp.keep.v[i]);
+	if (r->req && r->req->rebased)
+		keep_unknown(r);
 	return 0;
 }
 
@@ -231,6 +245,46 @@ static void encode_new_hosts(struct strbuf *out, const struct strvec *lines)
 	new_hosts_encode(out, &nh);
 	new_hosts_release(&nh);
 	strbuf_release(&ip);
+}
+
+/* "IP,NAME" has the name */
+static bool entry_named(const char *entry, const char *name)
+{
+	const char *comma = strchr(entry, ',');
+
+	return comma && !strcmp(comma + 1, name);
+}
+
+/*
+ * new_hosts.txt after a rebase: the replayed commit's entries for the
+ * hosts the inventory still has (their address as it has it now), then
+ * the other hosts the rewrite found new.
+ */
+static void keep_new_hosts(struct inv_run *r, const struct new_hosts *keep)
+{
+	struct strvec *now = &r->change.new_hosts;
+	struct strvec v = STRVEC_INIT;
+	size_t i, j, at;
+
+	for (i = 0; i < keep->nr; i++) {
+		const char *name = keep->v[i].name;
+
+		for (j = 0; j < v.nr && !entry_named(v.v[j], name); j++)
+			;
+		if (j == v.nr && strmap_get(&r->want.by_name, name, &at) &&
+		    r->want.hosts[at].ip)
+			strvec_pushf(&v, "%s,%s", r->want.hosts[at].ip, name);
+	}
+	for (i = 0; i < now->nr; i++) {
+		const char *comma = strchr(now->v[i], ',');
+
+		for (j = 0; j < v.nr && !entry_named(v.v[j], comma + 1); j++)
+			;
+		if (j == v.nr)
+			strvec_push(&v, now->v[i]);
+	}
+	strvec_clear(now);
+	*now = v;
 }
 
 static int plan_inventory(struct inv_run *r, struct err *e)
@@ -267,6 +321,8 @@ static int plan_inventory(struct inv_run *r, struct err *e)
 	f = filetxn_add(&r->txn, cfg->new_hosts, INVENTORY_MAX, e);
 	if (!f)
 		goto out;
+	if (r->req && r->req->keep_new)
+		keep_new_hosts(r, r->req->keep_new);
 	encode_new_hosts(&f->new, &r->change.new_hosts);
 	ret = 0;
 out:
@@ -439,6 +495,7 @@ int inventory_run(const struct config *cfg, const struct inventory_req *req,
 	int ret = -1;
 
 	run_init(&r, cfg);
+	r.req = req;
 	if (load(&r, req->live, false, true, e) < 0 ||
 	    rewrite(&r, req->dry_run, e) < 0)
 		goto out;

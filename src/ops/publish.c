@@ -11,6 +11,7 @@
 
 #include "core/ini.h"
 #include "core/inventory.h"
+#include "core/new_hosts.h"
 #include "io/git.h"
 #include "io/repo.h"
 #include "ops/inventory.h"
@@ -18,6 +19,7 @@
 #include "util/exitcode.h"
 #include "util/report.h"
 #include "util/strvec.h"
+#include "util/url.h"
 
 #define PUSH_ATTEMPTS 5
 
@@ -257,6 +259,36 @@ static bool is_owned(const struct config *cfg, const char *path)
 	       (!strncmp(path, cfg->host_vars_dir, n) && path[n] == '/');
 }
 
+/*
+ * git ARGS as the config's author, its stdout and stderr kept from the
+ * user (a rebase's "CONFLICT ..." and "hint: ..." are for a person at a
+ * terminal); *status is git's exit status.
+ */
+static int git_silent(const struct config *cfg, const char *const *args,
+		      int *status, struct err *e)
+{
+	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT;
+	int ret = git_run_as(cfg, args, &o, &errs, status, e);
+
+	strbuf_release(&o);
+	strbuf_release(&errs);
+	return ret;
+}
+
+/* The same, a non-zero exit an error "WHAT (git exit status N)". */
+static int git_silent_checked(const struct config *cfg, const char *what,
+			      const char *const *args, struct err *e)
+{
+	int status;
+
+	if (git_silent(cfg, args, &status, e) < 0)
+		return err_prefix(e, "%s", what);
+	if (status)
+		return err_set(e, EXIT_FAIL, "%s (git exit status %d)", what,
+			       status);
+	return 0;
+}
+
 /* The unmerged paths of a stopped rebase; -1 when one is not ours. */
 static int owned_conflicts(const struct config *cfg, struct strvec *out,
 			   struct err *e)
@@ -290,58 +322,75 @@ static int owned_conflicts(const struct config *cfg, struct strvec *out,
 }
 
 /*
- * A rebase stopped on the automated commit: start from the other side's
- * owned files and write them again from what exists.
+ * The new_hosts.txt entries of the commit the stopped rebase replays
+ * (REBASE_HEAD), when that commit changed the file: the hosts its run
+ * added, which the regenerated file keeps. None for a commit that did not.
  */
-static int regenerate(const struct config *cfg, struct err *e)
+static int replayed_new_hosts(const struct config *cfg, struct new_hosts *out,
+			      struct err *e)
 {
-	const char *cont[] = { "-c", "core.editor=true", "rebase", "--continue",
-			       NULL };
-	const char *skip[] = { "rebase", "--skip", NULL };
-	struct strvec paths;
-	size_t i;
+	struct strbuf oid = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
+	size_t line;
 	int rc, ret = -1;
 
-	strvec_init(&paths);
-	if (owned_conflicts(cfg, &paths, e) < 0)
+	if (git_rev_parse("REBASE_HEAD", &oid, e) < 0)
 		goto out;
-	if (cfg->verbosity >= 0) {
-		report_print(stdout, "pipeline: the rebase conflicts on");
-		for (i = 0; i < paths.nr; i++)
-			report_print(stdout, " %s", paths.v[i]);
-		report_print(stdout,
-			     ": regenerating on top of the other side\n");
-		fflush(stdout);
-	}
-	for (i = 0; i < paths.nr; i++) {
-		const char *co[] = { "checkout", "--ours", "--", paths.v[i],
-				     NULL };
-		const char *rm[] = { "rm", "-q",       "--cached",
-				     "--", paths.v[i], NULL };
-		int status;
-
-		if (git_run_as(cfg, co, NULL, NULL, &status, e) < 0)
-			goto out;
-		if (status) { /* gone on the other side */
-			if (git_checked(cfg, "cannot drop a conflicted file",
-					rm, NULL, e) < 0)
-				goto out;
-			unlink(paths.v[i]);
-		}
-	}
-	if (publish_inventory(cfg, e) < 0) {
-		err_prefix(e, "cannot regenerate the inventory after the "
-			      "rebase");
-		goto out;
-	}
-	rc = stage_owned(cfg, e);
+	rc = git_commit_touches(oid.buf, cfg->new_hosts, e);
+	if (rc > 0)
+		rc = git_show_file(oid.buf, cfg->new_hosts, &text, e);
+	else if (rc == 0)
+		rc = 1;
 	if (rc < 0)
 		goto out;
-	ret = git_checked(cfg, "cannot continue the rebase", rc ? cont : skip,
-			  NULL, e);
+	if (!rc && new_hosts_decode(out, text.buf, text.len, &line, &why) < 0) {
+		err_setk(e, ERR_INVALID, EXIT_INVALID, "%s:%zu: %s (in %.12s)",
+			 cfg->new_hosts, line, why.buf, oid.buf);
+		goto out;
+	}
+	ret = 0;
 out:
-	strvec_clear(&paths);
+	strbuf_release(&oid);
+	strbuf_release(&text);
+	strbuf_release(&why);
 	return ret;
+}
+
+/* Each conflicted path as the other side has it (gone there: removed). */
+static int take_other_side(const struct config *cfg, const struct strvec *paths,
+			   struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < paths->nr; i++) {
+		const char *co[] = { "checkout", "--ours", "--", paths->v[i],
+				     NULL };
+		const char *rm[] = { "rm", "-q",	"--cached",
+				     "--", paths->v[i], NULL };
+		int status;
+
+		if (git_silent(cfg, co, &status, e) < 0)
+			return -1;
+		if (status) { /* gone on the other side */
+			if (git_silent_checked(cfg,
+					       "cannot drop a conflicted file",
+					       rm, e) < 0)
+				return -1;
+			unlink(paths->v[i]);
+		}
+	}
+	return 0;
+}
+
+/* Add path to the set (no duplicates). */
+static void note_path(struct strvec *set, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr && strcmp(set->v[i], path); i++)
+		;
+	if (i == set->nr)
+		strvec_push(set, path);
 }
 
 static bool rebase_in_progress(void)
@@ -362,43 +411,144 @@ static bool rebase_in_progress(void)
 	return yes;
 }
 
-/* Fetch the branch and rebase on it, regenerating owned conflicts. */
+/*
+ * A rebase stopped on the automated commit: start from the other side's
+ * owned files and write them again from what exists, keeping the new hosts
+ * of the commit being replayed. The paths regenerated are added to
+ * regenerated, the names new_hosts.txt holds now to hosts.
+ */
+static int regenerate(const struct config *cfg, struct strvec *regenerated,
+		      struct strvec *hosts, struct err *e)
+{
+	const char *cont[] = { "-c", "core.editor=true", "rebase", "--continue",
+			       NULL };
+	const char *skip[] = { "rebase", "--skip", NULL };
+	struct new_hosts keep = NEW_HOSTS_INIT;
+	struct inventory_req req;
+	struct inventory_result res;
+	struct strvec paths = STRVEC_INIT;
+	size_t i;
+	int rc, status, ret = -1;
+
+	memset(&req, 0, sizeof(req));
+	inventory_result_init(&res);
+	if (owned_conflicts(cfg, &paths, e) < 0 ||
+	    replayed_new_hosts(cfg, &keep, e) < 0 ||
+	    take_other_side(cfg, &paths, e) < 0)
+		goto out;
+	req.rebased = true;
+	req.keep_new = &keep;
+	if (inventory_run(cfg, &req, &res, e) < 0) {
+		err_prefix(e, "cannot regenerate the inventory after the "
+			      "rebase");
+		goto out;
+	}
+	strvec_clear(hosts);
+	for (i = 0; i < res.new_hosts.nr; i++)
+		strvec_push(hosts, strchr(res.new_hosts.v[i], ',') + 1);
+	for (i = 0; i < paths.nr; i++)
+		note_path(regenerated, paths.v[i]);
+	rc = stage_owned(cfg, e);
+	if (rc < 0 || git_silent(cfg, rc ? cont : skip, &status, e) < 0)
+		goto out;
+	/* stopped again, on a later commit: the caller's next round */
+	if (status && !rebase_in_progress()) {
+		err_set(e, EXIT_FAIL,
+			"cannot continue the rebase (git exit status %d)",
+			status);
+		goto out;
+	}
+	ret = 0;
+out:
+	new_hosts_release(&keep);
+	inventory_result_release(&res);
+	strvec_clear(&paths);
+	return ret;
+}
+
+/* Undo a rebase that cannot finish; e stays as it is. */
+static void abort_rebase(const struct config *cfg)
+{
+	const char *abort_[] = { "rebase", "--abort", NULL };
+	struct err ignore = ERR_INIT;
+	int status;
+
+	git_silent(cfg, abort_, &status, &ignore);
+	err_release(&ignore);
+}
+
+/*
+ * Fetch the branch and rebase on it, regenerating owned conflicts (their
+ * paths into regenerated, the new hosts kept into hosts). Nothing of git's
+ * own text reaches the user.
+ */
 static int rebase_on_remote(const struct config *cfg, const char *remote,
+			    struct strvec *regenerated, struct strvec *hosts,
 			    struct err *e)
 {
-	const char *fetch[] = {
-		"fetch", "-q", "--end-of-options", remote, cfg->git.branch, NULL
-	};
 	/* --autostash: local changes outside the commits are not ours to
 	 * judge; they come back after the rebase */
 	const char *rebase[] = { "rebase", "-q", "--autostash", "FETCH_HEAD",
 				 NULL };
-	const char *abort_[] = { "rebase", "--abort", NULL };
-	struct err ignore = ERR_INIT;
 	int status, round;
 
-	if (git_checked(cfg, "cannot fetch", fetch, NULL, e) < 0)
-		return -1;
-	if (git_run_as(cfg, rebase, NULL, NULL, &status, e) < 0)
+	if (git_fetch_refspec(remote, cfg->git.branch, e) < 0)
+		return err_prefix(e, "the push was rejected");
+	if (git_silent(cfg, rebase, &status, e) < 0)
 		return -1;
 	for (round = 0; status && rebase_in_progress() && round < 20; round++)
-		if (regenerate(cfg, e) < 0) {
-			git_run_as(cfg, abort_, NULL, NULL, &status, &ignore);
-			err_release(&ignore);
+		if (regenerate(cfg, regenerated, hosts, e) < 0) {
+			abort_rebase(cfg);
 			return err_prefix(e, "the push was rejected and the "
 					     "rebase was undone");
 		}
 	if (rebase_in_progress()) {
-		git_run_as(cfg, abort_, NULL, NULL, &status, &ignore);
-		err_release(&ignore);
-		return err_set(e, EXIT_FAIL, "the rebase did not finish");
+		abort_rebase(cfg);
+		return err_set(
+			e, EXIT_FAIL,
+			"the push was rejected and the rebase on the "
+			"remote's commits did not finish; it was undone");
 	}
+	if (status && !round)
+		return err_set(e, EXIT_FAIL,
+			       "the push was rejected and the rebase on the "
+			       "remote's commits failed (git exit status %d)",
+			       status);
 	return 0;
+}
+
+/* The one line a rebase gets: what moved, what was written again. */
+static void print_rebased(const struct config *cfg, const char *remote,
+			  const struct strvec *regenerated,
+			  const struct strvec *hosts)
+{
+	struct strbuf red = STRBUF_INIT;
+	size_t i;
+
+	if (cfg->verbosity < 0)
+		return;
+	report_print(stdout,
+		     "pipeline: the push was rejected (%s moved on); rebased "
+		     "on top of it",
+		     url_redacted(&red, remote));
+	for (i = 0; i < regenerated->nr; i++)
+		report_print(stdout, "%s%s",
+			     !i			       ? ", regenerated "
+			     : i + 1 < regenerated->nr ? ", "
+						       : " and ",
+			     regenerated->v[i]);
+	for (i = 0; regenerated->nr && i < hosts->nr; i++)
+		report_print(stdout, "%s%s",
+			     i ? ", " : " (new hosts kept: ", hosts->v[i]);
+	report_print(stdout, "%s\n", regenerated->nr && hosts->nr ? ")" : "");
+	fflush(stdout);
+	strbuf_release(&red);
 }
 
 int publish_push(const struct config *cfg, const char *remote, struct err *e)
 {
-	struct strbuf ref = STRBUF_INIT;
+	struct strbuf ref = STRBUF_INIT, red = STRBUF_INIT;
+	struct strvec regenerated = STRVEC_INIT, hosts = STRVEC_INIT;
 	int attempt, ret = -1;
 
 	if (remote[0] == '-')
@@ -409,7 +559,8 @@ int publish_push(const struct config *cfg, const char *remote, struct err *e)
 			if (cfg->verbosity >= 0)
 				report_print(stdout,
 					     "pipeline: pushed to %s %s%s\n",
-					     remote, cfg->git.branch,
+					     url_redacted(&red, remote),
+					     cfg->git.branch,
 					     attempt ? " after a rebase" : "");
 			ret = 0;
 			goto out;
@@ -417,15 +568,20 @@ int publish_push(const struct config *cfg, const char *remote, struct err *e)
 		if (!err_is(e, ERR_CONFLICT))
 			goto out;
 		err_clear(e);
-		if (cfg->verbosity >= 0)
-			printf("pipeline: the push was rejected (someone "
-			       "pushed first); rebasing\n");
-		if (rebase_on_remote(cfg, remote, e) < 0)
+		strvec_clear(&regenerated);
+		if (rebase_on_remote(cfg, remote, &regenerated, &hosts, e) < 0)
 			goto out;
+		print_rebased(cfg, remote, &regenerated, &hosts);
 	}
-	err_set(e, EXIT_FAIL, "the push to %s was rejected %d times", remote,
-		PUSH_ATTEMPTS);
+	err_set(e, EXIT_FAIL,
+		"the push to %s %s was rejected %d times (the remote kept "
+		"moving on); nothing was pushed, the automated commit stays "
+		"in this clone only",
+		url_redacted(&red, remote), cfg->git.branch, PUSH_ATTEMPTS);
 out:
 	strbuf_release(&ref);
+	strbuf_release(&red);
+	strvec_clear(&regenerated);
+	strvec_clear(&hosts);
 	return ret;
 }
