@@ -565,7 +565,7 @@ int publish_push(const struct config *cfg, const char *remote, struct err *e)
 			ret = 0;
 			goto out;
 		}
-		if (!err_is(e, ERR_CONFLICT))
+		if (!err_is(e, ERR_CONFLICT) || attempt + 1 == PUSH_ATTEMPTS)
 			goto out;
 		err_clear(e);
 		strvec_clear(&regenerated);
@@ -573,12 +573,16 @@ int publish_push(const struct config *cfg, const char *remote, struct err *e)
 			goto out;
 		print_rebased(cfg, remote, &regenerated, &hosts);
 	}
-	err_set(e, EXIT_FAIL,
-		"the push to %s %s was rejected %d times (the remote kept "
-		"moving on); nothing was pushed, the automated commit stays "
-		"in this clone only",
-		url_redacted(&red, remote), cfg->git.branch, PUSH_ATTEMPTS);
 out:
+	if (ret < 0 && err_is(e, ERR_CONFLICT)) {
+		err_clear(e);
+		err_set(e, EXIT_FAIL,
+			"the push to %s %s was rejected %d times (the remote "
+			"kept moving on); nothing was pushed, the automated "
+			"commit stays in this clone only",
+			url_redacted(&red, remote), cfg->git.branch,
+			PUSH_ATTEMPTS);
+	}
 	strbuf_release(&ref);
 	strbuf_release(&red);
 	strvec_clear(&regenerated);
