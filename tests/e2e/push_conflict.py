@@ -17,6 +17,10 @@ first push is truly rejected by git (not a fast-forward).
   inventory is kept, the playbook runs once, on haproxy-beta only, and
   neither git's CONFLICT nor its hint text reaches the user: one line says
   what happened.
+- A teammate's automated commit for a VM of their own changed the same
+  lines: both files are regenerated, the teammate's host (whose
+  definition this runner's last apply never saw) stays in the inventory,
+  new_hosts.txt lists this run's host.
 - A remote that moves on at every attempt: the push is given up after the
   bounded attempts with a clear error, exit 1, nothing of it on the
   remote, no rebase left half-done in the clone.
@@ -65,8 +69,8 @@ def commit(msg, cwd=REPO, push=True):
         git("push", "-q", "origin", "HEAD:main", cwd=cwd)
 
 
-def vm_file(name, ip):
-    with open(os.path.join(REPO, "proxmox", "vms", name + ".yaml"),
+def vm_file(name, ip, cwd=REPO):
+    with open(os.path.join(cwd, "proxmox", "vms", name + ".yaml"),
               "w") as f:
         f.write("name: %s\ntarget_node: node01\ncores: 1\nmemory: 1024\n"
                 "clone: ubuntu24-template\n"
@@ -128,8 +132,8 @@ def env_for(sshd):
     return e
 
 
-def pg(env, *args):
-    return subprocess.run([BIN, "-C", REPO, "--no-color"] + list(args),
+def pg(env, *args, cwd=REPO):
+    return subprocess.run([BIN, "-C", cwd, "--no-color"] + list(args),
                           capture_output=True, text=True, env=env,
                           timeout=600)
 
@@ -242,6 +246,48 @@ def stage_keeps_new_hosts(env):
         print("#", out.replace("\n", "\n# "))
 
 
+def stage_other_runner(env):
+    # a teammate ran stage one on their own clone for haproxy-delta: their
+    # automated commit changes the same lines of the inventory and
+    # new_hosts.txt as this runner's, and brings a definition this runner's
+    # last apply never saw
+    git("pull", "-q", "--rebase", "origin", "main", cwd=OTHER)
+    vm_file("haproxy-delta", "127.0.0.6", cwd=OTHER)
+    commit("feat: a balancer of the teammate's", cwd=OTHER, push=False)
+    p = pg(env, "pipeline", cwd=OTHER)
+    if not t.eq(p.returncode, 0, "the teammate's own stage one"):
+        print("#", (p.stdout + p.stderr)[-3000:].replace("\n", "\n# "))
+        return
+    os.unlink(os.path.join(D, "rival-pushed"))
+    git("pull", "-q", "--rebase", "origin", "main")
+    vm_file("haproxy-epsilon", "127.0.0.5")
+    commit("feat: fifth balancer [ansible haproxy]")
+    p = pg(env, "pipeline", "--push")
+    out = p.stdout + p.stderr
+    if not t.eq(p.returncode, 0, "both sides: pipeline --push exits 0"):
+        print("#", out[-3000:].replace("\n", "\n# "))
+    t.ok("pipeline: the push was rejected (origin moved on); rebased on "
+         "top of it, regenerated proxmox/k8s.ini and proxmox/new_hosts.txt "
+         "(new hosts kept: haproxy-epsilon)\n" in p.stdout,
+         "both sides: the one line names both files regenerated", p.stdout)
+    no_git_text(out, "both sides")
+    t.eq(remote_log()[:2], [AUTO, "Auto-update Ansible inventory"],
+         "both sides: this runner's automated commit on the teammate's")
+    t.eq(git("show", "main:proxmox/new_hosts.txt", cwd=REMOTE),
+         "127.0.0.5,haproxy-epsilon",
+         "both sides: new_hosts.txt lists this run's new host")
+    ini = git("show", "main:proxmox/k8s.ini", cwd=REMOTE)
+    t.ok("haproxy-delta ansible_host=127.0.0.6" in ini and
+         "haproxy-epsilon ansible_host=127.0.0.5" in ini and
+         "\nhaproxy-delta\n" in ini.split("[haproxy]")[-1] and
+         "\nhaproxy-epsilon" in ini.split("[haproxy]")[-1],
+         "both sides: the inventory holds the teammate's host and this "
+         "run's", ini)
+    t.ok("proxmox/host_vars/haproxy-delta.yml" in
+         git("ls-tree", "-r", "--name-only", "main", cwd=REMOTE).split(),
+         "both sides: the teammate's host_vars file is kept")
+
+
 def stage_bounded(env):
     # the teammate pushes again after every automated commit: each push
     # is rejected, and the rebase makes the commit again
@@ -281,6 +327,7 @@ def main():
         env = env_for(sshd)
         if stage_rival(env):
             stage_keeps_new_hosts(env)
+            stage_other_runner(env)
             stage_bounded(env)
     shutil.rmtree(D, ignore_errors=True)
     t.done()
