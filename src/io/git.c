@@ -197,12 +197,8 @@ out:
 	return ret;
 }
 
-/*
- * git's stderr as a message may carry it: the "hint:" lines (advice for a
- * person at a terminal) dropped, every occurrence of remote as
- * url_redacted() shows it (a token in the URL stays out), trimmed.
- */
-static void stderr_for_message(struct strbuf *errs, const char *remote)
+/* See git.h. */
+void git_stderr_for_message(struct strbuf *errs, const char *remote)
 {
 	struct strbuf out = STRBUF_INIT, red = STRBUF_INIT, line = STRBUF_INIT;
 	const char *p = errs->buf, *end = errs->buf + errs->len;
@@ -234,15 +230,8 @@ static void stderr_for_message(struct strbuf *errs, const char *remote)
 	strbuf_release(&line);
 }
 
-/*
- * The first refused ref of push --porcelain's output ("!\tFROM:TO\tSUMMARY
- * (REASON)", git-push(1) OUTPUT): its summary and reason into why (when
- * not NULL); 1 when git itself refused it as not a fast-forward
- * ("[rejected]": the remote has commits this one does not), 2 for any
- * other refusal ("[remote rejected]": a hook, a protected branch, a ref
- * that moved while the push was under way), 0 when no ref was refused.
- */
-static int porcelain_refusal(const char *out, struct strbuf *why)
+/* See git.h. */
+int git_porcelain_refusal(const char *out, struct strbuf *why)
 {
 	const char *p, *tab;
 
@@ -295,8 +284,8 @@ int git_push(const struct config *cfg, const char *remote, const char *refspec,
 	strbuf_add(&local, refspec, (size_t)(colon - refspec));
 	if (git_run_as(cfg, args, &o, &errs, &status, e) < 0)
 		goto out;
-	stderr_for_message(&errs, remote);
-	kind = status ? porcelain_refusal(o.buf, &why) : 0;
+	git_stderr_for_message(&errs, remote);
+	kind = status ? git_porcelain_refusal(o.buf, &why) : 0;
 	if (!status)
 		ret = 0;
 	else if (kind == 1 ||
@@ -356,7 +345,7 @@ out:
 
 /*
  * git_checked for a command that talks to remote: git's stderr in the
- * error as stderr_for_message() leaves it.
+ * error as git_stderr_for_message() leaves it.
  */
 static int remote_checked(const char *what, const char *const *args,
 			  const char *remote, struct strbuf *out, struct err *e)
@@ -367,7 +356,7 @@ static int remote_checked(const char *what, const char *const *args,
 	if (git_run(args, out, &errs, &status, e) < 0)
 		ret = err_prefix(e, "%s", what);
 	else if (status) {
-		stderr_for_message(&errs, remote);
+		git_stderr_for_message(&errs, remote);
 		ret = err_setk(e, ERR_CHILD, EXIT_FAIL,
 			       "%s: git exit status %d%s%s", what, status,
 			       errs.len ? ": " : "", errs.buf);
@@ -442,10 +431,10 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 	args[5] = spec.buf;
 	if (git_run_as(cfg, args, &o, &errs, &status, e) < 0)
 		goto out;
-	stderr_for_message(&errs, remote);
+	git_stderr_for_message(&errs, remote);
 	if (!status)
 		ret = 0;
-	else if (porcelain_refusal(o.buf, NULL))
+	else if (git_porcelain_refusal(o.buf, NULL))
 		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			 "%s on %s is not where this runner saw it", ref,
 			 url_redacted(&red, remote));

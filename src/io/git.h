@@ -69,6 +69,25 @@ int git_show_file(const char *rev, const char *path, struct strbuf *out,
 int git_push(const struct config *cfg, const char *remote, const char *refspec,
 	     struct err *e);
 
+/*
+ * git's stderr (errs, rewritten in place) as a message may carry it: the
+ * "hint:" lines (advice for a person at a terminal) dropped, every
+ * occurrence of remote as url_redacted() shows it (a token in the URL
+ * stays out), trimmed. Pure.
+ */
+void git_stderr_for_message(struct strbuf *errs, const char *remote);
+
+/*
+ * The first refused ref of push --porcelain's output out ("!\tFROM:TO\t
+ * SUMMARY (REASON)", git-push(1) OUTPUT), its summary and reason appended
+ * to why (when not NULL): 1 when git itself refused it as not a
+ * fast-forward ("[rejected]": the remote has commits this one does not), 2
+ * for any other refusal ("[remote rejected]": a hook, a protected branch,
+ * a ref that moved while the push was under way), 0 when no ref was
+ * refused. Pure.
+ */
+int git_porcelain_refusal(const char *out, struct strbuf *why);
+
 /* --- the lease and the progress marker (ops/lease.h, ops/catchup.h) --- */
 
 /*
