@@ -247,46 +247,6 @@ static void encode_new_hosts(struct strbuf *out, const struct strvec *lines)
 	strbuf_release(&ip);
 }
 
-/* "IP,NAME" has the name */
-static bool entry_named(const char *entry, const char *name)
-{
-	const char *comma = strchr(entry, ',');
-
-	return comma && !strcmp(comma + 1, name);
-}
-
-/*
- * new_hosts.txt after a rebase: the replayed commit's entries for the
- * hosts the inventory still has (their address as it has it now), then
- * the other hosts the rewrite found new.
- */
-static void keep_new_hosts(struct inv_run *r, const struct new_hosts *keep)
-{
-	struct strvec *now = &r->change.new_hosts;
-	struct strvec v = STRVEC_INIT;
-	size_t i, j, at;
-
-	for (i = 0; i < keep->nr; i++) {
-		const char *name = keep->v[i].name;
-
-		for (j = 0; j < v.nr && !entry_named(v.v[j], name); j++)
-			;
-		if (j == v.nr && strmap_get(&r->want.by_name, name, &at) &&
-		    r->want.hosts[at].ip)
-			strvec_pushf(&v, "%s,%s", r->want.hosts[at].ip, name);
-	}
-	for (i = 0; i < now->nr; i++) {
-		const char *comma = strchr(now->v[i], ',');
-
-		for (j = 0; j < v.nr && !entry_named(v.v[j], comma + 1); j++)
-			;
-		if (j == v.nr)
-			strvec_push(&v, now->v[i]);
-	}
-	strvec_clear(now);
-	*now = v;
-}
-
 static int plan_inventory(struct inv_run *r, struct err *e)
 {
 	const struct config *cfg = r->cfg;
@@ -321,8 +281,6 @@ static int plan_inventory(struct inv_run *r, struct err *e)
 	f = filetxn_add(&r->txn, cfg->new_hosts, INVENTORY_MAX, e);
 	if (!f)
 		goto out;
-	if (r->req && r->req->keep_new)
-		keep_new_hosts(r, r->req->keep_new);
 	encode_new_hosts(&f->new, &r->change.new_hosts);
 	ret = 0;
 out:

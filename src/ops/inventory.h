@@ -22,22 +22,16 @@
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
-struct new_hosts;
-
 struct inventory_req {
 	bool dry_run; /* print the diff (unless cfg->json), change nothing */
 	bool live;    /* read the VMs from Proxmox, not the last outputs */
 	/*
 	 * Regenerating on top of the other side of a rejected push
 	 * (ops/publish.c): a definition the outputs do not know keeps its
-	 * inventory line (it came with the other side's commits, after the
-	 * last apply), and keep_new (NULL: none), the new_hosts.txt entries
-	 * of the commit being replayed, stay in new_hosts.txt, first, for
-	 * every host the inventory still has, whatever the other side did to
-	 * the files (with the host's address as the inventory has it now).
+	 * inventory line and host_vars file (it came with the other side's
+	 * commits, after the last apply).
 	 */
 	bool rebased;
-	const struct new_hosts *keep_new;
 };
 
 struct inventory_result {

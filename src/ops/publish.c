@@ -11,7 +11,6 @@
 
 #include "core/ini.h"
 #include "core/inventory.h"
-#include "core/new_hosts.h"
 #include "io/git.h"
 #include "io/repo.h"
 #include "ops/inventory.h"
@@ -322,59 +321,29 @@ static int owned_conflicts(const struct config *cfg, struct strvec *out,
 }
 
 /*
- * The new_hosts.txt entries of the commit the stopped rebase replays
- * (REBASE_HEAD), when that commit changed the file: the hosts its run
- * added, which the regenerated file keeps. None for a commit that did not.
+ * Each path as the other side has it (HEAD of the stopped rebase: the
+ * remote's commits and what was replayed on them so far), conflicted or
+ * merged; one the other side does not have is removed.
  */
-static int replayed_new_hosts(const struct config *cfg, struct new_hosts *out,
-			      struct err *e)
-{
-	struct strbuf oid = STRBUF_INIT, text = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT;
-	size_t line;
-	int rc, ret = -1;
-
-	if (git_rev_parse("REBASE_HEAD", &oid, e) < 0)
-		goto out;
-	rc = git_commit_touches(oid.buf, cfg->new_hosts, e);
-	if (rc > 0)
-		rc = git_show_file(oid.buf, cfg->new_hosts, &text, e);
-	else if (rc == 0)
-		rc = 1;
-	if (rc < 0)
-		goto out;
-	if (!rc && new_hosts_decode(out, text.buf, text.len, &line, &why) < 0) {
-		err_setk(e, ERR_INVALID, EXIT_INVALID, "%s:%zu: %s (in %.12s)",
-			 cfg->new_hosts, line, why.buf, oid.buf);
-		goto out;
-	}
-	ret = 0;
-out:
-	strbuf_release(&oid);
-	strbuf_release(&text);
-	strbuf_release(&why);
-	return ret;
-}
-
-/* Each conflicted path as the other side has it (gone there: removed). */
 static int take_other_side(const struct config *cfg, const struct strvec *paths,
 			   struct err *e)
 {
 	size_t i;
 
 	for (i = 0; i < paths->nr; i++) {
-		const char *co[] = { "checkout", "--ours", "--", paths->v[i],
+		const char *co[] = { "checkout", "HEAD", "--", paths->v[i],
 				     NULL };
-		const char *rm[] = { "rm", "-q",	"--cached",
-				     "--", paths->v[i], NULL };
+		const char *rm[] = { "rm",	 "-q",
+				     "--cached", "--ignore-unmatch",
+				     "--",	 paths->v[i],
+				     NULL };
 		int status;
 
 		if (git_silent(cfg, co, &status, e) < 0)
 			return -1;
-		if (status) { /* gone on the other side */
-			if (git_silent_checked(cfg,
-					       "cannot drop a conflicted file",
-					       rm, e) < 0)
+		if (status) { /* not on the other side */
+			if (git_silent_checked(cfg, "cannot drop a file", rm,
+					       e) < 0)
 				return -1;
 			unlink(paths->v[i]);
 		}
@@ -413,8 +382,10 @@ static bool rebase_in_progress(void)
 
 /*
  * A rebase stopped on the automated commit: start from the other side's
- * owned files and write them again from what exists, keeping the new hosts
- * of the commit being replayed. The paths regenerated are added to
+ * inventory and new_hosts.txt (even where git merged them: new_hosts.txt
+ * lists the hosts that were not in the inventory before, and before is the
+ * other side's) and its version of each conflicted host_vars file, and
+ * write them again from what exists. The paths regenerated are added to
  * regenerated, the names new_hosts.txt holds now to hosts.
  */
 static int regenerate(const struct config *cfg, struct strvec *regenerated,
@@ -423,21 +394,22 @@ static int regenerate(const struct config *cfg, struct strvec *regenerated,
 	const char *cont[] = { "-c", "core.editor=true", "rebase", "--continue",
 			       NULL };
 	const char *skip[] = { "rebase", "--skip", NULL };
-	struct new_hosts keep = NEW_HOSTS_INIT;
 	struct inventory_req req;
 	struct inventory_result res;
-	struct strvec paths = STRVEC_INIT;
+	struct strvec conflicts = STRVEC_INIT, paths = STRVEC_INIT;
 	size_t i;
 	int rc, status, ret = -1;
 
 	memset(&req, 0, sizeof(req));
 	inventory_result_init(&res);
-	if (owned_conflicts(cfg, &paths, e) < 0 ||
-	    replayed_new_hosts(cfg, &keep, e) < 0 ||
-	    take_other_side(cfg, &paths, e) < 0)
+	if (owned_conflicts(cfg, &conflicts, e) < 0)
+		goto out;
+	strvec_pushl(&paths, cfg->inventory, cfg->new_hosts, NULL);
+	for (i = 0; i < conflicts.nr; i++)
+		note_path(&paths, conflicts.v[i]);
+	if (take_other_side(cfg, &paths, e) < 0)
 		goto out;
 	req.rebased = true;
-	req.keep_new = &keep;
 	if (inventory_run(cfg, &req, &res, e) < 0) {
 		err_prefix(e, "cannot regenerate the inventory after the "
 			      "rebase");
@@ -460,8 +432,8 @@ static int regenerate(const struct config *cfg, struct strvec *regenerated,
 	}
 	ret = 0;
 out:
-	new_hosts_release(&keep);
 	inventory_result_release(&res);
+	strvec_clear(&conflicts);
 	strvec_clear(&paths);
 	return ret;
 }
@@ -479,7 +451,7 @@ static void abort_rebase(const struct config *cfg)
 
 /*
  * Fetch the branch and rebase on it, regenerating owned conflicts (their
- * paths into regenerated, the new hosts kept into hosts). Nothing of git's
+ * paths into regenerated, the new hosts into hosts). Nothing of git's
  * own text reaches the user.
  */
 static int rebase_on_remote(const struct config *cfg, const char *remote,
@@ -538,8 +510,9 @@ static void print_rebased(const struct config *cfg, const char *remote,
 						       : " and ",
 			     regenerated->v[i]);
 	for (i = 0; regenerated->nr && i < hosts->nr; i++)
-		report_print(stdout, "%s%s",
-			     i ? ", " : " (new hosts kept: ", hosts->v[i]);
+		report_print(
+			stdout, "%s%s",
+			i ? ", " : " (this run's new hosts: ", hosts->v[i]);
 	report_print(stdout, "%s\n", regenerated->nr && hosts->nr ? ")" : "");
 	fflush(stdout);
 	strbuf_release(&red);

@@ -11,9 +11,11 @@ first push is truly rejected by git (not a fast-forward).
 
 - `run --push` on a commit tagged [ansible haproxy] that adds
   haproxy-beta: the pushed automated commit lists haproxy-beta in
-  new_hosts.txt (and only it: new_hosts.txt is the hosts of the commit
-  that changed it, the teammate's entries are provisioned by their own
-  commit, never twice) and in the inventory, the teammate's change to the
+  new_hosts.txt (and only it: the hosts this run added that the
+  teammate's inventory did not have; the teammate's entries belong to
+  their own commit, never provisioned twice) and in the inventory (git
+  merged the inventory cleanly, which once made the regeneration find "0
+  new hosts"), the teammate's change to the
   inventory is kept, the playbook runs once, on haproxy-beta only, and
   neither git's CONFLICT nor its hint text reaches the user: one line says
   what happened.
@@ -268,7 +270,7 @@ def stage_other_runner(env):
         print("#", out[-3000:].replace("\n", "\n# "))
     t.ok("pipeline: the push was rejected (origin moved on); rebased on "
          "top of it, regenerated proxmox/k8s.ini and proxmox/new_hosts.txt "
-         "(new hosts kept: haproxy-epsilon)\n" in p.stdout,
+         "(this run's new hosts: haproxy-epsilon)\n" in p.stdout,
          "both sides: the one line names both files regenerated", p.stdout)
     no_git_text(out, "both sides")
     t.eq(remote_log()[:2], [AUTO, "Auto-update Ansible inventory"],
