@@ -211,9 +211,12 @@ void git_stderr_for_message(struct strbuf *errs, const char *remote)
 
 		strbuf_reset(&line);
 		strbuf_add(&line, p, n);
+		strbuf_trim(&line); /* "remote: ..." comes padded */
 		p = nl ? nl + 1 : end;
-		if (!strncmp(line.buf, "hint:", 5))
+		if (!line.len || !strncmp(line.buf, "hint:", 5))
 			continue;
+		if (out.len)
+			strbuf_addstr(&out, "; ");
 		for (q = line.buf;
 		     secret && *remote && (hit = strstr(q, remote));
 		     q = hit + strlen(remote)) {
@@ -221,9 +224,7 @@ void git_stderr_for_message(struct strbuf *errs, const char *remote)
 			strbuf_addstr(&out, red.buf);
 		}
 		strbuf_addstr(&out, secret ? q : line.buf);
-		strbuf_addch(&out, '\n');
 	}
-	strbuf_trim(&out);
 	strbuf_release(errs);
 	*errs = out;
 	strbuf_release(&red);
@@ -414,14 +415,34 @@ int git_fetch_refspec(const char *remote, const char *refspec, struct err *e)
 	return remote_checked("cannot fetch", args, remote, NULL, e);
 }
 
+/*
+ * After a "[remote rejected]" of a compare-and-swap: 1 when ref on remote
+ * is still at old ("" : still absent), so the refusal was no lost race; 1
+ * too when the remote cannot be read (then the refusal is reported as it
+ * is, never waited out).
+ */
+static int ref_still_at(const char *remote, const char *ref, const char *old)
+{
+	struct strbuf oid = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	int same = 1;
+
+	if (!git_remote_ref(remote, ref, &oid, &ignore))
+		same = !strcmp(oid.buf, old);
+	err_release(&ignore);
+	strbuf_release(&oid);
+	return same;
+}
+
 int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 		 const char *old, const char *new_oid, struct err *e)
 {
 	struct strbuf lease = STRBUF_INIT, spec = STRBUF_INIT;
 	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT, red = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	const char *args[] = { "push", "--porcelain", NULL, "--end-of-options",
 			       remote, NULL,	      NULL };
-	int status, ret = -1;
+	int status, kind, ret = -1;
 
 	if (check_remote(remote, e) < 0)
 		return -1;
@@ -432,17 +453,24 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 	if (git_run_as(cfg, args, &o, &errs, &status, e) < 0)
 		goto out;
 	git_stderr_for_message(&errs, remote);
+	kind = status ? git_porcelain_refusal(o.buf, &why) : 0;
 	if (!status)
 		ret = 0;
-	else if (git_porcelain_refusal(o.buf, NULL))
+	else if (kind == 1 || (kind == 2 && !ref_still_at(remote, ref, old)))
 		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			 "%s on %s is not where this runner saw it", ref,
 			 url_redacted(&red, remote));
+	else if (kind == 2) /* a hook, a protected ref: no race to wait out */
+		err_setk(e, ERR_CHILD, EXIT_FAIL,
+			 "cannot push %s to %s: the remote refused it: %s%s%s",
+			 ref, url_redacted(&red, remote), why.buf,
+			 errs.len ? ": " : "", errs.buf);
 	else
 		err_setk(e, ERR_CHILD, EXIT_FAIL,
 			 "cannot push %s to %s: git exit status %d: %s", ref,
 			 url_redacted(&red, remote), status, errs.buf);
 out:
+	strbuf_release(&why);
 	strbuf_release(&red);
 	strbuf_release(&lease);
 	strbuf_release(&spec);

@@ -71,9 +71,10 @@ int git_push(const struct config *cfg, const char *remote, const char *refspec,
 
 /*
  * git's stderr (errs, rewritten in place) as a message may carry it: the
- * "hint:" lines (advice for a person at a terminal) dropped, every
- * occurrence of remote as url_redacted() shows it (a token in the URL
- * stays out), trimmed. Pure.
+ * "hint:" lines (advice for a person at a terminal) and blank ones
+ * dropped, every occurrence of remote as url_redacted() shows it (a token
+ * in the URL stays out), each line trimmed, one line: the lines joined with
+ * "; ". Pure.
  */
 void git_stderr_for_message(struct strbuf *errs, const char *remote);
 
@@ -104,7 +105,10 @@ int git_fetch_refspec(const char *remote, const char *refspec, struct err *e);
  * Compare-and-swap of ref on remote: git push --porcelain
  * --force-with-lease=REF:OLD REMOTE NEW:REF (old "" : the ref must not
  * exist; new_oid NULL: delete the ref). A refusal because the ref is not
- * at old any more is ERR_CONFLICT; any other failure names git's stderr.
+ * at old any more (git's own check, or the remote's refusal while the ref
+ * moved) is ERR_CONFLICT; a refusal while the ref is still at old (a hook,
+ * a protected ref) is ERR_CHILD with the server's reason; any other
+ * failure names git's stderr.
  */
 int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 		 const char *old, const char *new_oid, struct err *e);

@@ -23,6 +23,9 @@ first push is truly rejected by git (not a fast-forward).
   lines: both files are regenerated, the teammate's host (whose
   definition this runner's last apply never saw) stays in the inventory,
   new_hosts.txt lists this run's host.
+- A push the remote refuses while its ref moves (a race at the remote
+  itself) is rebased and retried; one it refuses for good (a hook) is not:
+  the server's reason, exit 1; the same for the lease's ref, at once.
 - A remote that moves on at every attempt: the push is given up after the
   bounded attempts with a clear error, exit 1, nothing of it on the
   remote, no rebase left half-done in the clone.
@@ -290,6 +293,75 @@ def stage_other_runner(env):
          "both sides: the teammate's host_vars file is kept")
 
 
+def stage_remote_refusals(env):
+    # a push that races another at the remote: git's own check passed (the
+    # rival lands from the pre-push hook, after the remote's refs were
+    # read), so the remote refuses it as it cannot lock the ref
+    git("pull", "-q", "--rebase", "origin", "main")
+    vm_file("haproxy-zeta", "127.0.0.7")
+    commit("feat: sixth balancer [ansible haproxy]")
+    path = os.path.join(REPO, ".git", "hooks", "pre-push")
+    with open(path, "w") as f:
+        f.write("""#!/bin/sh
+grep -q " refs/heads/main " || exit 0
+[ -e %s/race-pushed ] && exit 0
+touch %s/race-pushed
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX GIT_AUTHOR_NAME \\
+  GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+cd %s && {
+git pull -q --rebase origin main && echo race >> notes.txt &&
+git add notes.txt && git commit -q -m "docs: a push that raced" &&
+git push -q origin HEAD:main
+} >> %s/hook.log 2>&1
+""" % (D, D, OTHER, D))
+    os.chmod(path, 0o755)
+    p = pg(env, "pipeline", "--push")
+    out = p.stdout + p.stderr
+    t.ok(p.returncode == 0 and os.path.exists(os.path.join(D, "race-pushed"))
+         and "the push was rejected (origin moved on); rebased on top of "
+         "it\n" in p.stdout,
+         "a push the remote refused while its ref moved is rebased and "
+         "retried", out)
+    no_git_text(out, "remote race")
+    t.eq(remote_log()[:2], [AUTO, "docs: a push that raced"],
+         "remote race: the automated commit on top of the rival")
+    t.eq(git("show", "main:proxmox/new_hosts.txt", cwd=REMOTE),
+         "127.0.0.7,haproxy-zeta", "remote race: new_hosts.txt")
+    os.unlink(path)
+    # a refusal that is no race (a protected branch): one attempt, the
+    # server's word, exit 1
+    hook_path = os.path.join(REMOTE, "hooks", "pre-receive")
+    with open(hook_path, "w") as f:
+        f.write("#!/bin/sh\ngrep -q ' refs/heads/main$' || exit 0\n"
+                "echo 'main is protected' >&2\nexit 1\n")
+    os.chmod(hook_path, 0o755)
+    vm_file("haproxy-eta", "127.0.0.8")
+    commit("feat: seventh balancer [ansible haproxy]", push=False)
+    p = pg(env, "pipeline", "--push")
+    out = p.stdout + p.stderr
+    t.ok(p.returncode == 1 and "was refused: [remote rejected] "
+         "(pre-receive hook declined)" in p.stderr and
+         "main is protected" in p.stderr and "rebased" not in p.stdout,
+         "a push the remote refuses for good: its reason, no retry, exit 1",
+         out)
+    no_git_text(out, "refused push")
+    # a server that refuses the lease's ref too: an error at once, not a
+    # wait for a lease nobody holds
+    with open(hook_path, "w") as f:
+        f.write("#!/bin/sh\necho 'read-only mirror' >&2\nexit 1\n")
+    p = pg(env, "pipeline", "--push")
+    out = p.stdout + p.stderr
+    os.unlink(hook_path)
+    t.ok(p.returncode != 0 and "the remote refused it: [remote rejected] "
+         "(pre-receive hook declined)" in p.stderr and
+         "read-only mirror" in p.stderr and "waiting" not in out,
+         "the lease's push refused by the server: its reason, at once", out)
+    no_git_text(out, "refused lease")
+    if os.environ.get("PUSH_CONFLICT_SHOW"):
+        print("#", out.replace("\n", "\n# "))
+    git("reset", "-q", "--hard", "origin/main")
+
+
 def stage_bounded(env):
     # the teammate pushes again after every automated commit: each push
     # is rejected, and the rebase makes the commit again
@@ -330,6 +402,7 @@ def main():
         if stage_rival(env):
             stage_keeps_new_hosts(env)
             stage_other_runner(env)
+            stage_remote_refusals(env)
             stage_bounded(env)
     shutil.rmtree(D, ignore_errors=True)
     t.done()

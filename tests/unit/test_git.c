@@ -62,12 +62,12 @@ static void git__stderr_drops_hints_and_redacts(void **state)
 		    "error: failed to push some refs to '%s'\n"
 		    "hint: Updates were rejected because the remote contains "
 		    "work\nhint: that you do not have locally.\n"
-		    "remote: to %s and %s\n",
+		    "remote: to %s and %s        \n\n",
 		    remote, remote, remote);
 	git_stderr_for_message(&e, remote);
 	assert_string_equal(e.buf,
 			    "error: failed to push some refs to "
-			    "'https://***@git.example.test/infra.git'\n"
+			    "'https://***@git.example.test/infra.git'; "
 			    "remote: to https://***@git.example.test/infra.git "
 			    "and https://***@git.example.test/infra.git");
 	assert_null(strstr(e.buf, "t0k3n"));
