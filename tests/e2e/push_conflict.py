@@ -24,7 +24,8 @@ first push is truly rejected by git (not a fast-forward).
   definition this runner's last apply never saw) stays in the inventory,
   new_hosts.txt lists this run's host.
 - A push the remote refuses while its ref moves (a race at the remote
-  itself) is rebased and retried; one it refuses for good (a hook) is not:
+  itself, `run --commit HEAD --push`) is rebased and retried, and stage
+  two provisions the pushed commit's host; one it refuses for good (a hook) is not:
   the server's reason, exit 1; the same for the lease's ref, at once.
 - A remote that moves on at every attempt: the push is given up after the
   bounded attempts with a clear error, exit 1, nothing of it on the
@@ -315,7 +316,7 @@ git push -q origin HEAD:main
 } >> %s/hook.log 2>&1
 """ % (D, D, OTHER, D))
     os.chmod(path, 0o755)
-    p = pg(env, "pipeline", "--push")
+    p = pg(env, "run", "--commit", "HEAD", "--push")
     out = p.stdout + p.stderr
     t.ok(p.returncode == 0 and os.path.exists(os.path.join(D, "race-pushed"))
          and "the push was rejected (origin moved on); rebased on top of "
@@ -327,6 +328,9 @@ git push -q origin HEAD:main
          "remote race: the automated commit on top of the rival")
     t.eq(git("show", "main:proxmox/new_hosts.txt", cwd=REMOTE),
          "127.0.0.7,haproxy-zeta", "remote race: new_hosts.txt")
+    t.eq(runs_log()[-1:], ["haproxy-zeta"],
+         "remote race: run --commit's stage two, on the pushed commit's "
+         "new host")
     os.unlink(path)
     # a refusal that is no race (a protected branch): one attempt, the
     # server's word, exit 1
@@ -394,7 +398,7 @@ git push -q origin HEAD:main""" % (D, D))
 
 
 def main():
-    with Sshds(["127.0.0.2", "127.0.0.3"]) as sshd, \
+    with Sshds(["127.0.0.2", "127.0.0.3", "127.0.0.7"]) as sshd, \
             Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",
                 "--boot-ms", "0") as psim:
         setup(psim, sshd)
