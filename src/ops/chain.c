@@ -171,6 +171,13 @@ static int push(const struct config *cfg, const char *remote,
 	if (publish_push(cfg, remote, e) < 0)
 		return -1;
 	out->pushed = true;
+	/* a rebase made the automated commit again: stage two reads the
+	 * one that was pushed */
+	if (out->automated.len) {
+		strbuf_reset(&out->automated);
+		if (git_rev_parse("HEAD", &out->automated, e) < 0)
+			return -1;
+	}
 	if (out->release_tag.len &&
 	    release_push_tag(cfg, remote, out->release_tag.buf, e) < 0)
 		return -1;
