@@ -32,7 +32,7 @@ import tempfile
 import time
 
 import workloads_lib
-from simlib import Tap
+from simlib import Tap, make_cert
 from vault_simlib import VaultSim
 from workloads_lib import KPATH, TOKEN, TlsServer, free_port
 
@@ -366,7 +366,7 @@ def main():
     with open(os.path.join(STUB_DIR, "terraform"), "w") as f:
         f.write(STUB)
     os.chmod(os.path.join(STUB_DIR, "terraform"), 0o755)
-    CERT, key = workloads_lib.make_cert(D)
+    CERT, key = make_cert(D)
     api = TlsServer(CERT, key)
     render()
     bad_files()
@@ -374,9 +374,7 @@ def main():
         check(sim, api)
         apply(sim, api)
         no_terraform(sim)
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(D, ignore_errors=True)
-    t.done()
+    workloads_lib.finish(t, D)
 
 
 CERT = None

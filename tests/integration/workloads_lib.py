@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import ssl
-import subprocess
 import tempfile
 import threading
 
@@ -24,18 +23,6 @@ memory: 4096
 clone: ubuntu24-template
 ipconfig0: "ip={ip}/24,gw=192.168.1.1"
 """
-
-
-def make_cert(d):
-    """A self-signed certificate for 127.0.0.1 in d: (cert, key)."""
-    cert, key = os.path.join(d, "api.pem"), os.path.join(d, "api.key")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-         "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True,
-        timeout=60)
-    return cert, key
 
 
 class TlsServer:
@@ -117,3 +104,10 @@ def repo(d, golden, config="workload_modules: [lab_tools]\n"):
     with open(os.path.join(r, "pve-gitops.yaml"), "w") as f:
         f.write(config)
     return r
+
+
+def finish(t, d):
+    """Remove d (unless KEEP is set) and end the TAP output."""
+    if not os.environ.get("KEEP"):
+        shutil.rmtree(d, ignore_errors=True)
+    t.done()
