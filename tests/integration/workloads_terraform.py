@@ -10,8 +10,8 @@ provider: the variables in the shape of the seed's clusters/variables.tf
 built-in `terraform_data` resource standing for the charts, and outputs
 that echo the workload list and the context of `terraform.workspace`.
 So `init` works offline: TF_CLI_CONFIG_FILE is an empty file, HOME has no
-plugins, no plugin cache, and every HTTP(S) request would go to a dead
-loopback proxy. What Terraform proves here: the rendered tfvars pass its
+plugins, no plugin cache, and every HTTP(S) request goes to a dead
+loopback proxy (a control module that needs a provider fails). What Terraform proves here: the rendered tfvars pass its
 type checker, the workspace is selected or created with the right name,
 the outputs are the workspace file's, a value the types reject fails with
 Terraform's status and its own error, and a second apply changes nothing.
@@ -184,6 +184,16 @@ def offline_init():
          out + err)
     t.ok(not os.path.exists(os.path.join(d, ".terraform", "providers")),
          "init installed no provider")
+    # the control: a module that does need a provider cannot get one here
+    d = os.path.join(D, "control")
+    os.makedirs(d)
+    with open(os.path.join(d, "main.tf"), "w") as f:
+        f.write('terraform {\n  required_providers {\n'
+                '    null = { source = "hashicorp/null" }\n  }\n}\n')
+    rc, out, err = terraform(d, "init", "-input=false")
+    t.ok(rc != 0 and "proxyconnect" in err, "the control: a module that "
+         "needs a provider fails to init, its request at the dead proxy",
+         out + err)
 
 
 def apply_real(sim):
