@@ -11,8 +11,9 @@ built-in `terraform_data` resource standing for the charts, and outputs
 that echo the workload list and the context of `terraform.workspace`.
 So `init` works offline: TF_CLI_CONFIG_FILE is an empty file, HOME has no
 plugins, no plugin cache, and every HTTP(S) request goes to a dead
-loopback proxy (a control module that needs a provider fails). What Terraform proves here: the rendered tfvars pass its
-type checker, the workspace is selected or created with the right name,
+loopback proxy (a control module that needs a provider fails). What
+Terraform proves here: the rendered tfvars pass its type checker, the
+workspace is selected or created with the right name,
 the outputs are the workspace file's, a value the types reject fails with
 Terraform's status and its own error, and a second apply changes nothing.
 The kubeconfig: the resource's local-exec provisioner (built in, no
