@@ -17,32 +17,27 @@ anyway), so apply runs a RECORDING stand-in `terraform` put first on PATH:
 it records its argv, working directory, environment and the KUBECONFIG
 file's mode and content, and exits with what the test asks. PATH is built
 for each run without /usr/local/bin, where a terraform binary may exist.
+Where CMake finds a real terraform or tofu, workloads_terraform.py runs it.
 
 Usage: workloads.py PVE_GITOPS VAULT_SIM GOLDEN_DIR
 """
 
-import base64
 import json
 import os
 import shutil
 import signal
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-import hvac
-
-from simlib import Tap
+import workloads_lib
+from simlib import Tap, make_cert
 from vault_simlib import VaultSim
+from workloads_lib import KPATH, TOKEN, TlsServer, free_port
 
 BIN, VSIM, GOLDEN = sys.argv[1], sys.argv[2], sys.argv[3]
-TOKEN = "s.workloadstest0123456789abcd"
 SECRET = "PM-SECRET-0123456789"
-KPATH = "cluster-secret-store/secrets/KUBECONFIG"
 t = Tap()
 D = tempfile.mkdtemp(prefix="pve-gitops-wl.")
 STUB_DIR = os.path.join(D, "stub")
@@ -68,101 +63,13 @@ if os.environ.get("STUB_SLEEP_AT") == verb:
 sys.exit(int(os.environ.get("STUB_FAIL_" + verb, "0")))
 """
 
-VM = """name: {name}
-target_node: node03
-cores: 2
-memory: 4096
-clone: ubuntu24-template
-ipconfig0: "ip={ip}/24,gw=192.168.1.1"
-"""
-
-
-def make_cert():
-    cert, key = os.path.join(D, "api.pem"), os.path.join(D, "api.key")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-         "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True,
-        timeout=60)
-    return cert, key
-
-
-class TlsServer:
-    """A loopback TLS server that completes handshakes and hangs up: the
-    part of a Kubernetes API server that check looks at."""
-
-    def __init__(self, cert, key):
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.handshakes = 0
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                c.settimeout(5)
-                s = self.ctx.wrap_socket(c, server_side=True)
-                self.handshakes += 1
-                s.close()
-            except (OSError, ssl.SSLError):
-                c.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def kubeconfig(contexts):
-    """A shared kubeconfig (JSON, which is YAML) with {context: server}."""
-    ca = base64.b64encode(open(CERT, "rb").read()).decode()
-    kc = {"apiVersion": "v1", "kind": "Config", "clusters": [],
-          "contexts": [], "users": [], "preferences": {}}
-    for i, (name, server) in enumerate(sorted(contexts.items())):
-        cl, us = "cluster-%d" % i, "user-%d" % i
-        kc["clusters"].append({"name": cl, "cluster": {
-            "server": server, "certificate-authority-data": ca}})
-        kc["users"].append({"name": us, "user": {
-            "client-certificate-data": "REVG", "client-key-data": "R0hJ"}})
-        kc["contexts"].append({"name": name, "context": {
-            "cluster": cl, "user": us}})
-    return json.dumps(kc, indent=1) + "\n"
-
 
 def store(sim, contexts):
-    hvac.Client(url=sim.url, token=sim.token).secrets.kv.v2.\
-        create_or_update_secret(path=KPATH, mount_point="kv",
-                                secret={"KUBECONFIG": kubeconfig(contexts)})
+    workloads_lib.store(sim, contexts, CERT)
 
 
 def repo(config="workload_modules: [lab_tools]\n"):
-    """A repository with the two K3s VMs and the golden workspaces."""
-    r = tempfile.mkdtemp(dir=D, prefix="repo.")
-    os.makedirs(os.path.join(r, "proxmox", "vms"))
-    os.makedirs(os.path.join(r, "clusters"))
-    for name, ip in (("k8s-observability", "192.168.1.20"),
-                     ("k8s-lab", "192.168.1.21")):
-        with open(os.path.join(r, "proxmox", "vms", name + ".yaml"),
-                  "w") as f:
-            f.write(VM.format(name=name, ip=ip))
-    for ws in ("observability", "lab"):
-        shutil.copy(os.path.join(GOLDEN, ws + ".yaml"),
-                    os.path.join(r, "clusters"))
-    with open(os.path.join(r, "pve-gitops.yaml"), "w") as f:
-        f.write(config)
-    return r
+    return workloads_lib.repo(D, GOLDEN, config)
 
 
 def run(r, *args, sim=None, path=None, extra=None):
@@ -459,7 +366,7 @@ def main():
     with open(os.path.join(STUB_DIR, "terraform"), "w") as f:
         f.write(STUB)
     os.chmod(os.path.join(STUB_DIR, "terraform"), 0o755)
-    CERT, key = make_cert()
+    CERT, key = make_cert(D)
     api = TlsServer(CERT, key)
     render()
     bad_files()
@@ -467,9 +374,7 @@ def main():
         check(sim, api)
         apply(sim, api)
         no_terraform(sim)
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(D, ignore_errors=True)
-    t.done()
+    workloads_lib.finish(t, D)
 
 
 CERT = None
