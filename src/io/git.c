@@ -149,6 +149,21 @@ int git_rev_parse(const char *rev, struct strbuf *out, struct err *e)
 	return ret;
 }
 
+int git_ref_object(const char *ref, struct strbuf *out, struct err *e)
+{
+	const char *args[] = { "rev-parse", "--verify", "--end-of-options", ref,
+			       NULL };
+	int ret;
+
+	if (check_rev(ref, e) < 0)
+		return -1;
+	ret = git_checked(NULL, "cannot find the object", args, out, e);
+	strbuf_trim(out);
+	if (ret < 0)
+		err_prefix(e, "'%s'", ref);
+	return ret;
+}
+
 int git_commit_touches(const char *rev, const char *path, struct err *e)
 {
 	const char *args[] = {

@@ -48,6 +48,9 @@ int git_commit_tag(const char *rev, struct strbuf *name, struct err *e);
 
 /* The full hash of rev. */
 int git_rev_parse(const char *rev, struct strbuf *out, struct err *e);
+/* The object ref names, whatever its type (a ref of the git server's that
+ * anyone who may push can point at a blob), into out. */
+int git_ref_object(const char *ref, struct strbuf *out, struct err *e);
 
 /* 1 when the commit rev changed path (compared with its first parent, or
  * added it as a root commit), 0 when not. */
