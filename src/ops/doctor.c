@@ -562,21 +562,26 @@ static int check_pending(struct vm_walk *v)
 /* ---- the inventory --------------------------------------------------------
  */
 
-/* The groups the inventory rules (and ansible_groups) give name. */
-static void want_groups(struct walk *w, const char *name,
+/* The groups the inventory rules (and ansible_groups) give name; true
+ * when they hold k3s: a K3s VM. */
+static bool want_groups(struct walk *w, const char *name,
 			const struct vmdef *def, struct strvec *out)
 {
 	struct inv_want want;
+	bool k3s = false;
 	size_t i;
 
 	if (!w->rules_ok)
-		return;
+		return false;
 	inv_want_init(&want, &w->rules);
 	inv_want_add(&want, &w->rules, name, NULL, "", 22,
 		     def ? &def->ansible_groups : NULL);
-	for (i = 0; want.nr && i < want.hosts[0].groups.nr; i++)
+	for (i = 0; want.nr && i < want.hosts[0].groups.nr; i++) {
 		strvec_push(out, want.hosts[0].groups.v[i]);
+		k3s = k3s || !strcmp(want.hosts[0].groups.v[i], "k3s");
+	}
 	inv_want_release(&want);
+	return k3s;
 }
 
 /* Whether the inventory lists name in group (NULL: anywhere); the line. */
@@ -1012,16 +1017,6 @@ static int walk_links(struct walk *w, struct vm_walk *v)
 	return v->vm->k3s ? check_k3s(w, v) : 0;
 }
 
-static bool has(const struct strvec *sv, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sv->nr; i++)
-		if (!strcmp(sv->v[i], s))
-			return true;
-	return false;
-}
-
 /* The VM of name: a K3s VM when its groups hold k3s. */
 static void walk_one(struct walk *w, struct doctor_report *out,
 		     const char *name)
@@ -1031,8 +1026,9 @@ static void walk_one(struct walk *w, struct doctor_report *out,
 
 	memset(&v, 0, sizeof(v));
 	strvec_init(&v.groups);
-	want_groups(w, name, find_def(set, name), &v.groups);
-	v.vm = doctor_report_add(out, name, has(&v.groups, "k3s"));
+	v.vm = doctor_report_add(
+		out, name,
+		want_groups(w, name, find_def(set, name), &v.groups));
 	walk_links(w, &v);
 	doctor_vm_close(v.vm);
 	strvec_clear(&v.groups);
@@ -1059,8 +1055,8 @@ static void config_failed(const struct config *cfg,
 	if (!req->name)
 		return;
 	walk_init(&w, cfg, req);
-	want_groups(&w, req->name, NULL, &groups);
-	vm = doctor_report_add(out, req->name, has(&groups, "k3s"));
+	vm = doctor_report_add(out, req->name,
+			       want_groups(&w, req->name, NULL, &groups));
 	for (i = 0; i < vm->nr; i++)
 		doctor_set(&vm->links[i], DOCTOR_NOT_REACHED,
 			   "the configuration did not load");

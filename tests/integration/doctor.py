@@ -38,6 +38,7 @@ import requests  # noqa: E402
 import urllib3  # noqa: E402
 
 import e2elib  # noqa: E402
+from kubelib import K3S  # noqa: E402
 from simlib import Tap  # noqa: E402
 from sshdlib import Sshds, free_port  # noqa: E402
 from vault_simlib import VaultSim  # noqa: E402
@@ -52,26 +53,6 @@ KNOWN = os.path.join(W.dir, "ssh", "known_hosts")
 OUTPUTS = []  # every output, checked for secrets at the end
 WEB, K8S = "web-doc", "k8s-doc"
 IPS = {WEB: "127.0.0.2", K8S: "127.0.0.3"}
-KUBECONFIG = """apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: QUJD
-    server: %s
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: REVG
-    client-key-data: R0hJ
-"""
 
 
 def repo(*parts):
@@ -165,9 +146,10 @@ def vm_of(psim, name):
     return None
 
 
-def publish(env, server):
+def publish(env, port):
+    """k3s.yaml as K3s writes it, its server's port port, published."""
     path = W.path("k3s.yaml")
-    write(path, KUBECONFIG % server)
+    write(path, K3S.replace(":6443", ":%d" % port))
     # as k8s.yml does, the loopback server of k3s.yaml replaced by the
     # host's address (here, where the TLS server listens)
     return pg(env, "kubeconfig", "publish", "--kubeconfig", path,
@@ -199,12 +181,12 @@ def case_k3s(env, psim):
     check("context missing", env, K8S, "kube-context", "failed",
           "no secret at|no context 'k8s-doc'", "kubeconfig publish")
     closed = free_port()
-    pub = publish(env, "https://127.0.0.1:%d" % closed)
+    pub = publish(env, closed)
     t.ok(pub.returncode == 0, "kubeconfig publish (closed port)",
          pub.stdout + pub.stderr)
     check("server unreachable", env, K8S, "kube-server", "failed",
           "127.0.0.1:%d" % closed, "systemctl status k3s")
-    pub = publish(env, "https://127.0.0.1:%d" % psim.port)
+    pub = publish(env, psim.port)
     t.ok(pub.returncode == 0, "kubeconfig publish (a TLS server)",
          pub.stdout + pub.stderr)
     check("k3s ok", env, K8S, "kube-server", "ok", "TLS handshake", None,
