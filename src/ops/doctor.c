@@ -66,6 +66,7 @@ struct vm_walk {
 	const struct vmdef *def;
 	struct strvec groups; /* the groups the rules give it */
 	const struct plan_item *item;
+	const struct actual_vm *have; /* the VM of the name in the cluster */
 	char *rev, *ip; /* the automated commit listing it, its address */
 	char *playbook; /* the tag's name */
 };
@@ -419,10 +420,24 @@ static const struct plan_item *find_item(const struct plan *p, const char *name)
 	return NULL;
 }
 
+/* The VM of the name the cluster has (a blocked item may not say). */
+static const struct actual_vm *find_vm(const struct cluster *c,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		if (!c->vms[i].template_ && c->vms[i].name &&
+		    !strcmp(c->vms[i].name, name))
+			return &c->vms[i];
+	return NULL;
+}
+
 static int check_exists(struct walk *w, struct vm_walk *v)
 {
 	struct doctor_link *l = L(v, DL_PROXMOX_VM);
 	const struct plan_item *it;
+	const struct actual_vm *a;
 
 	if (ensure_plan(w) < 0) {
 		doctor_set(l, DOCTOR_FAILED, "cannot read the cluster: %s",
@@ -433,9 +448,11 @@ static int check_exists(struct walk *w, struct vm_walk *v)
 		return -1;
 	}
 	it = v->item = find_item(&w->rp.plan, v->vm->name);
-	if (it && it->have)
-		return doctor_set(l, DOCTOR_OK, "VM %d on %s", it->have->vmid,
-				  it->have->node ? it->have->node : "?");
+	a = v->have = it && it->have ? it->have
+				     : find_vm(&w->rp.cluster, v->vm->name);
+	if (it && a)
+		return doctor_set(l, DOCTOR_OK, "VM %d on %s", a->vmid,
+				  a->node ? a->node : "?");
 	if (it && it->op == PLAN_BLOCKED) {
 		doctor_set(l, DOCTOR_FAILED, "%s",
 			   it->reason ? it->reason : "blocked");
@@ -455,25 +472,30 @@ static int check_exists(struct walk *w, struct vm_walk *v)
 static int check_managed(struct vm_walk *v)
 {
 	struct doctor_link *l = L(v, DL_MANAGED);
-	const struct actual_vm *a = v->item->have;
+	const struct actual_vm *a = v->have;
 
 	if (actual_is_managed(a))
 		return doctor_set(l, DOCTOR_OK, "tagged pve-gitops");
 	doctor_set(l, DOCTOR_FAILED,
 		   "VM %d is not managed by pve-gitops (no pve-gitops tag)",
 		   a->vmid);
-	doctor_fix(l, "%s",
-		   v->item->adoptable
-			   ? "pve-gitops apply --adopt takes it over, once "
-			     "you are sure it is the VM of the definition"
-			   : "rename the definition or the VM");
+	if (v->item->adoptable)
+		doctor_fix(
+			l,
+			"pve-gitops apply --adopt --target %s takes it over, "
+			"once you are sure it is the VM of the definition",
+			v->vm->name);
+	else
+		doctor_fix(l, "%s",
+			   v->item->reason ? v->item->reason
+					   : "rename the definition or the VM");
 	return -1;
 }
 
 static int check_running(struct vm_walk *v)
 {
 	struct doctor_link *l = L(v, DL_RUNNING);
-	const struct actual_vm *a = v->item->have;
+	const struct actual_vm *a = v->have;
 	bool running = a->status && !strcmp(a->status, "running");
 
 	if (v->def->vm_state == VM_STATE_STOPPED)
@@ -554,7 +576,7 @@ static int check_pending(struct vm_walk *v)
 	doctor_fix(l,
 		   "reboot it (qm reboot %d), or let apply do it with "
 		   "automatic_reboot: true",
-		   it->have->vmid);
+		   v->have->vmid);
 	strbuf_release(&ch);
 	return -1;
 }

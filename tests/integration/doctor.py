@@ -15,7 +15,7 @@ of this machine (proxmox-sim's), or a closed one.
 Cases: all ok (exit 0, table and JSON); the kubeconfig context missing in
 Vault; its server unreachable; an invalid definition; an excluded VM;
 missing credentials (Proxmox's, Vault's); a VM missing in Proxmox; a
-stopped VM; digest drift; a change pending for the next boot; not in the
+stopped VM; a VM that is not managed; digest drift; a change pending for the next boot; not in the
 inventory; not in its group; a commit without the tag; not in
 new_hosts.txt of any automated commit; the playbook missing; the host
 key not recorded; the SSH port closed; a broken config (it still runs,
@@ -276,6 +276,13 @@ def case_proxmox(env, psim):
     api(psim, "POST", "/nodes/%s/qemu/%d/status/start" % (v["node"],
                                                             v["vmid"]))
     e2elib.wait_for(lambda: vm_of(psim, WEB)["status"] == "running", 30)
+    path = "/nodes/%s/qemu/%d/config" % (v["node"], v["vmid"])
+    tags = api(psim, "GET", path)["tags"]
+    api(psim, "PUT", path, data={"tags": ";".join(
+        x for x in tags.split(";") if x != "pve-gitops")})
+    check("not managed", env, WEB, "managed", "failed", "not managed",
+          "pve-gitops apply --adopt")
+    api(psim, "PUT", path, data={"tags": tags})
     f = repo("proxmox", "vms", WEB + ".yaml")
     text = read(f)
     write(f, text.replace("cores: 1", "cores: 2"))
