@@ -47,7 +47,7 @@ enum doctor_link_id {
 	DL_KNOWN_HOST,	 /* its host key is in ssh.known_hosts */
 	DL_KUBE_CONTEXT, /* K3s: the context is in the kubeconfig in Vault */
 	DL_KUBE_SERVER,	 /* K3s: its server completes a TLS handshake */
-	DL_WORKLOADS,	 /* K3s: the workloads check (a hook, see ops) */
+	DL_WORKLOADS,	 /* K3s: workloads check of its workspaces */
 	DL_COUNT
 };
 

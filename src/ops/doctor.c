@@ -9,6 +9,7 @@
  */
 #include "ops/doctor.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,15 +18,17 @@
 #include "core/kubeconfig.h"
 #include "core/new_hosts.h"
 #include "core/tag.h"
+#include "core/workspace.h"
 #include "io/git.h"
 #include "io/hostkeys.h"
-#include "io/http.h"
 #include "io/pve.h"
 #include "io/repo.h"
+#include "io/tlsprobe.h"
 #include "io/vault.h"
 #include "ops/kubeconfig.h"
 #include "ops/publish.h"
 #include "ops/repoplan.h"
+#include "ops/workloads.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
 #include "util/url.h"
@@ -878,29 +881,25 @@ static int check_known_host(struct walk *w, struct vm_walk *v)
 /* ---- K3s: the context in Vault, its server, the workloads -----------------
  */
 
-/* The server of the one cluster of a kubeconfig selected for a context. */
-static char *context_server(const char *yaml)
+/* The cluster of the one context of a kubeconfig selected for it (new
+ * reference), or NULL. */
+static json_t *context_cluster(const char *yaml)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
-	json_t *kc = NULL, *server;
-	char *s = NULL;
+	json_t *kc = NULL, *cl;
 
-	if (kubeconfig_parse(&kc, &dl, "vault", yaml, strlen(yaml)) == 0) {
-		server = json_object_get(
-			json_object_get(
-				json_array_get(json_object_get(kc, "clusters"),
-					       0),
-				"cluster"),
-			"server");
-		if (json_is_string(server))
-			s = xstrdup(json_string_value(server));
-	}
+	kubeconfig_parse(&kc, &dl, "vault", yaml, strlen(yaml));
+	cl = json_object_get(json_array_get(json_object_get(kc, "clusters"), 0),
+			     "cluster");
+	if (!json_is_string(json_object_get(cl, "server")))
+		cl = NULL;
+	json_incref(cl);
 	json_decref(kc);
 	diag_list_release(&dl);
-	return s;
+	return cl;
 }
 
-static int check_context(struct walk *w, struct vm_walk *v, char **server)
+static int check_context(struct walk *w, struct vm_walk *v, json_t **cluster)
 {
 	struct doctor_link *l = L(v, DL_KUBE_CONTEXT);
 	struct kubeconfig_get_request req = { .context = v->vm->name };
@@ -919,7 +918,7 @@ static int check_context(struct walk *w, struct vm_walk *v, char **server)
 			"Vault token may write %s/%s",
 			v->ip, v->vm->name, v->ip, w->cfg->vault.mount,
 			w->cfg->vault.path);
-	} else if (!(*server = context_server(res.text.buf))) {
+	} else if (!(*cluster = context_cluster(res.text.buf))) {
 		doctor_set(l, DOCTOR_FAILED,
 			   "context %s in %s has no cluster server",
 			   v->vm->name, res.path.buf);
@@ -934,53 +933,28 @@ static int check_context(struct walk *w, struct vm_walk *v, char **server)
 	return l->status == DOCTOR_OK ? 0 : -1;
 }
 
-/* A TLS handshake with server (an HTTP answer of any status); the
- * certificate is not verified: this is reachability, not trust. */
-static int probe_tls(const struct config *cfg, const char *server,
-		     struct err *e)
-{
-	struct http_opts o = { 0 };
-	struct http_client c;
-	struct http_response r = HTTP_RESPONSE_INIT;
-	struct strbuf url = STRBUF_INIT, shown = STRBUF_INIT;
-	enum http_error kind;
-	int ret = -1;
-
-	if (strncmp(server, "https://", 8)) {
-		err_set(e, EXIT_FAIL, "%s is not an https:// URL",
-			url_redacted(&shown, server));
-		goto out;
-	}
-	http_opts_from_config(&o, cfg);
-	o.insecure = true;
-	if (http_client_init(&c, &o, e) < 0)
-		goto out;
-	strbuf_addstr(&url, server);
-	while (url.len > 8 && url.buf[url.len - 1] == '/')
-		strbuf_setlen(&url, url.len - 1);
-	strbuf_addstr(&url, "/version");
-	ret = http_request(&c, "GET", url.buf, NULL, NULL, HTTP_ONCE, &r, &kind,
-			   e);
-	http_client_release(&c);
-out:
-	http_response_release(&r);
-	strbuf_release(&url);
-	strbuf_release(&shown);
-	return ret;
-}
-
-static int check_server(struct walk *w, struct vm_walk *v, const char *server)
+/* The context's server completes a TLS handshake, its certificate checked
+ * against the cluster's certificate-authority-data (io/tlsprobe, as
+ * workloads check does). */
+static int check_server(struct walk *w, struct vm_walk *v,
+			const json_t *cluster)
 {
 	struct doctor_link *l = L(v, DL_KUBE_SERVER);
+	const char *server =
+		json_string_value(json_object_get(cluster, "server"));
+	const char *ca = json_string_value(
+		json_object_get(cluster, "certificate-authority-data"));
 	struct strbuf shown = STRBUF_INIT;
 	struct err e = ERR_INIT;
 
 	url_redacted(&shown, server);
-	if (probe_tls(w->cfg, server, &e) == 0) {
-		doctor_set(l, DOCTOR_OK,
-			   "%s completed a TLS handshake (its certificate "
-			   "not checked)",
-			   shown.buf);
+	if (tls_probe(server, ca,
+		      (long)w->cfg->http.connect_timeout_seconds * 1000,
+		      &e) == 0) {
+		doctor_set(l, DOCTOR_OK, "%s completed a TLS handshake%s",
+			   shown.buf,
+			   ca ? " (its certificate from the cluster's CA)"
+			      : "");
 	} else {
 		doctor_set(l, DOCTOR_FAILED, "%s", e.msg.buf);
 		doctor_fix(
@@ -988,7 +962,8 @@ static int check_server(struct walk *w, struct vm_walk *v, const char *server)
 			"check that K3s runs on %s (systemctl status k3s) "
 			"and that %s is the address it serves (the context's "
 			"server is the VM's address when k8s.yml publishes "
-			"it); publish it again if the address changed",
+			"it); publish it again if the address or its "
+			"certificate changed",
 			v->vm->name, shown.buf);
 	}
 	strbuf_release(&shown);
@@ -996,30 +971,113 @@ static int check_server(struct walk *w, struct vm_walk *v, const char *server)
 	return l->status == DOCTOR_OK ? 0 : -1;
 }
 
+/* The workspaces of clusters_dir (NAME.yaml) whose kubernetes_context is
+ * context, their names pushed to out. */
+static void workspaces_of(const struct config *cfg, const char *context,
+			  struct strvec *out)
+{
+	static const char *const none[] = { NULL };
+	struct beneath root = BENEATH_INIT;
+	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+
+	if (repo_opendir(cfg->clusters_dir, &d, &e) < 0 || !d ||
+	    beneath_root(&root, ".", &e) < 0)
+		goto out;
+	while ((de = readdir(d))) {
+		struct diag_list dl = DIAG_LIST_INIT;
+		struct workspace ws;
+		size_t n = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || n <= 5 ||
+		    strcmp(de->d_name + n - 5, ".yaml"))
+			continue;
+		strbuf_setlen(&path, 0);
+		strbuf_setlen(&buf, 0);
+		strbuf_addf(&path, "%s/%s", cfg->clusters_dir, de->d_name);
+		workspace_init(&ws);
+		if (beneath_read(&root, path.buf, &buf, 1 << 20, &e) == 0)
+			workspace_parse(&ws, &dl, path.buf, de->d_name, buf.buf,
+					buf.len, none);
+		if (ws.context && !strcmp(ws.context, context))
+			strvec_pushf(out, "%.*s", (int)(n - 5), de->d_name);
+		workspace_release(&ws);
+		diag_list_release(&dl);
+		err_clear(&e);
+	}
+out:
+	if (d)
+		closedir(d);
+	beneath_release(&root);
+	strbuf_release(&path);
+	strbuf_release(&buf);
+	err_release(&e);
+}
+
 /*
- * HOOK: the workloads link. `pve-gitops workloads check` (the clusters/
- * workspaces, branch workloads) is not part of this tree yet; when it is,
- * call its check for the workspaces whose kubernetes_context is this VM's
- * context here and set the link from its result. Until then the link is
- * not reached, which is no failure.
+ * The workloads link: `workloads check` (ops/workloads.h) of every
+ * workspace whose kubernetes_context is the VM's context. None: not
+ * reached, which is no failure.
  */
 static int check_workloads(struct walk *w, struct vm_walk *v)
 {
-	(void)w;
-	doctor_set(L(v, DL_WORKLOADS), DOCTOR_NOT_REACHED,
-		   "workloads are not configured");
-	return 0;
+	struct doctor_link *l = L(v, DL_WORKLOADS);
+	struct strvec names = STRVEC_INIT;
+	struct strbuf why = STRBUF_INIT;
+	size_t i, j;
+
+	workspaces_of(w->cfg, v->vm->name, &names);
+	if (!names.nr)
+		doctor_set(l, DOCTOR_NOT_REACHED,
+			   "workloads are not configured: no workspace in %s "
+			   "names the context %s",
+			   w->cfg->clusters_dir, v->vm->name);
+	else
+		doctor_set(l, DOCTOR_OK, "workspace%s",
+			   names.nr == 1 ? "" : "s");
+	for (i = 0; i < names.nr && l->status == DOCTOR_OK; i++) {
+		struct workloads_request req = { .name = names.v[i] };
+		struct workloads_result r;
+		struct err e = ERR_INIT;
+
+		workloads_result_init(&r);
+		if (workloads_check(&r, w->cfg, &req, &e) < 0) {
+			strbuf_setlen(&why, 0);
+			if (r.diags.nr)
+				diag_format(&why, &r.diags.items[0]);
+			strbuf_trim(&why);
+			doctor_set(l, DOCTOR_FAILED, "%s",
+				   why.len ? why.buf : e.msg.buf);
+			doctor_fix(l,
+				   "pve-gitops workloads check %s; its "
+				   "kubernetes_context must match the context "
+				   "name exactly, its workloads be known ones",
+				   names.v[i]);
+		} else {
+			for (j = 0; j < r.lines.nr; j++)
+				strbuf_addf(&l->detail, "%s%s",
+					    l->detail.len ? "; " : "",
+					    r.lines.v[j]);
+		}
+		workloads_result_release(&r);
+		err_release(&e);
+	}
+	strvec_clear(&names);
+	strbuf_release(&why);
+	return l->status == DOCTOR_FAILED ? -1 : 0;
 }
 
 static int check_k3s(struct walk *w, struct vm_walk *v)
 {
-	char *server = NULL;
-	int ret = check_context(w, v, &server) < 0 ||
-				  check_server(w, v, server) < 0
+	json_t *cluster = NULL;
+	int ret = check_context(w, v, &cluster) < 0 ||
+				  check_server(w, v, cluster) < 0
 			  ? -1
 			  : check_workloads(w, v);
 
-	free(server);
+	json_decref(cluster);
 	return ret;
 }
 

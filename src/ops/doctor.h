@@ -12,9 +12,10 @@
  * automated commit whose new_hosts.txt lists the VM, its tag and the
  * playbook the tag names; the SSH port and the host key in ssh.known_hosts;
  * for a K3s VM (one the rules put in the group k3s), its context in the
- * kubeconfig in Vault, the context's server (a TLS handshake) and the
- * workloads check. The walk of a VM stops at its first failed link: the
- * rest are not reached.
+ * kubeconfig in Vault, the context's server (a TLS handshake, checked
+ * against the cluster's CA) and `workloads check` of the workspaces that
+ * name the context (none: not reached, which is no failure). The walk of
+ * a VM stops at its first failed link: the rest are not reached.
  *
  * Nothing is written, nothing is sent to Proxmox but reads. A broken
  * config fails the config link and every other link is not reached.

@@ -10,10 +10,12 @@ for two VMs, web-doc and the K3s VM k8s-doc, provisioned for real first
 by `run --push` (real ansible-playbook, a playbook that records its run).
 K3s itself is not installed: its kubeconfig is published with
 `pve-gitops kubeconfig publish`, as k8s.yml would, its server a TLS port
-of this machine (proxmox-sim's), or a closed one.
+of this machine (proxmox-sim's, with a certificate for 127.0.0.1 as the
+cluster's CA), or a closed one.
 
 Cases: all ok (exit 0, table and JSON); the kubeconfig context missing in
-Vault; its server unreachable; an invalid definition; an excluded VM;
+Vault; its server unreachable; no workspace for the context (not reached),
+one that passes `workloads check` and one that does not; an invalid definition; an excluded VM;
 missing credentials (Proxmox's, Vault's); a VM missing in Proxmox; a
 stopped VM; a VM that is not managed; digest drift; a change pending for the next boot; not in the
 inventory; not in its group; a commit without the tag; not in
@@ -24,6 +26,7 @@ and says so). No secret appears in any output.
 Usage: doctor.py PVE_GITOPS PROXMOX_SIM VAULT_SIM SOURCE_DIR
 """
 
+import base64
 import json
 import os
 import re
@@ -39,7 +42,7 @@ import urllib3  # noqa: E402
 
 import e2elib  # noqa: E402
 from kubelib import K3S  # noqa: E402
-from simlib import Tap  # noqa: E402
+from simlib import Tap, make_cert  # noqa: E402
 from sshdlib import Sshds, free_port  # noqa: E402
 from vault_simlib import VaultSim  # noqa: E402
 
@@ -146,10 +149,13 @@ def vm_of(psim, name):
     return None
 
 
-def publish(env, port):
-    """k3s.yaml as K3s writes it, its server's port port, published."""
+def publish(env, port, cert):
+    """k3s.yaml as K3s writes it, its server's port port and its CA the
+    certificate cert (proxmox-sim's, for 127.0.0.1), published."""
     path = W.path("k3s.yaml")
-    write(path, K3S.replace(":6443", ":%d" % port))
+    with open(cert, "rb") as f:
+        ca = base64.b64encode(f.read()).decode()
+    write(path, K3S.replace(":6443", ":%d" % port).replace("QUJD", ca))
     # as k8s.yml does, the loopback server of k3s.yaml replaced by the
     # host's address (here, where the TLS server listens)
     return pg(env, "kubeconfig", "publish", "--kubeconfig", path,
@@ -177,22 +183,33 @@ def case_baseline(env, psim):
     return ok
 
 
-def case_k3s(env, psim):
+def case_k3s(env, psim, cert):
     check("context missing", env, K8S, "kube-context", "failed",
           "no secret at|no context 'k8s-doc'", "kubeconfig publish")
     closed = free_port()
-    pub = publish(env, closed)
+    pub = publish(env, closed, cert)
     t.ok(pub.returncode == 0, "kubeconfig publish (closed port)",
          pub.stdout + pub.stderr)
     check("server unreachable", env, K8S, "kube-server", "failed",
           "127.0.0.1:%d" % closed, "systemctl status k3s")
-    pub = publish(env, psim.port)
+    pub = publish(env, psim.port, cert)
     t.ok(pub.returncode == 0, "kubeconfig publish (a TLS server)",
          pub.stdout + pub.stderr)
     check("k3s ok", env, K8S, "kube-server", "ok", "TLS handshake", None,
           rc=0)
-    check("workloads hook", env, K8S, "workloads", "not_reached",
+    check("no workloads", env, K8S, "workloads", "not_reached",
           "workloads are not configured", None, rc=0)
+    os.makedirs(repo("clusters"))
+    ws = repo("clusters", "observability.yaml")
+    write(ws, "kubernetes_context: %s\nworkloads: [externaldns]\n" % K8S)
+    check("workloads ok", env, K8S, "workloads", "ok",
+          "observability: context k8s-doc, server .* answers TLS", None,
+          rc=0)
+    write(ws, "kubernetes_context: %s\nworkloads: [certmanager]\n" % K8S)
+    check("workloads check fails", env, K8S, "workloads", "failed",
+          "observability.yaml:2:.*unknown workload 'certmanager'",
+          "pve-gitops workloads check observability")
+    shutil.rmtree(repo("clusters"))
 
 
 def case_all_ok(env):
@@ -381,14 +398,15 @@ def case_config(env):
 
 
 def main():
+    cert, key = make_cert(W.dir)
     with Sshds(list(IPS.values())) as sshd, \
             VaultSim(VSIM, token=VTOKEN) as vsim, \
-            e2elib.sim(PSIM, SECRET, "--task-ms", "10",
-                       "--boot-ms", "0") as psim:
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10", "--boot-ms", "0",
+                       "--tls-cert", cert, "--tls-key", key) as psim:
         setup(psim, vsim, sshd)
         env = W.env(sshd, SECRET, VAULT_ADDR=vsim.url, VAULT_TOKEN=VTOKEN)
         if case_baseline(env, psim):
-            case_k3s(env, psim)
+            case_k3s(env, psim, cert)
             case_all_ok(env)
             case_definition(env)
             case_credentials(env)
