@@ -457,8 +457,10 @@ static int check_exists(struct walk *w, struct vm_walk *v)
 		return doctor_set(l, DOCTOR_OK, "VM %d on %s", a->vmid,
 				  a->node ? a->node : "?");
 	if (it && it->op == PLAN_BLOCKED) {
-		doctor_set(l, DOCTOR_FAILED, "%s",
-			   it->reason ? it->reason : "blocked");
+		doctor_set(l, DOCTOR_FAILED,
+			   "no VM named %s in Proxmox, and apply cannot make "
+			   "it: %s",
+			   v->vm->name, it->reason ? it->reason : "blocked");
 		doctor_fix(l, "pve-gitops plan says what blocks it");
 		return -1;
 	}

@@ -276,6 +276,11 @@ def case_credentials(env):
     novault.pop("VAULT_TOKEN")
     check("no Vault token", novault, K8S, "credentials", "failed",
           "no Vault token", "VAULT_TOKEN")
+    token_file = W.path("home", ".vault-token")
+    write(token_file, VTOKEN + "\n")
+    check("Vault token from a file", novault, K8S, "credentials", "ok",
+          r"Vault token from ~/\.vault-token \(file\)", None, rc=0)
+    os.unlink(token_file)
 
 
 def case_proxmox(env, psim):
