@@ -138,7 +138,8 @@ int git_first_parents(const char *from, const char *to, struct strvec *out,
 
 /*
  * The newest commits (at most max) of HEAD's first-parent history that
- * changed path and whose message holds grep (a fixed string), newest
+ * changed path and whose message matches grep (a basic regular
+ * expression, "^" anchoring it at the start of a line), newest
  * first, appended to out as full hashes (doctor: the automated commits
  * that wrote new_hosts.txt). 0 or -1.
  */

@@ -74,7 +74,7 @@ struct vm_walk {
 	char *playbook; /* the tag's name */
 };
 
-static struct doctor_link *L(struct vm_walk *v, enum doctor_link_id id)
+static struct doctor_link *link_of(struct vm_walk *v, enum doctor_link_id id)
 {
 	return doctor_vm_link(v->vm, id);
 }
@@ -210,7 +210,7 @@ static int ensure_autos(struct walk *w)
 	if (w->autos)
 		return w->autos;
 	w->autos = -1;
-	if (git_log_touching(w->cfg->new_hosts, PUBLISH_SUBJECT,
+	if (git_log_touching(w->cfg->new_hosts, "^" PUBLISH_SUBJECT,
 			     DOCTOR_AUTO_COMMITS, &w->autos_rev,
 			     &w->autos_err) < 0)
 		return -1;
@@ -259,7 +259,7 @@ static const struct vmdef *find_def(const struct vmset *set, const char *name)
 
 static int def_missing(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_DEFINITION);
+	struct doctor_link *l = link_of(v, DL_DEFINITION);
 	const char *file = excluded_file(w, v->vm->name);
 
 	if (file) {
@@ -284,7 +284,7 @@ static int def_missing(struct walk *w, struct vm_walk *v)
 /* The definitions did not load: this one's errors, or the others'. */
 static int def_invalid(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_DEFINITION);
+	struct doctor_link *l = link_of(v, DL_DEFINITION);
 	const struct vmdef *def = find_def(&w->bad, v->vm->name);
 	const struct diag *first = NULL, *mine = NULL;
 	struct strbuf where = STRBUF_INIT;
@@ -333,7 +333,8 @@ static int check_definition(struct walk *w, struct vm_walk *v)
 	v->def = find_def(&w->rp.set, v->vm->name);
 	if (!v->def)
 		return def_missing(w, v);
-	return doctor_set(L(v, DL_DEFINITION), DOCTOR_OK, "%s", v->def->file);
+	return doctor_set(link_of(v, DL_DEFINITION), DOCTOR_OK, "%s",
+			  v->def->file);
 }
 
 /* Where the Proxmox credentials come from, by the variable or key that
@@ -370,7 +371,7 @@ static void pve_sources(struct strbuf *out, const struct pve_conn *c,
 
 static int check_credentials(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_CREDENTIALS);
+	struct doctor_link *l = link_of(v, DL_CREDENTIALS);
 	const struct config *cfg = w->cfg;
 	struct vault_client vc;
 	struct pve_conn conn;
@@ -438,7 +439,7 @@ static const struct actual_vm *find_vm(const struct cluster *c,
 
 static int check_exists(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_PROXMOX_VM);
+	struct doctor_link *l = link_of(v, DL_PROXMOX_VM);
 	const struct plan_item *it;
 	const struct actual_vm *a;
 
@@ -476,7 +477,7 @@ static int check_exists(struct walk *w, struct vm_walk *v)
 
 static int check_managed(struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_MANAGED);
+	struct doctor_link *l = link_of(v, DL_MANAGED);
 	const struct actual_vm *a = v->have;
 
 	if (actual_is_managed(a))
@@ -499,7 +500,7 @@ static int check_managed(struct vm_walk *v)
 
 static int check_running(struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_RUNNING);
+	struct doctor_link *l = link_of(v, DL_RUNNING);
 	const struct actual_vm *a = v->have;
 	bool running = a->status && !strcmp(a->status, "running");
 
@@ -537,7 +538,7 @@ static size_t list_changes(struct strbuf *out, const struct plan_item *it,
 
 static int check_digest(struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_DIGEST);
+	struct doctor_link *l = link_of(v, DL_DIGEST);
 	const struct plan_item *it = v->item;
 	struct strbuf ch = STRBUF_INIT;
 	size_t n;
@@ -566,7 +567,7 @@ static int check_digest(struct vm_walk *v)
 
 static int check_pending(struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_PENDING);
+	struct doctor_link *l = link_of(v, DL_PENDING);
 	const struct plan_item *it = v->item;
 	struct strbuf ch = STRBUF_INIT;
 	size_t n = list_changes(&ch, it, true);
@@ -632,7 +633,7 @@ static size_t host_line(const struct ini *ini, const char *name,
 
 static int check_inventory(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_INVENTORY);
+	struct doctor_link *l = link_of(v, DL_INVENTORY);
 	size_t line;
 
 	if (ensure_inventory(w) < 0) {
@@ -658,7 +659,7 @@ static int check_inventory(struct walk *w, struct vm_walk *v)
 
 static int check_groups(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_GROUPS);
+	struct doctor_link *l = link_of(v, DL_GROUPS);
 	struct strbuf missing = STRBUF_INIT, have = STRBUF_INIT;
 	size_t i;
 
@@ -709,7 +710,7 @@ static char *listed_ip(const char *text, const char *name)
 
 static int check_new_hosts(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_NEW_HOSTS);
+	struct doctor_link *l = link_of(v, DL_NEW_HOSTS);
 	size_t i;
 
 	if (ensure_autos(w) < 0) {
@@ -741,7 +742,7 @@ static int check_new_hosts(struct walk *w, struct vm_walk *v)
 
 static int check_tag(struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_TAG);
+	struct doctor_link *l = link_of(v, DL_TAG);
 	struct strbuf name = STRBUF_INIT;
 	struct err e = ERR_INIT;
 	int rc = git_commit_tag(v->rev, &name, &e);
@@ -774,7 +775,7 @@ static int check_tag(struct vm_walk *v)
 /* The tag's playbook resolved as stage two resolves it. */
 static int check_playbook(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_PLAYBOOK);
+	struct doctor_link *l = link_of(v, DL_PLAYBOOK);
 	const char *dir = w->cfg->playbooks_dir;
 	struct playbook pb = { NULL, NULL };
 	struct strvec files = STRVEC_INIT;
@@ -808,7 +809,7 @@ static int check_playbook(struct walk *w, struct vm_walk *v)
 
 static int check_ssh(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_SSH_PORT);
+	struct doctor_link *l = link_of(v, DL_SSH_PORT);
 	unsigned port = (unsigned)w->cfg->ssh.port;
 	struct err e = ERR_INIT;
 	long ms = 0;
@@ -851,7 +852,7 @@ static void known_hosts_path(struct strbuf *out, const struct config *cfg)
 
 static int check_known_host(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_KNOWN_HOST);
+	struct doctor_link *l = link_of(v, DL_KNOWN_HOST);
 	unsigned port = (unsigned)w->cfg->ssh.port;
 	struct strbuf file = STRBUF_INIT, spec = STRBUF_INIT;
 	struct err e = ERR_INIT;
@@ -903,7 +904,7 @@ static json_t *context_cluster(const char *yaml)
 
 static int check_context(struct walk *w, struct vm_walk *v, json_t **cluster)
 {
-	struct doctor_link *l = L(v, DL_KUBE_CONTEXT);
+	struct doctor_link *l = link_of(v, DL_KUBE_CONTEXT);
 	struct kubeconfig_get_request req = { .context = v->vm->name };
 	struct kubeconfig_result res;
 	struct err e = ERR_INIT;
@@ -941,7 +942,7 @@ static int check_context(struct walk *w, struct vm_walk *v, json_t **cluster)
 static int check_server(struct walk *w, struct vm_walk *v,
 			const json_t *cluster)
 {
-	struct doctor_link *l = L(v, DL_KUBE_SERVER);
+	struct doctor_link *l = link_of(v, DL_KUBE_SERVER);
 	const char *server =
 		json_string_value(json_object_get(cluster, "server"));
 	const char *ca = json_string_value(
@@ -1025,7 +1026,7 @@ out:
  */
 static int check_workloads(struct walk *w, struct vm_walk *v)
 {
-	struct doctor_link *l = L(v, DL_WORKLOADS);
+	struct doctor_link *l = link_of(v, DL_WORKLOADS);
 	struct strvec names = STRVEC_INIT;
 	struct strbuf why = STRBUF_INIT;
 	size_t i, j;
