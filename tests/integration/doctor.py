@@ -223,6 +223,10 @@ def case_all_ok(env):
          "all ok: the table, one row a VM (workloads not reached)")
     t.ok(p.stdout.startswith("config ") and "VM " in p.stdout,
          "all ok: the config line and the table's header", p.stdout)
+    q = pg(env, "doctor", "-q")
+    t.ok(q.returncode == 0 and q.stdout == p.stdout and not q.stderr,
+         "all ok: -q prints the same report and nothing else",
+         q.stdout + q.stderr)
     t.eq((js.get("version"), js.get("ok"), js.get("config", {}).get(
         "status")), (1, True, "ok"), "all ok: JSON version, ok, config")
     names = [x["name"] for x in links_of(js, K8S)]
