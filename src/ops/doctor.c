@@ -1154,7 +1154,6 @@ int doctor_run(const struct config *cfg, const struct doctor_req *req,
 	struct walk w;
 	size_t i;
 
-	(void)e;
 	if (req->config_failed) {
 		config_failed(cfg, req, out);
 		return 0;
@@ -1164,6 +1163,16 @@ int doctor_run(const struct config *cfg, const struct doctor_req *req,
 	walk_init(&w, cfg, req);
 	read_defs(&w);
 	set = w.defs > 0 ? &w.rp.set : &w.bad;
+	if (!req->name && w.defs < 0 && !set->nr) {
+		/* not even a definition to walk: why is the error */
+		struct err tmp = *e;
+
+		*e = w.defs_err;
+		e->exit_code = EXIT_FAIL; /* doctor's failures are 1 */
+		w.defs_err = tmp;
+		walk_release(&w);
+		return -1;
+	}
 	if (req->name)
 		walk_one(&w, out, req->name);
 	for (i = 0; !req->name && i < set->nr; i++) {

@@ -41,7 +41,8 @@ struct doctor_req {
 /*
  * Walk the chain into out (initialised by the caller). The findings are
  * in out, not in the return value: 0, or -1 with e set when the walk
- * itself could not be made (the repository cannot be opened).
+ * itself could not be made (no NAME, and the definitions' directory
+ * cannot be read).
  */
 int doctor_run(const struct config *cfg, const struct doctor_req *req,
 	       struct doctor_report *out, struct err *e);

@@ -385,6 +385,13 @@ def case_ssh(env, sshd):
           "ping 127.0.0.2")
 
 
+def case_no_definitions(env):
+    p = pg(env, "-C", W.dir, "doctor")
+    t.ok(p.returncode == 1 and "no VM definitions" in p.stderr and
+         not p.stdout, "no definitions directory: an error, exit 1",
+         p.stdout + p.stderr)
+
+
 def case_config(env):
     cfg = read(W.config)
     write(W.config, cfg + "vms_dir: [\n")
@@ -426,6 +433,7 @@ def main():
             case_pending(env)
             case_ssh(env, sshd)
             case_config(env)
+            case_no_definitions(env)
         leaked = [o for o in OUTPUTS if SECRET in o or VTOKEN in o]
         t.ok(not leaked, "no secret in any output", "".join(leaked)[:2000])
     W.cleanup()
