@@ -600,6 +600,30 @@ out:
 	return ret;
 }
 
+int git_log_touching(const char *path, const char *grep, unsigned max,
+		     struct strvec *out, struct err *e)
+{
+	struct strbuf n = STRBUF_INIT, g = STRBUF_INIT, o = STRBUF_INIT;
+	const char *args[] = { "log",	      "--first-parent", NULL, NULL,
+			       "--format=%H", "HEAD",		"--", path,
+			       NULL };
+	char *line, *save = NULL;
+	int ret;
+
+	strbuf_addf(&n, "--max-count=%u", max);
+	strbuf_addf(&g, "--grep=%s", grep);
+	args[2] = n.buf;
+	args[3] = g.buf;
+	ret = git_checked(NULL, "cannot read the history", args, &o, e);
+	for (line = ret ? NULL : strtok_r(o.buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		strvec_push(out, line);
+	strbuf_release(&n);
+	strbuf_release(&g);
+	strbuf_release(&o);
+	return ret;
+}
+
 int git_worktree_dirty(struct err *e)
 {
 	const char *args[] = { "status", "--porcelain", "--untracked-files=no",

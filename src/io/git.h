@@ -139,6 +139,16 @@ int git_is_ancestor(const char *a, const char *b, struct err *e);
 int git_first_parents(const char *from, const char *to, struct strvec *out,
 		      struct err *e);
 
+/*
+ * The newest commits (at most max) of HEAD's first-parent history that
+ * changed path and whose message matches grep (a basic regular
+ * expression, "^" anchoring it at the start of a line), newest
+ * first, appended to out as full hashes (doctor: the automated commits
+ * that wrote new_hosts.txt). 0 or -1.
+ */
+int git_log_touching(const char *path, const char *grep, unsigned max,
+		     struct strvec *out, struct err *e);
+
 /* 1 when the work tree has uncommitted changes to tracked files, 0 not. */
 int git_worktree_dirty(struct err *e);
 
