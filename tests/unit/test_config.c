@@ -39,9 +39,13 @@ static void config__defaults_follow_the_seed(void **state)
 	assert_true(config_is_excluded(&cfg, "k8s-home.yaml"));
 	assert_true(config_is_excluded(&cfg, "boot-server.yaml"));
 	assert_false(config_is_excluded(&cfg, "k8s-dev.yaml"));
-	assert_int_equal(cfg.nr_groups, 4);
+	assert_int_equal(cfg.nr_groups, 6);
 	assert_string_equal(cfg.groups[3].pattern, "^k8s-[^-]+$");
 	assert_string_equal(cfg.groups[3].group, "k3s");
+	assert_string_equal(cfg.groups[4].pattern, "^k8s-[^-]+-cp[0-9]+$");
+	assert_string_equal(cfg.groups[4].group, "k3s_servers");
+	assert_string_equal(cfg.groups[5].pattern, "^k8s-[^-]+-w[0-9]+$");
+	assert_string_equal(cfg.groups[5].group, "k3s_agents");
 	config_release(&cfg);
 	diag_list_release(&dl);
 }
