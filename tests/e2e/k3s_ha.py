@@ -26,6 +26,8 @@ apart with paths built from inventory_hostname (playbooks/group_vars).
   (checked with kubectl config view);
 - a later agent k8s-e2e-w02 joins the cluster alone: its first server is
   read from the repository inventory, nothing else is reinstalled;
+- a later server with a lower number, k8s-e2e-cp00, joins cp01 (which has
+  K3s) instead of starting a second cluster;
 - with k8s_api_address set, provision on the whole inventory reinstalls
   nothing and publishes the same single context with the API address.
 
@@ -269,6 +271,27 @@ def stage_join_later(env):
     no_secret(token, p, recs, "later agent")
 
 
+def stage_lower_server(env):
+    W.vm_file("k8s-e2e-cp00", "127.0.0.6")
+    W.commit("feat(proxmox): one more server [ansible k8s-ha]")
+    n = len(installs())
+    p = W.run(BIN, env, "run", "--push")
+    if not t.eq(p.returncode, 0, "lower server: run --push exits 0"):
+        print("#", p.stdout[-4000:], p.stderr[-4000:])
+        return
+    recs = installs()[n:]
+    t.eq([(r["host"], r["exec"]) for r in recs],
+         [("k8s-e2e-cp00", "server --server https://127.0.0.2:6443 "
+           "--tls-san 127.0.0.2")],
+         "lower server: cp00 joins the installed cp01, no second "
+         "--cluster-init")
+    token = token_of("k8s-e2e-cp01")
+    t.eq([r["token_sha"] for r in recs],
+         [hashlib.sha256((token or "").encode()).hexdigest()],
+         "lower server: with the cluster's token")
+    no_secret(token, p, recs, "lower server")
+
+
 def stage_api_address(env):
     with open(GROUP_VARS, "a") as f:
         f.write("k8s_api_address: %s\n" % API)
@@ -294,7 +317,7 @@ def main():
         if not shutil.which(tool):
             t.ok(False, "%s is installed (scripts/install-deps.sh)" % tool)
             t.done()
-    with Sshds(["127.0.0.%d" % i for i in range(2, 6)]) as sshd, \
+    with Sshds(["127.0.0.%d" % i for i in range(2, 7)]) as sshd, \
             VaultSim(VSIM, token=VTOKEN) as vsim, \
             e2elib.sim(PSIM, SECRET, "--task-ms", "10",
                        "--boot-ms", "0") as psim:
@@ -303,6 +326,7 @@ def main():
         env = env_for(sshd)
         stage_cluster(env)
         stage_join_later(env)
+        stage_lower_server(env)
         stage_api_address(env)
     W.cleanup()
     t.done()
