@@ -29,7 +29,9 @@ apart with paths built from inventory_hostname (playbooks/group_vars).
 - a later server with a lower number, k8s-e2e-cp00, joins cp01 (which has
   K3s) instead of starting a second cluster;
 - with k8s_api_address set, provision on the whole inventory reinstalls
-  nothing and publishes the same single context with the API address.
+  nothing and publishes the same single context with the API address;
+- run by hand on local connections: a given k3s_token reaches every host,
+  other hosts are left alone, an agent without a server fails clearly.
 
 Usage: k3s_ha.py PVE_GITOPS PROXMOX_SIM VAULT_SIM SOURCE_DIR
 """
@@ -312,6 +314,48 @@ def stage_api_address(env):
          "api address: no token in the output")
 
 
+def stage_local(env):
+    """k8s-ha.yml run by hand (ansible_connection=local, no repository
+    inventory): a given k3s_token is the one every host gets; an agent
+    whose cluster has no server fails with a message naming it."""
+    book = os.path.join(SRC, "examples", "infra", "proxmox", "playbooks",
+                        "k8s-ha.yml")
+    inv = os.path.join(D, "local.ini")
+    token = "given-token-5f0c2a9e7b"
+    env = dict(env, ANSIBLE_CONFIG=os.path.join(D, "empty.cfg"))
+    open(env["ANSIBLE_CONFIG"], "w").close()
+
+    def play(hosts, *extra):
+        with open(inv, "w") as f:
+            f.write("[all]\n" + "".join(
+                "%s ansible_connection=local ansible_python_interpreter="
+                "/usr/bin/python3\n" % h for h in hosts))
+        return subprocess.run(
+            ["ansible-playbook", book, "-i", inv, "-e", "target_hosts=all",
+             "-e", "@" + GROUP_VARS, "-e", "k3s_inventory=",
+             "-e", "k3s_publish_kubeconfig=false"] + list(extra),
+            capture_output=True, text=True, env=env, timeout=300)
+
+    n = len(installs())
+    p = play(["k8s-loc-cp01", "k8s-loc-w01", "other-vm"],
+             "-e", "k3s_token=" + token)
+    t.eq(p.returncode, 0, "by hand: a given k3s_token, exit 0")
+    recs = installs()[n:]
+    t.eq(sorted((r["host"], r["token_sha"]) for r in recs),
+         [(h, hashlib.sha256(token.encode()).hexdigest())
+          for h in ("k8s-loc-cp01", "k8s-loc-w01")],
+         "by hand: both hosts got k3s_token; other-vm is left alone")
+    t.ok("other-vm is not named k8s-NAME-cpNN" in p.stdout,
+         "by hand: it says which host it leaves alone", p.stdout[-1500:])
+    t.ok(token not in p.stdout + p.stderr,
+         "by hand: the token is not in Ansible's output")
+    p = play(["k8s-lone-w01"])
+    t.ok(p.returncode != 0 and "k8s-lone: no server k8s-lone-cpNN in this "
+         "run" in p.stdout, "by hand: an agent without a server fails, "
+         "naming its cluster", p.stdout[-1500:])
+    t.eq(len(installs()), n + 2, "by hand: nothing installed for it")
+
+
 def main():
     for tool in ("ansible-playbook", "kubectl", "ps"):
         if not shutil.which(tool):
@@ -328,6 +372,7 @@ def main():
         stage_join_later(env)
         stage_lower_server(env)
         stage_api_address(env)
+        stage_local(env)
     W.cleanup()
     t.done()
 
