@@ -143,12 +143,9 @@ def setup(psim, vsim, sshd):
     W.commit("chore: the infrastructure repository")
 
 
-def env_for(sshd):
+def env_for(vsim, sshd):
     return W.env(sshd, SECRET, path=[os.path.dirname(os.path.abspath(BIN))],
-                 VAULT_ADDR=vsim_url[0], VAULT_TOKEN=VTOKEN)
-
-
-vsim_url = [None]
+                 VAULT_ADDR=vsim.url, VAULT_TOKEN=VTOKEN)
 
 
 def installs():
@@ -365,9 +362,8 @@ def main():
             VaultSim(VSIM, token=VTOKEN) as vsim, \
             e2elib.sim(PSIM, SECRET, "--task-ms", "10",
                        "--boot-ms", "0") as psim:
-        vsim_url[0] = vsim.url
         setup(psim, vsim, sshd)
-        env = env_for(sshd)
+        env = env_for(vsim, sshd)
         stage_cluster(env)
         stage_join_later(env)
         stage_lower_server(env)
