@@ -79,26 +79,35 @@ static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP };
 #define SPAWN_GROUPS_MAX 64
 
 /*
- * The running group leaders (0: a free slot), and the process they are
- * children of: a child between fork and exec has our handler and a copy
- * of the array, and must not signal its siblings.
+ * The running group leaders (0: a free slot). A forked copy of us (a
+ * child between fork and exec has our handler) starts with none: the
+ * groups are its parent's, not its own (groups_forked, at every fork).
  */
-static struct {
-	atomic_int pgid[SPAWN_GROUPS_MAX];
-	atomic_int owner;
-} groups;
+static atomic_int groups[SPAWN_GROUPS_MAX];
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+	       "the signal handler needs lock-free atomic ints");
+
+static void groups_forked(void)
+{
+	for (size_t i = 0; i < SPAWN_GROUPS_MAX; i++)
+		atomic_store(&groups[i], 0);
+}
+
+static void groups_once(void)
+{
+	pthread_atfork(NULL, NULL, groups_forked);
+}
 
 static void forward_signal(int sig)
 {
 	int saved = errno;
 
-	if (getpid() == atomic_load(&groups.owner))
-		for (size_t i = 0; i < SPAWN_GROUPS_MAX; i++) {
-			int pgid = atomic_load(&groups.pgid[i]);
+	for (size_t i = 0; i < SPAWN_GROUPS_MAX; i++) {
+		int pgid = atomic_load(&groups[i]);
 
-			if (pgid > 0)
-				kill(-pgid, sig);
-		}
+		if (pgid > 0)
+			kill(-pgid, sig);
+	}
 	raise(sig); /* SA_RESETHAND: the default action, once we return */
 	errno = saved;
 }
@@ -106,15 +115,10 @@ static void forward_signal(int sig)
 /* Our handler where a signal's action is the default; see the top. */
 static void forward_install(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct sigaction sa, old;
-	int self = (int)getpid();
 
-	if (atomic_load(&groups.owner) != self) {
-		/* a forked copy: its parent's children are not ours */
-		for (size_t i = 0; i < SPAWN_GROUPS_MAX; i++)
-			atomic_store(&groups.pgid[i], 0);
-		atomic_store(&groups.owner, self);
-	}
+	pthread_once(&once, groups_once);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward_signal;
 	sa.sa_flags = SA_RESTART | SA_RESETHAND;
@@ -133,7 +137,7 @@ static int groups_add(pid_t pgid)
 	for (int i = 0; i < SPAWN_GROUPS_MAX; i++) {
 		int free_slot = 0;
 
-		if (atomic_compare_exchange_strong(&groups.pgid[i], &free_slot,
+		if (atomic_compare_exchange_strong(&groups[i], &free_slot,
 						   (int)pgid))
 			return i;
 	}
@@ -143,7 +147,7 @@ static int groups_add(pid_t pgid)
 static void groups_drop(int *slot)
 {
 	if (*slot >= 0)
-		atomic_store(&groups.pgid[*slot], 0);
+		atomic_store(&groups[*slot], 0);
 	*slot = -1;
 }
 
@@ -415,8 +419,9 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 	pthread_sigmask(SIG_BLOCK, &block, &mask);
 	pid = fork();
 	if (pid < 0) {
+		errnum = errno;
 		pthread_sigmask(SIG_SETMASK, &mask, NULL);
-		err_errno(e, errno, "cannot start '%s'", opts->argv[0]);
+		err_errno(e, errnum, "cannot start '%s'", opts->argv[0]);
 		goto out;
 	}
 	if (pid == 0)
