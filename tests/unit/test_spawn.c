@@ -357,11 +357,17 @@ static void spawn__output_path_takes_both_streams(void **state)
 	err_release(&e);
 }
 
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
 /*
  * A process of ours, P, that runs argv with a deadline of 60 s, the way
- * pve-gitops runs a playbook, with SIGTERM at its default action.
+ * pve-gitops runs a playbook, with SIGTERM at its default action, or
+ * caught (as watch does, to stop after the current commit).
  */
-static pid_t spawn_in_child(const char *const *argv)
+static pid_t spawn_in_child(const char *const *argv, bool catch_term)
 {
 	pid_t p = fork();
 
@@ -370,7 +376,7 @@ static pid_t spawn_in_child(const char *const *argv)
 		struct err e = ERR_INIT;
 		int status;
 
-		signal(SIGTERM, SIG_DFL);
+		signal(SIGTERM, catch_term ? ignore_signal : SIG_DFL);
 		o.argv = argv;
 		o.timeout_ms = 60000;
 		_exit(spawn_run(&o, &status, &e) < 0 ? 2 : 0);
@@ -424,7 +430,7 @@ static void spawn__child_dies_with_a_killed_parent(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/pid", dir);
 	snprintf(script, sizeof(script), "echo $$ > %s; exec sleep 30", path);
-	p = spawn_in_child(argv);
+	p = spawn_in_child(argv, false);
 	read_pids(&child, 1, path);
 	kill(p, SIGKILL);
 	assert_int_equal(waitpid(p, &ws, 0), p);
@@ -455,7 +461,7 @@ static void spawn__sigterm_is_forwarded_to_the_group(void **state)
 	snprintf(script, sizeof(script),
 		 "sleep 30 & echo $$ $! > %s.tmp && mv %s.tmp %s; wait", path,
 		 path, path);
-	p = spawn_in_child(argv);
+	p = spawn_in_child(argv, false);
 	read_pids(pids, 2, path);
 	kill(p, SIGTERM);
 	assert_int_equal(waitpid(p, &ws, 0), p);
@@ -468,6 +474,37 @@ static void spawn__sigterm_is_forwarded_to_the_group(void **state)
 	assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM);
 	assert_true(gone[0]);
 	assert_true(gone[1]);
+}
+
+/*
+ * A SIGTERM that pve-gitops handles itself (watch) is not forwarded: the
+ * child goes on and is waited for. A SIGKILL then still ends it.
+ */
+static void spawn__a_caught_sigterm_is_left_alone(void **state)
+{
+	char dir[] = "/tmp/test_spawn.XXXXXX", path[64], script[128];
+	const char *argv[] = { "sh", "-c", script, NULL };
+	pid_t p, child;
+	bool alive, gone;
+	int ws;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	snprintf(script, sizeof(script), "echo $$ > %s; exec sleep 30", path);
+	p = spawn_in_child(argv, true);
+	read_pids(&child, 1, path);
+	kill(p, SIGTERM);
+	sleep_ms(300);
+	alive = waitpid(p, &ws, WNOHANG) == 0 && kill(child, 0) == 0;
+	kill(p, SIGKILL);
+	assert_int_equal(waitpid(p, &ws, 0), p);
+	gone = dead(child);
+	kill(child, SIGKILL);
+	unlink(path);
+	rmdir(dir);
+	assert_true(alive);
+	assert_true(gone);
 }
 
 int main(void)
@@ -488,6 +525,7 @@ int main(void)
 		cmocka_unit_test(spawn__output_path_takes_both_streams),
 		cmocka_unit_test(spawn__child_dies_with_a_killed_parent),
 		cmocka_unit_test(spawn__sigterm_is_forwarded_to_the_group),
+		cmocka_unit_test(spawn__a_caught_sigterm_is_left_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
