@@ -27,8 +27,12 @@ control plane's endpoint, apply-config --insecure once per node with its
 role's config, bootstrap once on the first control plane, health,
 kubeconfig); the configs are 0600 in a 0700 directory; the kubeconfig is
 in vault-sim under the context talos-e2e with the endpoint as its server,
-which answers TLS; no secret shows in the output; and a Talos node whose
-API never answers fails after the bounded wait, still without SSH.
+which answers TLS; no secret shows in the output; a Talos node whose
+API never answers fails after the bounded wait, still without SSH; one
+that accepts TCP but no TLS handshake fails too, unless
+provision.talos_api_tls is false; and with provision.wait_for {talos:
+none} a worker added later is not waited for and joins with the configs
+already there (apply-config only: no gen, no bootstrap).
 
 Usage: talos.py PVE_GITOPS PROXMOX_SIM VAULT_SIM SOURCE_DIR
 """
@@ -57,6 +61,7 @@ VTOKEN = "s.talose2etesttoken00000"
 MARK = "TALOS-SECRET-MARKER-5f1e"  # in every fake secret the stand-in writes
 CP1, CP2, W1, SILENT = "127.0.77.11", "127.0.77.12", "127.0.77.21", \
     "127.0.77.29"
+PLAIN, LATE = "127.0.77.31", "127.0.77.32"
 NODES = {"talos-e2e-cp01": CP1, "talos-e2e-cp02": CP2,
          "talos-e2e-w01": W1}
 t = Tap()
@@ -192,6 +197,30 @@ class TlsListener:
     def stop(self):
         self.stopped = True
         self.thread.join(timeout=5)
+
+
+class TcpListener(TlsListener):
+    """A port that accepts connections and closes them: no TLS."""
+
+    def __init__(self, addr, port):
+        self.addr, self.port = addr, port
+        self.stopped = False
+        self.thread = threading.Thread(target=self.serve_plain, daemon=True)
+        self.thread.start()
+
+    def serve_plain(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self.addr, self.port))
+        s.listen(16)
+        s.settimeout(0.2)
+        while not self.stopped:
+            try:
+                c, _ = s.accept()
+            except (socket.timeout, OSError):
+                continue
+            c.close()
+        s.close()
 
 
 class NoSshd:
@@ -356,6 +385,63 @@ def stage_silent(env):
     open(W.config, "w").write(text)
 
 
+def set_config(old, new):
+    text = open(W.config).read()
+    if not t.ok(old in text, "the example config has %r" % old):
+        return
+    open(W.config, "w").write(text.replace(old, new))
+
+
+def stage_plain_tcp(env, listeners):
+    """TCP without TLS is not apid: failed, unless talos_api_tls is
+    false."""
+    listeners.append(TcpListener(PLAIN, 50000))
+    set_config("wait_seconds: 20", "wait_seconds: 3")
+    W.vm_file("talos-e2e-w03", PLAIN)
+    W.commit("feat(proxmox): a worker that speaks no TLS [ansible talos]")
+    p = W.run(BIN, env, "pipeline", "--push")
+    t.eq(p.returncode, 0, "plain TCP: stage one")
+    n = len(calls())
+    p = W.run(BIN, env, "provision")
+    t.ok(p.returncode == 1 and "%s port 50000 did not accept a TLS "
+         "connection" % PLAIN in p.stderr, "a port that accepts TCP but "
+         "no TLS handshake is not the Talos API", p.stdout[-2000:] +
+         p.stderr)
+    t.eq(len(calls()), n, "plain TCP: talosctl did not run")
+    set_config("talos_api_tls: true", "talos_api_tls: false")
+    p = W.run(BIN, env, "provision")
+    t.ok(p.returncode == 0 and "Talos API after" in p.stdout,
+         "with provision.talos_api_tls: false a TCP connection is enough",
+         p.stdout[-3000:] + p.stderr)
+    applied = [c["argv"] for c in calls()[n:]]
+    t.eq([a[:5] for a in applied],
+         [["apply-config", "--insecure", "-n", PLAIN, "-f"]],
+         "a worker added later: only apply-config, with the configs "
+         "already there")
+    set_config("talos_api_tls: false", "talos_api_tls: true")
+
+
+def stage_none(env):
+    """provision.wait_for {talos: none}: nothing is waited for."""
+    set_config("wait_for: {talos: talos}", "wait_for: {talos: none}")
+    W.vm_file("talos-e2e-w04", LATE)
+    W.commit("feat(proxmox): a worker nobody waits for [ansible talos]")
+    p = W.run(BIN, env, "pipeline", "--push")
+    t.eq(p.returncode, 0, "none: stage one")
+    n = len(calls())
+    started = time.monotonic()
+    p = W.run(BIN, env, "provision")
+    t.ok(p.returncode == 0 and "not waited for (provision.wait_for: "
+         "none)" in p.stdout, "wait_for none: the playbook runs without "
+         "waiting for anything", p.stdout[-3000:] + p.stderr)
+    t.ok(time.monotonic() - started < 60, "wait_for none: no wait")
+    t.eq([c["argv"][:4] for c in calls()[n:]],
+         [["apply-config", "--insecure", "-n", LATE]],
+         "wait_for none: the playbook applied the worker's config")
+    t.eq(ssh_calls(), "", "wait_for none: ssh and ssh-keyscan never ran")
+    set_config("wait_for: {talos: none}", "wait_for: {talos: talos}")
+
+
 def main():
     os.makedirs(TMP)
     cert, key = make_cert(D)
@@ -377,6 +463,8 @@ def main():
                 VAULT_ADDR=vsim.url, VAULT_TOKEN=VTOKEN, TMPDIR=TMP)
             stage_cluster(env, cert, key, listeners)
             stage_silent(env)
+            stage_plain_tcp(env, listeners)
+            stage_none(env)
     finally:
         for li in listeners:
             li.stop()
