@@ -155,9 +155,11 @@ exit 255
 class TlsListener:
     """A TLS server on addr:port (self-signed), each connection's
     handshake done and the connection closed: apid or the Kubernetes API
-    standing in. start_after: seconds before it listens."""
+    standing in. start_after: seconds before it listens, counted from
+    the first handshake on the listener after, if given."""
 
-    def __init__(self, addr, port, cert, key, start_after=0.0):
+    def __init__(self, addr, port, cert, key, start_after=0.0,
+                 after=None):
         self.addr, self.port = addr, port
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cert, key)
@@ -165,11 +167,15 @@ class TlsListener:
         self.sock = None
         self.stopped = False
         self.handshakes = 0
+        self.after = after
         self.thread = threading.Thread(target=self.serve,
                                        args=(start_after,), daemon=True)
         self.thread.start()
 
     def serve(self, start_after):
+        while self.after and not self.after.handshakes and \
+                not self.stopped:
+            time.sleep(0.05)
         time.sleep(start_after)
         if self.stopped:
             return
@@ -336,8 +342,10 @@ def stage_cluster(env, cert, key, listeners):
     for name, ip in NODES.items():
         W.vm_file(name, ip)
     W.commit("feat(proxmox): add the Talos e2e cluster [ansible talos]")
-    # a node that boots later: stage two waits for it
-    listeners.append(TlsListener(W1, 50000, cert, key, start_after=3.0))
+    # a node that boots later: stage two, which has reached the first
+    # control plane by then, waits for it
+    listeners.append(TlsListener(W1, 50000, cert, key, start_after=3.0,
+                                 after=listeners[0]))
     p = W.run(BIN, env, "run", "--push")
     if not t.eq(p.returncode, 0, "run --push on [ansible talos] exits 0"):
         print("#", p.stdout[-4000:].replace("\n", "\n# "))
