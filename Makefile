@@ -49,7 +49,7 @@ asan: deps
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DPVE_FUZZ=ON -DPVE_SANITIZE=ON
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_vmdef fuzz_config fuzz_tag fuzz_kubeconfig fuzz_ini fuzz_release fuzz_new_hosts fuzz_outputs
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_vmdef fuzz_config fuzz_tag fuzz_kubeconfig fuzz_ini fuzz_release fuzz_new_hosts fuzz_outputs fuzz_workspace
 	scripts/fuzz.sh build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 demo: deps

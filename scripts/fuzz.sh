@@ -7,7 +7,7 @@ bin=$1
 seconds=$2
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(vmdef config tag kubeconfig ini release new_hosts outputs)
+[ ${#targets[@]} -gt 0 ] || targets=(vmdef config tag kubeconfig ini release new_hosts outputs workspace)
 root=$(cd "$(dirname "$0")/.." && pwd)
 status=0
 for target in "${targets[@]}"; do

@@ -30,7 +30,7 @@ static const struct cmd *const commands[] = {
 	&cmd_validate,	&cmd_plan,	&cmd_apply,	 &cmd_output,
 	&cmd_tag,	&cmd_inventory, &cmd_kubeconfig, &cmd_pipeline,
 	&cmd_provision, &cmd_run,	&cmd_watch,	 &cmd_release,
-	NULL,
+	&cmd_workloads, NULL,
 };
 
 struct global_opts {

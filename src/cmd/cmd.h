@@ -119,5 +119,6 @@ extern const struct cmd cmd_pipeline;
 extern const struct cmd cmd_provision;
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_watch;
+extern const struct cmd cmd_workloads;
 
 #endif

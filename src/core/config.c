@@ -83,6 +83,7 @@ void config_init(struct config *cfg)
 	cfg->runner.lease_ttl_seconds = 120;
 	cfg->runner.lease_wait_seconds = 900;
 	cfg->provision.cloud_init_wait_seconds = 1200;
+	strvec_init(&cfg->workloads.more);
 	config_init_provision_wait(cfg);
 }
 
@@ -141,6 +142,7 @@ void config_release(struct config *cfg)
 		&cfg->git.remote,
 		&cfg->git.branch,
 		&cfg->release_tag_format,
+		&cfg->workloads.terraform,
 	};
 	size_t i;
 
@@ -149,6 +151,7 @@ void config_release(struct config *cfg)
 		*strs[i] = NULL;
 	}
 	strvec_clear(&cfg->exclude);
+	strvec_clear(&cfg->workloads.more);
 	free_groups(cfg);
 	free_release_rules(cfg);
 	free_wait_rules(cfg);
@@ -1010,6 +1013,62 @@ static const struct yd_field provision_fields[] = {
 };
 CFG_SECTION(c_provision, provision_fields)
 
+/* workloads: true, workload_modules: [NAME...], terraform: tofu */
+CFG_BOOL(c_workloads, workloads.chain)
+
+/* A module name as Terraform takes one: letters, digits, '_' and '-'. */
+static int check_module(const char *s, struct strbuf *why)
+{
+	size_t n = strlen(s);
+
+	if (n && n <= 64 && isalpha((unsigned char)s[0]) &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789_-") == n)
+		return 0;
+	strbuf_addstr(why, "a module name is 1 to 64 letters, digits, '_' and "
+			   "'-', starting with a letter");
+	return -1;
+}
+
+static int c_workload_modules(struct ydecoder *d, void *t,
+			      const struct ynode *k, const struct ynode *v,
+			      const char *path)
+{
+	struct strvec list = STRVEC_INIT;
+	size_t i;
+	int ret = 0;
+
+	(void)k;
+	if (v->kind != YNODE_SEQ) {
+		yd_error(d, v, path, "expected a list of module names, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	for (i = 0; i < v->nr; i++) {
+		char *s = NULL;
+
+		if (yd_checked_string(d, v->kids[i], path, &s, check_module) <
+		    0) {
+			ret = -1;
+			continue;
+		}
+		strvec_push(&list, s);
+		free(s);
+	}
+	strvec_clear(&CFG(t)->workloads.more);
+	CFG(t)->workloads.more = list;
+	return ret;
+}
+
+static int c_terraform(struct ydecoder *d, void *t, const struct ynode *k,
+		       const struct ynode *v, const char *path)
+{
+	static const char *const programs[] = { "terraform", "tofu", NULL };
+
+	(void)k;
+	return yd_enum(d, v, path, programs, &CFG(t)->workloads.terraform);
+}
+
 static const struct yd_field config_fields[] = {
 	{ "vms_dir", c_vms_dir, 0 },
 	{ "exclude", c_exclude, 0 },
@@ -1038,6 +1097,9 @@ static const struct yd_field config_fields[] = {
 	{ "dhcp", c_dhcp, 0 },
 	{ "runner", c_runner, 0 },
 	{ "provision", c_provision, 0 },
+	{ "workloads", c_workloads, 0 },
+	{ "workload_modules", c_workload_modules, 0 },
+	{ "terraform", c_terraform, 0 },
 	{ NULL, NULL, 0 },
 };
 

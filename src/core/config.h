@@ -116,6 +116,13 @@ struct config {
 		uint64_t talos_api_port; /* 50000 */
 		bool talos_api_tls;	 /* a TLS handshake too; true */
 	} provision;
+	/* the workloads of clusters_dir/NAME.yaml (core/workspace.h) */
+	struct {
+		bool chain; /* workloads: true: run and watch apply them */
+		struct strvec
+			more;	 /* workload_modules: names beside the seed's */
+		char *terraform; /* terraform: or tofu; NULL: the one on PATH */
+	} workloads;
 };
 
 /* What stage two waits for on a new host before the playbook. */

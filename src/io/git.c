@@ -199,33 +199,118 @@ out:
 	return ret;
 }
 
+/* See git.h. */
+void git_stderr_for_message(struct strbuf *errs, const char *remote)
+{
+	struct strbuf out = STRBUF_INIT, red = STRBUF_INIT, line = STRBUF_INIT;
+	const char *p = errs->buf, *end = errs->buf + errs->len;
+	bool secret = strcmp(url_redacted(&red, remote), remote) != 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *q, *hit;
+
+		strbuf_reset(&line);
+		strbuf_add(&line, p, n);
+		strbuf_trim(&line); /* "remote: ..." comes padded */
+		p = nl ? nl + 1 : end;
+		if (!line.len || !strncmp(line.buf, "hint:", 5))
+			continue;
+		if (out.len)
+			strbuf_addstr(&out, "; ");
+		for (q = line.buf;
+		     secret && *remote && (hit = strstr(q, remote));
+		     q = hit + strlen(remote)) {
+			strbuf_add(&out, q, (size_t)(hit - q));
+			strbuf_addstr(&out, red.buf);
+		}
+		strbuf_addstr(&out, secret ? q : line.buf);
+	}
+	strbuf_release(errs);
+	*errs = out;
+	strbuf_release(&red);
+	strbuf_release(&line);
+}
+
+/* See git.h. */
+int git_porcelain_refusal(const char *out, struct strbuf *why)
+{
+	const char *p, *tab;
+
+	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "") {
+		if (p[0] != '!' || p[1] != '\t')
+			continue;
+		tab = strchr(p + 2, '\t');
+		if (!tab)
+			return 2;
+		if (why)
+			strbuf_add(why, tab + 1, strcspn(tab + 1, "\n"));
+		return strncmp(tab + 1, "[rejected]", 10) ? 2 : 1;
+	}
+	return 0;
+}
+
+/*
+ * After a "[remote rejected]": 1 when the remote's ref is now at a commit
+ * that local (a revision) does not contain, i.e. someone else's push
+ * landed while this one was under way (the remote could not lock the
+ * ref); 0 when the refusal had another cause.
+ */
+static int remote_moved(const char *remote, const char *ref, const char *local)
+{
+	struct strbuf oid = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	int moved = 0;
+
+	if (!git_remote_ref(remote, ref, &oid, &ignore) && oid.len)
+		moved = !git_has_commit(oid.buf) ||
+			git_is_ancestor(oid.buf, local, &ignore) == 0;
+	err_release(&ignore);
+	strbuf_release(&oid);
+	return moved;
+}
+
 int git_push(const struct config *cfg, const char *remote, const char *refspec,
 	     struct err *e)
 {
-	const char *args[] = { "push", "-q",	"--end-of-options",
-			       remote, refspec, NULL };
-	struct strbuf errs = STRBUF_INIT, red = STRBUF_INIT;
-	int status, ret = -1;
+	const char *args[] = { "push", "--porcelain", "--end-of-options",
+			       remote, refspec,	      NULL };
+	const char *colon = strchr(refspec, ':');
+	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT, red = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, local = STRBUF_INIT;
+	int status, kind, ret = -1;
 
-	if (git_run_as(cfg, args, NULL, &errs, &status, e) < 0)
+	if (!colon)
+		return err_set(e, EXIT_INVALID, "'%s' is not a refspec",
+			       refspec);
+	strbuf_add(&local, refspec, (size_t)(colon - refspec));
+	if (git_run_as(cfg, args, &o, &errs, &status, e) < 0)
 		goto out;
-	strbuf_trim(&errs);
+	git_stderr_for_message(&errs, remote);
+	kind = status ? git_porcelain_refusal(o.buf, &why) : 0;
 	if (!status)
 		ret = 0;
-	else if (strstr(errs.buf, "[rejected]") ||
-		 strstr(errs.buf, "fetch first") ||
-		 strstr(errs.buf, "non-fast-forward"))
+	else if (kind == 1 ||
+		 (kind == 2 && remote_moved(remote, colon + 1, local.buf)))
 		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			 "the push to %s was rejected: the remote has commits "
 			 "this one does not",
 			 url_redacted(&red, remote));
+	else if (kind == 2)
+		err_set(e, EXIT_FAIL, "the push to %s was refused: %s%s%s",
+			url_redacted(&red, remote), why.buf,
+			errs.len ? ": " : "", errs.buf);
 	else
 		err_set(e, EXIT_FAIL,
 			"cannot push to %s: git exit status %d: %s",
 			url_redacted(&red, remote), status, errs.buf);
 out:
+	strbuf_release(&o);
 	strbuf_release(&errs);
 	strbuf_release(&red);
+	strbuf_release(&why);
+	strbuf_release(&local);
 	return ret;
 }
 
@@ -261,6 +346,28 @@ out:
 
 /* --- the lease and the progress marker (ops/lease.h, ops/catchup.h) --- */
 
+/*
+ * git_checked for a command that talks to remote: git's stderr in the
+ * error as git_stderr_for_message() leaves it.
+ */
+static int remote_checked(const char *what, const char *const *args,
+			  const char *remote, struct strbuf *out, struct err *e)
+{
+	struct strbuf errs = STRBUF_INIT;
+	int status, ret = 0;
+
+	if (git_run(args, out, &errs, &status, e) < 0)
+		ret = err_prefix(e, "%s", what);
+	else if (status) {
+		git_stderr_for_message(&errs, remote);
+		ret = err_setk(e, ERR_CHILD, EXIT_FAIL,
+			       "%s: git exit status %d%s%s", what, status,
+			       errs.len ? ": " : "", errs.buf);
+	}
+	strbuf_release(&errs);
+	return ret;
+}
+
 static int check_remote(const char *remote, struct err *e)
 {
 	if (!*remote || remote[0] == '-')
@@ -279,7 +386,8 @@ int git_remote_ref(const char *remote, const char *ref, struct strbuf *oid,
 
 	strbuf_reset(oid);
 	if (check_remote(remote, e) < 0 ||
-	    git_checked(NULL, "cannot list the remote's refs", args, &o, e) < 0)
+	    remote_checked("cannot list the remote's refs", args, remote, &o,
+			   e) < 0)
 		goto out;
 	/* ls-remote matches patterns by their tail: keep the exact ref */
 	for (line = strtok_r(o.buf, "\n", &save); line;
@@ -306,43 +414,26 @@ int git_fetch_refspec(const char *remote, const char *refspec, struct err *e)
 
 	if (check_remote(remote, e) < 0)
 		return -1;
-	return git_checked(NULL, "cannot fetch", args, NULL, e);
+	return remote_checked("cannot fetch", args, remote, NULL, e);
 }
 
 /*
- * A line of push --porcelain's output that says the ref was refused:
- * "!<TAB>FROM:TO<TAB>[rejected] (stale info)" when the ref was not where
- * the lease said (another runner moved it), "[remote rejected] (REASON)"
- * when the server refused the update itself (a hook, a protection rule,
- * the credentials). 0 none, 1 the former, 2 the latter with its reason in
- * why.
+ * After a "[remote rejected]" of a compare-and-swap: 1 when ref on remote
+ * is still at old ("" : still absent), so the refusal was no lost race; 1
+ * too when the remote cannot be read (then the refusal is reported as it
+ * is, never waited out).
  */
-static int porcelain_rejected(const char *out, struct strbuf *why)
+static int ref_still_at(const char *remote, const char *ref, const char *old)
 {
-	static const char remote[] = "[remote rejected]";
-	const char *p;
+	struct strbuf oid = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	int same = 1;
 
-	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "") {
-		const char *st, *end;
-
-		if (p[0] != '!' || p[1] != '\t')
-			continue;
-		st = strchr(p + 2, '\t');
-		end = strchr(p, '\n');
-		if (!end)
-			end = p + strlen(p);
-		if (!st || st > end || strncmp(st + 1, remote, strlen(remote)))
-			return 1;
-		st += 1 + strlen(remote);
-		while (st < end && *st == ' ')
-			st++;
-		if (st < end && *st == '(' && end[-1] == ')')
-			strbuf_add(why, st + 1, (size_t)(end - st) - 2);
-		else
-			strbuf_add(why, st, (size_t)(end - st));
-		return 2;
-	}
-	return 0;
+	if (!git_remote_ref(remote, ref, &oid, &ignore))
+		same = !strcmp(oid.buf, old);
+	err_release(&ignore);
+	strbuf_release(&oid);
+	return same;
 }
 
 int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
@@ -353,7 +444,7 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 	struct strbuf why = STRBUF_INIT;
 	const char *args[] = { "push", "--porcelain", NULL, "--end-of-options",
 			       remote, NULL,	      NULL };
-	int status, rej, ret = -1;
+	int status, kind, ret = -1;
 
 	if (check_remote(remote, e) < 0)
 		return -1;
@@ -363,26 +454,28 @@ int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 	args[5] = spec.buf;
 	if (git_run_as(cfg, args, &o, &errs, &status, e) < 0)
 		goto out;
-	strbuf_trim(&errs);
+	git_stderr_for_message(&errs, remote);
+	kind = status ? git_porcelain_refusal(o.buf, &why) : 0;
 	if (!status)
 		ret = 0;
-	else if ((rej = porcelain_rejected(o.buf, &why)) == 1)
+	else if (kind == 1 || (kind == 2 && !ref_still_at(remote, ref, old)))
 		err_setk(e, ERR_CONFLICT, EXIT_FAIL,
 			 "%s on %s is not where this runner saw it", ref,
 			 url_redacted(&red, remote));
-	else if (rej == 2)
-		err_setk(
-			e, ERR_PERMANENT, EXIT_FAIL,
-			"%s refused the update of %s: %s (the runner's git "
-			"credentials must be allowed to push refs/pve-gitops/*, "
-			"forced updates and deletions included)",
-			url_redacted(&red, remote), ref,
-			why.len ? why.buf : "no reason given");
+	else if (kind == 2) /* a hook, a protected ref: no race to wait out */
+		err_setk(e, ERR_PERMANENT, EXIT_FAIL,
+			 "cannot push %s to %s: the remote refused it: %s%s%s; "
+			 "the runner's git credentials must be allowed to push "
+			 "refs/pve-gitops/*, forced updates and deletions "
+			 "included",
+			 ref, url_redacted(&red, remote), why.buf,
+			 errs.len ? ": " : "", errs.buf);
 	else
 		err_setk(e, ERR_CHILD, EXIT_FAIL,
 			 "cannot push %s to %s: git exit status %d: %s", ref,
 			 url_redacted(&red, remote), status, errs.buf);
 out:
+	strbuf_release(&why);
 	strbuf_release(&red);
 	strbuf_release(&lease);
 	strbuf_release(&spec);

@@ -58,12 +58,36 @@ int git_show_file(const char *rev, const char *path, struct strbuf *out,
 		  struct err *e);
 
 /*
- * git push --end-of-options REMOTE REFSPEC as the config's author. A push
- * the remote rejected because it does not fast-forward (someone pushed
- * first) is an ERR_CONFLICT error; any other failure names git's stderr.
+ * git push --porcelain --end-of-options REMOTE SRC:DST as the config's
+ * author. The refusal is read from the porcelain status line, not from
+ * git's advice: a push that does not fast-forward (someone pushed first),
+ * or one the remote refused while its ref moved to a commit SRC does not
+ * contain, is an ERR_CONFLICT error; any other refusal or failure names
+ * the status line and git's stderr without its "hint:" lines. The remote
+ * shows as url_redacted() shows it, in git's text too.
  */
 int git_push(const struct config *cfg, const char *remote, const char *refspec,
 	     struct err *e);
+
+/*
+ * git's stderr (errs, rewritten in place) as a message may carry it: the
+ * "hint:" lines (advice for a person at a terminal) and blank ones
+ * dropped, every occurrence of remote as url_redacted() shows it (a token
+ * in the URL stays out), each line trimmed, one line: the lines joined with
+ * "; ". Pure.
+ */
+void git_stderr_for_message(struct strbuf *errs, const char *remote);
+
+/*
+ * The first refused ref of push --porcelain's output out ("!\tFROM:TO\t
+ * SUMMARY (REASON)", git-push(1) OUTPUT), its summary and reason appended
+ * to why (when not NULL): 1 when git itself refused it as not a
+ * fast-forward ("[rejected]": the remote has commits this one does not), 2
+ * for any other refusal ("[remote rejected]": a hook, a protected branch,
+ * a ref that moved while the push was under way), 0 when no ref was
+ * refused. Pure.
+ */
+int git_porcelain_refusal(const char *out, struct strbuf *why);
 
 /* --- the lease and the progress marker (ops/lease.h, ops/catchup.h) --- */
 
@@ -81,9 +105,10 @@ int git_fetch_refspec(const char *remote, const char *refspec, struct err *e);
  * Compare-and-swap of ref on remote: git push --porcelain
  * --force-with-lease=REF:OLD REMOTE NEW:REF (old "" : the ref must not
  * exist; new_oid NULL: delete the ref). A refusal because the ref is not
- * at old any more is ERR_CONFLICT; one by the server itself (a hook, a
- * protection rule: "[remote rejected]") is ERR_PERMANENT with its reason;
- * any other failure names git's stderr.
+ * at old any more (git's own check, or the remote's refusal while the ref
+ * moved) is ERR_CONFLICT; a refusal while the ref is still at old (a hook,
+ * a protection rule) is ERR_PERMANENT with the server's reason; any other
+ * failure names git's stderr.
  */
 int git_cas_push(const struct config *cfg, const char *remote, const char *ref,
 		 const char *old, const char *new_oid, struct err *e);

@@ -21,6 +21,10 @@ static const struct program table[] = {
 	  "ansible-core" },
 	{ "diff", "inventory --dry-run: the changes as a unified diff",
 	  "diffutils" },
+	{ "terraform", "workloads apply: the workloads of a K3s cluster",
+	  "HashiCorp's terraform (not in Debian)" },
+	{ "tofu", "workloads apply, when terraform is not on PATH",
+	  "OpenTofu's tofu (not in Debian)" },
 };
 
 const struct program *programs_table(size_t *nr)

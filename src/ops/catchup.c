@@ -255,6 +255,9 @@ static int stage_two(struct catchup *cu, const struct chain_commit *c,
 	provision_result_init(&res);
 	rc = provision_run(cu->cfg, &two, &res, e);
 	provision_print(cu->cfg, &res);
+	if (rc >= 0)
+		rc = chain_workloads(cu->cfg, c->rev.buf, rc == 0 ? &res : NULL,
+				     e);
 	provision_result_release(&res);
 	return rc < 0 ? -1 : 0;
 }
@@ -307,7 +310,9 @@ static int process(struct catchup *cu, const char *rev, struct strbuf *done_at,
 	if (chain_commit_read(&c, cu->cfg, rev, true, e) < 0 ||
 	    (wants_stage_one(cu, &c, at_head) &&
 	     stage_one(cu, &c, done_at, e) < 0) ||
-	    (c.tag.len && c.touches_new_hosts && stage_two(cu, &c, e) < 0)) {
+	    (c.tag.len && c.touches_new_hosts
+		     ? stage_two(cu, &c, e) < 0
+		     : chain_workloads(cu->cfg, c.rev.buf, NULL, e) < 0)) {
 		ret = refused(e);
 		goto out;
 	}

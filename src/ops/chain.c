@@ -12,10 +12,12 @@
 
 #include "io/git.h"
 #include "io/repo.h"
+#include "ops/diags.h"
 #include "ops/provision.h"
 #include "ops/publish.h"
 #include "ops/reconcile.h"
 #include "ops/release.h"
+#include "ops/workloads.h"
 #include "util/exitcode.h"
 #include "util/report.h"
 #include "util/url.h"
@@ -169,6 +171,13 @@ static int push(const struct config *cfg, const char *remote,
 	if (publish_push(cfg, remote, e) < 0)
 		return -1;
 	out->pushed = true;
+	/* a rebase made the automated commit again: stage two reads the
+	 * one that was pushed */
+	if (out->automated.len) {
+		strbuf_reset(&out->automated);
+		if (git_rev_parse("HEAD", &out->automated, e) < 0)
+			return -1;
+	}
 	if (out->release_tag.len &&
 	    release_push_tag(cfg, remote, out->release_tag.buf, e) < 0)
 		return -1;
@@ -194,6 +203,29 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 	return req->push ? push(cfg, remote, req, out, e) : 0;
 }
 
+int chain_workloads(const struct config *cfg, const char *rev,
+		    const struct provision_result *two, struct err *e)
+{
+	struct strvec published = STRVEC_INIT;
+	struct workloads_result r;
+	size_t i;
+	int ret;
+
+	if (!cfg->workloads.chain)
+		return 0;
+	for (i = 0; two && i < two->nr; i++)
+		strvec_push(&published, two->hosts[i].name);
+	workloads_result_init(&r);
+	ret = workloads_chain_apply(&r, cfg, rev, &published, e);
+	report_diags(cfg, &r.diags, false);
+	for (i = 0; i < r.lines.nr; i++)
+		report_info(stdout, "workloads: %s\n", r.lines.v[i]);
+	fflush(stdout);
+	workloads_result_release(&r);
+	strvec_clear(&published);
+	return ret < 0 ? err_prefix(e, "workloads") : 0;
+}
+
 int chain_run(const struct config *cfg, const struct stage_one_req *req,
 	      struct err *e)
 {
@@ -209,7 +241,7 @@ int chain_run(const struct config *cfg, const struct stage_one_req *req,
 	if (!one.automated.len) {
 		report_info(stdout, "run: no automated commit, so no new "
 				    "hosts: stage two has nothing to do\n");
-		ret = 0;
+		ret = chain_workloads(cfg, req->commit->rev.buf, NULL, e);
 		goto out;
 	}
 	if (lease_check(req->lease, e) < 0)
@@ -219,7 +251,9 @@ int chain_run(const struct config *cfg, const struct stage_one_req *req,
 	two.tag = req->commit->tag.buf; /* "" for none: read once */
 	ret = provision_run(cfg, &two, &res, e);
 	provision_print(cfg, &res);
-	ret = ret < 0 ? -1 : 0;
+	if (ret >= 0)
+		ret = chain_workloads(cfg, req->commit->rev.buf,
+				      ret == 0 ? &res : NULL, e);
 out:
 	provision_result_release(&res);
 	stage_one_result_release(&one);

@@ -69,4 +69,16 @@ int chain_stage_one(const struct config *cfg, const struct stage_one_req *req,
 int chain_run(const struct config *cfg, const struct stage_one_req *req,
 	      struct err *e);
 
+struct provision_result;
+
+/*
+ * After stage two (two: its result when the playbook succeeded, else
+ * NULL): with workloads: true, workloads apply for the workspaces the
+ * commit rev changed or whose context two's hosts just published
+ * (ops/workloads.h); prints what it did and the files' diagnostics.
+ * 0 or -1.
+ */
+int chain_workloads(const struct config *cfg, const char *rev,
+		    const struct provision_result *two, struct err *e);
+
 #endif

@@ -28,6 +28,7 @@
 
 struct inv_run {
 	const struct config *cfg;
+	const struct inventory_req *req; /* NULL: the dynamic inventory */
 	struct repo_plan rp;
 	struct inv_vms vms;
 	struct inv_rules rules;
@@ -170,6 +171,17 @@ static int agent_addresses(struct inv_run *r, struct err *e)
 	return ret;
 }
 
+/* After a rebase: the definitions the outputs do not know keep their lines
+ * (the other side's commits brought them; the last apply never saw them). */
+static void keep_unknown(struct inv_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->rp.in.nr_defs; i++)
+		if (!strmap_has(&r->want.by_name, r->rp.defs[i]->name))
+			inv_want_keep(&r->want, r->rp.defs[i]->name);
+}
+
 /* The definitions, the VMs that exist and the hosts they make; agent: ask
  * the guest agents of DHCP VMs (not the dynamic inventory). */
 static int load(struct inv_run *r, bool live, bool quiet, bool agent,
@@ -202,6 +214,8 @@ static int load(struct inv_run *r, bool live, bool quiet, bool agent,
 	}
 	for (i = 0; i < r->rp.keep.nr; i++)
 		inv_want_keep(&r->want, r->rp.keep.v[i]);
+	if (r->req && r->req->rebased)
+		keep_unknown(r);
 	return 0;
 }
 
@@ -439,6 +453,7 @@ int inventory_run(const struct config *cfg, const struct inventory_req *req,
 	int ret = -1;
 
 	run_init(&r, cfg);
+	r.req = req;
 	if (load(&r, req->live, false, true, e) < 0 ||
 	    rewrite(&r, req->dry_run, e) < 0)
 		goto out;

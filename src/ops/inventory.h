@@ -25,6 +25,13 @@
 struct inventory_req {
 	bool dry_run; /* print the diff (unless cfg->json), change nothing */
 	bool live;    /* read the VMs from Proxmox, not the last outputs */
+	/*
+	 * Regenerating on top of the other side of a rejected push
+	 * (ops/publish.c): a definition the outputs do not know keeps its
+	 * inventory line and host_vars file (it came with the other side's
+	 * commits, after the last apply).
+	 */
+	bool rebased;
 };
 
 struct inventory_result {

@@ -18,6 +18,7 @@
 #include "util/exitcode.h"
 #include "util/report.h"
 #include "util/strvec.h"
+#include "util/url.h"
 
 #define PUSH_ATTEMPTS 5
 
@@ -257,6 +258,36 @@ static bool is_owned(const struct config *cfg, const char *path)
 	       (!strncmp(path, cfg->host_vars_dir, n) && path[n] == '/');
 }
 
+/*
+ * git ARGS as the config's author, its stdout and stderr kept from the
+ * user (a rebase's "CONFLICT ..." and "hint: ..." are for a person at a
+ * terminal); *status is git's exit status.
+ */
+static int git_silent(const struct config *cfg, const char *const *args,
+		      int *status, struct err *e)
+{
+	struct strbuf o = STRBUF_INIT, errs = STRBUF_INIT;
+	int ret = git_run_as(cfg, args, &o, &errs, status, e);
+
+	strbuf_release(&o);
+	strbuf_release(&errs);
+	return ret;
+}
+
+/* The same, a non-zero exit an error "WHAT (git exit status N)". */
+static int git_silent_checked(const struct config *cfg, const char *what,
+			      const char *const *args, struct err *e)
+{
+	int status;
+
+	if (git_silent(cfg, args, &status, e) < 0)
+		return err_prefix(e, "%s", what);
+	if (status)
+		return err_set(e, EXIT_FAIL, "%s (git exit status %d)", what,
+			       status);
+	return 0;
+}
+
 /* The unmerged paths of a stopped rebase; -1 when one is not ours. */
 static int owned_conflicts(const struct config *cfg, struct strvec *out,
 			   struct err *e)
@@ -290,58 +321,45 @@ static int owned_conflicts(const struct config *cfg, struct strvec *out,
 }
 
 /*
- * A rebase stopped on the automated commit: start from the other side's
- * owned files and write them again from what exists.
+ * Each path as the other side has it (HEAD of the stopped rebase: the
+ * remote's commits and what was replayed on them so far), conflicted or
+ * merged; one the other side does not have is removed.
  */
-static int regenerate(const struct config *cfg, struct err *e)
+static int take_other_side(const struct config *cfg, const struct strvec *paths,
+			   struct err *e)
 {
-	const char *cont[] = { "-c", "core.editor=true", "rebase", "--continue",
-			       NULL };
-	const char *skip[] = { "rebase", "--skip", NULL };
-	struct strvec paths;
 	size_t i;
-	int rc, ret = -1;
 
-	strvec_init(&paths);
-	if (owned_conflicts(cfg, &paths, e) < 0)
-		goto out;
-	if (cfg->verbosity >= 0) {
-		report_print(stdout, "pipeline: the rebase conflicts on");
-		for (i = 0; i < paths.nr; i++)
-			report_print(stdout, " %s", paths.v[i]);
-		report_print(stdout,
-			     ": regenerating on top of the other side\n");
-		fflush(stdout);
-	}
-	for (i = 0; i < paths.nr; i++) {
-		const char *co[] = { "checkout", "--ours", "--", paths.v[i],
+	for (i = 0; i < paths->nr; i++) {
+		const char *co[] = { "checkout", "HEAD", "--", paths->v[i],
 				     NULL };
-		const char *rm[] = { "rm", "-q",       "--cached",
-				     "--", paths.v[i], NULL };
+		const char *rm[] = { "rm",	 "-q",
+				     "--cached", "--ignore-unmatch",
+				     "--",	 paths->v[i],
+				     NULL };
 		int status;
 
-		if (git_run_as(cfg, co, NULL, NULL, &status, e) < 0)
-			goto out;
-		if (status) { /* gone on the other side */
-			if (git_checked(cfg, "cannot drop a conflicted file",
-					rm, NULL, e) < 0)
-				goto out;
-			unlink(paths.v[i]);
+		if (git_silent(cfg, co, &status, e) < 0)
+			return -1;
+		if (status) { /* not on the other side */
+			if (git_silent_checked(cfg, "cannot drop a file", rm,
+					       e) < 0)
+				return -1;
+			unlink(paths->v[i]);
 		}
 	}
-	if (publish_inventory(cfg, e) < 0) {
-		err_prefix(e, "cannot regenerate the inventory after the "
-			      "rebase");
-		goto out;
-	}
-	rc = stage_owned(cfg, e);
-	if (rc < 0)
-		goto out;
-	ret = git_checked(cfg, "cannot continue the rebase", rc ? cont : skip,
-			  NULL, e);
-out:
-	strvec_clear(&paths);
-	return ret;
+	return 0;
+}
+
+/* Add path to the set (no duplicates). */
+static void note_path(struct strvec *set, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr && strcmp(set->v[i], path); i++)
+		;
+	if (i == set->nr)
+		strvec_push(set, path);
 }
 
 static bool rebase_in_progress(void)
@@ -362,43 +380,148 @@ static bool rebase_in_progress(void)
 	return yes;
 }
 
-/* Fetch the branch and rebase on it, regenerating owned conflicts. */
+/*
+ * A rebase stopped on the automated commit: start from the other side's
+ * inventory and new_hosts.txt (even where git merged them: new_hosts.txt
+ * lists the hosts that were not in the inventory before, and before is the
+ * other side's) and its version of each conflicted host_vars file, and
+ * write them again from what exists. The paths regenerated are added to
+ * regenerated, the names new_hosts.txt holds now to hosts.
+ */
+static int regenerate(const struct config *cfg, struct strvec *regenerated,
+		      struct strvec *hosts, struct err *e)
+{
+	const char *cont[] = { "-c", "core.editor=true", "rebase", "--continue",
+			       NULL };
+	const char *skip[] = { "rebase", "--skip", NULL };
+	struct inventory_req req;
+	struct inventory_result res;
+	struct strvec conflicts = STRVEC_INIT, paths = STRVEC_INIT;
+	size_t i;
+	int rc, status, ret = -1;
+
+	memset(&req, 0, sizeof(req));
+	inventory_result_init(&res);
+	if (owned_conflicts(cfg, &conflicts, e) < 0)
+		goto out;
+	strvec_pushl(&paths, cfg->inventory, cfg->new_hosts, NULL);
+	for (i = 0; i < conflicts.nr; i++)
+		note_path(&paths, conflicts.v[i]);
+	if (take_other_side(cfg, &paths, e) < 0)
+		goto out;
+	req.rebased = true;
+	if (inventory_run(cfg, &req, &res, e) < 0) {
+		err_prefix(e, "cannot regenerate the inventory after the "
+			      "rebase");
+		goto out;
+	}
+	strvec_clear(hosts);
+	for (i = 0; i < res.new_hosts.nr; i++)
+		strvec_push(hosts, strchr(res.new_hosts.v[i], ',') + 1);
+	for (i = 0; i < paths.nr; i++)
+		note_path(regenerated, paths.v[i]);
+	rc = stage_owned(cfg, e);
+	if (rc < 0 || git_silent(cfg, rc ? cont : skip, &status, e) < 0)
+		goto out;
+	/* stopped again, on a later commit: the caller's next round */
+	if (status && !rebase_in_progress()) {
+		err_set(e, EXIT_FAIL,
+			"cannot continue the rebase (git exit status %d)",
+			status);
+		goto out;
+	}
+	ret = 0;
+out:
+	inventory_result_release(&res);
+	strvec_clear(&conflicts);
+	strvec_clear(&paths);
+	return ret;
+}
+
+/* Undo a rebase that cannot finish; e stays as it is. */
+static void abort_rebase(const struct config *cfg)
+{
+	const char *abort_[] = { "rebase", "--abort", NULL };
+	struct err ignore = ERR_INIT;
+	int status;
+
+	git_silent(cfg, abort_, &status, &ignore);
+	err_release(&ignore);
+}
+
+/*
+ * Fetch the branch and rebase on it, regenerating owned conflicts (their
+ * paths into regenerated, the new hosts into hosts). Nothing of git's
+ * own text reaches the user.
+ */
 static int rebase_on_remote(const struct config *cfg, const char *remote,
+			    struct strvec *regenerated, struct strvec *hosts,
 			    struct err *e)
 {
-	const char *fetch[] = {
-		"fetch", "-q", "--end-of-options", remote, cfg->git.branch, NULL
-	};
 	/* --autostash: local changes outside the commits are not ours to
 	 * judge; they come back after the rebase */
 	const char *rebase[] = { "rebase", "-q", "--autostash", "FETCH_HEAD",
 				 NULL };
-	const char *abort_[] = { "rebase", "--abort", NULL };
-	struct err ignore = ERR_INIT;
 	int status, round;
 
-	if (git_checked(cfg, "cannot fetch", fetch, NULL, e) < 0)
-		return -1;
-	if (git_run_as(cfg, rebase, NULL, NULL, &status, e) < 0)
+	if (git_fetch_refspec(remote, cfg->git.branch, e) < 0)
+		return err_prefix(e, "the push was rejected");
+	if (git_silent(cfg, rebase, &status, e) < 0)
 		return -1;
 	for (round = 0; status && rebase_in_progress() && round < 20; round++)
-		if (regenerate(cfg, e) < 0) {
-			git_run_as(cfg, abort_, NULL, NULL, &status, &ignore);
-			err_release(&ignore);
+		if (regenerate(cfg, regenerated, hosts, e) < 0) {
+			abort_rebase(cfg);
 			return err_prefix(e, "the push was rejected and the "
 					     "rebase was undone");
 		}
 	if (rebase_in_progress()) {
-		git_run_as(cfg, abort_, NULL, NULL, &status, &ignore);
-		err_release(&ignore);
-		return err_set(e, EXIT_FAIL, "the rebase did not finish");
+		abort_rebase(cfg);
+		return err_set(
+			e, EXIT_FAIL,
+			"the push was rejected and the rebase on the "
+			"remote's commits did not finish; it was undone");
 	}
+	if (status && !round)
+		return err_set(e, EXIT_FAIL,
+			       "the push was rejected and the rebase on the "
+			       "remote's commits failed (git exit status %d)",
+			       status);
 	return 0;
+}
+
+/* The one line a rebase gets: what moved, what was written again. */
+static void print_rebased(const struct config *cfg, const char *remote,
+			  const struct strvec *regenerated,
+			  const struct strvec *hosts)
+{
+	struct strbuf red = STRBUF_INIT;
+	size_t i;
+
+	if (cfg->verbosity < 0)
+		return;
+	report_print(stdout,
+		     "pipeline: the push was rejected (%s moved on); rebased "
+		     "on top of it",
+		     url_redacted(&red, remote));
+	for (i = 0; i < regenerated->nr; i++)
+		report_print(stdout, "%s%s",
+			     !i			       ? ", regenerated "
+			     : i + 1 < regenerated->nr ? ", "
+						       : " and ",
+			     regenerated->v[i]);
+	for (i = 0; regenerated->nr && i < hosts->nr; i++)
+		report_print(
+			stdout, "%s%s",
+			i ? ", " : " (this run's new hosts: ", hosts->v[i]);
+	report_print(stdout, "%s\n", regenerated->nr && hosts->nr ? ")" : "");
+	fflush(stdout);
+	strbuf_release(&red);
 }
 
 int publish_push(const struct config *cfg, const char *remote, struct err *e)
 {
-	struct strbuf ref = STRBUF_INIT;
+	struct strbuf ref = STRBUF_INIT, red = STRBUF_INIT;
+	struct strvec regenerated = STRVEC_INIT, hosts = STRVEC_INIT;
 	int attempt, ret = -1;
 
 	if (remote[0] == '-')
@@ -409,23 +532,33 @@ int publish_push(const struct config *cfg, const char *remote, struct err *e)
 			if (cfg->verbosity >= 0)
 				report_print(stdout,
 					     "pipeline: pushed to %s %s%s\n",
-					     remote, cfg->git.branch,
+					     url_redacted(&red, remote),
+					     cfg->git.branch,
 					     attempt ? " after a rebase" : "");
 			ret = 0;
 			goto out;
 		}
-		if (!err_is(e, ERR_CONFLICT))
+		if (!err_is(e, ERR_CONFLICT) || attempt + 1 == PUSH_ATTEMPTS)
 			goto out;
 		err_clear(e);
-		if (cfg->verbosity >= 0)
-			printf("pipeline: the push was rejected (someone "
-			       "pushed first); rebasing\n");
-		if (rebase_on_remote(cfg, remote, e) < 0)
+		strvec_clear(&regenerated);
+		if (rebase_on_remote(cfg, remote, &regenerated, &hosts, e) < 0)
 			goto out;
+		print_rebased(cfg, remote, &regenerated, &hosts);
 	}
-	err_set(e, EXIT_FAIL, "the push to %s was rejected %d times", remote,
-		PUSH_ATTEMPTS);
 out:
+	if (ret < 0 && err_is(e, ERR_CONFLICT)) {
+		err_clear(e);
+		err_set(e, EXIT_FAIL,
+			"the push to %s %s was rejected %d times (the remote "
+			"kept moving on); nothing was pushed, the automated "
+			"commit stays in this clone only",
+			url_redacted(&red, remote), cfg->git.branch,
+			PUSH_ATTEMPTS);
+	}
 	strbuf_release(&ref);
+	strbuf_release(&red);
+	strvec_clear(&regenerated);
+	strvec_clear(&hosts);
 	return ret;
 }

@@ -3,10 +3,15 @@
  *
  * The files pve-gitops owns (the inventory, new_hosts.txt, host_vars/) are
  * committed as "Auto-update Ansible inventory [ansible NAME]" and pushed. A
- * push rejected because someone pushed first is fetched and rebased; a
- * conflict on the owned files is resolved by regenerating them on top of
- * the other side (inventory_run), never by taking a side; a conflict on any
- * other file undoes the rebase and fails.
+ * push rejected because someone pushed first (io/git.h: git_push) is
+ * fetched and rebased, PUSH_ATTEMPTS pushes at most; a conflict on the
+ * owned files is resolved by regenerating them on top of the other side
+ * (inventory_run), never by taking a side: the inventory and new_hosts.txt
+ * start from the other side's version even where git merged them, so
+ * new_hosts.txt lists the hosts this run added that the other side's
+ * inventory does not have. A conflict on any other file undoes the rebase
+ * and fails. git's own output (CONFLICT, hints) is never shown: one line
+ * says what happened.
  */
 #ifndef PVE_GITOPS_OPS_PUBLISH_H
 #define PVE_GITOPS_OPS_PUBLISH_H
@@ -38,7 +43,11 @@ int publish_inventory(const struct config *cfg, struct err *e);
 int publish_commit(const struct config *cfg, const char *tag,
 		   struct strbuf *out, struct err *e);
 
-/* Push HEAD to remote's git.branch, rebasing when rejected. */
+/*
+ * Push HEAD to remote's git.branch, rebasing when rejected. After the last
+ * attempt is rejected too: an error, nothing pushed, the rebased commits
+ * in the clone only.
+ */
 int publish_push(const struct config *cfg, const char *remote, struct err *e);
 
 #endif

@@ -5,6 +5,8 @@
 #   NAME.yaml          pve-gitops -q validate NAME.yaml       (vmdef corpus)
 #                      pve-gitops -q --config NAME.yaml validate (config corpus)
 #   NAME.dir/          pve-gitops -q -C NAME.dir validate     (a repository)
+#   workspace/NAME.yaml  clusters/NAME.yaml of a repository with the K3s VM
+#                      k8s-a: pve-gitops -q workloads render --dry-run NAME
 #   generated cases    built here: a huge file, deep nesting, many nodes
 #
 # Usage: run.sh PVE_GITOPS_BINARY CORPUS_DIR [--update]
@@ -28,6 +30,13 @@ gen() {
 		  head -c 300000 /dev/zero | tr '\0' 'x'; printf '"\n'; } > gen-huge-scalar.yaml
 		{ printf 'name: vm\ntarget_node: n\nclone: t\nipconfig0: ip=dhcp\n'
 		  for i in $(seq 1 60); do printf 'bad%d: 1\n' "$i"; done; } > gen-many-errors.yaml
+	fi
+	if [ "$kind" = workspace ]; then
+		{ printf 'kubernetes_context: k8s-a\nworkloads: [istio]\nconfig:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n'
+		  for i in 1 2 3 4 5 6 7 8; do j=$((i - 1))
+		  printf '  a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n' $i $i $j $j $j $j $j $j $j $j $j
+		  done; } > gen-alias-bomb.yaml
+		head -c 1100000 /dev/zero | tr '\0' '#' > gen-huge-file.yaml
 	fi
 }
 gen
@@ -68,7 +77,12 @@ if [ "$kind" = config ]; then
 fi
 for f in *.yaml; do
 	name=${f%.yaml}
-	if [ "$kind" = config ]; then
+	if [ "$kind" = workspace ]; then
+		mkdir -p "repo.$name/proxmox/vms" "repo.$name/clusters"
+		printf 'name: k8s-a\ntarget_node: node01\nclone: tpl\nipconfig0: ip=dhcp\n' > "repo.$name/proxmox/vms/k8s-a.yaml"
+		cp "$f" "repo.$name/clusters/$name.yaml"
+		run_case "$name" -C "repo.$name" workloads render --dry-run "$name"
+	elif [ "$kind" = config ]; then
 		run_case "$name" --config "$f" validate
 	else
 		run_case "$name" validate "$f"

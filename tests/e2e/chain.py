@@ -202,8 +202,11 @@ def stage_rejected_push(env):
     p = pg(env, "pipeline", "--push")
     t.ok(p.returncode == 0 and "rejected" in p.stdout,
          "a rejected push is rebased and retried", p.stdout + p.stderr)
-    t.ok("the rebase conflicts on proxmox/k8s.ini" in p.stdout,
+    t.ok("rebased on top of it, regenerated proxmox/k8s.ini" in p.stdout,
          "the conflict on the inventory was seen", p.stdout)
+    t.ok("CONFLICT" not in p.stdout + p.stderr and
+         "hint:" not in p.stdout + p.stderr,
+         "git's conflict text stays out", p.stdout + p.stderr)
     final = git("show", "main:proxmox/k8s.ini", cwd=REMOTE)
     t.ok("[monitoring]\nmon1.example.test" in final and
          "k8s-late ansible_host=127.0.0.5" in final and

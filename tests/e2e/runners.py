@@ -258,9 +258,11 @@ def stage_refused(env, sim, r):
     rc, out = finish(start(env, r, "run", "--push"), timeout=60)
     took = time.monotonic() - t0
     os.unlink(hook)
-    t.ok(rc == 1 and "refused the update of refs/pve-gitops/lease: "
-         "pre-receive hook declined (the runner's git credentials must be "
-         "allowed to push refs/pve-gitops/*" in out and took < 30,
+    t.ok(rc == 1 and "cannot push refs/pve-gitops/lease to " in out and
+         "the remote refused it: [remote rejected] (pre-receive hook "
+         "declined)" in out and "refs/pve-gitops/ is protected" in out and
+         "the runner's git credentials must be allowed to push "
+         "refs/pve-gitops/*" in out and took < 30,
          "refused: exit 1 at once (%.1f s), naming the ref and the "
          "server's reason" % took, out[-2000:])
     t.eq(len(open(sim.log).read().splitlines()), n_log,

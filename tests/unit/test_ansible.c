@@ -188,7 +188,9 @@ static void ansible__programs_table(void **state)
 					     "ssh-keyscan",
 					     "ansible-playbook",
 					     "ansible-inventory",
-					     "diff" };
+					     "diff",
+					     "terraform",
+					     "tofu" };
 	const struct program *t;
 	size_t i, nr;
 

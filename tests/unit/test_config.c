@@ -304,6 +304,54 @@ static void config__branch_names(void **state)
 	strbuf_release(&why);
 }
 
+/* workloads:, workload_modules: and terraform: (issue 17) */
+static void config__workloads(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "workloads: yes\n",
+		  "workloads: expected true or false; 'yes' is a string in "
+		  "YAML 1.2" },
+		{ "workload_modules: argocd_apps\n",
+		  "workload_modules: expected a list of module names, got a "
+		  "string" },
+		{ "workload_modules: ['9lives']\n",
+		  "workload_modules: '9lives': a module name is 1 to 64 "
+		  "letters, digits, '_' and '-', starting with a letter" },
+		{ "terraform: /usr/bin/terraform\n",
+		  "terraform: '/usr/bin/terraform' is not allowed (allowed: "
+		  "terraform, tofu)" },
+	};
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct config cfg;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(decode(&cfg, &dl, ""), 0);
+	assert_false(cfg.workloads.chain);
+	assert_int_equal(cfg.workloads.more.nr, 0);
+	assert_null(cfg.workloads.terraform);
+	config_release(&cfg);
+	assert_int_equal(decode(&cfg, &dl,
+				"workloads: true\nterraform: tofu\n"
+				"workload_modules: [argocd_apps, my-app]\n"),
+			 0);
+	assert_true(cfg.workloads.chain);
+	assert_string_equal(cfg.workloads.terraform, "tofu");
+	assert_int_equal(cfg.workloads.more.nr, 2);
+	assert_string_equal(cfg.workloads.more.v[1], "my-app");
+	config_release(&cfg);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		diag_list_release(&dl);
+		assert_int_equal(decode(&cfg, &dl, bad[i].text), -1);
+		assert_int_equal(dl.errors, 1);
+		assert_string_equal(dl.items[0].msg, bad[i].msg);
+		config_release(&cfg);
+	}
+	diag_list_release(&dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +361,7 @@ int main(void)
 		cmocka_unit_test(config__http_limits),
 		cmocka_unit_test(config__fingerprint_normalised),
 		cmocka_unit_test(config__branch_names),
+		cmocka_unit_test(config__workloads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
