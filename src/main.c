@@ -30,7 +30,8 @@ static const struct cmd *const commands[] = {
 	&cmd_validate,	&cmd_plan,	&cmd_apply,	 &cmd_output,
 	&cmd_tag,	&cmd_inventory, &cmd_kubeconfig, &cmd_pipeline,
 	&cmd_provision, &cmd_run,	&cmd_watch,	 &cmd_release,
-	&cmd_workloads, NULL,
+	&cmd_workloads, &cmd_doctor, /* issue 17 */
+	NULL,
 };
 
 struct global_opts {

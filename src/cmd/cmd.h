@@ -120,5 +120,6 @@ extern const struct cmd cmd_provision;
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_watch;
 extern const struct cmd cmd_workloads;
+extern const struct cmd cmd_doctor;
 
 #endif

@@ -2,6 +2,7 @@
  * config.c - pve-gitops.yaml: defaults and decoding; see config.h.
  */
 #include "core/config.h"
+#include "core/lease.h"
 #include "core/pve_format.h"
 #include "core/sshargs.h"
 #include "core/recost.h"
@@ -846,7 +847,7 @@ static int c_inventory_groups(struct ydecoder *d, void *t,
 }
 
 /* runner: the lease of ops/lease.h */
-CFG_UINT(r_lease_ttl, runner.lease_ttl_seconds, 2, 86400)
+CFG_UINT(r_lease_ttl, runner.lease_ttl_seconds, 2, LEASE_TTL_MAX)
 CFG_UINT(r_lease_wait, runner.lease_wait_seconds, 0, 86400)
 
 static const struct yd_field runner_fields[] = {

@@ -86,6 +86,14 @@ enum lease_state lease_decide(const struct lease_info *cur, const char *me,
 	return now < cur->expires ? LEASE_HELD : LEASE_EXPIRED;
 }
 
+bool lease_implausible(const struct lease_info *cur, int64_t now)
+{
+	/* unsigned: the distance from any clock to any expiry fits */
+	return cur->valid && cur->expires > now &&
+	       (uint64_t)cur->expires - (uint64_t)now >
+		       (uint64_t)LEASE_TTL_MAX + LEASE_SKEW_MAX;
+}
+
 void lease_time(char *buf, size_t size, int64_t t)
 {
 	time_t tt = (time_t)t;

@@ -25,6 +25,10 @@
 #include "util/strbuf.h"
 
 #define LEASE_HOLDER_MAX 200
+/* The longest lease a runner takes (runner.lease_ttl_seconds' bound), and
+ * the clock skew between runners beyond which nothing holds anyway. */
+#define LEASE_TTL_MAX  86400
+#define LEASE_SKEW_MAX 3600
 
 /* A lease as read from its commit. */
 struct lease_info {
@@ -57,6 +61,15 @@ enum lease_state {
  */
 enum lease_state lease_decide(const struct lease_info *cur, const char *me,
 			      int64_t now);
+
+/*
+ * Whether cur expires further from now than any runner sets a lease
+ * (LEASE_TTL_MAX, with LEASE_SKEW_MAX for clocks): pushed by hand, or by
+ * someone locking the runners out. It is held all the same (a runner whose
+ * clock is far behind must not take live leases over); the message says
+ * so, with the way out.
+ */
+bool lease_implausible(const struct lease_info *cur, int64_t now);
 
 /* t as "2026-12-02T08:00:00Z" into buf (at least 32 bytes); the number
  * itself when the year does not fit. */

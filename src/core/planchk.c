@@ -160,7 +160,11 @@ static void sep(struct strbuf *why, size_t *n)
 	(*n)++;
 }
 
-/* "a, b, c" of the nodes online (or all); "none" when there are none. */
+/* The nodes a message names: a longer list is cut. */
+#define NODES_SHOWN 16
+
+/* "a, b, c" of the nodes online (or all), the first NODES_SHOWN and
+ * "and N more"; "none" when there are none. */
 static void node_list(struct strbuf *sb, const struct cluster_facts *f,
 		      bool online)
 {
@@ -169,8 +173,12 @@ static void node_list(struct strbuf *sb, const struct cluster_facts *f,
 	for (i = 0; i < f->nr_nodes; i++) {
 		if (online && strcmp(f->nodes[i].status, "online"))
 			continue;
-		strbuf_addf(sb, "%s%s", k++ ? ", " : "", f->nodes[i].name);
+		if (k++ < NODES_SHOWN)
+			strbuf_addf(sb, "%s%s", k > 1 ? ", " : "",
+				    f->nodes[i].name);
 	}
+	if (k > NODES_SHOWN)
+		strbuf_addf(sb, " and %zu more", k - NODES_SHOWN);
 	if (!k)
 		strbuf_addstr(sb, "none");
 }

@@ -3,6 +3,7 @@
  */
 #include "io/cluster.h"
 #include "io/pve_vm.h"
+#include "core/pve_format.h"
 #include "core/vmparams.h"
 
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "util/exitcode.h"
+#include "util/report.h"
 #include "util/xalloc.h"
 
 static char *str_of(json_t *o, const char *key)
@@ -58,7 +60,13 @@ int cluster_read_vms(struct cluster *out, struct pve_client *pc, struct err *e)
 		struct actual_vm *a;
 		json_t *vmid = json_object_get(o, "vmid");
 
-		if (!type || strcmp(type, "qemu") || !json_is_integer(vmid))
+		/* a VM is addressed by its node and vmid: an entry without a
+		 * node or with a vmid Proxmox cannot give is not one */
+		if (!type || strcmp(type, "qemu") || !json_is_integer(vmid) ||
+		    json_integer_value(vmid) < PVE_VMID_MIN ||
+		    json_integer_value(vmid) > PVE_VMID_MAX ||
+		    !json_is_string(json_object_get(o, "node")) ||
+		    !*json_string_value(json_object_get(o, "node")))
 			continue;
 		ALLOC_GROW(out->vms, st_add(out->nr, 1), out->alloc);
 		a = &out->vms[out->nr++];
@@ -232,6 +240,14 @@ int cluster_read_nodes(struct cluster_facts *f, struct pve_client *pc,
 
 	if (get_list(pc, "/nodes", NULL, &data, e) < 0)
 		return -1;
+	if (json_array_size(data) > CLUSTER_MAX_NODES) {
+		err_set(e, EXIT_FAIL,
+			"GET /nodes: %zu nodes, more than a cluster has (at most "
+			"%d are read)",
+			json_array_size(data), CLUSTER_MAX_NODES);
+		json_decref(data);
+		return -1;
+	}
 	json_array_foreach(data, i, o)
 	{
 		const char *name =
@@ -325,6 +341,7 @@ struct ips_job {
 	pthread_mutex_t mu;
 	struct err e; /* the first failure */
 	bool failed;
+	size_t skipped; /* configurations Proxmox would not give */
 	unsigned long calls;
 };
 
@@ -367,12 +384,24 @@ static void *ips_worker(void *arg)
 		pthread_mutex_unlock(&j->mu);
 		if (i >= j->nr)
 			break;
-		if (ips_read_one(j, i, &pc, &e) == 0)
+		if (ips_read_one(j, i, &pc, &e) == 0) {
 			j->ok[i] = true;
-		else if (err_is(&e, ERR_NOTFOUND))
+			continue;
+		}
+		if (err_is(&e, ERR_NOTFOUND)) {
 			err_clear(&e); /* removed meanwhile */
-		else
-			break;
+			continue;
+		}
+		/* one VM's refusal is that VM's: its addresses go
+		 * unchecked (said once, below), the others are read */
+		pthread_mutex_lock(&j->mu);
+		if (!j->skipped++) {
+			j->e.exit_code = e.exit_code;
+			j->e.kind = e.kind;
+			strbuf_add(&j->e.msg, e.msg.buf, e.msg.len);
+		}
+		pthread_mutex_unlock(&j->mu);
+		err_clear(&e);
 	}
 out:
 	pthread_mutex_lock(&j->mu);
@@ -381,6 +410,7 @@ out:
 		j->failed = true;
 		j->e.exit_code = e.exit_code;
 		j->e.kind = e.kind;
+		strbuf_reset(&j->e.msg);
 		strbuf_add(&j->e.msg, e.msg.buf, e.msg.len);
 	}
 	pthread_mutex_unlock(&j->mu);
@@ -423,6 +453,13 @@ int cluster_read_ips(struct cluster_facts *f,
 	for (k = 0; k < started; k++)
 		pthread_join(th[k], NULL);
 	pc->calls += j.calls;
+	if (!j.failed && j.skipped && j.skipped == nr)
+		j.failed = true; /* none could be read: Proxmox's trouble */
+	else if (!j.failed && j.skipped)
+		report_warning("the address check skips %zu VM%s whose "
+			       "configuration Proxmox did not give (%s)",
+			       j.skipped, j.skipped == 1 ? "" : "s",
+			       j.e.msg.buf);
 	if (j.failed) {
 		err_setk(e, j.e.kind, j.e.exit_code ? j.e.exit_code : EXIT_FAIL,
 			 "%s", j.e.msg.buf);

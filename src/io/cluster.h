@@ -41,6 +41,10 @@ void cluster_config_strings(struct strvec *keys, struct strvec *vals,
 			    json_t *conf);
 void cluster_release(struct cluster *c);
 
+/* A bound on GET /nodes: corosync's clusters stay far below it; a longer
+ * answer is no cluster's (and the checks compare names pairwise). */
+#define CLUSTER_MAX_NODES 4096
+
 /* What plan checks (core/planchk.h), one request per node and kind: */
 /* GET /nodes: the nodes and their status into f. */
 int cluster_read_nodes(struct cluster_facts *f, struct pve_client *pc,

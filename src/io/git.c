@@ -149,6 +149,21 @@ int git_rev_parse(const char *rev, struct strbuf *out, struct err *e)
 	return ret;
 }
 
+int git_ref_object(const char *ref, struct strbuf *out, struct err *e)
+{
+	const char *args[] = { "rev-parse", "--verify", "--end-of-options", ref,
+			       NULL };
+	int ret;
+
+	if (check_rev(ref, e) < 0)
+		return -1;
+	ret = git_checked(NULL, "cannot find the object", args, out, e);
+	strbuf_trim(out);
+	if (ret < 0)
+		err_prefix(e, "'%s'", ref);
+	return ret;
+}
+
 int git_commit_touches(const char *rev, const char *path, struct err *e)
 {
 	const char *args[] = {
@@ -581,6 +596,30 @@ int git_first_parents(const char *from, const char *to, struct strvec *out,
 	ret = 0;
 out:
 	strbuf_release(&range);
+	strbuf_release(&o);
+	return ret;
+}
+
+int git_log_touching(const char *path, const char *grep, unsigned max,
+		     struct strvec *out, struct err *e)
+{
+	struct strbuf n = STRBUF_INIT, g = STRBUF_INIT, o = STRBUF_INIT;
+	const char *args[] = { "log",	      "--first-parent", NULL, NULL,
+			       "--format=%H", "HEAD",		"--", path,
+			       NULL };
+	char *line, *save = NULL;
+	int ret;
+
+	strbuf_addf(&n, "--max-count=%u", max);
+	strbuf_addf(&g, "--grep=%s", grep);
+	args[2] = n.buf;
+	args[3] = g.buf;
+	ret = git_checked(NULL, "cannot read the history", args, &o, e);
+	for (line = ret ? NULL : strtok_r(o.buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		strvec_push(out, line);
+	strbuf_release(&n);
+	strbuf_release(&g);
 	strbuf_release(&o);
 	return ret;
 }

@@ -48,6 +48,9 @@ int git_commit_tag(const char *rev, struct strbuf *name, struct err *e);
 
 /* The full hash of rev. */
 int git_rev_parse(const char *rev, struct strbuf *out, struct err *e);
+/* The object ref names, whatever its type (a ref of the git server's that
+ * anyone who may push can point at a blob), into out. */
+int git_ref_object(const char *ref, struct strbuf *out, struct err *e);
 
 /* 1 when the commit rev changed path (compared with its first parent, or
  * added it as a root commit), 0 when not. */
@@ -135,6 +138,16 @@ int git_is_ancestor(const char *a, const char *b, struct err *e);
  */
 int git_first_parents(const char *from, const char *to, struct strvec *out,
 		      struct err *e);
+
+/*
+ * The newest commits (at most max) of HEAD's first-parent history that
+ * changed path and whose message matches grep (a basic regular
+ * expression, "^" anchoring it at the start of a line), newest
+ * first, appended to out as full hashes (doctor: the automated commits
+ * that wrote new_hosts.txt). 0 or -1.
+ */
+int git_log_touching(const char *path, const char *grep, unsigned max,
+		     struct strvec *out, struct err *e);
 
 /* 1 when the work tree has uncommitted changes to tracked files, 0 not. */
 int git_worktree_dirty(struct err *e);

@@ -450,6 +450,30 @@ static int read_known_hosts(const char *file, struct strbuf *old, mode_t *mode,
 	return ret;
 }
 
+int hostkeys_known(const char *file, const char *ip, unsigned port,
+		   size_t *count, struct err *e)
+{
+	struct strbuf old = STRBUF_INIT, spec = STRBUF_INIT;
+	const char *p;
+	mode_t mode;
+	int ret;
+
+	*count = 0;
+	hostkeys_hostspec(&spec, ip, port);
+	ret = read_known_hosts(file, &old, &mode, e);
+	for (p = old.buf; !ret && *p;) {
+		size_t n = strcspn(p, "\n");
+		char *line = xstrndup(p, n);
+
+		*count += line_names(line, spec.buf);
+		free(line);
+		p += n + (p[n] == '\n');
+	}
+	strbuf_release(&old);
+	strbuf_release(&spec);
+	return ret;
+}
+
 int hostkeys_record(const char *file, const char *ip, unsigned port,
 		    const struct strvec *keys, struct err *e)
 {

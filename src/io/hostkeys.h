@@ -52,6 +52,14 @@ int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
 int hostkeys_record(const char *file, const char *ip, unsigned port,
 		    const struct strvec *keys, struct err *e);
 
+/*
+ * How many lines of the known_hosts file name ip:port (plain or hashed)
+ * into *count, 0 when the file does not exist. The file is read as
+ * hostkeys_record reads it (the same refusals). 0 or -1.
+ */
+int hostkeys_known(const char *file, const char *ip, unsigned port,
+		   size_t *count, struct err *e);
+
 /* "ip" for port 22, else "[ip]:port": how known_hosts names a host. */
 void hostkeys_hostspec(struct strbuf *out, const char *ip, unsigned port);
 

@@ -30,9 +30,12 @@ static int load_token(struct vault_client *vc, const struct env *env,
 		report_warning("--vault-token puts the token in the process "
 			       "list; VAULT_TOKEN or ~/.vault-token is safer");
 		strbuf_addstr(&vc->token, f->token);
+		vc->token_from = "--vault-token";
 	} else if (env && env->vault_token) {
 		strbuf_addstr(&vc->token, env->vault_token);
+		vc->token_from = "VAULT_TOKEN (environment)";
 	} else if (home) {
+		vc->token_from = "~/.vault-token (file)";
 		strbuf_addf(&path, "%s/.vault-token", home);
 		file_read_all(&vc->token, path.buf, TOKEN_FILE_MAX, &ignore);
 		strbuf_trim(&vc->token);

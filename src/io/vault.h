@@ -31,6 +31,9 @@ struct vault_client {
 	struct http_client http;
 	char *addr; /* "https://vault:8200", no trailing slash */
 	struct strbuf token;
+	/* where the token came from: "--vault-token", "VAULT_TOKEN
+	 * (environment)" or "~/.vault-token (file)" (static) */
+	const char *token_from;
 	char *namespace;
 	int max_attempts;
 	struct backoff backoff; /* between retries */

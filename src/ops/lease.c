@@ -78,6 +78,7 @@ static int read_lease(const char *remote, bool *present, struct strbuf *oid,
 		      struct lease_info *info, struct err *e)
 {
 	struct strbuf raw = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
 	int ret = -1;
 
 	*present = false;
@@ -92,14 +93,17 @@ static int read_lease(const char *remote, bool *present, struct strbuf *oid,
 	strbuf_reset(oid);
 	if (git_fetch_refspec(remote, "+" LEASE_REF ":" LEASE_SEEN_REF, e) <
 		    0 ||
-	    git_rev_parse(LEASE_SEEN_REF, oid, e) < 0 ||
-	    git_cat_commit(oid->buf, &raw, e) < 0)
+	    git_ref_object(LEASE_SEEN_REF, oid, e) < 0)
 		goto out;
-	lease_parse(info, raw.buf, raw.len); /* unreadable: info->valid 0 */
+	/* unreadable (no commit, no lease message): info->valid 0, and
+	 * the ref may be taken over at the oid it has */
+	if (git_cat_commit(oid->buf, &raw, &ignore) == 0)
+		lease_parse(info, raw.buf, raw.len);
 	*present = true;
 	ret = 0;
 out:
 	strbuf_release(&raw);
+	err_release(&ignore);
 	return ret;
 }
 
@@ -219,11 +223,18 @@ static int held_error(struct err *e, const char *remote,
 	char until[40];
 
 	lease_time(until, sizeof(until), info->expires);
+	url_redacted(&red, remote);
 	err_setk(e, ERR_LOCKED, EXIT_FAIL,
-		 "the lease on %s is held by %s until %s%s",
-		 url_redacted(&red, remote), info->holder, until,
+		 "the lease on %s is held by %s until %s%s%s; when no runner "
+		 "holds it, delete it: git push %s :" LEASE_REF,
+		 red.buf, info->holder, until,
+		 lease_implausible(info, (int64_t)time(NULL))
+			 ? " (further away than any runner sets one: "
+			   "runner.lease_ttl_seconds is at most 86400)"
+			 : "",
 		 waited ? "; waited runner.lease_wait_seconds for it"
-			: " (runner.lease_wait_seconds is 0: not waiting)");
+			: " (runner.lease_wait_seconds is 0: not waiting)",
+		 red.buf);
 	strbuf_release(&red);
 	return -1;
 }

@@ -20,6 +20,9 @@
 #include "util/err.h"
 #include "util/strbuf.h"
 
+/* The subject of the automated commit, before its tag. */
+#define PUBLISH_SUBJECT "Auto-update Ansible inventory"
+
 /*
  * Before anything is sent or written: each owned path (the inventory,
  * new_hosts.txt, the host_vars directory) and the outputs file is below

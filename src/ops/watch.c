@@ -17,6 +17,7 @@
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
+#include "util/url.h"
 
 #define MAX_BACKOFF_S 600
 
@@ -156,6 +157,7 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 {
 	struct config local = *cfg; /* shallow: only git.branch differs */
 	struct watcher w;
+	struct strbuf red = STRBUF_INIT;
 	unsigned backoff = 0;
 	int ret = -1;
 
@@ -163,8 +165,8 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 		local.git.branch = (char *)req->branch;
 	if (watcher_init(&w, &local, req, e) < 0)
 		goto out;
-	report_info(stdout, "watch: %s %s every %u s\n", w.url, w.branch,
-		    w.interval);
+	report_info(stdout, "watch: %s %s every %u s\n",
+		    url_redacted(&red, w.url), w.branch, w.interval);
 	fflush(stdout);
 	while (!*w.stop) {
 		struct err pe = ERR_INIT;
@@ -194,5 +196,6 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 	ret = 0;
 out:
 	watcher_release(&w);
+	strbuf_release(&red);
 	return ret;
 }

@@ -254,6 +254,26 @@ static void lease__hostile_decides_expired(void **state)
 	assert_int_equal(lease_decide(&info, "me", INT64_MAX - 1), LEASE_HELD);
 }
 
+static void lease__implausible(void **state)
+{
+	struct lease_info l = info_of("x 1 ff", 1000 + LEASE_TTL_MAX);
+
+	(void)state;
+	/* a runner's lease, from any clock near it */
+	assert_false(lease_implausible(&l, 1000));
+	assert_false(lease_implausible(&l, 1000 - LEASE_SKEW_MAX));
+	assert_true(lease_implausible(&l, 999 - LEASE_SKEW_MAX));
+	/* pushed by hand: held, and said to be no runner's */
+	l.expires = INT64_MAX;
+	assert_true(lease_implausible(&l, 1764662400));
+	assert_int_equal(lease_decide(&l, "me", 1764662400), LEASE_HELD);
+	assert_true(lease_implausible(&l, INT64_MIN));
+	/* expired or unreadable: not a question */
+	assert_false(lease_implausible(&l, INT64_MAX));
+	l.valid = false;
+	assert_false(lease_implausible(&l, 0));
+}
+
 static void lease__time(void **state)
 {
 	char buf[40];
@@ -346,6 +366,7 @@ int main(void)
 		cmocka_unit_test(lease__field_order),
 		cmocka_unit_test(lease__decide),
 		cmocka_unit_test(lease__hostile_decides_expired),
+		cmocka_unit_test(lease__implausible),
 		cmocka_unit_test(lease__time),
 		cmocka_unit_test(lease__config_keys),
 	};
