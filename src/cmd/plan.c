@@ -71,10 +71,12 @@ static int detailed_status(const struct plan *p, struct err *e)
 	case PLAN_VERDICT_CHANGES:
 		return err_set(e, EXIT_CHANGES, "%s", "");
 	case PLAN_VERDICT_BLOCKED:
+		reconcile_report_blocked(p); /* -q: the plan is not shown */
 		return err_set(e, EXIT_FAIL,
 			       "%u VM%s blocked and there is nothing else to "
-			       "do; see the plan",
-			       p->blocked, p->blocked == 1 ? " is" : "s are");
+			       "do; see %s",
+			       p->blocked, p->blocked == 1 ? " is" : "s are",
+			       report_shows_info() ? "the plan" : "above");
 	case PLAN_VERDICT_NONE:
 		break;
 	}

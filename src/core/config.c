@@ -37,6 +37,10 @@ void config_init(struct config *cfg)
 		{ "^talos-[^-]+-cp[0-9]+$", "talos_control_plane" },
 		{ "^talos-[^-]+-w[0-9]+$", "talos_workers" },
 		{ "^k8s-[^-]+$", "k3s" },
+		/* the seed's multi-node clusters (k8s-ha.yml): k8s-NAME-cpNN
+		 * servers with embedded etcd, k8s-NAME-wNN agents */
+		{ "^k8s-[^-]+-cp[0-9]+$", "k3s_servers" },
+		{ "^k8s-[^-]+-w[0-9]+$", "k3s_agents" },
 	};
 	size_t i;
 

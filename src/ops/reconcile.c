@@ -314,8 +314,7 @@ static int wait_busy(struct run *r, struct err *e)
 	return 0;
 }
 
-/* -q: the plan is not shown, so what it blocks is said as errors. */
-static void report_blocked(const struct plan *p)
+void reconcile_report_blocked(const struct plan *p)
 {
 	size_t i;
 
@@ -334,7 +333,7 @@ static int apply_nothing(struct run *r, struct err *e)
 		print_summary(r->out, NULL);
 	if (repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
 		return -1;
-	report_blocked(p);
+	reconcile_report_blocked(p);
 	if (p->blocked)
 		return err_set(e, EXIT_FAIL, "%u VM%s blocked; see above",
 			       p->blocked, p->blocked == 1 ? " is" : "s are");
@@ -381,7 +380,7 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 		return err_set(e, EXIT_FAIL,
 			       "%u VM%s failed; the next apply resumes",
 			       res->failed, res->failed == 1 ? "" : "s");
-	report_blocked(p);
+	reconcile_report_blocked(p);
 	if (p->blocked)
 		return err_set(e, EXIT_FAIL,
 			       "%u VM%s blocked; see the plan above",

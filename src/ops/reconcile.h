@@ -55,6 +55,11 @@ struct reconcile_result {
 	bool saved;		 /* plan: written to req->plan_file */
 };
 
+/* With -q the plan is not shown: what it blocks, as errors ("NAME:
+ * REASON"), so that the error that follows has its reasons. Nothing
+ * otherwise. */
+void reconcile_report_blocked(const struct plan *p);
+
 void reconcile_result_init(struct reconcile_result *r);
 void reconcile_result_release(struct reconcile_result *r);
 

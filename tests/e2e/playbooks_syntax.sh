@@ -95,12 +95,14 @@ for p in "$playbooks"/*.yml; do
 		-e target_hosts=all "$p"
 	expect_rc "syntax: $(basename "$p")" 0
 done
-for p in k8s haproxy myapp; do
+for p in k8s k8s-ha haproxy myapp; do
 	expect_eq "playbook $p.yml is shipped" "$(test -f "$playbooks/$p.yml" && echo yes)" yes
 done
 expect_eq "playbook talos.yml is shipped" "$(test -f "$playbooks/talos.yml" && echo yes)" yes
 expect_eq "the README describes the playbooks" \
 	"$(grep -c -e k8s.yml -e haproxy.yml -e myapp.yml "$playbooks/README.md" | awk '$1>0{print "yes"}')" yes
+expect_eq "the README describes k8s-ha.yml" \
+	"$(grep -c -F '## k8s-ha.yml' "$playbooks/README.md" | awk '$1>0{print "yes"}')" yes
 
 run "$py" - "$playbooks" <<'PY'
 import glob, os, sys, yaml

@@ -160,6 +160,14 @@ def blocked(t, sim, d):
          "pve-gitops: error: 1 VM is blocked" in p.stderr,
          "--detailed-exitcode: blocked only exits 1 with an error, not 2",
          (p.returncode, p.stdout, p.stderr))
+    p = pg(d, "-q", "plan", "--detailed-exitcode")
+    lines = p.stderr.splitlines()
+    t.ok(p.returncode == 1 and p.stdout == "" and len(lines) == 2 and
+         lines[0].startswith("pve-gitops: error: db-01: ") and
+         lines[1] == "pve-gitops: error: 1 VM is blocked and there is "
+         "nothing else to do; see above",
+         "-q: the plan is not shown, so its reason comes as an error first",
+         (p.returncode, p.stdout, p.stderr))
     p = pg(d, "plan")
     t.eq((p.returncode, p.stderr), (0, ""),
          "without it the same plan exits 0")

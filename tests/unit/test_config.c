@@ -39,9 +39,39 @@ static void config__defaults_follow_the_seed(void **state)
 	assert_true(config_is_excluded(&cfg, "k8s-home.yaml"));
 	assert_true(config_is_excluded(&cfg, "boot-server.yaml"));
 	assert_false(config_is_excluded(&cfg, "k8s-dev.yaml"));
-	assert_int_equal(cfg.nr_groups, 4);
+	assert_int_equal(cfg.nr_groups, 6);
 	assert_string_equal(cfg.groups[3].pattern, "^k8s-[^-]+$");
 	assert_string_equal(cfg.groups[3].group, "k3s");
+	assert_string_equal(cfg.groups[4].pattern, "^k8s-[^-]+-cp[0-9]+$");
+	assert_string_equal(cfg.groups[4].group, "k3s_servers");
+	assert_string_equal(cfg.groups[5].pattern, "^k8s-[^-]+-w[0-9]+$");
+	assert_string_equal(cfg.groups[5].group, "k3s_agents");
+	config_release(&cfg);
+	diag_list_release(&dl);
+}
+
+/* The seed's "Excluded VMs": the list is the config's; an empty one
+ * automates every file, and a name matches a whole file name only. */
+static void config__exclude_is_configurable(void **state)
+{
+	struct config cfg;
+	struct diag_list dl = DIAG_LIST_INIT;
+
+	(void)state;
+	assert_int_equal(decode(&cfg, &dl, "exclude: []\n"), 0);
+	assert_int_equal(cfg.exclude.nr, 0);
+	assert_false(config_is_excluded(&cfg, "k8s-home.yaml"));
+	assert_false(config_is_excluded(&cfg, "boot-server.yaml"));
+	config_release(&cfg);
+	assert_int_equal(decode(&cfg, &dl,
+				"exclude:\n  - k8s-home.yaml\n"
+				"  - legacy-db.yaml\n"),
+			 0);
+	assert_true(config_is_excluded(&cfg, "k8s-home.yaml"));
+	assert_true(config_is_excluded(&cfg, "legacy-db.yaml"));
+	assert_false(config_is_excluded(&cfg, "boot-server.yaml"));
+	assert_false(config_is_excluded(&cfg, "k8s-home.yam"));
+	assert_false(config_is_excluded(&cfg, "k8s-home"));
 	config_release(&cfg);
 	diag_list_release(&dl);
 }
@@ -356,6 +386,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(config__defaults_follow_the_seed),
+		cmocka_unit_test(config__exclude_is_configurable),
 		cmocka_unit_test(config__overrides),
 		cmocka_unit_test(config__errors),
 		cmocka_unit_test(config__http_limits),

@@ -116,6 +116,41 @@ static void inventory__add_to_block_and_groups(void **state)
 	      "10.0.0.1,haproxy-a\n10.0.0.2,k8s-x\n");
 }
 
+/* A multi-node cluster's servers and agents land in their own groups
+ * (in the order of the rules), next to a single-node cluster; a removed
+ * agent leaves k3s_agents, which disappears. */
+static void inventory__multi_node_groups(void **state)
+{
+	static const struct vm vms[] = {
+		{ "k8s-prod-cp01", "10.0.1.1", NULL, NULL },
+		{ "k8s-prod-cp02", "10.0.1.2", NULL, NULL },
+		{ "k8s-prod-w01", "10.0.1.3", NULL, NULL },
+		{ "k8s-dev", "10.0.2.1", NULL, NULL },
+	};
+	static const char after[] =
+		"# Individual hosts\n"
+		"k8s-prod-cp01 ansible_host=10.0.1.1 ansible_user=ubuntu\n"
+		"k8s-prod-cp02 ansible_host=10.0.1.2 ansible_user=ubuntu\n"
+		"k8s-prod-w01 ansible_host=10.0.1.3 ansible_user=ubuntu\n"
+		"k8s-dev ansible_host=10.0.2.1 ansible_user=ubuntu\n"
+		"\n[k3s]\nk8s-dev\n"
+		"\n[k3s_servers]\nk8s-prod-cp01\nk8s-prod-cp02\n"
+		"\n[k3s_agents]\nk8s-prod-w01\n";
+
+	(void)state;
+	check("# Individual hosts\n", after, vms, ARRAY_SIZE(vms), NULL,
+	      "10.0.1.1,k8s-prod-cp01\n10.0.1.2,k8s-prod-cp02\n"
+	      "10.0.1.3,k8s-prod-w01\n10.0.2.1,k8s-dev\n");
+	check(after,
+	      "# Individual hosts\n"
+	      "k8s-prod-cp01 ansible_host=10.0.1.1 ansible_user=ubuntu\n"
+	      "k8s-prod-cp02 ansible_host=10.0.1.2 ansible_user=ubuntu\n"
+	      "k8s-dev ansible_host=10.0.2.1 ansible_user=ubuntu\n"
+	      "\n[k3s]\nk8s-dev\n"
+	      "\n[k3s_servers]\nk8s-prod-cp01\nk8s-prod-cp02\n",
+	      vms, 2, "k8s-dev", "");
+}
+
 static void inventory__removal_everywhere_and_duplicates(void **state)
 {
 	static const struct vm vms[] = { { "k8s-a", "10.0.0.1", NULL, NULL } };
@@ -264,6 +299,20 @@ static void inventory__rules(void **state)
 	assert_null(inv_rules_match(&r, "talos-a-b-w01"));
 	assert_string_equal(inv_rules_match(&r, "k8s-dev"), "k3s");
 	assert_null(inv_rules_match(&r, "k8s-dev-2"));
+	/* the seed's multi-node clusters: servers and agents of k8s-ha.yml */
+	assert_string_equal(inv_rules_match(&r, "k8s-prod-cp01"),
+			    "k3s_servers");
+	assert_string_equal(inv_rules_match(&r, "k8s-prod-cp3"), "k3s_servers");
+	assert_string_equal(inv_rules_match(&r, "k8s-prod-w01"), "k3s_agents");
+	assert_string_equal(inv_rules_match(&r, "k8s-prod-w12"), "k3s_agents");
+	assert_null(inv_rules_match(&r, "k8s-prod-cp"));
+	assert_null(inv_rules_match(&r, "k8s-prod-w"));
+	assert_null(inv_rules_match(&r, "k8s-prod-cp01x"));
+	assert_null(inv_rules_match(&r, "k8s-a-b-cp01"));
+	assert_null(inv_rules_match(&r, "k8s--cp01"));
+	/* one cluster with a cluster name like a role stays single-node */
+	assert_string_equal(inv_rules_match(&r, "k8s-cp01"), "k3s");
+	assert_string_equal(inv_rules_match(&r, "k8s-ha"), "k3s");
 	inv_rules_release(&r);
 	strbuf_release(&why);
 	config_release(&cfg);
@@ -273,6 +322,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(inventory__add_to_block_and_groups),
+		cmocka_unit_test(inventory__multi_node_groups),
 		cmocka_unit_test(inventory__removal_everywhere_and_duplicates),
 		cmocka_unit_test(inventory__wrong_group_left_and_kept_names),
 		cmocka_unit_test(inventory__empty_groups),

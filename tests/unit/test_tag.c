@@ -237,6 +237,38 @@ static void tag__playbooks(void **state)
 	strbuf_release(&why);
 }
 
+/*
+ * The seed's "Multi-Node Clusters": [ansible k8s-ha] runs k8s-ha.yml, the
+ * playbook shipped in examples/infra, once over the new hosts (no
+ * target_hosts), never k8s.yml; the cluster's own names still run k8s.yml
+ * only when they are single-node names.
+ */
+static void tag__k8s_ha_routing(void **state)
+{
+	static const char msg[] =
+		"feat(proxmox): add k8s-prod control plane [ansible k8s-ha]";
+	struct strvec files = STRVEC_INIT;
+	struct strbuf name = STRBUF_INIT, why = STRBUF_INIT;
+	struct playbook pb;
+
+	(void)state;
+	strvec_pushl(&files, "README.md", "haproxy.yml", "k8s-ha.yml",
+		     "k8s.yml", "myapp.yml", NULL);
+	assert_int_equal(tag_extract(msg, strlen(msg), &name, &why), TAG_FOUND);
+	assert_string_equal(name.buf, "k8s-ha");
+	assert_int_equal(playbook_resolve(&pb, &files, name.buf, &why), 0);
+	assert_string_equal(pb.file, "k8s-ha.yml");
+	assert_null(pb.target_hosts);
+	playbook_release(&pb);
+	assert_int_equal(playbook_resolve(&pb, &files, "k8s-dev", &why), 0);
+	assert_string_equal(pb.file, "k8s.yml");
+	assert_string_equal(pb.target_hosts, "k8s-dev");
+	playbook_release(&pb);
+	strvec_clear(&files);
+	strbuf_release(&name);
+	strbuf_release(&why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +277,7 @@ int main(void)
 		cmocka_unit_test(tag__refused_name_is_raw),
 		cmocka_unit_test(tag__suffix_note),
 		cmocka_unit_test(tag__playbooks),
+		cmocka_unit_test(tag__k8s_ha_routing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
