@@ -43,6 +43,7 @@ struct prov {
 	struct strbuf known_hosts_opt; /* UserKnownHostsFile="..." for ssh */
 	struct strbuf ssh_args;	       /* ansible_ssh_args */
 	struct strbuf tmpdir;
+	enum provision_wait wait; /* what the new hosts are waited for */
 };
 
 static void say(const struct prov *p, const char *fmt, ...)
@@ -343,6 +344,40 @@ static void host_unreachable(struct provision_host *h, struct err *e)
 }
 
 /*
+ * Prepare host i of a playbook whose hosts have no SSH (provision.wait_for
+ * talos or none): the Talos API's port answers, or nothing is waited for.
+ * No host key, no login, no cloud-init check.
+ */
+static void prepare_other_host(struct prov *p, size_t i)
+{
+	struct provision_host *h = &p->res->hosts[i];
+	unsigned port = (unsigned)p->cfg->provision.talos_api_port;
+	struct err e = ERR_INIT;
+
+	if (p->wait == PROVISION_WAIT_TALOS) {
+		say(p,
+		    "%s (%s): waiting for the Talos API on port %u%s (at most "
+		    "%u s); no SSH",
+		    h->name, h->ip, port,
+		    p->cfg->provision.talos_api_tls ? ", TLS" : "",
+		    (unsigned)p->cfg->ssh.wait_seconds);
+		if (hostkeys_wait_port(h->ip, port,
+				       p->cfg->provision.talos_api_tls,
+				       (unsigned)p->cfg->ssh.wait_seconds,
+				       &h->ssh_ms, &e) < 0) {
+			host_unreachable(h, &e);
+			err_release(&e);
+			return;
+		}
+	} else {
+		say(p, "%s (%s): not waited for (provision.wait_for: none)",
+		    h->name, h->ip);
+	}
+	h->checked = true;
+	provcheck_reached(&h->check);
+}
+
+/*
  * Prepare host i: SSH, host keys, the login and cloud-init, judged
  * (core/provcheck.h) into its check. 0 whatever the verdict; -1 only when
  * the known_hosts file cannot be written, which stops the stage.
@@ -356,6 +391,10 @@ static int prepare_host(struct prov *p, size_t i, struct pve_client *pc,
 	struct strvec keys;
 	int status, ret = -1;
 
+	if (p->wait != PROVISION_WAIT_SSH) {
+		prepare_other_host(p, i);
+		return 0;
+	}
 	strvec_init(&keys);
 	say(p, "%s (%s): waiting for SSH on port %u (at most %u s)", h->name,
 	    h->ip, port, (unsigned)p->cfg->ssh.wait_seconds);
@@ -792,7 +831,7 @@ static int prepare_hosts(struct prov *p, struct err *e)
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < p->res->nr; i++)
+	for (i = 0; i < p->res->nr && p->wait == PROVISION_WAIT_SSH; i++)
 		if (p->vm_of[i] && p->vm_of[i]->def->agent == 1)
 			want_agent = true;
 	if (want_agent) {
@@ -936,6 +975,8 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	if (resolve(cfg, name.buf, &pb, e) < 0)
 		goto out;
 	out->playbook = xstrdup(pb.file);
+	p.wait = provcheck_wait_for(cfg, name.buf, pb.file);
+	out->wait = p.wait;
 	ret = provision_hosts_and_run(&p, rev, &pb, e);
 out:
 	remove_tmpdir(&p);
@@ -951,7 +992,8 @@ out:
 	return ret;
 }
 
-static void print_host(const struct provision_host *h)
+static void print_host(const struct provision_result *r,
+		       const struct provision_host *h)
 {
 	report_print(stdout, "  %-24s %-15s ", h->name, h->ip);
 	if (!h->checked)
@@ -959,6 +1001,14 @@ static void print_host(const struct provision_host *h)
 	else if (h->check.verdict == PROVCHECK_FAILED)
 		report_print(stdout, "FAILED, left out of the playbook: %s\n",
 			     h->why);
+	else if (r->wait == PROVISION_WAIT_TALOS)
+		report_print(stdout,
+			     "Talos API after %.1f s, no SSH (no host key, "
+			     "no cloud-init check)\n",
+			     (double)h->ssh_ms / 1000.0);
+	else if (r->wait == PROVISION_WAIT_NONE)
+		report_print(stdout, "not waited for (provision.wait_for: "
+				     "none)\n");
 	else
 		report_print(stdout,
 			     "ssh after %.1f s, host key from %s, cloud-init "
@@ -978,7 +1028,7 @@ void provision_print(const struct config *cfg, const struct provision_result *r)
 		return;
 	printf("\nprovision summary:\n");
 	for (i = 0; i < r->nr; i++)
-		print_host(&r->hosts[i]);
+		print_host(r, &r->hosts[i]);
 	if (r->ran)
 		printf("  %s: ansible-playbook exit status %d\n", r->playbook,
 		       r->playbook_status);
