@@ -371,6 +371,25 @@ def stage_cluster(env, cert, key, listeners):
     check_calls()
     check_files()
     check_vault(env)
+    check_doctor(env)
+
+
+def check_doctor(env):
+    """doctor follows stage two: the Talos API, not SSH, for these VMs."""
+    name = next(iter(NODES))
+    p = W.run(BIN, env, "doctor", "--json", name)
+    try:
+        links = {x["name"]: x for x in
+                 json.loads(p.stdout)["vms"][0]["links"]}
+    except (ValueError, KeyError, IndexError):
+        links = {}
+    ssh, known = links.get("ssh-port", {}), links.get("known-host", {})
+    t.ok(ssh.get("status") == "ok" and "the Talos API" in
+         ssh.get("detail", "") and known.get("status") == "ok" and
+         "no SSH" in known.get("detail", ""),
+         "doctor: the Talos API answered, no host key wanted",
+         p.stdout[-3000:] + p.stderr)
+    t.eq(ssh_calls(), "", "doctor ran no ssh or ssh-keyscan either")
 
 
 def stage_silent(env):
