@@ -25,6 +25,7 @@
 #include "io/invsource.h"
 #include "io/repo.h"
 #include "io/programs.h"
+#include "ops/lease.h"
 #include "ops/repoplan.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
@@ -44,6 +45,7 @@ struct prov {
 	struct strbuf ssh_args;	       /* ansible_ssh_args */
 	struct strbuf tmpdir;
 	enum provision_wait wait; /* what the new hosts are waited for */
+	struct lease *lease;	  /* the request's */
 };
 
 static void say(const struct prov *p, const char *fmt, ...)
@@ -695,19 +697,68 @@ static const char *vault_token_for(const struct prov *p, const char *book)
 	return wants ? token : NULL;
 }
 
-/*
- * --limit for a run on the whole inventory: "all" without the new hosts
- * that failed (DNS labels, so no pattern syntax), or nothing. A run on
- * the new hosts' inventory has them left out of it instead.
- */
-static void failed_limit(const struct prov *p, struct strbuf *out)
+/* Whether the inventory has a group called name (Ansible's own "all" and
+ * "ungrouped" too): a --limit pattern naming it would mean the group. */
+static bool is_group(const struct ini *ini, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < p->res->nr; i++)
-		if (p->res->hosts[i].check.verdict == PROVCHECK_FAILED)
-			strbuf_addf(out, "%s:!%s", out->len ? "" : "all",
-				    p->res->hosts[i].name);
+	if (!strcmp(name, "all") || !strcmp(name, "ungrouped"))
+		return true;
+	for (i = 0; i < ini->nr_sections; i++)
+		if (!strcmp(ini->sections[i].group, name))
+			return true;
+	return false;
+}
+
+/*
+ * --limit for a run on the whole inventory: "all" without the new hosts
+ * that failed (DNS labels, so no pattern syntax), or nothing. A host that
+ * is also a group's name cannot be left out by a pattern (Ansible reads
+ * the group): an error, before the playbook runs. A run on the new hosts'
+ * inventory has them left out of it instead.
+ */
+static int failed_limit(const struct prov *p, struct strbuf *out, struct err *e)
+{
+	struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+	struct beneath root = BENEATH_INIT;
+	struct ini ini = INI_INIT;
+	int line, ret = -1;
+	size_t i;
+
+	if (!p->res->failed)
+		return 0;
+	if (beneath_root(&root, ".", e) < 0 ||
+	    beneath_read(&root, p->cfg->inventory, &text, 64 << 20, e) < 0)
+		goto out;
+	if (ini_parse(&ini, text.buf, text.len, &line, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s:%d: %s", p->cfg->inventory, line,
+			why.buf);
+		goto out;
+	}
+	for (i = 0; i < p->res->nr; i++) {
+		const char *name = p->res->hosts[i].name;
+
+		if (p->res->hosts[i].check.verdict != PROVCHECK_FAILED)
+			continue;
+		if (is_group(&ini, name)) {
+			err_set(e, EXIT_FAIL,
+				"%s failed, and %s has a group of that name: "
+				"--limit cannot leave the host out without the "
+				"group, so the playbook does not run; rename "
+				"the VM or the group",
+				name, p->cfg->inventory);
+			goto out;
+		}
+		strbuf_addf(out, "%s:!%s", out->len ? "" : "all", name);
+	}
+	ret = 0;
+out:
+	beneath_release(&root);
+	ini_release(&ini);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	return ret;
 }
 
 static int run_playbook(struct prov *p, const struct playbook *pb,
@@ -725,10 +776,9 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 		if (temp_inventory(p, &inv, e) < 0)
 			goto out;
 	} else {
-		if (check_inventory(p, e) < 0)
+		if (check_inventory(p, e) < 0 || failed_limit(p, &limit, e) < 0)
 			goto out;
 		strbuf_addstr(&inv, p->cfg->inventory);
-		failed_limit(p, &limit);
 	}
 	strbuf_addf(&book, "%s/%s", p->cfg->playbooks_dir, pb->file);
 	warn_weakening(p, book.buf, p->cfg->inventory);
@@ -939,7 +989,7 @@ static int provision_hosts_and_run(struct prov *p, const char *rev,
 		return -1;
 	if (!provcheck_runs(p->res->nr, p->res->failed))
 		say(p, "no new host is ready: %s does not run", pb->file);
-	else if (run_playbook(p, pb, e) < 0)
+	else if (lease_check(p->lease, e) < 0 || run_playbook(p, pb, e) < 0)
 		return -1;
 	return stage_verdict(p, pb, e);
 }
@@ -956,6 +1006,7 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
 	p.res = out;
+	p.lease = req->lease;
 	inv_vms_init(&p.vms);
 	strbuf_init(&p.tmpdir, 0);
 	strbuf_init(&p.known_hosts_opt, 0);

@@ -35,6 +35,8 @@
 #include "core/provcheck.h"
 #include "util/err.h"
 
+struct lease;
+
 struct provision_req {
 	const char *commit;   /* the commit to provision; NULL: HEAD */
 	const char *playbook; /* --playbook NAME (checked as a tag would
@@ -42,6 +44,9 @@ struct provision_req {
 	const char *tag;      /* the commit's tag when the caller has read it
 			       * already (used when playbook is NULL); NULL:
 			       * read it here */
+	struct lease *lease;  /* the runner's lease, checked again before
+			       * the playbook (the hosts may take minutes);
+			       * NULL: none */
 };
 
 /* One new host and what happened to it. */
