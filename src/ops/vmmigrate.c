@@ -158,7 +158,14 @@ int vmmigrate_move(struct worker *w, struct err *e)
 		   online ? "live" : "offline", from, to);
 	if (pve_vm_migrate(&w->pc, from, vmid, to, online, local,
 			   ts.len ? ts.buf : NULL, worker_timeout(w), e) < 0) {
-		enum err_kind kind = e->kind;
+		/* a migration Proxmox refused or that failed is not tried
+		 * again in this run; one whose answer or end was not seen,
+		 * or that met a lock, is planned again */
+		enum err_kind kind = e->kind == ERR_LOST ||
+						     e->kind == ERR_TIMEOUT ||
+						     e->kind == ERR_LOCKED
+					     ? e->kind
+					     : ERR_PERMANENT;
 
 		strbuf_addf(&msg, "cannot migrate VM %d from %s to %s: %s",
 			    vmid, from, to, e->msg.buf);
