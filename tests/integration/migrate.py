@@ -11,6 +11,8 @@ migrations fail (the simulator's migration_error):
   VM ran throughout (its status polled during the apply), and is on
   node02 with the same vmid and net0 MAC;
 - a stopped VM migrates offline (no online=1);
+- a VM whose disks are all on a shared storage migrates live without
+  with-local-disks;
 - migrate: false in the definition, or in the config's defaults, blocks
   it as before, and apply sends nothing;
 - an offline target, too little memory on the target: blocked with the
@@ -40,6 +42,7 @@ OUTPUTS = []
 
 ST = """    storages:
       - {name: local-lvm, type: lvmthin, content: "images,rootdir"}
+      - {name: nfs1, type: nfs, shared: true, content: images}
 """
 TOPOLOGY = ("nodes:\n  - name: node01\n" + ST + "  - name: node02\n" + ST +
             "  - name: node03\n    online: false\n" + ST +
@@ -69,7 +72,7 @@ clone: tpl
 full_clone: true
 vm_state: {state}
 network: {{bridge: vmbr0}}
-disks: {{scsi0: {{size: 4G, storage: local-lvm}}}}
+disks: {{scsi0: {{size: 4G, storage: {storage}}}}}
 {extra}
 """
 
@@ -103,9 +106,11 @@ class Repo:
         write(cfg, CONFIG % extra)
         point_at(self.sim, cfg)
 
-    def vm(self, name, node, state="running", extra=""):
+    def vm(self, name, node, state="running", extra="",
+           storage="local-lvm"):
         write(os.path.join(self.d, "proxmox/vms", name + ".yaml"),
-              VM.format(name=name, node=node, state=state, extra=extra))
+              VM.format(name=name, node=node, state=state, extra=extra,
+                        storage=storage))
 
     def pg(self, *args):
         before = len(log(self.sim))
@@ -225,6 +230,33 @@ def offline(t, r, sim):
     os.unlink(os.path.join(r.d, "proxmox/vms/db.yaml"))
 
 
+def shared(t, r, sim):
+    """Disks on a shared storage only: live, without with-local-disks."""
+    r.vm("nas", "node01", storage="nfs1")
+    p, _ = r.pg("apply", "--auto-approve")
+    t.ok(p.returncode == 0, "nas is created on nfs1", p.stdout + p.stderr)
+    vmid = where(sim, "nas")["vmid"]
+    cfg = api(sim, "/nodes/node01/qemu/%d/config" % vmid)
+    drives = sorted(v.split(":")[0] for k, v in cfg.items()
+                    if k[:4] in ("scsi", "ide0", "ide1", "ide2", "ide3",
+                                 "sata", "virt") and k != "scsihw" and
+                    "media=cdrom" not in v)
+    t.eq(drives, ["nfs1"], "nas's drives are all on nfs1")
+    r.vm("nas", "node02", storage="nfs1")
+    p, reqs = r.pg("apply", "--auto-approve")
+    mig = migrates(reqs)
+    params = mig[0].get("params", {}) if mig else {}
+    t.ok(p.returncode == 0 and len(mig) == 1 and
+         params.get("online") == "1" and
+         params.get("targetstorage") == "nfs1",
+         "nas migrates live, targetstorage=nfs1",
+         "%r\n%s%s" % (mig, p.stdout, p.stderr))
+    t.ok("with-local-disks" not in params,
+         "no with-local-disks: no drive is on a local storage", params)
+    t.eq(where(sim, "nas")["node"], "node02", "nas is on node02")
+    os.unlink(os.path.join(r.d, "proxmox/vms/nas.yaml"))
+
+
 def blocked(t, r, what, reason):
     p, _ = r.pg("plan")
     t.ok(p.returncode == 0 and reason in p.stdout,
@@ -281,6 +313,7 @@ def main():
         r = Repo(sim)
         vmid = live(t, r, sim)
         offline(t, r, sim)
+        shared(t, r, sim)
         refusals(t, r)
         failure(t, r, sim, vmid)
         schema_check(t, sim)
