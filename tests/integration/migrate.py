@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Live migration on a target_node change (issue 19), the real binary
 against proxmox-sim with node01 and node02 (local, unshared storages),
-node03 offline, node04 with 256 MiB of memory and node05 whose incoming
-migrations fail (the simulator's migration_error):
+node03 offline, node04 with 256 MiB of memory, node05 whose incoming
+migrations fail (the simulator's migration_error), node06 with 1 GiB of
+which a running VM uses 768 MiB:
 
 - a running VM whose target_node changes: plan --detailed-exitcode exits
   2 and shows `~ node = node01 -> node02 (live migration)` (text,
@@ -15,8 +16,8 @@ migrations fail (the simulator's migration_error):
   with-local-disks;
 - migrate: false in the definition, or in the config's defaults, blocks
   it as before, and apply sends nothing;
-- an offline target, too little memory on the target: blocked with the
-  reason, no POST;
+- an offline target, too little memory on the target (small, or filled
+  by its running VMs): blocked with the reason, no POST;
 - a failed migration (node05): exit 1, the VM still on node02 and
   running, and the error says so with the task's exit status.
 
@@ -49,9 +50,13 @@ TOPOLOGY = ("nodes:\n  - name: node01\n" + ST + "  - name: node02\n" + ST +
             "  - name: node04\n    memory: 256M\n" + ST +
             "  - name: node05\n    migration_error: \"unable to detect "
             "remote migration address\"\n" + ST +
+            "  - name: node06\n    memory: 1G\n" + ST +
             """templates:
   - {vmid: 9000, name: tpl, node: node01,
      disks: {scsi0: {storage: local-lvm, size: 2G}}}
+vms:
+  - {vmid: 300, name: big, node: node06, status: running,
+     config: {memory: 768}, disks: {scsi0: {storage: local-lvm, size: 2G}}}
 """)
 
 CONFIG = """vms_dir: proxmox/vms
@@ -285,6 +290,11 @@ def refusals(t, r):
     blocked(t, r, "not enough memory", "cannot migrate 'web' from node02 "
             "to node04: node node04 has 224 MiB of memory free (of 256 "
             "MiB), the VM needs 512 MiB")
+    # node06's running VM uses 768 MiB of its 1 GiB (and the host 128)
+    r.vm("web", "node06")
+    blocked(t, r, "memory used by running VMs", "cannot migrate 'web' from "
+            "node02 to node06: node node06 has 128 MiB of memory free (of "
+            "1024 MiB), the VM needs 512 MiB")
 
 
 def failure(t, r, sim, vmid):
