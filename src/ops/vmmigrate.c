@@ -169,6 +169,9 @@ int vmmigrate_move(struct worker *w, struct err *e)
 
 		strbuf_addf(&msg, "cannot migrate VM %d from %s to %s: %s",
 			    vmid, from, to, e->msg.buf);
+		if (kind == ERR_LOST || kind == ERR_TIMEOUT)
+			strbuf_addstr(&msg, "; the migration may still be "
+					    "under way");
 		say_where(w, from, vmid, &msg);
 		err_release(e);
 		err_setk(e, kind, EXIT_FAIL, "%s", msg.buf);
