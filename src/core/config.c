@@ -593,6 +593,7 @@ CFG_DEFAULT_BOOL(d_full_clone, full_clone)
 CFG_DEFAULT_BOOL(d_agent, agent)
 CFG_DEFAULT_BOOL(d_automatic_reboot, automatic_reboot)
 CFG_DEFAULT_BOOL(d_network_firewall, network_firewall)
+CFG_DEFAULT_BOOL(d_migrate, migrate)
 
 static int d_scsihw(struct ydecoder *d, void *t, const struct ynode *k,
 		    const struct ynode *v, const char *path)
@@ -636,6 +637,7 @@ static const struct yd_field defaults_fields[] = {
 	{ "network_firewall", d_network_firewall, 0 },
 	{ "scsihw", d_scsihw, 0 },
 	{ "nested_disks", d_nested_disks, 0 },
+	{ "migrate", d_migrate, 0 },
 	{ NULL, NULL, 0 },
 };
 

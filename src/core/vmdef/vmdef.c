@@ -189,6 +189,13 @@ static int f_automatic_reboot(struct ydecoder *d, void *t,
 	return yd_tfbool(d, v, path, &VM(t)->automatic_reboot);
 }
 
+static int f_migrate(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_tfbool(d, v, path, &VM(t)->migrate);
+}
+
 static int f_vm_state(struct ydecoder *d, void *t, const struct ynode *k,
 		      const struct ynode *v, const char *path)
 {
@@ -484,6 +491,7 @@ static const struct yd_field vm_fields[] = {
 	{ "define_connection_info", f_terraform_only, 1 },
 	{ "skip_ipv6", f_terraform_only, 1 },
 	{ "automatic_reboot", f_automatic_reboot, 0 },
+	{ "migrate", f_migrate, 0 },
 	{ "template", f_terraform_only, 1 },
 	{ NULL, NULL, 0 },
 };
@@ -565,6 +573,7 @@ void vmdef_apply_defaults(struct vmdef *vm, const struct vmdef_defaults *def)
 	vm->agent = def->agent;
 	vm->full_clone = def->full_clone;
 	vm->automatic_reboot = def->automatic_reboot;
+	vm->migrate = def->migrate;
 }
 
 void vmdef_init(struct vmdef *vm)
@@ -579,6 +588,7 @@ void vmdef_init(struct vmdef *vm)
 	vm->agent = seed.agent;
 	vm->full_clone = seed.full_clone;
 	vm->automatic_reboot = seed.automatic_reboot;
+	vm->migrate = seed.migrate;
 	vm->vm_state = VM_STATE_RUNNING;
 	strvec_init(&vm->tags);
 	strvec_init(&vm->ansible_groups);
