@@ -47,6 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 import e2elib  # noqa: E402
+import kubelib  # noqa: E402
 from simlib import Tap  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 from vault_simlib import VaultSim  # noqa: E402
@@ -94,26 +95,7 @@ rec = {"host": host, "exec": exe, "url": os.environ.get("K3S_URL"),
        "argv": sys.argv, "chain": chain, "ps": ps}
 if exe.startswith("server"):
     with open(os.path.join(node, "k3s.yaml"), "w") as f:
-        f.write("""apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: QUJD
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: REVG
-    client-key-data: R0hJ
-""")
+        f.write(%(k3s)r)
 elif exe.startswith("agent"):
     open(os.path.join(node, "agent-installed"), "w").close()
 else:
@@ -129,7 +111,7 @@ def setup(psim, vsim, sshd):
                 extra=e2elib.asan_ansible(BIN))
     fake = os.path.join(D, "fake-k3s.py")
     with open(fake, "w") as f:
-        f.write(FAKE % {"nodes": NODES, "log": LOG})
+        f.write(FAKE % {"nodes": NODES, "log": LOG, "k3s": kubelib.K3S})
     os.chmod(fake, 0o755)
     os.makedirs(os.path.dirname(GROUP_VARS))
     node = NODES + "/{{ inventory_hostname }}"
