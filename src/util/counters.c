@@ -24,7 +24,7 @@ static struct counter *find(struct counters *c, const char *key)
 	for (i = 0; i < c->n; i++)
 		if (!strncmp(c->v[i].key, key, COUNTERS_KEY_MAX))
 			return &c->v[i];
-	if (c->n + 1 == COUNTERS_MAX && strcmp(key, COUNTERS_OVERFLOW))
+	if (c->n + 1 >= COUNTERS_MAX && strcmp(key, COUNTERS_OVERFLOW))
 		return find(c, COUNTERS_OVERFLOW);
 	len = strnlen(key, COUNTERS_KEY_MAX);
 	memcpy(c->v[c->n].key, key, len);
