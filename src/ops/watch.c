@@ -119,6 +119,25 @@ static void board_fetched(const struct watcher *w, bool ok, size_t n)
 	strbuf_release(&marker);
 }
 
+/* The branch head catchup fetched last (its own automated commits). */
+static void board_seen(const struct watcher *w)
+{
+	struct strbuf head = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	struct status *st;
+
+	if (!w->board)
+		return;
+	if (git_rev_parse("FETCH_HEAD", &head, &ignore) < 0)
+		strbuf_reset(&head);
+	err_release(&ignore);
+	st = board_lock(w);
+	if (head.len)
+		set_text(&st->seen, head.buf);
+	board_unlock(w);
+	strbuf_release(&head);
+}
+
 /* The lease's state on the board: busy (taking or holding it), held. */
 static void board_lease(const struct watcher *w, bool busy,
 			const struct lease *lease)
@@ -220,6 +239,7 @@ static int pass(struct watcher *w, struct err *e)
 	}
 	board_lease(w, true, lease);
 	ret = catchup_run(w->cfg, &req, lease, &res, e);
+	board_seen(w);
 	board_lease(w, false, NULL); /* before another can take it */
 	lease_release(lease);
 out:
