@@ -163,6 +163,28 @@ static void add_duration(struct strbuf *out, double s)
 			    (unsigned)s % 60);
 }
 
+/* A commit id shortened to 12 characters, escaped. */
+static void add_short(struct strbuf *out, const char *commit)
+{
+	char buf[13];
+	size_t n = strnlen(commit, 12);
+
+	memcpy(buf, commit, n);
+	buf[n] = '\0';
+	status_html_escape(out, buf);
+}
+
+/* A <dt>/<dd> pair for a commit: short, the whole id in its title. */
+static void add_commit(struct strbuf *out, const char *id, const char *term,
+		       const char *commit)
+{
+	strbuf_addf(out, "<dt>%s</dt><dd id=\"%s\"><code title=\"", term, id);
+	status_html_escape(out, commit);
+	strbuf_addstr(out, "\">");
+	add_short(out, *commit ? commit : "-");
+	strbuf_addstr(out, "</code></dd>\n");
+}
+
 /* A <dt>/<dd> pair; the value escaped. */
 static void add_item(struct strbuf *out, const char *id, const char *term,
 		     const char *value)
@@ -186,7 +208,14 @@ static const char style[] =
 	".success,.ok{background:#d9f2d9}.failure,.failed{background:#f8d0d0}"
 	".refused{background:#f8ecc8}.not-reached{background:#e6e6e6;"
 	"color:#555}code{font-size:.95em}.none{color:#555}"
-	"footer{margin:2em 0 1em;color:#666;font-size:.85em}";
+	"footer{margin:2em 0 1em;color:#666;font-size:.85em}"
+	/* a phone: each row a card, each cell labelled */
+	"@media (max-width:40em){table.cards thead{display:none}"
+	"table.cards,table.cards tbody,table.cards tr,table.cards td"
+	"{display:block;width:auto}table.cards tr{margin-bottom:.6em;"
+	"border:1px solid #bbb}table.cards td{border:0;border-bottom:1px "
+	"solid #ddd}table.cards td::before{content:attr(data-label) \": \";"
+	"font-weight:600}td.error{max-width:none}}";
 
 static void page_head(struct strbuf *out, const struct status *st,
 		      unsigned refresh_s)
@@ -229,8 +258,9 @@ static void page_summary(struct strbuf *out, const struct status *st)
 	strbuf_addstr(out, "<dl id=\"summary\">\n");
 	add_item(out, "repo", "Repository", st->repo.buf);
 	add_item(out, "branch", "Branch", st->branch.buf);
-	add_item(out, "seen", "Last commit seen", st->seen.buf);
-	add_item(out, "processed", "Last commit processed", st->processed.buf);
+	add_commit(out, "seen", "Last commit seen", st->seen.buf);
+	add_commit(out, "processed", "Last commit processed",
+		   st->processed.buf);
 	add_lease(out, st);
 	if (st->behind >= 0)
 		strbuf_addf(&v, "%ld", st->behind);
@@ -271,7 +301,8 @@ static void page_runs(struct strbuf *out, const struct status *st)
 				   "commit processed yet.</p>\n");
 		return;
 	}
-	strbuf_addstr(out, "<div class=\"scroll\"><table id=\"runs\">\n"
+	strbuf_addstr(out, "<div class=\"scroll\"><table id=\"runs\" "
+			   "class=\"cards\">\n"
 			   "<thead><tr><th>Commit</th><th>Stages</th>"
 			   "<th>Result</th><th>Started</th><th>Duration</th>"
 			   "<th>Error</th></tr></thead>\n<tbody>\n");
@@ -279,15 +310,25 @@ static void page_runs(struct strbuf *out, const struct status *st)
 		const struct status_run *r = &st->runs[i];
 		const char *res = status_result_name(r->result);
 
-		strbuf_addf(out, "<tr class=\"run %s\"><td><code>", res);
+		strbuf_addf(out,
+			    "<tr class=\"run %s\"><td data-label=\""
+			    "Commit\"><code title=\"",
+			    res);
 		status_html_escape(out, r->commit);
-		strbuf_addstr(out, "</code></td><td class=\"stages\">");
+		strbuf_addstr(out, "\">");
+		add_short(out, r->commit);
+		strbuf_addstr(out, "</code></td><td class=\"stages\" "
+				   "data-label=\"Stages\">");
 		add_stages(out, r);
-		strbuf_addf(out, "</td><td class=\"result\">%s</td><td>", res);
+		strbuf_addf(out,
+			    "</td><td class=\"result\" data-label=\""
+			    "Result\">%s</td><td data-label=\"Started\">",
+			    res);
 		add_time(out, r->started);
-		strbuf_addstr(out, "</td><td>");
+		strbuf_addstr(out, "</td><td data-label=\"Duration\">");
 		add_duration(out, r->seconds);
-		strbuf_addstr(out, "</td><td class=\"error\">");
+		strbuf_addstr(out, "</td><td class=\"error\" data-label=\""
+				   "Error\">");
 		status_html_escape(out, r->error.buf);
 		strbuf_addstr(out, "</td></tr>\n");
 	}
@@ -312,7 +353,8 @@ static void vm_row(struct strbuf *out, const struct status_vm *vm)
 {
 	size_t j;
 
-	strbuf_addstr(out, "<tr class=\"vm\"><td><details><summary>");
+	strbuf_addstr(out, "<tr class=\"vm\"><td data-label=\"VM\"><details>"
+			   "<summary>");
 	status_html_escape(out, vm->name ? vm->name : "");
 	strbuf_addstr(out, "</summary>");
 	if (vm->detail) {
@@ -327,8 +369,9 @@ static void vm_row(struct strbuf *out, const struct status_vm *vm)
 	}
 	strbuf_addstr(out, "</details></td>");
 	for (j = 0; j < STATUS_LINKS; j++)
-		strbuf_addf(out, "<td class=\"%s\">%s</td>",
-			    cell_class(vm->cells[j]), cell_text(vm->cells[j]));
+		strbuf_addf(out, "<td class=\"%s\" data-label=\"%s\">%s</td>",
+			    cell_class(vm->cells[j]), status_link_name(j),
+			    cell_text(vm->cells[j]));
 	strbuf_addstr(out, "</tr>\n");
 }
 
@@ -343,7 +386,8 @@ static void page_vms(struct strbuf *out, const struct status *st)
 				   "model to show yet.</p>\n");
 		return;
 	}
-	strbuf_addstr(out, "<div class=\"scroll\"><table id=\"vms\">\n"
+	strbuf_addstr(out, "<div class=\"scroll\"><table id=\"vms\" "
+			   "class=\"cards\">\n"
 			   "<thead><tr><th>VM</th>");
 	for (i = 0; i < STATUS_LINKS; i++)
 		strbuf_addf(out, "<th>%s</th>", status_link_name(i));

@@ -290,15 +290,18 @@ def check_page(w, failed_commit):
     t.ok("<dd id=\"repo\">%s</dd>" % REMOTE in dom, "page: the repository",
          dom[:3000] or p.stderr[-2000:])
     t.ok("<dd id=\"branch\">main</dd>" in dom, "page: the branch")
-    t.ok(re.search(r'<dd id="processed">[0-9a-f]{40}</dd>', dom),
+    t.ok(re.search(r'<dd id="processed"><code title="[0-9a-f]{40}">'
+                   r'[0-9a-f]{12}</code></dd>', dom),
          "page: the last commit processed")
-    t.ok(re.search(r'<dd id="seen">%s</dd>' % head(), dom),
+    t.ok(re.search(r'<dd id="seen"><code title="%s">%s</code></dd>' %
+                   (head(), head()[:12]), dom),
          "page: the last commit seen is the remote's head")
     rows = re.findall(r'<tr class="run (\w+)">', dom)
     t.ok(len(rows) >= 6 and "success" in rows, "page: the last runs (%s)" %
          rows)
-    m = re.search(r'<tr class="run failure"><td><code>%s</code>.*?'
-                  r'<td class="error">([^<]+)</td>' % failed_commit, dom, re.S)
+    m = re.search(r'<tr class="run failure"><td data-label="Commit"><code '
+                  r'title="%s">.*?<td class="error" data-label="Error">'
+                  r'([^<]+)</td>' % failed_commit, dom, re.S)
     t.ok(m and "haproxy-x" in m.group(1), "page: the failed run's error "
          "text", m.group(1) if m else dom[-3000:])
     t.ok('id="vms-none"' in dom, "page: the VM table's placeholder")
@@ -324,6 +327,11 @@ def stage_failure(w):
 
     t.ok(e2elib.wait_for(failed, WAIT, 0.5), "failure: counted as "
          "stage two's failure", w.text()[-3000:])
+    time.sleep(3)
+    m = w.metrics()
+    t.ok(m.get("pve_gitops_lease_held") == 0 and
+         m.get('pve_gitops_runs_total{stage="two",result="failure"}') == 1,
+         "failure: retried after the backoff, not at once", w.text()[-3000:])
     return git("rev-parse", "main", cwd=REMOTE)
 
 

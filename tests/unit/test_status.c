@@ -65,6 +65,9 @@ static void status__page(void **state)
 	assert_non_null(strstr(sb.buf, "stage two: &lt;b&gt;ssh&lt;/b&gt;"));
 	assert_null(strstr(sb.buf, "<b>ssh"));
 	assert_non_null(strstr(sb.buf, "<tr class=\"run failure\">"));
+	assert_non_null(strstr(sb.buf,
+			       "<code title=\"0123456789abcdef0123456789"
+			       "abcdef01234567\">0123456789ab</code>"));
 	assert_non_null(strstr(sb.buf, "one, two"));
 	assert_non_null(strstr(sb.buf, "id=\"vms-none\""));
 	assert_null(strstr(sb.buf, "<script"));
@@ -80,9 +83,11 @@ static void status__page(void **state)
 	status_html(&sb, &st, 1764662500, 1000);
 	assert_non_null(strstr(sb.buf, "content=\"300\""));
 	assert_non_null(strstr(sb.buf, "<summary>web&lt;1&gt;</summary>"));
-	assert_non_null(strstr(sb.buf, "<td class=\"ok\">ok</td><td class=\""
-				       "failed\">failed</td><td class=\"not-"
-				       "reached\">not reached</td>"));
+	assert_non_null(strstr(sb.buf, "<td class=\"ok\" data-label=\"defined"
+				       "\">ok</td><td class=\"failed\" data-"
+				       "label=\"created\">failed</td><td "
+				       "class=\"not-reached\" data-label=\"in "
+				       "inventory\">not reached</td>"));
 	assert_non_null(strstr(sb.buf, "Fix: free the vmid"));
 	strbuf_release(&sb);
 	status_release(&st);
