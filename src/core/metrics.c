@@ -137,6 +137,9 @@ static void gauges(struct strbuf *out, const struct status *st)
 	sample(out, "pve_gitops_lease_held", "gauge",
 	       "1 while this runner holds the lease in the git server.",
 	       st->lease_held ? 1 : 0);
+	sample(out, "pve_gitops_busy", "gauge",
+	       "1 while this runner processes commits or waits for the lease.",
+	       st->busy ? 1 : 0);
 	sample(out, "pve_gitops_start_time_seconds", "gauge",
 	       "When this runner started.", st->started);
 }

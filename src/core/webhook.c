@@ -80,6 +80,12 @@ enum webhook_verdict webhook_check(enum webhook_provider *provider,
 				   const char *body, size_t len,
 				   const char *secret)
 {
+	if (h->gitea_signature) { /* Gitea sends GitHub's headers too */
+		*provider = WEBHOOK_GITEA;
+		if (!hex_matches(h->gitea_signature, secret, body, len))
+			return WEBHOOK_REJECTED;
+		return event(h->gitea_event, "push", NULL);
+	}
 	if (h->github_signature) {
 		*provider = WEBHOOK_GITHUB;
 		if (strncmp(h->github_signature, "sha256=", 7) ||
@@ -87,19 +93,17 @@ enum webhook_verdict webhook_check(enum webhook_provider *provider,
 			return WEBHOOK_REJECTED;
 		return event(h->github_event, "push", NULL);
 	}
-	if (h->gitea_signature) {
-		*provider = WEBHOOK_GITEA;
-		if (!hex_matches(h->gitea_signature, secret, body, len))
-			return WEBHOOK_REJECTED;
-		return event(h->gitea_event, "push", NULL);
-	}
 	if (h->gitlab_token) {
 		*provider = WEBHOOK_GITLAB;
 		if (!token_matches(h->gitlab_token, secret))
 			return WEBHOOK_REJECTED;
 		return event(h->gitlab_event, "Push Hook", "Tag Push Hook");
 	}
-	*provider = WEBHOOK_UNKNOWN;
+	/* unsigned: whose it claims to be, for the count */
+	*provider = h->gitea_event    ? WEBHOOK_GITEA
+		    : h->gitlab_event ? WEBHOOK_GITLAB
+		    : h->github_event ? WEBHOOK_GITHUB
+				      : WEBHOOK_UNKNOWN;
 	return WEBHOOK_REJECTED;
 }
 

@@ -38,8 +38,10 @@ struct webhook_headers {
 
 /*
  * The verdict on a request with headers h and body[0..len), for secret
- * (non-empty); *provider says whose headers it carried (GitHub's first
- * when several are there: a request is judged by one of them only).
+ * (non-empty); *provider says whose headers it carried. A request is
+ * judged by one signature only: Gitea's when it is there (Gitea also
+ * sends GitHub's headers), else GitHub's, else GitLab's token; without
+ * any it is rejected, counted under the provider its event header names.
  */
 enum webhook_verdict webhook_check(enum webhook_provider *provider,
 				   const struct webhook_headers *h,

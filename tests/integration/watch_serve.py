@@ -12,8 +12,10 @@ for the new VMs, with what a team would put next to it:
 - GitHub, Gitea and GitLab push webhooks: a wrongly signed one gets 401
   and changes nothing, a correctly signed one starts a run at once
   (--interval 300: polling would not have come yet);
+- a signed ping is ignored, a body over 1 MiB gets 413, an unsigned hook
+  401: all counted, nothing run;
 - without PVE_GITOPS_WEBHOOK_SECRET the hook answers 403 and the start-up
-  note says why;
+  note says why; /healthz, /readyz, 404 and 405;
 - two `watch --listen` replicas on one remote, both woken by one push:
   sampled every 50 ms, never both report pve_gitops_lease_held 1, one does
   while the commit is processed (the clone takes 2.5 s), and the commit is
@@ -179,9 +181,10 @@ def gitlab(body, secret=HOOK_SECRET):
 
 def settled(w):
     """The marker at the head and the runner idle again."""
-    return marker() == head() and \
-        w.metrics().get("pve_gitops_lease_held") == 0 and \
-        w.metrics().get("pve_gitops_commits_behind") == 0
+    m = w.metrics()
+    return marker() == head() and m.get("pve_gitops_lease_held") == 0 and \
+        m.get("pve_gitops_busy") == 0 and \
+        m.get("pve_gitops_commits_behind") == 0
 
 
 def stage_hook(w, name, sign, vm, ip):
@@ -213,6 +216,39 @@ def stage_hook(w, name, sign, vm, ip):
     t.ok(stage_one_runs(w.metrics()) > stage_one_runs(before),
          "%s: pve_gitops_runs_total{stage=\"one\"} rose" % name)
     t.ok(vm in runs(), "%s: %s provisioned" % (name, vm), runs())
+
+
+def stage_hook_edges(w):
+    """A signed ping (ignored), an oversized body (413), a hook without a
+    signature (401), a GET (405): counted, and no run."""
+    before, done = w.metrics(), marker()
+    body = b'{"zen": "ping"}'
+    h = github(body)
+    h["X-GitHub-Event"] = "ping"
+    status, text = http(w.url + "/hooks/push", body, h, "POST")
+    t.eq(status, 202, "ping: a signed ping is answered")
+    t.ok("ignored" in text, "ping: and ignored", text)
+    big = b"x" * (1024 * 1024 + 1)
+    status, _ = http(w.url + "/hooks/push", big, github(big), "POST")
+    t.eq(status, 413, "a body over 1 MiB gets 413")
+    status, _ = http(w.url + "/hooks/push", body,
+                     {"X-GitHub-Event": "push"}, "POST")
+    t.eq(status, 401, "a hook without a signature gets 401")
+    t.eq(w.get("/hooks/push")[0], 405, "GET /hooks/push: 405")
+    time.sleep(2)
+    after = w.metrics()
+
+    def delta(k):
+        return after.get(k, 0) - before.get(k, 0)
+
+    t.eq(delta('pve_gitops_webhooks_total{provider="github",'
+               'verdict="ignored"}'), 1, "ping: counted as ignored")
+    t.eq(delta('pve_gitops_webhooks_total{provider="unknown",'
+               'verdict="rejected"}'), 1, "413: counted as rejected")
+    t.eq(delta('pve_gitops_webhooks_total{provider="github",'
+               'verdict="rejected"}'), 1, "no signature: counted")
+    t.ok(marker() == done and stage_one_runs(after) ==
+         stage_one_runs(before), "edges: nothing ran")
 
 
 def start_prometheus(target):
@@ -370,10 +406,14 @@ def stage_replicas(env, wa, d2):
         http(w.url + "/hooks/push", body, gitea(body), "POST")
     samples, deadline = [], time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        samples.append((wa.metrics().get("pve_gitops_lease_held"),
-                        wb.metrics().get("pve_gitops_lease_held")))
+        ma, mb = wa.metrics(), wb.metrics()
+        samples.append((ma.get("pve_gitops_lease_held"),
+                        mb.get("pve_gitops_lease_held")))
+        # done: the commit processed, and neither is busy (the loser of
+        # the race takes the lease after the winner, to find nothing)
         if marker() == head() and samples[-1] == (0, 0) and \
-                len(runs()) > n_runs:
+                len(runs()) > n_runs and ma.get("pve_gitops_busy") == 0 \
+                and mb.get("pve_gitops_busy") == 0:
             break
         time.sleep(0.05)
     both = [s for s in samples if s == (1, 1)]
@@ -419,6 +459,7 @@ def main():
             first = prom_query(prom, 'sum(pve_gitops_runs_total{job="watch",'
                                      'result="success"})')
             t.eq(first, 0.0, "prometheus: no run yet")
+            stage_hook_edges(wa)
             stage_hook(wa, "github", github, "haproxy-a", "127.0.0.2")
             stage_hook(wa, "gitea", gitea, "haproxy-b", "127.0.0.3")
             stage_hook(wa, "gitlab", gitlab, "haproxy-c", "127.0.0.4")

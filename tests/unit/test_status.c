@@ -316,6 +316,18 @@ static void webhook__providers(void **state)
 	assert_int_equal(webhook_check(&p, &h, body, strlen(body), "s3cret"),
 			 WEBHOOK_REJECTED);
 	assert_int_equal(p, WEBHOOK_UNKNOWN);
+	h.github_event = "push"; /* unsigned: rejected, counted as GitHub's */
+	assert_int_equal(webhook_check(&p, &h, body, strlen(body), "s3cret"),
+			 WEBHOOK_REJECTED);
+	assert_int_equal(p, WEBHOOK_GITHUB);
+	/* Gitea with GitHub's headers as well: judged by its own */
+	sign(good, "", "s3cret", body);
+	h.gitea_signature = good;
+	h.gitea_event = "push";
+	h.github_signature = "sha256=00";
+	assert_int_equal(webhook_check(&p, &h, body, strlen(body), "s3cret"),
+			 WEBHOOK_PUSH);
+	assert_int_equal(p, WEBHOOK_GITEA);
 	assert_string_equal(webhook_provider_name(WEBHOOK_GITEA), "gitea");
 	assert_string_equal(webhook_verdict_name(WEBHOOK_REJECTED), "rejected");
 }
