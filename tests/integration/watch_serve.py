@@ -55,6 +55,7 @@ t = Tap()
 W = e2elib.Workdir("pve-gitops-watch-serve.", "dev")
 D, REMOTE = W.dir, W.remote
 RUNS = os.path.join(D, "runs.log")
+CHILD_ENV = os.path.join(D, "playbook.env")  # what ansible-playbook got
 sh, git, vm_file = W.sh, W.git, W.vm_file
 WAIT = 240  # for a run, far below the polling interval
 
@@ -431,8 +432,14 @@ def stage_replicas(env, wa, d2):
 
 def setup(psim, sshd):
     W.infra_repo(SRC)
-    W.configure(psim, sshd, os.path.join(D, "known_hosts"))
-    W.record_playbook("haproxy", RUNS)
+    W.configure(psim, sshd, os.path.join(D, "known_hosts"),
+                extra=e2elib.asan_ansible(BIN))
+    W.record_playbook("haproxy", RUNS, extra_tasks="""\
+    - name: record the environment
+      ansible.builtin.shell: env >> %s
+      delegate_to: localhost
+      run_once: true
+""" % CHILD_ENV)
     commit("chore: the infrastructure repository")
     git("update-ref", "refs/pve-gitops/done", "main", cwd=REMOTE)
     return W.env(sshd, SECRET, PVE_GITOPS_WEBHOOK_SECRET=HOOK_SECRET)
@@ -478,6 +485,11 @@ def main():
         t.ok(rc == 0 and "watch: stopped" in out, "the runner stops on "
              "SIGTERM")
         t.ok(HOOK_SECRET not in out, "the webhook secret is in no output")
+        env_text = open(CHILD_ENV).read() if os.path.exists(CHILD_ENV) \
+            else ""
+        t.ok("ANSIBLE_" in env_text and HOOK_SECRET not in env_text and
+             "PVE_GITOPS_WEBHOOK_SECRET" not in env_text,
+             "ansible-playbook's environment has no webhook secret")
     W.cleanup()
     t.done()
 
