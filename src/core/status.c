@@ -27,6 +27,20 @@ void status_init(struct status *st)
 	st->behind = -1;
 }
 
+void status_set_vms(struct status *st, struct status_vm *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < st->nr_vms; i++) {
+		free(st->vms[i].name);
+		free(st->vms[i].detail);
+		free(st->vms[i].fix);
+	}
+	free(st->vms);
+	st->vms = rows;
+	st->nr_vms = rows ? n : 0;
+}
+
 void status_release(struct status *st)
 {
 	size_t i;
@@ -38,14 +52,7 @@ void status_release(struct status *st)
 	strbuf_release(&st->holder);
 	for (i = 0; i < STATUS_MAX_RUNS; i++)
 		strbuf_release(&st->runs[i].error);
-	for (i = 0; i < st->nr_vms; i++) {
-		free(st->vms[i].name);
-		free(st->vms[i].detail);
-		free(st->vms[i].fix);
-	}
-	free(st->vms);
-	st->vms = NULL;
-	st->nr_vms = 0;
+	status_set_vms(st, NULL, 0);
 }
 
 void status_add_run(struct status *st, const char *commit,

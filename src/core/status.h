@@ -119,6 +119,13 @@ void status_add_run(struct status *st, const char *commit,
 		    const bool stages[STATUS_STAGES], enum status_result result,
 		    double started, double seconds, const char *error);
 
+/*
+ * Replace the VM rows with rows[0..n) (the seam: the doctor model's
+ * verdicts), taking ownership of rows and of its strings (malloc'd; freed
+ * by status_release or the next call). rows NULL, n 0: no rows.
+ */
+void status_set_vms(struct status *st, struct status_vm *rows, size_t n);
+
 /* "one", "two"; "success", "failure", "refused"; the links' names. */
 const char *status_stage_name(enum status_stage s);
 const char *status_result_name(enum status_result r);

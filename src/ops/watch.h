@@ -19,6 +19,8 @@
  * the board's mutex: the branch head fetched, the commits pending, the
  * lease, each commit processed (stages, result, duration, error), and the
  * Proxmox and Vault requests; a push webhook ends its sleep at once.
+ * The board's VM rows (core/status.h's status_set_vms) are not filled
+ * yet: that is where the doctor model's per-VM chain goes.
  */
 #ifndef PVE_GITOPS_OPS_WATCH_H
 #define PVE_GITOPS_OPS_WATCH_H

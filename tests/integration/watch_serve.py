@@ -373,6 +373,12 @@ def stage_failure(w):
 
 
 def stage_no_secret(env, d):
+    p = subprocess.run([BIN, "-C", d, "--no-color", "watch", "--remote",
+                        REMOTE, "--listen", "localhost"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    t.ok(p.returncode == 2 and "--listen: 'localhost' is not ADDR:PORT" in
+         p.stderr and "listening" not in p.stdout, "--listen without a "
+         "port: exit 2, the reason", p.stdout + p.stderr)
     e = dict(env)
     e.pop("PVE_GITOPS_WEBHOOK_SECRET", None)
     w = Watch(e, d, "nosecret")

@@ -47,7 +47,7 @@ static void status__page(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct status st;
-	struct status_vm vm = { 0 };
+	struct status_vm vm = { 0 }, *rows;
 
 	(void)state;
 	status_init(&st);
@@ -76,9 +76,11 @@ static void status__page(void **state)
 	vm.cells[STATUS_LINK_DEFINED] = STATUS_OK;
 	vm.cells[STATUS_LINK_CREATED] = STATUS_FAILED;
 	vm.fix = strdup("free the vmid");
-	st.vms = malloc(sizeof(vm));
-	st.vms[0] = vm;
-	st.nr_vms = 1;
+	rows = malloc(2 * sizeof(vm));
+	rows[0] = vm;
+	memset(&rows[1], 0, sizeof(vm));
+	rows[1].name = strdup("db");
+	status_set_vms(&st, rows, 2);
 	strbuf_reset(&sb);
 	status_html(&sb, &st, 1764662500, 1000);
 	assert_non_null(strstr(sb.buf, "content=\"300\""));
@@ -89,6 +91,14 @@ static void status__page(void **state)
 				       "class=\"not-reached\" data-label=\"in "
 				       "inventory\">not reached</td>"));
 	assert_non_null(strstr(sb.buf, "Fix: free the vmid"));
+	assert_non_null(strstr(sb.buf, "<summary>db</summary>"));
+	assert_null(strstr(sb.buf, "id=\"vms-none\""));
+	strbuf_reset(&sb);
+	metrics_render(&sb, &st, 1764662500);
+	assert_non_null(strstr(sb.buf, "pve_gitops_vms{chain_state=\"failed\"} "
+				       "1\n"));
+	assert_non_null(strstr(sb.buf, "pve_gitops_vms{chain_state=\"incomplete"
+				       "\"} 1\n"));
 	strbuf_release(&sb);
 	status_release(&st);
 }
