@@ -85,6 +85,8 @@ static void on_commit(void *ctx, const struct catchup_commit *c)
 		set_text(&st->processed, c->rev);
 	if (st->behind > 0 && c->outcome >= 0)
 		st->behind--;
+	else if (c->outcome < 0 && st->behind < 1)
+		st->behind = 1; /* it stays pending (an automated commit) */
 	board_unlock(w);
 }
 

@@ -369,6 +369,8 @@ def stage_failure(w):
     t.ok(m.get("pve_gitops_lease_held") == 0 and
          m.get('pve_gitops_runs_total{stage="two",result="failure"}') == 1,
          "failure: retried after the backoff, not at once", w.text()[-3000:])
+    t.eq(m.get("pve_gitops_commits_behind"), 1, "failure: the failed "
+         "commit counts as pending")
     return git("rev-parse", "main", cwd=REMOTE)
 
 
