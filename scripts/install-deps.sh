@@ -14,6 +14,8 @@ packages=(
 	git ansible-core openssh-server openssh-client
 	# independent clients for the simulators (tests only)
 	python3 python3-proxmoxer python3-hvac python3-yaml ansible
+	# watch --listen's peers (tests only): a real scraper and a real browser
+	prometheus chromium
 )
 
 missing=()

@@ -14,7 +14,7 @@
 #include "util/parse.h"
 
 struct watch_opts {
-	char *remote, *branch, *interval;
+	char *remote, *branch, *interval, *listen;
 	int once;
 };
 
@@ -27,6 +27,10 @@ static const struct opt watch_options[] = {
 	  "seconds between fetches (default 30)" },
 	{ "once", 0, OPT_BOOL, offsetof(struct watch_opts, once), NULL,
 	  "process what is new, then stop" },
+	{ "listen", 0, OPT_STRING, offsetof(struct watch_opts, listen),
+	  "ADDR:PORT",
+	  "serve a status page, /metrics, /healthz, /readyz and push "
+	  "webhooks (port 0: a free one)" },
 	OPT_END,
 };
 
@@ -69,6 +73,7 @@ static int run_watch(const struct config *cfg, void *opts, int argc,
 	req.branch = o->branch;
 	req.interval = (unsigned)interval;
 	req.once = o->once;
+	req.listen = o->listen;
 	req.stop = &stopping;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

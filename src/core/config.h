@@ -18,6 +18,7 @@
 #include "core/release.h"
 #include "core/vmdef.h"
 #include "core/ytree.h"
+#include "util/counters.h"
 #include "util/strvec.h"
 
 #define CONFIG_FILE_NAME "pve-gitops.yaml"
@@ -35,6 +36,9 @@ struct group_rule {
 
 struct config {
 	const struct env *env; /* the environment, read once by main */
+	/* watch --listen: Proxmox and Vault requests are counted here
+	 * (util/counters.h, thread-safe); NULL: not counted */
+	struct counters *requests;
 
 	/* global flags */
 	char *root; /* repository root, "." unless -C */

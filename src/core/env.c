@@ -52,6 +52,7 @@ void env_parse(struct env *env, const char *const *envp)
 	env->ansible_private_key_file =
 		dup_var(env, "ANSIBLE_PRIVATE_KEY_FILE");
 	env->no_color = env_get(env, "NO_COLOR") != NULL;
+	env->webhook_secret = dup_var(env, "PVE_GITOPS_WEBHOOK_SECRET");
 }
 
 const char *env_get(const struct env *env, const char *name)
@@ -94,6 +95,7 @@ void env_release(struct env *env)
 	free(env->home);
 	free(env->tmpdir);
 	free(env->ansible_private_key_file);
+	wipe_free(env->webhook_secret);
 	for (i = 0; i < env->all.nr; i++)
 		explicit_bzero((char *)env->all.v[i], strlen(env->all.v[i]));
 	strvec_clear(&env->all);

@@ -8,7 +8,8 @@
  * is decided where the config is applied (io/pve.c, io/vault.c); the names
  * are the ones the Terraform providers and the Vault CLI read.
  *
- * Secrets (token secret, password, Vault token) are wiped by env_release.
+ * Secrets (token secret, password, Vault token, webhook secret) are wiped
+ * by env_release.
  */
 #ifndef PVE_GITOPS_ENV_H
 #define PVE_GITOPS_ENV_H
@@ -31,7 +32,9 @@ struct env {
 	/* the rest */
 	char *home, *tmpdir, *ansible_private_key_file;
 	bool no_color;
-	struct strvec all; /* every NAME=VALUE, for env_get */
+	/* watch --listen: the push webhooks' shared secret */
+	char *webhook_secret; /* PVE_GITOPS_WEBHOOK_SECRET */
+	struct strvec all;    /* every NAME=VALUE, for env_get */
 };
 
 void env_init(struct env *env);

@@ -50,4 +50,6 @@ void programs_child_env(struct env_delta *d)
 	env_delta_unset(d, "PROXMOX_VE_*");
 	/* ansible_playbook_env() gives it back to a playbook that names it */
 	env_delta_unset(d, "VAULT_TOKEN");
+	/* watch --listen's webhook secret: no child needs it */
+	env_delta_unset(d, "PVE_GITOPS_WEBHOOK_SECRET");
 }

@@ -16,9 +16,11 @@
 #include "io/pve.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
 #include "core/pve_errors.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
@@ -120,7 +122,10 @@ int pve_client_open(struct pve_client *pc, const struct config *cfg,
 			       shown.buf);
 	strbuf_release(&shown);
 	conn.trace = cfg->verbosity > 0;
-	return pve_client_init(pc, &conn, e);
+	if (pve_client_init(pc, &conn, e) < 0)
+		return -1;
+	pc->stats = cfg->requests;
+	return 0;
 }
 
 void pve_param(struct pve_params *p, const char *key, const char *value)
@@ -311,6 +316,17 @@ struct pve_req {
 	struct strbuf body;
 };
 
+/* One request in the metrics (core/metrics.h's endpoint classes). */
+static void count(struct pve_client *pc, const char *path, bool failed)
+{
+	char key[COUNTERS_KEY_MAX + 1];
+
+	if (!pc->stats)
+		return;
+	snprintf(key, sizeof(key), "proxmox/%s", metrics_pve_class(path));
+	counters_add(pc->stats, key, failed);
+}
+
 /* Send req once; -1 with e set (and *kind) when no answer came. */
 static int send_once(struct pve_client *pc, const struct pve_req *req,
 		     int attempt, struct http_response *r,
@@ -336,6 +352,7 @@ static int send_once(struct pve_client *pc, const struct pve_req *req,
 			   kind, e);
 	trace(pc, req->method, req->path, ret < 0 ? 0 : r->status,
 	      (int64_t)mono_ms() - t0, attempt);
+	count(pc, req->path, ret < 0 || r->status >= 400);
 	strvec_clear(&h);
 	strbuf_release(&url);
 	return ret;

@@ -54,6 +54,7 @@ struct pve_client {
 	int64_t ticket_ms;	/* when the ticket was issued */
 	struct backoff backoff; /* per client: workers do not retry in step */
 	unsigned long calls;	/* HTTP requests sent */
+	struct counters *stats; /* config's requests: counted by class */
 };
 
 /*

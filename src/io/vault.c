@@ -3,10 +3,12 @@
  */
 #include "io/vault.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/env.h"
+#include "core/metrics.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -119,6 +121,7 @@ int vault_client_init(struct vault_client *vc, const struct config *cfg,
 	if (http_check_scheme(vc->addr, &ho, e) < 0)
 		return err_prefix(e, "VAULT_CACERT or VAULT_CAPATH");
 	warn_tls(vc, ho.insecure);
+	vc->stats = cfg->requests;
 	return http_client_init(&vc->http, &ho, e);
 }
 
@@ -182,6 +185,17 @@ static bool retryable(long status, enum http_error kind)
 	       status == 504 || status == 429 || status == 412;
 }
 
+/* One request in the metrics (core/metrics.h's endpoint classes). */
+static void count(struct vault_client *vc, const char *path, bool failed)
+{
+	char key[COUNTERS_KEY_MAX + 1];
+
+	if (!vc->stats)
+		return;
+	snprintf(key, sizeof(key), "vault/%s", metrics_vault_class(path));
+	counters_add(vc->stats, key, failed);
+}
+
 int vault_call(struct vault_client *vc, const char *method, const char *path,
 	       const json_t *body, json_t **out, long *status, struct err *e)
 {
@@ -219,6 +233,7 @@ int vault_call(struct vault_client *vc, const char *method, const char *path,
 		err_release(e);
 		if (http_request(&vc->http, method, url.buf, &headers, text, 0,
 				 &r, &kind, e) < 0) {
+			count(vc, path, true);
 			report_debug("vault: %s /v1/%s -> %s", method, path,
 				     e->msg.buf);
 			if (retryable(0, kind))
@@ -226,6 +241,7 @@ int vault_call(struct vault_client *vc, const char *method, const char *path,
 			goto out;
 		}
 		report_debug("vault: %s /v1/%s -> %ld", method, path, r.status);
+		count(vc, path, r.status >= 400);
 		if (!retryable(r.status, kind))
 			break;
 	}

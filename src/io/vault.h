@@ -37,6 +37,7 @@ struct vault_client {
 	char *namespace;
 	int max_attempts;
 	struct backoff backoff; /* between retries */
+	struct counters *stats; /* config's requests: counted by class */
 };
 
 struct vault_flags {

@@ -17,6 +17,7 @@
 #include "io/git.h"
 #include "ops/chain.h"
 #include "ops/provision.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/report.h"
 #include "util/strvec.h"
@@ -287,6 +288,12 @@ static bool wants_stage_one(struct catchup *cu, struct chain_commit *c,
 	return true;
 }
 
+static void tell(struct catchup *cu, const struct catchup_commit *ev)
+{
+	if (cu->req->on_commit)
+		cu->req->on_commit(cu->req->ctx, ev);
+}
+
 /*
  * One commit: 0 done, 1 refused for good (invalid input: reported and
  * passed over, since no retry can change it), -1 failed. done_at: where
@@ -296,10 +303,13 @@ static int process(struct catchup *cu, const char *rev, struct strbuf *done_at,
 		   struct err *e)
 {
 	struct strbuf head = STRBUF_INIT;
+	struct catchup_commit ev = { .rev = rev };
+	uint64_t t0 = mono_ms();
 	struct chain_commit c;
 	bool at_head;
 	int ret = -1;
 
+	tell(cu, &ev);
 	chain_commit_init(&c);
 	strbuf_reset(done_at);
 	strbuf_addstr(done_at, rev);
@@ -309,9 +319,9 @@ static int process(struct catchup *cu, const char *rev, struct strbuf *done_at,
 	if (check_out(cu, rev, at_head, e) < 0)
 		goto out;
 	if (chain_commit_read(&c, cu->cfg, rev, true, e) < 0 ||
-	    (wants_stage_one(cu, &c, at_head) &&
+	    ((ev.stage_one = wants_stage_one(cu, &c, at_head)) &&
 	     stage_one(cu, &c, done_at, e) < 0) ||
-	    (c.tag.len && c.touches_new_hosts
+	    ((ev.stage_two = c.tag.len && c.touches_new_hosts)
 		     ? stage_two(cu, &c, e) < 0
 		     : chain_workloads(cu->cfg, c.rev.buf, NULL, e) < 0)) {
 		ret = refused(e);
@@ -319,6 +329,11 @@ static int process(struct catchup *cu, const char *rev, struct strbuf *done_at,
 	}
 	ret = 0;
 out:
+	ev.finished = true;
+	ev.outcome = ret;
+	ev.seconds = (double)(mono_ms() - t0) / 1000.0;
+	ev.error = ret ? e->msg.buf : NULL;
+	tell(cu, &ev);
 	strbuf_release(&head);
 	chain_commit_release(&c);
 	return ret;

@@ -31,6 +31,16 @@
 #define CATCHUP_DONE_REF      "refs/pve-gitops/done"
 #define CATCHUP_SEEN_DONE_REF "refs/pve-gitops/seen-done"
 
+/* A commit as catchup_run processes it, for on_commit (see below). */
+struct catchup_commit {
+	const char *rev;
+	bool finished;		   /* false: about to start */
+	bool stage_one, stage_two; /* the stages that ran (finished) */
+	int outcome;		   /* 0 done, 1 refused, -1 failed */
+	double seconds;		   /* how long it took (finished) */
+	const char *error;	   /* the failure or refusal, else NULL */
+};
+
 struct catchup_req {
 	/* the remote pushed to, fetched from, where lease and marker live;
 	 * "." : the local repository (nothing pushed, the branch is HEAD) */
@@ -40,6 +50,11 @@ struct catchup_req {
 	const char *start; /* without a marker: the last commit done, or NULL */
 	const char *who;   /* "run", "watch": the progress lines' prefix */
 	volatile sig_atomic_t *stop; /* set: stop after the commit at hand */
+	/* told of each commit before and after it is processed, on the
+	 * caller's thread (watch --listen's page and metrics); NULL: nobody.
+	 * The strings are valid for the call only. */
+	void (*on_commit)(void *ctx, const struct catchup_commit *c);
+	void *ctx;
 };
 
 struct catchup_result {

@@ -388,6 +388,11 @@ const char *lease_remote(const struct lease *l)
 	return l->remote;
 }
 
+const char *lease_holder(const struct lease *l)
+{
+	return l->holder;
+}
+
 void lease_release(struct lease *l)
 {
 	struct err e = ERR_INIT;

@@ -65,6 +65,8 @@ int lease_check(struct lease *l, struct err *e);
 
 /* The remote the lease is held on. */
 const char *lease_remote(const struct lease *l);
+/* Who holds it, as its message says ("HOST PID RANDOM"). */
+const char *lease_holder(const struct lease *l);
 
 /* Stop renewing, delete the lease when it is still ours, free l. NULL: no-op.
  */

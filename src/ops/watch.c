@@ -13,6 +13,7 @@
 #include "io/git.h"
 #include "ops/catchup.h"
 #include "ops/lease.h"
+#include "ops/serve.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -28,13 +29,129 @@ struct watcher {
 	volatile sig_atomic_t *stop;
 	struct strbuf state, lock;
 	int lock_fd;
+	struct serve_board *board; /* NULL: not listening */
 };
 
-/* Sleep s seconds, or less when asked to stop. */
+/* Sleep s seconds, or less when asked to stop or woken by a push. */
 static void sleep_s(const struct watcher *w, unsigned s)
 {
+	if (w->board) {
+		serve_board_sleep(w->board, s, w->stop);
+		return;
+	}
 	while (s-- && !*w->stop)
 		sleep_ms(1000);
+}
+
+/* The board's status, locked; NULL (nothing locked) when not listening. */
+static struct status *board_lock(const struct watcher *w)
+{
+	if (!w->board)
+		return NULL;
+	pthread_mutex_lock(&w->board->mu);
+	return &w->board->st;
+}
+
+static void board_unlock(const struct watcher *w)
+{
+	pthread_mutex_unlock(&w->board->mu);
+}
+
+static void set_text(struct strbuf *sb, const char *s)
+{
+	strbuf_reset(sb);
+	strbuf_addstr(sb, s ? s : "");
+}
+
+/* catchup's report of a commit (catchup.h's on_commit). */
+static void on_commit(void *ctx, const struct catchup_commit *c)
+{
+	const struct watcher *w = ctx;
+	bool stages[STATUS_STAGES];
+	enum status_result r;
+	struct status *st;
+	double now = serve_now();
+
+	if (!c->finished || !(st = board_lock(w)))
+		return;
+	stages[STATUS_STAGE_ONE] = c->stage_one;
+	stages[STATUS_STAGE_TWO] = c->stage_two;
+	r = !c->outcome	     ? STATUS_SUCCESS
+	    : c->outcome > 0 ? STATUS_REFUSED
+			     : STATUS_FAILURE;
+	status_add_run(st, c->rev, stages, r, now - c->seconds, c->seconds,
+		       c->error);
+	if (c->outcome >= 0)
+		set_text(&st->processed, c->rev);
+	if (st->behind > 0 && c->outcome >= 0)
+		st->behind--;
+	else if (c->outcome < 0 && st->behind < 1)
+		st->behind = 1; /* it stays pending (an automated commit) */
+	board_unlock(w);
+}
+
+/* After the pending check: what the fetch saw (ok) or that it failed. */
+static void board_fetched(const struct watcher *w, bool ok, size_t n)
+{
+	struct strbuf head = STRBUF_INIT, marker = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	struct status *st;
+
+	if (!w->board)
+		return;
+	if (ok && git_rev_parse("FETCH_HEAD", &head, &ignore) < 0)
+		strbuf_reset(&head);
+	err_release(&ignore);
+	if (ok &&
+	    git_remote_ref(w->url, CATCHUP_DONE_REF, &marker, &ignore) < 0)
+		strbuf_reset(&marker);
+	err_release(&ignore);
+	st = board_lock(w);
+	if (ok) {
+		st->last_fetch = serve_now();
+		st->behind = (long)n;
+		if (head.len)
+			set_text(&st->seen, head.buf);
+		if (marker.len)
+			set_text(&st->processed, marker.buf);
+	} else
+		st->fetch_errors++;
+	board_unlock(w);
+	strbuf_release(&head);
+	strbuf_release(&marker);
+}
+
+/* The branch head catchup fetched last (its own automated commits). */
+static void board_seen(const struct watcher *w)
+{
+	struct strbuf head = STRBUF_INIT;
+	struct err ignore = ERR_INIT;
+	struct status *st;
+
+	if (!w->board)
+		return;
+	if (git_rev_parse("FETCH_HEAD", &head, &ignore) < 0)
+		strbuf_reset(&head);
+	err_release(&ignore);
+	st = board_lock(w);
+	if (head.len)
+		set_text(&st->seen, head.buf);
+	board_unlock(w);
+	strbuf_release(&head);
+}
+
+/* The lease's state on the board: busy (taking or holding it), held. */
+static void board_lease(const struct watcher *w, bool busy,
+			const struct lease *lease)
+{
+	struct status *st = board_lock(w);
+
+	if (!st)
+		return;
+	st->busy = busy;
+	st->lease_held = lease != NULL;
+	set_text(&st->holder, lease ? lease_holder(lease) : NULL);
+	board_unlock(w);
 }
 
 /* A git-dir path for name (".git/NAME" in a normal clone). */
@@ -101,13 +218,20 @@ static int pass(struct watcher *w, struct err *e)
 	req.start = start.buf;
 	req.who = "watch";
 	req.stop = w->stop;
-	if (catchup_pending(w->cfg, &req, &n, e) < 0)
+	req.on_commit = on_commit;
+	req.ctx = w;
+	if (catchup_pending(w->cfg, &req, &n, e) < 0) {
+		board_fetched(w, false, 0);
 		goto out;
+	}
+	board_fetched(w, true, n);
 	if (!n) {
 		ret = 0;
 		goto out;
 	}
+	board_lease(w, true, NULL);
 	if (lease_take_until(&lease, w->cfg, w->url, w->stop, e) < 0) {
+		board_lease(w, false, NULL);
 		if (*w->stop) { /* asked to stop while waiting: no failure */
 			report_note("%s", e->msg.buf);
 			err_release(e);
@@ -115,7 +239,10 @@ static int pass(struct watcher *w, struct err *e)
 		}
 		goto out;
 	}
+	board_lease(w, true, lease);
 	ret = catchup_run(w->cfg, &req, lease, &res, e);
+	board_seen(w);
+	board_lease(w, false, NULL); /* before another can take it */
 	lease_release(lease);
 out:
 	catchup_result_release(&res);
@@ -152,10 +279,51 @@ static void watcher_release(struct watcher *w)
 	strbuf_release(&w->lock);
 }
 
+/* What the page shows from the start. */
+static void board_start(struct serve_board *b, const struct watcher *w)
+{
+	struct status *st = &b->st;
+
+	url_redacted(&st->repo, w->url);
+	set_text(&st->branch, w->branch);
+	st->interval = w->interval;
+	st->started = serve_now();
+}
+
+/* With --listen: the board, the server, and what it serves said once. */
+static int listen_start(struct watcher *w, struct serve_board *b,
+			struct serve **srv, struct config *local,
+			const char *listen, struct err *e)
+{
+	const struct env *env = local->env;
+
+	serve_board_init(b, env ? env->webhook_secret : NULL);
+	board_start(b, w);
+	if (serve_start(srv, listen, b, e) < 0) {
+		serve_board_release(b);
+		return -1;
+	}
+	local->requests = &b->requests;
+	w->board = b;
+	report_info(stdout, "listening on %s\n", serve_url(*srv));
+	if (b->secret)
+		report_note("watch: push webhooks at %s/hooks/push (GitHub, "
+			    "Gitea, GitLab)",
+			    serve_url(*srv));
+	else
+		report_note("watch: push webhooks are off: "
+			    "PVE_GITOPS_WEBHOOK_SECRET is not set, so POST "
+			    "/hooks/push answers 403; polling every %u s",
+			    w->interval);
+	return 0;
+}
+
 int watch_run(const struct config *cfg, const struct watch_req *req,
 	      struct err *e)
 {
-	struct config local = *cfg; /* shallow: only git.branch differs */
+	struct config local = *cfg; /* shallow: git.branch, requests differ */
+	struct serve_board board;
+	struct serve *srv = NULL;
 	struct watcher w;
 	struct strbuf red = STRBUF_INIT;
 	unsigned backoff = 0;
@@ -164,6 +332,9 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 	if (req->branch)
 		local.git.branch = (char *)req->branch;
 	if (watcher_init(&w, &local, req, e) < 0)
+		goto out;
+	if (req->listen &&
+	    listen_start(&w, &board, &srv, &local, req->listen, e) < 0)
 		goto out;
 	report_info(stdout, "watch: %s %s every %u s\n",
 		    url_redacted(&red, w.url), w.branch, w.interval);
@@ -195,6 +366,9 @@ int watch_run(const struct config *cfg, const struct watch_req *req,
 	report_info(stdout, "watch: stopped\n");
 	ret = 0;
 out:
+	serve_stop(srv);
+	if (req->listen && w.board)
+		serve_board_release(&board);
 	watcher_release(&w);
 	strbuf_release(&red);
 	return ret;

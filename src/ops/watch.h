@@ -14,6 +14,13 @@
  * .git/pve-gitops-watch is where it starts when the remote has no marker
  * yet. One watcher per clone (a lock file); runners on other clones or
  * machines wait for the lease.
+ *
+ * With listen, it records what it does on a board (ops/serve.h) under
+ * the board's mutex: the branch head fetched, the commits pending, the
+ * lease, each commit processed (stages, result, duration, error), and the
+ * Proxmox and Vault requests; a push webhook ends its sleep at once.
+ * The board's VM rows (core/status.h's status_set_vms) are not filled
+ * yet: that is where the doctor model's per-VM chain goes.
  */
 #ifndef PVE_GITOPS_OPS_WATCH_H
 #define PVE_GITOPS_OPS_WATCH_H
@@ -29,6 +36,10 @@ struct watch_req {
 	const char *branch; /* NULL: git.branch */
 	unsigned interval;  /* seconds between fetches */
 	bool once;	    /* one pass, then return */
+	/* "ADDR:PORT": serve the status page, metrics, probes and push
+	 * webhooks there (ops/serve.h), printing "listening on URL" on
+	 * stdout; NULL: no server */
+	const char *listen;
 	/* set (by a signal handler) to stop after the commit at hand, or
 	 * at once while waiting for another's lease (ops/lease.h) */
 	volatile sig_atomic_t *stop;
