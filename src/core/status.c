@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/doctor.h"
 #include "util/utf8.h"
+#include "util/xalloc.h"
 
 const double status_buckets[STATUS_BUCKETS] = { 1,   5,	  15,  30,   60,
 						120, 300, 600, 1800, 3600 };
@@ -39,6 +41,75 @@ void status_set_vms(struct status *st, struct status_vm *rows, size_t n)
 	free(st->vms);
 	st->vms = rows;
 	st->nr_vms = rows ? n : 0;
+}
+
+/* The status cell a doctor link belongs to. */
+static enum status_link cell_of(enum doctor_link_id id)
+{
+	switch (id) {
+	case DL_DEFINITION:
+	case DL_CREDENTIALS:
+		return STATUS_LINK_DEFINED;
+	case DL_PROXMOX_VM:
+	case DL_MANAGED:
+	case DL_RUNNING:
+	case DL_DIGEST:
+	case DL_PENDING:
+		return STATUS_LINK_CREATED;
+	case DL_INVENTORY:
+	case DL_GROUPS:
+		return STATUS_LINK_INVENTORY;
+	case DL_KUBE_CONTEXT:
+	case DL_KUBE_SERVER:
+		return STATUS_LINK_KUBECONFIG;
+	case DL_WORKLOADS:
+		return STATUS_LINK_WORKLOADS;
+	default:
+		return STATUS_LINK_PROVISIONED;
+	}
+}
+
+void status_rows_from_doctor(const struct doctor_report *r,
+			     struct status_vm **rows, size_t *n)
+{
+	size_t i, j;
+
+	*n = r->nr;
+	*rows = r->nr ? xcalloc(r->nr, sizeof(**rows)) : NULL;
+	for (i = 0; i < r->nr; i++) {
+		const struct doctor_vm *vm = &r->vms[i];
+		struct status_vm *row = &(*rows)[i];
+		bool seen[STATUS_LINKS] = { false }, all_ok[STATUS_LINKS];
+		bool failed[STATUS_LINKS] = { false };
+		enum status_link c;
+
+		row->name = xstrdup(vm->name);
+		for (c = 0; c < STATUS_LINKS; c++)
+			all_ok[c] = true;
+		for (j = 0; j < vm->nr; j++) {
+			const struct doctor_link *l = &vm->links[j];
+			struct strbuf sb = STRBUF_INIT;
+
+			c = cell_of(l->id);
+			seen[c] = true;
+			all_ok[c] = all_ok[c] && l->status == DOCTOR_OK;
+			if (l->status != DOCTOR_FAILED || row->detail) {
+				failed[c] |= l->status == DOCTOR_FAILED;
+				continue;
+			}
+			failed[c] = true;
+			strbuf_addf(&sb, "%s: %s", doctor_link_name(l->id),
+				    l->detail.buf);
+			row->detail = strbuf_detach(&sb, NULL);
+			if (l->fix.len)
+				row->fix = xstrdup(l->fix.buf);
+		}
+		for (c = 0; c < STATUS_LINKS; c++)
+			row->cells[c] = failed[c] ? STATUS_FAILED
+					: seen[c] && all_ok[c]
+						? STATUS_OK
+						: STATUS_NOT_REACHED;
+	}
 }
 
 void status_release(struct status *st)
@@ -389,8 +460,8 @@ static void page_vms(struct strbuf *out, const struct status *st)
 	strbuf_addstr(out, "<h2>VMs</h2>\n");
 	if (!st->nr_vms) {
 		strbuf_addstr(out, "<p class=\"none\" id=\"vms-none\">No VM "
-				   "chain data: this runner has no per-VM "
-				   "model to show yet.</p>\n");
+				   "chain data yet: the VMs are walked after "
+				   "the first fetch.</p>\n");
 		return;
 	}
 	strbuf_addstr(out, "<div class=\"scroll\"><table id=\"vms\" "

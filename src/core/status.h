@@ -10,7 +10,8 @@
  * The VM table is a seam: rows of cells, one per link of a VM's chain
  * (defined, created, in inventory, provisioned, kubeconfig published,
  * workloads), each ok, failed or not reached, with a detail and a fix. The
- * `doctor` model fills it; until then a runner has no rows and the page
+ * `doctor` model fills it (status_rows_from_doctor, after the watch's
+ * first fetch and after each pass that did work); until then the page
  * says so.
  */
 #ifndef PVE_GITOPS_STATUS_H
@@ -125,6 +126,21 @@ void status_add_run(struct status *st, const char *commit,
  * by status_release or the next call). rows NULL, n 0: no rows.
  */
 void status_set_vms(struct status *st, struct status_vm *rows, size_t n);
+
+/*
+ * The rows of doctor's report r (core/doctor.h), into *rows (malloc'd, n
+ * of them, for status_set_vms). Each cell folds its doctor links:
+ * defined (definition, credentials), created (the VM, managed, running,
+ * digest, pending), in inventory (inventory, groups), provisioned
+ * (new_hosts.txt, tag, playbook, SSH port, host key), kubeconfig
+ * published (the context, its server), workloads. A cell is failed when
+ * one of its links failed, ok when all of them are, else not reached (a
+ * VM that is no K3s VM: its last two). detail and fix: the first failed
+ * link's, as "LINK: DETAIL".
+ */
+struct doctor_report;
+void status_rows_from_doctor(const struct doctor_report *r,
+			     struct status_vm **rows, size_t *n);
 
 /* "one", "two"; "success", "failure", "refused"; the links' names. */
 const char *status_stage_name(enum status_stage s);

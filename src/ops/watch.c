@@ -12,6 +12,7 @@
 
 #include "io/git.h"
 #include "ops/catchup.h"
+#include "ops/doctor.h"
 #include "ops/lease.h"
 #include "ops/serve.h"
 #include "util/backoff.h"
@@ -30,6 +31,7 @@ struct watcher {
 	struct strbuf state, lock;
 	int lock_fd;
 	struct serve_board *board; /* NULL: not listening */
+	bool vms_walked;	   /* the board's VM table filled once */
 };
 
 /* Sleep s seconds, or less when asked to stop or woken by a push. */
@@ -140,6 +142,34 @@ static void board_seen(const struct watcher *w)
 	strbuf_release(&head);
 }
 
+/*
+ * The VM table from the doctor model (ops/doctor.h): walked after the
+ * first pass and after each pass that processed commits, never while the
+ * lease is held (a walk reads Proxmox, Vault and the hosts' ports).
+ */
+static void board_vms(struct watcher *w)
+{
+	struct doctor_req req = { 0 };
+	struct doctor_report r;
+	struct status_vm *rows = NULL;
+	struct err ignore = ERR_INIT;
+	struct status *st;
+	size_t n = 0;
+
+	if (!w->board)
+		return;
+	req.ssh_wait = 1;
+	doctor_report_init(&r);
+	if (doctor_run(w->cfg, &req, &r, &ignore) == 0)
+		status_rows_from_doctor(&r, &rows, &n);
+	doctor_report_release(&r);
+	err_release(&ignore);
+	st = board_lock(w);
+	status_set_vms(st, rows, n);
+	board_unlock(w);
+	w->vms_walked = true;
+}
+
 /* The lease's state on the board: busy (taking or holding it), held. */
 static void board_lease(const struct watcher *w, bool busy,
 			const struct lease *lease)
@@ -226,6 +256,8 @@ static int pass(struct watcher *w, struct err *e)
 	}
 	board_fetched(w, true, n);
 	if (!n) {
+		if (!w->vms_walked)
+			board_vms(w);
 		ret = 0;
 		goto out;
 	}
@@ -244,6 +276,7 @@ static int pass(struct watcher *w, struct err *e)
 	board_seen(w);
 	board_lease(w, false, NULL); /* before another can take it */
 	lease_release(lease);
+	board_vms(w);
 out:
 	catchup_result_release(&res);
 	strbuf_release(&start);

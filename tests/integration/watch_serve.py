@@ -322,6 +322,9 @@ def chromium(url, *args):
 
 
 def check_page(w, failed_commit):
+    # the walk after the failed pass fills the VM table
+    e2elib.wait_for(lambda: "<summary>haproxy-x</summary>" in w.get("/")[1],
+                    WAIT, 0.5)
     p = chromium(w.url + "/", "--dump-dom")
     dom = p.stdout
     t.ok("<dd id=\"repo\">%s</dd>" % REMOTE in dom, "page: the repository",
@@ -341,7 +344,21 @@ def check_page(w, failed_commit):
                   r'([^<]+)</td>' % failed_commit, dom, re.S)
     t.ok(m and "haproxy-x" in m.group(1), "page: the failed run's error "
          "text", m.group(1) if m else dom[-3000:])
-    t.ok('id="vms-none"' in dom, "page: the VM table's placeholder")
+    vms = dict(re.findall(r'<tr class="vm"><td data-label="VM"><details>'
+                          r'<summary>([^<]+)</summary>(.*?)</tr>', dom,
+                          re.S))
+    t.ok(set(vms) >= {"haproxy-a", "haproxy-b", "haproxy-c", "haproxy-x"},
+         "page: a row for every VM (doctor's walk): %s" % sorted(vms),
+         dom[-3000:])
+    x = vms.get("haproxy-x", "")
+    t.ok('<td class="failed" data-label="provisioned">failed</td>' in x and
+         "ssh-port: " in x and "Fix: " in x,
+         "page: the broken VM's provisioned cell failed, with doctor's "
+         "detail and fix", x)
+    a = vms.get("haproxy-a", "")
+    t.ok('<td class="ok" data-label="created">ok</td>' in a and
+         '<td class="ok" data-label="provisioned">ok</td>' in a,
+         "page: a provisioned VM's cells ok", a)
     shot = os.path.join(ART, "watch_serve.png")
     os.makedirs(ART, exist_ok=True)
     if os.path.exists(shot):

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/doctor.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "core/webhook.h"
@@ -380,10 +381,64 @@ static void counters__bounded(void **state)
 	counters_release(&c);
 }
 
+/* doctor's report folded into the page's cells */
+static void status__rows_from_doctor(void **state)
+{
+	struct doctor_report r;
+	struct doctor_vm *vm;
+	struct status_vm *rows;
+	enum doctor_link_id id;
+	size_t n, i;
+
+	(void)state;
+	doctor_report_init(&r);
+	/* web: all ok up to the SSH port, which failed; the rest not reached */
+	vm = doctor_report_add(&r, "web", false);
+	for (id = DL_DEFINITION; id <= DL_KNOWN_HOST; id++) {
+		struct doctor_link *l = doctor_vm_link(vm, id);
+
+		if (id < DL_SSH_PORT)
+			doctor_set(l, DOCTOR_OK, "fine");
+		else if (id == DL_SSH_PORT) {
+			doctor_set(l, DOCTOR_FAILED, "no banner");
+			doctor_fix(l, "start sshd");
+		}
+	}
+	doctor_vm_close(vm);
+	/* k8s: everything ok, its context too */
+	vm = doctor_report_add(&r, "k8s-a", true);
+	for (id = DL_DEFINITION; id < DL_COUNT; id++)
+		doctor_set(doctor_vm_link(vm, id), DOCTOR_OK, "fine");
+	doctor_vm_close(vm);
+	status_rows_from_doctor(&r, &rows, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].name, "web");
+	assert_int_equal(rows[0].cells[STATUS_LINK_DEFINED], STATUS_OK);
+	assert_int_equal(rows[0].cells[STATUS_LINK_CREATED], STATUS_OK);
+	assert_int_equal(rows[0].cells[STATUS_LINK_INVENTORY], STATUS_OK);
+	assert_int_equal(rows[0].cells[STATUS_LINK_PROVISIONED], STATUS_FAILED);
+	assert_int_equal(rows[0].cells[STATUS_LINK_KUBECONFIG],
+			 STATUS_NOT_REACHED);
+	assert_string_equal(rows[0].detail, "ssh-port: no banner");
+	assert_string_equal(rows[0].fix, "start sshd");
+	for (i = 0; i < STATUS_LINKS; i++)
+		assert_int_equal(rows[1].cells[i], STATUS_OK);
+	assert_null(rows[1].detail);
+	{
+		struct status st;
+
+		status_init(&st);
+		status_set_vms(&st, rows, n); /* takes them */
+		status_release(&st);
+	}
+	doctor_report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(status__escape),
+		cmocka_unit_test(status__rows_from_doctor),
 		cmocka_unit_test(status__page),
 		cmocka_unit_test(status__runs_ring),
 		cmocka_unit_test(status__histogram),
