@@ -14,6 +14,8 @@ packages=(
 	git ansible-core openssh-server openssh-client
 	# independent clients for the simulators (tests only)
 	python3 python3-proxmoxer python3-hvac python3-yaml ansible
+	# packaging checks (tests only): the schema, completion, .deb (issue 21)
+	python3-jsonschema zsh fish lintian dpkg-dev man-db
 )
 
 missing=()

@@ -31,6 +31,7 @@ static const struct cmd *const commands[] = {
 	&cmd_tag,	&cmd_inventory, &cmd_kubeconfig, &cmd_pipeline,
 	&cmd_provision, &cmd_run,	&cmd_watch,	 &cmd_release,
 	&cmd_workloads, &cmd_doctor, /* issue 17 */
+	&cmd_schema,		     /* issue 21 */
 	NULL,
 };
 

@@ -121,5 +121,6 @@ extern const struct cmd cmd_run;
 extern const struct cmd cmd_watch;
 extern const struct cmd cmd_workloads;
 extern const struct cmd cmd_doctor;
+extern const struct cmd cmd_schema;
 
 #endif
