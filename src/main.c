@@ -27,13 +27,12 @@ extern char **environ;
 #endif
 
 static const struct cmd *const commands[] = {
-	&cmd_validate,	 &cmd_plan,	&cmd_apply,
-	&cmd_output,	 &cmd_tag,	&cmd_inventory,
-	&cmd_kubeconfig, &cmd_pipeline, &cmd_provision,
-	&cmd_run,	 &cmd_watch,	&cmd_release,
+	&cmd_validate,	 &cmd_plan,	 &cmd_apply,	  &cmd_output,
+	&cmd_tag,	 &cmd_inventory, &cmd_kubeconfig, &cmd_pipeline,
+	&cmd_provision,	 &cmd_run,	 &cmd_watch,	  &cmd_release,
 	&cmd_workloads,	 &cmd_doctor, /* issue 17 */
 	&cmd_schema,		      /* issue 21 */
-	&cmd_completion, &cmd_complete, NULL,
+	&cmd_completion, &cmd_complete,	 &cmd_man,	  NULL,
 };
 
 struct global_opts {

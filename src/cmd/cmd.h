@@ -128,5 +128,6 @@ extern const struct cmd cmd_doctor;
 extern const struct cmd cmd_schema;
 extern const struct cmd cmd_completion;
 extern const struct cmd cmd_complete;
+extern const struct cmd cmd_man;
 
 #endif
