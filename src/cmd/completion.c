@@ -186,6 +186,10 @@ static int run_completion(const struct config *cfg,
 		       "by bashcompinit\n"
 		       "autoload -U +X bashcompinit && bashcompinit\n");
 		write_bash(stdout, setup);
+		/* autoloaded by compinit as _pve-gitops: complete this time too
+		 */
+		printf("if [[ ${funcstack[1]-} == _pve-gitops ]]; then\n"
+		       "\t_bash_complete -F _pve_gitops\nfi\n");
 	} else if (!strcmp(argv[0], "fish")) {
 		complete_write_fish(stdout, setup);
 	} else {

@@ -75,6 +75,17 @@ if command -v zsh >/dev/null 2>&1; then
 	run zsh -fc 'autoload -U compinit && compinit -u -D && source "$1" &&
 		print -r -- "$_comps[pve-gitops]"' zsh "$work/_pve-gitops"
 	expect_contains "zsh: registered with compinit" "$out" "_pve_gitops"
+	# bashcompinit's compgen leaves the matching to zsh: the candidates
+	zcomp() {
+		zsh -fc 'autoload -U compinit && compinit -u -D && source "$1" &&
+			shift && setopt ksharrays && COMP_WORDS=("$@") &&
+			COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _pve_gitops &&
+			print -r -- " ${COMPREPLY[*]} "' zsh "$work/_pve-gitops" "$@"
+	}
+	expect_contains "zsh: pl offers plan" "$(zcomp pve-gitops pl)" " plan "
+	expect_contains "zsh: apply offers --target" "$(zcomp pve-gitops apply --ta)" " --target "
+	expect_contains "zsh: --target offers VM names" \
+		"$(zcomp pve-gitops apply --target k8s)" " k8s-observability "
 else
 	not_ok "zsh: not installed (scripts/install-deps.sh installs it)"
 fi
