@@ -236,5 +236,8 @@ json_t *schema_build(const char *kind)
 					    json_string(kind_titles[i].title));
 	json_object_update(head, s);
 	json_decref(s);
+	if (!strcmp(kind, "config")) /* an empty file: every default */
+		json_object_set_new(head, "type",
+				    json_pack("[ss]", "object", "null"));
 	return head;
 }

@@ -239,6 +239,11 @@ for kind in KINDS:
     except OSError as e:
         fail("%s: %s" % (shipped, e))
     v = jsonschema.Draft202012Validator(schema)
+    # an empty pve-gitops.yaml means every default; an empty definition
+    # or workspace is refused
+    if v.is_valid(None) != (kind == "config"):
+        fail("schema %s: an empty file is %s" % (
+            kind, "refused" if kind == "config" else "accepted"))
 
     if not EXAMPLES[kind]:
         fail("no example files of kind %s" % kind)
