@@ -371,12 +371,13 @@ struct mig {
 	const char *target;
 	struct storage_map map;
 	bool with_local, force;
-	struct strvec log;    /* the task log */
-	struct strvec errs;   /* scan_local_volumes' "can't migrate" lines */
-	struct strbuf volmap; /* "OLD NEW" lines */
-	struct strbuf fatal;  /* the reason the worker dies */
-	struct strvec chosen; /* new volids picked so far */
-	bool locked;	      /* phase1 reached: lock "migrate" */
+	struct strvec log;	/* the task log */
+	struct strvec errs;	/* scan_local_volumes' "can't migrate" lines */
+	struct strbuf volmap;	/* "OLD NEW" lines */
+	struct strbuf fatal;	/* the reason the worker dies */
+	struct strvec chosen;	/* new volids picked so far */
+	bool locked;		/* phase1 reached: lock "migrate" */
+	const char *exitstatus; /* of a failed task ("migration aborted") */
 };
 
 static bool volid_taken(struct sim *s, const struct mig *m, const char *sid,
@@ -557,6 +558,32 @@ static bool scan_volumes(struct sim *s, struct mig *m)
 	return !m->fatal.len;
 }
 
+/*
+ * phase2 on a target whose topology says migration_error (fault
+ * injection): QemuMigrate's phase2 dies, phase2_cleanup stops the target's
+ * copy, the source VM goes on running, and the task ends as
+ * AbstractMigrate's "migration problems". False then.
+ */
+static bool phase2(struct sim *s, struct mig *m)
+{
+	const char *why = sim_node(s, m->target)->migration_error;
+
+	if (!why)
+		return true;
+	if (m->vm->running)
+		strvec_pushf(&m->log, "starting VM %d on remote node '%s'",
+			     m->vm->vmid, m->target);
+	strvec_pushf(&m->log, "ERROR: %s migrate failure - %s",
+		     m->vm->running ? "online" : "offline", why);
+	strvec_push(&m->log, "aborting phase 2 - cleanup resources");
+	strvec_push(&m->log,
+		    "ERROR: migration finished with problems (duration "
+		    "00:00:01)");
+	strbuf_addstr(&m->fatal, why);
+	m->exitstatus = "migration problems";
+	return false;
+}
+
 /* The worker: prepare's checks, then phase1; false when it fails. */
 static bool plan_migration(struct sim *s, struct mig *m)
 {
@@ -581,7 +608,9 @@ static bool plan_migration(struct sim *s, struct mig *m)
 	strvec_pushf(&m->log, "starting migration of VM %d to node '%s'",
 		     m->vm->vmid, m->target);
 	m->locked = true;
-	return scan_volumes(s, m);
+	if (!scan_volumes(s, m))
+		return false;
+	return phase2(s, m);
 }
 
 /*
@@ -673,7 +702,7 @@ void h_migrate_post(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	m.force = param_true(rq, "force");
 	ha = ha_vm_managed(s, m.vm->vmid);
 	ok = plan_migration(s, &m);
-	if (!ok)
+	if (!ok && !m.exitstatus)
 		strvec_pushf(&m.log,
 			     "ERROR: migration aborted (duration "
 			     "00:00:00): %s",
@@ -682,7 +711,9 @@ void h_migrate_post(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	t = start_task(s, rs, m.vm->node, ha ? "hamigrate" : "qmigrate",
 		       m.vm->vmid, rq->userid,
 		       ok || (m.locked && !ha) ? FX_MIGRATE : FX_NONE,
-		       ok || ha ? NULL : "migration aborted");
+		       ok || ha	      ? NULL
+		       : m.exitstatus ? m.exitstatus
+				      : "migration aborted");
 	if (ha) {
 		strvec_clear(&m.log);
 		strvec_pushf(&m.log,

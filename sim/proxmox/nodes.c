@@ -14,6 +14,20 @@
 
 /* An offline node shows what pve-manager's Nodes.pm index knows without
  * its status daemon: name, status, id, type, level, fingerprint. */
+/* The memory a node uses (bytes): an eighth of it for the host, and the
+ * memory of each VM running there (a real node's "mem" grows with its
+ * guests), at most all of it. */
+static uint64_t node_mem(const struct sim *s, const struct sim_node *n)
+{
+	uint64_t used = n->maxmem / 8;
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		if (s->vms[i]->running && !strcmp(s->vms[i]->node, n->name))
+			used += vm_maxmem(s->vms[i]);
+	return used < n->maxmem ? used : n->maxmem;
+}
+
 void h_nodes(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	size_t i;
@@ -42,7 +56,7 @@ void h_nodes(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 				  json_sprintf("node/%s", n->name), "type",
 				  "node", "maxcpu", n->maxcpu, "maxmem",
 				  (json_int_t)n->maxmem, "mem",
-				  (json_int_t)(n->maxmem / 8), "cpu", 0.01,
+				  (json_int_t)node_mem(s, n), "cpu", 0.01,
 				  "uptime", (json_int_t)86400, "level", "",
 				  "ssl_fingerprint", s->fingerprint));
 	}
@@ -51,16 +65,18 @@ void h_nodes(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 void h_node_status(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_node *n = need_node(s, rq, rs);
+	uint64_t used;
 
 	if (!n)
 		return;
+	used = node_mem(s, n);
 	rs->data = json_pack(
 		"{s:f, s:I, s:{s:I, s:I, s:I}, s:{s:i, s:i, s:i, s:s}, s:s, "
 		"s:s, s:[s,s,s]}",
 		"cpu", 0.01, "uptime", (json_int_t)86400, "memory", "total",
-		(json_int_t)n->maxmem, "used", (json_int_t)(n->maxmem / 8),
-		"free", (json_int_t)(n->maxmem - n->maxmem / 8), "cpuinfo",
-		"cpus", n->maxcpu, "cores", n->maxcpu, "sockets", 1, "model",
+		(json_int_t)n->maxmem, "used", (json_int_t)used, "free",
+		(json_int_t)(n->maxmem - used), "cpuinfo", "cpus", n->maxcpu,
+		"cores", n->maxcpu, "sockets", 1, "model",
 		"proxmox-sim virtual CPU", "pveversion",
 		"pve-manager/9.1.9/5d2a1c4e", "kversion",
 		"Linux 6.14.8-2-pve (proxmox-sim)", "loadavg", "0.01", "0.02",

@@ -183,6 +183,7 @@ void sim_release(struct sim *s)
 		}
 		free(s->nodes[i].st);
 		free(s->nodes[i].name);
+		free(s->nodes[i].migration_error);
 	}
 	free(s->nodes);
 	for (i = 0; i < s->nr_vms; i++)

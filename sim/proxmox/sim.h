@@ -47,6 +47,9 @@ struct sim_storage {
 struct sim_node {
 	char *name;
 	bool offline; /* topology "online: false": migration cannot reach it */
+	/* topology "migration_error: TEXT": a migration to it fails after
+	 * phase1 with that text (fault injection), the VM left where it is */
+	char *migration_error;
 	int maxcpu;
 	uint64_t maxmem; /* bytes */
 	struct sim_storage *st;

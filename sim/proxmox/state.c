@@ -168,6 +168,9 @@ static int load_nodes(struct sim *s, struct topo *t, struct fy_node *seq)
 		if (get_size(t, n, "memory", node->maxmem, &node->maxmem) < 0)
 			return -1;
 		node->offline = !get_bool(n, "online", true); /* wt-migrate */
+		if (scalar(n, "migration_error"))
+			node->migration_error =
+				xstrdup(scalar(n, "migration_error"));
 		sts = fy_node_mapping_lookup_by_string(n, "storages", FY_NT);
 		it2 = NULL;
 		while (sts && (st = fy_node_sequence_iterate(sts, &it2))) {

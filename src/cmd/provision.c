@@ -40,6 +40,7 @@ static int run_provision(const struct config *cfg, void *opts, int argc,
 					git_remote_exists(cfg->git.remote)),
 		       e) < 0)
 		return -1;
+	req.lease = lease;
 	provision_result_init(&res);
 	ret = provision_run(cfg, &req, &res, e);
 	provision_print(cfg, &res);

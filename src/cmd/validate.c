@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "core/vmset.h"
 #include "io/repo.h"
+#include "ops/workloads.h"
 #include "util/report.h"
 
 struct validate_opts {
@@ -112,11 +113,15 @@ static int run_validate(const struct config *cfg, void *opts, int argc,
 	struct vmset set = VMSET_INIT;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct repo_load rl = REPO_LOAD_INIT;
+	size_t workspaces = 0;
 	int ret = -1;
 
 	(void)opts;
 	if (repo_load_vms(&set, &dl, &rl, cfg, (const char *const *)argv,
 			  (size_t)argc, e) < 0)
+		goto out;
+	/* the whole repository: its workspace files too */
+	if (!argc && workloads_validate(&dl, &workspaces, cfg, e) < 0)
 		goto out;
 	vmset_check(&set, &dl);
 	vmset_sort(&set);
@@ -135,6 +140,9 @@ static int run_validate(const struct config *cfg, void *opts, int argc,
 	}
 	if (!cfg->json && cfg->verbosity >= 0)
 		print_table(&set, &rl, &dl);
+	if (!cfg->json && workspaces)
+		report_info(stdout, "%zu workspace%s valid (%s)\n", workspaces,
+			    workspaces == 1 ? "" : "s", cfg->clusters_dir);
 	ret = 0;
 out:
 	repo_load_release(&rl);

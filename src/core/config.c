@@ -26,6 +26,8 @@ static void set_str(char **dst, const char *s)
 	*dst = xstrdup(s);
 }
 
+static void config_init_provision_wait(struct config *cfg);
+
 void config_init(struct config *cfg)
 {
 	static const struct {
@@ -87,6 +89,7 @@ void config_init(struct config *cfg)
 	cfg->runner.lease_wait_seconds = 900;
 	cfg->provision.cloud_init_wait_seconds = 1200;
 	strvec_init(&cfg->workloads.more);
+	config_init_provision_wait(cfg);
 }
 
 static void free_groups(struct config *cfg)
@@ -112,6 +115,8 @@ static void free_release_rules(struct config *cfg)
 	cfg->release_rules = NULL;
 	cfg->nr_release_rules = cfg->alloc_release_rules = 0;
 }
+
+static void free_wait_rules(struct config *cfg);
 
 void config_release(struct config *cfg)
 {
@@ -154,6 +159,7 @@ void config_release(struct config *cfg)
 	strvec_clear(&cfg->workloads.more);
 	free_groups(cfg);
 	free_release_rules(cfg);
+	free_wait_rules(cfg);
 }
 
 /* ---- checks ----------------------------------------------------------- */
@@ -638,6 +644,7 @@ CFG_DEFAULT_BOOL(d_full_clone, full_clone)
 CFG_DEFAULT_BOOL(d_agent, agent)
 CFG_DEFAULT_BOOL(d_automatic_reboot, automatic_reboot)
 CFG_DEFAULT_BOOL(d_network_firewall, network_firewall)
+CFG_DEFAULT_BOOL(d_migrate, migrate)
 
 static int d_scsihw(struct ydecoder *d, void *t, const struct ynode *k,
 		    const struct ynode *v, const char *path)
@@ -693,6 +700,8 @@ static const struct yd_field defaults_fields[] = {
 	{ "nested_disks", d_nested_disks, 0,
 	  YD_ENUM("nested_disks slots read: original (those main.tf reads) or all",
 		  "\"original\"", nested_modes) },
+	{ "migrate", d_migrate, 0,
+	  YD_DOC(YT_BOOL, "migrate of a VM that does not set it", "true") },
 	{ NULL, NULL, 0, { 0 } },
 };
 
@@ -961,6 +970,124 @@ static int pr_cloud_init(struct ydecoder *d, void *t, const struct ynode *k,
 
 CFG_UINT(pr_cloud_init_wait, provision.cloud_init_wait_seconds, 0, 86400)
 
+/*
+ * provision.wait_for: {PLAYBOOK: ssh | talos | none}, what stage two waits
+ * for on the new hosts of a commit tagged [ansible PLAYBOOK]. Keyed by
+ * playbook, not by inventory group: the playbook is what decides how its
+ * hosts are reached (talos.yml is connection: local), one run has one
+ * playbook, and a host in several groups could be given two answers.
+ * Entries are added over the default {talos: talos}; a name given twice
+ * in the file is an error.
+ */
+static void config_init_provision_wait(struct config *cfg)
+{
+	struct provision_wait_rule *r;
+
+	cfg->provision.talos_api_port = 50000;
+	cfg->provision.talos_api_tls = true;
+	ALLOC_GROW(cfg->provision.wait_for, cfg->provision.nr_wait_for + 1,
+		   cfg->provision.alloc_wait_for);
+	r = &cfg->provision.wait_for[cfg->provision.nr_wait_for++];
+	r->playbook = xstrdup("talos");
+	r->wait = PROVISION_WAIT_TALOS;
+}
+
+static void free_wait_rules(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->provision.nr_wait_for; i++)
+		free(cfg->provision.wait_for[i].playbook);
+	free(cfg->provision.wait_for);
+	cfg->provision.wait_for = NULL;
+	cfg->provision.nr_wait_for = cfg->provision.alloc_wait_for = 0;
+}
+
+/* A playbook name as [ansible NAME] takes it (core/tag.h). */
+static int check_playbook_name(const char *s, struct strbuf *why)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    (!i || !strchr("._-", s[i])))
+			break;
+	if (i == n && n && n <= 64 && !strstr(s, ".."))
+		return 0;
+	strbuf_addstr(why, "not a playbook name (a letter or digit, then "
+			   "letters, digits, '.', '_' or '-', at most 64, "
+			   "no \"..\")");
+	return -1;
+}
+
+/* One entry: its mode into *out, the rule for its name replaced or
+ * added. */
+static int pr_wait_entry(struct ydecoder *d, struct config *cfg,
+			 const struct ynode *k, const struct ynode *v,
+			 const char *path)
+{
+	static const char *const modes[] = { "ssh", "talos", "none", NULL };
+	struct provision_wait_rule *r = NULL;
+	char *name = NULL, *mode = NULL;
+	size_t i;
+	int m;
+
+	if (yd_checked_string(d, k, path, &name, check_playbook_name) < 0)
+		return -1;
+	if (yd_enum(d, v, path, modes, &mode) < 0) {
+		free(name);
+		return -1;
+	}
+	for (m = 0; strcmp(modes[m], mode); m++)
+		;
+	for (i = 0; i < cfg->provision.nr_wait_for; i++)
+		if (!strcmp(cfg->provision.wait_for[i].playbook, name))
+			r = &cfg->provision.wait_for[i];
+	if (!r) {
+		ALLOC_GROW(cfg->provision.wait_for,
+			   cfg->provision.nr_wait_for + 1,
+			   cfg->provision.alloc_wait_for);
+		r = &cfg->provision.wait_for[cfg->provision.nr_wait_for++];
+		r->playbook = name;
+		name = NULL;
+	}
+	r->wait = (enum provision_wait)m;
+	free(name);
+	free(mode);
+	return 0;
+}
+
+static int pr_wait_for(struct ydecoder *d, void *t, const struct ynode *k,
+		       const struct ynode *v, const char *path)
+{
+	struct strbuf at = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	(void)k;
+	if (v->kind != YNODE_MAP) {
+		yd_error(d, v, path,
+			 "expected a mapping of playbook names to ssh, talos "
+			 "or none, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	for (i = 0; i + 1 < v->nr; i += 2) {
+		strbuf_reset(&at);
+		yd_path(&at, path,
+			v->kids[i]->kind == YNODE_SCALAR ? v->kids[i]->str
+							 : "?");
+		if (pr_wait_entry(d, CFG(t), v->kids[i], v->kids[i + 1],
+				  at.buf) < 0)
+			ret = -1;
+	}
+	strbuf_release(&at);
+	return ret;
+}
+
+CFG_UINT(pr_talos_port, provision.talos_api_port, 1, 65535)
+CFG_BOOL(pr_talos_tls, provision.talos_api_tls)
+
 static const struct yd_field provision_fields[] = {
 	{ "on_cloud_init_error", pr_cloud_init, 0,
 	  YD_ENUM("a failed cloud-init: fail, or continue with the playbook",
@@ -968,6 +1095,16 @@ static const struct yd_field provision_fields[] = {
 	{ "cloud_init_wait_seconds", pr_cloud_init_wait, 0,
 	  YD_INT("how long to wait for cloud-init to finish", "1200", 0,
 		 86400) },
+	{ "wait_for", pr_wait_for, 0,
+	  YD_DOC(YT_DICT,
+		 "what stage two waits for on the new hosts of a playbook: "
+		 "PLAYBOOK: ssh, talos or none",
+		 "{\"talos\": \"talos\"}") },
+	{ "talos_api_port", pr_talos_port, 0,
+	  YD_INT("port of the Talos API a talos wait checks", "50000", 1,
+		 65535) },
+	{ "talos_api_tls", pr_talos_tls, 0,
+	  YD_DOC(YT_BOOL, "the Talos API speaks TLS", "true") },
 	{ NULL, NULL, 0, { 0 } },
 };
 CFG_SECTION(c_provision, provision_fields)

@@ -108,6 +108,13 @@ struct config {
 	struct {
 		bool cloud_init_error_continue;
 		uint64_t cloud_init_wait_seconds; /* 1200; 0: no limit */
+		/* provision.wait_for: what stage two waits for on a
+		 * playbook's new hosts, by playbook name ({talos: talos}
+		 * unless the file says otherwise); core/provcheck.h decides */
+		struct provision_wait_rule *wait_for;
+		size_t nr_wait_for, alloc_wait_for;
+		uint64_t talos_api_port; /* 50000 */
+		bool talos_api_tls;	 /* a TLS handshake too; true */
 	} provision;
 	/* the workloads of clusters_dir/NAME.yaml (core/workspace.h) */
 	struct {
@@ -116,6 +123,18 @@ struct config {
 			more;	 /* workload_modules: names beside the seed's */
 		char *terraform; /* terraform: or tofu; NULL: the one on PATH */
 	} workloads;
+};
+
+/* What stage two waits for on a new host before the playbook. */
+enum provision_wait {
+	PROVISION_WAIT_SSH,   /* SSH, host keys, cloud-init (the default) */
+	PROVISION_WAIT_TALOS, /* the Talos API (apid) accepts connections */
+	PROVISION_WAIT_NONE,  /* nothing: the playbook's first task waits */
+};
+
+struct provision_wait_rule {
+	char *playbook; /* a playbook name, as a tag names it */
+	enum provision_wait wait;
 };
 
 /* Fill *cfg with the defaults of SPEC section 2. */

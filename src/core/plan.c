@@ -261,6 +261,7 @@ static void add_change(struct plan_item *it, const char *key, const char *from,
 	c->to = to ? xstrdup(to) : NULL;
 	c->reboot = reboot;
 	c->pending = false; /* add_pending sets it */
+	c->migration = PLAN_MIGRATION_NONE;
 	if (reboot)
 		it->needs_reboot = true;
 }
@@ -811,6 +812,18 @@ static void check_create(struct plan_item *it, const struct plan_input *in)
 	}
 }
 
+/* The "node" change of a VM on another node than its definition's: a
+ * live migration when it runs, else an offline one. */
+static void add_migration(struct plan_item *it, const struct actual_vm *mine)
+{
+	bool running = mine->status && !strcmp(mine->status, "running");
+
+	it->migration = running ? PLAN_MIGRATION_LIVE : PLAN_MIGRATION_OFFLINE;
+	it->migrate_from = mine->node;
+	add_change(it, "node", mine->node, it->def->target_node, false);
+	it->changes[it->nr_changes - 1].migration = it->migration;
+}
+
 /* The item for a VM that exists: blocked where pve-gitops will not go
  * (another node, another vmid, a lock), else no-op or update. */
 static void plan_existing(struct plan_item *it, const struct plan_input *in,
@@ -820,10 +833,11 @@ static void plan_existing(struct plan_item *it, const struct plan_input *in,
 
 	it->have = mine;
 	it->vmid = mine->vmid;
-	if (mine->node && strcmp(mine->node, def->target_node)) {
+	if (mine->node && strcmp(mine->node, def->target_node) &&
+	    !def->migrate) {
 		block(it,
-		      "'%s' is on node %s, the definition says %s; pve-gitops "
-		      "does not migrate VMs",
+		      "'%s' is on node %s, the definition says %s; migrate is "
+		      "false: move it by hand, or set migrate: true",
 		      def->name, mine->node, def->target_node);
 		return;
 	}
@@ -838,6 +852,8 @@ static void plan_existing(struct plan_item *it, const struct plan_input *in,
 		it->busy = true;
 		return;
 	}
+	if (mine->node && strcmp(mine->node, def->target_node))
+		add_migration(it, mine);
 	if (digest_matches(mine, it->want) && !in->refresh &&
 	    !(mine->tags && list_has(mine->tags, DESIRED_PENDING_TAG))) {
 		it->op = PLAN_NOOP;
@@ -891,6 +907,24 @@ static void check_facts(struct plan_item *it, const struct plan_input *in,
 	strbuf_release(&why);
 }
 
+/* What stands in the way of a migration the cluster can tell: the
+ * target node offline, a storage or bridge missing there, too little free
+ * memory. */
+static void check_migration(struct plan_item *it, const struct plan_input *in)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (planchk_migration(&why, it->def, in->facts)) {
+		if (it->op == PLAN_BLOCKED && it->reason)
+			block(it, "%s; %s", it->reason, why.buf);
+		else
+			block(it, "cannot migrate '%s' from %s to %s: %s",
+			      it->def->name, it->migrate_from,
+			      it->def->target_node, why.buf);
+	}
+	strbuf_release(&why);
+}
+
 static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		     bool *used, const bool *left)
 {
@@ -911,7 +945,9 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 	else
 		check_create(it, in);
 	check_args(it, in);
-	if (in->facts && !it->busy && (!mine || in->refresh))
+	if (in->facts && !it->busy && it->migration)
+		check_migration(it, in);
+	else if (in->facts && !it->busy && (!mine || in->refresh))
 		check_facts(it, in, mine);
 }
 

@@ -64,11 +64,19 @@ enum plan_op {
 	PLAN_BLOCKED,
 };
 
+/* How a VM moves to the node its definition names (target_node). */
+enum plan_migration {
+	PLAN_MIGRATION_NONE,
+	PLAN_MIGRATION_LIVE,	/* running: online=1, it runs throughout */
+	PLAN_MIGRATION_OFFLINE, /* stopped: moved as it is */
+};
+
 struct plan_change {
 	char *key, *from, *to; /* from NULL: added; to NULL: removed */
 	bool reboot;	       /* takes effect on the next boot */
 	bool pending; /* written already, waiting for the next boot (from is
 		       * what runs, to what was written) */
+	enum plan_migration migration; /* the "node" change of a migration */
 };
 
 struct plan_item {
@@ -91,6 +99,9 @@ struct plan_item {
 	bool leftover;	/* destroy: a clone left unfinished by an apply that
 			 * lost a race and was killed */
 	bool adoptable; /* blocked: a VM of the name not ours; --adopt */
+	/* update: the VM moves from migrate_from (have->node) to node first */
+	enum plan_migration migration;
+	const char *migrate_from;
 };
 
 /* A managed VM no definition names, left alone without prune (with prune

@@ -65,8 +65,9 @@ struct facts_node *facts_node(const struct cluster_facts *f, const char *name)
 	return NULL;
 }
 
-void facts_add_storage(struct facts_node *n, const char *name,
-		       const char *content, bool enabled, bool active)
+struct facts_storage *facts_add_storage(struct facts_node *n, const char *name,
+					const char *content, bool enabled,
+					bool active)
 {
 	struct facts_storage *s;
 
@@ -76,6 +77,19 @@ void facts_add_storage(struct facts_node *n, const char *name,
 	s->content = xstrdup(content ? content : "");
 	s->enabled = enabled;
 	s->active = active;
+	s->shared = false;
+	return s;
+}
+
+const struct facts_storage *facts_storage(const struct facts_node *n,
+					  const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < n->nr_st; i++)
+		if (!strcmp(n->st[i].name, name))
+			return &n->st[i];
+	return NULL;
 }
 
 bool facts_has_content(const char *list, const char *c)
@@ -231,12 +245,8 @@ static void image_storages(struct strbuf *sb, const struct facts_node *node)
 static void check_storage(struct strbuf *why, size_t *n, const char *name,
 			  const struct facts_node *node)
 {
-	const struct facts_storage *s = NULL;
-	size_t i;
+	const struct facts_storage *s = facts_storage(node, name);
 
-	for (i = 0; i < node->nr_st && !s; i++)
-		if (!strcmp(node->st[i].name, name))
-			s = &node->st[i];
 	if (s && s->enabled && s->active &&
 	    facts_has_content(s->content, "images"))
 		return;
@@ -352,5 +362,44 @@ size_t planchk_def(struct strbuf *why, const struct vmdef *def,
 		check_bridges(why, &n, def, node);
 	}
 	check_ip(why, &n, def, f, self_vmid);
+	return n;
+}
+
+#define MIB (1024ULL * 1024ULL)
+
+static void check_memory(struct strbuf *why, size_t *n, const struct vmdef *def,
+			 const struct facts_node *node)
+{
+	uint64_t free_b, need = def->memory * MIB;
+
+	if (!node->mem_read)
+		return;
+	free_b = node->maxmem > node->mem ? node->maxmem - node->mem : 0;
+	if (free_b >= need)
+		return;
+	sep(why, n);
+	strbuf_addf(why,
+		    "node %s has %llu MiB of memory free (of %llu MiB), the VM "
+		    "needs %llu MiB; free memory there or set target_node to "
+		    "another node",
+		    node->name, (unsigned long long)(free_b / MIB),
+		    (unsigned long long)(node->maxmem / MIB),
+		    (unsigned long long)def->memory);
+}
+
+size_t planchk_migration(struct strbuf *why, const struct vmdef *def,
+			 const struct cluster_facts *f)
+{
+	const struct facts_node *node;
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	node = check_node(why, &n, def, f);
+	if (node) {
+		check_storages(why, &n, def, node);
+		check_bridges(why, &n, def, node);
+		check_memory(why, &n, def, node);
+	}
 	return n;
 }

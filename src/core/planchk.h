@@ -22,11 +22,14 @@
 struct facts_storage {
 	char *name, *content; /* content: "images,rootdir" */
 	bool enabled, active;
+	bool shared; /* the same storage on every node (its "shared" flag) */
 };
 
 /* A node as GET /nodes shows it, with what was read of it. */
 struct facts_node {
-	char *name, *status; /* status: online, offline, unknown */
+	char *name, *status;  /* status: online, offline, unknown */
+	bool mem_read;	      /* maxmem and mem below were in the answer */
+	uint64_t maxmem, mem; /* bytes: the node's memory and what is used */
 	bool storage_read, bridges_read;
 	struct facts_storage *st;
 	size_t nr_st, alloc_st;
@@ -56,8 +59,12 @@ void cluster_facts_release(struct cluster_facts *f);
 struct facts_node *facts_add_node(struct cluster_facts *f, const char *name,
 				  const char *status);
 struct facts_node *facts_node(const struct cluster_facts *f, const char *name);
-void facts_add_storage(struct facts_node *n, const char *name,
-		       const char *content, bool enabled, bool active);
+struct facts_storage *facts_add_storage(struct facts_node *n, const char *name,
+					const char *content, bool enabled,
+					bool active);
+/* The storage of node n of that name, or NULL. */
+const struct facts_storage *facts_storage(const struct facts_node *n,
+					  const char *name);
 /* The IPv4 addresses of a VM's configuration (keys and values as read),
  * each ipconfigN's ip=; vmid is remembered as read either way. */
 void facts_add_config_ips(struct cluster_facts *f, int vmid, const char *name,
@@ -75,5 +82,14 @@ bool facts_has_content(const char *list, const char *c);
  */
 size_t planchk_def(struct strbuf *why, const struct vmdef *def,
 		   const struct cluster_facts *f, int self_vmid);
+
+/*
+ * The problems of moving def's VM to def->target_node (a migration): the
+ * target is a cluster node and online, its disks' storages and bridges
+ * are there, and the node reports at least def->memory MiB free (maxmem
+ * less mem). Appended to why as planchk_def does; returns how many.
+ */
+size_t planchk_migration(struct strbuf *why, const struct vmdef *def,
+			 const struct cluster_facts *f);
 
 #endif

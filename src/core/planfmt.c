@@ -69,7 +69,11 @@ static void add_change(struct strbuf *out, const struct plan_change *c)
 	strbuf_addstr(out, c->pending  ? "   (pending: written, waits for a "
 					 "boot)\n"
 			   : c->reboot ? "   (after a reboot)\n"
-				       : "\n");
+			   : c->migration == PLAN_MIGRATION_LIVE
+				   ? " (live migration)\n"
+			   : c->migration == PLAN_MIGRATION_OFFLINE
+				   ? " (offline migration)\n"
+				   : "\n");
 }
 
 static void add_item(struct strbuf *out, const struct plan_item *it)
@@ -227,6 +231,11 @@ static json_t *change_json(const char *key, const char *from, const char *to,
 			 to ? json_string(to) : json_null(), "reboot", reboot);
 }
 
+static const char *migration_name(enum plan_migration m)
+{
+	return m == PLAN_MIGRATION_LIVE ? "live" : "offline";
+}
+
 static json_t *item_json(const struct plan_item *it)
 {
 	json_t *o, *ch = json_array();
@@ -250,6 +259,10 @@ static json_t *item_json(const struct plan_item *it)
 
 		if (it->changes[j].pending)
 			json_object_set_new(c, "pending", json_true());
+		if (it->changes[j].migration)
+			json_object_set_new(c, "migration",
+					    json_string(migration_name(
+						    it->changes[j].migration)));
 		json_array_append_new(ch, c);
 	}
 	o = json_pack("{s:s, s:s, s:s, s:o, s:b}", "name", it->name, "action",
@@ -264,6 +277,12 @@ static json_t *item_json(const struct plan_item *it)
 	json_object_set_new(o, "reboot", json_boolean(it->reboot));
 	if (it->adoptable)
 		json_object_set_new(o, "adoptable", json_true());
+	if (it->migration) {
+		json_object_set_new(o, "migration",
+				    json_string(migration_name(it->migration)));
+		json_object_set_new(o, "migrate_from",
+				    json_string(it->migrate_from));
+	}
 	return o;
 }
 

@@ -4,6 +4,8 @@
  */
 #include "core/provcheck.h"
 
+#include <string.h>
+
 #include "util/exitcode.h"
 
 static void set(struct provcheck *out, enum provcheck_verdict v,
@@ -67,4 +69,55 @@ int provcheck_exit(size_t failed, bool ran, int playbook_status)
 	if (failed || (ran && playbook_status))
 		return EXIT_FAIL;
 	return EXIT_OK;
+}
+
+static const struct provision_wait_rule *wait_rule(const struct config *cfg,
+						   const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->provision.nr_wait_for; i++) {
+		const char *pb = cfg->provision.wait_for[i].playbook;
+
+		if (strlen(pb) == len && !strncmp(pb, name, len))
+			return &cfg->provision.wait_for[i];
+	}
+	return NULL;
+}
+
+enum provision_wait provcheck_wait_for(const struct config *cfg,
+				       const char *name, const char *file)
+{
+	const struct provision_wait_rule *r = NULL;
+	size_t len;
+
+	if (name)
+		r = wait_rule(cfg, name, strlen(name));
+	if (!r && file) {
+		len = strlen(file);
+		if (len > 4 && !strcmp(file + len - 4, ".yml"))
+			len -= 4;
+		else if (len > 5 && !strcmp(file + len - 5, ".yaml"))
+			len -= 5;
+		r = wait_rule(cfg, file, len);
+	}
+	return r ? r->wait : PROVISION_WAIT_SSH;
+}
+
+const char *provcheck_wait_name(enum provision_wait w)
+{
+	switch (w) {
+	case PROVISION_WAIT_TALOS:
+		return "talos";
+	case PROVISION_WAIT_NONE:
+		return "none";
+	case PROVISION_WAIT_SSH:
+		break;
+	}
+	return "ssh";
+}
+
+void provcheck_reached(struct provcheck *out)
+{
+	set(out, PROVCHECK_READY, "not checked", NULL);
 }

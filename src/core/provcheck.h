@@ -13,12 +13,19 @@
  * cloud-init (127: no such command) is ready. As Ansible does with a host
  * that fails, the playbook runs on the others, and the command exits 1.
  * When every new host failed the playbook does not run at all.
+ *
+ * A playbook whose hosts have no SSH (Talos; provision.wait_for) has them
+ * waited for another way: the Talos API's port, or not at all; then there
+ * is no host-key step and no cloud-init check, and a host fails only when
+ * its port never answers.
  */
 #ifndef PVE_GITOPS_PROVCHECK_H
 #define PVE_GITOPS_PROVCHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "core/config.h"
 
 enum provcheck_verdict {
 	PROVCHECK_READY,  /* provisioned */
@@ -46,6 +53,25 @@ void provcheck_judge(struct provcheck *out, int status, bool continue_on_error);
 
 /* The verdict on a host that never got that far (no SSH, no host key). */
 void provcheck_unreachable(struct provcheck *out);
+
+/*
+ * What stage two waits for on the new hosts of playbook name (the tag's
+ * NAME) run as file ("k8s.yml" for a k8s-* name; NULL: name.yml): the
+ * provision.wait_for entry for name, else the one for file's base name
+ * (so {k8s: none} covers every k8s-NAME run by k8s.yml), else SSH.
+ */
+enum provision_wait provcheck_wait_for(const struct config *cfg,
+				       const char *name, const char *file);
+
+/* The word provision.wait_for uses for w: "ssh", "talos", "none". */
+const char *provcheck_wait_name(enum provision_wait w);
+
+/*
+ * The verdict on a host reached without SSH: the Talos API
+ * answered, or nothing was waited for. Ready; no host key, no cloud-init
+ * check ("not checked").
+ */
+void provcheck_reached(struct provcheck *out);
 
 /*
  * Whether the playbook runs, given nr new hosts of which failed failed: on

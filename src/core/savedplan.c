@@ -35,6 +35,10 @@ static uint64_t item_hash(uint64_t h, const struct plan_item *it)
 		h = fnv64(h, it->changes[j].from ? it->changes[j].from : "\1");
 		h = fnv64(h, it->changes[j].to ? it->changes[j].to : "\1");
 	}
+	/* a VM that stopped or started since: another kind of migration */
+	if (it->migration)
+		h = fnv64(h, it->migration == PLAN_MIGRATION_LIVE ? "live"
+								  : "offline");
 	return h;
 }
 

@@ -80,13 +80,15 @@ struct vmdef_defaults {
 	int network_firewall;  /* 1: firewall=1 on a given network */
 	const char *scsihw;    /* VMDEF_DEFAULT_SCSIHW */
 	bool nested_disks_all; /* false: only the slots main.tf reads */
+	int migrate;	       /* 1: a changed target_node migrates the VM */
 };
 
-#define VMDEF_DEFAULTS_INIT                                               \
-	{                                                                 \
-		.onboot = 1, .full_clone = 0, .agent = 0,                 \
-		.automatic_reboot = 1, .network_firewall = 1,             \
-		.scsihw = VMDEF_DEFAULT_SCSIHW, .nested_disks_all = false \
+#define VMDEF_DEFAULTS_INIT                                                \
+	{                                                                  \
+		.onboot = 1, .full_clone = 0, .agent = 0,                  \
+		.automatic_reboot = 1, .network_firewall = 1,              \
+		.scsihw = VMDEF_DEFAULT_SCSIHW, .nested_disks_all = false, \
+		.migrate = 1                                               \
 	}
 
 struct vmdef {
@@ -107,6 +109,7 @@ struct vmdef {
 	size_t nr_disks, alloc_disks;
 	int onboot, agent, full_clone;
 	int automatic_reboot; /* reboot for changes that wait for a boot */
+	int migrate; /* 1: a changed target_node migrates; 0: plan blocks */
 	enum vm_state vm_state;
 	char *boot, *scsihw, *nameserver, *searchdomain, *sshkeys;
 	char *cipassword, *cipassword_env, *description;

@@ -232,6 +232,20 @@ static int get_list(struct pve_client *pc, const char *path,
 	return 0;
 }
 
+/* maxmem and mem of a node's entry (bytes), when both are numbers. */
+static void node_mem(struct facts_node *n, json_t *o)
+{
+	json_t *max = json_object_get(o, "maxmem"),
+	       *mem = json_object_get(o, "mem");
+
+	if (!json_is_integer(max) || !json_is_integer(mem) ||
+	    json_integer_value(max) < 0 || json_integer_value(mem) < 0)
+		return;
+	n->maxmem = (uint64_t)json_integer_value(max);
+	n->mem = (uint64_t)json_integer_value(mem);
+	n->mem_read = true;
+}
+
 int cluster_read_nodes(struct cluster_facts *f, struct pve_client *pc,
 		       struct err *e)
 {
@@ -254,9 +268,11 @@ int cluster_read_nodes(struct cluster_facts *f, struct pve_client *pc,
 			json_string_value(json_object_get(o, "node"));
 
 		if (name && !facts_node(f, name))
-			facts_add_node(f, name,
-				       json_string_value(
-					       json_object_get(o, "status")));
+			node_mem(facts_add_node(
+					 f, name,
+					 json_string_value(
+						 json_object_get(o, "status"))),
+				 o);
 	}
 	f->nodes_read = true;
 	json_decref(data);
@@ -291,7 +307,8 @@ int cluster_read_storages(struct facts_node *n, struct pve_client *pc,
 					  json_string_value(json_object_get(
 						  o, "content")),
 					  flag(o, "enabled", true),
-					  flag(o, "active", true));
+					  flag(o, "active", true))
+				->shared = flag(o, "shared", false);
 	}
 	n->storage_read = true;
 	ret = 0;

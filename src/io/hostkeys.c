@@ -1,9 +1,11 @@
 /*
- * hostkeys.c - SSH readiness and host keys; see hostkeys.h.
+ * hostkeys.c - SSH readiness (or another port's) and host keys; see
+ * hostkeys.h.
  */
 #include "io/hostkeys.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -26,12 +28,11 @@
 
 #define KNOWN_HOSTS_MAX (16 << 20)
 
-/* One try: connect within ms and read "SSH-" within ms. 0 on success. */
-static int try_banner(const struct sockaddr_in *sa, int ms)
+/* A connected socket to sa within ms, or -1. */
+static int connect_within(const struct sockaddr_in *sa, int ms)
 {
 	struct pollfd p;
-	char buf[4];
-	int fd, err = 0, ret = -1;
+	int fd, err = 0;
 	socklen_t len = sizeof(err);
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -39,20 +40,76 @@ static int try_banner(const struct sockaddr_in *sa, int ms)
 		return -1;
 	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 &&
 	    errno != EINPROGRESS)
-		goto out;
+		goto fail;
 	p.fd = fd;
 	p.events = POLLOUT;
 	if (poll(&p, 1, ms) != 1 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
-		goto out;
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* One try: connect within ms and read "SSH-" within ms. 0 on success. */
+static int try_banner(const struct sockaddr_in *sa, int ms)
+{
+	struct pollfd p;
+	char buf[4];
+	int fd = connect_within(sa, ms), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	p.fd = fd;
 	p.events = POLLIN;
-	if (poll(&p, 1, ms) != 1 || recv(fd, buf, 4, MSG_PEEK) != 4 ||
-	    memcmp(buf, "SSH-", 4))
-		goto out;
-	ret = 0;
-out:
+	if (poll(&p, 1, ms) == 1 && recv(fd, buf, 4, MSG_PEEK) == 4 &&
+	    !memcmp(buf, "SSH-", 4))
+		ret = 0;
 	close(fd);
 	return ret;
+}
+
+/*
+ * One TLS handshake with ip:port within ms (libcurl, connect only, no
+ * request sent). The certificate is not verified: Talos' apid presents a
+ * self-signed one until the node is configured, and nothing is sent over
+ * the connection. Never through a proxy. 0 on success.
+ */
+static int try_tls(const char *ip, unsigned port, int ms)
+{
+	struct strbuf url = STRBUF_INIT;
+	CURL *c = curl_easy_init();
+	CURLcode rc = CURLE_FAILED_INIT;
+
+	if (!c)
+		return -1;
+	strbuf_addf(&url, "https://%s:%u/", ip, port);
+	curl_easy_setopt(c, CURLOPT_URL, url.buf);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)ms);
+	rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	strbuf_release(&url);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* One try at a port: a TCP connection, then a TLS handshake if tls. */
+static int try_port(const struct sockaddr_in *sa, const char *ip, unsigned port,
+		    bool tls, int ms)
+{
+	int fd = connect_within(sa, ms);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return tls ? try_tls(ip, port, ms) : 0;
 }
 
 /* How long a try may take: at most 3 s, at least 1 ms. */
@@ -63,8 +120,13 @@ static int try_ms(uint64_t now, uint64_t deadline)
 	return left > 3000 ? 3000 : left > 0 ? (int)left : 1;
 }
 
-int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
-		      long *waited_ms, struct err *e)
+/*
+ * Try ip:port (ssh: an SSH banner; else a connection, with tls a TLS
+ * handshake) every 500 ms for wait_s seconds. 0 with *waited_ms, 1 when
+ * it never answered, -1 for an address that is not IPv4.
+ */
+static int wait_port(const char *ip, unsigned port, int what, unsigned wait_s,
+		     long *waited_ms, struct err *e)
 {
 	struct sockaddr_in sa;
 	uint64_t start = mono_ms(), deadline = start + (uint64_t)wait_s * 1000;
@@ -76,21 +138,48 @@ int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
 		return err_set(e, EXIT_INVALID, "'%s' is not an IPv4 address",
 			       ip);
 	for (;;) {
+		int ms = try_ms(mono_ms(), deadline);
 		uint64_t now;
 
-		if (!try_banner(&sa, try_ms(mono_ms(), deadline))) {
+		if (!(what == 0 ? try_banner(&sa, ms)
+				: try_port(&sa, ip, port, what == 2, ms))) {
 			*waited_ms = (long)(mono_ms() - start);
 			return 0;
 		}
 		now = mono_ms();
 		if (now >= deadline)
-			break;
+			return 1;
 		sleep_ms(deadline - now > 500 ? 500 : (long)(deadline - now));
 	}
+}
+
+int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
+		      long *waited_ms, struct err *e)
+{
+	int rc = wait_port(ip, port, 0, wait_s, waited_ms, e);
+
+	if (rc <= 0)
+		return rc;
 	return err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
 			"%s port %u did not answer as an SSH server within %u "
 			"s (ssh.wait_seconds)",
 			ip, port, wait_s);
+}
+
+int hostkeys_wait_port(const char *ip, unsigned port, bool tls, unsigned wait_s,
+		       long *waited_ms, struct err *e)
+{
+	int rc = wait_port(ip, port, tls ? 2 : 1, wait_s, waited_ms, e);
+
+	if (rc <= 0)
+		return rc;
+	return err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
+			"%s port %u did not accept a %s within %u s "
+			"(ssh.wait_seconds)",
+			ip, port,
+			tls ? "TLS connection (provision.talos_api_tls)"
+			    : "TCP connection",
+			wait_s);
 }
 
 /* "TYPE BASE64[ comment]" with a known type: the first two fields. */

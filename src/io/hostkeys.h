@@ -2,10 +2,13 @@
  * hostkeys.h - the SSH side of provisioning: waiting until a new host's
  * SSH server answers, learning its host keys (through Proxmox's guest
  * agent, a channel already authenticated, else ssh-keyscan), and recording
- * them in a known_hosts file so that host key checking can stay on.
+ * them in a known_hosts file so that host key checking can stay on; and,
+ * for hosts reached another way, waiting until their port answers.
  */
 #ifndef PVE_GITOPS_HOSTKEYS_H
 #define PVE_GITOPS_HOSTKEYS_H
+
+#include <stdbool.h>
 
 #include "io/pve.h"
 #include "util/err.h"
@@ -18,6 +21,16 @@
  */
 int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
 		      long *waited_ms, struct err *e);
+
+/*
+ * The same for a host without SSH (Talos: its API on port 50000): wait
+ * until ip:port accepts a TCP connection and, with tls, completes a TLS
+ * handshake whose certificate is not verified (apid's is self-signed
+ * before the node is configured; nothing is sent). 0 (with *waited_ms),
+ * or -1 (ERR_TIMEOUT) with e saying how long it tried.
+ */
+int hostkeys_wait_port(const char *ip, unsigned port, bool tls, unsigned wait_s,
+		       long *waited_ms, struct err *e);
 
 /* The host keys ("TYPE BASE64") the guest agent reads from the VM's
  * /etc/ssh/ssh_host_*_key.pub files. */

@@ -146,6 +146,29 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 	return ret;
 }
 
+int pve_vm_migrate(struct pve_client *pc, const char *node, int vmid,
+		   const char *target, bool online, bool with_local,
+		   const char *targetstorage, int timeout_s, struct err *e)
+{
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	pve_vm_path(&path, node, vmid, "migrate");
+	pve_param(&p, "target", target);
+	if (online)
+		pve_param(&p, "online", "1");
+	if (with_local)
+		pve_param(&p, "with-local-disks", "1");
+	if (targetstorage)
+		pve_param(&p, "targetstorage", targetstorage);
+	ret = call_wait(pc, "POST", path.buf, &p, PVE_RETRY_NONE, timeout_s,
+			NULL, e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
 bool pve_vm_task_running(const json_t *task)
 {
 	const char *st = json_string_value(json_object_get(task, "status"));

@@ -53,6 +53,15 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 		     bool del, int timeout_s, struct err *e);
 
 /*
+ * POST .../migrate target=target (online=1 when online, with-local-disks=1
+ * when with_local, targetstorage when not NULL: one storage or "src:dst"
+ * pairs), once (a lost answer is ERR_LOST), and wait for the task.
+ */
+int pve_vm_migrate(struct pve_client *pc, const char *node, int vmid,
+		   const char *target, bool online, bool with_local,
+		   const char *targetstorage, int timeout_s, struct err *e);
+
+/*
  * Is an item of a node's task list a running task: no end time, and no
  * status or "RUNNING" (what Proxmox's task list says of an active task)?
  */

@@ -252,6 +252,7 @@ static int stage_two(struct catchup *cu, const struct chain_commit *c,
 	memset(&two, 0, sizeof(two));
 	two.commit = c->rev.buf;
 	two.tag = c->tag.buf;
+	two.lease = cu->lease;
 	provision_result_init(&res);
 	rc = provision_run(cu->cfg, &two, &res, e);
 	provision_print(cu->cfg, &res);

@@ -249,6 +249,7 @@ int chain_run(const struct config *cfg, const struct stage_one_req *req,
 	memset(&two, 0, sizeof(two));
 	two.commit = one.automated.buf;
 	two.tag = req->commit->tag.buf; /* "" for none: read once */
+	two.lease = req->lease;
 	ret = provision_run(cfg, &two, &res, e);
 	provision_print(cfg, &res);
 	if (ret >= 0)

@@ -17,6 +17,7 @@
 #include "core/inventory.h"
 #include "core/kubeconfig.h"
 #include "core/new_hosts.h"
+#include "core/provcheck.h"
 #include "core/tag.h"
 #include "core/workspace.h"
 #include "io/git.h"
@@ -72,6 +73,7 @@ struct vm_walk {
 	const struct actual_vm *have; /* the VM of the name in the cluster */
 	char *rev, *ip; /* the automated commit listing it, its address */
 	char *playbook; /* the tag's name */
+	enum provision_wait wait; /* how stage two reaches it (its playbook) */
 };
 
 static struct doctor_link *link_of(struct vm_walk *v, enum doctor_link_id id)
@@ -792,6 +794,8 @@ static int check_playbook(struct walk *w, struct vm_walk *v)
 		doctor_set(l, DOCTOR_OK, "%s/%s%s%s", dir, pb.file,
 			   pb.target_hosts ? " with target_hosts=" : "",
 			   pb.target_hosts ? pb.target_hosts : "");
+	if (pb.file) /* as stage two decides it (provision.wait_for) */
+		v->wait = provcheck_wait_for(w->cfg, v->playbook, pb.file);
 	if (l->status == DOCTOR_FAILED)
 		doctor_fix(l,
 			   "add %s/%s.yml, or name one that exists in the "
@@ -815,6 +819,32 @@ static int check_ssh(struct walk *w, struct vm_walk *v)
 	long ms = 0;
 	int ret;
 
+	if (v->wait == PROVISION_WAIT_NONE) {
+		doctor_set(l, DOCTOR_OK,
+			   "nothing to wait for (provision.wait_for: none)");
+		return 0;
+	}
+	if (v->wait == PROVISION_WAIT_TALOS) {
+		port = (unsigned)w->cfg->provision.talos_api_port;
+		ret = hostkeys_wait_port(
+			v->ip, port, w->cfg->provision.talos_api_tls,
+			w->req->ssh_wait ? w->req->ssh_wait : DOCTOR_SSH_WAIT,
+			&ms, &e);
+		if (!ret)
+			doctor_set(l, DOCTOR_OK,
+				   "%s:%u (the Talos API) answered in %ld ms",
+				   v->ip, port, ms);
+		else {
+			doctor_set(l, DOCTOR_FAILED, "%s", e.msg.buf);
+			doctor_fix(l,
+				   "check that the VM booted Talos and is "
+				   "reachable (ping %s), and that apid listens "
+				   "on port %u (provision.talos_api_port)",
+				   v->ip, port);
+		}
+		err_release(&e);
+		return ret;
+	}
 	ret = hostkeys_wait_ssh(
 		v->ip, port,
 		w->req->ssh_wait ? w->req->ssh_wait : DOCTOR_SSH_WAIT, &ms, &e);
@@ -858,6 +888,13 @@ static int check_known_host(struct walk *w, struct vm_walk *v)
 	struct err e = ERR_INIT;
 	size_t n = 0;
 
+	if (v->wait != PROVISION_WAIT_SSH) {
+		doctor_set(l, DOCTOR_OK,
+			   "no SSH, no host key (provision.wait_for: "
+			   "%s)",
+			   provcheck_wait_name(v->wait));
+		return 0;
+	}
 	known_hosts_path(&file, w->cfg);
 	hostkeys_hostspec(&spec, v->ip, port);
 	if (hostkeys_known(file.buf, v->ip, port, &n, &e) < 0)

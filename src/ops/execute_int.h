@@ -91,6 +91,13 @@ int vmdisk_place(struct worker *w, const char *node, int vmid, json_t *conf,
 		 struct err *e);
 
 /*
+ * Migration (vmmigrate.c): move the item's VM from it->migrate_from to
+ * it->node (online when it runs, with its local disks, to the storage
+ * its definition names) and wait. A failure says where the VM is left.
+ */
+int vmmigrate_move(struct worker *w, struct err *e);
+
+/*
  * Power (vmpower.c). vmpower_set: start or stop the VM as the definition
  * says, given whether it runs now; a start waits until it runs.
  */

@@ -25,6 +25,7 @@
 #include "io/invsource.h"
 #include "io/repo.h"
 #include "io/programs.h"
+#include "ops/lease.h"
 #include "ops/repoplan.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
@@ -43,6 +44,8 @@ struct prov {
 	struct strbuf known_hosts_opt; /* UserKnownHostsFile="..." for ssh */
 	struct strbuf ssh_args;	       /* ansible_ssh_args */
 	struct strbuf tmpdir;
+	enum provision_wait wait; /* what the new hosts are waited for */
+	struct lease *lease;	  /* the request's */
 };
 
 static void say(const struct prov *p, const char *fmt, ...)
@@ -343,6 +346,40 @@ static void host_unreachable(struct provision_host *h, struct err *e)
 }
 
 /*
+ * Prepare host i of a playbook whose hosts have no SSH (provision.wait_for
+ * talos or none): the Talos API's port answers, or nothing is waited for.
+ * No host key, no login, no cloud-init check.
+ */
+static void prepare_other_host(struct prov *p, size_t i)
+{
+	struct provision_host *h = &p->res->hosts[i];
+	unsigned port = (unsigned)p->cfg->provision.talos_api_port;
+	struct err e = ERR_INIT;
+
+	if (p->wait == PROVISION_WAIT_TALOS) {
+		say(p,
+		    "%s (%s): waiting for the Talos API on port %u%s (at most "
+		    "%u s); no SSH",
+		    h->name, h->ip, port,
+		    p->cfg->provision.talos_api_tls ? ", TLS" : "",
+		    (unsigned)p->cfg->ssh.wait_seconds);
+		if (hostkeys_wait_port(h->ip, port,
+				       p->cfg->provision.talos_api_tls,
+				       (unsigned)p->cfg->ssh.wait_seconds,
+				       &h->ssh_ms, &e) < 0) {
+			host_unreachable(h, &e);
+			err_release(&e);
+			return;
+		}
+	} else {
+		say(p, "%s (%s): not waited for (provision.wait_for: none)",
+		    h->name, h->ip);
+	}
+	h->checked = true;
+	provcheck_reached(&h->check);
+}
+
+/*
  * Prepare host i: SSH, host keys, the login and cloud-init, judged
  * (core/provcheck.h) into its check. 0 whatever the verdict; -1 only when
  * the known_hosts file cannot be written, which stops the stage.
@@ -356,6 +393,10 @@ static int prepare_host(struct prov *p, size_t i, struct pve_client *pc,
 	struct strvec keys;
 	int status, ret = -1;
 
+	if (p->wait != PROVISION_WAIT_SSH) {
+		prepare_other_host(p, i);
+		return 0;
+	}
 	strvec_init(&keys);
 	say(p, "%s (%s): waiting for SSH on port %u (at most %u s)", h->name,
 	    h->ip, port, (unsigned)p->cfg->ssh.wait_seconds);
@@ -656,19 +697,68 @@ static const char *vault_token_for(const struct prov *p, const char *book)
 	return wants ? token : NULL;
 }
 
-/*
- * --limit for a run on the whole inventory: "all" without the new hosts
- * that failed (DNS labels, so no pattern syntax), or nothing. A run on
- * the new hosts' inventory has them left out of it instead.
- */
-static void failed_limit(const struct prov *p, struct strbuf *out)
+/* Whether the inventory has a group called name (Ansible's own "all" and
+ * "ungrouped" too): a --limit pattern naming it would mean the group. */
+static bool is_group(const struct ini *ini, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < p->res->nr; i++)
-		if (p->res->hosts[i].check.verdict == PROVCHECK_FAILED)
-			strbuf_addf(out, "%s:!%s", out->len ? "" : "all",
-				    p->res->hosts[i].name);
+	if (!strcmp(name, "all") || !strcmp(name, "ungrouped"))
+		return true;
+	for (i = 0; i < ini->nr_sections; i++)
+		if (!strcmp(ini->sections[i].group, name))
+			return true;
+	return false;
+}
+
+/*
+ * --limit for a run on the whole inventory: "all" without the new hosts
+ * that failed (DNS labels, so no pattern syntax), or nothing. A host that
+ * is also a group's name cannot be left out by a pattern (Ansible reads
+ * the group): an error, before the playbook runs. A run on the new hosts'
+ * inventory has them left out of it instead.
+ */
+static int failed_limit(const struct prov *p, struct strbuf *out, struct err *e)
+{
+	struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+	struct beneath root = BENEATH_INIT;
+	struct ini ini = INI_INIT;
+	int line, ret = -1;
+	size_t i;
+
+	if (!p->res->failed)
+		return 0;
+	if (beneath_root(&root, ".", e) < 0 ||
+	    beneath_read(&root, p->cfg->inventory, &text, 64 << 20, e) < 0)
+		goto out;
+	if (ini_parse(&ini, text.buf, text.len, &line, &why) < 0) {
+		err_set(e, EXIT_INVALID, "%s:%d: %s", p->cfg->inventory, line,
+			why.buf);
+		goto out;
+	}
+	for (i = 0; i < p->res->nr; i++) {
+		const char *name = p->res->hosts[i].name;
+
+		if (p->res->hosts[i].check.verdict != PROVCHECK_FAILED)
+			continue;
+		if (is_group(&ini, name)) {
+			err_set(e, EXIT_FAIL,
+				"%s failed, and %s has a group of that name: "
+				"--limit cannot leave the host out without the "
+				"group, so the playbook does not run; rename "
+				"the VM or the group",
+				name, p->cfg->inventory);
+			goto out;
+		}
+		strbuf_addf(out, "%s:!%s", out->len ? "" : "all", name);
+	}
+	ret = 0;
+out:
+	beneath_release(&root);
+	ini_release(&ini);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	return ret;
 }
 
 static int run_playbook(struct prov *p, const struct playbook *pb,
@@ -686,10 +776,9 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 		if (temp_inventory(p, &inv, e) < 0)
 			goto out;
 	} else {
-		if (check_inventory(p, e) < 0)
+		if (check_inventory(p, e) < 0 || failed_limit(p, &limit, e) < 0)
 			goto out;
 		strbuf_addstr(&inv, p->cfg->inventory);
-		failed_limit(p, &limit);
 	}
 	strbuf_addf(&book, "%s/%s", p->cfg->playbooks_dir, pb->file);
 	warn_weakening(p, book.buf, p->cfg->inventory);
@@ -792,7 +881,7 @@ static int prepare_hosts(struct prov *p, struct err *e)
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < p->res->nr; i++)
+	for (i = 0; i < p->res->nr && p->wait == PROVISION_WAIT_SSH; i++)
 		if (p->vm_of[i] && p->vm_of[i]->def->agent == 1)
 			want_agent = true;
 	if (want_agent) {
@@ -900,7 +989,7 @@ static int provision_hosts_and_run(struct prov *p, const char *rev,
 		return -1;
 	if (!provcheck_runs(p->res->nr, p->res->failed))
 		say(p, "no new host is ready: %s does not run", pb->file);
-	else if (run_playbook(p, pb, e) < 0)
+	else if (lease_check(p->lease, e) < 0 || run_playbook(p, pb, e) < 0)
 		return -1;
 	return stage_verdict(p, pb, e);
 }
@@ -917,6 +1006,7 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
 	p.res = out;
+	p.lease = req->lease;
 	inv_vms_init(&p.vms);
 	strbuf_init(&p.tmpdir, 0);
 	strbuf_init(&p.known_hosts_opt, 0);
@@ -936,6 +1026,8 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	if (resolve(cfg, name.buf, &pb, e) < 0)
 		goto out;
 	out->playbook = xstrdup(pb.file);
+	p.wait = provcheck_wait_for(cfg, name.buf, pb.file);
+	out->wait = p.wait;
 	ret = provision_hosts_and_run(&p, rev, &pb, e);
 out:
 	remove_tmpdir(&p);
@@ -951,7 +1043,8 @@ out:
 	return ret;
 }
 
-static void print_host(const struct provision_host *h)
+static void print_host(const struct provision_result *r,
+		       const struct provision_host *h)
 {
 	report_print(stdout, "  %-24s %-15s ", h->name, h->ip);
 	if (!h->checked)
@@ -959,6 +1052,14 @@ static void print_host(const struct provision_host *h)
 	else if (h->check.verdict == PROVCHECK_FAILED)
 		report_print(stdout, "FAILED, left out of the playbook: %s\n",
 			     h->why);
+	else if (r->wait == PROVISION_WAIT_TALOS)
+		report_print(stdout,
+			     "Talos API after %.1f s, no SSH (no host key, "
+			     "no cloud-init check)\n",
+			     (double)h->ssh_ms / 1000.0);
+	else if (r->wait == PROVISION_WAIT_NONE)
+		report_print(stdout, "not waited for (provision.wait_for: "
+				     "none)\n");
 	else
 		report_print(stdout,
 			     "ssh after %.1f s, host key from %s, cloud-init "
@@ -978,7 +1079,7 @@ void provision_print(const struct config *cfg, const struct provision_result *r)
 		return;
 	printf("\nprovision summary:\n");
 	for (i = 0; i < r->nr; i++)
-		print_host(&r->hosts[i]);
+		print_host(r, &r->hosts[i]);
 	if (r->ran)
 		printf("  %s: ansible-playbook exit status %d\n", r->playbook,
 		       r->playbook_status);

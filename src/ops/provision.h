@@ -19,6 +19,11 @@
  * an error and left out of the run, which goes on with the other new
  * hosts; the stage then fails (exit 1). With no host left the playbook
  * does not run.
+ *
+ * A playbook whose hosts have no SSH (provision.wait_for, talos by
+ * default for talos.yml) has them waited for on the Talos API's port
+ * (provision.talos_api_port, a TLS handshake unless talos_api_tls is
+ * false), or not at all (none): no host-key step, no cloud-init check.
  */
 #ifndef PVE_GITOPS_OPS_PROVISION_H
 #define PVE_GITOPS_OPS_PROVISION_H
@@ -30,6 +35,8 @@
 #include "core/provcheck.h"
 #include "util/err.h"
 
+struct lease;
+
 struct provision_req {
 	const char *commit;   /* the commit to provision; NULL: HEAD */
 	const char *playbook; /* --playbook NAME (checked as a tag would
@@ -37,12 +44,16 @@ struct provision_req {
 	const char *tag;      /* the commit's tag when the caller has read it
 			       * already (used when playbook is NULL); NULL:
 			       * read it here */
+	struct lease *lease;  /* the runner's lease, checked again before
+			       * the playbook (the hosts may take minutes);
+			       * NULL: none */
 };
 
 /* One new host and what happened to it. */
 struct provision_host {
 	char *ip, *name;	/* from new_hosts.txt, owned */
-	long ssh_ms;		/* how long until SSH answered */
+	long ssh_ms;		/* how long until SSH (or the Talos API)
+				 * answered */
 	const char *key_source; /* "the guest agent", "ssh-keyscan"; NULL:
 				 * not prepared */
 	bool checked;		/* check holds its verdict */
@@ -55,9 +66,10 @@ struct provision_result {
 	char *playbook;		      /* the playbook file run, owned */
 	struct provision_host *hosts; /* the commit's new hosts */
 	size_t nr, alloc;
-	size_t failed;	     /* hosts left out of the playbook (check) */
-	bool ran;	     /* ansible-playbook ran */
-	int playbook_status; /* its exit status */
+	size_t failed;		  /* hosts left out of the playbook (check) */
+	enum provision_wait wait; /* what the new hosts were waited for */
+	bool ran;		  /* ansible-playbook ran */
+	int playbook_status;	  /* its exit status */
 };
 
 void provision_result_init(struct provision_result *r);

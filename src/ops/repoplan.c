@@ -158,11 +158,11 @@ static int read_configs(struct repo_plan *rp, struct pve_client *pc,
 	return 0;
 }
 
-/* An item the cluster's facts are checked for: a definition's create, or
- * any definition's with refresh. */
+/* An item the cluster's facts are checked for: a definition's create, a
+ * migration, or any definition's with refresh. */
 static bool checked(const struct plan_item *it, bool refresh)
 {
-	return it->def && !it->busy && (!it->have || refresh);
+	return it->def && !it->busy && (!it->have || refresh || it->migration);
 }
 
 static bool has_storage(const struct vmdef *def)
@@ -277,7 +277,9 @@ static int read_facts(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		if (!checked(it, refresh))
 			continue;
 		any = true;
-		want_ip = want_ip || vmdef_ipv4(it->def, &ip);
+		/* a migration keeps the address: not checked for it */
+		want_ip =
+			want_ip || (!it->migration && vmdef_ipv4(it->def, &ip));
 	}
 	strbuf_release(&ip);
 	if (!any)

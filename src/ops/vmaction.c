@@ -662,12 +662,18 @@ int vmaction_update(struct worker *w, struct err *e)
 	json_t *conf = NULL;
 	size_t i;
 
+	if (it->migration) {
+		if (vmmigrate_move(w, e) < 0)
+			return -1;
+		node = it->node;
+	}
+
 	for (i = 0; i < it->nr_changes; i++) {
 		const char *k = it->changes[i].key;
 
 		/* a pending change is written already: it waits for a boot */
-		if (strcmp(k, "state") && !is_disk_slot(it->want, k) &&
-		    !it->changes[i].pending)
+		if (strcmp(k, "state") && strcmp(k, "node") &&
+		    !is_disk_slot(it->want, k) && !it->changes[i].pending)
 			strvec_push(&keys, k);
 	}
 	if (configure_fresh(w, node, vmid, &keys, e) < 0 ||

@@ -236,6 +236,28 @@ out:
 	return ret;
 }
 
+int workloads_validate(struct diag_list *dl, size_t *nr,
+		       const struct config *cfg, struct err *e)
+{
+	struct workloads_result r;
+	struct wsset set = { 0 };
+	int ret;
+
+	workloads_result_init(&r);
+	ret = load(&set, &r, cfg, NULL, e);
+	/* no workspaces is no error here; wrong ones are in the diags */
+	if (ret < 0 &&
+	    (err_is(e, ERR_INVALID) || (err_is(e, ERR_NOTFOUND) && !set.nr))) {
+		err_clear(e);
+		ret = 0;
+	}
+	*nr = set.nr;
+	diag_list_move(dl, &r.diags);
+	wsset_release(&set);
+	workloads_result_release(&r);
+	return ret;
+}
+
 /* ---- the kubeconfig in Vault ------------------------------------------- */
 
 static int vault_kubeconfig(json_t **kc, struct strbuf *where,

@@ -59,6 +59,15 @@ int workloads_apply(struct workloads_result *r, const struct config *cfg,
 		    const struct workloads_request *req, struct err *e);
 
 /*
+ * For validate: every workspace file of clusters_dir decoded and
+ * cross-checked offline (no Vault, no Terraform), its problems added to
+ * dl at their lines; *nr the files read. No clusters_dir, or none in it:
+ * 0 with *nr 0. -1 only when the directory cannot be read.
+ */
+int workloads_validate(struct diag_list *dl, size_t *nr,
+		       const struct config *cfg, struct err *e);
+
+/*
  * The chain's step after stage two (`run`, `watch`), with workloads: true
  * in the config (else nothing): workloads apply for the workspaces whose
  * file the commit rev changed, or whose context is in published (the

@@ -10,15 +10,48 @@
  * both sides of the fork, so that no signal can miss it); the parent
  * polls its output and its exit against the clock, and at the deadline
  * signals the whole group: the playbook's ssh and python workers go too.
+ *
+ * A child must not outlive us, or a playbook goes on with no lease held
+ * and another runner provisions the same guests again after the lease
+ * expires. Two mechanisms:
+ *
+ * - Every child asks the kernel for SIGTERM when its parent dies
+ *   (PR_SET_PDEATHSIG), then checks that the parent did not die before
+ *   that (getppid() against our pid taken before the fork). This covers
+ *   a SIGKILL too, but reaches the child only, not its own children, and
+ *   it fires when the forking *thread* exits, not the process: that is
+ *   right here because spawn_run() waits for the child in the thread
+ *   that forked it (the lease's renewal thread included).
+ *
+ * - A group of its own does not get the SIGTERM, SIGINT or SIGHUP that
+ *   was meant for us (kill, Ctrl-C, a CI job's cancel to our group), so
+ *   we forward them: the pids of the running group leaders are kept in a
+ *   fixed array of lock-free atomic slots (the one mutable global here:
+ *   a signal handler has no other way in), and a handler signals each
+ *   group, then lets the signal kill us with its default action
+ *   (SA_RESETHAND, and raise()), so our exit status still says what
+ *   killed us. The handler is installed only where the signal's action
+ *   is SIG_DFL: a command that handles a signal itself keeps it. `watch`
+ *   does so for SIGTERM and SIGINT to stop after the current commit,
+ *   waiting for its child as documented; a SIGKILL of it is still
+ *   covered by PDEATHSIG. sigclean's handler, armed after ours, puts
+ *   ours back and raises, so both run. The signals are blocked in the
+ *   forking thread from the fork until the group is registered, so that
+ *   one cannot slip between the two (another thread of ours could still
+ *   take it then: PDEATHSIG covers that child). A full array forwards to
+ *   the groups it holds only.
  */
 #include "util/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,14 +73,92 @@ static int cloexec_pipe(int fd[2])
 	return pipe2(fd, O_CLOEXEC);
 }
 
+/* The signals a group of its own gets from us (see the top). */
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP };
+#define NR_FORWARDED	 (sizeof(forwarded) / sizeof(forwarded[0]))
+#define SPAWN_GROUPS_MAX 64
+
+/*
+ * The running group leaders (0: a free slot). A forked copy of us (a
+ * child between fork and exec has our handler) starts with none: the
+ * groups are its parent's, not its own (groups_forked, at every fork).
+ */
+static atomic_int groups[SPAWN_GROUPS_MAX];
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+	       "the signal handler needs lock-free atomic ints");
+
+static void groups_forked(void)
+{
+	for (size_t i = 0; i < SPAWN_GROUPS_MAX; i++)
+		atomic_store(&groups[i], 0);
+}
+
+static void groups_once(void)
+{
+	pthread_atfork(NULL, NULL, groups_forked);
+}
+
+static void forward_signal(int sig)
+{
+	int saved = errno;
+
+	for (size_t i = 0; i < SPAWN_GROUPS_MAX; i++) {
+		int pgid = atomic_load(&groups[i]);
+
+		if (pgid > 0)
+			kill(-pgid, sig);
+	}
+	raise(sig); /* SA_RESETHAND: the default action, once we return */
+	errno = saved;
+}
+
+/* Our handler where a signal's action is the default; see the top. */
+static void forward_install(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct sigaction sa, old;
+
+	pthread_once(&once, groups_once);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NR_FORWARDED; i++)
+		sigaddset(&sa.sa_mask, forwarded[i]);
+	for (size_t i = 0; i < NR_FORWARDED; i++)
+		if (!sigaction(forwarded[i], NULL, &old) &&
+		    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
+			sigaction(forwarded[i], &sa, NULL);
+}
+
+/* A slot for the group pgid, or -1 when they are all taken. */
+static int groups_add(pid_t pgid)
+{
+	for (int i = 0; i < SPAWN_GROUPS_MAX; i++) {
+		int free_slot = 0;
+
+		if (atomic_compare_exchange_strong(&groups[i], &free_slot,
+						   (int)pgid))
+			return i;
+	}
+	return -1;
+}
+
+static void groups_drop(int *slot)
+{
+	if (*slot >= 0)
+		atomic_store(&groups[*slot], 0);
+	*slot = -1;
+}
+
 /*
  * The deadline of one child: stage 0 running, 1 SIGTERM sent, 2 SIGKILL
- * sent. deadline 0: none.
+ * sent. deadline 0: none. slot: its group's in the array, or -1.
  */
 struct waiter {
 	pid_t pid;
 	uint64_t deadline, grace, kill_at;
-	int stage;
+	int stage, slot;
 };
 
 /* Signal the group when a step is due; ms until the next step, or -1
@@ -123,6 +234,7 @@ static int wait_child(struct waiter *w, int *wstatus)
 			break;
 		sleep_ms(t < 20 ? t : 20);
 	}
+	groups_drop(&w->slot); /* before the reaping frees the pid */
 	if (w->stage)
 		kill(-w->pid, SIGKILL);
 	while (waitpid(w->pid, wstatus, 0) < 0)
@@ -198,11 +310,18 @@ void env_delta_apply(struct strvec *out, const char *const *base,
 	}
 }
 
-/* In the child, before exec: its own group and its memory limit. */
-static int child_limits(const struct spawn_opts *opts)
+/*
+ * In the child, before exec: its own group, its end with ours (see the
+ * top) and its memory limit.
+ */
+static int child_limits(const struct spawn_opts *opts, pid_t parent)
 {
 	if (opts->timeout_ms && setpgid(0, 0) < 0)
 		return -1;
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		return -1;
+	if (getppid() != parent)
+		_exit(127); /* it died before the prctl: nobody to tell */
 	if (opts->memory_limit) {
 		struct rlimit rl;
 
@@ -216,7 +335,7 @@ static int child_limits(const struct spawn_opts *opts)
 
 /* In the child: set up fds and exec; never returns. */
 static void child(const struct spawn_opts *opts, const char *const *env,
-		  int errfd, int outfd)
+		  int errfd, int outfd, pid_t parent, const sigset_t *mask)
 {
 	int errnum, in;
 
@@ -247,10 +366,11 @@ static void child(const struct spawn_opts *opts, const char *const *env,
 	}
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;
-	if (child_limits(opts) < 0)
+	if (child_limits(opts, parent) < 0)
 		goto fail;
 	if (env)
 		environ = (char **)env;
+	pthread_sigmask(SIG_SETMASK, mask, NULL);
 	execvp(opts->argv[0], (char *const *)opts->argv);
 fail:
 	errnum = errno;
@@ -277,9 +397,10 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 	int wstatus, errnum = 0, ret = -1;
 	struct strvec env = STRVEC_INIT;
 	const char *const *envp = NULL;
-	struct waiter w = { 0 };
+	struct waiter w = { .slot = -1 };
+	sigset_t block, mask;
+	pid_t pid, self = getpid();
 	ssize_t n;
-	pid_t pid;
 
 	if (opts->env_delta) {
 		env_delta_apply(&env, NULL, opts->env_delta);
@@ -291,16 +412,27 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 		err_errno(e, errno, "cannot start '%s'", opts->argv[0]);
 		goto out;
 	}
+	forward_install();
+	sigemptyset(&block);
+	for (size_t i = 0; i < NR_FORWARDED; i++)
+		sigaddset(&block, forwarded[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &mask);
 	pid = fork();
 	if (pid < 0) {
-		err_errno(e, errno, "cannot start '%s'", opts->argv[0]);
+		errnum = errno;
+		pthread_sigmask(SIG_SETMASK, &mask, NULL);
+		err_errno(e, errnum, "cannot start '%s'", opts->argv[0]);
 		goto out;
 	}
 	if (pid == 0)
-		child(opts, envp, errpipe[1], outpipe[1]);
+		child(opts, envp, errpipe[1], outpipe[1], self, &mask);
 	w.pid = pid;
 	if (opts->timeout_ms) {
 		setpgid(pid, pid); /* fails harmlessly once the child did */
+		w.slot = groups_add(pid);
+	}
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	if (opts->timeout_ms) {
 		w.deadline = mono_ms() + opts->timeout_ms;
 		w.grace = opts->kill_grace_ms ? opts->kill_grace_ms
 					      : SPAWN_KILL_GRACE_MS;
@@ -325,6 +457,7 @@ int spawn_run(const struct spawn_opts *opts, int *status, struct err *e)
 	}
 	ret = child_status(opts, &w, wstatus, status, e);
 out:
+	groups_drop(&w.slot);
 	for (int i = 0; i < 2; i++) {
 		if (errpipe[i] >= 0)
 			close(errpipe[i]);

@@ -7,6 +7,9 @@
  * /dev/null: nothing we run may wait on, or read, our own input. A child
  * may be bounded: an address space limit (RLIMIT_AS, set in the child
  * before exec) and a deadline, after which its process group is stopped.
+ * A child does not outlive us: it gets SIGTERM when we die (even of
+ * SIGKILL), and a group of its own gets the SIGTERM, SIGINT or SIGHUP
+ * that kills us (see spawn.c).
  */
 #ifndef PVE_GITOPS_SPAWN_H
 #define PVE_GITOPS_SPAWN_H
@@ -70,7 +73,11 @@ struct spawn_opts {
  * With timeout_ms the child runs in a process group of its own; when the
  * deadline passes the group gets SIGTERM, then SIGKILL after
  * kill_grace_ms, and -1 is returned with ERR_TIMEOUT (*status still
- * holds what the child died of).
+ * holds what the child died of). While it runs, a SIGTERM, SIGINT or
+ * SIGHUP of ours whose action is the default (a handler for them is
+ * installed on the first call) is sent to that group before it kills us.
+ * The child is waited for in the calling thread: its PR_SET_PDEATHSIG
+ * is tied to that thread.
  */
 int spawn_run(const struct spawn_opts *opts, int *status, struct err *e);
 

@@ -98,6 +98,7 @@ done
 for p in k8s k8s-ha haproxy myapp; do
 	expect_eq "playbook $p.yml is shipped" "$(test -f "$playbooks/$p.yml" && echo yes)" yes
 done
+expect_eq "playbook talos.yml is shipped" "$(test -f "$playbooks/talos.yml" && echo yes)" yes
 expect_eq "the README describes the playbooks" \
 	"$(grep -c -e k8s.yml -e haproxy.yml -e myapp.yml "$playbooks/README.md" | awk '$1>0{print "yes"}')" yes
 expect_eq "the README describes k8s-ha.yml" \

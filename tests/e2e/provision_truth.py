@@ -106,7 +106,7 @@ class Repo:
                               text=True).stdout
 
     def setup(self, hosts, tag, cloud_init_error=None, others=(),
-              cloud_init_wait=None):
+              cloud_init_wait=None, inv_extra="", extra=""):
         """A commit that adds hosts to new_hosts.txt, tagged with tag."""
         config = CONFIG % {"port": self.sshd.port, "user": USER,
                            "known": os.path.join(self.d, "known_hosts")}
@@ -116,12 +116,13 @@ class Repo:
             config += "  on_cloud_init_error: %s\n" % cloud_init_error
         if cloud_init_wait:
             config += "  cloud_init_wait_seconds: %d\n" % cloud_init_wait
+        config += extra
         write(os.path.join(self.repo, "pve-gitops.yaml"), config)
         inv = "[web]\n"
         for name, ip in [(NAMES[ip], ip) for ip in hosts] + list(others):
             inv += "%s ansible_host=%s ansible_port=%d ansible_user=%s\n" % (
                 name, ip, self.sshd.port, USER)
-        write(os.path.join(self.repo, "proxmox", "k8s.ini"), inv)
+        write(os.path.join(self.repo, "proxmox", "k8s.ini"), inv + inv_extra)
         write(os.path.join(self.repo, "proxmox", "new_hosts.txt"), "")
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", "chore: setup")
@@ -261,6 +262,16 @@ def whole_inventory(t, r):
     eq(t, p.returncode, 1, "whole inventory: provision exits 1", out)
     eq(t, r.touched(), ["old-host", "web-ok"],
          "whole inventory: --limit leaves only the failed host out", out)
+    # the failed host's name is also a group's: a pattern cannot tell
+    r.setup([OK, CIERR], "k8s-t", others=[("old-host", OK)],
+            inv_extra="[web-cierr]\nold-host\n")
+    p = r.pg("provision")
+    out = p.stdout + p.stderr
+    eq(t, p.returncode, 1, "host named like a group: provision exits 1", out)
+    eq(t, r.touched(), [], "host named like a group: the playbook did not "
+         "run", out)
+    t.ok("web-cierr failed, and proxmox/k8s.ini has a group of that name"
+         in p.stderr, "host named like a group: the error says why", p.stderr)
 
 
 def cloud_init_slow(t, r, flag):
@@ -284,6 +295,42 @@ def cloud_init_slow(t, r, flag):
          "slow cloud-init: an error names the host and the bound", p.stderr)
     t.ok(took < 60, "slow cloud-init: stopped at the bound, not after the "
          "stub's 120 s (took %.1f s)" % took, out)
+
+
+def lease_lost(t, r, flag):
+    # the lease taken from us while a host is prepared: the playbook does
+    # not start (another runner may be at work by then)
+    r.setup([OK, CIERR], "web", cloud_init_wait=6,
+            extra="runner:\n  lease_ttl_seconds: 3\n")
+    open(flag, "w").close()
+    try:
+        proc = subprocess.Popen(
+            [BIN, "-C", r.repo, "--no-color", "provision"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, HOME=r.d, ANSIBLE_NOCOLOR="1",
+                     ANSIBLE_LOCAL_TEMP=r.d + "/at",
+                     ANSIBLE_PRIVATE_KEY_FILE=r.sshd.client_key),
+            stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not r.git(
+                "for-each-ref", "refs/pve-gitops/lease").strip():
+            time.sleep(0.05)
+        tree = r.git("mktree").strip()
+        other = subprocess.run(
+            ["git", "-C", r.repo, "commit-tree", tree], check=True,
+            capture_output=True, text=True,
+            input="pve-gitops lease\n\nholder: another 1 ff\n"
+            "expires: %d\n" % (time.time() + 600)).stdout.strip()
+        r.git("update-ref", "refs/pve-gitops/lease", other)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.unlink(flag)
+    eq(t, proc.returncode, 1, "lease lost: provision exits 1", out + err)
+    eq(t, r.touched(), [], "lease lost: the playbook did not start",
+       out + err)
+    t.ok("lost the lease" in err and "another 1 ff" in err,
+         "lease lost: the error names the new holder", err)
+    r.git("update-ref", "-d", "refs/pve-gitops/lease")
 
 
 def main():
@@ -311,6 +358,7 @@ def main():
             none_ready(t, r)
             whole_inventory(t, r)
             cloud_init_slow(t, r, flags[CIERR])
+            lease_lost(t, r, flags[CIERR])
     print("1..%d" % t.n)
     return 1 if t.failed else 0
 

@@ -171,6 +171,11 @@ def bad_files():
          p.stderr)
     t.ok(tfvars(r, "observability") is None,
          "a bad workspace: nothing written for the others either")
+    p = run(r, "validate")
+    t.ok(p.returncode == 2 and "clusters/lab.yaml:4:5: error: workloads[1]:"
+         " unknown workload 'certmanager'" in p.stderr,
+         "validate (the pre-commit hook's check) reads the workspaces too",
+         p.stderr)
     with open(os.path.join(r, "clusters", "lab.yaml"), "w") as f:
         f.write("# lab\nkubernetes_context: k8s-labs\nworkloads: [argocd]\n")
     p = run(r, "workloads", "check", "lab")
@@ -183,6 +188,16 @@ def bad_files():
     t.ok(p.returncode == 2 and "clusters/lab.yaml:3:28: error: "
          "workloads[2]: unknown workload 'lab_tools'" in p.stderr,
          "a module only the config's workload_modules adds", p.stderr)
+
+
+def validate_ok():
+    r = repo()
+    p = run(r, "validate")
+    t.ok(p.returncode == 0 and "workspaces valid (clusters)" in p.stdout,
+         "validate: the good workspaces counted", p.stdout + p.stderr)
+    p = run(r, "validate", "proxmox/vms/k8s-lab.yaml")
+    t.ok(p.returncode == 0 and "workspace" not in p.stdout,
+         "validate FILE: only that file", p.stdout + p.stderr)
 
 
 def check(sim, api):
@@ -370,6 +385,7 @@ def main():
     api = TlsServer(CERT, key)
     render()
     bad_files()
+    validate_ok()
     with VaultSim(VSIM, token=TOKEN) as sim:
         check(sim, api)
         apply(sim, api)

@@ -46,6 +46,7 @@ static void config__defaults_follow_the_seed(void **state)
 	assert_string_equal(cfg.groups[4].group, "k3s_servers");
 	assert_string_equal(cfg.groups[5].pattern, "^k8s-[^-]+-w[0-9]+$");
 	assert_string_equal(cfg.groups[5].group, "k3s_agents");
+	assert_int_equal(cfg.defaults.migrate, 1);
 	config_release(&cfg);
 	diag_list_release(&dl);
 }
@@ -111,6 +112,10 @@ static void config__overrides(void **state)
 		decode(&cfg, &dl, "provision: {on_cloud_init_error: fail}\n"),
 		0);
 	assert_false(cfg.provision.cloud_init_error_continue);
+	config_release(&cfg);
+	/* defaults.migrate: false blocks a target_node change */
+	assert_int_equal(decode(&cfg, &dl, "defaults: {migrate: false}\n"), 0);
+	assert_int_equal(cfg.defaults.migrate, 0);
 	config_release(&cfg);
 	diag_list_release(&dl);
 }

@@ -1,11 +1,15 @@
 /*
  * test_hostkeys.c - hostkeys_record: the known_hosts file the repository's
- * config names is rewritten only when it is one, and never through a link.
+ * config names is rewritten only when it is one, and never through a link;
+ * hostkeys_wait_port (the wait for a host without SSH) on 127.0.0.1.
  */
 #include "test.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,12 +169,64 @@ static void hostkeys__relative_stays_in_the_repository(void **state)
 	err_release(&e);
 }
 
+/* A listening socket on 127.0.0.1 (nobody accepts: the kernel completes
+ * the TCP handshake, nothing answers TLS); its port in *port. */
+static int listener(unsigned *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void hostkeys__wait_port(void **state)
+{
+	struct err e = ERR_INIT;
+	unsigned port;
+	long ms = -1;
+	int fd = listener(&port);
+
+	(void)state;
+	/* TCP is enough without tls */
+	assert_int_equal(
+		hostkeys_wait_port("127.0.0.1", port, false, 5, &ms, &e), 0);
+	assert_true(ms >= 0 && ms < 5000);
+	/* a port that takes TCP but never a TLS handshake: not apid */
+	assert_int_equal(
+		hostkeys_wait_port("127.0.0.1", port, true, 1, &ms, &e), -1);
+	assert_true(err_is(&e, ERR_TIMEOUT));
+	assert_non_null(strstr(e.msg.buf, "did not accept a TLS connection"));
+	assert_non_null(strstr(e.msg.buf, "within 1 s"));
+	err_clear(&e);
+	close(fd);
+	/* nothing listens any more */
+	assert_int_equal(
+		hostkeys_wait_port("127.0.0.1", port, false, 0, &ms, &e), -1);
+	assert_true(err_is(&e, ERR_TIMEOUT));
+	assert_non_null(strstr(e.msg.buf, "did not accept a TCP connection"));
+	err_clear(&e);
+	assert_int_equal(hostkeys_wait_port("::1", port, false, 0, &ms, &e),
+			 -1);
+	assert_false(err_is(&e, ERR_TIMEOUT));
+	err_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hostkeys__record_new_and_existing),
 		cmocka_unit_test(hostkeys__refuses_what_is_not_known_hosts),
 		cmocka_unit_test(hostkeys__relative_stays_in_the_repository),
+		cmocka_unit_test(hostkeys__wait_port),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,8 @@
  * update with changes and reboots, blocked same-name VMs and --adopt,
  * prune and protection, orphans (managed VMs without a definition), the
  * verdict of --detailed-exitcode, disks, the leftover of a race, Proxmox's
- * normalised values, and what the cluster tells (core/planchk.h).
+ * normalised values, what the cluster tells (core/planchk.h), and a
+ * target_node change (a migration, its prechecks, migrate: false).
  */
 #include "test.h"
 #include "core/plan.h"
@@ -817,6 +818,188 @@ static void plan__cluster_facts(void **state)
 	cluster_facts_release(&cf);
 }
 
+/* The node change of an item, or NULL. */
+static const struct plan_change *node_change(const struct plan_item *it)
+{
+	size_t i;
+
+	for (i = 0; i < it->nr_changes; i++)
+		if (!strcmp(it->changes[i].key, "node"))
+			return &it->changes[i];
+	return NULL;
+}
+
+static void plan__target_node_change_migrates(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+	const struct plan_change *c;
+
+	(void)state;
+	setup(&f, base);
+	a = add_vm(&f, 101, "web", desired_get(&f.want, "tags"), "running");
+	free(a->node);
+	a->node = xstrdup("node02");
+	run(&f);
+	/* the digest matches: the migration is the only change */
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_int_equal(f.plan.items[0].migration, PLAN_MIGRATION_LIVE);
+	assert_string_equal(f.plan.items[0].migrate_from, "node02");
+	assert_string_equal(f.plan.items[0].node, "node01");
+	assert_int_equal(f.plan.items[0].vmid, 101);
+	assert_int_equal(f.plan.items[0].nr_changes, 1);
+	c = node_change(&f.plan.items[0]);
+	assert_non_null(c);
+	assert_string_equal(c->from, "node02");
+	assert_string_equal(c->to, "node01");
+	assert_int_equal(c->migration, PLAN_MIGRATION_LIVE);
+	assert_false(c->reboot);
+	assert_int_equal(f.plan.change, 1);
+	assert_int_equal(plan_verdict(&f.plan), PLAN_VERDICT_CHANGES);
+	plan_release(&f.plan);
+
+	/* stopped, its config read: offline */
+	free(a->status);
+	a->status = xstrdup("stopped");
+	free(a->tags);
+	a->tags = xstrdup("pve-gitops;pg-00000000");
+	applied_config(&f, a);
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_UPDATE);
+	assert_int_equal(f.plan.items[0].migration, PLAN_MIGRATION_OFFLINE);
+	assert_int_equal(node_change(&f.plan.items[0])->migration,
+			 PLAN_MIGRATION_OFFLINE);
+	/* the node first, then the rest (the tags, the start) */
+	assert_string_equal(f.plan.items[0].changes[0].key, "node");
+	assert_true(f.plan.items[0].nr_changes > 1);
+	plan_release(&f.plan);
+
+	/* locked: busy, no migration */
+	a->lock = xstrdup("backup");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_int_equal(f.plan.items[0].migration, PLAN_MIGRATION_NONE);
+	teardown(&f);
+}
+
+static void plan__migrate_false_blocks(void **state)
+{
+	static const struct vmdef_defaults no = { .onboot = 1,
+						  .automatic_reboot = 1,
+						  .network_firewall = 1,
+						  .scsihw =
+							  "virtio-scsi-single",
+						  .migrate = 0 };
+	struct vmdef_opts opts = lax;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct fixture f;
+	struct actual_vm *a;
+	int pass;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		/* migrate: false in the definition, then in the defaults */
+		setup(&f, pass ? base
+			       : "name: web\ntarget_node: node01\n"
+				 "migrate: false\n");
+		if (pass) {
+			vmdef_release(&f.vm);
+			desired_release(&f.want);
+			opts.defaults = &no;
+			assert_int_equal(vmdef_parse(&f.vm, &dl, "web.yaml",
+						     base, strlen(base), &opts),
+					 0);
+			desired_build(&f.want, &f.vm);
+		}
+		assert_int_equal(f.vm.migrate, 0);
+		a = add_vm(&f, 101, "web", desired_get(&f.want, "tags"),
+			   "running");
+		free(a->node);
+		a->node = xstrdup("node02");
+		run(&f);
+		assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+		assert_string_equal(f.plan.items[0].reason,
+				    "'web' is on node node02, the definition "
+				    "says node01; migrate is false: move it "
+				    "by hand, or set migrate: true");
+		teardown(&f);
+	}
+	diag_list_release(&dl);
+}
+
+/* The facts of node01 (online, 4 GiB of which 1 GiB used, local-lvm,
+ * vmbr0) and node02 (offline). */
+static void migration_facts(struct cluster_facts *cf)
+{
+	struct facts_node *n;
+
+	two_nodes(cf);
+	n = facts_node(cf, "node01");
+	n->maxmem = 4096ULL << 20;
+	n->mem = 1024ULL << 20;
+	n->mem_read = true;
+}
+
+static const char *migration_reason(struct fixture *f, const char *text,
+				    const char *from, struct cluster_facts *cf)
+{
+	struct actual_vm *a;
+
+	teardown(f);
+	setup(f, text);
+	a = add_vm(f, 101, "web", desired_get(&f->want, "tags"), "running");
+	free(a->node);
+	a->node = xstrdup(from);
+	f->in.facts = cf;
+	run(f);
+	return f->plan.items[0].op == PLAN_BLOCKED ? f->plan.items[0].reason
+						   : NULL;
+}
+
+static void plan__migration_prechecks(void **state)
+{
+	struct cluster_facts cf;
+	struct fixture f;
+	const char *r;
+
+	(void)state;
+	migration_facts(&cf);
+	setup(&f, base);
+	/* fits: 2048 MiB of 3072 free; the address is not checked */
+	assert_null(migration_reason(&f, base, "node02", &cf));
+	assert_int_equal(f.plan.items[0].migration, PLAN_MIGRATION_LIVE);
+	r = migration_reason(&f,
+			     "name: web\ntarget_node: node01\nmemory: "
+			     "4096\n",
+			     "node02", &cf);
+	assert_string_equal(r, "cannot migrate 'web' from node02 to node01: "
+			       "node node01 has 3072 MiB of memory free (of "
+			       "4096 MiB), the VM needs 4096 MiB; free memory "
+			       "there or set target_node to another node");
+	r = migration_reason(&f,
+			     "name: web\ntarget_node: node02\nmemory: 512\n",
+			     "node01", &cf);
+	assert_string_equal(r, "cannot migrate 'web' from node01 to node02: "
+			       "node node02 is offline; bring it back online "
+			       "or set target_node to an online node "
+			       "(node01)");
+	r = migration_reason(&f,
+			     "name: web\ntarget_node: node01\n"
+			     "disks: {scsi0: {size: 20G, storage: nope}}\n",
+			     "node02", &cf);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "storage 'nope' does not exist on node "
+				  "node01"));
+	/* the node's memory not reported: not checked */
+	facts_node(&cf, "node01")->mem_read = false;
+	assert_null(migration_reason(&f,
+				     "name: web\ntarget_node: node01\n"
+				     "memory: 8192\n",
+				     "node02", &cf));
+	teardown(&f);
+	cluster_facts_release(&cf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -839,6 +1022,9 @@ int main(void)
 		cmocka_unit_test(plan__disks_and_state),
 		cmocka_unit_test(plan__normalised_values),
 		cmocka_unit_test(plan__cluster_facts),
+		cmocka_unit_test(plan__target_node_change_migrates),
+		cmocka_unit_test(plan__migrate_false_blocks),
+		cmocka_unit_test(plan__migration_prechecks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

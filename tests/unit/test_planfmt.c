@@ -2,7 +2,7 @@
  * test_planfmt.c - a plan as text, markdown and JSON: the empty plan, a
  * destroy and a blocked item with an untrusted reason (escaped once), the
  * markdown signs in the first column, the JSON summary, a leftover of a
- * race, the managed VMs without a definition (orphans).
+ * race, the managed VMs without a definition (orphans), a migration.
  */
 #include "test.h"
 #include "core/planfmt.h"
@@ -128,6 +128,73 @@ static void planfmt__json(void **state)
 	free(text);
 }
 
+/* One update that migrates web from node01 to node02, live or offline. */
+static void migration_item(struct plan *p, struct plan_item *it,
+			   struct plan_change *c, enum plan_migration m)
+{
+	memset(p, 0, sizeof(*p));
+	memset(it, 0, sizeof(*it));
+	memset(c, 0, sizeof(*c));
+	c->key = (char *)"node";
+	c->from = (char *)"node01";
+	c->to = (char *)"node02";
+	c->migration = m;
+	it->op = PLAN_UPDATE;
+	it->name = (char *)"web";
+	it->node = (char *)"node02";
+	it->vmid = 101;
+	it->changes = c;
+	it->nr_changes = 1;
+	it->migration = m;
+	it->migrate_from = "node01";
+	p->items = it;
+	p->nr = 1;
+	p->change = 1;
+}
+
+static void planfmt__migration(void **state)
+{
+	struct plan p;
+	struct plan_item it;
+	struct plan_change c;
+	struct strbuf sb = STRBUF_INIT;
+	char *text;
+
+	(void)state;
+	migration_item(&p, &it, &c, PLAN_MIGRATION_LIVE);
+	planfmt_text(&sb, &p);
+	assert_non_null(strstr(sb.buf,
+			       "  ~ web (vmid 101, node02) will be updated in "
+			       "place\n      ~ node         = node01 -> node02 "
+			       "(live migration)\n"));
+	strbuf_reset(&sb);
+	planfmt_markdown(&sb, &p);
+	assert_non_null(strstr(sb.buf, "\n!     node         = node01 -> "
+				       "node02 (live migration)\n"));
+	text = planfmt_json(&p, 1);
+	assert_non_null(strstr(text, "\"migration\": \"live\""));
+	assert_non_null(strstr(text, "\"migrate_from\": \"node01\""));
+	assert_non_null(strstr(text, "\"key\": \"node\""));
+	free(text);
+
+	migration_item(&p, &it, &c, PLAN_MIGRATION_OFFLINE);
+	strbuf_reset(&sb);
+	planfmt_text(&sb, &p);
+	assert_non_null(strstr(sb.buf, "      ~ node         = node01 -> "
+				       "node02 (offline migration)\n"));
+	text = planfmt_json(&p, 1);
+	assert_non_null(strstr(text, "\"migration\": \"offline\""));
+	free(text);
+
+	/* no migration: no such key */
+	c.migration = PLAN_MIGRATION_NONE;
+	it.migration = PLAN_MIGRATION_NONE;
+	text = planfmt_json(&p, 1);
+	assert_null(strstr(text, "migration"));
+	free(text);
+	strbuf_release(&sb);
+}
+
 /* managed VMs without a definition, after the plan or instead of it */
 static void planfmt__orphans(void **state)
 {
@@ -183,6 +250,7 @@ int main(void)
 		cmocka_unit_test(planfmt__leftover),
 		cmocka_unit_test(planfmt__api_name_escaped),
 		cmocka_unit_test(planfmt__orphans),
+		cmocka_unit_test(planfmt__migration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

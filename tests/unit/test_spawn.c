@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -214,14 +215,17 @@ static void spawn__deadline_stops_a_sleeping_child(void **state)
 	err_release(&e);
 }
 
-/* pid is gone or a zombie (its parent, init here, has not reaped it). */
+/*
+ * pid is gone or a zombie (its parent, init here, has not reaped it)
+ * within 2 s.
+ */
 static bool dead(pid_t pid)
 {
 	char path[64], buf[256], *p;
 	bool gone = false;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	for (int i = 0; i < 100 && !gone; i++) {
+	for (int i = 0; i < 200 && !gone; i++) {
 		FILE *f = fopen(path, "r");
 
 		gone = !f;
@@ -353,6 +357,156 @@ static void spawn__output_path_takes_both_streams(void **state)
 	err_release(&e);
 }
 
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A process of ours, P, that runs argv with a deadline of 60 s, the way
+ * pve-gitops runs a playbook, with SIGTERM at its default action, or
+ * caught (as watch does, to stop after the current commit).
+ */
+static pid_t spawn_in_child(const char *const *argv, bool catch_term)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		struct spawn_opts o = { 0 };
+		struct err e = ERR_INIT;
+		int status;
+
+		signal(SIGTERM, catch_term ? ignore_signal : SIG_DFL);
+		o.argv = argv;
+		o.timeout_ms = 60000;
+		_exit(spawn_run(&o, &status, &e) < 0 ? 2 : 0);
+	}
+	assert_true(p > 0);
+	return p;
+}
+
+/* The n pids in the line the child wrote to path, waited for 5 s. */
+static void read_pids(pid_t *pids, size_t n, const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	uint64_t v;
+	char *p, *end;
+
+	for (int i = 0; i < 500; i++) {
+		strbuf_reset(&text);
+		if (!file_read_all(&text, path, 1024, &e) && text.len &&
+		    text.buf[text.len - 1] == '\n')
+			break;
+		err_release(&e);
+		sleep_ms(10);
+	}
+	p = text.buf;
+	for (size_t i = 0; i < n; i++) {
+		end = p + strcspn(p, " \n");
+		assert_true(*end);
+		*end = '\0';
+		assert_int_equal(parse_u64z(&v, p, 1, 1u << 22), 0);
+		pids[i] = (pid_t)v;
+		p = end + 1;
+	}
+	strbuf_release(&text);
+	err_release(&e);
+}
+
+/*
+ * pve-gitops SIGKILLed while a child with a deadline (a group of its own)
+ * runs: the child does not go on under init (PR_SET_PDEATHSIG).
+ */
+static void spawn__child_dies_with_a_killed_parent(void **state)
+{
+	char dir[] = "/tmp/test_spawn.XXXXXX", path[64], script[128];
+	const char *argv[] = { "sh", "-c", script, NULL };
+	pid_t p, child;
+	bool gone;
+	int ws;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	snprintf(script, sizeof(script), "echo $$ > %s; exec sleep 30", path);
+	p = spawn_in_child(argv, false);
+	read_pids(&child, 1, path);
+	kill(p, SIGKILL);
+	assert_int_equal(waitpid(p, &ws, 0), p);
+	gone = dead(child);
+	kill(child, SIGKILL);
+	unlink(path);
+	rmdir(dir);
+	assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+	assert_true(gone);
+}
+
+/*
+ * pve-gitops SIGTERMed (its default action) while a child with a group of
+ * its own runs: the signal is forwarded to that group, the child's own
+ * child goes too, and pve-gitops still dies of SIGTERM.
+ */
+static void spawn__sigterm_is_forwarded_to_the_group(void **state)
+{
+	char dir[] = "/tmp/test_spawn.XXXXXX", path[64], script[256];
+	const char *argv[] = { "sh", "-c", script, NULL };
+	pid_t p, pids[2];
+	bool gone[2];
+	int ws;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	snprintf(script, sizeof(script),
+		 "sleep 30 & echo $$ $! > %s.tmp && mv %s.tmp %s; wait", path,
+		 path, path);
+	p = spawn_in_child(argv, false);
+	read_pids(pids, 2, path);
+	kill(p, SIGTERM);
+	assert_int_equal(waitpid(p, &ws, 0), p);
+	for (int i = 0; i < 2; i++)
+		gone[i] = dead(pids[i]);
+	for (int i = 0; i < 2; i++)
+		kill(pids[i], SIGKILL);
+	unlink(path);
+	rmdir(dir);
+	assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM);
+	assert_true(gone[0]);
+	assert_true(gone[1]);
+}
+
+/*
+ * A SIGTERM that pve-gitops handles itself (watch) is not forwarded: the
+ * child goes on and is waited for. A SIGKILL then still ends it.
+ */
+static void spawn__a_caught_sigterm_is_left_alone(void **state)
+{
+	char dir[] = "/tmp/test_spawn.XXXXXX", path[64], script[128];
+	const char *argv[] = { "sh", "-c", script, NULL };
+	pid_t p, child;
+	bool alive, gone;
+	int ws;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	snprintf(script, sizeof(script), "echo $$ > %s; exec sleep 30", path);
+	p = spawn_in_child(argv, true);
+	read_pids(&child, 1, path);
+	kill(p, SIGTERM);
+	sleep_ms(300);
+	alive = waitpid(p, &ws, WNOHANG) == 0 && kill(child, 0) == 0;
+	kill(p, SIGKILL);
+	assert_int_equal(waitpid(p, &ws, 0), p);
+	gone = dead(child);
+	kill(child, SIGKILL);
+	unlink(path);
+	rmdir(dir);
+	assert_true(alive);
+	assert_true(gone);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +523,9 @@ int main(void)
 		cmocka_unit_test(spawn__deadline_not_reached),
 		cmocka_unit_test(spawn__memory_limit),
 		cmocka_unit_test(spawn__output_path_takes_both_streams),
+		cmocka_unit_test(spawn__child_dies_with_a_killed_parent),
+		cmocka_unit_test(spawn__sigterm_is_forwarded_to_the_group),
+		cmocka_unit_test(spawn__a_caught_sigterm_is_left_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

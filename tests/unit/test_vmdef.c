@@ -131,6 +131,7 @@ static void vmdef__defaults(void **state)
 	assert_int_equal(vm.agent, 0);
 	assert_int_equal(vm.full_clone, 0);
 	assert_int_equal(vm.automatic_reboot, 1);
+	assert_int_equal(vm.migrate, 1);
 	assert_string_equal(vm.scsihw, "virtio-scsi-single");
 	assert_int_equal(dl.warnings, 1); /* no clone: empty VM */
 	vmdef_release(&vm);
@@ -401,6 +402,7 @@ static void vmdef__original_forms(void **state)
 		"agent: \"1\"\n"
 		"serial: true\n"
 		"automatic_reboot: false\n"
+		"migrate: false\n"
 		"args: -cpu host,+vmx\n"
 		"network: {bridge: vmbr0, model: virtio}\n"
 		"nested_disks:\n"
@@ -425,6 +427,7 @@ static void vmdef__original_forms(void **state)
 	assert_int_equal(vm.onboot, 1);
 	assert_int_equal(vm.agent, 1);
 	assert_int_equal(vm.automatic_reboot, 0);
+	assert_int_equal(vm.migrate, 0);
 	assert_int_equal(vm.nr_serials, 1);
 	assert_int_equal(vm.serials[0].id, 0);
 	assert_string_equal(vm.serials[0].type, "socket");

@@ -189,6 +189,13 @@ static int f_automatic_reboot(struct ydecoder *d, void *t,
 	return yd_tfbool(d, v, path, &VM(t)->automatic_reboot);
 }
 
+static int f_migrate(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_tfbool(d, v, path, &VM(t)->migrate);
+}
+
 static const char *const vm_states[] = { "running", "stopped", "started",
 					 NULL };
 
@@ -565,6 +572,11 @@ static const struct yd_field vm_fields[] = {
 		 "reboot the VM when a change needs it (default: "
 		 "defaults.automatic_reboot)",
 		 "true") },
+	{ "migrate", f_migrate, 0,
+	  YD_DOC(YT_TFBOOL,
+		 "a changed target_node migrates the VM (live when it runs); "
+		 "false: plan blocks the change",
+		 "true") },
 	{ "template", f_terraform_only, 1,
 	  YD_DOC(YT_ANY, "Terraform provider setting; ignored", NULL) },
 	{ NULL, NULL, 0, { 0 } },
@@ -652,6 +664,7 @@ void vmdef_apply_defaults(struct vmdef *vm, const struct vmdef_defaults *def)
 	vm->agent = def->agent;
 	vm->full_clone = def->full_clone;
 	vm->automatic_reboot = def->automatic_reboot;
+	vm->migrate = def->migrate;
 }
 
 void vmdef_init(struct vmdef *vm)
@@ -666,6 +679,7 @@ void vmdef_init(struct vmdef *vm)
 	vm->agent = seed.agent;
 	vm->full_clone = seed.full_clone;
 	vm->automatic_reboot = seed.automatic_reboot;
+	vm->migrate = seed.migrate;
 	vm->vm_state = VM_STATE_RUNNING;
 	strvec_init(&vm->tags);
 	strvec_init(&vm->ansible_groups);
