@@ -9,6 +9,8 @@
 #                   FUZZ_TARGETS="ini tag" runs only those
 #   make bench      benchmarks in bench/ (figures, not pass/fail)
 #   make install    install (PREFIX=/usr/local by default, DESTDIR honoured)
+#   make deb        the Debian packages pve-gitops and pve-gitops-sim (CPack)
+#                   into $(BUILD)/deb/
 #   make format     clang-format the sources in place
 
 PREFIX ?= /usr/local
@@ -21,7 +23,7 @@ CMAKE_FLAGS ?=
 SOURCES = $(wildcard src/*.c src/*/*.c src/*/*.h src/*/*/*.c src/*/*/*.h sim/*/*.c sim/*/*.h \
 	tests/unit/*.c tests/unit/*.h fuzz/*.c bench/*.c)
 
-.PHONY: all build deps test asan fuzz demo bench install format format-check clean
+.PHONY: all build deps test asan fuzz demo bench install deb format format-check clean
 
 all: build
 
@@ -66,6 +68,9 @@ bench: build
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+deb: build
+	cd $(BUILD) && cpack -G DEB -B "$(CURDIR)/$(BUILD)/deb"
 
 format:
 	clang-format -i $(SOURCES)

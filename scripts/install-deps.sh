@@ -16,6 +16,8 @@ packages=(
 	python3 python3-proxmoxer python3-hvac python3-yaml ansible
 	# watch --listen's peers (tests only): a real scraper and a real browser
 	prometheus chromium
+	# packaging checks (tests only): the schema, completion, .deb (issue 21)
+	python3-jsonschema zsh fish lintian dpkg-dev man-db
 )
 
 missing=()

@@ -27,11 +27,12 @@ extern char **environ;
 #endif
 
 static const struct cmd *const commands[] = {
-	&cmd_validate,	&cmd_plan,	&cmd_apply,	 &cmd_output,
-	&cmd_tag,	&cmd_inventory, &cmd_kubeconfig, &cmd_pipeline,
-	&cmd_provision, &cmd_run,	&cmd_watch,	 &cmd_release,
-	&cmd_workloads, &cmd_doctor, /* issue 17 */
-	NULL,
+	&cmd_validate,	 &cmd_plan,	 &cmd_apply,	  &cmd_output,
+	&cmd_tag,	 &cmd_inventory, &cmd_kubeconfig, &cmd_pipeline,
+	&cmd_provision,	 &cmd_run,	 &cmd_watch,	  &cmd_release,
+	&cmd_workloads,	 &cmd_doctor, /* issue 17 */
+	&cmd_schema,		      /* issue 21 */
+	&cmd_completion, &cmd_complete,	 &cmd_man,	  NULL,
 };
 
 struct global_opts {
@@ -69,8 +70,9 @@ static void usage(FILE *fp)
 		    "Turn a git repository of VM definitions into provisioned "
 		    "Proxmox VE VMs.\n\ncommands:\n");
 	for (i = 0; commands[i]; i++)
-		fprintf(fp, "  %-12s %s\n", commands[i]->name,
-			commands[i]->summary);
+		if (!commands[i]->hidden)
+			fprintf(fp, "  %-12s %s\n", commands[i]->name,
+				commands[i]->summary);
 	fprintf(fp, "\nglobal options:\n");
 	opts_help(fp, global_options);
 	fprintf(fp, "\nexit status: 0 success, 1 failure, 2 usage error or "
@@ -157,7 +159,8 @@ static int run_gently(const struct cmd *c, struct config *cfg,
 		      const struct env *env, const struct global_opts *g,
 		      void *values, int argc, char **argv, struct err *e)
 {
-	struct cmd_setup setup = { false, ERR_INIT, DIAG_LIST_INIT };
+	struct cmd_setup setup = { false, ERR_INIT, DIAG_LIST_INIT, commands,
+				   global_options };
 	int ret;
 
 	if (load_config(cfg, env, g, &setup.diags, &setup.err) < 0) {

@@ -56,6 +56,9 @@ struct cmd_setup {
 	bool failed;
 	struct err err;
 	struct diag_list diags;
+	/* main's tables, for the commands generated from them (completion) */
+	const struct cmd *const *commands; /* ended by NULL */
+	const struct opt *globals;
 };
 
 /*
@@ -79,6 +82,7 @@ struct cmd {
 	int (*run_gently)(const struct config *cfg,
 			  const struct cmd_setup *setup, void *opts, int argc,
 			  char **argv, struct err *e);
+	bool hidden; /* a helper of the generated scripts: not in the help */
 };
 
 /* The subcommand of c named name, or NULL. */
@@ -121,5 +125,9 @@ extern const struct cmd cmd_run;
 extern const struct cmd cmd_watch;
 extern const struct cmd cmd_workloads;
 extern const struct cmd cmd_doctor;
+extern const struct cmd cmd_schema;
+extern const struct cmd cmd_completion;
+extern const struct cmd cmd_complete;
+extern const struct cmd cmd_man;
 
 #endif

@@ -206,6 +206,12 @@ static int check_file_base(const char *s, struct strbuf *why)
 	return -1;
 }
 
+/* check_url, check_fingerprint and check_word as the schema's patterns */
+#define URL_RE "^https?://"
+#define FINGERPRINT_RE \
+	"^(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31})$"
+#define WORD_RE "^[^\\s\\x00-\\x1f\\x7f-][^\\s\\x00-\\x1f\\x7f]*$"
+
 static int check_url(const char *s, struct strbuf *why)
 {
 	const char *host;
@@ -487,43 +493,79 @@ static int c_secret(struct ydecoder *d, void *t, const struct ynode *k,
 }
 
 static const struct yd_field proxmox_fields[] = {
-	{ "endpoint", p_endpoint, 0 },
-	{ "tls_insecure", p_tls_insecure, 0 },
-	{ "tls_ca_file", p_tls_ca_file, 0 },
-	{ "tls_fingerprint", p_tls_fingerprint, 0 },
-	{ "token_id", p_token_id, 0 },
-	{ "user", p_user, 0 },
-	{ "parallel", p_parallel, 0 },
-	{ "per_node_limit", p_per_node_limit, 0 },
-	{ "timeout_seconds", p_timeout, 0 },
-	{ "token_secret", c_secret, 1 },
-	{ "password", c_secret, 1 },
-	{ NULL, NULL, 0 },
+	{ "endpoint", p_endpoint, 0,
+	  YD_STR("Proxmox API URL (https://host:8006); also PVE_ENDPOINT", NULL,
+		 URL_RE) },
+	{ "tls_insecure", p_tls_insecure, 0,
+	  YD_DOC(YT_BOOL, "skip TLS certificate checks (lab use)", "false") },
+	{ "tls_ca_file", p_tls_ca_file, 0,
+	  YD_DOC(YT_STRING, "CA bundle to check the API's certificate with",
+		 NULL) },
+	{ "tls_fingerprint", p_tls_fingerprint, 0,
+	  YD_STR("SHA-256 fingerprint the API's certificate must have", NULL,
+		 FINGERPRINT_RE) },
+	{ "token_id", p_token_id, 0,
+	  YD_DOC(YT_STRING,
+		 "API token id (USER@REALM!NAME); the secret from PVE_TOKEN_SECRET",
+		 NULL) },
+	{ "user", p_user, 0,
+	  YD_DOC(YT_STRING,
+		 "user for password login (USER@REALM); the password from PVE_PASSWORD",
+		 NULL) },
+	{ "parallel", p_parallel, 0,
+	  YD_INT("VM operations at once", "4", 1, 64) },
+	{ "per_node_limit", p_per_node_limit, 0,
+	  YD_INT("VM operations at once on one node", "4", 1, 64) },
+	{ "timeout_seconds", p_timeout, 0,
+	  YD_INT("how long to wait for a Proxmox task", "600", 1, 86400) },
+	{ "token_secret", c_secret, 1,
+	  YD_DOC(YT_FORBIDDEN,
+		 "refused: a secret in the repository; set PVE_TOKEN_SECRET",
+		 NULL) },
+	{ "password", c_secret, 1,
+	  YD_DOC(YT_FORBIDDEN,
+		 "refused: a secret in the repository; set PVE_PASSWORD",
+		 NULL) },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 static const struct yd_field vault_fields[] = {
-	{ "addr", v_addr, 0 },
-	{ "mount", v_mount, 0 },
-	{ "path", v_path, 0 },
-	{ "key", v_key, 0 },
-	{ "namespace", v_namespace, 0 },
-	{ "token", c_secret, 1 },
-	{ NULL, NULL, 0 },
+	{ "addr", v_addr, 0,
+	  YD_STR("Vault URL; also VAULT_ADDR", NULL, URL_RE) },
+	{ "mount", v_mount, 0, YD_DOC(YT_STRING, "KV v2 mount", "\"kv\"") },
+	{ "path", v_path, 0,
+	  YD_DOC(YT_STRING, "secret path of the kubeconfigs",
+		 "\"cluster-secret-store/secrets/KUBECONFIG\"") },
+	{ "key", v_key, 0,
+	  YD_DOC(YT_STRING, "key in the secret", "\"KUBECONFIG\"") },
+	{ "namespace", v_namespace, 0,
+	  YD_DOC(YT_STRING, "Vault Enterprise namespace", NULL) },
+	{ "token", c_secret, 1,
+	  YD_DOC(YT_FORBIDDEN,
+		 "refused: a secret in the repository; set VAULT_TOKEN",
+		 NULL) },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 static const struct yd_field http_fields[] = {
-	{ "connect_timeout_seconds", h_connect, 0 },
-	{ "low_speed_seconds", h_low_speed, 0 },
-	{ "timeout_seconds", h_timeout, 0 },
-	{ NULL, NULL, 0 },
+	{ "connect_timeout_seconds", h_connect, 0,
+	  YD_INT("HTTP connect timeout", "10", 1, 3600) },
+	{ "low_speed_seconds", h_low_speed, 0,
+	  YD_INT("abort an HTTP transfer stalled this long", "30", 1, 3600) },
+	{ "timeout_seconds", h_timeout, 0,
+	  YD_INT("whole HTTP request timeout", "300", 1, 86400) },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 static const struct yd_field ssh_fields[] = {
-	{ "port", s_port, 0 },
-	{ "user", s_user, 0 },
-	{ "known_hosts", s_known_hosts, 0 },
-	{ "wait_seconds", s_wait, 0 },
-	{ NULL, NULL, 0 },
+	{ "port", s_port, 0, YD_INT("SSH port of the VMs", "22", 1, 65535) },
+	{ "user", s_user, 0,
+	  YD_DOC(YT_STRING, "SSH user (default: ansible_user)", NULL) },
+	{ "known_hosts", s_known_hosts, 0,
+	  YD_DOC(YT_STRING, "known_hosts file", "\"~/.ssh/known_hosts\"") },
+	{ "wait_seconds", s_wait, 0,
+	  YD_INT("how long to wait for SSH on a new VM", "300", 0, 86400) },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 CFG_UINT(a_timeout, ansible.timeout_seconds, 0, 604800)
@@ -555,17 +597,26 @@ static int a_memory_limit(struct ydecoder *d, void *t, const struct ynode *k,
 }
 
 static const struct yd_field ansible_fields[] = {
-	{ "timeout", a_timeout, 0 },
-	{ "memory_limit", a_memory_limit, 0 },
-	{ NULL, NULL, 0 },
+	{ "timeout", a_timeout, 0,
+	  YD_INT("playbook timeout in seconds (0: none)", "3600", 0, 604800) },
+	{ "memory_limit", a_memory_limit, 0,
+	  YD_DOC(YT_STRING,
+		 "memory limit of ansible-playbook (such as 4G; 0: none)",
+		 "\"4G\"") },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 static const struct yd_field git_fields[] = {
-	{ "author_name", g_author_name, 0 },
-	{ "author_email", g_author_email, 0 },
-	{ "remote", g_remote, 0 },
-	{ "branch", g_branch, 0 },
-	{ NULL, NULL, 0 },
+	{ "author_name", g_author_name, 0,
+	  YD_DOC(YT_STRING, "author of automated commits", "\"pve-gitops\"") },
+	{ "author_email", g_author_email, 0,
+	  YD_DOC(YT_STRING, "e-mail of automated commits",
+		 "\"pve-gitops@localhost\"") },
+	{ "remote", g_remote, 0,
+	  YD_STR("remote to push to", "\"origin\"", WORD_RE) },
+	{ "branch", g_branch, 0,
+	  YD_DOC(YT_STRING, "branch to push to", "\"main\"") },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 #define CFG_SECTION(fn, fields)                                           \
@@ -615,14 +666,15 @@ static int d_scsihw(struct ydecoder *d, void *t, const struct ynode *k,
 }
 
 /* defaults.nested_disks: "original" (the slots main.tf reads) or "all" */
+static const char *const nested_modes[] = { "original", "all", NULL };
+
 static int d_nested_disks(struct ydecoder *d, void *t, const struct ynode *k,
 			  const struct ynode *v, const char *path)
 {
-	static const char *const modes[] = { "original", "all", NULL };
 	char *s = NULL;
 
 	(void)k;
-	if (yd_enum(d, v, path, modes, &s) < 0)
+	if (yd_enum(d, v, path, nested_modes, &s) < 0)
 		return -1;
 	CFG(t)->defaults.nested_disks_all = !strcmp(s, "all");
 	free(s);
@@ -630,24 +682,39 @@ static int d_nested_disks(struct ydecoder *d, void *t, const struct ynode *k,
 }
 
 static const struct yd_field defaults_fields[] = {
-	{ "onboot", d_onboot, 0 },
-	{ "full_clone", d_full_clone, 0 },
-	{ "agent", d_agent, 0 },
-	{ "automatic_reboot", d_automatic_reboot, 0 },
-	{ "network_firewall", d_network_firewall, 0 },
-	{ "scsihw", d_scsihw, 0 },
-	{ "nested_disks", d_nested_disks, 0 },
-	{ "migrate", d_migrate, 0 },
-	{ NULL, NULL, 0 },
+	{ "onboot", d_onboot, 0,
+	  YD_DOC(YT_BOOL, "onboot of a VM that does not set it", "true") },
+	{ "full_clone", d_full_clone, 0,
+	  YD_DOC(YT_BOOL, "full_clone of a VM that does not set it", "false") },
+	{ "agent", d_agent, 0,
+	  YD_DOC(YT_BOOL, "agent of a VM that does not set it", "false") },
+	{ "automatic_reboot", d_automatic_reboot, 0,
+	  YD_DOC(YT_BOOL, "automatic_reboot of a VM that does not set it",
+		 "true") },
+	{ "network_firewall", d_network_firewall, 0,
+	  YD_DOC(YT_BOOL, "firewall of a network device that does not set it",
+		 "true") },
+	{ "scsihw", d_scsihw, 0,
+	  YD_ENUM("scsihw of a VM that does not set it",
+		  "\"" VMDEF_DEFAULT_SCSIHW "\"", pve_scsihw_models) },
+	{ "nested_disks", d_nested_disks, 0,
+	  YD_ENUM("nested_disks slots read: original (those main.tf reads) or all",
+		  "\"original\"", nested_modes) },
+	{ "migrate", d_migrate, 0,
+	  YD_DOC(YT_BOOL, "migrate of a VM that does not set it", "true") },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 CFG_UINT(r_timeout, reboot.timeout_seconds, 1, 86400)
 CFG_BOOL(r_force, reboot.force)
 
 static const struct yd_field reboot_fields[] = {
-	{ "timeout_seconds", r_timeout, 0 },
-	{ "force", r_force, 0 },
-	{ NULL, NULL, 0 },
+	{ "timeout_seconds", r_timeout, 0,
+	  YD_INT("how long a VM may take to reboot", "300", 1, 86400) },
+	{ "force", r_force, 0,
+	  YD_DOC(YT_BOOL, "stop a VM that does not shut down in time",
+		 "false") },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 CFG_SECTION(c_defaults, defaults_fields)
@@ -657,8 +724,9 @@ CFG_SECTION(c_reboot, reboot_fields)
 CFG_UINT(dh_wait, dhcp.wait_seconds, 0, 86400)
 
 static const struct yd_field dhcp_fields[] = {
-	{ "wait_seconds", dh_wait, 0 },
-	{ NULL, NULL, 0 },
+	{ "wait_seconds", dh_wait, 0,
+	  YD_INT("how long to wait for a DHCP VM's address", "120", 0, 86400) },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 CFG_SECTION(c_dhcp, dhcp_fields)
@@ -738,19 +806,20 @@ static int c_exclude(struct ydecoder *d, void *t, const struct ynode *k,
 	return ret;
 }
 
+static const char *const ansible_modes[] = { "auto", "always", "never", NULL };
+
 static int c_validate_with_ansible(struct ydecoder *d, void *t,
 				   const struct ynode *k, const struct ynode *v,
 				   const char *path)
 {
-	static const char *const modes[] = { "auto", "always", "never", NULL };
 	char *s = NULL;
 	int i;
 
 	(void)k;
-	if (yd_enum(d, v, path, modes, &s) < 0)
+	if (yd_enum(d, v, path, ansible_modes, &s) < 0)
 		return -1;
-	for (i = 0; modes[i]; i++)
-		if (!strcmp(modes[i], s))
+	for (i = 0; ansible_modes[i]; i++)
+		if (!strcmp(ansible_modes[i], s))
 			CFG(t)->validate_with_ansible = (enum ansible_check)i;
 	free(s);
 	return 0;
@@ -805,9 +874,14 @@ static int r_group(struct ydecoder *d, void *t, const struct ynode *k,
 }
 
 static const struct yd_field rule_fields[] = {
-	{ "pattern", r_pattern, 0 },
-	{ "group", r_group, 0 },
-	{ NULL, NULL, 0 },
+	{ "pattern", r_pattern, 0,
+	  YD_REQUIRED("extended regular expression matched against the VM "
+		      "name",
+		      NULL) },
+	{ "group", r_group, 0,
+	  YD_REQUIRED("Ansible group of the VMs that match",
+		      PVE_IDENTIFIER_RE) },
+	{ NULL, NULL, 0, { 0 } },
 };
 
 static int c_inventory_groups(struct ydecoder *d, void *t,
@@ -857,17 +931,21 @@ CFG_UINT(r_lease_ttl, runner.lease_ttl_seconds, 2, LEASE_TTL_MAX)
 CFG_UINT(r_lease_wait, runner.lease_wait_seconds, 0, 86400)
 
 static const struct yd_field runner_fields[] = {
-	{ "lease_ttl_seconds", r_lease_ttl, 0 },
-	{ "lease_wait_seconds", r_lease_wait, 0 },
-	{ NULL, NULL, 0 },
+	{ "lease_ttl_seconds", r_lease_ttl, 0,
+	  YD_INT("lifetime of the runner lease", "120", 2, LEASE_TTL_MAX) },
+	{ "lease_wait_seconds", r_lease_wait, 0,
+	  YD_INT("how long to wait for another runner's lease", "900", 0,
+		 86400) },
+	{ NULL, NULL, 0, { 0 } },
 };
 CFG_SECTION(c_runner, runner_fields)
 
 /* provision.on_cloud_init_error: fail | continue (core/provcheck.h) */
+static const char *const cloud_init_modes[] = { "fail", "continue", NULL };
+
 static int pr_cloud_init(struct ydecoder *d, void *t, const struct ynode *k,
 			 const struct ynode *v, const char *path)
 {
-	static const char *const modes[] = { "fail", "continue", NULL };
 	struct strbuf val = STRBUF_INIT;
 	size_t i;
 
@@ -877,9 +955,9 @@ static int pr_cloud_init(struct ydecoder *d, void *t, const struct ynode *k,
 			 ynode_describe(v));
 		return -1;
 	}
-	for (i = 0; modes[i]; i++)
-		if (strlen(modes[i]) == v->len &&
-		    !memcmp(v->str, modes[i], v->len)) {
+	for (i = 0; cloud_init_modes[i]; i++)
+		if (strlen(cloud_init_modes[i]) == v->len &&
+		    !memcmp(v->str, cloud_init_modes[i], v->len)) {
 			CFG(t)->provision.cloud_init_error_continue = i == 1;
 			return 0;
 		}
@@ -1011,12 +1089,23 @@ CFG_UINT(pr_talos_port, provision.talos_api_port, 1, 65535)
 CFG_BOOL(pr_talos_tls, provision.talos_api_tls)
 
 static const struct yd_field provision_fields[] = {
-	{ "on_cloud_init_error", pr_cloud_init, 0 },
-	{ "cloud_init_wait_seconds", pr_cloud_init_wait, 0 },
-	{ "wait_for", pr_wait_for, 0 },
-	{ "talos_api_port", pr_talos_port, 0 },
-	{ "talos_api_tls", pr_talos_tls, 0 },
-	{ NULL, NULL, 0 },
+	{ "on_cloud_init_error", pr_cloud_init, 0,
+	  YD_ENUM("a failed cloud-init: fail, or continue with the playbook",
+		  "\"fail\"", cloud_init_modes) },
+	{ "cloud_init_wait_seconds", pr_cloud_init_wait, 0,
+	  YD_INT("how long to wait for cloud-init to finish", "1200", 0,
+		 86400) },
+	{ "wait_for", pr_wait_for, 0,
+	  YD_DOC(YT_DICT,
+		 "what stage two waits for on the new hosts of a playbook: "
+		 "PLAYBOOK: ssh, talos or none",
+		 "{\"talos\": \"talos\"}") },
+	{ "talos_api_port", pr_talos_port, 0,
+	  YD_INT("port of the Talos API a talos wait checks", "50000", 1,
+		 65535) },
+	{ "talos_api_tls", pr_talos_tls, 0,
+	  YD_DOC(YT_BOOL, "the Talos API speaks TLS", "true") },
+	{ NULL, NULL, 0, { 0 } },
 };
 CFG_SECTION(c_provision, provision_fields)
 
@@ -1067,48 +1156,103 @@ static int c_workload_modules(struct ydecoder *d, void *t,
 	return ret;
 }
 
+static const char *const tf_programs[] = { "terraform", "tofu", NULL };
+
 static int c_terraform(struct ydecoder *d, void *t, const struct ynode *k,
 		       const struct ynode *v, const char *path)
 {
-	static const char *const programs[] = { "terraform", "tofu", NULL };
 
 	(void)k;
-	return yd_enum(d, v, path, programs, &CFG(t)->workloads.terraform);
+	return yd_enum(d, v, path, tf_programs, &CFG(t)->workloads.terraform);
 }
 
 static const struct yd_field config_fields[] = {
-	{ "vms_dir", c_vms_dir, 0 },
-	{ "exclude", c_exclude, 0 },
-	{ "inventory", c_inventory, 0 },
-	{ "new_hosts", c_new_hosts, 0 },
-	{ "playbooks_dir", c_playbooks_dir, 0 },
-	{ "outputs", c_outputs, 0 },
-	{ "host_vars_dir", c_host_vars_dir, 0 },
-	{ "clusters_dir", c_clusters_dir, 0 },
-	{ "ansible_user", c_ansible_user, 0 },
-	{ "strict_secrets", c_strict_secrets, 0 },
-	{ "prune", c_prune, 0 },
-	{ "release", c_release, 0 },
-	{ "release_tag_format", c_release_tag_format, 0 },
-	{ "release_types", c_release_types, 0 },
-	{ "validate_with_ansible", c_validate_with_ansible, 0 },
-	{ "inventory_groups", c_inventory_groups, 0 },
-	{ "proxmox", c_proxmox, 0 },
-	{ "vault", c_vault, 0 },
-	{ "http", c_http, 0 },
-	{ "ssh", c_ssh, 0 },
-	{ "git", c_git, 0 },
-	{ "ansible", c_ansible, 0 },
-	{ "defaults", c_defaults, 0 },
-	{ "reboot", c_reboot, 0 },
-	{ "dhcp", c_dhcp, 0 },
-	{ "runner", c_runner, 0 },
-	{ "provision", c_provision, 0 },
-	{ "workloads", c_workloads, 0 },
-	{ "workload_modules", c_workload_modules, 0 },
-	{ "terraform", c_terraform, 0 },
-	{ NULL, NULL, 0 },
+	{ "vms_dir", c_vms_dir, 0,
+	  YD_DOC(YT_STRING, "directory of the VM definitions",
+		 "\"proxmox/vms\"") },
+	{ "exclude", c_exclude, 0,
+	  YD_DOC(YT_LIST, "definition file names left out (managed by hand)",
+		 "[\"k8s-home.yaml\", \"boot-server.yaml\"]") },
+	{ "inventory", c_inventory, 0,
+	  YD_DOC(YT_STRING, "Ansible INI inventory kept up to date",
+		 "\"proxmox/k8s.ini\"") },
+	{ "new_hosts", c_new_hosts, 0,
+	  YD_DOC(YT_STRING, "file of the hosts provision has yet to run on",
+		 "\"proxmox/new_hosts.txt\"") },
+	{ "playbooks_dir", c_playbooks_dir, 0,
+	  YD_DOC(YT_STRING, "directory of the playbooks",
+		 "\"proxmox/playbooks\"") },
+	{ "outputs", c_outputs, 0,
+	  YD_DOC(YT_STRING, "outputs file (what terraform output shows)",
+		 "\"proxmox/.pve-gitops/outputs.json\"") },
+	{ "host_vars_dir", c_host_vars_dir, 0,
+	  YD_DOC(YT_STRING, "Ansible host_vars directory",
+		 "\"proxmox/host_vars\"") },
+	{ "clusters_dir", c_clusters_dir, 0,
+	  YD_DOC(YT_STRING, "directory of the workload workspaces",
+		 "\"clusters\"") },
+	{ "ansible_user", c_ansible_user, 0,
+	  YD_STR("ansible_user of the inventory", "\"ubuntu\"", PVE_USER_RE) },
+	{ "strict_secrets", c_strict_secrets, 0,
+	  YD_DOC(YT_BOOL, "refuse clear-text cipassword in definitions",
+		 "false") },
+	{ "prune", c_prune, 0,
+	  YD_DOC(YT_BOOL, "destroy managed VMs whose definition is gone",
+		 "false") },
+	{ "release", c_release, 0,
+	  YD_DOC(YT_BOOL, "tag a release after a successful pipeline",
+		 "false") },
+	{ "release_tag_format", c_release_tag_format, 0,
+	  YD_DOC(YT_STRING, "release tag format, with {version}", NULL) },
+	{ "release_types", c_release_types, 0,
+	  YD_DOC(YT_DICT,
+		 "commit type to its version bump: patch, minor or major",
+		 NULL) },
+	{ "validate_with_ansible", c_validate_with_ansible, 0,
+	  YD_ENUM("check playbooks with ansible-playbook --syntax-check",
+		  "\"auto\"", ansible_modes) },
+	{ "inventory_groups", c_inventory_groups, 0,
+	  YD_FIELDS(YT_MAPS,
+		    "rules {pattern, group} putting VMs in Ansible groups by "
+		    "name",
+		    rule_fields) },
+	{ "proxmox", c_proxmox, 0,
+	  YD_SECTION("the Proxmox VE API", proxmox_fields) },
+	{ "vault", c_vault, 0,
+	  YD_SECTION("Vault, where kubeconfigs are kept", vault_fields) },
+	{ "http", c_http, 0, YD_SECTION("HTTP timeouts", http_fields) },
+	{ "ssh", c_ssh, 0, YD_SECTION("SSH to the VMs", ssh_fields) },
+	{ "git", c_git, 0,
+	  YD_SECTION("automated commits and pushes", git_fields) },
+	{ "ansible", c_ansible, 0,
+	  YD_SECTION("ansible-playbook runs", ansible_fields) },
+	{ "defaults", c_defaults, 0,
+	  YD_SECTION("defaults of the VM definitions", defaults_fields) },
+	{ "reboot", c_reboot, 0,
+	  YD_SECTION("reboots that changes need", reboot_fields) },
+	{ "dhcp", c_dhcp, 0,
+	  YD_SECTION("VMs without a static address", dhcp_fields) },
+	{ "runner", c_runner, 0,
+	  YD_SECTION("runners (run, watch) and their lease", runner_fields) },
+	{ "provision", c_provision, 0,
+	  YD_SECTION("provision: cloud-init and the playbooks",
+		     provision_fields) },
+	{ "workloads", c_workloads, 0,
+	  YD_DOC(YT_BOOL, "run workloads after provision in the pipeline",
+		 "false") },
+	{ "workload_modules", c_workload_modules, 0,
+	  YD_DOC(YT_LIST, "workload modules known beyond the built-in ones",
+		 NULL) },
+	{ "terraform", c_terraform, 0,
+	  YD_ENUM("program that applies workloads", "\"terraform\"",
+		  tf_programs) },
+	{ NULL, NULL, 0, { 0 } },
 };
+
+const struct yd_field *config_fields_doc(void)
+{
+	return config_fields;
+}
 
 int config_decode(struct config *cfg, struct diag_list *dl, const char *file,
 		  const struct ynode *root)

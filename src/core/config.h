@@ -149,6 +149,10 @@ void config_release(struct config *cfg);
  * Decode the document root of the config file named file over the defaults
  * already in *cfg. Returns 0, or -1 after adding errors to dl.
  */
+/* The keys of pve-gitops.yaml and their documentation (ydecode.h). */
+struct yd_field;
+const struct yd_field *config_fields_doc(void);
+
 int config_decode(struct config *cfg, struct diag_list *dl, const char *file,
 		  const struct ynode *root);
 

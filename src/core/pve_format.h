@@ -28,6 +28,25 @@
 #define PVE_MAX_SERIAL 4
 
 /* Disk size "50G", "512M", "1.5T", "4096K": decimal with a K/M/G/T unit. */
+/*
+ * The same checks as regular expressions (ECMA-262, for the JSON Schema:
+ * core/schema.c), each beside the function it mirrors; tests/integration/
+ * schema.py holds them to the corpus.
+ */
+#define PVE_LABEL_RE "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#define PVE_SIZE_RE  "^(?![0.]+[KMGT]$)[0-9]+(?:\\.[0-9]+)?[KMGT]$"
+#define PVE_DISK_SLOT_RE                                                   \
+	"^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|" \
+	"ide[0-3])$"
+#define PVE_STORAGE_ID_RE "^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$"
+#define PVE_BRIDGE_RE	  "^[A-Za-z0-9._-]{1,15}$"
+#define PVE_DNS_NAME_RE \
+	"^(?=.{1,253}$)" PVE_LABEL_RE "(?:\\." PVE_LABEL_RE ")*$"
+#define PVE_NODE_NAME_RE  "^" PVE_LABEL_RE "$"
+#define PVE_MAC_RE	  "^[0-9A-Fa-f][02468AaCcEe](?::[0-9A-Fa-f]{2}){5}$"
+#define PVE_USER_RE	  "^(?=.{1,32}$)[a-z_][a-z0-9_-]*\\$?$"
+#define PVE_IDENTIFIER_RE "^[A-Za-z_][A-Za-z0-9_]*$"
+
 int pve_parse_size(uint64_t *bytes, const char *s, struct strbuf *why);
 /* Render bytes the way Proxmox does ("50G", "512M", "1536K"). */
 void pve_format_size(struct strbuf *out, uint64_t bytes);

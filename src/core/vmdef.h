@@ -133,6 +133,10 @@ struct vmdef_opts {
  * Returns 0 when no error was found (warnings allowed), -1 otherwise; *out
  * must be released with vmdef_release() either way.
  */
+/* The keys of a VM definition and their documentation (ydecode.h). */
+struct yd_field;
+const struct yd_field *vmdef_fields(void);
+
 int vmdef_decode(struct vmdef *out, struct diag_list *dl, const char *file,
 		 const struct ynode *root, const struct vmdef_opts *opts);
 void vmdef_init(struct vmdef *vm);

@@ -308,11 +308,29 @@ static int ws_context(struct ydecoder *d, void *t, const struct ynode *k,
 }
 
 static const struct yd_field workspace_fields[] = {
-	{ "kubernetes_context", ws_context, 0 },
-	{ "workloads", w_workloads, 0 },
-	{ "config", w_config, 0 },
-	{ NULL, NULL, 0 },
+	{ "kubernetes_context", ws_context, 0,
+	  YD_REQUIRED("kubeconfig context of the cluster: the name of a K3s "
+		      "VM (kubeconfig merge names contexts after them)",
+		      NULL) },
+	{ "workloads",
+	  w_workloads,
+	  0,
+	  { YT_LIST,
+	    "workloads to install, each once: the seed's modules "
+	    "and those workload_modules adds",
+	    NULL, workspace_default_workloads, 1, 0, NULL, NULL, NULL, 1 } },
+	{ "config", w_config, 0,
+	  YD_DOC(YT_DICT,
+		 "settings per workload (WORKLOAD: {variable: value}), "
+		 "passed to its module",
+		 "{}") },
+	{ NULL, NULL, 0, { 0 } },
 };
+
+const struct yd_field *workspace_fields_doc(void)
+{
+	return workspace_fields;
+}
 
 int workspace_decode(struct workspace *out, struct diag_list *dl,
 		     const char *file, const char *name,

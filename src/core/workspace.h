@@ -56,6 +56,10 @@ int workspace_name_check(const char *name, struct strbuf *why);
  * the NULL-terminated list of workload names. Diagnostics go to dl.
  * Returns 0 when no error was found, -1 otherwise; release *out either way.
  */
+/* The keys of a workspace file and their documentation (ydecode.h). */
+struct yd_field;
+const struct yd_field *workspace_fields_doc(void);
+
 int workspace_decode(struct workspace *out, struct diag_list *dl,
 		     const char *file, const char *name,
 		     const struct ynode *root, const char *const *known);

@@ -41,10 +41,95 @@ typedef int (*yd_handler)(struct ydecoder *d, void *target,
 			  const struct ynode *key, const struct ynode *v,
 			  const char *path);
 
+/*
+ * What a field takes, for the JSON Schema (core/schema.c), the man pages and
+ * the completion: the same table the decoder walks documents each key.
+ */
+enum yd_type {
+	YT_ANY,	      /* any value (a key kept for Terraform's files) */
+	YT_STRING,    /* a scalar, as a string */
+	YT_INT,	      /* yd_uint: an integer in [min, max] */
+	YT_NUMBER,    /* a whole or decimal number */
+	YT_BOOL,      /* yd_bool */
+	YT_TFBOOL,    /* yd_tfbool */
+	YT_ENUM,      /* yd_enum: one of values */
+	YT_MAP,	      /* a mapping of fields */
+	YT_MAPS,      /* a mapping of fields, or a list of them */
+	YT_SLOTS,     /* a mapping of slots to fields, or a list of fields */
+	YT_DICT,      /* a mapping of any keys */
+	YT_LIST,      /* a list of strings */
+	YT_STRINGS,   /* a string or a list of strings */
+	YT_FORBIDDEN, /* refused whatever its value (a secret in the repo) */
+};
+
+struct yd_field;
+
+struct yd_doc {
+	enum yd_type type;
+	const char *help;
+	const char *def;	       /* the default as JSON text, or NULL */
+	const char *const *values;     /* YT_ENUM: NULL-terminated */
+	uint64_t min, max;	       /* YT_INT */
+	const struct yd_field *fields; /* YT_MAP, YT_MAPS, YT_SLOTS */
+	const struct yd_field *(*fields_of)(void); /* when fields is NULL */
+	const char *pattern; /* what the check takes as an RE (YT_STRING), or
+			      * the names of YT_SLOTS' slots */
+	int required;
+};
+
+/* clang-format off: one table entry's doc each */
+#define YD_DOC(t, h, d)                              \
+	{                                            \
+		.type = (t), .help = (h), .def = (d) \
+	}
+#define YD_INT(h, d, lo, hi)                                          \
+	{                                                             \
+		.type = YT_INT, .help = (h), .def = (d), .min = (lo), \
+		.max = (hi)                                           \
+	}
+#define YD_ENUM(h, d, list)                                                \
+	{                                                                  \
+		.type = YT_ENUM, .help = (h), .def = (d), .values = (list) \
+	}
+#define YD_STR(h, d, re)                                                    \
+	{                                                                   \
+		.type = YT_STRING, .help = (h), .def = (d), .pattern = (re) \
+	}
+/* a string in list, or one that re matches */
+#define YD_ONE_OF(h, d, list, re)                                             \
+	{                                                                     \
+		.type = YT_STRING, .help = (h), .def = (d), .values = (list), \
+		.pattern = (re)                                               \
+	}
+#define YD_STRMAX(h, n)                                    \
+	{                                                  \
+		.type = YT_STRING, .help = (h), .max = (n) \
+	}
+#define YD_REQUIRED(h, re)                                                     \
+	{                                                                      \
+		.type = YT_STRING, .help = (h), .pattern = (re), .required = 1 \
+	}
+#define YD_FIELDS(t, h, f)                              \
+	{                                               \
+		.type = (t), .help = (h), .fields = (f) \
+	}
+/* YT_SLOTS: the fields fn returns, the slot names re matches */
+#define YD_SLOTS(h, fn, re)                                       \
+	{                                                         \
+		.type = YT_SLOTS, .help = (h), .fields_of = (fn), \
+		.pattern = (re)                                   \
+	}
+#define YD_SECTION(h, f)                                   \
+	{                                                  \
+		.type = YT_MAP, .help = (h), .fields = (f) \
+	}
+/* clang-format on */
+
 struct yd_field {
 	const char *key;
 	yd_handler fn;
 	int with_null; /* call fn for a null value too (default: skip it) */
+	struct yd_doc doc;
 };
 
 /*

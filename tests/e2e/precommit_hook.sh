@@ -44,7 +44,7 @@ expect_contains "the hook names the size error" "$err" \
 expect_contains "the hook names the duplicate address" "$err" \
 	"proxmox/vms/k8s-dev.yaml:6:13: error: IPv4 address '192.168.1.20' is also used by proxmox/vms/k8s-observability.yaml"
 expect_contains "and in the file it clashes with" "$err" \
-	"proxmox/vms/k8s-observability.yaml:8:13: error: IPv4 address '192.168.1.20' is also used by proxmox/vms/k8s-dev.yaml"
+	"proxmox/vms/k8s-observability.yaml:9:13: error: IPv4 address '192.168.1.20' is also used by proxmox/vms/k8s-dev.yaml"
 expect_eq "HEAD did not move" "$(git rev-parse HEAD)" "$head0"
 
 # Fixing only the work tree is not enough: the hook checks the index.

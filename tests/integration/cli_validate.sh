@@ -24,7 +24,7 @@ expect_contains "excluded boot-server" "$out" "excluded: proxmox/vms/boot-server
 expect_not_contains "excluded file not validated" "$out" "boot-server   "
 expect_contains "summary" "$out" "5 definitions valid, 2 warnings"
 expect_contains "Telmate-only key warning" "$err" \
-	"proxmox/vms/ci-runner.yaml:16:1: warning: define_connection_info: a Terraform provider setting with no meaning for pve-gitops; ignored"
+	"proxmox/vms/ci-runner.yaml:17:1: warning: define_connection_info: a Terraform provider setting with no meaning for pve-gitops; ignored"
 expect_not_contains "no colour when stderr is not a terminal" "$err" $'\033'
 
 run "$bin" -C "$repo" -q validate

@@ -125,6 +125,9 @@ static int d_format(struct ydecoder *d, void *t, const struct ynode *k,
 	return yd_enum(d, v, path, pve_disk_formats, &DISK(t)->format);
 }
 
+/* check_mount as a pattern: absolute, normalised, no trailing '/' */
+#define MOUNT_RE "^(?!.*/\\.\\.?(?:/|$))(?!.*//)(?:/[A-Za-z0-9._-]+)+$"
+
 static int check_mount(const char *s, struct strbuf *why)
 {
 	const char *p;
@@ -165,14 +168,15 @@ static int d_cache(struct ydecoder *d, void *t, const struct ynode *k,
 	return yd_enum(d, v, path, pve_disk_caches, &DISK(t)->cache);
 }
 
+static const char *const disk_kinds[] = { "disk", "cloudinit", "cdrom",
+					  "passthrough", NULL };
+static const char *const disk_aio[] = { "native", "threads", "io_uring", NULL };
+
 static int d_asyncio(struct ydecoder *d, void *t, const struct ynode *k,
 		     const struct ynode *v, const char *path)
 {
-	static const char *const aio[] = { "native", "threads", "io_uring",
-					   NULL };
-
 	(void)k;
-	return yd_enum(d, v, path, aio, &DISK(t)->asyncio);
+	return yd_enum(d, v, path, disk_aio, &DISK(t)->asyncio);
 }
 
 static int d_discard(struct ydecoder *d, void *t, const struct ynode *k,
@@ -281,46 +285,136 @@ static const struct {
 	struct yd_field f;
 	unsigned group;
 } disk_keys[] = {
-	{ { "size", d_size, 0 }, DK_SIZE },
-	{ { "storage", d_storage, 0 }, DK_STORAGE },
-	{ { "format", d_format, 0 }, DK_FORMAT },
-	{ { "mount", d_mount, 0 }, DK_MOUNT },
-	{ { "cache", d_cache, 0 }, DK_OPTS },
-	{ { "discard", d_discard, 0 }, DK_OPTS },
-	{ { "iothread", d_iothread, 0 }, DK_OPTS },
-	{ { "ssd", d_ssd, 0 }, DK_OPTS },
-	{ { "emulatessd", d_ssd, 0 }, DK_OPTS },
-	{ { "backup", d_backup, 0 }, DK_OPTS },
-	{ { "replicate", d_replicate, 0 }, DK_OPTS },
-	{ { "readonly", d_readonly, 0 }, DK_OPTS },
-	{ { "asyncio", d_asyncio, 0 }, DK_OPTS },
-	{ { "iops_rd", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_rd_max", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_rd_max_length", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_wr", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_wr_max", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_wr_max_length", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_rd", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_rd_max", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_wr", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_wr_max", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_r_concurrent", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_r_burst", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_r_burst_length", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_wr_concurrent", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_wr_burst", d_throttle, 0 }, DK_OPTS },
-	{ { "iops_wr_burst_length", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_r_concurrent", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_r_burst", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_wr_concurrent", d_throttle, 0 }, DK_OPTS },
-	{ { "mbps_wr_burst", d_throttle, 0 }, DK_OPTS },
-	{ { "iso", d_iso, 0 }, DK_ISO },
-	{ { "passthrough", d_cdrom_passthrough, 0 }, DK_ISO },
-	{ { "file", d_file, 0 }, DK_FILE },
-	{ { "slot", d_slot, 0 }, DK_SLOT },
-	{ { "type", d_type, 0 }, DK_SLOT },
-	{ { "cloudinit", d_cloudinit_flag, 0 }, DK_SLOT },
+	{ { "size", d_size, 0,
+	    YD_STR("size with a unit: K, M, G or T (32G)", NULL, PVE_SIZE_RE) },
+	  DK_SIZE },
+	{ { "storage", d_storage, 0,
+	    YD_STR("Proxmox storage id", NULL, PVE_STORAGE_ID_RE) },
+	  DK_STORAGE },
+	{ { "format", d_format, 0,
+	    YD_ENUM("image format", NULL, pve_disk_formats) },
+	  DK_FORMAT },
+	{ { "mount", d_mount, 0,
+	    YD_STR("where the playbook mounts the disk", NULL, MOUNT_RE) },
+	  DK_MOUNT },
+	{ { "cache", d_cache, 0, YD_ENUM("cache mode", NULL, pve_disk_caches) },
+	  DK_OPTS },
+	{ { "discard", d_discard, 0,
+	    YD_DOC(YT_TFBOOL, "pass discards (also on, ignore)", NULL) },
+	  DK_OPTS },
+	{ { "iothread", d_iothread, 0,
+	    YD_DOC(YT_TFBOOL, "an I/O thread for the disk", NULL) },
+	  DK_OPTS },
+	{ { "ssd", d_ssd, 0,
+	    YD_DOC(YT_TFBOOL, "shown to the guest as an SSD", NULL) },
+	  DK_OPTS },
+	{ { "emulatessd", d_ssd, 0,
+	    YD_DOC(YT_TFBOOL, "ssd, in Telmate 3.x's spelling", NULL) },
+	  DK_OPTS },
+	{ { "backup", d_backup, 0,
+	    YD_DOC(YT_TFBOOL, "included in backups", NULL) },
+	  DK_OPTS },
+	{ { "replicate", d_replicate, 0,
+	    YD_DOC(YT_TFBOOL, "included in replication", NULL) },
+	  DK_OPTS },
+	{ { "readonly", d_readonly, 0, YD_DOC(YT_TFBOOL, "read-only", NULL) },
+	  DK_OPTS },
+	{ { "asyncio", d_asyncio, 0,
+	    YD_ENUM("asynchronous I/O mode", NULL, disk_aio) },
+	  DK_OPTS },
+	{ { "iops_rd", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_rd", NULL) },
+	  DK_OPTS },
+	{ { "iops_rd_max", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_rd_max", NULL) },
+	  DK_OPTS },
+	{ { "iops_rd_max_length", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_rd_max_length", NULL) },
+	  DK_OPTS },
+	{ { "iops_wr", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_wr", NULL) },
+	  DK_OPTS },
+	{ { "iops_wr_max", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_wr_max", NULL) },
+	  DK_OPTS },
+	{ { "iops_wr_max_length", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_wr_max_length", NULL) },
+	  DK_OPTS },
+	{ { "mbps_rd", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_rd", NULL) },
+	  DK_OPTS },
+	{ { "mbps_rd_max", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_rd_max", NULL) },
+	  DK_OPTS },
+	{ { "mbps_wr", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_wr", NULL) },
+	  DK_OPTS },
+	{ { "mbps_wr_max", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_wr_max", NULL) },
+	  DK_OPTS },
+	{ { "iops_r_concurrent", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_r_concurrent", NULL) },
+	  DK_OPTS },
+	{ { "iops_r_burst", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_r_burst", NULL) },
+	  DK_OPTS },
+	{ { "iops_r_burst_length", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_r_burst_length", NULL) },
+	  DK_OPTS },
+	{ { "iops_wr_concurrent", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_wr_concurrent", NULL) },
+	  DK_OPTS },
+	{ { "iops_wr_burst", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_wr_burst", NULL) },
+	  DK_OPTS },
+	{ { "iops_wr_burst_length", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit iops_wr_burst_length", NULL) },
+	  DK_OPTS },
+	{ { "mbps_r_concurrent", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_r_concurrent", NULL) },
+	  DK_OPTS },
+	{ { "mbps_r_burst", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_r_burst", NULL) },
+	  DK_OPTS },
+	{ { "mbps_wr_concurrent", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_wr_concurrent", NULL) },
+	  DK_OPTS },
+	{ { "mbps_wr_burst", d_throttle, 0,
+	    YD_DOC(YT_NUMBER, "I/O limit mbps_wr_burst", NULL) },
+	  DK_OPTS },
+	{ { "iso", d_iso, 0,
+	    YD_DOC(YT_STRING, "CD-ROM image volume (storage:iso/NAME.iso)",
+		   NULL) },
+	  DK_ISO },
+	{ { "passthrough", d_cdrom_passthrough, 0,
+	    YD_DOC(YT_TFBOOL, "CD-ROM: the host's drive", NULL) },
+	  DK_ISO },
+	{ { "file", d_file, 0,
+	    YD_DOC(YT_STRING, "passthrough: the host device or volume", NULL) },
+	  DK_FILE },
+	{ { "slot", d_slot, 0,
+	    YD_STR("the list form: slot such as scsi0", NULL,
+		   PVE_DISK_SLOT_RE) },
+	  DK_SLOT },
+	{ { "type", d_type, 0,
+	    YD_ENUM("the list form: kind of drive", "\"disk\"", disk_kinds) },
+	  DK_SLOT },
+	{ { "cloudinit", d_cloudinit_flag, 0,
+	    YD_DOC(YT_TFBOOL, "the list form: a cloud-init drive", NULL) },
+	  DK_SLOT },
 };
+
+#define NR_DISK_KEYS (sizeof(disk_keys) / sizeof(disk_keys[0]))
+
+const struct yd_field *vmdef_disk_fields(void)
+{
+	static struct yd_field all[NR_DISK_KEYS + 1];
+	size_t i;
+
+	for (i = 0; i < NR_DISK_KEYS; i++)
+		all[i] = disk_keys[i].f;
+	return all;
+}
 
 /* Decode one disk mapping with the keys of the allowed groups. */
 static int disk_decode(struct ydecoder *d, struct diskctx *ctx,
@@ -493,8 +587,6 @@ static int disks_map(struct ydecoder *d, struct vmdef *vm,
 static int list_slot(struct ydecoder *d, struct diskctx *ctx,
 		     const struct ynode *item, const char *path)
 {
-	static const char *const kinds[] = { "disk", "cloudinit", "cdrom",
-					     "passthrough", NULL };
 	static const char *const buses[] = { "scsi", "virtio", "sata", "ide",
 					     NULL };
 	const struct ynode *s = ctx->slot_node, *ty = ctx->type_node;
@@ -529,13 +621,13 @@ static int list_slot(struct ydecoder *d, struct diskctx *ctx,
 		struct strbuf tp = STRBUF_INIT;
 
 		yd_path(&tp, path, "type");
-		if (yd_enum(d, ty, tp.buf, kinds, &kind) < 0) {
+		if (yd_enum(d, ty, tp.buf, disk_kinds, &kind) < 0) {
 			strbuf_release(&tp);
 			return -1;
 		}
 		strbuf_release(&tp);
-		for (i = 0; kinds[i]; i++)
-			if (!strcmp(kinds[i], kind))
+		for (i = 0; disk_kinds[i]; i++)
+			if (!strcmp(disk_kinds[i], kind))
 				disk->kind = (enum disk_kind)i;
 		free(kind);
 	}

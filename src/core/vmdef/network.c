@@ -180,16 +180,29 @@ static int n_id(struct ydecoder *d, void *t, const struct ynode *k,
 	return 0;
 }
 
-static const struct yd_field net_fields[] = { { "bridge", n_bridge, 0 },
-					      { "model", n_model, 0 },
-					      { "firewall", n_firewall, 0 },
-					      { "tag", n_tag, 0 },
-					      { "macaddr", n_macaddr, 0 },
-					      { "mtu", n_mtu, 0 },
-					      { "queues", n_queues, 0 },
-					      { "link_down", n_link_down, 0 },
-					      { "id", n_id, 0 },
-					      { NULL, NULL, 0 } };
+const struct yd_field vmdef_net_fields[] = {
+	{ "bridge", n_bridge, 0,
+	  YD_STR("bridge", "\"" VMDEF_DEFAULT_BRIDGE "\"", PVE_BRIDGE_RE) },
+	{ "model", n_model, 0,
+	  YD_ENUM("NIC model", "\"" VMDEF_DEFAULT_MODEL "\"", pve_net_models) },
+	{ "firewall", n_firewall, 0,
+	  YD_DOC(YT_TFBOOL,
+		 "Proxmox firewall on the device (default: "
+		 "defaults.network_firewall)",
+		 "true") },
+	{ "tag", n_tag, 0, YD_INT("VLAN tag", NULL, 1, 4094) },
+	{ "macaddr", n_macaddr, 0,
+	  YD_STR("MAC address (default: Proxmox picks one)", NULL,
+		 PVE_MAC_RE) },
+	{ "mtu", n_mtu, 0, YD_INT("MTU (1: the bridge's)", NULL, 1, 65520) },
+	{ "queues", n_queues, 0, YD_INT("multiqueue queues", NULL, 0, 64) },
+	{ "link_down", n_link_down, 0,
+	  YD_DOC(YT_TFBOOL, "link disconnected", "false") },
+	{ "id", n_id, 0,
+	  YD_INT("device number netN (the list form only)", NULL, 0,
+		 PVE_MAX_NETS - 1) },
+	{ NULL, NULL, 0, { 0 } }
+};
 
 static int net_one(struct ydecoder *d, struct vmdef *vm, const struct ynode *v,
 		   const char *path, unsigned index, int list_form)
@@ -200,7 +213,7 @@ static int net_one(struct ydecoder *d, struct vmdef *vm, const struct ynode *v,
 
 	net.line = v->line;
 	net.col = v->col;
-	if (yd_map(d, v, path, net_fields, &ctx) < 0)
+	if (yd_map(d, v, path, vmdef_net_fields, &ctx) < 0)
 		goto fail;
 	if (ctx.has_id && !list_form) {
 		yd_error(d, v, path,

@@ -196,15 +196,16 @@ static int f_migrate(struct ydecoder *d, void *t, const struct ynode *k,
 	return yd_tfbool(d, v, path, &VM(t)->migrate);
 }
 
+static const char *const vm_states[] = { "running", "stopped", "started",
+					 NULL };
+
 static int f_vm_state(struct ydecoder *d, void *t, const struct ynode *k,
 		      const struct ynode *v, const char *path)
 {
-	static const char *const states[] = { "running", "stopped", "started",
-					      NULL };
 	char *s = NULL;
 
 	(void)k;
-	if (yd_enum(d, v, path, states, &s) < 0)
+	if (yd_enum(d, v, path, vm_states, &s) < 0)
 		return -1;
 	VM(t)->vm_state = !strcmp(s, "running")	  ? VM_STATE_RUNNING
 			  : !strcmp(s, "stopped") ? VM_STATE_STOPPED
@@ -458,43 +459,133 @@ static int f_args(struct ydecoder *d, void *t, const struct ynode *k,
 	return 0;
 }
 
+/* The keys of a VM definition, each with its documentation (yd_doc). */
 static const struct yd_field vm_fields[] = {
-	{ "name", f_name, 1 },
-	{ "target_node", f_target_node, 1 },
-	{ "cores", f_cores, 0 },
-	{ "sockets", f_sockets, 0 },
-	{ "memory", f_memory, 0 },
-	{ "clone", f_clone, 0 },
-	{ "cpu_type", f_cpu_type, 0 },
-	{ "ipconfig0", f_ipconfig0, 0 },
-	{ "ciuser", f_ciuser, 0 },
-	{ "network", vmdef_field_network, 0 },
-	{ "disks", vmdef_field_disks, 0 },
-	{ "nested_disks", vmdef_field_nested_disks, 0 },
-	{ "onboot", f_onboot, 0 },
-	{ "boot", f_boot, 0 },
-	{ "agent", f_agent, 0 },
-	{ "full_clone", f_full_clone, 0 },
-	{ "vm_state", f_vm_state, 0 },
-	{ "serial", vmdef_field_serial, 0 },
-	{ "scsihw", f_scsihw, 0 },
-	{ "nameserver", f_nameserver, 0 },
-	{ "searchdomain", f_searchdomain, 0 },
-	{ "sshkeys", f_sshkeys, 0 },
-	{ "cipassword", f_cipassword, 0 },
-	{ "cipassword_env", f_cipassword_env, 0 },
-	{ "tags", f_tags, 0 },
-	{ "ansible_groups", f_ansible_groups, 0 },
-	{ "description", f_description, 0 },
-	{ "args", f_args, 0 },
-	{ "vmid", f_vmid, 0 },
-	{ "define_connection_info", f_terraform_only, 1 },
-	{ "skip_ipv6", f_terraform_only, 1 },
-	{ "automatic_reboot", f_automatic_reboot, 0 },
-	{ "migrate", f_migrate, 0 },
-	{ "template", f_terraform_only, 1 },
-	{ NULL, NULL, 0 },
+	{ "name", f_name, 1,
+	  YD_REQUIRED("VM name, a DNS name (k01 or k01.example.org); unique "
+		      "across the definitions",
+		      PVE_DNS_NAME_RE) },
+	{ "target_node", f_target_node, 1,
+	  YD_REQUIRED("Proxmox node to create the VM on", PVE_NODE_NAME_RE) },
+	{ "cores", f_cores, 0,
+	  YD_INT("CPU cores per socket", "1", 1, VMDEF_MAX_CORES) },
+	{ "sockets", f_sockets, 0,
+	  YD_INT("CPU sockets", "1", 1, VMDEF_MAX_SOCKETS) },
+	{ "memory", f_memory, 0,
+	  YD_INT("memory in MiB", "1024", PVE_MEMORY_MIN, PVE_MEMORY_MAX) },
+	{ "clone", f_clone, 0,
+	  YD_STR("template to clone; without it an empty VM is created (PXE "
+		 "or ISO install)",
+		 NULL, PVE_DNS_NAME_RE) },
+	{ "cpu_type", f_cpu_type, 0,
+	  YD_ONE_OF("Proxmox CPU type: a built-in model (host, kvm64, "
+		    "x86-64-v2-AES, ...) or custom-NAME",
+		    "\"" VMDEF_DEFAULT_CPU "\"", pve_cpu_types,
+		    "^custom-[A-Za-z0-9._-]+$") },
+	{ "ipconfig0", f_ipconfig0, 0,
+	  YD_DOC(YT_STRING,
+		 "cloud-init address of net0: ip=CIDR,gw=ADDR or ip=dhcp "
+		 "(ip6= likewise); without it, DHCP",
+		 NULL) },
+	{ "ciuser", f_ciuser, 0, YD_STR("cloud-init user", NULL, PVE_USER_RE) },
+	{ "network", vmdef_field_network, 0,
+	  YD_FIELDS(YT_MAPS,
+		    "network device net0 (a mapping) or net0, net1, ... (a "
+		    "list)",
+		    vmdef_net_fields) },
+	{ "disks", vmdef_field_disks, 0,
+	  YD_SLOTS("disks: a mapping of slots (scsi0: {size: 32G, ...}) "
+		   "or a list of disks each with slot and type",
+		   vmdef_disk_fields, PVE_DISK_SLOT_RE) },
+	{ "nested_disks", vmdef_field_nested_disks, 0,
+	  YD_DOC(YT_DICT,
+		 "disks in Telmate 3.x's nested form (scsi: {scsi0: {disk: "
+		 "{...}}})",
+		 NULL) },
+	{ "onboot", f_onboot, 0,
+	  YD_DOC(YT_TFBOOL,
+		 "start the VM when its node boots (default: "
+		 "defaults.onboot)",
+		 "true") },
+	{ "boot", f_boot, 0,
+	  YD_DOC(YT_STRING, "boot order, such as order=scsi0;net0", NULL) },
+	{ "agent", f_agent, 0,
+	  YD_DOC(YT_TFBOOL,
+		 "QEMU guest agent enabled (default: "
+		 "defaults.agent)",
+		 "false") },
+	{ "full_clone", f_full_clone, 0,
+	  YD_DOC(YT_TFBOOL,
+		 "full clone rather than linked (default: "
+		 "defaults.full_clone)",
+		 "false") },
+	{ "vm_state", f_vm_state, 0,
+	  YD_ENUM("power state to keep the VM in", "\"running\"", vm_states) },
+	{ "serial", vmdef_field_serial, 0,
+	  YD_DOC(YT_ANY,
+		 "serial ports: socket, /dev/ttySN, or a mapping {id, type} "
+		 "(or a list of them)",
+		 NULL) },
+	{ "scsihw", f_scsihw, 0,
+	  YD_ENUM("SCSI controller (default: defaults.scsihw)",
+		  "\"" VMDEF_DEFAULT_SCSIHW "\"", pve_scsihw_models) },
+	{ "nameserver", f_nameserver, 0,
+	  YD_DOC(YT_STRING, "cloud-init DNS servers, space-separated", NULL) },
+	{ "searchdomain", f_searchdomain, 0,
+	  YD_DOC(YT_STRING, "cloud-init DNS search domain", NULL) },
+	{ "sshkeys", f_sshkeys, 0,
+	  YD_DOC(YT_STRINGS,
+		 "cloud-init SSH public keys, one per line or a list", NULL) },
+	{ "cipassword", f_cipassword, 0,
+	  YD_DOC(YT_STRING,
+		 "cloud-init password in clear text (refused with "
+		 "strict_secrets); prefer cipassword_env",
+		 NULL) },
+	{ "cipassword_env", f_cipassword_env, 0,
+	  YD_STR("environment variable holding the cloud-init password", NULL,
+		 PVE_IDENTIFIER_RE) },
+	{ "tags", f_tags, 0,
+	  YD_DOC(YT_STRINGS,
+		 "Proxmox tags, a list or one string split on ';', ',' and "
+		 "spaces (pve-gitops and pg-* are reserved)",
+		 NULL) },
+	{ "ansible_groups", f_ansible_groups, 0,
+	  YD_DOC(YT_LIST,
+		 "Ansible groups of the VM, beyond those of inventory_groups",
+		 NULL) },
+	{ "description", f_description, 0,
+	  YD_STRMAX("Proxmox notes of the VM (at most 8192 bytes)", 8192) },
+	{ "args", f_args, 0,
+	  YD_DOC(YT_STRING,
+		 "raw QEMU arguments (applied only with "
+		 "PVE_GITOPS_ALLOW_QEMU_ARGS=1)",
+		 NULL) },
+	{ "vmid", f_vmid, 0,
+	  YD_INT("VM id; without it Proxmox picks the next free one", NULL,
+		 PVE_VMID_MIN, PVE_VMID_MAX) },
+	{ "define_connection_info", f_terraform_only, 1,
+	  YD_DOC(YT_ANY, "Terraform provider setting; ignored", NULL) },
+	{ "skip_ipv6", f_terraform_only, 1,
+	  YD_DOC(YT_ANY, "Terraform provider setting; ignored", NULL) },
+	{ "automatic_reboot", f_automatic_reboot, 0,
+	  YD_DOC(YT_TFBOOL,
+		 "reboot the VM when a change needs it (default: "
+		 "defaults.automatic_reboot)",
+		 "true") },
+	{ "migrate", f_migrate, 0,
+	  YD_DOC(YT_TFBOOL,
+		 "a changed target_node migrates the VM (live when it runs); "
+		 "false: plan blocks the change",
+		 "true") },
+	{ "template", f_terraform_only, 1,
+	  YD_DOC(YT_ANY, "Terraform provider setting; ignored", NULL) },
+	{ NULL, NULL, 0, { 0 } },
 };
+
+const struct yd_field *vmdef_fields(void)
+{
+	return vm_fields;
+}
 
 /* ---- whole-definition checks ------------------------------------------ */
 

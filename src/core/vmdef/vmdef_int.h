@@ -39,6 +39,10 @@ const struct vmdef_defaults *vmdef_defaults_of(const struct vmctx *ctx);
 #define VM(t) (((struct vmctx *)(t))->vm)
 
 /* yd_field handlers (t is the struct vmctx): "serial", "network" */
+/* The keys of one network device (network.c). */
+extern const struct yd_field vmdef_net_fields[];
+/* The keys of a disk, every form's (disks.c). */
+const struct yd_field *vmdef_disk_fields(void);
 int vmdef_field_serial(struct ydecoder *d, void *t, const struct ynode *k,
 		       const struct ynode *v, const char *path);
 int vmdef_field_network(struct ydecoder *d, void *t, const struct ynode *k,
