@@ -12,6 +12,7 @@ Loopback only: the simulators and sshd listen on 127.0.0.0/8.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,22 @@ def wait_for(cond, timeout, step=0.1):
             return True
         time.sleep(step)
     return False
+
+
+def run_session(args, env, timeout):
+    """args with stdin /dev/null in a session of its own, so that on a
+    timeout its children go with it (its process group killed, stderr
+    saying so): the finished process (subprocess.CompletedProcess)."""
+    proc = subprocess.Popen(list(args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += "\n(killed after %d s)" % timeout
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 class Workdir:
