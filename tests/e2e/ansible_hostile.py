@@ -26,7 +26,6 @@ Usage: ansible_hostile.py PVE_GITOPS
 """
 import os
 import pwd
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
+import e2elib  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 from simlib import Tap  # noqa: E402
 
@@ -159,18 +159,8 @@ class Repo:
         t0 = time.monotonic()
         # its own session: on a timeout its children (an ansible-inventory
         # expanding a huge range, before the fix) go with it
-        proc = subprocess.Popen([BIN, "-C", self.repo, "--no-color"] +
-                                list(args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env,
-                                stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            err += "\n(killed after 120 s)"
-        p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        p = e2elib.run_session([BIN, "-C", self.repo, "--no-color"] +
+                               list(args), env, 120)
         p.seconds = time.monotonic() - t0
         return p
 

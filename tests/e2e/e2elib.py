@@ -1,9 +1,10 @@
-"""The set-up the end-to-end tests (chain.py, dhcp_chain.py, runners.py)
-and bench/provision.py share: a temporary directory holding a bare git
-repository as the remote and a clone of it with a git identity, the
-infrastructure repository copied from examples/infra and pointed at
-proxmox-sim, the sshd servers of sshdlib.py (and vault-sim if any), the
-environment the binary runs with, running it, waiting, cleanup.
+"""The set-up the end-to-end tests (chain.py, dhcp_chain.py, runners.py,
+push_conflict.py, workloads_published.py, ...) and bench/provision.py
+share: a temporary directory holding a bare git repository as the remote
+and clones of it with a git identity, the infrastructure repository
+copied from examples/infra and pointed at proxmox-sim, the sshd servers
+of sshdlib.py (and vault-sim if any), the environment the binary runs
+with, running it, waiting, cleanup.
 
 Loopback only: the simulators and sshd listen on 127.0.0.0/8.
 """
@@ -11,6 +12,7 @@ Loopback only: the simulators and sshd listen on 127.0.0.0/8.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,22 @@ def wait_for(cond, timeout, step=0.1):
             return True
         time.sleep(step)
     return False
+
+
+def run_session(args, env, timeout):
+    """args with stdin /dev/null in a session of its own, so that on a
+    timeout its children go with it (its process group killed, stderr
+    saying so): the finished process (subprocess.CompletedProcess)."""
+    proc = subprocess.Popen(list(args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += "\n(killed after %d s)" % timeout
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 class Workdir:
@@ -124,24 +142,27 @@ class Workdir:
       ansible.builtin.command: "true"
 """ % (log, extra_tasks))
 
-    def vm_file(self, name, ip, node="node01", agent=False, extra=""):
-        """proxmox/vms/NAME.yaml: one core, 1 GiB, a clone of
-        ubuntu24-template on node, user root, address ip/8 (or "dhcp")."""
+    def vm_file(self, name, ip, node="node01", agent=False, extra="",
+                cwd=None):
+        """proxmox/vms/NAME.yaml in cwd (the working clone): one core,
+        1 GiB, a clone of ubuntu24-template on node, user root, address
+        ip/8 (or "dhcp")."""
         ipconfig = ("ip=dhcp" if ip == "dhcp"
                     else '"ip=%s/8,gw=127.0.0.1"' % ip)
-        with open(os.path.join(self.repo, "proxmox", "vms", name + ".yaml"),
-                  "w") as f:
+        with open(os.path.join(cwd or self.repo, "proxmox", "vms",
+                               name + ".yaml"), "w") as f:
             f.write("name: %s\ntarget_node: %s\ncores: 1\nmemory: 1024\n"
                     "clone: ubuntu24-template\nipconfig0: %s\nciuser: root\n"
                     "%s%s" % (name, node, ipconfig,
                               "agent: 1\n" if agent else "", extra))
 
-    def commit(self, msg, push=True):
-        """Commit everything in the working clone; push it to main."""
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", msg)
+    def commit(self, msg, push=True, cwd=None):
+        """Commit everything in cwd (the working clone); push it to
+        main."""
+        self.git("add", "-A", cwd=cwd)
+        self.git("commit", "-q", "-m", msg, cwd=cwd)
         if push:
-            self.git("push", "-q", "origin", "HEAD:main")
+            self.git("push", "-q", "origin", "HEAD:main", cwd=cwd)
 
     def clone(self, name, user=None, email=None):
         """dir/NAME, a clone of the remote with its own git identity."""
@@ -174,11 +195,13 @@ class Workdir:
             e.pop(k, None)
         return e
 
-    def run(self, binary, env, *args, timeout=600):
-        """binary -C REPO --no-color ARGS: the finished process."""
-        return subprocess.run([binary, "-C", self.repo, "--no-color"] +
-                              list(args), capture_output=True, text=True,
-                              env=env, timeout=timeout)
+    def run(self, binary, env, *args, timeout=600, cwd=None):
+        """binary -C CWD --no-color ARGS (CWD the working clone unless
+        given): the finished process."""
+        return subprocess.run([binary, "-C", cwd or self.repo,
+                               "--no-color"] + list(args),
+                              capture_output=True, text=True, env=env,
+                              timeout=timeout)
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)

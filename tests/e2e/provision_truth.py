@@ -27,7 +27,6 @@ Usage: provision_truth.py PVE_GITOPS
 """
 import os
 import pwd
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
+import e2elib  # noqa: E402
 from sshdlib import Sshds, keygen  # noqa: E402
 from simlib import Tap  # noqa: E402
 
@@ -142,19 +142,8 @@ class Repo:
         for k in ("ANSIBLE_CONFIG", "ANSIBLE_SSH_ARGS", "VAULT_TOKEN",
                   "ANSIBLE_HOST_KEY_CHECKING", "PM_API_URL"):
             env.pop(k, None)
-        proc = subprocess.Popen([BIN, "-C", self.repo, "--no-color"] +
-                                list(args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env,
-                                stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=180)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            err += "\n(killed after 180 s)"
-        return subprocess.CompletedProcess(proc.args, proc.returncode, out,
-                                           err)
+        return e2elib.run_session([BIN, "-C", self.repo, "--no-color"] +
+                                  list(args), env, 180)
 
 
 def eq(t, got, want, name, out):
@@ -311,10 +300,9 @@ def lease_lost(t, r, flag):
                      ANSIBLE_LOCAL_TEMP=r.d + "/at",
                      ANSIBLE_PRIVATE_KEY_FILE=r.sshd.client_key),
             stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not r.git(
-                "for-each-ref", "refs/pve-gitops/lease").strip():
-            time.sleep(0.05)
+        e2elib.wait_for(lambda: r.git("for-each-ref",
+                                      "refs/pve-gitops/lease").strip(),
+                        30, 0.05)
         tree = r.git("mktree").strip()
         other = subprocess.run(
             ["git", "-C", r.repo, "commit-tree", tree], check=True,

@@ -35,113 +35,40 @@ Usage: push_conflict.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
 
 import os
-import re
-import shutil
 import stat
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from kubelib import asan_build  # noqa: E402
-from simlib import Sim, Tap  # noqa: E402
+import e2elib  # noqa: E402
+from simlib import Tap  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 
 BIN, PSIM, SRC = sys.argv[1:4]
 SECRET = "5e1d7c3a-9b2f-4e6d-8a0c-1f3e5a7b9c2d"
 t = Tap()
-D = tempfile.mkdtemp(prefix="pve-gitops-pushc.")
-REPO = os.path.join(D, "repo")
-OTHER = os.path.join(D, "other")
-REMOTE = os.path.join(D, "remote.git")
+W = e2elib.Workdir("pve-gitops-pushc.")
+D, REPO, REMOTE = W.dir, W.repo, W.remote
+OTHER = W.path("other")
 KNOWN = os.path.join(D, "ssh", "known_hosts")
 AUTO = "Auto-update Ansible inventory [ansible haproxy]"
-
-
-def git(*args, cwd=REPO):
-    p = subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True,
-                       text=True)
-    if p.returncode:
-        raise RuntimeError("git %s: %s" % (args, p.stderr))
-    return p.stdout.strip()
-
-
-def commit(msg, cwd=REPO, push=True):
-    git("add", "-A", cwd=cwd)
-    git("commit", "-q", "-m", msg, cwd=cwd)
-    if push:
-        git("push", "-q", "origin", "HEAD:main", cwd=cwd)
-
-
-def vm_file(name, ip, cwd=REPO):
-    with open(os.path.join(cwd, "proxmox", "vms", name + ".yaml"),
-              "w") as f:
-        f.write("name: %s\ntarget_node: node01\ncores: 1\nmemory: 1024\n"
-                "clone: ubuntu24-template\n"
-                'ipconfig0: "ip=%s/8,gw=127.0.0.1"\nciuser: root\n'
-                % (name, ip))
+git, commit, vm_file, remote_log = W.git, W.commit, W.vm_file, W.remote_log
 
 
 def setup(psim, sshd):
-    git("init", "-q", "--bare", "-b", "main", REMOTE, cwd=D)
-    os.makedirs(REPO)
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Dev")
-    git("config", "user.email", "dev@example.test")
-    for item in ("pve-gitops.yaml", ".gitignore", "proxmox"):
-        src = os.path.join(SRC, "examples", "infra", item)
-        if os.path.isdir(src):
-            shutil.copytree(src, os.path.join(REPO, item))
-        else:
-            shutil.copy(src, REPO)
-    vms = os.path.join(REPO, "proxmox", "vms")
-    for n in os.listdir(vms):
-        os.unlink(os.path.join(vms, n))
-    cfg = os.path.join(REPO, "pve-gitops.yaml")
-    text = open(cfg).read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (psim.url, psim.fingerprint), text)
-    text = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
-                  r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
-                  "wait_seconds: 20" % (sshd.port, KNOWN), text)
-    if asan_build(BIN):
-        text += "ansible:\n  memory_limit: 0\n"
-    open(cfg, "w").write(text)
-    with open(os.path.join(REPO, "proxmox", "playbooks", "haproxy.yml"),
-              "w") as f:
-        f.write("""- hosts: "{{ target_hosts }}"
-  gather_facts: false
-  tasks:
-    - name: record the run
-      ansible.builtin.shell: >-
-        echo "{{ ansible_play_hosts_all | sort | join(',') }}"
-        >> %s/haproxy-runs.log
-      delegate_to: localhost
-      run_once: true
-    - name: reach each host
-      ansible.builtin.command: "true"
-""" % D)
-    git("remote", "add", "origin", REMOTE)
+    W.infra_repo(SRC)
+    W.configure(psim, sshd, KNOWN, extra=e2elib.asan_ansible(BIN))
+    W.record_playbook("haproxy", os.path.join(D, "haproxy-runs.log"))
     commit("chore: the infrastructure repository")
 
 
 def env_for(sshd):
-    home = os.path.join(D, "home")
-    os.makedirs(home, exist_ok=True)
-    e = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
-             PM_API_TOKEN_SECRET=SECRET, HOME=home,
-             ANSIBLE_PRIVATE_KEY_FILE=sshd.client_key, ANSIBLE_NOCOLOR="1")
-    e.pop("PM_API_URL", None)
-    e.pop("VAULT_TOKEN", None)
-    return e
+    return W.env(sshd, SECRET, drop=("VAULT_TOKEN",))
 
 
 def pg(env, *args, cwd=REPO):
-    return subprocess.run([BIN, "-C", cwd, "--no-color"] + list(args),
-                          capture_output=True, text=True, env=env,
-                          timeout=600)
+    return W.run(BIN, env, *args, cwd=cwd)
 
 
 def hook(body):
@@ -159,10 +86,6 @@ cd %s || exit 1
 } >> %s/hook.log 2>&1
 """ % (OTHER, body, D))
     os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
-
-
-def remote_log():
-    return git("log", "--format=%s", "main", cwd=REMOTE).splitlines()
 
 
 def runs_log():
@@ -186,9 +109,7 @@ def stage_rival(env):
         return False
     # the teammate's commit, made now, pushed by the hook later: a host of
     # their own in new_hosts.txt, and a change to the inventory
-    git("clone", "-q", REMOTE, OTHER, cwd=D)
-    git("config", "user.name", "Other", cwd=OTHER)
-    git("config", "user.email", "other@example.test", cwd=OTHER)
+    W.clone("other", "Other", "other@example.test")
     ini = os.path.join(OTHER, "proxmox", "k8s.ini")
     text = open(ini).read()
     assert "\n[all:vars]\n" in text, text
@@ -399,8 +320,8 @@ git push -q origin HEAD:main""" % (D, D))
 
 def main():
     with Sshds(["127.0.0.2", "127.0.0.3", "127.0.0.7"]) as sshd, \
-            Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",
-                "--boot-ms", "0") as psim:
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10",
+                       "--boot-ms", "0") as psim:
         setup(psim, sshd)
         env = env_for(sshd)
         if stage_rival(env):
@@ -408,7 +329,7 @@ def main():
             stage_other_runner(env)
             stage_remote_refusals(env)
             stage_bounded(env)
-    shutil.rmtree(D, ignore_errors=True)
+    W.cleanup()
     t.done()
 
 

@@ -18,17 +18,13 @@ Usage: workloads_published.py PVE_GITOPS PROXMOX_SIM VAULT_SIM SOURCE_DIR
 
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from kubelib import asan_build  # noqa: E402
-from simlib import Sim, Tap  # noqa: E402
+import e2elib  # noqa: E402
+from simlib import Tap  # noqa: E402
 from sshdlib import Sshds  # noqa: E402
 from vault_simlib import VaultSim  # noqa: E402
 
@@ -36,9 +32,8 @@ BIN, PSIM, VSIM, SRC = sys.argv[1:5]
 SECRET = "3e5f7a9b-1c3d-4e5f-8a9b-0c1d2e3f4a5b"
 VTOKEN = "s.wlpublishede2e000000000"
 t = Tap()
-D = tempfile.mkdtemp(prefix="pve-gitops-wlp.")
-REPO = os.path.join(D, "repo")
-REMOTE = os.path.join(D, "remote.git")
+W = e2elib.Workdir("pve-gitops-wlp.")
+D, REPO = W.dir, W.repo
 KNOWN = os.path.join(D, "ssh", "known_hosts")
 STUB_DIR = os.path.join(D, "stub")
 RECORD = os.path.join(D, "record.jsonl")
@@ -64,51 +59,13 @@ K3S = ("apiVersion: v1\nclusters:\n- cluster:\n"
        "    client-key-data: R0hJ\n")
 
 
-def git(*args, cwd=REPO):
-    p = subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True,
-                       text=True)
-    if p.returncode:
-        raise RuntimeError("%s: %s" % (args, p.stderr))
-    return p.stdout.strip()
-
-
-def commit(msg):
-    git("add", "-A")
-    git("commit", "-q", "-m", msg)
-    git("push", "-q", "origin", "HEAD:main")
-
-
-def configure(psim, vsim, sshd):
-    cfg = os.path.join(REPO, "pve-gitops.yaml")
-    text = open(cfg).read()
-    text = re.sub(r"  endpoint: .*", "  endpoint: %s\n  tls_fingerprint: "
-                  "\"%s\"" % (psim.url, psim.fingerprint), text)
-    text = re.sub(r"ssh:\n  port: 22\n  known_hosts: .*\n  wait_seconds: "
-                  r"300", "ssh:\n  port: %d\n  known_hosts: %s\n  "
-                  "wait_seconds: 20" % (sshd.port, KNOWN), text)
-    text = text.replace("vault:\n", "vault:\n  addr: %s\n" % vsim.url)
-    text += "workloads: true\n"
-    if asan_build(BIN):
-        text += "ansible:\n  memory_limit: 0\n"
-    open(cfg, "w").write(text)
+git, commit = W.git, W.commit
 
 
 def setup(psim, vsim, sshd):
-    git("init", "-q", "--bare", "-b", "main", REMOTE, cwd=D)
-    os.makedirs(REPO)
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Dev")
-    git("config", "user.email", "dev@example.test")
-    for item in ("pve-gitops.yaml", ".gitignore", "proxmox"):
-        src = os.path.join(SRC, "examples", "infra", item)
-        if os.path.isdir(src):
-            shutil.copytree(src, os.path.join(REPO, item))
-        else:
-            shutil.copy(src, REPO)
-    vms = os.path.join(REPO, "proxmox", "vms")
-    for n in os.listdir(vms):
-        os.unlink(os.path.join(vms, n))
-    configure(psim, vsim, sshd)
+    W.infra_repo(SRC)
+    W.configure(psim, sshd, KNOWN, vault=vsim,
+                extra="workloads: true\n" + e2elib.asan_ansible(BIN))
     fake = os.path.join(D, "fake-k3s-install.sh")
     with open(fake, "w") as f:
         f.write("#!/bin/sh\nset -e\nmkdir -p %s\ncat > %s/k3s.yaml <<EOF\n"
@@ -123,26 +80,18 @@ def setup(psim, vsim, sshd):
     with open(os.path.join(REPO, "clusters", "e2e.yaml"), "w") as f:
         f.write("kubernetes_context: k8s-e2e\n"
                 "workloads: [externaldns, cert_manager]\n")
-    git("remote", "add", "origin", REMOTE)
     commit("chore: the infrastructure repository and its workspace")
 
 
 def env_for(vsim, sshd):
-    home = os.path.join(D, "home")
-    os.makedirs(home, exist_ok=True)
     os.makedirs(STUB_DIR)
     with open(os.path.join(STUB_DIR, "terraform"), "w") as f:
         f.write(STUB)
     os.chmod(os.path.join(STUB_DIR, "terraform"), 0o755)
     path = [STUB_DIR, os.path.dirname(os.path.abspath(BIN))] + [
         p for p in os.environ["PATH"].split(":") if p != "/usr/local/bin"]
-    e = dict(os.environ, PM_API_TOKEN_ID="root@pam!ci",
-             PM_API_TOKEN_SECRET=SECRET, VAULT_ADDR=vsim.url,
-             VAULT_TOKEN=VTOKEN, HOME=home, STUB_RECORD=RECORD,
-             ANSIBLE_PRIVATE_KEY_FILE=sshd.client_key, ANSIBLE_NOCOLOR="1",
-             PATH=":".join(path))
-    e.pop("PM_API_URL", None)
-    return e
+    return W.env(sshd, SECRET, VAULT_ADDR=vsim.url, VAULT_TOKEN=VTOKEN,
+                 STUB_RECORD=RECORD, PATH=":".join(path))
 
 
 def records():
@@ -153,19 +102,12 @@ def records():
 
 
 def stage_published(env):
-    with open(os.path.join(REPO, "proxmox", "vms", "k8s-e2e.yaml"),
-              "w") as f:
-        f.write("name: k8s-e2e\ntarget_node: node01\ncores: 1\n"
-                "memory: 1024\nclone: ubuntu24-template\n"
-                'ipconfig0: "ip=127.0.0.2/8,gw=127.0.0.1"\nciuser: root\n'
-                "agent: 1\n")
+    W.vm_file("k8s-e2e", "127.0.0.2", agent=True)
     commit("feat: add the k8s-e2e cluster [ansible k8s-e2e]")
     t.ok(git("show", "--name-only", "--format=", "HEAD").split() ==
          ["proxmox/vms/k8s-e2e.yaml"], "the tagged commit changes no "
          "workspace file")
-    p = subprocess.run([BIN, "-C", REPO, "--no-color", "run", "--commit",
-                        "HEAD"], capture_output=True, text=True, env=env,
-                       timeout=600)
+    p = W.run(BIN, env, "run", "--commit", "HEAD")
     if not t.eq(p.returncode, 0, "run --commit HEAD exits 0"):
         print("#", p.stdout[-3000:], p.stderr[-3000:])
         return
@@ -190,13 +132,13 @@ def stage_published(env):
 def main():
     with Sshds(["127.0.0.2"]) as sshd, \
             VaultSim(VSIM, token=VTOKEN) as vsim, \
-            Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--task-ms", "10",
-                "--boot-ms", "0", "--guest-host-key",
-                "127.0.0.2=" + sshd.host_pub_file("127.0.0.2")) as psim:
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10", "--boot-ms", "0",
+                       "--guest-host-key",
+                       "127.0.0.2=" + sshd.host_pub_file("127.0.0.2")) as psim:
         setup(psim, vsim, sshd)
         env = env_for(vsim, sshd)
         stage_published(env)
-    shutil.rmtree(D, ignore_errors=True)
+    W.cleanup()
     t.done()
 
 

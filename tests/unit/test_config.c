@@ -2,20 +2,8 @@
  * test_config.c - pve-gitops.yaml defaults and decoding.
  */
 #include "test.h"
+#include "config_text.h"
 #include "core/config.h"
-
-static int decode(struct config *cfg, struct diag_list *dl, const char *text)
-{
-	struct ytree t = YTREE_INIT;
-	int rc;
-
-	config_init(cfg);
-	rc = ytree_parse(&t, dl, "pve-gitops.yaml", text, strlen(text));
-	if (rc == 0)
-		rc = config_decode(cfg, dl, "pve-gitops.yaml", t.root);
-	ytree_release(&t);
-	return rc;
-}
 
 static void config__defaults_follow_the_seed(void **state)
 {
@@ -23,7 +11,7 @@ static void config__defaults_follow_the_seed(void **state)
 	struct diag_list dl = DIAG_LIST_INIT;
 
 	(void)state;
-	assert_int_equal(decode(&cfg, &dl, ""), 0);
+	assert_int_equal(config_from_text(&cfg, &dl, ""), 0);
 	assert_string_equal(cfg.vms_dir, "proxmox/vms");
 	assert_string_equal(cfg.inventory, "proxmox/k8s.ini");
 	assert_string_equal(cfg.new_hosts, "proxmox/new_hosts.txt");
@@ -59,14 +47,14 @@ static void config__exclude_is_configurable(void **state)
 	struct diag_list dl = DIAG_LIST_INIT;
 
 	(void)state;
-	assert_int_equal(decode(&cfg, &dl, "exclude: []\n"), 0);
+	assert_int_equal(config_from_text(&cfg, &dl, "exclude: []\n"), 0);
 	assert_int_equal(cfg.exclude.nr, 0);
 	assert_false(config_is_excluded(&cfg, "k8s-home.yaml"));
 	assert_false(config_is_excluded(&cfg, "boot-server.yaml"));
 	config_release(&cfg);
-	assert_int_equal(decode(&cfg, &dl,
-				"exclude:\n  - k8s-home.yaml\n"
-				"  - legacy-db.yaml\n"),
+	assert_int_equal(config_from_text(&cfg, &dl,
+					  "exclude:\n  - k8s-home.yaml\n"
+					  "  - legacy-db.yaml\n"),
 			 0);
 	assert_true(config_is_excluded(&cfg, "k8s-home.yaml"));
 	assert_true(config_is_excluded(&cfg, "legacy-db.yaml"));
@@ -83,15 +71,16 @@ static void config__overrides(void **state)
 	struct diag_list dl = DIAG_LIST_INIT;
 
 	(void)state;
-	assert_int_equal(decode(&cfg, &dl,
-				"vms_dir: infra/vms\nexclude: [old.yaml]\n"
-				"strict_secrets: true\n"
-				"inventory_groups:\n"
-				"  - {pattern: '^web-', group: web}\n"
-				"proxmox: {endpoint: 'https://pve:8006', "
-				"parallel: 8}\n"
-				"ssh: {port: 2222}\n"),
-			 0);
+	assert_int_equal(
+		config_from_text(&cfg, &dl,
+				 "vms_dir: infra/vms\nexclude: [old.yaml]\n"
+				 "strict_secrets: true\n"
+				 "inventory_groups:\n"
+				 "  - {pattern: '^web-', group: web}\n"
+				 "proxmox: {endpoint: 'https://pve:8006', "
+				 "parallel: 8}\n"
+				 "ssh: {port: 2222}\n"),
+		0);
 	assert_string_equal(cfg.vms_dir, "infra/vms");
 	assert_true(config_is_excluded(&cfg, "old.yaml"));
 	assert_false(config_is_excluded(&cfg, "k8s-home.yaml"));
@@ -103,18 +92,22 @@ static void config__overrides(void **state)
 	assert_int_equal(cfg.ssh.port, 2222);
 	assert_false(cfg.provision.cloud_init_error_continue);
 	config_release(&cfg);
-	assert_int_equal(decode(&cfg, &dl,
-				"provision: {on_cloud_init_error: continue}\n"),
-			 0);
+	assert_int_equal(
+		config_from_text(
+			&cfg, &dl,
+			"provision: {on_cloud_init_error: continue}\n"),
+		0);
 	assert_true(cfg.provision.cloud_init_error_continue);
 	config_release(&cfg);
 	assert_int_equal(
-		decode(&cfg, &dl, "provision: {on_cloud_init_error: fail}\n"),
+		config_from_text(&cfg, &dl,
+				 "provision: {on_cloud_init_error: fail}\n"),
 		0);
 	assert_false(cfg.provision.cloud_init_error_continue);
 	config_release(&cfg);
 	/* defaults.migrate: false blocks a target_node change */
-	assert_int_equal(decode(&cfg, &dl, "defaults: {migrate: false}\n"), 0);
+	assert_int_equal(
+		config_from_text(&cfg, &dl, "defaults: {migrate: false}\n"), 0);
 	assert_int_equal(cfg.defaults.migrate, 0);
 	config_release(&cfg);
 	diag_list_release(&dl);
@@ -177,7 +170,8 @@ static void config__errors(void **state)
 		struct config cfg;
 		struct diag_list dl = DIAG_LIST_INIT;
 
-		assert_int_equal(decode(&cfg, &dl, cases[i].text), -1);
+		assert_int_equal(config_from_text(&cfg, &dl, cases[i].text),
+				 -1);
 		assert_int_equal(dl.errors, 1);
 		assert_string_equal(dl.items[0].msg, cases[i].msg);
 		config_release(&cfg);
@@ -206,21 +200,22 @@ static void config__http_limits(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(decode(&cfg, &dl, ""), 0);
+	assert_int_equal(config_from_text(&cfg, &dl, ""), 0);
 	assert_int_equal(cfg.http.connect_timeout_seconds, 10);
 	assert_int_equal(cfg.http.low_speed_seconds, 30);
 	assert_int_equal(cfg.http.timeout_seconds, 300);
 	config_release(&cfg);
-	assert_int_equal(decode(&cfg, &dl,
-				"http: {connect_timeout_seconds: 2, "
-				"low_speed_seconds: 3, timeout_seconds: 4}\n"),
-			 0);
+	assert_int_equal(
+		config_from_text(&cfg, &dl,
+				 "http: {connect_timeout_seconds: 2, "
+				 "low_speed_seconds: 3, timeout_seconds: 4}\n"),
+		0);
 	assert_int_equal(cfg.http.connect_timeout_seconds, 2);
 	assert_int_equal(cfg.http.low_speed_seconds, 3);
 	assert_int_equal(cfg.http.timeout_seconds, 4);
 	config_release(&cfg);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		assert_int_equal(decode(&cfg, &dl, bad[i].text), -1);
+		assert_int_equal(config_from_text(&cfg, &dl, bad[i].text), -1);
 		assert_int_equal(dl.errors, 1);
 		assert_int_equal(dl.items[0].line, bad[i].line);
 		if (bad[i].msg)
@@ -271,7 +266,7 @@ static void config__fingerprint_normalised(void **state)
 		strbuf_reset(&text);
 		strbuf_addf(&text, "proxmox:\n  tls_fingerprint: '%s'\n",
 			    good[i]);
-		assert_int_equal(decode(&cfg, &dl, text.buf), 0);
+		assert_int_equal(config_from_text(&cfg, &dl, text.buf), 0);
 		assert_string_equal(cfg.proxmox.tls_fingerprint, FP_PAIRS);
 		config_release(&cfg);
 		diag_list_release(&dl);
@@ -285,7 +280,7 @@ static void config__fingerprint_normalised(void **state)
 			    "proxmox:\n  endpoint: https://pve:8006\n"
 			    "  tls_fingerprint: '%s'\n",
 			    bad[i]);
-		assert_int_equal(decode(&cfg, &dl, text.buf), -1);
+		assert_int_equal(config_from_text(&cfg, &dl, text.buf), -1);
 		assert_int_equal(dl.errors, 1);
 		assert_int_equal(dl.items[0].line, 3);
 		assert_non_null(
@@ -363,15 +358,16 @@ static void config__workloads(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(decode(&cfg, &dl, ""), 0);
+	assert_int_equal(config_from_text(&cfg, &dl, ""), 0);
 	assert_false(cfg.workloads.chain);
 	assert_int_equal(cfg.workloads.more.nr, 0);
 	assert_null(cfg.workloads.terraform);
 	config_release(&cfg);
-	assert_int_equal(decode(&cfg, &dl,
-				"workloads: true\nterraform: tofu\n"
-				"workload_modules: [argocd_apps, my-app]\n"),
-			 0);
+	assert_int_equal(
+		config_from_text(&cfg, &dl,
+				 "workloads: true\nterraform: tofu\n"
+				 "workload_modules: [argocd_apps, my-app]\n"),
+		0);
 	assert_true(cfg.workloads.chain);
 	assert_string_equal(cfg.workloads.terraform, "tofu");
 	assert_int_equal(cfg.workloads.more.nr, 2);
@@ -379,7 +375,7 @@ static void config__workloads(void **state)
 	config_release(&cfg);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		diag_list_release(&dl);
-		assert_int_equal(decode(&cfg, &dl, bad[i].text), -1);
+		assert_int_equal(config_from_text(&cfg, &dl, bad[i].text), -1);
 		assert_int_equal(dl.errors, 1);
 		assert_string_equal(dl.items[0].msg, bad[i].msg);
 		config_release(&cfg);

@@ -4,20 +4,8 @@
  * ssh.known_hosts, which goes into Ansible's ssh options.
  */
 #include "test.h"
+#include "config_text.h"
 #include "core/config.h"
-
-static int decode(struct config *cfg, struct diag_list *dl, const char *text)
-{
-	struct ytree t = YTREE_INIT;
-	int rc;
-
-	config_init(cfg);
-	rc = ytree_parse(&t, dl, "pve-gitops.yaml", text, strlen(text));
-	if (rc == 0)
-		rc = config_decode(cfg, dl, "pve-gitops.yaml", t.root);
-	ytree_release(&t);
-	return rc;
-}
 
 static void config_ansible__defaults_and_values(void **state)
 {
@@ -25,19 +13,20 @@ static void config_ansible__defaults_and_values(void **state)
 	struct config cfg;
 
 	(void)state;
-	assert_int_equal(decode(&cfg, &dl, "prune: false\n"), 0);
+	assert_int_equal(config_from_text(&cfg, &dl, "prune: false\n"), 0);
 	assert_int_equal(cfg.ansible.timeout_seconds, 3600);
 	assert_int_equal(cfg.ansible.memory_limit, (uint64_t)4 << 30);
 	config_release(&cfg);
-	assert_int_equal(decode(&cfg, &dl,
-				"ansible:\n  timeout: 90\n"
-				"  memory_limit: 512M\n"),
+	assert_int_equal(config_from_text(&cfg, &dl,
+					  "ansible:\n  timeout: 90\n"
+					  "  memory_limit: 512M\n"),
 			 0);
 	assert_int_equal(cfg.ansible.timeout_seconds, 90);
 	assert_int_equal(cfg.ansible.memory_limit, (uint64_t)512 << 20);
 	config_release(&cfg);
 	assert_int_equal(
-		decode(&cfg, &dl, "ansible: {timeout: 0, memory_limit: 0}\n"),
+		config_from_text(&cfg, &dl,
+				 "ansible: {timeout: 0, memory_limit: 0}\n"),
 		0);
 	assert_int_equal(cfg.ansible.timeout_seconds, 0);
 	assert_int_equal(cfg.ansible.memory_limit, 0);
@@ -80,7 +69,8 @@ static void config_ansible__errors(void **state)
 		struct config cfg;
 		struct diag_list dl = DIAG_LIST_INIT;
 
-		assert_int_equal(decode(&cfg, &dl, cases[i].text), -1);
+		assert_int_equal(config_from_text(&cfg, &dl, cases[i].text),
+				 -1);
 		assert_int_equal(dl.errors, 1);
 		assert_string_equal(dl.items[0].msg, cases[i].msg);
 		assert_int_equal(dl.items[0].line, cases[i].line);

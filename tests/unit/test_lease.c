@@ -5,6 +5,7 @@
  * pve-gitops.yaml (defaults and limits).
  */
 #include "test.h"
+#include "config_text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -295,20 +296,6 @@ static void lease__time(void **state)
 	assert_string_equal(buf, "1764662");
 }
 
-/* runner: in pve-gitops.yaml, decoded; 0 or -1 (errors in dl). */
-static int decode(struct config *cfg, struct diag_list *dl, const char *text)
-{
-	struct ytree t = YTREE_INIT;
-	int rc;
-
-	config_init(cfg);
-	rc = ytree_parse(&t, dl, "pve-gitops.yaml", text, strlen(text));
-	if (rc == 0)
-		rc = config_decode(cfg, dl, "pve-gitops.yaml", t.root);
-	ytree_release(&t);
-	return rc;
-}
-
 /* The runner: keys as README and the man page give them. */
 static void lease__config_keys(void **state)
 {
@@ -339,7 +326,7 @@ static void lease__config_keys(void **state)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct diag_list dl = DIAG_LIST_INIT;
 		struct config cfg;
-		int rc = decode(&cfg, &dl, cases[i].text);
+		int rc = config_from_text(&cfg, &dl, cases[i].text);
 
 		if (cases[i].ok) {
 			assert_int_equal(rc, 0);

@@ -6,6 +6,7 @@
  * (provision.wait_for, decoded with file:line errors).
  */
 #include "test.h"
+#include "config_text.h"
 #include "core/provcheck.h"
 #include "core/ytree.h"
 #include "util/exitcode.h"
@@ -86,19 +87,6 @@ static void provcheck__exit(void **state)
 	assert_int_equal(provcheck_exit(1, true, 4), EXIT_FAIL);
 }
 
-static int decode(struct config *cfg, struct diag_list *dl, const char *text)
-{
-	struct ytree t = YTREE_INIT;
-	int rc;
-
-	config_init(cfg);
-	rc = ytree_parse(&t, dl, "pve-gitops.yaml", text, strlen(text));
-	if (rc == 0)
-		rc = config_decode(cfg, dl, "pve-gitops.yaml", t.root);
-	ytree_release(&t);
-	return rc;
-}
-
 static void provcheck__wait_for(void **state)
 {
 	static const struct {
@@ -136,7 +124,8 @@ static void provcheck__wait_for(void **state)
 		struct config cfg;
 		struct diag_list dl = DIAG_LIST_INIT;
 
-		assert_int_equal(decode(&cfg, &dl, cases[i].config), 0);
+		assert_int_equal(config_from_text(&cfg, &dl, cases[i].config),
+				 0);
 		assert_int_equal(
 			provcheck_wait_for(&cfg, cases[i].name, cases[i].file),
 			cases[i].want);
@@ -154,14 +143,15 @@ static void provcheck__talos_settings(void **state)
 	struct diag_list dl = DIAG_LIST_INIT;
 
 	(void)state;
-	assert_int_equal(decode(&cfg, &dl, ""), 0);
+	assert_int_equal(config_from_text(&cfg, &dl, ""), 0);
 	assert_int_equal(cfg.provision.talos_api_port, 50000);
 	assert_true(cfg.provision.talos_api_tls);
 	config_release(&cfg);
-	assert_int_equal(decode(&cfg, &dl,
-				"provision:\n  talos_api_port: 50001\n"
-				"  talos_api_tls: false\n"),
-			 0);
+	assert_int_equal(
+		config_from_text(&cfg, &dl,
+				 "provision:\n  talos_api_port: 50001\n"
+				 "  talos_api_tls: false\n"),
+		0);
 	assert_int_equal(cfg.provision.talos_api_port, 50001);
 	assert_false(cfg.provision.talos_api_tls);
 	config_release(&cfg);
@@ -198,7 +188,8 @@ static void provcheck__wait_for_errors(void **state)
 		struct config cfg;
 		struct diag_list dl = DIAG_LIST_INIT;
 
-		assert_int_equal(decode(&cfg, &dl, cases[i].text), -1);
+		assert_int_equal(config_from_text(&cfg, &dl, cases[i].text),
+				 -1);
 		assert_int_equal(dl.errors, 1);
 		assert_int_equal(dl.items[0].line, cases[i].line);
 		if (strncmp(dl.items[0].msg, cases[i].msg,
