@@ -45,6 +45,9 @@ static void add_create(struct strbuf *out, const struct plan_item *it)
 	for (i = 0; i < it->want->keys.nr; i++) {
 		strbuf_addf(out, "      + %-12s = ", it->want->keys.v[i]);
 		add_value(out, it->want->vals.v[i]);
+		if (it->def->ip_pool &&
+		    !strcmp(it->want->keys.v[i], "ipconfig0"))
+			strbuf_addf(out, " (from pool %s)", it->def->ip_pool);
 		strbuf_addstr(out, "\n");
 	}
 	for (i = 0; i < it->want->nr_disks; i++) {
