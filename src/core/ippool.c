@@ -109,6 +109,13 @@ static bool taken(const struct ip_allocs *a, const char *key, uint32_t ip,
 	return false;
 }
 
+bool ip_pool_free_for(const struct ip_pool *p, const struct ip_allocs *a,
+		      const char *key, uint32_t ip, const uint32_t *in_use,
+		      size_t nr_in_use)
+{
+	return ip_pool_usable(p, ip) && !taken(a, key, ip, in_use, nr_in_use);
+}
+
 enum ip_pick ip_pool_pick(const struct ip_pool *p, const struct ip_allocs *a,
 			  const char *key, const uint32_t *in_use,
 			  size_t nr_in_use, uint32_t *out)

@@ -92,6 +92,11 @@ int ip_pool_check_name(const char *s, struct strbuf *why);
  * the allocations' keys). */
 int ip_pool_check_name(const char *s, struct strbuf *why);
 
+/* Whether ip may go to key: usable, held by no other key, not in in_use. */
+bool ip_pool_free_for(const struct ip_pool *p, const struct ip_allocs *a,
+		      const char *key, uint32_t ip, const uint32_t *in_use,
+		      size_t nr_in_use);
+
 /* "OWNER/NAME" */
 void ip_pool_key(struct strbuf *out, const char *owner, const char *name);
 /* The ipconfig0 value for ip: "ip=A/PREFIX,gw=G". */
