@@ -1108,6 +1108,21 @@ const struct ip_pool *config_ip_pool(const struct config *cfg, const char *name)
 	return NULL;
 }
 
+void config_check_ip_pools(const struct config *cfg, const struct vmdef *defs,
+			   size_t n, struct diag_list *dl)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (defs[i].ip_pool && !config_ip_pool(cfg, defs[i].ip_pool))
+			diag_add(dl, DIAG_ERROR, defs[i].file,
+				 defs[i].ip_pool_line, defs[i].ip_pool_col,
+				 "ip_pool: no pool '%s' in the config's "
+				 "ip_pools:%s",
+				 defs[i].ip_pool,
+				 cfg->ip_pools.nr ? "" : " (it has none)");
+}
+
 /* A scalar IPv4 address, or -1 with an error. */
 static int pool_ip(struct ydecoder *d, const struct ynode *v, const char *path,
 		   const char *s, size_t len, uint32_t *out)

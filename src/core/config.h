@@ -135,6 +135,11 @@ struct config {
 	} ip_pools;
 };
 
+/* Every definition's ip_pool: names a pool of ip_pools: (errors at the
+ * definition's FILE:LINE). */
+void config_check_ip_pools(const struct config *cfg, const struct vmdef *defs,
+			   size_t n, struct diag_list *dl);
+
 /* The pool named name, or NULL. */
 const struct ip_pool *config_ip_pool(const struct config *cfg,
 				     const char *name);

@@ -38,20 +38,6 @@ void ippool_run_release(struct ippool_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void ippool_check(const struct config *cfg, const struct vmdef *defs, size_t n,
-		  struct diag_list *dl)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (defs[i].ip_pool && !config_ip_pool(cfg, defs[i].ip_pool))
-			diag_add(dl, DIAG_ERROR, defs[i].file,
-				 defs[i].ip_pool_line, defs[i].ip_pool_col,
-				 "ip_pool: no pool '%s' in the config's "
-				 "ip_pools:",
-				 defs[i].ip_pool);
-}
-
 /* data's entries into allocs (values that are no address are kept in
  * the secret, and hand nothing out) */
 static void parse_allocs(struct ip_allocs *a, const json_t *data)

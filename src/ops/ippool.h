@@ -51,10 +51,6 @@ struct ippool_run {
 void ippool_run_init(struct ippool_run *r, const struct config *cfg);
 void ippool_run_release(struct ippool_run *r);
 
-/* Every ip_pool: names a pool of the config (errors at FILE:LINE). */
-void ippool_check(const struct config *cfg, const struct vmdef *defs, size_t n,
-		  struct diag_list *dl);
-
 /* Read the pools defs use; a definition whose key holds an address gets
  * it (ipconfig0, and the pool's nameserver unless it has one). 0 or -1. */
 int ippool_held(struct ippool_run *r, struct vmdef *defs, size_t n,

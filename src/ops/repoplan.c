@@ -131,7 +131,7 @@ int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 	if (repo_load_vms(&rp->set, &dl, &rp->rl, cfg, NULL, 0, e) < 0)
 		goto out;
 	vmset_check(&rp->set, &dl);
-	ippool_check(cfg, rp->set.items, rp->set.nr, &dl);
+	config_check_ip_pools(cfg, rp->set.items, rp->set.nr, &dl);
 	vmset_sort(&rp->set);
 	diag_list_sort(&dl);
 	report_diags(cfg, &dl, false);

@@ -258,12 +258,25 @@ def exhausted(psim, vsim):
     shutil.rmtree(c.d)
 
 
+def unknown_pool(psim, vsim):
+    c = Repo(psim, "fourth", "u", 1, pool="wan")
+    rc, out, err = run(vsim, c, "validate")
+    t.ok(rc == 2 and "u01.yaml:6:10: error: ip_pool: no pool 'wan'" in err,
+         "validate: a pool the config lacks, at the definition's line",
+         err[-2000:])
+    n = len(plog(psim))
+    rc, out, err = run(vsim, c, "plan")
+    t.ok(rc == 2 and len(plog(psim)) == n,
+         "plan: the same error, nothing sent to Proxmox", err[-2000:])
+    shutil.rmtree(c.d)
+
+
 def main():
     # every Vault request slow: the two runners' reads and check-and-set
     # writes overlap, and one loses a round
     vsim = VaultSim(VSIM, "--latency-ms", "150", token=VTOKEN)
     with vsim, Sim(PSIM, "--token", "root@pam!ci=" + SECRET, "--topology",
-                   "/dev/stdin" if False else write_topology(),
+                   write_topology(),
                    "--task-ms", "5", "--boot-ms", "0") as psim:
         a = Repo(psim, "infra-a", "a", 20)
         b = Repo(psim, "infra-b", "b", 20)
@@ -273,6 +286,7 @@ def main():
         tentative(psim, vsim, a)
         prune(psim, vsim, a)
         exhausted(psim, vsim)
+        unknown_pool(psim, vsim)
         leaked = [o for o in OUTPUTS if VTOKEN in o]
         t.eq(leaked, [], "the Vault token never in any output")
         if os.environ.get("PVE_SIM_KEEP"):

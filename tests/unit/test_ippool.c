@@ -211,12 +211,73 @@ static void ippool__pick(void **state)
 	ip_pool_release(&p);
 }
 
+static void ippool__definitions(void **state)
+{
+	static const char good[] = "name: web1\n"
+				   "target_node: pve1\n"
+				   "clone: ubuntu24-template\n"
+				   "ip_pool: lan\n";
+	static const char both[] = "name: web1\n"
+				   "target_node: pve1\n"
+				   "clone: ubuntu24-template\n"
+				   "ip_pool: lan\n"
+				   "ipconfig0: ip=10.0.0.9/26,gw=10.0.0.1\n";
+	static const char badname[] = "name: web1\n"
+				      "target_node: pve1\n"
+				      "ip_pool: ../lan\n";
+	struct config cfg;
+	struct diag_list dl = DIAG_LIST_INIT, cdl = DIAG_LIST_INIT;
+	struct vmdef vm;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(vmdef_parse(&vm, &dl, "vms/web1.yaml", good,
+				     strlen(good), NULL),
+			 0);
+	assert_string_equal(vm.ip_pool, "lan");
+	assert_int_equal(vm.ip_pool_line, 4);
+	assert_null(vm.ipconfig0);
+	for (i = 0; i < dl.nr; i++) /* no "will use DHCP" warning */
+		assert_null(strstr(dl.items[i].msg, "DHCP"));
+	/* a pool the config does not have: at the definition's line */
+	assert_int_equal(
+		decode(&cfg, &cdl,
+		       "ip_pools_owner: infra\n"
+		       "ip_pools:\n"
+		       "  dmz: {cidr: 10.1.0.0/24, gateway: 10.1.0.1}\n"),
+		0);
+	config_check_ip_pools(&cfg, &vm, 1, &cdl);
+	assert_int_equal(cdl.errors, 1);
+	assert_string_equal(cdl.items[0].file, "vms/web1.yaml");
+	assert_int_equal(cdl.items[0].line, 4);
+	assert_non_null(strstr(cdl.items[0].msg, "no pool 'lan'"));
+	config_release(&cfg);
+	diag_list_release(&cdl);
+	vmdef_release(&vm);
+	diag_list_release(&dl);
+
+	assert_int_equal(vmdef_parse(&vm, &dl, "vms/web1.yaml", both,
+				     strlen(both), NULL),
+			 -1);
+	assert_non_null(strstr(dl.items[0].msg, "both give the address"));
+	vmdef_release(&vm);
+	diag_list_release(&dl);
+
+	assert_int_equal(vmdef_parse(&vm, &dl, "vms/web1.yaml", badname,
+				     strlen(badname), NULL),
+			 -1);
+	assert_int_equal(dl.items[0].line, 3);
+	vmdef_release(&vm);
+	diag_list_release(&dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ippool__decoded),
 		cmocka_unit_test(ippool__bad),
 		cmocka_unit_test(ippool__pick),
+		cmocka_unit_test(ippool__definitions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
