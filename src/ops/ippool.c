@@ -228,8 +228,39 @@ static bool pick_one(struct ippool_run *r, struct ippool_one *o,
 	return ok;
 }
 
+/* An existing VM's address from its configuration, when the pool still
+ * hands it out to it: kept instead of a new one (its allocation was lost,
+ * or the VM was made before ip_pool: was added). */
+static bool adopt(struct ippool_run *r, struct ippool_one *o, struct vmdef *def,
+		  const struct plan *p, const uint32_t *used, size_t nr_used)
+{
+	struct strbuf key = STRBUF_INIT, why = STRBUF_INIT;
+	struct pve_ipconfig ipc;
+	const char *have = NULL;
+	size_t i;
+	bool ok = false;
+
+	for (i = 0; p && i < p->nr && !have; i++)
+		if (p->items[i].def == def && p->items[i].have &&
+		    p->items[i].have->has_config)
+			have = actual_get(p->items[i].have, "ipconfig0");
+	memset(&ipc, 0, sizeof(ipc));
+	key_of(&key, r, def);
+	if (have && pve_parse_ipconfig(&ipc, have, &why) == 0 && ipc.has_ip4 &&
+	    !ipc.dhcp4 && ipc.prefix4 == o->pool->prefix &&
+	    ip_pool_free_for(o->pool, &o->allocs, key.buf, ipc.ip4, used,
+			     nr_used)) {
+		ip_allocs_set(&o->allocs, key.buf, ipc.ip4);
+		give(def, o->pool, ipc.ip4);
+		ok = true;
+	}
+	strbuf_release(&key);
+	strbuf_release(&why);
+	return ok;
+}
+
 void ippool_pick(struct ippool_run *r, struct vmdef *defs, size_t n,
-		 const struct cluster_facts *facts)
+		 const struct plan *p, const struct cluster_facts *facts)
 {
 	size_t i, nr_used;
 	uint32_t *used = in_use(defs, n, facts, &nr_used);
@@ -242,7 +273,7 @@ void ippool_pick(struct ippool_run *r, struct vmdef *defs, size_t n,
 		if (!def->ip_pool || def->ipconfig0)
 			continue;
 		o = pool_of(r, def->ip_pool, &e); /* read by ippool_held */
-		if (o)
+		if (o && !adopt(r, o, def, p, used, nr_used))
 			pick_one(r, o, def, used, nr_used);
 		err_release(&e);
 	}

@@ -56,10 +56,11 @@ void ippool_run_release(struct ippool_run *r);
 int ippool_held(struct ippool_run *r, struct vmdef *defs, size_t n,
 		struct err *e);
 
-/* The definitions without an address get the lowest free one, or
- * ip_pool_problem when the pool is exhausted. */
+/* The definitions without an address get the one their VM has when the
+ * pool can give it (p's items with a configuration read), else the lowest
+ * free one, or ip_pool_problem when the pool is exhausted. */
 void ippool_pick(struct ippool_run *r, struct vmdef *defs, size_t n,
-		 const struct cluster_facts *facts);
+		 const struct plan *p, const struct cluster_facts *facts);
 
 /*
  * Write the allocations of the plan's definitions (check-and-set, rounds

@@ -331,7 +331,9 @@ static int apply_nothing(struct run *r, struct err *e)
 
 	if (r->cfg->json)
 		print_summary(r->out, NULL);
-	if (repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
+	/* ip_pool: an allocation the pool lost is written back */
+	if (repo_plan_confirm_pools(&r->out->rp, e) < 0 ||
+	    repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
 		return -1;
 	reconcile_report_blocked(p);
 	if (p->blocked)

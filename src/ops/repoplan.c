@@ -363,7 +363,7 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		return -1;
 	if (pool_unassigned(rp)) { /* tentative picks: plan shows them */
 		ippool_pick(&rp->pools, rp->set.items, rp->in.nr_defs,
-			    &rp->facts);
+			    &rp->plan, &rp->facts);
 		rebuild_pool_wants(rp);
 		rp->in.facts = &rp->facts;
 	}

@@ -215,6 +215,23 @@ def replan(vsim, repo, got):
          % repo.owner)
 
 
+def lost_allocation(vsim, b, got):
+    """An allocation gone from Vault: the VM keeps the address it has,
+    and the next apply writes it back."""
+    s = secret(vsim)
+    del s["infra-b/b01"]
+    r = requests.post(vsim.api("kv/data/" + SECRET_PATH),
+                      headers={"X-Vault-Token": VTOKEN},
+                      json={"data": s}, timeout=30)
+    assert r.status_code == 200, r.text
+    rc, out, err = run(vsim, b, "plan", "--detailed-exitcode")
+    t.eq(rc, 0, "a lost allocation: the plan keeps the VM's address (no "
+         "change)")
+    rc, out, err = run(vsim, b, "apply", "--auto-approve")
+    t.eq((rc, secret(vsim).get("infra-b/b01")), (0, got["b01"][0]),
+         "a lost allocation: apply writes the VM's address back")
+
+
 def tentative(psim, vsim, a):
     a.add("a21")
     before = secret(vsim)
@@ -283,6 +300,7 @@ def main():
         got = two_runners(psim, vsim, a, b)
         replan(vsim, a, got)
         replan(vsim, b, got)
+        lost_allocation(vsim, b, got)
         tentative(psim, vsim, a)
         prune(psim, vsim, a)
         exhausted(psim, vsim)
