@@ -190,6 +190,12 @@ def two_runners(psim, vsim, a, b):
          "the broadcast or legacy-db's address")
     t.ok(all(ns == "10.77.0.53" for _, ns in got.values()),
          "the pool's nameserver written")
+    with open(os.path.join(a.d, "proxmox/.pve-gitops/outputs.json")) as f:
+        outputs = json.load(f)
+    t.eq(outputs["ansible_inventory"]["value"]["a01"]["ansible_host"]
+         if "value" in outputs["ansible_inventory"] else
+         outputs["ansible_inventory"]["a01"]["ansible_host"],
+         got["a01"][0], "the outputs carry the pool's address")
     s = secret(vsim)
     want = {"%s/%s" % (r.owner, n): got[n][0] for r in (a, b)
             for n in r.names if n in got}
