@@ -112,7 +112,8 @@ static struct ippool_one *pool_of(struct ippool_run *r, const char *name,
 		o->path = strbuf_detach(&sb, NULL);
 	}
 	if (vault_kv_locate(&r->vc, o->path, &o->kv, e) < 0) {
-		err_prefix(e, "ip pool %s", p->name);
+		err_prefix(e, "ip pool %s: cannot find the mount of %s",
+			   p->name, o->path);
 		return NULL;
 	}
 	if (o->kv.version != 2) {

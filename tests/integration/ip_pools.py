@@ -294,6 +294,30 @@ def unknown_pool(psim, vsim):
     shutil.rmtree(c.d)
 
 
+def bad_token(psim, vsim, a):
+    """Vault refuses the token: the plan fails naming the pool and the
+    secret, the token is not shown, and nothing is sent to Proxmox."""
+    a.add("a22")
+    e = env(vsim)
+    e["VAULT_TOKEN"] = "s.wrongtoken0123456789abcdef"
+    n = len(plog(psim))
+    p = subprocess.run([BIN, "-C", a.d, "--no-color", "apply",
+                        "--auto-approve"], env=e, capture_output=True,
+                       text=True, timeout=120, stdin=subprocess.DEVNULL)
+    OUTPUTS.append(p.stdout + p.stderr)
+    muts = [x for x in plog(psim)[n:] if x["method"] in ("POST", "PUT",
+                                                         "DELETE")
+            and not x["path"].endswith("/access/ticket")]
+    t.ok(p.returncode != 0 and "ip pool lan: cannot find the mount of kv/"
+         + SECRET_PATH in p.stderr and "403: permission denied" in p.stderr,
+         "a token Vault refuses: apply fails naming the pool's secret",
+         p.stderr[-2000:])
+    t.ok("wrongtoken" not in p.stdout + p.stderr, "and the token is not "
+         "shown")
+    t.eq(muts, [], "and nothing is sent to Proxmox")
+    a.remove("a22")
+
+
 def main():
     # every Vault request slow: the two runners' reads and check-and-set
     # writes overlap, and one loses a round
@@ -308,6 +332,7 @@ def main():
         replan(vsim, b, got)
         lost_allocation(vsim, b, got)
         tentative(psim, vsim, a)
+        bad_token(psim, vsim, a)
         prune(psim, vsim, a)
         exhausted(psim, vsim)
         unknown_pool(psim, vsim)
