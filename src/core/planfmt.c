@@ -273,6 +273,9 @@ static json_t *item_json(const struct plan_item *it)
 		      "needs_reboot", it->needs_reboot);
 	json_object_set_new(o, "vmid",
 			    it->vmid ? json_integer(it->vmid) : json_null());
+	if (it->def && it->def->ip_pool) /* the address is the pool's */
+		json_object_set_new(o, "ip_pool",
+				    json_string(it->def->ip_pool));
 	if (it->reason)
 		json_object_set_new(o, "reason", json_string(it->reason));
 	if (it->leftover)

@@ -248,6 +248,11 @@ def tentative(psim, vsim, a):
          "plan shows a new VM's tentative address '(from pool lan)'",
          out[-2000:])
     t.eq(secret(vsim), before, "plan writes nothing to Vault")
+    rc3, out3, _ = run(vsim, a, "plan", "--json")
+    items = [i for i in json.loads(out3)["items"] if i["name"] == "a21"] \
+        if rc3 == 0 else []
+    t.ok(items and items[0].get("ip_pool") == "lan",
+         "plan --json: the item names its pool", out3[-1500:])
     rc2, out2, _ = run(vsim, a, "plan")
     line2 = [x for x in out2.splitlines() if "ipconfig0" in x]
     t.eq(line2, line, "the tentative address is the same on a re-plan")
