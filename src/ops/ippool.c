@@ -96,7 +96,12 @@ static struct ippool_one *pool_of(struct ippool_run *r, const char *name,
 	for (i = 0; i < r->nr; i++)
 		if (r->v[i].pool == p)
 			return &r->v[i];
-	if (!p || open_vault(r, e) < 0)
+	if (!p) { /* not reached: config_check_ip_pools refused it */
+		err_setk(e, ERR_INVALID, EXIT_INVALID,
+			 "ip_pool: no pool '%s' in the config", name);
+		return NULL;
+	}
+	if (open_vault(r, e) < 0)
 		return NULL;
 	ALLOC_GROW(r->v, r->nr + 1, r->alloc);
 	o = &r->v[r->nr++];
