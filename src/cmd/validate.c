@@ -124,6 +124,7 @@ static int run_validate(const struct config *cfg, void *opts, int argc,
 	if (!argc && workloads_validate(&dl, &workspaces, cfg, e) < 0)
 		goto out;
 	vmset_check(&set, &dl);
+	config_check_ip_pools(cfg, set.items, set.nr, &dl);
 	vmset_sort(&set);
 	diag_list_sort(&dl);
 	if (cfg->json)

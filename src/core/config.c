@@ -117,6 +117,7 @@ static void free_release_rules(struct config *cfg)
 }
 
 static void free_wait_rules(struct config *cfg);
+static void free_ip_pools(struct config *cfg);
 
 void config_release(struct config *cfg)
 {
@@ -160,6 +161,7 @@ void config_release(struct config *cfg)
 	free_groups(cfg);
 	free_release_rules(cfg);
 	free_wait_rules(cfg);
+	free_ip_pools(cfg);
 }
 
 /* ---- checks ----------------------------------------------------------- */
@@ -1166,6 +1168,306 @@ static int c_terraform(struct ydecoder *d, void *t, const struct ynode *k,
 	return yd_enum(d, v, path, tf_programs, &CFG(t)->workloads.terraform);
 }
 
+/*
+ * ip_pools: {NAME: {cidr, gateway, range or exclude, nameserver,
+ * vault_path}} and ip_pools_owner: the address pools of core/ippool.h.
+ * A pool's addresses are its cidr's hosts, less its network and broadcast
+ * address and its gateway, within range: (FIRST-LAST) when given, less
+ * exclude: (addresses and FIRST-LAST spans).
+ */
+#define POOL(t) ((struct ip_pool *)(t))
+
+static void free_ip_pools(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ip_pools.nr; i++)
+		ip_pool_release(&cfg->ip_pools.v[i]);
+	free(cfg->ip_pools.v);
+	free(cfg->ip_pools.owner);
+	memset(&cfg->ip_pools, 0, sizeof(cfg->ip_pools));
+}
+
+const struct ip_pool *config_ip_pool(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < cfg->ip_pools.nr; i++)
+		if (!strcmp(cfg->ip_pools.v[i].name, name))
+			return &cfg->ip_pools.v[i];
+	return NULL;
+}
+
+void config_check_ip_pools(const struct config *cfg, const struct vmdef *defs,
+			   size_t n, struct diag_list *dl)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (defs[i].ip_pool && !config_ip_pool(cfg, defs[i].ip_pool))
+			diag_add(dl, DIAG_ERROR, defs[i].file,
+				 defs[i].ip_pool_line, defs[i].ip_pool_col,
+				 "ip_pool: no pool '%s' in the config's "
+				 "ip_pools:%s",
+				 defs[i].ip_pool,
+				 cfg->ip_pools.nr ? "" : " (it has none)");
+}
+
+/* A scalar IPv4 address, or -1 with an error. */
+static int pool_ip(struct ydecoder *d, const struct ynode *v, const char *path,
+		   const char *s, size_t len, uint32_t *out)
+{
+	struct strbuf shown = STRBUF_INIT;
+
+	if (pve_parse_ipv4(out, s, len) == 0)
+		return 0;
+	yd_shown(&shown, s, len, 64);
+	yd_error(d, v, path, "'%s' is not an IPv4 address", shown.buf);
+	strbuf_release(&shown);
+	return -1;
+}
+
+/* "A" or "A-B" (A <= B) */
+static int pool_span(struct ydecoder *d, const struct ynode *v,
+		     const char *path, struct ip_span *out)
+{
+	const char *dash;
+
+	if (v->kind != YNODE_SCALAR) {
+		yd_error(d, v, path,
+			 "expected an address or FIRST-LAST, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	dash = memchr(v->str, '-', v->len);
+	if (!dash)
+		return pool_ip(d, v, path, v->str, v->len, &out->lo) < 0
+			       ? -1
+			       : (out->hi = out->lo, 0);
+	if (pool_ip(d, v, path, v->str, (size_t)(dash - v->str), &out->lo) <
+		    0 ||
+	    pool_ip(d, v, path, dash + 1, v->len - (size_t)(dash + 1 - v->str),
+		    &out->hi) < 0)
+		return -1;
+	if (out->lo > out->hi) {
+		yd_error(d, v, path,
+			 "the range's first address is above its "
+			 "last");
+		return -1;
+	}
+	return 0;
+}
+
+static int ip_cidr(struct ydecoder *d, void *t, const struct ynode *k,
+		   const struct ynode *v, const char *path)
+{
+	struct ip_pool *p = POOL(t);
+	const char *slash;
+	uint64_t prefix;
+
+	(void)k;
+	slash = v->kind == YNODE_SCALAR ? memchr(v->str, '/', v->len) : NULL;
+	if (!slash ||
+	    parse_u64(&prefix, slash + 1, v->len - (size_t)(slash + 1 - v->str),
+		      8, 30) < 0) {
+		yd_error(d, v, path,
+			 "expected NETWORK/PREFIX with a prefix of 8 to 30, "
+			 "such as 10.0.0.0/26");
+		return -1;
+	}
+	if (pool_ip(d, v, path, v->str, (size_t)(slash - v->str), &p->net) < 0)
+		return -1;
+	p->prefix = (unsigned)prefix;
+	if (p->net & (0xffffffffu >> p->prefix)) {
+		yd_error(d, v, path,
+			 "host bits are set: the network of /%u is written "
+			 "with them zero",
+			 p->prefix);
+		return -1;
+	}
+	return 0;
+}
+
+static int ip_gateway(struct ydecoder *d, void *t, const struct ynode *k,
+		      const struct ynode *v, const char *path)
+{
+	(void)k;
+	if (v->kind != YNODE_SCALAR) {
+		yd_error(d, v, path, "expected an IPv4 address, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	return pool_ip(d, v, path, v->str, v->len, &POOL(t)->gateway);
+}
+
+static int ip_range(struct ydecoder *d, void *t, const struct ynode *k,
+		    const struct ynode *v, const char *path)
+{
+	(void)k;
+	return pool_span(d, v, path, &POOL(t)->range);
+}
+
+static int ip_exclude(struct ydecoder *d, void *t, const struct ynode *k,
+		      const struct ynode *v, const char *path)
+{
+	struct ip_pool *p = POOL(t);
+	size_t i;
+	int ret = 0;
+
+	(void)k;
+	if (v->kind != YNODE_SEQ) {
+		yd_error(d, v, path,
+			 "expected a list of addresses and FIRST-LAST ranges, "
+			 "got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	for (i = 0; i < v->nr; i++) {
+		struct ip_span sp;
+
+		if (pool_span(d, v->kids[i], path, &sp) < 0) {
+			ret = -1;
+			continue;
+		}
+		ALLOC_GROW(p->exclude, p->nr_exclude + 1, p->alloc_exclude);
+		p->exclude[p->nr_exclude++] = sp;
+	}
+	return ret;
+}
+
+static int ip_nameserver(struct ydecoder *d, void *t, const struct ynode *k,
+			 const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &POOL(t)->nameserver,
+				 pve_check_address_list);
+}
+
+static int ip_vault_path(struct ydecoder *d, void *t, const struct ynode *k,
+			 const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &POOL(t)->vault_path,
+				 check_kv_path);
+}
+
+static const struct yd_field ip_pool_fields[] = {
+	{ "cidr", ip_cidr, 0,
+	  YD_REQUIRED("the pool's IPv4 network, ADDRESS/PREFIX", NULL) },
+	{ "gateway", ip_gateway, 0,
+	  YD_STR("gateway address, inside cidr; never handed out", NULL,
+		 NULL) },
+	{ "range", ip_range, 0,
+	  YD_STR("the addresses handed out, FIRST-LAST inside cidr (default: "
+		 "all of it)",
+		 NULL, NULL) },
+	{ "exclude", ip_exclude, 0,
+	  YD_DOC(YT_LIST, "addresses (or FIRST-LAST ranges) never handed out",
+		 NULL) },
+	{ "nameserver", ip_nameserver, 0,
+	  YD_STR("DNS server for the VMs of the pool", NULL, NULL) },
+	{ "vault_path", ip_vault_path, 0,
+	  YD_STR("the KV v2 secret holding the allocations (default: "
+		 "pve-gitops/ip-pools/NAME)",
+		 NULL, NULL) },
+	{ NULL, NULL, 0, { 0 } },
+};
+
+static bool has(const struct ynode *m, const char *key)
+{
+	return map_value(m, key) != m;
+}
+
+static bool in_cidr(const struct ip_pool *p, uint32_t ip)
+{
+	return ip > p->net && ip < ip_pool_broadcast(p);
+}
+
+/* What a pool's keys must say together. */
+static int ip_pool_check(struct ydecoder *d, struct ip_pool *p,
+			 const struct ynode *k, const struct ynode *v,
+			 const char *path)
+{
+	if (!has(v, "cidr") || !has(v, "gateway")) {
+		yd_error(d, k, path, "a pool needs cidr: and gateway:");
+		return -1;
+	}
+	if (!in_cidr(p, p->gateway)) {
+		yd_error(d, map_value(v, "gateway"), path,
+			 "the gateway is not a host address of the cidr");
+		return -1;
+	}
+	if (!has(v, "range")) {
+		p->range.lo = p->net + 1;
+		p->range.hi = ip_pool_broadcast(p) - 1;
+	} else if (!in_cidr(p, p->range.lo) || !in_cidr(p, p->range.hi)) {
+		yd_error(d, map_value(v, "range"), path,
+			 "the range is not inside the cidr's host addresses");
+		return -1;
+	}
+	if (!ip_pool_size(p)) {
+		yd_error(d, k, path, "the pool has no address to hand out");
+		return -1;
+	}
+	return 0;
+}
+
+static int ip_pool_entry(struct ydecoder *d, struct config *cfg,
+			 const struct ynode *k, const struct ynode *v,
+			 const char *path)
+{
+	struct ip_pool p;
+
+	memset(&p, 0, sizeof(p));
+	if (yd_checked_string(d, k, path, &p.name, ip_pool_check_name) < 0)
+		return -1;
+	if (config_ip_pool(cfg, p.name)) {
+		yd_error(d, k, path, "pool '%s' is defined twice", p.name);
+		ip_pool_release(&p);
+		return -1;
+	}
+	p.line = k->line;
+	p.col = k->col;
+	if (yd_expect_map(d, v, path) < 0 ||
+	    yd_map(d, v, path, ip_pool_fields, &p) < 0 ||
+	    ip_pool_check(d, &p, k, v, path) < 0) {
+		ip_pool_release(&p);
+		return -1;
+	}
+	ALLOC_GROW(cfg->ip_pools.v, cfg->ip_pools.nr + 1, cfg->ip_pools.alloc);
+	cfg->ip_pools.v[cfg->ip_pools.nr++] = p;
+	return 0;
+}
+
+static int c_ip_pools(struct ydecoder *d, void *t, const struct ynode *k,
+		      const struct ynode *v, const char *path)
+{
+	struct strbuf at = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	CFG(t)->ip_pools.line = k->line;
+	CFG(t)->ip_pools.col = k->col;
+	if (v->kind != YNODE_MAP) {
+		yd_error(d, v, path, "expected a mapping of pool names, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	for (i = 0; i + 1 < v->nr; i += 2) {
+		strbuf_reset(&at);
+		yd_path(&at, path,
+			v->kids[i]->kind == YNODE_SCALAR ? v->kids[i]->str
+							 : "?");
+		if (ip_pool_entry(d, CFG(t), v->kids[i], v->kids[i + 1],
+				  at.buf) < 0)
+			ret = -1;
+	}
+	strbuf_release(&at);
+	return ret;
+}
+
+CFG_STRING(c_ip_pools_owner, ip_pools.owner, ip_pool_check_name)
+
 static const struct yd_field config_fields[] = {
 	{ "vms_dir", c_vms_dir, 0,
 	  YD_DOC(YT_STRING, "directory of the VM definitions",
@@ -1246,6 +1548,14 @@ static const struct yd_field config_fields[] = {
 	{ "terraform", c_terraform, 0,
 	  YD_ENUM("program that applies workloads", "\"terraform\"",
 		  tf_programs) },
+	{ "ip_pools", c_ip_pools, 0,
+	  YD_DICT_OF("named IPv4 address pools a definition's ip_pool: draws "
+		     "from (allocations in Vault KV v2)",
+		     ip_pool_fields) },
+	{ "ip_pools_owner", c_ip_pools_owner, 0,
+	  YD_STR("this repository's name in the pools' allocations (the same "
+		 "in every clone, unique among repositories sharing a pool)",
+		 NULL, NULL) },
 	{ NULL, NULL, 0, { 0 } },
 };
 
@@ -1258,10 +1568,20 @@ int config_decode(struct config *cfg, struct diag_list *dl, const char *file,
 		  const struct ynode *root)
 {
 	struct ydecoder d = { dl, file, 0 };
+	int ret;
 
 	if (!root || (root->kind == YNODE_SCALAR && root->stype == YS_NULL))
 		return 0; /* an empty config file means all defaults */
-	return yd_map(&d, root, "", config_fields, cfg);
+	ret = yd_map(&d, root, "", config_fields, cfg);
+	if (cfg->ip_pools.nr && !cfg->ip_pools.owner) {
+		diag_add(dl, DIAG_ERROR, file, cfg->ip_pools.line,
+			 cfg->ip_pools.col,
+			 "ip_pools: needs ip_pools_owner: a name for this "
+			 "repository, the same in every clone and different "
+			 "from every other repository sharing the pools");
+		ret = -1;
+	}
+	return ret;
 }
 
 int config_is_excluded(const struct config *cfg, const char *base)

@@ -15,6 +15,7 @@
 
 #include "core/diag.h"
 #include "core/env.h"
+#include "core/ippool.h"
 #include "core/release.h"
 #include "core/vmdef.h"
 #include "core/ytree.h"
@@ -127,7 +128,25 @@ struct config {
 			more;	 /* workload_modules: names beside the seed's */
 		char *terraform; /* terraform: or tofu; NULL: the one on PATH */
 	} workloads;
+	/* ip_pools: the address pools definitions name with ip_pool:
+	 * (core/ippool.h); ip_pools_owner: this repository's name in the
+	 * pools' allocations, required with a pool */
+	struct {
+		struct ip_pool *v;
+		size_t nr, alloc;
+		char *owner;
+		int line, col; /* of the ip_pools key */
+	} ip_pools;
 };
+
+/* Every definition's ip_pool: names a pool of ip_pools: (errors at the
+ * definition's FILE:LINE). */
+void config_check_ip_pools(const struct config *cfg, const struct vmdef *defs,
+			   size_t n, struct diag_list *dl);
+
+/* The pool named name, or NULL. */
+const struct ip_pool *config_ip_pool(const struct config *cfg,
+				     const char *name);
 
 /* What stage two waits for on a new host before the playbook. */
 enum provision_wait {

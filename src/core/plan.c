@@ -949,6 +949,9 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		check_migration(it, in);
 	else if (in->facts && !it->busy && (!mine || in->refresh))
 		check_facts(it, in, mine);
+	/* ip_pool: no address could be allocated (ops/ippool.c) */
+	if (def->ip_pool_problem && !it->busy && it->op != PLAN_BLOCKED)
+		block(it, "%s", def->ip_pool_problem);
 }
 
 static bool kept(const struct plan_input *in, const char *name)

@@ -45,6 +45,9 @@ static void add_create(struct strbuf *out, const struct plan_item *it)
 	for (i = 0; i < it->want->keys.nr; i++) {
 		strbuf_addf(out, "      + %-12s = ", it->want->keys.v[i]);
 		add_value(out, it->want->vals.v[i]);
+		if (it->def->ip_pool &&
+		    !strcmp(it->want->keys.v[i], "ipconfig0"))
+			strbuf_addf(out, " (from pool %s)", it->def->ip_pool);
 		strbuf_addstr(out, "\n");
 	}
 	for (i = 0; i < it->want->nr_disks; i++) {
@@ -270,6 +273,9 @@ static json_t *item_json(const struct plan_item *it)
 		      "needs_reboot", it->needs_reboot);
 	json_object_set_new(o, "vmid",
 			    it->vmid ? json_integer(it->vmid) : json_null());
+	if (it->def && it->def->ip_pool) /* the address is the pool's */
+		json_object_set_new(o, "ip_pool",
+				    json_string(it->def->ip_pool));
 	if (it->reason)
 		json_object_set_new(o, "reason", json_string(it->reason));
 	if (it->leftover)

@@ -146,6 +146,10 @@ static json_t *value_schema(const struct yd_doc *doc)
 				 object_schema(fields_of(doc)), "type", "array",
 				 "items", object_schema(fields_of(doc)));
 	case YT_DICT:
+		if (doc->fields) /* every value a mapping of these fields */
+			return json_pack("{ss so}", "type", "object",
+					 "additionalProperties",
+					 object_schema(doc->fields));
 		return of_type("object");
 	case YT_LIST:
 	case YT_STRINGS:

@@ -102,6 +102,12 @@ struct vmdef {
 	char *ipconfig0;
 	struct pve_ipconfig ip;
 	int ip_line, ip_col;
+	/* ip_pool: NAME, the config's pool the address comes from; the
+	 * plan fills ipconfig0 (and ip) with the allocation, or
+	 * ip_pool_problem when none could be made (the plan blocks) */
+	char *ip_pool;
+	int ip_pool_line, ip_pool_col;
+	char *ip_pool_problem;
 	char *ciuser;
 	struct vm_net *nets;
 	size_t nr_nets, alloc_nets;

@@ -119,6 +119,11 @@ struct yd_doc {
 		.type = YT_SLOTS, .help = (h), .fields_of = (fn), \
 		.pattern = (re)                                   \
 	}
+/* a mapping of any names to mappings of fields f */
+#define YD_DICT_OF(h, f)                                    \
+	{                                                   \
+		.type = YT_DICT, .help = (h), .fields = (f) \
+	}
 #define YD_SECTION(h, f)                                   \
 	{                                                  \
 		.type = YT_MAP, .help = (h), .fields = (f) \

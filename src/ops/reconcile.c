@@ -331,7 +331,9 @@ static int apply_nothing(struct run *r, struct err *e)
 
 	if (r->cfg->json)
 		print_summary(r->out, NULL);
-	if (repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
+	/* ip_pool: an allocation the pool lost is written back */
+	if (repo_plan_confirm_pools(&r->out->rp, e) < 0 ||
+	    repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
 		return -1;
 	reconcile_report_blocked(p);
 	if (p->blocked)
@@ -441,6 +443,31 @@ static int apply_rounds(struct run *r, const struct apply_opts *ao,
 	return ret;
 }
 
+/* The pool addresses of the VMs the apply destroyed, released. */
+static int release_pruned(struct run *r, const struct apply_result *res,
+			  struct err *e)
+{
+	const struct plan *p = &r->out->rp.plan;
+	struct strvec gone = STRVEC_INIT;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < p->nr; i++) {
+		bool failed = false;
+
+		if (p->items[i].op != PLAN_DESTROY || !p->items[i].name)
+			continue;
+		for (j = 0; j < res->names.nr; j++)
+			failed = failed ||
+				 !strcmp(res->names.v[j], p->items[i].name);
+		if (!failed)
+			strvec_push(&gone, p->items[i].name);
+	}
+	ret = repo_plan_release_pools(&r->out->rp, &gone, e);
+	strvec_clear(&gone);
+	return ret;
+}
+
 static int apply_work(struct run *r, struct err *e)
 {
 	struct apply_opts ao = { 0 };
@@ -458,9 +485,14 @@ static int apply_work(struct run *r, struct err *e)
 	ao.force_stop = r->cfg->reboot.force;
 	ao.progress = report_shows_info() ? r->text : NULL; /* -q */
 	ao.env = r->cfg->env;
+	/* ip_pool: addresses written (check-and-set) before any create */
+	if (repo_plan_confirm_pools(&r->out->rp, e) < 0)
+		return -1;
 	apply_plan(&r->out->rp.plan, &conn, &ao, &res);
 	add_totals(r->out, &res);
 	ret = apply_rounds(r, &ao, &res, e);
+	if (ret == 0)
+		ret = release_pruned(r, &res, e);
 	if (ret == 0)
 		ret = apply_finish(r, &res, e);
 	apply_result_release(&res);

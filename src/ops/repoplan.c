@@ -70,6 +70,30 @@ static void repo_plan_init(struct repo_plan *rp)
 	cluster_facts_init(&rp->facts);
 }
 
+/* The desired configurations of the pool definitions, built again from
+ * the addresses they were given. */
+static void rebuild_pool_wants(struct repo_plan *rp)
+{
+	size_t i;
+
+	for (i = 0; i < rp->in.nr_defs; i++)
+		if (rp->set.items[i].ip_pool) {
+			desired_release(&rp->wants[i]);
+			desired_build(&rp->wants[i], &rp->set.items[i]);
+		}
+}
+
+static bool pool_unassigned(const struct repo_plan *rp)
+{
+	size_t i;
+
+	for (i = 0; i < rp->in.nr_defs; i++)
+		if (rp->set.items[i].ip_pool && !rp->set.items[i].ipconfig0 &&
+		    !rp->set.items[i].ip_pool_problem)
+			return true;
+	return false;
+}
+
 /* defs, wants and the plan's input from the checked set. */
 static void repo_plan_fill(struct repo_plan *rp, const struct config *cfg)
 {
@@ -102,9 +126,12 @@ int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 	int ret = -1;
 
 	repo_plan_init(rp);
+	rp->cfg = cfg;
+	ippool_run_init(&rp->pools, cfg);
 	if (repo_load_vms(&rp->set, &dl, &rp->rl, cfg, NULL, 0, e) < 0)
 		goto out;
 	vmset_check(&rp->set, &dl);
+	config_check_ip_pools(cfg, rp->set.items, rp->set.nr, &dl);
 	vmset_sort(&rp->set);
 	diag_list_sort(&dl);
 	report_diags(cfg, &dl, false);
@@ -137,6 +164,7 @@ void repo_plan_release(struct repo_plan *rp)
 	rp->wants = NULL;
 	rp->defs = NULL;
 	strvec_clear(&rp->keep);
+	ippool_run_release(&rp->pools);
 	repo_load_release(&rp->rl);
 	vmset_release(&rp->set);
 }
@@ -282,6 +310,9 @@ static int read_facts(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 			want_ip || (!it->migration && vmdef_ipv4(it->def, &ip));
 	}
 	strbuf_release(&ip);
+	/* a pool's free address is one no VM of the cluster has */
+	if (pool_unassigned(rp))
+		any = want_ip = true;
 	if (!any)
 		return 0;
 	if (!rp->facts.nodes_read && cluster_read_nodes(&rp->facts, pc, e) < 0)
@@ -304,6 +335,13 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 	static const struct cluster empty = CLUSTER_INIT;
 	int round;
 
+	if (!rp->pools_read) { /* the addresses the pools hold for us */
+		if (ippool_held(&rp->pools, rp->set.items, rp->in.nr_defs, e) <
+		    0)
+			return -1;
+		rp->pools_read = true;
+		rebuild_pool_wants(rp);
+	}
 	for (round = 1;; round++) {
 		if (cluster_read_vms(&rp->cluster, pc, e) < 0)
 			return -1;
@@ -323,11 +361,37 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 	plan_build(&rp->plan, &rp->in);
 	if (read_facts(rp, pc, refresh, e) < 0)
 		return -1;
+	if (pool_unassigned(rp)) { /* tentative picks: plan shows them */
+		ippool_pick(&rp->pools, rp->set.items, rp->in.nr_defs,
+			    &rp->plan, &rp->facts);
+		rebuild_pool_wants(rp);
+		rp->in.facts = &rp->facts;
+	}
 	if (rp->in.facts) { /* again, with what the cluster tells */
 		plan_release(&rp->plan);
 		plan_build(&rp->plan, &rp->in);
 	}
 	return 0;
+}
+
+int repo_plan_confirm_pools(struct repo_plan *rp, struct err *e)
+{
+	bool changed = false;
+
+	if (!rp->pools_read || !rp->pools.nr)
+		return 0;
+	if (ippool_confirm(&rp->pools, rp->set.items, rp->in.nr_defs, &rp->plan,
+			   &rp->facts, &changed, e) < 0)
+		return -1;
+	if (changed)
+		rebuild_pool_wants(rp);
+	return 0;
+}
+
+int repo_plan_release_pools(struct repo_plan *rp, const struct strvec *names,
+			    struct err *e)
+{
+	return ippool_release(&rp->pools, names, e);
 }
 
 int repo_plan_check_outputs(const struct config *cfg, struct err *e)

@@ -15,6 +15,7 @@
 #include "io/cluster.h"
 #include "io/pve.h"
 #include "io/repo.h"
+#include "ops/ippool.h"
 #include "util/err.h"
 #include "util/strvec.h"
 
@@ -29,6 +30,10 @@ struct repo_plan {
 	struct cluster_facts facts; /* read once a plan needs them */
 	struct plan_input in;
 	struct plan plan;
+	/* ip_pool: allocations (ops/ippool.h), read by the first build */
+	const struct config *cfg;
+	struct ippool_run pools;
+	bool pools_read;
 };
 
 /*
@@ -48,6 +53,15 @@ void repo_plan_release(struct repo_plan *rp);
  */
 int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		    struct err *e);
+
+/*
+ * apply: write the plan's pool allocations before anything is created
+ * (ops/ippool.h); a definition given another address has its desired
+ * configuration built again. After the work, release what was destroyed.
+ */
+int repo_plan_confirm_pools(struct repo_plan *rp, struct err *e);
+int repo_plan_release_pools(struct repo_plan *rp, const struct strvec *names,
+			    struct err *e);
 
 /*
  * The outputs file may be written: below the repository, not through a

@@ -101,6 +101,12 @@ NOT_EXPRESSIBLE = {
         "tls-pin-plain-http.yaml": "a TLS setting beside a plain http:// "
                                    "endpoint (two keys together)",
         "vault-path-escape.yaml": "Vault secret path syntax ('..' segments)",
+        "ip-pool-gateway-outside.yaml": "address arithmetic: the gateway "
+                                        "inside the pool's cidr",
+        "ip-pool-range-outside.yaml": "address arithmetic: the range "
+                                      "inside the pool's cidr",
+        "ip-pool-no-owner.yaml": "two keys together: ip_pools_owner "
+                                 "wanted once ip_pools is set",
     },
     "workspace": {
         "config-context.yaml": "config's values are the workload modules' "

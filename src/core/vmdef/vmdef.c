@@ -4,6 +4,7 @@
  * then the checks across keys once the whole definition is read.
  */
 #include "core/vmdef/vmdef_int.h"
+#include "core/ippool.h"
 
 static int check_not_empty(const char *s, struct strbuf *why)
 {
@@ -151,6 +152,19 @@ static int f_ipconfig0(struct ydecoder *d, void *t, const struct ynode *k,
 	}
 	strbuf_release(&why);
 	return ret;
+}
+
+/* ip_pool: NAME (a pool of the config's ip_pools:, checked with it) */
+static int f_ip_pool(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	(void)k;
+	if (yd_checked_string(d, v, path, &VM(t)->ip_pool, ip_pool_check_name) <
+	    0)
+		return -1;
+	VM(t)->ip_pool_line = v->line;
+	VM(t)->ip_pool_col = v->col;
+	return 0;
 }
 
 static int f_ciuser(struct ydecoder *d, void *t, const struct ynode *k,
@@ -487,6 +501,10 @@ static const struct yd_field vm_fields[] = {
 		 "cloud-init address of net0: ip=CIDR,gw=ADDR or ip=dhcp "
 		 "(ip6= likewise); without it, DHCP",
 		 NULL) },
+	{ "ip_pool", f_ip_pool, 0,
+	  YD_STR("an address from this pool of the config's ip_pools: "
+		 "instead of a static ipconfig0",
+		 NULL, NULL) },
 	{ "ciuser", f_ciuser, 0, YD_STR("cloud-init user", NULL, PVE_USER_RE) },
 	{ "network", vmdef_field_network, 0,
 	  YD_FIELDS(YT_MAPS,
@@ -644,7 +662,12 @@ static void check_consistency(struct ydecoder *d, const struct ynode *root,
 		yd_warning(d, root, NULL,
 			   "no 'clone': an empty VM will be created (for a "
 			   "PXE or ISO install)");
-	if (vm->clone && !has_key(root, "ipconfig0") && vm->name)
+	if (vm->ip_pool && vm->ipconfig0)
+		yd_error(d, root, NULL,
+			 "ip_pool: and ipconfig0: both give the address; keep "
+			 "one (the pool writes ipconfig0 itself)");
+	if (vm->clone && !has_key(root, "ipconfig0") && !vm->ip_pool &&
+	    vm->name)
 		yd_warning(d, root, NULL,
 			   "no 'ipconfig0': the VM will use DHCP and its "
 			   "address is known only once its guest agent "
@@ -757,6 +780,8 @@ void vmdef_release(struct vmdef *vm)
 	free(vm->clone);
 	free(vm->cpu_type);
 	free(vm->ipconfig0);
+	free(vm->ip_pool);
+	free(vm->ip_pool_problem);
 	free(vm->ciuser);
 	for (i = 0; i < vm->nr_nets; i++) {
 		free(vm->nets[i].bridge);
