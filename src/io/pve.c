@@ -18,8 +18,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/pve_errors.h"
+#include "core/taskwake.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/report.h"
@@ -531,6 +533,172 @@ static void add_log_tail(struct pve_client *pc, const char *node,
 	strbuf_release(&path);
 }
 
+struct pve_task_waiter {
+	struct pve_task_waiter *next;
+	const char *node, *upid;
+	unsigned long seq; /* its registration's number */
+	bool ended;	   /* a poll no longer lists its task */
+};
+
+struct pve_task_node {
+	char *name;
+	bool polling; /* a waiter is reading its list */
+	bool broken;  /* its list cannot be read: poll each task */
+	uint64_t next_ms;
+};
+
+void pve_tasks_init(struct pve_tasks *t, long interval_ms)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	t->interval_ms = interval_ms > 0 ? interval_ms : 20;
+}
+
+void pve_tasks_release(struct pve_tasks *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_nodes; i++)
+		free(t->nodes[i].name);
+	free(t->nodes);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+}
+
+/* The index of node's entry, added when new (under t->mu). */
+static size_t task_node(struct pve_tasks *t, const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_nodes; i++)
+		if (!strcmp(t->nodes[i].name, node))
+			return i;
+	ALLOC_GROW(t->nodes, st_add(t->nr_nodes, 1), t->alloc_nodes);
+	memset(&t->nodes[t->nr_nodes], 0, sizeof(t->nodes[0]));
+	t->nodes[t->nr_nodes].name = xstrdup(node);
+	return t->nr_nodes++;
+}
+
+/*
+ * GET /nodes/{node}/tasks?source=active into active (the UPIDs listed);
+ * -1 when it failed, 1 when the answer may be cut short.
+ */
+static int list_active(struct pve_client *pc, const char *node,
+		       struct strvec *active)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct err e = ERR_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+	int ret = -1;
+
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks");
+	pve_param(&p, "source", "active");
+	pve_param(&p, "limit", "10000");
+	if (pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &data, NULL,
+		     &e) == 0 &&
+	    json_is_array(data)) {
+		json_array_foreach(data, i, o)
+		{
+			const char *u =
+				json_string_value(json_object_get(o, "upid"));
+
+			if (u)
+				strvec_push(active, u);
+		}
+		ret = json_array_size(data) >= 10000 ? 1 : 0;
+	}
+	json_decref(data);
+	err_release(&e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* One poll of node's list by this waiter, the waiters it answers marked
+ * (called and returning under t->mu). */
+static void poll_node(struct pve_client *pc, struct pve_tasks *t, size_t k)
+{
+	struct strvec active = STRVEC_INIT;
+	struct pve_task_waiter *w;
+	unsigned long poll_seq = t->seq;
+	char *node = xstrdup(t->nodes[k].name);
+	int r;
+
+	t->nodes[k].polling = true;
+	t->nodes[k].next_ms = mono_ms() + (uint64_t)t->interval_ms;
+	t->polls++;
+	pthread_mutex_unlock(&t->mu);
+	r = list_active(pc, node, &active);
+	pthread_mutex_lock(&t->mu);
+	for (w = t->waiters; w; w = w->next)
+		if (!strcmp(w->node, node) &&
+		    taskwake_ended(w->upid, w->seq, poll_seq, active.v,
+				   active.nr, r != 0))
+			w->ended = true;
+	t->nodes[k].polling = false;
+	t->nodes[k].broken = r < 0;
+	pthread_cond_broadcast(&t->cv);
+	strvec_clear(&active);
+	free(node);
+}
+
+/*
+ * Wait through the shared poller until a poll no longer lists upid as
+ * running or the deadline passes: true then, false when the node's list
+ * cannot be read (the caller polls the task itself).
+ */
+static bool shared_wait(struct pve_client *pc, const char *node,
+			const char *upid, uint64_t deadline)
+{
+	struct pve_tasks *t = pc->tasks;
+	struct pve_task_waiter me = { NULL, node, upid, 0, false }, **pp;
+	bool ok = true;
+
+	pthread_mutex_lock(&t->mu);
+	me.seq = ++t->seq;
+	me.next = t->waiters;
+	t->waiters = &me;
+	for (;;) {
+		size_t k = task_node(t, node);
+		uint64_t now = mono_ms(), at;
+		struct timespec ts;
+
+		if (me.ended || now >= deadline)
+			break;
+		if (t->nodes[k].broken && !t->nodes[k].polling) {
+			ok = false;
+			break;
+		}
+		if (!t->nodes[k].polling && now >= t->nodes[k].next_ms) {
+			poll_node(pc, t, k);
+			continue;
+		}
+		at = taskwake_wake_at(t->nodes[k].polling, t->nodes[k].next_ms,
+				      deadline);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		at = at > now ? at - now : 0;
+		ts.tv_sec += (time_t)(at / 1000);
+		ts.tv_nsec += (long)(at % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+	}
+	for (pp = &t->waiters; *pp; pp = &(*pp)->next)
+		if (*pp == &me) {
+			*pp = me.next;
+			break;
+		}
+	pthread_mutex_unlock(&t->mu);
+	return ok;
+}
+
 int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 		  struct err *e)
 {
@@ -584,6 +752,9 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 				 timeout_s);
 			break;
 		}
+		if (pc->tasks &&
+		    shared_wait(pc, node, upid, (uint64_t)deadline))
+			continue;
 		/* short at first (most tasks take seconds), then up to 1 s */
 		sleep_ms(interval);
 		if (interval < 1000)

@@ -6,6 +6,12 @@
  * a clone that another process beat to the id is retried with a new one
  * (vmaction.c). Secrets the items need (cipassword_env) are read from the
  * environment once, before the workers start.
+ *
+ * What the workers would each ask Proxmox again and again is asked once
+ * for all: one task poller (io/pve.h's pve_tasks: one list of a node's
+ * running tasks every TASK_POLL_MS, however many tasks wait) and one VM
+ * listing at a time (worker_cluster), each answer serving every worker
+ * that asked before its request was sent.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +22,83 @@
 #include "ops/execute_int.h"
 #include "util/exitcode.h"
 #include "util/xalloc.h"
+
+/* The shared poller's interval: one request per node this often while
+ * tasks run there, whatever the number of workers. */
+#define TASK_POLL_MS 20
+
+struct listing_ref {
+	struct cluster c;
+	unsigned refs;
+};
+
+static void listing_unref(struct listing_ref *r)
+{
+	if (r && !--r->refs) {
+		cluster_release(&r->c);
+		free(r);
+	}
+}
+
+int worker_cluster(struct worker *w, const struct cluster **out, struct err *e)
+{
+	static const struct cluster c0 = CLUSTER_INIT;
+	struct listing *l = &w->sh->listing;
+	unsigned long need;
+	int ret = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&l->mu);
+	/* a request on its way was sent before this call: not that one */
+	need = l->sent + 1;
+	for (;;) {
+		struct listing_ref *r;
+		unsigned long gen;
+
+		if (l->cur && l->cur_gen >= need) {
+			l->cur->refs++;
+			*out = &l->cur->c;
+			break;
+		}
+		if (l->fetching) {
+			pthread_cond_wait(&l->cv, &l->mu);
+			continue;
+		}
+		l->fetching = true;
+		gen = ++l->sent;
+		pthread_mutex_unlock(&l->mu);
+		r = xcalloc(1, sizeof(*r));
+		r->c = c0;
+		r->refs = 1;
+		ret = cluster_read_vms(&r->c, &w->pc, e);
+		pthread_mutex_lock(&l->mu);
+		l->fetching = false;
+		if (ret == 0) {
+			listing_unref(l->cur);
+			l->cur = r;
+			l->cur_gen = gen;
+		} else {
+			listing_unref(r);
+		}
+		pthread_cond_broadcast(&l->cv);
+		if (ret < 0)
+			break; /* the others try again themselves */
+	}
+	pthread_mutex_unlock(&l->mu);
+	return ret;
+}
+
+void worker_cluster_put(struct worker *w, const struct cluster *c)
+{
+	struct listing *l = &w->sh->listing;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&l->mu);
+	/* c is the first member of its listing_ref */
+	listing_unref((struct listing_ref *)(void *)c);
+	pthread_mutex_unlock(&l->mu);
+}
 
 static bool actionable(const struct plan_item *it)
 {
@@ -295,6 +378,9 @@ static void shared_init(struct shared *sh, const struct plan *plan,
 	pthread_mutex_init(&sh->mu, NULL);
 	pthread_mutex_init(&sh->vmid_mu, NULL);
 	pthread_cond_init(&sh->cv, NULL);
+	pthread_mutex_init(&sh->listing.mu, NULL);
+	pthread_cond_init(&sh->listing.cv, NULL);
+	pve_tasks_init(&sh->tasks, TASK_POLL_MS);
 	sh->taken = xcalloc(plan->nr + 1, sizeof(*sh->taken));
 	sh->passwords = xcalloc(plan->nr + 1, sizeof(*sh->passwords));
 	for (k = 0; k < plan->nr; k++) {
@@ -315,6 +401,10 @@ static void shared_release(struct shared *sh)
 	free(sh->passwords);
 	free(sh->reserved);
 	strvec_clear(&sh->busy_nodes);
+	listing_unref(sh->listing.cur);
+	pthread_cond_destroy(&sh->listing.cv);
+	pthread_mutex_destroy(&sh->listing.mu);
+	pve_tasks_release(&sh->tasks);
 	pthread_cond_destroy(&sh->cv);
 	pthread_mutex_destroy(&sh->mu);
 	pthread_mutex_destroy(&sh->vmid_mu);
@@ -340,6 +430,7 @@ static unsigned connect_workers(struct shared *sh, unsigned n)
 			sh->left = 0;
 			return i + 1;
 		}
+		sh->workers[i].pc.tasks = &sh->tasks;
 		sh->workers[i].ready = true;
 	}
 	return n;
