@@ -26,3 +26,12 @@ uint64_t taskwake_wake_at(bool polling, uint64_t next_ms, uint64_t deadline)
 		return deadline;
 	return next_ms;
 }
+
+long taskwake_interval(uint64_t age_ms, long min_ms, long max_ms)
+{
+	uint64_t iv = age_ms / 25;
+
+	if (iv < (uint64_t)min_ms)
+		return min_ms;
+	return iv > (uint64_t)max_ms ? max_ms : (long)iv;
+}

@@ -537,22 +537,44 @@ struct pve_task_waiter {
 	struct pve_task_waiter *next;
 	const char *node, *upid;
 	unsigned long seq; /* its registration's number */
+	uint64_t since;	   /* when its task was started (about) */
 	bool ended;	   /* a poll no longer lists its task */
 };
 
 struct pve_task_node {
 	char *name;
-	bool polling; /* a waiter is reading its list */
-	bool broken;  /* its list cannot be read: poll each task */
-	uint64_t next_ms;
+	bool polling;	  /* a waiter is reading its list */
+	bool broken;	  /* its list cannot be read: poll each task */
+	uint64_t last_ms; /* when its last poll was sent (0: none) */
 };
 
-void pve_tasks_init(struct pve_tasks *t, long interval_ms)
+void pve_tasks_init(struct pve_tasks *t, long min_ms, long max_ms)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
-	t->interval_ms = interval_ms > 0 ? interval_ms : 20;
+	t->min_ms = min_ms > 0 ? min_ms : 10;
+	t->max_ms = max_ms >= t->min_ms ? max_ms : t->min_ms;
+}
+
+/* When node k is to be polled next: the interval its youngest waiter
+ * wants after the last poll (under t->mu). */
+static uint64_t next_poll(const struct pve_tasks *t, size_t k, uint64_t now)
+{
+	const struct pve_task_waiter *w;
+	long iv = t->max_ms;
+
+	for (w = t->waiters; w; w = w->next) {
+		long want;
+
+		if (strcmp(w->node, t->nodes[k].name))
+			continue;
+		want = taskwake_interval(now > w->since ? now - w->since : 0,
+					 t->min_ms, t->max_ms);
+		if (want < iv)
+			iv = want;
+	}
+	return t->nodes[k].last_ms ? t->nodes[k].last_ms + (uint64_t)iv : 0;
 }
 
 void pve_tasks_release(struct pve_tasks *t)
@@ -630,7 +652,7 @@ static void poll_node(struct pve_client *pc, struct pve_tasks *t, size_t k)
 	int r;
 
 	t->nodes[k].polling = true;
-	t->nodes[k].next_ms = mono_ms() + (uint64_t)t->interval_ms;
+	t->nodes[k].last_ms = mono_ms();
 	t->polls++;
 	pthread_mutex_unlock(&t->mu);
 	r = list_active(pc, node, &active);
@@ -653,10 +675,10 @@ static void poll_node(struct pve_client *pc, struct pve_tasks *t, size_t k)
  * cannot be read (the caller polls the task itself).
  */
 static bool shared_wait(struct pve_client *pc, const char *node,
-			const char *upid, uint64_t deadline)
+			const char *upid, uint64_t since, uint64_t deadline)
 {
 	struct pve_tasks *t = pc->tasks;
-	struct pve_task_waiter me = { NULL, node, upid, 0, false }, **pp;
+	struct pve_task_waiter me = { NULL, node, upid, 0, since, false }, **pp;
 	bool ok = true;
 
 	pthread_mutex_lock(&t->mu);
@@ -665,7 +687,7 @@ static bool shared_wait(struct pve_client *pc, const char *node,
 	t->waiters = &me;
 	for (;;) {
 		size_t k = task_node(t, node);
-		uint64_t now = mono_ms(), at;
+		uint64_t now = mono_ms(), at, next;
 		struct timespec ts;
 
 		if (me.ended || now >= deadline)
@@ -674,12 +696,12 @@ static bool shared_wait(struct pve_client *pc, const char *node,
 			ok = false;
 			break;
 		}
-		if (!t->nodes[k].polling && now >= t->nodes[k].next_ms) {
+		next = next_poll(t, k, now);
+		if (!t->nodes[k].polling && now >= next) {
 			poll_node(pc, t, k);
 			continue;
 		}
-		at = taskwake_wake_at(t->nodes[k].polling, t->nodes[k].next_ms,
-				      deadline);
+		at = taskwake_wake_at(t->nodes[k].polling, next, deadline);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		at = at > now ? at - now : 0;
 		ts.tv_sec += (time_t)(at / 1000);
@@ -704,7 +726,8 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 {
 	char *node = upid_node(upid);
 	struct strbuf path = STRBUF_INIT;
-	int64_t deadline = (int64_t)mono_ms() + (int64_t)timeout_s * 1000;
+	uint64_t since = mono_ms();
+	int64_t deadline = (int64_t)since + (int64_t)timeout_s * 1000;
 	long interval = pc->conn.task_poll_ms;
 	int ret = -1;
 
@@ -753,7 +776,7 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 			break;
 		}
 		if (pc->tasks &&
-		    shared_wait(pc, node, upid, (uint64_t)deadline))
+		    shared_wait(pc, node, upid, since, (uint64_t)deadline))
 			continue;
 		/* short at first (most tasks take seconds), then up to 1 s */
 		sleep_ms(interval);

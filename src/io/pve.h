@@ -117,7 +117,9 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
  * A task poller that clients share (pc->tasks): the waiters of all of a
  * run's tasks on one node are answered by one request, GET
  * /nodes/{node}/tasks?source=active, at most one per node every
- * interval_ms however many tasks run (whichever waiter is due sends it);
+ * interval however many tasks run (whichever waiter is due sends it):
+ * min_ms while a task there is young, growing with the age of the
+ * youngest to max_ms (core/taskwake.h);
  * the waiters whose tasks it no longer lists wake and read their status
  * once. A node whose list cannot be read falls back to polling each task.
  */
@@ -126,7 +128,7 @@ struct pve_task_node;
 struct pve_tasks {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	long interval_ms;
+	long min_ms, max_ms;
 	struct pve_task_waiter *waiters;
 	unsigned long seq; /* waiters registered so far */
 	struct pve_task_node *nodes;
@@ -134,7 +136,7 @@ struct pve_tasks {
 	unsigned long polls; /* list requests sent */
 };
 
-void pve_tasks_init(struct pve_tasks *t, long interval_ms);
+void pve_tasks_init(struct pve_tasks *t, long min_ms, long max_ms);
 void pve_tasks_release(struct pve_tasks *t);
 
 /*

@@ -9,7 +9,7 @@
  *
  * What the workers would each ask Proxmox again and again is asked once
  * for all: one task poller (io/pve.h's pve_tasks: one list of a node's
- * running tasks every TASK_POLL_MS, however many tasks wait) and one VM
+ * running tasks per interval, however many tasks wait) and one VM
  * listing at a time (worker_cluster), each answer serving every worker
  * that asked before its request was sent.
  */
@@ -23,9 +23,11 @@
 #include "util/exitcode.h"
 #include "util/xalloc.h"
 
-/* The shared poller's interval: one request per node this often while
- * tasks run there, whatever the number of workers. */
-#define TASK_POLL_MS 20
+/* The shared poller's interval: one request per node every 10 ms while a
+ * task there is young, once a second when all are old, whatever the
+ * number of workers (io/pve.h). */
+#define TASK_POLL_MIN_MS 10
+#define TASK_POLL_MAX_MS 1000
 
 struct listing_ref {
 	struct cluster c;
@@ -380,7 +382,7 @@ static void shared_init(struct shared *sh, const struct plan *plan,
 	pthread_cond_init(&sh->cv, NULL);
 	pthread_mutex_init(&sh->listing.mu, NULL);
 	pthread_cond_init(&sh->listing.cv, NULL);
-	pve_tasks_init(&sh->tasks, TASK_POLL_MS);
+	pve_tasks_init(&sh->tasks, TASK_POLL_MIN_MS, TASK_POLL_MAX_MS);
 	sh->taken = xcalloc(plan->nr + 1, sizeof(*sh->taken));
 	sh->passwords = xcalloc(plan->nr + 1, sizeof(*sh->passwords));
 	for (k = 0; k < plan->nr; k++) {

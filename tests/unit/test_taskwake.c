@@ -36,11 +36,23 @@ static void taskwake__wake_at(void **state)
 	assert_int_equal(taskwake_wake_at(true, 100, 0), 0);
 }
 
+static void taskwake__interval(void **state)
+{
+	(void)state;
+	assert_int_equal(taskwake_interval(0, 10, 1000), 10);
+	assert_int_equal(taskwake_interval(249, 10, 1000), 10);
+	assert_int_equal(taskwake_interval(1000, 10, 1000), 40);
+	assert_int_equal(taskwake_interval(5000, 10, 1000), 200);
+	/* an hour-long clone: once a second */
+	assert_int_equal(taskwake_interval(3600000, 10, 1000), 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(taskwake__ended),
 		cmocka_unit_test(taskwake__wake_at),
+		cmocka_unit_test(taskwake__interval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
