@@ -7,8 +7,8 @@ ceil(N / P). Three figures:
   1. 50 clones at --parallel 8, clone 0.3 s to 5 s + resize 0.1 s +
      start 0.2 s: the ratio to the critical path at each clone time;
   2. clone 1 s at 10, 50 and 200 VMs (1,000 with --big): the same ratio;
-  3. apply's own cost with 0-ms tasks: ms per VM at 100 and 1,000 VMs
-     (--parallel 8) and the exponent of its growth.
+  3. apply's own cost with 0-ms tasks (and no resize): ms per VM at 100 and
+     1,000 VMs (--parallel 8) and the exponent of its growth.
 
 With --baseline OLD_PVE_GITOPS, every figure is measured for OLD too, in
 the same run, and the ratio new / old printed next to it. A figure, not a
@@ -35,8 +35,21 @@ def run(binary, sim, count, clone, resize, start, parallel=PARALLEL):
     work = tempfile.mkdtemp(prefix="bench-apply.")
     spec = "0,qmclone=%d,resize=%d,qmstart=%d" % (
         clone * 1000, resize * 1000, start * 1000)
+    topo = os.path.join(work, "topology.yaml")
+    with open(topo, "w") as f:
+        # storage for 1,000 clones; a template on each node
+        f.write("nodes:\n")
+        for n in range(1, 4):
+            f.write("  - name: node0%d\n    storages:\n"
+                    "      - {name: local-lvm, capacity: 100T}\n" % n)
+        f.write("templates:\n")
+        for n in range(1, 4):
+            f.write("  - {vmid: %d, name: ubuntu24-template, node: node0%d,"
+                    " disks: {scsi0: {storage: local-lvm, size: 3584M}}}\n"
+                    % (8999 + n, n))
     p = subprocess.Popen([sim, "--listen", "127.0.0.1:0", "--token",
-                          "root@pam!b=" + SECRET, "--task-ms", spec],
+                          "root@pam!b=" + SECRET, "--task-ms", spec,
+                          "--topology", topo],
                          stdout=subprocess.PIPE, text=True)
     url = p.stdout.readline().split()[2]
     fp = p.stdout.readline().split()[1]
@@ -48,9 +61,11 @@ def run(binary, sim, count, clone, resize, start, parallel=PARALLEL):
                 f.write("name: b%04d\ntarget_node: node0%d\ncores: 2\n"
                         "memory: 2048\nclone: ubuntu24-template\n"
                         "ipconfig0: ip=10.%d.%d.%d/8,gw=10.255.255.254\n"
-                        "disks: {scsi0: {size: 20G, storage: local-lvm}}\n"
                         % (i, 1 + i % 3, 1 + i // 62500, i // 250 % 250,
                            1 + i % 250))
+                if resize:
+                    f.write("disks: {scsi0: {size: 20G, storage: "
+                            "local-lvm}}\n")
         with open(os.path.join(work, "pve-gitops.yaml"), "w") as f:
             f.write("proxmox:\n  endpoint: %s\n  tls_fingerprint: \"%s\"\n"
                     "  per_node_limit: %d\n" % (url, fp, parallel))

@@ -26,7 +26,9 @@
 /* The shared poller's interval: one request per node every 10 ms while a
  * task there is young, once a second when all are old, whatever the
  * number of workers (io/pve.h). */
+#ifndef TASK_POLL_MIN_MS
 #define TASK_POLL_MIN_MS 10
+#endif
 #define TASK_POLL_MAX_MS 1000
 
 struct listing_ref {
@@ -154,17 +156,16 @@ static bool is_reserved(struct shared *sh, int vmid)
 }
 
 /*
- * The next id that is neither taken in the cluster nor reserved by one of
- * our workers. /cluster/nextid reserves nothing, so ours are kept here,
+ * The next id from n (what /cluster/nextid answered) that is neither taken
+ * in the cluster nor reserved by one of our workers. /cluster/nextid
+ * reserves nothing, so ours are kept here,
  * under a mutex of their own (the calls may take a while with retries).
  */
-static int next_free_vmid(struct worker *w, int *out, struct err *e)
+static int next_free_vmid(struct worker *w, int n, int *out, struct err *e)
 {
 	long status = 0;
-	int n, tries, got;
+	int tries, got;
 
-	if (pve_next_vmid(&w->pc, 0, &n, NULL, e) < 0)
-		return -1;
 	for (tries = 0; tries < 1000; tries++, n++) {
 		if (is_reserved(w->sh, n))
 			continue;
@@ -195,10 +196,19 @@ void worker_hold_vmid(struct worker *w, int vmid)
 
 int worker_reserve_vmid(struct worker *w, int *out, struct err *e)
 {
-	int ret;
+	int ret, n;
 
+	/*
+	 * The first question outside the lock: a worker's first request
+	 * opens its connection, which the others need not wait for. An id
+	 * one of ours reserved meanwhile is skipped under the lock; one
+	 * another process took meanwhile fails the clone, which is sent
+	 * again on a new id (vmaction.c).
+	 */
+	if (pve_next_vmid(&w->pc, 0, &n, NULL, e) < 0)
+		return -1;
 	pthread_mutex_lock(&w->sh->vmid_mu);
-	ret = next_free_vmid(w, out, e);
+	ret = next_free_vmid(w, n, out, e);
 	if (ret == 0)
 		worker_hold_vmid(w, *out);
 	pthread_mutex_unlock(&w->sh->vmid_mu);
