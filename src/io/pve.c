@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/metrics.h"
 #include "core/pve_errors.h"
+#include "core/taskwake.h"
 #include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/report.h"
@@ -548,12 +550,201 @@ static void add_log_tail(struct pve_client *pc, const char *node,
 	strbuf_release(&path);
 }
 
+struct pve_task_waiter {
+	struct pve_task_waiter *next;
+	const char *node, *upid;
+	unsigned long seq; /* its registration's number */
+	uint64_t since;	   /* when its task was started (about) */
+	bool ended;	   /* a poll no longer lists its task */
+};
+
+struct pve_task_node {
+	char *name;
+	bool polling;	  /* a waiter is reading its list */
+	bool broken;	  /* its list cannot be read: poll each task */
+	uint64_t last_ms; /* when its last poll was sent (0: none) */
+};
+
+void pve_tasks_init(struct pve_tasks *t, long min_ms, long max_ms)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	t->min_ms = min_ms > 0 ? min_ms : 10;
+	t->max_ms = max_ms >= t->min_ms ? max_ms : t->min_ms;
+}
+
+/* When node k is to be polled next: the interval its youngest waiter
+ * wants after the last poll (under t->mu). */
+static uint64_t next_poll(const struct pve_tasks *t, size_t k, uint64_t now)
+{
+	const struct pve_task_waiter *w;
+	long iv = t->max_ms;
+
+	for (w = t->waiters; w; w = w->next) {
+		long want;
+
+		if (strcmp(w->node, t->nodes[k].name))
+			continue;
+		want = taskwake_interval(now > w->since ? now - w->since : 0,
+					 t->min_ms, t->max_ms);
+		if (want < iv)
+			iv = want;
+	}
+	return t->nodes[k].last_ms ? t->nodes[k].last_ms + (uint64_t)iv : 0;
+}
+
+void pve_tasks_release(struct pve_tasks *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_nodes; i++)
+		free(t->nodes[i].name);
+	free(t->nodes);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+}
+
+/* The index of node's entry, added when new (under t->mu). */
+static size_t task_node(struct pve_tasks *t, const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_nodes; i++)
+		if (!strcmp(t->nodes[i].name, node))
+			return i;
+	ALLOC_GROW(t->nodes, st_add(t->nr_nodes, 1), t->alloc_nodes);
+	memset(&t->nodes[t->nr_nodes], 0, sizeof(t->nodes[0]));
+	t->nodes[t->nr_nodes].name = xstrdup(node);
+	return t->nr_nodes++;
+}
+
+/*
+ * GET /nodes/{node}/tasks?source=active into active (the UPIDs listed);
+ * -1 when it failed, 1 when the answer may be cut short.
+ */
+static int list_active(struct pve_client *pc, const char *node,
+		       struct strvec *active)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct pve_params p = PVE_PARAMS_INIT;
+	struct err e = ERR_INIT;
+	json_t *data = NULL, *o;
+	size_t i;
+	int ret = -1;
+
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks");
+	pve_param(&p, "source", "active");
+	pve_param(&p, "limit", "10000");
+	if (pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &data, NULL,
+		     &e) == 0 &&
+	    json_is_array(data)) {
+		json_array_foreach(data, i, o)
+		{
+			const char *u =
+				json_string_value(json_object_get(o, "upid"));
+
+			if (u)
+				strvec_push(active, u);
+		}
+		ret = json_array_size(data) >= 10000 ? 1 : 0;
+	}
+	json_decref(data);
+	err_release(&e);
+	pve_params_release(&p);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* One poll of node's list by this waiter, the waiters it answers marked
+ * (called and returning under t->mu). */
+static void poll_node(struct pve_client *pc, struct pve_tasks *t, size_t k)
+{
+	struct strvec active = STRVEC_INIT;
+	struct pve_task_waiter *w;
+	unsigned long poll_seq = t->seq;
+	char *node = xstrdup(t->nodes[k].name);
+	int r;
+
+	t->nodes[k].polling = true;
+	t->nodes[k].last_ms = mono_ms();
+	t->polls++;
+	pthread_mutex_unlock(&t->mu);
+	r = list_active(pc, node, &active);
+	pthread_mutex_lock(&t->mu);
+	for (w = t->waiters; w; w = w->next)
+		if (!strcmp(w->node, node) &&
+		    taskwake_ended(w->upid, w->seq, poll_seq, active.v,
+				   active.nr, r != 0))
+			w->ended = true;
+	t->nodes[k].polling = false;
+	t->nodes[k].broken = r < 0;
+	pthread_cond_broadcast(&t->cv);
+	strvec_clear(&active);
+	free(node);
+}
+
+/*
+ * Wait through the shared poller until a poll no longer lists upid as
+ * running or the deadline passes: true then, false when the node's list
+ * cannot be read (the caller polls the task itself).
+ */
+static bool shared_wait(struct pve_client *pc, const char *node,
+			const char *upid, uint64_t since, uint64_t deadline)
+{
+	struct pve_tasks *t = pc->tasks;
+	struct pve_task_waiter me = { NULL, node, upid, 0, since, false }, **pp;
+	bool ok = true;
+
+	pthread_mutex_lock(&t->mu);
+	me.seq = ++t->seq;
+	me.next = t->waiters;
+	t->waiters = &me;
+	for (;;) {
+		size_t k = task_node(t, node);
+		uint64_t now = mono_ms(), at, next;
+		struct timespec ts;
+
+		if (me.ended || now >= deadline)
+			break;
+		if (t->nodes[k].broken && !t->nodes[k].polling) {
+			ok = false;
+			break;
+		}
+		next = next_poll(t, k, now);
+		if (!t->nodes[k].polling && now >= next) {
+			poll_node(pc, t, k);
+			continue;
+		}
+		at = taskwake_wake_at(t->nodes[k].polling, next, deadline);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		at = at > now ? at - now : 0;
+		ts.tv_sec += (time_t)(at / 1000);
+		ts.tv_nsec += (long)(at % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+	}
+	for (pp = &t->waiters; *pp; pp = &(*pp)->next)
+		if (*pp == &me) {
+			*pp = me.next;
+			break;
+		}
+	pthread_mutex_unlock(&t->mu);
+	return ok;
+}
+
 int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 		  struct err *e)
 {
 	char *node = upid_node(upid);
 	struct strbuf path = STRBUF_INIT;
-	int64_t deadline = (int64_t)mono_ms() + (int64_t)timeout_s * 1000;
+	uint64_t since = mono_ms();
+	int64_t deadline = (int64_t)since + (int64_t)timeout_s * 1000;
 	long interval = pc->conn.task_poll_ms;
 	int ret = -1;
 
@@ -601,6 +792,9 @@ int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 				 timeout_s);
 			break;
 		}
+		if (pc->tasks &&
+		    shared_wait(pc, node, upid, since, (uint64_t)deadline))
+			continue;
 		/* short at first (most tasks take seconds), then up to 1 s */
 		sleep_ms(interval);
 		if (interval < 1000)

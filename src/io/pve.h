@@ -16,6 +16,7 @@
 #define PVE_GITOPS_PVE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,18 +44,21 @@ struct pve_conn {
 	bool trace;	    /* --verbose: one line per call (report_debug) */
 };
 
+struct pve_tasks;
+
 struct pve_client {
 	struct http_client http;
 	struct pve_conn conn;
-	struct strbuf base;	/* ".../api2/json" */
-	struct strbuf auth;	/* "Authorization: PVEAPIToken=..." */
-	struct strbuf ticket;	/* "Cookie: PVEAuthCookie=..." */
-	struct strbuf csrf;	/* "CSRFPreventionToken: ..." */
-	struct strbuf password; /* kept to log in again */
-	int64_t ticket_ms;	/* when the ticket was issued */
-	struct backoff backoff; /* per client: workers do not retry in step */
-	unsigned long calls;	/* HTTP requests sent */
-	struct counters *stats; /* config's requests: counted by class */
+	struct strbuf base;	 /* ".../api2/json" */
+	struct strbuf auth;	 /* "Authorization: PVEAPIToken=..." */
+	struct strbuf ticket;	 /* "Cookie: PVEAuthCookie=..." */
+	struct strbuf csrf;	 /* "CSRFPreventionToken: ..." */
+	struct strbuf password;	 /* kept to log in again */
+	int64_t ticket_ms;	 /* when the ticket was issued */
+	struct backoff backoff;	 /* per client: workers do not retry in step */
+	unsigned long calls;	 /* HTTP requests sent */
+	struct counters *stats;	 /* config's requests: counted by class */
+	struct pve_tasks *tasks; /* shared task poller, or NULL (see below) */
 };
 
 /*
@@ -111,9 +115,36 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
 	     json_t **data, long *status, struct err *e);
 
 /*
- * Wait for a task (its UPID) to stop, polling with a growing interval up to
- * timeout_s. Returns 0 when its exitstatus is OK or "WARNINGS: n"; -1 with
- * the exit status and the last log lines in e otherwise.
+ * A task poller that clients share (pc->tasks): the waiters of all of a
+ * run's tasks on one node are answered by one request, GET
+ * /nodes/{node}/tasks?source=active, at most one per node every
+ * interval however many tasks run (whichever waiter is due sends it):
+ * min_ms while a task there is young, growing with the age of the
+ * youngest to max_ms (core/taskwake.h);
+ * the waiters whose tasks it no longer lists wake and read their status
+ * once. A node whose list cannot be read falls back to polling each task.
+ */
+struct pve_task_waiter;
+struct pve_task_node;
+struct pve_tasks {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	long min_ms, max_ms;
+	struct pve_task_waiter *waiters;
+	unsigned long seq; /* waiters registered so far */
+	struct pve_task_node *nodes;
+	size_t nr_nodes, alloc_nodes;
+	unsigned long polls; /* list requests sent */
+};
+
+void pve_tasks_init(struct pve_tasks *t, long min_ms, long max_ms);
+void pve_tasks_release(struct pve_tasks *t);
+
+/*
+ * Wait for a task (its UPID) to stop up to timeout_s: through pc->tasks
+ * when set, else polling its status with a growing interval. Returns 0 when its
+ * exitstatus is OK or "WARNINGS: n"; -1 with the exit status and the last log
+ * lines in e otherwise.
  */
 int pve_wait_task(struct pve_client *pc, const char *upid, int timeout_s,
 		  struct err *e);

@@ -6,6 +6,12 @@
  * a clone that another process beat to the id is retried with a new one
  * (vmaction.c). Secrets the items need (cipassword_env) are read from the
  * environment once, before the workers start.
+ *
+ * What the workers would each ask Proxmox again and again is asked once
+ * for all: one task poller (io/pve.h's pve_tasks: one list of a node's
+ * running tasks per interval, however many tasks wait) and one VM
+ * listing at a time (worker_cluster), each answer serving every worker
+ * that asked before its request was sent.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +22,87 @@
 #include "ops/execute_int.h"
 #include "util/exitcode.h"
 #include "util/xalloc.h"
+
+/* The shared poller's interval: one request per node every 10 ms while a
+ * task there is young, once a second when all are old, whatever the
+ * number of workers (io/pve.h). */
+#ifndef TASK_POLL_MIN_MS
+#define TASK_POLL_MIN_MS 10
+#endif
+#define TASK_POLL_MAX_MS 1000
+
+struct listing_ref {
+	struct cluster c;
+	unsigned refs;
+};
+
+static void listing_unref(struct listing_ref *r)
+{
+	if (r && !--r->refs) {
+		cluster_release(&r->c);
+		free(r);
+	}
+}
+
+int worker_cluster(struct worker *w, const struct cluster **out, struct err *e)
+{
+	static const struct cluster c0 = CLUSTER_INIT;
+	struct listing *l = &w->sh->listing;
+	unsigned long need;
+	int ret = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&l->mu);
+	/* a request on its way was sent before this call: not that one */
+	need = l->sent + 1;
+	for (;;) {
+		struct listing_ref *r;
+		unsigned long gen;
+
+		if (l->cur && l->cur_gen >= need) {
+			l->cur->refs++;
+			*out = &l->cur->c;
+			break;
+		}
+		if (l->fetching) {
+			pthread_cond_wait(&l->cv, &l->mu);
+			continue;
+		}
+		l->fetching = true;
+		gen = ++l->sent;
+		pthread_mutex_unlock(&l->mu);
+		r = xcalloc(1, sizeof(*r));
+		r->c = c0;
+		r->refs = 1;
+		ret = cluster_read_vms(&r->c, &w->pc, e);
+		pthread_mutex_lock(&l->mu);
+		l->fetching = false;
+		if (ret == 0) {
+			listing_unref(l->cur);
+			l->cur = r;
+			l->cur_gen = gen;
+		} else {
+			listing_unref(r);
+		}
+		pthread_cond_broadcast(&l->cv);
+		if (ret < 0)
+			break; /* the others try again themselves */
+	}
+	pthread_mutex_unlock(&l->mu);
+	return ret;
+}
+
+void worker_cluster_put(struct worker *w, const struct cluster *c)
+{
+	struct listing *l = &w->sh->listing;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&l->mu);
+	/* c is the first member of its listing_ref */
+	listing_unref((struct listing_ref *)(void *)c);
+	pthread_mutex_unlock(&l->mu);
+}
 
 static bool actionable(const struct plan_item *it)
 {
@@ -69,17 +156,16 @@ static bool is_reserved(struct shared *sh, int vmid)
 }
 
 /*
- * The next id that is neither taken in the cluster nor reserved by one of
- * our workers. /cluster/nextid reserves nothing, so ours are kept here,
+ * The next id from n (what /cluster/nextid answered) that is neither taken
+ * in the cluster nor reserved by one of our workers. /cluster/nextid
+ * reserves nothing, so ours are kept here,
  * under a mutex of their own (the calls may take a while with retries).
  */
-static int next_free_vmid(struct worker *w, int *out, struct err *e)
+static int next_free_vmid(struct worker *w, int n, int *out, struct err *e)
 {
 	long status = 0;
-	int n, tries, got;
+	int tries, got;
 
-	if (pve_next_vmid(&w->pc, 0, &n, NULL, e) < 0)
-		return -1;
 	for (tries = 0; tries < 1000; tries++, n++) {
 		if (is_reserved(w->sh, n))
 			continue;
@@ -110,10 +196,19 @@ void worker_hold_vmid(struct worker *w, int vmid)
 
 int worker_reserve_vmid(struct worker *w, int *out, struct err *e)
 {
-	int ret;
+	int ret, n;
 
+	/*
+	 * The first question outside the lock: a worker's first request
+	 * opens its connection, which the others need not wait for. An id
+	 * one of ours reserved meanwhile is skipped under the lock; one
+	 * another process took meanwhile fails the clone, which is sent
+	 * again on a new id (vmaction.c).
+	 */
+	if (pve_next_vmid(&w->pc, 0, &n, NULL, e) < 0)
+		return -1;
 	pthread_mutex_lock(&w->sh->vmid_mu);
-	ret = next_free_vmid(w, out, e);
+	ret = next_free_vmid(w, n, out, e);
 	if (ret == 0)
 		worker_hold_vmid(w, *out);
 	pthread_mutex_unlock(&w->sh->vmid_mu);
@@ -295,6 +390,9 @@ static void shared_init(struct shared *sh, const struct plan *plan,
 	pthread_mutex_init(&sh->mu, NULL);
 	pthread_mutex_init(&sh->vmid_mu, NULL);
 	pthread_cond_init(&sh->cv, NULL);
+	pthread_mutex_init(&sh->listing.mu, NULL);
+	pthread_cond_init(&sh->listing.cv, NULL);
+	pve_tasks_init(&sh->tasks, TASK_POLL_MIN_MS, TASK_POLL_MAX_MS);
 	sh->taken = xcalloc(plan->nr + 1, sizeof(*sh->taken));
 	sh->passwords = xcalloc(plan->nr + 1, sizeof(*sh->passwords));
 	for (k = 0; k < plan->nr; k++) {
@@ -315,6 +413,10 @@ static void shared_release(struct shared *sh)
 	free(sh->passwords);
 	free(sh->reserved);
 	strvec_clear(&sh->busy_nodes);
+	listing_unref(sh->listing.cur);
+	pthread_cond_destroy(&sh->listing.cv);
+	pthread_mutex_destroy(&sh->listing.mu);
+	pve_tasks_release(&sh->tasks);
 	pthread_cond_destroy(&sh->cv);
 	pthread_mutex_destroy(&sh->mu);
 	pthread_mutex_destroy(&sh->vmid_mu);
@@ -340,6 +442,7 @@ static unsigned connect_workers(struct shared *sh, unsigned n)
 			sh->left = 0;
 			return i + 1;
 		}
+		sh->workers[i].pc.tasks = &sh->tasks;
 		sh->workers[i].ready = true;
 	}
 	return n;

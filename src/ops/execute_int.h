@@ -11,9 +11,24 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "io/cluster.h"
 #include "ops/execute.h"
 
 struct worker;
+
+/*
+ * The cluster's VM list the workers share (worker_cluster): one request
+ * at a time, whose answer serves every worker that asked before it was
+ * sent; a worker asking while one is on its way waits for the next.
+ */
+struct listing {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct listing_ref *cur; /* the newest answer, or NULL */
+	unsigned long sent;	 /* requests sent (generations) */
+	unsigned long cur_gen;	 /* the generation of cur */
+	bool fetching;
+};
 
 struct shared {
 	const struct plan *plan;
@@ -31,6 +46,8 @@ struct shared {
 	struct worker *workers;
 	unsigned nr_workers;
 	bool finished;
+	struct listing listing;
+	struct pve_tasks tasks; /* one task poller for every worker */
 };
 
 struct worker {
@@ -54,6 +71,15 @@ double worker_elapsed(const struct timespec *t0);
 int worker_reserve_vmid(struct worker *w, int *out, struct err *e);
 /* Keep our own workers off vmid (a VM being destroyed). */
 void worker_hold_vmid(struct worker *w, int vmid);
+
+/*
+ * The cluster's VMs (GET /cluster/resources), as listed by a request sent
+ * after this call: what a worker reads after a step of its own holds that
+ * step. The answer is shared; give it back with worker_cluster_put (NULL
+ * is fine).
+ */
+int worker_cluster(struct worker *w, const struct cluster **out, struct err *e);
+void worker_cluster_put(struct worker *w, const struct cluster *c);
 
 /* The actions (vmaction.c). */
 /* 0 created, 1 another apply created it meanwhile, -1 failed. */

@@ -27,13 +27,12 @@ const char *vmaction_conf_str(json_t *conf, const char *key)
 	return json_string_value(json_object_get(conf, key));
 }
 
-/* The cluster's VMs (the one /cluster/resources reader, io/cluster.c). */
-static int read_cluster(struct worker *w, struct cluster *c, struct err *e)
+/* The cluster's VMs as listed after this call (a listing the workers
+ * share, execute.c); worker_cluster_put() it. */
+static int read_cluster(struct worker *w, const struct cluster **c,
+			struct err *e)
 {
-	static const struct cluster c0 = CLUSTER_INIT;
-
-	*c = c0;
-	return cluster_read_vms(c, &w->pc, e);
+	return worker_cluster(w, c, e);
 }
 
 static const struct actual_vm *by_vmid(const struct cluster *c, int vmid)
@@ -79,7 +78,7 @@ int vmaction_wait_unlocked(struct worker *w, const char *node, int vmid,
 static int ours_after_lost(struct worker *w, int vmid, bool *exists,
 			   struct err *e)
 {
-	struct cluster c;
+	const struct cluster *c = NULL;
 	const struct actual_vm *a;
 	json_t *conf = NULL;
 	int ret = -1;
@@ -87,7 +86,7 @@ static int ours_after_lost(struct worker *w, int vmid, bool *exists,
 	*exists = false;
 	if (read_cluster(w, &c, e) < 0)
 		goto out;
-	a = by_vmid(&c, vmid);
+	a = by_vmid(c, vmid);
 	if (!a || !a->node) {
 		ret = 0; /* not there: it never happened */
 		goto out;
@@ -106,7 +105,7 @@ static int ours_after_lost(struct worker *w, int vmid, bool *exists,
 			vmid, w->it->name);
 out:
 	json_decref(conf);
-	cluster_release(&c);
+	worker_cluster_put(w, c);
 	return ret;
 }
 
@@ -415,21 +414,21 @@ static int wait_rival(struct worker *w, int rival, struct err *e)
 
 	for (i = 0; i < worker_timeout(w) * 2 && gone < 3; i++) {
 		const struct actual_vm *done;
-		struct cluster c;
+		const struct cluster *c = NULL;
 
 		if (read_cluster(w, &c, e) < 0)
 			return -1;
-		done = finished_named(&c, w->it->name);
+		done = finished_named(c, w->it->name);
 		if (done) {
 			worker_say(w,
 				   "another apply is working on %s; it "
 				   "finished it (vmid %d)",
 				   w->it->name, done->vmid);
-			cluster_release(&c);
+			worker_cluster_put(w, c);
 			return 1;
 		}
-		gone = named_or_cloning(&c, w->it->name) ? 0 : gone + 1;
-		cluster_release(&c);
+		gone = named_or_cloning(c, w->it->name) ? 0 : gone + 1;
+		worker_cluster_put(w, c);
 		sleep_ms(500);
 	}
 	return err_setk(e, ERR_CONFLICT, EXIT_FAIL,
@@ -441,11 +440,11 @@ static int wait_rival(struct worker *w, int rival, struct err *e)
 /* Whether the VM still exists (after a DELETE whose answer was lost). */
 static int vm_exists(struct worker *w, int vmid, bool *exists, struct err *e)
 {
-	struct cluster c;
+	const struct cluster *c = NULL;
 	int r = read_cluster(w, &c, e);
 
-	*exists = r == 0 && by_vmid(&c, vmid) != NULL;
-	cluster_release(&c);
+	*exists = r == 0 && by_vmid(c, vmid) != NULL;
+	worker_cluster_put(w, c);
 	return r;
 }
 
@@ -472,12 +471,12 @@ static bool gone_anyway(struct worker *w, const char *node, int vmid)
 static int check_race(struct worker *w, int vmid, struct err *e)
 {
 	const char *node = w->it->node;
-	struct cluster c;
+	const struct cluster *c = NULL;
 	int rival, ret = -1;
 
 	if (read_cluster(w, &c, e) < 0)
 		goto out;
-	rival = race_rival(c.vms, c.nr, w->it->name, vmid);
+	rival = race_rival(c->vms, c->nr, w->it->name, vmid);
 	if (!rival) {
 		ret = 0;
 		goto out;
@@ -497,7 +496,7 @@ static int check_race(struct worker *w, int vmid, struct err *e)
 	}
 	ret = wait_rival(w, rival, e);
 out:
-	cluster_release(&c);
+	worker_cluster_put(w, c);
 	return ret;
 }
 
@@ -591,7 +590,7 @@ static int clone_taken(struct worker *w, int vmid, struct err *e)
 {
 	const struct actual_vm *done = NULL;
 	struct err e2 = ERR_INIT;
-	struct cluster c;
+	const struct cluster *c = NULL;
 	int ret = -1;
 
 	if (vmid <= 0 || !err_is(e, ERR_NOTFOUND) ||
@@ -599,8 +598,8 @@ static int clone_taken(struct worker *w, int vmid, struct err *e)
 		err_release(&e2);
 		return -1;
 	}
-	if (!by_vmid(&c, vmid))
-		done = finished_named(&c, w->it->name);
+	if (!by_vmid(c, vmid))
+		done = finished_named(c, w->it->name);
 	if (done) {
 		worker_say(w,
 			   "another apply removed our vmid %d and finished %s "
@@ -609,7 +608,7 @@ static int clone_taken(struct worker *w, int vmid, struct err *e)
 		err_clear(e);
 		ret = 1;
 	}
-	cluster_release(&c);
+	worker_cluster_put(w, c);
 	err_release(&e2);
 	return ret;
 }
