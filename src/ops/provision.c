@@ -238,7 +238,10 @@ struct host_job {
 	struct err e;
 };
 
-/* The pool's state; every field below mu is under it. */
+/* The pool's state. Under mu: the fields below it, and each job's msg,
+ * nr_msg and done; a job's host, keys, ret and e are its worker's until
+ * done, read after the workers are joined (or, for the verdict, once
+ * done is seen under mu). */
 struct prep {
 	struct prov *p;
 	struct host_job *jobs;
@@ -530,8 +533,8 @@ static int prepare_host(struct host_job *j, struct pve_client *pc,
 		goto out;
 	}
 	sshargs_known_hosts_option(&j->known_hosts_opt, j->known_hosts.buf);
-	host_say(j, MSG_SAY, "%s: %zu host key%s from %s, for %s", h->name,
-		 j->keys.nr, j->keys.nr == 1 ? "" : "s", h->key_source,
+	host_say(j, MSG_SAY, "%s: %zu host key%s from %s recorded in %s",
+		 h->name, j->keys.nr, j->keys.nr == 1 ? "" : "s", h->key_source,
 		 p->known_hosts);
 	status = ssh_cloud_init(j, &reason);
 	h->checked = true;
@@ -1066,7 +1069,9 @@ static void open_clients(struct prep *sh, struct prep_worker *w, unsigned n)
 	}
 }
 
-/* known_hosts: every prepared host's keys, in one atomic rewrite. */
+/* known_hosts: every prepared host's keys, in one atomic rewrite (each
+ * host's "recorded in" message is true once this returns 0; when it
+ * fails, the stage does). */
 static int record_keys(struct prep *sh, struct err *e)
 {
 	struct prov *p = sh->p;
@@ -1081,12 +1086,8 @@ static int record_keys(struct prep *sh, struct err *e)
 			v[n].keys = &sh->jobs[i].keys;
 			n++;
 		}
-	if (n) {
+	if (n)
 		ret = hostkeys_record_all(p->known_hosts, v, n, e);
-		if (!ret)
-			say(p, "host keys of %zu new host%s recorded in %s", n,
-			    n == 1 ? "" : "s", p->known_hosts);
-	}
 	free(v);
 	return ret;
 }
