@@ -266,10 +266,14 @@ int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
 		const char *argv[] = { "ssh-keyscan", "-T", "10", "-p",
 				       portstr.buf,   "--", ip,	  NULL };
 		struct env_delta env = ENV_DELTA_INIT;
-		struct spawn_opts so = { .argv = argv,
-					 .env_delta = &env,
-					 .out = &out,
-					 .quiet_stderr = 1 };
+		struct spawn_opts so = {
+			.argv = argv,
+			.env_delta = &env,
+			.out = &out,
+			.quiet_stderr = 1,
+			/* -T bounds each read; this, the whole scan */
+			.timeout_ms = 60000
+		};
 
 		programs_child_env(&env);
 		ret = spawn_run(&so, &status, e);
@@ -474,32 +478,51 @@ int hostkeys_known(const char *file, const char *ip, unsigned port,
 	return ret;
 }
 
-int hostkeys_record(const char *file, const char *ip, unsigned port,
-		    const struct strvec *keys, struct err *e)
+/* Whether host j (spec[j]) is named again later (the last one wins). */
+static bool named_later(size_t n, size_t j, const struct strbuf *spec)
 {
-	struct strbuf old = STRBUF_INIT, out = STRBUF_INIT, spec = STRBUF_INIT;
-	struct strbuf dir = STRBUF_INIT;
+	size_t k;
+
+	for (k = j + 1; k < n; k++)
+		if (!strcmp(spec[k].buf, spec[j].buf))
+			return true;
+	return false;
+}
+
+int hostkeys_record_all(const char *file, const struct hostkeys_host *v,
+			size_t n, struct err *e)
+{
+	struct strbuf old = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT,
+		      *spec = xcalloc(n ? n : 1, sizeof(*spec));
 	const char *p, *slash;
 	mode_t mode;
-	size_t i;
+	size_t i, j;
 	int ret = -1;
 
-	hostkeys_hostspec(&spec, ip, port);
+	for (j = 0; j < n; j++) {
+		strbuf_init(&spec[j], 0);
+		hostkeys_hostspec(&spec[j], v[j].ip, v[j].port);
+	}
 	if (read_known_hosts(file, &old, &mode, e) < 0)
 		goto out;
 	for (p = old.buf; *p;) {
-		size_t n = strcspn(p, "\n");
-		char *line = xstrndup(p, n);
+		size_t len = strcspn(p, "\n");
+		char *line = xstrndup(p, len);
 
-		if (!line_names(line, spec.buf)) {
-			strbuf_add(&out, p, n);
+		for (j = 0; j < n && !line_names(line, spec[j].buf); j++)
+			;
+		if (j == n) {
+			strbuf_add(&out, p, len);
 			strbuf_addch(&out, '\n');
 		}
 		free(line);
-		p += n + (p[n] == '\n');
+		p += len + (p[len] == '\n');
 	}
-	for (i = 0; i < keys->nr; i++)
-		strbuf_addf(&out, "%s %s\n", spec.buf, keys->v[i]);
+	for (j = 0; j < n; j++)
+		for (i = 0; !named_later(n, j, spec) && i < v[j].keys->nr; i++)
+			strbuf_addf(&out, "%s %s\n", spec[j].buf,
+				    v[j].keys->v[i]);
 	slash = strrchr(file, '/');
 	if (slash && slash != file) {
 		strbuf_add(&dir, file, (size_t)(slash - file));
@@ -510,9 +533,19 @@ int hostkeys_record(const char *file, const char *ip, unsigned port,
 	}
 	ret = file_write_atomic(file, out.buf, out.len, mode, e);
 out:
+	for (j = 0; j < n; j++)
+		strbuf_release(&spec[j]);
+	free(spec);
 	strbuf_release(&old);
 	strbuf_release(&out);
-	strbuf_release(&spec);
 	strbuf_release(&dir);
 	return ret;
+}
+
+int hostkeys_record(const char *file, const char *ip, unsigned port,
+		    const struct strvec *keys, struct err *e)
+{
+	const struct hostkeys_host h = { ip, port, keys };
+
+	return hostkeys_record_all(file, &h, 1, e);
 }

@@ -52,6 +52,20 @@ int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
 int hostkeys_record(const char *file, const char *ip, unsigned port,
 		    const struct strvec *keys, struct err *e);
 
+/* One host's keys, for hostkeys_record_all. */
+struct hostkeys_host {
+	const char *ip;
+	unsigned port;
+	const struct strvec *keys;
+};
+
+/*
+ * hostkeys_record for n hosts at once: one read, one atomic write (a host
+ * named twice gets the keys of its last entry).
+ */
+int hostkeys_record_all(const char *file, const struct hostkeys_host *v,
+			size_t n, struct err *e);
+
 /*
  * How many lines of the known_hosts file name ip:port (plain or hashed)
  * into *count, 0 when the file does not exist. The file is read as

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +40,9 @@ struct prov {
 	struct provision_result *res;
 	struct repo_plan rp;
 	struct inv_vms vms;
-	const struct inv_vm **vm_of;   /* res->hosts[i]'s VM, or NULL */
-	char *known_hosts;	       /* ~ expanded */
-	struct strbuf known_hosts_opt; /* UserKnownHostsFile="..." for ssh */
-	struct strbuf ssh_args;	       /* ansible_ssh_args */
+	const struct inv_vm **vm_of; /* res->hosts[i]'s VM, or NULL */
+	char *known_hosts;	     /* ~ expanded */
+	struct strbuf ssh_args;	     /* ansible_ssh_args */
 	struct strbuf tmpdir;
 	enum provision_wait wait; /* what the new hosts are waited for */
 	struct lease *lease;	  /* the request's */
@@ -200,36 +200,149 @@ static const char *ssh_user(const struct prov *p, size_t i)
 
 /* ---- preparing a host --------------------------------------------------- */
 
-static int host_keys(struct prov *p, size_t i, struct pve_client *pc,
-		     struct strvec *keys, struct err *e)
+/*
+ * New hosts are prepared at once, PREPARE_WORKERS at a time: each waits
+ * on its own sockets and children, so the stage waits about as long as
+ * its slowest host, not the sum. Bounded because each worker may run an
+ * ssh or ssh-keyscan, and a guest agent connection of its own.
+ *
+ * The messages stay in host order, as one host after another printed
+ * them: those of the first host not yet done are printed as they come
+ * (its wait is the one a user watches), a later host's are kept until
+ * every host before it is done, then printed with its verdict. So the
+ * output is the same whatever order the hosts finish in, each host's
+ * lines together, and a log can be read (and diffed) host by host.
+ */
+#define PREPARE_WORKERS 16
+
+enum host_msg_kind { MSG_SAY, MSG_WARNING };
+
+struct host_msg {
+	enum host_msg_kind kind;
+	char *text;
+};
+
+struct prep;
+
+/* One host's preparation: what it learnt, and its messages until due. */
+struct host_job {
+	struct prep *sh;
+	size_t i;
+	struct strvec keys;	       /* its host keys, for known_hosts */
+	struct strbuf known_hosts;     /* its own, for the cloud-init login */
+	struct strbuf known_hosts_opt; /* UserKnownHostsFile= of that */
+	struct host_msg *msg;	       /* held until the host is due */
+	size_t nr_msg, alloc_msg;
+	bool done;
+	int ret; /* prepare_host's */
+	struct err e;
+};
+
+/* The pool's state. Under mu: the fields below it, and each job's msg,
+ * nr_msg and done; a job's host, keys, ret and e are its worker's until
+ * done, read after the workers are joined (or, for the verdict, once
+ * done is seen under mu). */
+struct prep {
+	struct prov *p;
+	struct host_job *jobs;
+	pthread_mutex_t mu;
+	size_t next; /* the next host a worker takes */
+	size_t head; /* the first host whose messages are not all out */
+	bool stop;   /* a host failed the stage: start no other */
+};
+
+struct prep_worker {
+	struct prep *sh;
+	struct pve_client pc;
+	bool have_pc;
+};
+
+static void emit_msg(const struct prov *p, enum host_msg_kind kind,
+		     const char *text)
 {
-	struct provision_host *h = &p->res->hosts[i];
-	const struct inv_vm *vm = p->vm_of[i];
+	if (kind == MSG_WARNING)
+		report_warning("%s", text);
+	else
+		say(p, "%s", text);
+}
+
+/* A message about job's host: printed now if the host is due, else kept. */
+static void host_say(struct host_job *j, enum host_msg_kind kind,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void host_say(struct host_job *j, enum host_msg_kind kind,
+		     const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&j->sh->mu);
+	if (j->sh->head == j->i) {
+		emit_msg(j->sh->p, kind, sb.buf);
+		strbuf_release(&sb);
+	} else {
+		ALLOC_GROW(j->msg, j->nr_msg + 1, j->alloc_msg);
+		j->msg[j->nr_msg].kind = kind;
+		j->msg[j->nr_msg].text = strbuf_detach(&sb, NULL);
+		j->nr_msg++;
+	}
+	pthread_mutex_unlock(&j->sh->mu);
+}
+
+/* Print (or, print false, drop) what job kept; under the pool's mutex. */
+static void flush_msgs(struct host_job *j, bool print)
+{
+	size_t k;
+
+	for (k = 0; k < j->nr_msg; k++) {
+		if (print)
+			emit_msg(j->sh->p, j->msg[k].kind, j->msg[k].text);
+		free(j->msg[k].text);
+	}
+	free(j->msg);
+	j->msg = NULL;
+	j->nr_msg = j->alloc_msg = 0;
+}
+
+static int host_keys(struct host_job *j, struct pve_client *pc, struct err *e)
+{
+	struct prov *p = j->sh->p;
+	struct provision_host *h = &p->res->hosts[j->i];
+	const struct inv_vm *vm = p->vm_of[j->i];
 
 	if (vm && vm->def->agent == 1 && pc) {
 		struct err ae = ERR_INIT;
 
-		if (!hostkeys_from_agent(pc, vm->node, vm->vmid, keys, &ae)) {
+		if (!hostkeys_from_agent(pc, vm->node, vm->vmid, &j->keys,
+					 &ae)) {
 			h->key_source = "the guest agent";
 			err_release(&ae);
 			return 0;
 		}
-		report_warning("%s: %s; falling back to ssh-keyscan", h->name,
-			       ae.msg.buf);
+		host_say(j, MSG_WARNING, "%s: %s; falling back to ssh-keyscan",
+			 h->name, ae.msg.buf);
 		err_release(&ae);
+		strvec_clear(&j->keys);
 	}
-	if (hostkeys_scan(h->ip, (unsigned)p->cfg->ssh.port, keys, e) < 0)
+	if (hostkeys_scan(h->ip, (unsigned)p->cfg->ssh.port, &j->keys, e) < 0)
 		return -1;
-	report_warning("%s: host key taken by ssh-keyscan (trust on first "
-		       "use); with agent: 1 it is read through Proxmox's "
-		       "guest agent instead",
-		       h->name);
+	host_say(j, MSG_WARNING,
+		 "%s: host key taken by ssh-keyscan (trust on first "
+		 "use); with agent: 1 it is read through Proxmox's "
+		 "guest agent instead",
+		 h->name);
 	h->key_source = "ssh-keyscan";
 	return 0;
 }
 
-/* The ssh options every connection to a new host uses. */
-static void ssh_options(const struct prov *p, struct strvec *argv)
+/* The ssh options every connection to a new host uses; known_hosts_opt
+ * the UserKnownHostsFile option naming the file with its keys. */
+static void ssh_options(const struct prov *p, const char *known_hosts_opt,
+			struct strvec *argv)
 {
 	const char *key =
 		p->cfg->env ? env_or_null(p->cfg->env->ansible_private_key_file)
@@ -239,7 +352,7 @@ static void ssh_options(const struct prov *p, struct strvec *argv)
 		     "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
 		     NULL);
 	strvec_push(argv, "-o");
-	strvec_push(argv, p->known_hosts_opt.buf);
+	strvec_push(argv, known_hosts_opt);
 	if (key)
 		strvec_pushl(argv, "-i", key, NULL);
 }
@@ -271,11 +384,14 @@ static void ssh_reason(const char *path, struct strbuf *out)
  * cloud-init status --wait over SSH, which logs in as the playbook will:
  * its exit status (-1: ssh could not be started; PROVCHECK_TIMED_OUT:
  * cloud-init had not finished by provision.cloud_init_wait_seconds), ssh's
- * last stderr line into reason.
+ * last stderr line into reason. Host key checking is strict, against a
+ * known_hosts file of the host's own keys (the configured one is written
+ * once, when every host is prepared).
  */
-static int ssh_cloud_init(struct prov *p, size_t i, struct strbuf *reason)
+static int ssh_cloud_init(struct host_job *j, struct strbuf *reason)
 {
-	struct provision_host *h = &p->res->hosts[i];
+	struct prov *p = j->sh->p;
+	struct provision_host *h = &p->res->hosts[j->i];
 	struct env_delta env = ENV_DELTA_INIT;
 	struct strbuf out = STRBUF_INIT, errfile = STRBUF_INIT;
 	struct strvec argv = STRVEC_INIT;
@@ -284,11 +400,11 @@ static int ssh_cloud_init(struct prov *p, size_t i, struct strbuf *reason)
 	int status;
 
 	strvec_push(&argv, "ssh");
-	ssh_options(p, &argv);
+	ssh_options(p, j->known_hosts_opt.buf, &argv);
 	strvec_pushf(&argv, "-p%u", (unsigned)p->cfg->ssh.port);
-	strvec_pushf(&argv, "%s@%s", ssh_user(p, i), h->ip);
+	strvec_pushf(&argv, "%s@%s", ssh_user(p, j->i), h->ip);
 	strvec_pushl(&argv, "--", "cloud-init", "status", "--wait", NULL);
-	strbuf_addf(&errfile, "%s/ssh-stderr", p->tmpdir.buf);
+	strbuf_addf(&errfile, "%s/ssh-stderr.%zu", p->tmpdir.buf, j->i);
 	unlink(errfile.buf);
 	programs_child_env(&env);
 	so.argv = (const char *const *)argv.v;
@@ -350,19 +466,20 @@ static void host_unreachable(struct provision_host *h, struct err *e)
  * talos or none): the Talos API's port answers, or nothing is waited for.
  * No host key, no login, no cloud-init check.
  */
-static void prepare_other_host(struct prov *p, size_t i)
+static void prepare_other_host(struct host_job *j)
 {
-	struct provision_host *h = &p->res->hosts[i];
+	struct prov *p = j->sh->p;
+	struct provision_host *h = &p->res->hosts[j->i];
 	unsigned port = (unsigned)p->cfg->provision.talos_api_port;
 	struct err e = ERR_INIT;
 
 	if (p->wait == PROVISION_WAIT_TALOS) {
-		say(p,
-		    "%s (%s): waiting for the Talos API on port %u%s (at most "
-		    "%u s); no SSH",
-		    h->name, h->ip, port,
-		    p->cfg->provision.talos_api_tls ? ", TLS" : "",
-		    (unsigned)p->cfg->ssh.wait_seconds);
+		host_say(j, MSG_SAY,
+			 "%s (%s): waiting for the Talos API on port %u%s (at "
+			 "most %u s); no SSH",
+			 h->name, h->ip, port,
+			 p->cfg->provision.talos_api_tls ? ", TLS" : "",
+			 (unsigned)p->cfg->ssh.wait_seconds);
 		if (hostkeys_wait_port(h->ip, port,
 				       p->cfg->provision.talos_api_tls,
 				       (unsigned)p->cfg->ssh.wait_seconds,
@@ -372,56 +489,63 @@ static void prepare_other_host(struct prov *p, size_t i)
 			return;
 		}
 	} else {
-		say(p, "%s (%s): not waited for (provision.wait_for: none)",
-		    h->name, h->ip);
+		host_say(j, MSG_SAY,
+			 "%s (%s): not waited for (provision.wait_for: none)",
+			 h->name, h->ip);
 	}
 	h->checked = true;
 	provcheck_reached(&h->check);
 }
 
 /*
- * Prepare host i: SSH, host keys, the login and cloud-init, judged
+ * Prepare job's host: SSH, host keys, the login and cloud-init, judged
  * (core/provcheck.h) into its check. 0 whatever the verdict; -1 only when
- * the known_hosts file cannot be written, which stops the stage.
+ * the host's own known_hosts file cannot be written, which stops the
+ * stage.
  */
-static int prepare_host(struct prov *p, size_t i, struct pve_client *pc,
+static int prepare_host(struct host_job *j, struct pve_client *pc,
 			struct err *e)
 {
-	struct provision_host *h = &p->res->hosts[i];
+	struct prov *p = j->sh->p;
+	struct provision_host *h = &p->res->hosts[j->i];
 	unsigned port = (unsigned)p->cfg->ssh.port;
 	struct strbuf reason = STRBUF_INIT;
-	struct strvec keys;
 	int status, ret = -1;
 
 	if (p->wait != PROVISION_WAIT_SSH) {
-		prepare_other_host(p, i);
+		prepare_other_host(j);
 		return 0;
 	}
-	strvec_init(&keys);
-	say(p, "%s (%s): waiting for SSH on port %u (at most %u s)", h->name,
-	    h->ip, port, (unsigned)p->cfg->ssh.wait_seconds);
+	host_say(j, MSG_SAY,
+		 "%s (%s): waiting for SSH on port %u (at most %u s)", h->name,
+		 h->ip, port, (unsigned)p->cfg->ssh.wait_seconds);
 	if (hostkeys_wait_ssh(h->ip, port, (unsigned)p->cfg->ssh.wait_seconds,
 			      &h->ssh_ms, e) < 0 ||
-	    host_keys(p, i, pc, &keys, e) < 0) {
+	    host_keys(j, pc, e) < 0) {
+		strvec_clear(&j->keys);
 		host_unreachable(h, e);
 		ret = 0;
 		goto out;
 	}
-	if (hostkeys_record(p->known_hosts, h->ip, port, &keys, e) < 0) {
+	strbuf_addf(&j->known_hosts, "%s/known_hosts.%zu", p->tmpdir.buf, j->i);
+	if (hostkeys_record(j->known_hosts.buf, h->ip, port, &j->keys, e) < 0) {
 		err_prefix(e, "%s", h->name);
 		goto out;
 	}
-	say(p, "%s: %zu host key%s from %s recorded in %s", h->name, keys.nr,
-	    keys.nr == 1 ? "" : "s", h->key_source, p->known_hosts);
-	status = ssh_cloud_init(p, i, &reason);
+	sshargs_known_hosts_option(&j->known_hosts_opt, j->known_hosts.buf);
+	host_say(j, MSG_SAY, "%s: %zu host key%s from %s recorded in %s",
+		 h->name, j->keys.nr, j->keys.nr == 1 ? "" : "s", h->key_source,
+		 p->known_hosts);
+	status = ssh_cloud_init(j, &reason);
 	h->checked = true;
 	provcheck_judge(&h->check, status,
 			p->cfg->provision.cloud_init_error_continue);
 	set_why(h, reason.buf);
-	say(p, "%s: cloud-init %s", h->name, h->check.cloud_init);
+	host_say(j, MSG_SAY, "%s: cloud-init %s", h->name, h->check.cloud_init);
 	ret = 0;
 out:
-	strvec_clear(&keys);
+	if (j->known_hosts.len)
+		unlink(j->known_hosts.buf);
 	strbuf_release(&reason);
 	return ret;
 }
@@ -829,7 +953,7 @@ static int make_tmpdir(struct prov *p, struct err *e)
 static void remove_tmpdir(struct prov *p)
 {
 	static const char *const names[] = { "vars.yml", "new_hosts.ini",
-					     "host_vars", "ssh-stderr", NULL };
+					     "host_vars", NULL };
 	struct strbuf f = STRBUF_INIT;
 	size_t i;
 
@@ -874,32 +998,165 @@ static void tell_verdict(struct prov *p, size_t i)
 	}
 }
 
-static int prepare_hosts(struct prov *p, struct err *e)
+/*
+ * Job is done: the hosts now due, in order, get their kept messages and
+ * their verdicts; the first not done prints its own from now on. A host
+ * that stopped the stage ends it: nothing after it is told.
+ */
+static void job_done(struct host_job *j)
 {
-	struct pve_client pc;
-	bool want_agent = false, have_pc = false;
+	struct prep *sh = j->sh;
+	size_t nr = sh->p->res->nr;
+
+	pthread_mutex_lock(&sh->mu);
+	j->done = true;
+	if (j->ret < 0)
+		sh->stop = true;
+	while (sh->head < nr && sh->jobs[sh->head].done) {
+		struct host_job *d = &sh->jobs[sh->head];
+
+		flush_msgs(d, true);
+		if (d->ret < 0) {
+			sh->head = nr;
+			break;
+		}
+		tell_verdict(sh->p, sh->head);
+		if (++sh->head < nr)
+			flush_msgs(&sh->jobs[sh->head], true);
+	}
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static void *prep_work(void *arg)
+{
+	struct prep_worker *w = arg;
+	struct prep *sh = w->sh;
+	struct host_job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&sh->mu);
+		j = !sh->stop && sh->next < sh->p->res->nr
+			    ? &sh->jobs[sh->next++]
+			    : NULL;
+		pthread_mutex_unlock(&sh->mu);
+		if (!j)
+			return NULL;
+		j->ret = prepare_host(j, w->have_pc ? &w->pc : NULL, &j->e);
+		job_done(j);
+	}
+}
+
+/* Guest agent clients, one a worker, when a host has the agent. */
+static void open_clients(struct prep *sh, struct prep_worker *w, unsigned n)
+{
+	struct prov *p = sh->p;
+	bool want = false;
 	size_t i;
-	int ret = 0;
 
 	for (i = 0; i < p->res->nr && p->wait == PROVISION_WAIT_SSH; i++)
 		if (p->vm_of[i] && p->vm_of[i]->def->agent == 1)
-			want_agent = true;
-	if (want_agent) {
+			want = true;
+	for (i = 0; want && i < n; i++) {
 		struct err ce = ERR_INIT;
 
-		have_pc = pve_client_open(&pc, p->cfg, &ce) == 0;
-		if (!have_pc)
+		w[i].have_pc = pve_client_open(&w[i].pc, p->cfg, &ce) == 0;
+		if (!w[i].have_pc) {
 			report_warning("%s; host keys come from ssh-keyscan",
 				       ce.msg.buf);
+			want = false;
+		}
 		err_release(&ce);
 	}
-	for (i = 0; i < p->res->nr && !ret; i++) {
-		ret = prepare_host(p, i, have_pc ? &pc : NULL, e);
-		if (!ret)
-			tell_verdict(p, i);
+}
+
+/* known_hosts: every prepared host's keys, in one atomic rewrite (each
+ * host's "recorded in" message is true once this returns 0; when it
+ * fails, the stage does). */
+static int record_keys(struct prep *sh, struct err *e)
+{
+	struct prov *p = sh->p;
+	struct hostkeys_host *v = xcalloc(p->res->nr + 1, sizeof(*v));
+	size_t i, n = 0;
+	int ret = 0;
+
+	for (i = 0; i < p->res->nr; i++)
+		if (sh->jobs[i].keys.nr) {
+			v[n].ip = p->res->hosts[i].ip;
+			v[n].port = (unsigned)p->cfg->ssh.port;
+			v[n].keys = &sh->jobs[i].keys;
+			n++;
+		}
+	if (n)
+		ret = hostkeys_record_all(p->known_hosts, v, n, e);
+	free(v);
+	return ret;
+}
+
+static int prepare_hosts(struct prov *p, struct err *e)
+{
+	size_t nr = p->res->nr, i;
+	unsigned n = nr < PREPARE_WORKERS ? (unsigned)nr : PREPARE_WORKERS;
+	struct prep_worker *w = xcalloc(n + 1, sizeof(*w));
+	pthread_t *th = xcalloc(n + 1, sizeof(*th));
+	struct prep sh;
+	unsigned k, started = 0;
+	int ret = 0;
+	size_t count;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.p = p;
+	sh.jobs = xcalloc(nr + 1, sizeof(*sh.jobs));
+	pthread_mutex_init(&sh.mu, NULL);
+	for (i = 0; i < nr; i++) {
+		sh.jobs[i].sh = &sh;
+		sh.jobs[i].i = i;
+		strvec_init(&sh.jobs[i].keys);
+		strbuf_init(&sh.jobs[i].known_hosts, 0);
+		strbuf_init(&sh.jobs[i].known_hosts_opt, 0);
+		sh.jobs[i].e = (struct err)ERR_INIT;
 	}
-	if (have_pc)
-		pve_client_release(&pc);
+	/* a known_hosts file that will be refused is refused before the
+	 * waiting, as it was when each host was recorded at once */
+	if (nr && p->wait == PROVISION_WAIT_SSH &&
+	    hostkeys_known(p->known_hosts, p->res->hosts[0].ip,
+			   (unsigned)p->cfg->ssh.port, &count, e) < 0) {
+		ret = -1;
+		goto out;
+	}
+	open_clients(&sh, w, n);
+	for (k = 0; k < n; k++) {
+		w[k].sh = &sh;
+		if (pthread_create(&th[k], NULL, prep_work, &w[k]))
+			break;
+		started++;
+	}
+	if (!started && nr)
+		prep_work(&w[0]);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	for (i = 0; i < nr && !ret; i++)
+		if (sh.jobs[i].ret < 0) {
+			ret = err_setk(e, sh.jobs[i].e.kind,
+				       sh.jobs[i].e.exit_code, "%s",
+				       sh.jobs[i].e.msg.buf);
+		}
+	if (!ret && p->wait == PROVISION_WAIT_SSH)
+		ret = record_keys(&sh, e);
+out:
+	for (k = 0; k < n; k++)
+		if (w[k].have_pc)
+			pve_client_release(&w[k].pc);
+	for (i = 0; i < nr; i++) {
+		flush_msgs(&sh.jobs[i], false); /* after a host that failed */
+		strvec_clear(&sh.jobs[i].keys);
+		strbuf_release(&sh.jobs[i].known_hosts);
+		strbuf_release(&sh.jobs[i].known_hosts_opt);
+		err_release(&sh.jobs[i].e);
+	}
+	pthread_mutex_destroy(&sh.mu);
+	free(sh.jobs);
+	free(th);
+	free(w);
 	return ret;
 }
 
@@ -934,7 +1191,6 @@ static int ssh_setup(struct prov *p, struct err *e)
 		strbuf_release(&why);
 		return -1;
 	}
-	sshargs_known_hosts_option(&p->known_hosts_opt, p->known_hosts);
 	sshargs_ansible(&p->ssh_args, p->known_hosts);
 	return 0;
 }
@@ -1009,7 +1265,6 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	p.lease = req->lease;
 	inv_vms_init(&p.vms);
 	strbuf_init(&p.tmpdir, 0);
-	strbuf_init(&p.known_hosts_opt, 0);
 	strbuf_init(&p.ssh_args, 0);
 	rc = playbook_name(req, rev, &name, e);
 	if (rc <= 0) {
@@ -1038,7 +1293,6 @@ out:
 	inv_vms_release(&p.vms);
 	repo_plan_release(&p.rp);
 	strbuf_release(&p.tmpdir);
-	strbuf_release(&p.known_hosts_opt);
 	strbuf_release(&p.ssh_args);
 	return ret;
 }

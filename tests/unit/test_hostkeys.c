@@ -1,7 +1,7 @@
 /*
- * test_hostkeys.c - hostkeys_record: the known_hosts file the repository's
- * config names is rewritten only when it is one, and never through a link;
- * hostkeys_wait_port (the wait for a host without SSH) on 127.0.0.1.
+ * test_hostkeys.c - hostkeys_record(_all): the known_hosts file the
+ * repository's config names is rewritten only when it is one, and never through
+ * a link; hostkeys_wait_port (the wait for a host without SSH) on 127.0.0.1.
  */
 #include "test.h"
 
@@ -120,6 +120,49 @@ static void hostkeys__record_new_and_existing(void **state)
 	err_release(&e);
 }
 
+/* Many hosts in one rewrite: the others' lines kept, each host's old ones
+ * replaced, a host named twice with its last keys only. */
+static void hostkeys__record_all(void **state)
+{
+	struct strvec a = STRVEC_INIT, b = STRVEC_INIT, c = STRVEC_INIT;
+	struct err e = ERR_INIT;
+	char *s;
+
+	(void)state;
+	strvec_push(&a, "ssh-ed25519 AAAA");
+	strvec_push(&a, "ssh-rsa BBBB");
+	strvec_push(&b, "ssh-ed25519 CCCC");
+	strvec_push(&c, "ssh-ed25519 DDDD");
+	{
+		const struct hostkeys_host v[] = {
+			{ "10.0.0.7", 22, &a },
+			{ "10.0.0.8", 2222, &b },
+			{ "10.0.0.7", 22, &c },
+		};
+
+		put("all",
+		    "10.0.0.9 ssh-rsa KEEP\n10.0.0.7 ssh-rsa OLD\n"
+		    "[10.0.0.8]:2222 ssh-rsa OLD\n10.0.0.8 ssh-rsa PORT22\n",
+		    0600);
+		assert_int_equal(hostkeys_record_all(at("all"), v, 3, &e), 0);
+	}
+	s = get("all");
+	assert_string_equal(s,
+			    "10.0.0.9 ssh-rsa KEEP\n10.0.0.8 ssh-rsa PORT22\n"
+			    "[10.0.0.8]:2222 ssh-ed25519 CCCC\n"
+			    "10.0.0.7 ssh-ed25519 DDDD\n");
+	free(s);
+	/* nothing to record: the file as it was */
+	assert_int_equal(hostkeys_record_all(at("all"), NULL, 0, &e), 0);
+	s = get("all");
+	assert_non_null(strstr(s, "KEEP"));
+	free(s);
+	strvec_clear(&a);
+	strvec_clear(&b);
+	strvec_clear(&c);
+	err_release(&e);
+}
+
 static void hostkeys__refuses_what_is_not_known_hosts(void **state)
 {
 	static const char bashrc[] =
@@ -224,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hostkeys__record_new_and_existing),
+		cmocka_unit_test(hostkeys__record_all),
 		cmocka_unit_test(hostkeys__refuses_what_is_not_known_hosts),
 		cmocka_unit_test(hostkeys__relative_stays_in_the_repository),
 		cmocka_unit_test(hostkeys__wait_port),
