@@ -363,7 +363,8 @@ def check_page(w, failed_commit):
     os.makedirs(ART, exist_ok=True)
     if os.path.exists(shot):
         os.unlink(shot)
-    p = chromium(w.url + "/", "--screenshot=" + shot)
+    # tall enough for the VM table below the runs, at a phone's width
+    p = chromium(w.url + "/", "--screenshot=" + shot, "--window-size=412,4200")
     t.ok(os.path.exists(shot) and os.path.getsize(shot) > 1000,
          "page: a screenshot in %s" % shot, p.stderr[-2000:])
 
