@@ -587,18 +587,17 @@ struct plan_index {
 	struct strmap defs, keep;
 };
 
-#define for_each_named(i, ix, name)                               \
-	for ((i) = index_first(&(ix)->by_name, (ix)->nr, (name)); \
-	     (i) < (ix)->nr; (i) = (ix)->next_name[i])
-#define for_each_vmid(i, ix, vmid_key)                                \
-	for ((i) = index_first(&(ix)->by_vmid, (ix)->nr, (vmid_key)); \
-	     (i) < (ix)->nr; (i) = (ix)->next_vmid[i])
-
 static size_t index_first(const struct strmap *m, size_t end, const char *key)
 {
 	size_t v;
 
 	return key && strmap_get(m, key, &v) ? v : end;
+}
+
+/* The first VM named name, or ix->nr; ix->next_name[i] the next one. */
+static size_t named_first(const struct plan_index *ix, const char *name)
+{
+	return index_first(&ix->by_name, ix->nr, name);
 }
 
 static void vmid_key(char *buf, size_t len, long long vmid)
@@ -695,8 +694,8 @@ static void find_source(struct plan_item *it, const struct plan_input *in,
 	int best_score = -1;
 	size_t i;
 
-	for_each_named(i, ix, def->clone)
-	{
+	for (i = named_first(ix, def->clone); i < ix->nr;
+	     i = ix->next_name[i]) {
 		const struct actual_vm *a = &in->vms[i];
 		int score;
 
@@ -726,8 +725,7 @@ static void find_named(struct named_vms *out, const struct plan_input *in,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	for_each_named(i, ix, name)
-	{
+	for (i = named_first(ix, name); i < ix->nr; i = ix->next_name[i]) {
 		const struct actual_vm *a = &in->vms[i];
 
 		if (a->template_ || left[i])
@@ -765,8 +763,7 @@ static bool racing(const struct plan_input *in, const struct plan_index *ix,
 	size_t i, len, finished = 0;
 
 	*unread = NULL;
-	for_each_named(i, ix, name)
-	{
+	for (i = named_first(ix, name); i < ix->nr; i = ix->next_name[i]) {
 		const struct actual_vm *a = &in->vms[i];
 
 		if (a->template_)
@@ -882,7 +879,8 @@ static void check_create(struct plan_item *it, const struct plan_input *in,
 
 	vmid_key(key, sizeof(key), (int)def->vmid);
 	if (def->vmid)
-		for_each_vmid(i, ix, key)
+		for (i = index_first(&ix->by_vmid, ix->nr, key); i < ix->nr;
+		     i = ix->next_vmid[i])
 			block(it, "vmid %d is taken by '%s'", in->vms[i].vmid,
 			      in->vms[i].name ? in->vms[i].name : "");
 	if (it->op == PLAN_CREATE && def->clone)
@@ -1112,8 +1110,8 @@ static void find_leftovers(const struct plan_input *in,
 		if (!a->name || !strmap_has(&ix->defs, a->name) ||
 		    !leftover_candidate(a))
 			continue;
-		for_each_named(j, ix, a->name)
-		{
+		for (j = named_first(ix, a->name); j < ix->nr;
+		     j = ix->next_name[j]) {
 			sibling = finished_sibling(in->vms, i, j);
 			if (sibling)
 				break;
