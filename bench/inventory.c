@@ -26,6 +26,8 @@
  * connects to the network; the addresses only go to files.
  *
  * Usage: bench_inventory PVE_GITOPS_BINARY [COUNT...]   (default 1000 10000)
+ * BENCH_INVENTORY_CHECK=always (or auto) runs the repository with the
+ * ansible-inventory check on; never (the default) without.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -311,12 +313,15 @@ static void generate_outputs(const char *dir, unsigned count, bool changed)
 	strbuf_release(&text);
 }
 
+/* validate_with_ansible in the generated repository: never, unless
+ * BENCH_INVENTORY_CHECK says (auto, always: the default check). */
+static const char *check_mode = "never";
+
 static void generate(const char *dir, unsigned count)
 {
 	static const char *const dirs[] = { "proxmox", "proxmox/vms",
 					    "proxmox/.pve-gitops", "stage" };
-	static const char config[] = "validate_with_ansible: never\n";
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, config = STRBUF_INIT;
 	size_t i;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -326,7 +331,9 @@ static void generate(const char *dir, unsigned count)
 	}
 	strbuf_setlen(&path, 0);
 	strbuf_addf(&path, "%s/pve-gitops.yaml", dir);
-	put_file(path.buf, config, strlen(config));
+	strbuf_addf(&config, "validate_with_ansible: %s\n", check_mode);
+	put_file(path.buf, config.buf, config.len);
+	strbuf_release(&config);
 	strbuf_setlen(&path, 0);
 	strbuf_addf(&path, "%s/proxmox/k8s.ini", dir);
 	put_file(path.buf, inventory_ini, strlen(inventory_ini));
@@ -1053,12 +1060,20 @@ int main(int argc, char **argv)
 		}
 		counts[i] = (unsigned)v;
 	}
+	if (getenv("BENCH_INVENTORY_CHECK"))
+		check_mode = getenv("BENCH_INVENTORY_CHECK");
+	if (strcmp(check_mode, "never") && strcmp(check_mode, "auto") &&
+	    strcmp(check_mode, "always")) {
+		fprintf(stderr, "bench_inventory: BENCH_INVENTORY_CHECK is "
+				"never, auto or always\n");
+		return 2;
+	}
 	spawner_start(&sp, argv[1]);
 	printf("bench_inventory: '%s -C DIR inventory', median (min-max) of "
 	       "%d runs, tree restored before each;\n"
 	       "baseline: read what it reads, write the files it changed "
-	       "(same sizes), one sync()\n",
-	       argv[1], RUNS);
+	       "(same sizes), one sync(); validate_with_ansible: %s\n",
+	       argv[1], RUNS, check_mode);
 	fflush(stdout);
 	atexit(remove_tree_at_exit);
 	for (i = 0; i < n; i++)

@@ -579,3 +579,25 @@ int inventory_rewrite(struct ini *ini, const struct inv_want *w,
 	strmap_release(&present);
 	return 0;
 }
+
+static bool contains(const char *text, size_t len, const char *word)
+{
+	size_t n = strlen(word), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (text[i] == word[0] && !memcmp(text + i, word, n))
+			return true;
+	return false;
+}
+
+bool inventory_vars_may_set_address(const char *text, size_t len)
+{
+	static const char *const words[] = { "ansible_host", "ansible_ssh_host",
+					     "\\", "$ANSIBLE_VAULT" };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (contains(text, len, words[i]))
+			return true;
+	return false;
+}

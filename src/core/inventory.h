@@ -97,4 +97,15 @@ int inventory_rewrite(struct ini *ini, const struct inv_want *w,
 /* The host line pve-gitops writes for h (without line ending). */
 void inventory_host_line(struct strbuf *out, const struct inv_host *h);
 
+/*
+ * Whether Ansible could read an address (ansible_host, or its old name
+ * ansible_ssh_host) for the host from this host_vars text, conservatively:
+ * true when either name is in it anywhere, when it has a backslash (a
+ * double-quoted YAML key may spell the name with escapes) or when it is
+ * vault-encrypted (nothing in it can be seen). false only when no key of
+ * it can be one of them. What the inventory check must read of a host_vars
+ * file it does not change: the hosts and groups are all in the INI file.
+ */
+bool inventory_vars_may_set_address(const char *text, size_t len);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "core/planchk.h"
 #include "core/vmparams.h"
+#include "util/strmap.h"
 #include "util/xalloc.h"
 
 void actual_vm_init(struct actual_vm *a)
@@ -571,6 +572,90 @@ static bool digest_matches(const struct actual_vm *a, const struct desired *d)
 	       !memcmp(tag + strlen(DESIRED_DIGEST_PREFIX), d->digest, 8);
 }
 
+/*
+ * The cluster's VMs by name and by vmid, the names of the definitions and
+ * of the kept ones: each definition looks up its VMs instead of scanning
+ * them all (which made plan quadratic in the size of the cluster).
+ * Chains keep the order of in->vms, so every lookup sees the VMs in the
+ * order a scan would.
+ */
+struct plan_index {
+	size_t nr;			   /* in->nr_vms: the end of a chain */
+	struct strmap by_name, by_vmid;	   /* key -> the first VM of it */
+	size_t *next_name, *next_vmid;	   /* the next VM of the same key */
+	size_t *being_made, nr_being_made; /* unnamed VMs in a clone/create */
+	struct strmap defs, keep;
+};
+
+static size_t index_first(const struct strmap *m, size_t end, const char *key)
+{
+	size_t v;
+
+	return key && strmap_get(m, key, &v) ? v : end;
+}
+
+/* The first VM named name, or ix->nr; ix->next_name[i] the next one. */
+static size_t named_first(const struct plan_index *ix, const char *name)
+{
+	return index_first(&ix->by_name, ix->nr, name);
+}
+
+static void vmid_key(char *buf, size_t len, long long vmid)
+{
+	snprintf(buf, len, "%lld", vmid);
+}
+
+/* Put i at the front of key's chain (called from the last VM down). */
+static void index_push(struct strmap *m, size_t *next, size_t end,
+		       const char *key, size_t i)
+{
+	next[i] = index_first(m, end, key);
+	strmap_put(m, key, i);
+}
+
+static void index_build(struct plan_index *ix, const struct plan_input *in)
+{
+	size_t i, n = in->nr_vms;
+	char key[32];
+
+	memset(ix, 0, sizeof(*ix));
+	ix->nr = n;
+	ix->next_name = xcalloc(n + 1, sizeof(*ix->next_name));
+	ix->next_vmid = xcalloc(n + 1, sizeof(*ix->next_vmid));
+	ix->being_made = xcalloc(n + 1, sizeof(*ix->being_made));
+	for (i = n; i-- > 0;) {
+		const struct actual_vm *a = &in->vms[i];
+
+		ix->next_name[i] = n;
+		if (a->name)
+			index_push(&ix->by_name, ix->next_name, n, a->name, i);
+		vmid_key(key, sizeof(key), a->vmid);
+		index_push(&ix->by_vmid, ix->next_vmid, n, key, i);
+	}
+	for (i = 0; i < n; i++) {
+		const struct actual_vm *a = &in->vms[i];
+
+		if ((!a->name || !*a->name) && a->lock &&
+		    (!strcmp(a->lock, "clone") || !strcmp(a->lock, "create")))
+			ix->being_made[ix->nr_being_made++] = i;
+	}
+	for (i = 0; i < in->nr_defs; i++)
+		strmap_put(&ix->defs, in->defs[i]->name, i);
+	for (i = 0; in->keep_names && i < in->keep_names->nr; i++)
+		strmap_put(&ix->keep, in->keep_names->v[i], i);
+}
+
+static void index_release(struct plan_index *ix)
+{
+	strmap_release(&ix->by_name);
+	strmap_release(&ix->by_vmid);
+	strmap_release(&ix->defs);
+	strmap_release(&ix->keep);
+	free(ix->next_name);
+	free(ix->next_vmid);
+	free(ix->being_made);
+}
+
 /* No VM to clone: the templates there are, as the way out. */
 static void block_no_source(struct plan_item *it, const struct plan_input *in,
 			    const struct vmdef *def)
@@ -603,18 +688,17 @@ static void block_no_source(struct plan_item *it, const struct plan_input *in,
  * name. None is a blocked create.
  */
 static void find_source(struct plan_item *it, const struct plan_input *in,
-			const struct vmdef *def)
+			const struct plan_index *ix, const struct vmdef *def)
 {
 	const struct actual_vm *best = NULL;
 	int best_score = -1;
 	size_t i;
 
-	for (i = 0; i < in->nr_vms; i++) {
+	for (i = named_first(ix, def->clone); i < ix->nr;
+	     i = ix->next_name[i]) {
 		const struct actual_vm *a = &in->vms[i];
 		int score;
 
-		if (!a->name || strcmp(a->name, def->clone))
-			continue;
 		score = (a->template_ ? 2 : 0) +
 			(a->node && !strcmp(a->node, def->target_node) ? 1 : 0);
 		if (score > best_score) {
@@ -635,16 +719,16 @@ struct named_vms {
 };
 
 static void find_named(struct named_vms *out, const struct plan_input *in,
-		       const char *name, bool *used, const bool *left)
+		       const struct plan_index *ix, const char *name,
+		       bool *used, const bool *left)
 {
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < in->nr_vms; i++) {
+	for (i = named_first(ix, name); i < ix->nr; i = ix->next_name[i]) {
 		const struct actual_vm *a = &in->vms[i];
 
-		if (a->template_ || !a->name || strcmp(a->name, name) ||
-		    left[i])
+		if (a->template_ || left[i])
 			continue;
 		if (actual_is_managed(a)) {
 			out->mine = a;
@@ -672,17 +756,17 @@ static bool has_marker(const struct actual_vm *a)
  * locked, or with the creating marker), and none configured as someone
  * else's. *unread: one whose config is still to be read, if any.
  */
-static bool racing(const struct plan_input *in, const char *name,
-		   const struct actual_vm **unread)
+static bool racing(const struct plan_input *in, const struct plan_index *ix,
+		   const char *name, const struct actual_vm **unread)
 {
 	bool making = false, foreign = false;
 	size_t i, len, finished = 0;
 
 	*unread = NULL;
-	for (i = 0; i < in->nr_vms; i++) {
+	for (i = named_first(ix, name); i < ix->nr; i = ix->next_name[i]) {
 		const struct actual_vm *a = &in->vms[i];
 
-		if (a->template_ || !a->name || strcmp(a->name, name))
+		if (a->template_)
 			continue;
 		if (a->tags && desired_find_digest(a->tags, &len))
 			finished++;
@@ -700,7 +784,7 @@ static bool racing(const struct plan_input *in, const char *name,
 /* Several VMs of the name: applies racing (wait for them), or a config
  * to read first; false when neither. */
 static bool several(struct plan_item *it, const struct plan_input *in,
-		    const struct named_vms *n)
+		    const struct plan_index *ix, const struct named_vms *n)
 {
 	const struct actual_vm *unread;
 	size_t len;
@@ -709,7 +793,7 @@ static bool several(struct plan_item *it, const struct plan_input *in,
 	if (n->nr_mine + n->nr_theirs < 2 ||
 	    (n->nr_mine == 1 && desired_find_digest(n->mine->tags, &len)))
 		return false;
-	if (racing(in, it->def->name, &unread)) {
+	if (racing(in, ix, it->def->name, &unread)) {
 		block(it,
 		      "%zu VMs are named '%s' while applies race to create "
 		      "it; plan again when they are done",
@@ -736,12 +820,13 @@ static bool several(struct plan_item *it, const struct plan_input *in,
  * not ours.
  */
 static bool claim(struct plan_item *it, const struct plan_input *in,
-		  const struct named_vms *n, const struct actual_vm **out)
+		  const struct plan_index *ix, const struct named_vms *n,
+		  const struct actual_vm **out)
 {
 	const struct actual_vm *theirs = n->theirs;
 
 	*out = n->mine;
-	if (several(it, in, n))
+	if (several(it, in, ix, n))
 		return false;
 	if (n->nr_mine > 1) {
 		block(it,
@@ -785,30 +870,29 @@ static bool claim(struct plan_item *it, const struct plan_input *in,
 
 /* What stands in the way of a create: the pinned vmid taken, no template
  * to clone, an unnamed VM being made that could be this one. */
-static void check_create(struct plan_item *it, const struct plan_input *in)
+static void check_create(struct plan_item *it, const struct plan_input *in,
+			 const struct plan_index *ix)
 {
 	const struct vmdef *def = it->def;
+	char key[32];
 	size_t i;
 
-	for (i = 0; def->vmid && i < in->nr_vms; i++)
-		if (in->vms[i].vmid == (int)def->vmid)
+	vmid_key(key, sizeof(key), (int)def->vmid);
+	if (def->vmid)
+		for (i = index_first(&ix->by_vmid, ix->nr, key); i < ix->nr;
+		     i = ix->next_vmid[i])
 			block(it, "vmid %d is taken by '%s'", in->vms[i].vmid,
 			      in->vms[i].name ? in->vms[i].name : "");
 	if (it->op == PLAN_CREATE && def->clone)
-		find_source(it, in, def);
+		find_source(it, in, ix, def);
 	/* Proxmox shows a clone's name only once it is written: an unnamed
 	 * VM being made could be this one */
-	for (i = 0; it->op == PLAN_CREATE && i < in->nr_vms; i++) {
-		const struct actual_vm *a = &in->vms[i];
-
-		if ((!a->name || !*a->name) && a->lock &&
-		    (!strcmp(a->lock, "clone") || !strcmp(a->lock, "create"))) {
-			block(it,
-			      "VM %d is being created and has no name yet (it "
-			      "may be this one); plan again when it is done",
-			      a->vmid);
-			it->busy = true;
-		}
+	for (i = 0; it->op == PLAN_CREATE && i < ix->nr_being_made; i++) {
+		block(it,
+		      "VM %d is being created and has no name yet (it may be "
+		      "this one); plan again when it is done",
+		      in->vms[ix->being_made[i]].vmid);
+		it->busy = true;
 	}
 }
 
@@ -925,25 +1009,26 @@ static void check_migration(struct plan_item *it, const struct plan_input *in)
 	strbuf_release(&why);
 }
 
-static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
-		     bool *used, const bool *left)
+static void plan_one(struct plan *p, const struct plan_input *in,
+		     const struct plan_index *ix, size_t k, bool *used,
+		     const bool *left)
 {
 	const struct vmdef *def = in->defs[k];
 	const struct actual_vm *mine;
 	struct named_vms named;
 	struct plan_item *it;
 
-	find_named(&named, in, def->name, used, left);
+	find_named(&named, in, ix, def->name, used, left);
 	it = add_item(p, PLAN_CREATE, def->name, def->target_node);
 	it->def = def;
 	it->want = &in->wants[k];
 	it->vmid = (int)def->vmid;
-	if (!claim(it, in, &named, &mine))
+	if (!claim(it, in, ix, &named, &mine))
 		return;
 	if (mine)
 		plan_existing(it, in, mine);
 	else
-		check_create(it, in);
+		check_create(it, in, ix);
 	check_args(it, in);
 	if (in->facts && !it->busy && it->migration)
 		check_migration(it, in);
@@ -954,16 +1039,6 @@ static void plan_one(struct plan *p, const struct plan_input *in, size_t k,
 		block(it, "%s", def->ip_pool_problem);
 }
 
-static bool kept(const struct plan_input *in, const char *name)
-{
-	size_t i;
-
-	for (i = 0; in->keep_names && i < in->keep_names->nr; i++)
-		if (!strcmp(in->keep_names->v[i], name))
-			return true;
-	return false;
-}
-
 static bool finished_ours(const struct actual_vm *a)
 {
 	size_t len;
@@ -972,24 +1047,28 @@ static bool finished_ours(const struct actual_vm *a)
 	       desired_find_digest(a->tags, &len);
 }
 
-bool plan_is_leftover(const struct actual_vm *vms, size_t n, size_t i,
-		      bool *unread)
+/* Whether vms[j] is a finished VM of ours named like vms[i], another. */
+static bool finished_sibling(const struct actual_vm *vms, size_t i, size_t j)
 {
-	const struct actual_vm *a = &vms[i];
-	const char *descr, *lock;
-	bool sibling = false;
-	size_t j, len;
+	return j != i && vms[j].name && !strcmp(vms[j].name, vms[i].name) &&
+	       vms[j].vmid != vms[i].vmid && finished_ours(&vms[j]);
+}
 
-	*unread = false;
-	if (a->template_ || !a->name || !*a->name || (a->lock && *a->lock) ||
-	    (a->tags && desired_find_digest(a->tags, &len)))
-		return false;
-	for (j = 0; j < n && !sibling; j++)
-		sibling = j != i && vms[j].name &&
-			  !strcmp(vms[j].name, a->name) &&
-			  vms[j].vmid != a->vmid && finished_ours(&vms[j]);
-	if (!sibling)
-		return false;
+/* Whether vms[i] could be a leftover at all: a named VM, not a template,
+ * not locked, without a digest tag. */
+static bool leftover_candidate(const struct actual_vm *a)
+{
+	size_t len;
+
+	return !a->template_ && a->name && *a->name && !(a->lock && *a->lock) &&
+	       !(a->tags && desired_find_digest(a->tags, &len));
+}
+
+/* plan_is_leftover once the sibling is known to be there. */
+static bool leftover_of_sibling(const struct actual_vm *a, bool *unread)
+{
+	const char *descr, *lock;
+
 	if (!a->has_config) {
 		*unread = true;
 		return false;
@@ -1001,30 +1080,48 @@ bool plan_is_leftover(const struct actual_vm *vms, size_t n, size_t i,
 			strlen(PLAN_CREATING_MARKER));
 }
 
-static bool defined(const struct plan_input *in, const char *name)
+bool plan_is_leftover(const struct actual_vm *vms, size_t n, size_t i,
+		      bool *unread)
 {
-	size_t i;
+	bool sibling = false;
+	size_t j;
 
-	for (i = 0; name && i < in->nr_defs; i++)
-		if (!strcmp(in->defs[i]->name, name))
-			return true;
-	return false;
+	*unread = false;
+	if (!leftover_candidate(&vms[i]))
+		return false;
+	for (j = 0; j < n && !sibling; j++)
+		sibling = finished_sibling(vms, i, j);
+	if (!sibling)
+		return false;
+	return leftover_of_sibling(&vms[i], unread);
 }
-
 /*
  * The leftovers of races (plan_is_leftover) of the defined names into left[]
  * (which the definitions' items then ignore), unread[] the VMs that could
  * be one once their config is read.
  */
-static void find_leftovers(const struct plan_input *in, bool *left,
+static void find_leftovers(const struct plan_input *in,
+			   const struct plan_index *ix, bool *left,
 			   bool *unread)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < in->nr_vms; i++)
-		if (defined(in, in->vms[i].name))
-			left[i] = plan_is_leftover(in->vms, in->nr_vms, i,
-						   &unread[i]);
+	for (i = 0; i < in->nr_vms; i++) {
+		const struct actual_vm *a = &in->vms[i];
+		bool sibling = false;
+
+		if (!a->name || !strmap_has(&ix->defs, a->name) ||
+		    !leftover_candidate(a))
+			continue;
+		for (j = named_first(ix, a->name); j < ix->nr;
+		     j = ix->next_name[j]) {
+			sibling = finished_sibling(in->vms, i, j);
+			if (sibling)
+				break;
+		}
+		if (sibling)
+			left[i] = leftover_of_sibling(a, &unread[i]);
+	}
 }
 
 /* A destroy of each leftover (its config read first), never protected. */
@@ -1077,7 +1174,7 @@ static void add_orphan(struct plan *p, const struct actual_vm *a)
  * config says), without it an orphan each.
  */
 static void plan_gone(struct plan *p, const struct plan_input *in,
-		      const bool *used)
+		      const struct plan_index *ix, const bool *used)
 {
 	size_t i;
 
@@ -1087,7 +1184,7 @@ static void plan_gone(struct plan *p, const struct plan_input *in,
 		const char *prot;
 
 		if (used[i] || a->template_ || !actual_is_managed(a) ||
-		    (a->name && kept(in, a->name)))
+		    (a->name && strmap_has(&ix->keep, a->name)))
 			continue;
 		if (!in->prune) {
 			add_orphan(p, a);
@@ -1142,15 +1239,18 @@ void plan_build(struct plan *p, const struct plan_input *in)
 	bool *used = xcalloc(in->nr_vms + 1, sizeof(*used));
 	bool *left = xcalloc(in->nr_vms + 1, sizeof(*left));
 	bool *unread = xcalloc(in->nr_vms + 1, sizeof(*unread));
+	struct plan_index ix;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
-	find_leftovers(in, left, unread);
+	index_build(&ix, in);
+	find_leftovers(in, &ix, left, unread);
 	for (i = 0; i < in->nr_defs; i++)
-		plan_one(p, in, i, used, left);
+		plan_one(p, in, &ix, i, used, left);
 	plan_leftovers(p, in, left, unread, used);
-	plan_gone(p, in, used);
+	plan_gone(p, in, &ix, used);
 	count_items(p);
+	index_release(&ix);
 	free(used);
 	free(left);
 	free(unread);

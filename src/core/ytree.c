@@ -58,8 +58,11 @@ static void mark_of(struct fy_event *ev, int *line, int *col)
 
 static int is_one_of(const char *s, size_t len, const char *const *words)
 {
+	/* the first letter first: most scalars match no word (and a strlen
+	 * of each of the words for each scalar adds up) */
 	for (; *words; words++)
-		if (strlen(*words) == len && !memcmp(*words, s, len))
+		if ((len ? (*words)[0] == s[0] : !(*words)[0]) &&
+		    strlen(*words) == len && !memcmp(*words, s, len))
 			return 1;
 	return 0;
 }

@@ -145,7 +145,7 @@ int filetxn_stage(struct filetxn *t, const char *tmpdir, const char *prefix,
 	for (i = 0; i < t->nr; i++) {
 		struct filetxn_file *f = &t->files[i];
 
-		if (f->remove)
+		if (f->remove || (f->unstaged && !filetxn_file_changes(f)))
 			continue;
 		strbuf_reset(&path);
 		if (f->stage_as)

@@ -29,6 +29,9 @@ struct filetxn_file {
 	struct strbuf old, new;
 	bool existed; /* path existed when it was added (old is its text) */
 	bool remove;  /* the transaction removes path */
+	/* a checker need not read it: filetxn_stage() leaves it out unless
+	 * it changes */
+	bool unstaged;
 };
 
 struct filetxn {
@@ -59,9 +62,9 @@ bool filetxn_file_changes(const struct filetxn_file *f);
 size_t filetxn_changes(const struct filetxn *t);
 
 /*
- * Write the new text of every file that is not removed to a fresh private
- * directory "TMPDIR/PREFIX.XXXXXX" (0700; files 0600, not synced), under
- * its stage_as name when it has one.
+ * Write the new text of every file that is not removed (nor unstaged and
+ * unchanged) to a fresh private directory "TMPDIR/PREFIX.XXXXXX" (0700;
+ * files 0600, not synced), under its stage_as name when it has one.
  */
 int filetxn_stage(struct filetxn *t, const char *tmpdir, const char *prefix,
 		  struct err *e);

@@ -226,7 +226,7 @@ int file_txn_put(struct file_txn *t, const char *path, const void *data,
 		strbuf_reset(&t->last_dir);
 		strbuf_add(&t->last_dir, path, dlen);
 	}
-	/* no fsync per file: file_txn_commit flushes them all at once */
+	/* no fsync here: file_txn_commit makes them durable together */
 	if (write_temp(path, data, len, mode, false, &tmp, e) < 0) {
 		strbuf_release(&tmp);
 		return -1;
@@ -358,15 +358,93 @@ static void sync_dirs(const struct file_txn *t)
 	strvec_clear(&done);
 }
 
+/* fsync the temp file of op. */
+static int fsync_temp(const struct file_txn_op *op, struct err *e)
+{
+	int fd = open(op->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		err_errno(e, errno, "cannot sync '%s'", op->path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* syncfs() the file system of op's temp file, unless devs has it. */
+static int syncfs_temp(const struct file_txn_op *op, dev_t *devs, size_t *nr,
+		       size_t max, struct err *e)
+{
+	int fd = open(op->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	size_t i;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	for (i = 0; i < *nr; i++)
+		if (devs[i] == st.st_dev)
+			break;
+	if (i == *nr) {
+		if (syncfs(fd) < 0)
+			goto fail;
+		if (*nr < max)
+			devs[(*nr)++] = st.st_dev;
+	}
+	close(fd);
+	return 0;
+fail:
+	err_errno(e, errno, "cannot sync '%s'", op->path);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Make every temp file durable before any rename, and only them: an fsync
+ * each for a few; beyond FILE_TXN_FSYNC_MAX, one syncfs() of each file
+ * system they are on (thousands of fsyncs, each a journal commit, would
+ * cost seconds; syncfs flushes that one file system, not the machine's
+ * as sync() does). The directories are synced after the renames.
+ */
+static int sync_temps(const struct file_txn *t, struct err *e)
+{
+	const char *last = NULL; /* a path of the last directory synced */
+	size_t i, n = 0, nr_devs = 0, last_len = 0;
+	dev_t devs[8];
+
+	for (i = 0; i < t->nr; i++)
+		n += t->ops[i].tmp != NULL;
+	for (i = 0; i < t->nr; i++) {
+		const struct file_txn_op *op = &t->ops[i];
+		const char *slash = op->tmp ? strrchr(op->tmp, '/') : NULL;
+		size_t dlen = slash ? (size_t)(slash - op->tmp) : 0;
+
+		if (!op->tmp)
+			continue;
+		if (n <= FILE_TXN_FSYNC_MAX) {
+			if (fsync_temp(op, e) < 0)
+				return -1;
+			continue;
+		}
+		/* one file system per directory: look at each one once */
+		if (last && dlen == last_len && !memcmp(last, op->tmp, dlen))
+			continue;
+		if (syncfs_temp(op, devs, &nr_devs, 8, e) < 0)
+			return -1;
+		last = op->tmp;
+		last_len = dlen;
+	}
+	return 0;
+}
+
 int file_txn_commit(struct file_txn *t, struct err *e)
 {
 	size_t i;
 
-	/*
-	 * One sync() makes every temp file durable before any rename: with
-	 * thousands of host_vars files, one fsync each costs seconds.
-	 */
-	sync();
+	if (sync_temps(t, e) < 0)
+		return -1;
 	for (i = 0; i < t->nr; i++)
 		if (backup(&t->ops[i], e) < 0) {
 			drop_backups(t, 0);

@@ -51,10 +51,15 @@ int file_make_parents(const char *path, struct strvec *created, struct err *e);
  * hard link to every old file, renames the temp files over their targets
  * and unlinks the removed ones, and on a failure puts every old file back
  * before it returns -1 (kind ERR_ROLLBACK when one could not be put back:
- * the error names where its old content is). file_txn_release() removes
+ * the error names where its old content is). Before the renames it makes
+ * the new files durable (an fsync each, or with more than
+ * FILE_TXN_FSYNC_MAX one syncfs() of their file system), after them their
+ * directories (an fsync each). file_txn_release() removes
  * what an uncommitted transaction left: temp files and the directories it
  * created.
  */
+#define FILE_TXN_FSYNC_MAX 32
+
 struct file_txn_op {
 	char *path;
 	char *tmp;    /* the new content; NULL for a removal */

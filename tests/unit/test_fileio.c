@@ -198,6 +198,49 @@ static void fileio__txn_commit(void **state)
 	err_release(&e);
 }
 
+/* More files than FILE_TXN_FSYNC_MAX, in two directories: made durable
+ * by syncfs() instead of an fsync each, committed all the same. */
+static void fileio__txn_commit_many(void **state)
+{
+	struct strbuf name = STRBUF_INIT, p = STRBUF_INIT;
+	struct file_txn t;
+	struct err e = ERR_INIT;
+	size_t i, n = FILE_TXN_FSYNC_MAX + 8;
+
+	(void)state;
+	put("f", "old f");
+	file_txn_init(&t);
+	txn_add(&t, "f", "new f");
+	for (i = 0; i < n; i++) {
+		strbuf_reset(&name);
+		strbuf_addf(&name, "many/%zu", i);
+		txn_add(&t, name.buf, name.buf);
+	}
+	assert_int_equal(file_txn_commit(&t, &e), 0);
+	file_txn_release(&t);
+	expect("f", "new f");
+	strbuf_addf(&p, "%s/many", dir);
+	assert_int_equal(entries(p.buf), (int)n); /* no temp, no backup */
+	for (i = 0; i < n; i++) {
+		char *got;
+
+		strbuf_reset(&name);
+		strbuf_addf(&name, "many/%zu", i);
+		got = content(name.buf);
+		assert_string_equal(got, name.buf);
+		free(got);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir, name.buf);
+		assert_int_equal(unlink(p.buf), 0);
+	}
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/many", dir);
+	assert_int_equal(rmdir(p.buf), 0);
+	strbuf_release(&name);
+	strbuf_release(&p);
+	err_release(&e);
+}
+
 static void fileio__txn_refused_before_any_change(void **state)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -259,6 +302,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			fileio__failed_write_leaves_old_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(fileio__txn_commit_many, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(fileio__txn_commit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

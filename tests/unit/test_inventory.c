@@ -318,6 +318,37 @@ static void inventory__rules(void **state)
 	config_release(&cfg);
 }
 
+/* What the check must read of an unchanged host_vars file: whatever
+ * could hold an address, and nothing else. */
+static void inventory__vars_may_set_address(void **state)
+{
+	static const struct {
+		const char *text;
+		bool may;
+	} cases[] = {
+		{ "# Managed by pve-gitops from proxmox/vms/a.yaml\n"
+		  "pve_node: node01\npve_vmid: 100\npve_tags: [web]\n",
+		  false },
+		{ "", false },
+		{ "ansible_user: ops\nansible_port: 22\n", false },
+		{ "ansible_host: 10.0.0.9\n", true },
+		{ "x: 1\n'ansible_host': 10.0.0.9\n", true },
+		{ "{ansible_ssh_host: 10.0.0.9}\n", true },
+		{ "\"ansible\\x5fhost\": 10.0.0.9\n", true },
+		{ "$ANSIBLE_VAULT;1.1;AES256\n6231\n", true },
+		{ "pve_tags: [ansible_host]\n", true }, /* conservative */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_int_equal(inventory_vars_may_set_address(
+					 cases[i].text, strlen(cases[i].text)),
+				 cases[i].may);
+	/* a NUL byte hides nothing after it */
+	assert_true(inventory_vars_may_set_address("a\0ansible_host: x", 18));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +361,7 @@ int main(void)
 		cmocka_unit_test(inventory__marker_in_vars_refused),
 		cmocka_unit_test(inventory__rules),
 		cmocka_unit_test(inventory__inline_comment_kept),
+		cmocka_unit_test(inventory__vars_may_set_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

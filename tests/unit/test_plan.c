@@ -135,6 +135,40 @@ static void plan__create_and_noop(void **state)
 	teardown(&f);
 }
 
+/* The lookups by name and vmid see the VMs in the order of the list:
+ * the best source is the first of the best, a pinned vmid is found
+ * wherever it is. */
+static void plan__lookups_in_list_order(void **state)
+{
+	struct fixture f;
+	struct actual_vm *a;
+
+	(void)state;
+	setup(&f, "vmid: 105\n"
+		  "name: web\ntarget_node: node01\ncores: 2\nmemory: 2048\n"
+		  "clone: tpl\nipconfig0: ip=10.0.0.5/24\nciuser: ops\n"
+		  "network: {bridge: vmbr0}\n"
+		  "disks: {scsi0: {size: 20G, storage: local-lvm}}\n");
+	add_vm(&f, 50, "tpl", NULL, "stopped"); /* a plain VM of the name */
+	a = add_vm(&f, 9001, "tpl", NULL, "stopped");
+	a->template_ = true;
+	free(a->node);
+	a->node = xstrdup("node02");
+	add_vm(&f, 9002, "tpl", NULL, "stopped")->template_ = true;
+	add_vm(&f, 9003, "tpl", NULL, "stopped")->template_ = true;
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_CREATE);
+	assert_int_equal(f.plan.items[0].source->vmid, 9002);
+	plan_release(&f.plan);
+
+	add_vm(&f, 105, "db", NULL, "running");
+	run(&f);
+	assert_int_equal(f.plan.items[0].op, PLAN_BLOCKED);
+	assert_string_equal(f.plan.items[0].reason,
+			    "vmid 105 is taken by 'db'");
+	teardown(&f);
+}
+
 static void plan__changed_digest_reads_config(void **state)
 {
 	struct fixture f;
@@ -1004,6 +1038,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plan__create_and_noop),
+		cmocka_unit_test(plan__lookups_in_list_order),
 		cmocka_unit_test(plan__race_leftover_is_destroyed),
 		cmocka_unit_test(plan__changed_digest_reads_config),
 		cmocka_unit_test(
