@@ -1024,10 +1024,11 @@ static int check_playbook_name(const char *s, struct strbuf *why)
 
 /* One entry: its mode into *out, the rule for its name replaced or
  * added. */
-static int pr_wait_entry(struct ydecoder *d, struct config *cfg,
-			 const struct ynode *k, const struct ynode *v,
-			 const char *path)
+static int pr_wait_entry(struct ydecoder *d, void *t, const struct ynode *k,
+			 const struct ynode *v, const char *path)
 {
+	struct config *cfg = CFG(t);
+
 	static const char *const modes[] = { "ssh", "talos", "none", NULL };
 	struct provision_wait_rule *r = NULL;
 	char *name = NULL, *mode = NULL;
@@ -1062,10 +1063,6 @@ static int pr_wait_entry(struct ydecoder *d, struct config *cfg,
 static int pr_wait_for(struct ydecoder *d, void *t, const struct ynode *k,
 		       const struct ynode *v, const char *path)
 {
-	struct strbuf at = STRBUF_INIT;
-	size_t i;
-	int ret = 0;
-
 	(void)k;
 	if (v->kind != YNODE_MAP) {
 		yd_error(d, v, path,
@@ -1074,17 +1071,7 @@ static int pr_wait_for(struct ydecoder *d, void *t, const struct ynode *k,
 			 ynode_describe(v));
 		return -1;
 	}
-	for (i = 0; i + 1 < v->nr; i += 2) {
-		strbuf_reset(&at);
-		yd_path(&at, path,
-			v->kids[i]->kind == YNODE_SCALAR ? v->kids[i]->str
-							 : "?");
-		if (pr_wait_entry(d, CFG(t), v->kids[i], v->kids[i + 1],
-				  at.buf) < 0)
-			ret = -1;
-	}
-	strbuf_release(&at);
-	return ret;
+	return yd_each(d, v, path, pr_wait_entry, t);
 }
 
 CFG_UINT(pr_talos_port, provision.talos_api_port, 1, 65535)
@@ -1412,10 +1399,11 @@ static int ip_pool_check(struct ydecoder *d, struct ip_pool *p,
 	return 0;
 }
 
-static int ip_pool_entry(struct ydecoder *d, struct config *cfg,
-			 const struct ynode *k, const struct ynode *v,
-			 const char *path)
+static int ip_pool_entry(struct ydecoder *d, void *t, const struct ynode *k,
+			 const struct ynode *v, const char *path)
 {
+	struct config *cfg = CFG(t);
+
 	struct ip_pool p;
 
 	memset(&p, 0, sizeof(p));
@@ -1442,10 +1430,6 @@ static int ip_pool_entry(struct ydecoder *d, struct config *cfg,
 static int c_ip_pools(struct ydecoder *d, void *t, const struct ynode *k,
 		      const struct ynode *v, const char *path)
 {
-	struct strbuf at = STRBUF_INIT;
-	size_t i;
-	int ret = 0;
-
 	CFG(t)->ip_pools.line = k->line;
 	CFG(t)->ip_pools.col = k->col;
 	if (v->kind != YNODE_MAP) {
@@ -1453,17 +1437,7 @@ static int c_ip_pools(struct ydecoder *d, void *t, const struct ynode *k,
 			 ynode_describe(v));
 		return -1;
 	}
-	for (i = 0; i + 1 < v->nr; i += 2) {
-		strbuf_reset(&at);
-		yd_path(&at, path,
-			v->kids[i]->kind == YNODE_SCALAR ? v->kids[i]->str
-							 : "?");
-		if (ip_pool_entry(d, CFG(t), v->kids[i], v->kids[i + 1],
-				  at.buf) < 0)
-			ret = -1;
-	}
-	strbuf_release(&at);
-	return ret;
+	return yd_each(d, v, path, ip_pool_entry, t);
 }
 
 CFG_STRING(c_ip_pools_owner, ip_pools.owner, ip_pool_check_name)

@@ -74,6 +74,25 @@ void yd_path(struct strbuf *out, const char *prefix, const char *key)
 	strbuf_addstr(out, key);
 }
 
+int yd_each(struct ydecoder *d, const struct ynode *v, const char *path,
+	    yd_handler fn, void *target)
+{
+	struct strbuf at = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i + 1 < v->nr; i += 2) {
+		strbuf_reset(&at);
+		yd_path(&at, path,
+			v->kids[i]->kind == YNODE_SCALAR ? v->kids[i]->str
+							 : "?");
+		if (fn(d, target, v->kids[i], v->kids[i + 1], at.buf) < 0)
+			ret = -1;
+	}
+	strbuf_release(&at);
+	return ret;
+}
+
 void yd_shown(struct strbuf *out, const char *s, size_t len, size_t max)
 {
 	size_t i;

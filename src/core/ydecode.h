@@ -178,6 +178,14 @@ int yd_checked_string(struct ydecoder *d, const struct ynode *n,
 void yd_path(struct strbuf *out, const char *prefix, const char *key);
 
 /*
+ * fn(d, target, KEY, VALUE, "path.KEY") for every entry of the mapping v
+ * (the caller has checked that it is one), all of them even after one
+ * failed. 0, or -1 when any entry's fn did.
+ */
+int yd_each(struct ydecoder *d, const struct ynode *v, const char *path,
+	    yd_handler fn, void *target);
+
+/*
  * Append at most max bytes of s[0..len) to out for a message, raw (the
  * printer escapes once), a NUL byte shown as U+FFFD so the message stays
  * one C string.
