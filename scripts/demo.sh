@@ -55,14 +55,14 @@ echo "proxmox-sim: $url (fingerprint ${fp:0:23}...)"
 export PM_API_TOKEN_ID=${token%%=*}
 # the secret goes through the environment, never the command line
 export PM_API_TOKEN_SECRET=${token#*=}
-show "$bin/pve-gitops" -q plan
+show "$bin/pve-gitops" plan
 
 say "5. Apply: clone, configure, resize, start, tag (five VMs, four at a time)"
-show "$bin/pve-gitops" -q apply --auto-approve
+show "$bin/pve-gitops" apply --auto-approve
 
 say "6. Outputs (terraform output -json shape) and a plan with nothing to do"
 show "$bin/pve-gitops" output vm_ips
-show "$bin/pve-gitops" -q plan
+show "$bin/pve-gitops" plan
 
 say "7. The Ansible inventory, rewritten from what was created"
 echo "Only the '# Individual hosts' block and the managed groups change; the"
