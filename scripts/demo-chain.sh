@@ -130,7 +130,7 @@ say "10. What happened"
 show git -C "$work/remote.git" log --oneline -3 main
 show git show --stat --format='%s%n' HEAD
 show cat proxmox/new_hosts.txt
-show "$bin/pve-gitops" -q plan
+show "$bin/pve-gitops" plan
 echo "The contexts now in Vault, as kubectl reads them:"
 "$bin/pve-gitops" -q kubeconfig get --out "$work/kubeconfig"
 show kubectl config get-contexts --kubeconfig "$work/kubeconfig"
