@@ -39,6 +39,7 @@ struct lease {
 	struct strbuf oid; /* our lease commit on the remote */
 	int64_t expires;   /* of that commit */
 	bool stop, lost;
+	struct strbuf refused; /* why the server refused a renewal for good */
 };
 
 const char *lease_remote_for(const struct config *cfg, const char *remote,
@@ -165,8 +166,13 @@ static void *renew_main(void *arg)
 			strbuf_addstr(&l->oid, next.buf);
 			l->expires = expires;
 		} else if (err_is(&e, ERR_CONFLICT) ||
+			   err_is(&e, ERR_PERMANENT) ||
 			   (int64_t)time(NULL) >= l->expires) {
-			l->lost = true; /* refused, or ours ran out meanwhile */
+			/* another took it, the server refuses our update for
+			 * good, or ours ran out meanwhile */
+			if (err_is(&e, ERR_PERMANENT) && !l->refused.len)
+				strbuf_add(&l->refused, e.msg.buf, e.msg.len);
+			l->lost = true;
 		}
 		/* else: the server did not answer; try again next period */
 		err_release(&e);
@@ -203,6 +209,7 @@ static struct lease *lease_new(const struct config *cfg, const char *remote)
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	strbuf_init(&l->oid, 0);
+	strbuf_init(&l->refused, 0);
 	return l;
 }
 
@@ -211,6 +218,7 @@ static void lease_free(struct lease *l)
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	strbuf_release(&l->oid);
+	strbuf_release(&l->refused);
 	free(l->remote);
 	free(l);
 }
@@ -362,7 +370,7 @@ int lease_check(struct lease *l, struct err *e)
 	struct strbuf oid = STRBUF_INIT, red = STRBUF_INIT;
 	struct lease_info info;
 	struct err ignore = ERR_INIT;
-	bool lost, present = false;
+	bool lost, refused, present = false;
 
 	if (!l)
 		return 0;
@@ -370,9 +378,18 @@ int lease_check(struct lease *l, struct err *e)
 	if ((int64_t)time(NULL) >= l->expires)
 		l->lost = true;
 	lost = l->lost;
+	refused = lost && l->refused.len; /* written once, under the lock */
+	if (refused)
+		err_setk(e, ERR_LOST, EXIT_FAIL,
+			 "lost the lease on %s: its renewal was refused: %s",
+			 url_redacted(&red, l->remote), l->refused.buf);
 	pthread_mutex_unlock(&l->mu);
 	if (!lost)
 		return 0;
+	if (refused) {
+		strbuf_release(&red);
+		return -1;
+	}
 	read_lease(l->remote, &present, &oid, &info, &ignore);
 	err_setk(e, ERR_LOST, EXIT_FAIL, "lost the lease on %s to %s",
 		 url_redacted(&red, l->remote),

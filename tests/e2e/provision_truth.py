@@ -321,6 +321,39 @@ def lease_lost(t, r, flag):
     r.git("update-ref", "-d", "refs/pve-gitops/lease")
 
 
+def renewal_refused(t, r, flag):
+    # the server refuses the lease's renewal for good (a hook installed
+    # meanwhile): lost at once, with the server's reason, no playbook
+    r.setup([OK, CIERR], "web", cloud_init_wait=6,
+            extra="runner:\n  lease_ttl_seconds: 3\n")
+    hook = os.path.join(r.repo, ".git", "hooks", "pre-receive")
+    open(flag, "w").close()
+    try:
+        proc = subprocess.Popen(
+            [BIN, "-C", r.repo, "--no-color", "provision"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, HOME=r.d, ANSIBLE_NOCOLOR="1",
+                     ANSIBLE_LOCAL_TEMP=r.d + "/at",
+                     ANSIBLE_PRIVATE_KEY_FILE=r.sshd.client_key),
+            stdin=subprocess.DEVNULL)
+        e2elib.wait_for(lambda: r.git("for-each-ref",
+                                      "refs/pve-gitops/lease").strip(), 30,
+                        0.05)
+        write(hook, "#!/bin/sh\necho 'lease refs are frozen' >&2\nexit 1\n",
+              0o755)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.unlink(flag)
+        if os.path.exists(hook):
+            os.unlink(hook)
+    eq(t, proc.returncode, 1, "renewal refused: provision exits 1", out + err)
+    eq(t, r.touched(), [], "renewal refused: the playbook did not start",
+       out + err)
+    t.ok("its renewal was refused" in err and "lease refs are frozen" in err,
+         "renewal refused: the error gives the server's reason", err)
+    r.git("update-ref", "-d", "refs/pve-gitops/lease")
+
+
 def main():
     t = Tap()
     with tempfile.TemporaryDirectory() as d:
@@ -347,6 +380,7 @@ def main():
             whole_inventory(t, r)
             cloud_init_slow(t, r, flags[CIERR])
             lease_lost(t, r, flags[CIERR])
+            renewal_refused(t, r, flags[CIERR])
     print("1..%d" % t.n)
     return 1 if t.failed else 0
 
