@@ -104,13 +104,13 @@ static json_t *value_schema(const struct yd_doc *doc)
 	case YT_ANY:
 		return json_object();
 	case YT_STRING: {
-		json_t *s = of_type("string");
+		json_t *s;
 
 		if (doc->values) /* one of them, or what pattern takes */
 			return json_pack("{s[{so}{ssss}]}", "anyOf", "enum",
 					 string_list(doc->values), "type",
 					 "string", "pattern", doc->pattern);
-
+		s = of_type("string");
 		if (doc->pattern)
 			json_object_set_new(s, "pattern",
 					    json_string(doc->pattern));
