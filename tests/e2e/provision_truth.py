@@ -135,15 +135,35 @@ class Repo:
     def touched(self):
         return sorted(n[len("touched-"):] for n in os.listdir(self.marks))
 
-    def pg(self, *args):
+    def env(self):
         env = dict(os.environ, HOME=self.d, ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCAL_TEMP=self.d + "/at",
                    ANSIBLE_PRIVATE_KEY_FILE=self.sshd.client_key)
         for k in ("ANSIBLE_CONFIG", "ANSIBLE_SSH_ARGS", "VAULT_TOKEN",
                   "ANSIBLE_HOST_KEY_CHECKING", "PM_API_URL"):
             env.pop(k, None)
+        return env
+
+    def pg(self, *args):
         return e2elib.run_session([BIN, "-C", self.repo, "--no-color"] +
-                                  list(args), env, 180)
+                                  list(args), self.env(), 180)
+
+    def provision_meanwhile(self, flag, meanwhile):
+        """provision while the flag keeps a host's cloud-init waiting:
+        once the lease is taken, meanwhile() runs. (rc, stdout, stderr)."""
+        open(flag, "w").close()
+        try:
+            proc = subprocess.Popen(
+                [BIN, "-C", self.repo, "--no-color", "provision"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=self.env(), stdin=subprocess.DEVNULL)
+            e2elib.wait_for(lambda: self.git(
+                "for-each-ref", "refs/pve-gitops/lease").strip(), 30, 0.05)
+            meanwhile()
+            out, err = proc.communicate(timeout=120)
+        finally:
+            os.unlink(flag)
+        return proc.returncode, out, err
 
 
 def eq(t, got, want, name, out):
@@ -291,18 +311,8 @@ def lease_lost(t, r, flag):
     # not start (another runner may be at work by then)
     r.setup([OK, CIERR], "web", cloud_init_wait=6,
             extra="runner:\n  lease_ttl_seconds: 3\n")
-    open(flag, "w").close()
-    try:
-        proc = subprocess.Popen(
-            [BIN, "-C", r.repo, "--no-color", "provision"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=dict(os.environ, HOME=r.d, ANSIBLE_NOCOLOR="1",
-                     ANSIBLE_LOCAL_TEMP=r.d + "/at",
-                     ANSIBLE_PRIVATE_KEY_FILE=r.sshd.client_key),
-            stdin=subprocess.DEVNULL)
-        e2elib.wait_for(lambda: r.git("for-each-ref",
-                                      "refs/pve-gitops/lease").strip(),
-                        30, 0.05)
+
+    def take_it():
         tree = r.git("mktree").strip()
         other = subprocess.run(
             ["git", "-C", r.repo, "commit-tree", tree], check=True,
@@ -310,10 +320,9 @@ def lease_lost(t, r, flag):
             input="pve-gitops lease\n\nholder: another 1 ff\n"
             "expires: %d\n" % (time.time() + 600)).stdout.strip()
         r.git("update-ref", "refs/pve-gitops/lease", other)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        os.unlink(flag)
-    eq(t, proc.returncode, 1, "lease lost: provision exits 1", out + err)
+
+    rc, out, err = r.provision_meanwhile(flag, take_it)
+    eq(t, rc, 1, "lease lost: provision exits 1", out + err)
     eq(t, r.touched(), [], "lease lost: the playbook did not start",
        out + err)
     t.ok("lost the lease" in err and "another 1 ff" in err,
@@ -327,26 +336,14 @@ def renewal_refused(t, r, flag):
     r.setup([OK, CIERR], "web", cloud_init_wait=6,
             extra="runner:\n  lease_ttl_seconds: 3\n")
     hook = os.path.join(r.repo, ".git", "hooks", "pre-receive")
-    open(flag, "w").close()
     try:
-        proc = subprocess.Popen(
-            [BIN, "-C", r.repo, "--no-color", "provision"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=dict(os.environ, HOME=r.d, ANSIBLE_NOCOLOR="1",
-                     ANSIBLE_LOCAL_TEMP=r.d + "/at",
-                     ANSIBLE_PRIVATE_KEY_FILE=r.sshd.client_key),
-            stdin=subprocess.DEVNULL)
-        e2elib.wait_for(lambda: r.git("for-each-ref",
-                                      "refs/pve-gitops/lease").strip(), 30,
-                        0.05)
-        write(hook, "#!/bin/sh\necho 'lease refs are frozen' >&2\nexit 1\n",
-              0o755)
-        out, err = proc.communicate(timeout=120)
+        rc, out, err = r.provision_meanwhile(flag, lambda: write(
+            hook, "#!/bin/sh\necho 'lease refs are frozen' >&2\nexit 1\n",
+            0o755))
     finally:
-        os.unlink(flag)
         if os.path.exists(hook):
             os.unlink(hook)
-    eq(t, proc.returncode, 1, "renewal refused: provision exits 1", out + err)
+    eq(t, rc, 1, "renewal refused: provision exits 1", out + err)
     eq(t, r.touched(), [], "renewal refused: the playbook did not start",
        out + err)
     t.ok("its renewal was refused" in err and "lease refs are frozen" in err,
