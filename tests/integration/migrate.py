@@ -138,17 +138,24 @@ def where(sim, name):
 
 
 class Poller(threading.Thread):
-    """The VM's status from /cluster/resources, polled until stopped."""
+    """The VM's status from /cluster/resources, polled until stopped,
+    and once more after."""
 
     def __init__(self, sim, name):
         super().__init__(daemon=True)
         self.sim, self.name, self.seen, self.stop = sim, name, [], False
 
+    def sample(self):
+        v = where(self.sim, self.name)
+        self.seen.append((v["node"], v["status"]) if v else None)
+
     def run(self):
         while not self.stop:
-            v = where(self.sim, self.name)
-            self.seen.append((v["node"], v["status"]) if v else None)
+            self.sample()
             time.sleep(0.05)
+        # One sample after the apply returned: the loop may have slept
+        # through the migration's end.
+        self.sample()
 
 
 def migrates(reqs):
