@@ -18,6 +18,9 @@ packages=(
 	prometheus chromium
 	# packaging checks (tests only): the schema, completion, .deb (issue 21)
 	python3-jsonschema zsh fish lintian dpkg-dev man-db
+	# proxmox-sim --guests qemu (tests only, issue 22): QEMU, qemu-img, the
+	# guest agent its client is tested against, the cloud-init ISO's maker
+	qemu-system-x86 qemu-utils qemu-guest-agent genisoimage
 )
 
 missing=()
