@@ -53,11 +53,13 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-int guests_init(struct sim *s, const char *dir, struct err *e)
+int guests_init(struct sim *s, const char *dir, enum guest_accel accel,
+		struct err *e)
 {
 	struct sim_guests *gs = xcalloc(1, sizeof(*gs));
 	char real[4096];
 
+	gs->accel = accel;
 	if (dir) {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 			free(gs);
@@ -378,6 +380,19 @@ static int plan_disks(struct sim_guest *g, const struct sim_vm *vm,
 			if (!file_exists(path.buf) &&
 			    run_tool(argv_c, tools_log, why) < 0)
 				goto out;
+			if (bytes) {
+				/* the configured size when it is larger than
+				 * the image (cloud-init's resizefs grows the
+				 * file system); a smaller one is not shrunk */
+				const char *argv_r[] = { "qemu-img", "resize",
+							 "-q",	     "-f",
+							 "qcow2",    path.buf,
+							 size.buf,   NULL };
+				struct strbuf ignored = STRBUF_INIT;
+
+				run_tool(argv_r, tools_log, &ignored);
+				strbuf_release(&ignored);
+			}
 			strvec_push(argv, "-drive");
 			strvec_pushf(argv,
 				     "file=%s,format=qcow2,if=virtio,"
@@ -813,7 +828,9 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 	struct strvec common = STRVEC_INIT, argv = STRVEC_INIT;
 	struct strbuf tools = STRBUF_INIT;
 	const struct accel *ac = NULL;
-	bool kvm = kvm_usable() && !s->guests->kvm_mute;
+	enum guest_accel want = s->guests->accel;
+	bool kvm =
+		want != GUEST_ACCEL_TCG && kvm_usable() && !s->guests->kvm_mute;
 	size_t i, j;
 	int ret = -1;
 
@@ -827,11 +844,17 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 			    strerror(errno));
 		goto out;
 	}
+	if (want == GUEST_ACCEL_KVM && !kvm) {
+		strbuf_addstr(why, "--guest-accel kvm: /dev/kvm cannot be "
+				   "opened read-write");
+		goto out;
+	}
 	strbuf_addf(&tools, "%s/tools.log", g->dir);
 	if (plan_common(g, vm, &common, tools.buf, why) < 0)
 		goto out;
 	for (i = 0; i < sizeof(accels) / sizeof(accels[0]); i++) {
-		if (accels[i].kvm && !kvm)
+		if ((accels[i].kvm && !kvm) ||
+		    (!accels[i].kvm && want == GUEST_ACCEL_KVM))
 			continue;
 		ac = &accels[i];
 		strvec_clear(&argv);
@@ -855,7 +878,8 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 			goto out; /* no QEMU at all: no other try helps */
 		}
 		if (wait_up(g, why) == 0 &&
-		    (!ac->kvm || console_speaks(g, KVM_PROOF_MS)))
+		    (!ac->kvm || want == GUEST_ACCEL_KVM ||
+		     console_speaks(g, KVM_PROOF_MS)))
 			break;
 		if (ac->kvm && g->pid > 0) { /* up, but the guest is mute */
 			stop_guest(g);
@@ -876,7 +900,8 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 		     vm->vmid, QEMU,
 		     ac->kvm		   ? ac->say
 		     : s->guests->kvm_mute ? "TCG (KVM guests stay mute here)"
-					   : "TCG (no usable /dev/kvm)",
+		     : want == GUEST_ACCEL_TCG ? "TCG (--guest-accel tcg)"
+					       : "TCG (no usable /dev/kvm)",
 		     (int)g->pid, g->ssh_port);
 	fprintf(stderr, "proxmox-sim: %s\n", log->v[log->nr - 1]);
 	ret = 0;

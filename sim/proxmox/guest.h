@@ -37,15 +37,21 @@ struct sim_guest {
 	pthread_mutex_t qga_mu; /* one agent request at a time */
 };
 
+/* --guest-accel: auto (KVM when it boots a guest, else TCG), kvm, tcg */
+enum guest_accel { GUEST_ACCEL_AUTO, GUEST_ACCEL_KVM, GUEST_ACCEL_TCG };
+
 struct sim_guests {
 	char *dir;
+	enum guest_accel accel;
 	bool kvm_mute; /* a KVM guest's kernel printed nothing: use TCG */
 	struct sim_guest **g;
 	size_t nr, alloc;
 };
 
-/* --guests qemu: the guests' directory (dir, or a new one under $TMPDIR). */
-int guests_init(struct sim *s, const char *dir, struct err *e);
+/* --guests qemu: the guests' directory (dir, or a new one under $TMPDIR)
+ * and --guest-accel. */
+int guests_init(struct sim *s, const char *dir, enum guest_accel accel,
+		struct err *e);
 /* Kill every guest (QMP quit, then SIGKILL) and free s->guests. */
 void guests_release(struct sim *s);
 
