@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "guest.h"
 #include "util/xalloc.h"
 
 int64_t sim_now_ms(void)
