@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -639,10 +640,13 @@ static void qemu_env(struct strvec *env, const struct sim_guest *g)
 /*
  * fork and exec QEMU with a clean signal mask (ours blocks SIGTERM for
  * sigwait), stdin /dev/null, stdout and stderr to qemu.log; an exec
- * failure comes back over a close-on-exec pipe.
+ * failure comes back over a close-on-exec pipe. Called on the spawner
+ * thread only (below): the child's PR_SET_PDEATHSIG belongs to the thread
+ * that forked it, and that thread lives as long as the simulator, so a
+ * simulator killed with SIGKILL takes its guests with it.
  */
-static pid_t spawn_qemu(const struct sim_guest *g, struct strvec *argv,
-			struct strbuf *why)
+static pid_t fork_qemu(const struct sim_guest *g, struct strvec *argv,
+		       struct strbuf *why, pid_t parent)
 {
 	struct strvec env = STRVEC_INIT;
 	struct strbuf log = STRBUF_INIT;
@@ -662,6 +666,9 @@ static pid_t spawn_qemu(const struct sim_guest *g, struct strvec *argv,
 	}
 	pid = fork();
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127); /* the simulator is gone already */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid(); /* no terminal's signals; we stop it ourselves */
@@ -697,6 +704,61 @@ out:
 		close(out);
 	strvec_clear(&env);
 	strbuf_release(&log);
+	return pid;
+}
+
+/* The spawner thread: one request at a time (the model's mutex is held). */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, pending;
+	const struct sim_guest *g;
+	struct strvec *argv;
+	struct strbuf *why;
+	pid_t pid, parent;
+} spawner = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *spawner_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&spawner.mu);
+	for (;;) {
+		while (!spawner.pending)
+			pthread_cond_wait(&spawner.cv, &spawner.mu);
+		spawner.pid = fork_qemu(spawner.g, spawner.argv, spawner.why,
+					spawner.parent);
+		spawner.pending = false;
+		pthread_cond_broadcast(&spawner.cv);
+	}
+	return NULL;
+}
+
+static pid_t spawn_qemu(const struct sim_guest *g, struct strvec *argv,
+			struct strbuf *why)
+{
+	pthread_t th;
+	pid_t pid;
+
+	pthread_mutex_lock(&spawner.mu);
+	if (!spawner.started) {
+		spawner.parent = getpid();
+		if (pthread_create(&th, NULL, spawner_main, NULL) != 0) {
+			pthread_mutex_unlock(&spawner.mu);
+			strbuf_addstr(why, "cannot start the spawner thread");
+			return -1;
+		}
+		pthread_detach(th);
+		spawner.started = true;
+	}
+	spawner.g = g;
+	spawner.argv = argv;
+	spawner.why = why;
+	spawner.pending = true;
+	pthread_cond_broadcast(&spawner.cv);
+	while (spawner.pending)
+		pthread_cond_wait(&spawner.cv, &spawner.mu);
+	pid = spawner.pid;
+	pthread_mutex_unlock(&spawner.mu);
 	return pid;
 }
 

@@ -21,7 +21,7 @@ boots an OS, never answers ACPI and has no agent. Checked:
 - qmshutdown of a guest that ignores ACPI fails after its timeout, with
   forceStop=1 the process is gone; a process that dies makes the VM
   stopped; qmstop ends it; destroy removes GUEST_DIR/<vmid>; SIGTERM of
-  the simulator kills its guests.
+  the simulator kills its guests, and so does SIGKILL.
 
 Usage: sim_guests.py PROXMOX_SIM   (skipped, 77, without qemu-system-x86_64)
 """
@@ -315,6 +315,23 @@ def main():
         rc = sim.stop()
         t.ok(st == st2 == "OK" and alive(pid) is False and rc == 0,
              "SIGTERM of the simulator kills its guests", (st, st2, rc))
+        sim.__exit__(None, None, None)
+        sim = Sim(sim_bin, "--token", "root@pam!t=" + SECRET,
+                  "--task-ms", "50", "--topology",
+                  os.path.join(work, "topology.yaml"), "--guests", "qemu",
+                  "--guest-accel", "tcg", "--guest-dir", gdir, http=True)
+        api = Api(sim)
+        st, _ = api.task("POST", "/nodes/node01/qemu/9000/clone",
+                         {"newid": 103, "name": "kv1"})
+        st2, _ = api.task("POST", "/nodes/node01/qemu/103/status/start")
+        _, _, guests = api.call("GET", "/sim/guests")
+        pid = guests[0]["pid"] if guests else 0
+        pids.append(pid)
+        sim.proc.kill()
+        sim.proc.wait()
+        t.ok(st == st2 == "OK" and pid and wait_gone(pid, 10),
+             "SIGKILL of the simulator: its guests die too (PDEATHSIG)",
+             (st, st2, pid))
     finally:
         sim.stop()
         sim.__exit__(None, None, None)
