@@ -61,6 +61,13 @@ int guests_init(struct sim *s, const char *dir, enum guest_accel accel,
 	char real[4096];
 
 	gs->accel = accel;
+	if (dir && strchr(dir, ',')) { /* QEMU's option syntax */
+		free(gs);
+		return err_set(e, EXIT_INVALID,
+			       "--guest-dir %s: QEMU cannot take a path with "
+			       "a comma",
+			       dir);
+	}
 	if (dir) {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 			free(gs);
@@ -88,6 +95,15 @@ int guests_init(struct sim *s, const char *dir, enum guest_accel accel,
 			return -1;
 		}
 		gs->dir = strbuf_detach(&sb, NULL);
+	}
+	/* QEMU's option syntax: a comma would split -drive file=... */
+	if (strchr(gs->dir, ',')) {
+		err_set(e, EXIT_INVALID,
+			"--guest-dir %s: QEMU cannot take a path with a comma",
+			gs->dir);
+		free(gs->dir);
+		free(gs);
+		return -1;
 	}
 	s->guests = gs;
 	return 0;
@@ -518,6 +534,7 @@ static int plan_cloudinit(struct sim_guest *g, const struct sim_vm *vm,
 		if (run_tool(spawn_program_exists("genisoimage") ? gen : xo,
 			     tools_log, why) < 0)
 			goto out;
+		chmod(iso.buf, 0600); /* it holds cipassword as stored */
 	}
 	strvec_push(argv, "-drive");
 	strvec_pushf(argv, "file=%s,format=raw,if=ide,index=2,media=cdrom",
