@@ -706,6 +706,8 @@ static json_t *vm_state(const struct sim_vm *vm)
 		kv_json(&vm->ci_done), "hostkey", vm->hostkey);
 
 	json_object_set_new(o, "snapshots", snaps_json(vm)); /* snapshots */
+	if (vm->image)					     /* --guests qemu */
+		json_object_set_new(o, "image", json_string(vm->image));
 	return o;
 }
 
@@ -858,6 +860,13 @@ static void load_vm(struct sim *s, json_t *o)
 		vm->hostkey = xstrdup(jstr(o, "hostkey"));
 	}
 	snaps_load(vm, o); /* snapshots */
+	if (json_string_value(json_object_get(o, "image"))) {
+		free(vm->image);
+		vm->image = xstrdup(jstr(o, "image"));
+	}
+	/* --guests qemu: a guest's process ended with the simulator before */
+	if (vm->image && s->guests)
+		vm->running = vm->paused = false;
 }
 
 static void load_task(struct sim *s, json_t *o)

@@ -21,7 +21,8 @@ boots an OS, never answers ACPI and has no agent. Checked:
 - qmshutdown of a guest that ignores ACPI fails after its timeout, with
   forceStop=1 the process is gone; a process that dies makes the VM
   stopped; qmstop ends it; destroy removes GUEST_DIR/<vmid>; SIGTERM of
-  the simulator kills its guests, and so does SIGKILL.
+  the simulator kills its guests, and so does SIGKILL; --state keeps a
+  clone's image.
 
 Usage: sim_guests.py PROXMOX_SIM   (skipped, 77, without qemu-system-x86_64)
 """
@@ -332,6 +333,23 @@ def main():
         t.ok(st == st2 == "OK" and pid and wait_gone(pid, 10),
              "SIGKILL of the simulator: its guests die too (PDEATHSIG)",
              (st, st2, pid))
+        state = os.path.join(work, "state.json")
+        args = ["--token", "root@pam!t=" + SECRET, "--task-ms", "50",
+                "--topology", os.path.join(work, "topology.yaml"),
+                "--guests", "qemu", "--guest-accel", "tcg", "--guest-dir",
+                gdir, "--state", state]
+        sim = Sim(sim_bin, *args, http=True)
+        st, _ = Api(sim).task("POST", "/nodes/node01/qemu/9000/clone",
+                              {"newid": 104, "name": "st1"})
+        sim.__exit__(None, None, None)
+        sim = Sim(sim_bin, *args, http=True)
+        api = Api(sim)
+        st2, _ = api.task("POST", "/nodes/node01/qemu/104/status/start")
+        _, _, guests = api.call("GET", "/sim/guests")
+        pids += [x["pid"] for x in guests or []]
+        t.ok(st == st2 == "OK" and [x["vmid"] for x in guests] == [104],
+             "--state keeps a clone's image: it boots after a restart",
+             (st, st2, guests))
     finally:
         sim.stop()
         sim.__exit__(None, None, None)
