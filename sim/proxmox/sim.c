@@ -1168,6 +1168,10 @@ static void finish_task(struct sim *s, struct sim_task *t)
 	case FX_MIGRATE:
 		finish_migrate(s, vm, t, ok);
 		break;
+	case FX_HAMIGRATE:
+		if (vm && ok && s->ha_crm)
+			s->ha_crm(s, t);
+		break;
 	case FX_PAUSE:
 	case FX_RESUME:
 	case FX_HIBERNATE:

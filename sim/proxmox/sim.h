@@ -105,6 +105,9 @@ enum task_effect {
 	FX_SNAPSHOT,
 	FX_DELSNAPSHOT,
 	FX_ROLLBACK,
+	/* hamigrate: ha-manager asked to migrate; its end starts the CRM's
+	 * qmigrate (migrate.c migrate_ha_crm) */
+	FX_HAMIGRATE,
 };
 
 struct sim_task {
@@ -128,6 +131,7 @@ struct sim_task {
 	bool move_delete;
 	/* qmigrate: the target node, and "OLD NEW" volids one a line */
 	char *mig_target, *mig_volmap;
+	bool ha_crm;	/* a qmigrate the HA stack started for a hamigrate */
 	char *snapname; /* FX_SNAPSHOT..FX_ROLLBACK (start_after: start=1) */
 };
 
@@ -239,6 +243,9 @@ struct sim {
 	struct sim_guest_key *guest_keys;
 	size_t nr_guest_keys, alloc_guest_keys;
 	struct sim_ha_resource *ha; /* /cluster/ha/resources (ha.c) */
+	/* what the HA stack does when a hamigrate task ends (migrate.c's
+	 * migrate_ha_crm, set by main.c: the model does not call up) */
+	void (*ha_crm)(struct sim *s, const struct sim_task *ham);
 	size_t nr_ha, alloc_ha;
 	unsigned next_pid;
 	char fingerprint[96];  /* of the HTTPS certificate, for /certificates */
