@@ -199,6 +199,8 @@ struct sim_stcfg {
 
 /* ---- end readapi ---- */
 
+struct sim_sdn; /* sdn.c */
+
 /* An HA resource: its sid ("vm:100") and its options as given. */
 struct sim_ha_resource {
 	char *sid;
@@ -258,6 +260,8 @@ struct sim {
 	/* DHCP: the IPv4 address a VM's DHCP lease gives it, by VM name
 	 * (the topology's dhcp_leases; simread.c) */
 	struct kvlist leases;
+	/* SDN zones, vnets and the PVE IPAM (sdn.c), or NULL */
+	struct sim_sdn *sdn;
 };
 
 int64_t sim_now_ms(void);
