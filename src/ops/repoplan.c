@@ -335,6 +335,7 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 	static const struct cluster empty = CLUSTER_INIT;
 	int round;
 
+	ippool_run_set_cluster(&rp->pools, pc); /* SDN pools: its IPAM */
 	if (!rp->pools_read) { /* the addresses the pools hold for us */
 		if (ippool_held(&rp->pools, rp->set.items, rp->in.nr_defs, e) <
 		    0)
@@ -367,6 +368,15 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		rebuild_pool_wants(rp);
 		rp->in.facts = &rp->facts;
 	}
+	/* SDN pools: a new VM's MAC is the one its IPAM entry carries */
+	if (rp->pools_read &&
+	    ippool_macs(&rp->pools, rp->set.items, rp->in.nr_defs, &rp->plan)) {
+		rebuild_pool_wants(rp);
+		if (!rp->in.facts) {
+			plan_release(&rp->plan);
+			plan_build(&rp->plan, &rp->in);
+		}
+	}
 	if (rp->in.facts) { /* again, with what the cluster tells */
 		plan_release(&rp->plan);
 		plan_build(&rp->plan, &rp->in);
@@ -378,7 +388,7 @@ int repo_plan_confirm_pools(struct repo_plan *rp, struct err *e)
 {
 	bool changed = false;
 
-	if (!rp->pools_read || !rp->pools.nr)
+	if (!rp->pools_read || !rp->cfg->ip_pools.nr)
 		return 0;
 	if (ippool_confirm(&rp->pools, rp->set.items, rp->in.nr_defs, &rp->plan,
 			   &rp->facts, &changed, e) < 0)
@@ -389,9 +399,17 @@ int repo_plan_confirm_pools(struct repo_plan *rp, struct err *e)
 }
 
 int repo_plan_release_pools(struct repo_plan *rp, const struct strvec *names,
-			    struct err *e)
+			    const int *vmids, struct err *e)
 {
-	return ippool_release(&rp->pools, names, e);
+	return ippool_release(&rp->pools, names, vmids, e);
+}
+
+int repo_plan_record_pools(struct repo_plan *rp, struct err *e)
+{
+	if (!rp->pools_read || !rp->pools.nr)
+		return 0;
+	return ippool_record(&rp->pools, rp->set.items, rp->in.nr_defs,
+			     rp->cluster.vms, rp->cluster.nr, e);
 }
 
 int repo_plan_check_outputs(const struct config *cfg, struct err *e)
