@@ -195,6 +195,23 @@ static void key_of(struct strbuf *sb, const struct ippool_run *r,
 	ip_pool_key(sb, r->cfg->ip_pools.owner, def->name);
 }
 
+static void mac_of(char out[18], const struct ippool_run *r,
+		   const struct vmdef *def);
+
+/* SDN pools: the VM's first NIC gets the MAC its entry carries (the one
+ * derived from its key) unless its definition sets one. */
+static void give_mac(const struct ippool_run *r, struct vmdef *def)
+{
+	char mac[18];
+	size_t i;
+
+	for (i = 0; i < def->nr_nets; i++)
+		if (def->nets[i].index == 0 && !def->nets[i].macaddr) {
+			mac_of(mac, r, def);
+			def->nets[i].macaddr = xstrdup(mac);
+		}
+}
+
 int ippool_held(struct ippool_run *r, struct vmdef *defs, size_t n,
 		struct err *e)
 {
@@ -218,6 +235,8 @@ int ippool_held(struct ippool_run *r, struct vmdef *defs, size_t n,
 		}
 		if (!def->nameserver && o->pool->nameserver)
 			def->nameserver = xstrdup(o->pool->nameserver);
+		if (o->store == &sdn_store)
+			give_mac(r, def);
 		key_of(&key, r, def);
 		if (ip_pool_pick(o->pool, &o->allocs, key.buf, NULL, 0, &ip) ==
 		    IP_PICK_HELD)
@@ -757,8 +776,8 @@ static int sdn_confirm(struct ippool_run *r, struct ippool_one *o,
 	size_t i;
 	int ret = 0;
 
-	if (o->store->read(r, o, e) < 0)
-		return -1;
+	/* not read again: the plan's reading is checked by Proxmox itself,
+	 * which refuses an address that was taken since */
 	for (i = 0; i < n && ret == 0; i++) {
 		struct vmdef *def = &defs[i];
 		struct plan_item *it = item_of(p, def);
@@ -945,11 +964,17 @@ int ippool_record(struct ippool_run *r, const struct vmdef *defs, size_t n,
 					vm = &vms[k];
 			if (!vm)
 				continue;
-			if (!read && o->store->read(r, o, e) < 0)
-				return -1;
-			read = true;
 			mac_of(mac, r, def);
 			x = entry_of_mac(o, mac);
+			if (x && json_integer_value(json_object_get(
+					 x, "vmid")) == vm->vmid)
+				continue; /* as read at plan time */
+			if (!read) {	  /* the entries the apply made */
+				if (o->store->read(r, o, e) < 0)
+					return -1;
+				read = true;
+				x = entry_of_mac(o, mac);
+			}
 			if (!x || !entry_ip(x, &ip) ||
 			    json_integer_value(json_object_get(x, "vmid")) ==
 				    vm->vmid)
@@ -963,32 +988,4 @@ int ippool_record(struct ippool_run *r, const struct vmdef *defs, size_t n,
 		}
 	}
 	return ret;
-}
-
-bool ippool_macs(struct ippool_run *r, struct vmdef *defs, size_t n,
-		 const struct plan *p)
-{
-	bool any = false;
-	size_t i, j, k;
-
-	for (i = 0; i < p->nr; i++) {
-		const struct ip_pool *pool;
-		struct vmdef *def = NULL;
-		char mac[18];
-
-		if (p->items[i].op != PLAN_CREATE || !p->items[i].def ||
-		    !p->items[i].def->ip_pool)
-			continue;
-		pool = config_ip_pool(r->cfg, p->items[i].def->ip_pool);
-		for (k = 0; pool && pool->vnet && k < n && !def; k++)
-			if (&defs[k] == p->items[i].def)
-				def = &defs[k];
-		for (j = 0; def && j < def->nr_nets; j++)
-			if (def->nets[j].index == 0 && !def->nets[j].macaddr) {
-				mac_of(mac, r, def);
-				def->nets[j].macaddr = xstrdup(mac);
-				any = true;
-			}
-	}
-	return any;
 }

@@ -12,9 +12,10 @@
  * SDN (a pool with vnet: and zone:): Proxmox's PVE IPAM, the entries of
  * the vnet's subnet whose network is the pool's cidr, read with GET
  * /cluster/sdn/ipams/pve/status. An entry is a definition's when its MAC
- * is the one of the VM's first network device (macaddr: when the
- * definition sets it, else ip_pool_mac of OWNER/NAME, which the VM is
- * then given), or its vmid the VM's. A new allocation is POST
+ * is the one of the VM's first network device: macaddr: when the
+ * definition sets it, else ip_pool_mac of OWNER/NAME, which ippool_held
+ * gives the definition (a VM made before gets it too: a MAC change). A new
+ * allocation is POST
  * .../vnets/{vnet}/ips (Proxmox refuses an address that is there
  * already: the next free one is tried), the vmid recorded with PUT once
  * the VM exists (ippool_record), a pruned VM's entry deleted.
@@ -109,12 +110,6 @@ int ippool_confirm(struct ippool_run *r, struct vmdef *defs, size_t n,
  * names->v[i], 0 unknown) from every pool. */
 int ippool_release(struct ippool_run *r, const struct strvec *names,
 		   const int *vmids, struct err *e);
-
-/* SDN pools: a VM the plan creates gets its first NIC's MAC derived from
- * its key (ip_pool_mac) unless its definition sets one; true when a
- * definition changed (the caller rebuilds its desired configuration). */
-bool ippool_macs(struct ippool_run *r, struct vmdef *defs, size_t n,
-		 const struct plan *p);
 
 /* SDN pools: the vmid of each definition's VM (of vms, by name) written
  * to its entry where the entry lacks it (PUT). 0 or -1. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/outputs.h"
+#include "core/pve_format.h"
 #include "ops/diags.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
@@ -286,6 +287,69 @@ static int read_ip_facts(struct repo_plan *rp, struct pve_client *pc,
 	return ret;
 }
 
+/* The IPv4 addresses (not loopback, not link-local) of a
+ * network-get-interfaces answer, added to f for VM a. */
+static void add_agent_ips(struct cluster_facts *f, const struct actual_vm *a,
+			  json_t *data)
+{
+	json_t *nic, *addr;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(data, "result"), i, nic)
+	{
+		json_array_foreach(json_object_get(nic, "ip-addresses"), j,
+				   addr)
+		{
+			const char *t = json_string_value(
+				json_object_get(addr, "ip-address-type"));
+			const char *s = json_string_value(
+				json_object_get(addr, "ip-address"));
+			uint32_t ip;
+
+			if (t && !strcmp(t, "ipv4") && s &&
+			    pve_parse_ipv4(&ip, s, strlen(s)) == 0 &&
+			    (ip >> 24) != 127 && (ip >> 16) != 0xa9fe)
+				facts_add_ip(f, a->vmid, a->name, "agent", ip);
+		}
+	}
+}
+
+/*
+ * For a pool's pick: the addresses the guest agents of the other running
+ * VMs without a static address report (a DHCP lease is in use too). A VM
+ * without an agent, or whose agent does not answer, tells nothing.
+ */
+static void read_agent_ips(struct repo_plan *rp, struct pve_client *pc)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < rp->cluster.nr; i++) {
+		const struct actual_vm *a = &rp->cluster.vms[i];
+		struct err e = ERR_INIT;
+		json_t *data = NULL;
+		bool has = false;
+
+		if (!ip_holder(rp, a) || !a->status ||
+		    strcmp(a->status, "running"))
+			continue;
+		for (k = 0; k < rp->facts.nr_ips && !has; k++)
+			has = rp->facts.ips[k].vmid == a->vmid;
+		if (has)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path,
+			    "/nodes/%s/qemu/%d/agent/network-get-interfaces",
+			    a->node, a->vmid);
+		if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_NONE, &data,
+			     NULL, &e) == 0)
+			add_agent_ips(&rp->facts, a, data);
+		json_decref(data);
+		err_release(&e);
+	}
+	strbuf_release(&path);
+}
+
 /*
  * What the checks need (core/planchk.h), read only when an item is
  * checked: GET /nodes once, then per node used its storages and bridges,
@@ -319,8 +383,12 @@ static int read_facts(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		return -1;
 	if (read_node_facts(rp, pc, refresh, e) < 0)
 		return -1;
-	if (want_ip && !rp->facts.ips_read && read_ip_facts(rp, pc, e) < 0)
-		return -1;
+	if (want_ip && !rp->facts.ips_read) {
+		if (read_ip_facts(rp, pc, e) < 0)
+			return -1;
+		if (pool_unassigned(rp))
+			read_agent_ips(rp, pc);
+	}
 	rp->in.facts = &rp->facts;
 	return 0;
 }
@@ -367,15 +435,6 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 			    &rp->plan, &rp->facts);
 		rebuild_pool_wants(rp);
 		rp->in.facts = &rp->facts;
-	}
-	/* SDN pools: a new VM's MAC is the one its IPAM entry carries */
-	if (rp->pools_read &&
-	    ippool_macs(&rp->pools, rp->set.items, rp->in.nr_defs, &rp->plan)) {
-		rebuild_pool_wants(rp);
-		if (!rp->in.facts) {
-			plan_release(&rp->plan);
-			plan_build(&rp->plan, &rp->in);
-		}
 	}
 	if (rp->in.facts) { /* again, with what the cluster tells */
 		plan_release(&rp->plan);
