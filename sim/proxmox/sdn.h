@@ -14,7 +14,5 @@
 /* The topology's sdn: under root (none: nothing); 0 or -1 with e set. */
 int sim_sdn_load(struct sim *s, struct fy_node *root, const char *file,
 		 struct err *e);
-/* Forget it all (called by sim_release). */
-void sim_sdn_release(struct sim *s);
 
 #endif

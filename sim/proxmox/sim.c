@@ -3,7 +3,6 @@
  * VMs, volumes, tasks and their effects when they end.
  */
 #include "sim.h"
-#include "sdn.h"
 
 #include <ctype.h>
 #include <gnutls/crypto.h>

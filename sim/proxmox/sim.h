@@ -386,5 +386,7 @@ int sim_vm_addr(const struct sim *s, const struct sim_vm *vm, char addr[16],
 		int *prefix);
 /* Release what the block above added (called by sim_release). */
 void sim_readapi_release(struct sim *s);
+/* Forget the SDN (sdn.c; called by sim_release). */
+void sim_sdn_release(struct sim *s);
 
 #endif

@@ -692,7 +692,7 @@ static int sdn_call(struct ippool_run *r, const struct ippool_one *o,
 
 static bool refused_taken(const struct err *e)
 {
-	return err_is(e, ERR_EXISTS) || strstr(e->msg.buf, "already exist");
+	return err_is(e, ERR_EXISTS);
 }
 
 /*
