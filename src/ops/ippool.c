@@ -938,6 +938,7 @@ int ippool_release(struct ippool_run *r, const struct strvec *names,
 int ippool_record(struct ippool_run *r, const struct vmdef *defs, size_t n,
 		  const struct actual_vm *vms, size_t nr_vms, struct err *e)
 {
+	struct err pe = ERR_INIT;
 	size_t i, j, k;
 	int ret = 0;
 
@@ -970,8 +971,10 @@ int ippool_record(struct ippool_run *r, const struct vmdef *defs, size_t n,
 					 x, "vmid")) == vm->vmid)
 				continue; /* as read at plan time */
 			if (!read) {	  /* the entries the apply made */
-				if (o->store->read(r, o, e) < 0)
-					return -1;
+				if (o->store->read(r, o, e) < 0) {
+					ret = -1;
+					break;
+				}
 				read = true;
 				x = entry_of_mac(o, mac);
 			}
@@ -979,13 +982,18 @@ int ippool_record(struct ippool_run *r, const struct vmdef *defs, size_t n,
 			    json_integer_value(json_object_get(x, "vmid")) ==
 				    vm->vmid)
 				continue;
-			ret = sdn_call(r, o, "PUT", ip, mac, vm->vmid, e);
-			if (ret < 0)
-				err_prefix(e,
-					   "ip pool %s: cannot record VM %d in "
-					   "%s's entry",
-					   o->pool->name, vm->vmid, def->name);
+			/* the entry is the VM's by its MAC already: a vmid
+			 * that cannot be written is worth a warning only */
+			if (sdn_call(r, o, "PUT", ip, mac, vm->vmid, &pe) < 0)
+				report_warning(
+					"ip pool %s: cannot record VM %d "
+					"in %s's entry (%s); the zone "
+					"needs ipam pve and dhcp",
+					o->pool->name, vm->vmid, def->name,
+					pe.msg.buf);
+			err_clear(&pe);
 		}
 	}
+	err_release(&pe);
 	return ret;
 }

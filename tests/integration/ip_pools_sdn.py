@@ -360,6 +360,33 @@ def static_switch(psim, a, got):
          (out + err)[-1500:])
     t.ok("released %s in pool lan" % y in out + err,
          "and the apply says so")
+    a.add("a02")
+    rc, out, err = run(a, "apply", "--auto-approve")
+    e = ipam(psim).get("10.88.0.62", {})
+    t.eq((rc, e.get("vmid"), e.get("mac", "").upper()),
+         (0, vm["vmid"], mac(config_of(psim, vm))),
+         "a02 back to ip_pool after the release: a new entry for the "
+         "address its VM has")
+
+
+def unknown_vnet(psim):
+    """A vnet Proxmox does not have: apply fails naming the endpoint and
+    Proxmox's message, and creates nothing."""
+    c = Repo(psim, "third", "u", 1)
+    cfg = os.path.join(c.d, "pve-gitops.yaml")
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("vnet: vnet1", "vnet: nosuch"))
+    n = len(plog(psim))
+    rc, out, err = run(c, "apply", "--auto-approve")
+    clones = [e for e in plog(psim)[n:] if e["path"].endswith("/clone")]
+    t.ok(rc != 0 and "ip pool lan: cannot allocate for u01" in err and
+         "/cluster/sdn/vnets/nosuch/ips" in err and
+         "can't find any subnet for ip" in err and not clones,
+         "a vnet Proxmox lacks: apply fails with the endpoint and "
+         "Proxmox's message, nothing created", (out + err)[-1500:])
+    shutil.rmtree(c.d)
 
 
 def prune(psim, a):
@@ -388,6 +415,7 @@ def main():
         tentative(psim, a)
         refused_at_apply(psim, a, got)
         static_switch(psim, a, got)
+        unknown_vnet(psim)
         prune(psim, a)
         if os.environ.get("PVE_SIM_KEEP"):
             print("# proxmox-sim log: " + psim.log)
