@@ -226,6 +226,7 @@ void sim_release(struct sim *s)
 	}
 	free(s->guest_keys);
 	sim_readapi_release(s); /* readapi (issue 15) */
+	sim_sdn_release(s);
 	for (i = 0; i < s->nr_ha; i++) {
 		free(s->ha[i].sid);
 		kv_clear(&s->ha[i].opts);

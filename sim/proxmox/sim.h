@@ -203,6 +203,8 @@ struct sim_stcfg {
 
 /* ---- end readapi ---- */
 
+struct sim_sdn; /* sdn.c */
+
 /* An HA resource: its sid ("vm:100") and its options as given. */
 struct sim_ha_resource {
 	char *sid;
@@ -265,6 +267,8 @@ struct sim {
 	/* DHCP: the IPv4 address a VM's DHCP lease gives it, by VM name
 	 * (the topology's dhcp_leases; simread.c) */
 	struct kvlist leases;
+	/* SDN zones, vnets and the PVE IPAM (sdn.c), or NULL */
+	struct sim_sdn *sdn;
 };
 
 int64_t sim_now_ms(void);
@@ -389,5 +393,7 @@ int sim_vm_addr(const struct sim *s, const struct sim_vm *vm, char addr[16],
 		int *prefix);
 /* Release what the block above added (called by sim_release). */
 void sim_readapi_release(struct sim *s);
+/* Forget the SDN (sdn.c; called by sim_release). */
+void sim_sdn_release(struct sim *s);
 
 #endif

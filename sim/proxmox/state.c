@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sdn.h"
 #include "sim.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -577,6 +578,8 @@ int sim_load_topology(struct sim *s, const char *path, struct err *e)
 	    load_users(s, &t, n) < 0)
 		goto out;
 	if (load_readapi(s, &t, root) < 0)
+		goto out;
+	if (sim_sdn_load(s, root, path, e) < 0)
 		goto out;
 	ret = 0;
 out:
