@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "guest.h"
+#include "migrate.h"
 #include "server.h"
 #include "sim.h"
 #include "common/front.h"
@@ -403,6 +404,7 @@ int main(int argc, char **argv)
 	cli.co.faults &= ~(unsigned)(FAULT_HANG | FAULT_TRICKLE | FAULT_ESCAPE |
 				     FAULT_NODATA | FAULT_TASKSTATUS);
 	sim_init(&s);
+	s.ha_crm = migrate_ha_crm;
 	if (set_up(&cli, &s, &tls, generated, sizeof(generated), argc, argv,
 		   &e) < 0)
 		goto fail;
