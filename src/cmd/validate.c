@@ -125,6 +125,7 @@ static int run_validate(const struct config *cfg, void *opts, int argc,
 		goto out;
 	vmset_check(&set, &dl);
 	config_check_ip_pools(cfg, set.items, set.nr, &dl);
+	config_check_clusters(cfg, set.items, set.nr, &dl);
 	vmset_sort(&set);
 	diag_list_sort(&dl);
 	if (cfg->json)
