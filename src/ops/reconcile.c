@@ -862,20 +862,13 @@ static void *part_apply(void *arg)
 	return NULL;
 }
 
-/* Every cluster's work at once (each with its parallel and
- * per_node_limit), then one summary. */
-static int apply_parts(struct run *top, struct err *e)
+/* Every cluster's work at once, one thread each (each with its parallel
+ * and per_node_limit); the totals and the failures gathered. */
+static void work_parts(struct reconcile_result *out, struct strvec *errors)
 {
-	struct reconcile_result *out = top->out;
-	const struct repo_plan **parts = xcalloc(out->nr_parts, sizeof(*parts));
-	bool *down = xcalloc(out->nr_parts, sizeof(*down));
 	bool *joined = xcalloc(out->nr_parts, sizeof(*joined));
-	struct strvec errors = STRVEC_INIT;
 	size_t i, j;
-	int ret = 0;
 
-	report_info(top->text, "\n");
-	fflush(top->text);
 	for (i = 0; i < out->nr_parts; i++) {
 		out->parts[i].r.auto_approve = true;
 		joined[i] = pthread_create(&out->parts[i].th, NULL, part_apply,
@@ -893,15 +886,29 @@ static int apply_parts(struct run *top, struct err *e)
 		out->destroyed += c->out.destroyed;
 		out->failed += c->out.failed;
 		for (j = 0; j < c->out.failures.nr; j++)
-			strvec_push(&errors, c->out.failures.v[j]);
+			strvec_push(errors, c->out.failures.v[j]);
 		/* not a VM's failure (the outputs' read, a pool): said too */
 		if (c->ret < 0 && !c->out.failed)
-			strvec_pushf(&errors, "cluster %s: %s", c->name,
+			strvec_pushf(errors, "cluster %s: %s", c->name,
 				     c->e.msg.buf);
-		parts[i] = &c->out.rp;
-		down[i] = c->down;
 	}
+	free(joined);
 	build_view(out);
+}
+
+/* The clusters' work, then one summary, the outputs and the verdict. */
+static int apply_parts(struct run *top, struct err *e)
+{
+	struct reconcile_result *out = top->out;
+	const struct repo_plan **parts = xcalloc(out->nr_parts, sizeof(*parts));
+	bool *down = xcalloc(out->nr_parts, sizeof(*down));
+	struct strvec errors = STRVEC_INIT;
+	size_t i;
+	int ret = 0;
+
+	report_info(top->text, "\n");
+	fflush(top->text);
+	work_parts(out, &errors);
 	report_info(top->text,
 		    "\nApply %s! Resources: %zu added, %zu changed, %zu "
 		    "destroyed%s.\n",
@@ -920,6 +927,10 @@ static int apply_parts(struct run *top, struct err *e)
 	for (i = 0; i < errors.nr; i++) {
 		report_error("%s", errors.v[i]);
 		strvec_push(&out->failures, errors.v[i]);
+	}
+	for (i = 0; i < out->nr_parts; i++) {
+		parts[i] = &out->parts[i].out.rp;
+		down[i] = out->parts[i].down;
 	}
 	if (repo_plan_write_outputs_of(parts, down, out->nr_parts, top->cfg,
 				       e) < 0)
@@ -941,7 +952,6 @@ static int apply_parts(struct run *top, struct err *e)
 			      out->view.blocked == 1 ? " is" : "s are");
 	}
 	strvec_clear(&errors);
-	free(joined);
 	free(down);
 	free(parts);
 	return ret;

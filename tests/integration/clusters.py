@@ -229,6 +229,27 @@ def checks(d, east, west):
          {"e1": "east", "e2": "east", "w1": "west"},
          "the outputs file names each VM's cluster")
 
+    # --- inventory (outputs and --live), host_vars, doctor --------------
+    p = run(d, "inventory")
+    t.ok(p.returncode == 0, "inventory: exit 0", p.stderr[-2000:])
+    hv = {}
+    for n in ("e1", "w1"):
+        with open(os.path.join(d, "proxmox/host_vars", n + ".yml")) as f:
+            hv[n] = [x for x in f.read().splitlines()
+                     if x.startswith("pve_cluster:")]
+    t.ok(len(hv["e1"]) == 1 and "east" in hv["e1"][0] and
+         len(hv["w1"]) == 1 and "west" in hv["w1"][0],
+         "host_vars name the cluster (pve_cluster)", hv)
+    p = run(d, "inventory", "--live", "--list")
+    t.ok(p.returncode == 0 and all(n in p.stdout for n in
+                                   ("e1", "e2", "w1")),
+         "inventory --live --list reads both clusters",
+         (p.stdout + p.stderr)[-2000:])
+    p = run(d, "doctor", "w1", "--ssh-wait", "0")
+    out = p.stdout + p.stderr
+    t.ok("of cluster west" in out and "cluster west: endpoint from" in out,
+         "doctor checks w1 on its own cluster and names it", out[-3000:])
+
     # --- a no-op plan: one request per cluster -------------------------
     ne, nw = len(log(east)), len(log(west))
     p = run(d, "--json", "plan")
