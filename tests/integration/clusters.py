@@ -23,6 +23,7 @@ Usage: clusters.py PVE_GITOPS PROXMOX_SIM
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -154,10 +155,11 @@ class Counter:
 
 
 def main():
+    topos = [write_topo(EAST_TOPO), write_topo(WEST_TOPO)]
     east = Sim(PSIM, "--token", "root@pam!east=" + SECRET_E, "--topology",
-               write_topo(EAST_TOPO))
+               topos[0])
     west = Sim(PSIM, "--token", "root@pam!west=" + SECRET_W, "--topology",
-               write_topo(WEST_TOPO))
+               topos[1])
     d = tempfile.mkdtemp(prefix="pve-gitops-clusters.")
     cfg = CONFIG.format(east_url=east.url, east_fp=east.fingerprint,
                         west_url=west.url, west_fp=west.fingerprint)
@@ -172,6 +174,12 @@ def main():
         if east.proc.poll() is None:
             east.stop()
         clean_exit(t, west)
+        if not os.environ.get("PVE_SIM_KEEP"):
+            for sim in (east, west):
+                shutil.rmtree(sim.dir, ignore_errors=True)
+            shutil.rmtree(d, ignore_errors=True)
+            for f in topos:
+                os.unlink(f)
     text = "\n".join(OUTPUTS)
     t.ok(SECRET_E not in text and SECRET_W not in text,
          "no secret in any output")
@@ -292,7 +300,22 @@ def checks(d, east, west):
     p = run(d, "--cluster", "north", "plan")
     t.ok(p.returncode == 2 and "north" in p.stderr,
          "--cluster with an unknown name: exit 2", p.stderr[-1000:])
-    os.unlink(os.path.join(d, "proxmox/vms/e3.yaml"))
+
+    # --- a saved plan records each item's cluster, and is carried out ----
+    planfile = os.path.join(d, "saved.plan")
+    p = run(d, "plan", "--out", planfile)
+    with open(planfile) as f:
+        saved = json.load(f)
+    t.ok(p.returncode == 0 and
+         {"name": "e3", "action": "create", "cluster": "east"}
+         in saved.get("items", []),
+         "a saved plan records the cluster of each item", saved)
+    p = run(d, "apply", planfile)
+    t.ok(p.returncode == 0 and
+         "e3" in guests(east, SECRET_E, "root@pam!east"),
+         "apply of the saved plan creates e3 on east",
+         (p.stdout + p.stderr)[-2000:])
+    os.unlink(planfile)
 
     # --- a definition moved to the other cluster: refused --------------
     w1 = os.path.join(d, "proxmox/vms/w1.yaml")
@@ -343,7 +366,7 @@ def checks(d, east, west):
          % (plan_conns, apply_conns))
     with open(os.path.join(d, "proxmox/.pve-gitops/outputs.json")) as f:
         inv = json.load(f)["ansible_inventory"]["value"]
-    t.eq(sorted(inv), ["e1", "e2", "w1", "w2", "w3"],
+    t.eq(sorted(inv), ["e1", "e2", "e3", "w1", "w2", "w3"],
          "the outputs keep east's VMs while east is down")
     cnt.close()
     p = run(d, "--cluster", "west", "plan")
