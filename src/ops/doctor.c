@@ -543,8 +543,14 @@ static int check_exists(struct walk *w, struct vm_walk *v)
 			    c ? c->cfg.cluster : "(unknown)");
 	}
 	if (c ? c->planned < 0 : ensure_plan(w) < 0) {
-		doctor_set(l, DOCTOR_FAILED, "cannot read the cluster%s: %s",
-			   on.buf, c ? c->err.msg.buf : w->plan_err.msg.buf);
+		if (c)
+			doctor_set(l, DOCTOR_FAILED,
+				   "cannot read cluster %s: %s", c->cfg.cluster,
+				   c->err.msg.buf);
+		else
+			doctor_set(l, DOCTOR_FAILED,
+				   "cannot read the cluster: %s",
+				   w->plan_err.msg.buf);
 		doctor_fix(l, "check the Proxmox endpoint and credentials (the "
 			      "token's permissions) and that the API answers: "
 			      "pvesh get /cluster/resources --type vm");

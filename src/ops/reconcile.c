@@ -223,6 +223,8 @@ static void print_summary(const struct reconcile_result *t,
 		      (int)t->created, "changed", (int)t->updated, "destroyed",
 		      (int)t->destroyed, "failed", (int)t->failed, "blocked",
 		      (int)t->plan->blocked, "errors", errs);
+	if (t->partial) /* several clusters: those not reached */
+		json_object_set_new(o, "partial", json_string(t->partial));
 	s = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	if (s)
 		printf("%s\n", s);

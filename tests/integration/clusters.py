@@ -203,6 +203,14 @@ def checks(d, east, west):
          "did you mean 'west'" in p.stderr,
          "an unknown cluster: error at FILE:LINE with a did-you-mean",
          p.stderr[-2000:])
+    write(bad, VM.format(name="bad", cluster="east", node="east1",
+                         ip="10.9.0.99") + "coress: 2\n")
+    p = run(d, "--cluster", "west", "validate")
+    q = run(d, "validate")
+    t.ok(p.returncode == 0 and q.returncode == 2 and
+         "bad.yaml" in q.stderr and "bad.yaml" not in p.stderr,
+         "--cluster west validate leaves east's definitions out",
+         p.stderr[-1000:] + q.stderr[-1000:])
     os.unlink(bad)
     cfgfile = os.path.join(d, "pve-gitops.yaml")
     with open(cfgfile) as f:
