@@ -934,8 +934,8 @@ static int apply_parts(struct run *top, struct err *e)
 		parts[i] = &out->parts[i].out.rp;
 		down[i] = out->parts[i].down;
 	}
-	if (repo_plan_write_outputs_of(parts, down, out->nr_parts, top->cfg,
-				       e) < 0)
+	if (repo_plan_write_outputs_of(&out->rp, parts, down, out->nr_parts,
+				       top->cfg, e) < 0)
 		ret = -1;
 	else if (out->failed || errors.nr)
 		ret = err_set(e, EXIT_FAIL,
@@ -976,8 +976,9 @@ static int apply_nothing_multi(struct run *top, struct err *e)
 		    repo_plan_confirm_pools(&out->parts[i].out.rp, e) < 0)
 			ret = -1;
 	}
-	if (ret == 0 && repo_plan_write_outputs_of(parts, down, out->nr_parts,
-						   top->cfg, e) < 0)
+	if (ret == 0 &&
+	    repo_plan_write_outputs_of(&out->rp, parts, down, out->nr_parts,
+				       top->cfg, e) < 0)
 		ret = -1;
 	if (ret == 0 && out->partial)
 		ret = partial_error(out, true, e);

@@ -483,50 +483,39 @@ int repo_plan_write_outputs(const struct repo_plan *rp,
 	return ret;
 }
 
-/* The VMs the outputs file had for a down cluster's definitions, as the
- * managed VMs outputs_encode looks for. */
-static void old_entries(struct actual_vm **vms, size_t *nr, size_t *alloc,
-			const struct outputs *old, const struct repo_plan *rp)
+/* Whether def's cluster is one of the parts that was read. */
+static bool read_part(const struct vmdef *def,
+		      const struct repo_plan *const *parts, const bool *down,
+		      size_t n)
 {
+	const char *c = def->cluster ? def->cluster : CONFIG_DEFAULT_CLUSTER;
 	size_t i;
 
-	for (i = 0; i < rp->in.nr_defs; i++) {
-		const struct outputs_host *h =
-			outputs_find(old, rp->defs[i]->name);
-		struct actual_vm *a;
-
-		if (!h)
-			continue;
-		ALLOC_GROW(*vms, *nr + 1, *alloc);
-		a = &(*vms)[(*nr)++];
-		actual_vm_init(a);
-		a->vmid = h->vmid;
-		a->name = xstrdup(h->name);
-		a->node = xstrdup(h->node);
-		a->tags = xstrdup("pve-gitops");
-	}
+	for (i = 0; i < n; i++)
+		if (!down[i] && !strcmp(parts[i]->cfg->cluster, c))
+			return true;
+	return false;
 }
 
-int repo_plan_write_outputs_of(const struct repo_plan *const *parts,
+int repo_plan_write_outputs_of(const struct repo_plan *all,
+			       const struct repo_plan *const *parts,
 			       const bool *down, size_t n,
 			       const struct config *cfg, struct err *e)
 {
 	struct outputs old = OUTPUTS_INIT;
 	struct strbuf sb = STRBUF_INIT, text = STRBUF_INIT;
-	const struct vmdef **defs;
-	struct actual_vm *vms = NULL, *mine = NULL;
-	size_t i, j, nr_defs = 0, nr_vms = 0, nr_mine = 0, alloc_mine = 0;
-	bool any_down = false;
+	struct actual_vm *vms = NULL;
+	size_t i, j, nr_vms = 0, alloc_vms = 0, nr_old = 0;
 	int ret = -1;
 
 	if (repo_plan_check_outputs(cfg, e) < 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		nr_defs += parts[i]->in.nr_defs;
-		nr_vms += down[i] ? 0 : parts[i]->cluster.nr;
-		any_down = any_down || down[i];
-	}
-	if (any_down && access(cfg->outputs, F_OK) == 0) {
+	for (i = 0; i < n; i++)
+		for (j = 0; !down[i] && j < parts[i]->cluster.nr; j++) {
+			ALLOC_GROW(vms, nr_vms + 1, alloc_vms);
+			vms[nr_vms++] = parts[i]->cluster.vms[j]; /* borrowed */
+		}
+	if (access(cfg->outputs, F_OK) == 0) {
 		struct err oe = ERR_INIT; /* none yet: nothing to keep */
 
 		if (file_read_all(&text, cfg->outputs, OUTPUTS_FILE_MAX, &oe) ==
@@ -534,31 +523,32 @@ int repo_plan_write_outputs_of(const struct repo_plan *const *parts,
 			outputs_decode(&old, text.buf, text.len, cfg->outputs,
 				       &oe);
 		err_release(&oe);
-		for (i = 0; i < n; i++)
-			if (down[i])
-				old_entries(&mine, &nr_mine, &alloc_mine, &old,
-					    parts[i]);
 	}
-	defs = xcalloc(nr_defs + 1, sizeof(*defs));
-	vms = xcalloc(nr_vms + nr_mine + 1, sizeof(*vms));
-	for (i = 0, nr_defs = 0, nr_vms = 0; i < n; i++) {
-		for (j = 0; j < parts[i]->in.nr_defs; j++)
-			defs[nr_defs++] = parts[i]->defs[j];
-		for (j = 0; !down[i] && j < parts[i]->cluster.nr; j++)
-			vms[nr_vms++] = parts[i]->cluster.vms[j];
+	/* a cluster not read (down, or not --cluster's): what the file had */
+	for (i = 0; i < all->in.nr_defs; i++) {
+		const struct outputs_host *h =
+			outputs_find(&old, all->defs[i]->name);
+		struct actual_vm *a;
+
+		if (!h || read_part(all->defs[i], parts, down, n))
+			continue;
+		ALLOC_GROW(vms, nr_vms + 1, alloc_vms);
+		a = &vms[nr_vms++];
+		actual_vm_init(a);
+		a->vmid = h->vmid;
+		a->name = xstrdup(h->name);
+		a->node = xstrdup(h->node);
+		a->tags = xstrdup("pve-gitops");
+		nr_old++;
 	}
-	for (j = 0; j < nr_mine; j++) /* shallow copies: freed below */
-		vms[nr_vms++] = mine[j];
-	outputs_encode(&sb, defs, nr_defs, vms, nr_vms, cfg->ansible_user,
-		       true);
+	outputs_encode(&sb, (const struct vmdef *const *)all->defs,
+		       all->in.nr_defs, vms, nr_vms, cfg->ansible_user, true);
 	if (file_make_parents(cfg->outputs, NULL, e) == 0 &&
 	    file_write_atomic(cfg->outputs, sb.buf, sb.len, 0644, e) == 0)
 		ret = 0;
-	for (j = 0; j < nr_mine; j++)
-		actual_vm_release(&mine[j]);
-	free(mine);
+	for (j = nr_vms - nr_old; j < nr_vms; j++) /* ours, not borrowed */
+		actual_vm_release(&vms[j]);
 	free(vms);
-	free(defs);
 	outputs_release(&old);
 	strbuf_release(&text);
 	strbuf_release(&sb);

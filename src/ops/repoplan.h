@@ -88,11 +88,12 @@ int repo_plan_check_outputs(const struct config *cfg, struct err *e);
 int repo_plan_write_outputs(const struct repo_plan *rp,
 			    const struct config *cfg, struct err *e);
 
-/* Several clusters: the outputs file of the slices parts[0..n) together
- * (each ansible_inventory entry names its cluster); a slice with down
- * set (its cluster could not be read) keeps the entries the file had for
- * its definitions. */
-int repo_plan_write_outputs_of(const struct repo_plan *const *parts,
+/* Several clusters: the outputs file of every definition of all, the VMs
+ * from the slices parts[0..n) that were read (each ansible_inventory
+ * entry names its cluster); a definition of a cluster not read (down[i],
+ * or not among the parts: --cluster) keeps the entry the file had. */
+int repo_plan_write_outputs_of(const struct repo_plan *all,
+			       const struct repo_plan *const *parts,
 			       const bool *down, size_t n,
 			       const struct config *cfg, struct err *e);
 

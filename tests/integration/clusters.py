@@ -303,6 +303,10 @@ def checks(d, east, west):
          "--cluster west created w2 on west")
     t.ok("e3" not in guests(east, SECRET_E, "root@pam!east"),
          "--cluster west left east's new VM alone")
+    with open(os.path.join(d, "proxmox/.pve-gitops/outputs.json")) as f:
+        inv = json.load(f)["ansible_inventory"]["value"]
+    t.eq(sorted(inv), ["e1", "e2", "w1", "w2"],
+         "--cluster west: the outputs keep east's VMs")
     t.ok("Cluster " not in p.stdout,
          "one cluster: no cluster heading", p.stdout[-2000:])
     p = run(d, "--cluster", "north", "plan")
