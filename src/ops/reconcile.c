@@ -519,7 +519,8 @@ static int apply_work(struct run *r, struct err *e)
 	struct pve_conn conn = r->pc.conn;
 	int ret;
 
-	report_info(r->text, "\n");
+	if (!r->part) /* several clusters: apply_parts said it once */
+		report_info(r->text, "\n");
 	fflush(r->text);
 	ao.parallel = r->req->parallel ? r->req->parallel
 				       : (unsigned)r->cfg->proxmox.parallel;
