@@ -7,9 +7,10 @@ clusters east and west of one pve-gitops.yaml; definitions on both.
 - the next plan is a no-op and costs exactly one request per cluster;
 - --cluster west sends nothing to east;
 - each secret reaches only its own cluster: every simulator knows only its
-  own token, so a token sent to the other cluster would be answered 401
-  (the request logs hold no headers, by design: the status says which
-  token came), and no secret is in any output;
+  own token (another's would be answered 401) and logs the token id of
+  each request's Authorization header (--log-caller; the log never holds
+  the header itself): east's log names east's token only, west's west's;
+  no secret is in any output;
 - a VM whose definition moves to the other cluster is refused at plan
   (blocked with the reason), nothing is sent for it;
 - with east stopped (a listener on its port counts the connections), plan
@@ -120,6 +121,17 @@ def run(d, *args):
     return p
 
 
+def callers(east, west, when):
+    """The Authorization header's token id of every request (the log's
+    caller, --log-caller; the log never holds the header itself): each
+    cluster saw its own token only."""
+    for sim, name in ((east, "east"), (west, "west")):
+        got = sorted({str(e.get("caller")) for e in log(sim)})
+        t.eq(got, ["root@pam!" + name],
+             "%s: every request carried %s's token, never the other's (%s)"
+             % (name, name, when))
+
+
 def guests(sim, secret, tokenid):
     r = requests.get(sim.api("/cluster/resources"), params={"type": "vm"},
                      headers={"Authorization": "PVEAPIToken=%s=%s"
@@ -157,9 +169,9 @@ class Counter:
 def main():
     topos = [write_topo(EAST_TOPO), write_topo(WEST_TOPO)]
     east = Sim(PSIM, "--token", "root@pam!east=" + SECRET_E, "--topology",
-               topos[0])
+               topos[0], "--log-caller")
     west = Sim(PSIM, "--token", "root@pam!west=" + SECRET_W, "--topology",
-               topos[1])
+               topos[1], "--log-caller")
     d = tempfile.mkdtemp(prefix="pve-gitops-clusters.")
     cfg = CONFIG.format(east_url=east.url, east_fp=east.fingerprint,
                         west_url=west.url, west_fp=west.fingerprint)
@@ -239,6 +251,7 @@ def checks(d, east, west):
         st = sorted({e["status"] for e in log(sim)})
         t.eq(st, [200], "%s answered every request with 200: only its own "
              "token reached it" % name)
+    callers(east, west, "after apply")
     with open(os.path.join(d, "proxmox/.pve-gitops/outputs.json")) as f:
         inv = json.load(f)["ansible_inventory"]["value"]
     t.eq({n: inv[n].get("cluster") for n in inv},
@@ -347,6 +360,7 @@ def checks(d, east, west):
                         ip="10.9.0.11"))
 
     # --- east down: west converges, east's VMs blocked -----------------
+    callers(east, west, "after every run with both up")
     east_url, port = east.url, east.port
     schema_check(t, east)
     schema_check(t, west)
@@ -384,6 +398,8 @@ def checks(d, east, west):
     p = run(d, "--cluster", "west", "plan")
     t.ok(p.returncode == 0 and "No changes." in p.stdout,
          "--cluster west with east down: a clean no-op", p.stdout[-2000:])
+    got = sorted({str(e.get("caller")) for e in log(west)})
+    t.eq(got, ["root@pam!west"], "west never saw east's token, to the end")
 
 
 main()
