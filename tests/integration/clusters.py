@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 import requests
 import urllib3
@@ -192,10 +193,40 @@ def main():
             shutil.rmtree(d, ignore_errors=True)
             for f in topos:
                 os.unlink(f)
+    parallel_reads()
     text = "\n".join(OUTPUTS)
     t.ok(SECRET_E not in text and SECRET_W not in text,
          "no secret in any output")
     t.done()
+
+
+def parallel_reads():
+    """Two slow clusters (1.5 s an answer): a plan reads them at once."""
+    sims = [Sim(PSIM, "--token", "root@pam!%s=%s" % (n, SECRET_E),
+                "--latency-ms", "1500") for n in ("east", "west")]
+    d = tempfile.mkdtemp(prefix="pve-gitops-clusters.")
+    try:
+        write(os.path.join(d, "pve-gitops.yaml"), CONFIG.format(
+            east_url=sims[0].url, east_fp=sims[0].fingerprint,
+            west_url=sims[1].url, west_fp=sims[1].fingerprint))
+        write(os.path.join(d, "proxmox/k8s.ini"), "")
+        os.makedirs(os.path.join(d, "proxmox/vms"))
+        e = env()
+        e["PM_API_TOKEN_SECRET_WEST"] = SECRET_E
+        t0 = time.monotonic()
+        p = subprocess.run([BIN, "-C", d, "--no-color", "plan"],
+                           capture_output=True, text=True, env=e,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        took = time.monotonic() - t0
+        OUTPUTS.append(p.stdout + p.stderr)
+        t.ok(p.returncode == 0 and took < 2.7,
+             "two clusters of 1.5 s answers are read at once (%.2f s)"
+             % took, (p.stdout + p.stderr)[-1000:])
+    finally:
+        for sim in sims:
+            sim.stop()
+            shutil.rmtree(sim.dir, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def write_topo(text):
