@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migrate.h"
 #include "server.h"
 #include "sim.h"
 #include "common/front.h"
@@ -368,6 +369,7 @@ int main(int argc, char **argv)
 	cli.co.faults &= ~(unsigned)(FAULT_HANG | FAULT_TRICKLE | FAULT_ESCAPE |
 				     FAULT_NODATA | FAULT_TASKSTATUS);
 	sim_init(&s);
+	s.ha_crm = migrate_ha_crm;
 	if (set_up(&cli, &s, &tls, generated, sizeof(generated), argc, argv,
 		   &e) < 0)
 		goto fail;

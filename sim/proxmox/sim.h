@@ -105,6 +105,9 @@ enum task_effect {
 	FX_SNAPSHOT,
 	FX_DELSNAPSHOT,
 	FX_ROLLBACK,
+	/* hamigrate: ha-manager asked to migrate; its end starts the CRM's
+	 * qmigrate (migrate.c migrate_ha_crm) */
+	FX_HAMIGRATE,
 };
 
 struct sim_task {
@@ -128,6 +131,7 @@ struct sim_task {
 	bool move_delete;
 	/* qmigrate: the target node, and "OLD NEW" volids one a line */
 	char *mig_target, *mig_volmap;
+	bool ha_crm;	/* a qmigrate the HA stack started for a hamigrate */
 	char *snapname; /* FX_SNAPSHOT..FX_ROLLBACK (start_after: start=1) */
 };
 
@@ -199,6 +203,8 @@ struct sim_stcfg {
 
 /* ---- end readapi ---- */
 
+struct sim_sdn; /* sdn.c */
+
 /* An HA resource: its sid ("vm:100") and its options as given. */
 struct sim_ha_resource {
 	char *sid;
@@ -239,6 +245,9 @@ struct sim {
 	struct sim_guest_key *guest_keys;
 	size_t nr_guest_keys, alloc_guest_keys;
 	struct sim_ha_resource *ha; /* /cluster/ha/resources (ha.c) */
+	/* what the HA stack does when a hamigrate task ends (migrate.c's
+	 * migrate_ha_crm, set by main.c: the model does not call up) */
+	void (*ha_crm)(struct sim *s, const struct sim_task *ham);
 	size_t nr_ha, alloc_ha;
 	unsigned next_pid;
 	char fingerprint[96];  /* of the HTTPS certificate, for /certificates */
@@ -258,6 +267,8 @@ struct sim {
 	/* DHCP: the IPv4 address a VM's DHCP lease gives it, by VM name
 	 * (the topology's dhcp_leases; simread.c) */
 	struct kvlist leases;
+	/* SDN zones, vnets and the PVE IPAM (sdn.c), or NULL */
+	struct sim_sdn *sdn;
 };
 
 int64_t sim_now_ms(void);
@@ -382,5 +393,7 @@ int sim_vm_addr(const struct sim *s, const struct sim_vm *vm, char addr[16],
 		int *prefix);
 /* Release what the block above added (called by sim_release). */
 void sim_readapi_release(struct sim *s);
+/* Forget the SDN (sdn.c; called by sim_release). */
+void sim_sdn_release(struct sim *s);
 
 #endif

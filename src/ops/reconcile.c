@@ -371,6 +371,7 @@ static int apply_nothing(struct run *r, struct err *e)
 		print_summary(r->out, NULL);
 	/* ip_pool: an allocation the pool lost is written back */
 	if (repo_plan_confirm_pools(&r->out->rp, e) < 0 ||
+	    repo_plan_record_pools(&r->out->rp, e) < 0 ||
 	    repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
 		return -1;
 	reconcile_report_blocked(p);
@@ -393,7 +394,10 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 		for (i = 0; i < res->errors.nr; i++)
 			strvec_push(&out->failures, res->errors.v[i]);
 		cluster_release(&out->rp.cluster);
-		return cluster_read_vms(&out->rp.cluster, &r->pc, e);
+		return cluster_read_vms(&out->rp.cluster, &r->pc, e) < 0 ||
+				       repo_plan_record_pools(&out->rp, e) < 0
+			       ? -1
+			       : 0;
 	}
 	report_info(r->text,
 		    "\nApply %s! Resources: %zu added, %zu changed, %zu "
@@ -413,6 +417,7 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 	/* the outputs describe what is there now, failures or not */
 	cluster_release(&out->rp.cluster);
 	if (cluster_read_vms(&out->rp.cluster, &r->pc, e) < 0 ||
+	    repo_plan_record_pools(&out->rp, e) < 0 ||
 	    repo_plan_write_outputs(&out->rp, r->cfg, e) < 0)
 		return -1;
 	if (res->failed && rounds_all_refused(&res->names, res->kinds))
@@ -493,6 +498,7 @@ static int release_pruned(struct run *r, const struct apply_result *res,
 {
 	const struct plan *p = &r->out->rp.plan;
 	struct strvec gone = STRVEC_INIT;
+	int *vmids = xcalloc(p->nr + 1, sizeof(*vmids));
 	size_t i, j;
 	int ret;
 
@@ -504,11 +510,14 @@ static int release_pruned(struct run *r, const struct apply_result *res,
 		for (j = 0; j < res->names.nr; j++)
 			failed = failed ||
 				 !strcmp(res->names.v[j], p->items[i].name);
-		if (!failed)
-			strvec_push(&gone, p->items[i].name);
+		if (failed)
+			continue;
+		vmids[gone.nr] = p->items[i].have ? p->items[i].have->vmid : 0;
+		strvec_push(&gone, p->items[i].name);
 	}
-	ret = repo_plan_release_pools(&r->out->rp, &gone, e);
+	ret = repo_plan_release_pools(&r->out->rp, &gone, vmids, e);
 	strvec_clear(&gone);
+	free(vmids);
 	return ret;
 }
 
@@ -974,7 +983,8 @@ static int apply_nothing_multi(struct run *top, struct err *e)
 		parts[i] = &out->parts[i].out.rp;
 		down[i] = out->parts[i].down;
 		if (!down[i] &&
-		    repo_plan_confirm_pools(&out->parts[i].out.rp, e) < 0)
+		    (repo_plan_confirm_pools(&out->parts[i].out.rp, e) < 0 ||
+		     repo_plan_record_pools(&out->parts[i].out.rp, e) < 0))
 			ret = -1;
 	}
 	if (ret == 0 &&
