@@ -38,6 +38,7 @@ static const struct cmd *const commands[] = {
 struct global_opts {
 	const char *dir;
 	const char *config;
+	const char *cluster; /* --cluster NAME */
 	int json, no_color, quiet, verbose, help, version;
 };
 
@@ -46,6 +47,10 @@ static const struct opt global_options[] = {
 	  "run as if started in DIR (the repository root)" },
 	{ "config", 0, OPT_STRING, offsetof(struct global_opts, config), "FILE",
 	  "configuration file (default: ./pve-gitops.yaml when present)" },
+	{ "cluster", 0, OPT_STRING, offsetof(struct global_opts, cluster),
+	  "NAME",
+	  "only this cluster of the config's clusters: (plan, apply, "
+	  "inventory, doctor, validate)" },
 	{ "json", 0, OPT_BOOL, offsetof(struct global_opts, json), NULL,
 	  "machine-readable output" },
 	{ "no-color", 0, OPT_BOOL, offsetof(struct global_opts, no_color), NULL,
@@ -65,10 +70,12 @@ static void usage(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "usage: pve-gitops [-C DIR] [--config FILE] [--json] "
-		    "[--no-color] [-q|-v] COMMAND [ARGS]\n\n"
-		    "Turn a git repository of VM definitions into provisioned "
-		    "Proxmox VE VMs.\n\ncommands:\n");
+	fprintf(fp,
+		"usage: pve-gitops [-C DIR] [--config FILE] [--cluster NAME] "
+		"[--json] "
+		"[--no-color] [-q|-v] COMMAND [ARGS]\n\n"
+		"Turn a git repository of VM definitions into provisioned "
+		"Proxmox VE VMs.\n\ncommands:\n");
 	for (i = 0; commands[i]; i++)
 		if (!commands[i]->hidden)
 			fprintf(fp, "  %-12s %s\n", commands[i]->name,
@@ -132,6 +139,12 @@ static int load_config(struct config *cfg, const struct env *env,
 		}
 		return -1;
 	}
+	if (g->cluster && !config_cluster(cfg, g->cluster))
+		return err_setk(e, ERR_INVALID, EXIT_INVALID,
+				"--cluster: no cluster '%s' in the config",
+				g->cluster);
+	if (g->cluster)
+		cfg->only_cluster = xstrdup(g->cluster);
 	return 0;
 }
 
@@ -176,6 +189,8 @@ static int run_gently(const struct cmd *c, struct config *cfg,
 
 /* Global flags that may also follow the command name. */
 static const struct opt late_globals[] = {
+	{ "cluster", 0, OPT_STRING, offsetof(struct global_opts, cluster),
+	  "NAME", "only this cluster" },
 	{ "json", 0, OPT_BOOL, offsetof(struct global_opts, json), NULL,
 	  "machine-readable output" },
 	{ "no-color", 0, OPT_BOOL, offsetof(struct global_opts, no_color), NULL,

@@ -68,6 +68,9 @@ static const char usage[] =
 	"then fail\n"
 	"                           (or stop it with forceStop=1) "
 	"(repeatable)\n"
+	"  --log-caller             the request log names each request's "
+	"caller\n"
+	"                           (the token id or user, never a secret)\n"
 	"  --fault-rate RATE        share of requests hit by a fault, 0 to 1 "
 	"(default 0)\n"
 	"  --faults LIST            which faults: http500,drop,delay,lock,task "
@@ -128,6 +131,7 @@ enum {
 	OPT_GUESTS,
 	OPT_GUEST_DIR,
 	OPT_GUEST_ACCEL,
+	OPT_LOG_CALLER,
 };
 
 static const struct option longopts[] = {
@@ -148,12 +152,13 @@ static const struct option longopts[] = {
 	{ "guests", required_argument, NULL, OPT_GUESTS },
 	{ "guest-dir", required_argument, NULL, OPT_GUEST_DIR },
 	{ "guest-accel", required_argument, NULL, OPT_GUEST_ACCEL },
+	{ "log-caller", no_argument, NULL, OPT_LOG_CALLER },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
 	struct sim_common_opts co;
-	bool http;
+	bool http, log_caller;
 	int fault_delay_ms, fault_trickle_ms;
 	const char *topology;
 	bool guests;		/* --guests qemu */
@@ -226,6 +231,9 @@ static int parse_opt(struct cli *cli, struct sim *s, int c, const char *arg,
 	switch (c) {
 	case OPT_HTTP:
 		cli->http = true;
+		return 0;
+	case OPT_LOG_CALLER:
+		cli->log_caller = true;
 		return 0;
 	case OPT_TOKEN:
 	case OPT_USER:
@@ -412,6 +420,7 @@ int main(int argc, char **argv)
 	sv.sim = &s;
 	sv.opts.co = &cli.co;
 	sv.opts.http = cli.http;
+	sv.opts.log_caller = cli.log_caller;
 	sv.opts.fault_delay_ms = cli.fault_delay_ms;
 	sv.opts.fault_trickle_ms = cli.fault_trickle_ms;
 	sv.tls = &tls;

@@ -156,7 +156,7 @@ static void send_no_data(struct httpd_reply *out)
 
 static void log_request(struct server *sv, const char *method, const char *path,
 			const struct sim_req *rq, unsigned status,
-			unsigned fault)
+			unsigned fault, const char *caller)
 {
 	json_t *line;
 
@@ -166,6 +166,9 @@ static void log_request(struct server *sv, const char *method, const char *path,
 	json_object_set_new(line, "params",
 			    reqlog_params(&rq->names, &rq->values));
 	json_object_set_new(line, "status", json_integer((int)status));
+	if (sv->opts.log_caller) /* the token id or user: never a secret */
+		json_object_set_new(line, "caller",
+				    caller ? json_string(caller) : json_null());
 	if (fault)
 		json_object_set_new(
 			line, "fault",
@@ -334,7 +337,8 @@ static void run_handler(struct server *sv, struct sim_req *rq, const char *tmpl,
 }
 
 static void handle(struct server *sv, const struct httpd_request *hr,
-		   struct sim_req *rq, struct sim_resp *rs, unsigned *fault)
+		   struct sim_req *rq, struct sim_resp *rs, unsigned *fault,
+		   char **caller)
 {
 	struct strbuf tmpl = STRBUF_INIT;
 	char *userid = NULL, lockmsg[128];
@@ -367,7 +371,7 @@ static void handle(struct server *sv, const struct httpd_request *hr,
 		goto out;
 	run_handler(sv, rq, tmpl.buf, fail_task, rs);
 out:
-	free(userid);
+	*caller = userid; /* the log's, then freed */
 	rq->userid = NULL;
 	strbuf_release(&tmpl);
 }
@@ -380,6 +384,7 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 	struct sim_req rq = { 0 };
 	struct sim_resp rs = { 0 };
 	unsigned fault = 0;
+	char *caller = NULL;
 
 	sleep_ms(sv->opts.co->latency_ms);
 	strvec_init(&rq.names);
@@ -390,10 +395,11 @@ static void on_request(void *ctx, const struct httpd_request *hr,
 		resp_fail(&rs, 501, "Method '%s %s' not implemented",
 			  hr->method, url);
 	else
-		handle(sv, hr, &rq, &rs, &fault);
+		handle(sv, hr, &rq, &rs, &fault, &caller);
 	log_request(sv, hr->method, url, &rq,
 		    fault == FAULT_DROP || fault == FAULT_HANG ? 0 : rs.status,
-		    fault);
+		    fault, caller);
+	free(caller);
 	if (fault == FAULT_TASKSTATUS && json_is_object(rs.data))
 		json_object_del(rs.data, "status");
 	if (fault == FAULT_DROP)

@@ -34,6 +34,7 @@ extern const char *const pve_fault_names[];
 struct server_opts {
 	const struct sim_common_opts *co; /* --listen, faults, log, ... */
 	bool http;			  /* plain HTTP instead of HTTPS */
+	bool log_caller; /* --log-caller: each log line's "caller" */
 	int fault_delay_ms;
 	int fault_trickle_ms; /* between two bytes of a trickled answer */
 };

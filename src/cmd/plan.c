@@ -103,7 +103,11 @@ static int run_plan(const struct config *cfg, void *opts, int argc, char **argv,
 	req.plan_file = o->out;
 	reconcile_result_init(&res);
 	ret = reconcile_run(cfg, &req, &res, e);
-	if (ret == 0) {
+	if (ret < 0 && res.partial && res.plan) {
+		/* a cluster could not be reached: the others' plan, then
+		 * the error */
+		print_result(cfg, o, &res);
+	} else if (ret == 0) {
 		print_result(cfg, o, &res);
 		p = res.plan;
 		if (o->detailed_exitcode)

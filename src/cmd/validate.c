@@ -107,6 +107,45 @@ static int count_files_with_errors(const struct diag_list *dl)
 	return n;
 }
 
+/* Whether file is the definition of a VM of another cluster than
+ * --cluster's. */
+static bool other_cluster(const struct config *cfg, const struct vmset *set,
+			  const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr; i++)
+		if (!strcmp(set->items[i].file, file))
+			return strcmp(set->items[i].cluster
+					      ? set->items[i].cluster
+					      : CONFIG_DEFAULT_CLUSTER,
+				      cfg->only_cluster) != 0;
+	return false;
+}
+
+/* --cluster NAME: the diagnostics of the other clusters' definitions
+ * left out (the checks across the repository still ran). */
+static void only_cluster(const struct config *cfg, const struct vmset *set,
+			 struct diag_list *dl)
+{
+	struct diag_list keep = DIAG_LIST_INIT;
+	size_t i;
+
+	if (!cfg->only_cluster || !config_multi_cluster(cfg))
+		return;
+	for (i = 0; i < dl->nr; i++) {
+		const struct diag *d = &dl->items[i];
+
+		if (other_cluster(cfg, set, d->file))
+			continue;
+		diag_add(&keep, d->severity, d->file, d->line, d->col, "%s",
+			 d->msg);
+		keep.items[keep.nr - 1].validate_only = d->validate_only;
+	}
+	diag_list_release(dl);
+	*dl = keep;
+}
+
 static int run_validate(const struct config *cfg, void *opts, int argc,
 			char **argv, struct err *e)
 {
@@ -125,6 +164,8 @@ static int run_validate(const struct config *cfg, void *opts, int argc,
 		goto out;
 	vmset_check(&set, &dl);
 	config_check_ip_pools(cfg, set.items, set.nr, &dl);
+	config_check_clusters(cfg, set.items, set.nr, &dl);
+	only_cluster(cfg, &set, &dl);
 	vmset_sort(&set);
 	diag_list_sort(&dl);
 	if (cfg->json)

@@ -2,10 +2,12 @@
  * config.c - pve-gitops.yaml: defaults and decoding; see config.h.
  */
 #include "core/config.h"
+
 #include "core/lease.h"
 #include "core/pve_format.h"
 #include "core/sshargs.h"
 #include "core/recost.h"
+#include "core/suggest.h"
 
 #include <ctype.h>
 #include <regex.h>
@@ -119,6 +121,30 @@ static void free_release_rules(struct config *cfg)
 static void free_wait_rules(struct config *cfg);
 static void free_ip_pools(struct config *cfg);
 
+static void proxmox_cfg_release(struct proxmox_cfg *p)
+{
+	free(p->endpoint);
+	free(p->tls_ca_file);
+	free(p->tls_fingerprint);
+	free(p->token_id);
+	free(p->user);
+	memset(p, 0, sizeof(*p));
+}
+
+static void free_clusters(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->clusters.nr; i++) {
+		free(cfg->clusters.v[i].name);
+		proxmox_cfg_release(&cfg->clusters.v[i].p);
+	}
+	free(cfg->clusters.v);
+	memset(&cfg->clusters, 0, sizeof(cfg->clusters));
+	free(cfg->only_cluster);
+	cfg->only_cluster = NULL;
+}
+
 void config_release(struct config *cfg)
 {
 	char **strs[] = {
@@ -158,6 +184,7 @@ void config_release(struct config *cfg)
 	}
 	strvec_clear(&cfg->exclude);
 	strvec_clear(&cfg->workloads.more);
+	free_clusters(cfg);
 	free_groups(cfg);
 	free_release_rules(cfg);
 	free_wait_rules(cfg);
@@ -749,30 +776,270 @@ static const struct ynode *map_value(const struct ynode *m, const char *key)
  * The proxmox section; a pin or a CA file says TLS is expected, so an
  * http:// endpoint beside one is an error here, at the pin's line.
  */
-static int c_proxmox(struct ydecoder *d, void *t, const struct ynode *k,
-		     const struct ynode *v, const char *path)
+/* A pin or a CA file beside an http:// endpoint: an error at the pin. */
+static int check_proxmox_tls(struct ydecoder *d, const struct proxmox_cfg *p,
+			     const struct ynode *v, const char *path)
 {
-	struct config *cfg = t;
 	struct strbuf at = STRBUF_INIT, shown = STRBUF_INIT;
 	const char *key;
 
-	(void)k;
-	if (yd_map(d, v, path, proxmox_fields, t) < 0)
-		return -1;
-	key = cfg->proxmox.tls_fingerprint ? "tls_fingerprint"
-	      : cfg->proxmox.tls_ca_file   ? "tls_ca_file"
-					   : NULL;
-	if (!key || !cfg->proxmox.endpoint ||
-	    strncmp(cfg->proxmox.endpoint, "http://", 7))
+	key = p->tls_fingerprint ? "tls_fingerprint"
+	      : p->tls_ca_file	 ? "tls_ca_file"
+				 : NULL;
+	if (!key || !p->endpoint || strncmp(p->endpoint, "http://", 7))
 		return 0;
 	yd_path(&at, path, key);
 	yd_error(d, map_value(v, key), at.buf,
 		 "a TLS setting for the plain HTTP endpoint %s: use "
 		 "https://, or drop %s",
-		 url_redacted(&shown, cfg->proxmox.endpoint), key);
+		 url_redacted(&shown, p->endpoint), key);
 	strbuf_release(&at);
 	strbuf_release(&shown);
 	return -1;
+}
+
+static int c_proxmox(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	struct config *cfg = t;
+
+	(void)k;
+	cfg->clusters.has_default = true;
+	if (yd_map(d, v, path, proxmox_fields, t) < 0)
+		return -1;
+	return check_proxmox_tls(d, &cfg->proxmox, v, path);
+}
+
+/* A secret in a clusters: entry: the variable named after the cluster. */
+static int c_cluster_secret(struct ydecoder *d, void *t, const struct ynode *k,
+			    const struct ynode *v, const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	(void)t;
+	(void)v;
+	yd_error(d, k, path,
+		 "secrets do not belong in the repository; set %s_<NAME> "
+		 "in the environment (NAME: the cluster's, upper-cased, "
+		 "'-' as '_')",
+		 dot && !strcmp(dot, ".password") ? "PM_PASS"
+						  : "PM_API_TOKEN_SECRET");
+	return -1;
+}
+
+/* The keys of a clusters: entry: proxmox:'s (their handlers write the
+ * proxmox block of the scratch config cluster_entry decodes into). */
+static const struct yd_field cluster_fields[] = {
+	{ "endpoint", p_endpoint, 0,
+	  YD_STR("the cluster's Proxmox API URL (https://host:8006)", NULL,
+		 URL_RE) },
+	{ "tls_insecure", p_tls_insecure, 0,
+	  YD_DOC(YT_BOOL, "skip TLS certificate checks (lab use)", "false") },
+	{ "tls_ca_file", p_tls_ca_file, 0,
+	  YD_DOC(YT_STRING, "CA bundle to check the API's certificate with",
+		 NULL) },
+	{ "tls_fingerprint", p_tls_fingerprint, 0,
+	  YD_STR("SHA-256 fingerprint the API's certificate must have", NULL,
+		 FINGERPRINT_RE) },
+	{ "token_id", p_token_id, 0,
+	  YD_DOC(YT_STRING,
+		 "API token id (USER@REALM!NAME); the secret from "
+		 "PM_API_TOKEN_SECRET_<NAME>",
+		 NULL) },
+	{ "user", p_user, 0,
+	  YD_DOC(YT_STRING,
+		 "user for password login (USER@REALM); the password from "
+		 "PM_PASS_<NAME>",
+		 NULL) },
+	{ "parallel", p_parallel, 0,
+	  YD_INT("VM operations at once on this cluster", "4", 1, 64) },
+	{ "per_node_limit", p_per_node_limit, 0,
+	  YD_INT("VM operations at once on one node of this cluster", "4", 1,
+		 64) },
+	{ "timeout_seconds", p_timeout, 0,
+	  YD_INT("how long to wait for a Proxmox task", "600", 1, 86400) },
+	{ "token_secret", c_cluster_secret, 1,
+	  YD_DOC(YT_FORBIDDEN,
+		 "refused: a secret in the repository; set "
+		 "PM_API_TOKEN_SECRET_<NAME>",
+		 NULL) },
+	{ "password", c_cluster_secret, 1,
+	  YD_DOC(YT_FORBIDDEN,
+		 "refused: a secret in the repository; set PM_PASS_<NAME>",
+		 NULL) },
+	{ NULL, NULL, 0, { 0 } },
+};
+
+int config_check_cluster_name(const char *s, struct strbuf *why)
+{
+	size_t n = strlen(s);
+
+	if (n && n <= 32 &&
+	    strchr("abcdefghijklmnopqrstuvwxyz0123456789", *s) &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n)
+		return 0;
+	strbuf_addstr(why, "a cluster name is 1 to 32 lower-case letters, "
+			   "digits, '_' or '-', starting with a letter or "
+			   "digit");
+	return -1;
+}
+
+const struct proxmox_cfg *config_cluster(const struct config *cfg,
+					 const char *name)
+{
+	size_t i;
+
+	if (!name || !strcmp(name, CONFIG_DEFAULT_CLUSTER))
+		return !cfg->clusters.nr || cfg->clusters.has_default
+			       ? &cfg->proxmox
+			       : NULL;
+	for (i = 0; i < cfg->clusters.nr; i++)
+		if (!strcmp(cfg->clusters.v[i].name, name))
+			return &cfg->clusters.v[i].p;
+	return NULL;
+}
+
+static int cluster_entry(struct ydecoder *d, void *t, const struct ynode *k,
+			 const struct ynode *v, const char *path)
+{
+	struct config *cfg = CFG(t);
+	struct pve_cluster_cfg c;
+	struct config tmp;
+
+	memset(&c, 0, sizeof(c));
+	if (yd_checked_string(d, k, path, &c.name, config_check_cluster_name) <
+	    0)
+		return -1;
+	if (!strcmp(c.name, CONFIG_DEFAULT_CLUSTER)) {
+		yd_error(d, k, path,
+			 "the cluster 'default' is the proxmox: block; give "
+			 "this one another name, or move it to proxmox:");
+		free(c.name);
+		return -1;
+	}
+	if (cfg->clusters.nr + 1 >= CONFIG_MAX_CLUSTERS ||
+	    config_cluster(cfg, c.name) != NULL) {
+		yd_error(d, k, path,
+			 config_cluster(cfg, c.name)
+				 ? "cluster '%s' is defined twice"
+				 : "cluster '%s': more clusters than the %d "
+				   "pve-gitops works on",
+			 c.name, CONFIG_MAX_CLUSTERS - 1);
+		free(c.name);
+		return -1;
+	}
+	c.line = k->line;
+	c.col = k->col;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.proxmox.parallel = 4;
+	tmp.proxmox.per_node_limit = 4;
+	tmp.proxmox.timeout_seconds = 600;
+	if (yd_expect_map(d, v, path) < 0 ||
+	    yd_map(d, v, path, cluster_fields, &tmp) < 0 ||
+	    check_proxmox_tls(d, &tmp.proxmox, v, path) < 0) {
+		proxmox_cfg_release(&tmp.proxmox);
+		free(c.name);
+		return -1;
+	}
+	if (!tmp.proxmox.endpoint) {
+		yd_error(d, k, path, "cluster '%s' needs endpoint:", c.name);
+		proxmox_cfg_release(&tmp.proxmox);
+		free(c.name);
+		return -1;
+	}
+	c.p = tmp.proxmox;
+	ALLOC_GROW(cfg->clusters.v, cfg->clusters.nr + 1, cfg->clusters.alloc);
+	cfg->clusters.v[cfg->clusters.nr++] = c;
+	return 0;
+}
+
+static int c_clusters(struct ydecoder *d, void *t, const struct ynode *k,
+		      const struct ynode *v, const char *path)
+{
+	(void)k;
+	if (v->kind != YNODE_MAP) {
+		yd_error(d, v, path,
+			 "expected a mapping of cluster names, got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	return yd_each(d, v, path, cluster_entry, t);
+}
+
+bool config_multi_cluster(const struct config *cfg)
+{
+	return cfg->clusters.nr > 0;
+}
+
+size_t config_cluster_names(const struct config *cfg, const char **names,
+			    size_t max)
+{
+	size_t i, n = 0;
+	const char *only = cfg->only_cluster;
+
+	if ((!cfg->clusters.nr || cfg->clusters.has_default) && n < max &&
+	    (!only || !strcmp(only, CONFIG_DEFAULT_CLUSTER)))
+		names[n++] = CONFIG_DEFAULT_CLUSTER;
+	for (i = 0; i < cfg->clusters.nr && n < max; i++)
+		if (!only || !strcmp(only, cfg->clusters.v[i].name))
+			names[n++] = cfg->clusters.v[i].name;
+	return n;
+}
+
+void config_for_cluster(struct config *out, const struct config *cfg,
+			const char *name)
+{
+	const struct proxmox_cfg *p = config_cluster(cfg, name);
+
+	size_t i;
+
+	*out = *cfg;
+	if (p)
+		out->proxmox = *p;
+	out->cluster = CONFIG_DEFAULT_CLUSTER;
+	for (i = 0; i < cfg->clusters.nr; i++)
+		if (!strcmp(cfg->clusters.v[i].name, name))
+			out->cluster = cfg->clusters.v[i].name;
+}
+
+void config_check_clusters(const struct config *cfg, const struct vmdef *defs,
+			   size_t n, struct diag_list *dl)
+{
+	const char **names = xcalloc(cfg->clusters.nr + 2, sizeof(*names));
+	size_t i, nr = 0;
+
+	if (!cfg->clusters.nr || cfg->clusters.has_default)
+		names[nr++] = CONFIG_DEFAULT_CLUSTER;
+	for (i = 0; i < cfg->clusters.nr; i++)
+		names[nr++] = cfg->clusters.v[i].name;
+	for (i = 0; i < n; i++) {
+		const char *c = defs[i].cluster ? defs[i].cluster
+						: CONFIG_DEFAULT_CLUSTER;
+		const char *near;
+
+		if (config_cluster(cfg, c))
+			continue;
+		near = suggest_nearest(c, strlen(c), names);
+		if (near)
+			diag_add(dl, DIAG_ERROR, defs[i].file,
+				 defs[i].cluster_line, defs[i].cluster_col,
+				 "cluster: no cluster '%s' in the config; did "
+				 "you mean '%s'?",
+				 c, near);
+		else if (!defs[i].cluster)
+			diag_add(dl, DIAG_ERROR, defs[i].file,
+				 defs[i].name_line, defs[i].name_col,
+				 "no cluster: key, and the config has no "
+				 "proxmox: block (the cluster 'default'); name "
+				 "one of clusters: with cluster:");
+		else
+			diag_add(dl, DIAG_ERROR, defs[i].file,
+				 defs[i].cluster_line, defs[i].cluster_col,
+				 "cluster: no cluster '%s' in the config's "
+				 "clusters:",
+				 c);
+	}
+	free(names);
 }
 
 static int c_exclude(struct ydecoder *d, void *t, const struct ynode *k,
@@ -1528,6 +1795,11 @@ static const struct yd_field config_fields[] = {
 		    rule_fields) },
 	{ "proxmox", c_proxmox, 0,
 	  YD_SECTION("the Proxmox VE API", proxmox_fields) },
+	{ "clusters", c_clusters, 0,
+	  YD_DICT_OF("more Proxmox clusters by name (the proxmox: block is "
+		     "the one named default); a definition's cluster: picks "
+		     "one",
+		     cluster_fields) },
 	{ "vault", c_vault, 0,
 	  YD_SECTION("Vault, where kubeconfigs are kept", vault_fields) },
 	{ "http", c_http, 0, YD_SECTION("HTTP timeouts", http_fields) },

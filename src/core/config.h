@@ -30,6 +30,26 @@ enum ansible_check {
 	ANSIBLE_CHECK_NEVER
 };
 
+/* One Proxmox cluster's API settings (proxmox: or an entry of clusters:).
+ */
+struct proxmox_cfg {
+	char *endpoint, *tls_ca_file, *tls_fingerprint, *token_id;
+	char *user;
+	bool tls_insecure;
+	uint64_t parallel, per_node_limit, timeout_seconds;
+};
+
+/* The name of the cluster of the proxmox: block. */
+#define CONFIG_DEFAULT_CLUSTER "default"
+/* clusters: holds at most this many (the default one included). */
+#define CONFIG_MAX_CLUSTERS 32
+
+struct pve_cluster_cfg {
+	char *name; /* [a-z0-9][a-z0-9_-]* */
+	int line, col;
+	struct proxmox_cfg p;
+};
+
 struct group_rule {
 	char *pattern; /* POSIX extended regular expression */
 	char *group;
@@ -60,12 +80,22 @@ struct config {
 	struct release_rule *release_rules; /* extra release types */
 	size_t nr_release_rules, alloc_release_rules;
 
+	/* the proxmox: block: the cluster named "default"; in a per-cluster
+	 * copy (config_for_cluster), that cluster's settings */
+	struct proxmox_cfg proxmox;
+	/* clusters: NAME -> settings (in file order); nr 0: the proxmox:
+	 * block alone, as before */
 	struct {
-		char *endpoint, *tls_ca_file, *tls_fingerprint, *token_id;
-		char *user;
-		bool tls_insecure;
-		uint64_t parallel, per_node_limit, timeout_seconds;
-	} proxmox;
+		struct pve_cluster_cfg *v;
+		size_t nr, alloc;
+		bool has_default; /* a proxmox: block beside clusters: */
+	} clusters;
+	/* --cluster NAME: plan, apply, inventory, doctor and validate only
+	 * for it; NULL: every cluster */
+	char *only_cluster;
+	/* set in a per-cluster copy: the cluster cfg->proxmox describes;
+	 * NULL in the config main reads */
+	const char *cluster;
 	struct {
 		char *addr, *mount, *path, *key, *namespace;
 	} vault;
@@ -143,6 +173,31 @@ struct config {
  * definition's FILE:LINE). */
 void config_check_ip_pools(const struct config *cfg, const struct vmdef *defs,
 			   size_t n, struct diag_list *dl);
+
+/* Every definition's cluster: names a configured cluster (errors at the
+ * definition's FILE:LINE, with a did-you-mean). */
+void config_check_clusters(const struct config *cfg, const struct vmdef *defs,
+			   size_t n, struct diag_list *dl);
+
+/* Whether clusters: is used (more than the proxmox: block). */
+bool config_multi_cluster(const struct config *cfg);
+
+/* The clusters a run works on, in order (the default first when there is
+ * one), --cluster applied: names[i] borrowed from cfg. Returns how many. */
+size_t config_cluster_names(const struct config *cfg, const char **names,
+			    size_t max);
+
+/* The settings of the cluster named name, or NULL. */
+const struct proxmox_cfg *config_cluster(const struct config *cfg,
+					 const char *name);
+
+/* *out: a shallow copy of cfg for one cluster (cfg->proxmox that
+ * cluster's, out->cluster its name); never released, it borrows. */
+void config_for_cluster(struct config *out, const struct config *cfg,
+			const char *name);
+
+/* 0 when s is a cluster name ([a-z0-9][a-z0-9_-]*, up to 32). */
+int config_check_cluster_name(const char *s, struct strbuf *why);
 
 /* The pool named name, or NULL. */
 const struct ip_pool *config_ip_pool(const struct config *cfg,

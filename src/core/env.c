@@ -3,6 +3,7 @@
  */
 #include "core/env.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,6 +67,27 @@ const char *env_get(const struct env *env, const char *name)
 			return s[n + 1] ? s + n + 1 : NULL;
 	}
 	return NULL;
+}
+
+const char *env_cluster_secret(const struct env *env, const char *prefix,
+			       const char *cluster)
+{
+	char name[128];
+	size_t n = strlen(prefix), i;
+	const char *v;
+
+	if (!strcmp(cluster, "default") && (v = env_get(env, prefix)))
+		return v;
+	if (n + 1 + strlen(cluster) >= sizeof(name))
+		return NULL;
+	memcpy(name, prefix, n);
+	name[n++] = '_';
+	for (i = 0; cluster[i]; i++)
+		name[n++] = cluster[i] == '-'
+				    ? '_'
+				    : (char)toupper((unsigned char)cluster[i]);
+	name[n] = 0;
+	return env_get(env, name);
 }
 
 static void wipe_free(char *s)

@@ -45,6 +45,15 @@ void env_init(struct env *env);
 void env_parse(struct env *env, const char *const *envp);
 /* The value of name, or NULL when unset or empty. */
 const char *env_get(const struct env *env, const char *name);
+/*
+ * A cluster's secret: prefix "_" NAME, NAME the cluster's name upper-cased
+ * with '-' as '_' (PM_API_TOKEN_SECRET_EAST for the cluster east). The
+ * cluster "default" reads the plain variable first (PM_API_TOKEN_SECRET),
+ * then PREFIX_DEFAULT. NULL when unset; the value lives in env (wiped by
+ * env_release).
+ */
+const char *env_cluster_secret(const struct env *env, const char *prefix,
+			       const char *cluster);
 /* Free everything, wiping the secrets first. */
 void env_release(struct env *env);
 

@@ -45,7 +45,7 @@ static json_t *outputs_root(json_t *ips, json_t *k8s, json_t *inv)
 
 void outputs_encode(struct strbuf *out, const struct vmdef *const *defs,
 		    size_t nr_defs, const struct actual_vm *vms, size_t nr_vms,
-		    const char *ansible_user)
+		    const char *ansible_user, bool with_cluster)
 {
 	json_t *ips = json_object(), *k8s = json_object(), *inv = json_object();
 	json_t *root;
@@ -74,6 +74,11 @@ void outputs_encode(struct strbuf *out, const struct vmdef *const *defs,
 				  "ansible_user",
 				  vm->ciuser ? vm->ciuser : ansible_user,
 				  "node", vm->target_node, "vmid", a->vmid));
+		if (with_cluster) /* clusters: the VM's */
+			json_object_set_new(
+				json_object_get(inv, vm->name), "cluster",
+				json_string(vm->cluster ? vm->cluster
+							: "default"));
 	}
 	strbuf_release(&ip);
 	root = outputs_root(ips, k8s, inv);

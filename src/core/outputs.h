@@ -10,6 +10,7 @@
 #ifndef PVE_GITOPS_OUTPUTS_H
 #define PVE_GITOPS_OUTPUTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/plan.h"
@@ -23,11 +24,12 @@
 /*
  * Append the file's text for the definitions defs[0..nr_defs) whose VM is
  * in vms[0..nr_vms) and managed (the others are not created yet).
- * ansible_user is the user of VMs without ciuser.
+ * ansible_user is the user of VMs without ciuser. with_cluster (the
+ * config has clusters:): each ansible_inventory entry names its "cluster".
  */
 void outputs_encode(struct strbuf *out, const struct vmdef *const *defs,
 		    size_t nr_defs, const struct actual_vm *vms, size_t nr_vms,
-		    const char *ansible_user);
+		    const char *ansible_user, bool with_cluster);
 
 /* One ansible_inventory.value entry, checked. */
 struct outputs_host {

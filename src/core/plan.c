@@ -1166,6 +1166,7 @@ static void add_orphan(struct plan *p, const struct actual_vm *a)
 	o->name = xstrdup(a->name ? a->name : "");
 	o->node = xstrdup(a->node ? a->node : "");
 	o->vmid = a->vmid;
+	o->cluster = NULL; /* the caller names it (several clusters) */
 }
 
 /*

@@ -102,6 +102,9 @@ struct plan_item {
 	/* update: the VM moves from migrate_from (have->node) to node first */
 	enum plan_migration migration;
 	const char *migrate_from;
+	/* the cluster of clusters: it is planned on (borrowed from the
+	 * config); NULL: the proxmox: block alone */
+	const char *cluster;
 };
 
 /* A managed VM no definition names, left alone without prune (with prune
@@ -109,6 +112,7 @@ struct plan_item {
 struct plan_orphan {
 	char *name, *node; /* from the API: outside text */
 	int vmid;
+	const char *cluster; /* as plan_item's */
 };
 
 struct plan {
@@ -119,6 +123,11 @@ struct plan {
 	unsigned add, change, destroy, blocked;
 	unsigned pending;   /* VMs whose changes wait for a boot apply leaves */
 	unsigned adoptable; /* blocked: not ours, but --adopt takes them over */
+	/* several clusters (ops/reconcile.c): the items grouped by cluster,
+	 * a heading each; partial: the clusters that could not be reached
+	 * (borrowed), NULL when all were */
+	bool by_cluster;
+	const char *partial;
 };
 
 struct cluster_facts; /* core/planchk.h */

@@ -140,6 +140,8 @@ static void add_orphans(struct strbuf *out, const struct plan *p)
 		add_value(out, p->orphans[i].name);
 		strbuf_addf(out, " (vmid %d, ", p->orphans[i].vmid);
 		add_value(out, p->orphans[i].node);
+		if (p->by_cluster && p->orphans[i].cluster)
+			strbuf_addf(out, ", cluster %s", p->orphans[i].cluster);
 		strbuf_addstr(out, ")\n");
 	}
 }
@@ -165,10 +167,16 @@ static void add_summary(struct strbuf *out, const struct plan *p)
 			    "%u of them not managed by pve-gitops: "
 			    "`pve-gitops apply --adopt` takes %s over.\n",
 			    p->adoptable, p->adoptable == 1 ? "it" : "them");
+	if (p->partial)
+		strbuf_addf(out,
+			    "Partial: cluster %s could not be reached; its VMs "
+			    "are blocked, the other clusters' are planned.\n",
+			    p->partial);
 }
 
 void planfmt_text(struct strbuf *out, const struct plan *p)
 {
+	const char *last = NULL;
 	size_t i;
 
 	if (!p->add && !p->change && !p->destroy && !p->blocked &&
@@ -184,8 +192,19 @@ void planfmt_text(struct strbuf *out, const struct plan *p)
 	}
 	strbuf_addstr(out,
 		      "pve-gitops will perform the following actions:\n\n");
-	for (i = 0; i < p->nr; i++)
-		add_item(out, &p->items[i]);
+	for (i = 0; i < p->nr; i++) {
+		const struct plan_item *it = &p->items[i];
+
+		/* several clusters: a heading before each one's first line */
+		if (p->by_cluster && it->cluster &&
+		    (it->op != PLAN_NOOP || pending_only(it)) &&
+		    (!last || strcmp(last, it->cluster))) {
+			strbuf_addf(out, "%sCluster %s:\n", last ? "\n" : "",
+				    it->cluster);
+			last = it->cluster;
+		}
+		add_item(out, it);
+	}
 	add_summary(out, p);
 	add_orphans(out, p);
 }
@@ -278,6 +297,8 @@ static json_t *item_json(const struct plan_item *it)
 				    json_string(it->def->ip_pool));
 	if (it->reason)
 		json_object_set_new(o, "reason", json_string(it->reason));
+	if (it->cluster)
+		json_object_set_new(o, "cluster", json_string(it->cluster));
 	if (it->leftover)
 		json_object_set_new(o, "leftover", json_true());
 	json_object_set_new(o, "reboot", json_boolean(it->reboot));
@@ -297,11 +318,16 @@ static json_t *orphans_json(const struct plan *p)
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; i < p->nr_orphans; i++)
-		json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "name",
-						   p->orphans[i].name, "vmid",
-						   p->orphans[i].vmid, "node",
-						   p->orphans[i].node));
+	for (i = 0; i < p->nr_orphans; i++) {
+		json_t *o = json_pack(
+			"{s:s, s:i, s:s}", "name", p->orphans[i].name, "vmid",
+			p->orphans[i].vmid, "node", p->orphans[i].node);
+
+		if (p->orphans[i].cluster)
+			json_object_set_new(o, "cluster",
+					    json_string(p->orphans[i].cluster));
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 
@@ -319,6 +345,9 @@ char *planfmt_json(const struct plan *p, unsigned long api_calls)
 			 p->change, "destroy", p->destroy, "blocked",
 			 p->blocked, "orphans", (json_int_t)p->nr_orphans,
 			 "api_calls", (json_int_t)api_calls);
+	if (p->partial) /* the clusters that could not be reached */
+		json_object_set_new(json_object_get(root, "summary"), "partial",
+				    json_string(p->partial));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(root);
 	return text;

@@ -29,6 +29,8 @@ static uint64_t item_hash(uint64_t h, const struct plan_item *it)
 	snprintf(num, sizeof(num), "%d", it->vmid);
 	h = fnv64(h, num);
 	h = fnv64(h, it->reason ? it->reason : "");
+	if (it->cluster) /* several clusters: the item's */
+		h = fnv64(h, it->cluster);
 	h = fnv64(h, it->want ? it->want->digest : "");
 	for (j = 0; j < it->nr_changes; j++) {
 		h = fnv64(h, it->changes[j].key);
@@ -69,6 +71,19 @@ char *savedplan_encode(const struct plan *p, const struct plan_input *in)
 		      in->adopt, "refresh", in->refresh, "summary", "add",
 		      p->add, "change", p->change, "destroy", p->destroy,
 		      "blocked", p->blocked);
+	if (p->by_cluster) { /* several clusters: each item's */
+		json_t *items = json_array();
+		size_t i;
+
+		for (i = 0; i < p->nr; i++)
+			json_array_append_new(
+				items,
+				json_pack("{s:s, s:s, s:s?}", "name",
+					  p->items[i].name, "action",
+					  plan_op_name(p->items[i].op),
+					  "cluster", p->items[i].cluster));
+		json_object_set_new(o, "items", items);
+	}
 	text = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	return text;

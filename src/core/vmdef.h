@@ -108,6 +108,10 @@ struct vmdef {
 	char *ip_pool;
 	int ip_pool_line, ip_pool_col;
 	char *ip_pool_problem;
+	/* cluster: NAME, one of the config's clusters (checked with it);
+	 * NULL: "default", the proxmox: block */
+	char *cluster;
+	int cluster_line, cluster_col;
 	char *ciuser;
 	struct vm_net *nets;
 	size_t nr_nets, alloc_nets;

@@ -50,10 +50,20 @@ static int by_str(const void *a, const void *b)
 	return c ? c : strcmp(x->vm->file, y->vm->file);
 }
 
+/* vmids and addresses are per cluster: NULL is "default" */
+static int cluster_cmp(const struct vmdef *a, const struct vmdef *b)
+{
+	return strcmp(a->cluster ? a->cluster : "default",
+		      b->cluster ? b->cluster : "default");
+}
+
 static int by_num(const void *a, const void *b)
 {
 	const struct keyed *x = a, *y = b;
+	int c = cluster_cmp(x->vm, y->vm);
 
+	if (c)
+		return c;
 	if (x->num != y->num)
 		return x->num < y->num ? -1 : 1;
 	return strcmp(x->vm->file, y->vm->file);
@@ -83,6 +93,46 @@ void vmset_sort(struct vmset *set)
 		tmp[i].focus = set->focus[i];
 	}
 	qsort(tmp, set->nr, sizeof(*tmp), member_cmp);
+	for (i = 0; i < set->nr; i++) {
+		set->items[i] = tmp[i].vm;
+		set->focus[i] = tmp[i].focus;
+	}
+	free(tmp);
+}
+
+struct ranked {
+	struct vmdef vm;
+	bool focus;
+	size_t rank, pos;
+};
+
+static int ranked_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+void vmset_group_by_cluster(struct vmset *set, const char *const *order,
+			    size_t n)
+{
+	struct ranked *tmp = xcalloc(set->nr ? set->nr : 1, sizeof(*tmp));
+	size_t i, j;
+
+	for (i = 0; i < set->nr; i++) {
+		const char *c = set->items[i].cluster ? set->items[i].cluster
+						      : "default";
+
+		tmp[i].vm = set->items[i];
+		tmp[i].focus = set->focus[i];
+		tmp[i].pos = i;
+		for (j = 0; j < n && strcmp(order[j], c); j++)
+			;
+		tmp[i].rank = j;
+	}
+	qsort(tmp, set->nr, sizeof(*tmp), ranked_cmp);
 	for (i = 0; i < set->nr; i++) {
 		set->items[i] = tmp[i].vm;
 		set->focus[i] = tmp[i].focus;
@@ -134,7 +184,7 @@ static int eq_str(const struct keyed *a, const struct keyed *b)
 
 static int eq_num(const struct keyed *a, const struct keyed *b)
 {
-	return a->num != b->num;
+	return a->num != b->num || cluster_cmp(a->vm, b->vm);
 }
 
 static void pos_name(const struct vmdef *vm, int *line, int *col)

@@ -346,9 +346,9 @@ static json_t *disk_vars(const struct vm_disk *d)
 	return o;
 }
 
-json_t *inv_host_vars(const struct inv_vm *vm)
+json_t *inv_host_vars(const struct inv_vm *vm, bool with_cluster)
 {
-	json_t *tags = json_array(), *disks = json_array();
+	json_t *tags = json_array(), *disks = json_array(), *o;
 	size_t i;
 
 	for (i = 0; i < vm->def->tags.nr; i++)
@@ -357,7 +357,12 @@ json_t *inv_host_vars(const struct inv_vm *vm)
 		if (vm->def->disks[i].kind == DISK_DISK)
 			json_array_append_new(disks,
 					      disk_vars(&vm->def->disks[i]));
-	return json_pack("{s:s, s:i, s:o, s:o}", "pve_node", vm->node,
-			 "pve_vmid", vm->vmid, "pve_tags", tags, "pve_disks",
-			 disks);
+	o = json_pack("{s:s, s:i, s:o, s:o}", "pve_node", vm->node, "pve_vmid",
+		      vm->vmid, "pve_tags", tags, "pve_disks", disks);
+	if (with_cluster)
+		json_object_set_new(o, "pve_cluster",
+				    json_string(vm->def->cluster
+							? vm->def->cluster
+							: "default"));
+	return o;
 }

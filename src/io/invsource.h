@@ -81,8 +81,9 @@ void inv_vms_agent_wait(struct inv_vms *vms, struct pve_client *pc,
 /*
  * The variables of a VM that the INI line cannot carry (new reference):
  * pve_node, pve_vmid, pve_tags and pve_disks (slot, size, size_bytes,
- * storage, format, mount).
+ * storage, format, mount); with_cluster (the config has clusters:) also
+ * pve_cluster, the definition's cluster.
  */
-json_t *inv_host_vars(const struct inv_vm *vm);
+json_t *inv_host_vars(const struct inv_vm *vm, bool with_cluster);
 
 #endif

@@ -58,9 +58,10 @@ int pve_conn_from_env(struct pve_conn *out, const struct env *env,
 			       "no Proxmox endpoint: set proxmox.endpoint in "
 			       "pve-gitops.yaml, or PM_API_URL");
 	out->token_id = cfg_token_id ? cfg_token_id : env->pm_api_token_id;
-	out->token_secret = env->pm_api_token_secret;
+	out->token_secret =
+		env_cluster_secret(env, "PM_API_TOKEN_SECRET", "default");
 	out->user = cfg_user ? cfg_user : env->pm_user;
-	out->password = env->pm_pass;
+	out->password = env_cluster_secret(env, "PM_PASS", "default");
 	if (bpg && !out->token_secret) {
 		/* "user@realm!id=secret": the secret follows the first '='
 		 * after the '!'; keep pointers into the environment */
@@ -89,15 +90,59 @@ int pve_conn_from_env(struct pve_conn *out, const struct env *env,
 	return 0;
 }
 
+/*
+ * A cluster of clusters: (not "default"): its endpoint and token id or
+ * user from the config alone (PM_API_URL and PM_API_TOKEN_ID are the
+ * default cluster's), its secret from PM_API_TOKEN_SECRET_<NAME> or
+ * PM_PASS_<NAME>, so no secret is sent to another cluster.
+ */
+int pve_conn_for_cluster(struct pve_conn *out, const struct env *env,
+			 const char *cluster, const struct proxmox_cfg *p,
+			 struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->endpoint = p->endpoint;
+	out->token_id = p->token_id;
+	out->user = p->user;
+	if (out->token_id)
+		out->token_secret =
+			env_cluster_secret(env, "PM_API_TOKEN_SECRET", cluster);
+	else if (out->user)
+		out->password = env_cluster_secret(env, "PM_PASS", cluster);
+	if (!out->endpoint)
+		return err_set(e, EXIT_INVALID,
+			       "cluster %s: no endpoint in clusters.%s",
+			       cluster, cluster);
+	if (!out->token_id && !out->user)
+		return err_set(e, EXIT_INVALID,
+			       "cluster %s: no credentials: set token_id (or "
+			       "user) in clusters.%s",
+			       cluster, cluster);
+	if (!out->token_secret && !out->password)
+		return err_set(
+			e, EXIT_INVALID,
+			"cluster %s: clusters.%s.%s is set but %s_%s "
+			"is not (the cluster's name upper-cased, '-' "
+			"as '_')",
+			cluster, cluster, out->token_id ? "token_id" : "user",
+			out->token_id ? "PM_API_TOKEN_SECRET" : "PM_PASS",
+			cluster);
+	return 0;
+}
+
 int pve_client_open(struct pve_client *pc, const struct config *cfg,
 		    struct err *e)
 {
 	struct pve_conn conn;
 	struct strbuf shown = STRBUF_INIT;
+	bool named = cfg->cluster && strcmp(cfg->cluster, "default");
 
 	memset(pc, 0, sizeof(*pc));
-	if (pve_conn_from_env(&conn, cfg->env, cfg->proxmox.endpoint,
-			      cfg->proxmox.token_id, cfg->proxmox.user, e) < 0)
+	if (named ? pve_conn_for_cluster(&conn, cfg->env, cfg->cluster,
+					 &cfg->proxmox, e) < 0
+		  : pve_conn_from_env(&conn, cfg->env, cfg->proxmox.endpoint,
+				      cfg->proxmox.token_id, cfg->proxmox.user,
+				      e) < 0)
 		return -1;
 	conn.http.ca_file = cfg->proxmox.tls_ca_file;
 	conn.http.fingerprint = cfg->proxmox.tls_fingerprint;

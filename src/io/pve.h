@@ -73,6 +73,15 @@ int pve_conn_from_env(struct pve_conn *out, const struct env *env,
 		      const char *cfg_user, struct err *e);
 
 /*
+ * The connection of the cluster named cluster of clusters: (p its
+ * settings): endpoint, token id or user from p only, the secret from
+ * PM_API_TOKEN_SECRET_<NAME> or PM_PASS_<NAME> (core/env.h).
+ */
+int pve_conn_for_cluster(struct pve_conn *out, const struct env *env,
+			 const char *cluster, const struct proxmox_cfg *p,
+			 struct err *e);
+
+/*
  * Open a client for cfg: the connection from the config and cfg->env,
  * warnings (through report_warning) when TLS verification is off or the
  * endpoint is plain HTTP, a trace on stderr with -v.

@@ -9,6 +9,7 @@
  */
 #include "ops/doctor.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,25 @@ struct walk {
 	struct pve_client pc;
 	int planned;
 	struct err plan_err;
+	/* clusters: each cluster's slice, client and plan, made when a VM
+	 * of it is walked */
+	struct doctor_part *parts;
+	size_t nr_parts;
 	int inv;
 	struct ini ini;
 	struct err inv_err;
 	int autos;
 	struct strvec autos_rev, autos_text;
 	struct err autos_err;
+};
+
+/* One cluster of several, as ensure_plan reads it. */
+struct doctor_part {
+	struct config cfg; /* config_for_cluster */
+	struct repo_plan rp;
+	struct pve_client pc;
+	int planned;
+	struct err err;
 };
 
 /* What one VM's walk has found so far. */
@@ -129,6 +143,15 @@ static void walk_init(struct walk *w, const struct config *cfg,
 
 static void walk_release(struct walk *w)
 {
+	size_t i;
+
+	for (i = 0; i < w->nr_parts; i++) {
+		repo_plan_release(&w->parts[i].rp);
+		if (w->parts[i].planned)
+			pve_client_release(&w->parts[i].pc);
+		err_release(&w->parts[i].err);
+	}
+	free(w->parts);
 	repo_plan_release(&w->rp);
 	vmset_release(&w->bad);
 	repo_load_release(&w->bad_rl);
@@ -164,6 +187,40 @@ static void read_defs(struct walk *w)
 		diag_list_sort(&w->bad_dl);
 	}
 	err_release(&e);
+}
+
+/* clusters: the part of the VM's cluster, its cluster read and planned
+ * once (NULL when the config has no such cluster). */
+static struct doctor_part *ensure_part(struct walk *w, const struct vmdef *def)
+{
+	const char *name =
+		def && def->cluster ? def->cluster : CONFIG_DEFAULT_CLUSTER;
+	struct doctor_part *c;
+	size_t i;
+
+	for (i = 0; i < w->nr_parts; i++)
+		if (!strcmp(w->parts[i].cfg.cluster, name))
+			break;
+	if (i == w->nr_parts) {
+		if (!config_cluster(w->cfg, name))
+			return NULL;
+		if (!w->parts) /* never moved: a slice points into itself */
+			w->parts =
+				xcalloc(CONFIG_MAX_CLUSTERS, sizeof(*w->parts));
+		c = &w->parts[w->nr_parts++];
+		memset(c, 0, sizeof(*c));
+		c->err = (struct err)ERR_INIT;
+		config_for_cluster(&c->cfg, w->cfg, name);
+		repo_plan_slice(&c->rp, &w->rp, &c->cfg);
+	}
+	c = &w->parts[i];
+	if (!c->planned) {
+		c->planned = 1;
+		if (pve_client_open(&c->pc, &c->cfg, &c->err) < 0 ||
+		    repo_plan_build(&c->rp, &c->pc, false, &c->err) < 0)
+			c->planned = -1;
+	}
+	return c;
 }
 
 /* Read the cluster and plan against it, once. */
@@ -380,6 +437,37 @@ static int check_credentials(struct walk *w, struct vm_walk *v)
 	struct err e = ERR_INIT;
 	int ret = -1;
 
+	const char *cl = v->def && v->def->cluster ? v->def->cluster : NULL;
+	const char *q;
+
+	if (cl && strcmp(cl, CONFIG_DEFAULT_CLUSTER)) {
+		/* clusters: the VM's cluster's token, from its variable */
+		const struct proxmox_cfg *p = config_cluster(cfg, cl);
+
+		if (!p ||
+		    pve_conn_for_cluster(&conn, cfg->env, cl, p, &e) < 0) {
+			doctor_set(l, DOCTOR_FAILED, "%s",
+				   p ? e.msg.buf : "no such cluster");
+			doctor_fix(l, "set clusters.NAME.token_id and export "
+				      "PM_API_TOKEN_SECRET_NAME (NAME "
+				      "upper-cased, '-' as '_') where "
+				      "pve-gitops runs");
+			goto out;
+		}
+		doctor_set(l, DOCTOR_OK,
+			   "cluster %s: endpoint from clusters.%s.endpoint, "
+			   "%s %s (clusters.%s), its %s from %s_",
+			   cl, cl, conn.token_id ? "API token" : "user",
+			   conn.token_id ? conn.token_id : conn.user, cl,
+			   conn.token_id ? "secret" : "password",
+			   conn.token_id ? "PM_API_TOKEN_SECRET" : "PM_PASS");
+		for (q = cl; *q; q++)
+			strbuf_addch(&l->detail,
+				     *q == '-' ? '_'
+					       : toupper((unsigned char)*q));
+		strbuf_addstr(&l->detail, " (environment)");
+		goto vault;
+	}
 	if (pve_conn_from_env(&conn, cfg->env, cfg->proxmox.endpoint,
 			      cfg->proxmox.token_id, cfg->proxmox.user,
 			      &e) < 0) {
@@ -392,6 +480,7 @@ static int check_credentials(struct walk *w, struct vm_walk *v)
 	}
 	doctor_set(l, DOCTOR_OK, "%s", "");
 	pve_sources(&l->detail, &conn, cfg);
+vault:
 	if (v->vm->k3s) {
 		if (vault_client_init(&vc, cfg, NULL, &e) < 0) {
 			strbuf_addf(&l->detail, "; Vault: %s", e.msg.buf);
@@ -444,21 +533,42 @@ static int check_exists(struct walk *w, struct vm_walk *v)
 	struct doctor_link *l = link_of(v, DL_PROXMOX_VM);
 	const struct plan_item *it;
 	const struct actual_vm *a;
+	const struct repo_plan *rp = &w->rp;
+	const struct doctor_part *c = NULL;
+	struct strbuf on = STRBUF_INIT;
 
-	if (ensure_plan(w) < 0) {
-		doctor_set(l, DOCTOR_FAILED, "cannot read the cluster: %s",
-			   w->plan_err.msg.buf);
+	if (config_multi_cluster(w->cfg)) { /* the VM's own cluster */
+		c = ensure_part(w, v->def);
+		strbuf_addf(&on, " of cluster %s",
+			    c ? c->cfg.cluster : "(unknown)");
+	}
+	if (c ? c->planned < 0 : ensure_plan(w) < 0) {
+		if (c)
+			doctor_set(l, DOCTOR_FAILED,
+				   "cannot read cluster %s: %s", c->cfg.cluster,
+				   c->err.msg.buf);
+		else
+			doctor_set(l, DOCTOR_FAILED,
+				   "cannot read the cluster: %s",
+				   w->plan_err.msg.buf);
 		doctor_fix(l, "check the Proxmox endpoint and credentials (the "
 			      "token's permissions) and that the API answers: "
 			      "pvesh get /cluster/resources --type vm");
+		strbuf_release(&on);
 		return -1;
 	}
-	it = v->item = find_item(&w->rp.plan, v->vm->name);
-	a = v->have = it && it->have ? it->have
-				     : find_vm(&w->rp.cluster, v->vm->name);
-	if (it && a)
-		return doctor_set(l, DOCTOR_OK, "VM %d on %s", a->vmid,
-				  a->node ? a->node : "?");
+	if (c)
+		rp = &c->rp;
+	it = v->item = find_item(&rp->plan, v->vm->name);
+	a = v->have =
+		it && it->have ? it->have : find_vm(&rp->cluster, v->vm->name);
+	if (it && a) {
+		doctor_set(l, DOCTOR_OK, "VM %d on %s%s", a->vmid,
+			   a->node ? a->node : "?", on.buf);
+		strbuf_release(&on);
+		return 0;
+	}
+	strbuf_release(&on);
 	if (it && it->op == PLAN_BLOCKED) {
 		doctor_set(l, DOCTOR_FAILED,
 			   "no VM named %s in Proxmox, and apply cannot make "
@@ -1216,7 +1326,11 @@ int doctor_run(const struct config *cfg, const struct doctor_req *req,
 		const struct vmdef *d = &set->items[i];
 		struct strbuf base = STRBUF_INIT;
 
-		if (!d->name) /* a definition with no name: its file's */
+		if (cfg->only_cluster && config_multi_cluster(cfg) &&
+		    strcmp(d->cluster ? d->cluster : CONFIG_DEFAULT_CLUSTER,
+			   cfg->only_cluster))
+			continue; /* --cluster: another cluster's */
+		if (!d->name)	  /* a definition with no name: its file's */
 			strbuf_add(&base, base_of(d->file),
 				   strcspn(base_of(d->file), "."));
 		walk_one(&w, out, d->name ? d->name : base.buf);

@@ -58,6 +58,64 @@ static void run_release(struct inv_run *r)
 
 /* ---- what exists -------------------------------------------------------- */
 
+/* --cluster NAME: a definition of another cluster is left as it is. */
+static bool selected(const struct config *cfg, const struct vmdef *def)
+{
+	return !cfg->only_cluster || !config_multi_cluster(cfg) ||
+	       !strcmp(def->cluster ? def->cluster : CONFIG_DEFAULT_CLUSTER,
+		       cfg->only_cluster);
+}
+
+/* Several clusters: the definitions of the cluster named name (grouped
+ * by repo_plan_read: one run), *n of them. */
+static const struct vmdef *const *defs_of(const struct repo_plan *rp,
+					  const char *name, size_t *n)
+{
+	size_t i, first = 0;
+
+	*n = 0;
+	for (i = 0; i < rp->in.nr_defs; i++) {
+		const char *c = rp->defs[i]->cluster ? rp->defs[i]->cluster
+						     : CONFIG_DEFAULT_CLUSTER;
+
+		if (strcmp(c, name))
+			continue;
+		if (!*n)
+			first = i;
+		(*n)++;
+	}
+	return rp->defs + first;
+}
+
+/* Several clusters: each one's VMs from its own API (--cluster: its
+ * only). */
+static int read_vms_clusters(struct inv_run *r, struct err *e)
+{
+	const char *names[CONFIG_MAX_CLUSTERS];
+	size_t i, n,
+		k = config_cluster_names(r->cfg, names, CONFIG_MAX_CLUSTERS);
+	const struct vmdef *const *defs;
+	struct pve_client pc;
+	struct config one;
+	int ret = 0;
+
+	for (i = 0; i < k && ret == 0; i++) {
+		defs = defs_of(&r->rp, names[i], &n);
+		if (!n)
+			continue;
+		config_for_cluster(&one, r->cfg, names[i]);
+		if (pve_client_open(&pc, &one, e) < 0) {
+			err_prefix(e, "cluster %s", names[i]);
+			return -1;
+		}
+		ret = inv_vms_from_proxmox(&r->vms, &pc, &one, defs, n, e);
+		if (ret < 0)
+			err_prefix(e, "cluster %s", names[i]);
+		pve_client_release(&pc);
+	}
+	return ret;
+}
+
 static int read_vms(struct inv_run *r, bool live, struct err *e)
 {
 	const struct vmdef *const *defs = r->rp.defs;
@@ -67,6 +125,8 @@ static int read_vms(struct inv_run *r, bool live, struct err *e)
 
 	if (!live)
 		return inv_vms_from_outputs(&r->vms, r->cfg, defs, n, e);
+	if (config_multi_cluster(r->cfg))
+		return read_vms_clusters(r, e);
 	if (pve_client_open(&pc, r->cfg, e) < 0)
 		return -1;
 	ret = inv_vms_from_proxmox(&r->vms, &pc, r->cfg, defs, n, e);
@@ -133,12 +193,70 @@ static int no_address(const struct inv_run *r, const struct strvec *missing,
  * one (no inventory line yet) waited for up to dhcp.wait_seconds, and an
  * error when it never reports one; one already listed asked once.
  */
+/* The DHCP VMs of vms whose cluster is cluster (NULL: all) asked
+ * through cfg's client; an unreachable API is each one's agent error. */
+static void agent_wait_on(struct inv_vms *vms, const struct config *cfg,
+			  const struct strmap *known, struct strvec *missing)
+{
+	struct pve_client pc;
+	struct err ce = ERR_INIT;
+	size_t i;
+
+	if (pve_client_open(&pc, cfg, &ce) < 0) {
+		for (i = 0; i < vms->nr; i++)
+			if (!vms->v[i].ip && inv_vm_agent_dhcp(&vms->v[i])) {
+				free(vms->v[i].agent_error);
+				vms->v[i].agent_error = xstrdup(ce.msg.buf);
+			}
+		inv_vms_agent_wait(vms, NULL, known, 0, missing);
+	} else {
+		inv_vms_agent_wait(vms, &pc, known,
+				   (unsigned)cfg->dhcp.wait_seconds, missing);
+		pve_client_release(&pc);
+	}
+	err_release(&ce);
+}
+
+/* Several clusters: each cluster's VMs asked through its own client (a
+ * view of shallow copies, copied back). */
+static void agent_wait_clusters(struct inv_run *r, const struct strmap *known,
+				struct strvec *missing)
+{
+	const char *names[CONFIG_MAX_CLUSTERS];
+	size_t c, i,
+		k = config_cluster_names(r->cfg, names, CONFIG_MAX_CLUSTERS);
+	struct inv_vms part;
+	size_t *at = xcalloc(r->vms.nr + 1, sizeof(*at));
+	struct config one;
+
+	for (c = 0; c < k; c++) {
+		inv_vms_init(&part);
+		part.v = xcalloc(r->vms.nr + 1, sizeof(*part.v));
+		for (i = 0; i < r->vms.nr; i++)
+			if (!strcmp(r->vms.v[i].def->cluster
+					    ? r->vms.v[i].def->cluster
+					    : CONFIG_DEFAULT_CLUSTER,
+				    names[c])) {
+				at[part.nr] = i;
+				part.v[part.nr++] = r->vms.v[i];
+			}
+		config_for_cluster(&one, r->cfg, names[c]);
+		if (part.nr)
+			agent_wait_on(&part, &one, known, missing);
+		for (i = 0; i < part.nr; i++)
+			r->vms.v[at[i]] = part.v[i];
+		for (i = 0; i < part.warnings.nr; i++)
+			strvec_push(&r->vms.warnings, part.warnings.v[i]);
+		free(part.v);
+		strvec_clear(&part.warnings);
+	}
+	free(at);
+}
+
 static int agent_addresses(struct inv_run *r, struct err *e)
 {
 	struct strmap known = STRMAP_INIT;
 	struct strvec missing = STRVEC_INIT;
-	struct pve_client pc;
-	struct err ce = ERR_INIT;
 	size_t i;
 	int ret = 0;
 
@@ -149,23 +267,12 @@ static int agent_addresses(struct inv_run *r, struct err *e)
 		return 0;
 	if (inventory_names(r->cfg, &known, e) < 0)
 		return -1;
-	if (pve_client_open(&pc, r->cfg, &ce) < 0) {
-		for (i = 0; i < r->vms.nr; i++)
-			if (!r->vms.v[i].ip &&
-			    inv_vm_agent_dhcp(&r->vms.v[i])) {
-				free(r->vms.v[i].agent_error);
-				r->vms.v[i].agent_error = xstrdup(ce.msg.buf);
-			}
-		inv_vms_agent_wait(&r->vms, NULL, &known, 0, &missing);
-	} else {
-		inv_vms_agent_wait(&r->vms, &pc, &known,
-				   (unsigned)r->cfg->dhcp.wait_seconds,
-				   &missing);
-		pve_client_release(&pc);
-	}
+	if (config_multi_cluster(r->cfg))
+		agent_wait_clusters(r, &known, &missing);
+	else
+		agent_wait_on(&r->vms, r->cfg, &known, &missing);
 	if (missing.nr)
 		ret = no_address(r, &missing, e);
-	err_release(&ce);
 	strvec_clear(&missing);
 	strmap_release(&known);
 	return ret;
@@ -209,11 +316,16 @@ static int load(struct inv_run *r, bool live, bool quiet, bool agent,
 	for (i = 0; i < r->vms.nr; i++) {
 		const struct inv_vm *v = &r->vms.v[i];
 
+		if (!selected(cfg, v->def))
+			continue;
 		inv_want_add(&r->want, &r->rules, v->def->name, v->ip, v->user,
 			     (unsigned)cfg->ssh.port, &v->def->ansible_groups);
 	}
 	for (i = 0; i < r->rp.keep.nr; i++)
 		inv_want_keep(&r->want, r->rp.keep.v[i]);
+	for (i = 0; i < r->rp.in.nr_defs; i++) /* --cluster: another's */
+		if (!selected(cfg, r->rp.defs[i]))
+			inv_want_keep(&r->want, r->rp.defs[i]->name);
 	if (r->req && r->req->rebased)
 		keep_unknown(r);
 	return 0;
@@ -341,7 +453,7 @@ static int plan_host_vars(struct inv_run *r, struct err *e)
 				    " from %s; `pve-gitops inventory` "
 				    "rewrites it.\n",
 				    v->def->file);
-			vars = inv_host_vars(v);
+			vars = inv_host_vars(v, config_multi_cluster(r->cfg));
 			yemit(&f->new, vars);
 			json_decref(vars);
 		}
@@ -514,7 +626,7 @@ int inventory_dynamic(const struct config *cfg, bool live, const char *host,
 		goto out;
 	vars = xcalloc(r.vms.nr + 1, sizeof(*vars));
 	for (i = 0; i < r.vms.nr; i++)
-		vars[i] = inv_host_vars(&r.vms.v[i]);
+		vars[i] = inv_host_vars(&r.vms.v[i], config_multi_cluster(cfg));
 	if (!host) {
 		dyninv_encode_list(out, &r.want, vars);
 	} else if (strmap_get(&r.want.by_name, host, &i) &&

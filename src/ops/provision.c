@@ -255,6 +255,10 @@ struct prep_worker {
 	struct prep *sh;
 	struct pve_client pc;
 	bool have_pc;
+	/* clusters: a client is wanted, and the cluster pc talks to (NULL:
+	 * none yet); each host's is opened for it when it differs */
+	bool want_pc;
+	const char *pc_cluster;
 };
 
 static void emit_msg(const struct prov *p, enum host_msg_kind kind,
@@ -1027,6 +1031,27 @@ static void job_done(struct host_job *j)
 	pthread_mutex_unlock(&sh->mu);
 }
 
+/* clusters: the worker's client talks to the cluster of vm (its own
+ * secret, never another cluster's); one that cannot be opened leaves the
+ * host to ssh-keyscan. */
+static void use_cluster_of(struct prep_worker *w, const struct inv_vm *vm)
+{
+	const struct config *cfg = w->sh->p->cfg;
+	const char *name = vm && vm->def->cluster ? vm->def->cluster
+						  : CONFIG_DEFAULT_CLUSTER;
+	struct config one;
+	struct err ce = ERR_INIT;
+
+	if (!w->want_pc || (w->pc_cluster && !strcmp(w->pc_cluster, name)))
+		return;
+	if (w->have_pc)
+		pve_client_release(&w->pc);
+	config_for_cluster(&one, cfg, name);
+	w->pc_cluster = one.cluster;
+	w->have_pc = pve_client_open(&w->pc, &one, &ce) == 0;
+	err_release(&ce);
+}
+
 static void *prep_work(void *arg)
 {
 	struct prep_worker *w = arg;
@@ -1041,6 +1066,7 @@ static void *prep_work(void *arg)
 		pthread_mutex_unlock(&sh->mu);
 		if (!j)
 			return NULL;
+		use_cluster_of(w, sh->p->vm_of[j->i]);
 		j->ret = prepare_host(j, w->have_pc ? &w->pc : NULL, &j->e);
 		job_done(j);
 	}
@@ -1056,7 +1082,9 @@ static void open_clients(struct prep *sh, struct prep_worker *w, unsigned n)
 	for (i = 0; i < p->res->nr && p->wait == PROVISION_WAIT_SSH; i++)
 		if (p->vm_of[i] && p->vm_of[i]->def->agent == 1)
 			want = true;
-	for (i = 0; want && i < n; i++) {
+	for (i = 0; want && config_multi_cluster(p->cfg) && i < n; i++)
+		w[i].want_pc = true; /* opened per host's cluster */
+	for (i = 0; want && !config_multi_cluster(p->cfg) && i < n; i++) {
 		struct err ce = ERR_INIT;
 
 		w[i].have_pc = pve_client_open(&w[i].pc, p->cfg, &ce) == 0;

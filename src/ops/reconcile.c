@@ -10,6 +10,7 @@
 #include "ops/reconcile.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 /* One apply run: the request as it stands after a saved plan is read. */
@@ -35,6 +37,20 @@ struct run {
 	bool refresh, auto_approve, saved;
 	struct savedplan sp;
 	FILE *text; /* the plan and progress: stdout, stderr with --json */
+	bool part;  /* one cluster of several: the caller sums up */
+};
+
+/* One cluster of several: its config copy, slice, client and plan. */
+struct reconcile_part {
+	const char *name; /* borrowed from the config */
+	struct config cfg;
+	struct reconcile_result out; /* out.rp: the cluster's slice */
+	struct run r;
+	struct err e;
+	bool down;
+	char *why; /* down: "cluster NAME (ENDPOINT) cannot be reached: ..." */
+	int ret;   /* apply */
+	pthread_t th;
 };
 
 void reconcile_result_init(struct reconcile_result *r)
@@ -46,6 +62,24 @@ void reconcile_result_init(struct reconcile_result *r)
 
 void reconcile_result_release(struct reconcile_result *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nr_parts; i++) {
+		struct reconcile_part *c = &r->parts[i];
+
+		reconcile_result_release(&c->out);
+		pve_client_release(&c->r.pc);
+		err_release(&c->e);
+		free(c->why);
+	}
+	free(r->parts);
+	r->parts = NULL;
+	r->nr_parts = 0;
+	free(r->view.items);
+	free(r->view.orphans);
+	memset(&r->view, 0, sizeof(r->view));
+	free(r->partial);
+	r->partial = NULL;
 	strvec_clear(&r->failures);
 	repo_plan_release(&r->rp);
 	r->plan = NULL;
@@ -62,10 +96,10 @@ static void count_plan(struct reconcile_result *out)
 	out->blocked = out->plan->blocked;
 }
 
-static int save_plan(const char *file, const struct repo_plan *rp,
-		     struct err *e)
+static int save_plan(const char *file, const struct plan *p,
+		     const struct plan_input *in, struct err *e)
 {
-	char *text = savedplan_encode(&rp->plan, &rp->in);
+	char *text = savedplan_encode(p, in);
 	int ret = file_write_atomic(file, text, strlen(text), 0600, e);
 
 	free(text);
@@ -88,7 +122,8 @@ static int run_plan(const struct config *cfg, const struct reconcile_req *req,
 	    repo_plan_build(&out->rp, &pc, req->refresh, e) < 0)
 		goto out;
 	count_plan(out);
-	if (req->plan_file && save_plan(req->plan_file, &out->rp, e) < 0)
+	if (req->plan_file &&
+	    save_plan(req->plan_file, &out->rp.plan, &out->rp.in, e) < 0)
 		goto out;
 	out->saved = req->plan_file != NULL;
 	out->api_calls = pc.calls;
@@ -188,6 +223,8 @@ static void print_summary(const struct reconcile_result *t,
 		      (int)t->created, "changed", (int)t->updated, "destroyed",
 		      (int)t->destroyed, "failed", (int)t->failed, "blocked",
 		      (int)t->plan->blocked, "errors", errs);
+	if (t->partial) /* several clusters: those not reached */
+		json_object_set_new(o, "partial", json_string(t->partial));
 	s = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	if (s)
 		printf("%s\n", s);
@@ -352,13 +389,22 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 	const struct plan *p = &out->rp.plan;
 	size_t i;
 
+	out->failed = res->failed;
+	if (r->part) { /* one cluster of several: the caller sums up */
+		for (i = 0; i < res->errors.nr; i++)
+			strvec_push(&out->failures, res->errors.v[i]);
+		cluster_release(&out->rp.cluster);
+		return cluster_read_vms(&out->rp.cluster, &r->pc, e) < 0 ||
+				       repo_plan_record_pools(&out->rp, e) < 0
+			       ? -1
+			       : 0;
+	}
 	report_info(r->text,
 		    "\nApply %s! Resources: %zu added, %zu changed, %zu "
 		    "destroyed%s.\n",
 		    res->failed ? "incomplete" : "complete", out->created,
 		    out->updated, out->destroyed,
 		    res->failed ? ", some failed" : "");
-	out->failed = res->failed;
 	if (r->cfg->json)
 		print_summary(out, &res->errors);
 	/* the errors after the summary: the last lines a reader sees */
@@ -482,7 +528,8 @@ static int apply_work(struct run *r, struct err *e)
 	struct pve_conn conn = r->pc.conn;
 	int ret;
 
-	report_info(r->text, "\n");
+	if (!r->part) /* several clusters: apply_parts said it once */
+		report_info(r->text, "\n");
 	fflush(r->text);
 	ao.parallel = r->req->parallel ? r->req->parallel
 				       : (unsigned)r->cfg->proxmox.parallel;
@@ -540,9 +587,494 @@ out:
 	return ret;
 }
 
+/* --- several clusters (clusters:) --- */
+
+/* The items and orphans of every part together, each named by its
+ * cluster; the parts keep owning them. */
+static void build_view(struct reconcile_result *out)
+{
+	struct plan *v = &out->view;
+	size_t i, j;
+
+	free(v->items);
+	free(v->orphans);
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < out->nr_parts; i++) {
+		struct plan *p = &out->parts[i].out.rp.plan;
+
+		for (j = 0; j < p->nr; j++) {
+			p->items[j].cluster = out->parts[i].name;
+			ALLOC_GROW(v->items, v->nr + 1, v->alloc);
+			v->items[v->nr++] = p->items[j];
+		}
+		for (j = 0; j < p->nr_orphans; j++) {
+			p->orphans[j].cluster = out->parts[i].name;
+			ALLOC_GROW(v->orphans, v->nr_orphans + 1,
+				   v->alloc_orphans);
+			v->orphans[v->nr_orphans++] = p->orphans[j];
+		}
+		v->add += p->add;
+		v->change += p->change;
+		v->destroy += p->destroy;
+		v->blocked += p->blocked;
+		v->pending += p->pending;
+		v->adoptable += p->adoptable;
+	}
+	v->by_cluster = out->nr_parts > 1;
+	v->partial = out->partial;
+	out->plan = v;
+	out->unchanged = 0;
+	for (i = 0; i < v->nr; i++)
+		out->unchanged += v->items[i].op == PLAN_NOOP;
+	out->blocked = v->blocked;
+}
+
+static void *part_plan(void *arg)
+{
+	struct reconcile_part *c = arg;
+
+	if (pve_client_open(&c->r.pc, &c->cfg, &c->e) < 0 ||
+	    repo_plan_build(&c->out.rp, &c->r.pc, c->r.refresh, &c->e) < 0)
+		c->down = true;
+	return NULL;
+}
+
+/* A cluster that could not be read: each of its definitions blocked with
+ * the reason, nothing else planned for it. */
+static void block_part(struct reconcile_part *c)
+{
+	struct repo_plan *rp = &c->out.rp;
+	struct strbuf shown = STRBUF_INIT, why = STRBUF_INIT;
+	const char *ep = c->r.pc.conn.endpoint ? c->r.pc.conn.endpoint
+					       : c->cfg.proxmox.endpoint;
+	size_t i;
+
+	if (ep)
+		url_redacted(&shown, ep);
+	else
+		strbuf_addstr(&shown, "no endpoint");
+	strbuf_addf(&why, "cluster %s (%s) cannot be reached: %s", c->name,
+		    shown.buf, c->e.msg.len ? c->e.msg.buf : "no answer");
+	c->why = strbuf_detach(&why, NULL);
+	plan_release(&rp->plan);
+	cluster_release(&rp->cluster);
+	for (i = 0; i < rp->in.nr_defs; i++) {
+		struct plan_item *it;
+
+		ALLOC_GROW(rp->plan.items, rp->plan.nr + 1, rp->plan.alloc);
+		it = &rp->plan.items[rp->plan.nr++];
+		memset(it, 0, sizeof(*it));
+		it->op = PLAN_BLOCKED;
+		it->name = xstrdup(rp->defs[i]->name);
+		it->node = xstrdup(rp->defs[i]->target_node);
+		it->vmid = (int)rp->defs[i]->vmid;
+		it->def = rp->defs[i];
+		it->want = &rp->wants[i];
+		it->reason = xstrdup(c->why);
+		rp->plan.blocked++;
+	}
+	strbuf_release(&shown);
+}
+
+/* A managed VM of this name on another cluster that was read. */
+static const struct actual_vm *elsewhere(const struct reconcile_result *out,
+					 size_t self, const char *name,
+					 const char **cluster)
+{
+	size_t i, j;
+
+	for (i = 0; i < out->nr_parts; i++) {
+		const struct cluster *cl = &out->parts[i].out.rp.cluster;
+
+		if (i == self || out->parts[i].down)
+			continue;
+		for (j = 0; j < cl->nr; j++)
+			if (cl->vms[j].name && !strcmp(cl->vms[j].name, name) &&
+			    actual_is_managed(&cl->vms[j])) {
+				*cluster = out->parts[i].name;
+				return &cl->vms[j];
+			}
+	}
+	return NULL;
+}
+
+/* A definition whose VM is on another cluster: a VM cannot move between
+ * clusters, the create is blocked with the way out. */
+static void block_moves(struct reconcile_result *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < out->nr_parts; i++) {
+		struct plan *p = &out->parts[i].out.rp.plan;
+
+		for (j = 0; !out->parts[i].down && j < p->nr; j++) {
+			struct plan_item *it = &p->items[j];
+			const struct actual_vm *a;
+			const char *there = NULL;
+
+			if (it->op != PLAN_CREATE ||
+			    !(a = elsewhere(out, i, it->name, &there)))
+				continue;
+			strbuf_reset(&sb);
+			strbuf_addf(&sb,
+				    "the VM is on cluster %s (vmid %d), and a "
+				    "VM cannot move between clusters: set "
+				    "cluster: %s back, or remove the "
+				    "definition and apply with --prune (it "
+				    "destroys the VM there), then define it "
+				    "on %s",
+				    there, a->vmid, there, out->parts[i].name);
+			free(it->reason);
+			it->reason = strbuf_detach(&sb, NULL);
+			it->op = PLAN_BLOCKED;
+			p->add--;
+			p->blocked++;
+		}
+	}
+	strbuf_release(&sb);
+}
+
+/* "east (https://...)": the clusters that could not be reached. */
+static void note_partial(struct reconcile_result *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < out->nr_parts; i++)
+		if (out->parts[i].down)
+			strbuf_addf(&sb, "%s%s", sb.len ? ", " : "",
+				    out->parts[i].name);
+	free(out->partial);
+	out->partial = sb.len ? strbuf_detach(&sb, NULL) : NULL;
+	strbuf_release(&sb);
+}
+
+/*
+ * Read every definition once, then each cluster (its own thread and
+ * client) and plan its slice; a cluster that cannot be read blocks its
+ * VMs. prune, adopt and refresh as the run says.
+ */
+static int plan_parts(const struct config *cfg, const struct reconcile_req *req,
+		      struct reconcile_result *out, bool prune, bool adopt,
+		      bool refresh, struct err *e)
+{
+	const char *names[CONFIG_MAX_CLUSTERS];
+	size_t i, n = config_cluster_names(cfg, names, CONFIG_MAX_CLUSTERS);
+
+	if (!n)
+		return err_setk(e, ERR_INVALID, EXIT_INVALID,
+				"--cluster: no cluster '%s' in the config",
+				cfg->only_cluster);
+	out->rp.in.prune = prune;
+	out->rp.in.adopt = adopt;
+	out->rp.in.refresh = refresh;
+	out->parts = xcalloc(n, sizeof(*out->parts));
+	out->nr_parts = n;
+	for (i = 0; i < n; i++) {
+		struct reconcile_part *c = &out->parts[i];
+
+		config_for_cluster(&c->cfg, cfg, names[i]);
+		c->name = c->cfg.cluster;
+		c->e = (struct err)ERR_INIT;
+		reconcile_result_init(&c->out);
+		repo_plan_slice(&c->out.rp, &out->rp, &c->cfg);
+		c->r.cfg = &c->cfg;
+		c->r.req = req;
+		c->r.out = &c->out;
+		c->r.refresh = refresh;
+		c->r.part = true;
+		c->r.text = cfg->json ? stderr : stdout;
+	}
+	for (i = 0; i < n; i++)
+		if (pthread_create(&out->parts[i].th, NULL, part_plan,
+				   &out->parts[i]))
+			part_plan(&out->parts[i]); /* no thread: here */
+		else
+			out->parts[i].ret = 1; /* joined below */
+	for (i = 0; i < n; i++) {
+		if (out->parts[i].ret == 1)
+			pthread_join(out->parts[i].th, NULL);
+		out->parts[i].ret = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (out->parts[i].down)
+			block_part(&out->parts[i]);
+		out->api_calls += out->parts[i].r.pc.calls;
+	}
+	block_moves(out);
+	note_partial(out);
+	build_view(out);
+	return 0;
+}
+
+static int partial_error(const struct reconcile_result *out, bool applied,
+			 struct err *e)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < out->nr_parts; i++)
+		n += out->parts[i].down ? out->parts[i].out.rp.in.nr_defs : 0;
+	for (i = 0; i < out->nr_parts; i++)
+		if (out->parts[i].down)
+			report_error("%s", out->parts[i].why);
+	return err_set(e, EXIT_FAIL,
+		       "partial run: cluster %s could not be reached; its %zu "
+		       "VM%s blocked, the other clusters' were %s",
+		       out->partial, n, n == 1 ? " is" : "s are",
+		       applied ? "applied" : "planned");
+}
+
+static int run_plan_multi(const struct config *cfg,
+			  const struct reconcile_req *req,
+			  struct reconcile_result *out, struct err *e)
+{
+	if (repo_plan_read(&out->rp, cfg, e) < 0 ||
+	    plan_parts(cfg, req, out, req->prune || cfg->prune, req->adopt,
+		       req->refresh, e) < 0)
+		return -1;
+	if (req->plan_file &&
+	    save_plan(req->plan_file, &out->view, &out->rp.in, e) < 0)
+		return -1;
+	out->saved = req->plan_file != NULL;
+	if (out->partial)
+		return partial_error(out, false, e);
+	return 0;
+}
+
+/* --target among several clusters: found in one of them. */
+static int restrict_parts(struct reconcile_result *out, const char *name,
+			  struct err *e)
+{
+	size_t i, found = 0;
+
+	for (i = 0; i < out->nr_parts; i++) {
+		struct err pe = ERR_INIT;
+
+		found +=
+			restrict_to(&out->parts[i].out.rp.plan, name, &pe) == 0;
+		err_release(&pe);
+	}
+	build_view(out);
+	if (!found)
+		return err_setk(e, ERR_INVALID, EXIT_INVALID,
+				"--target: no definition or managed VM is "
+				"named '%s'",
+				name);
+	return 0;
+}
+
+static void *part_apply(void *arg)
+{
+	struct reconcile_part *c = arg;
+	const struct plan *p = &c->out.rp.plan;
+
+	if (!c->down && (p->add || p->change || p->destroy))
+		c->ret = apply_work(&c->r, &c->e);
+	return NULL;
+}
+
+/* Every cluster's work at once, one thread each (each with its parallel
+ * and per_node_limit); the totals and the failures gathered. */
+static void work_parts(struct reconcile_result *out, struct strvec *errors)
+{
+	bool *joined = xcalloc(out->nr_parts, sizeof(*joined));
+	size_t i, j;
+
+	for (i = 0; i < out->nr_parts; i++) {
+		out->parts[i].r.auto_approve = true;
+		joined[i] = pthread_create(&out->parts[i].th, NULL, part_apply,
+					   &out->parts[i]) == 0;
+		if (!joined[i])
+			part_apply(&out->parts[i]);
+	}
+	for (i = 0; i < out->nr_parts; i++) {
+		struct reconcile_part *c = &out->parts[i];
+
+		if (joined[i])
+			pthread_join(c->th, NULL);
+		out->created += c->out.created;
+		out->updated += c->out.updated;
+		out->destroyed += c->out.destroyed;
+		out->failed += c->out.failed;
+		for (j = 0; j < c->out.failures.nr; j++)
+			strvec_push(errors, c->out.failures.v[j]);
+		/* not a VM's failure (the outputs' read, a pool): said too */
+		if (c->ret < 0 && !c->out.failed)
+			strvec_pushf(errors, "cluster %s: %s", c->name,
+				     c->e.msg.buf);
+	}
+	free(joined);
+	build_view(out);
+}
+
+/* The clusters' work, then one summary, the outputs and the verdict. */
+static int apply_parts(struct run *top, struct err *e)
+{
+	struct reconcile_result *out = top->out;
+	const struct repo_plan **parts = xcalloc(out->nr_parts, sizeof(*parts));
+	bool *down = xcalloc(out->nr_parts, sizeof(*down));
+	struct strvec errors = STRVEC_INIT;
+	size_t i;
+	int ret = 0;
+
+	report_info(top->text, "\n");
+	fflush(top->text);
+	work_parts(out, &errors);
+	report_info(top->text,
+		    "\nApply %s! Resources: %zu added, %zu changed, %zu "
+		    "destroyed%s.\n",
+		    out->failed || out->partial ? "incomplete" : "complete",
+		    out->created, out->updated, out->destroyed,
+		    out->failed ? ", some failed" : "");
+	if (out->partial)
+		report_info(top->text,
+			    "Partial: cluster %s could not be reached; its VMs "
+			    "were left alone.\n",
+			    out->partial);
+	if (top->cfg->json)
+		print_summary(out, &errors);
+	fflush(top->text);
+	fflush(stdout);
+	for (i = 0; i < errors.nr; i++) {
+		report_error("%s", errors.v[i]);
+		strvec_push(&out->failures, errors.v[i]);
+	}
+	for (i = 0; i < out->nr_parts; i++) {
+		parts[i] = &out->parts[i].out.rp;
+		down[i] = out->parts[i].down;
+	}
+	if (repo_plan_write_outputs_of(&out->rp, parts, down, out->nr_parts,
+				       top->cfg, e) < 0)
+		ret = -1;
+	else if (out->failed || errors.nr)
+		ret = err_set(e, EXIT_FAIL,
+			      "%zu VM%s failed; the next apply resumes%s%s%s",
+			      out->failed, out->failed == 1 ? "" : "s",
+			      out->partial ? " (partial run: cluster " : "",
+			      out->partial ? out->partial : "",
+			      out->partial ? " could not be reached)" : "");
+	else if (out->partial)
+		ret = partial_error(out, true, e);
+	else if (out->view.blocked) {
+		reconcile_report_blocked(&out->view);
+		ret = err_set(e, EXIT_FAIL,
+			      "%u VM%s blocked; see the plan above",
+			      out->view.blocked,
+			      out->view.blocked == 1 ? " is" : "s are");
+	}
+	strvec_clear(&errors);
+	free(down);
+	free(parts);
+	return ret;
+}
+
+static int apply_nothing_multi(struct run *top, struct err *e)
+{
+	struct reconcile_result *out = top->out;
+	const struct repo_plan **parts = xcalloc(out->nr_parts, sizeof(*parts));
+	bool *down = xcalloc(out->nr_parts, sizeof(*down));
+	size_t i;
+	int ret = 0;
+
+	if (top->cfg->json)
+		print_summary(out, NULL);
+	for (i = 0; i < out->nr_parts && ret == 0; i++) {
+		parts[i] = &out->parts[i].out.rp;
+		down[i] = out->parts[i].down;
+		if (!down[i] &&
+		    (repo_plan_confirm_pools(&out->parts[i].out.rp, e) < 0 ||
+		     repo_plan_record_pools(&out->parts[i].out.rp, e) < 0))
+			ret = -1;
+	}
+	if (ret == 0 &&
+	    repo_plan_write_outputs_of(&out->rp, parts, down, out->nr_parts,
+				       top->cfg, e) < 0)
+		ret = -1;
+	if (ret == 0 && out->partial)
+		ret = partial_error(out, true, e);
+	else if (ret == 0 && out->view.blocked) {
+		reconcile_report_blocked(&out->view);
+		ret = err_set(e, EXIT_FAIL, "%u VM%s blocked; see above",
+			      out->view.blocked,
+			      out->view.blocked == 1 ? " is" : "s are");
+	}
+	free(down);
+	free(parts);
+	return ret;
+}
+
+static int run_apply_multi(const struct config *cfg,
+			   const struct reconcile_req *req,
+			   struct reconcile_result *out, struct err *e)
+{
+	struct run r;
+	char fp[17];
+	size_t i;
+	int ret = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.req = req;
+	r.out = out;
+	r.text = cfg->json ? stderr : stdout;
+	r.auto_approve = req->auto_approve;
+	if (req->plan_file && load_saved(&r, e) < 0)
+		return -1;
+	r.refresh = r.saved ? r.sp.refresh : req->refresh;
+	if (repo_plan_read(&out->rp, cfg, e) < 0 ||
+	    repo_plan_check_outputs(cfg, e) < 0 ||
+	    plan_parts(cfg, req, out,
+		       r.saved ? r.sp.prune : req->prune || cfg->prune,
+		       r.saved ? r.sp.adopt : req->adopt, r.refresh, e) < 0)
+		goto out;
+	if (req->target && restrict_parts(out, req->target, e) < 0)
+		goto out;
+	if (r.saved) {
+		savedplan_fingerprint(&out->view, &out->rp.in, fp);
+		if (strcmp(fp, r.sp.fingerprint)) {
+			print_plan(r.text, &out->view, false);
+			ret = err_set(e, EXIT_FAIL,
+				      "the saved plan %s is stale: a cluster "
+				      "or the definitions changed since it "
+				      "was made, and the plan is now the one "
+				      "above; run plan again",
+				      req->plan_file);
+			goto out;
+		}
+		r.auto_approve = true;
+	}
+	for (i = 0; !r.saved && i < out->nr_parts; i++)
+		if (!out->parts[i].down &&
+		    wait_busy(&out->parts[i].r, &out->parts[i].e) < 0) {
+			ret = err_set(e, EXIT_FAIL, "cluster %s: %s",
+				      out->parts[i].name,
+				      out->parts[i].e.msg.buf);
+			goto out;
+		}
+	build_view(out);
+	print_plan(r.text, &out->view, !r.auto_approve && isatty(STDIN_FILENO));
+	if (!out->view.add && !out->view.change && !out->view.destroy) {
+		ret = apply_nothing_multi(&r, e);
+		goto out;
+	}
+	if (check_secrets(&out->view, cfg->env, e) < 0 ||
+	    (!r.auto_approve && confirm(e) < 0))
+		goto out;
+	ret = apply_parts(&r, e);
+out:
+	out->api_calls = 0;
+	for (i = 0; i < out->nr_parts; i++)
+		out->api_calls += out->parts[i].r.pc.calls;
+	return ret;
+}
+
 int reconcile_run(const struct config *cfg, const struct reconcile_req *req,
 		  struct reconcile_result *out, struct err *e)
 {
+	if (config_multi_cluster(cfg))
+		return req->apply ? run_apply_multi(cfg, req, out, e)
+				  : run_plan_multi(cfg, req, out, e);
 	return req->apply ? run_apply(cfg, req, out, e)
 			  : run_plan(cfg, req, out, e);
 }

@@ -46,6 +46,8 @@ struct reconcile_req {
 	unsigned parallel;  /* workers; 0: cfg->proxmox.parallel */
 };
 
+struct reconcile_part; /* one cluster's share (reconcile.c) */
+
 struct reconcile_result {
 	size_t created, updated, destroyed, unchanged, blocked, failed;
 	struct strvec failures;	 /* one message per failed VM */
@@ -53,6 +55,13 @@ struct reconcile_result {
 	const struct plan *plan; /* &rp.plan once planned, else NULL */
 	unsigned long api_calls; /* HTTP requests sent */
 	bool saved;		 /* plan: written to req->plan_file */
+	/* several clusters (clusters:): rp holds every definition, each
+	 * part one cluster's slice, its client and plan; plan is then view,
+	 * the parts' items together, grouped by cluster */
+	struct reconcile_part *parts;
+	size_t nr_parts;
+	struct plan view;
+	char *partial; /* the clusters that could not be reached, or NULL */
 };
 
 /* With -q the plan is not shown: what it blocks, as errors ("NAME:
@@ -68,6 +77,12 @@ void reconcile_result_release(struct reconcile_result *r);
  * -1 with e set: EXIT_INVALID for bad definitions or options (nothing was
  * sent), EXIT_FAIL when VMs failed or were blocked (out says which). out
  * must be initialised; it is filled as far as the run got.
+ *
+ * With clusters: every cluster (or --cluster's one) is read at once, one
+ * thread each, with its own client; a cluster that cannot be reached
+ * blocks its own VMs only ("cluster NAME (ENDPOINT) cannot be reached:
+ * ..."), the others are planned and applied, and the result is EXIT_FAIL
+ * with out->partial set: plan still fills out->plan.
  */
 int reconcile_run(const struct config *cfg, const struct reconcile_req *req,
 		  struct reconcile_result *out, struct err *e);

@@ -133,7 +133,17 @@ int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 		goto out;
 	vmset_check(&rp->set, &dl);
 	config_check_ip_pools(cfg, rp->set.items, rp->set.nr, &dl);
+	config_check_clusters(cfg, rp->set.items, rp->set.nr, &dl);
 	vmset_sort(&rp->set);
+	if (config_multi_cluster(cfg)) { /* each cluster's a slice */
+		const char *order[CONFIG_MAX_CLUSTERS];
+		struct config all = *cfg;
+
+		all.only_cluster = NULL;
+		vmset_group_by_cluster(
+			&rp->set, order,
+			config_cluster_names(&all, order, CONFIG_MAX_CLUSTERS));
+	}
 	diag_list_sort(&dl);
 	report_diags(cfg, &dl, false);
 	if (dl.errors) {
@@ -166,8 +176,57 @@ void repo_plan_release(struct repo_plan *rp)
 	rp->defs = NULL;
 	strvec_clear(&rp->keep);
 	ippool_run_release(&rp->pools);
+	if (rp->borrowed) {
+		memset(&rp->set, 0, sizeof(rp->set));
+		return;
+	}
 	repo_load_release(&rp->rl);
 	vmset_release(&rp->set);
+}
+
+static bool of_cluster(const struct vmdef *def, const char *cluster)
+{
+	return !strcmp(def->cluster ? def->cluster : CONFIG_DEFAULT_CLUSTER,
+		       cluster);
+}
+
+void repo_plan_slice(struct repo_plan *sub, const struct repo_plan *all,
+		     const struct config *cfg)
+{
+	size_t i, first = all->set.nr, n = 0;
+
+	repo_plan_init(sub);
+	sub->cfg = cfg;
+	sub->borrowed = true;
+	ippool_run_init(&sub->pools, cfg);
+	for (i = 0; i < all->set.nr; i++) {
+		if (!of_cluster(&all->set.items[i], cfg->cluster)) {
+			/* another cluster's VM is not "gone" from this one */
+			strvec_push(&sub->keep, all->set.items[i].name);
+			continue;
+		}
+		if (first == all->set.nr)
+			first = i;
+		n++;
+	}
+	for (i = 0; i < all->keep.nr; i++)
+		strvec_push(&sub->keep, all->keep.v[i]);
+	/* grouped by repo_plan_read: one run of the set */
+	sub->set.items = all->set.items + (n ? first : 0);
+	sub->set.focus = all->set.focus + (n ? first : 0);
+	sub->set.nr = n;
+	sub->defs = xcalloc(n + 1, sizeof(*sub->defs));
+	sub->wants = xcalloc(n + 1, sizeof(*sub->wants));
+	for (i = 0; i < n; i++) {
+		sub->defs[i] = &sub->set.items[i];
+		desired_build(&sub->wants[i], &sub->set.items[i]);
+	}
+	sub->in = all->in;
+	sub->in.defs = sub->defs;
+	sub->in.wants = sub->wants;
+	sub->in.nr_defs = n;
+	sub->in.keep_names = &sub->keep;
+	sub->in.facts = NULL;
 }
 
 static int read_configs(struct repo_plan *rp, struct pve_client *pc,
@@ -492,11 +551,83 @@ int repo_plan_write_outputs(const struct repo_plan *rp,
 		return -1;
 	outputs_encode(&sb, (const struct vmdef *const *)rp->defs,
 		       rp->in.nr_defs, rp->cluster.vms, rp->cluster.nr,
-		       cfg->ansible_user);
+		       cfg->ansible_user, false);
 	ret = file_make_parents(cfg->outputs, NULL, e) < 0
 		      ? -1
 		      : file_write_atomic(cfg->outputs, sb.buf, sb.len, 0644,
 					  e);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* Whether def's cluster is one of the parts that was read. */
+static bool read_part(const struct vmdef *def,
+		      const struct repo_plan *const *parts, const bool *down,
+		      size_t n)
+{
+	const char *c = def->cluster ? def->cluster : CONFIG_DEFAULT_CLUSTER;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!down[i] && !strcmp(parts[i]->cfg->cluster, c))
+			return true;
+	return false;
+}
+
+int repo_plan_write_outputs_of(const struct repo_plan *all,
+			       const struct repo_plan *const *parts,
+			       const bool *down, size_t n,
+			       const struct config *cfg, struct err *e)
+{
+	struct outputs old = OUTPUTS_INIT;
+	struct strbuf sb = STRBUF_INIT, text = STRBUF_INIT;
+	struct actual_vm *vms = NULL;
+	size_t i, j, nr_vms = 0, alloc_vms = 0, nr_old = 0;
+	int ret = -1;
+
+	if (repo_plan_check_outputs(cfg, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		for (j = 0; !down[i] && j < parts[i]->cluster.nr; j++) {
+			ALLOC_GROW(vms, nr_vms + 1, alloc_vms);
+			vms[nr_vms++] = parts[i]->cluster.vms[j]; /* borrowed */
+		}
+	if (access(cfg->outputs, F_OK) == 0) {
+		struct err oe = ERR_INIT; /* none yet: nothing to keep */
+
+		if (file_read_all(&text, cfg->outputs, OUTPUTS_FILE_MAX, &oe) ==
+		    0)
+			outputs_decode(&old, text.buf, text.len, cfg->outputs,
+				       &oe);
+		err_release(&oe);
+	}
+	/* a cluster not read (down, or not --cluster's): what the file had */
+	for (i = 0; i < all->in.nr_defs; i++) {
+		const struct outputs_host *h =
+			outputs_find(&old, all->defs[i]->name);
+		struct actual_vm *a;
+
+		if (!h || read_part(all->defs[i], parts, down, n))
+			continue;
+		ALLOC_GROW(vms, nr_vms + 1, alloc_vms);
+		a = &vms[nr_vms++];
+		actual_vm_init(a);
+		a->vmid = h->vmid;
+		a->name = xstrdup(h->name);
+		a->node = xstrdup(h->node);
+		a->tags = xstrdup("pve-gitops");
+		nr_old++;
+	}
+	outputs_encode(&sb, (const struct vmdef *const *)all->defs,
+		       all->in.nr_defs, vms, nr_vms, cfg->ansible_user, true);
+	if (file_make_parents(cfg->outputs, NULL, e) == 0 &&
+	    file_write_atomic(cfg->outputs, sb.buf, sb.len, 0644, e) == 0)
+		ret = 0;
+	for (j = nr_vms - nr_old; j < nr_vms; j++) /* ours, not borrowed */
+		actual_vm_release(&vms[j]);
+	free(vms);
+	outputs_release(&old);
+	strbuf_release(&text);
 	strbuf_release(&sb);
 	return ret;
 }

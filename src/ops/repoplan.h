@@ -34,6 +34,9 @@ struct repo_plan {
 	const struct config *cfg;
 	struct ippool_run pools;
 	bool pools_read;
+	/* a slice of another repo_plan's definitions (one cluster's,
+	 * repo_plan_slice): set and rl are borrowed */
+	bool borrowed;
 };
 
 /*
@@ -45,6 +48,17 @@ struct repo_plan {
 int repo_plan_read(struct repo_plan *rp, const struct config *cfg,
 		   struct err *e);
 void repo_plan_release(struct repo_plan *rp);
+
+/*
+ * Several clusters: the definitions of all (read by repo_plan_read, which
+ * groups them by cluster when the config has clusters:) whose cluster is
+ * cfg->cluster, as a plan of their own against that cluster (cfg: the
+ * per-cluster copy, config_for_cluster). The other clusters' names are
+ * kept from prune. all must outlive sub; release sub with
+ * repo_plan_release.
+ */
+void repo_plan_slice(struct repo_plan *sub, const struct repo_plan *all,
+		     const struct config *cfg);
 
 /*
  * Read the cluster, plan, read the configurations the plan needs (all of
@@ -76,5 +90,14 @@ int repo_plan_check_outputs(const struct config *cfg, struct err *e);
  * written atomically to cfg->outputs. */
 int repo_plan_write_outputs(const struct repo_plan *rp,
 			    const struct config *cfg, struct err *e);
+
+/* Several clusters: the outputs file of every definition of all, the VMs
+ * from the slices parts[0..n) that were read (each ansible_inventory
+ * entry names its cluster); a definition of a cluster not read (down[i],
+ * or not among the parts: --cluster) keeps the entry the file had. */
+int repo_plan_write_outputs_of(const struct repo_plan *all,
+			       const struct repo_plan *const *parts,
+			       const bool *down, size_t n,
+			       const struct config *cfg, struct err *e);
 
 #endif

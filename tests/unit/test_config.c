@@ -383,6 +383,94 @@ static void config__workloads(void **state)
 	diag_list_release(&dl);
 }
 
+/* clusters: NAME -> the keys of proxmox:; proxmox: is "default". */
+static void config__clusters(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *msg;
+	} bad[] = {
+		{ "clusters:\n  East: {endpoint: 'https://e:8006'}\n", 2,
+		  "clusters.East: 'East': a cluster name is 1 to 32 lower-case "
+		  "letters, digits, '_' or '-', starting with a letter or "
+		  "digit" },
+		{ "clusters:\n  default: {endpoint: 'https://e:8006'}\n", 2,
+		  "clusters.default: the cluster 'default' is the proxmox: "
+		  "block; give this one another name, or move it to proxmox:" },
+		{ "clusters:\n  east: {token_id: 'a@pam!b'}\n", 2,
+		  "clusters.east: cluster 'east' needs endpoint:" },
+		{ "clusters:\n  east:\n    endpoint: 'https://e:8006'\n"
+		  "    token_secret: x\n",
+		  4,
+		  "clusters.east.token_secret: secrets do not belong in the "
+		  "repository; set PM_API_TOKEN_SECRET_<NAME> in the "
+		  "environment (NAME: the cluster's, upper-cased, '-' as "
+		  "'_')" },
+	};
+	struct config cfg, one;
+	struct diag_list dl = DIAG_LIST_INIT;
+	const char *names[CONFIG_MAX_CLUSTERS];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(
+		config_from_text(&cfg, &dl,
+				 "proxmox: {endpoint: "
+				 "'https://d:8006'}\n"
+				 "clusters:\n"
+				 "  east:\n"
+				 "    endpoint: 'https://e:8006'\n"
+				 "    token_id: 'a@pam!e'\n"
+				 "    per_node_limit: 2\n"
+				 "  west-2: {endpoint: 'https://w:8006',"
+				 " user: 'u@pve'}\n"),
+		0);
+	assert_true(config_multi_cluster(&cfg));
+	assert_int_equal(config_cluster_names(&cfg, names, 8), 3);
+	assert_string_equal(names[0], "default");
+	assert_string_equal(names[1], "east");
+	assert_string_equal(names[2], "west-2");
+	assert_int_equal(config_cluster(&cfg, "east")->per_node_limit, 2);
+	assert_int_equal(config_cluster(&cfg, "east")->parallel, 4);
+	assert_null(config_cluster(&cfg, "north"));
+	config_for_cluster(&one, &cfg, "west-2");
+	assert_string_equal(one.cluster, "west-2");
+	assert_string_equal(one.proxmox.endpoint, "https://w:8006");
+	assert_string_equal(one.proxmox.user, "u@pve");
+	config_for_cluster(&one, &cfg, "default");
+	assert_string_equal(one.proxmox.endpoint, "https://d:8006");
+	cfg.only_cluster = strdup("east");
+	assert_int_equal(config_cluster_names(&cfg, names, 8), 1);
+	assert_string_equal(names[0], "east");
+	config_release(&cfg);
+	/* clusters: alone: no default cluster */
+	assert_int_equal(config_from_text(&cfg, &dl,
+					  "clusters: {east: {endpoint: "
+					  "'https://e:8006'}}\n"),
+			 0);
+	assert_int_equal(config_cluster_names(&cfg, names, 8), 1);
+	assert_null(config_cluster(&cfg, "default"));
+	config_release(&cfg);
+	/* no clusters: the proxmox: block is the only one */
+	assert_int_equal(config_from_text(&cfg, &dl, ""), 0);
+	assert_false(config_multi_cluster(&cfg));
+	assert_int_equal(config_cluster_names(&cfg, names, 8), 1);
+	assert_string_equal(names[0], "default");
+	config_release(&cfg);
+	diag_list_release(&dl);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct diag_list dl2 = DIAG_LIST_INIT;
+
+		assert_int_equal(config_from_text(&cfg, &dl2, bad[i].text), -1);
+		assert_int_equal(dl2.errors, 1);
+		assert_int_equal(dl2.items[0].line, bad[i].line);
+		assert_string_equal(dl2.items[0].msg, bad[i].msg);
+		config_release(&cfg);
+		diag_list_release(&dl2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +482,7 @@ int main(void)
 		cmocka_unit_test(config__fingerprint_normalised),
 		cmocka_unit_test(config__branch_names),
 		cmocka_unit_test(config__workloads),
+		cmocka_unit_test(config__clusters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

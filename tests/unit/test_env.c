@@ -45,6 +45,32 @@ static void env__parse(void **state)
 	env_release(&env);
 }
 
+/* A cluster's secret: PREFIX_NAME, NAME upper-cased with '-' as '_'. */
+static void env__cluster_secret(void **state)
+{
+	const char *envp[] = { "PM_API_TOKEN_SECRET_EAST=e",
+			       "PM_API_TOKEN_SECRET_WEST_2=w",
+			       "PM_PASS_DEFAULT=d", "PM_API_TOKEN_SECRET=plain",
+			       NULL };
+	struct env env;
+
+	(void)state;
+	env_init(&env);
+	env_parse(&env, envp);
+	assert_string_equal(
+		env_cluster_secret(&env, "PM_API_TOKEN_SECRET", "east"), "e");
+	assert_string_equal(
+		env_cluster_secret(&env, "PM_API_TOKEN_SECRET", "west-2"), "w");
+	assert_null(env_cluster_secret(&env, "PM_PASS", "east"));
+	/* default: the plain variable first, then _DEFAULT */
+	assert_string_equal(
+		env_cluster_secret(&env, "PM_API_TOKEN_SECRET", "default"),
+		"plain");
+	assert_string_equal(env_cluster_secret(&env, "PM_PASS", "default"),
+			    "d");
+	env_release(&env);
+}
+
 static int has(const struct strvec *sv, const char *s)
 {
 	size_t i, n = 0;
@@ -136,6 +162,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(env__parse),
+		cmocka_unit_test(env__cluster_secret),
 		cmocka_unit_test(env__delta),
 		cmocka_unit_test(err__kinds),
 		cmocka_unit_test(backoff__bounds),

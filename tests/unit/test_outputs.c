@@ -34,7 +34,7 @@ static void outputs__encode_decode(void **state)
 	vms[1].name = (char *)"db";
 	vms[1].vmid = 102;
 	vms[1].tags = (char *)"other"; /* not ours: not in the outputs */
-	outputs_encode(&sb, defs, 2, vms, 2, "admin");
+	outputs_encode(&sb, defs, 2, vms, 2, "admin", false);
 	assert_non_null(strstr(sb.buf, "\"vm_ips\""));
 	assert_non_null(strstr(sb.buf, "\"k8s_nodes\""));
 	assert_int_equal(outputs_decode(&o, sb.buf, sb.len, "out.json", &e), 0);

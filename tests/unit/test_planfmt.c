@@ -201,8 +201,8 @@ static void planfmt__orphans(void **state)
 	struct plan p;
 	struct plan_item it[2];
 	struct plan_orphan o[2] = {
-		{ (char *)"old\x1b[2J", (char *)"node01", 130 },
-		{ (char *)"older", (char *)"node02", 131 },
+		{ (char *)"old\x1b[2J", (char *)"node01", 130, NULL },
+		{ (char *)"older", (char *)"node02", 131, NULL },
 	};
 	struct strbuf sb = STRBUF_INIT;
 	char *text;

@@ -119,12 +119,63 @@ static void vmset__sort_by_name(void **state)
 	diag_list_release(&parse);
 }
 
+/* vmids and addresses per cluster, names across the repository; the
+ * grouping by cluster keeps each group's order. */
+static void vmset__per_cluster(void **state)
+{
+	static const char *const order[] = { "default", "east", "west" };
+	struct vmset set = VMSET_INIT;
+	struct diag_list parse = DIAG_LIST_INIT, dl = DIAG_LIST_INIT;
+	char *got;
+
+	(void)state;
+	add(&set, &parse, "vms/w.yaml",
+	    "name: w\ncluster: west\ntarget_node: n\nclone: t\nvmid: 120\n"
+	    "ipconfig0: ip=10.0.0.5/24\n",
+	    true);
+	add(&set, &parse, "vms/e.yaml",
+	    "name: e\ncluster: east\ntarget_node: n\nclone: t\nvmid: 120\n"
+	    "ipconfig0: ip=10.0.0.5/24\n",
+	    true);
+	add(&set, &parse, "vms/e2.yaml",
+	    "name: e2\ncluster: east\ntarget_node: n\nclone: t\n"
+	    "vmid: 120\n",
+	    true);
+	add(&set, &parse, "vms/d.yaml",
+	    "name: w\ntarget_node: n\nclone: t\nvmid: 121\n", true);
+	assert_int_equal(parse.errors, 0);
+	vmset_check(&set, &dl);
+	diag_list_sort(&dl);
+	got = errors_of(&dl);
+	assert_string_equal(
+		got,
+		"vms/d.yaml:1:7: error: name 'w' is also used by "
+		"vms/w.yaml\n"
+		"vms/d.yaml:1:7: warning: name 'w' does not match the file name\n"
+		"vms/e.yaml:5:7: error: vmid '120' is also used by "
+		"vms/e2.yaml\n"
+		"vms/e2.yaml:5:7: error: vmid '120' is also used by "
+		"vms/e.yaml\n"
+		"vms/w.yaml:1:7: error: name 'w' is also used by "
+		"vms/d.yaml\n");
+	free(got);
+	vmset_group_by_cluster(&set, order, 3);
+	assert_string_equal(set.items[0].file, "vms/d.yaml");
+	assert_string_equal(set.items[1].file, "vms/e.yaml");
+	assert_string_equal(set.items[2].file, "vms/e2.yaml");
+	assert_string_equal(set.items[3].file, "vms/w.yaml");
+	vmset_release(&set);
+	diag_list_release(&parse);
+	diag_list_release(&dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vmset__duplicates),
 		cmocka_unit_test(vmset__focus_limits_reports),
 		cmocka_unit_test(vmset__sort_by_name),
+		cmocka_unit_test(vmset__per_cluster),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

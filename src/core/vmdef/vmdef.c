@@ -4,6 +4,7 @@
  * then the checks across keys once the whole definition is read.
  */
 #include "core/vmdef/vmdef_int.h"
+#include "core/config.h"
 #include "core/ippool.h"
 
 static int check_not_empty(const char *s, struct strbuf *why)
@@ -164,6 +165,19 @@ static int f_ip_pool(struct ydecoder *d, void *t, const struct ynode *k,
 		return -1;
 	VM(t)->ip_pool_line = v->line;
 	VM(t)->ip_pool_col = v->col;
+	return 0;
+}
+
+/* cluster: NAME (a cluster of the config, checked with it) */
+static int f_cluster(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	(void)k;
+	if (yd_checked_string(d, v, path, &VM(t)->cluster,
+			      config_check_cluster_name) < 0)
+		return -1;
+	VM(t)->cluster_line = v->line;
+	VM(t)->cluster_col = v->col;
 	return 0;
 }
 
@@ -505,6 +519,10 @@ static const struct yd_field vm_fields[] = {
 	  YD_STR("an address from this pool of the config's ip_pools: "
 		 "instead of a static ipconfig0",
 		 NULL, NULL) },
+	{ "cluster", f_cluster, 0,
+	  YD_STR("the Proxmox cluster of the config's clusters: the VM is on "
+		 "(a VM never moves between clusters)",
+		 "\"default\"", "^[a-z0-9][a-z0-9_-]*$") },
 	{ "ciuser", f_ciuser, 0, YD_STR("cloud-init user", NULL, PVE_USER_RE) },
 	{ "network", vmdef_field_network, 0,
 	  YD_FIELDS(YT_MAPS,
@@ -781,6 +799,7 @@ void vmdef_release(struct vmdef *vm)
 	free(vm->cpu_type);
 	free(vm->ipconfig0);
 	free(vm->ip_pool);
+	free(vm->cluster);
 	free(vm->ip_pool_problem);
 	free(vm->ciuser);
 	for (i = 0; i < vm->nr_nets; i++) {
