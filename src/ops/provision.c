@@ -1261,52 +1261,92 @@ static void add_token_char(struct strbuf *out, char c)
 	strbuf_addch(out, c);
 }
 
+/* The masters to close, a worker's share of them at a time. */
+struct closing {
+	pthread_mutex_t mu;
+	struct strvec opts; /* one ControlPath option per socket */
+	size_t next;
+	struct env_delta env;
+};
+
+static void *close_work(void *arg)
+{
+	struct closing *c = arg;
+
+	for (;;) {
+		struct spawn_opts so = { 0 };
+		struct strbuf out = STRBUF_INIT;
+		struct err e = ERR_INIT;
+		const char *argv[] = { "ssh", "-F",   "/dev/null", "-o", NULL,
+				       "-O",  "exit", "127.0.0.1", NULL };
+		int status;
+
+		pthread_mutex_lock(&c->mu);
+		if (c->next < c->opts.nr)
+			argv[4] = c->opts.v[c->next++];
+		pthread_mutex_unlock(&c->mu);
+		if (!argv[4])
+			return NULL;
+		so.argv = argv;
+		so.env_delta = &c->env;
+		so.quiet_stderr = 1;
+		so.out = &out; /* nothing to show */
+		so.timeout_ms = 10000;
+		spawn_run(&so, &status, &e);
+		err_release(&e);
+		strbuf_release(&out);
+	}
+}
+
 /*
  * At the end of the stage: every master in the directory is told to exit
- * (ssh -O exit on its socket; the path has no tokens, so the host named
- * does not matter), then what is left and the directory are removed.
+ * (ssh -O exit on its socket, PREPARE_WORKERS at a time; the path has no
+ * tokens, so the host named does not matter), then what is left and the
+ * directory are removed.
  */
 static void close_masters(struct prov *p)
 {
 	struct strbuf path = STRBUF_INIT, opt = STRBUF_INIT;
-	struct env_delta env = ENV_DELTA_INIT;
+	pthread_t th[PREPARE_WORKERS];
+	struct closing c;
+	unsigned k, started = 0;
 	struct dirent *d;
 	DIR *dir;
 
 	if (!p->ctl_dir.len)
 		return;
-	programs_child_env(&env);
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_init(&c.mu, NULL);
+	strvec_init(&c.opts);
+	c.env = (struct env_delta)ENV_DELTA_INIT;
+	programs_child_env(&c.env);
 	dir = opendir(p->ctl_dir.buf);
 	while (dir && (d = readdir(dir))) {
-		struct spawn_opts so = { 0 };
-		struct err e = ERR_INIT;
-		const char *argv[] = { "ssh", "-F",   "/dev/null", "-o", NULL,
-				       "-O",  "exit", "127.0.0.1", NULL };
-		const char *c;
-		int status;
+		const char *ch;
 
 		if (d->d_name[0] == '.' || strchr(d->d_name, '"'))
 			continue;
 		strbuf_reset(&opt);
 		strbuf_addstr(&opt, "ControlPath=\"");
-		for (c = p->ctl_dir.buf; *c; c++)
-			add_token_char(&opt, *c);
+		for (ch = p->ctl_dir.buf; *ch; ch++)
+			add_token_char(&opt, *ch);
 		strbuf_addch(&opt, '/');
-		for (c = d->d_name; *c; c++)
-			add_token_char(&opt, *c);
+		for (ch = d->d_name; *ch; ch++)
+			add_token_char(&opt, *ch);
 		strbuf_addch(&opt, '"');
-		argv[4] = opt.buf;
-		so.argv = argv;
-		so.env_delta = &env;
-		so.quiet_stderr = 1;
-		so.out = &path; /* nothing to show */
-		so.timeout_ms = 10000;
-		spawn_run(&so, &status, &e);
-		err_release(&e);
-		strbuf_reset(&path);
+		strvec_push(&c.opts, opt.buf);
 	}
 	if (dir)
 		closedir(dir);
+	for (k = 0; k < PREPARE_WORKERS && k < c.opts.nr; k++) {
+		if (pthread_create(&th[k], NULL, close_work, &c))
+			break;
+		started++;
+	}
+	if (!started)
+		close_work(&c);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
 	dir = opendir(p->ctl_dir.buf);
 	while (dir && (d = readdir(dir)))
 		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) {
@@ -1319,7 +1359,9 @@ static void close_masters(struct prov *p)
 	rmdir(p->ctl_dir.buf);
 	sigclean_disarm();
 	strbuf_reset(&p->ctl_dir);
-	env_delta_release(&env);
+	env_delta_release(&c.env);
+	strvec_clear(&c.opts);
+	pthread_mutex_destroy(&c.mu);
 	strbuf_release(&path);
 	strbuf_release(&opt);
 }
