@@ -50,6 +50,7 @@ void env_parse(struct env *env, const char *const *envp)
 	env->vault_skip_verify = truthy(env_get(env, "VAULT_SKIP_VERIFY"));
 	env->home = dup_var(env, "HOME");
 	env->tmpdir = dup_var(env, "TMPDIR");
+	env->xdg_runtime_dir = dup_var(env, "XDG_RUNTIME_DIR");
 	env->ansible_private_key_file =
 		dup_var(env, "ANSIBLE_PRIVATE_KEY_FILE");
 	env->no_color = env_get(env, "NO_COLOR") != NULL;
@@ -116,6 +117,7 @@ void env_release(struct env *env)
 	free(env->vault_capath);
 	free(env->home);
 	free(env->tmpdir);
+	free(env->xdg_runtime_dir);
 	free(env->ansible_private_key_file);
 	wipe_free(env->webhook_secret);
 	for (i = 0; i < env->all.nr; i++)

@@ -31,6 +31,7 @@ struct env {
 	bool vault_skip_verify;
 	/* the rest */
 	char *home, *tmpdir, *ansible_private_key_file;
+	char *xdg_runtime_dir; /* XDG_RUNTIME_DIR: provision's ssh sockets */
 	bool no_color;
 	/* watch --listen: the push webhooks' shared secret */
 	char *webhook_secret; /* PVE_GITOPS_WEBHOOK_SECRET */

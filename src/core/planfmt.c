@@ -331,24 +331,50 @@ static json_t *orphans_json(const struct plan *p)
 	return a;
 }
 
+/* v as JSON_INDENT(2) text nested depth levels deep: its lines after the
+ * first indented by 2 * depth (no string holds a raw newline). */
+static void add_nested(struct strbuf *out, json_t *v, int depth)
+{
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII |
+					   JSON_ENCODE_ANY);
+	const char *c;
+
+	for (c = text; c && *c; c++) {
+		strbuf_addch(out, *c);
+		if (*c == '\n')
+			strbuf_addf(out, "%*s", 2 * depth, "");
+	}
+	free(text);
+	json_decref(v);
+}
+
+/*
+ * What json_dumps(JSON_INDENT(2)) makes of the whole document, an item at
+ * a time: a tree of every item at once would be plan's peak of memory.
+ */
 char *planfmt_json(const struct plan *p, unsigned long api_calls)
 {
-	json_t *items = json_array(), *root;
-	char *text;
+	struct strbuf out = STRBUF_INIT;
+	json_t *summary;
 	size_t i;
 
-	for (i = 0; i < p->nr; i++)
-		json_array_append_new(items, item_json(&p->items[i]));
-	root = json_pack("{s:s, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:I}, s:I}",
-			 "format_version", "1", "items", items, "orphans",
-			 orphans_json(p), "summary", "add", p->add, "change",
-			 p->change, "destroy", p->destroy, "blocked",
-			 p->blocked, "orphans", (json_int_t)p->nr_orphans,
-			 "api_calls", (json_int_t)api_calls);
+	strbuf_addstr(&out, "{\n  \"format_version\": \"1\",\n  \"items\": [");
+	for (i = 0; i < p->nr; i++) {
+		strbuf_addstr(&out, i ? ",\n    " : "\n    ");
+		add_nested(&out, item_json(&p->items[i]), 2);
+	}
+	strbuf_addstr(&out, p->nr ? "\n  ],\n  \"orphans\": "
+				  : "],\n  \"orphans\": ");
+	add_nested(&out, orphans_json(p), 1);
+	strbuf_addstr(&out, ",\n  \"summary\": ");
+	summary =
+		json_pack("{s:i, s:i, s:i, s:i, s:I}", "add", p->add, "change",
+			  p->change, "destroy", p->destroy, "blocked",
+			  p->blocked, "orphans", (json_int_t)p->nr_orphans);
 	if (p->partial) /* the clusters that could not be reached */
-		json_object_set_new(json_object_get(root, "summary"), "partial",
+		json_object_set_new(summary, "partial",
 				    json_string(p->partial));
-	text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	json_decref(root);
-	return text;
+	add_nested(&out, summary, 1);
+	strbuf_addf(&out, ",\n  \"api_calls\": %lu\n}", api_calls);
+	return strbuf_detach(&out, NULL);
 }

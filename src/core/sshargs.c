@@ -61,17 +61,34 @@ void sshargs_known_hosts_option(struct strbuf *out, const char *path)
 	strbuf_addch(out, '"');
 }
 
-void sshargs_ansible(struct strbuf *out, const char *path)
+void sshargs_control_path_option(struct strbuf *out, const char *dir)
+{
+	strbuf_addstr(out, "ControlPath=\"");
+	for (; *dir; dir++) {
+		if (*dir == '%')
+			strbuf_addch(out, '%');
+		strbuf_addch(out, *dir);
+	}
+	strbuf_addstr(out, "/%C\"");
+}
+
+void sshargs_ansible(struct strbuf *out, const char *path,
+		     const char *control_dir)
 {
 	struct strbuf opt = STRBUF_INIT;
 
-	/*
-	 * No connection sharing: ssh verifies no host key on a connection it
-	 * multiplexes over a master another run (or another tool, with
-	 * checking off) left behind in ~/.ansible/cp.
-	 */
-	strbuf_addstr(out, "-C -o ControlMaster=no -o ControlPath=none "
-			   "-o StrictHostKeyChecking=yes -o ");
+	if (control_dir) {
+		strbuf_addstr(out, "-C -o ControlMaster=auto "
+				   "-o " SSHARGS_CONTROL_PERSIST " -o ");
+		sshargs_control_path_option(&opt, control_dir);
+		sshargs_quote(out, opt.buf);
+		strbuf_reset(&opt);
+		strbuf_addstr(out, " -o StrictHostKeyChecking=yes -o ");
+	} else {
+		/* no connection sharing (see sshargs.h) */
+		strbuf_addstr(out, "-C -o ControlMaster=no -o ControlPath=none "
+				   "-o StrictHostKeyChecking=yes -o ");
+	}
 	sshargs_known_hosts_option(&opt, path);
 	sshargs_quote(out, opt.buf);
 	strbuf_release(&opt);

@@ -29,15 +29,28 @@ int sshargs_check_known_hosts(const char *path, struct strbuf *why);
 /* "UserKnownHostsFile=\"PATH\"" with '%' doubled, for one "-o" argument. */
 void sshargs_known_hosts_option(struct strbuf *out, const char *path);
 
+/* "ControlPath=\"DIR/%C\"" with '%' in dir doubled, for one "-o"
+ * argument: a socket per host, user and port in dir (checked with
+ * sshargs_check_known_hosts, like a path of known_hosts). */
+void sshargs_control_path_option(struct strbuf *out, const char *dir);
+
+/* How long a master connection outlives its last session: the stage
+ * closes every master itself (ssh -O exit); this bounds one left over. */
+#define SSHARGS_CONTROL_PERSIST "ControlPersist=30s"
+
 /*
  * The ansible_ssh_args value that makes host key checking strict against
  * path (checked with sshargs_check_known_hosts): compression (as
- * Ansible's default ssh_args), no connection sharing (a master connection
- * left by an earlier run would be reused without a host key check),
- * StrictHostKeyChecking=yes and the UserKnownHostsFile option, each
- * quoted for shlex.
+ * Ansible's default ssh_args), StrictHostKeyChecking=yes and the
+ * UserKnownHostsFile option, each quoted for shlex. Connections are
+ * shared only over masters in control_dir, the run's own private
+ * directory (ControlMaster=auto, ControlPersist, ControlPath in it): a
+ * master made there checked the host key itself, where one another run
+ * (or another tool, with checking off) left in ~/.ansible/cp would be
+ * reused without a check. control_dir NULL: no sharing at all.
  */
-void sshargs_ansible(struct strbuf *out, const char *path);
+void sshargs_ansible(struct strbuf *out, const char *path,
+		     const char *control_dir);
 
 /*
  * The first line (1-based) of text (an ansible.cfg, an inventory, a vars

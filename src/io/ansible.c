@@ -38,6 +38,10 @@ void ansible_playbook_env(struct env_delta *d, const struct ansible_play *p)
 	env_delta_set(d, "ANSIBLE_RETRY_FILES_ENABLED", "False");
 	if (p && p->ssh_args)
 		env_delta_set(d, "ANSIBLE_SSH_ARGS", p->ssh_args);
+	/* ssh_args name the ControlPath; Ansible's own would be here too */
+	if (p && p->control_dir)
+		env_delta_set(d, "ANSIBLE_SSH_CONTROL_PATH_DIR",
+			      p->control_dir);
 	if (p && p->vault_token)
 		env_delta_set(d, "VAULT_TOKEN", p->vault_token);
 }

@@ -40,6 +40,7 @@ struct ansible_play {
 	const char *vars_file;	  /* -e @FILE, a 0600 file */
 	const char *limit;	  /* --limit PATTERN (hosts left out); NULL */
 	const char *ssh_args;	  /* ANSIBLE_SSH_ARGS; NULL: none set */
+	const char *control_dir;  /* ANSIBLE_SSH_CONTROL_PATH_DIR; NULL */
 	const char *vault_token;  /* VAULT_TOKEN; NULL: the playbook has none */
 	uint64_t timeout_seconds; /* 0: none */
 	uint64_t memory_limit;	  /* bytes of address space; 0: none */

@@ -12,15 +12,9 @@
 #include <string.h>
 
 #include "util/exitcode.h"
+#include "util/jscan.h"
 #include "util/report.h"
 #include "util/xalloc.h"
-
-static char *str_of(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? xstrdup(s) : NULL;
-}
 
 /* A config value as text: numbers as Proxmox would print them. */
 static void value_text(struct strbuf *out, json_t *v)
@@ -37,52 +31,192 @@ static void value_text(struct strbuf *out, json_t *v)
 		strbuf_addstr(out, json_is_true(v) ? "1" : "0");
 }
 
+/* One entry of /cluster/resources as scanned: the members a VM needs,
+ * each as json_string_value() would give it (has_: it is a string). */
+struct res_entry {
+	struct strbuf type, name, node, status, tags, lock;
+	bool has_type, has_name, has_node, has_status, has_tags, has_lock;
+	bool vmid_is_int;
+	int64_t vmid, template_;
+};
+
+/* The next value as a string member: kept when it is one, else absent. */
+static int scan_str(struct jscan *s, struct strbuf *v, bool *has)
+{
+	*has = jscan_peek(s) == JSCAN_STRING;
+	return *has ? jscan_string(s, v) : jscan_skip(s);
+}
+
+/* An integer member (json_integer_value(): 0 when not an integer). */
+static int scan_int(struct jscan *s, int64_t *v, bool *is_int)
+{
+	bool dummy;
+
+	if (!is_int)
+		is_int = &dummy;
+	*v = 0;
+	*is_int = false;
+	if (jscan_peek(s) != JSCAN_NUMBER)
+		return jscan_skip(s);
+	/* a number with a fraction or exponent is a real: not an integer */
+	{
+		struct jscan probe = *s;
+
+		if (jscan_integer(&probe, v) == 0) {
+			*s = probe;
+			*is_int = true;
+			return 0;
+		}
+	}
+	*v = 0;
+	return jscan_skip(s);
+}
+
+static int scan_entry(struct jscan *s, struct res_entry *r, struct strbuf *key)
+{
+	int k;
+
+	r->has_type = r->has_name = r->has_node = false;
+	r->has_status = r->has_tags = r->has_lock = false;
+	r->vmid_is_int = false;
+	r->vmid = r->template_ = 0;
+	if (jscan_peek(s) != JSCAN_OBJECT)
+		return jscan_skip(s) < 0 ? -1 : 1; /* not a resource */
+	if (jscan_enter(s, '{') < 0)
+		return -1;
+	while ((k = jscan_next_key(s, key)) > 0) {
+		int r2;
+
+		if (!strcmp(key->buf, "type"))
+			r2 = scan_str(s, &r->type, &r->has_type);
+		else if (!strcmp(key->buf, "name"))
+			r2 = scan_str(s, &r->name, &r->has_name);
+		else if (!strcmp(key->buf, "node"))
+			r2 = scan_str(s, &r->node, &r->has_node);
+		else if (!strcmp(key->buf, "status"))
+			r2 = scan_str(s, &r->status, &r->has_status);
+		else if (!strcmp(key->buf, "tags"))
+			r2 = scan_str(s, &r->tags, &r->has_tags);
+		else if (!strcmp(key->buf, "lock"))
+			r2 = scan_str(s, &r->lock, &r->has_lock);
+		else if (!strcmp(key->buf, "vmid"))
+			r2 = scan_int(s, &r->vmid, &r->vmid_is_int);
+		else if (!strcmp(key->buf, "template"))
+			r2 = scan_int(s, &r->template_, NULL);
+		else
+			r2 = jscan_skip(s);
+		if (r2 < 0)
+			return -1;
+	}
+	return k < 0 ? -1 : 0;
+}
+
+static char *kept(const struct strbuf *v, bool has)
+{
+	return has ? xstrdup(v->buf) : NULL;
+}
+
+static void add_entry(struct cluster *out, const struct res_entry *r)
+{
+	struct actual_vm *a;
+
+	/* a VM is addressed by its node and vmid: an entry without a node
+	 * or with a vmid Proxmox cannot give is not one */
+	if (!r->has_type || strcmp(r->type.buf, "qemu") || !r->vmid_is_int ||
+	    r->vmid < PVE_VMID_MIN || r->vmid > PVE_VMID_MAX || !r->has_node ||
+	    !*r->node.buf)
+		return;
+	ALLOC_GROW(out->vms, st_add(out->nr, 1), out->alloc);
+	a = &out->vms[out->nr++];
+	actual_vm_init(a);
+	a->vmid = (int)r->vmid;
+	a->name = kept(&r->name, r->has_name);
+	a->node = kept(&r->node, r->has_node);
+	a->status = kept(&r->status, r->has_status);
+	a->tags = kept(&r->tags, r->has_tags);
+	a->lock = kept(&r->lock, r->has_lock);
+	a->template_ = r->template_ == 1;
+}
+
+/* The VMs of the "data" list; *is_list false when it is not one. */
+static int scan_data(struct jscan *s, struct cluster *out, bool *is_list,
+		     struct res_entry *r, struct strbuf *key)
+{
+	int k;
+
+	cluster_release(out);
+	*is_list = jscan_peek(s) == JSCAN_ARRAY;
+	if (!*is_list)
+		return jscan_skip(s);
+	if (jscan_enter(s, '[') < 0)
+		return -1;
+	while ((k = jscan_next_item(s)) > 0) {
+		int got = scan_entry(s, r, key);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			add_entry(out, r);
+	}
+	return k;
+}
+
+/*
+ * The listing grows with the cluster and every worker of an apply asks
+ * for it (the race checks, ops/execute.c), so it is scanned (util/jscan.h)
+ * rather than parsed into a tree: the same answers are accepted, and the
+ * same VMs read, as through json_loadb.
+ */
 int cluster_read_vms(struct cluster *out, struct pve_client *pc, struct err *e)
 {
 	struct pve_params p = PVE_PARAMS_INIT;
-	json_t *data = NULL, *o;
-	size_t i;
-	int ret = -1;
+	struct strbuf raw = STRBUF_INIT, key = STRBUF_INIT;
+	struct res_entry r;
+	struct jscan s;
+	bool is_list = false;
+	int k, ret = -1;
 
+	memset(&r, 0, sizeof(r));
+	strbuf_init(&r.type, 0);
+	strbuf_init(&r.name, 0);
+	strbuf_init(&r.node, 0);
+	strbuf_init(&r.status, 0);
+	strbuf_init(&r.tags, 0);
+	strbuf_init(&r.lock, 0);
 	pve_param(&p, "type", "vm");
-	if (pve_call(pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE, &data,
-		     NULL, e) < 0)
+	if (pve_call_raw(pc, "GET", "/cluster/resources", &p, PVE_RETRY_SAFE,
+			 &raw, NULL, e) < 0)
 		goto out;
-	if (!json_is_array(data)) {
+	jscan_init(&s, raw.buf, raw.len);
+	if (jscan_enter(&s, '{') < 0)
+		goto bad;
+	while ((k = jscan_next_key(&s, &key)) > 0)
+		if (strcmp(key.buf, "data")
+			    ? jscan_skip(&s)
+			    : scan_data(&s, out, &is_list, &r, &key) < 0)
+			goto bad;
+	if (k < 0 || jscan_finish(&s) < 0)
+		goto bad;
+	if (!is_list) {
+		cluster_release(out);
 		err_set(e, EXIT_FAIL,
 			"GET /cluster/resources: expected a list of resources");
 		goto out;
 	}
-	json_array_foreach(data, i, o)
-	{
-		const char *type =
-			json_string_value(json_object_get(o, "type"));
-		struct actual_vm *a;
-		json_t *vmid = json_object_get(o, "vmid");
-
-		/* a VM is addressed by its node and vmid: an entry without a
-		 * node or with a vmid Proxmox cannot give is not one */
-		if (!type || strcmp(type, "qemu") || !json_is_integer(vmid) ||
-		    json_integer_value(vmid) < PVE_VMID_MIN ||
-		    json_integer_value(vmid) > PVE_VMID_MAX ||
-		    !json_is_string(json_object_get(o, "node")) ||
-		    !*json_string_value(json_object_get(o, "node")))
-			continue;
-		ALLOC_GROW(out->vms, st_add(out->nr, 1), out->alloc);
-		a = &out->vms[out->nr++];
-		actual_vm_init(a);
-		a->vmid = (int)json_integer_value(vmid);
-		a->name = str_of(o, "name");
-		a->node = str_of(o, "node");
-		a->status = str_of(o, "status");
-		a->tags = str_of(o, "tags");
-		a->lock = str_of(o, "lock");
-		a->template_ =
-			json_integer_value(json_object_get(o, "template")) == 1;
-	}
 	ret = 0;
+	goto out;
+bad:
+	cluster_release(out);
+	err_set(e, EXIT_FAIL, "GET /cluster/resources: the answer is not JSON");
 out:
-	json_decref(data);
+	strbuf_release(&raw);
+	strbuf_release(&key);
+	strbuf_release(&r.type);
+	strbuf_release(&r.name);
+	strbuf_release(&r.node);
+	strbuf_release(&r.status);
+	strbuf_release(&r.tags);
+	strbuf_release(&r.lock);
 	pve_params_release(&p);
 	return ret;
 }

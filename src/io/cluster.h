@@ -20,7 +20,8 @@ struct cluster {
 		NULL, 0, 0 \
 	}
 
-/* GET /cluster/resources?type=vm, qemu guests only. */
+/* GET /cluster/resources?type=vm, qemu guests only, into out (empty: a
+ * CLUSTER_INIT one); on failure out is left empty. */
 int cluster_read_vms(struct cluster *out, struct pve_client *pc, struct err *e);
 /* GET /nodes/{node}/qemu/{vmid}/config into vm (keys as strings). */
 /*

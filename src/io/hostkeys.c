@@ -263,8 +263,19 @@ int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,
 
 	strbuf_addf(&portstr, "%u", port);
 	{
-		const char *argv[] = { "ssh-keyscan", "-T", "10", "-p",
-				       portstr.buf,   "--", ip,	  NULL };
+		/* the types an sshd can hold as host keys: the default
+		 * list adds ecdsa-sk and ed25519-sk, which no sshd serves,
+		 * and ssh-keyscan opens one connection per type */
+		const char *argv[] = { "ssh-keyscan",
+				       "-T",
+				       "10",
+				       "-t",
+				       "rsa,ecdsa,ed25519",
+				       "-p",
+				       portstr.buf,
+				       "--",
+				       ip,
+				       NULL };
 		struct env_delta env = ENV_DELTA_INIT;
 		struct spawn_opts so = {
 			.argv = argv,

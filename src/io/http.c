@@ -201,6 +201,22 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose,
 	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
+/* HTTP_ONCE: the first attempt goes out, libcurl's re-send does not. */
+static int once_prereq(void *arg, char *ip, char *local_ip, int port,
+		       int local_port)
+{
+	struct http_client *c = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	if (c->sends++ == 0)
+		return CURL_PREREQFUNC_OK;
+	c->resend_refused = true;
+	return CURL_PREREQFUNC_ABORT;
+}
+
 static void set_tls(struct http_client *c, CURL *h)
 {
 	if (c->opts.insecure && !c->has_pin) { /* a pin always verifies */
@@ -353,6 +369,10 @@ static int transport_error(struct http_client *c, CURL *h, CURLcode rc,
 	*kind = error_kind(rc);
 	if (*kind == HTTP_ERR_TIMEOUT)
 		describe_timeout(&cause, c, h, url, total_ms);
+	else if (rc == CURLE_ABORTED_BY_CALLBACK && c->resend_refused)
+		strbuf_addstr(&cause, "the connection closed before an answer "
+				      "came; not sent again (it may have "
+				      "been carried out)");
 	else if (describe_tls(&cause, c, errbuf))
 		*kind = HTTP_ERR_TLS;
 	else
@@ -394,8 +414,12 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out->body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
-	if (flags & HTTP_ONCE)
-		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	c->sends = 0;
+	c->resend_refused = false;
+	if (flags & HTTP_ONCE) {
+		curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, once_prereq);
+		curl_easy_setopt(h, CURLOPT_PREREQDATA, c);
+	}
 	c->pin_mismatch = c->chain_refused = c->has_peer = false;
 	set_tls(c, h);
 	for (i = 0; headers && i < headers->nr; i++)

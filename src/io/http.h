@@ -41,6 +41,10 @@ struct http_client {
 	 * failed the pin or OpenSSL's chain verification */
 	unsigned char peer[32];
 	bool has_peer, pin_mismatch, chain_refused;
+	/* HTTP_ONCE: the times this request was about to be sent, and
+	 * whether a second time (libcurl's re-send) was refused */
+	unsigned sends;
+	bool resend_refused;
 	/*
 	 * mono_ms() by which every request must have ended (0: none): a
 	 * caller that retries sets it once, so that its retries together
@@ -95,8 +99,11 @@ void http_client_release(struct http_client *c);
 /*
  * HTTP_ONCE: a request that must not be sent twice. libcurl re-sends a
  * request on its own when a reused keep-alive connection turns out dead,
- * which for a POST that the server did carry out means doing it twice;
- * such requests get a connection of their own instead.
+ * which for a POST that the server did carry out means doing it twice.
+ * Such a request still uses the kept-alive connection (a new one costs a
+ * TLS handshake on both sides), but libcurl's second attempt is refused
+ * before it is sent (CURLOPT_PREREQFUNCTION): the request fails as one
+ * whose answer was lost (HTTP_ERR_OTHER), and the caller checks.
  */
 #define HTTP_ONCE 0x1
 

@@ -472,9 +472,10 @@ static bool wait_retry(struct pve_client *pc, int attempt)
 	return true;
 }
 
-int pve_call(struct pve_client *pc, const char *method, const char *path,
-	     const struct pve_params *params, enum pve_retry retry,
-	     json_t **data, long *status, struct err *e)
+/* pve_call(), or with raw the answer's text itself (not parsed). */
+static int call(struct pve_client *pc, const char *method, const char *path,
+		const struct pve_params *params, enum pve_retry retry,
+		json_t **data, struct strbuf *raw, long *status, struct err *e)
 {
 	struct http_response r = HTTP_RESPONSE_INIT;
 	struct pve_req req = { method,
@@ -508,6 +509,12 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
 		} else {
 			if (status)
 				*status = r.status;
+			if (r.status == 200 && raw) {
+				strbuf_reset(raw);
+				strbuf_add(raw, r.body.buf, r.body.len);
+				ret = 0;
+				break;
+			}
 			if (r.status == 200) {
 				ret = take_data(&req, &r, data, e);
 				break;
@@ -533,6 +540,22 @@ int pve_call(struct pve_client *pc, const char *method, const char *path,
 	http_response_release(&r);
 	strbuf_wipe(&req.body); /* may hold a password */
 	return ret;
+}
+
+int pve_call(struct pve_client *pc, const char *method, const char *path,
+	     const struct pve_params *params, enum pve_retry retry,
+	     json_t **data, long *status, struct err *e)
+{
+	return call(pc, method, path, params, retry, data, NULL, status, e);
+}
+
+int pve_call_raw(struct pve_client *pc, const char *method, const char *path,
+		 const struct pve_params *params, enum pve_retry retry,
+		 struct strbuf *raw, long *status, struct err *e)
+{
+	json_t *unused = NULL;
+
+	return call(pc, method, path, params, retry, &unused, raw, status, e);
 }
 
 /* A task that stopped with an error: its type and exit status; one

@@ -122,6 +122,11 @@ enum pve_retry {
 int pve_call(struct pve_client *pc, const char *method, const char *path,
 	     const struct pve_params *params, enum pve_retry retry,
 	     json_t **data, long *status, struct err *e);
+/* pve_call() for an answer too large for a tree (util/jscan.h): on
+ * success raw holds the whole answer's text ({"data": ...}), unchecked. */
+int pve_call_raw(struct pve_client *pc, const char *method, const char *path,
+		 const struct pve_params *params, enum pve_retry retry,
+		 struct strbuf *raw, long *status, struct err *e);
 
 /*
  * A task poller that clients share (pc->tasks): the waiters of all of a

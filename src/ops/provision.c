@@ -3,6 +3,7 @@
  */
 #include "ops/provision.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/ini.h"
@@ -32,6 +34,7 @@
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
+#include "util/sigclean.h"
 #include "util/spawn.h"
 #include "util/xalloc.h"
 
@@ -43,6 +46,7 @@ struct prov {
 	const struct inv_vm **vm_of; /* res->hosts[i]'s VM, or NULL */
 	char *known_hosts;	     /* ~ expanded */
 	struct strbuf ssh_args;	     /* ansible_ssh_args */
+	struct strbuf ctl_dir;	     /* the ssh masters' sockets; "": none */
 	struct strbuf tmpdir;
 	enum provision_wait wait; /* what the new hosts are waited for */
 	struct lease *lease;	  /* the request's */
@@ -345,18 +349,35 @@ static int host_keys(struct host_job *j, struct pve_client *pc, struct err *e)
 
 /* The ssh options every connection to a new host uses; known_hosts_opt
  * the UserKnownHostsFile option naming the file with its keys. */
+static char *ctl_path_option(const struct prov *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sshargs_control_path_option(&sb, p->ctl_dir.buf);
+	return strbuf_detach(&sb, NULL);
+}
+
 static void ssh_options(const struct prov *p, const char *known_hosts_opt,
 			struct strvec *argv)
 {
 	const char *key =
 		p->cfg->env ? env_or_null(p->cfg->env->ansible_private_key_file)
 			    : NULL;
+	char *opt;
 
 	strvec_pushl(argv, "-o", "BatchMode=yes", "-o",
 		     "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
 		     NULL);
 	strvec_push(argv, "-o");
 	strvec_push(argv, known_hosts_opt);
+	if (p->ctl_dir.len) {
+		/* this login becomes the master the playbook's share */
+		strvec_pushl(argv, "-o", "ControlMaster=auto", "-o",
+			     SSHARGS_CONTROL_PERSIST, "-o", NULL);
+		opt = ctl_path_option(p);
+		strvec_push(argv, opt);
+		free(opt);
+	}
 	if (key)
 		strvec_pushl(argv, "-i", key, NULL);
 }
@@ -916,6 +937,7 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 	play.vars_file = vars.buf;
 	play.limit = limit.len ? limit.buf : NULL;
 	play.ssh_args = p->ssh_args.buf;
+	play.control_dir = p->ctl_dir.len ? p->ctl_dir.buf : NULL;
 	play.vault_token = vault_token_for(p, book.buf);
 	play.timeout_seconds = p->cfg->ansible.timeout_seconds;
 	play.memory_limit = p->cfg->ansible.memory_limit;
@@ -1207,6 +1229,171 @@ void provision_result_release(struct provision_result *r)
 	provision_result_init(r);
 }
 
+/*
+ * A unix socket's path is at most 107 bytes: the directory, "/", %C (40
+ * hex digits) and the 17 of the name ssh binds first before renaming it.
+ */
+#define CTL_DIR_MAX (107 - 1 - 40 - 17)
+
+/* base: a directory of ours alone (the mode and owner XDG_RUNTIME_DIR
+ * must have), and short enough for the sockets' paths. */
+static bool ctl_base_ok(const char *base)
+{
+	struct stat st;
+
+	return base && *base == '/' &&
+	       strlen(base) + sizeof("/pve-gitops-ssh.XXXXXX") <= CTL_DIR_MAX &&
+	       lstat(base, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       (!strcmp(base, "/tmp") ||
+		(st.st_uid == geteuid() && !(st.st_mode & 077)));
+}
+
+/*
+ * The run's directory for ssh's master connections: made with mkdtemp
+ * under $XDG_RUNTIME_DIR, else /tmp (mode 0700, ours: checked again), and
+ * removed on a fatal signal (util/sigclean.h). Nothing of the repository
+ * names it. When none can be made, connections are not shared.
+ */
+static void make_ctl_dir(struct prov *p)
+{
+	const char *xdg =
+		p->cfg->env ? env_or_null(p->cfg->env->xdg_runtime_dir) : NULL;
+	struct strbuf why = STRBUF_INIT;
+	struct stat st;
+
+	strbuf_addf(&p->ctl_dir, "%s/pve-gitops-ssh.XXXXXX",
+		    ctl_base_ok(xdg) ? xdg : "/tmp");
+	if (!ctl_base_ok(xdg) && !ctl_base_ok("/tmp"))
+		goto none;
+	if (!mkdtemp(p->ctl_dir.buf))
+		goto none;
+	if (lstat(p->ctl_dir.buf, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) ||
+	    sshargs_check_known_hosts(p->ctl_dir.buf, &why) < 0 ||
+	    sigclean_arm_dir(p->ctl_dir.buf) < 0) {
+		rmdir(p->ctl_dir.buf);
+		goto none;
+	}
+	strbuf_release(&why);
+	return;
+none:
+	strbuf_release(&why);
+	strbuf_reset(&p->ctl_dir);
+}
+
+/* c in an ssh option's value: '%' would start a token. */
+static void add_token_char(struct strbuf *out, char c)
+{
+	if (c == '%')
+		strbuf_addch(out, '%');
+	strbuf_addch(out, c);
+}
+
+/* The masters to close, a worker's share of them at a time. */
+struct closing {
+	pthread_mutex_t mu;
+	struct strvec opts; /* one ControlPath option per socket */
+	size_t next;
+	struct env_delta env;
+};
+
+static void *close_work(void *arg)
+{
+	struct closing *c = arg;
+
+	for (;;) {
+		struct spawn_opts so = { 0 };
+		struct strbuf out = STRBUF_INIT;
+		struct err e = ERR_INIT;
+		const char *argv[] = { "ssh", "-F",   "/dev/null", "-o", NULL,
+				       "-O",  "exit", "127.0.0.1", NULL };
+		int status;
+
+		pthread_mutex_lock(&c->mu);
+		if (c->next < c->opts.nr)
+			argv[4] = c->opts.v[c->next++];
+		pthread_mutex_unlock(&c->mu);
+		if (!argv[4])
+			return NULL;
+		so.argv = argv;
+		so.env_delta = &c->env;
+		so.quiet_stderr = 1;
+		so.out = &out; /* nothing to show */
+		so.timeout_ms = 10000;
+		spawn_run(&so, &status, &e);
+		err_release(&e);
+		strbuf_release(&out);
+	}
+}
+
+/*
+ * At the end of the stage: every master in the directory is told to exit
+ * (ssh -O exit on its socket, PREPARE_WORKERS at a time; the path has no
+ * tokens, so the host named does not matter), then what is left and the
+ * directory are removed.
+ */
+static void close_masters(struct prov *p)
+{
+	struct strbuf path = STRBUF_INIT, opt = STRBUF_INIT;
+	pthread_t th[PREPARE_WORKERS];
+	struct closing c;
+	unsigned k, started = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	if (!p->ctl_dir.len)
+		return;
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_init(&c.mu, NULL);
+	strvec_init(&c.opts);
+	c.env = (struct env_delta)ENV_DELTA_INIT;
+	programs_child_env(&c.env);
+	dir = opendir(p->ctl_dir.buf);
+	while (dir && (d = readdir(dir))) {
+		const char *ch;
+
+		if (d->d_name[0] == '.' || strchr(d->d_name, '"'))
+			continue;
+		strbuf_reset(&opt);
+		strbuf_addstr(&opt, "ControlPath=\"");
+		for (ch = p->ctl_dir.buf; *ch; ch++)
+			add_token_char(&opt, *ch);
+		strbuf_addch(&opt, '/');
+		for (ch = d->d_name; *ch; ch++)
+			add_token_char(&opt, *ch);
+		strbuf_addch(&opt, '"');
+		strvec_push(&c.opts, opt.buf);
+	}
+	if (dir)
+		closedir(dir);
+	for (k = 0; k < PREPARE_WORKERS && k < c.opts.nr; k++) {
+		if (pthread_create(&th[k], NULL, close_work, &c))
+			break;
+		started++;
+	}
+	if (!started)
+		close_work(&c);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	dir = opendir(p->ctl_dir.buf);
+	while (dir && (d = readdir(dir)))
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s", p->ctl_dir.buf, d->d_name);
+			unlink(path.buf);
+		}
+	if (dir)
+		closedir(dir);
+	rmdir(p->ctl_dir.buf);
+	sigclean_disarm();
+	strbuf_reset(&p->ctl_dir);
+	env_delta_release(&c.env);
+	strvec_clear(&c.opts);
+	pthread_mutex_destroy(&c.mu);
+	strbuf_release(&path);
+	strbuf_release(&opt);
+}
+
 /* The known_hosts path (~ expanded) and the ssh options made of it. */
 static int ssh_setup(struct prov *p, struct err *e)
 {
@@ -1219,7 +1406,9 @@ static int ssh_setup(struct prov *p, struct err *e)
 		strbuf_release(&why);
 		return -1;
 	}
-	sshargs_ansible(&p->ssh_args, p->known_hosts);
+	make_ctl_dir(p);
+	sshargs_ansible(&p->ssh_args, p->known_hosts,
+			p->ctl_dir.len ? p->ctl_dir.buf : NULL);
 	return 0;
 }
 
@@ -1294,6 +1483,7 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	inv_vms_init(&p.vms);
 	strbuf_init(&p.tmpdir, 0);
 	strbuf_init(&p.ssh_args, 0);
+	strbuf_init(&p.ctl_dir, 0);
 	rc = playbook_name(req, rev, &name, e);
 	if (rc <= 0) {
 		if (!rc) {
@@ -1313,6 +1503,7 @@ int provision_run(const struct config *cfg, const struct provision_req *req,
 	out->wait = p.wait;
 	ret = provision_hosts_and_run(&p, rev, &pb, e);
 out:
+	close_masters(&p);
 	remove_tmpdir(&p);
 	playbook_release(&pb);
 	strbuf_release(&name);
@@ -1322,6 +1513,7 @@ out:
 	repo_plan_release(&p.rp);
 	strbuf_release(&p.tmpdir);
 	strbuf_release(&p.ssh_args);
+	strbuf_release(&p.ctl_dir);
 	return ret;
 }
 

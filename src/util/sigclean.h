@@ -18,6 +18,11 @@
  * registered then).
  */
 int sigclean_arm(const char *file, const char *dir);
+/*
+ * The same for a private directory of sockets (provision's ssh masters):
+ * its entries (one level, no subdirectories) and then dir itself.
+ */
+int sigclean_arm_dir(const char *dir);
 /* Forget them and put the previous signal actions back. */
 void sigclean_disarm(void);
 

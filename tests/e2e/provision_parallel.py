@@ -11,11 +11,15 @@ sleeps 4, 2 and 3 s, so the hosts finish in the order 2, 3, 1.
   before the first ended (one after another, they could not), and the
   whole preparation takes well under the 9 s of the sleeps' sum;
 - the messages are in host order all the same, each host's together;
-- known_hosts holds the three hosts' keys, and the playbook ran on all.
+- known_hosts holds the three hosts' keys, and the playbook ran on all;
+- the run's ssh masters (a private directory under XDG_RUNTIME_DIR) are
+  closed and the directory removed when it ends: no ssh process is left
+  with a ControlPath there.
 
 Usage: provision_parallel.py PVE_GITOPS
 """
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -55,9 +59,19 @@ def main():
         with Sshds(HOSTS, extra=extra) as sshd:
             r = pt.Repo(d, sshd)
             r.setup(HOSTS, "web")
+            xdg = os.path.join(d, "xdg")
+            os.mkdir(xdg, 0o700)
+            env = r.env
+            r.env = lambda: dict(env(), XDG_RUNTIME_DIR=xdg)
             p = r.pg("provision")
             out = p.stdout + p.stderr
             pt.eq(t, p.returncode, 0, "provision exits 0", out)
+            pt.eq(t, os.listdir(xdg), [],
+                  "the ssh masters' directory is removed", out)
+            ps = subprocess.run(["ps", "-eo", "args"], capture_output=True,
+                                text=True).stdout
+            left = [ln for ln in ps.splitlines() if xdg in ln]
+            pt.eq(t, left, [], "no ssh master is left running", out)
             pt.eq(t, r.touched(), sorted(pt.NAMES[ip] for ip in HOSTS),
                   "the playbook ran on the three hosts", out)
             try:

@@ -53,12 +53,19 @@ static void sshargs__known_hosts(void **state)
 	sshargs_known_hosts_option(&out, "/h/a b/%h");
 	assert_string_equal(out.buf, "UserKnownHostsFile=\"/h/a b/%%h\"");
 	strbuf_reset(&out);
-	sshargs_ansible(&out, "/h/a b -oProxyCommand=touch /tmp/y");
+	sshargs_ansible(&out, "/h/a b -oProxyCommand=touch /tmp/y", NULL);
 	assert_string_equal(out.buf,
 			    "-C -o ControlMaster=no -o ControlPath=none "
 			    "-o StrictHostKeyChecking=yes -o "
 			    "'UserKnownHostsFile=\"/h/a b -oProxyCommand=touch "
 			    "/tmp/y\"'");
+	strbuf_reset(&out);
+	sshargs_ansible(&out, "/h/k", "/run/u 1/p%x");
+	assert_string_equal(out.buf,
+			    "-C -o ControlMaster=auto -o ControlPersist=30s "
+			    "-o 'ControlPath=\"/run/u 1/p%%x/%C\"' "
+			    "-o StrictHostKeyChecking=yes -o "
+			    "'UserKnownHostsFile=\"/h/k\"'");
 	strbuf_release(&out);
 	strbuf_release(&why);
 }
