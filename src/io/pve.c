@@ -15,6 +15,7 @@
  */
 #include "io/pve.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,17 +92,42 @@ int pve_conn_from_env(struct pve_conn *out, const struct env *env,
 }
 
 /*
- * A cluster of clusters: (not "default"): its endpoint and token id or
- * user from the config alone (PM_API_URL and PM_API_TOKEN_ID are the
- * default cluster's), its secret from PM_API_TOKEN_SECRET_<NAME> or
- * PM_PASS_<NAME>, so no secret is sent to another cluster.
+ * A cluster of clusters: (not "default"): its endpoint from
+ * PM_API_URL_<NAME>, else the config (PM_API_URL is the default
+ * cluster's), its token id or user from the config, its secret from
+ * PM_API_TOKEN_SECRET_<NAME> or PM_PASS_<NAME>, so no secret is sent to
+ * another cluster. As for the default cluster, the operator's environment
+ * wins over the repository: a merged change to clusters.NAME.endpoint must
+ * not send NAME's secret elsewhere.
  */
 int pve_conn_for_cluster(struct pve_conn *out, const struct env *env,
 			 const char *cluster, const struct proxmox_cfg *p,
 			 struct err *e)
 {
+	const char *url = env_cluster_secret(env, "PM_API_URL", cluster);
+
 	memset(out, 0, sizeof(*out));
 	out->endpoint = p->endpoint;
+	if (url) {
+		if (p->endpoint && strcmp(p->endpoint, url)) {
+			struct strbuf key = STRBUF_INIT, var = STRBUF_INIT;
+			const char *c;
+
+			strbuf_addf(&key, "clusters.%s.endpoint", cluster);
+			strbuf_addstr(&var, "PM_API_URL_");
+			for (c = cluster; *c; c++)
+				strbuf_addch(
+					&var,
+					*c == '-' ? '_'
+						  : (char)toupper(
+							    (unsigned char)*c));
+			http_endpoint_ignored(key.buf, p->endpoint, var.buf,
+					      url);
+			strbuf_release(&key);
+			strbuf_release(&var);
+		}
+		out->endpoint = url;
+	}
 	out->token_id = p->token_id;
 	out->user = p->user;
 	if (out->token_id)

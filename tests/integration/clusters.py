@@ -114,9 +114,11 @@ def env():
     return e
 
 
-def run(d, *args):
+def run(d, *args, extra_env=None):
     argv = [BIN, "-C", d, "--no-color"] + list(args)
-    p = subprocess.run(argv, capture_output=True, text=True, env=env(),
+    e = env()
+    e.update(extra_env or {})
+    p = subprocess.run(argv, capture_output=True, text=True, env=e,
                        timeout=300, stdin=subprocess.DEVNULL)
     OUTPUTS.append(p.stdout + p.stderr)
     return p
@@ -142,14 +144,15 @@ def guests(sim, secret, tokenid):
 
 
 class Counter:
-    """A listener on a stopped simulator's port: counts connections and
-    closes each at once (a cluster that is down)."""
+    """A listener on a stopped simulator's port (or a free one, port 0):
+    counts connections and closes each at once (a cluster that is down)."""
 
     def __init__(self, port):
         self.n = 0
         self.s = socket.socket()
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.s.bind(("127.0.0.1", port))
+        self.port = self.s.getsockname()[1]
         self.s.listen(16)
         self.th = threading.Thread(target=self.loop, daemon=True)
         self.th.start()
@@ -389,6 +392,27 @@ def checks(d, east, west):
     t.eq(muts, [], "nothing sent for the moved VM (no create, no destroy)")
     write(w1, VM.format(name="w1", cluster="west", node="west1",
                         ip="10.9.0.11"))
+
+    # --- PM_API_URL_EAST wins over a changed clusters.east.endpoint -----
+    cfgp = os.path.join(d, "pve-gitops.yaml")
+    with open(cfgp) as f:
+        good = f.read()
+    # a merged change points east at a server that would take its token
+    trap = Counter(0)
+    write(cfgp, good.replace(east.url, "https://127.0.0.1:%d/api2/json" %
+                             trap.port))
+    ne = len(log(east))
+    p = run(d, "plan", extra_env={"PM_API_URL_EAST": east.url})
+    t.ok(p.returncode == 0 and "No changes." in p.stdout and
+         "clusters.east.endpoint" in p.stderr and
+         "PM_API_URL_EAST is set" in p.stderr and trap.n == 0 and
+         len(log(east)) > ne,
+         "PM_API_URL_EAST wins over the file's clusters.east.endpoint "
+         "(warned; nothing sent to the file's endpoint)",
+         "rc %d, %d connections to the file's endpoint\n%s%s" %
+         (p.returncode, trap.n, p.stdout[-1500:], p.stderr))
+    trap.close()
+    write(cfgp, good)
 
     # --- east down: west converges, east's VMs blocked -----------------
     callers(east, west, "after every run with both up")
