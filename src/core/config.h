@@ -30,6 +30,15 @@ enum ansible_check {
 	ANSIBLE_CHECK_NEVER
 };
 
+/* ssh.connect: SSH to the VM whose address or name is key goes to
+ * host:port instead (a NAT or port forward; ssh_config's Hostname and
+ * Port, Ansible's ansible_host and ansible_port) */
+struct ssh_connect {
+	char *key;  /* an IPv4 address or a VM name */
+	char *host; /* an IPv4 address */
+	unsigned port;
+};
+
 struct group_rule {
 	char *pattern; /* POSIX extended regular expression */
 	char *group;
@@ -79,6 +88,8 @@ struct config {
 	struct {
 		uint64_t port, wait_seconds;
 		char *user, *known_hosts;
+		struct ssh_connect *connect;
+		size_t nr_connect, alloc_connect;
 	} ssh;
 	struct {
 		char *author_name, *author_email, *remote, *branch;
@@ -147,6 +158,17 @@ void config_check_ip_pools(const struct config *cfg, const struct vmdef *defs,
 /* The pool named name, or NULL. */
 const struct ip_pool *config_ip_pool(const struct config *cfg,
 				     const char *name);
+
+/*
+ * Where SSH to the VM name at address ip connects: ssh.connect's entry for
+ * ip, else the one for name (either may be NULL), else ip itself and
+ * ssh.port. The host key is known under ip either way: with an entry it is
+ * recorded for the bare address and ssh is given HostKeyAlias=ip, so
+ * checking stays strict. Returns the entry, or NULL when none applied.
+ */
+const struct ssh_connect *config_ssh_target(const struct config *cfg,
+					    const char *name, const char *ip,
+					    const char **host, unsigned *port);
 
 /* What stage two waits for on a new host before the playbook. */
 enum provision_wait {

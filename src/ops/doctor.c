@@ -816,6 +816,7 @@ static int check_ssh(struct walk *w, struct vm_walk *v)
 	struct doctor_link *l = link_of(v, DL_SSH_PORT);
 	unsigned port = (unsigned)w->cfg->ssh.port;
 	struct err e = ERR_INIT;
+	const char *host;
 	long ms = 0;
 	int ret;
 
@@ -841,6 +842,27 @@ static int check_ssh(struct walk *w, struct vm_walk *v)
 				   "reachable (ping %s), and that apid listens "
 				   "on port %u (provision.talos_api_port)",
 				   v->ip, port);
+		}
+		err_release(&e);
+		return ret;
+	}
+	if (config_ssh_target(w->cfg, v->vm->name, v->ip, &host, &port)) {
+		ret = hostkeys_wait_ssh(host, port,
+					w->req->ssh_wait ? w->req->ssh_wait
+							 : DOCTOR_SSH_WAIT,
+					&ms, &e);
+		if (!ret)
+			doctor_set(l, DOCTOR_OK,
+				   "%s:%u (ssh.connect for %s) sent an SSH "
+				   "banner in %ld ms",
+				   host, port, v->ip, ms);
+		else {
+			doctor_set(l, DOCTOR_FAILED, "%s", e.msg.buf);
+			doctor_fix(l,
+				   "check that %s:%u (ssh.connect) forwards "
+				   "to the SSH server of %s, and that "
+				   "cloud-init completed there",
+				   host, port, v->ip);
 		}
 		err_release(&e);
 		return ret;
@@ -896,6 +918,15 @@ static int check_known_host(struct walk *w, struct vm_walk *v)
 		return 0;
 	}
 	known_hosts_path(&file, w->cfg);
+	{
+		const char *host;
+		unsigned p;
+
+		/* with ssh.connect the key is the bare address's
+		 * (HostKeyAlias) */
+		if (config_ssh_target(w->cfg, v->vm->name, v->ip, &host, &p))
+			port = 22;
+	}
 	hostkeys_hostspec(&spec, v->ip, port);
 	if (hostkeys_known(file.buf, v->ip, port, &n, &e) < 0)
 		doctor_set(l, DOCTOR_FAILED, "%s", e.msg.buf);
