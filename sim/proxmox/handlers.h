@@ -37,6 +37,8 @@ handler_fn h_move_disk;
  * vmlife.c), lxc.c, storage.c, access.c, network.c; cluster.c */
 handler_fn h_agent_index, h_agent_cmd, h_agent_ping, h_agent_info,
 	h_agent_osinfo, h_agent_hostname, h_agent_ifaces, h_agent_file;
+/* agent.c, --guests qemu (issue 22): only a real guest answers these */
+handler_fn h_agent_exec, h_agent_exec_status;
 handler_fn h_lxc_list;
 handler_fn h_storage_index, h_storage_read, h_storage_content;
 handler_fn h_access_users, h_access_groups, h_access_domains;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
 #include "server.h"
 #include "sim.h"
 #include "common/front.h"
@@ -91,6 +92,13 @@ static const char usage[] =
 	"  --request-log FILE       one JSON line per request (method, path, "
 	"params, status)\n"
 	"  --state FILE             keep VMs across restarts in FILE\n"
+	"  --guests none|qemu       qemu: a VM whose template names an image "
+	"runs as a\n"
+	"                           real qemu-system-x86_64 guest (default "
+	"none)\n"
+	"  --guest-dir DIR          the guests' overlays, ISOs, sockets and "
+	"logs\n"
+	"                           (default: a new directory under $TMPDIR)\n"
 	"  -h, --help               this help\n"
 	"      --version            print the version\n"
 	"\n"
@@ -112,6 +120,8 @@ enum {
 	OPT_STATE,
 	OPT_LOCK_WAIT,
 	OPT_DEAF_GUEST,
+	OPT_GUESTS,
+	OPT_GUEST_DIR,
 };
 
 static const struct option longopts[] = {
@@ -129,6 +139,8 @@ static const struct option longopts[] = {
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "lock-wait-ms", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "guest-ignores-shutdown", required_argument, NULL, OPT_DEAF_GUEST },
+	{ "guests", required_argument, NULL, OPT_GUESTS },
+	{ "guest-dir", required_argument, NULL, OPT_GUEST_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -137,6 +149,8 @@ struct cli {
 	bool http;
 	int fault_delay_ms, fault_trickle_ms;
 	const char *topology;
+	bool guests;	       /* --guests qemu */
+	const char *guest_dir; /* --guest-dir */
 	struct strvec tokens, users, guest_keys;
 };
 
@@ -211,6 +225,15 @@ static int parse_opt(struct cli *cli, struct sim *s, int c, const char *arg,
 		return parse_credential(cli, c, arg, e);
 	case OPT_TOPOLOGY:
 		cli->topology = arg;
+		return 0;
+	case OPT_GUESTS:
+		if (strcmp(arg, "none") && strcmp(arg, "qemu"))
+			return sim_bad_value(e, "--guests", arg,
+					     "none or qemu");
+		cli->guests = !strcmp(arg, "qemu");
+		return 0;
+	case OPT_GUEST_DIR:
+		cli->guest_dir = arg;
 		return 0;
 	case OPT_TASK_MS:
 		return parse_task_ms(&s->opts, arg, e);
@@ -320,6 +343,8 @@ static int set_up(struct cli *cli, struct sim *s, struct sim_tls *tls,
 		  struct err *e)
 {
 	if (parse_args(cli, s, argc, argv, e) < 0)
+		return -1;
+	if (cli->guests && guests_init(s, cli->guest_dir, e) < 0)
 		return -1;
 	if (cli->topology ? sim_load_topology(s, cli->topology, e) < 0
 			  : (sim_default_topology(s), 0))

@@ -237,3 +237,54 @@ out:
 	strbuf_release(&c.in);
 	return (enum qga_status)r;
 }
+
+/* The next answer to a command: an object with return or error. */
+static int qmp_answer(struct conn *c, struct strbuf *why)
+{
+	json_t *ans = NULL, *err;
+	int r;
+
+	for (;;) {
+		json_decref(ans);
+		ans = NULL;
+		if ((r = read_json(c, &ans, why)) < 0)
+			return r;
+		if (json_object_get(ans, "return"))
+			break;
+		if ((err = json_object_get(ans, "error"))) {
+			const char *d =
+				json_string_value(json_object_get(err, "desc"));
+
+			strbuf_addstr(why, d ? d : "unknown error");
+			json_decref(ans);
+			return QGA_ERROR;
+		}
+	}
+	json_decref(ans);
+	return QGA_OK;
+}
+
+enum qga_status qmp_call(const char *path, const char *cmd, int timeout_ms,
+			 struct strbuf *why)
+{
+	struct conn c = { -1, now_ms() + timeout_ms, STRBUF_INIT };
+	json_t *greeting = NULL, *caps, *msg;
+	int r;
+
+	if ((c.fd = connect_to(path, why)) < 0)
+		return QGA_NO_CHANNEL;
+	caps = json_pack("{s:s}", "execute", "qmp_capabilities");
+	msg = json_pack("{s:s}", "execute", cmd);
+	if ((r = read_json(&c, &greeting, why)) < 0 ||
+	    (r = send_json(&c, caps, why)) < 0 ||
+	    (r = qmp_answer(&c, why)) < 0 || (r = send_json(&c, msg, why)) < 0)
+		goto out;
+	r = qmp_answer(&c, why);
+out:
+	json_decref(greeting);
+	json_decref(caps);
+	json_decref(msg);
+	close(c.fd);
+	strbuf_release(&c.in);
+	return (enum qga_status)r;
+}

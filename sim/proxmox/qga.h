@@ -3,7 +3,8 @@
  * (the virtio-serial port org.qemu.guest_agent.0 that QEMU exposes, or
  * qemu-ga -m unix-listen): JSON lines, with guest-sync-delimited first so
  * that what an earlier, abandoned exchange left in the channel is skipped.
- * No locking: the caller sends one request at a time per socket.
+ * No locking: the caller sends one request at a time per socket. And the
+ * two QMP commands proxmox-sim sends QEMU's monitor, over the same code.
  */
 #ifndef PVE_SIM_QGA_H
 #define PVE_SIM_QGA_H
@@ -29,5 +30,15 @@ enum qga_status {
  */
 enum qga_status qga_call(const char *path, const char *cmd, json_t *args,
 			 int timeout_ms, json_t **reply, struct strbuf *why);
+
+/*
+ * One QMP command without arguments (quit, system_powerdown) on QEMU's
+ * monitor socket at path: the greeting, qmp_capabilities, then cmd; events
+ * are skipped. QGA_OK, QGA_ERROR (why: the error's desc), QGA_TIMEOUT or
+ * QGA_NO_CHANNEL. A quit may close the socket before it answers: that is
+ * QGA_NO_CHANNEL too, which the caller checks by waiting for the process.
+ */
+enum qga_status qmp_call(const char *path, const char *cmd, int timeout_ms,
+			 struct strbuf *why);
 
 #endif

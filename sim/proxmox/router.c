@@ -242,6 +242,10 @@ static const struct route routes[] = {
 	  h_agent_ifaces },
 	{ "POST", "/nodes/{node}/qemu/{vmid}/agent/ping", h_agent_ping },
 	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/file-read", h_agent_file },
+	/* --guests qemu (issue 22): answered by a real guest's agent */
+	{ "POST", "/nodes/{node}/qemu/{vmid}/agent/exec", h_agent_exec },
+	{ "GET", "/nodes/{node}/qemu/{vmid}/agent/exec-status",
+	  h_agent_exec_status },
 	{ "GET", "/pools", h_pools_list },
 	{ "POST", "/pools", h_pool_create },
 	{ "PUT", "/pools", h_pool_update },

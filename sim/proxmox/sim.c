@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "guest.h"
 #include "util/xalloc.h"
 
 int64_t sim_now_ms(void)
@@ -148,6 +149,7 @@ static void vm_free(struct sim_vm *vm)
 	kv_clear(&vm->pending);
 	kv_clear(&vm->ci_done);
 	free(vm->hostkey);
+	free(vm->image);
 	free(vm);
 }
 
@@ -175,6 +177,7 @@ void sim_release(struct sim *s)
 {
 	size_t i, j;
 
+	guests_release(s); /* every guest is killed */
 	for (i = 0; i < s->nr_nodes; i++) {
 		for (j = 0; j < s->nodes[i].nr_st; j++) {
 			free(s->nodes[i].st[j].name);
@@ -1110,6 +1113,22 @@ static void finish_snapshot_task(struct sim *s, struct sim_vm *vm,
 	}
 }
 
+/*
+ * --guests qemu: a VM with an image starts its QEMU when qmstart's task
+ * ends (qemu-server's start returns once the process runs); a failure
+ * fails the task.
+ */
+static bool start_guest(struct sim *s, struct sim_vm *vm, struct sim_task *t)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (!guest_managed(s, vm) || guest_start(s, vm, &t->log, &why) == 0)
+		return true;
+	free(t->fail);
+	t->fail = strbuf_detach(&why, NULL);
+	return false;
+}
+
 static void finish_task(struct sim *s, struct sim_task *t)
 {
 	struct sim_vm *vm = sim_vm(s, t->vmid), *src;
@@ -1137,24 +1156,36 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		if (vm && ok) {
 			apply_pending(vm);
 			sim_ci_snapshot(vm);
+			if (!(ok = start_guest(s, vm, t)))
+				break;
 			vm->running = true;
 			vm->started_ms = t->end_ms;
 		}
 		break;
 	case FX_STOP:
+		if (vm && ok && guest_managed(s, vm))
+			guest_stop(s, vm->vmid);
 		if (vm && ok)
 			vm->running = vm->paused = false;
 		break;
 	case FX_REBOOT:
+		if (vm && ok && guest_managed(s, vm))
+			guest_stop(s, vm->vmid);
 		if (vm && ok) {
 			apply_pending(vm);
 			sim_ci_snapshot(vm);
+			if (!(ok = start_guest(s, vm, t))) {
+				vm->running = false;
+				break;
+			}
 			vm->started_ms = t->end_ms;
 		}
 		break;
 	case FX_DESTROY:
 		if (vm && ok && t->purge)
 			ha_forget(s, t->vmid);
+		if (vm && ok && s->guests)
+			guest_destroy(s, t->vmid);
 		if (vm && ok)
 			destroy_vm(s, vm, t->destroy_unref);
 		break;
@@ -1199,13 +1230,38 @@ static void finish_task(struct sim *s, struct sim_task *t)
 	t->done = true;
 }
 
+/*
+ * --guests qemu: a shutdown of a real guest lasts until its process ends
+ * (the ACPI request was sent when the task began) or its timeout passes:
+ * then it fails as _do_vm_stop dies, or with forceStop the guest is killed.
+ * true while it must go on.
+ */
+static bool guest_shutdown_waits(struct sim *s, struct sim_task *t, int64_t now)
+{
+	if (!t->guest_deadline_ms || !guest_running(s, t->vmid))
+		return false;
+	if (now < t->guest_deadline_ms)
+		return true;
+	if (t->guest_force) {
+		strvec_push(&t->log,
+			    "VM still running - terminating now with SIGTERM");
+	} else {
+		t->fx = FX_NONE;
+		free(t->fail);
+		t->fail = xstrdup("VM quit/powerdown failed - got timeout");
+	}
+	return false;
+}
+
 void sim_tick(struct sim *s)
 {
 	int64_t now = sim_now_ms();
 	size_t i;
 
+	guests_reap(s);
 	for (i = 0; i < s->nr_tasks; i++)
-		if (!s->tasks[i]->done && s->tasks[i]->end_ms <= now)
+		if (!s->tasks[i]->done && s->tasks[i]->end_ms <= now &&
+		    !guest_shutdown_waits(s, s->tasks[i], now))
 			finish_task(s, s->tasks[i]);
 }
 

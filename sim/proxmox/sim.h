@@ -81,7 +81,10 @@ struct sim_vm {
 	int64_t started_ms;
 	int flock_excl, flock_shared; /* file locks held by tasks */
 	char *hostkey;		      /* the guest's SSH host public key */
-	struct sim_snap *snaps;	      /* snapshots, oldest first */
+	/* --guests qemu (guest.c): the image directory (topology "image:",
+	 * absolute) a template names and its clones inherit; NULL: none */
+	char *image;
+	struct sim_snap *snaps; /* snapshots, oldest first */
 	size_t nr_snaps, alloc_snaps;
 };
 
@@ -129,6 +132,10 @@ struct sim_task {
 	/* qmigrate: the target node, and "OLD NEW" volids one a line */
 	char *mig_target, *mig_volmap;
 	char *snapname; /* FX_SNAPSHOT..FX_ROLLBACK (start_after: start=1) */
+	/* --guests qemu: a shutdown waits for the guest until this time
+	 * (0: it does not), then kills it with guest_force (forceStop=1) */
+	int64_t guest_deadline_ms;
+	bool guest_force;
 };
 
 struct sim_pool {
@@ -258,6 +265,8 @@ struct sim {
 	/* DHCP: the IPv4 address a VM's DHCP lease gives it, by VM name
 	 * (the topology's dhcp_leases; simread.c) */
 	struct kvlist leases;
+	/* --guests qemu: the VMs' QEMU processes (guest.c); NULL: none */
+	struct sim_guests *guests;
 };
 
 int64_t sim_now_ms(void);

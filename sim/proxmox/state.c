@@ -311,6 +311,61 @@ static void topo_snapshot(struct sim_vm *vm)
 	kv_set(&sn->conf, "snaptime", when);
 }
 
+/*
+ * --guests qemu (issue 22): "image: DIR", absolute or relative to the
+ * topology file, made by scripts/build-guest-image.sh (root.qcow2,
+ * vmlinuz, initrd.img); checked only when guests run.
+ */
+static int load_image(struct sim *s, struct topo *t, struct fy_node *n,
+		      struct sim_vm *vm)
+{
+	static const char *const files[] = { "root.qcow2", "vmlinuz",
+					     "initrd.img", NULL };
+	const char *dir = scalar(n, "image");
+	const char *slash = strrchr(t->file, '/');
+	struct strbuf path = STRBUF_INIT, f = STRBUF_INIT;
+	char real[4096];
+	size_t i;
+	int ret = -1;
+
+	if (!dir)
+		return 0;
+	if (dir[0] != '/' && slash)
+		strbuf_addf(&path, "%.*s/", (int)(slash - t->file), t->file);
+	strbuf_addstr(&path, dir);
+	if (realpath(path.buf, real)) {
+		strbuf_reset(&path);
+		strbuf_addstr(&path, real);
+	} else if (s->guests) {
+		strbuf_addf(&f, "image: %s: no such directory", path.buf);
+		topo_fail(t,
+			  fy_node_mapping_lookup_by_string(n, "image", FY_NT),
+			  f.buf);
+		goto out;
+	}
+	for (i = 0; s->guests && files[i]; i++) {
+		strbuf_reset(&f);
+		strbuf_addf(&f, "%s/%s", path.buf, files[i]);
+		if (access(f.buf, R_OK) == 0)
+			continue;
+		strbuf_reset(&f);
+		strbuf_addf(&f,
+			    "image: %s has no %s "
+			    "(scripts/build-guest-image.sh makes it)",
+			    path.buf, files[i]);
+		topo_fail(t,
+			  fy_node_mapping_lookup_by_string(n, "image", FY_NT),
+			  f.buf);
+		goto out;
+	}
+	vm->image = strbuf_detach(&path, NULL);
+	ret = 0;
+out:
+	strbuf_release(&path);
+	strbuf_release(&f);
+	return ret;
+}
+
 static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 		    bool templates)
 {
@@ -366,6 +421,8 @@ static int load_vms(struct sim *s, struct topo *t, struct fy_node *seq,
 		    load_files(s, t, vm->vmid,
 			       fy_node_mapping_lookup_by_string(n, "files",
 								FY_NT)) < 0)
+			return -1;
+		if (load_image(s, t, n, vm) < 0)
 			return -1;
 		topo_snapshot(vm); /* snapshots */
 		if (templates)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
 #include "ha.h"
 #include "handlers.h"
 #include "pools.h"
@@ -373,6 +374,8 @@ void h_clone(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	from = clone_source(src, rq, &view, rs);
 	clone_config(s, from, vm, rq);
 	clone_disks(s, from, vm, &p, &why);
+	if (src->image) /* --guests qemu: the clone boots the same image */
+		vm->image = xstrdup(src->image);
 	if (req_param(rq, "pool"))
 		pool_add_vm(s, need_pool(s, req_param(rq, "pool"), rs), newid);
 	t = start_task(s, rs, node, "qmclone", srcid, rq->userid, FX_CLONE,
@@ -652,8 +655,11 @@ void h_status_current(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 			    json_integer(agent_enabled(vm) ? 1 : 0));
 	json_object_set_new(rs->data, "ha", ha_vm_status(s, vm->vmid));
 	if (vm->running)
-		json_object_set_new(rs->data, "pid",
-				    json_integer(10000 + vm->vmid));
+		json_object_set_new(
+			rs->data, "pid",
+			json_integer(guest_running(s, vm->vmid)
+					     ? guest_running(s, vm->vmid)->pid
+					     : 10000 + vm->vmid));
 }
 
 /*
@@ -776,6 +782,14 @@ void h_shutdown(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	}
 	/* shutting down a stopped VM is a task that has nothing to do */
 	t = power(s, rq, rs, "qmshutdown", FX_STOP, NULL);
+	if (t && (vm = sim_vm(s, t->vmid)) && guest_running(s, vm->vmid) &&
+	    !paused) {
+		/* a real guest: the ACPI button, then wait for it to end */
+		guest_powerdown(s, vm->vmid);
+		t->guest_deadline_ms = t->start_ms + shutdown_wait_ms(vm, rq);
+		t->guest_force = param_true(rq, "forceStop");
+		return;
+	}
 	if (t && !paused)
 		stop_timeout(s, t, rq, param_true(rq, "forceStop"), true);
 }
