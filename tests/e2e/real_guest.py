@@ -238,7 +238,8 @@ def check(psim, key, fwd):
          "known_hosts has, under %s, exactly the keys the guest's sshd "
          "presents" % ADDR,
          "recorded: %r\npresented: %r" % (recorded, presented))
-    r = guest_ssh(key, fwd, "sh", "-c",
+    # one string: ssh hands the remote shell its arguments joined
+    r = guest_ssh(key, fwd,
                   "cat /etc/ssh/ssh_host_*_key.pub; echo ---; "
                   "cat ~/.ssh/authorized_keys; echo ---; "
                   "cloud-init status; echo ---; "
@@ -250,8 +251,10 @@ def check(psim, key, fwd):
     if r.returncode:
         print("# " + r.stderr[-2000:].replace("\n", "\n# "))
     parts += [""] * (5 - len(parts))
+    # sshd 9.2 offers no DSA key, though cloud-init makes one
     guest_keys = sorted(" ".join(x.split()[:2]) for x in
-                        parts[0].splitlines() if x)
+                        parts[0].splitlines()
+                        if x and not x.startswith("ssh-dss "))
     t.ok(guest_keys and guest_keys == recorded,
          "the recorded keys are the guest's own host key files",
          "guest: %r\nrecorded: %r" % (guest_keys, recorded))
