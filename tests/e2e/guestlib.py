@@ -163,3 +163,31 @@ def proc_start(pid):
         return ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+class _Api:
+    """The one thing Forward wants of a simlib.Sim: api(path)."""
+
+    def __init__(self, url):
+        self.url = url.rstrip("/")
+
+    def api(self, path):
+        return self.url + "/api2/json" + path
+
+
+if __name__ == "__main__":
+    # guestlib.py forward SIM_URL PORTFILE: a Forward to the simulator's
+    # first guest until killed, its port written to PORTFILE (for
+    # scripts/demo-real.sh); the token from PM_API_TOKEN_ID and
+    # PM_API_TOKEN_SECRET, never argv.
+    import sys
+
+    if len(sys.argv) != 4 or sys.argv[1] != "forward":
+        sys.exit("usage: guestlib.py forward SIM_URL PORTFILE")
+    fwd = Forward(_Api(sys.argv[2]), os.environ["PM_API_TOKEN_ID"],
+                  os.environ["PM_API_TOKEN_SECRET"], None)
+    with open(sys.argv[3] + ".tmp", "w") as f:
+        f.write("%d\n" % fwd.port)
+    os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+    while True:
+        time.sleep(3600)
