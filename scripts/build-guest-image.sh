@@ -26,7 +26,8 @@
 # cloud-init (NoCloud datasource only) creates the user, installs the keys and
 # generates the host keys on first boot. It has no apt sources either: a guest
 # in a test has no network beyond the host, and cloud-init's package_upgrade
-# must not try to reach one.
+# must not try to reach one. openssh-sftp-server: Ansible copies its modules
+# over SFTP (a Recommends of openssh-server, which are not installed).
 set -euo pipefail
 
 prog=build-guest-image
@@ -90,7 +91,7 @@ mirror=http://deb.debian.org/debian
 security=http://deb.debian.org/debian-security
 packages=(
 	linux-image-amd64 initramfs-tools systemd-sysv udev dbus
-	cloud-init qemu-guest-agent openssh-server sudo python3
+	cloud-init qemu-guest-agent openssh-server openssh-sftp-server sudo python3
 	e2fsprogs ifupdown iproute2 netbase
 )
 
