@@ -719,6 +719,7 @@ void h_agent_exec(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 		return;
 	args = json_pack("{s:b}", "capture-output", 1);
 	argl = json_array();
+	/* the list as server.c keeps it: every "command", in order */
 	for (i = 0; i < rq->names.nr; i++) {
 		if (strcmp(rq->names.v[i], "command"))
 			continue;

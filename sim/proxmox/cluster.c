@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "handlers.h"
 #include "lxc.h"
+#include "migrate.h"
 #include "network.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
@@ -31,6 +32,7 @@ static json_t *qemu_resource(struct sim *s, const struct sim_vm *vm)
 {
 	json_t *o = vm_summary(vm);
 	struct sim_pool *pool = sim_pool_of(s, vm->vmid);
+	const char *ha;
 
 	json_object_set_new(o, "id", json_sprintf("qemu/%d", vm->vmid));
 	json_object_set_new(o, "type", json_string("qemu"));
@@ -44,6 +46,8 @@ static json_t *qemu_resource(struct sim *s, const struct sim_vm *vm)
 	json_object_set_new(o, "diskwrite", json_integer(0));
 	if (pool)
 		json_object_set_new(o, "pool", json_string(pool->id));
+	if ((ha = migrate_ha_state(s, vm->vmid)))
+		json_object_set_new(o, "hastate", json_string(ha));
 	return o;
 }
 

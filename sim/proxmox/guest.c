@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -53,11 +54,20 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-int guests_init(struct sim *s, const char *dir, struct err *e)
+int guests_init(struct sim *s, const char *dir, enum guest_accel accel,
+		struct err *e)
 {
 	struct sim_guests *gs = xcalloc(1, sizeof(*gs));
 	char real[4096];
 
+	gs->accel = accel;
+	if (dir && strchr(dir, ',')) { /* QEMU's option syntax */
+		free(gs);
+		return err_set(e, EXIT_INVALID,
+			       "--guest-dir %s: QEMU cannot take a path with "
+			       "a comma",
+			       dir);
+	}
 	if (dir) {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 			free(gs);
@@ -85,6 +95,15 @@ int guests_init(struct sim *s, const char *dir, struct err *e)
 			return -1;
 		}
 		gs->dir = strbuf_detach(&sb, NULL);
+	}
+	/* QEMU's option syntax: a comma would split -drive file=... */
+	if (strchr(gs->dir, ',')) {
+		err_set(e, EXIT_INVALID,
+			"--guest-dir %s: QEMU cannot take a path with a comma",
+			gs->dir);
+		free(gs->dir);
+		free(gs);
+		return -1;
 	}
 	s->guests = gs;
 	return 0;
@@ -378,6 +397,19 @@ static int plan_disks(struct sim_guest *g, const struct sim_vm *vm,
 			if (!file_exists(path.buf) &&
 			    run_tool(argv_c, tools_log, why) < 0)
 				goto out;
+			if (bytes) {
+				/* the configured size when it is larger than
+				 * the image (cloud-init's resizefs grows the
+				 * file system); a smaller one is not shrunk */
+				const char *argv_r[] = { "qemu-img", "resize",
+							 "-q",	     "-f",
+							 "qcow2",    path.buf,
+							 size.buf,   NULL };
+				struct strbuf ignored = STRBUF_INIT;
+
+				run_tool(argv_r, tools_log, &ignored);
+				strbuf_release(&ignored);
+			}
 			strvec_push(argv, "-drive");
 			strvec_pushf(argv,
 				     "file=%s,format=qcow2,if=virtio,"
@@ -502,6 +534,7 @@ static int plan_cloudinit(struct sim_guest *g, const struct sim_vm *vm,
 		if (run_tool(spawn_program_exists("genisoimage") ? gen : xo,
 			     tools_log, why) < 0)
 			goto out;
+		chmod(iso.buf, 0600); /* it holds cipassword as stored */
 	}
 	strvec_push(argv, "-drive");
 	strvec_pushf(argv, "file=%s,format=raw,if=ide,index=2,media=cdrom",
@@ -624,10 +657,13 @@ static void qemu_env(struct strvec *env, const struct sim_guest *g)
 /*
  * fork and exec QEMU with a clean signal mask (ours blocks SIGTERM for
  * sigwait), stdin /dev/null, stdout and stderr to qemu.log; an exec
- * failure comes back over a close-on-exec pipe.
+ * failure comes back over a close-on-exec pipe. Called on the spawner
+ * thread only (below): the child's PR_SET_PDEATHSIG belongs to the thread
+ * that forked it, and that thread lives as long as the simulator, so a
+ * simulator killed with SIGKILL takes its guests with it.
  */
-static pid_t spawn_qemu(const struct sim_guest *g, struct strvec *argv,
-			struct strbuf *why)
+static pid_t fork_qemu(const struct sim_guest *g, struct strvec *argv,
+		       struct strbuf *why, pid_t parent)
 {
 	struct strvec env = STRVEC_INIT;
 	struct strbuf log = STRBUF_INIT;
@@ -647,6 +683,9 @@ static pid_t spawn_qemu(const struct sim_guest *g, struct strvec *argv,
 	}
 	pid = fork();
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127); /* the simulator is gone already */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid(); /* no terminal's signals; we stop it ourselves */
@@ -682,6 +721,61 @@ out:
 		close(out);
 	strvec_clear(&env);
 	strbuf_release(&log);
+	return pid;
+}
+
+/* The spawner thread: one request at a time (the model's mutex is held). */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, pending;
+	const struct sim_guest *g;
+	struct strvec *argv;
+	struct strbuf *why;
+	pid_t pid, parent;
+} spawner = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *spawner_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&spawner.mu);
+	for (;;) {
+		while (!spawner.pending)
+			pthread_cond_wait(&spawner.cv, &spawner.mu);
+		spawner.pid = fork_qemu(spawner.g, spawner.argv, spawner.why,
+					spawner.parent);
+		spawner.pending = false;
+		pthread_cond_broadcast(&spawner.cv);
+	}
+	return NULL;
+}
+
+static pid_t spawn_qemu(const struct sim_guest *g, struct strvec *argv,
+			struct strbuf *why)
+{
+	pthread_t th;
+	pid_t pid;
+
+	pthread_mutex_lock(&spawner.mu);
+	if (!spawner.started) {
+		spawner.parent = getpid();
+		if (pthread_create(&th, NULL, spawner_main, NULL) != 0) {
+			pthread_mutex_unlock(&spawner.mu);
+			strbuf_addstr(why, "cannot start the spawner thread");
+			return -1;
+		}
+		pthread_detach(th);
+		spawner.started = true;
+	}
+	spawner.g = g;
+	spawner.argv = argv;
+	spawner.why = why;
+	spawner.pending = true;
+	pthread_cond_broadcast(&spawner.cv);
+	while (spawner.pending)
+		pthread_cond_wait(&spawner.cv, &spawner.mu);
+	pid = spawner.pid;
+	pthread_mutex_unlock(&spawner.mu);
 	return pid;
 }
 
@@ -813,7 +907,9 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 	struct strvec common = STRVEC_INIT, argv = STRVEC_INIT;
 	struct strbuf tools = STRBUF_INIT;
 	const struct accel *ac = NULL;
-	bool kvm = kvm_usable() && !s->guests->kvm_mute;
+	enum guest_accel want = s->guests->accel;
+	bool kvm =
+		want != GUEST_ACCEL_TCG && kvm_usable() && !s->guests->kvm_mute;
 	size_t i, j;
 	int ret = -1;
 
@@ -827,11 +923,17 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 			    strerror(errno));
 		goto out;
 	}
+	if (want == GUEST_ACCEL_KVM && !kvm) {
+		strbuf_addstr(why, "--guest-accel kvm: /dev/kvm cannot be "
+				   "opened read-write");
+		goto out;
+	}
 	strbuf_addf(&tools, "%s/tools.log", g->dir);
 	if (plan_common(g, vm, &common, tools.buf, why) < 0)
 		goto out;
 	for (i = 0; i < sizeof(accels) / sizeof(accels[0]); i++) {
-		if (accels[i].kvm && !kvm)
+		if ((accels[i].kvm && !kvm) ||
+		    (!accels[i].kvm && want == GUEST_ACCEL_KVM))
 			continue;
 		ac = &accels[i];
 		strvec_clear(&argv);
@@ -855,7 +957,8 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 			goto out; /* no QEMU at all: no other try helps */
 		}
 		if (wait_up(g, why) == 0 &&
-		    (!ac->kvm || console_speaks(g, KVM_PROOF_MS)))
+		    (!ac->kvm || want == GUEST_ACCEL_KVM ||
+		     console_speaks(g, KVM_PROOF_MS)))
 			break;
 		if (ac->kvm && g->pid > 0) { /* up, but the guest is mute */
 			stop_guest(g);
@@ -876,7 +979,8 @@ int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
 		     vm->vmid, QEMU,
 		     ac->kvm		   ? ac->say
 		     : s->guests->kvm_mute ? "TCG (KVM guests stay mute here)"
-					   : "TCG (no usable /dev/kvm)",
+		     : want == GUEST_ACCEL_TCG ? "TCG (--guest-accel tcg)"
+					       : "TCG (no usable /dev/kvm)",
 		     (int)g->pid, g->ssh_port);
 	fprintf(stderr, "proxmox-sim: %s\n", log->v[log->nr - 1]);
 	ret = 0;

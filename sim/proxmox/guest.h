@@ -37,37 +37,24 @@ struct sim_guest {
 	pthread_mutex_t qga_mu; /* one agent request at a time */
 };
 
+/* --guest-accel: auto (KVM when it boots a guest, else TCG), kvm, tcg */
+enum guest_accel { GUEST_ACCEL_AUTO, GUEST_ACCEL_KVM, GUEST_ACCEL_TCG };
+
 struct sim_guests {
 	char *dir;
+	enum guest_accel accel;
 	bool kvm_mute; /* a KVM guest's kernel printed nothing: use TCG */
 	struct sim_guest **g;
 	size_t nr, alloc;
 };
 
-/* --guests qemu: the guests' directory (dir, or a new one under $TMPDIR). */
-int guests_init(struct sim *s, const char *dir, struct err *e);
-/* Kill every guest (QMP quit, then SIGKILL) and free s->guests. */
-void guests_release(struct sim *s);
-
-/* Does vm run as a real guest (--guests qemu and an image)? */
-bool guest_managed(const struct sim *s, const struct sim_vm *vm);
-/* The guest of vmid while its process lives, else NULL. */
-struct sim_guest *guest_running(struct sim *s, int vmid);
-
-/*
- * Start vm's guest: overlay, disks, cloud-init ISO, then QEMU; the log
- * gets the accelerator and the PID. -1 with the reason in why.
- */
-int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
-		struct strbuf *why);
-/* QMP quit, then SIGKILL after a few seconds; nothing when not running. */
-void guest_stop(struct sim *s, int vmid);
+/* --guests qemu: the guests' directory (dir, or a new one under $TMPDIR)
+ * and --guest-accel. */
+int guests_init(struct sim *s, const char *dir, enum guest_accel accel,
+		struct err *e);
+/* (what the model, sim.c, calls is declared in sim.h) */
 /* QMP system_powerdown (the ACPI button); 0, or -1 when not running. */
 int guest_powerdown(struct sim *s, int vmid);
-/* Stop the guest and remove GUEST_DIR/<vmid>. */
-void guest_destroy(struct sim *s, int vmid);
-/* Note the guests whose process ended: their VM is stopped. */
-void guests_reap(struct sim *s);
 
 /* GET /api2/json/sim/guests (outside the Proxmox API). */
 handler_fn h_sim_guests;

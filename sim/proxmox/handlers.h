@@ -53,5 +53,7 @@ handler_fn h_snapshot_list, h_snapshot_create, h_snapshot_index,
 	h_snapshot_delete;
 /* one container (wt-lxc): lxc.c */
 handler_fn h_lxc_index, h_lxc_config, h_lxc_status, h_lxc_snapshots;
+/* SDN IPAM: sdn.c */
+handler_fn h_sdn_ip_create, h_sdn_ip_update, h_sdn_ip_delete, h_sdn_ipam_status;
 
 #endif

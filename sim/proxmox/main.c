@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "guest.h"
+#include "migrate.h"
 #include "server.h"
 #include "sim.h"
 #include "common/front.h"
@@ -99,6 +100,10 @@ static const char usage[] =
 	"  --guest-dir DIR          the guests' overlays, ISOs, sockets and "
 	"logs\n"
 	"                           (default: a new directory under $TMPDIR)\n"
+	"  --guest-accel auto|kvm|tcg\n"
+	"                           auto: KVM when /dev/kvm works and boots a "
+	"guest,\n"
+	"                           else TCG (default auto)\n"
 	"  -h, --help               this help\n"
 	"      --version            print the version\n"
 	"\n"
@@ -122,6 +127,7 @@ enum {
 	OPT_DEAF_GUEST,
 	OPT_GUESTS,
 	OPT_GUEST_DIR,
+	OPT_GUEST_ACCEL,
 };
 
 static const struct option longopts[] = {
@@ -141,6 +147,7 @@ static const struct option longopts[] = {
 	{ "guest-ignores-shutdown", required_argument, NULL, OPT_DEAF_GUEST },
 	{ "guests", required_argument, NULL, OPT_GUESTS },
 	{ "guest-dir", required_argument, NULL, OPT_GUEST_DIR },
+	{ "guest-accel", required_argument, NULL, OPT_GUEST_ACCEL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -149,8 +156,9 @@ struct cli {
 	bool http;
 	int fault_delay_ms, fault_trickle_ms;
 	const char *topology;
-	bool guests;	       /* --guests qemu */
-	const char *guest_dir; /* --guest-dir */
+	bool guests;		/* --guests qemu */
+	const char *guest_dir;	/* --guest-dir */
+	enum guest_accel accel; /* --guest-accel */
 	struct strvec tokens, users, guest_keys;
 };
 
@@ -234,6 +242,17 @@ static int parse_opt(struct cli *cli, struct sim *s, int c, const char *arg,
 		return 0;
 	case OPT_GUEST_DIR:
 		cli->guest_dir = arg;
+		return 0;
+	case OPT_GUEST_ACCEL:
+		if (!strcmp(arg, "auto"))
+			cli->accel = GUEST_ACCEL_AUTO;
+		else if (!strcmp(arg, "kvm"))
+			cli->accel = GUEST_ACCEL_KVM;
+		else if (!strcmp(arg, "tcg"))
+			cli->accel = GUEST_ACCEL_TCG;
+		else
+			return sim_bad_value(e, "--guest-accel", arg,
+					     "auto, kvm or tcg");
 		return 0;
 	case OPT_TASK_MS:
 		return parse_task_ms(&s->opts, arg, e);
@@ -344,7 +363,7 @@ static int set_up(struct cli *cli, struct sim *s, struct sim_tls *tls,
 {
 	if (parse_args(cli, s, argc, argv, e) < 0)
 		return -1;
-	if (cli->guests && guests_init(s, cli->guest_dir, e) < 0)
+	if (cli->guests && guests_init(s, cli->guest_dir, cli->accel, e) < 0)
 		return -1;
 	if (cli->topology ? sim_load_topology(s, cli->topology, e) < 0
 			  : (sim_default_topology(s), 0))
@@ -385,6 +404,7 @@ int main(int argc, char **argv)
 	cli.co.faults &= ~(unsigned)(FAULT_HANG | FAULT_TRICKLE | FAULT_ESCAPE |
 				     FAULT_NODATA | FAULT_TASKSTATUS);
 	sim_init(&s);
+	s.ha_crm = migrate_ha_crm;
 	if (set_up(&cli, &s, &tls, generated, sizeof(generated), argc, argv,
 		   &e) < 0)
 		goto fail;

@@ -17,6 +17,7 @@
 
 #include "ha.h"
 #include "handlers.h"
+#include "migrate.h"
 #include "vmdisk.h"
 #include "util/parse.h"
 #include "util/xalloc.h"
@@ -678,60 +679,148 @@ static void mig_release(struct mig *m)
 }
 
 /*
- * A qmigrate task, or for a VM the HA stack manages, a hamigrate one (the
- * request to the CRM, which then moves it; its own checks are not
- * simulated beyond: a migration that would fail leaves the VM where it
- * is). The config lock "migrate" is held from phase1 to the end.
+ * Start the qmigrate task of m as user: the worker's outcome is decided now
+ * (plan_migration), its effect lands when the task ends. The config lock
+ * "migrate" is held from phase1 to the end.
+ */
+static struct sim_task *start_qmigrate(struct sim *s, struct sim_resp *rs,
+				       struct mig *m, const char *user)
+{
+	struct sim_task *t;
+	bool ok = plan_migration(s, m);
+	size_t i;
+
+	if (!ok && !m->exitstatus)
+		strvec_pushf(&m->log,
+			     "ERROR: migration aborted (duration "
+			     "00:00:00): %s",
+			     m->fatal.buf);
+	/* a failure after phase1 ends as the lock's release */
+	t = start_task(s, rs, m->vm->node, "qmigrate", m->vm->vmid, user,
+		       ok || m->locked ? FX_MIGRATE : FX_NONE,
+		       ok	       ? NULL
+		       : m->exitstatus ? m->exitstatus
+				       : "migration aborted");
+	for (i = 0; i < m->log.nr; i++)
+		strvec_push(&t->log, m->log.v[i]);
+	if (ok)
+		strvec_push(&t->log, "migration finished successfully");
+	t->mig_target = xstrdup(m->target);
+	t->mig_volmap = strbuf_detach(&m->volmap, NULL);
+	if (m->locked)
+		kv_set(&m->vm->conf, "lock", "migrate");
+	m->vm->flock_excl++;
+	t->lock_excl_vmid = m->vm->vmid;
+	return t;
+}
+
+#define MIG_INIT(tgt)                                             \
+	{                                                         \
+		.target = (tgt),                                  \
+		.map = { STRVEC_INIT, STRVEC_INIT, NULL, false }, \
+		.log = STRVEC_INIT, .errs = STRVEC_INIT,          \
+		.volmap = STRBUF_INIT, .fatal = STRBUF_INIT,      \
+		.chosen = STRVEC_INIT                             \
+	}
+
+/*
+ * A qmigrate task, or for a VM the HA stack manages, a hamigrate one: the
+ * API's worker only runs `ha-manager migrate` and ends (qemu-server's
+ * migrate_vm), the CRM then has the node's LRM migrate it (below).
  */
 void h_migrate_post(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 {
-	struct mig m = { .target = req_param(rq, "target"),
-			 .map = { STRVEC_INIT, STRVEC_INIT, NULL, false },
-			 .log = STRVEC_INIT,
-			 .errs = STRVEC_INIT,
-			 .volmap = STRBUF_INIT,
-			 .fatal = STRBUF_INIT,
-			 .chosen = STRVEC_INIT };
+	struct mig m = MIG_INIT(req_param(rq, "target"));
 	struct sim_task *t;
-	bool ok, ha;
-	size_t i;
 
 	if (!(m.vm = migrate_checks(s, rq, &m, rs)))
 		goto out;
-	m.with_local = param_true(rq, "with-local-disks");
-	m.force = param_true(rq, "force");
-	ha = ha_vm_managed(s, m.vm->vmid);
-	ok = plan_migration(s, &m);
-	if (!ok && !m.exitstatus)
-		strvec_pushf(&m.log,
-			     "ERROR: migration aborted (duration "
-			     "00:00:00): %s",
-			     m.fatal.buf);
-	/* a failure after phase1 ends as the lock's release */
-	t = start_task(s, rs, m.vm->node, ha ? "hamigrate" : "qmigrate",
-		       m.vm->vmid, rq->userid,
-		       ok || (m.locked && !ha) ? FX_MIGRATE : FX_NONE,
-		       ok || ha	      ? NULL
-		       : m.exitstatus ? m.exitstatus
-				      : "migration aborted");
-	if (ha) {
-		strvec_clear(&m.log);
-		strvec_pushf(&m.log,
+	if (ha_vm_managed(s, m.vm->vmid)) {
+		t = start_task(s, rs, m.vm->node, "hamigrate", m.vm->vmid,
+			       rq->userid, FX_HAMIGRATE, NULL);
+		strvec_pushf(&t->log,
 			     "Requesting HA migration for VM %d to node %s",
 			     m.vm->vmid, m.target);
+		t->mig_target = xstrdup(m.target);
+		goto out;
 	}
-	for (i = 0; i < m.log.nr; i++)
-		strvec_push(&t->log, m.log.v[i]);
-	if (ok && !ha)
-		strvec_push(&t->log, "migration finished successfully");
-	t->mig_target = xstrdup(m.target);
-	t->mig_volmap = strbuf_detach(&m.volmap, NULL);
-	if (m.locked && !ha)
-		kv_set(&m.vm->conf, "lock", "migrate");
-	m.vm->flock_excl++;
-	t->lock_excl_vmid = m.vm->vmid;
+	m.with_local = param_true(rq, "with-local-disks");
+	m.force = param_true(rq, "force");
+	start_qmigrate(s, rs, &m, rq->userid);
 out:
 	mig_release(&m);
+}
+
+/*
+ * The CRM's answer to a hamigrate that ended: the LRM of the VM's node
+ * migrates it as pve-ha-manager's Resources/PVEVM.pm migrate does (force,
+ * with-local-disks, online when it runs, and no target storage: HA passes
+ * none), a qmigrate task of root@pam; the service's state is "migrate"
+ * until it ends. A VM gone or locked by then fails the task at once, as
+ * migrate_vm's checks would. The CRM's round delay is not simulated.
+ */
+void migrate_ha_crm(struct sim *s, const struct sim_task *ham)
+{
+	struct mig m = MIG_INIT(ham->mig_target);
+	struct sim_resp rs = { 0 };
+	struct strbuf why = STRBUF_INIT;
+	struct sim_task *t;
+	const char *lock;
+
+	strbuf_init(&rs.message, 0);
+	m.vm = sim_vm(s, ham->vmid);
+	if (!m.vm || strcmp(m.vm->node, ham->node))
+		goto out; /* gone, or moved by someone else meanwhile */
+	lock = kv_get(&m.vm->conf, "lock");
+	if (lock)
+		strbuf_addf(&why, "VM %d is locked (%s)", m.vm->vmid, lock);
+	else if (!sim_node(s, m.target))
+		strbuf_addf(&why, "no such cluster node '%s'", m.target);
+	else
+		check_storages(s, m.vm, &m.map, m.target, &why);
+	if (why.len) {
+		t = start_task(s, &rs, m.vm->node, "qmigrate", m.vm->vmid,
+			       "root@pam", FX_NONE, why.buf);
+	} else {
+		m.with_local = m.force = true;
+		t = start_qmigrate(s, &rs, &m, "root@pam");
+	}
+	t->ha_crm = true;
+out:
+	json_decref(rs.data);
+	strbuf_release(&rs.message);
+	strbuf_release(&why);
+	mig_release(&m);
+}
+
+/*
+ * The HA service state of a VM as the CRM's manager status has it: "migrate"
+ * from the hamigrate request to the end of the LRM's qmigrate, else what
+ * was asked; NULL when not managed.
+ */
+const char *migrate_ha_state(const struct sim *s, int vmid)
+{
+	json_t *st;
+	const char *state = NULL;
+	size_t i;
+
+	if (!ha_vm_managed(s, vmid))
+		return NULL;
+	for (i = 0; i < s->nr_tasks; i++) {
+		const struct sim_task *t = s->tasks[i];
+
+		if (!t->done && t->vmid == vmid &&
+		    (t->fx == FX_HAMIGRATE || t->ha_crm))
+			return "migrate";
+	}
+	st = ha_vm_status(s, vmid);
+	state = json_string_value(json_object_get(st, "state"));
+	state = state && !strcmp(state, "started")    ? "started"
+		: state && !strcmp(state, "stopped")  ? "stopped"
+		: state && !strcmp(state, "disabled") ? "stopped"
+						      : "started";
+	json_decref(st);
+	return state;
 }
 
 /* ---- unlink ------------------------------------------------------------- */

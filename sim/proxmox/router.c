@@ -86,6 +86,9 @@ static const char *const templates[] = {
 	"/nodes/{node}/lxc/{vmid}/config",
 	"/nodes/{node}/lxc/{vmid}/status/current",
 	"/nodes/{node}/lxc/{vmid}/snapshot",
+	/* SDN IPAM (sdn.c) */
+	"/cluster/sdn/vnets/{vnet}/ips",
+	"/cluster/sdn/ipams/{ipam}/status",
 	NULL,
 };
 
@@ -306,6 +309,11 @@ static const struct route routes[] = {
 	{ "GET", "/nodes/{node}/lxc/{vmid}/config", h_lxc_config },
 	{ "GET", "/nodes/{node}/lxc/{vmid}/status/current", h_lxc_status },
 	{ "GET", "/nodes/{node}/lxc/{vmid}/snapshot", h_lxc_snapshots },
+	/* SDN IPAM (sdn.c) */
+	{ "POST", "/cluster/sdn/vnets/{vnet}/ips", h_sdn_ip_create },
+	{ "PUT", "/cluster/sdn/vnets/{vnet}/ips", h_sdn_ip_update },
+	{ "DELETE", "/cluster/sdn/vnets/{vnet}/ips", h_sdn_ip_delete },
+	{ "GET", "/cluster/sdn/ipams/{ipam}/status", h_sdn_ipam_status },
 	{ NULL, NULL, NULL },
 };
 

@@ -38,7 +38,9 @@ static void add_param(struct sim_req *rq, const char *k, const char *v)
 	size_t i;
 
 	for (i = 0; i < rq->names.nr; i++)
-		if (!strcmp(rq->names.v[i], k)) {
+		/* agent/exec's list (issue 22): decode_urlencoded collects a
+		 * repeated key; each "command" is kept, in order */
+		if (!strcmp(rq->names.v[i], k) && strcmp(k, "command")) {
 			free((char *)rq->values.v[i]);
 			rq->values.v[i] = xstrdup(v);
 			return;
@@ -99,6 +101,18 @@ static int parse_json_body(struct sim_req *rq, const char *body, size_t len)
 			add_param(rq, k, buf);
 		} else if (json_is_boolean(v)) {
 			add_param(rq, k, json_is_true(v) ? "1" : "0");
+		} else if (json_is_array(v) && !strcmp(k, "command")) {
+			size_t j;
+			json_t *e;
+
+			/* agent/exec's list of strings (issue 22) */
+			json_array_foreach(v, j, e)
+			{
+				if (!json_is_string(e))
+					ret = -1;
+				else
+					add_param(rq, k, json_string_value(e));
+			}
 		} else if (!json_is_null(v)) {
 			ret = -1;
 		}

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "guest.h"
 #include "util/xalloc.h"
 
 int64_t sim_now_ms(void)
@@ -229,6 +228,7 @@ void sim_release(struct sim *s)
 	}
 	free(s->guest_keys);
 	sim_readapi_release(s); /* readapi (issue 15) */
+	sim_sdn_release(s);
 	for (i = 0; i < s->nr_ha; i++) {
 		free(s->ha[i].sid);
 		kv_clear(&s->ha[i].opts);
@@ -1198,6 +1198,10 @@ static void finish_task(struct sim *s, struct sim_task *t)
 		break;
 	case FX_MIGRATE:
 		finish_migrate(s, vm, t, ok);
+		break;
+	case FX_HAMIGRATE:
+		if (vm && ok && s->ha_crm)
+			s->ha_crm(s, t);
 		break;
 	case FX_PAUSE:
 	case FX_RESUME:

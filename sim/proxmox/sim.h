@@ -108,6 +108,9 @@ enum task_effect {
 	FX_SNAPSHOT,
 	FX_DELSNAPSHOT,
 	FX_ROLLBACK,
+	/* hamigrate: ha-manager asked to migrate; its end starts the CRM's
+	 * qmigrate (migrate.c migrate_ha_crm) */
+	FX_HAMIGRATE,
 };
 
 struct sim_task {
@@ -131,6 +134,7 @@ struct sim_task {
 	bool move_delete;
 	/* qmigrate: the target node, and "OLD NEW" volids one a line */
 	char *mig_target, *mig_volmap;
+	bool ha_crm;	/* a qmigrate the HA stack started for a hamigrate */
 	char *snapname; /* FX_SNAPSHOT..FX_ROLLBACK (start_after: start=1) */
 	/* --guests qemu: a shutdown waits for the guest until this time
 	 * (0: it does not), then kills it with guest_force (forceStop=1) */
@@ -206,6 +210,8 @@ struct sim_stcfg {
 
 /* ---- end readapi ---- */
 
+struct sim_sdn; /* sdn.c */
+
 /* An HA resource: its sid ("vm:100") and its options as given. */
 struct sim_ha_resource {
 	char *sid;
@@ -246,6 +252,9 @@ struct sim {
 	struct sim_guest_key *guest_keys;
 	size_t nr_guest_keys, alloc_guest_keys;
 	struct sim_ha_resource *ha; /* /cluster/ha/resources (ha.c) */
+	/* what the HA stack does when a hamigrate task ends (migrate.c's
+	 * migrate_ha_crm, set by main.c: the model does not call up) */
+	void (*ha_crm)(struct sim *s, const struct sim_task *ham);
 	size_t nr_ha, alloc_ha;
 	unsigned next_pid;
 	char fingerprint[96];  /* of the HTTPS certificate, for /certificates */
@@ -265,6 +274,8 @@ struct sim {
 	/* DHCP: the IPv4 address a VM's DHCP lease gives it, by VM name
 	 * (the topology's dhcp_leases; simread.c) */
 	struct kvlist leases;
+	/* SDN zones, vnets and the PVE IPAM (sdn.c), or NULL */
+	struct sim_sdn *sdn;
 	/* --guests qemu: the VMs' QEMU processes (guest.c); NULL: none */
 	struct sim_guests *guests;
 };
@@ -391,5 +402,29 @@ int sim_vm_addr(const struct sim *s, const struct sim_vm *vm, char addr[16],
 		int *prefix);
 /* Release what the block above added (called by sim_release). */
 void sim_readapi_release(struct sim *s);
+/* Forget the SDN (sdn.c; called by sim_release). */
+void sim_sdn_release(struct sim *s);
+
+/* ---- --guests qemu (guest.c, guest.h): what the model calls ---- */
+
+struct sim_guest;
+/* Kill every guest (QMP quit, then SIGKILL) and free s->guests. */
+void guests_release(struct sim *s);
+/* Does vm run as a real guest (--guests qemu and an image)? */
+bool guest_managed(const struct sim *s, const struct sim_vm *vm);
+/* The guest of vmid while its process lives, else NULL. */
+struct sim_guest *guest_running(struct sim *s, int vmid);
+/*
+ * Start vm's guest: overlay, disks, cloud-init ISO, then QEMU; the log
+ * gets the accelerator and the PID. -1 with the reason in why.
+ */
+int guest_start(struct sim *s, struct sim_vm *vm, struct strvec *log,
+		struct strbuf *why);
+/* QMP quit, then SIGKILL after a few seconds; nothing when not running. */
+void guest_stop(struct sim *s, int vmid);
+/* Stop the guest and remove GUEST_DIR/<vmid>. */
+void guest_destroy(struct sim *s, int vmid);
+/* Note the guests whose process ended: their VM is stopped. */
+void guests_reap(struct sim *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sdn.h"
 #include "sim.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -635,6 +636,8 @@ int sim_load_topology(struct sim *s, const char *path, struct err *e)
 		goto out;
 	if (load_readapi(s, &t, root) < 0)
 		goto out;
+	if (sim_sdn_load(s, root, path, e) < 0)
+		goto out;
 	ret = 0;
 out:
 	fy_document_destroy(doc);
@@ -706,6 +709,8 @@ static json_t *vm_state(const struct sim_vm *vm)
 		kv_json(&vm->ci_done), "hostkey", vm->hostkey);
 
 	json_object_set_new(o, "snapshots", snaps_json(vm)); /* snapshots */
+	if (vm->image)					     /* --guests qemu */
+		json_object_set_new(o, "image", json_string(vm->image));
 	return o;
 }
 
@@ -729,9 +734,9 @@ static json_t *task_state(const struct sim_task *t)
 		"lock_shared", t->lock_shared_vmid, "fail", t->fail,
 		"start_after", t->start_after, "move_key", t->move_key,
 		"move_volid", t->move_volid, "move_delete", t->move_delete);
-	json_object_update_new(o, json_pack("{s:s?, s:s?}", "mig_target",
-					    t->mig_target, "mig_volmap",
-					    t->mig_volmap));
+	json_object_update_new(
+		o, json_pack("{s:s?, s:s?, s:b}", "mig_target", t->mig_target,
+			     "mig_volmap", t->mig_volmap, "ha_crm", t->ha_crm));
 	if (t->snapname) /* snapshots */
 		json_object_set_new(o, "snapname", json_string(t->snapname));
 	return o;
@@ -858,6 +863,13 @@ static void load_vm(struct sim *s, json_t *o)
 		vm->hostkey = xstrdup(jstr(o, "hostkey"));
 	}
 	snaps_load(vm, o); /* snapshots */
+	if (json_string_value(json_object_get(o, "image"))) {
+		free(vm->image);
+		vm->image = xstrdup(jstr(o, "image"));
+	}
+	/* --guests qemu: a guest's process ended with the simulator before */
+	if (vm->image && s->guests)
+		vm->running = vm->paused = false;
 }
 
 static void load_task(struct sim *s, json_t *o)
@@ -900,6 +912,7 @@ static void load_task(struct sim *s, json_t *o)
 		t->mig_target = xstrdup(jstr(o, "mig_target"));
 	if (json_string_value(json_object_get(o, "mig_volmap")))
 		t->mig_volmap = xstrdup(jstr(o, "mig_volmap"));
+	t->ha_crm = json_is_true(json_object_get(o, "ha_crm"));
 	task_snap_load(t, o); /* snapshots */
 	ALLOC_GROW(s->tasks, st_add(s->nr_tasks, 1), s->alloc_tasks);
 	s->tasks[s->nr_tasks++] = t;

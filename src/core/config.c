@@ -1482,6 +1482,22 @@ static int ip_vault_path(struct ydecoder *d, void *t, const struct ynode *k,
 				 check_kv_path);
 }
 
+static int ip_vnet(struct ydecoder *d, void *t, const struct ynode *k,
+		   const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &POOL(t)->vnet,
+				 ip_pool_check_sdn_id);
+}
+
+static int ip_zone(struct ydecoder *d, void *t, const struct ynode *k,
+		   const struct ynode *v, const char *path)
+{
+	(void)k;
+	return yd_checked_string(d, v, path, &POOL(t)->zone,
+				 ip_pool_check_sdn_id);
+}
+
 static const struct yd_field ip_pool_fields[] = {
 	{ "cidr", ip_cidr, 0,
 	  YD_REQUIRED("the pool's IPv4 network, ADDRESS/PREFIX", NULL) },
@@ -1501,6 +1517,12 @@ static const struct yd_field ip_pool_fields[] = {
 	  YD_STR("the KV v2 secret holding the allocations (default: "
 		 "pve-gitops/ip-pools/NAME)",
 		 NULL, NULL) },
+	{ "vnet", ip_vnet, 0,
+	  YD_STR("an SDN vnet whose subnet is cidr: the allocations are "
+		 "entries of Proxmox's PVE IPAM there instead of Vault",
+		 NULL, NULL) },
+	{ "zone", ip_zone, 0,
+	  YD_STR("the SDN zone of vnet (required with it)", NULL, NULL) },
 	{ NULL, NULL, 0, { 0 } },
 };
 
@@ -1521,6 +1543,18 @@ static int ip_pool_check(struct ydecoder *d, struct ip_pool *p,
 {
 	if (!has(v, "cidr") || !has(v, "gateway")) {
 		yd_error(d, k, path, "a pool needs cidr: and gateway:");
+		return -1;
+	}
+	if (has(v, "vnet") != has(v, "zone")) {
+		yd_error(d, k, path,
+			 "vnet: and zone: go together (the SDN IPAM API "
+			 "takes both)");
+		return -1;
+	}
+	if (has(v, "vnet") && has(v, "vault_path")) {
+		yd_error(d, map_value(v, "vault_path"), path,
+			 "a pool with vnet: keeps its allocations in the "
+			 "SDN IPAM, not in Vault: drop vault_path:");
 		return -1;
 	}
 	if (!in_cidr(p, p->gateway)) {

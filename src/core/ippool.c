@@ -4,6 +4,7 @@
 #include "core/ippool.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ void ip_pool_release(struct ip_pool *p)
 	free(p->exclude);
 	free(p->nameserver);
 	free(p->vault_path);
+	free(p->vnet);
+	free(p->zone);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -165,4 +168,31 @@ void ip_pool_ipconfig(struct strbuf *out, const struct ip_pool *p, uint32_t ip)
 	pve_format_ipv4(out, ip);
 	strbuf_addf(out, "/%u,gw=", p->prefix);
 	pve_format_ipv4(out, p->gateway);
+}
+
+int ip_pool_check_sdn_id(const char *s, struct strbuf *why)
+{
+	size_t i, n = strlen(s);
+	bool ok = n >= 2 && n <= 8 && isalpha((unsigned char)s[0]);
+
+	for (i = 1; ok && i < n; i++)
+		ok = isalnum((unsigned char)s[i]);
+	if (ok)
+		return 0;
+	strbuf_addstr(why, "an SDN vnet or zone id is 2 to 8 letters and "
+			   "digits, starting with a letter");
+	return -1;
+}
+
+void ip_pool_mac(char out[18], const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)key; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ull;
+	snprintf(out, 18, "02:%02X:%02X:%02X:%02X:%02X",
+		 (unsigned)(h >> 32) & 0xff, (unsigned)(h >> 24) & 0xff,
+		 (unsigned)(h >> 16) & 0xff, (unsigned)(h >> 8) & 0xff,
+		 (unsigned)h & 0xff);
 }

@@ -33,7 +33,10 @@ struct ip_pool {
 	char *nameserver;
 	char *vault_path; /* NULL: ip_pools_vault_mount/pve-gitops/ip-pools/NAME
 			   */
-	int line, col;	  /* of its name in the config file */
+	/* vnet: and zone: the allocations are entries of Proxmox's PVE
+	 * IPAM in that vnet's subnet of cidr (ops/ippool.c), not Vault */
+	char *vnet, *zone;
+	int line, col; /* of its name in the config file */
 };
 
 struct ip_alloc {
@@ -87,11 +90,6 @@ enum ip_pick ip_pool_pick(const struct ip_pool *p, const struct ip_allocs *a,
  * the allocations' keys). */
 int ip_pool_check_name(const char *s, struct strbuf *why);
 
-/* A pool's name and ip_pools_owner: 1 to 64 letters, digits, '.', '_'
- * or '-', starting with a letter or digit (they go into a Vault path and
- * the allocations' keys). */
-int ip_pool_check_name(const char *s, struct strbuf *why);
-
 /* Whether ip may go to key: usable, held by no other key, not in in_use. */
 bool ip_pool_free_for(const struct ip_pool *p, const struct ip_allocs *a,
 		      const char *key, uint32_t ip, const uint32_t *in_use,
@@ -101,6 +99,15 @@ bool ip_pool_free_for(const struct ip_pool *p, const struct ip_allocs *a,
 void ip_pool_key(struct strbuf *out, const char *owner, const char *name);
 /* The ipconfig0 value for ip: "ip=A/PREFIX,gw=G". */
 void ip_pool_ipconfig(struct strbuf *out, const struct ip_pool *p, uint32_t ip);
+/* An SDN id (vnet:, zone:) as pve-network's pve-sdn-vnet-id and
+ * pve-sdn-zone-id: 2 to 8 letters and digits, starting with a letter. */
+int ip_pool_check_sdn_id(const char *s, struct strbuf *why);
+/* The MAC address "02:XX:XX:XX:XX:XX" (locally administered, unicast)
+ * derived from a key: what a VM of an SDN pool gets on its first network
+ * device unless its definition sets one, since the PVE IPAM keys its
+ * entries by MAC. */
+void ip_pool_mac(char out[18], const char *key);
+
 /* How many addresses the pool can hand out. */
 size_t ip_pool_size(const struct ip_pool *p);
 

@@ -157,6 +157,19 @@ void facts_add_config_ips(struct cluster_facts *f, int vmid, const char *name,
 	}
 }
 
+void facts_add_ip(struct cluster_facts *f, int vmid, const char *name,
+		  const char *key, uint32_t ip4)
+{
+	struct facts_ip *e;
+
+	ALLOC_GROW(f->ips, st_add(f->nr_ips, 1), f->alloc_ips);
+	e = &f->ips[f->nr_ips++];
+	e->ip4 = ip4;
+	e->vmid = vmid;
+	e->name = xstrdup(name ? name : "");
+	e->key = xstrdup(key);
+}
+
 bool facts_ips_of(const struct cluster_facts *f, int vmid)
 {
 	size_t i;

@@ -70,6 +70,9 @@ const struct facts_storage *facts_storage(const struct facts_node *n,
 void facts_add_config_ips(struct cluster_facts *f, int vmid, const char *name,
 			  const struct strvec *keys, const struct strvec *vals);
 bool facts_ips_of(const struct cluster_facts *f, int vmid);
+/* One address VM vmid has (key: where it was found, "agent"). */
+void facts_add_ip(struct cluster_facts *f, int vmid, const char *name,
+		  const char *key, uint32_t ip4);
 
 /* Whether the content list ("images,rootdir") holds c. */
 bool facts_has_content(const char *list, const char *c);

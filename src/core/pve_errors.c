@@ -57,7 +57,8 @@ static enum err_kind text_kind(const char *text)
 		return ERR_LOCKED;
 	if (wrong_place(text))
 		return ERR_PERMANENT;
-	if (has(text, "already exists"))
+	/* "already exist": pve-network's PVE IPAM ("IP 'A' already exist") */
+	if (has(text, "already exist"))
 		return ERR_EXISTS;
 	/* strerror(ENOENT), as the guest agent's file-open reports it */
 	if (has(text, "does not exist") || has(text, "no such") ||

@@ -835,3 +835,20 @@ void pve_format_fingerprint(struct strbuf *out, const unsigned char md[32])
 	for (i = 0; i < 32; i++)
 		strbuf_addf(out, "%s%02X", i ? ":" : "", md[i]);
 }
+
+int pve_upid_field(struct strbuf *out, const char *upid, unsigned i)
+{
+	const char *p, *end;
+
+	if (strncmp(upid, "UPID:", 5))
+		return -1;
+	for (p = upid + 5; i > 0; i--) {
+		if (!(p = strchr(p, ':')))
+			return -1;
+		p++;
+	}
+	if (!(end = strchr(p, ':')))
+		return -1;
+	strbuf_add(out, p, (size_t)(end - p));
+	return 0;
+}

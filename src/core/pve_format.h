@@ -106,6 +106,14 @@ int pve_parse_fingerprint(unsigned char out[32], const char *s,
 /* The 32 bytes as upper-case ':'-separated pairs, the form Proxmox shows. */
 void pve_format_fingerprint(struct strbuf *out, const unsigned char md[32]);
 
+/*
+ * Field i of a task's UPID, "UPID:node:pid:pstart:starttime:type:id:user:"
+ * (0 the node, 1 the pid, 2 pstart, 3 the start time, 4 the type, 5 the
+ * id, 6 the user; pid, pstart and starttime are hex) appended to out; -1
+ * when upid has no such field.
+ */
+int pve_upid_field(struct strbuf *out, const char *upid, unsigned i);
+
 /* 1 when s is in list (exact match). */
 int pve_in_list(const char *s, const char *const *list);
 /* CPU type from the list, or "custom-NAME". */

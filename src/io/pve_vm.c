@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pve_format.h"
+#include "util/backoff.h"
 #include "util/exitcode.h"
 #include "util/xalloc.h"
 
@@ -146,14 +148,80 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 	return ret;
 }
 
+/*
+ * The qmigrate task the HA stack's LRM starts on node for vmid once the CRM
+ * takes up a hamigrate that started at `since` (Unix time): its UPID into
+ * upid, polled until it is listed or timeout_s passes.
+ */
+static int ha_migration_task(struct pve_client *pc, const char *node, int vmid,
+			     unsigned long since, int timeout_s,
+			     struct strbuf *upid, struct err *e)
+{
+	uint64_t deadline = mono_ms() + (uint64_t)timeout_s * 1000;
+	struct strbuf path = STRBUF_INIT;
+	long delay = 200;
+	int ret = -1;
+
+	strbuf_addstr(&path, "/nodes/");
+	strbuf_add_percent_encoded(&path, node);
+	strbuf_addstr(&path, "/tasks");
+	for (;;) {
+		struct pve_params p = PVE_PARAMS_INIT;
+		json_t *list = NULL, *t;
+		const char *u;
+		size_t i;
+
+		pve_paramf(&p, "vmid", "%d", vmid);
+		pve_param(&p, "typefilter", "qmigrate");
+		pve_param(&p, "source", "all");
+		pve_paramf(&p, "since", "%lu", since);
+		ret = pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &list,
+			       NULL, e);
+		pve_params_release(&p);
+		if (ret == 0 && !json_is_array(list))
+			ret = err_set(e, EXIT_FAIL,
+				      "GET %s: the answer holds no list of "
+				      "tasks",
+				      path.buf);
+		/* newest first: the last listed is the first after since */
+		for (i = json_array_size(list); ret == 0 && i-- > 0;) {
+			t = json_array_get(list, i);
+			u = json_string_value(json_object_get(t, "upid"));
+			if (u && !upid->len)
+				strbuf_addstr(upid, u);
+		}
+		json_decref(list);
+		if (ret < 0 || upid->len)
+			break;
+		if (mono_ms() + (uint64_t)delay > deadline) {
+			ret = err_setk(e, ERR_TIMEOUT, EXIT_FAIL,
+				       "the HA stack has not started migrating "
+				       "VM %d within %d s of its hamigrate "
+				       "task (see ha-manager status)",
+				       vmid, timeout_s);
+			break;
+		}
+		sleep_ms(delay);
+		delay = delay * 3 / 2 > 2000 ? 2000 : delay * 3 / 2;
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
 int pve_vm_migrate(struct pve_client *pc, const char *node, int vmid,
 		   const char *target, bool online, bool with_local,
-		   const char *targetstorage, int timeout_s, struct err *e)
+		   const char *targetstorage, int timeout_s, bool *by_ha,
+		   struct err *e)
 {
 	struct pve_params p = PVE_PARAMS_INIT;
-	struct strbuf path = STRBUF_INIT;
-	int ret;
+	struct strbuf path = STRBUF_INIT, type = STRBUF_INIT,
+		      start = STRBUF_INIT, crm = STRBUF_INIT;
+	uint64_t t0 = mono_ms();
+	json_t *data = NULL;
+	const char *upid;
+	int ret, left;
 
+	*by_ha = false;
 	pve_vm_path(&path, node, vmid, "migrate");
 	pve_param(&p, "target", target);
 	if (online)
@@ -162,10 +230,35 @@ int pve_vm_migrate(struct pve_client *pc, const char *node, int vmid,
 		pve_param(&p, "with-local-disks", "1");
 	if (targetstorage)
 		pve_param(&p, "targetstorage", targetstorage);
-	ret = call_wait(pc, "POST", path.buf, &p, PVE_RETRY_NONE, timeout_s,
-			NULL, e);
+	ret = pve_call(pc, "POST", path.buf, &p, PVE_RETRY_NONE, &data, NULL,
+		       e);
+	upid = json_string_value(data);
+	if (ret == 0 && upid)
+		ret = pve_wait_task(pc, upid, timeout_s, e);
+	/* an HA-managed VM: the task only asked the HA stack, whose own
+	 * qmigrate follows (qemu-server's migrate_vm, pve-ha-manager's
+	 * PVEVM.pm migrate) */
+	if (ret == 0 && upid && pve_upid_field(&type, upid, 4) == 0 &&
+	    !strcmp(type.buf, "hamigrate") &&
+	    pve_upid_field(&start, upid, 3) == 0) {
+		*by_ha = true;
+		left = timeout_s - (int)((mono_ms() - t0) / 1000);
+		ret = ha_migration_task(pc, node, vmid,
+					strtoul(start.buf, NULL, 16),
+					left > 1 ? left : 1, &crm, e);
+		left = timeout_s - (int)((mono_ms() - t0) / 1000);
+		if (ret == 0)
+			ret = pve_wait_task(pc, crm.buf, left > 1 ? left : 1,
+					    e);
+		if (ret < 0 && crm.len)
+			err_prefix(e, "the HA stack's migration");
+	}
+	json_decref(data);
 	pve_params_release(&p);
 	strbuf_release(&path);
+	strbuf_release(&type);
+	strbuf_release(&start);
+	strbuf_release(&crm);
 	return ret;
 }
 

@@ -55,11 +55,17 @@ int pve_vm_move_disk(struct pve_client *pc, const char *node, int vmid,
 /*
  * POST .../migrate target=target (online=1 when online, with-local-disks=1
  * when with_local, targetstorage when not NULL: one storage or "src:dst"
- * pairs), once (a lost answer is ERR_LOST), and wait for the task.
+ * pairs), once (a lost answer is ERR_LOST), and wait for the task, all
+ * within timeout_s. For a VM the HA stack manages the task is a hamigrate
+ * that only asks ha-manager: then *by_ha is set, and the qmigrate the HA
+ * stack starts on node (found in its task list) is waited for too (not
+ * started in time: ERR_TIMEOUT); HA migrates with-local-disks and without
+ * a target storage whatever was asked.
  */
 int pve_vm_migrate(struct pve_client *pc, const char *node, int vmid,
 		   const char *target, bool online, bool with_local,
-		   const char *targetstorage, int timeout_s, struct err *e);
+		   const char *targetstorage, int timeout_s, bool *by_ha,
+		   struct err *e);
 
 /*
  * Is an item of a node's task list a running task: no end time, and no

@@ -24,6 +24,7 @@
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/report.h"
+#include "util/xalloc.h"
 
 /* One apply run: the request as it stands after a saved plan is read. */
 struct run {
@@ -333,6 +334,7 @@ static int apply_nothing(struct run *r, struct err *e)
 		print_summary(r->out, NULL);
 	/* ip_pool: an allocation the pool lost is written back */
 	if (repo_plan_confirm_pools(&r->out->rp, e) < 0 ||
+	    repo_plan_record_pools(&r->out->rp, e) < 0 ||
 	    repo_plan_write_outputs(&r->out->rp, r->cfg, e) < 0)
 		return -1;
 	reconcile_report_blocked(p);
@@ -369,6 +371,7 @@ static int apply_finish(struct run *r, const struct apply_result *res,
 	/* the outputs describe what is there now, failures or not */
 	cluster_release(&out->rp.cluster);
 	if (cluster_read_vms(&out->rp.cluster, &r->pc, e) < 0 ||
+	    repo_plan_record_pools(&out->rp, e) < 0 ||
 	    repo_plan_write_outputs(&out->rp, r->cfg, e) < 0)
 		return -1;
 	if (res->failed && rounds_all_refused(&res->names, res->kinds))
@@ -449,6 +452,7 @@ static int release_pruned(struct run *r, const struct apply_result *res,
 {
 	const struct plan *p = &r->out->rp.plan;
 	struct strvec gone = STRVEC_INIT;
+	int *vmids = xcalloc(p->nr + 1, sizeof(*vmids));
 	size_t i, j;
 	int ret;
 
@@ -460,11 +464,14 @@ static int release_pruned(struct run *r, const struct apply_result *res,
 		for (j = 0; j < res->names.nr; j++)
 			failed = failed ||
 				 !strcmp(res->names.v[j], p->items[i].name);
-		if (!failed)
-			strvec_push(&gone, p->items[i].name);
+		if (failed)
+			continue;
+		vmids[gone.nr] = p->items[i].have ? p->items[i].have->vmid : 0;
+		strvec_push(&gone, p->items[i].name);
 	}
-	ret = repo_plan_release_pools(&r->out->rp, &gone, e);
+	ret = repo_plan_release_pools(&r->out->rp, &gone, vmids, e);
 	strvec_clear(&gone);
+	free(vmids);
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/outputs.h"
+#include "core/pve_format.h"
 #include "ops/diags.h"
 #include "util/beneath.h"
 #include "util/exitcode.h"
@@ -286,6 +287,69 @@ static int read_ip_facts(struct repo_plan *rp, struct pve_client *pc,
 	return ret;
 }
 
+/* The IPv4 addresses (not loopback, not link-local) of a
+ * network-get-interfaces answer, added to f for VM a. */
+static void add_agent_ips(struct cluster_facts *f, const struct actual_vm *a,
+			  json_t *data)
+{
+	json_t *nic, *addr;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(data, "result"), i, nic)
+	{
+		json_array_foreach(json_object_get(nic, "ip-addresses"), j,
+				   addr)
+		{
+			const char *t = json_string_value(
+				json_object_get(addr, "ip-address-type"));
+			const char *s = json_string_value(
+				json_object_get(addr, "ip-address"));
+			uint32_t ip;
+
+			if (t && !strcmp(t, "ipv4") && s &&
+			    pve_parse_ipv4(&ip, s, strlen(s)) == 0 &&
+			    (ip >> 24) != 127 && (ip >> 16) != 0xa9fe)
+				facts_add_ip(f, a->vmid, a->name, "agent", ip);
+		}
+	}
+}
+
+/*
+ * For a pool's pick: the addresses the guest agents of the other running
+ * VMs without a static address report (a DHCP lease is in use too). A VM
+ * without an agent, or whose agent does not answer, tells nothing.
+ */
+static void read_agent_ips(struct repo_plan *rp, struct pve_client *pc)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < rp->cluster.nr; i++) {
+		const struct actual_vm *a = &rp->cluster.vms[i];
+		struct err e = ERR_INIT;
+		json_t *data = NULL;
+		bool has = false;
+
+		if (!ip_holder(rp, a) || !a->status ||
+		    strcmp(a->status, "running"))
+			continue;
+		for (k = 0; k < rp->facts.nr_ips && !has; k++)
+			has = rp->facts.ips[k].vmid == a->vmid;
+		if (has)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path,
+			    "/nodes/%s/qemu/%d/agent/network-get-interfaces",
+			    a->node, a->vmid);
+		if (pve_call(pc, "GET", path.buf, NULL, PVE_RETRY_NONE, &data,
+			     NULL, &e) == 0)
+			add_agent_ips(&rp->facts, a, data);
+		json_decref(data);
+		err_release(&e);
+	}
+	strbuf_release(&path);
+}
+
 /*
  * What the checks need (core/planchk.h), read only when an item is
  * checked: GET /nodes once, then per node used its storages and bridges,
@@ -319,8 +383,12 @@ static int read_facts(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 		return -1;
 	if (read_node_facts(rp, pc, refresh, e) < 0)
 		return -1;
-	if (want_ip && !rp->facts.ips_read && read_ip_facts(rp, pc, e) < 0)
-		return -1;
+	if (want_ip && !rp->facts.ips_read) {
+		if (read_ip_facts(rp, pc, e) < 0)
+			return -1;
+		if (pool_unassigned(rp))
+			read_agent_ips(rp, pc);
+	}
 	rp->in.facts = &rp->facts;
 	return 0;
 }
@@ -335,6 +403,7 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 	static const struct cluster empty = CLUSTER_INIT;
 	int round;
 
+	ippool_run_set_cluster(&rp->pools, pc); /* SDN pools: its IPAM */
 	if (!rp->pools_read) { /* the addresses the pools hold for us */
 		if (ippool_held(&rp->pools, rp->set.items, rp->in.nr_defs, e) <
 		    0)
@@ -378,7 +447,7 @@ int repo_plan_confirm_pools(struct repo_plan *rp, struct err *e)
 {
 	bool changed = false;
 
-	if (!rp->pools_read || !rp->pools.nr)
+	if (!rp->pools_read || !rp->cfg->ip_pools.nr)
 		return 0;
 	if (ippool_confirm(&rp->pools, rp->set.items, rp->in.nr_defs, &rp->plan,
 			   &rp->facts, &changed, e) < 0)
@@ -389,9 +458,17 @@ int repo_plan_confirm_pools(struct repo_plan *rp, struct err *e)
 }
 
 int repo_plan_release_pools(struct repo_plan *rp, const struct strvec *names,
-			    struct err *e)
+			    const int *vmids, struct err *e)
 {
-	return ippool_release(&rp->pools, names, e);
+	return ippool_release(&rp->pools, names, vmids, e);
+}
+
+int repo_plan_record_pools(struct repo_plan *rp, struct err *e)
+{
+	if (!rp->pools_read || !rp->pools.nr)
+		return 0;
+	return ippool_record(&rp->pools, rp->set.items, rp->in.nr_defs,
+			     rp->cluster.vms, rp->cluster.nr, e);
 }
 
 int repo_plan_check_outputs(const struct config *cfg, struct err *e)

@@ -57,11 +57,14 @@ int repo_plan_build(struct repo_plan *rp, struct pve_client *pc, bool refresh,
 /*
  * apply: write the plan's pool allocations before anything is created
  * (ops/ippool.h); a definition given another address has its desired
- * configuration built again. After the work, release what was destroyed.
+ * configuration built again. After the work, release what was destroyed
+ * (vmids[i]: the VM of names->v[i], 0 unknown), and record the VMs'
+ * vmids in their SDN IPAM entries (rp->cluster read after the apply).
  */
 int repo_plan_confirm_pools(struct repo_plan *rp, struct err *e);
 int repo_plan_release_pools(struct repo_plan *rp, const struct strvec *names,
-			    struct err *e);
+			    const int *vmids, struct err *e);
+int repo_plan_record_pools(struct repo_plan *rp, struct err *e);
 
 /*
  * The outputs file may be written: below the repository, not through a

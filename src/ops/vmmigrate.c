@@ -142,7 +142,8 @@ int vmmigrate_move(struct worker *w, struct err *e)
 {
 	const struct plan_item *it = w->it;
 	const char *from = it->migrate_from, *to = it->node;
-	bool online = it->migration == PLAN_MIGRATION_LIVE, local = false;
+	bool online = it->migration == PLAN_MIGRATION_LIVE, local = false,
+	     by_ha = false;
 	struct strbuf ts = STRBUF_INIT, msg = STRBUF_INIT;
 	int vmid = it->have->vmid, ret = -1;
 	json_t *conf = NULL;
@@ -157,7 +158,8 @@ int vmmigrate_move(struct worker *w, struct err *e)
 	worker_say(w, "%s migration from %s to %s...",
 		   online ? "live" : "offline", from, to);
 	if (pve_vm_migrate(&w->pc, from, vmid, to, online, local,
-			   ts.len ? ts.buf : NULL, worker_timeout(w), e) < 0) {
+			   ts.len ? ts.buf : NULL, worker_timeout(w), &by_ha,
+			   e) < 0) {
 		/* a migration Proxmox refused or that failed is not tried
 		 * again in this run; one whose answer or end was not seen,
 		 * or that met a lock, is planned again */
@@ -177,7 +179,15 @@ int vmmigrate_move(struct worker *w, struct err *e)
 		err_setk(e, kind, EXIT_FAIL, "%s", msg.buf);
 		goto out;
 	}
-	worker_say(w, "migrated to %s", to);
+	if (by_ha && ts.len)
+		worker_say(w,
+			   "migrated to %s by the HA stack, which takes no "
+			   "target storage: its disks kept their storage "
+			   "names",
+			   to);
+	else
+		worker_say(w, "migrated to %s%s", to,
+			   by_ha ? " by the HA stack" : "");
 	ret = 0;
 out:
 	json_decref(conf);

@@ -6,7 +6,8 @@ distinct addresses, none the gateway, an excluded address or the address
 another VM of the cluster has; the secret in Vault holds exactly those;
 the next plan of either repository has nothing to do and shows the same
 addresses; a prune releases the VM's address (the secret no longer holds
-it); a plan shows a new VM's tentative address "(from pool lan)"; an
+it); a switch to a static ipconfig0 keeps the allocation when the address
+is the same and releases it when it is another; a plan shows a new VM's tentative address "(from pool lan)"; an
 exhausted pool blocks the VM with the reason and sends no POST for it.
 The Vault token is never in argv or output.
 
@@ -106,6 +107,12 @@ class Repo:
     def add(self, name, pool="lan"):
         write(os.path.join(self.d, "proxmox/vms", name + ".yaml"),
               VM.format(name=name, pool=pool))
+
+    def add_static(self, name, ipconfig):
+        write(os.path.join(self.d, "proxmox/vms", name + ".yaml"),
+              VM.format(name=name, pool="x").replace(
+                  "ip_pool: x", "ipconfig0: %s\nnameserver: 10.77.0.53"
+                  % ipconfig))
 
     def remove(self, name):
         os.unlink(os.path.join(self.d, "proxmox/vms", name + ".yaml"))
@@ -262,6 +269,39 @@ def tentative(psim, vsim, a):
     a.remove("a21")
 
 
+def static_switch(psim, vsim, a, got):
+    """ip_pool: to a static ipconfig0 with the same address keeps the
+    allocation (and a switch back gets it again); to another address
+    releases it."""
+    x = got["a01"][0]
+    a.add_static("a01", "ip=%s/26,gw=10.77.0.1" % x)
+    rc, out, err = run(vsim, a, "apply", "--auto-approve")
+    t.eq((rc, secret(vsim).get("infra-a/a01")), (0, x),
+         "a01 switched to a static ipconfig0 with its address: the "
+         "allocation stays")
+    a.add("a01")
+    rc, out, err = run(vsim, a, "plan")
+    t.ok(rc == 0 and "from pool" not in out and "ipconfig0" not in out,
+         "a01 back to ip_pool: it gets the kept address", out[-1500:])
+    rc, out, err = run(vsim, a, "apply", "--auto-approve")
+    t.eq((rc, secret(vsim).get("infra-a/a01")), (0, x),
+         "and the allocation is still a01's")
+    y = got["a02"][0]
+    a.add_static("a02", "ip=10.77.0.61/26,gw=10.77.0.1")
+    rc, out, err = run(vsim, a, "apply", "--auto-approve")
+    vm = [v for v in guests(psim) if v["name"] == "a02"][0]
+    t.ok(rc == 0 and "infra-a/a02" not in secret(vsim) and
+         address_of(psim, vm)[0] == "10.77.0.61",
+         "a02 switched to another static address: its allocation is "
+         "released", (out + err)[-1500:])
+    t.ok("released %s in pool lan" % y in out + err, "and the apply says so")
+    a.add("a02")
+    rc, out, err = run(vsim, a, "apply", "--auto-approve")
+    t.eq((rc, secret(vsim).get("infra-a/a02")), (0, "10.77.0.61"),
+         "a02 back to ip_pool after the release: the pool gives it the "
+         "address its VM has")
+
+
 def prune(psim, vsim, a):
     a.remove("a20")
     rc, out, err = run(vsim, a, "apply", "--auto-approve", "--prune")
@@ -341,6 +381,7 @@ def main():
         lost_allocation(vsim, b, got)
         tentative(psim, vsim, a)
         bad_token(psim, vsim, a)
+        static_switch(psim, vsim, a, got)
         prune(psim, vsim, a)
         exhausted(psim, vsim)
         unknown_pool(psim, vsim)

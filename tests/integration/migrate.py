@@ -19,7 +19,12 @@ which a running VM uses 768 MiB:
 - an offline target, too little memory on the target (small, or filled
   by its running VMs): blocked with the reason, no POST;
 - a failed migration (node05): exit 1, the VM still on node02 and
-  running, and the error says so with the task's exit status.
+  running, and the error says so with the task's exit status;
+- a VM the HA stack manages: its migrate POST only makes a hamigrate
+  task (it asks ha-manager), so apply waits for the qmigrate the HA stack
+  starts (by root@pam) and returns with the VM on its new node; when the
+  HA stack's migration fails, exit 1 with that task's status, the VM
+  where it was and running.
 
 Usage: migrate.py PVE_GITOPS PROXMOX_SIM
 """
@@ -126,6 +131,14 @@ class Repo:
 def api(sim, path):
     r = requests.get(sim.api(path), verify=False, timeout=10, headers={
         "Authorization": "PVEAPIToken=root@pam!ci=" + SECRET})
+    r.raise_for_status()
+    return r.json()["data"]
+
+
+def post(sim, path, **params):
+    r = requests.post(sim.api(path), data=params, verify=False, timeout=10,
+                      headers={"Authorization":
+                               "PVEAPIToken=root@pam!ci=" + SECRET})
     r.raise_for_status()
     return r.json()["data"]
 
@@ -320,6 +333,45 @@ def failure(t, r, sim, vmid):
     print("\n".join("# " + x for x in out.splitlines()[-4:]))
 
 
+def ha(t, r, sim):
+    r.vm("web", "node02")  # where failure() left it
+    r.vm("hav", "node01")
+    p, _ = r.pg("apply", "--auto-approve")
+    t.ok(p.returncode == 0, "hav is created on node01", p.stdout + p.stderr)
+    vmid = where(sim, "hav")["vmid"]
+    post(sim, "/cluster/ha/resources", sid="vm:%d" % vmid)
+    r.vm("hav", "node02")
+    p, reqs = r.pg("apply", "--auto-approve")
+    out = p.stdout + p.stderr
+    v = where(sim, "hav")
+    tasks = api(sim, "/nodes/node01/tasks?vmid=%d&source=all" % vmid)
+    kinds = sorted((x["type"], x["user"]) for x in tasks
+                   if x["type"] in ("hamigrate", "qmigrate"))
+    t.ok(p.returncode == 0 and len(migrates(reqs)) == 1 and
+         "migrated to node02 by the HA stack" in out and
+         (v["node"], v["status"], v.get("hastate")) ==
+         ("node02", "running", "started") and
+         kinds == [("hamigrate", "root@pam!ci"), ("qmigrate", "root@pam")],
+         "HA: apply waits for the HA stack's qmigrate; the VM is on node02 "
+         "when it returns", "%r %r\n%s" % (v, kinds, out))
+    t.ok(any(e["method"] == "GET" and
+             e["path"] == "/api2/json/nodes/node01/tasks" and
+             e.get("params", {}).get("typefilter") == "qmigrate"
+             for e in reqs),
+         "HA: the HA stack's task is found in the node's task list", reqs)
+    r.vm("hav", "node05")
+    p, reqs = r.pg("apply", "--auto-approve")
+    out = p.stdout + p.stderr
+    v = where(sim, "hav")
+    t.ok(p.returncode == 1 and "the HA stack's migration" in out and
+         "migration problems" in out and
+         "stays on node node02 (running)" in out and
+         (v["node"], v["status"]) == ("node02", "running"),
+         "HA: a failed HA migration: exit 1, its task's status, the VM on "
+         "node02 and running", "%r\n%s" % (v, out))
+    os.unlink(os.path.join(r.d, "proxmox/vms/hav.yaml"))
+
+
 def main():
     t = Tap()
     d = tempfile.mkdtemp(prefix="pve-gitops-migrate-topo.")
@@ -333,6 +385,7 @@ def main():
         shared(t, r, sim)
         refusals(t, r)
         failure(t, r, sim, vmid)
+        ha(t, r, sim)
         schema_check(t, sim)
         shutil.rmtree(r.d, ignore_errors=True)
         clean_exit(t, sim)

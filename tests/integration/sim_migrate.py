@@ -137,6 +137,13 @@ class Env:
         st = wait_task(node, upid, timeout)
         return st["exitstatus"], [x["t"] for x in node.tasks(upid).log.get()]
 
+    def hastate(self, vmid):
+        """/cluster/resources' hastate for vmid (None: not managed)."""
+        for r in self.px.cluster.resources.get(type="vm"):
+            if r["vmid"] == vmid:
+                return r.get("hastate")
+        return None
+
     def used(self, storage, node="node01"):
         return self.node(node).storage(storage).status.get()["used"]
 
@@ -459,9 +466,21 @@ def ha(e):
     upid = e.vm(108).migrate.post(target="node02")
     status, log = e.wait(upid)
     t.ok(":hamigrate:108:" in upid and status == "OK" and
-         e.where(108) == "node02" and
          "Requesting HA migration for VM 108 to node node02" in log,
-         "an HA-managed VM migrates through a hamigrate task", (upid, log))
+         "an HA-managed VM's migrate is a hamigrate task that only asks",
+         (upid, log))
+    # the CRM's LRM then migrates it: a qmigrate of root@pam on its node,
+    # the service state "migrate" until it ends (Cluster.pm's hastate)
+    crm = e.node("node01").tasks.get(vmid=108, typefilter="qmigrate",
+                                      source="all")
+    t.ok(len(crm) == 1 and crm[0]["user"] == "root@pam" and
+         e.hastate(108) in ("migrate", "stopped"),
+         "the HA stack's qmigrate follows, by root@pam", crm)
+    status, log = e.wait(crm[0]["upid"])
+    t.ok(status == "OK" and e.where(108) == "node02" and
+         e.hastate(108) == "stopped",
+         "it ends on node02, the service state back to the one asked",
+         (status, log, e.hastate(108)))
     e.wait(e.vm(108, "node02").status.start.post())
     t.eq(e.refused(e.vm(108, "node02").status.suspend.post, todisk=1),
          (500, "Cannot suspend HA managed VM to disk"),

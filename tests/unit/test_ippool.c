@@ -117,6 +117,22 @@ static void ippool__bad(void **state)
 		  "    cidr: 10.0.0.0/26\n    gateway: 10.0.0.1\n"
 		  "    subnet: x\n",
 		  "", 6 },
+		{ "ip_pools_owner: a\nip_pools:\n  lan:\n"
+		  "    cidr: 10.0.0.0/26\n    gateway: 10.0.0.1\n"
+		  "    vnet: vnet1\n",
+		  "vnet: and zone: go together", 3 },
+		{ "ip_pools_owner: a\nip_pools:\n  lan:\n"
+		  "    cidr: 10.0.0.0/26\n    gateway: 10.0.0.1\n"
+		  "    vnet: vnet1\n    zone: lab\n    vault_path: kv/x\n",
+		  "drop vault_path:", 8 },
+		{ "ip_pools_owner: a\nip_pools:\n  lan:\n"
+		  "    cidr: 10.0.0.0/26\n    gateway: 10.0.0.1\n"
+		  "    vnet: vnet-one\n    zone: lab\n",
+		  "2 to 8 letters and digits", 6 },
+		{ "ip_pools_owner: a\nip_pools:\n  lan:\n"
+		  "    cidr: 10.0.0.0/26\n    gateway: 10.0.0.1\n"
+		  "    vnet: vnet1\n    zone: 1lab\n",
+		  "2 to 8 letters and digits", 7 },
 	};
 	size_t i;
 
@@ -133,6 +149,43 @@ static void ippool__bad(void **state)
 		config_release(&cfg);
 		diag_list_release(&dl);
 	}
+}
+
+/* vnet: and zone: an SDN pool; its VMs' MACs derived from their keys */
+static void ippool__sdn(void **state)
+{
+	struct config cfg;
+	struct diag_list dl = DIAG_LIST_INIT;
+	const struct ip_pool *p;
+	char a[18], b[18], c[18];
+
+	(void)state;
+	assert_int_equal(decode(&cfg, &dl,
+				"ip_pools_owner: infra\n"
+				"ip_pools:\n"
+				"  lab:\n"
+				"    cidr: 10.88.0.0/26\n"
+				"    gateway: 10.88.0.1\n"
+				"    vnet: vnet1\n"
+				"    zone: lab\n"),
+			 0);
+	p = config_ip_pool(&cfg, "lab");
+	assert_non_null(p);
+	assert_string_equal(p->vnet, "vnet1");
+	assert_string_equal(p->zone, "lab");
+	assert_null(p->vault_path);
+	config_release(&cfg);
+	diag_list_release(&dl);
+
+	ip_pool_mac(a, "infra/web01");
+	ip_pool_mac(b, "infra/web01");
+	ip_pool_mac(c, "other/web01");
+	assert_string_equal(a, b); /* stable */
+	assert_string_not_equal(a, c);
+	assert_int_equal(strlen(a), 17);
+	/* locally administered, unicast: Proxmox's mac-addr format */
+	assert_int_equal(strncmp(a, "02:", 3), 0);
+	assert_int_equal(strspn(a, "0123456789ABCDEF:"), 17);
 }
 
 /* 10.0.0.0/29: hosts .1-.6, gateway .1, .3 excluded */
@@ -276,6 +329,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ippool__decoded),
 		cmocka_unit_test(ippool__bad),
+		cmocka_unit_test(ippool__sdn),
 		cmocka_unit_test(ippool__pick),
 		cmocka_unit_test(ippool__definitions),
 	};

@@ -20,6 +20,10 @@ static void pve_errors__kinds(void **state)
 		  ERR_LOCKED },
 		{ 500, "unable to create VM 101: config file already exists",
 		  ERR_EXISTS },
+		/* pve-network's PVE IPAM (PVEPlugin.pm add_ip) */
+		{ 500, "IP '10.0.0.5' already exist", ERR_EXISTS },
+		{ 500, "IP '10.0.0.5' does not exist in IPAM DB",
+		  ERR_NOTFOUND },
 		{ 500,
 		  "Configuration file 'nodes/n/qemu-server/1.conf' does not "
 		  "exist",

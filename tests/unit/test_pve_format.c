@@ -385,6 +385,31 @@ static void pve_format__fingerprints(void **state)
 	strbuf_release(&out);
 }
 
+static void pve_format__upid(void **state)
+{
+	static const char upid[] = "UPID:node01:000186B8:525B5BAA:6B104609:"
+				   "hamigrate:108:root@pam!ci:";
+	static const char *const want[] = { "node01",	  "000186B8",
+					    "525B5BAA",	  "6B104609",
+					    "hamigrate",  "108",
+					    "root@pam!ci" };
+	struct strbuf out = STRBUF_INIT;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 7; i++) {
+		strbuf_reset(&out);
+		assert_int_equal(pve_upid_field(&out, upid, i), 0);
+		assert_string_equal(out.buf, want[i]);
+	}
+	strbuf_reset(&out);
+	assert_int_equal(pve_upid_field(&out, upid, 7), -1);
+	assert_int_equal(pve_upid_field(&out, "UPID:node01", 0), -1);
+	assert_int_equal(pve_upid_field(&out, "node01:1:2:3:t:1:u:", 0), -1);
+	assert_int_equal(out.len, 0);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +422,7 @@ int main(void)
 		cmocka_unit_test(pve_format__sshkeys),
 		cmocka_unit_test(pve_format__tags),
 		cmocka_unit_test(pve_format__fingerprints),
+		cmocka_unit_test(pve_format__upid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
