@@ -905,7 +905,9 @@ static void known_hosts_path(struct strbuf *out, const struct config *cfg)
 static int check_known_host(struct walk *w, struct vm_walk *v)
 {
 	struct doctor_link *l = link_of(v, DL_KNOWN_HOST);
-	unsigned port = (unsigned)w->cfg->ssh.port;
+	unsigned port = (unsigned)w->cfg->ssh.port, scan_port;
+	const struct ssh_connect *conn;
+	const char *host;
 	struct strbuf file = STRBUF_INIT, spec = STRBUF_INIT;
 	struct err e = ERR_INIT;
 	size_t n = 0;
@@ -918,15 +920,10 @@ static int check_known_host(struct walk *w, struct vm_walk *v)
 		return 0;
 	}
 	known_hosts_path(&file, w->cfg);
-	{
-		const char *host;
-		unsigned p;
-
-		/* with ssh.connect the key is the bare address's
-		 * (HostKeyAlias) */
-		if (config_ssh_target(w->cfg, v->vm->name, v->ip, &host, &p))
-			port = 22;
-	}
+	/* with ssh.connect the key is the bare address's (HostKeyAlias) */
+	conn = config_ssh_target(w->cfg, v->vm->name, v->ip, &host, &scan_port);
+	if (conn)
+		port = 22;
 	hostkeys_hostspec(&spec, v->ip, port);
 	if (hostkeys_known(file.buf, v->ip, port, &n, &e) < 0)
 		doctor_set(l, DOCTOR_FAILED, "%s", e.msg.buf);
@@ -936,7 +933,15 @@ static int check_known_host(struct walk *w, struct vm_walk *v)
 	else
 		doctor_set(l, DOCTOR_FAILED, "no host key for %s in %s",
 			   spec.buf, file.buf);
-	if (l->status == DOCTOR_FAILED)
+	if (l->status == DOCTOR_FAILED && conn)
+		doctor_fix(l,
+			   "stage two records it (through the guest agent with "
+			   "agent: 1, else ssh-keyscan): pve-gitops provision "
+			   "--commit %s; by hand, after checking the "
+			   "fingerprint: ssh-keyscan -p %u %s (ssh.connect), "
+			   "each line's first field replaced with %s, >> %s",
+			   v->rev, scan_port, host, v->ip, file.buf);
+	else if (l->status == DOCTOR_FAILED)
 		doctor_fix(l,
 			   "stage two records it (through the guest agent with "
 			   "agent: 1, else ssh-keyscan): pve-gitops provision "
