@@ -4,6 +4,8 @@
 #   make            build into build/ (binaries in build/bin/)
 #   make test       install dependencies if missing, build, run every test
 #   make demo       install, build, and run the demo against the example
+#   make demo-real  the chain against one real QEMU guest (builds or reuses
+#                   the guest image as root; a few minutes)
 #   make asan       AddressSanitizer + UBSan build running the same suite
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60);
 #                   FUZZ_TARGETS="ini tag" runs only those
@@ -23,7 +25,7 @@ CMAKE_FLAGS ?=
 SOURCES = $(wildcard src/*.c src/*/*.c src/*/*.h src/*/*/*.c src/*/*/*.h sim/*/*.c sim/*/*.h \
 	tests/unit/*.c tests/unit/*.h fuzz/*.c bench/*.c)
 
-.PHONY: all build deps test asan fuzz demo bench install deb format format-check clean
+.PHONY: all build deps test asan fuzz demo demo-real bench install deb format format-check clean
 
 all: build
 
@@ -57,6 +59,10 @@ fuzz: deps
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@scripts/demo.sh $(BUILD)/bin
+
+demo-real: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/demo-real.sh $(BUILD)/bin
 
 bench: build
 	$(BUILD)/bin/bench_validate $(BUILD)/bin/pve-gitops

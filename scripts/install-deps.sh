@@ -21,6 +21,8 @@ packages=(
 	# proxmox-sim --guests qemu (tests only, issue 22): QEMU, qemu-img, the
 	# guest agent its client is tested against, the cloud-init ISO's maker
 	qemu-system-x86 qemu-utils qemu-guest-agent genisoimage
+	# scripts/build-guest-image.sh (tests only, issue 22): the guest image
+	mmdebstrap e2fsprogs
 )
 
 missing=()

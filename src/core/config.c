@@ -9,6 +9,7 @@
 #include "core/recost.h"
 #include "core/suggest.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -120,6 +121,7 @@ static void free_release_rules(struct config *cfg)
 
 static void free_wait_rules(struct config *cfg);
 static void free_ip_pools(struct config *cfg);
+static void free_ssh_connect(struct config *cfg);
 
 static void proxmox_cfg_release(struct proxmox_cfg *p)
 {
@@ -189,6 +191,7 @@ void config_release(struct config *cfg)
 	free_release_rules(cfg);
 	free_wait_rules(cfg);
 	free_ip_pools(cfg);
+	free_ssh_connect(cfg);
 }
 
 /* ---- checks ----------------------------------------------------------- */
@@ -586,6 +589,141 @@ static const struct yd_field http_fields[] = {
 	{ NULL, NULL, 0, { 0 } },
 };
 
+/*
+ * ssh.connect: {ADDRESS or NAME: "HOST:PORT"}, where SSH to a VM goes
+ * instead of its address and ssh.port. HOST is an IPv4 address (the SSH
+ * wait connects with it as it is); a key given twice is an error.
+ */
+static void free_ssh_connect(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ssh.nr_connect; i++) {
+		free(cfg->ssh.connect[i].key);
+		free(cfg->ssh.connect[i].host);
+	}
+	free(cfg->ssh.connect);
+	cfg->ssh.connect = NULL;
+	cfg->ssh.nr_connect = cfg->ssh.alloc_connect = 0;
+}
+
+static bool is_ipv4(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+/* A key: an IPv4 address, or a VM name (letters, digits, '.', '_', '-',
+ * not starting with '-'). */
+static int check_connect_key(const char *s, struct strbuf *why)
+{
+	size_t n = strlen(s);
+
+	if (is_ipv4(s) ||
+	    (n && n <= 63 && s[0] != '-' && s[0] != '.' &&
+	     strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789._-") == n))
+		return 0;
+	strbuf_addstr(why, "not an IPv4 address or a VM name");
+	return -1;
+}
+
+/* "HOST:PORT": an IPv4 address and a port 1 to 65535. */
+static int parse_connect(const char *s, char **host, unsigned *port)
+{
+	const char *colon = strrchr(s, ':');
+	char addr[INET_ADDRSTRLEN];
+	unsigned long v = 0;
+	size_t n, i;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(addr))
+		return -1;
+	n = (size_t)(colon - s);
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (!is_ipv4(addr) || !colon[1] || strlen(colon + 1) > 5)
+		return -1;
+	for (i = 1; colon[i]; i++) {
+		if (!isdigit((unsigned char)colon[i]))
+			return -1;
+		v = v * 10 + (unsigned long)(colon[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*host = xstrdup(addr);
+	*port = (unsigned)v;
+	return 0;
+}
+
+static int s_connect_entry(struct ydecoder *d, void *t, const struct ynode *k,
+			   const struct ynode *v, const char *path)
+{
+	struct config *cfg = CFG(t);
+	struct ssh_connect *c;
+	char *key = NULL, *host = NULL;
+	unsigned port = 0;
+	size_t i;
+
+	if (yd_checked_string(d, k, path, &key, check_connect_key) < 0)
+		return -1;
+	if (v->kind != YNODE_SCALAR || strlen(v->str) != v->len ||
+	    parse_connect(v->str, &host, &port) < 0) {
+		yd_error(d, v, path,
+			 "expected \"HOST:PORT\" (an IPv4 address and a "
+			 "port from 1 to 65535)");
+		free(key);
+		return -1;
+	}
+	for (i = 0; i < cfg->ssh.nr_connect; i++)
+		if (!strcmp(cfg->ssh.connect[i].key, key)) {
+			yd_error(d, k, path, "given twice");
+			free(key);
+			free(host);
+			return -1;
+		}
+	ALLOC_GROW(cfg->ssh.connect, cfg->ssh.nr_connect + 1,
+		   cfg->ssh.alloc_connect);
+	c = &cfg->ssh.connect[cfg->ssh.nr_connect++];
+	c->key = key;
+	c->host = host;
+	c->port = port;
+	return 0;
+}
+
+static int s_connect(struct ydecoder *d, void *t, const struct ynode *k,
+		     const struct ynode *v, const char *path)
+{
+	(void)k;
+	if (v->kind != YNODE_MAP) {
+		yd_error(d, v, path,
+			 "expected a mapping of VM addresses or names to "
+			 "\"HOST:PORT\", got %s",
+			 ynode_describe(v));
+		return -1;
+	}
+	free_ssh_connect(CFG(t));
+	return yd_each(d, v, path, s_connect_entry, t);
+}
+
+const struct ssh_connect *config_ssh_target(const struct config *cfg,
+					    const char *name, const char *ip,
+					    const char **host, unsigned *port)
+{
+	const struct ssh_connect *hit = NULL;
+	size_t i;
+
+	for (i = 0; ip && !hit && i < cfg->ssh.nr_connect; i++)
+		if (!strcmp(cfg->ssh.connect[i].key, ip))
+			hit = &cfg->ssh.connect[i];
+	for (i = 0; name && !hit && i < cfg->ssh.nr_connect; i++)
+		if (!strcmp(cfg->ssh.connect[i].key, name))
+			hit = &cfg->ssh.connect[i];
+	*host = hit ? hit->host : ip;
+	*port = hit ? hit->port : (unsigned)cfg->ssh.port;
+	return hit;
+}
+
 static const struct yd_field ssh_fields[] = {
 	{ "port", s_port, 0, YD_INT("SSH port of the VMs", "22", 1, 65535) },
 	{ "user", s_user, 0,
@@ -594,6 +732,12 @@ static const struct yd_field ssh_fields[] = {
 	  YD_DOC(YT_STRING, "known_hosts file", "\"~/.ssh/known_hosts\"") },
 	{ "wait_seconds", s_wait, 0,
 	  YD_INT("how long to wait for SSH on a new VM", "300", 0, 86400) },
+	{ "connect", s_connect, 0,
+	  YD_DOC(YT_DICT,
+		 "where SSH to a VM goes instead (a NAT or port forward): "
+		 "ADDRESS or NAME: \"HOST:PORT\"; the host key stays known "
+		 "under the VM's address (HostKeyAlias)",
+		 "{}") },
 	{ NULL, NULL, 0, { 0 } },
 };
 

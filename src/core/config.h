@@ -50,6 +50,15 @@ struct pve_cluster_cfg {
 	struct proxmox_cfg p;
 };
 
+/* ssh.connect: SSH to the VM whose address or name is key goes to
+ * host:port instead (a NAT or port forward; ssh_config's Hostname and
+ * Port, Ansible's ansible_host and ansible_port) */
+struct ssh_connect {
+	char *key;  /* an IPv4 address or a VM name */
+	char *host; /* an IPv4 address */
+	unsigned port;
+};
+
 struct group_rule {
 	char *pattern; /* POSIX extended regular expression */
 	char *group;
@@ -109,6 +118,8 @@ struct config {
 	struct {
 		uint64_t port, wait_seconds;
 		char *user, *known_hosts;
+		struct ssh_connect *connect;
+		size_t nr_connect, alloc_connect;
 	} ssh;
 	struct {
 		char *author_name, *author_email, *remote, *branch;
@@ -202,6 +213,17 @@ int config_check_cluster_name(const char *s, struct strbuf *why);
 /* The pool named name, or NULL. */
 const struct ip_pool *config_ip_pool(const struct config *cfg,
 				     const char *name);
+
+/*
+ * Where SSH to the VM name at address ip connects: ssh.connect's entry for
+ * ip, else the one for name (either may be NULL), else ip itself and
+ * ssh.port. The host key is known under ip either way: with an entry it is
+ * recorded for the bare address and ssh is given HostKeyAlias=ip, so
+ * checking stays strict. Returns the entry, or NULL when none applied.
+ */
+const struct ssh_connect *config_ssh_target(const struct config *cfg,
+					    const char *name, const char *ip,
+					    const char **host, unsigned *port);
 
 /* What stage two waits for on a new host before the playbook. */
 enum provision_wait {

@@ -69,7 +69,10 @@ void ansible_inventory_env(struct env_delta *d)
 void ansible_playbook_argv(struct strvec *argv, const struct ansible_play *p)
 {
 	strvec_pushl(argv, "ansible-playbook", p->playbook, "-i", p->inventory,
-		     "-e", NULL);
+		     NULL);
+	if (p->extra_inventory)
+		strvec_pushl(argv, "-i", p->extra_inventory, NULL);
+	strvec_push(argv, "-e");
 	strvec_pushf(argv, "target_hosts=%s",
 		     p->target_hosts ? p->target_hosts : "all");
 	strvec_push(argv, "-e");

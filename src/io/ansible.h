@@ -34,10 +34,11 @@
 
 /* One ansible-playbook run. */
 struct ansible_play {
-	const char *playbook;	  /* path of the playbook file */
-	const char *inventory;	  /* path of the inventory (-i) */
-	const char *target_hosts; /* -e target_hosts=...; NULL: "all" */
-	const char *vars_file;	  /* -e @FILE, a 0600 file */
+	const char *playbook;	     /* path of the playbook file */
+	const char *inventory;	     /* path of the inventory (-i) */
+	const char *extra_inventory; /* a second -i after it; NULL: none */
+	const char *target_hosts;    /* -e target_hosts=...; NULL: "all" */
+	const char *vars_file;	     /* -e @FILE, a 0600 file */
 	const char *limit;	  /* --limit PATTERN (hosts left out); NULL */
 	const char *ssh_args;	  /* ANSIBLE_SSH_ARGS; NULL: none set */
 	const char *control_dir;  /* ANSIBLE_SSH_CONTROL_PATH_DIR; NULL */

@@ -926,6 +926,7 @@ static int check_ssh(struct walk *w, struct vm_walk *v)
 	struct doctor_link *l = link_of(v, DL_SSH_PORT);
 	unsigned port = (unsigned)w->cfg->ssh.port;
 	struct err e = ERR_INIT;
+	const char *host;
 	long ms = 0;
 	int ret;
 
@@ -951,6 +952,27 @@ static int check_ssh(struct walk *w, struct vm_walk *v)
 				   "reachable (ping %s), and that apid listens "
 				   "on port %u (provision.talos_api_port)",
 				   v->ip, port);
+		}
+		err_release(&e);
+		return ret;
+	}
+	if (config_ssh_target(w->cfg, v->vm->name, v->ip, &host, &port)) {
+		ret = hostkeys_wait_ssh(host, port,
+					w->req->ssh_wait ? w->req->ssh_wait
+							 : DOCTOR_SSH_WAIT,
+					&ms, &e);
+		if (!ret)
+			doctor_set(l, DOCTOR_OK,
+				   "%s:%u (ssh.connect for %s) sent an SSH "
+				   "banner in %ld ms",
+				   host, port, v->ip, ms);
+		else {
+			doctor_set(l, DOCTOR_FAILED, "%s", e.msg.buf);
+			doctor_fix(l,
+				   "check that %s:%u (ssh.connect) forwards "
+				   "to the SSH server of %s, and that "
+				   "cloud-init completed there",
+				   host, port, v->ip);
 		}
 		err_release(&e);
 		return ret;
@@ -993,7 +1015,9 @@ static void known_hosts_path(struct strbuf *out, const struct config *cfg)
 static int check_known_host(struct walk *w, struct vm_walk *v)
 {
 	struct doctor_link *l = link_of(v, DL_KNOWN_HOST);
-	unsigned port = (unsigned)w->cfg->ssh.port;
+	unsigned port = (unsigned)w->cfg->ssh.port, scan_port;
+	const struct ssh_connect *conn;
+	const char *host;
 	struct strbuf file = STRBUF_INIT, spec = STRBUF_INIT;
 	struct err e = ERR_INIT;
 	size_t n = 0;
@@ -1006,6 +1030,10 @@ static int check_known_host(struct walk *w, struct vm_walk *v)
 		return 0;
 	}
 	known_hosts_path(&file, w->cfg);
+	/* with ssh.connect the key is the bare address's (HostKeyAlias) */
+	conn = config_ssh_target(w->cfg, v->vm->name, v->ip, &host, &scan_port);
+	if (conn)
+		port = 22;
 	hostkeys_hostspec(&spec, v->ip, port);
 	if (hostkeys_known(file.buf, v->ip, port, &n, &e) < 0)
 		doctor_set(l, DOCTOR_FAILED, "%s", e.msg.buf);
@@ -1015,7 +1043,15 @@ static int check_known_host(struct walk *w, struct vm_walk *v)
 	else
 		doctor_set(l, DOCTOR_FAILED, "no host key for %s in %s",
 			   spec.buf, file.buf);
-	if (l->status == DOCTOR_FAILED)
+	if (l->status == DOCTOR_FAILED && conn)
+		doctor_fix(l,
+			   "stage two records it (through the guest agent with "
+			   "agent: 1, else ssh-keyscan): pve-gitops provision "
+			   "--commit %s; by hand, after checking the "
+			   "fingerprint: ssh-keyscan -p %u %s (ssh.connect), "
+			   "each line's first field replaced with %s, >> %s",
+			   v->rev, scan_port, host, v->ip, file.buf);
+	else if (l->status == DOCTOR_FAILED)
 		doctor_fix(l,
 			   "stage two records it (through the guest agent with "
 			   "agent: 1, else ssh-keyscan): pve-gitops provision "

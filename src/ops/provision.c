@@ -316,11 +316,32 @@ static void flush_msgs(struct host_job *j, bool print)
 	j->nr_msg = j->alloc_msg = 0;
 }
 
+/*
+ * Where SSH to new host i goes: ssh.connect's entry for it, else its
+ * address and ssh.port (config_ssh_target). *key_port: the port its host
+ * key is known under, ssh.port, or 22 with an entry (HostKeyAlias names
+ * the bare address). Returns the entry or NULL.
+ */
+static const struct ssh_connect *host_target(const struct prov *p, size_t i,
+					     const char **host, unsigned *port,
+					     unsigned *key_port)
+{
+	const struct provision_host *h = &p->res->hosts[i];
+	const struct ssh_connect *c =
+		config_ssh_target(p->cfg, h->name, h->ip, host, port);
+
+	if (key_port)
+		*key_port = c ? 22 : (unsigned)p->cfg->ssh.port;
+	return c;
+}
+
 static int host_keys(struct host_job *j, struct pve_client *pc, struct err *e)
 {
 	struct prov *p = j->sh->p;
 	struct provision_host *h = &p->res->hosts[j->i];
 	const struct inv_vm *vm = p->vm_of[j->i];
+	const char *host;
+	unsigned port;
 
 	if (vm && vm->def->agent == 1 && pc) {
 		struct err ae = ERR_INIT;
@@ -336,7 +357,8 @@ static int host_keys(struct host_job *j, struct pve_client *pc, struct err *e)
 		err_release(&ae);
 		strvec_clear(&j->keys);
 	}
-	if (hostkeys_scan(h->ip, (unsigned)p->cfg->ssh.port, &j->keys, e) < 0)
+	host_target(p, j->i, &host, &port, NULL);
+	if (hostkeys_scan(host, port, &j->keys, e) < 0)
 		return -1;
 	host_say(j, MSG_WARNING,
 		 "%s: host key taken by ssh-keyscan (trust on first "
@@ -422,12 +444,16 @@ static int ssh_cloud_init(struct host_job *j, struct strbuf *reason)
 	struct strvec argv = STRVEC_INIT;
 	struct spawn_opts so = { 0 };
 	struct err e = ERR_INIT;
+	const char *host;
+	unsigned port;
 	int status;
 
 	strvec_push(&argv, "ssh");
 	ssh_options(p, j->known_hosts_opt.buf, &argv);
-	strvec_pushf(&argv, "-p%u", (unsigned)p->cfg->ssh.port);
-	strvec_pushf(&argv, "%s@%s", ssh_user(p, j->i), h->ip);
+	if (host_target(p, j->i, &host, &port, NULL))
+		strvec_pushf(&argv, "-oHostKeyAlias=%s", h->ip);
+	strvec_pushf(&argv, "-p%u", port);
+	strvec_pushf(&argv, "%s@%s", ssh_user(p, j->i), host);
 	strvec_pushl(&argv, "--", "cloud-init", "status", "--wait", NULL);
 	strbuf_addf(&errfile, "%s/ssh-stderr.%zu", p->tmpdir.buf, j->i);
 	unlink(errfile.buf);
@@ -533,18 +559,27 @@ static int prepare_host(struct host_job *j, struct pve_client *pc,
 {
 	struct prov *p = j->sh->p;
 	struct provision_host *h = &p->res->hosts[j->i];
-	unsigned port = (unsigned)p->cfg->ssh.port;
 	struct strbuf reason = STRBUF_INIT;
+	const char *host;
+	unsigned port, key_port;
 	int status, ret = -1;
 
 	if (p->wait != PROVISION_WAIT_SSH) {
 		prepare_other_host(j);
 		return 0;
 	}
-	host_say(j, MSG_SAY,
-		 "%s (%s): waiting for SSH on port %u (at most %u s)", h->name,
-		 h->ip, port, (unsigned)p->cfg->ssh.wait_seconds);
-	if (hostkeys_wait_ssh(h->ip, port, (unsigned)p->cfg->ssh.wait_seconds,
+	if (host_target(p, j->i, &host, &port, &key_port))
+		host_say(j, MSG_SAY,
+			 "%s (%s): waiting for SSH at %s:%u (ssh.connect; at "
+			 "most %u s)",
+			 h->name, h->ip, host, port,
+			 (unsigned)p->cfg->ssh.wait_seconds);
+	else
+		host_say(j, MSG_SAY,
+			 "%s (%s): waiting for SSH on port %u (at most %u s)",
+			 h->name, h->ip, port,
+			 (unsigned)p->cfg->ssh.wait_seconds);
+	if (hostkeys_wait_ssh(host, port, (unsigned)p->cfg->ssh.wait_seconds,
 			      &h->ssh_ms, e) < 0 ||
 	    host_keys(j, pc, e) < 0) {
 		strvec_clear(&j->keys);
@@ -553,7 +588,8 @@ static int prepare_host(struct host_job *j, struct pve_client *pc,
 		goto out;
 	}
 	strbuf_addf(&j->known_hosts, "%s/known_hosts.%zu", p->tmpdir.buf, j->i);
-	if (hostkeys_record(j->known_hosts.buf, h->ip, port, &j->keys, e) < 0) {
+	if (hostkeys_record(j->known_hosts.buf, h->ip, key_port, &j->keys, e) <
+	    0) {
 		err_prefix(e, "%s", h->name);
 		goto out;
 	}
@@ -910,16 +946,57 @@ out:
 	return ret;
 }
 
+/*
+ * The run's second inventory source, for the new hosts ssh.connect sends
+ * elsewhere: each host's ansible_host and ansible_port, and HostKeyAlias
+ * naming its own address (where its key is recorded) in
+ * ansible_ssh_extra_args; the repository's inventory is left as it is.
+ * Ansible merges the two, the later source's host variables winning.
+ * Nothing written (path left empty) when no host has an entry. Names and
+ * addresses are checked ones (core/new_hosts.c decodes a DNS name and an
+ * IPv4 address, config.c an IPv4 HOST): nothing in them needs quoting.
+ */
+static int connect_inventory(const struct prov *p, struct strbuf *path,
+			     struct err *e)
+{
+	struct strbuf text = STRBUF_INIT;
+	size_t i, n = 0;
+	int ret = 0;
+
+	strbuf_addstr(&text,
+		      "# ssh.connect, written by pve-gitops provision\n");
+	for (i = 0; i < p->res->nr; i++) {
+		const struct provision_host *h = &p->res->hosts[i];
+		const char *host;
+		unsigned port;
+
+		if (!in_run(p, h->name) ||
+		    !host_target(p, i, &host, &port, NULL))
+			continue;
+		strbuf_addf(&text,
+			    "%s ansible_host=%s ansible_port=%u "
+			    "ansible_ssh_extra_args='-o HostKeyAlias=%s'\n",
+			    h->name, host, port, h->ip);
+		n++;
+	}
+	if (n) {
+		strbuf_addf(path, "%s/connect.ini", p->tmpdir.buf);
+		ret = file_write_atomic(path->buf, text.buf, text.len, 0600, e);
+	}
+	strbuf_release(&text);
+	return ret;
+}
+
 static int run_playbook(struct prov *p, const struct playbook *pb,
 			struct err *e)
 {
 	struct strbuf vars = STRBUF_INIT, inv = STRBUF_INIT;
 	struct strbuf book = STRBUF_INIT, limit = STRBUF_INIT;
-	struct strbuf log = STRBUF_INIT;
+	struct strbuf log = STRBUF_INIT, conn = STRBUF_INIT;
 	struct ansible_play play = { 0 };
 	int ret = -1;
 
-	if (write_vars(p, &vars, e) < 0)
+	if (write_vars(p, &vars, e) < 0 || connect_inventory(p, &conn, e) < 0)
 		goto out;
 	if (!pb->target_hosts && p->res->nr) {
 		if (temp_inventory(p, &inv, e) < 0)
@@ -933,6 +1010,7 @@ static int run_playbook(struct prov *p, const struct playbook *pb,
 	warn_weakening(p, book.buf, p->cfg->inventory);
 	play.playbook = book.buf;
 	play.inventory = inv.buf;
+	play.extra_inventory = conn.len ? conn.buf : NULL;
 	play.target_hosts = pb->target_hosts;
 	play.vars_file = vars.buf;
 	play.limit = limit.len ? limit.buf : NULL;
@@ -959,6 +1037,7 @@ out:
 	strbuf_release(&book);
 	strbuf_release(&limit);
 	strbuf_release(&log);
+	strbuf_release(&conn);
 	return ret;
 }
 
@@ -1131,8 +1210,11 @@ static int record_keys(struct prep *sh, struct err *e)
 
 	for (i = 0; i < p->res->nr; i++)
 		if (sh->jobs[i].keys.nr) {
+			const char *host;
+			unsigned port;
+
 			v[n].ip = p->res->hosts[i].ip;
-			v[n].port = (unsigned)p->cfg->ssh.port;
+			host_target(p, i, &host, &port, &v[n].port);
 			v[n].keys = &sh->jobs[i].keys;
 			n++;
 		}

@@ -113,6 +113,44 @@ static void config__overrides(void **state)
 	diag_list_release(&dl);
 }
 
+static void config__ssh_connect(void **state)
+{
+	struct config cfg;
+	struct diag_list dl = DIAG_LIST_INIT;
+	const char *host;
+	unsigned port;
+
+	(void)state;
+	assert_int_equal(config_from_text(&cfg, &dl,
+					  "ssh:\n  port: 2200\n  connect:\n"
+					  "    10.77.0.10: '127.0.0.1:40022'\n"
+					  "    web-1: 127.0.0.2:2222\n"
+					  "    10.77.0.11: 127.0.0.3:22\n"),
+			 0);
+	assert_int_equal(cfg.ssh.nr_connect, 3);
+	/* by address */
+	assert_non_null(
+		config_ssh_target(&cfg, "db-1", "10.77.0.10", &host, &port));
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 40022);
+	/* by name */
+	assert_non_null(
+		config_ssh_target(&cfg, "web-1", "10.0.0.5", &host, &port));
+	assert_string_equal(host, "127.0.0.2");
+	assert_int_equal(port, 2222);
+	/* the address's entry wins over the name's */
+	assert_non_null(
+		config_ssh_target(&cfg, "web-1", "10.77.0.11", &host, &port));
+	assert_string_equal(host, "127.0.0.3");
+	assert_int_equal(port, 22);
+	/* none: the address and ssh.port */
+	assert_null(config_ssh_target(&cfg, "db-2", "10.0.0.9", &host, &port));
+	assert_string_equal(host, "10.0.0.9");
+	assert_int_equal(port, 2200);
+	config_release(&cfg);
+	diag_list_release(&dl);
+}
+
 static void config__errors(void **state)
 {
 	static const struct {
@@ -146,6 +184,20 @@ static void config__errors(void **state)
 		  "proxmox.parallel: 0 is out of range (1 to 64)" },
 		{ "ssh: {port: 70000}\n",
 		  "ssh.port: 70000 is out of range (1 to 65535)" },
+		{ "ssh: {connect: {10.0.0.1: 'localhost:22'}}\n",
+		  "ssh.connect.10.0.0.1: expected \"HOST:PORT\" (an IPv4 "
+		  "address and a port from 1 to 65535)" },
+		{ "ssh: {connect: {10.0.0.1: '127.0.0.1:0'}}\n",
+		  "ssh.connect.10.0.0.1: expected \"HOST:PORT\" (an IPv4 "
+		  "address and a port from 1 to 65535)" },
+		{ "ssh: {connect: {10.0.0.1: '127.0.0.1:65536'}}\n",
+		  "ssh.connect.10.0.0.1: expected \"HOST:PORT\" (an IPv4 "
+		  "address and a port from 1 to 65535)" },
+		{ "ssh: {connect: {'-oProxy': '127.0.0.1:22'}}\n",
+		  "ssh.connect.-oProxy: '-oProxy': not an IPv4 address or a VM name" },
+		{ "ssh: {connect: [a]}\n",
+		  "ssh.connect: expected a mapping of VM addresses or names to "
+		  "\"HOST:PORT\", got a list" },
 		{ "validate_with_ansible: sometimes\n",
 		  "validate_with_ansible: 'sometimes' is not allowed (allowed: "
 		  "auto, always, never)" },
@@ -479,6 +531,7 @@ int main(void)
 		cmocka_unit_test(config__overrides),
 		cmocka_unit_test(config__errors),
 		cmocka_unit_test(config__http_limits),
+		cmocka_unit_test(config__ssh_connect),
 		cmocka_unit_test(config__fingerprint_normalised),
 		cmocka_unit_test(config__branch_names),
 		cmocka_unit_test(config__workloads),
