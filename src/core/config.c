@@ -524,42 +524,61 @@ static int c_secret(struct ydecoder *d, void *t, const struct ynode *k,
 	return -1;
 }
 
-static const struct yd_field proxmox_fields[] = {
-	{ "endpoint", p_endpoint, 0,
-	  YD_STR("Proxmox API URL (https://host:8006); also PVE_ENDPOINT", NULL,
-		 URL_RE) },
-	{ "tls_insecure", p_tls_insecure, 0,
-	  YD_DOC(YT_BOOL, "skip TLS certificate checks (lab use)", "false") },
-	{ "tls_ca_file", p_tls_ca_file, 0,
-	  YD_DOC(YT_STRING, "CA bundle to check the API's certificate with",
-		 NULL) },
-	{ "tls_fingerprint", p_tls_fingerprint, 0,
-	  YD_STR("SHA-256 fingerprint the API's certificate must have", NULL,
-		 FINGERPRINT_RE) },
-	{ "token_id", p_token_id, 0,
-	  YD_DOC(YT_STRING,
-		 "API token id (USER@REALM!NAME); the secret from PVE_TOKEN_SECRET",
-		 NULL) },
-	{ "user", p_user, 0,
-	  YD_DOC(YT_STRING,
-		 "user for password login (USER@REALM); the password from PVE_PASSWORD",
-		 NULL) },
-	{ "parallel", p_parallel, 0,
-	  YD_INT("VM operations at once", "4", 1, 64) },
-	{ "per_node_limit", p_per_node_limit, 0,
-	  YD_INT("VM operations at once on one node", "4", 1, 64) },
-	{ "timeout_seconds", p_timeout, 0,
-	  YD_INT("how long to wait for a Proxmox task", "600", 1, 86400) },
-	{ "token_secret", c_secret, 1,
-	  YD_DOC(YT_FORBIDDEN,
-		 "refused: a secret in the repository; set PVE_TOKEN_SECRET",
-		 NULL) },
-	{ "password", c_secret, 1,
-	  YD_DOC(YT_FORBIDDEN,
-		 "refused: a secret in the repository; set PVE_PASSWORD",
-		 NULL) },
-	{ NULL, NULL, 0, { 0 } },
-};
+/*
+ * The keys of proxmox: and of a clusters: entry: the same handlers (a
+ * clusters: entry decodes into the proxmox block of a scratch config);
+ * what differs is where the endpoint and the secrets come from otherwise
+ * (url_doc, the variables secret_env and pass_env) and the refusal of a
+ * secret (secret_fn).
+ */
+#define PROXMOX_FIELDS(url_doc, secret_env, pass_env, secret_fn)                        \
+	{ "endpoint", p_endpoint, 0, YD_STR(url_doc, NULL, URL_RE) },                   \
+		{ "tls_insecure", p_tls_insecure, 0,                                    \
+		  YD_DOC(YT_BOOL, "skip TLS certificate checks (lab use)",              \
+			 "false") },                                                    \
+		{ "tls_ca_file", p_tls_ca_file, 0,                                      \
+		  YD_DOC(YT_STRING,                                                     \
+			 "CA bundle to check the API's certificate with",               \
+			 NULL) },                                                       \
+		{ "tls_fingerprint", p_tls_fingerprint, 0,                              \
+		  YD_STR("SHA-256 fingerprint the API's certificate must "              \
+			 "have",                                                        \
+			 NULL, FINGERPRINT_RE) },                                       \
+		{ "token_id", p_token_id, 0,                                            \
+		  YD_DOC(YT_STRING,                                                     \
+			 "API token id (USER@REALM!NAME); the secret from " secret_env, \
+			 NULL) },                                                       \
+		{ "user", p_user, 0,                                                    \
+		  YD_DOC(YT_STRING,                                                     \
+			 "user for password login (USER@REALM); the "                   \
+			 "password from " pass_env,                                     \
+			 NULL) },                                                       \
+		{ "parallel", p_parallel, 0,                                            \
+		  YD_INT("VM operations at once", "4", 1, 64) },                        \
+		{ "per_node_limit", p_per_node_limit, 0,                                \
+		  YD_INT("VM operations at once on one node", "4", 1, 64) },            \
+		{ "timeout_seconds", p_timeout, 0,                                      \
+		  YD_INT("how long to wait for a Proxmox task", "600", 1,               \
+			 86400) },                                                      \
+		{ "token_secret", secret_fn, 1,                                         \
+		  YD_DOC(YT_FORBIDDEN,                                                  \
+			 "refused: a secret in the repository; set " secret_env,        \
+			 NULL) },                                                       \
+		{ "password", secret_fn, 1,                                             \
+		  YD_DOC(YT_FORBIDDEN,                                                  \
+			 "refused: a secret in the repository; set " pass_env,          \
+			 NULL) },                                                       \
+	{                                                                               \
+		NULL, NULL, 0,                                                          \
+		{                                                                       \
+			0                                                               \
+		}                                                                       \
+	}
+
+static const struct yd_field proxmox_fields[] = { PROXMOX_FIELDS(
+	"Proxmox API URL (https://host:8006); PM_API_URL or "
+	"PROXMOX_VE_ENDPOINT wins over it",
+	"PM_API_TOKEN_SECRET", "PM_PASS", c_secret) };
 
 static const struct yd_field vault_fields[] = {
 	{ "addr", v_addr, 0,
@@ -973,46 +992,10 @@ static int c_cluster_secret(struct ydecoder *d, void *t, const struct ynode *k,
 
 /* The keys of a clusters: entry: proxmox:'s (their handlers write the
  * proxmox block of the scratch config cluster_entry decodes into). */
-static const struct yd_field cluster_fields[] = {
-	{ "endpoint", p_endpoint, 0,
-	  YD_STR("the cluster's Proxmox API URL (https://host:8006)", NULL,
-		 URL_RE) },
-	{ "tls_insecure", p_tls_insecure, 0,
-	  YD_DOC(YT_BOOL, "skip TLS certificate checks (lab use)", "false") },
-	{ "tls_ca_file", p_tls_ca_file, 0,
-	  YD_DOC(YT_STRING, "CA bundle to check the API's certificate with",
-		 NULL) },
-	{ "tls_fingerprint", p_tls_fingerprint, 0,
-	  YD_STR("SHA-256 fingerprint the API's certificate must have", NULL,
-		 FINGERPRINT_RE) },
-	{ "token_id", p_token_id, 0,
-	  YD_DOC(YT_STRING,
-		 "API token id (USER@REALM!NAME); the secret from "
-		 "PM_API_TOKEN_SECRET_<NAME>",
-		 NULL) },
-	{ "user", p_user, 0,
-	  YD_DOC(YT_STRING,
-		 "user for password login (USER@REALM); the password from "
-		 "PM_PASS_<NAME>",
-		 NULL) },
-	{ "parallel", p_parallel, 0,
-	  YD_INT("VM operations at once on this cluster", "4", 1, 64) },
-	{ "per_node_limit", p_per_node_limit, 0,
-	  YD_INT("VM operations at once on one node of this cluster", "4", 1,
-		 64) },
-	{ "timeout_seconds", p_timeout, 0,
-	  YD_INT("how long to wait for a Proxmox task", "600", 1, 86400) },
-	{ "token_secret", c_cluster_secret, 1,
-	  YD_DOC(YT_FORBIDDEN,
-		 "refused: a secret in the repository; set "
-		 "PM_API_TOKEN_SECRET_<NAME>",
-		 NULL) },
-	{ "password", c_cluster_secret, 1,
-	  YD_DOC(YT_FORBIDDEN,
-		 "refused: a secret in the repository; set PM_PASS_<NAME>",
-		 NULL) },
-	{ NULL, NULL, 0, { 0 } },
-};
+static const struct yd_field cluster_fields[] = { PROXMOX_FIELDS(
+	"the cluster's Proxmox API URL (https://host:8006); "
+	"PM_API_URL_<NAME> wins over it",
+	"PM_API_TOKEN_SECRET_<NAME>", "PM_PASS_<NAME>", c_cluster_secret) };
 
 int config_check_cluster_name(const char *s, struct strbuf *why)
 {
