@@ -1224,6 +1224,40 @@ static int record_keys(struct prep *sh, struct err *e)
 	return ret;
 }
 
+/*
+ * Two new hosts that ssh.connect sends to one HOST:PORT (or one sent to
+ * where another is reached) would share one master connection (its
+ * ControlPath hashes host, port and user, not HostKeyAlias): the second
+ * one's host key would never be checked. Refused before anything starts.
+ */
+static int check_shared_targets(const struct prov *p, struct err *e)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->res->nr; i++) {
+		const char *hi, *hj;
+		unsigned pi, pj;
+		const struct ssh_connect *ci =
+			host_target(p, i, &hi, &pi, NULL);
+
+		for (j = i + 1; j < p->res->nr; j++) {
+			const struct ssh_connect *cj =
+				host_target(p, j, &hj, &pj, NULL);
+
+			if ((ci || cj) && pi == pj && !strcmp(hi, hj))
+				return err_set(
+					e, EXIT_INVALID,
+					"ssh.connect sends %s and %s to the "
+					"same %s:%u: one SSH connection would "
+					"serve both and check one host key for "
+					"the two; give each its own",
+					p->res->hosts[i].name,
+					p->res->hosts[j].name, hi, pi);
+		}
+	}
+	return 0;
+}
+
 static int prepare_hosts(struct prov *p, struct err *e)
 {
 	size_t nr = p->res->nr, i;
@@ -1252,6 +1286,10 @@ static int prepare_hosts(struct prov *p, struct err *e)
 	if (nr && p->wait == PROVISION_WAIT_SSH &&
 	    hostkeys_known(p->known_hosts, p->res->hosts[0].ip,
 			   (unsigned)p->cfg->ssh.port, &count, e) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (p->wait == PROVISION_WAIT_SSH && check_shared_targets(p, e) < 0) {
 		ret = -1;
 		goto out;
 	}

@@ -110,9 +110,32 @@ def main():
         t.ok(known.get("status") == "ok" and VM_ADDR in
              known.get("detail", ""), "doctor: known-host ok for the "
              "VM's address", p.stdout[-3000:] + p.stderr)
-        # a bad value: refused with file:line, nothing run
+        # two new VMs sent to one HOST:PORT: refused before any SSH (one
+        # master connection would serve both, one host key checked)
         with open(W.config) as f:
             text = f.read()
+        fwd = '"%s:%d"' % (FWD_ADDR, sshd.port)
+        with open(W.config, "w") as f:
+            f.write(text.replace("    %s: %s\n" % (VM_ADDR, fwd),
+                                 "    %s: %s\n    127.0.0.10: %s\n"
+                                 "    127.0.0.11: %s\n"
+                                 % (VM_ADDR, fwd, fwd, fwd)))
+        W.vm_file("web-2", "127.0.0.10", agent=True)
+        W.vm_file("web-3", "127.0.0.11", agent=True)
+        W.commit("feat: two web servers behind one forward [ansible web]")
+        kh_before = open(KNOWN).read()
+        p = W.run(BIN, env, "run", "--push")
+        out = p.stdout + p.stderr
+        t.ok(p.returncode != 0 and "ssh.connect sends web-2 and web-3 to "
+             "the same %s:%d" % (FWD_ADDR, sshd.port) in out,
+             "two new VMs sent to one HOST:PORT: refused, with both names",
+             out[-3000:])
+        t.ok(open(RUNS).read().split() == ["web-1"] and
+             open(KNOWN).read() == kh_before,
+             "... no playbook ran and known_hosts is unchanged")
+        with open(W.config, "w") as f:
+            f.write(text)
+        # a bad value: refused with file:line, nothing run
         with open(W.config, "w") as f:
             f.write(text.replace('"%s:%d"' % (FWD_ADDR, sshd.port),
                                  '"localhost:%d"' % sshd.port))
