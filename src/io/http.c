@@ -417,7 +417,11 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	c->sends = 0;
 	c->resend_refused = false;
 	if (flags & HTTP_ONCE) {
-		curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, once_prereq);
+		/* without the callback (libcurl before 7.80), a connection of
+		 * its own: a failure to connect then means nothing was sent */
+		if (curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, once_prereq) !=
+		    CURLE_OK)
+			curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(h, CURLOPT_PREREQDATA, c);
 	}
 	c->pin_mismatch = c->chain_refused = c->has_peer = false;
@@ -436,6 +440,15 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 		return 0;
+	}
+	/* sent once on a reused connection that died, then libcurl's new
+	 * connection for the re-send failed: the request may have been
+	 * carried out, so it is lost, not "could not connect" (which a
+	 * caller may retry) */
+	if ((flags & HTTP_ONCE) && c->sends > 0 && !c->resend_refused &&
+	    (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)) {
+		c->resend_refused = true;
+		rc = CURLE_ABORTED_BY_CALLBACK;
 	}
 	return transport_error(c, h, rc, method, url, errbuf, total_ms, kind,
 			       e);

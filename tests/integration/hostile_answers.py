@@ -13,7 +13,10 @@ configurations from a scenario, and logs every request:
   warns and skips it, the plan goes on;
 - 40 nodes and a definition naming none: the blocked reason names 16 and
   "and 24 more", not all of them;
-- more nodes than a cluster has: a clear error, at once.
+- more nodes than a cluster has: a clear error, at once;
+- a clone POST on a kept-alive connection that dies unanswered, the port
+  refusing connections for a moment: apply says it may have been carried
+  out and never sends it again.
 
 The git server's lease ref, pushed by hand:
 
@@ -32,13 +35,14 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from simlib import Tap
 
@@ -80,6 +84,114 @@ def scenario(name):
     return s
 
 
+def route(s, p):
+    """The answer (status, data) of the scenario s to GET p (the path
+    after /api2/json)."""
+    if p == "/cluster/resources":
+        return 200, s["resources"]
+    if p == "/nodes":
+        return 200, s["nodes"]
+    if p == "/cluster/nextid":
+        return 200, "100"
+    if re.match(r"^/nodes/[^/]+/storage$", p):
+        return 200, s["storage"]
+    if re.match(r"^/nodes/[^/]+/network$", p):
+        return 200, s["network"]
+    m = re.match(r"^/nodes/[^/]+/qemu/(\d+)/config$", p)
+    if m:
+        vmid = int(m.group(1))
+        if vmid in s["broken"]:
+            return 500, None
+        return 200, s["configs"].get(vmid, {})
+    return 404, None
+
+
+class Dropper:
+    """A fake Proxmox on raw sockets with kept-alive connections, for the
+    once-only requests: GETs answered as Fake does; the first POST is read,
+    then its connection is closed unanswered and the port refuses
+    connections for 1.5 s (pveproxy restarting); later POSTs get 500."""
+
+    def __init__(self):
+        self.s = scenario("drop")
+        self.posts = []  # (path, requests its connection served before)
+        self.ls = self.listen(0)
+        self.port = self.ls.getsockname()[1]
+        self.url = "http://127.0.0.1:%d/api2/json" % self.port
+        self.done = False
+
+    @staticmethod
+    def listen(port):
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", port))
+        ls.listen(16)
+        ls.settimeout(0.1)
+        return ls
+
+    def __enter__(self):
+        threading.Thread(target=self.serve, daemon=True).start()
+        return self
+
+    def __exit__(self, *a):
+        self.done = True
+
+    def serve(self):
+        while not self.done:
+            ls = self.ls
+            if ls is None:  # refusing connections
+                time.sleep(0.05)
+                continue
+            try:
+                c, _ = ls.accept()
+            except (OSError, socket.timeout):
+                continue
+            c.settimeout(None)
+            threading.Thread(target=self.conn, args=(c,),
+                             daemon=True).start()
+
+    def conn(self, c):
+        f, served = c.makefile("rb"), 0
+        while True:
+            line = f.readline()
+            if not line.strip():
+                break
+            method, path = line.decode().split(" ")[:2]
+            n = 0
+            for h in iter(f.readline, b"\r\n"):
+                if not h:
+                    return
+                k, _, v = h.decode().partition(":")
+                if k.strip().lower() == "content-length":
+                    n = int(v)
+            body = f.read(n).decode()
+            if method != "GET":
+                self.posts.append((path, served))
+                if len(self.posts) == 1:
+                    # carried out: the clone is there, locked
+                    q = parse_qs(body)
+                    self.s["resources"].append(vm(
+                        int(q["newid"][0]), q.get("name", ["?"])[0],
+                        lock="clone"))
+                    # carried out, never answered: the port refuses
+                    # connections before this one closes
+                    old, self.ls = self.ls, None
+                    old.shutdown(socket.SHUT_RDWR)  # stops listening now
+                    old.close()
+                    c.close()
+                    time.sleep(1.5)
+                    self.ls = self.listen(self.port)
+                    return
+                code, data = 500, None
+            else:
+                code, data = route(self.s, urlparse(path).path[10:])
+            body = json.dumps({"data": data}).encode()
+            c.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json"
+                      b"\r\nContent-Length: %d\r\n\r\n" % (code, len(body))
+                      + body)
+            served += 1
+
+
 class Fake:
     """The fake Proxmox of one scenario; use as a context manager."""
 
@@ -107,25 +219,10 @@ class Fake:
                 if n:
                     self.rfile.read(n)
                 fake.log.append((self.command, self.path))
-                p = urlparse(self.path).path[len("/api2/json"):]
-                s = fake.s
                 if self.command != "GET":
                     return self.reply(500, None)
-                if p == "/cluster/resources":
-                    return self.reply(200, s["resources"])
-                if p == "/nodes":
-                    return self.reply(200, s["nodes"])
-                if re.match(r"^/nodes/[^/]+/storage$", p):
-                    return self.reply(200, s["storage"])
-                if re.match(r"^/nodes/[^/]+/network$", p):
-                    return self.reply(200, s["network"])
-                m = re.match(r"^/nodes/[^/]+/qemu/(\d+)/config$", p)
-                if m:
-                    vmid = int(m.group(1))
-                    if vmid in s["broken"]:
-                        return self.reply(500, None)
-                    return self.reply(200, s["configs"].get(vmid, {}))
-                return self.reply(404, None)
+                p = urlparse(self.path).path[len("/api2/json"):]
+                return self.reply(*route(fake.s, p))
             do_GET = do_POST = do_PUT = do_DELETE = any
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
@@ -226,6 +323,26 @@ def fake_cases(t, top):
              "5000 nodes: a clear error at once (%.1f s)" % p.took, out)
 
 
+def once_only(t, top):
+    """A clone POST carried out on a kept-alive connection that then dies
+    unanswered, the server refusing connections a moment: lost (whether
+    it was carried out is for the caller to find), never sent again."""
+    d = os.path.join(top, "drop")
+    repo(d)
+    with Dropper() as f:
+        p = pg(d, f.url, "apply", "--auto-approve")
+        time.sleep(2)  # a second send would have come by now
+        out = p.stdout + p.stderr
+        clones = [x for x in f.posts if x[0].endswith("/clone")]
+        t.ok(p.returncode == 1 and len(clones) == 1,
+             "a once-only POST whose connection died, carried out: never "
+             "sent again", "rc %d, POSTs %r\n%s" %
+             (p.returncode, f.posts, out[-2000:]))
+        t.ok(f.posts and f.posts[0][1] > 0,
+             "... it went on a connection that had served requests before "
+             "(the re-send libcurl would make)", f.posts)
+
+
 def git(*args, cwd):
     return subprocess.run(["git"] + list(args), cwd=cwd, check=True,
                           capture_output=True, text=True).stdout.strip()
@@ -319,6 +436,7 @@ def main():
                       GIT_COMMITTER_NAME="Dev", GIT_COMMITTER_EMAIL="d@x.test")
     try:
         fake_cases(t, top)
+        once_only(t, top)
         lease_cases(t, top)
         watch_url(t, top)
     finally:
