@@ -1026,12 +1026,23 @@ const struct proxmox_cfg *config_cluster(const struct config *cfg,
 	return NULL;
 }
 
+/* Whether two cluster names make one variable suffix ('-' read as '_'; the
+ * names are lower-case already). */
+static bool same_env_name(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if ((*a == '-' ? '_' : *a) != (*b == '-' ? '_' : *b))
+			return false;
+	return !*a && !*b;
+}
+
 static int cluster_entry(struct ydecoder *d, void *t, const struct ynode *k,
 			 const struct ynode *v, const char *path)
 {
 	struct config *cfg = CFG(t);
 	struct pve_cluster_cfg c;
 	struct config tmp;
+	size_t i;
 
 	memset(&c, 0, sizeof(c));
 	if (yd_checked_string(d, k, path, &c.name, config_check_cluster_name) <
@@ -1055,6 +1066,16 @@ static int cluster_entry(struct ydecoder *d, void *t, const struct ynode *k,
 		free(c.name);
 		return -1;
 	}
+	for (i = 0; i < cfg->clusters.nr; i++)
+		if (same_env_name(cfg->clusters.v[i].name, c.name)) {
+			yd_error(d, k, path,
+				 "clusters '%s' and '%s' would read the same "
+				 "variables (PM_API_TOKEN_SECRET_<NAME>: the "
+				 "name upper-cased, '-' as '_'); rename one",
+				 cfg->clusters.v[i].name, c.name);
+			free(c.name);
+			return -1;
+		}
 	c.line = k->line;
 	c.col = k->col;
 	memset(&tmp, 0, sizeof(tmp));

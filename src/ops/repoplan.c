@@ -592,14 +592,20 @@ int repo_plan_write_outputs_of(const struct repo_plan *all,
 			ALLOC_GROW(vms, nr_vms + 1, alloc_vms);
 			vms[nr_vms++] = parts[i]->cluster.vms[j]; /* borrowed */
 		}
-	if (access(cfg->outputs, F_OK) == 0) {
-		struct err oe = ERR_INIT; /* none yet: nothing to keep */
+	{
+		/* the file as it is, read beneath the root (a link swapped in
+		 * after the check is not followed); none yet: nothing to keep
+		 */
+		struct beneath root = BENEATH_INIT;
+		struct err oe = ERR_INIT;
 
-		if (file_read_all(&text, cfg->outputs, OUTPUTS_FILE_MAX, &oe) ==
-		    0)
+		if (beneath_root(&root, ".", &oe) == 0 &&
+		    beneath_read(&root, cfg->outputs, &text, OUTPUTS_FILE_MAX,
+				 &oe) == 0)
 			outputs_decode(&old, text.buf, text.len, cfg->outputs,
 				       &oe);
 		err_release(&oe);
+		beneath_release(&root);
 	}
 	/* a cluster not read (down, or not --cluster's): what the file had */
 	for (i = 0; i < all->in.nr_defs; i++) {

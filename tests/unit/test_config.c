@@ -459,6 +459,13 @@ static void config__clusters(void **state)
 		  "repository; set PM_API_TOKEN_SECRET_<NAME> in the "
 		  "environment (NAME: the cluster's, upper-cased, '-' as "
 		  "'_')" },
+		{ "clusters:\n  east-1: {endpoint: 'https://e:8006', token_id: "
+		  "'a@pam!b'}\n  east_1: {endpoint: 'https://f:8006', "
+		  "token_id: 'a@pam!c'}\n",
+		  3,
+		  "clusters.east_1: clusters 'east-1' and 'east_1' would read "
+		  "the same variables (PM_API_TOKEN_SECRET_<NAME>: the name "
+		  "upper-cased, '-' as '_'); rename one" },
 	};
 	struct config cfg, one;
 	struct diag_list dl = DIAG_LIST_INIT;
