@@ -1605,14 +1605,34 @@ void config_check_ip_pools(const struct config *cfg, const struct vmdef *defs,
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (defs[i].ip_pool && !config_ip_pool(cfg, defs[i].ip_pool))
+	size_t j;
+
+	for (i = 0; i < n; i++) {
+		const struct ip_pool *pool =
+			defs[i].ip_pool ? config_ip_pool(cfg, defs[i].ip_pool)
+					: NULL;
+
+		if (defs[i].ip_pool && !pool)
 			diag_add(dl, DIAG_ERROR, defs[i].file,
 				 defs[i].ip_pool_line, defs[i].ip_pool_col,
 				 "ip_pool: no pool '%s' in the config's "
 				 "ip_pools:%s",
 				 defs[i].ip_pool,
 				 cfg->ip_pools.nr ? "" : " (it has none)");
+		/* the PVE IPAM knows an entry by its MAC alone: a MAC chosen
+		 * in the repository could claim another VM's entry */
+		for (j = 0; pool && pool->vnet && j < defs[i].nr_nets; j++)
+			if (defs[i].nets[j].index == 0 &&
+			    defs[i].nets[j].macaddr)
+				diag_add(dl, DIAG_ERROR, defs[i].file,
+					 defs[i].nets[j].line,
+					 defs[i].nets[j].col,
+					 "macaddr: a VM of pool '%s' (an SDN "
+					 "vnet) gets its net0 MAC from "
+					 "pve-gitops, which its IPAM entry is "
+					 "known by; remove macaddr",
+					 pool->name);
+	}
 }
 
 /* A scalar IPv4 address, or -1 with an error. */

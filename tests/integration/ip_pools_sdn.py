@@ -389,6 +389,26 @@ def unknown_vnet(psim):
     shutil.rmtree(c.d)
 
 
+def explicit_mac(psim):
+    """A MAC set in the definition could claim another VM's IPAM entry
+    (the IPAM knows entries by MAC): refused with file:line, nothing sent."""
+    c = Repo(psim, "fourth", "m", 1)
+    write(os.path.join(c.d, "proxmox/vms/m01.yaml"),
+          VM.format(name="m01", address="ip_pool: lan").replace(
+              "network: {bridge: vnet1}",
+              "network: {bridge: vnet1, macaddr: 'BC:24:11:00:00:07'}"))
+    n = len(plog(psim))
+    rc, out, err = run(c, "apply", "--auto-approve")
+    muts = [e for e in plog(psim)[n:] if e["method"] != "GET"]
+    t.ok(rc != 0 and "m01.yaml:" in err and
+         "macaddr: a VM of pool 'lan' (an SDN vnet) gets its net0 MAC "
+         "from pve-gitops" in err and not muts and
+         "10.88.0.7" in ipam(psim),
+         "an explicit net0 macaddr in an SDN pool: refused at file:line, "
+         "nothing sent, VM 300's entry untouched", (out + err)[-1500:])
+    shutil.rmtree(c.d)
+
+
 def prune(psim, a):
     conf = config_of(psim, guests(psim)["a20"])
     ip = address(conf)
@@ -416,6 +436,7 @@ def main():
         refused_at_apply(psim, a, got)
         static_switch(psim, a, got)
         unknown_vnet(psim)
+        explicit_mac(psim)
         prune(psim, a)
         if os.environ.get("PVE_SIM_KEEP"):
             print("# proxmox-sim log: " + psim.log)
