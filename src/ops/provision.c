@@ -357,7 +357,16 @@ static int host_keys(struct host_job *j, struct pve_client *pc, struct err *e)
 		err_release(&ae);
 		strvec_clear(&j->keys);
 	}
-	host_target(p, j->i, &host, &port, NULL);
+	/* a key scanned through a forward the repository names would be
+	 * recorded under the VM's address, which may be another server's:
+	 * only the guest agent (through Proxmox) vouches for it then */
+	if (host_target(p, j->i, &host, &port, NULL))
+		return err_set(e, EXIT_FAIL,
+			       "%s: ssh.connect sends its SSH to %s:%u and the "
+			       "guest agent gave no host key: a key scanned "
+			       "there is not recorded under %s; set agent: 1 "
+			       "(its key then comes through Proxmox)",
+			       h->name, host, port, h->ip);
 	if (hostkeys_scan(host, port, &j->keys, e) < 0)
 		return -1;
 	host_say(j, MSG_WARNING,

@@ -10,8 +10,12 @@ the wait, the login and the playbook went to the forward (the playbook
 ran on the VM with host key checking strict), the key is recorded in
 known_hosts under the VM's own bare address (HostKeyAlias), the
 repository's inventory still says ansible_host=127.0.0.9, and doctor's
-ssh-port and known-host links are ok. A bad ssh.connect value is refused
-with its file:line.
+ssh-port and known-host links are ok. Two new VMs sent to one HOST:PORT
+are refused (one master connection would check one host key for both),
+and so is a forwarded VM without a guest agent (a key scanned through the
+forward is never recorded under its address); neither runs a playbook or
+changes known_hosts. A bad ssh.connect value is refused with its
+file:line.
 
 Usage: ssh_connect.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 """
@@ -133,6 +137,23 @@ def main():
         t.ok(open(RUNS).read().split() == ["web-1"] and
              open(KNOWN).read() == kh_before,
              "... no playbook ran and known_hosts is unchanged")
+        # a forwarded VM without a guest agent: no key scanned through
+        # the forward is recorded under its address (another server's?)
+        with open(W.config, "w") as f:
+            f.write(text.replace("    %s: %s\n" % (VM_ADDR, fwd),
+                                 "    %s: %s\n    127.0.0.12: %s\n"
+                                 % (VM_ADDR, fwd, fwd)))
+        W.vm_file("web-4", "127.0.0.12", agent=False)
+        W.commit("feat: a web server without an agent [ansible web]")
+        p = W.run(BIN, env, "run", "--push")
+        out = p.stdout + p.stderr
+        t.ok(p.returncode != 0 and "web-4: ssh.connect sends its SSH to "
+             "%s:%d and the guest agent gave no host key" %
+             (FWD_ADDR, sshd.port) in out and
+             open(KNOWN).read() == kh_before and
+             open(RUNS).read().split() == ["web-1"],
+             "no guest agent behind a forward: refused, known_hosts "
+             "unchanged, no playbook", out[-3000:])
         with open(W.config, "w") as f:
             f.write(text)
         # a bad value: refused with file:line, nothing run
