@@ -338,24 +338,6 @@ static bool is_disk(const char *key, const char *val)
 	       strncmp(key, "efidisk", 7) && strncmp(key, "tpmstate", 8);
 }
 
-static uint64_t drive_size(const char *val)
-{
-	const char *p = strstr(val, ",size=");
-	char buf[32];
-	uint64_t b = 0;
-	bool rel;
-	size_t n;
-
-	if (!p)
-		return 0;
-	n = strcspn(p + 6, ",");
-	if (n >= sizeof(buf))
-		return 0;
-	memcpy(buf, p + 6, n);
-	buf[n] = '\0';
-	return sim_parse_size(buf, &b, &rel, 'G') < 0 ? 0 : b;
-}
-
 struct start_plan {
 	struct strvec argv;
 	struct strbuf why;
@@ -381,7 +363,7 @@ static int plan_disks(struct sim_guest *g, const struct sim_vm *vm,
 			continue;
 		strbuf_reset(&path);
 		strbuf_reset(&size);
-		bytes = drive_size(val);
+		bytes = sim_drive_size(val);
 		strbuf_addf(&size, "%llu", (unsigned long long)bytes);
 		if (!root) {
 			const char *argv_c[] = { "qemu-img", "create", "-q",

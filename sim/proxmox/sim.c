@@ -1284,6 +1284,24 @@ void sim_format_size(struct strbuf *out, uint64_t b)
 	strbuf_addf(out, "%" PRIu64, b);
 }
 
+uint64_t sim_drive_size(const char *val)
+{
+	const char *p = strstr(val, ",size=");
+	char buf[32];
+	uint64_t b = 0;
+	bool rel;
+	size_t n;
+
+	if (!p)
+		return 0;
+	n = strcspn(p + 6, ",");
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, p + 6, n);
+	buf[n] = '\0';
+	return sim_parse_size(buf, &b, &rel, 'B') < 0 ? 0 : b;
+}
+
 int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
 		   char default_unit)
 {

@@ -370,6 +370,9 @@ void sim_drive_set(struct strbuf *out, const char *val, const char *key,
 /* "32G", "3584M", ... as Proxmox prints sizes. */
 void sim_format_size(struct strbuf *out, uint64_t bytes);
 /* Parse "32", "32G", "0.5T", "+10G" (GiB by default); sets *relative. */
+/* A drive value's ",size=" in bytes (a bare number is bytes, as
+ * PVE::JSONSchema parse_size reads it); 0 when it has none. */
+uint64_t sim_drive_size(const char *val);
 int sim_parse_size(const char *s, uint64_t *bytes, bool *relative,
 		   char default_unit);
 /* Does VM vmid's guest ignore shutdown requests (--guest-ignores-shutdown)? */

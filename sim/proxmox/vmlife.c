@@ -402,24 +402,6 @@ out:
 
 /* ---- resize, template, destroy ---------------------------------------- */
 
-static uint64_t disk_size(const char *val)
-{
-	const char *p = strstr(val, "size=");
-	char buf[32];
-	uint64_t b = 0;
-	bool rel;
-	size_t n;
-
-	if (!p)
-		return 0;
-	n = strcspn(p + 5, ",");
-	if (n >= sizeof(buf))
-		return 0;
-	memcpy(buf, p + 5, n);
-	buf[n] = '\0';
-	return sim_parse_size(buf, &b, &rel, 'B') < 0 ? 0 : b;
-}
-
 static void set_disk_size(struct sim_vm *vm, const char *key, uint64_t size)
 {
 	const char *val = kv_get(&vm->conf, key);
@@ -485,7 +467,7 @@ void h_resize(struct sim *s, struct sim_req *rq, struct sim_resp *rs)
 	}
 	/* qemu-server's resize_vm: the volume's size, not the config's */
 	v = sim_volume_find(s, st, nm);
-	cur = v ? v->size : disk_size(val);
+	cur = v ? v->size : sim_drive_size(val);
 	if (rel)
 		want += cur;
 	if (want < cur) {
