@@ -211,41 +211,66 @@ static int parse_key(const char *line, struct strbuf *out)
 	return 0;
 }
 
+/* qemu-server's answer while the guest's agent does not (yet) answer its
+ * ping: assert_agent_available's "QEMU guest agent is not running". */
+static bool agent_not_running(const struct err *e)
+{
+	return strstr(e->msg.buf, "QEMU guest agent is not running") != NULL;
+}
+
+/* One key file through the agent, tried until wait ends while the agent
+ * is not running. 0 with the file's key in *key, else -1 with last. */
+static int agent_read_key(struct pve_client *pc, const char *path,
+			  const char *file, uint64_t deadline,
+			  struct strbuf *key, struct err *last)
+{
+	for (;;) {
+		struct pve_params p = { STRVEC_INIT };
+		json_t *data = NULL;
+		const char *content;
+		int rc = -1;
+		uint64_t now;
+
+		pve_paramf(&p, "file", "/etc/ssh/ssh_host_%s_key.pub", file);
+		err_release(last);
+		if (pve_call(pc, "GET", path, &p, PVE_RETRY_SAFE, &data, NULL,
+			     last) == 0) {
+			content = json_string_value(
+				json_object_get(data, "content"));
+			rc = content && !parse_key(content, key) ? 0 : -1;
+		}
+		json_decref(data);
+		pve_params_release(&p);
+		if (rc == 0 || !agent_not_running(last))
+			return rc;
+		now = mono_ms();
+		if (now >= deadline)
+			return -1;
+		sleep_ms(deadline - now > 500 ? 500 : (long)(deadline - now));
+	}
+}
+
 int hostkeys_from_agent(struct pve_client *pc, const char *node, int vmid,
-			struct strvec *keys, struct err *e)
+			unsigned wait_ms, struct strvec *keys, struct err *e)
 {
 	static const char *const files[] = { "ed25519", "ecdsa", "rsa", NULL };
 	struct strbuf path = STRBUF_INIT, key = STRBUF_INIT;
 	struct err last = ERR_INIT;
+	uint64_t deadline = mono_ms() + wait_ms;
 	size_t i;
 
-	for (i = 0; files[i]; i++) {
-		struct pve_params p = { STRVEC_INIT };
-		json_t *data = NULL;
-		const char *content;
-
-		strbuf_reset(&path);
-		strbuf_addf(&path, "/nodes/%s/qemu/%d/agent/file-read", node,
-			    vmid);
-		pve_paramf(&p, "file", "/etc/ssh/ssh_host_%s_key.pub",
-			   files[i]);
-		err_release(&last);
-		if (pve_call(pc, "GET", path.buf, &p, PVE_RETRY_SAFE, &data,
-			     NULL, &last) == 0) {
-			content = json_string_value(
-				json_object_get(data, "content"));
-			if (content && !parse_key(content, &key))
-				strvec_push(keys, key.buf);
-		}
-		json_decref(data);
-		pve_params_release(&p);
-	}
+	strbuf_addf(&path, "/nodes/%s/qemu/%d/agent/file-read", node, vmid);
+	for (i = 0; files[i]; i++)
+		if (!agent_read_key(pc, path.buf, files[i], deadline, &key,
+				    &last))
+			strvec_push(keys, key.buf);
 	strbuf_release(&path);
 	strbuf_release(&key);
 	if (!keys->nr) {
 		err_set(e, EXIT_FAIL,
-			"the guest agent of VM %d read no SSH host key%s%s",
-			vmid, last.msg.len ? ": " : "", last.msg.buf);
+			"the guest agent of VM %d read no SSH host key%s%s%s",
+			vmid, last.msg.len ? ": " : "", last.msg.buf,
+			agent_not_running(&last) ? " (waited for it)" : "");
 		err_release(&last);
 		return -1;
 	}

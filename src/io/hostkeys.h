@@ -32,10 +32,14 @@ int hostkeys_wait_ssh(const char *ip, unsigned port, unsigned wait_s,
 int hostkeys_wait_port(const char *ip, unsigned port, bool tls, unsigned wait_s,
 		       long *waited_ms, struct err *e);
 
-/* The host keys ("TYPE BASE64") the guest agent reads from the VM's
- * /etc/ssh/ssh_host_*_key.pub files. */
+/*
+ * The host keys ("TYPE BASE64") the guest agent reads from the VM's
+ * /etc/ssh/ssh_host_*_key.pub files. An agent that is not running yet
+ * (its service starts beside sshd, not before it) is asked again every
+ * 500 ms for at most wait_ms.
+ */
 int hostkeys_from_agent(struct pve_client *pc, const char *node, int vmid,
-			struct strvec *keys, struct err *e);
+			unsigned wait_ms, struct strvec *keys, struct err *e);
 
 /* The host keys ssh-keyscan sees at ip:port. */
 int hostkeys_scan(const char *ip, unsigned port, struct strvec *keys,

@@ -345,9 +345,12 @@ static int host_keys(struct host_job *j, struct pve_client *pc, struct err *e)
 
 	if (vm && vm->def->agent == 1 && pc) {
 		struct err ae = ERR_INIT;
+		/* what is left of ssh.wait_seconds once SSH answered */
+		long left = (long)p->cfg->ssh.wait_seconds * 1000 - h->ssh_ms;
 
-		if (!hostkeys_from_agent(pc, vm->node, vm->vmid, &j->keys,
-					 &ae)) {
+		if (!hostkeys_from_agent(pc, vm->node, vm->vmid,
+					 left > 0 ? (unsigned)left : 0,
+					 &j->keys, &ae)) {
 			h->key_source = "the guest agent";
 			err_release(&ae);
 			return 0;

@@ -3,6 +3,8 @@
 own address is 127.0.0.9 (nothing listens there) is reached at a real
 sshd on 127.0.0.6 and a port that is not 22, as a guest behind a port
 forward is; proxmox-sim's guest agent reports that sshd's host key.
+The agent answers 1.5 s after the VM starts (--boot-ms), while the sshd
+answers at once: the key is read once the agent runs, not given up on.
 
 `run --push` on a commit tagged [ansible web] that adds the VM, with
 ssh.port 22 and ssh.connect {127.0.0.9: "127.0.0.6:PORT"}: run exits 0,
@@ -71,7 +73,8 @@ def main():
     with open(topo, "w") as f:
         f.write(TOPOLOGY)
     with Sshds([FWD_ADDR]) as sshd, \
-            e2elib.sim(PSIM, SECRET, "--task-ms", "10", "--topology", topo,
+            e2elib.sim(PSIM, SECRET, "--task-ms", "10", "--boot-ms", "1500",
+                       "--topology", topo,
                        "--guest-host-key",
                        VM_ADDR + "=" + sshd.host_pub_file(FWD_ADDR)) as psim:
         t.ok(sshd.port != 22, "the forward is on a port other than 22")
