@@ -71,6 +71,8 @@ bench: build
 	/usr/bin/python3 bench/apply.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
 	/usr/bin/python3 bench/provision.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim $(BUILD)/bin/vault-sim .
 	/usr/bin/python3 bench/ansible_inventory.py $(BUILD)/bin/pve-gitops $(BUILD)/bin/proxmox-sim
+	@if [ -n "$(SEED_UPDATE_INVENTORY)" ]; then /usr/bin/python3 bench/inventory_seed.py $(BUILD)/bin/pve-gitops "$(SEED_UPDATE_INVENTORY)"; \
+	else echo "bench/inventory_seed.py: not run (SEED_UPDATE_INVENTORY=PATH names the original update-inventory.sh)"; fi
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
