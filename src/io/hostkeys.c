@@ -212,10 +212,11 @@ static int parse_key(const char *line, struct strbuf *out)
 }
 
 /* qemu-server's answer while the guest's agent does not (yet) answer its
- * ping: assert_agent_available's "QEMU guest agent is not running". */
+ * ping, assert_agent_available's "QEMU guest agent is not running", is
+ * of this kind (core/pve_errors.c); so is a VM that is not running. */
 static bool agent_not_running(const struct err *e)
 {
-	return strstr(e->msg.buf, "QEMU guest agent is not running") != NULL;
+	return e->kind == ERR_BADSTATE;
 }
 
 /* One key file through the agent, tried until wait ends while the agent
