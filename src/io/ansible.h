@@ -88,7 +88,8 @@ int ansible_playbook_run(const struct ansible_play *p, int *status,
 bool ansible_inventory_will_check(enum ansible_check mode);
 
 /*
- * Run `ansible-inventory -i DIR/NAME --list` on an inventory staged in dir
+ * Run `ansible-inventory -i DIR/NAME --list --export` (and without --export
+ * when a host has no address of its own) on an inventory staged in dir
  * (with its host_vars) and check that Ansible sees every host of w with
  * its address and every managed group with its members. Returns 1 when
  * checked, 0 when ansible-inventory is not installed and mode is auto, -1

@@ -779,11 +779,77 @@ def links_out():
     shutil.rmtree(out)
 
 
+def ansible_check():
+    """validate_with_ansible: always: Ansible's own reading of the new
+    files judges them. It is read with --export (a host's own variables
+    apart from its groups'; two to three times faster at 10,000
+    hosts) and, only
+    when a host has no address of its own, again merged: a line of the
+    user's that gives a managed host another address, a host_vars file of
+    the user's that does, and one that takes it away are each refused
+    with what Ansible read, and nothing changes."""
+    wrap = tempfile.mkdtemp(prefix="pve-gitops-ansinv.")
+    log = os.path.join(wrap, "argv.log")
+    with open(os.path.join(wrap, "ansible-inventory"), "w") as f:
+        f.write('#!/bin/sh\necho "$3 $4" >> %s\nexec %s "$@"\n'
+                % (log, shutil.which("ansible-inventory")))
+    os.chmod(os.path.join(wrap, "ansible-inventory"), 0o755)
+    path = os.environ["PATH"]
+    os.environ["PATH"] = wrap + ":" + path
+    vms = [{"name": "k8s-a", "ip": "10.3.0.1"},
+           {"name": "web", "ip": "10.3.0.2"}]
+    ini = "# Individual hosts\n\n[k3s]\n"
+    cases = [
+        ("a line of the user's gives k8s-a another address",
+         ini + "\n[mine]\nk8s-a ansible_host=10.9.9.9\n", {},
+         "reads k8s-a in 'k8s.ini' with ansible_host 10.9.9.9, not "
+         "10.3.0.1", ["--list --export"]),
+        ("a host_vars file of the user's does", ini,
+         {"web.yml": "ansible_host: 10.8.8.8\n"},
+         "reads web in 'k8s.ini' with ansible_host 10.8.8.8, not 10.3.0.2",
+         ["--list --export"]),
+        ("one takes it away (read again merged)", ini + "[k3s:vars]\n"
+         "ansible_host=10.3.0.1\n", {"k8s-a.yml": "ansible_host: null\n"},
+         "reads k8s-a in 'k8s.ini' with ansible_host (none), not 10.3.0.1",
+         ["--list --export", "--list "]),
+    ]
+    try:
+        for name, before, hv, want, calls in cases:
+            d = make_repo(vms, before, "validate_with_ansible: always\n",
+                          host_vars=hv)
+            snap = snapshot(d)
+            if os.path.exists(log):
+                os.unlink(log)
+            p = run(d, "inventory")
+            t.ok(p.returncode == 1 and "ansible-inventory " + want
+                 in p.stderr and "nothing was changed" in p.stderr,
+                 "check: " + name + ": refused", p.stderr)
+            t.eq(snapshot(d), snap, "check: " + name + ": nothing changed")
+            with open(log) as f:
+                t.eq(f.read().splitlines(), calls,
+                     "check: " + name + ": ansible-inventory " +
+                     " then ".join(calls))
+            shutil.rmtree(d)
+        d = make_repo(vms, ini, "validate_with_ansible: always\n")
+        os.unlink(log)
+        p = run(d, "inventory")
+        with open(log) as f:
+            calls = f.read().splitlines()
+        t.ok(p.returncode == 0 and calls == ["--list --export"],
+             "check: a good inventory is read once, with --export",
+             (p.stderr, calls))
+        shutil.rmtree(d)
+    finally:
+        os.environ["PATH"] = path
+        shutil.rmtree(wrap)
+
+
 for c in CASES:
     golden(c)
 bad_input()
 links_out()
 host_vars()
+ansible_check()
 dry_run()
 dynamic()
 live()
