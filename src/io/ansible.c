@@ -235,14 +235,16 @@ static int run_inventory(const char *dir, const char *name, bool export,
 	struct strbuf file = STRBUF_INIT, errfile = STRBUF_INIT;
 	struct strbuf errs = STRBUF_INIT;
 	struct env_delta env = ENV_DELTA_INIT;
-	const char *argv[] = { "ansible-inventory",	   "-i", NULL, "--list",
-			       export ? "--export" : NULL, NULL };
+	const char *argv[] = {
+		"ansible-inventory", "-i", NULL, "--list", NULL, NULL
+	};
 	struct spawn_opts so = { 0 };
 	int status, ret = -1;
 
 	strbuf_addf(&file, "%s/%s", dir, name);
 	strbuf_addf(&errfile, "%s/ansible-inventory.err", dir);
 	argv[2] = file.buf;
+	argv[4] = export ? "--export" : NULL;
 	ansible_inventory_env(&env);
 	so.argv = argv;
 	so.env_delta = &env;

@@ -10,6 +10,7 @@ Usage: inventory.py PVE_GITOPS PROXMOX_SIM SOURCE_DIR
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -792,7 +793,8 @@ def ansible_check():
     log = os.path.join(wrap, "argv.log")
     with open(os.path.join(wrap, "ansible-inventory"), "w") as f:
         f.write('#!/bin/sh\necho "$3 $4" >> %s\nexec %s "$@"\n'
-                % (log, shutil.which("ansible-inventory")))
+                % (shlex.quote(log),
+                   shlex.quote(shutil.which("ansible-inventory"))))
     os.chmod(os.path.join(wrap, "ansible-inventory"), 0o755)
     path = os.environ["PATH"]
     os.environ["PATH"] = wrap + ":" + path
